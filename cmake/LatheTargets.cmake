@@ -32,7 +32,7 @@ function(lathe_use_torch target)
             file(STRINGS ${source} mentions REGEX "torch" LIMIT_COUNT 1)
         endif()
         if(NOT mentions)
-                set_source_files_properties(${source} TARGET_DIRECTORY ${target}
+            set_source_files_properties(${source} TARGET_DIRECTORY ${target}
                 PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
         endif()
     endforeach()

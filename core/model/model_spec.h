@@ -1,0 +1,33 @@
+#pragma once
+
+#include "core/util/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lathe::model {
+
+/// What network to build, as written in a run config's "model" object:
+/// {"arch": "cnn", "widths": [32, 64, 128], "dropout": 0.1}.
+/// `widths` means hidden sizes for "mlp", channels per conv block for "cnn", channels per
+/// stage for "resnet-mini"; empty means the architecture's default.
+struct ModelSpec
+{
+    std::string arch = "cnn";
+    std::vector<std::int64_t> widths;
+    double dropout = 0.0;
+
+    bool operator==(const ModelSpec &) const = default;
+
+    /// Parses and validates; errors name the key ("model.arch") and the allowed values.
+    static Result<ModelSpec> fromJson(const nlohmann::json &json);
+    nlohmann::json toJson() const;
+};
+
+/// The architectures the zoo can build, in display order.
+const std::vector<std::string> &architectureNames();
+
+} // namespace lathe::model

@@ -1,0 +1,113 @@
+#pragma once
+
+#include "core/data/augment.h"
+#include "core/model/model_spec.h"
+#include "core/util/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lathe::train {
+
+/// "data": which dataset and how it is split. Keys: dataset, path, val_fraction, subset,
+/// normalize.
+struct DataConfig
+{
+    std::string dataset = "fashion-mnist";                 ///< only "fashion-mnist" for now
+    std::string path = "/usr/share/datasets/fashion-mnist"; ///< folder with the IDX .gz files
+    double valFraction = 0.1;  ///< stratified share of the training set held out, [0, 0.5]
+    std::int64_t subset = 0;   ///< use only the first N training samples (0 = all)
+    bool normalize = true;     ///< normalise with mean/std measured on the training split
+    bool operator==(const DataConfig &) const = default;
+};
+
+/// "optimizer". Keys: name (sgd|adam|adamw|rmsprop), lr, weight_decay, momentum, nesterov,
+/// beta1, beta2, eps, alpha.
+struct OptimizerConfig
+{
+    std::string name = "adamw";
+    double lr = 1e-3;
+    double weightDecay = 0.0;
+    double momentum = 0.9;   ///< sgd, rmsprop
+    bool nesterov = false;   ///< sgd
+    double beta1 = 0.9;      ///< adam, adamw
+    double beta2 = 0.999;    ///< adam, adamw
+    double eps = 1e-8;       ///< adam, adamw, rmsprop
+    double alpha = 0.99;     ///< rmsprop smoothing
+    bool operator==(const OptimizerConfig &) const = default;
+};
+
+/// "schedule". Keys: type, step_epochs, milestones, gamma, warmup_epochs, min_lr, pct_start,
+/// div_factor, final_div_factor, plateau_factor, plateau_patience, plateau_threshold,
+/// plateau_cooldown. Epoch-valued keys may be fractional; they are turned into optimizer
+/// steps with the run's steps per epoch.
+struct ScheduleConfig
+{
+    /// constant | step | multistep | exponential | cosine | warmup-cosine | one-cycle | plateau
+    std::string type = "constant";
+    double stepEpochs = 1.0;           ///< step: decay every this many epochs
+    std::vector<double> milestones;    ///< multistep: decay at these epochs
+    double gamma = 0.1;                ///< step, multistep: factor; exponential: per epoch
+    double warmupEpochs = 0.0;         ///< warmup-cosine: linear warm-up length
+    double minLr = 0.0;                ///< cosine, warmup-cosine: floor
+    double pctStart = 0.3;             ///< one-cycle: share of the run spent rising
+    double divFactor = 25.0;           ///< one-cycle: initial lr = lr / div_factor
+    double finalDivFactor = 1e4;       ///< one-cycle: final lr = initial / final_div_factor
+    double plateauFactor = 0.1;        ///< plateau: multiply lr by this on a plateau
+    std::int64_t plateauPatience = 2;  ///< plateau: epochs without improvement before cutting
+    double plateauThreshold = 1e-4;    ///< plateau: relative improvement that counts
+    std::int64_t plateauCooldown = 0;  ///< plateau: epochs to wait after a cut
+    bool operator==(const ScheduleConfig &) const = default;
+};
+
+/// "training". Keys: epochs, batch_size, label_smoothing, grad_clip, accumulate,
+/// mixed_precision (off|bf16|fp16), early_stopping_patience, seed, threads, device (cpu|cuda).
+struct TrainingConfig
+{
+    std::int64_t epochs = 10;
+    std::int64_t batchSize = 128;
+    double labelSmoothing = 0.0;
+    double gradClip = 0.0;              ///< max global gradient L2 norm; 0 = off
+    std::int64_t accumulate = 1;        ///< micro-batches per optimizer step
+    std::string mixedPrecision = "off"; ///< off | bf16 | fp16 (fp16 needs CUDA)
+    std::int64_t earlyStoppingPatience = 0; ///< epochs without val improvement; 0 = off
+    std::uint64_t seed = 42;
+    std::int64_t threads = 0;           ///< LibTorch intra-op threads; 0 = all cores
+    std::string device = "cpu";         ///< cpu | cuda
+    bool operator==(const TrainingConfig &) const = default;
+};
+
+/// Every hyperparameter of a run. JSON round-trips exactly: fromJson(toJson(c)) == c.
+/// Top-level keys: name, data, model, optimizer, schedule, training, augment (augment keys:
+/// enabled, crop_padding, hflip, rotate_deg, translate, erase_prob, erase_max_area).
+struct RunConfig
+{
+    std::string name = "run";
+    DataConfig data;
+    model::ModelSpec model;
+    OptimizerConfig optimizer;
+    ScheduleConfig schedule;
+    TrainingConfig training;
+    data::AugmentConfig augment;
+    bool operator==(const RunConfig &) const = default;
+
+    /// Parses and validates. Missing keys take the defaults above. An unknown key's error
+    /// names the valid keys of its object; a bad value's error names the dotted key, the value
+    /// and the allowed range or choices (context = the dotted key path, e.g.
+    /// "optimizer.lr"). Never throws.
+    static Result<RunConfig> fromJson(const nlohmann::json &json);
+    nlohmann::json toJson() const;
+};
+
+/// Reads and validates a config file; errors name the file (and the line for JSON syntax).
+Result<RunConfig> loadRunConfig(const std::string &path);
+
+/// Applies one "--set" override "a.b.c=value" to raw config JSON before validation. The value
+/// is parsed as JSON when it is valid JSON (numbers, true, [1,2]), else taken as a string.
+/// Intermediate objects are created as needed. Errors name the override.
+Result<void> applyOverride(nlohmann::json &json, const std::string &assignment);
+
+} // namespace lathe::train
