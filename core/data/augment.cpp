@@ -1,0 +1,195 @@
+#include "core/data/augment.h"
+
+#include "core/data/rng.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+#include <vector>
+
+namespace lathe::data {
+
+namespace {
+
+// Each op draws from its own stream, so switching one op on or off leaves the others' random
+// parameters unchanged.
+enum class Op : std::uint64_t { Crop = 1, Flip, Affine, Erase };
+
+constexpr double kMinEraseArea = 0.02;
+constexpr double kMinEraseAspect = 0.3;
+constexpr double kMaxEraseAspect = 3.3;
+constexpr int kEraseAttempts = 10;
+
+SplitMix64 opRng(std::uint64_t seed, Op op)
+{
+    return SplitMix64(mixSeed({seed, std::uint64_t(op)}));
+}
+
+/// Copies the part of row-major plane `src` shifted by (dy, dx) into `dst`:
+/// dst[y][x] = src[y + dy][x + dx] where that lies inside src; dst is pre-zeroed.
+void copyShifted(const float *src, float *dst, std::int64_t h, std::int64_t w, std::int64_t dy,
+                 std::int64_t dx)
+{
+    const std::int64_t y0 = std::max<std::int64_t>(0, -dy), y1 = std::min(h, h - dy);
+    const std::int64_t x0 = std::max<std::int64_t>(0, -dx), x1 = std::min(w, w - dx);
+    if (y1 <= y0 || x1 <= x0)
+        return;
+    for (std::int64_t y = y0; y < y1; ++y)
+        std::memcpy(dst + y * w + x0, src + (y + dy) * w + x0 + dx,
+                    std::size_t(x1 - x0) * sizeof(float));
+}
+
+/// Zero-pad by `pad` on each side, then crop H x W at a random offset per sample. Done as
+/// one shifted copy per plane, without materialising the padded batch.
+torch::Tensor randomCrop(const torch::Tensor &x, std::int64_t pad, std::uint64_t seed)
+{
+    const std::int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+    torch::Tensor out = torch::zeros_like(x);
+    const float *src = x.data_ptr<float>();
+    float *dst = out.data_ptr<float>();
+    SplitMix64 rng = opRng(seed, Op::Crop);
+    for (std::int64_t i = 0; i < b; ++i) {
+        const auto dy = std::int64_t(rng.below(std::uint64_t(2 * pad + 1))) - pad;
+        const auto dx = std::int64_t(rng.below(std::uint64_t(2 * pad + 1))) - pad;
+        for (std::int64_t plane = i * c; plane < (i + 1) * c; ++plane)
+            copyShifted(src + plane * h * w, dst + plane * h * w, h, w, dy, dx);
+    }
+    return out;
+}
+
+torch::Tensor randomFlip(const torch::Tensor &x, double prob, std::uint64_t seed)
+{
+    SplitMix64 rng = opRng(seed, Op::Flip);
+    std::vector<std::int64_t> chosen;
+    for (std::int64_t i = 0; i < x.size(0); ++i) {
+        if (rng.uniform() < prob)
+            chosen.push_back(i);
+    }
+    if (chosen.empty())
+        return x;
+    const torch::Tensor rows = torch::tensor(chosen, torch::kLong);
+    return x.index_copy(0, rows, x.index_select(0, rows).flip({-1}));
+}
+
+/// One affine_grid + grid_sample for the batch: per-sample rotation and translation. theta
+/// maps output to input in normalised coordinates; the H/W factors keep a rotation a
+/// rotation on non-square images.
+torch::Tensor randomAffine(const torch::Tensor &x, double rotateDeg, double translateFrac,
+                           std::uint64_t seed)
+{
+    const std::int64_t b = x.size(0), h = x.size(2), w = x.size(3);
+    const double aspect = double(h) / double(w);
+    SplitMix64 rng = opRng(seed, Op::Affine);
+    std::vector<float> theta(std::size_t(b) * 6);
+    for (std::int64_t i = 0; i < b; ++i) {
+        const double angle = rng.uniform(-rotateDeg, rotateDeg) * std::numbers::pi / 180.0;
+        const double tx = rng.uniform(-translateFrac, translateFrac);
+        const double ty = rng.uniform(-translateFrac, translateFrac);
+        float *t = theta.data() + i * 6;
+        t[0] = float(std::cos(angle));
+        t[1] = float(-std::sin(angle) * aspect);
+        t[2] = float(2.0 * tx);
+        t[3] = float(std::sin(angle) / aspect);
+        t[4] = float(std::cos(angle));
+        t[5] = float(2.0 * ty);
+    }
+    namespace F = torch::nn::functional;
+    const torch::Tensor thetaT = torch::from_blob(theta.data(), {b, 2, 3}, torch::kFloat).clone();
+    const torch::Tensor grid = F::affine_grid(thetaT, x.sizes(), false);
+    return F::grid_sample(x, grid,
+                          F::GridSampleFuncOptions()
+                              .mode(torch::kBilinear)
+                              .padding_mode(torch::kZeros)
+                              .align_corners(false));
+}
+
+struct Rect
+{
+    std::int64_t y, x, h, w;
+};
+
+/// A rectangle covering 2%..maxArea of an h x w image with aspect 0.3..3.3 (log-uniform),
+/// retried a few times; a small square of the minimum area if no draw fits.
+Rect eraseRect(SplitMix64 &rng, std::int64_t h, std::int64_t w, double maxArea)
+{
+    const double area = double(h * w);
+    const double hi = std::clamp(maxArea, kMinEraseArea, 1.0);
+    const auto minPixels = std::max<std::int64_t>(1, std::int64_t(std::ceil(kMinEraseArea * area)));
+    const auto maxPixels = std::max(minPixels, std::int64_t(std::floor(hi * area)));
+    for (int attempt = 0; attempt < kEraseAttempts; ++attempt) {
+        const double target = rng.uniform(kMinEraseArea, hi) * area;
+        const double ratio = std::exp(
+            rng.uniform(std::log(kMinEraseAspect), std::log(kMaxEraseAspect)));
+        const std::int64_t rh = std::llround(std::sqrt(target * ratio));
+        const std::int64_t rw = std::llround(std::sqrt(target / ratio));
+        if (rh < 1 || rw < 1 || rh > h || rw > w || rh * rw < minPixels || rh * rw > maxPixels)
+            continue;
+        const auto y = std::int64_t(rng.below(std::uint64_t(h - rh + 1)));
+        const auto x = std::int64_t(rng.below(std::uint64_t(w - rw + 1)));
+        return {y, x, rh, rw};
+    }
+    const std::int64_t rh = std::min(h, std::int64_t(std::ceil(std::sqrt(double(minPixels)))));
+    const std::int64_t rw = std::min(w, (minPixels + rh - 1) / rh);
+    const auto y = std::int64_t(rng.below(std::uint64_t(h - rh + 1)));
+    const auto x = std::int64_t(rng.below(std::uint64_t(w - rw + 1)));
+    return {y, x, rh, rw};
+}
+
+/// Zeros one random rectangle (all channels) in each chosen sample of `x`, in place.
+void randomErase(torch::Tensor &x, double prob, double maxArea, std::uint64_t seed)
+{
+    const std::int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+    float *data = x.data_ptr<float>();
+    SplitMix64 rng = opRng(seed, Op::Erase);
+    for (std::int64_t i = 0; i < b; ++i) {
+        if (!(rng.uniform() < prob))
+            continue;
+        const Rect r = eraseRect(rng, h, w, maxArea);
+        for (std::int64_t plane = i * c; plane < (i + 1) * c; ++plane) {
+            for (std::int64_t y = r.y; y < r.y + r.h; ++y)
+                std::fill_n(data + (plane * h + y) * w + r.x, r.w, 0.0f);
+        }
+    }
+}
+
+torch::Tensor augmentCpu(torch::Tensor x, const AugmentConfig &config, std::uint64_t seed,
+                         const void *callerData)
+{
+    if (config.cropPadding > 0)
+        x = randomCrop(x, config.cropPadding, seed);
+    if (config.hflipProb > 0.0)
+        x = randomFlip(x, std::min(config.hflipProb, 1.0), seed);
+    if (config.rotateDeg > 0.0 || config.translateFrac > 0.0)
+        x = randomAffine(x, std::max(config.rotateDeg, 0.0), std::max(config.translateFrac, 0.0),
+                         seed)
+                .contiguous();
+    if (config.eraseProb > 0.0) {
+        if (x.data_ptr() == callerData)
+            x = x.clone(); // never write into the caller's tensor
+        randomErase(x, config.eraseProb, config.eraseMaxArea, seed);
+    }
+    return x;
+}
+
+bool anyOpOn(const AugmentConfig &config)
+{
+    return config.cropPadding > 0 || config.hflipProb > 0.0 || config.rotateDeg > 0.0
+           || config.translateFrac > 0.0 || config.eraseProb > 0.0;
+}
+
+} // namespace
+
+torch::Tensor augmentBatch(const torch::Tensor &batch, const AugmentConfig &config,
+                           std::uint64_t seed)
+{
+    if (!config.enabled || !anyOpOn(config) || !batch.defined() || batch.dim() != 4
+        || !batch.is_floating_point() || batch.numel() == 0)
+        return batch;
+    const torch::Tensor x = batch.to(torch::kCPU, torch::kFloat).contiguous();
+    return augmentCpu(x, config, seed, batch.data_ptr()).to(batch.device());
+}
+
+} // namespace lathe::data

@@ -1,0 +1,82 @@
+#pragma once
+
+#include "core/util/error.h"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lathe::data {
+
+/// One mini-batch: x float32 [B,C,H,W], y int64 [B].
+struct Batch
+{
+    torch::Tensor x;
+    torch::Tensor y;
+};
+
+/// A labelled image dataset the loader, the stats and the trainer read from. Implementations
+/// must make every const method safe to call from several threads at once (the loader calls
+/// images() on its producer thread while the GUI may read labels()).
+class Dataset
+{
+public:
+    virtual ~Dataset() = default;
+
+    /// Number of samples N.
+    virtual std::int64_t size() const = 0;
+    /// Shape of one sample, {C, H, W}.
+    virtual std::vector<std::int64_t> sampleShape() const = 0;
+    /// Class names; a label value is an index into this list.
+    virtual const std::vector<std::string> &classNames() const = 0;
+    /// All labels, int64 [N], each in [0, classNames().size()).
+    virtual torch::Tensor labels() const = 0;
+    /// The samples at `indices` (int64 [B], each in [0, N)) as float32 [B,C,H,W] in [0, 1].
+    /// May throw (c10::Error for an index out of range, or whatever a reader hits): callers
+    /// at a public boundary (Loader, measureNormalization's users) turn that into an Error.
+    virtual torch::Tensor images(const torch::Tensor &indices) const = 0;
+    /// One line for logs and the GUI: what this is and where it came from.
+    virtual std::string description() const = 0;
+};
+
+/// A dataset held in memory: images uint8 [N,C,H,W] (scaled by 1/255 on the way out) or
+/// float32 [N,C,H,W] already in [0, 1] (returned as is), labels int64 [N]. Gathers with
+/// index_select. Immutable after construction, so every method is thread-safe.
+class TensorDataset : public Dataset
+{
+public:
+    /// Takes the tensors as they are. Preconditions (checked by create(), not here): images
+    /// uint8 or float32 with 4 dims on the CPU, labels int64 [N] with values in
+    /// [0, classNames.size()). Never throws.
+    TensorDataset(torch::Tensor images, torch::Tensor labels, std::vector<std::string> classNames,
+                  std::string description = {});
+
+    /// Validates the preconditions above and builds the dataset (making the tensors
+    /// contiguous, labels converted to int64). InvalidArgument names the tensor and what was
+    /// expected; BadInput names the first out-of-range label. Never throws.
+    static Result<std::shared_ptr<TensorDataset>> create(torch::Tensor images,
+                                                         torch::Tensor labels,
+                                                         std::vector<std::string> classNames,
+                                                         std::string description = {});
+
+    std::int64_t size() const override;
+    std::vector<std::int64_t> sampleShape() const override;
+    const std::vector<std::string> &classNames() const override;
+    torch::Tensor labels() const override;
+    torch::Tensor images(const torch::Tensor &indices) const override;
+    std::string description() const override;
+
+    /// The stored images, uint8 or float32 [N,C,H,W] (no copy).
+    const torch::Tensor &rawImages() const { return m_images; }
+
+private:
+    torch::Tensor m_images;
+    torch::Tensor m_labels;
+    std::vector<std::string> m_classNames;
+    std::string m_description;
+};
+
+} // namespace lathe::data

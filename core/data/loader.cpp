@@ -1,0 +1,215 @@
+#include "core/data/loader.h"
+
+#include "core/data/rng.h"
+#include "core/util/torch_error.h"
+
+#include <torch/torch.h>
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace lathe::data {
+
+namespace {
+
+// Tags keep the order stream and the augmentation stream of one epoch apart.
+constexpr std::uint64_t kOrderTag = 0x6f72646572ULL;   // "order"
+constexpr std::uint64_t kAugmentTag = 0x6175676dULL;   // "augm"
+
+Error loaderError(ErrorCode code, std::string message)
+{
+    return Error{code, std::move(message), "data loader"};
+}
+
+} // namespace
+
+Loader::Loader(std::shared_ptr<const Dataset> dataset, torch::Tensor indices,
+               LoaderOptions options)
+    : m_dataset(std::move(dataset))
+    , m_options(std::move(options))
+{
+    m_options.batchSize = std::max<std::int64_t>(1, m_options.batchSize);
+    m_options.prefetch = std::max(1, m_options.prefetch);
+    m_configError = validate(indices);
+    if (m_configError)
+        return;
+    const auto n = std::int64_t(m_indices.size());
+    m_batches = m_options.dropLast ? n / m_options.batchSize
+                                   : (n + m_options.batchSize - 1) / m_options.batchSize;
+    m_thread = std::thread([this] { produceLoop(); });
+}
+
+Loader::~Loader()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+        m_queue.clear();
+    }
+    m_producerWake.notify_all();
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+std::optional<Error> Loader::validate(const torch::Tensor &indices)
+{
+    try {
+        if (!m_dataset)
+            return loaderError(ErrorCode::InvalidArgument, "no dataset");
+        if (!indices.defined() || indices.dim() != 1 || indices.is_floating_point())
+            return loaderError(ErrorCode::InvalidArgument, "indices must be a 1-D integer tensor");
+        const torch::Tensor flat = indices.cpu().to(torch::kLong).contiguous();
+        const auto *values = flat.data_ptr<std::int64_t>();
+        m_indices.assign(values, values + flat.numel());
+        const std::int64_t size = m_dataset->size();
+        for (std::size_t i = 0; i < m_indices.size(); ++i) {
+            if (m_indices[i] < 0 || m_indices[i] >= size)
+                return loaderError(ErrorCode::InvalidArgument,
+                                   fmt::format("index {} at position {} is out of range: the "
+                                               "dataset has {} samples",
+                                               m_indices[i], i, size));
+        }
+        return std::nullopt;
+    } catch (const std::exception &e) {
+        return loaderError(ErrorCode::Internal, util::describe(e));
+    }
+}
+
+std::int64_t Loader::batchesPerEpoch() const
+{
+    return m_batches;
+}
+
+std::int64_t Loader::samples() const
+{
+    return std::int64_t(m_indices.size());
+}
+
+std::vector<std::int64_t> Loader::epochOrder(std::int64_t epoch) const
+{
+    std::vector<std::int64_t> order = m_indices;
+    if (m_options.shuffle) {
+        SplitMix64 rng(mixSeed({m_options.seed, std::uint64_t(epoch), kOrderTag}));
+        shuffleInPlace(order, rng);
+    }
+    return order;
+}
+
+void Loader::startEpoch(std::int64_t epoch, std::int64_t skipBatches)
+{
+    if (m_configError)
+        return;
+    std::shared_ptr<const std::vector<std::int64_t>> order;
+    std::optional<Error> failure;
+    try {
+        order = std::make_shared<const std::vector<std::int64_t>>(epochOrder(epoch));
+    } catch (const std::exception &e) {
+        failure = loaderError(ErrorCode::Internal, e.what());
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        ++m_generation; // anything the producer has in flight is now stale
+        m_queue.clear();
+        m_order = std::move(order);
+        m_epoch = epoch;
+        m_nextToProduce = m_nextToConsume = std::clamp<std::int64_t>(skipBatches, 0, m_batches);
+        m_active = true;
+        m_failure = std::move(failure);
+    }
+    m_producerWake.notify_one();
+}
+
+Result<std::optional<Batch>> Loader::next()
+{
+    if (m_configError)
+        return std::unexpected(*m_configError);
+    std::unique_lock lock(m_mutex);
+    if (!m_active)
+        return std::unexpected(
+            loaderError(ErrorCode::InvalidArgument, "next() called before startEpoch()"));
+    if (m_failure)
+        return std::unexpected(*m_failure);
+    if (m_nextToConsume >= m_batches)
+        return std::optional<Batch>();
+    m_consumerWake.wait(lock, [this] { return !m_queue.empty(); });
+    Result<Batch> item = std::move(m_queue.front());
+    m_queue.pop_front();
+    ++m_nextToConsume;
+    if (!item)
+        m_failure = item.error();
+    lock.unlock();
+    m_producerWake.notify_one();
+    if (!item)
+        return std::unexpected(std::move(item.error()));
+    return std::optional<Batch>(std::move(*item));
+}
+
+bool Loader::canProduce() const
+{
+    return m_active && !m_failure && m_nextToProduce < m_batches
+           && std::int64_t(m_queue.size()) < m_options.prefetch;
+}
+
+void Loader::produceLoop()
+{
+    at::init_num_threads(); // take the intra-op thread count set on the main thread
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_producerWake.wait(lock, [this] { return m_stopping || canProduce(); });
+        if (m_stopping)
+            return;
+        const Job job{m_generation, m_epoch, m_nextToProduce++, m_order};
+        lock.unlock();
+        Result<Batch> batch = produce(job);
+        lock.lock();
+        if (job.generation != m_generation || m_stopping)
+            continue; // startEpoch() or the destructor discarded this epoch
+        if (!batch)
+            m_nextToProduce = m_batches; // a failure ends the epoch
+        m_queue.push_back(std::move(batch));
+        m_consumerWake.notify_one();
+    }
+}
+
+Result<Batch> Loader::produce(const Job &job) const
+{
+    std::string cause;
+    try {
+        return makeBatch(job);
+    } catch (const std::exception &e) {
+        cause = util::describe(e);
+    } catch (...) {
+        cause = "unknown exception";
+    }
+    return std::unexpected(loaderError(
+        ErrorCode::BadInput,
+        fmt::format("could not produce batch {} of epoch {}: {}", job.batch, job.epoch, cause)));
+}
+
+Result<Batch> Loader::makeBatch(const Job &job) const
+{
+    const std::int64_t start = job.batch * m_options.batchSize;
+    const std::int64_t count =
+        std::min<std::int64_t>(m_options.batchSize, std::int64_t(job.order->size()) - start);
+    torch::Tensor rows = torch::empty({count}, torch::kLong);
+    std::copy_n(job.order->data() + start, count, rows.data_ptr<std::int64_t>());
+    torch::Tensor x = m_dataset->images(rows);
+    if (!x.defined() || x.dim() != 4 || x.size(0) != count)
+        return std::unexpected(loaderError(
+            ErrorCode::BadInput,
+            fmt::format("batch {} of epoch {}: the dataset returned images of the wrong shape "
+                        "(expected [{},C,H,W])",
+                        job.batch, job.epoch, count)));
+    x = x.to(torch::kFloat);
+    const std::uint64_t seed = mixSeed(
+        {m_options.seed, std::uint64_t(job.epoch), std::uint64_t(job.batch), kAugmentTag});
+    x = augmentBatch(x, m_options.augment, seed);
+    if (m_options.normalization)
+        x = m_options.normalization->apply(x);
+    torch::Tensor y = m_dataset->labels().index_select(0, rows).to(torch::kLong);
+    return Batch{x.contiguous(), std::move(y)};
+}
+
+} // namespace lathe::data

@@ -1,0 +1,66 @@
+#include "core/model/net.h"
+
+#include <algorithm>
+
+namespace lathe::model {
+
+bool Taps::wants(const std::string &stage) const
+{
+    return all || std::find(wanted.begin(), wanted.end(), stage) != wanted.end();
+}
+
+NetImpl::NetImpl(std::string arch)
+    : m_arch(std::move(arch))
+{}
+
+torch::Tensor NetImpl::forward(torch::Tensor x, Taps *taps)
+{
+    for (auto &[name, stage] : m_stages) {
+        x = stage.forward(x);
+        if (taps && taps->wants(name))
+            taps->outputs[name] = x.detach();
+    }
+    return x;
+}
+
+std::vector<std::string> NetImpl::stageNames() const
+{
+    std::vector<std::string> names;
+    names.reserve(m_stages.size());
+    for (const auto &stage : m_stages)
+        names.push_back(stage.first);
+    return names;
+}
+
+std::int64_t NetImpl::parameterCount() const
+{
+    std::int64_t count = 0;
+    for (const auto &p : parameters())
+        count += p.numel();
+    return count;
+}
+
+ResidualBlockImpl::ResidualBlockImpl(std::int64_t in, std::int64_t out, std::int64_t stride)
+{
+    using namespace torch::nn;
+    m_conv1 = register_module(
+        "conv1", Conv2d(Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
+    m_bn1 = register_module("bn1", BatchNorm2d(out));
+    m_conv2 = register_module("conv2",
+                              Conv2d(Conv2dOptions(out, out, 3).padding(1).bias(false)));
+    m_bn2 = register_module("bn2", BatchNorm2d(out));
+    if (stride != 1 || in != out) {
+        m_shortcut = register_module(
+            "shortcut", Sequential(Conv2d(Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                                   BatchNorm2d(out)));
+    }
+}
+
+torch::Tensor ResidualBlockImpl::forward(torch::Tensor x)
+{
+    auto y = torch::relu(m_bn1(m_conv1(x)));
+    y = m_bn2(m_conv2(y));
+    return torch::relu(y + (m_shortcut ? m_shortcut->forward(x) : x));
+}
+
+} // namespace lathe::model

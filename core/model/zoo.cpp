@@ -1,0 +1,131 @@
+#include "core/model/zoo.h"
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace lathe::model {
+
+namespace {
+
+using namespace torch::nn;
+
+std::vector<std::int64_t> widthsOr(const ModelSpec &spec, std::vector<std::int64_t> fallback)
+{
+    return spec.widths.empty() ? fallback : spec.widths;
+}
+
+std::int64_t product(const std::vector<std::int64_t> &dims)
+{
+    std::int64_t n = 1;
+    for (auto d : dims)
+        n *= d;
+    return n;
+}
+
+Net buildMlp(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+             std::int64_t numClasses)
+{
+    Net net("mlp");
+    net->addStage("flatten", Flatten());
+    std::int64_t in = product(inputShape);
+    int index = 1;
+    for (std::int64_t width : widthsOr(spec, {256, 128})) {
+        const std::string n = std::to_string(index++);
+        net->addStage("fc" + n, Linear(in, width));
+        net->addStage("relu" + n, ReLU());
+        if (spec.dropout > 0)
+            net->addStage("dropout" + n, Dropout(spec.dropout));
+        in = width;
+    }
+    net->addStage("head", Linear(in, numClasses));
+    return net;
+}
+
+// Each block: 3x3 conv (no bias) + BN + ReLU + 2x2 max-pool; then flatten, dropout, linear.
+Result<Net> buildCnn(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                     std::int64_t numClasses)
+{
+    const auto widths = widthsOr(spec, {32, 64, 128});
+    std::int64_t h = inputShape[1], w = inputShape[2];
+    std::size_t maxBlocks = 0; // each block halves the input; keep at least 1x1
+    while (maxBlocks < 4 && (std::min(h, w) >> (maxBlocks + 1)) >= 1)
+        ++maxBlocks;
+    if (widths.size() > maxBlocks)
+        return fail(ErrorCode::InvalidArgument,
+                    std::to_string(widths.size()) + " conv blocks would pool a "
+                        + std::to_string(h) + "x" + std::to_string(w)
+                        + " input to nothing; give at most " + std::to_string(maxBlocks)
+                        + " widths",
+                    "model.widths");
+    Net net("cnn");
+    std::int64_t in = inputShape[0];
+    int index = 1;
+    for (std::int64_t width : widths) {
+        const std::string n = std::to_string(index++);
+        net->addStage("conv" + n, Conv2d(Conv2dOptions(in, width, 3).padding(1).bias(false)));
+        net->addStage("bn" + n, BatchNorm2d(width));
+        net->addStage("relu" + n, ReLU());
+        net->addStage("pool" + n, MaxPool2d(2));
+        in = width;
+        h /= 2;
+        w /= 2;
+    }
+    net->addStage("flatten", Flatten());
+    if (spec.dropout > 0)
+        net->addStage("dropout", Dropout(spec.dropout));
+    net->addStage("head", Linear(in * h * w, numClasses));
+    return net;
+}
+
+Result<Net> buildResnetMini(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                            std::int64_t numClasses)
+{
+    const auto widths = widthsOr(spec, {16, 32, 64});
+    if (widths.size() != 3)
+        return fail(ErrorCode::InvalidArgument,
+                    "resnet-mini has 3 stages: give 3 widths, got "
+                        + std::to_string(widths.size()),
+                    "model.widths");
+    Net net("resnet-mini");
+    const auto stemConv = Conv2dOptions(inputShape[0], widths[0], 3).padding(1).bias(false);
+    net->addStage("stem_conv", Conv2d(stemConv));
+    net->addStage("stem_bn", BatchNorm2d(widths[0]));
+    net->addStage("stem_relu", ReLU());
+    net->addStage("stage1", ResidualBlock(widths[0], widths[0], 1));
+    net->addStage("stage2", ResidualBlock(widths[0], widths[1], 2));
+    net->addStage("stage3", ResidualBlock(widths[1], widths[2], 2));
+    net->addStage("pool", AdaptiveAvgPool2d(1));
+    net->addStage("flatten", Flatten());
+    if (spec.dropout > 0)
+        net->addStage("dropout", Dropout(spec.dropout));
+    net->addStage("head", Linear(widths[2], numClasses));
+    return net;
+}
+
+} // namespace
+
+Result<Net> buildNet(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                     std::int64_t numClasses)
+{
+    if (inputShape.size() != 3 || product(inputShape) <= 0)
+        return fail(ErrorCode::InvalidArgument, "input shape must be {channels, height, width}",
+                    "model");
+    if (numClasses < 2)
+        return fail(ErrorCode::InvalidArgument, "a classifier needs at least 2 classes",
+                    "model");
+    try {
+        if (spec.arch == "mlp")
+            return buildMlp(spec, inputShape, numClasses);
+        if (spec.arch == "cnn")
+            return buildCnn(spec, inputShape, numClasses);
+        if (spec.arch == "resnet-mini")
+            return buildResnetMini(spec, inputShape, numClasses);
+    } catch (const std::exception &e) {
+        return fail(ErrorCode::InvalidArgument, e.what(), "model");
+    }
+    return fail(ErrorCode::InvalidArgument, "unknown architecture \"" + spec.arch + "\"",
+                "model.arch");
+}
+
+} // namespace lathe::model

@@ -1,0 +1,21 @@
+#pragma once
+
+#include "core/model/model_spec.h"
+#include "core/model/net.h"
+#include "core/util/error.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace lathe::model {
+
+/// Builds the network `spec` describes for inputs of `inputShape` ({C,H,W}) and `numClasses`
+/// outputs, initialised from LibTorch's global generator (seed it first for reproducible
+/// weights). Errors name the bad key (e.g. "model.widths" with the wrong count).
+/// Architectures: "mlp" (widths = hidden sizes, default [256, 128]); "cnn" (widths = channels
+/// of its three conv+BN blocks, default [32, 64, 128]); "resnet-mini" (widths = channels of
+/// its three residual stages, default [16, 32, 64]).
+Result<Net> buildNet(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                     std::int64_t numClasses);
+
+} // namespace lathe::model

@@ -1,0 +1,122 @@
+#pragma once
+
+#include "core/util/error.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+// A thin RAII layer over the SQLite C API: a connection, a prepared statement and a write
+// transaction. Errors come back as lathe::Error whose context is the database file.
+namespace lathe::track::sql {
+
+class Database;
+
+/// A prepared statement, finalized on destruction. Bind errors are remembered and reported
+/// by the next step()/run(). Not thread-safe: use it on the thread of its Database.
+class Statement
+{
+public:
+    Statement() = default;
+    Statement(Statement &&other) noexcept;
+    Statement &operator=(Statement &&other) noexcept;
+    ~Statement();
+
+    Statement &bind(int index, std::int64_t value);
+    Statement &bind(int index, double value);
+    Statement &bind(int index, std::string_view text);
+    Statement &bind(int index, std::optional<std::int64_t> value);
+    Statement &bindNull(int index);
+
+    /// Advances: true when a row is ready, false when done; an Error names the file.
+    Result<bool> step();
+    /// Steps to completion and resets for reuse (also after a failure).
+    Result<void> run();
+    /// Resets the statement and clears its bindings (releases its read snapshot).
+    void reset();
+
+    bool isNull(int column) const;
+    std::int64_t int64At(int column) const;
+    /// The column as a double; SQL NULL (which is how SQLite stores NaN) reads as NaN.
+    double realAt(int column) const;
+    std::string textAt(int column) const;
+    std::optional<std::int64_t> optionalInt64At(int column) const;
+
+private:
+    friend class Database;
+    Statement(sqlite3_stmt *stmt, const Database *db);
+    void noteBind(int rc);
+
+    sqlite3_stmt *m_stmt = nullptr;
+    const Database *m_db = nullptr;
+    int m_bindError = 0;
+};
+
+/// One SQLite connection, closed on destruction. Not thread-safe: one object per thread
+/// (it may be handed to another thread as long as only one uses it at a time).
+class Database
+{
+public:
+    Database() = default;
+    Database(Database &&other) noexcept;
+    Database &operator=(Database &&other) noexcept;
+    ~Database();
+
+    /// Opens (creating if missing) `file` read-write with the given busy timeout. Io on failure.
+    static Result<Database> open(const std::filesystem::path &file, int busyTimeoutMs);
+
+    /// Runs one or more SQL statements that return no rows we need.
+    Result<void> exec(std::string_view sql);
+    /// Prepares one statement.
+    Result<Statement> prepare(std::string_view sql);
+    /// First column of the first row of `sql` as an integer (for pragmas and counts).
+    Result<std::int64_t> queryInt64(std::string_view sql);
+    /// First column of the first row of `sql` as text.
+    Result<std::string> queryText(std::string_view sql);
+
+    std::int64_t lastInsertId() const;
+    /// Rows changed by the last INSERT/UPDATE/DELETE.
+    std::int64_t changes() const;
+    bool inTransaction() const;
+    const std::filesystem::path &file() const { return m_file; }
+
+    /// An Error for the connection's last failure: "<what>: <sqlite message>", code mapped from
+    /// SQLite's (not a db/corrupt: BadInput, constraint: InvalidArgument, busy/full/io: Io).
+    Error lastError(std::string_view what) const;
+    /// The same mapping for a given result code.
+    Error errorFor(int rc, std::string_view what) const;
+
+private:
+    sqlite3 *m_db = nullptr;
+    std::filesystem::path m_file;
+};
+
+/// RAII write transaction (BEGIN IMMEDIATE); rolled back on destruction unless committed.
+/// Not thread-safe; at most one per connection at a time.
+class Transaction
+{
+public:
+    /// Begins; waits up to the busy timeout for another writer, then fails with Io.
+    static Result<Transaction> begin(Database &db);
+    Transaction(Transaction &&other) noexcept;
+    Transaction &operator=(Transaction &&) = delete;
+    ~Transaction();
+
+    /// Commits; on failure the transaction is rolled back by the destructor.
+    Result<void> commit();
+
+private:
+    explicit Transaction(Database &db) : m_db(&db) {}
+    Database *m_db = nullptr;
+};
+
+/// True when `error` came from a row the database refuses (unknown run, bad value) rather
+/// than from the database being unwritable: retrying the same row cannot succeed.
+bool isRowRejection(const Error &error);
+
+} // namespace lathe::track::sql

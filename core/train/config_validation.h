@@ -1,0 +1,65 @@
+#pragma once
+
+// Internal to lathe_train: the checks behind RunConfig::fromJson, one JSON value at a time.
+// Every reader returns an Error whose context is the dotted key it was given and whose message
+// names the value and what was expected. Not part of the public API.
+
+#include "core/util/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lathe::train::detail {
+
+/// An allowed numeric interval; either end may be open or infinite.
+struct NumberRule
+{
+    double lo = -std::numeric_limits<double>::infinity();
+    double hi = std::numeric_limits<double>::infinity();
+    bool loOpen = false;
+    bool hiOpen = false;
+};
+
+/// "a number in (0, 10]", "an integer in [1, 1024]", "an integer >= 0".
+std::string describeRule(const NumberRule &rule, bool integer);
+
+/// The value as compact JSON for a message, shortened when long. Never throws.
+std::string showValue(const nlohmann::json &value);
+
+/// "a, b, c".
+std::string joinNames(const std::vector<std::string> &names);
+
+/// Levenshtein distance, case-insensitive, '-' and '_' treated alike.
+std::size_t editDistance(std::string_view a, std::string_view b);
+
+/// The name in `names` closest to `word` when it is a likely typo, else "".
+std::string closestName(std::string_view word, const std::vector<std::string> &names);
+
+/// Fails unless `value` is an object; `section` is the dotted path ("" for the top level).
+Result<void> checkObject(const nlohmann::json &value, const std::string &section,
+                         const std::vector<std::string> &keys);
+
+/// The error for key `key` of `section` not being one of `keys` (with a suggestion).
+Error unknownKeyError(const std::string &key, const std::string &section,
+                      const std::vector<std::string> &keys);
+
+/// Readers: each checks the type and the range or choices of one value found at `where`.
+Result<double> readNumber(const nlohmann::json &value, const std::string &where,
+                          const NumberRule &rule);
+Result<std::int64_t> readInteger(const nlohmann::json &value, const std::string &where,
+                                 const NumberRule &rule);
+Result<std::uint64_t> readUnsigned(const nlohmann::json &value, const std::string &where);
+Result<bool> readBool(const nlohmann::json &value, const std::string &where);
+/// Empty `choices` accepts any non-empty string.
+Result<std::string> readString(const nlohmann::json &value, const std::string &where,
+                               const std::vector<std::string> &choices);
+/// A list of numbers, each within `rule`, strictly ascending.
+Result<std::vector<double>> readAscending(const nlohmann::json &value, const std::string &where,
+                                          const NumberRule &rule);
+
+} // namespace lathe::train::detail

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "core/model/net.h"
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace lathe::train {
+
+/// Classification quality on one split.
+struct EvalResult
+{
+    double loss = 0.0;     ///< mean cross-entropy (no label smoothing)
+    double accuracy = 0.0; ///< share of samples whose arg-max is the label
+    std::int64_t samples = 0;
+    std::vector<std::vector<std::int64_t>> confusion; ///< [true][predicted] counts
+    std::vector<double> precision, recall, f1;        ///< per class; 0 where undefined
+
+    /// {"loss", "accuracy", "samples", "confusion", "precision", "recall", "f1"}.
+    nlohmann::json toJson() const;
+};
+
+/// Accumulates predictions batch by batch and turns them into an EvalResult.
+class EvalAccumulator
+{
+public:
+    explicit EvalAccumulator(std::int64_t numClasses);
+    /// Adds one batch: logits [B,K] and labels [B]. Both on the CPU or moved there.
+    void add(const torch::Tensor &logits, const torch::Tensor &labels);
+    EvalResult result() const;
+
+private:
+    std::int64_t m_numClasses;
+    double m_lossSum = 0.0;
+    std::int64_t m_samples = 0;
+    torch::Tensor m_confusion; // int64 [K,K]
+};
+
+/// Supplies evaluation batches: returns the next (x, y) or nullopt at the end.
+using BatchSource = std::function<std::optional<std::pair<torch::Tensor, torch::Tensor>>()>;
+
+/// Evaluates `net` in eval mode without gradients over every batch `next` yields, on
+/// `device`. Restores the module's training flag afterwards. Throws what LibTorch throws (the
+/// trainer catches at its boundary).
+EvalResult evaluate(model::Net &net, const BatchSource &next, std::int64_t numClasses,
+                    const torch::Device &device = torch::kCPU);
+
+} // namespace lathe::train

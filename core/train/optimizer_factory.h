@@ -1,0 +1,35 @@
+#pragma once
+
+#include "core/train/run_config.h"
+#include "core/util/error.h"
+
+#include <torch/optim.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lathe::train {
+
+/// The optimizer names makeOptimizer() accepts, in display order: sgd, adam, adamw, rmsprop.
+/// Thread-safe.
+const std::vector<std::string> &optimizerNames();
+
+/// Builds the optimizer `config.name` over `params` (one parameter group):
+/// sgd (momentum, dampening 0, nesterov, L2 weight decay), adam (L2 weight decay), adamw
+/// (decoupled weight decay), rmsprop (alpha, eps, momentum, not centered).
+/// Errors (InvalidArgument, context the dotted key, e.g. "optimizer.nesterov"): an unknown
+/// name, a non-positive or non-finite lr, nesterov without momentum, no parameters, or any
+/// value LibTorch rejects. Never throws; thread-safe (no shared state).
+Result<std::unique_ptr<torch::optim::Optimizer>> makeOptimizer(const OptimizerConfig &config,
+                                                               std::vector<torch::Tensor> params);
+
+/// Sets the learning rate of every parameter group. Call it from the thread that steps the
+/// optimizer (not concurrently with step()).
+void setLearningRate(torch::optim::Optimizer &optimizer, double lr);
+
+/// The learning rate of the first parameter group (0 when there is none). Same threading rule
+/// as setLearningRate().
+double learningRate(const torch::optim::Optimizer &optimizer);
+
+} // namespace lathe::train

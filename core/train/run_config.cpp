@@ -1,0 +1,392 @@
+// run_config.h reaches LibTorch (torch/torch.h) through core/data/augment.h, so this file
+// names torch to get the shared precompiled header.
+#include "core/train/run_config.h"
+
+#include "core/train/config_validation.h"
+#include "core/train/lr_schedule.h"
+#include "core/train/optimizer_factory.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <type_traits>
+#include <variant>
+
+namespace lathe::train {
+
+namespace {
+
+using nlohmann::json;
+using namespace detail;
+
+/// One key of a config section: its JSON name, the struct member it fills, and what it allows
+/// (numbers: `rule`; strings: `choices`, empty for any non-empty string).
+template<typename S>
+struct Field
+{
+    std::string key;
+    std::variant<double S::*, std::int64_t S::*, std::uint64_t S::*, bool S::*,
+                 std::string S::*, std::vector<double> S::*>
+        member;
+    NumberRule rule = {};
+    std::vector<std::string> choices = {};
+};
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+constexpr NumberRule closedRange(double lo, double hi) { return {lo, hi, false, false}; }
+constexpr NumberRule openClosed(double lo, double hi) { return {lo, hi, true, false}; }
+constexpr NumberRule closedOpen(double lo, double hi) { return {lo, hi, false, true}; }
+constexpr NumberRule openRange(double lo, double hi) { return {lo, hi, true, true}; }
+constexpr NumberRule atLeast(double lo) { return {lo, kInf, false, false}; }
+
+const std::vector<Field<DataConfig>> &dataFields()
+{
+    static const std::vector<Field<DataConfig>> fields{
+        {"dataset", &DataConfig::dataset, {}, {"fashion-mnist"}},
+        {"path", &DataConfig::path},
+        {"val_fraction", &DataConfig::valFraction, closedRange(0, 0.5)},
+        {"subset", &DataConfig::subset, atLeast(0)},
+        {"normalize", &DataConfig::normalize},
+    };
+    return fields;
+}
+
+const std::vector<Field<OptimizerConfig>> &optimizerFields()
+{
+    using C = OptimizerConfig;
+    static const std::vector<Field<C>> fields{
+        {"name", &C::name, {}, optimizerNames()},
+        {"lr", &C::lr, openClosed(0, 10)},
+        {"weight_decay", &C::weightDecay, closedRange(0, 1)},
+        {"momentum", &C::momentum, closedOpen(0, 1)},
+        {"nesterov", &C::nesterov},
+        {"beta1", &C::beta1, closedOpen(0, 1)},
+        {"beta2", &C::beta2, closedOpen(0, 1)},
+        {"eps", &C::eps, openClosed(0, 1)},
+        {"alpha", &C::alpha, openRange(0, 1)},
+    };
+    return fields;
+}
+
+const std::vector<Field<ScheduleConfig>> &scheduleFields()
+{
+    using C = ScheduleConfig;
+    static const std::vector<Field<C>> fields{
+        {"type", &C::type, {}, scheduleTypeNames()},
+        {"step_epochs", &C::stepEpochs, openClosed(0, 10000)},
+        {"milestones", &C::milestones, openClosed(0, 10000)},
+        {"gamma", &C::gamma, openClosed(0, 1)},
+        {"warmup_epochs", &C::warmupEpochs, closedRange(0, 10000)},
+        {"min_lr", &C::minLr, closedRange(0, 10)},
+        {"pct_start", &C::pctStart, openRange(0, 1)},
+        {"div_factor", &C::divFactor, closedRange(1, 1e6)},
+        {"final_div_factor", &C::finalDivFactor, closedRange(1, 1e9)},
+        {"plateau_factor", &C::plateauFactor, openRange(0, 1)},
+        {"plateau_patience", &C::plateauPatience, closedRange(0, 1000)},
+        {"plateau_threshold", &C::plateauThreshold, closedOpen(0, 1)},
+        {"plateau_cooldown", &C::plateauCooldown, closedRange(0, 1000)},
+    };
+    return fields;
+}
+
+const std::vector<Field<TrainingConfig>> &trainingFields()
+{
+    using C = TrainingConfig;
+    static const std::vector<Field<C>> fields{
+        {"epochs", &C::epochs, closedRange(1, 10000)},
+        {"batch_size", &C::batchSize, closedRange(1, 65536)},
+        {"label_smoothing", &C::labelSmoothing, closedOpen(0, 1)},
+        {"grad_clip", &C::gradClip, closedRange(0, 1e6)},
+        {"accumulate", &C::accumulate, closedRange(1, 1024)},
+        {"mixed_precision", &C::mixedPrecision, {}, {"off", "bf16", "fp16"}},
+        {"early_stopping_patience", &C::earlyStoppingPatience, closedRange(0, 1000)},
+        {"seed", &C::seed},
+        {"threads", &C::threads, closedRange(0, 1024)},
+        {"device", &C::device, {}, {"cpu", "cuda"}},
+    };
+    return fields;
+}
+
+const std::vector<Field<data::AugmentConfig>> &augmentFields()
+{
+    using C = data::AugmentConfig;
+    static const std::vector<Field<C>> fields{
+        {"enabled", &C::enabled},
+        {"crop_padding", &C::cropPadding, closedRange(0, 16)},
+        {"hflip", &C::hflipProb, closedRange(0, 1)},
+        {"rotate_deg", &C::rotateDeg, closedRange(0, 180)},
+        {"translate", &C::translateFrac, closedRange(0, 0.5)},
+        {"erase_prob", &C::eraseProb, closedRange(0, 1)},
+        {"erase_max_area", &C::eraseMaxArea, closedRange(0.02, 1)},
+    };
+    return fields;
+}
+
+const std::vector<std::string> &topLevelKeys()
+{
+    static const std::vector<std::string> keys{"name",     "data",     "model",  "optimizer",
+                                               "schedule", "training", "augment"};
+    return keys;
+}
+
+template<typename S>
+std::vector<std::string> keysOf(const std::vector<Field<S>> &fields)
+{
+    std::vector<std::string> keys;
+    for (const auto &field : fields)
+        keys.push_back(field.key);
+    return keys;
+}
+
+template<typename T, typename S>
+Result<T> readAs(const json &value, const std::string &where, const Field<S> &field)
+{
+    if constexpr (std::is_same_v<T, double>)
+        return readNumber(value, where, field.rule);
+    else if constexpr (std::is_same_v<T, std::int64_t>)
+        return readInteger(value, where, field.rule);
+    else if constexpr (std::is_same_v<T, std::uint64_t>)
+        return readUnsigned(value, where);
+    else if constexpr (std::is_same_v<T, bool>)
+        return readBool(value, where);
+    else if constexpr (std::is_same_v<T, std::string>)
+        return readString(value, where, field.choices);
+    else
+        return readAscending(value, where, field.rule);
+}
+
+/// Fills `out` (already holding the defaults) from the keys present in `object`.
+template<typename S>
+Result<void> readSection(const json &object, const std::string &section,
+                         const std::vector<Field<S>> &fields, S &out)
+{
+    const auto keys = keysOf(fields);
+    if (auto ok = checkObject(object, section, keys); !ok)
+        return ok;
+    for (const auto &[key, value] : object.items()) {
+        const auto field = std::find_if(fields.begin(), fields.end(),
+                                        [&](const auto &f) { return f.key == key; });
+        if (field == fields.end())
+            return std::unexpected(unknownKeyError(key, section, keys));
+        const std::string where = section + "." + key;
+        auto ok = std::visit(
+            [&](auto member) -> Result<void> {
+                using T = std::remove_cvref_t<decltype(out.*member)>;
+                auto parsed = readAs<T>(value, where, *field);
+                if (!parsed)
+                    return std::unexpected(parsed.error());
+                out.*member = std::move(*parsed);
+                return {};
+            },
+            field->member);
+        if (!ok)
+            return ok;
+    }
+    return {};
+}
+
+template<typename S>
+json writeSection(const S &in, const std::vector<Field<S>> &fields)
+{
+    json out = json::object();
+    for (const auto &field : fields)
+        std::visit([&](auto member) { out[field.key] = in.*member; }, field.member);
+    return out;
+}
+
+Result<void> readTopKey(const std::string &key, const json &value, RunConfig &config)
+{
+    if (key == "name") {
+        auto name = readString(value, key, {});
+        if (!name)
+            return std::unexpected(name.error());
+        config.name = *name;
+        return {};
+    }
+    if (key == "model") {
+        auto spec = model::ModelSpec::fromJson(value);
+        if (!spec)
+            return std::unexpected(spec.error());
+        config.model = *spec;
+        return {};
+    }
+    if (key == "data")
+        return readSection(value, key, dataFields(), config.data);
+    if (key == "optimizer")
+        return readSection(value, key, optimizerFields(), config.optimizer);
+    if (key == "schedule")
+        return readSection(value, key, scheduleFields(), config.schedule);
+    if (key == "training")
+        return readSection(value, key, trainingFields(), config.training);
+    if (key == "augment")
+        return readSection(value, key, augmentFields(), config.augment);
+    return std::unexpected(unknownKeyError(key, "", topLevelKeys()));
+}
+
+/// Rules that involve more than one key.
+Result<void> checkCombinations(const RunConfig &config)
+{
+    const auto &training = config.training;
+    const auto &schedule = config.schedule;
+    const auto &optimizer = config.optimizer;
+    if (training.mixedPrecision == "fp16" && training.device != "cuda")
+        return fail(ErrorCode::InvalidArgument,
+                    "fp16 autocast needs CUDA; use bf16 on CPU (training.device is \""
+                        + training.device + "\")",
+                    "training.mixed_precision");
+    if (schedule.type == "multistep" && schedule.milestones.empty())
+        return fail(ErrorCode::InvalidArgument,
+                    "the multistep schedule needs milestones: the epochs at which lr is "
+                    "multiplied by gamma, e.g. [5, 8]",
+                    "schedule.milestones");
+    if (optimizer.name == "sgd" && optimizer.nesterov && optimizer.momentum == 0.0)
+        return fail(ErrorCode::InvalidArgument,
+                    "nesterov needs momentum > 0 (optimizer.momentum is 0)",
+                    "optimizer.nesterov");
+    if ((schedule.type == "cosine" || schedule.type == "warmup-cosine")
+        && schedule.minLr > optimizer.lr)
+        return fail(ErrorCode::InvalidArgument,
+                    "value " + showValue(schedule.minLr) + " is above optimizer.lr ("
+                        + showValue(optimizer.lr) + "); expected min_lr <= lr",
+                    "schedule.min_lr");
+    return {};
+}
+
+Result<RunConfig> parseRunConfig(const json &object)
+{
+    if (auto ok = checkObject(object, "", topLevelKeys()); !ok)
+        return std::unexpected(ok.error());
+    RunConfig config;
+    for (const auto &[key, value] : object.items()) {
+        if (auto ok = readTopKey(key, value, config); !ok)
+            return std::unexpected(ok.error());
+    }
+    if (auto ok = checkCombinations(config); !ok)
+        return std::unexpected(ok.error());
+    return config;
+}
+
+Result<std::string> readText(const std::string &path)
+{
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        return fail(ErrorCode::Io, "config file not found", path);
+    if (std::filesystem::is_directory(path, ec))
+        return fail(ErrorCode::Io, "expected a config file, found a directory", path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return fail(ErrorCode::Io, std::string("cannot open config file: ") + std::strerror(errno),
+                    path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad())
+        return fail(ErrorCode::Io, "cannot read config file", path);
+    return text.str();
+}
+
+/// 1-based line and column of the character at 1-based `byte` (nlohmann's parse_error::byte).
+std::string describePosition(const std::string &text, std::size_t byte)
+{
+    const std::size_t at = std::min(byte == 0 ? 0 : byte - 1, text.size());
+    const auto line = 1 + std::count(text.begin(), text.begin() + std::ptrdiff_t(at), '\n');
+    const std::size_t lineStart = at == 0 ? 0 : text.rfind('\n', at - 1) + 1;
+    return "line " + std::to_string(line) + ", column " + std::to_string(at - lineStart + 1);
+}
+
+Result<json> parseText(const std::string &text, const std::string &path)
+{
+    try {
+        return json::parse(text);
+    } catch (const json::parse_error &e) {
+        // Keep nlohmann's description ("syntax error while parsing ...") but not its prefix.
+        std::string what = e.what();
+        if (const auto at = what.find(": ", what.find("parse error")); at != std::string::npos)
+            what = what.substr(at + 2);
+        return fail(ErrorCode::BadInput, "invalid JSON: " + what,
+                    path + ": " + describePosition(text, e.byte));
+    }
+}
+
+} // namespace
+
+Result<RunConfig> RunConfig::fromJson(const nlohmann::json &object)
+{
+    try {
+        return parseRunConfig(object);
+    } catch (const std::exception &e) {
+        return fail(ErrorCode::Internal,
+                    std::string("unexpected error while reading the config: ") + e.what());
+    }
+}
+
+nlohmann::json RunConfig::toJson() const
+{
+    return {{"name", name},
+            {"data", writeSection(data, dataFields())},
+            {"model", model.toJson()},
+            {"optimizer", writeSection(optimizer, optimizerFields())},
+            {"schedule", writeSection(schedule, scheduleFields())},
+            {"training", writeSection(training, trainingFields())},
+            {"augment", writeSection(augment, augmentFields())}};
+}
+
+Result<RunConfig> loadRunConfig(const std::string &path)
+{
+    auto text = readText(path);
+    if (!text)
+        return std::unexpected(text.error());
+    auto object = parseText(*text, path);
+    if (!object)
+        return std::unexpected(object.error());
+    auto config = RunConfig::fromJson(*object);
+    if (!config) {
+        Error error = config.error();
+        error.context = error.context.empty() ? path : path + ": " + error.context;
+        return std::unexpected(error);
+    }
+    return config;
+}
+
+Result<void> applyOverride(nlohmann::json &config, const std::string &assignment)
+{
+    const auto equals = assignment.find('=');
+    if (equals == std::string::npos)
+        return fail(ErrorCode::InvalidArgument,
+                    "expected key=value, e.g. optimizer.lr=0.01", assignment);
+    std::vector<std::string> path;
+    std::istringstream keys(assignment.substr(0, equals));
+    for (std::string segment; std::getline(keys, segment, '.');)
+        path.push_back(segment);
+    if (path.empty() || assignment[equals - 1] == '.'
+        || std::ranges::any_of(path, [](const auto &s) { return s.empty(); }))
+        return fail(ErrorCode::InvalidArgument,
+                    "expected a dotted key before '=', e.g. optimizer.lr=0.01", assignment);
+    if (!config.is_object() && !config.is_null())
+        return fail(ErrorCode::InvalidArgument, "the config is not a JSON object", assignment);
+    const std::string text = assignment.substr(equals + 1);
+    json value = json::parse(text, nullptr, false);
+    if (value.is_discarded())
+        value = text;
+    // Only an existing non-object node can fail, and nothing is created before it.
+    json *node = &config;
+    std::string walked;
+    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+        walked += (walked.empty() ? "" : ".") + path[i];
+        json &child = (*node)[path[i]];
+        if (child.is_null())
+            child = json::object();
+        if (!child.is_object())
+            return fail(ErrorCode::InvalidArgument,
+                        walked + " is " + showValue(child) + ", not an object", assignment);
+        node = &child;
+    }
+    (*node)[path.back()] = std::move(value);
+    return {};
+}
+
+} // namespace lathe::train

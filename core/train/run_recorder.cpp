@@ -1,0 +1,98 @@
+#include "core/train/run_recorder.h"
+
+#include "core/util/sha256.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace lathe::train {
+
+RunRecorder::RunRecorder(track::StoreWriter &writer, std::int64_t runId, TrainObserver *next)
+    : m_writer(writer)
+    , m_runId(runId)
+    , m_next(next ? next : &m_nullObserver)
+{}
+
+void RunRecorder::metric(const char *key, std::int64_t step, double epoch, double wallTime,
+                         double value)
+{
+    m_writer.addMetric({m_runId, key, step, epoch, wallTime, value});
+}
+
+void RunRecorder::onStep(const StepEvent &e)
+{
+    metric(kTrainLoss, e.step, e.epoch, e.wallTime, e.loss);
+    metric(kTrainAccuracy, e.step, e.epoch, e.wallTime, e.accuracy);
+    metric(kLearningRate, e.step, e.epoch, e.wallTime, e.lr);
+    if (e.samplesPerSecond > 0)
+        metric(kSamplesPerSecond, e.step, e.epoch, e.wallTime, e.samplesPerSecond);
+    m_next->onStep(e);
+}
+
+void RunRecorder::onEpoch(const EpochEvent &e)
+{
+    const double epoch = double(e.epoch + 1);
+    metric("train/epoch_loss", e.step, epoch, e.wallTime, e.trainLoss);
+    metric("train/epoch_accuracy", e.step, epoch, e.wallTime, e.trainAccuracy);
+    metric("train/epoch_seconds", e.step, epoch, e.wallTime, e.seconds);
+    m_next->onEpoch(e);
+}
+
+void RunRecorder::onEval(const EvalEvent &e)
+{
+    const double epoch = e.split == "val" ? double(e.epoch + 1) : double(e.epoch);
+    metric((e.split + "/loss").c_str(), e.step, epoch, e.wallTime, e.result.loss);
+    metric((e.split + "/accuracy").c_str(), e.step, epoch, e.wallTime, e.result.accuracy);
+    nlohmann::json payload = e.result.toJson();
+    payload["split"] = e.split;
+    payload["epoch"] = epoch;
+    m_writer.addEvent({0, m_runId, "eval", e.step, e.wallTime, payload.dump()});
+    m_next->onEval(e);
+}
+
+void RunRecorder::onCheckpoint(const CheckpointEvent &e)
+{
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(e.path, ec);
+    const auto sha = util::sha256File(e.path);
+    m_writer.addArtifact({0, m_runId, "checkpoint-" + e.kind, e.path,
+                          ec ? -1 : std::int64_t(bytes), sha ? *sha : std::string(),
+                          e.wallTime});
+    m_writer.addEvent({0, m_runId, "checkpoint", e.step, e.wallTime,
+                       nlohmann::json{{"kind", e.kind}, {"path", e.path}, {"epoch", e.epoch}}
+                           .dump()});
+    m_next->onCheckpoint(e);
+}
+
+void RunRecorder::onNote(const NoteEvent &e)
+{
+    if (e.kind == "paused")
+        m_writer.setStatus(m_runId, track::RunStatus::Paused);
+    else if (e.kind == "resumed")
+        m_writer.setStatus(m_runId, track::RunStatus::Running);
+    m_writer.addEvent({0, m_runId, e.kind, e.step, e.wallTime, e.payloadJson});
+    m_next->onNote(e);
+}
+
+void RunRecorder::onFinished(TrainOutcome outcome, std::int64_t step)
+{
+    const bool complete = outcome == TrainOutcome::Finished
+                          || outcome == TrainOutcome::EarlyStopped;
+    m_writer.addEvent({0, m_runId, "finished", step, 0.0,
+                       nlohmann::json{{"outcome", toString(outcome)}}.dump()});
+    m_writer.setStatus(m_runId, complete ? track::RunStatus::Finished
+                                         : track::RunStatus::Stopped);
+    m_next->onFinished(outcome, step);
+}
+
+void RunRecorder::onFailed(const Error &error, std::int64_t step)
+{
+    m_writer.addEvent({0, m_runId, "failed", step, 0.0,
+                       nlohmann::json{{"error", error.toString()}}.dump()});
+    m_writer.setStatus(m_runId, track::RunStatus::Failed, error.toString());
+    m_next->onFailed(error, step);
+}
+
+} // namespace lathe::train

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "core/train/evaluator.h"
+#include "core/util/error.h"
+
+#include <cstdint>
+#include <string>
+
+namespace lathe::train {
+
+/// How a training run ended without an error.
+enum class TrainOutcome {
+    Finished,     ///< every epoch ran
+    EarlyStopped, ///< validation stopped improving for `early_stopping_patience` epochs
+    StepLimit,    ///< the caller's max-steps limit was reached
+    Stopped,      ///< stop was requested; a checkpoint of the exact position was written
+};
+const char *toString(TrainOutcome outcome);
+
+/// One optimizer step. `epoch` is fractional (2.5 = half-way through the third epoch).
+struct StepEvent
+{
+    std::int64_t step = 0; ///< optimizer steps done, counting this one (1-based)
+    double epoch = 0.0;
+    double loss = 0.0;     ///< mean training loss over the step's micro-batches
+    double accuracy = 0.0; ///< training accuracy over the step's micro-batches
+    double lr = 0.0;       ///< learning rate this step used
+    double samplesPerSecond = 0.0; ///< measured every few steps; 0 when not measured
+    double wallTime = 0.0;         ///< unix seconds
+};
+
+/// The end of a training epoch (index 0-based; `step` is the steps done so far).
+struct EpochEvent
+{
+    std::int64_t epoch = 0;
+    std::int64_t step = 0;
+    double trainLoss = 0.0;
+    double trainAccuracy = 0.0;
+    double seconds = 0.0;
+    double wallTime = 0.0;
+};
+
+/// An evaluation on "val" (each epoch) or "test" (at the end).
+struct EvalEvent
+{
+    std::string split;
+    std::int64_t epoch = 0;
+    std::int64_t step = 0;
+    EvalResult result;
+    double wallTime = 0.0;
+};
+
+/// A checkpoint file written: kind "last" (each epoch and on stop) or "best".
+struct CheckpointEvent
+{
+    std::string kind;
+    std::string path;
+    std::int64_t epoch = 0;
+    std::int64_t step = 0;
+    double wallTime = 0.0;
+};
+
+/// Something worth marking on the run's timeline: "paused", "resumed", "lr_reduced", ...
+struct NoteEvent
+{
+    std::string kind;
+    std::int64_t step = 0;
+    std::string payloadJson = "{}";
+    double wallTime = 0.0;
+};
+
+/// Receives a trainer's events on the training thread, in order. Implementations must be
+/// quick (queue and return): the trainer waits for them.
+class TrainObserver
+{
+public:
+    virtual ~TrainObserver() = default;
+    virtual void onStep(const StepEvent &) {}
+    virtual void onEpoch(const EpochEvent &) {}
+    virtual void onEval(const EvalEvent &) {}
+    virtual void onCheckpoint(const CheckpointEvent &) {}
+    virtual void onNote(const NoteEvent &) {}
+    virtual void onFinished(TrainOutcome, std::int64_t /*step*/) {}
+    virtual void onFailed(const Error &, std::int64_t /*step*/) {}
+};
+
+} // namespace lathe::train

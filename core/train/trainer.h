@@ -1,0 +1,132 @@
+#pragma once
+
+#include "core/data/dataset.h"
+#include "core/data/loader.h"
+#include "core/model/net.h"
+#include "core/train/checkpoint.h"
+#include "core/train/lr_schedule.h"
+#include "core/train/run_config.h"
+#include "core/train/train_events.h"
+#include "core/util/error.h"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+
+namespace lathe::train {
+
+/// The data a run trains and evaluates on: `train` is split into train/validation by the
+/// config; `test` (may be null) is evaluated once at the end.
+struct TrainData
+{
+    std::shared_ptr<const data::Dataset> train;
+    std::shared_ptr<const data::Dataset> test;
+};
+
+/// Loads the datasets `config` names (Fashion-MNIST from data.path, cut to data.subset).
+/// Errors name the files and say how to get them. Never throws.
+Result<TrainData> loadTrainData(const DataConfig &config);
+
+/// Per-call options that are not hyperparameters (they do not change what is learnt).
+struct TrainerOptions
+{
+    std::filesystem::path checkpointDir; ///< last.pt and best.pt go here; empty = none
+    std::int64_t maxSteps = 0;           ///< stop after this many optimizer steps; 0 = none
+    std::int64_t throughputEvery = 20;   ///< steps between samples/s measurements
+    bool evaluateTest = true;            ///< evaluate the test set when training ends
+};
+
+/// Trains one run: the loop, evaluation, checkpoints, the NaN guard, pause and stop.
+/// Thread-safety: construct anywhere; run() on one thread (the training thread); pause(),
+/// resume() and the stop token from any thread. Events reach the observer on the training
+/// thread. Knows nothing of Qt or of the store (see RunRecorder).
+class Trainer
+{
+public:
+    /// Builds the model, optimizer, schedule and loaders for `config` on `data`. Seeds
+    /// LibTorch's global generator with training.seed first, so weights are reproducible.
+    static Result<std::unique_ptr<Trainer>> create(const RunConfig &config, TrainData data,
+                                                   TrainerOptions options);
+    ~Trainer();
+
+    /// Continues from a checkpoint (model, optimizer, RNG, position, best-so-far), so that
+    /// run() goes on exactly where the checkpoint was written. Errors name the file.
+    Result<void> restore(const std::filesystem::path &checkpoint);
+
+    void setObserver(TrainObserver *observer) { m_observer = observer; }
+
+    /// Trains until the last epoch, early stopping, the step limit, or `stop` is requested;
+    /// each ends with a "last" checkpoint and onFinished(). A NaN/Inf loss or a LibTorch error
+    /// ends the run with an Error (ErrorCode::Training) and onFailed(); the checkpoint files
+    /// from before the failure are left as they were. Call once per Trainer.
+    Result<TrainOutcome> run(std::stop_token stop = {});
+
+    /// Blocks the training loop at the next step boundary until resume() (or a stop).
+    void pause();
+    void resume();
+    bool isPaused() const { return m_paused.load(); }
+
+    model::Net &net() { return m_net; }
+    const RunConfig &config() const { return m_config; }
+    const TrainState &state() const { return m_state; }
+    std::int64_t stepsPerEpoch() const { return m_stepsPerEpoch; }
+    std::int64_t totalSteps() const { return m_stepsPerEpoch * m_config.training.epochs; }
+    std::int64_t numClasses() const { return m_numClasses; }
+    /// Evaluates the current weights on the test set (or validation if there is none).
+    Result<EvalResult> evaluateTest();
+
+private:
+    Trainer(RunConfig config, TrainData data, TrainerOptions options);
+    Result<void> setUp();
+    Result<TrainOutcome> loop(std::stop_token stop);
+    enum class EpochEnd { Completed, Stopped, StepLimit };
+    Result<EpochEnd> trainEpoch(std::stop_token stop);
+    struct StepStats
+    {
+        double lossSum = 0.0;
+        double correct = 0.0;
+        std::int64_t samples = 0;
+        std::int64_t microBatches = 0;
+    };
+    Result<bool> endEpoch(double seconds);
+    Result<void> optimizerStep(const StepStats &stats);
+    Error nanError(double value) const;
+    EvalResult evaluateOn(data::Loader &loader);
+    Result<void> writeCheckpoint(const std::string &kind);
+    void waitWhilePaused(std::stop_token stop);
+    double currentLr() const;
+    torch::Tensor toDevice(const torch::Tensor &x) const;
+
+    RunConfig m_config;
+    TrainData m_data;
+    TrainerOptions m_options;
+    TrainObserver m_nullObserver;
+    TrainObserver *m_observer = &m_nullObserver;
+
+    model::Net m_net{nullptr};
+    std::unique_ptr<torch::optim::Optimizer> m_optimizer;
+    std::unique_ptr<LrSchedule> m_schedule;
+    std::unique_ptr<PlateauTracker> m_plateau;
+    std::unique_ptr<data::Loader> m_trainLoader, m_valLoader, m_testLoader;
+    torch::Device m_device{torch::kCPU};
+    bool m_channelsLast = false;
+    std::int64_t m_numClasses = 0;
+    std::int64_t m_stepsPerEpoch = 0;
+    TrainState m_state;
+    StepStats m_epochStats; // what this epoch's completed steps saw
+
+    std::atomic<bool> m_paused{false};
+    std::mutex m_pauseMutex;
+    std::condition_variable_any m_pauseCv;
+
+    // Throughput window.
+    std::int64_t m_windowSamples = 0;
+    double m_windowStart = 0.0;
+};
+
+} // namespace lathe::train
