@@ -28,18 +28,21 @@ SplitMix64 opRng(std::uint64_t seed, Op op)
     return SplitMix64(mixSeed({seed, std::uint64_t(op)}));
 }
 
-/// Copies the part of row-major plane `src` shifted by (dy, dx) into `dst`:
-/// dst[y][x] = src[y + dy][x + dx] where that lies inside src; dst is pre-zeroed.
+/// Writes plane `src` shifted by (dy, dx) into `dst`: dst[y][x] = src[y + dy][x + dx] where
+/// that lies inside src, 0 elsewhere.
 void copyShifted(const float *src, float *dst, std::int64_t h, std::int64_t w, std::int64_t dy,
                  std::int64_t dx)
 {
-    const std::int64_t y0 = std::max<std::int64_t>(0, -dy), y1 = std::min(h, h - dy);
-    const std::int64_t x0 = std::max<std::int64_t>(0, -dx), x1 = std::min(w, w - dx);
-    if (y1 <= y0 || x1 <= x0)
-        return;
-    for (std::int64_t y = y0; y < y1; ++y)
-        std::memcpy(dst + y * w + x0, src + (y + dy) * w + x0 + dx,
-                    std::size_t(x1 - x0) * sizeof(float));
+    const std::int64_t y0 = std::clamp<std::int64_t>(-dy, 0, h), y1 = std::clamp(h - dy, y0, h);
+    const std::int64_t x0 = std::clamp<std::int64_t>(-dx, 0, w), x1 = std::clamp(w - dx, x0, w);
+    std::fill(dst, dst + y0 * w, 0.0f);
+    for (std::int64_t y = y0; y < y1; ++y) {
+        float *row = dst + y * w;
+        std::fill(row, row + x0, 0.0f);
+        std::memcpy(row + x0, src + (y + dy) * w + x0 + dx, std::size_t(x1 - x0) * sizeof(float));
+        std::fill(row + x1, row + w, 0.0f);
+    }
+    std::fill(dst + y1 * w, dst + h * w, 0.0f);
 }
 
 /// Zero-pad by `pad` on each side, then crop H x W at a random offset per sample. Done as
@@ -47,7 +50,7 @@ void copyShifted(const float *src, float *dst, std::int64_t h, std::int64_t w, s
 torch::Tensor randomCrop(const torch::Tensor &x, std::int64_t pad, std::uint64_t seed)
 {
     const std::int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    torch::Tensor out = torch::zeros_like(x);
+    torch::Tensor out = torch::empty_like(x); // every element is written below
     const float *src = x.data_ptr<float>();
     float *dst = out.data_ptr<float>();
     SplitMix64 rng = opRng(seed, Op::Crop);
@@ -121,8 +124,8 @@ Rect eraseRect(SplitMix64 &rng, std::int64_t h, std::int64_t w, double maxArea)
     const auto maxPixels = std::max(minPixels, std::int64_t(std::floor(hi * area)));
     for (int attempt = 0; attempt < kEraseAttempts; ++attempt) {
         const double target = rng.uniform(kMinEraseArea, hi) * area;
-        const double ratio = std::exp(
-            rng.uniform(std::log(kMinEraseAspect), std::log(kMaxEraseAspect)));
+        const double ratio
+            = std::exp(rng.uniform(std::log(kMinEraseAspect), std::log(kMaxEraseAspect)));
         const std::int64_t rh = std::llround(std::sqrt(target * ratio));
         const std::int64_t rw = std::llround(std::sqrt(target / ratio));
         if (rh < 1 || rw < 1 || rh > h || rw > w || rh * rw < minPixels || rh * rw > maxPixels)

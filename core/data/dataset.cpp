@@ -12,7 +12,8 @@ TensorDataset::TensorDataset(torch::Tensor images, torch::Tensor labels,
     , m_labels(std::move(labels))
     , m_classNames(std::move(classNames))
     , m_description(std::move(description))
-{}
+{
+}
 
 namespace {
 
@@ -22,8 +23,7 @@ Result<void> checkShapes(const torch::Tensor &images, const torch::Tensor &label
         return fail(ErrorCode::InvalidArgument, "images must be a 4-D tensor [N,C,H,W]",
                     "TensorDataset");
     if (images.scalar_type() != torch::kByte && images.scalar_type() != torch::kFloat)
-        return fail(ErrorCode::InvalidArgument, "images must be uint8 or float32",
-                    "TensorDataset");
+        return fail(ErrorCode::InvalidArgument, "images must be uint8 or float32", "TensorDataset");
     if (!labels.defined() || labels.dim() != 1 || labels.size(0) != images.size(0))
         return fail(ErrorCode::InvalidArgument,
                     fmt::format("labels must be a 1-D tensor of {} values", images.size(0)),

@@ -57,8 +57,7 @@ public:
     /// Validates the preconditions above and builds the dataset (making the tensors
     /// contiguous, labels converted to int64). InvalidArgument names the tensor and what was
     /// expected; BadInput names the first out-of-range label. Never throws.
-    static Result<std::shared_ptr<TensorDataset>> create(torch::Tensor images,
-                                                         torch::Tensor labels,
+    static Result<std::shared_ptr<TensorDataset>> create(torch::Tensor images, torch::Tensor labels,
                                                          std::vector<std::string> classNames,
                                                          std::string description = {});
 

@@ -10,15 +10,15 @@ namespace lathe::data {
 
 namespace {
 
-constexpr const char *kInstallHint =
-    "install the Debian package dataset-fashion-mnist or set data.path";
+constexpr const char *kInstallHint
+    = "install the Debian package dataset-fashion-mnist or set data.path";
 
 } // namespace
 
 const std::vector<std::string> &fashionMnistClassNames()
 {
-    static const std::vector<std::string> names{"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                "Coat",        "Sandal",  "Shirt",    "Sneaker",
+    static const std::vector<std::string> names{"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                 "Bag",         "Ankle boot"};
     return names;
 }
@@ -42,8 +42,7 @@ Result<std::shared_ptr<TensorDataset>> loadFashionMnist(const std::filesystem::p
     for (const auto &file : {images, labels}) {
         if (!std::filesystem::exists(file, ec))
             return fail(ErrorCode::NotFound,
-                        fmt::format("Fashion-MNIST file missing: {}", kInstallHint),
-                        file.string());
+                        fmt::format("Fashion-MNIST file missing: {}", kInstallHint), file.string());
     }
     auto dataset = loadIdxPair(images, labels, fashionMnistClassNames());
     if (!dataset)

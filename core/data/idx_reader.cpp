@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <memory>
+#include <optional>
 
 namespace lathe::data {
 
@@ -60,7 +61,41 @@ Result<GzHandle> openGz(const std::filesystem::path &path)
     return file;
 }
 
-/// Reads up to `count` bytes; fewer only at the end of the data. Corrupt gzip → BadInput.
+/// zlib's message for the last error on `file`, without the file name it prefixes.
+std::string zlibMessage(gzFile file, int *code)
+{
+    std::string message = gzerror(file, code);
+    if (const auto colon = message.rfind(": "); colon != std::string::npos)
+        message = message.substr(colon + 2);
+    return message;
+}
+
+/// The error for a failed or short gzread, or nothing when the stream simply ended.
+std::optional<Error> streamError(gzFile file, const std::filesystem::path &path,
+                                 std::uint64_t offset)
+{
+    int code = Z_OK;
+    const std::string message = zlibMessage(file, &code);
+    if (code == Z_OK || code == Z_STREAM_END)
+        return std::nullopt;
+    if (code == Z_ERRNO)
+        return Error{ErrorCode::Io, fmt::format("read failed: {}", std::strerror(errno)),
+                     located(path, offset)};
+    if (code == Z_BUF_ERROR)
+        return Error{ErrorCode::BadInput,
+                     fmt::format("truncated gzip stream ({}) after {} decompressed bytes: the "
+                                 "compressed file is cut short",
+                                 message, offset),
+                     path.string()};
+    return Error{ErrorCode::BadInput,
+                 fmt::format("corrupt gzip stream ({}) after {} decompressed bytes, near "
+                             "compressed byte {}: expected a valid gzip file",
+                             message, offset, gzoffset(file)),
+                 path.string()};
+}
+
+/// Reads up to `count` bytes; fewer only at the end of the data. A corrupt or cut gzip
+/// stream is BadInput, a failing read Io.
 Result<std::size_t> readBytes(gzFile file, std::uint8_t *dst, std::size_t count,
                               const std::filesystem::path &path, std::uint64_t offset)
 {
@@ -68,20 +103,12 @@ Result<std::size_t> readBytes(gzFile file, std::uint8_t *dst, std::size_t count,
     while (done < count) {
         const unsigned want = unsigned(std::min<std::size_t>(count - done, 1u << 30));
         const int got = gzread(file, dst + done, want);
-        if (got < 0) {
-            int code = Z_OK;
-            const char *message = gzerror(file, &code);
-            if (code == Z_ERRNO)
-                return fail(ErrorCode::Io, fmt::format("read failed: {}", std::strerror(errno)),
-                            located(path, offset + done));
-            return fail(ErrorCode::BadInput,
-                        fmt::format("corrupt gzip stream ({}) after {} decompressed bytes, near "
-                                    "compressed byte {}: expected a valid gzip file",
-                                    message, offset + done, gzoffset(file)),
-                        path.string());
-        }
-        if (got == 0)
+        if (got <= 0) {
+            // zlib reports a cut stream (Z_BUF_ERROR) as a short read, not as -1.
+            if (auto error = streamError(file, path, offset + done))
+                return std::unexpected(std::move(*error));
             break;
+        }
         done += std::size_t(got);
     }
     return done;
@@ -129,7 +156,8 @@ Result<std::vector<std::int64_t>> parseDims(const std::uint8_t *header, const Id
         if (i > 0 && dims.back() == 0)
             return fail(ErrorCode::BadInput,
                         fmt::format("header claims a sample size of zero ({}): expected every "
-                                    "dimension after the count to be at least 1", shape),
+                                    "dimension after the count to be at least 1",
+                                    shape),
                         located(path, 4 + 4 * i));
     }
     if (elements > double(kMaxElements))
@@ -197,8 +225,8 @@ Result<IdxData> readIdx(const std::filesystem::path &path, const IdxSpec &spec)
         return std::unexpected(got.error());
     if (*got < headerBytes)
         return fail(ErrorCode::BadInput,
-                    fmt::format("truncated header: expected {} bytes ({}), found {}",
-                                headerBytes, spec.kind, *got),
+                    fmt::format("truncated header: expected {} bytes ({}), found {}", headerBytes,
+                                spec.kind, *got),
                     located(path, *got));
     if (auto magic = checkMagic(header, spec, path); !magic)
         return std::unexpected(magic.error());
@@ -286,8 +314,8 @@ Result<std::shared_ptr<TensorDataset>> loadIdxPair(const std::filesystem::path &
     if (auto range = checkLabels(*labels, classNames.size(), labelsPath); !range)
         return std::unexpected(range.error());
     std::string description = fmt::format(
-        "IDX {} ({} images {}x{}x{}, {} classes)", imagesPath.filename().string(),
-        images->size(0), images->size(1), images->size(2), images->size(3), classNames.size());
+        "IDX {} ({} images {}x{}x{}, {} classes)", imagesPath.filename().string(), images->size(0),
+        images->size(1), images->size(2), images->size(3), classNames.size());
     return std::make_shared<TensorDataset>(std::move(*images), std::move(*labels),
                                            std::move(classNames), std::move(description));
 }

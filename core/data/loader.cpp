@@ -15,8 +15,8 @@ namespace lathe::data {
 namespace {
 
 // Tags keep the order stream and the augmentation stream of one epoch apart.
-constexpr std::uint64_t kOrderTag = 0x6f72646572ULL;   // "order"
-constexpr std::uint64_t kAugmentTag = 0x6175676dULL;   // "augm"
+constexpr std::uint64_t kOrderTag = 0x6f72646572ULL; // "order"
+constexpr std::uint64_t kAugmentTag = 0x6175676dULL; // "augm"
 
 Error loaderError(ErrorCode code, std::string message)
 {
@@ -25,8 +25,7 @@ Error loaderError(ErrorCode code, std::string message)
 
 } // namespace
 
-Loader::Loader(std::shared_ptr<const Dataset> dataset, torch::Tensor indices,
-               LoaderOptions options)
+Loader::Loader(std::shared_ptr<const Dataset> dataset, torch::Tensor indices, LoaderOptions options)
     : m_dataset(std::move(dataset))
     , m_options(std::move(options))
 {
@@ -183,16 +182,16 @@ Result<Batch> Loader::produce(const Job &job) const
     } catch (...) {
         cause = "unknown exception";
     }
-    return std::unexpected(loaderError(
-        ErrorCode::BadInput,
-        fmt::format("could not produce batch {} of epoch {}: {}", job.batch, job.epoch, cause)));
+    return std::unexpected(
+        loaderError(ErrorCode::BadInput, fmt::format("could not produce batch {} of epoch {}: {}",
+                                                     job.batch, job.epoch, cause)));
 }
 
 Result<Batch> Loader::makeBatch(const Job &job) const
 {
     const std::int64_t start = job.batch * m_options.batchSize;
-    const std::int64_t count =
-        std::min<std::int64_t>(m_options.batchSize, std::int64_t(job.order->size()) - start);
+    const std::int64_t count
+        = std::min<std::int64_t>(m_options.batchSize, std::int64_t(job.order->size()) - start);
     torch::Tensor rows = torch::empty({count}, torch::kLong);
     std::copy_n(job.order->data() + start, count, rows.data_ptr<std::int64_t>());
     torch::Tensor x = m_dataset->images(rows);

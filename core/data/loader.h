@@ -100,15 +100,15 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_producerWake;
     std::condition_variable m_consumerWake;
-    std::deque<Result<Batch>> m_queue;                 // guarded by m_mutex
+    std::deque<Result<Batch>> m_queue;                        // guarded by m_mutex
     std::shared_ptr<const std::vector<std::int64_t>> m_order; // guarded by m_mutex
-    std::uint64_t m_generation = 0;                    // guarded by m_mutex
-    std::int64_t m_epoch = 0;                          // guarded by m_mutex
-    std::int64_t m_nextToProduce = 0;                  // guarded by m_mutex
-    std::int64_t m_nextToConsume = 0;                  // guarded by m_mutex
-    bool m_active = false;                             // guarded by m_mutex
-    bool m_stopping = false;                           // guarded by m_mutex
-    std::optional<Error> m_failure;                    // guarded by m_mutex
+    std::uint64_t m_generation = 0;                           // guarded by m_mutex
+    std::int64_t m_epoch = 0;                                 // guarded by m_mutex
+    std::int64_t m_nextToProduce = 0;                         // guarded by m_mutex
+    std::int64_t m_nextToConsume = 0;                         // guarded by m_mutex
+    bool m_active = false;                                    // guarded by m_mutex
+    bool m_stopping = false;                                  // guarded by m_mutex
+    std::optional<Error> m_failure;                           // guarded by m_mutex
     std::thread m_thread;
 };
 

@@ -14,7 +14,10 @@ namespace lathe::data {
 class SplitMix64
 {
 public:
-    explicit SplitMix64(std::uint64_t seed) : m_state(seed) {}
+    explicit SplitMix64(std::uint64_t seed)
+        : m_state(seed)
+    {
+    }
 
     /// The next 64 random bits.
     std::uint64_t next()

@@ -42,7 +42,8 @@ SplitIndices stratifiedSplit(const torch::Tensor &labels, double valFraction, st
                 // Seeding per class keeps one class's split independent of the others.
                 SplitMix64 rng(mixSeed({seed, std::uint64_t(label)}));
                 shuffleInPlace(positions, rng);
-                const auto valCount = std::size_t(std::llround(double(positions.size()) * fraction));
+                const auto valCount
+                    = std::size_t(std::llround(double(positions.size()) * fraction));
                 val.insert(val.end(), positions.begin(), positions.begin() + valCount);
                 train.insert(train.end(), positions.begin() + valCount, positions.end());
             }

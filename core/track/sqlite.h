@@ -39,6 +39,7 @@ public:
     Result<void> run();
     /// Resets the statement and clears its bindings (releases its read snapshot).
     void reset();
+    bool isPrepared() const { return m_stmt != nullptr; }
 
     bool isNull(int column) const;
     std::int64_t int64At(int column) const;

@@ -178,14 +178,24 @@ Result<std::int64_t> readInteger(const json &value, const std::string &where,
     const std::string expected = describeRule(rule, true);
     if (!value.is_number())
         return std::unexpected(wrongType(value, where, expected));
+    if (value.is_number_integer()) {
+        // Whole numbers are compared exactly enough: the rules' bounds are small.
+        if (value.is_number_unsigned()
+            && value.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+            return std::unexpected(outOfRange(value, where, expected));
+        const auto integer = value.get<std::int64_t>();
+        if (!withinRule(double(integer), rule))
+            return std::unexpected(outOfRange(value, where, expected));
+        return integer;
+    }
     const double number = value.get<double>();
-    if (value.is_number_float() && std::trunc(number) != number)
+    if (std::trunc(number) != number)
         return fail(ErrorCode::InvalidArgument,
                     "value " + showValue(value) + " is not a whole number; expected " + expected,
                     where);
     if (!withinRule(number, rule) || std::fabs(number) >= kTwoPow63)
         return std::unexpected(outOfRange(value, where, expected));
-    return value.is_number_integer() ? value.get<std::int64_t>() : std::int64_t(number);
+    return std::int64_t(number);
 }
 
 Result<std::uint64_t> readUnsigned(const json &value, const std::string &where)

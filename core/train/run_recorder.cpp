@@ -1,5 +1,6 @@
 #include "core/train/run_recorder.h"
 
+#include "core/util/clock.h"
 #include "core/util/sha256.h"
 
 #include <nlohmann/json.hpp>
@@ -80,7 +81,7 @@ void RunRecorder::onFinished(TrainOutcome outcome, std::int64_t step)
 {
     const bool complete = outcome == TrainOutcome::Finished
                           || outcome == TrainOutcome::EarlyStopped;
-    m_writer.addEvent({0, m_runId, "finished", step, 0.0,
+    m_writer.addEvent({0, m_runId, "finished", step, util::unixNow(),
                        nlohmann::json{{"outcome", toString(outcome)}}.dump()});
     m_writer.setStatus(m_runId, complete ? track::RunStatus::Finished
                                          : track::RunStatus::Stopped);
@@ -89,7 +90,7 @@ void RunRecorder::onFinished(TrainOutcome outcome, std::int64_t step)
 
 void RunRecorder::onFailed(const Error &error, std::int64_t step)
 {
-    m_writer.addEvent({0, m_runId, "failed", step, 0.0,
+    m_writer.addEvent({0, m_runId, "failed", step, util::unixNow(),
                        nlohmann::json{{"error", error.toString()}}.dump()});
     m_writer.setStatus(m_runId, track::RunStatus::Failed, error.toString());
     m_next->onFailed(error, step);

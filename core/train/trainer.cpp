@@ -5,29 +5,17 @@
 #include "core/model/zoo.h"
 #include "core/train/autocast_scope.h"
 #include "core/train/optimizer_factory.h"
+#include "core/util/clock.h"
 #include "core/util/threads.h"
 #include "core/util/torch_error.h"
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <cmath>
 
 namespace lathe::train {
 
 namespace {
-
-double unixNow()
-{
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
-double monotonicNow()
-{
-    using namespace std::chrono;
-    return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 Result<std::shared_ptr<const data::Dataset>> firstSamples(
     const std::shared_ptr<data::TensorDataset> &dataset, std::int64_t count)
@@ -185,12 +173,12 @@ void Trainer::waitWhilePaused(std::stop_token stop)
 {
     if (!m_paused)
         return;
-    m_observer->onNote({"paused", m_state.step, "{}", unixNow()});
+    m_observer->onNote({"paused", m_state.step, "{}", util::unixNow()});
     std::unique_lock lock(m_pauseMutex);
     m_pauseCv.wait(lock, stop, [this] { return !m_paused.load(); });
     lock.unlock();
     if (!stop.stop_requested())
-        m_observer->onNote({"resumed", m_state.step, "{}", unixNow()});
+        m_observer->onNote({"resumed", m_state.step, "{}", util::unixNow()});
 }
 
 double Trainer::currentLr() const
@@ -232,13 +220,13 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
         return m_options.maxSteps > 0 && m_state.step >= m_options.maxSteps;
     };
     TrainOutcome outcome = TrainOutcome::Finished;
-    m_windowStart = monotonicNow();
+    m_windowStart = util::monotonicNow();
     while (m_state.epoch < m_config.training.epochs) {
         if (limitReached()) {
             outcome = TrainOutcome::StepLimit;
             break;
         }
-        const double start = monotonicNow();
+        const double start = util::monotonicNow();
         auto end = trainEpoch(stop);
         if (!end)
             return std::unexpected(end.error());
@@ -251,7 +239,7 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
             outcome = TrainOutcome::StepLimit;
             break;
         }
-        auto early = endEpoch(monotonicNow() - start);
+        auto early = endEpoch(util::monotonicNow() - start);
         if (!early)
             return std::unexpected(early.error());
         if (*early) {
@@ -265,7 +253,7 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
     }
     if (m_options.evaluateTest && m_testLoader)
         m_observer->onEval({"test", m_state.epoch, m_state.step, evaluateOn(*m_testLoader),
-                            unixNow()});
+                            util::unixNow()});
     return outcome;
 }
 
@@ -363,12 +351,12 @@ Result<void> Trainer::optimizerStep(const StepStats &stats)
     event.lr = lr;
     m_windowSamples += stats.samples;
     if (m_state.step % m_options.throughputEvery == 0) {
-        const double now = monotonicNow();
+        const double now = util::monotonicNow();
         event.samplesPerSecond = double(m_windowSamples) / std::max(now - m_windowStart, 1e-9);
         m_windowStart = now;
         m_windowSamples = 0;
     }
-    event.wallTime = unixNow();
+    event.wallTime = util::unixNow();
     m_observer->onStep(event);
     return {};
 }
@@ -378,19 +366,19 @@ Result<bool> Trainer::endEpoch(double seconds)
     const double samples = std::max(m_epochStats.samples, std::int64_t(1));
     const EpochEvent epoch{m_state.epoch,           m_state.step,
                            m_epochStats.lossSum / samples, m_epochStats.correct / samples,
-                           seconds,                 unixNow()};
+                           seconds,                 util::unixNow()};
     m_observer->onEpoch(epoch);
     double score = epoch.trainAccuracy;
     double lossForPlateau = epoch.trainLoss;
     if (m_valLoader) {
-        EvalEvent val{"val", m_state.epoch, m_state.step, evaluateOn(*m_valLoader), unixNow()};
+        EvalEvent val{"val", m_state.epoch, m_state.step, evaluateOn(*m_valLoader), util::unixNow()};
         score = val.result.accuracy;
         lossForPlateau = val.result.loss;
         m_observer->onEval(val);
     }
     if (m_config.schedule.type == "plateau" && m_plateau->update(lossForPlateau)) {
         m_observer->onNote({"lr_reduced", m_state.step,
-                            nlohmann::json{{"scale", m_plateau->scale()}}.dump(), unixNow()});
+                            nlohmann::json{{"scale", m_plateau->scale()}}.dump(), util::unixNow()});
     }
     m_state.plateau = m_plateau->state();
     const bool improved = score > m_state.bestValAccuracy;
@@ -448,7 +436,7 @@ Result<void> Trainer::writeCheckpoint(const std::string &kind)
     const auto path = m_options.checkpointDir / (kind + ".pt");
     if (auto ok = saveCheckpoint(path, m_net, *m_optimizer, m_state); !ok)
         return ok;
-    m_observer->onCheckpoint({kind, path.string(), m_state.epoch, m_state.step, unixNow()});
+    m_observer->onCheckpoint({kind, path.string(), m_state.epoch, m_state.step, util::unixNow()});
     return {};
 }
 

@@ -59,6 +59,8 @@ public:
     Result<void> restore(const std::filesystem::path &checkpoint);
 
     void setObserver(TrainObserver *observer) { m_observer = observer; }
+    /// Where last.pt and best.pt go (empty = no checkpoints). Set before run().
+    void setCheckpointDir(std::filesystem::path dir) { m_options.checkpointDir = std::move(dir); }
 
     /// Trains until the last epoch, early stopping, the step limit, or `stop` is requested;
     /// each ends with a "last" checkpoint and onFinished(). A NaN/Inf loss or a LibTorch error

@@ -1,0 +1,55 @@
+// lathe-cli: train, resume, list, show, compare and evaluate runs from a terminal.
+#include "app/cli/commands.h"
+
+#include "core/util/log.h"
+#include "core/util/paths.h"
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+
+namespace {
+
+constexpr const char *kUsage = R"(usage: lathe-cli <command> [options]
+
+commands:
+  train CONFIG.json [--db PATH] [--name NAME] [--set key.path=value]... [--max-steps N]
+                    train a run from a config; --set overrides any key by its dotted path
+  resume RUN [--db PATH] [--max-steps N]
+                    continue a stopped or interrupted run from its last checkpoint
+  runs [--db PATH] [--filter TEXT] [--status STATUS] [--json]
+                    list runs, newest first
+  show RUN [--db PATH] [--json]
+                    a run's status, config, final metrics, artifacts and events
+  compare RUN RUN... [--db PATH] [--json]
+                    the config keys that differ, and the runs' final metrics
+  eval RUN [--checkpoint best|last] [--db PATH] [--json]
+                    evaluate a run's checkpoint on the test set
+
+RUN is a run id or name. The database is --db, else $LATHE_DB, else
+$XDG_DATA_HOME/lathe/lathe.db. Exit codes: 0 done, 2 usage, 3 bad input,
+4 training failed. Ctrl-C during training writes a checkpoint and marks the run stopped.
+)";
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    using namespace lathe::cli;
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")
+        || !std::strcmp(argv[1], "help")) {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? kExitUsage : kExitOk;
+    }
+    const std::map<std::string, std::function<int(const std::vector<std::string> &)>> commands{
+        {"train", trainCommand},   {"resume", resumeCommand},   {"runs", runsCommand},
+        {"show", showCommand},     {"compare", compareCommand}, {"eval", evalCommand}};
+    auto command = commands.find(argv[1]);
+    if (command == commands.end()) {
+        std::fprintf(stderr, "lathe-cli: unknown command \"%s\"\n\n%s", argv[1], kUsage);
+        return kExitUsage;
+    }
+    lathe::util::setupLogging(lathe::util::dataDir() / "logs", "warn");
+    return command->second(std::vector<std::string>(argv + 2, argv + argc));
+}

@@ -1,0 +1,264 @@
+// lathe-cli runs / show / compare: read-only views of the store, as text or --json.
+#include "app/cli/commands.h"
+
+#include "core/track/run_store.h"
+#include "core/util/clock.h"
+#include "core/util/paths.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <ctime>
+
+namespace lathe::cli {
+
+namespace {
+
+using nlohmann::json;
+
+int usage(const char *command, const std::string &message, const char *synopsis)
+{
+    std::fprintf(stderr, "lathe-cli %s: %s\nusage: lathe-cli %s\n", command, message.c_str(),
+                 synopsis);
+    return kExitUsage;
+}
+
+std::string timeText(double unixSeconds)
+{
+    if (unixSeconds <= 0)
+        return "-";
+    const std::time_t t = static_cast<std::time_t>(unixSeconds);
+    std::tm local{};
+    localtime_r(&t, &local);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &local);
+    return text;
+}
+
+double durationOf(const track::RunInfo &run)
+{
+    if (run.startedAt <= 0)
+        return 0.0;
+    return (run.endedAt > 0 ? run.endedAt : util::unixNow()) - run.startedAt;
+}
+
+json optionalJson(const Result<std::optional<double>> &value)
+{
+    return value && *value ? json(**value) : json(nullptr);
+}
+
+// One run as the `runs` table and --json show it.
+json summary(track::RunStore &store, const track::RunInfo &run)
+{
+    const auto config = json::parse(run.configJson, nullptr, false);
+    const auto at = [&](const char *object, const char *key) {
+        return config.is_object() && config.contains(object) && config[object].contains(key)
+                   ? config[object][key]
+                   : json(nullptr);
+    };
+    return {{"id", run.id},
+            {"name", run.name},
+            {"status", std::string(track::toString(run.status))},
+            {"created_at", run.createdAt},
+            {"started_at", run.startedAt},
+            {"ended_at", run.endedAt},
+            {"duration_s", durationOf(run)},
+            {"model", at("model", "arch")},
+            {"optimizer", at("optimizer", "name")},
+            {"lr", at("optimizer", "lr")},
+            {"best_val_accuracy", optionalJson(store.bestMetric(run.id, "val/accuracy", true))},
+            {"test_accuracy", optionalJson(store.lastMetric(run.id, "test/accuracy"))},
+            {"tags", run.tags},
+            {"host", run.host},
+            {"seed", run.seed},
+            {"parent_id", run.parentId ? json(*run.parentId) : json(nullptr)},
+            {"error", run.errorMessage}};
+}
+
+std::string cell(const json &value, const char *format = "%.4f")
+{
+    if (value.is_null())
+        return "-";
+    if (value.is_number_float()) {
+        char text[32];
+        std::snprintf(text, sizeof text, format, value.get<double>());
+        return text;
+    }
+    return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+Result<std::unique_ptr<track::RunStore>> openStore(const ParsedArgs &args)
+{
+    const auto path = storePath(args);
+    if (!std::filesystem::exists(path))
+        return fail(ErrorCode::NotFound,
+                    "no database here yet; train a run first or pass --db", path.string());
+    return track::RunStore::open(path);
+}
+
+void printRunsTable(const json &rows)
+{
+    std::printf("%5s  %-22s %-11s %-16s %9s  %-11s %-8s %9s %8s %8s  %s\n", "id", "name",
+                "status", "created", "duration", "model", "optim", "lr", "best val", "test",
+                "tags");
+    for (const auto &r : rows) {
+        std::string tags;
+        for (const auto &t : r["tags"])
+            tags += (tags.empty() ? "" : ",") + t.get<std::string>();
+        std::printf("%5lld  %-22.22s %-11s %-16s %8.0fs  %-11s %-8s %9s %8s %8s  %s\n",
+                    r["id"].get<long long>(), r["name"].get<std::string>().c_str(),
+                    r["status"].get<std::string>().c_str(),
+                    timeText(r["created_at"].get<double>()).c_str(),
+                    r["duration_s"].get<double>(), cell(r["model"]).c_str(),
+                    cell(r["optimizer"]).c_str(), cell(r["lr"], "%.3g").c_str(),
+                    cell(r["best_val_accuracy"]).c_str(), cell(r["test_accuracy"]).c_str(),
+                    tags.c_str());
+    }
+}
+
+} // namespace
+
+int runsCommand(const std::vector<std::string> &args)
+{
+    const char *synopsis = "runs [--db PATH] [--filter TEXT] [--status STATUS] [--json]";
+    auto parsed = parseArgs(args, CommandSpec{{"--db", "--filter", "--status"}, {"--json"}, 0, 0});
+    if (auto *message = std::get_if<std::string>(&parsed))
+        return usage("runs", *message, synopsis);
+    const auto &a = std::get<ParsedArgs>(parsed);
+    track::RunQuery query;
+    query.text = a.value("--filter").value_or("");
+    if (auto status = a.value("--status")) {
+        query.status = track::parseRunStatus(*status);
+        if (!query.status)
+            return usage("runs", "unknown status \"" + *status + "\"", synopsis);
+    }
+    auto store = openStore(a);
+    if (!store)
+        return reportError(store.error());
+    auto runs = (*store)->listRuns(query);
+    if (!runs)
+        return reportError(runs.error());
+    json rows = json::array();
+    for (const auto &run : *runs)
+        rows.push_back(summary(**store, run));
+    if (a.has("--json"))
+        std::printf("%s\n", rows.dump(2).c_str());
+    else
+        printRunsTable(rows);
+    return kExitOk;
+}
+
+int showCommand(const std::vector<std::string> &args)
+{
+    auto parsed = parseArgs(args, CommandSpec{{"--db"}, {"--json"}, 1, 1});
+    if (auto *message = std::get_if<std::string>(&parsed))
+        return usage("show", *message, "show RUN [--db PATH] [--json]");
+    const auto &a = std::get<ParsedArgs>(parsed);
+    auto store = openStore(a);
+    if (!store)
+        return reportError(store.error());
+    auto run = (*store)->findRun(a.positionals[0]);
+    if (!run)
+        return reportError(run.error());
+    json out = summary(**store, *run);
+    out["config"] = json::parse(run->configJson, nullptr, false);
+    out["notes"] = run->notes;
+    json metrics = json::object();
+    if (auto keys = (*store)->metricKeys(run->id)) {
+        for (const auto &key : *keys)
+            metrics[key] = optionalJson((*store)->lastMetric(run->id, key));
+    }
+    out["final_metrics"] = metrics;
+    json artifacts = json::array();
+    if (auto rows = (*store)->artifacts(run->id)) {
+        for (const auto &r : *rows)
+            artifacts.push_back({{"kind", r.kind}, {"path", r.path}, {"bytes", r.bytes},
+                                 {"sha256", r.sha256}});
+    }
+    out["artifacts"] = artifacts;
+    json events = json::array();
+    if (auto rows = (*store)->events(run->id)) {
+        for (const auto &r : *rows)
+            if (r.kind != "eval" && r.kind != "checkpoint")
+                events.push_back({{"kind", r.kind}, {"step", r.step}, {"time", r.wallTime},
+                                  {"payload", json::parse(r.payloadJson, nullptr, false)}});
+    }
+    out["events"] = events;
+    if (a.has("--json")) {
+        std::printf("%s\n", out.dump(2).c_str());
+        return kExitOk;
+    }
+    std::printf("run %lld  %s  [%s]\n", (long long)run->id, run->name.c_str(),
+                out["status"].get<std::string>().c_str());
+    std::printf("created %s, ran %.0fs on %s, seed %llu, LibTorch %s\n",
+                timeText(run->createdAt).c_str(), durationOf(*run), run->host.c_str(),
+                (unsigned long long)run->seed, run->torchVersion.c_str());
+    if (!run->errorMessage.empty())
+        std::printf("error: %s\n", run->errorMessage.c_str());
+    std::printf("\nfinal metrics:\n");
+    for (const auto &[key, value] : metrics.items())
+        std::printf("  %-24s %s\n", key.c_str(), cell(value, "%.6g").c_str());
+    std::printf("\nartifacts:\n");
+    for (const auto &r : artifacts)
+        std::printf("  %-18s %s (%lld bytes, sha256 %.12s)\n",
+                    r["kind"].get<std::string>().c_str(), r["path"].get<std::string>().c_str(),
+                    r["bytes"].get<long long>(), r["sha256"].get<std::string>().c_str());
+    std::printf("\nconfig:\n%s\n", out["config"].dump(2).c_str());
+    return kExitOk;
+}
+
+int compareCommand(const std::vector<std::string> &args)
+{
+    auto parsed = parseArgs(args, CommandSpec{{"--db"}, {"--json"}, 2, 64});
+    if (auto *message = std::get_if<std::string>(&parsed))
+        return usage("compare", *message, "compare RUN RUN... [--db PATH] [--json]");
+    const auto &a = std::get<ParsedArgs>(parsed);
+    auto store = openStore(a);
+    if (!store)
+        return reportError(store.error());
+    std::vector<std::int64_t> ids;
+    json runs = json::array();
+    for (const auto &ref : a.positionals) {
+        auto run = (*store)->findRun(ref);
+        if (!run)
+            return reportError(run.error());
+        ids.push_back(run->id);
+        runs.push_back(summary(**store, *run));
+    }
+    auto diff = (*store)->configDiff(ids);
+    if (!diff)
+        return reportError(diff.error());
+    json differences = json::array();
+    for (const auto &d : *diff) {
+        json values = json::array();
+        for (const auto &v : d.values)
+            values.push_back(v ? json(*v) : json(nullptr));
+        differences.push_back({{"key", d.key}, {"values", values}});
+    }
+    if (a.has("--json")) {
+        std::printf("%s\n", json{{"runs", runs}, {"config_diff", differences}}.dump(2).c_str());
+        return kExitOk;
+    }
+    std::printf("%-28s", "config key");
+    for (const auto &r : runs)
+        std::printf(" %18s", ("#" + std::to_string(r["id"].get<long long>())).c_str());
+    std::printf("\n");
+    for (const auto &d : differences) {
+        std::printf("%-28.28s", d["key"].get<std::string>().c_str());
+        for (const auto &v : d["values"])
+            std::printf(" %18.18s", cell(v).c_str());
+        std::printf("\n");
+    }
+    if (differences.empty())
+        std::printf("(identical configs)\n");
+    std::printf("\n");
+    for (const char *key : {"status", "best_val_accuracy", "test_accuracy", "duration_s"}) {
+        std::printf("%-28s", key);
+        for (const auto &r : runs)
+            std::printf(" %18s", cell(r[key]).c_str());
+        std::printf("\n");
+    }
+    return kExitOk;
+}
+
+} // namespace lathe::cli

@@ -1,0 +1,170 @@
+// lathe-cli train / resume: run a RunJob on a training thread while the main thread waits for
+// Ctrl-C (SIGINT/SIGTERM are blocked everywhere and taken with sigtimedwait, so a signal
+// never lands in a LibTorch or loader thread).
+#include "app/cli/commands.h"
+#include "app/cli/progress.h"
+
+#include "core/train/run_job.h"
+#include "core/util/paths.h"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+namespace lathe::cli {
+
+namespace {
+
+sigset_t stopSignals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
+// Blocks SIGINT/SIGTERM for this thread and every thread it starts from now on.
+void blockStopSignals()
+{
+    const sigset_t set = stopSignals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+Result<train::TrainOutcome> runWithSignals(train::RunJob &job)
+{
+    std::atomic<bool> done{false};
+    Result<train::TrainOutcome> outcome = fail(ErrorCode::Internal, "training did not run");
+    std::jthread worker([&](std::stop_token stop) {
+        outcome = job.run(stop);
+        done = true;
+    });
+    const sigset_t set = stopSignals();
+    const timespec tick{0, 100'000'000};
+    bool stopping = false;
+    while (!done) {
+        siginfo_t info;
+        if (sigtimedwait(&set, &info, &tick) > 0) {
+            if (!stopping)
+                std::fprintf(stderr, "\nstopping: finishing the step and writing a checkpoint "
+                                     "(the run can be resumed)\n");
+            stopping = true;
+            worker.request_stop();
+        }
+    }
+    worker.join();
+    return outcome;
+}
+
+// Runs a prepared job with a progress display and turns its outcome into an exit code.
+int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesystem::path &db)
+{
+    if (!prepared)
+        return reportError(prepared.error());
+    auto &job = **prepared;
+    auto &trainer = job.trainer();
+    std::printf("run %lld: %s, %lld steps per epoch, %lld epochs, database %s\n",
+                (long long)job.runId(), trainer.config().model.arch.c_str(),
+                (long long)trainer.stepsPerEpoch(), (long long)trainer.config().training.epochs,
+                db.string().c_str());
+    std::fflush(stdout);
+    ProgressPrinter progress(stdout, trainer.totalSteps(), trainer.config().training.epochs);
+    job.setObserver(&progress);
+    auto outcome = runWithSignals(job);
+    if (!outcome)
+        return reportError(outcome.error());
+    std::printf("run %lld %s; checkpoints in %s\n", (long long)job.runId(),
+                train::toString(*outcome), train::runDirectory(db, job.runId()).string().c_str());
+    return kExitOk;
+}
+
+std::optional<std::int64_t> parseCount(const std::optional<std::string> &text)
+{
+    if (!text)
+        return 0;
+    char *end = nullptr;
+    const long long value = std::strtoll(text->c_str(), &end, 10);
+    if (text->empty() || *end != '\0' || value < 0)
+        return std::nullopt;
+    return value;
+}
+
+Result<nlohmann::json> readConfigJson(const std::string &path)
+{
+    std::ifstream in(path);
+    if (!in)
+        return fail(ErrorCode::Io, "cannot open config file", path);
+    auto json = nlohmann::json::parse(in, nullptr, false);
+    if (json.is_discarded())
+        return std::unexpected(train::loadRunConfig(path).error());
+    return json;
+}
+
+} // namespace
+
+int trainCommand(const std::vector<std::string> &args)
+{
+    blockStopSignals();
+    const CommandSpec spec{{"--db", "--name", "--set", "--max-steps"}, {}, 1, 1};
+    auto parsed = parseArgs(args, spec);
+    if (auto *message = std::get_if<std::string>(&parsed)) {
+        std::fprintf(stderr, "lathe-cli train: %s\nusage: lathe-cli train CONFIG.json [--db "
+                             "PATH] [--name NAME] [--set key=value]... [--max-steps N]\n",
+                     message->c_str());
+        return kExitUsage;
+    }
+    const auto &a = std::get<ParsedArgs>(parsed);
+    auto json = readConfigJson(a.positionals[0]);
+    if (!json)
+        return reportError(json.error());
+    if (auto it = a.values.find("--set"); it != a.values.end()) {
+        for (const auto &assignment : it->second)
+            if (auto ok = train::applyOverride(*json, assignment); !ok)
+                return reportError(ok.error());
+    }
+    auto config = train::RunConfig::fromJson(*json);
+    if (!config) {
+        auto error = config.error();
+        error.context = a.positionals[0] + ": " + error.context;
+        return reportError(error);
+    }
+    train::RunJobOptions options;
+    options.db = storePath(a);
+    options.name = a.value("--name").value_or("");
+    auto steps = parseCount(a.value("--max-steps"));
+    if (!steps) {
+        std::fprintf(stderr, "lathe-cli train: --max-steps needs a whole number >= 0\n");
+        return kExitUsage;
+    }
+    options.maxSteps = *steps;
+    return runJob(train::RunJob::createNew(*config, options), options.db);
+}
+
+int resumeCommand(const std::vector<std::string> &args)
+{
+    blockStopSignals();
+    auto parsed = parseArgs(args, CommandSpec{{"--db", "--max-steps"}, {}, 1, 1});
+    if (auto *message = std::get_if<std::string>(&parsed)) {
+        std::fprintf(stderr, "lathe-cli resume: %s\nusage: lathe-cli resume RUN [--db PATH] "
+                             "[--max-steps N]\n",
+                     message->c_str());
+        return kExitUsage;
+    }
+    const auto &a = std::get<ParsedArgs>(parsed);
+    train::RunJobOptions options;
+    options.db = storePath(a);
+    auto steps = parseCount(a.value("--max-steps"));
+    if (!steps) {
+        std::fprintf(stderr, "lathe-cli resume: --max-steps needs a whole number >= 0\n");
+        return kExitUsage;
+    }
+    options.maxSteps = *steps;
+    return runJob(train::RunJob::resumeExisting(a.positionals[0], options), options.db);
+}
+
+} // namespace lathe::cli

@@ -1,0 +1,146 @@
+#include "core/track/row_writer.h"
+
+#include "core/track/clock.h"
+#include "core/track/process_identity.h"
+
+#include <nlohmann/json.hpp>
+
+namespace lathe::track::detail {
+
+namespace {
+
+constexpr std::string_view kInsertMetric =
+    "INSERT INTO metrics (run_id, key, step, epoch, wall_time, value) VALUES (?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kInsertEvent =
+    "INSERT INTO events (run_id, kind, step, wall_time, payload_json) VALUES (?, ?, ?, ?, ?)";
+constexpr std::string_view kInsertArtifact =
+    "INSERT INTO artifacts (run_id, kind, path, bytes, sha256, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kSetStatus =
+    "UPDATE runs SET status = ?2, error_message = ?3 WHERE id = ?1";
+// Going Running makes this process the owner and clears the end of an earlier attempt.
+constexpr std::string_view kStartRun =
+    "UPDATE runs SET status = ?2, error_message = ?3, started_at = COALESCE(started_at, ?4), "
+    "ended_at = NULL, host = ?5, pid = ?6, pid_start = ?7 WHERE id = ?1";
+constexpr std::string_view kEndRun =
+    "UPDATE runs SET status = ?2, error_message = ?3, ended_at = ?4 WHERE id = ?1";
+
+Error invalid(const sql::Database &db, std::string message)
+{
+    return Error{ErrorCode::InvalidArgument, std::move(message), db.file().string()};
+}
+
+} // namespace
+
+Error noSuchRun(const sql::Database &db, std::int64_t runId)
+{
+    return Error{ErrorCode::NotFound, "no run with id " + std::to_string(runId),
+                 db.file().string()};
+}
+
+Result<sql::Statement *> RowWriter::statement(sql::Statement &slot, std::string_view text)
+{
+    if (!slot.isPrepared()) {
+        auto prepared = m_db.prepare(text);
+        if (!prepared)
+            return std::unexpected(prepared.error());
+        slot = std::move(*prepared);
+    }
+    return &slot;
+}
+
+Result<void> RowWriter::run(sql::Statement &stmt, std::int64_t runId)
+{
+    auto done = stmt.run();
+    if (!done && done.error().code == ErrorCode::NotFound)
+        return std::unexpected(noSuchRun(m_db, runId));
+    return done;
+}
+
+Result<void> RowWriter::checkUpdated(std::int64_t runId)
+{
+    if (m_db.changes() == 0)
+        return std::unexpected(noSuchRun(m_db, runId));
+    return {};
+}
+
+Result<void> RowWriter::write(const MetricPoint &point)
+{
+    if (point.key.empty())
+        return std::unexpected(invalid(m_db, "a metric needs a key"));
+    auto stmt = statement(m_metric, kInsertMetric);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    (*stmt)->bind(1, point.runId)
+        .bind(2, std::string_view(point.key))
+        .bind(3, point.step)
+        .bind(4, point.epoch)
+        .bind(5, point.wallTime)
+        .bind(6, point.value);
+    return run(**stmt, point.runId);
+}
+
+Result<void> RowWriter::write(const EventRow &event)
+{
+    if (event.kind.empty())
+        return std::unexpected(invalid(m_db, "an event needs a kind"));
+    const std::string_view payload = event.payloadJson.empty() ? "{}" : event.payloadJson;
+    if (!nlohmann::json::accept(payload)) {
+        return std::unexpected(invalid(m_db, "the payload of event '" + event.kind
+                                                 + "' is not valid JSON"));
+    }
+    auto stmt = statement(m_event, kInsertEvent);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    (*stmt)->bind(1, event.runId)
+        .bind(2, std::string_view(event.kind))
+        .bind(3, event.step)
+        .bind(4, event.wallTime != 0 ? event.wallTime : unixNow())
+        .bind(5, payload);
+    return run(**stmt, event.runId);
+}
+
+Result<void> RowWriter::write(const ArtifactRow &artifact)
+{
+    if (artifact.kind.empty() || artifact.path.empty())
+        return std::unexpected(invalid(m_db, "an artifact needs a kind and a path"));
+    auto stmt = statement(m_artifact, kInsertArtifact);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    (*stmt)->bind(1, artifact.runId)
+        .bind(2, std::string_view(artifact.kind))
+        .bind(3, std::string_view(artifact.path))
+        .bind(4, artifact.bytes)
+        .bind(5, std::string_view(artifact.sha256))
+        .bind(6, artifact.createdAt != 0 ? artifact.createdAt : unixNow());
+    return run(**stmt, artifact.runId);
+}
+
+Result<void> RowWriter::write(const StatusChange &change)
+{
+    const bool starting = change.status == RunStatus::Running;
+    const bool ending = isTerminal(change.status);
+    auto &slot = starting ? m_start : ending ? m_end : m_status;
+    auto stmt = statement(slot, starting ? kStartRun : ending ? kEndRun : kSetStatus);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    (*stmt)->bind(1, change.runId)
+        .bind(2, toString(change.status))
+        .bind(3, std::string_view(change.errorMessage));
+    if (starting || ending)
+        (*stmt)->bind(4, unixNow());
+    if (starting) {
+        const auto self = currentProcess();
+        (*stmt)->bind(5, std::string_view(self.host)).bind(6, self.pid).bind(7, self.startTime);
+    }
+    if (auto done = run(**stmt, change.runId); !done)
+        return done;
+    return checkUpdated(change.runId);
+}
+
+Result<void> RowWriter::write(const WriteOp &op)
+{
+    return std::visit([this](const auto &row) { return write(row); }, op);
+}
+
+} // namespace lathe::track::detail

@@ -1,0 +1,382 @@
+#include "core/track/run_store.h"
+
+#include "core/track/clock.h"
+#include "core/track/flatten_json.h"
+#include "core/track/process_identity.h"
+#include "core/track/row_writer.h"
+#include "core/track/run_rows.h"
+#include "core/track/schema.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <charconv>
+#include <map>
+
+namespace lathe::track {
+
+namespace {
+
+constexpr std::array<std::string_view, 6> kSortKeys{"id",         "name",       "status",
+                                                    "created_at", "started_at", "ended_at"};
+
+Result<std::vector<RunInfo>> readRuns(sql::Statement &stmt, const std::string &file)
+{
+    std::vector<RunInfo> runs;
+    for (;;) {
+        auto row = stmt.step();
+        if (!row)
+            return std::unexpected(row.error());
+        if (!*row)
+            return runs;
+        auto info = detail::readRunInfo(stmt, file);
+        if (!info)
+            return std::unexpected(info.error());
+        runs.push_back(std::move(*info));
+    }
+}
+
+// Escapes LIKE's wildcards so that the user's text is matched literally.
+std::string likePattern(std::string_view text)
+{
+    std::string pattern = "%";
+    for (const char c : text) {
+        if (c == '%' || c == '_' || c == '\\')
+            pattern += '\\';
+        pattern += c;
+    }
+    return pattern + "%";
+}
+
+Result<std::string> listSql(const RunQuery &query)
+{
+    if (std::find(kSortKeys.begin(), kSortKeys.end(), query.sortKey) == kSortKeys.end()) {
+        return fail(ErrorCode::InvalidArgument,
+                    "unknown sort key '" + query.sortKey
+                        + "' (expected id, name, status, created_at, started_at or ended_at)");
+    }
+    const std::string order = query.descending ? " DESC" : " ASC";
+    const std::string collate = query.sortKey == "name" ? " COLLATE NOCASE" : "";
+    std::string sql(detail::kSelectRun);
+    sql += "WHERE (?1 = '' OR name LIKE ?2 ESCAPE '\\' OR notes LIKE ?2 ESCAPE '\\' OR EXISTS "
+           "(SELECT 1 FROM tags t WHERE t.run_id = runs.id AND t.tag LIKE ?2 ESCAPE '\\')) "
+           "AND (?3 IS NULL OR status = ?3) ORDER BY ";
+    sql += query.sortKey + collate + order + ", id" + order;
+    if (query.limit > 0)
+        sql += " LIMIT " + std::to_string(query.limit);
+    return sql;
+}
+
+std::optional<std::int64_t> parseId(std::string_view text)
+{
+    std::int64_t id = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return id;
+}
+
+Result<nlohmann::json> parseConfig(const std::string &configJson)
+{
+    if (configJson.empty())
+        return nlohmann::json::object();
+    try {
+        return nlohmann::json::parse(configJson);
+    } catch (const nlohmann::json::exception &e) {
+        return fail(ErrorCode::InvalidArgument,
+                    std::string("the run config is not valid JSON: ") + e.what());
+    }
+}
+
+} // namespace
+
+RunStore::RunStore(sql::Database db) : m_db(std::move(db)) {}
+
+RunStore::~RunStore() = default;
+
+Result<std::unique_ptr<RunStore>> RunStore::open(const std::filesystem::path &db)
+{
+    auto database = schema::openDatabase(db);
+    if (!database)
+        return std::unexpected(database.error());
+    std::unique_ptr<RunStore> store(new RunStore(std::move(*database)));
+    if (auto marked = store->markInterruptedRuns(); !marked)
+        return std::unexpected(marked.error());
+    return store;
+}
+
+int RunStore::latestSchemaVersion()
+{
+    return schema::kLatestVersion;
+}
+
+const std::filesystem::path &RunStore::path() const
+{
+    return m_db.file();
+}
+
+Result<void> RunStore::markInterruptedRuns()
+{
+    auto stmt = m_db.prepare("SELECT id, host, pid, pid_start FROM runs "
+                             "WHERE status IN ('running', 'paused')");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    std::vector<std::pair<std::int64_t, ProcessIdentity>> dead;
+    const auto self = currentProcess();
+    for (;;) {
+        auto row = stmt->step();
+        if (!row)
+            return std::unexpected(row.error());
+        if (!*row)
+            break;
+        ProcessIdentity owner{stmt->textAt(1), stmt->int64At(2), stmt->int64At(3)};
+        // Another host's runs are alive as far as we can tell: leave them to that host.
+        if (owner.host == self.host && !isAliveHere(owner))
+            dead.emplace_back(stmt->int64At(0), std::move(owner));
+    }
+    stmt->reset();
+    for (const auto &[id, owner] : dead) {
+        const auto who = owner.host + " pid " + std::to_string(owner.pid);
+        if (auto marked = markInterrupted(id, who); !marked)
+            return marked;
+    }
+    return {};
+}
+
+Result<void> RunStore::markInterrupted(std::int64_t runId, const std::string &owner)
+{
+    auto tx = sql::Transaction::begin(m_db);
+    if (!tx)
+        return std::unexpected(tx.error());
+    // Re-check under the write lock: another process may have handled the run meanwhile.
+    auto stmt = m_db.prepare("UPDATE runs SET status = 'interrupted', ended_at = ?2 "
+                             "WHERE id = ?1 AND status IN ('running', 'paused')");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId).bind(2, unixNow());
+    if (auto done = stmt->run(); !done)
+        return done;
+    if (m_db.changes() == 0)
+        return {};
+    const nlohmann::json payload = {{"reason", "owner process is gone"}, {"owner", owner}};
+    EventRow event{0, runId, "interrupted", 0, 0, payload.dump()};
+    if (auto added = detail::RowWriter(m_db).write(event); !added)
+        return added;
+    spdlog::info("{}: run {} was left running by {}, which is gone: marked interrupted",
+                 m_db.file().string(), runId, owner);
+    return tx->commit();
+}
+
+Result<std::int64_t> RunStore::createRun(const NewRun &run)
+{
+    if (run.name.empty())
+        return fail(ErrorCode::InvalidArgument, "a run needs a name", m_db.file().string());
+    auto config = parseConfig(run.configJson);
+    if (!config)
+        return fail(config.error().code, config.error().message, m_db.file().string());
+    auto tx = sql::Transaction::begin(m_db);
+    if (!tx)
+        return std::unexpected(tx.error());
+    auto insert = m_db.prepare(detail::kInsertRun);
+    if (!insert)
+        return std::unexpected(insert.error());
+    // Stored as given (formatting and key order are the caller's); params are flattened.
+    const std::string_view text = run.configJson.empty() ? "{}" : run.configJson;
+    detail::bindNewRun(*insert, run, text, unixNow());
+    if (auto done = insert->run(); !done) {
+        if (done.error().code == ErrorCode::NotFound && run.parentId)
+            return std::unexpected(detail::noSuchRun(m_db, *run.parentId));
+        return std::unexpected(done.error());
+    }
+    const std::int64_t id = m_db.lastInsertId();
+    if (auto written = writeParams(id, *config); !written)
+        return std::unexpected(written.error());
+    if (auto done = tx->commit(); !done)
+        return std::unexpected(done.error());
+    return id;
+}
+
+Result<void> RunStore::writeParams(std::int64_t runId, const nlohmann::json &config)
+{
+    auto stmt = m_db.prepare("INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    for (const auto &[key, value] : flattenJson(config)) {
+        stmt->bind(1, runId).bind(2, std::string_view(key)).bind(3, std::string_view(value));
+        if (auto done = stmt->run(); !done)
+            return done;
+    }
+    return {};
+}
+
+Result<RunInfo> RunStore::run(std::int64_t id)
+{
+    auto stmt = m_db.prepare(std::string(detail::kSelectRun) + "WHERE id = ?");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, id);
+    auto runs = readRuns(*stmt, m_db.file().string());
+    if (!runs)
+        return std::unexpected(runs.error());
+    if (runs->empty())
+        return std::unexpected(detail::noSuchRun(m_db, id));
+    return std::move(runs->front());
+}
+
+Result<RunInfo> RunStore::findRun(std::string_view idOrName)
+{
+    if (const auto id = parseId(idOrName)) {
+        auto byId = run(*id);
+        if (byId || byId.error().code != ErrorCode::NotFound)
+            return byId;
+    }
+    auto stmt = m_db.prepare(std::string(detail::kSelectRun)
+                             + "WHERE name = ? ORDER BY created_at DESC, id DESC LIMIT 1");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, idOrName);
+    auto runs = readRuns(*stmt, m_db.file().string());
+    if (!runs)
+        return std::unexpected(runs.error());
+    if (runs->empty()) {
+        return fail(ErrorCode::NotFound,
+                    "no run with id or name '" + std::string(idOrName) + "'",
+                    m_db.file().string());
+    }
+    return std::move(runs->front());
+}
+
+Result<std::vector<RunInfo>> RunStore::listRuns(const RunQuery &query)
+{
+    auto sql = listSql(query);
+    if (!sql)
+        return fail(sql.error().code, sql.error().message, m_db.file().string());
+    auto stmt = m_db.prepare(*sql);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, std::string_view(query.text)).bind(2, likePattern(query.text));
+    if (query.status)
+        stmt->bind(3, toString(*query.status));
+    return readRuns(*stmt, m_db.file().string());
+}
+
+Result<void> RunStore::setStatus(std::int64_t runId, RunStatus status, std::string errorMessage)
+{
+    return detail::RowWriter(m_db).write(StatusChange{runId, status, std::move(errorMessage)});
+}
+
+Result<void> RunStore::checkRunExists(std::int64_t runId)
+{
+    auto stmt = m_db.prepare("SELECT 1 FROM runs WHERE id = ?");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId);
+    auto row = stmt->step();
+    if (!row)
+        return std::unexpected(row.error());
+    if (!*row)
+        return std::unexpected(detail::noSuchRun(m_db, runId));
+    return {};
+}
+
+Result<void> RunStore::updateRun(std::string_view sql, std::int64_t runId, std::string_view text)
+{
+    auto stmt = m_db.prepare(sql);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId).bind(2, text);
+    if (auto done = stmt->run(); !done)
+        return done;
+    if (m_db.changes() == 0)
+        return checkRunExists(runId);
+    return {};
+}
+
+Result<void> RunStore::rename(std::int64_t runId, std::string_view name)
+{
+    if (name.empty())
+        return fail(ErrorCode::InvalidArgument, "a run needs a name", m_db.file().string());
+    return updateRun("UPDATE runs SET name = ?2 WHERE id = ?1", runId, name);
+}
+
+Result<void> RunStore::setNotes(std::int64_t runId, std::string_view notes)
+{
+    return updateRun("UPDATE runs SET notes = ?2 WHERE id = ?1", runId, notes);
+}
+
+Result<void> RunStore::addTag(std::int64_t runId, std::string_view tag)
+{
+    const bool control = std::any_of(tag.begin(), tag.end(),
+                                     [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+    if (tag.empty() || control) {
+        return fail(ErrorCode::InvalidArgument,
+                    "a tag must be non-empty text without control characters",
+                    m_db.file().string());
+    }
+    if (auto exists = checkRunExists(runId); !exists)
+        return exists;
+    // A tag already there changes nothing, which updateRun takes as success once the run exists.
+    return updateRun("INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?1, ?2)", runId, tag);
+}
+
+Result<void> RunStore::removeTag(std::int64_t runId, std::string_view tag)
+{
+    return updateRun("DELETE FROM tags WHERE run_id = ?1 AND tag = ?2", runId, tag);
+}
+
+Result<void> RunStore::deleteRun(std::int64_t runId)
+{
+    // Foreign keys cascade to the run's rows and unset children's parent_id, atomically.
+    auto stmt = m_db.prepare("DELETE FROM runs WHERE id = ?");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId);
+    if (auto done = stmt->run(); !done)
+        return done;
+    if (m_db.changes() == 0)
+        return std::unexpected(detail::noSuchRun(m_db, runId));
+    return {};
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> RunStore::params(std::int64_t runId)
+{
+    if (auto exists = checkRunExists(runId); !exists)
+        return std::unexpected(exists.error());
+    auto stmt = m_db.prepare("SELECT key, value FROM params WHERE run_id = ? ORDER BY key");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (;;) {
+        auto row = stmt->step();
+        if (!row)
+            return std::unexpected(row.error());
+        if (!*row)
+            return out;
+        out.emplace_back(stmt->textAt(0), stmt->textAt(1));
+    }
+}
+
+Result<std::vector<ParamDiff>> RunStore::configDiff(std::span<const std::int64_t> runIds)
+{
+    std::map<std::string, std::vector<std::optional<std::string>>> table;
+    for (std::size_t i = 0; i < runIds.size(); ++i) {
+        auto pairs = params(runIds[i]);
+        if (!pairs)
+            return std::unexpected(pairs.error());
+        for (auto &[key, value] : *pairs) {
+            auto &values = table[key];
+            values.resize(runIds.size());
+            values[i] = std::move(value);
+        }
+    }
+    std::vector<ParamDiff> diffs;
+    for (auto &[key, values] : table) {
+        if (std::adjacent_find(values.begin(), values.end(), std::not_equal_to<>()) != values.end())
+            diffs.push_back(ParamDiff{key, std::move(values)});
+    }
+    return diffs;
+}
+
+} // namespace lathe::track

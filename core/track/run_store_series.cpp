@@ -1,0 +1,223 @@
+// RunStore: metrics, events, artifacts and the writer's batches (runs are in run_store.cpp).
+#include "core/track/run_store.h"
+
+#include "core/track/row_writer.h"
+
+namespace lathe::track {
+
+namespace {
+
+// Steps through every row of `stmt`, handing each to `read`.
+template<typename Read>
+Result<void> forEachRow(sql::Statement &stmt, Read read)
+{
+    for (;;) {
+        auto row = stmt.step();
+        if (!row)
+            return std::unexpected(row.error());
+        if (!*row)
+            return {};
+        read(stmt);
+    }
+}
+
+std::string_view xColumn(SeriesX x)
+{
+    switch (x) {
+    case SeriesX::Step: return "step";
+    case SeriesX::Epoch: return "epoch";
+    case SeriesX::WallTime: return "wall_time";
+    }
+    return "step";
+}
+
+} // namespace
+
+Result<void> RunStore::addMetrics(std::span<const MetricPoint> points)
+{
+    auto tx = sql::Transaction::begin(m_db);
+    if (!tx)
+        return std::unexpected(tx.error());
+    detail::RowWriter writer(m_db);
+    for (const auto &point : points) {
+        if (auto done = writer.write(point); !done)
+            return done;
+    }
+    return tx->commit();
+}
+
+Result<std::vector<MetricRow>> RunStore::metricSeries(std::int64_t runId, std::string_view key,
+                                                      std::int64_t afterId)
+{
+    auto stmt = m_db.prepare("SELECT id, step, epoch, wall_time, value FROM metrics "
+                             "WHERE run_id = ? AND key = ? AND id > ? ORDER BY id");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId).bind(2, key).bind(3, afterId);
+    std::vector<MetricRow> rows;
+    const std::string keyText(key);
+    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
+        MetricRow m;
+        m.runId = runId;
+        m.key = keyText;
+        m.id = row.int64At(0);
+        m.step = row.int64At(1);
+        m.epoch = row.realAt(2);
+        m.wallTime = row.realAt(3);
+        m.value = row.realAt(4);
+        rows.push_back(std::move(m));
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return rows;
+}
+
+Result<std::vector<SeriesPoint>> RunStore::seriesXY(std::int64_t runId, std::string_view key,
+                                                    SeriesX x)
+{
+    // Sizing first costs one index-only count and saves the vector's regrowth copies.
+    auto count = m_db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND key = ?");
+    if (!count)
+        return std::unexpected(count.error());
+    count->bind(1, runId).bind(2, key);
+    if (auto row = count->step(); !row)
+        return std::unexpected(row.error());
+    std::vector<SeriesPoint> points;
+    points.reserve(static_cast<std::size_t>(count->int64At(0)));
+    count->reset();
+
+    auto stmt = m_db.prepare("SELECT " + std::string(xColumn(x))
+                             + ", value FROM metrics WHERE run_id = ? AND key = ? ORDER BY id");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId).bind(2, key);
+    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
+        points.push_back({row.realAt(0), row.realAt(1)});
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return points;
+}
+
+Result<std::vector<std::string>> RunStore::metricKeys(std::int64_t runId)
+{
+    // A loose index scan: one index seek per distinct key instead of reading every sample.
+    auto stmt = m_db.prepare(
+        "WITH RECURSIVE k(key) AS ("
+        " SELECT (SELECT min(key) FROM metrics WHERE run_id = ?1)"
+        " UNION ALL"
+        " SELECT (SELECT min(key) FROM metrics WHERE run_id = ?1 AND key > k.key)"
+        " FROM k WHERE k.key IS NOT NULL)"
+        " SELECT key FROM k WHERE key IS NOT NULL");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId);
+    std::vector<std::string> keys;
+    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
+        keys.push_back(row.textAt(0));
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return keys;
+}
+
+Result<std::optional<double>> RunStore::lastMetric(std::int64_t runId, std::string_view key)
+{
+    auto stmt = m_db.prepare("SELECT value FROM metrics WHERE run_id = ? AND key = ? "
+                             "ORDER BY id DESC LIMIT 1");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId).bind(2, key);
+    auto row = stmt->step();
+    if (!row)
+        return std::unexpected(row.error());
+    if (!*row)
+        return std::optional<double>();
+    return std::optional<double>(stmt->realAt(0));
+}
+
+Result<std::optional<double>> RunStore::bestMetric(std::int64_t runId, std::string_view key,
+                                                   bool higherIsBetter)
+{
+    // min()/max() skip NULLs, which is how NaN samples are stored.
+    auto stmt = m_db.prepare(std::string("SELECT ") + (higherIsBetter ? "max" : "min")
+                             + "(value) FROM metrics WHERE run_id = ? AND key = ?");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId).bind(2, key);
+    auto row = stmt->step();
+    if (!row)
+        return std::unexpected(row.error());
+    if (!*row || stmt->isNull(0))
+        return std::optional<double>();
+    return std::optional<double>(stmt->realAt(0));
+}
+
+Result<void> RunStore::addEvent(const EventRow &event)
+{
+    return detail::RowWriter(m_db).write(event);
+}
+
+Result<std::vector<EventRow>> RunStore::events(std::int64_t runId)
+{
+    auto stmt = m_db.prepare("SELECT id, kind, step, wall_time, payload_json FROM events "
+                             "WHERE run_id = ? ORDER BY id");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId);
+    std::vector<EventRow> rows;
+    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
+        rows.push_back(EventRow{row.int64At(0), runId, row.textAt(1), row.int64At(2),
+                                row.realAt(3), row.textAt(4)});
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return rows;
+}
+
+Result<void> RunStore::addArtifact(const ArtifactRow &artifact)
+{
+    return detail::RowWriter(m_db).write(artifact);
+}
+
+Result<std::vector<ArtifactRow>> RunStore::artifacts(std::int64_t runId)
+{
+    auto stmt = m_db.prepare("SELECT id, kind, path, bytes, sha256, created_at FROM artifacts "
+                             "WHERE run_id = ? ORDER BY id");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId);
+    std::vector<ArtifactRow> rows;
+    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
+        rows.push_back(ArtifactRow{row.int64At(0), runId, row.textAt(1), row.textAt(2),
+                                   row.int64At(3), row.textAt(4), row.realAt(5)});
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return rows;
+}
+
+Result<BatchOutcome> RunStore::applyBatch(std::span<const WriteOp> ops)
+{
+    auto tx = sql::Transaction::begin(m_db);
+    if (!tx)
+        return std::unexpected(tx.error());
+    detail::RowWriter writer(m_db);
+    BatchOutcome outcome;
+    for (const auto &op : ops) {
+        auto done = writer.write(op);
+        if (done) {
+            ++outcome.applied;
+        } else if (sql::isRowRejection(done.error()) && m_db.inTransaction()) {
+            // SQLite undid just that statement; the rest of the batch stands.
+            outcome.rejected.push_back(std::move(done.error()));
+        } else {
+            return std::unexpected(done.error()); // tx's destructor rolls back
+        }
+    }
+    if (auto done = tx->commit(); !done)
+        return std::unexpected(done.error());
+    return outcome;
+}
+
+} // namespace lathe::track

@@ -1,0 +1,96 @@
+#pragma once
+
+#include "core/track/sqlite.h"
+
+#include <array>
+#include <filesystem>
+#include <span>
+#include <string_view>
+
+// The store's schema as numbered migrations keyed by PRAGMA user_version. This is a header
+// because the runs table has a column named after the tensor library, and the build gives
+// every .cpp that names it the 800 MB precompiled header.
+namespace lathe::track::schema {
+
+/// Migration i takes user_version i to i + 1, in its own transaction. Append new steps; never
+/// edit a step that has shipped.
+inline constexpr std::array<std::string_view, 1> kMigrations{
+    // 1: the initial schema.
+    R"sql(
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'created',
+    created_at REAL NOT NULL,
+    started_at REAL,
+    ended_at REAL,
+    config_json TEXT NOT NULL DEFAULT '{}',
+    host TEXT NOT NULL DEFAULT '',
+    pid INTEGER NOT NULL DEFAULT 0,
+    pid_start INTEGER NOT NULL DEFAULT 0,
+    torch_version TEXT NOT NULL DEFAULT '',
+    seed INTEGER NOT NULL DEFAULT 0,
+    parent_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    notes TEXT NOT NULL DEFAULT '',
+    error_message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_name ON runs(name);
+CREATE INDEX runs_parent ON runs(parent_id);
+CREATE TABLE params (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE metrics (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    epoch REAL,
+    wall_time REAL,
+    value REAL
+);
+CREATE INDEX metrics_series ON metrics(run_id, key, id);
+CREATE TABLE artifacts (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    sha256 TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL
+);
+CREATE INDEX artifacts_run ON artifacts(run_id, id);
+CREATE TABLE tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    UNIQUE (run_id, tag)
+);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    step INTEGER NOT NULL DEFAULT 0,
+    wall_time REAL NOT NULL,
+    payload_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_run ON events(run_id, id);
+)sql",
+};
+
+/// The schema version this build writes.
+inline constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
+
+/// How long a connection waits for another writer before failing with Io.
+inline constexpr int kBusyTimeoutMs = 5000;
+
+/// Opens the store database: creates parent folders and the file if missing, refuses a file
+/// that is not SQLite or not Lathe's (BadInput) or whose version is newer than `steps`
+/// (SchemaTooNew; the file is left untouched), then sets WAL, synchronous=NORMAL, foreign keys
+/// and a 5 s busy timeout and applies the missing steps. Safe against another process opening
+/// the same file at the same time. The connection is for the calling thread.
+Result<sql::Database> openDatabase(const std::filesystem::path &file,
+                                   std::span<const std::string_view> steps = kMigrations);
+
+} // namespace lathe::track::schema

@@ -1,0 +1,46 @@
+#include "core/track/store_types.h"
+
+#include <array>
+#include <utility>
+
+namespace lathe::track {
+
+namespace {
+
+constexpr std::array<std::pair<RunStatus, std::string_view>, 7> kStatusNames{{
+    {RunStatus::Created, "created"},
+    {RunStatus::Running, "running"},
+    {RunStatus::Paused, "paused"},
+    {RunStatus::Finished, "finished"},
+    {RunStatus::Failed, "failed"},
+    {RunStatus::Stopped, "stopped"},
+    {RunStatus::Interrupted, "interrupted"},
+}};
+
+} // namespace
+
+std::string_view toString(RunStatus status)
+{
+    for (const auto &[value, name] : kStatusNames) {
+        if (value == status)
+            return name;
+    }
+    return "unknown";
+}
+
+std::optional<RunStatus> parseRunStatus(std::string_view text)
+{
+    for (const auto &[value, name] : kStatusNames) {
+        if (name == text)
+            return value;
+    }
+    return std::nullopt;
+}
+
+bool isTerminal(RunStatus status)
+{
+    return status == RunStatus::Finished || status == RunStatus::Failed
+           || status == RunStatus::Stopped || status == RunStatus::Interrupted;
+}
+
+} // namespace lathe::track

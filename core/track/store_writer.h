@@ -1,0 +1,102 @@
+#pragma once
+
+#include "core/track/store_types.h"
+#include "core/util/error.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace lathe::track {
+
+class RunStore;
+
+/// Tuning of a StoreWriter.
+struct StoreWriterOptions
+{
+    /// How long queued rows may wait before the writer commits them.
+    std::chrono::milliseconds flushInterval{200};
+    /// Rows per transaction; reaching it wakes the writer early.
+    std::size_t maxBatchRows = 4096;
+    /// Rows queued but not yet written beyond which new metric rows are dropped (counted,
+    /// logged and reported as an error). Status changes, events and artifacts are never dropped.
+    std::size_t maxPendingRows = 4'000'000;
+};
+
+/// The store's batching writer: a thread with its own connection that commits queued metric
+/// rows, events, artifacts and status changes in enqueue order, one transaction per batch of
+/// up to maxBatchRows, every flushInterval or sooner when a batch is full.
+///
+/// Enqueueing is thread-safe and cheap (a mutex and a vector push); it never fails: errors
+/// surface through flush() and lastError(). When the database refuses a row (unknown run,
+/// empty key) that row is skipped and reported. When the database cannot be written (locked
+/// by another writer past the 5 s busy timeout, disk full, I/O error) the batch is rolled
+/// back, the error is logged and kept, and the same rows are retried after flushInterval, so
+/// nothing is lost while the queue stays under maxPendingRows. The destructor drains the
+/// queue (giving up after 3 failed attempts, logging how many rows it drops) and joins.
+class StoreWriter
+{
+public:
+    using Options = StoreWriterOptions;
+
+    /// Opens `db` (as RunStore::open does, with the same errors) and starts the thread.
+    static Result<std::unique_ptr<StoreWriter>> open(const std::filesystem::path &db,
+                                                     Options options = {});
+    StoreWriter(const StoreWriter &) = delete;
+    StoreWriter &operator=(const StoreWriter &) = delete;
+    ~StoreWriter();
+
+    /// Queues a metric sample. Thread-safe.
+    void addMetric(MetricPoint point);
+    /// Queues an event. Thread-safe.
+    void addEvent(EventRow event);
+    /// Queues an artifact record. Thread-safe.
+    void addArtifact(ArtifactRow artifact);
+    /// Queues a status change (effects as RunStore::setStatus; the owner is this process).
+    /// Thread-safe.
+    void setStatus(std::int64_t runId, RunStatus status, std::string errorMessage = {});
+
+    /// Blocks until everything queued before the call is committed, or until a write attempt
+    /// fails (the rows stay queued for retry), and returns the first error seen since the
+    /// previous flush by any thread (then forgets it). Thread-safe.
+    Result<void> flush();
+    /// The error of the latest write attempt (a failure, or rows refused in that batch);
+    /// nullopt once a later batch commits cleanly. Thread-safe.
+    std::optional<Error> lastError() const;
+
+private:
+    StoreWriter(std::unique_ptr<RunStore> store, Options options);
+    void enqueue(WriteOp op);
+    void threadMain();
+    bool waitForWork(std::unique_lock<std::mutex> &lock, bool backoff);
+    std::optional<Error> writeBatch(std::vector<WriteOp> &batch);
+    void publish(std::size_t written, std::vector<Error> rejected,
+                 const std::optional<Error> &failure);
+    void noteError(const Error &error);
+
+    std::unique_ptr<RunStore> m_store; // used by the writer thread only
+    const Options m_options;
+    std::uint64_t m_failureStreak = 0; // writer thread only
+
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;     // the writer waits for rows, flushes or stop
+    std::condition_variable m_progress; // flushers wait for commits or failures
+    std::vector<WriteOp> m_pending;
+    std::uint64_t m_enqueued = 0; // ops ever queued (dropped ones included)
+    std::uint64_t m_done = 0;     // ops committed, refused or dropped
+    std::uint64_t m_failures = 0; // failed write attempts
+    std::uint64_t m_dropped = 0;
+    bool m_flushRequested = false;
+    bool m_stopping = false;
+    std::optional<Error> m_errorSinceFlush;
+    std::optional<Error> m_lastError;
+    std::thread m_thread;
+};
+
+} // namespace lathe::track

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "core/track/run_store.h"
+#include "core/track/store_writer.h"
+#include "core/train/run_recorder.h"
+#include "core/train/trainer.h"
+#include "core/util/error.h"
+
+#include <filesystem>
+#include <memory>
+#include <stop_token>
+#include <string>
+
+namespace lathe::train {
+
+/// Per-job options that are not hyperparameters.
+struct RunJobOptions
+{
+    std::filesystem::path db;        ///< the experiment store
+    std::string name;                ///< run name; empty = the config's name
+    std::int64_t maxSteps = 0;       ///< stop after this many optimizer steps (0 = no limit)
+};
+
+/// Where a run's files (checkpoints) live: <db folder>/runs/<id>.
+std::filesystem::path runDirectory(const std::filesystem::path &db, std::int64_t runId);
+
+/// One training job against the store: the trainer, its run row, the batching writer and the
+/// recorder that connects them. The GUI's RunSession and `lathe-cli train/resume` both use
+/// it, so a run behaves the same wherever it was started. Create on any thread; run() on the
+/// training thread; trainer().pause()/resume() from any thread.
+class RunJob
+{
+public:
+    /// Validates `config`, loads its data and builds the trainer before touching the store, so
+    /// a bad config or missing dataset leaves the store unchanged; then creates the run
+    /// (status created).
+    static Result<std::unique_ptr<RunJob>> createNew(const RunConfig &config,
+                                                     RunJobOptions options);
+
+    /// Prepares to continue run `runRef` (id or name) from its last checkpoint with the config
+    /// it was started with. Refuses finished runs. Metric rows the run stored after that
+    /// checkpoint (an interrupted run's last partial epoch) are dropped, since training
+    /// writes them again.
+    static Result<std::unique_ptr<RunJob>> resumeExisting(std::string_view runRef,
+                                                          RunJobOptions options);
+
+    /// Marks the run running, trains until done/stopped/failed, records everything, and
+    /// flushes the writer before returning. The run ends as finished, stopped (Ctrl-C, step
+    /// limit) or failed (with the error message stored).
+    Result<TrainOutcome> run(std::stop_token stop = {});
+
+    /// Also sends every event to `observer` (a progress display); set before run().
+    void setObserver(TrainObserver *observer) { m_observer = observer; }
+
+    std::int64_t runId() const { return m_runId; }
+    Trainer &trainer() { return *m_trainer; }
+
+private:
+    RunJob() = default;
+    Result<void> openStore(const std::filesystem::path &db);
+
+    RunJobOptions m_options;
+    std::unique_ptr<track::RunStore> m_store;
+    std::unique_ptr<track::StoreWriter> m_writer;
+    std::unique_ptr<Trainer> m_trainer;
+    std::unique_ptr<RunRecorder> m_recorder;
+    TrainObserver *m_observer = nullptr;
+    std::int64_t m_runId = 0;
+};
+
+} // namespace lathe::train

@@ -1,0 +1,205 @@
+#include "core/track/run_store.h"
+#include "core/track/store_writer.h"
+
+#include "track_test_support.h"
+
+#include <QtTest>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+using namespace lathe;
+using namespace lathe::track;
+using namespace std::chrono_literals;
+using lathe::track::testing::pathIn;
+using lathe::track::testing::rawInt;
+
+class TestStoreWriter : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    std::filesystem::path m_db;
+    std::unique_ptr<RunStore> m_store; // the test's reading connection
+    std::int64_t m_run = 0;
+
+private Q_SLOTS:
+    void init()
+    {
+        static int counter = 0;
+        m_db = pathIn(m_dir, ("writer" + std::to_string(++counter) + ".db").c_str());
+        auto store = RunStore::open(m_db);
+        QVERIFY_OK(store);
+        m_store = std::move(*store);
+        auto run = m_store->createRun({.name = "w"});
+        QVERIFY_OK(run);
+        m_run = *run;
+    }
+    void cleanup() { m_store.reset(); }
+
+    void rowsFromTwoThreadsAllArrive()
+    {
+        constexpr int kPerThread = 50000;
+        auto writer = StoreWriter::open(m_db, {.flushInterval = 50ms, .maxBatchRows = 1000});
+        QVERIFY_OK(writer);
+        auto produce = [&](const char *key) {
+            for (int i = 1; i <= kPerThread; ++i)
+                (*writer)->addMetric({m_run, key, i, 0, 0, double(i)});
+        };
+        std::thread a(produce, "a");
+        std::thread b(produce, "b");
+        a.join();
+        b.join();
+        QVERIFY_OK((*writer)->flush());
+        QVERIFY(!(*writer)->lastError());
+        const double expectedSum = double(kPerThread) * (kPerThread + 1) / 2;
+        for (const char *key : {"a", "b"}) {
+            auto series = m_store->metricSeries(m_run, key);
+            QVERIFY_OK(series);
+            QCOMPARE(series->size(), std::size_t(kPerThread));
+            double sum = 0;
+            for (const auto &row : *series)
+                sum += row.value;
+            QCOMPARE(sum, expectedSum);
+        }
+    }
+
+    void pollingReaderSeesGapFreeGrowingSeries()
+    {
+        constexpr int kRows = 20000;
+        auto writer = StoreWriter::open(m_db, {.flushInterval = 10ms, .maxBatchRows = 256});
+        QVERIFY_OK(writer);
+        std::thread producer([&] {
+            for (int i = 0; i < kRows; ++i) {
+                (*writer)->addMetric({m_run, "loss", i, 0, 0, 1.0 / (i + 1)});
+                if (i % 500 == 0)
+                    std::this_thread::sleep_for(2ms);
+            }
+        });
+        std::int64_t lastId = 0;
+        std::int64_t nextStep = 0;
+        int polls = 0;
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (nextStep < kRows && std::chrono::steady_clock::now() < deadline) {
+            auto rows = m_store->metricSeries(m_run, "loss", lastId);
+            QVERIFY_OK(rows);
+            for (const auto &row : *rows) {
+                QVERIFY(row.id > lastId);
+                QCOMPARE(row.step, nextStep); // no gap, no reordering
+                lastId = row.id;
+                ++nextStep;
+            }
+            ++polls;
+            std::this_thread::sleep_for(1ms);
+        }
+        producer.join();
+        QCOMPARE(nextStep, std::int64_t(kRows));
+        QVERIFY2(polls > 2, "the reader should have seen the series grow over several polls");
+    }
+
+    void statusChangesKeepTheirPlaceAmongMetrics()
+    {
+        constexpr int kRows = 3000;
+        auto writer = StoreWriter::open(m_db, {.flushInterval = 5ms, .maxBatchRows = 64});
+        QVERIFY_OK(writer);
+        std::thread producer([&] {
+            (*writer)->setStatus(m_run, RunStatus::Running);
+            for (int i = 0; i < kRows; ++i) {
+                (*writer)->addMetric({m_run, "loss", i, 0, 0, 1.0});
+                if (i % 200 == 0)
+                    std::this_thread::sleep_for(1ms);
+            }
+            (*writer)->setStatus(m_run, RunStatus::Finished);
+        });
+        bool finished = false;
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (!finished && std::chrono::steady_clock::now() < deadline) {
+            auto run = m_store->run(m_run);
+            QVERIFY_OK(run);
+            const auto count = m_store->metricSeries(m_run, "loss")->size();
+            // Read status first, count second: commits only add, so this must hold.
+            if (run->status == RunStatus::Finished)
+                QCOMPARE(count, std::size_t(kRows));
+            if (run->status == RunStatus::Created)
+                QCOMPARE(count, std::size_t(0));
+            finished = run->status == RunStatus::Finished;
+        }
+        producer.join();
+        QVERIFY(finished);
+        auto run = m_store->run(m_run);
+        QVERIFY(run->startedAt > 0 && run->endedAt >= run->startedAt);
+    }
+
+    void eventsArtifactsAndStatusArrive()
+    {
+        {
+            auto writer = StoreWriter::open(m_db);
+            QVERIFY_OK(writer);
+            (*writer)->addEvent({.runId = m_run, .kind = "checkpoint", .step = 3});
+            (*writer)->addArtifact({.runId = m_run, .kind = "checkpoint", .path = "/c.pt"});
+            (*writer)->setStatus(m_run, RunStatus::Failed, "out of memory");
+            // No flush: the destructor drains the queue.
+        }
+        QCOMPARE(m_store->events(m_run)->size(), std::size_t(1));
+        QCOMPARE(m_store->artifacts(m_run)->size(), std::size_t(1));
+        QCOMPARE(m_store->run(m_run)->errorMessage, std::string("out of memory"));
+    }
+
+    void refusedRowsAreReportedAndSkipped()
+    {
+        auto writer = StoreWriter::open(m_db, {.flushInterval = 10ms});
+        QVERIFY_OK(writer);
+        (*writer)->addMetric({m_run, "loss", 1, 0, 0, 1.0});
+        (*writer)->addMetric({m_run + 1000, "loss", 1, 0, 0, 1.0});
+        (*writer)->addMetric({m_run, "loss", 2, 0, 0, 0.5});
+        auto flushed = (*writer)->flush();
+        QVERIFY(!flushed);
+        QCOMPARE(flushed.error().code, ErrorCode::NotFound);
+        QVERIFY((*writer)->lastError());
+        QCOMPARE(m_store->metricSeries(m_run, "loss")->size(), std::size_t(2));
+
+        (*writer)->addMetric({m_run, "loss", 3, 0, 0, 0.25});
+        QVERIFY_OK((*writer)->flush()); // the error was reported once
+        QVERIFY(!(*writer)->lastError()); // and a clean batch clears it
+    }
+
+    void lockedDatabaseIsRetriedWithoutLoss()
+    {
+        auto writer = StoreWriter::open(m_db, {.flushInterval = 20ms, .maxPendingRows = 100});
+        QVERIFY_OK(writer);
+        auto blocker = sql::Database::open(m_db, 5000);
+        QVERIFY_OK(blocker);
+        QVERIFY_OK(blocker->exec("BEGIN IMMEDIATE")); // holds the write lock
+        for (int i = 0; i < 150; ++i)
+            (*writer)->addMetric({m_run, "loss", i, 0, 0, 1.0});
+
+        // Waits for the writer's attempt to give up after the 5 s busy timeout.
+        auto flushed = (*writer)->flush();
+        QVERIFY(!flushed);
+        QCOMPARE(flushed.error().code, ErrorCode::Io); // first: 50 rows over the backlog cap
+        QVERIFY(flushed.error().message.find("dropped") != std::string::npos);
+        QVERIFY((*writer)->lastError());
+        QCOMPARE((*writer)->lastError()->code, ErrorCode::Io);
+
+        QVERIFY_OK(blocker->exec("COMMIT"));
+        QVERIFY_OK((*writer)->flush());
+        QVERIFY(!(*writer)->lastError());
+        const auto rows = m_store->metricSeries(m_run, "loss");
+        QCOMPARE(rows->size(), std::size_t(100)); // each kept row exactly once, in order
+        for (std::size_t i = 0; i < rows->size(); ++i)
+            QCOMPARE((*rows)[i].step, std::int64_t(i));
+    }
+
+    void openErrorsComeBack()
+    {
+        const auto path = pathIn(m_dir, "not-a-db");
+        std::ofstream(path) << std::string(4096, 'x');
+        auto writer = StoreWriter::open(path);
+        QVERIFY(!writer);
+        QCOMPARE(writer.error().code, ErrorCode::BadInput);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStoreWriter)
+#include "tst_store_writer.moc"
