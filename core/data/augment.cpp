@@ -63,18 +63,26 @@ torch::Tensor randomCrop(const torch::Tensor &x, std::int64_t pad, std::uint64_t
     return out;
 }
 
+/// Mirrors each chosen sample left-right. Plain loops: the batch is small, and ATen's
+/// parallel ops would contend with the training thread's for cores.
 torch::Tensor randomFlip(const torch::Tensor &x, double prob, std::uint64_t seed)
 {
+    const std::int64_t b = x.size(0), sample = x[0].numel(), w = x.size(3);
+    torch::Tensor out = torch::empty_like(x);
+    const float *src = x.data_ptr<float>();
+    float *dst = out.data_ptr<float>();
     SplitMix64 rng = opRng(seed, Op::Flip);
-    std::vector<std::int64_t> chosen;
-    for (std::int64_t i = 0; i < x.size(0); ++i) {
-        if (rng.uniform() < prob)
-            chosen.push_back(i);
+    for (std::int64_t i = 0; i < b; ++i) {
+        const float *from = src + i * sample;
+        float *to = dst + i * sample;
+        if (!(rng.uniform() < prob)) {
+            std::memcpy(to, from, std::size_t(sample) * sizeof(float));
+            continue;
+        }
+        for (std::int64_t row = 0; row < sample; row += w)
+            std::reverse_copy(from + row, from + row + w, to + row);
     }
-    if (chosen.empty())
-        return x;
-    const torch::Tensor rows = torch::tensor(chosen, torch::kLong);
-    return x.index_copy(0, rows, x.index_select(0, rows).flip({-1}));
+    return out;
 }
 
 /// One affine_grid + grid_sample for the batch: per-sample rotation and translation. theta

@@ -84,7 +84,8 @@ Result<void> RowWriter::write(const EventRow &event)
 {
     if (event.kind.empty())
         return std::unexpected(invalid(m_db, "an event needs a kind"));
-    const std::string_view payload = event.payloadJson.empty() ? "{}" : event.payloadJson;
+    const std::string_view payload =
+        event.payloadJson.empty() ? std::string_view("{}") : std::string_view(event.payloadJson);
     if (!nlohmann::json::accept(payload)) {
         return std::unexpected(invalid(m_db, "the payload of event '" + event.kind
                                                  + "' is not valid JSON"));

@@ -182,7 +182,8 @@ Result<std::int64_t> RunStore::createRun(const NewRun &run)
     if (!insert)
         return std::unexpected(insert.error());
     // Stored as given (formatting and key order are the caller's); params are flattened.
-    const std::string_view text = run.configJson.empty() ? "{}" : run.configJson;
+    const std::string_view text =
+        run.configJson.empty() ? std::string_view("{}") : std::string_view(run.configJson);
     detail::bindNewRun(*insert, run, text, unixNow());
     if (auto done = insert->run(); !done) {
         if (done.error().code == ErrorCode::NotFound && run.parentId)

@@ -277,8 +277,12 @@ Error Database::errorFor(int rc, std::string_view what) const
 
 Result<Transaction> Transaction::begin(Database &db)
 {
-    if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun)
-        return std::unexpected(begun.error());
+    if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun) {
+        auto error = db.lastError("cannot start a write transaction");
+        if ((sqlite3_extended_errcode(db.m_db) & 0xff) == SQLITE_BUSY)
+            error.message += " (another connection kept writing past the busy timeout)";
+        return std::unexpected(std::move(error));
+    }
     return Transaction(db);
 }
 

@@ -93,6 +93,7 @@ public:
     Error errorFor(int rc, std::string_view what) const;
 
 private:
+    friend class Transaction;
     sqlite3 *m_db = nullptr;
     std::filesystem::path m_file;
 };

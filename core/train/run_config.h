@@ -19,7 +19,7 @@ struct DataConfig
     std::string dataset = "fashion-mnist";                 ///< only "fashion-mnist" for now
     std::string path = "/usr/share/datasets/fashion-mnist"; ///< folder with the IDX .gz files
     double valFraction = 0.1;  ///< stratified share of the training set held out, [0, 0.5]
-    std::int64_t subset = 0;   ///< use only the first N training samples (0 = all)
+    std::int64_t subset = 0;   ///< use only the first N samples of train and test (0 = all)
     bool normalize = true;     ///< normalise with mean/std measured on the training split
     bool operator==(const DataConfig &) const = default;
 };

@@ -131,6 +131,8 @@ Result<void> Trainer::setUp()
     if (m_data.test)
         m_testLoader = std::make_unique<data::Loader>(
             m_data.test, torch::arange(m_data.test->size(), torch::kLong), evalOptions);
+    if (const auto &error = m_trainLoader->configError())
+        return std::unexpected(*error);
     if (m_trainLoader->batchesPerEpoch() == 0)
         return fail(ErrorCode::InvalidArgument, "the training split has no samples", "data");
 

@@ -7,6 +7,8 @@
 using lathe::ErrorCode;
 using lathe::data::TensorDataset;
 
+Q_DECLARE_METATYPE(torch::Tensor)
+
 class TestDataset : public QObject
 {
     Q_OBJECT
@@ -74,8 +76,6 @@ private Q_SLOTS:
                  dataset.error().message.c_str());
     }
 };
-
-Q_DECLARE_METATYPE(torch::Tensor)
 
 QTEST_GUILESS_MAIN(TestDataset)
 #include "tst_dataset.moc"

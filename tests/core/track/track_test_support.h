@@ -3,6 +3,7 @@
 // Helpers shared by the core/track tests.
 
 #include "core/track/sqlite.h"
+#include "core/track/store_types.h"
 
 #include <QtTest>
 
@@ -19,6 +20,15 @@
     } while (false)
 
 namespace lathe::track::testing {
+
+/// A status as QString for QCOMPARE: QTest's unqualified toString() call finds
+/// lathe::track::toString(RunStatus) by ADL, which returns a string_view, so statuses cannot
+/// be QCOMPAREd directly.
+inline QString str(RunStatus status)
+{
+    const auto name = toString(status);
+    return QString::fromLatin1(name.data(), qsizetype(name.size()));
+}
 
 /// A path inside a QTemporaryDir, as std::filesystem::path.
 inline std::filesystem::path pathIn(const QTemporaryDir &dir, const char *name)

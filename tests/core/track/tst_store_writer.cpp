@@ -13,6 +13,7 @@ using namespace lathe;
 using namespace lathe::track;
 using namespace std::chrono_literals;
 using lathe::track::testing::pathIn;
+using lathe::track::testing::str;
 using lathe::track::testing::rawInt;
 
 class TestStoreWriter : public QObject

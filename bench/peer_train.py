@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""The PyTorch peer for Lathe's training benchmarks: the default `cnn` of the zoo (3x [conv3x3
+no-bias + BN + ReLU + maxpool2], flatten, dropout, linear), AdamW and the same batch size and
+thread count, trained on Fashion-MNIST read from the Debian package's .gz files, normalised
+with the training split's mean/std, shuffled each epoch, loss read back every step (logging
+on), no augmentation.
+
+Modes:
+  throughput  train --steps steps and print steady-state samples/s (after --warmup steps)
+  accuracy    train --epochs epochs with one-cycle + label smoothing and print test accuracy
+"""
+import argparse, gzip, math, struct, time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    dims = magic & 0xFF
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def load(root, split):
+    prefix = "train" if split == "train" else "t10k"
+    x = read_idx(f"{root}/{prefix}-images-idx3-ubyte.gz").astype(np.float32) / 255.0
+    y = read_idx(f"{root}/{prefix}-labels-idx1-ubyte.gz").astype(np.int64)
+    return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
+
+
+def make_cnn(widths=(32, 64, 128), dropout=0.1, classes=10):
+    layers, channels, size = [], 1, 28
+    for w in widths:
+        layers += [nn.Conv2d(channels, w, 3, padding=1, bias=False), nn.BatchNorm2d(w),
+                   nn.ReLU(), nn.MaxPool2d(2)]
+        channels, size = w, size // 2
+    layers += [nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels * size * size, classes)]
+    return nn.Sequential(*layers)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["throughput", "accuracy"])
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--channels-last", action="store_true")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(42)
+    start = time.time()
+    x, y = load(a.data, "train")
+    mean, std = x[:54000].mean().item(), x[:54000].std().item()
+    x = (x - mean) / std
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+    model = make_cnn().to(memory_format=fmt)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.05)
+    n = x.shape[0]
+    if a.mode == "throughput":
+        model.train()
+        step, t0 = 0, None
+        while step < a.steps:
+            perm = torch.randperm(n)
+            for i in range(0, n - a.batch + 1, a.batch):
+                if step == a.warmup:
+                    t0 = time.time()
+                idx = perm[i:i + a.batch]
+                xb = x.index_select(0, idx).contiguous(memory_format=fmt)
+                yb = y.index_select(0, idx)
+                opt.zero_grad()
+                loss = F.cross_entropy(model(xb), yb)
+                loss.backward()
+                opt.step()
+                loss.item()
+                step += 1
+                if step == a.steps:
+                    break
+        dt = time.time() - t0
+        print(f"samples_per_sec {(a.steps - a.warmup) * a.batch / dt:.1f}")
+        return
+    xt, yt = load(a.data, "test")
+    xt = (xt - mean) / std
+    steps_per_epoch = math.ceil(n / a.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.epochs * steps_per_epoch,
+                                                pct_start=0.25)
+    for epoch in range(a.epochs):
+        model.train()
+        perm = torch.randperm(n)
+        for i in range(0, n, a.batch):
+            idx = perm[i:i + a.batch]
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x.index_select(0, idx).contiguous(memory_format=fmt)),
+                                   y.index_select(0, idx), label_smoothing=0.1)
+            loss.backward()
+            opt.step()
+            sched.step()
+            loss.item()
+        model.eval()
+        with torch.no_grad():
+            pred = torch.cat([model(xt[i:i + 1000].contiguous(memory_format=fmt)).argmax(1)
+                              for i in range(0, xt.shape[0], 1000)])
+        acc = (pred == yt).float().mean().item()
+        print(f"epoch {epoch + 1} test_accuracy {acc:.4f} elapsed {time.time() - start:.1f}s",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

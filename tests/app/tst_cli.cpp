@@ -1,0 +1,204 @@
+// lathe-cli end to end, as a user runs it: real training on Fashion-MNIST subsets, the store
+// it leaves behind, exit codes, Ctrl-C and a SIGKILL mid-run.
+#include "core/track/run_store.h"
+
+#include <QtTest>
+
+#include <csignal>
+
+using namespace lathe;
+
+namespace {
+
+const QString kConfig = QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
+
+struct Outcome
+{
+    int exitCode = -1;
+    QString out, err;
+};
+
+class Cli
+{
+public:
+    explicit Cli(const QString &dir)
+        : m_dir(dir)
+    {}
+    QString db() const { return m_dir + "/lathe.db"; }
+
+    QProcess *start(QStringList args)
+    {
+        auto *process = new QProcess;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("XDG_DATA_HOME", m_dir + "/data");
+        env.insert("LATHE_DB", db());
+        process->setProcessEnvironment(env);
+        process->start(LATHE_CLI_PATH, args);
+        return process;
+    }
+
+    Outcome run(const QStringList &args, int timeoutMs = 120000)
+    {
+        std::unique_ptr<QProcess> process(start(args));
+        if (!process->waitForFinished(timeoutMs))
+            qFatal("lathe-cli %s did not finish", qPrintable(args.join(' ')));
+        return {process->exitCode(), process->readAllStandardOutput(),
+                process->readAllStandardError()};
+    }
+
+private:
+    QString m_dir;
+};
+
+// A tiny, fast variant of the default experiment.
+QStringList tinyTrain(int subset, int epochs)
+{
+    return {"train", kConfig, "--set", QString("data.subset=%1").arg(subset), "--set",
+            QString("training.epochs=%1").arg(epochs), "--set", "model.widths=[8,16]",
+            "--set", "training.batch_size=64"};
+}
+
+std::int64_t countRows(const QString &db, std::int64_t runId, const char *key)
+{
+    auto store = track::RunStore::open(db.toStdString());
+    if (!store)
+        return -1;
+    auto series = (*store)->metricSeries(runId, key);
+    return series ? std::int64_t(series->size()) : -1;
+}
+
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void trainShowsUpInRuns()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        auto trained = cli.run(tinyTrain(600, 1) << "--name" << "tiny");
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
+        auto listed = cli.run({"runs", "--json"});
+        QCOMPARE(listed.exitCode, 0);
+        const auto runs = QJsonDocument::fromJson(listed.out.toUtf8()).array();
+        QCOMPARE(runs.size(), 1);
+        const auto run = runs[0].toObject();
+        QCOMPARE(run["name"].toString(), QString("tiny"));
+        QCOMPARE(run["status"].toString(), QString("finished"));
+        QCOMPARE(run["model"].toString(), QString("cnn"));
+        QVERIFY(run["test_accuracy"].toDouble() > 0.3);
+
+        auto shown = cli.run({"show", "tiny", "--json"});
+        QCOMPARE(shown.exitCode, 0);
+        const auto show = QJsonDocument::fromJson(shown.out.toUtf8()).object();
+        QCOMPARE(show["config"].toObject()["data"].toObject()["subset"].toInt(), 600);
+        QVERIFY(show["final_metrics"].toObject().contains("val/accuracy"));
+        QVERIFY(!show["artifacts"].toArray().isEmpty());
+
+        QCOMPARE(cli.run({"eval", "tiny", "--checkpoint", "last"}).exitCode, 0);
+        auto second = cli.run(tinyTrain(600, 1) << "--set" << "optimizer.lr=0.01");
+        QCOMPARE(second.exitCode, 0);
+        auto compared = cli.run({"compare", "1", "2", "--json"});
+        QCOMPARE(compared.exitCode, 0);
+        const auto diff =
+            QJsonDocument::fromJson(compared.out.toUtf8()).object()["config_diff"].toArray();
+        QCOMPARE(diff.size(), 1);
+        QCOMPARE(diff[0].toObject()["key"].toString(), QString("optimizer.lr"));
+    }
+
+    void exitCodes_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("phrase");
+        QTest::newRow("bad value") << (QStringList{"train", kConfig, "--set", "optimizer.lr=-1"})
+                                   << 3 << "optimizer.lr";
+        QTest::newRow("unknown key")
+            << (QStringList{"train", kConfig, "--set", "training.epoch=3"}) << 3
+            << "training.epoch";
+        QTest::newRow("missing config") << (QStringList{"train", "/nonexistent.json"}) << 3
+                                        << "/nonexistent.json";
+        QTest::newRow("bad data path")
+            << (QStringList{"train", kConfig, "--set", "data.path=/nonexistent"}) << 3
+            << "dataset-fashion-mnist";
+        QTest::newRow("unknown command") << (QStringList{"fly"}) << 2 << "unknown command";
+        QTest::newRow("unknown option") << (QStringList{"runs", "--colour"}) << 2
+                                        << "--colour";
+        QTest::newRow("no such run") << (QStringList{"show", "42"}) << 3 << "42";
+    }
+    void exitCodes()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(int, exitCode);
+        QFETCH(QString, phrase);
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        if (args[0] == "show") // a store must exist for "no such run"
+            QCOMPARE(cli.run(tinyTrain(300, 1)).exitCode, 0);
+        auto result = cli.run(args);
+        QCOMPARE(result.exitCode, exitCode);
+        QVERIFY2(result.err.contains(phrase), qPrintable(result.err));
+        if (args[0] == "train") // a refused config leaves no run behind
+            QVERIFY(!QFile::exists(cli.db()) || cli.run({"runs", "--json"}).out.trimmed()
+                                                    == "[]");
+    }
+
+    void ctrlCStopsCleanly()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        std::unique_ptr<QProcess> process(cli.start(tinyTrain(5000, 20)));
+        QTRY_VERIFY_WITH_TIMEOUT(countRows(cli.db(), 1, "train/loss") > 0, 60000);
+        ::kill(pid_t(process->processId()), SIGINT);
+        QVERIFY(process->waitForFinished(60000));
+        QCOMPARE(process->exitCode(), 0);
+        auto store = track::RunStore::open(cli.db().toStdString());
+        QVERIFY(store.has_value());
+        QCOMPARE((*store)->run(1)->status, track::RunStatus::Stopped);
+        QVERIFY(QFile::exists(dir.path() + "/runs/1/last.pt"));
+
+        auto resumed = cli.run({"resume", "1", "--max-steps", "100"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+    }
+
+    // SIGKILL mid-run: the database opens, the run is interrupted, flushed rows are intact,
+    // and the run resumes from its last checkpoint.
+    void sigkillLeavesInterruptedRun()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        std::unique_ptr<QProcess> process(cli.start(tinyTrain(1200, 30)));
+        // Wait until at least one epoch checkpoint exists and more rows have been flushed.
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(dir.path() + "/runs/1/last.pt"), 60000);
+        const auto seen = countRows(cli.db(), 1, "train/loss");
+        QVERIFY(seen > 0);
+        ::kill(pid_t(process->processId()), SIGKILL);
+        QVERIFY(process->waitForFinished(10000));
+
+        auto store = track::RunStore::open(cli.db().toStdString());
+        QVERIFY2(store.has_value(), store ? "" : store.error().toString().c_str());
+        auto run = (*store)->run(1);
+        QVERIFY(run.has_value());
+        QCOMPARE(run->status, track::RunStatus::Interrupted);
+        auto series = (*store)->metricSeries(1, "train/loss");
+        QVERIFY(series.has_value());
+        QVERIFY(std::int64_t(series->size()) >= seen);
+        for (std::size_t i = 0; i < series->size(); ++i)
+            QCOMPARE((*series)[i].step, std::int64_t(i + 1)); // gap-free from step 1
+        store->reset();
+
+        auto resumed = cli.run({"resume", "1", "--max-steps", "60"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        auto after = track::RunStore::open(cli.db().toStdString());
+        QVERIFY(after.has_value());
+        auto steps = (*after)->metricSeries(1, "train/loss");
+        QVERIFY(steps.has_value());
+        QCOMPARE(std::int64_t(steps->size()), std::int64_t(60));
+        for (std::size_t i = 0; i < steps->size(); ++i)
+            QCOMPARE((*steps)[i].step, std::int64_t(i + 1));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
