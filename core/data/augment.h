@@ -1,24 +1,12 @@
 #pragma once
 
+#include "core/data/augment_config.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
 
 namespace lathe::data {
-
-/// Batch-wise training augmentation. Every probability is per sample; 0 turns an op off.
-struct AugmentConfig
-{
-    bool enabled = false;
-    std::int64_t cropPadding = 0; ///< random crop after zero-padding each side by this many px
-    double hflipProb = 0.0;       ///< probability of a horizontal flip
-    double rotateDeg = 0.0;       ///< uniform rotation in [-rotateDeg, rotateDeg] degrees
-    double translateFrac = 0.0;   ///< uniform shift in [-t, t] of the image size, each axis
-    double eraseProb = 0.0;       ///< probability of random erasing (one rectangle, zeros)
-    double eraseMaxArea = 0.25;   ///< erased rectangle covers 2%..eraseMaxArea of the image
-
-    bool operator==(const AugmentConfig &) const = default;
-};
 
 /// Applies `config` to a float batch [B,C,H,W] and returns a new float32 tensor of the same
 /// shape on the batch's device, never modifying `batch`. Ops run in this order, each skipped

@@ -78,8 +78,8 @@ Extremes extremes(Points points)
 void forceKeep(std::vector<std::size_t> &picks, std::vector<bool> &locked,
                const std::vector<std::size_t> &starts, std::size_t index)
 {
-    const auto home = std::size_t(std::upper_bound(starts.begin(), starts.end(), index)
-                                  - starts.begin() - 1);
+    const auto home
+        = std::size_t(std::upper_bound(starts.begin(), starts.end(), index) - starts.begin() - 1);
     for (std::size_t distance = 0; distance < picks.size(); ++distance) {
         for (const std::size_t k : {home - distance, home + distance}) {
             // k wraps to a huge value below zero, so one bound check covers both sides.
@@ -101,8 +101,8 @@ void keepExtremes(Points points, std::vector<std::size_t> &picks,
         if (!index || *index == 0 || *index == points.size() - 1)
             continue;
         if (std::find(picks.begin(), picks.end(), *index) != picks.end()) {
-            const auto at = std::size_t(std::find(picks.begin(), picks.end(), *index)
-                                        - picks.begin());
+            const auto at
+                = std::size_t(std::find(picks.begin(), picks.end(), *index) - picks.begin());
             locked[at] = true;
             continue;
         }

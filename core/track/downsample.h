@@ -26,7 +26,6 @@ std::vector<SeriesPoint> downsampleLttb(std::span<const SeriesPoint> points, std
 /// they coincide), so at most 2 * buckets points; spikes always survive. Input with
 /// <= 2 * buckets points comes back unchanged; a bucket of only NaN gives its first point.
 /// Pure function, thread-safe.
-std::vector<SeriesPoint> downsampleMinMax(std::span<const SeriesPoint> points,
-                                          std::size_t buckets);
+std::vector<SeriesPoint> downsampleMinMax(std::span<const SeriesPoint> points, std::size_t buckets);
 
 } // namespace lathe::track

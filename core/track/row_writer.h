@@ -3,6 +3,11 @@
 #include "core/track/sqlite.h"
 #include "core/track/store_types.h"
 
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace lathe::track::detail {
 
 /// Writes single rows (metrics, events, artifacts, status changes) through statements
@@ -12,21 +17,41 @@ namespace lathe::track::detail {
 class RowWriter
 {
 public:
-    explicit RowWriter(sql::Database &db) : m_db(db) {}
+    explicit RowWriter(sql::Database &db)
+        : m_db(db)
+    {
+    }
 
     Result<void> write(const MetricPoint &point);
     Result<void> write(const EventRow &event);
     Result<void> write(const ArtifactRow &artifact);
     Result<void> write(const StatusChange &change);
     Result<void> write(const WriteOp &op);
+    /// Writes samples in multi-row INSERTs of kGroupRows (twice the rows per second of single
+    /// inserts). A group the database refuses is written again row by row, so that only the
+    /// refused rows fail: their errors go to `rejected`, or, when it is null, the first one is
+    /// returned. Any other error is returned at once.
+    Result<void> writeMetrics(std::span<const MetricPoint *const> points,
+                              std::vector<Error> *rejected);
+    /// Packs full blocks of the series this writer added samples to (see series_blocks.h).
+    /// Call once before committing the transaction.
+    Result<void> sealTouchedSeries();
+
+    /// Rows per multi-row INSERT.
+    static constexpr std::size_t kGroupRows = 32;
 
 private:
+    Result<void> writeGroup(std::span<const MetricPoint *const> group,
+                            std::vector<Error> *rejected);
+    void noteTouched(const MetricPoint &point);
     Result<sql::Statement *> statement(sql::Statement &slot, std::string_view text);
     Result<void> run(sql::Statement &stmt, std::int64_t runId);
     Result<void> checkUpdated(std::int64_t runId);
 
     sql::Database &m_db;
+    std::vector<std::pair<std::int64_t, std::string>> m_touched; // (run, key) of added samples
     sql::Statement m_metric;
+    sql::Statement m_metricGroup;
     sql::Statement m_event;
     sql::Statement m_artifact;
     sql::Statement m_status;

@@ -16,15 +16,15 @@ namespace lathe::track::detail {
 inline constexpr char kTagSeparator = '\x1f';
 
 /// The SELECT list readRunInfo expects, up to and including FROM runs.
-inline constexpr std::string_view kSelectRun =
-    "SELECT id, name, status, created_at, started_at, ended_at, config_json, host, "
-    "torch_version, notes, error_message, seed, parent_id, "
-    "(SELECT group_concat(tag, char(31)) FROM tags WHERE tags.run_id = runs.id) FROM runs ";
+inline constexpr std::string_view kSelectRun
+    = "SELECT id, name, status, created_at, started_at, ended_at, config_json, host, "
+      "torch_version, notes, error_message, seed, parent_id, "
+      "(SELECT group_concat(tag, char(31)) FROM tags WHERE tags.run_id = runs.id) FROM runs ";
 
 /// INSERT for a new run; bind with bindNewRun.
-inline constexpr std::string_view kInsertRun =
-    "INSERT INTO runs (name, status, created_at, config_json, torch_version, seed, parent_id) "
-    "VALUES (?1, 'created', ?2, ?3, ?4, ?5, ?6)";
+inline constexpr std::string_view kInsertRun
+    = "INSERT INTO runs (name, status, created_at, config_json, torch_version, seed, parent_id) "
+      "VALUES (?1, 'created', ?2, ?3, ?4, ?5, ?6)";
 
 inline std::vector<std::string> splitTags(const std::string &joined)
 {

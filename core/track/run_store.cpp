@@ -1,6 +1,6 @@
 #include "core/track/run_store.h"
 
-#include "core/track/clock.h"
+#include "core/util/clock.h"
 #include "core/track/flatten_json.h"
 #include "core/track/process_identity.h"
 #include "core/track/row_writer.h"
@@ -12,6 +12,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <map>
 
 namespace lathe::track {
@@ -91,7 +92,10 @@ Result<nlohmann::json> parseConfig(const std::string &configJson)
 
 } // namespace
 
-RunStore::RunStore(sql::Database db) : m_db(std::move(db)) {}
+RunStore::RunStore(sql::Database db)
+    : m_db(std::move(db))
+{
+}
 
 RunStore::~RunStore() = default;
 
@@ -149,19 +153,33 @@ Result<void> RunStore::markInterrupted(std::int64_t runId, const std::string &ow
     auto tx = sql::Transaction::begin(m_db);
     if (!tx)
         return std::unexpected(tx.error());
+    // The run ended when it last wrote, not when we noticed: take its last sample's time.
+    auto last = m_db.prepare("SELECT max(wall_time), max(step) FROM metrics WHERE run_id = ?");
+    if (!last)
+        return std::unexpected(last.error());
+    last->bind(1, runId);
+    if (auto row = last->step(); !row)
+        return std::unexpected(row.error());
+    const double lastTime = last->realAt(0);
+    const std::int64_t lastStep = last->int64At(1);
+    last->reset();
     // Re-check under the write lock: another process may have handled the run meanwhile.
-    auto stmt = m_db.prepare("UPDATE runs SET status = 'interrupted', ended_at = ?2 "
+    auto stmt = m_db.prepare("UPDATE runs SET status = 'interrupted', "
+                             "ended_at = COALESCE(?2, started_at, ?3) "
                              "WHERE id = ?1 AND status IN ('running', 'paused')");
     if (!stmt)
         return std::unexpected(stmt.error());
-    stmt->bind(1, runId).bind(2, unixNow());
+    stmt->bind(1, runId).bind(3, util::unixNow());
+    if (!std::isnan(lastTime))
+        stmt->bind(2, lastTime);
     if (auto done = stmt->run(); !done)
         return done;
     if (m_db.changes() == 0)
         return {};
     const nlohmann::json payload = {{"reason", "owner process is gone"}, {"owner", owner}};
-    EventRow event{0, runId, "interrupted", 0, 0, payload.dump()};
-    if (auto added = detail::RowWriter(m_db).write(event); !added)
+    if (auto added = detail::RowWriter(m_db).write(
+            EventRow{0, runId, "interrupted", lastStep, 0, payload.dump()});
+        !added)
         return added;
     spdlog::info("{}: run {} was left running by {}, which is gone: marked interrupted",
                  m_db.file().string(), runId, owner);
@@ -182,9 +200,9 @@ Result<std::int64_t> RunStore::createRun(const NewRun &run)
     if (!insert)
         return std::unexpected(insert.error());
     // Stored as given (formatting and key order are the caller's); params are flattened.
-    const std::string_view text =
-        run.configJson.empty() ? std::string_view("{}") : std::string_view(run.configJson);
-    detail::bindNewRun(*insert, run, text, unixNow());
+    const std::string_view text
+        = run.configJson.empty() ? std::string_view("{}") : std::string_view(run.configJson);
+    detail::bindNewRun(*insert, run, text, util::unixNow());
     if (auto done = insert->run(); !done) {
         if (done.error().code == ErrorCode::NotFound && run.parentId)
             return std::unexpected(detail::noSuchRun(m_db, *run.parentId));
@@ -241,8 +259,7 @@ Result<RunInfo> RunStore::findRun(std::string_view idOrName)
     if (!runs)
         return std::unexpected(runs.error());
     if (runs->empty()) {
-        return fail(ErrorCode::NotFound,
-                    "no run with id or name '" + std::string(idOrName) + "'",
+        return fail(ErrorCode::NotFound, "no run with id or name '" + std::string(idOrName) + "'",
                     m_db.file().string());
     }
     return std::move(runs->front());

@@ -88,13 +88,21 @@ public:
     /// Appends metric samples in one transaction (all or nothing). NotFound for an unknown
     /// run, InvalidArgument for an empty key.
     Result<void> addMetrics(std::span<const MetricPoint> points);
+    /// Deletes a run's metric samples with step > `step`: what a run resumed from the checkpoint
+    /// of that step will log again. Readers polling by id keep the deleted rows they already
+    /// have, so a live view should reload the series when the run resumes. NotFound for an
+    /// unknown run.
+    Result<void> deleteMetricsAfter(std::int64_t runId, std::int64_t step);
     /// Samples of one series with id > afterId, ordered by id: poll with the last id seen to
     /// get only new rows. An unknown run or key gives an empty series.
     Result<std::vector<MetricRow>> metricSeries(std::int64_t runId, std::string_view key,
                                                 std::int64_t afterId = 0);
-    /// A whole series as (x, value) pairs, ordered by id: the lean read for plotting.
+    /// A whole series as (x, value) pairs, ordered by id: the fast read for plotting (full
+    /// blocks of samples are stored packed). `lastId`, when given, receives the id of the last
+    /// sample returned (0 if none): poll metricSeries(runId, key, *lastId) from there.
     Result<std::vector<SeriesPoint>> seriesXY(std::int64_t runId, std::string_view key,
-                                              SeriesX x = SeriesX::Step);
+                                              SeriesX x = SeriesX::Step,
+                                              std::int64_t *lastId = nullptr);
     /// The metric keys a run has, sorted.
     Result<std::vector<std::string>> metricKeys(std::int64_t runId);
     /// The latest value of a series (NaN if that was NaN); nullopt when the series is empty.

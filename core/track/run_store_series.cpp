@@ -2,6 +2,7 @@
 #include "core/track/run_store.h"
 
 #include "core/track/row_writer.h"
+#include "core/track/series_blocks.h"
 
 namespace lathe::track {
 
@@ -38,10 +39,40 @@ Result<void> RunStore::addMetrics(std::span<const MetricPoint> points)
     auto tx = sql::Transaction::begin(m_db);
     if (!tx)
         return std::unexpected(tx.error());
+    std::vector<const MetricPoint *> pointers;
+    pointers.reserve(points.size());
+    for (const auto &point : points)
+        pointers.push_back(&point);
     detail::RowWriter writer(m_db);
-    for (const auto &point : points) {
-        if (auto done = writer.write(point); !done)
-            return done;
+    if (auto done = writer.writeMetrics(pointers, nullptr); !done)
+        return done;
+    if (auto sealed = writer.sealTouchedSeries(); !sealed)
+        return sealed;
+    return tx->commit();
+}
+
+Result<void> RunStore::deleteMetricsAfter(std::int64_t runId, std::int64_t step)
+{
+    if (auto exists = checkRunExists(runId); !exists)
+        return exists;
+    auto tx = sql::Transaction::begin(m_db);
+    if (!tx)
+        return std::unexpected(tx.error());
+    if (auto dropped = detail::dropBlocksAfter(m_db, runId, step); !dropped)
+        return dropped;
+    auto stmt = m_db.prepare("DELETE FROM metrics WHERE run_id = ? AND step > ?");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId).bind(2, step);
+    if (auto done = stmt->run(); !done)
+        return done;
+    // The kept samples of dropped blocks go back into blocks now rather than at the next write.
+    auto keys = metricKeys(runId);
+    if (!keys)
+        return std::unexpected(keys.error());
+    for (const auto &key : *keys) {
+        if (auto sealed = detail::sealBlocks(m_db, runId, key); !sealed)
+            return sealed;
     }
     return tx->commit();
 }
@@ -73,49 +104,51 @@ Result<std::vector<MetricRow>> RunStore::metricSeries(std::int64_t runId, std::s
 }
 
 Result<std::vector<SeriesPoint>> RunStore::seriesXY(std::int64_t runId, std::string_view key,
-                                                    SeriesX x)
+                                                    SeriesX x, std::int64_t *lastId)
 {
-    // Sizing first costs one index-only count and saves the vector's regrowth copies.
-    auto count = m_db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND key = ?");
-    if (!count)
-        return std::unexpected(count.error());
-    count->bind(1, runId).bind(2, key);
-    if (auto row = count->step(); !row)
-        return std::unexpected(row.error());
+    // One snapshot, so that the blocks and the tail rows after them agree.
+    auto snapshot = sql::ReadSnapshot::begin(m_db);
+    if (!snapshot)
+        return std::unexpected(snapshot.error());
     std::vector<SeriesPoint> points;
-    points.reserve(static_cast<std::size_t>(count->int64At(0)));
-    count->reset();
-
-    auto stmt = m_db.prepare("SELECT " + std::string(xColumn(x))
-                             + ", value FROM metrics WHERE run_id = ? AND key = ? ORDER BY id");
+    auto blocked = detail::readBlocks(m_db, runId, key, x, points);
+    if (!blocked)
+        return std::unexpected(blocked.error());
+    const std::string tail = "SELECT id, " + std::string(xColumn(x))
+                             + ", value FROM metrics WHERE run_id = ? AND key = ? AND id > ? "
+                               "ORDER BY id";
+    auto stmt = m_db.prepare(tail);
     if (!stmt)
         return std::unexpected(stmt.error());
-    stmt->bind(1, runId).bind(2, key);
+    stmt->bind(1, runId).bind(2, key).bind(3, *blocked);
+    std::int64_t last = *blocked;
     auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
-        points.push_back({row.realAt(0), row.realAt(1)});
+        last = row.int64At(0);
+        points.push_back({row.realAt(1), row.realAt(2)});
     });
     if (!done)
         return std::unexpected(done.error());
+    if (lastId)
+        *lastId = last;
     return points;
 }
 
 Result<std::vector<std::string>> RunStore::metricKeys(std::int64_t runId)
 {
     // A loose index scan: one index seek per distinct key instead of reading every sample.
-    auto stmt = m_db.prepare(
-        "WITH RECURSIVE k(key) AS ("
-        " SELECT (SELECT min(key) FROM metrics WHERE run_id = ?1)"
-        " UNION ALL"
-        " SELECT (SELECT min(key) FROM metrics WHERE run_id = ?1 AND key > k.key)"
-        " FROM k WHERE k.key IS NOT NULL)"
-        " SELECT key FROM k WHERE key IS NOT NULL");
+    auto stmt
+        = m_db.prepare("WITH RECURSIVE k(key) AS ("
+                       " SELECT (SELECT min(key) FROM metrics WHERE run_id = ?1)"
+                       " UNION ALL"
+                       " SELECT (SELECT min(key) FROM metrics WHERE run_id = ?1 AND key > k.key)"
+                       " FROM k WHERE k.key IS NOT NULL)"
+                       " SELECT key FROM k WHERE key IS NOT NULL");
     if (!stmt)
         return std::unexpected(stmt.error());
     stmt->bind(1, runId);
     std::vector<std::string> keys;
-    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
-        keys.push_back(row.textAt(0));
-    });
+    auto done
+        = forEachRow(*stmt, [&](const sql::Statement &row) { keys.push_back(row.textAt(0)); });
     if (!done)
         return std::unexpected(done.error());
     return keys;
@@ -167,8 +200,8 @@ Result<std::vector<EventRow>> RunStore::events(std::int64_t runId)
     stmt->bind(1, runId);
     std::vector<EventRow> rows;
     auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
-        rows.push_back(EventRow{row.int64At(0), runId, row.textAt(1), row.int64At(2),
-                                row.realAt(3), row.textAt(4)});
+        rows.push_back(EventRow{row.int64At(0), runId, row.textAt(1), row.int64At(2), row.realAt(3),
+                                row.textAt(4)});
     });
     if (!done)
         return std::unexpected(done.error());
@@ -204,19 +237,34 @@ Result<BatchOutcome> RunStore::applyBatch(std::span<const WriteOp> ops)
         return std::unexpected(tx.error());
     detail::RowWriter writer(m_db);
     BatchOutcome outcome;
+    // Runs of consecutive samples go through the writer's multi-row INSERT.
+    std::vector<const MetricPoint *> samples;
+    samples.reserve(ops.size());
+    const auto writeSamples = [&] {
+        auto done = writer.writeMetrics(samples, &outcome.rejected);
+        samples.clear();
+        return done;
+    };
     for (const auto &op : ops) {
-        auto done = writer.write(op);
-        if (done) {
-            ++outcome.applied;
-        } else if (sql::isRowRejection(done.error()) && m_db.inTransaction()) {
-            // SQLite undid just that statement; the rest of the batch stands.
-            outcome.rejected.push_back(std::move(done.error()));
-        } else {
-            return std::unexpected(done.error()); // tx's destructor rolls back
+        if (const auto *point = std::get_if<MetricPoint>(&op)) {
+            samples.push_back(point);
+            continue;
         }
+        if (auto done = writeSamples(); !done)
+            return std::unexpected(done.error()); // tx's destructor rolls back
+        auto done = writer.write(op);
+        if (!done && sql::isRowRejection(done.error()) && m_db.inTransaction())
+            outcome.rejected.push_back(std::move(done.error())); // SQLite undid that row only
+        else if (!done)
+            return std::unexpected(done.error());
     }
+    if (auto done = writeSamples(); !done)
+        return std::unexpected(done.error());
+    if (auto sealed = writer.sealTouchedSeries(); !sealed)
+        return std::unexpected(sealed.error());
     if (auto done = tx->commit(); !done)
         return std::unexpected(done.error());
+    outcome.applied = ops.size() - outcome.rejected.size();
     return outcome;
 }
 

@@ -26,8 +26,7 @@ Result<int> readVersion(sql::Database &db)
     auto version = db.queryInt64("PRAGMA user_version");
     if (!version && version.error().code == ErrorCode::BadInput) {
         return fail(ErrorCode::BadInput,
-                    "not a Lathe database (SQLite cannot read it: " + version.error().message
-                        + ")",
+                    "not a Lathe database (SQLite cannot read it: " + version.error().message + ")",
                     db.file().string());
     }
     if (!version)

@@ -52,6 +52,20 @@ CREATE TABLE metrics (
     value REAL
 );
 CREATE INDEX metrics_series ON metrics(run_id, key, id);
+-- A read cache for plotting whole series: each row packs 4096 consecutive samples of one
+-- series (all of its metrics rows with first_id <= id <= last_id), column by column: step
+-- (int64), epoch, wall_time, value (float64), native byte order. metrics stays the truth.
+CREATE TABLE metric_blocks (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    first_id INTEGER NOT NULL,
+    last_id INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    max_step INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX metric_blocks_series ON metric_blocks(run_id, key, first_id);
 CREATE TABLE artifacts (
     id INTEGER PRIMARY KEY,
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

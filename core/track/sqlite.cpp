@@ -39,13 +39,18 @@ ErrorCode codeFor(int rc)
 
 // ---- Statement -------------------------------------------------------------------------------
 
-Statement::Statement(sqlite3_stmt *stmt, const Database *db) : m_stmt(stmt), m_db(db) {}
+Statement::Statement(sqlite3_stmt *stmt, const Database *db)
+    : m_stmt(stmt)
+    , m_db(db)
+{
+}
 
 Statement::Statement(Statement &&other) noexcept
     : m_stmt(std::exchange(other.m_stmt, nullptr))
     , m_db(other.m_db)
     , m_bindError(other.m_bindError)
-{}
+{
+}
 
 Statement &Statement::operator=(Statement &&other) noexcept
 {
@@ -92,6 +97,19 @@ Statement &Statement::bind(int index, std::string_view text)
 Statement &Statement::bind(int index, std::optional<std::int64_t> value)
 {
     return value ? bind(index, *value) : bindNull(index);
+}
+
+Statement &Statement::bindStatic(int index, std::string_view text)
+{
+    noteBind(
+        sqlite3_bind_text64(m_stmt, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+    return *this;
+}
+
+Statement &Statement::bindBlob(int index, std::span<const std::byte> bytes)
+{
+    noteBind(sqlite3_bind_blob64(m_stmt, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+    return *this;
 }
 
 Statement &Statement::bindNull(int index)
@@ -164,12 +182,20 @@ std::optional<std::int64_t> Statement::optionalInt64At(int column) const
     return int64At(column);
 }
 
+std::span<const std::byte> Statement::blobAt(int column) const
+{
+    const auto *data = static_cast<const std::byte *>(sqlite3_column_blob(m_stmt, column));
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, column));
+    return data ? std::span(data, size) : std::span<const std::byte>();
+}
+
 // ---- Database --------------------------------------------------------------------------------
 
 Database::Database(Database &&other) noexcept
     : m_db(std::exchange(other.m_db, nullptr))
     , m_file(std::move(other.m_file))
-{}
+{
+}
 
 Database &Database::operator=(Database &&other) noexcept
 {
@@ -214,8 +240,8 @@ Result<void> Database::exec(std::string_view sql)
 Result<Statement> Database::prepare(std::string_view sql)
 {
     sqlite3_stmt *stmt = nullptr;
-    const int rc = sqlite3_prepare_v2(m_db, sql.data(), static_cast<int>(sql.size()), &stmt,
-                                      nullptr);
+    const int rc
+        = sqlite3_prepare_v2(m_db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
     if (rc != SQLITE_OK)
         return std::unexpected(lastError("cannot prepare a query"));
     return Statement(stmt, this);
@@ -286,14 +312,16 @@ Result<Transaction> Transaction::begin(Database &db)
     return Transaction(db);
 }
 
-Transaction::Transaction(Transaction &&other) noexcept : m_db(std::exchange(other.m_db, nullptr))
-{}
+Transaction::Transaction(Transaction &&other) noexcept
+    : m_db(std::exchange(other.m_db, nullptr))
+{
+}
 
 Transaction::~Transaction()
 {
     // SQLite may already have rolled back by itself (disk full, I/O error): check first.
     if (m_db && m_db->inTransaction())
-        (void) m_db->exec("ROLLBACK");
+        (void)m_db->exec("ROLLBACK");
 }
 
 Result<void> Transaction::commit()
@@ -302,6 +330,27 @@ Result<void> Transaction::commit()
         return done;
     m_db = nullptr;
     return {};
+}
+
+// ---- ReadSnapshot ----------------------------------------------------------------------------
+
+Result<ReadSnapshot> ReadSnapshot::begin(Database &db)
+{
+    if (auto begun = db.exec("BEGIN DEFERRED"); !begun)
+        return std::unexpected(begun.error());
+    return ReadSnapshot(db);
+}
+
+ReadSnapshot::ReadSnapshot(ReadSnapshot &&other) noexcept
+    : m_db(std::exchange(other.m_db, nullptr))
+{
+}
+
+ReadSnapshot::~ReadSnapshot()
+{
+    // Nothing was written, so COMMIT only ends the read; it cannot lose anything.
+    if (m_db && m_db->inTransaction())
+        (void)m_db->exec("COMMIT");
 }
 
 bool isRowRejection(const Error &error)

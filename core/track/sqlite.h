@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,9 @@ public:
     Statement &bind(int index, double value);
     Statement &bind(int index, std::string_view text);
     Statement &bind(int index, std::optional<std::int64_t> value);
+    Statement &bindBlob(int index, std::span<const std::byte> bytes);
+    /// Binds text without copying it: `text` must stay alive until the statement is reset.
+    Statement &bindStatic(int index, std::string_view text);
     Statement &bindNull(int index);
 
     /// Advances: true when a row is ready, false when done; an Error names the file.
@@ -47,6 +51,8 @@ public:
     double realAt(int column) const;
     std::string textAt(int column) const;
     std::optional<std::int64_t> optionalInt64At(int column) const;
+    /// The column's bytes, valid until the next step()/reset().
+    std::span<const std::byte> blobAt(int column) const;
 
 private:
     friend class Database;
@@ -113,7 +119,28 @@ public:
     Result<void> commit();
 
 private:
-    explicit Transaction(Database &db) : m_db(&db) {}
+    explicit Transaction(Database &db)
+        : m_db(&db)
+    {
+    }
+    Database *m_db = nullptr;
+};
+
+/// RAII read snapshot (BEGIN DEFERRED ... COMMIT): the queries made while it lives see one
+/// committed state of the database. Not thread-safe; not nestable in a write transaction.
+class ReadSnapshot
+{
+public:
+    static Result<ReadSnapshot> begin(Database &db);
+    ReadSnapshot(ReadSnapshot &&other) noexcept;
+    ReadSnapshot &operator=(ReadSnapshot &&) = delete;
+    ~ReadSnapshot();
+
+private:
+    explicit ReadSnapshot(Database &db)
+        : m_db(&db)
+    {
+    }
     Database *m_db = nullptr;
 };
 

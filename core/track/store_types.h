@@ -89,7 +89,7 @@ struct EventRow
     std::int64_t runId = 0;
     std::string kind{};
     std::int64_t step = 0;
-    double wallTime = 0;     ///< 0: now
+    double wallTime = 0;       ///< 0: now
     std::string payloadJson{}; ///< a JSON value; empty means "{}"
 };
 

@@ -70,8 +70,7 @@ void StoreWriter::enqueue(WriteOp op)
 {
     std::unique_lock lock(m_mutex);
     ++m_enqueued;
-    if (std::holds_alternative<MetricPoint>(op)
-        && m_enqueued - m_done > m_options.maxPendingRows) {
+    if (std::holds_alternative<MetricPoint>(op) && m_enqueued - m_done > m_options.maxPendingRows) {
         ++m_done;
         if (m_dropped++ % 100000 == 0) {
             spdlog::error("{}: store writer backlog full, dropping metric rows ({} so far)",

@@ -141,8 +141,8 @@ Result<void> checkObject(const json &value, const std::string &section,
 {
     if (value.is_object())
         return {};
-    const std::string what = section.empty() ? "a run config must be a JSON object"
-                                             : "expected an object";
+    const std::string what
+        = section.empty() ? "a run config must be a JSON object" : "expected an object";
     return fail(ErrorCode::InvalidArgument,
                 what + " with keys: " + joinNames(keys) + "; got " + showValue(value) + " ("
                     + typeOf(value) + ")",
@@ -152,10 +152,10 @@ Result<void> checkObject(const json &value, const std::string &section,
 Error unknownKeyError(const std::string &key, const std::string &section,
                       const std::vector<std::string> &keys)
 {
-    std::string message = "unknown key \"" + key + "\"; valid "
-                          + (section.empty() ? "top-level keys are: "
-                                             : "keys in " + section + " are: ")
-                          + joinNames(keys);
+    std::string message
+        = "unknown key \"" + key + "\"; valid "
+          + (section.empty() ? "top-level keys are: " : "keys in " + section + " are: ")
+          + joinNames(keys);
     if (const std::string guess = closestName(key, keys); !guess.empty())
         message += "; did you mean \"" + guess + "\"?";
     return Error{ErrorCode::InvalidArgument, message, section.empty() ? key : section + "." + key};
@@ -225,8 +225,8 @@ Result<bool> readBool(const json &value, const std::string &where)
 Result<std::string> readString(const json &value, const std::string &where,
                                const std::vector<std::string> &choices)
 {
-    const std::string expected = choices.empty() ? "a non-empty string"
-                                                 : "one of: " + joinNames(choices);
+    const std::string expected
+        = choices.empty() ? "a non-empty string" : "one of: " + joinNames(choices);
     if (!value.is_string())
         return std::unexpected(wrongType(value, where, expected));
     const auto &text = value.get_ref<const std::string &>();
@@ -243,8 +243,7 @@ Result<std::string> readString(const json &value, const std::string &where,
 Result<std::vector<double>> readAscending(const json &value, const std::string &where,
                                           const NumberRule &rule)
 {
-    const std::string expected = "a list of ascending numbers, each "
-                                 + describeRule(rule, false);
+    const std::string expected = "a list of ascending numbers, each " + describeRule(rule, false);
     if (!value.is_array())
         return std::unexpected(wrongType(value, where, expected));
     std::vector<double> out;

@@ -1,5 +1,3 @@
-// run_config.h reaches LibTorch (torch/torch.h) through core/data/augment.h, so this file
-// names torch to get the shared precompiled header.
 #include "core/train/lr_schedule.h"
 
 #include "core/train/config_validation.h"
@@ -64,14 +62,11 @@ double LrSchedule::lrAt(std::int64_t step) const
     const std::int64_t s = std::max<std::int64_t>(0, step);
     double lr = m_baseLr;
     switch (m_kind) {
-    case Kind::Constant:
-        break;
-    case Kind::Step:
-        lr = m_baseLr * std::pow(m_gamma, double(s / m_stepSize));
-        break;
+    case Kind::Constant: break;
+    case Kind::Step: lr = m_baseLr * std::pow(m_gamma, double(s / m_stepSize)); break;
     case Kind::MultiStep: {
-        const auto passed = std::upper_bound(m_milestones.begin(), m_milestones.end(), s)
-                            - m_milestones.begin();
+        const auto passed
+            = std::upper_bound(m_milestones.begin(), m_milestones.end(), s) - m_milestones.begin();
         lr = m_baseLr * std::pow(m_gamma, double(passed));
         break;
     }
@@ -81,12 +76,8 @@ double LrSchedule::lrAt(std::int64_t step) const
     case Kind::Cosine:
         lr = cosineBetween(m_baseLr, m_minLr, double(s) / double(m_totalSteps));
         break;
-    case Kind::WarmupCosine:
-        lr = warmupCosineAt(s);
-        break;
-    case Kind::OneCycle:
-        lr = oneCycleAt(double(s));
-        break;
+    case Kind::WarmupCosine: lr = warmupCosineAt(s); break;
+    case Kind::OneCycle: lr = oneCycleAt(double(s)); break;
     }
     return std::isnan(lr) || lr < 0.0 ? 0.0 : lr;
 }
@@ -145,7 +136,8 @@ PlateauTracker::PlateauTracker(const ScheduleConfig &config)
     , m_threshold(config.plateauThreshold)
     , m_cooldown(config.plateauCooldown)
     , m_best(std::numeric_limits<double>::infinity())
-{}
+{
+}
 
 bool PlateauTracker::update(double valLoss)
 {
@@ -203,9 +195,9 @@ Result<void> PlateauTracker::restore(const nlohmann::json &state)
     auto bad = readInteger(state.at("bad_epochs"), section + ".bad_epochs", count);
     auto cooldown = readInteger(state.at("cooldown_left"), section + ".cooldown_left", count);
     auto scale = readNumber(state.at("scale"), section + ".scale", positive);
-    for (const Error *error : {best ? nullptr : &best.error(), bad ? nullptr : &bad.error(),
-                               cooldown ? nullptr : &cooldown.error(),
-                               scale ? nullptr : &scale.error()}) {
+    for (const Error *error :
+         {best ? nullptr : &best.error(), bad ? nullptr : &bad.error(),
+          cooldown ? nullptr : &cooldown.error(), scale ? nullptr : &scale.error()}) {
         if (error)
             return std::unexpected(*error);
     }

@@ -55,8 +55,8 @@ private:
     std::int64_t m_stepsPerEpoch = 1;
     std::int64_t m_totalSteps = 1;
     double m_gamma = 1.0;
-    std::int64_t m_stepSize = 1;              ///< step: decay period in steps
-    std::vector<std::int64_t> m_milestones;   ///< multistep: decay steps, ascending
+    std::int64_t m_stepSize = 1;            ///< step: decay period in steps
+    std::vector<std::int64_t> m_milestones; ///< multistep: decay steps, ascending
     std::int64_t m_warmupSteps = 0;
     double m_minLr = 0.0;
     double m_pctStart = 0.3;

@@ -69,8 +69,7 @@ const std::vector<std::string> &optimizerNames()
     return names;
 }
 
-Result<OptimizerPtr> makeOptimizer(const OptimizerConfig &config,
-                                   std::vector<torch::Tensor> params)
+Result<OptimizerPtr> makeOptimizer(const OptimizerConfig &config, std::vector<torch::Tensor> params)
 {
     if (auto ok = checkConfig(config, params.size()); !ok)
         return std::unexpected(ok.error());

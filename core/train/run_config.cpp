@@ -1,5 +1,3 @@
-// run_config.h reaches LibTorch (torch/torch.h) through core/data/augment.h, so this file
-// names torch to get the shared precompiled header.
 #include "core/train/run_config.h"
 
 #include "core/train/config_validation.h"
@@ -29,8 +27,8 @@ template<typename S>
 struct Field
 {
     std::string key;
-    std::variant<double S::*, std::int64_t S::*, std::uint64_t S::*, bool S::*,
-                 std::string S::*, std::vector<double> S::*>
+    std::variant<double S::*, std::int64_t S::*, std::uint64_t S::*, bool S::*, std::string S::*,
+                 std::vector<double> S::*>
         member;
     NumberRule rule = {};
     std::vector<std::string> choices = {};
@@ -38,11 +36,26 @@ struct Field
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-constexpr NumberRule closedRange(double lo, double hi) { return {lo, hi, false, false}; }
-constexpr NumberRule openClosed(double lo, double hi) { return {lo, hi, true, false}; }
-constexpr NumberRule closedOpen(double lo, double hi) { return {lo, hi, false, true}; }
-constexpr NumberRule openRange(double lo, double hi) { return {lo, hi, true, true}; }
-constexpr NumberRule atLeast(double lo) { return {lo, kInf, false, false}; }
+constexpr NumberRule closedRange(double lo, double hi)
+{
+    return {lo, hi, false, false};
+}
+constexpr NumberRule openClosed(double lo, double hi)
+{
+    return {lo, hi, true, false};
+}
+constexpr NumberRule closedOpen(double lo, double hi)
+{
+    return {lo, hi, false, true};
+}
+constexpr NumberRule openRange(double lo, double hi)
+{
+    return {lo, hi, true, true};
+}
+constexpr NumberRule atLeast(double lo)
+{
+    return {lo, kInf, false, false};
+}
 
 const std::vector<Field<DataConfig>> &dataFields()
 {
@@ -246,8 +259,7 @@ Result<void> checkCombinations(const RunConfig &config)
                     "schedule.milestones");
     if (optimizer.name == "sgd" && optimizer.nesterov && optimizer.momentum == 0.0)
         return fail(ErrorCode::InvalidArgument,
-                    "nesterov needs momentum > 0 (optimizer.momentum is 0)",
-                    "optimizer.nesterov");
+                    "nesterov needs momentum > 0 (optimizer.momentum is 0)", "optimizer.nesterov");
     if ((schedule.type == "cosine" || schedule.type == "warmup-cosine")
         && schedule.minLr > optimizer.lr)
         return fail(ErrorCode::InvalidArgument,
@@ -356,8 +368,8 @@ Result<void> applyOverride(nlohmann::json &config, const std::string &assignment
 {
     const auto equals = assignment.find('=');
     if (equals == std::string::npos)
-        return fail(ErrorCode::InvalidArgument,
-                    "expected key=value, e.g. optimizer.lr=0.01", assignment);
+        return fail(ErrorCode::InvalidArgument, "expected key=value, e.g. optimizer.lr=0.01",
+                    assignment);
     std::vector<std::string> path;
     std::istringstream keys(assignment.substr(0, equals));
     for (std::string segment; std::getline(keys, segment, '.');)

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/data/augment.h"
+#include "core/data/augment_config.h"
 #include "core/model/model_spec.h"
 #include "core/util/error.h"
 

@@ -13,10 +13,10 @@
 #include <string>
 
 /// Fails the test with the Error's text when a Result holds an error.
-#define QVERIFY_OK(expr)                                                                       \
-    do {                                                                                       \
-        const auto &result_ = (expr);                                                          \
-        QVERIFY2(result_.has_value(), result_ ? "" : result_.error().toString().c_str());      \
+#define QVERIFY_OK(expr)                                                                           \
+    do {                                                                                           \
+        const auto &result_ = (expr);                                                              \
+        QVERIFY2(result_.has_value(), result_ ? "" : result_.error().toString().c_str());          \
     } while (false)
 
 namespace lathe::track::testing {

@@ -24,8 +24,8 @@ private Q_SLOTS:
             << R"({"betas": [0.9, 0.999], "layers": [{"w": 1}]})"
             << Pairs{{"betas", "[0.9,0.999]"}, {"layers", "[{\"w\":1}]"}};
         QTest::newRow("scalars") << R"({"a": true, "b": null, "c": "text", "d": -2.5})"
-                                 << Pairs{{"a", "true"}, {"b", "null"}, {"c", "text"},
-                                          {"d", "-2.5"}};
+                                 << Pairs{
+                                        {"a", "true"}, {"b", "null"}, {"c", "text"}, {"d", "-2.5"}};
         QTest::newRow("empty nested object") << R"({"aug": {}})" << Pairs{{"aug", "{}"}};
         QTest::newRow("empty config") << "{}" << Pairs{};
         QTest::newRow("top-level scalar") << "42" << Pairs{{"", "42"}};

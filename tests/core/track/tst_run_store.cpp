@@ -1,4 +1,4 @@
-#include "core/track/clock.h"
+#include "core/util/clock.h"
 #include "core/track/process_identity.h"
 #include "core/track/run_store.h"
 
@@ -13,9 +13,9 @@ using namespace lathe;
 using namespace lathe::track;
 using lathe::track::testing::deadPid;
 using lathe::track::testing::pathIn;
-using lathe::track::testing::str;
 using lathe::track::testing::rawExec;
 using lathe::track::testing::rawInt;
+using lathe::track::testing::str;
 
 Q_DECLARE_METATYPE(std::vector<std::string>)
 
@@ -48,6 +48,30 @@ private:
         return id ? *id : -1;
     }
 
+    // seriesXY (packed blocks + tail rows) returns exactly what metricSeries (rows) does.
+    bool sameSeries(std::int64_t runId, const std::string &key)
+    {
+        auto rows = m_store->metricSeries(runId, key);
+        if (!rows)
+            return false;
+        const auto same = [](double a, double b) { return a == b || (a != a && b != b); };
+        for (auto x : {SeriesX::Step, SeriesX::Epoch, SeriesX::WallTime}) {
+            std::int64_t lastId = -1;
+            auto points = m_store->seriesXY(runId, key, x, &lastId);
+            if (!points || points->size() != rows->size() || lastId != rows->back().id)
+                return false;
+            for (std::size_t i = 0; i < rows->size(); ++i) {
+                const auto &r = (*rows)[i];
+                const double rx = x == SeriesX::Step    ? double(r.step)
+                                  : x == SeriesX::Epoch ? r.epoch
+                                                        : r.wallTime;
+                if (!same((*points)[i].x, rx) || !same((*points)[i].y, r.value))
+                    return false;
+            }
+        }
+        return true;
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -61,7 +85,7 @@ private Q_SLOTS:
 
     void createAndReadBack()
     {
-        const double before = unixNow();
+        const double before = util::unixNow();
         const std::uint64_t seed = std::numeric_limits<std::uint64_t>::max() - 7;
         auto id = m_store->createRun({.name = "first", .configJson = kConfig, .seed = seed});
         QVERIFY_OK(id);
@@ -72,7 +96,7 @@ private Q_SLOTS:
         QCOMPARE(str(run->status), str(RunStatus::Created));
         QCOMPARE(run->seed, seed);
         QCOMPARE(run->configJson, std::string(kConfig));
-        QVERIFY(run->createdAt >= before - 1 && run->createdAt <= unixNow() + 1);
+        QVERIFY(run->createdAt >= before - 1 && run->createdAt <= util::unixNow() + 1);
         QCOMPARE(run->startedAt, 0.0);
         QCOMPARE(run->endedAt, 0.0);
         QVERIFY(!run->parentId);
@@ -85,9 +109,9 @@ private Q_SLOTS:
         auto params = m_store->params(id);
         QVERIFY_OK(params);
         const std::vector<std::pair<std::string, std::string>> expected{
-            {"epochs", "10"},           {"model.hidden", "128"},
-            {"model.kind", "mlp"},      {"optimizer.betas", "[0.9,0.999]"},
-            {"optimizer.lr", "0.001"},  {"optimizer.name", "adam"}};
+            {"epochs", "10"},          {"model.hidden", "128"},
+            {"model.kind", "mlp"},     {"optimizer.betas", "[0.9,0.999]"},
+            {"optimizer.lr", "0.001"}, {"optimizer.name", "adam"}};
         QCOMPARE(*params, expected);
     }
 
@@ -135,9 +159,9 @@ private Q_SLOTS:
 
     void statusNamesRoundTrip()
     {
-        for (auto s : {RunStatus::Created, RunStatus::Running, RunStatus::Paused,
-                       RunStatus::Finished, RunStatus::Failed, RunStatus::Stopped,
-                       RunStatus::Interrupted}) {
+        for (auto s :
+             {RunStatus::Created, RunStatus::Running, RunStatus::Paused, RunStatus::Finished,
+              RunStatus::Failed, RunStatus::Stopped, RunStatus::Interrupted}) {
             QVERIFY(parseRunStatus(toString(s)) == s);
         }
         QVERIFY(!parseRunStatus("Running"));
@@ -162,7 +186,12 @@ private Q_SLOTS:
 
         QCOMPARE(m_store->rename(id, "").error().code, ErrorCode::InvalidArgument);
         QCOMPARE(m_store->addTag(id, "").error().code, ErrorCode::InvalidArgument);
-        QCOMPARE(m_store->addTag(id, "a\x1f" "b").error().code, ErrorCode::InvalidArgument);
+        QCOMPARE(m_store
+                     ->addTag(id, "a\x1f"
+                                  "b")
+                     .error()
+                     .code,
+                 ErrorCode::InvalidArgument);
         QCOMPARE(m_store->addTag(77, "x").error().code, ErrorCode::NotFound);
         QCOMPARE(m_store->removeTag(77, "x").error().code, ErrorCode::NotFound);
         QCOMPARE(m_store->setNotes(77, "x").error().code, ErrorCode::NotFound);
@@ -201,23 +230,23 @@ private Q_SLOTS:
         QTest::addColumn<int>("limit");
         QTest::addColumn<std::vector<std::string>>("expected");
         using V = std::vector<std::string>;
-        QTest::newRow("all, newest first") << "" << -1 << "created_at" << true << 0
-                                           << V{"delta_1", "gamma", "Beta", "alpha"};
-        QTest::newRow("by id ascending") << "" << -1 << "id" << false << 0
-                                         << V{"alpha", "Beta", "gamma", "delta_1"};
-        QTest::newRow("by name, case-insensitive") << "" << -1 << "name" << false << 0
-                                                   << V{"alpha", "Beta", "delta_1", "gamma"};
+        QTest::newRow("all, newest first")
+            << "" << -1 << "created_at" << true << 0 << V{"delta_1", "gamma", "Beta", "alpha"};
+        QTest::newRow("by id ascending")
+            << "" << -1 << "id" << false << 0 << V{"alpha", "Beta", "gamma", "delta_1"};
+        QTest::newRow("by name, case-insensitive")
+            << "" << -1 << "name" << false << 0 << V{"alpha", "Beta", "delta_1", "gamma"};
         QTest::newRow("limit") << "" << -1 << "id" << true << 2 << V{"delta_1", "gamma"};
         QTest::newRow("name match") << "GAM" << -1 << "id" << false << 0 << V{"gamma"};
         QTest::newRow("tag match") << "baseLINE" << -1 << "id" << false << 0 << V{"alpha"};
         QTest::newRow("notes match") << "higher lr" << -1 << "id" << false << 0 << V{"Beta"};
         QTest::newRow("underscore is literal") << "_" << -1 << "id" << false << 0 << V{"delta_1"};
-        QTest::newRow("status filter") << "" << int(RunStatus::Running) << "id" << false << 0
-                                       << V{"gamma"};
+        QTest::newRow("status filter")
+            << "" << int(RunStatus::Running) << "id" << false << 0 << V{"gamma"};
         QTest::newRow("text and status") << "a" << int(RunStatus::Created) << "id" << false << 0
                                          << V{"alpha", "Beta", "delta_1"};
-        QTest::newRow("started_at, nulls last") << "" << -1 << "started_at" << true << 0
-                                                << V{"gamma", "delta_1", "Beta", "alpha"};
+        QTest::newRow("started_at, nulls last")
+            << "" << -1 << "started_at" << true << 0 << V{"gamma", "delta_1", "Beta", "alpha"};
     }
     void listRuns()
     {
@@ -309,6 +338,34 @@ private Q_SLOTS:
         QCOMPARE(m_store->seriesXY(id, "val.acc", SeriesX::WallTime)->front().x, 101.0);
     }
 
+    void seriesXYMatchesRowsAcrossBlocks()
+    {
+        const auto id = create("blocks");
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        auto addSteps = [&](int from, int to) {
+            std::vector<MetricPoint> points;
+            for (int step = from; step < to; ++step) {
+                const double loss = step % 997 == 0 ? nan : 1.0 / step;
+                points.push_back({id, "loss", step, step / 100.0, 1000.0 + step, loss});
+                points.push_back({id, "acc", step, step / 100.0, 1000.0 + step, step * 1e-4});
+            }
+            return m_store->addMetrics(points);
+        };
+        for (int from = 1; from < 12500; from += 1000)
+            QVERIFY_OK(addSteps(from, std::min(from + 1000, 12500)));
+        QCOMPARE(rawInt(m_db, "SELECT count(*) FROM metric_blocks"), std::int64_t(6));
+        QVERIFY(sameSeries(id, "loss"));
+        QVERIFY(sameSeries(id, "acc"));
+
+        QVERIFY_OK(m_store->deleteMetricsAfter(id, 5000));
+        QCOMPARE(rawInt(m_db, "SELECT count(*) FROM metric_blocks"), std::int64_t(2));
+        QVERIFY(sameSeries(id, "loss"));
+        QVERIFY_OK(addSteps(5001, 9000));
+        QCOMPARE(rawInt(m_db, "SELECT count(*) FROM metric_blocks"), std::int64_t(4));
+        QVERIFY(sameSeries(id, "loss"));
+        QVERIFY(sameSeries(id, "acc"));
+    }
+
     void addMetricsIsAllOrNothing()
     {
         const auto id = create("m");
@@ -320,10 +377,27 @@ private Q_SLOTS:
         QVERIFY(m_store->metricSeries(id, "loss")->empty());
     }
 
+    void deleteMetricsAfterStep()
+    {
+        const auto id = create("resumed");
+        std::vector<MetricPoint> points;
+        for (int step = 1; step <= 10; ++step) {
+            points.push_back({id, "loss", step, 0, 0, 1.0});
+            points.push_back({id, "acc", step, 0, 0, 1.0});
+        }
+        QVERIFY_OK(m_store->addMetrics(points));
+        QVERIFY_OK(m_store->deleteMetricsAfter(id, 6));
+        QCOMPARE(m_store->metricSeries(id, "loss")->size(), std::size_t(6));
+        QCOMPARE(m_store->metricSeries(id, "acc")->back().step, std::int64_t(6));
+        QCOMPARE(m_store->deleteMetricsAfter(999, 0).error().code, ErrorCode::NotFound);
+    }
+
     void eventsAndArtifacts()
     {
         const auto id = create("e");
-        QVERIFY_OK(m_store->addEvent({.runId = id, .kind = "checkpoint", .step = 10,
+        QVERIFY_OK(m_store->addEvent({.runId = id,
+                                      .kind = "checkpoint",
+                                      .step = 10,
                                       .payloadJson = R"({"path": "ckpt-10.pt"})"}));
         QVERIFY_OK(m_store->addEvent({.runId = id, .kind = "early_stop", .step = 12}));
         auto events = m_store->events(id);
@@ -333,13 +407,12 @@ private Q_SLOTS:
         QCOMPARE((*events)[1].kind, std::string("early_stop"));
         QCOMPARE((*events)[1].payloadJson, std::string("{}"));
         QVERIFY((*events)[1].wallTime > 0);
-        QCOMPARE(m_store->addEvent({.runId = id, .kind = "x", .payloadJson = "{nope"})
-                     .error().code,
+        QCOMPARE(m_store->addEvent({.runId = id, .kind = "x", .payloadJson = "{nope"}).error().code,
                  ErrorCode::InvalidArgument);
         QCOMPARE(m_store->addEvent({.runId = 999, .kind = "x"}).error().code, ErrorCode::NotFound);
 
-        QVERIFY_OK(m_store->addArtifact({.runId = id, .kind = "onnx", .path = "/out/m.onnx",
-                                         .bytes = 1234, .sha256 = "ab"}));
+        QVERIFY_OK(m_store->addArtifact(
+            {.runId = id, .kind = "onnx", .path = "/out/m.onnx", .bytes = 1234, .sha256 = "ab"}));
         auto artifacts = m_store->artifacts(id);
         QVERIFY_OK(artifacts);
         QCOMPARE(artifacts->size(), std::size_t(1));
@@ -375,10 +448,9 @@ private Q_SLOTS:
     void applyBatchSkipsRefusedRows()
     {
         const auto id = create("b");
-        const std::vector<WriteOp> ops{MetricPoint{id, "loss", 1, 0, 0, 1.0},
-                                       MetricPoint{id + 50, "loss", 1, 0, 0, 1.0},
-                                       StatusChange{id, RunStatus::Running, {}},
-                                       MetricPoint{id, "loss", 2, 0, 0, 0.5}};
+        const std::vector<WriteOp> ops{
+            MetricPoint{id, "loss", 1, 0, 0, 1.0}, MetricPoint{id + 50, "loss", 1, 0, 0, 1.0},
+            StatusChange{id, RunStatus::Running, {}}, MetricPoint{id, "loss", 2, 0, 0, 0.5}};
         auto outcome = m_store->applyBatch(ops);
         QVERIFY_OK(outcome);
         QCOMPARE(outcome->applied, std::size_t(3));
@@ -386,6 +458,36 @@ private Q_SLOTS:
         QCOMPARE(outcome->rejected[0].code, ErrorCode::NotFound);
         QCOMPARE(m_store->metricSeries(id, "loss")->size(), std::size_t(2));
         QCOMPARE(str(m_store->run(id)->status), str(RunStatus::Running));
+    }
+
+    void applyBatchIsolatesRefusedRowsInGroups()
+    {
+        // 70 samples: two full multi-row groups and a short one; the refused rows sit in the
+        // first (empty key) and second (unknown run) groups.
+        const auto id = create("groups");
+        std::vector<WriteOp> ops;
+        for (int i = 0; i < 70; ++i)
+            ops.push_back(MetricPoint{id, "loss", i, 0, 0, double(i)});
+        std::get<MetricPoint>(ops[5]).key.clear();
+        std::get<MetricPoint>(ops[40]).runId = id + 1000;
+        auto outcome = m_store->applyBatch(ops);
+        QVERIFY_OK(outcome);
+        QCOMPARE(outcome->applied, std::size_t(68));
+        QCOMPARE(outcome->rejected.size(), std::size_t(2));
+        QCOMPARE(outcome->rejected[0].code, ErrorCode::InvalidArgument);
+        QCOMPARE(outcome->rejected[1].code, ErrorCode::NotFound);
+        auto rows = m_store->metricSeries(id, "loss");
+        QCOMPARE(rows->size(), std::size_t(68));
+        std::int64_t expected = 0;
+        for (const auto &row : *rows) {
+            expected += (expected == 5 || expected == 40) ? 1 : 0;
+            QCOMPARE(row.step, expected++);
+        }
+
+        std::vector<MetricPoint> points(64, MetricPoint{id, "acc", 1, 0, 0, 1.0});
+        points[33].runId = id + 1000;
+        QCOMPARE(m_store->addMetrics(points).error().code, ErrorCode::NotFound);
+        QVERIFY(m_store->metricSeries(id, "acc")->empty());
     }
 
     void deadOwnersAreMarkedInterrupted()
@@ -398,13 +500,17 @@ private Q_SLOTS:
         const auto pausedRun = create("paused, dead");
         for (auto id : {deadPidRun, reusedPidRun, liveRun, foreignRun, pausedRun})
             QVERIFY_OK(m_store->setStatus(id, RunStatus::Running));
+        const double lastWrite = util::unixNow() - 60;
+        const std::vector<MetricPoint> written{{deadPidRun, "loss", 40, 1, lastWrite - 1, 0.5},
+                                               {deadPidRun, "loss", 41, 1, lastWrite, 0.4}};
+        QVERIFY_OK(m_store->addMetrics(written));
         QVERIFY_OK(m_store->setStatus(pausedRun, RunStatus::Paused));
         const auto where = [](std::int64_t id) { return " WHERE id = " + std::to_string(id); };
         const auto dead = std::to_string(deadPid());
         QVERIFY(rawExec(m_db, "UPDATE runs SET pid = " + dead + where(deadPidRun)));
         QVERIFY(rawExec(m_db, "UPDATE runs SET pid_start = pid_start + 1" + where(reusedPidRun)));
-        QVERIFY(rawExec(m_db, "UPDATE runs SET host = 'elsewhere', pid = " + dead
-                                  + where(foreignRun)));
+        QVERIFY(
+            rawExec(m_db, "UPDATE runs SET host = 'elsewhere', pid = " + dead + where(foreignRun)));
         QVERIFY(rawExec(m_db, "UPDATE runs SET pid = " + dead + where(pausedRun)));
 
         auto reopened = RunStore::open(m_db);
@@ -418,6 +524,9 @@ private Q_SLOTS:
             QCOMPARE(events->size(), std::size_t(1));
             QCOMPARE(events->front().kind, std::string("interrupted"));
         }
+        // It ended when it last wrote, not when the store noticed.
+        QCOMPARE(store.run(deadPidRun)->endedAt, lastWrite);
+        QCOMPARE(store.events(deadPidRun)->front().step, std::int64_t(41));
         QCOMPARE(str(store.run(liveRun)->status), str(RunStatus::Running));
         QCOMPARE(store.run(liveRun)->host, self.host);
         QCOMPARE(str(store.run(foreignRun)->status), str(RunStatus::Running));

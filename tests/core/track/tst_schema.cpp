@@ -124,8 +124,8 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto db = pathIn(dir, "steps.db");
-        const std::array<std::string_view, 2> broken{
-            "CREATE TABLE one (x)", "CREATE TABLE two (x); THIS IS NOT SQL"};
+        const std::array<std::string_view, 2> broken{"CREATE TABLE one (x)",
+                                                     "CREATE TABLE two (x); THIS IS NOT SQL"};
         auto opened = schema::openDatabase(db, broken);
         QVERIFY(!opened);
         QVERIFY2(opened.error().message.find("migration 2") != std::string::npos,
@@ -135,8 +135,7 @@ private Q_SLOTS:
         QCOMPARE(rawInt(db, "SELECT count(*) FROM sqlite_master WHERE name = 'two'"),
                  std::int64_t(0));
 
-        const std::array<std::string_view, 2> fixed{"CREATE TABLE one (x)",
-                                                     "CREATE TABLE two (x)"};
+        const std::array<std::string_view, 2> fixed{"CREATE TABLE one (x)", "CREATE TABLE two (x)"};
         QVERIFY_OK(schema::openDatabase(db, fixed));
         QCOMPARE(rawInt(db, "PRAGMA user_version"), std::int64_t(2));
         QCOMPARE(rawInt(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('one', 'two')"),

@@ -13,8 +13,8 @@ using namespace lathe;
 using namespace lathe::track;
 using namespace std::chrono_literals;
 using lathe::track::testing::pathIn;
-using lathe::track::testing::str;
 using lathe::track::testing::rawInt;
+using lathe::track::testing::str;
 
 class TestStoreWriter : public QObject
 {
@@ -48,8 +48,8 @@ private Q_SLOTS:
             for (int i = 1; i <= kPerThread; ++i)
                 (*writer)->addMetric({m_run, key, i, 0, 0, double(i)});
         };
-        std::thread a(produce, "a");
-        std::thread b(produce, "b");
+        std::jthread a(produce, "a");
+        std::jthread b(produce, "b");
         a.join();
         b.join();
         QVERIFY_OK((*writer)->flush());
@@ -63,7 +63,12 @@ private Q_SLOTS:
             for (const auto &row : *series)
                 sum += row.value;
             QCOMPARE(sum, expectedSum);
+            auto plotted = m_store->seriesXY(m_run, key);
+            QVERIFY_OK(plotted);
+            QCOMPARE(plotted->size(), std::size_t(kPerThread));
+            QCOMPARE(plotted->back().x, double(series->back().step));
         }
+        QVERIFY(rawInt(m_db, "SELECT count(*) FROM metric_blocks") >= 2 * (kPerThread / 4096));
     }
 
     void pollingReaderSeesGapFreeGrowingSeries()
@@ -71,7 +76,7 @@ private Q_SLOTS:
         constexpr int kRows = 20000;
         auto writer = StoreWriter::open(m_db, {.flushInterval = 10ms, .maxBatchRows = 256});
         QVERIFY_OK(writer);
-        std::thread producer([&] {
+        std::jthread producer([&] {
             for (int i = 0; i < kRows; ++i) {
                 (*writer)->addMetric({m_run, "loss", i, 0, 0, 1.0 / (i + 1)});
                 if (i % 500 == 0)
@@ -104,7 +109,7 @@ private Q_SLOTS:
         constexpr int kRows = 3000;
         auto writer = StoreWriter::open(m_db, {.flushInterval = 5ms, .maxBatchRows = 64});
         QVERIFY_OK(writer);
-        std::thread producer([&] {
+        std::jthread producer([&] {
             (*writer)->setStatus(m_run, RunStatus::Running);
             for (int i = 0; i < kRows; ++i) {
                 (*writer)->addMetric({m_run, "loss", i, 0, 0, 1.0});
@@ -115,15 +120,17 @@ private Q_SLOTS:
         });
         bool finished = false;
         const auto deadline = std::chrono::steady_clock::now() + 30s;
+        const auto count = [&] { return m_store->metricSeries(m_run, "loss")->size(); };
         while (!finished && std::chrono::steady_clock::now() < deadline) {
+            // Commits only add, so reading in this order pins what each state implies.
+            const auto before = count();
             auto run = m_store->run(m_run);
             QVERIFY_OK(run);
-            const auto count = m_store->metricSeries(m_run, "loss")->size();
-            // Read status first, count second: commits only add, so this must hold.
-            if (run->status == RunStatus::Finished)
-                QCOMPARE(count, std::size_t(kRows));
-            if (run->status == RunStatus::Created)
-                QCOMPARE(count, std::size_t(0));
+            const auto after = count();
+            if (before > 0) // metrics visible: the Running change queued before them is too
+                QVERIFY(run->status != RunStatus::Created);
+            if (run->status == RunStatus::Finished) // and Finished comes after every metric
+                QCOMPARE(after, std::size_t(kRows));
             finished = run->status == RunStatus::Finished;
         }
         producer.join();
@@ -161,7 +168,7 @@ private Q_SLOTS:
         QCOMPARE(m_store->metricSeries(m_run, "loss")->size(), std::size_t(2));
 
         (*writer)->addMetric({m_run, "loss", 3, 0, 0, 0.25});
-        QVERIFY_OK((*writer)->flush()); // the error was reported once
+        QVERIFY_OK((*writer)->flush());   // the error was reported once
         QVERIFY(!(*writer)->lastError()); // and a clean batch clears it
     }
 

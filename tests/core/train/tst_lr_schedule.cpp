@@ -54,16 +54,15 @@ private Q_SLOTS:
         QTest::newRow("multistep between") << "multistep" << 1.0 << 10ll << 100ll << 49ll << 0.1;
         QTest::newRow("multistep second") << "multistep" << 1.0 << 10ll << 100ll << 50ll << 0.01;
         // exponential: gamma 0.5 per epoch, continuous: 0.5^(step/10).
-        QTest::newRow("exponential epoch") << "exponential" << 0.1 << 10ll << 100ll << 10ll
-                                           << 0.05;
-        QTest::newRow("exponential half") << "exponential" << 0.1 << 10ll << 100ll << 5ll
-                                          << 0.1 * std::sqrt(0.5);
+        QTest::newRow("exponential epoch") << "exponential" << 0.1 << 10ll << 100ll << 10ll << 0.05;
+        QTest::newRow("exponential half")
+            << "exponential" << 0.1 << 10ll << 100ll << 5ll << 0.1 * std::sqrt(0.5);
         // cosine from 0.1 to min_lr 0.001 over 100 steps: min + (base−min)(1 + cos(π t/T))/2.
         QTest::newRow("cosine start") << "cosine" << 0.1 << 10ll << 100ll << 0ll << 0.1;
         QTest::newRow("cosine quarter") << "cosine" << 0.1 << 10ll << 100ll << 25ll
                                         << 0.001 + 0.099 * (1 + std::cos(pi / 4)) / 2;
-        QTest::newRow("cosine midpoint") << "cosine" << 0.1 << 10ll << 100ll << 50ll
-                                         << (0.1 + 0.001) / 2;
+        QTest::newRow("cosine midpoint")
+            << "cosine" << 0.1 << 10ll << 100ll << 50ll << (0.1 + 0.001) / 2;
         QTest::newRow("cosine end") << "cosine" << 0.1 << 10ll << 100ll << 100ll << 0.001;
         QTest::newRow("cosine past end") << "cosine" << 0.1 << 10ll << 100ll << 900ll << 0.001;
         // warmup-cosine: warm-up 1 epoch = 10 steps, lr = base·(step+1)/11 up to step 10 (=
@@ -72,27 +71,26 @@ private Q_SLOTS:
         QTest::newRow("warmup 4") << "warmup-cosine" << 0.11 << 10ll << 110ll << 4ll << 0.05;
         QTest::newRow("warmup 9") << "warmup-cosine" << 0.11 << 10ll << 110ll << 9ll << 0.1;
         QTest::newRow("warmup peak") << "warmup-cosine" << 0.11 << 10ll << 110ll << 10ll << 0.11;
-        QTest::newRow("warmup cosine mid") << "warmup-cosine" << 0.11 << 10ll << 110ll << 60ll
-                                           << (0.11 + 0.001) / 2;
-        QTest::newRow("warmup cosine end") << "warmup-cosine" << 0.11 << 10ll << 110ll << 110ll
-                                           << 0.001;
+        QTest::newRow("warmup cosine mid")
+            << "warmup-cosine" << 0.11 << 10ll << 110ll << 60ll << (0.11 + 0.001) / 2;
+        QTest::newRow("warmup cosine end")
+            << "warmup-cosine" << 0.11 << 10ll << 110ll << 110ll << 0.001;
         // one-cycle, max lr 0.1, pct_start 0.3, div 25, final div 1e4, 100 steps. Hand: start
         // 0.1/25 = 0.004, peak 0.1 at step 0.3·100 − 1 = 29, end 0.004/1e4 = 4e-7 at step 99.
         // The others are torch.optim.lr_scheduler.OneCycleLR(max_lr=0.1, total_steps=100,
         // pct_start=0.3, cycle_momentum=False) from PyTorch 1.13 (/usr/bin/python3).
         QTest::newRow("one-cycle start") << "one-cycle" << 0.1 << 10ll << 100ll << 0ll << 0.004;
-        QTest::newRow("one-cycle 10") << "one-cycle" << 0.1 << 10ll << 100ll << 10ll
-                                      << 0.029516394846410082;
-        QTest::newRow("one-cycle 28") << "one-cycle" << 0.1 << 10ll << 100ll << 28ll
-                                      << 0.09971862194340926;
+        QTest::newRow("one-cycle 10")
+            << "one-cycle" << 0.1 << 10ll << 100ll << 10ll << 0.029516394846410082;
+        QTest::newRow("one-cycle 28")
+            << "one-cycle" << 0.1 << 10ll << 100ll << 28ll << 0.09971862194340926;
         QTest::newRow("one-cycle peak") << "one-cycle" << 0.1 << 10ll << 100ll << 29ll << 0.1;
-        QTest::newRow("one-cycle 30") << "one-cycle" << 0.1 << 10ll << 100ll << 30ll
-                                      << 0.09994965352845243;
-        QTest::newRow("one-cycle 50") << "one-cycle" << 0.1 << 10ll << 100ll << 50ll
-                                      << 0.0793893450575732;
+        QTest::newRow("one-cycle 30")
+            << "one-cycle" << 0.1 << 10ll << 100ll << 30ll << 0.09994965352845243;
+        QTest::newRow("one-cycle 50")
+            << "one-cycle" << 0.1 << 10ll << 100ll << 50ll << 0.0793893450575732;
         QTest::newRow("one-cycle end") << "one-cycle" << 0.1 << 10ll << 100ll << 99ll << 4e-7;
-        QTest::newRow("one-cycle past end") << "one-cycle" << 0.1 << 10ll << 100ll << 150ll
-                                            << 4e-7;
+        QTest::newRow("one-cycle past end") << "one-cycle" << 0.1 << 10ll << 100ll << 150ll << 4e-7;
     }
     void knownValues()
     {
@@ -110,11 +108,10 @@ private Q_SLOTS:
         config.minLr = 0.001;
         const LrSchedule schedule(config, base, stepsPerEpoch, totalSteps);
         const double actual = schedule.lrAt(step);
-        QVERIFY2(near(actual, expected),
-                 qPrintable(QString("lrAt(%1) = %2, expected %3")
-                                .arg(step)
-                                .arg(actual, 0, 'g', 17)
-                                .arg(expected, 0, 'g', 17)));
+        QVERIFY2(near(actual, expected), qPrintable(QString("lrAt(%1) = %2, expected %3")
+                                                        .arg(step)
+                                                        .arg(actual, 0, 'g', 17)
+                                                        .arg(expected, 0, 'g', 17)));
     }
 
     void oneCycleOddLength()
@@ -127,9 +124,8 @@ private Q_SLOTS:
         config.finalDivFactor = 100;
         const LrSchedule schedule(config, 0.003, 5, 37);
         const std::pair<std::int64_t, double> reference[]{
-            {0, 0.0002999999999999999},  {4, 0.0015857644136379476},
-            {8, 0.0029938870954736643},  {9, 0.002994601636580976},
-            {20, 0.0018585304992476128}, {36, 3e-06}};
+            {0, 0.0002999999999999999}, {4, 0.0015857644136379476},  {8, 0.0029938870954736643},
+            {9, 0.002994601636580976},  {20, 0.0018585304992476128}, {36, 3e-06}};
         for (const auto &[step, expected] : reference)
             QVERIFY2(near(schedule.lrAt(step), expected), qPrintable(QString::number(step)));
     }
@@ -166,8 +162,8 @@ private Q_SLOTS:
         QFETCH(qint64, totalSteps);
         ScheduleConfig config = scheduleOf(type.toStdString());
         config.milestones = {1, 3};
-        config.warmupEpochs = 2;   // longer than the short runs
-        config.pctStart = 0.01;    // peak before step 0 for the short runs
+        config.warmupEpochs = 2; // longer than the short runs
+        config.pctStart = 0.01;  // peak before step 0 for the short runs
         config.minLr = 1e-5;
         const LrSchedule schedule(config, 0.01, stepsPerEpoch, totalSteps);
         for (std::int64_t step = -2; step < totalSteps + 20; ++step) {
@@ -227,9 +223,9 @@ private Q_SLOTS:
         config.plateauThreshold = 0.0;
         PlateauTracker tracker(config);
         QVERIFY(!tracker.update(1.0));
-        QVERIFY(tracker.update(1.0));   // patience 0: the first bad epoch cuts
+        QVERIFY(tracker.update(1.0)); // patience 0: the first bad epoch cuts
         QVERIFY(tracker.update(std::nan("")));
-        QVERIFY(!tracker.update(0.9));  // any improvement counts with threshold 0
+        QVERIFY(!tracker.update(0.9)); // any improvement counts with threshold 0
         QVERIFY(std::fabs(tracker.scale() - 0.01) < 1e-15);
     }
 
@@ -258,8 +254,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("state");
         QTest::addColumn<QString>("context");
-        QTest::newRow("not object") << "[1]" << "plateau_state";
-        QTest::newRow("missing key") << R"({"best": 1})" << "plateau_state";
+        QTest::newRow("not object") << "[1]"
+                                    << "plateau_state";
+        QTest::newRow("missing key") << R"({"best": 1})"
+                                     << "plateau_state";
         QTest::newRow("negative count")
             << R"({"best": 1, "bad_epochs": -1, "cooldown_left": 0, "scale": 1})"
             << "plateau_state.bad_epochs";

@@ -130,13 +130,11 @@ private Q_SLOTS:
         QTest::addColumn<bool>("nesterov");
         QTest::addColumn<double>("weightDecay");
         QTest::addColumn<QString>("context");
-        QTest::newRow("nesterov without momentum") << "sgd" << 0.1 << 0.0 << true << 0.0
-                                                   << "optimizer.nesterov";
-        QTest::newRow("unknown name") << "lamb" << 0.1 << 0.9 << false << 0.0
-                                      << "optimizer.name";
+        QTest::newRow("nesterov without momentum")
+            << "sgd" << 0.1 << 0.0 << true << 0.0 << "optimizer.nesterov";
+        QTest::newRow("unknown name") << "lamb" << 0.1 << 0.9 << false << 0.0 << "optimizer.name";
         QTest::newRow("zero lr") << "adam" << 0.0 << 0.9 << false << 0.0 << "optimizer.lr";
-        QTest::newRow("nan lr") << "adamw" << std::nan("") << 0.9 << false << 0.0
-                                << "optimizer.lr";
+        QTest::newRow("nan lr") << "adamw" << std::nan("") << 0.9 << false << 0.0 << "optimizer.lr";
         // Only LibTorch checks this one: its c10::Error must come back as an Error.
         QTest::newRow("negative decay") << "sgd" << 0.1 << 0.9 << false << -1.0 << "optimizer";
     }

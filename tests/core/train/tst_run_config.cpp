@@ -56,9 +56,9 @@ private Q_SLOTS:
     void toJsonWritesEveryKey()
     {
         // The key lists documented in run_config.h, model_spec.h and this module's brief.
-        const std::map<std::string, std::size_t> sizes{
-            {"data", 5},     {"model", 3},    {"optimizer", 9}, {"schedule", 13},
-            {"training", 10}, {"augment", 7}};
+        const std::map<std::string, std::size_t> sizes{{"data", 5},      {"model", 3},
+                                                       {"optimizer", 9}, {"schedule", 13},
+                                                       {"training", 10}, {"augment", 7}};
         const json written = RunConfig{}.toJson();
         QCOMPARE(written.size(), std::size_t(7));
         QVERIFY(written.at("name").is_string());
@@ -204,8 +204,7 @@ private Q_SLOTS:
              "did you mean \"hflip\"?"},
             {"augment unknown", R"({"augment": {"zoom": 0.5}})", "augment.zoom",
              "enabled, crop_padding, hflip, rotate_deg, translate, erase_prob, erase_max_area"},
-            {"model unknown", R"({"model": {"depth": 3}})", "model.depth",
-             "arch, widths, dropout"},
+            {"model unknown", R"({"model": {"depth": 3}})", "model.depth", "arch, widths, dropout"},
             {"model not object", R"({"model": "cnn"})", "model", "expected an object"},
             {"section not object", R"({"optimizer": 3})", "optimizer", "expected an object"},
             // wrong types
@@ -240,20 +239,16 @@ private Q_SLOTS:
             {"beta2 neg", R"({"optimizer": {"beta2": -0.1}})", "optimizer.beta2", "[0, 1)"},
             {"eps 0", R"({"optimizer": {"eps": 0}})", "optimizer.eps", "(0, 1]"},
             {"alpha 1", R"({"optimizer": {"alpha": 1}})", "optimizer.alpha", "(0, 1)"},
-            {"val_fraction", R"({"data": {"val_fraction": 0.6}})", "data.val_fraction",
-             "[0, 0.5]"},
+            {"val_fraction", R"({"data": {"val_fraction": 0.6}})", "data.val_fraction", "[0, 0.5]"},
             {"subset", R"({"data": {"subset": -1}})", "data.subset", "an integer >= 0"},
             {"epochs 0", R"({"training": {"epochs": 0}})", "training.epochs", "[1, 10000]"},
-            {"epochs big", R"({"training": {"epochs": 10001}})", "training.epochs",
-             "[1, 10000]"},
-            {"batch 0", R"({"training": {"batch_size": 0}})", "training.batch_size",
-             "[1, 65536]"},
+            {"epochs big", R"({"training": {"epochs": 10001}})", "training.epochs", "[1, 10000]"},
+            {"batch 0", R"({"training": {"batch_size": 0}})", "training.batch_size", "[1, 65536]"},
             {"batch big", R"({"training": {"batch_size": 65537}})", "training.batch_size",
              "[1, 65536]"},
             {"label_smoothing", R"({"training": {"label_smoothing": 1}})",
              "training.label_smoothing", "[0, 1)"},
-            {"grad_clip", R"({"training": {"grad_clip": 2e6}})", "training.grad_clip",
-             "[0, 1e6]"},
+            {"grad_clip", R"({"training": {"grad_clip": 2e6}})", "training.grad_clip", "[0, 1e6]"},
             {"accumulate", R"({"training": {"accumulate": 1025}})", "training.accumulate",
              "[1, 1024]"},
             {"early_stopping", R"({"training": {"early_stopping_patience": -1}})",
@@ -263,10 +258,10 @@ private Q_SLOTS:
              "(0, 10000]"},
             {"milestone 0", R"({"schedule": {"milestones": [0]}})", "schedule.milestones",
              "element 0: value 0 is out of range"},
-            {"milestones order", R"({"schedule": {"milestones": [5, 3]}})",
-             "schedule.milestones", "strictly ascending, but 3 follows 5"},
-            {"milestones repeat", R"({"schedule": {"milestones": [5, 5]}})",
-             "schedule.milestones", "strictly ascending"},
+            {"milestones order", R"({"schedule": {"milestones": [5, 3]}})", "schedule.milestones",
+             "strictly ascending, but 3 follows 5"},
+            {"milestones repeat", R"({"schedule": {"milestones": [5, 5]}})", "schedule.milestones",
+             "strictly ascending"},
             {"gamma 0", R"({"schedule": {"gamma": 0}})", "schedule.gamma", "(0, 1]"},
             {"gamma big", R"({"schedule": {"gamma": 1.5}})", "schedule.gamma", "(0, 1]"},
             {"warmup", R"({"schedule": {"warmup_epochs": -1}})", "schedule.warmup_epochs",
@@ -278,8 +273,8 @@ private Q_SLOTS:
              "[1, 1e6]"},
             {"final_div_factor", R"({"schedule": {"final_div_factor": 0.5}})",
              "schedule.final_div_factor", "[1, 1e9]"},
-            {"plateau_factor", R"({"schedule": {"plateau_factor": 1}})",
-             "schedule.plateau_factor", "(0, 1)"},
+            {"plateau_factor", R"({"schedule": {"plateau_factor": 1}})", "schedule.plateau_factor",
+             "(0, 1)"},
             {"plateau_patience", R"({"schedule": {"plateau_patience": -1}})",
              "schedule.plateau_patience", "[0, 1000]"},
             {"plateau_threshold", R"({"schedule": {"plateau_threshold": 1}})",
@@ -289,13 +284,11 @@ private Q_SLOTS:
             {"crop_padding", R"({"augment": {"crop_padding": 17}})", "augment.crop_padding",
              "[0, 16]"},
             {"hflip", R"({"augment": {"hflip": 1.5}})", "augment.hflip", "[0, 1]"},
-            {"rotate_deg", R"({"augment": {"rotate_deg": 181}})", "augment.rotate_deg",
-             "[0, 180]"},
+            {"rotate_deg", R"({"augment": {"rotate_deg": 181}})", "augment.rotate_deg", "[0, 180]"},
             {"translate", R"({"augment": {"translate": 0.6}})", "augment.translate", "[0, 0.5]"},
-            {"erase_prob", R"({"augment": {"erase_prob": -0.1}})", "augment.erase_prob",
-             "[0, 1]"},
-            {"erase_max_area", R"({"augment": {"erase_max_area": 0.01}})",
-             "augment.erase_max_area", "[0.02, 1]"},
+            {"erase_prob", R"({"augment": {"erase_prob": -0.1}})", "augment.erase_prob", "[0, 1]"},
+            {"erase_max_area", R"({"augment": {"erase_max_area": 0.01}})", "augment.erase_max_area",
+             "[0.02, 1]"},
             // enums
             {"optimizer name", R"({"optimizer": {"name": "adamx"}})", "optimizer.name",
              "value \"adamx\" is not one of: sgd, adam, adamw, rmsprop; did you mean \"adam\"?"},
@@ -333,8 +326,7 @@ private Q_SLOTS:
         const auto &error = config.error();
         QCOMPARE(error.code, ErrorCode::InvalidArgument);
         QCOMPARE(QString::fromStdString(error.context), context);
-        QVERIFY2(QString::fromStdString(error.message).contains(phrase),
-                 error.message.c_str());
+        QVERIFY2(QString::fromStdString(error.message).contains(phrase), error.message.c_str());
     }
 
     void overrides_data()
@@ -342,24 +334,42 @@ private Q_SLOTS:
         QTest::addColumn<QString>("before");
         QTest::addColumn<QString>("assignment");
         QTest::addColumn<QString>("after");
-        QTest::newRow("number") << "{}" << "optimizer.lr=0.01" << R"({"optimizer":{"lr":0.01}})";
-        QTest::newRow("integer") << "{}" << "training.epochs=20"
+        QTest::newRow("number") << "{}"
+                                << "optimizer.lr=0.01"
+                                << R"({"optimizer":{"lr":0.01}})";
+        QTest::newRow("integer") << "{}"
+                                 << "training.epochs=20"
                                  << R"({"training":{"epochs":20}})";
-        QTest::newRow("bool") << "{}" << "optimizer.nesterov=true"
+        QTest::newRow("bool") << "{}"
+                              << "optimizer.nesterov=true"
                               << R"({"optimizer":{"nesterov":true}})";
-        QTest::newRow("bare string") << "{}" << "optimizer.name=sgd"
+        QTest::newRow("bare string") << "{}"
+                                     << "optimizer.name=sgd"
                                      << R"({"optimizer":{"name":"sgd"}})";
-        QTest::newRow("quoted string") << "{}" << R"(name="42")" << R"({"name":"42"})";
-        QTest::newRow("string with spaces") << "{}" << "name=my run" << R"({"name":"my run"})";
-        QTest::newRow("empty string") << "{}" << "name=" << R"({"name":""})";
-        QTest::newRow("array") << "{}" << "model.widths=[32,64]"
+        QTest::newRow("quoted string") << "{}"
+                                       << R"(name="42")"
+                                       << R"({"name":"42"})";
+        QTest::newRow("string with spaces") << "{}"
+                                            << "name=my run"
+                                            << R"({"name":"my run"})";
+        QTest::newRow("empty string") << "{}"
+                                      << "name="
+                                      << R"({"name":""})";
+        QTest::newRow("array") << "{}"
+                               << "model.widths=[32,64]"
                                << R"({"model":{"widths":[32,64]}})";
-        QTest::newRow("keeps siblings") << R"({"optimizer":{"lr":1}})" << "optimizer.name=adam"
+        QTest::newRow("keeps siblings") << R"({"optimizer":{"lr":1}})"
+                                        << "optimizer.name=adam"
                                         << R"({"optimizer":{"lr":1,"name":"adam"}})";
-        QTest::newRow("replaces") << R"({"training":{"epochs":5}})" << "training.epochs=7"
+        QTest::newRow("replaces") << R"({"training":{"epochs":5}})"
+                                  << "training.epochs=7"
                                   << R"({"training":{"epochs":7}})";
-        QTest::newRow("nested creation") << "{}" << "a.b.c=1" << R"({"a":{"b":{"c":1}}})";
-        QTest::newRow("null root") << "null" << "name=x" << R"({"name":"x"})";
+        QTest::newRow("nested creation") << "{}"
+                                         << "a.b.c=1"
+                                         << R"({"a":{"b":{"c":1}}})";
+        QTest::newRow("null root") << "null"
+                                   << "name=x"
+                                   << R"({"name":"x"})";
     }
     void overrides()
     {
@@ -376,11 +386,16 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("assignment");
         QTest::addColumn<QString>("phrase");
-        QTest::newRow("no equals") << "noequals" << "key=value";
-        QTest::newRow("no key") << "=5" << "dotted key";
-        QTest::newRow("empty segment") << "a..b=1" << "dotted key";
-        QTest::newRow("trailing dot") << "optimizer.=1" << "dotted key";
-        QTest::newRow("through a number") << "optimizer.lr.x=1" << "optimizer.lr is 1, not an object";
+        QTest::newRow("no equals") << "noequals"
+                                   << "key=value";
+        QTest::newRow("no key") << "=5"
+                                << "dotted key";
+        QTest::newRow("empty segment") << "a..b=1"
+                                       << "dotted key";
+        QTest::newRow("trailing dot") << "optimizer.=1"
+                                      << "dotted key";
+        QTest::newRow("through a number") << "optimizer.lr.x=1"
+                                          << "optimizer.lr is 1, not an object";
     }
     void badOverrides()
     {
@@ -424,9 +439,12 @@ private Q_SLOTS:
         QTest::addColumn<QString>("position");
         QTest::newRow("missing value") << "{\n  \"name\": \"x\",\n  \"data\": ,\n}"
                                        << "line 3, column 11";
-        QTest::newRow("first char") << "nope" << "line 1, column 2";
-        QTest::newRow("truncated") << "{\n  \"name\": \"x\",\n" << "line 3, column 1";
-        QTest::newRow("empty") << "" << "line 1, column 1";
+        QTest::newRow("first char") << "nope"
+                                    << "line 1, column 2";
+        QTest::newRow("truncated") << "{\n  \"name\": \"x\",\n"
+                                   << "line 3, column 1";
+        QTest::newRow("empty") << ""
+                               << "line 1, column 1";
     }
     void syntaxError()
     {

@@ -7,6 +7,7 @@
 #include <QtTest>
 #include <torch/torch.h>
 
+#include <fstream>
 #include <thread>
 
 using namespace lathe;
