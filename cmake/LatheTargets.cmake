@@ -29,7 +29,7 @@ function(lathe_use_torch target)
         endif()
         set(mentions "")
         if(EXISTS ${source})
-            file(STRINGS ${source} mentions REGEX "torch" LIMIT_COUNT 1)
+            file(STRINGS ${source} mentions REGEX "torch/|torch::|at::|c10|ATen" LIMIT_COUNT 1)
         endif()
         if(NOT mentions)
             set_source_files_properties(${source} TARGET_DIRECTORY ${target}

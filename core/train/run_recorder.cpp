@@ -64,6 +64,9 @@ void RunRecorder::onCheckpoint(const CheckpointEvent &e)
     m_writer.addEvent({0, m_runId, "checkpoint", e.step, e.wallTime,
                        nlohmann::json{{"kind", e.kind}, {"path", e.path}, {"epoch", e.epoch}}
                            .dump()});
+    // Make every row up to the checkpoint durable, so a crash after it loses no metrics
+    // that a resume from this checkpoint would not write again.
+    (void)m_writer.flush();
     m_next->onCheckpoint(e);
 }
 

@@ -1,6 +1,7 @@
 // lathe-cli end to end, as a user runs it: real training on Fashion-MNIST subsets, the store
 // it leaves behind, exit codes, Ctrl-C and a SIGKILL mid-run.
 #include "core/track/run_store.h"
+#include "core/train/checkpoint.h"
 
 #include <QtTest>
 
@@ -192,15 +193,23 @@ private Q_SLOTS:
             QCOMPARE((*series)[i].step, std::int64_t(i + 1)); // gap-free from step 1
         store->reset();
 
+        const auto checkpoint =
+            train::readCheckpointState((dir.path() + "/runs/1/last.pt").toStdString());
+        QVERIFY(checkpoint.has_value());
         auto resumed = cli.run({"resume", "1", "--max-steps", "60"});
         QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
         auto after = track::RunStore::open(cli.db().toStdString());
         QVERIFY(after.has_value());
         auto steps = (*after)->metricSeries(1, "train/loss");
         QVERIFY(steps.has_value());
-        QCOMPARE(std::int64_t(steps->size()), std::int64_t(60));
-        for (std::size_t i = 0; i < steps->size(); ++i)
-            QCOMPARE((*steps)[i].step, std::int64_t(i + 1));
+        // Rows up to the checkpoint are kept; the resumed part continues from it without
+        // duplicates or gaps, up to the step limit.
+        QCOMPARE(steps->back().step, std::int64_t(60));
+        for (std::size_t i = 1; i < steps->size(); ++i) {
+            QVERIFY((*steps)[i].step > (*steps)[i - 1].step);
+            if ((*steps)[i].step > checkpoint->step)
+                QCOMPARE((*steps)[i].step, (*steps)[i - 1].step + 1);
+        }
     }
 };
 
