@@ -25,5 +25,6 @@ int runsCommand(const std::vector<std::string> &args);
 int showCommand(const std::vector<std::string> &args);
 int compareCommand(const std::vector<std::string> &args);
 int evalCommand(const std::vector<std::string> &args);
+int infoCommand(const std::vector<std::string> &args);
 
 } // namespace lathe::cli

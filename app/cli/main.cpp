@@ -26,6 +26,7 @@ commands:
                     the config keys that differ, and the runs' final metrics
   eval RUN [--checkpoint best|last] [--db PATH] [--json]
                     evaluate a run's checkpoint on the test set
+  info              LibTorch version, threads, CUDA devices and the paths Lathe uses
 
 RUN is a run id or name. The database is --db, else $LATHE_DB, else
 $XDG_DATA_HOME/lathe/lathe.db. Exit codes: 0 done, 2 usage, 3 bad input,
@@ -44,7 +45,8 @@ int main(int argc, char **argv)
     }
     const std::map<std::string, std::function<int(const std::vector<std::string> &)>> commands{
         {"train", trainCommand},   {"resume", resumeCommand},   {"runs", runsCommand},
-        {"show", showCommand},     {"compare", compareCommand}, {"eval", evalCommand}};
+        {"show", showCommand},     {"compare", compareCommand}, {"eval", evalCommand},
+        {"info", infoCommand}};
     auto command = commands.find(argv[1]);
     if (command == commands.end()) {
         std::fprintf(stderr, "lathe-cli: unknown command \"%s\"\n\n%s", argv[1], kUsage);

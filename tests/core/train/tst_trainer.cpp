@@ -1,6 +1,7 @@
 // The trainer on real Fashion-MNIST subsets: learning, exact resume, stop, pause and the NaN
 // guard. Small CNNs and subsets keep each case to a few seconds on 2 cores.
 #include "core/data/fashion_mnist.h"
+#include "core/train/optimizer_factory.h"
 #include "core/train/trainer.h"
 #include "core/util/sha256.h"
 
@@ -210,6 +211,60 @@ private Q_SLOTS:
         QVERIFY(outcome.error().context.find("step") != std::string::npos);
         QVERIFY(events.failure.has_value());
         QCOMPARE(*util::sha256File(checkpoint), *before);
+    }
+
+    // Every optimizer, schedule, architecture and training option trains a few steps with
+    // finite losses, and each step's learning rate is the schedule's value for that step.
+    void everyOption_data()
+    {
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<QString>("value");
+        for (const auto &name : optimizerNames())
+            QTest::newRow(("optimizer " + name).c_str()) << "optimizer" << name.c_str();
+        for (const auto &type : scheduleTypeNames())
+            QTest::newRow(("schedule " + type).c_str()) << "schedule" << type.c_str();
+        for (const auto &arch : model::architectureNames())
+            QTest::newRow(("model " + arch).c_str()) << "model" << arch.c_str();
+        QTest::newRow("bf16 autocast") << "mixed_precision" << "bf16";
+        QTest::newRow("accumulate 3") << "accumulate" << "3";
+        QTest::newRow("grad clip") << "grad_clip" << "0.5";
+        QTest::newRow("no augmentation") << "augment" << "off";
+    }
+    void everyOption()
+    {
+        QFETCH(QString, key);
+        QFETCH(QString, value);
+        auto config = smallConfig(400, 2);
+        const std::string v = value.toStdString();
+        if (key == "optimizer")
+            config.optimizer.name = v;
+        if (key == "schedule") {
+            config.schedule.type = v;
+            config.schedule.milestones = {1.0};
+            config.schedule.warmupEpochs = 0.5;
+        }
+        if (key == "model")
+            config.model = {v, {}, 0.1};
+        if (key == "mixed_precision")
+            config.training.mixedPrecision = v;
+        if (key == "accumulate")
+            config.training.accumulate = 3;
+        if (key == "grad_clip")
+            config.training.gradClip = 0.5;
+        if (key == "augment")
+            config.augment.enabled = false;
+        auto trainer = makeTrainer(config, {}, 9);
+        Collector events;
+        trainer->setObserver(&events);
+        auto outcome = trainer->run();
+        QVERIFY2(outcome.has_value(), outcome ? "" : outcome.error().toString().c_str());
+        QCOMPARE(events.steps.size(), size_t(9));
+        LrSchedule schedule(config.schedule, config.optimizer.lr, trainer->stepsPerEpoch(),
+                            trainer->totalSteps());
+        for (const auto &step : events.steps) {
+            QVERIFY(std::isfinite(step.loss));
+            QCOMPARE(step.lr, schedule.lrAt(step.step - 1));
+        }
     }
 
     void badCheckpointIsClearError()
