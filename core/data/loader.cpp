@@ -5,6 +5,11 @@
 
 #include <torch/torch.h>
 
+#if __has_include(<omp.h>)
+#include <omp.h>
+#define LATHE_HAVE_OMP 1
+#endif
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -154,6 +159,12 @@ bool Loader::canProduce() const
 void Loader::produceLoop()
 {
     at::init_num_threads(); // take the intra-op thread count set on the main thread
+#ifdef LATHE_HAVE_OMP
+    // A batch is small: run its ops on this thread alone. A second OpenMP team here competes
+    // with the training step's team for the same cores (bench_overhead: 12.7% overhead with
+    // it, see the note of issue #2 for the figure without).
+    omp_set_num_threads(1);
+#endif
     std::unique_lock lock(m_mutex);
     for (;;) {
         m_producerWake.wait(lock, [this] { return m_stopping || canProduce(); });
