@@ -258,7 +258,8 @@ private Q_SLOTS:
         trainer->setObserver(&events);
         auto outcome = trainer->run();
         QVERIFY2(outcome.has_value(), outcome ? "" : outcome.error().toString().c_str());
-        QCOMPARE(events.steps.size(), size_t(9));
+        QCOMPARE(std::int64_t(events.steps.size()), std::min<std::int64_t>(9, trainer->totalSteps()));
+        QVERIFY(events.steps.size() >= 6);
         LrSchedule schedule(config.schedule, config.optimizer.lr, trainer->stepsPerEpoch(),
                             trainer->totalSteps());
         for (const auto &step : events.steps) {
