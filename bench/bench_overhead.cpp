@@ -1,6 +1,7 @@
 // Overhead of Lathe's trainer (loader thread, events, metric rows through the store writer)
 // over a bare LibTorch loop on the same in-memory tensors, model, optimizer and batches.
-// Target: <= 3%. Usage: bench_overhead [STEPS] [REPEATS]
+// The model and hyperparameters are the default experiment's (resources/configs/fashion-cnn.json)
+// without augmentation. Target: <= 3%. Usage: bench_overhead [STEPS] [REPEATS]
 #include "core/data/fashion_mnist.h"
 #include "core/data/normalization.h"
 #include "core/model/zoo.h"
@@ -23,15 +24,15 @@ using namespace lathe;
 
 namespace {
 
-train::RunConfig benchConfig(std::int64_t steps)
+// The default experiment without augmentation or validation, long enough for `steps`.
+Result<train::RunConfig> benchConfig(std::int64_t steps)
 {
-    train::RunConfig c;
-    c.data.subset = 0;
-    c.data.valFraction = 0.0;
-    c.training.epochs = 1 + steps * 128 / 60000;
-    c.training.batchSize = 128;
-    c.optimizer.lr = 1e-3;
-    c.augment.enabled = false;
+    auto c = train::loadRunConfig(LATHE_BENCH_CONFIG);
+    if (!c)
+        return c;
+    c->data.valFraction = 0.0;
+    c->training.epochs = 1 + steps * c->training.batchSize / 60000;
+    c->augment.enabled = false;
     return c;
 }
 
@@ -49,12 +50,16 @@ double bareSeconds(const train::RunConfig &config, const torch::Tensor &x, const
     auto order = torch::randperm(n);
     const double start = util::monotonicNow();
     for (std::int64_t step = 0; step < steps; ++step) {
-        const auto begin = (step * 128) % (n - 128);
-        auto idx = order.narrow(0, begin, 128);
+        const auto batch = config.training.batchSize;
+        const auto begin = (step * batch) % (n - batch);
+        auto idx = order.narrow(0, begin, batch);
         auto xb = x.index_select(0, idx).contiguous(at::MemoryFormat::ChannelsLast);
         auto yb = y.index_select(0, idx);
         optimizer->zero_grad();
-        auto loss = torch::nn::functional::cross_entropy(net->forward(xb), yb);
+        auto loss = torch::nn::functional::cross_entropy(
+            net->forward(xb), yb,
+            torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+                config.training.labelSmoothing));
         loss.backward();
         optimizer->step();
         (void)loss.item<double>();
@@ -69,6 +74,11 @@ double latheSeconds(const train::RunConfig &config, const train::TrainData &data
     options.maxSteps = steps;
     options.evaluateTest = false;
     auto trainer = train::Trainer::create(config, data, options);
+    if (db.empty()) {
+        const double start = util::monotonicNow();
+        (void)(*trainer)->run();
+        return util::monotonicNow() - start;
+    }
     auto store = track::RunStore::open(db);
     auto runId = (*store)->createRun({"overhead", config.toJson().dump(), 0, {}, ""});
     auto writer = track::StoreWriter::open(db);
@@ -93,7 +103,12 @@ int main(int argc, char **argv)
     const std::int64_t steps = argc > 1 ? std::atoll(argv[1]) : 200;
     const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
     const int threads = util::configureThreads();
-    const auto config = benchConfig(steps);
+    const auto loaded = benchConfig(steps);
+    if (!loaded) {
+        std::fprintf(stderr, "%s\n", loaded.error().toString().c_str());
+        return 1;
+    }
+    const auto &config = *loaded;
     auto data = train::loadTrainData(config.data);
     if (!data) {
         std::fprintf(stderr, "%s\n", data.error().toString().c_str());
@@ -109,6 +124,8 @@ int main(int argc, char **argv)
     for (int r = 0; r < repeats; ++r) {
         bare.push_back(bareSeconds(config, x, y, steps));
         lathe.push_back(latheSeconds(config, *data, steps, dir / ("r" + std::to_string(r) + ".db")));
+        if (std::getenv("LATHE_BENCH_NOSTORE"))
+            std::printf("  trainer without store %.3f s\n", latheSeconds(config, *data, steps, {}));
         std::printf("repeat %d: bare %.3f s, lathe %.3f s\n", r + 1, bare.back(), lathe.back());
     }
     std::filesystem::remove_all(dir);
