@@ -96,8 +96,10 @@ void ProgressPrinter::onNote(const train::NoteEvent &e)
 void ProgressPrinter::onFinished(train::TrainOutcome outcome, std::int64_t step)
 {
     endLine();
-    std::fprintf(m_out, "training %s after %lld steps\n", train::toString(outcome),
-                 (long long)step);
+    const char *how = outcome == train::TrainOutcome::StepLimit ? "stopped at the step limit"
+                      : outcome == train::TrainOutcome::EarlyStopped ? "stopped early (no improvement)"
+                                                                      : train::toString(outcome);
+    std::fprintf(m_out, "training %s after %lld steps\n", how, (long long)step);
 }
 
 void ProgressPrinter::onFailed(const Error &error, std::int64_t step)

@@ -73,13 +73,16 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
                 (long long)trainer.stepsPerEpoch(), (long long)trainer.config().training.epochs,
                 db.string().c_str());
     std::fflush(stdout);
-    ProgressPrinter progress(stdout, trainer.totalSteps(), trainer.config().training.epochs);
+    const auto limit = trainer.maxSteps();
+    ProgressPrinter progress(stdout, limit > 0 ? std::min(limit, trainer.totalSteps())
+                                               : trainer.totalSteps(),
+                             trainer.config().training.epochs);
     job.setObserver(&progress);
     auto outcome = runWithSignals(job);
     if (!outcome)
         return reportError(outcome.error());
-    std::printf("run %lld %s; checkpoints in %s\n", (long long)job.runId(),
-                train::toString(*outcome), train::runDirectory(db, job.runId()).string().c_str());
+    std::printf("run %lld: checkpoints in %s\n", (long long)job.runId(),
+                train::runDirectory(db, job.runId()).string().c_str());
     return kExitOk;
 }
 

@@ -79,6 +79,7 @@ public:
     std::int64_t stepsPerEpoch() const { return m_stepsPerEpoch; }
     std::int64_t totalSteps() const { return m_stepsPerEpoch * m_config.training.epochs; }
     std::int64_t numClasses() const { return m_numClasses; }
+    std::int64_t maxSteps() const { return m_options.maxSteps; }
     /// Evaluates the current weights on the test set (or validation if there is none).
     Result<EvalResult> evaluateTest();
 
