@@ -35,14 +35,15 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, torch::Tensor indices, Lo
     , m_options(std::move(options))
 {
     m_options.batchSize = std::max<std::int64_t>(1, m_options.batchSize);
-    m_options.prefetch = std::max(1, m_options.prefetch);
+    m_options.prefetch = std::max(0, m_options.prefetch);
     m_configError = validate(indices);
     if (m_configError)
         return;
     const auto n = std::int64_t(m_indices.size());
     m_batches = m_options.dropLast ? n / m_options.batchSize
                                    : (n + m_options.batchSize - 1) / m_options.batchSize;
-    m_thread = std::thread([this] { produceLoop(); });
+    if (m_options.prefetch > 0)
+        m_thread = std::thread([this] { produceLoop(); });
 }
 
 Loader::~Loader()
@@ -137,9 +138,17 @@ Result<std::optional<Batch>> Loader::next()
         return std::unexpected(*m_failure);
     if (m_nextToConsume >= m_batches)
         return std::optional<Batch>();
-    m_consumerWake.wait(lock, [this] { return !m_queue.empty(); });
-    Result<Batch> item = std::move(m_queue.front());
-    m_queue.pop_front();
+    Result<Batch> item = fail(ErrorCode::Internal, "no batch");
+    if (m_options.prefetch == 0) {
+        const Job job{m_generation, m_epoch, m_nextToConsume, m_order};
+        lock.unlock();
+        item = produce(job);
+        lock.lock();
+    } else {
+        m_consumerWake.wait(lock, [this] { return !m_queue.empty(); });
+        item = std::move(m_queue.front());
+        m_queue.pop_front();
+    }
     ++m_nextToConsume;
     if (!item)
         m_failure = item.error();
@@ -160,9 +169,8 @@ void Loader::produceLoop()
 {
     at::init_num_threads(); // take the intra-op thread count set on the main thread
 #ifdef LATHE_HAVE_OMP
-    // A batch is small: run its ops on this thread alone. A second OpenMP team here competes
-    // with the training step's team for the same cores (bench_overhead: 12.7% overhead with
-    // it, see the note of issue #2 for the figure without).
+    // A batch is small: run its ops on this thread alone rather than start a second OpenMP
+    // team next to the training step's.
     omp_set_num_threads(1);
 #endif
     std::unique_lock lock(m_mutex);

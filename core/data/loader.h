@@ -25,7 +25,9 @@ struct LoaderOptions
     bool shuffle = true;          ///< permute each epoch (seeded by seed and epoch)
     bool dropLast = false;        ///< drop a final batch smaller than batchSize
     std::uint64_t seed = 0;       ///< root of the epoch order and augmentation seeds
-    int prefetch = 2;             ///< batches produced ahead (values below 1 count as 1)
+    /// Batches produced ahead on the background thread. 0 = no thread: next() produces the
+    /// batch on the caller's thread (the batches are the same either way).
+    int prefetch = 2;
     AugmentConfig augment;        ///< applied first (per batch, seeded by seed, epoch, batch)
     std::optional<Normalization> normalization; ///< applied after augmentation
 };

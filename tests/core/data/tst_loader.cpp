@@ -225,12 +225,17 @@ private Q_SLOTS:
         Loader shallow(dataset, all, options);
         options.prefetch = 4;
         Loader deep(dataset, all, options);
+        options.prefetch = 0; // no producer thread: batches made inside next()
+        Loader inline_(dataset, all, options);
         for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
             shallow.startEpoch(epoch);
             deep.startEpoch(epoch);
+            inline_.startEpoch(epoch, epoch); // epoch 1 also skips a batch
             const std::vector<Batch> a = drain(shallow);
             QCOMPARE(a.size(), std::size_t(16));
             QVERIFY(identical(a, drain(deep)));
+            const std::vector<Batch> b = drain(inline_);
+            QVERIFY(identical({a.begin() + epoch, a.end()}, b));
         }
         // And the augmentation really is on: x differs from the plain images.
         Loader plain(dataset, all, {64, true, false, 5, 1, {}, {}});
