@@ -59,7 +59,7 @@ void ProgressPrinter::onStep(const train::StepEvent &e)
                      (long long)m_totalSteps, e.loss, e.accuracy, m_samplesPerSecond,
                      clockText(eta).c_str());
         m_lineOpen = true;
-    } else if (e.step % m_plainEvery == 0) {
+    } else if (e.step % kPlainEvery == 0) {
         std::fprintf(m_out,
                      "epoch %d/%lld step %lld/%lld loss %.4f acc %.3f lr %.3g "
                      "samples/s %.0f eta %s\n",

@@ -22,12 +22,12 @@ public:
     void onFailed(const Error &error, std::int64_t step) override;
 
 private:
+    static constexpr std::int64_t kPlainEvery = 100; ///< steps between plain lines
     void endLine();
 
     std::FILE *m_out;
     bool m_terminal;
     std::int64_t m_totalSteps, m_epochs;
-    std::int64_t m_plainEvery = 100;
     double m_lastDraw = 0.0;
     double m_samplesPerSecond = 0.0;
     double m_startTime = 0.0;

@@ -3,7 +3,6 @@
 
 #include "core/track/run_store.h"
 #include "core/util/clock.h"
-#include "core/util/paths.h"
 
 #include <nlohmann/json.hpp>
 

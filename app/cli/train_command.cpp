@@ -5,7 +5,6 @@
 #include "app/cli/progress.h"
 
 #include "core/train/run_job.h"
-#include "core/util/paths.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +12,6 @@
 #include <cstdlib>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <thread>
 
 namespace lathe::cli {
@@ -97,17 +95,6 @@ std::optional<std::int64_t> parseCount(const std::optional<std::string> &text)
     return value;
 }
 
-Result<nlohmann::json> readConfigJson(const std::string &path)
-{
-    std::ifstream in(path);
-    if (!in)
-        return fail(ErrorCode::Io, "cannot open config file", path);
-    auto json = nlohmann::json::parse(in, nullptr, false);
-    if (json.is_discarded())
-        return std::unexpected(train::loadRunConfig(path).error());
-    return json;
-}
-
 } // namespace
 
 int trainCommand(const std::vector<std::string> &args)
@@ -122,7 +109,7 @@ int trainCommand(const std::vector<std::string> &args)
         return kExitUsage;
     }
     const auto &a = std::get<ParsedArgs>(parsed);
-    auto json = readConfigJson(a.positionals[0]);
+    auto json = train::readConfigJson(a.positionals[0]);
     if (!json)
         return reportError(json.error());
     if (auto it = a.values.find("--set"); it != a.values.end()) {

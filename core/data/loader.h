@@ -33,7 +33,7 @@ struct LoaderOptions
 };
 
 /// Serves mini-batches of `dataset` restricted to `indices`, produced on one background
-/// thread up to `prefetch` batches ahead. The epoch order is a permutation seeded by
+/// thread up to `prefetch` batches ahead, or inside next() when `prefetch` is 0. The epoch order is a permutation seeded by
 /// (seed, epoch), and batch k's augmentation seed by (seed, epoch, k), so batch k of an epoch
 /// is bit-identical whatever the prefetch depth and whether the epoch was started at batch 0
 /// or resumed with skipBatches: resuming a run is exact.

@@ -347,12 +347,17 @@ nlohmann::json RunConfig::toJson() const
             {"augment", writeSection(augment, augmentFields())}};
 }
 
-Result<RunConfig> loadRunConfig(const std::string &path)
+Result<nlohmann::json> readConfigJson(const std::string &path)
 {
     auto text = readText(path);
     if (!text)
         return std::unexpected(text.error());
-    auto object = parseText(*text, path);
+    return parseText(*text, path);
+}
+
+Result<RunConfig> loadRunConfig(const std::string &path)
+{
+    auto object = readConfigJson(path);
     if (!object)
         return std::unexpected(object.error());
     auto config = RunConfig::fromJson(*object);

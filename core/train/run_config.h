@@ -102,6 +102,11 @@ struct RunConfig
     nlohmann::json toJson() const;
 };
 
+/// Reads a config file's JSON without validating it (to apply overrides first). Io error
+/// naming the path when it cannot be read; BadInput naming the file, line and column for a
+/// syntax error.
+Result<nlohmann::json> readConfigJson(const std::string &path);
+
 /// Reads and validates a config file; errors name the file (and the line for JSON syntax).
 Result<RunConfig> loadRunConfig(const std::string &path);
 
