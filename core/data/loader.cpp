@@ -33,6 +33,7 @@ Error loaderError(ErrorCode code, std::string message)
 Loader::Loader(std::shared_ptr<const Dataset> dataset, torch::Tensor indices, LoaderOptions options)
     : m_dataset(std::move(dataset))
     , m_options(std::move(options))
+    , m_augment(m_options.augment)
 {
     m_options.batchSize = std::max<std::int64_t>(1, m_options.batchSize);
     m_options.prefetch = std::max(0, m_options.prefetch);
@@ -140,7 +141,7 @@ Result<std::optional<Batch>> Loader::next()
         return std::optional<Batch>();
     Result<Batch> item = fail(ErrorCode::Internal, "no batch");
     if (m_options.prefetch == 0) {
-        const Job job{m_generation, m_epoch, m_nextToConsume, m_order};
+        const Job job{m_generation, m_epoch, m_nextToConsume, m_order, m_augment};
         lock.unlock();
         item = produce(job);
         lock.lock();
@@ -157,6 +158,18 @@ Result<std::optional<Batch>> Loader::next()
     if (!item)
         return std::unexpected(std::move(item.error()));
     return std::optional<Batch>(std::move(*item));
+}
+
+void Loader::setAugment(const AugmentConfig &augment)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_augment = augment;
+        ++m_generation; // batches made ahead with the old augmentation are stale
+        m_queue.clear();
+        m_nextToProduce = m_nextToConsume;
+    }
+    m_producerWake.notify_one();
 }
 
 bool Loader::canProduce() const
@@ -178,7 +191,7 @@ void Loader::produceLoop()
         m_producerWake.wait(lock, [this] { return m_stopping || canProduce(); });
         if (m_stopping)
             return;
-        const Job job{m_generation, m_epoch, m_nextToProduce++, m_order};
+        const Job job{m_generation, m_epoch, m_nextToProduce++, m_order, m_augment};
         lock.unlock();
         Result<Batch> batch = produce(job);
         lock.lock();
@@ -223,7 +236,7 @@ Result<Batch> Loader::makeBatch(const Job &job) const
     x = x.to(torch::kFloat);
     const std::uint64_t seed = mixSeed(
         {m_options.seed, std::uint64_t(job.epoch), std::uint64_t(job.batch), kAugmentTag});
-    x = augmentBatch(x, m_options.augment, seed);
+    x = augmentBatch(x, job.augment, seed);
     if (m_options.normalization)
         x = m_options.normalization->apply(x);
     torch::Tensor y = m_dataset->labels().index_select(0, rows).to(torch::kLong);

@@ -76,6 +76,11 @@ public:
     /// throws.
     Result<std::optional<Batch>> next();
 
+    /// Uses `augment` for every batch not yet consumed (batches produced ahead with the old
+    /// one are discarded), keeping the epoch's position. A run being steered calls this
+    /// between steps. Never throws.
+    void setAugment(const AugmentConfig &augment);
+
 private:
     /// One batch to produce: its epoch (generation), position and the epoch's order.
     struct Job
@@ -84,6 +89,7 @@ private:
         std::int64_t epoch;
         std::int64_t batch;
         std::shared_ptr<const std::vector<std::int64_t>> order;
+        AugmentConfig augment;
     };
 
     std::optional<Error> validate(const torch::Tensor &indices);
@@ -105,6 +111,7 @@ private:
     std::deque<Result<Batch>> m_queue;                        // guarded by m_mutex
     std::shared_ptr<const std::vector<std::int64_t>> m_order; // guarded by m_mutex
     std::uint64_t m_generation = 0;                           // guarded by m_mutex
+    AugmentConfig m_augment;                                  // guarded by m_mutex
     std::int64_t m_epoch = 0;                                 // guarded by m_mutex
     std::int64_t m_nextToProduce = 0;                         // guarded by m_mutex
     std::int64_t m_nextToConsume = 0;                         // guarded by m_mutex

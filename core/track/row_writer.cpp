@@ -1,6 +1,7 @@
 #include "core/track/row_writer.h"
 
 #include "core/util/clock.h"
+#include "core/track/flatten_json.h"
 #include "core/track/process_identity.h"
 #include "core/track/series_blocks.h"
 
@@ -233,6 +234,47 @@ Result<void> RowWriter::write(const StatusChange &change)
     if (auto done = run(**stmt, change.runId); !done)
         return done;
     return checkUpdated(change.runId);
+}
+
+Result<void> RowWriter::writeParams(std::int64_t runId, const nlohmann::json &config)
+{
+    auto stmt = m_db.prepare("INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    for (const auto &[key, value] : flattenJson(config)) {
+        stmt->bind(1, runId).bind(2, std::string_view(key)).bind(3, std::string_view(value));
+        if (auto done = stmt->run(); !done)
+            return done;
+    }
+    return {};
+}
+
+Result<void> RowWriter::write(const ConfigChange &change)
+{
+    nlohmann::json config;
+    try {
+        config = nlohmann::json::parse(change.configJson);
+    } catch (const nlohmann::json::exception &e) {
+        return std::unexpected(
+            invalid(m_db, std::string("the new run config is not valid JSON: ") + e.what()));
+    }
+    if (!config.is_object())
+        return std::unexpected(invalid(m_db, "a run config must be a JSON object"));
+    auto update = m_db.prepare("UPDATE runs SET config_json = ?2 WHERE id = ?1");
+    if (!update)
+        return std::unexpected(update.error());
+    update->bind(1, change.runId).bind(2, std::string_view(change.configJson));
+    if (auto done = run(*update, change.runId); !done)
+        return done;
+    if (auto done = checkUpdated(change.runId); !done)
+        return done;
+    auto clear = m_db.prepare("DELETE FROM params WHERE run_id = ?");
+    if (!clear)
+        return std::unexpected(clear.error());
+    clear->bind(1, change.runId);
+    if (auto done = clear->run(); !done)
+        return done;
+    return writeParams(change.runId, config);
 }
 
 Result<void> RowWriter::write(const WriteOp &op)

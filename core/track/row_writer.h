@@ -3,6 +3,8 @@
 #include "core/track/sqlite.h"
 #include "core/track/store_types.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <span>
 #include <string>
 #include <utility>
@@ -26,6 +28,8 @@ public:
     Result<void> write(const EventRow &event);
     Result<void> write(const ArtifactRow &artifact);
     Result<void> write(const StatusChange &change);
+    /// Replaces the run's config_json and its flattened params.
+    Result<void> write(const ConfigChange &change);
     Result<void> write(const WriteOp &op);
     /// Writes samples in multi-row INSERTs of kGroupRows (twice the rows per second of single
     /// inserts). A group the database refuses is written again row by row, so that only the
@@ -36,6 +40,8 @@ public:
     /// Packs full blocks of the series this writer added samples to (see series_blocks.h).
     /// Call once before committing the transaction.
     Result<void> sealTouchedSeries();
+    /// Inserts the flattened `config` as the run's params (the caller cleared old ones).
+    Result<void> writeParams(std::int64_t runId, const nlohmann::json &config);
 
     /// Rows per multi-row INSERT.
     static constexpr std::size_t kGroupRows = 32;

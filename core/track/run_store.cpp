@@ -1,7 +1,6 @@
 #include "core/track/run_store.h"
 
 #include "core/util/clock.h"
-#include "core/track/flatten_json.h"
 #include "core/track/process_identity.h"
 #include "core/track/row_writer.h"
 #include "core/track/run_rows.h"
@@ -209,24 +208,11 @@ Result<std::int64_t> RunStore::createRun(const NewRun &run)
         return std::unexpected(done.error());
     }
     const std::int64_t id = m_db.lastInsertId();
-    if (auto written = writeParams(id, *config); !written)
+    if (auto written = detail::RowWriter(m_db).writeParams(id, *config); !written)
         return std::unexpected(written.error());
     if (auto done = tx->commit(); !done)
         return std::unexpected(done.error());
     return id;
-}
-
-Result<void> RunStore::writeParams(std::int64_t runId, const nlohmann::json &config)
-{
-    auto stmt = m_db.prepare("INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)");
-    if (!stmt)
-        return std::unexpected(stmt.error());
-    for (const auto &[key, value] : flattenJson(config)) {
-        stmt->bind(1, runId).bind(2, std::string_view(key)).bind(3, std::string_view(value));
-        if (auto done = stmt->run(); !done)
-            return done;
-    }
-    return {};
 }
 
 Result<RunInfo> RunStore::run(std::int64_t id)
@@ -282,6 +268,17 @@ Result<std::vector<RunInfo>> RunStore::listRuns(const RunQuery &query)
 Result<void> RunStore::setStatus(std::int64_t runId, RunStatus status, std::string errorMessage)
 {
     return detail::RowWriter(m_db).write(StatusChange{runId, status, std::move(errorMessage)});
+}
+
+Result<void> RunStore::setConfig(std::int64_t runId, std::string configJson)
+{
+    auto tx = sql::Transaction::begin(m_db);
+    if (!tx)
+        return std::unexpected(tx.error());
+    if (auto done = detail::RowWriter(m_db).write(ConfigChange{runId, std::move(configJson)});
+        !done)
+        return done;
+    return tx->commit();
 }
 
 Result<void> RunStore::checkRunExists(std::int64_t runId)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/track/downsample.h"
+#include "core/track/run_summary.h"
 #include "core/track/sqlite.h"
 #include "core/track/store_types.h"
 #include "core/util/error.h"
@@ -65,6 +66,9 @@ public:
     /// clears ended_at and makes this process the owner; terminal states set ended_at.
     /// NotFound for an unknown run.
     Result<void> setStatus(std::int64_t runId, RunStatus status, std::string errorMessage = {});
+    /// Replaces a run's config (JSON object) and its flattened params in one transaction.
+    /// InvalidArgument for text that is not a JSON object, NotFound for an unknown run.
+    Result<void> setConfig(std::int64_t runId, std::string configJson);
     /// Renames a run; InvalidArgument for an empty name, NotFound for an unknown run.
     Result<void> rename(std::int64_t runId, std::string_view name);
     /// Replaces a run's notes; NotFound for an unknown run.
@@ -82,6 +86,9 @@ public:
     /// Config keys whose values differ between `runIds` (or are missing in some), sorted by
     /// key, with one value per run in the order given. NotFound for an unknown run.
     Result<std::vector<ParamDiff>> configDiff(std::span<const std::int64_t> runIds);
+    /// Every run (oldest first) with its model, optimizer, lr, best val/accuracy, last
+    /// test/accuracy and last train/loss, in one query: what a run list shows (run_summary.cpp).
+    Result<std::vector<RunSummary>> runSummaries();
 
     // ---- metrics, events, artifacts (run_store_series.cpp) -----------------------------------
 
@@ -131,7 +138,6 @@ private:
     Result<void> markInterrupted(std::int64_t runId, const std::string &owner);
     Result<void> checkRunExists(std::int64_t runId);
     Result<void> updateRun(std::string_view sql, std::int64_t runId, std::string_view text);
-    Result<void> writeParams(std::int64_t runId, const nlohmann::json &config);
 
     sql::Database m_db;
 };

@@ -120,7 +120,14 @@ struct StatusChange
     std::string errorMessage{};
 };
 
+/// A run's config replaced (a steering change recorded into it), queued with other writes.
+struct ConfigChange
+{
+    std::int64_t runId = 0;
+    std::string configJson{}; ///< the whole new config, a JSON object
+};
+
 /// One queued write of the batching writer.
-using WriteOp = std::variant<MetricPoint, EventRow, ArtifactRow, StatusChange>;
+using WriteOp = std::variant<MetricPoint, EventRow, ArtifactRow, StatusChange, ConfigChange>;
 
 } // namespace lathe::track

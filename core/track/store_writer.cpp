@@ -66,6 +66,11 @@ void StoreWriter::setStatus(std::int64_t runId, RunStatus status, std::string er
     enqueue(StatusChange{runId, status, std::move(errorMessage)});
 }
 
+void StoreWriter::setConfig(std::int64_t runId, std::string configJson)
+{
+    enqueue(ConfigChange{runId, std::move(configJson)});
+}
+
 void StoreWriter::enqueue(WriteOp op)
 {
     std::unique_lock lock(m_mutex);

@@ -62,6 +62,9 @@ public:
     /// Thread-safe.
     void setStatus(std::int64_t runId, RunStatus status, std::string errorMessage = {});
 
+    /// Queues a config change (effects as RunStore::setConfig). Thread-safe.
+    void setConfig(std::int64_t runId, std::string configJson);
+
     /// Blocks until everything queued before the call is committed, or until a write attempt
     /// fails (the rows stay queued for retry), and returns the first error seen since the
     /// previous flush by any thread (then forgets it). Thread-safe.

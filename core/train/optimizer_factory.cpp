@@ -93,6 +93,24 @@ void setLearningRate(torch::optim::Optimizer &optimizer, double lr)
     }
 }
 
+void setWeightDecay(torch::optim::Optimizer &optimizer, double weightDecay)
+{
+    namespace optim = torch::optim;
+    for (auto &group : optimizer.param_groups()) {
+        if (!group.has_options())
+            continue;
+        auto *options = &group.options();
+        if (auto *adamw = dynamic_cast<optim::AdamWOptions *>(options))
+            adamw->weight_decay(weightDecay);
+        else if (auto *adam = dynamic_cast<optim::AdamOptions *>(options))
+            adam->weight_decay(weightDecay);
+        else if (auto *sgd = dynamic_cast<optim::SGDOptions *>(options))
+            sgd->weight_decay(weightDecay);
+        else if (auto *rmsprop = dynamic_cast<optim::RMSpropOptions *>(options))
+            rmsprop->weight_decay(weightDecay);
+    }
+}
+
 double learningRate(const torch::optim::Optimizer &optimizer)
 {
     const auto &groups = optimizer.param_groups();

@@ -11,10 +11,6 @@
 
 namespace lathe::train {
 
-/// The optimizer names makeOptimizer() accepts, in display order: sgd, adam, adamw, rmsprop.
-/// Thread-safe.
-const std::vector<std::string> &optimizerNames();
-
 /// Builds the optimizer `config.name` over `params` (one parameter group):
 /// sgd (momentum, dampening 0, nesterov, L2 weight decay), adam (L2 weight decay), adamw
 /// (decoupled weight decay), rmsprop (alpha, eps, momentum, not centered).
@@ -27,6 +23,10 @@ Result<std::unique_ptr<torch::optim::Optimizer>> makeOptimizer(const OptimizerCo
 /// Sets the learning rate of every parameter group. Call it from the thread that steps the
 /// optimizer (not concurrently with step()).
 void setLearningRate(torch::optim::Optimizer &optimizer, double lr);
+
+/// Sets the weight decay of every parameter group (any of the four optimizers). Same threading
+/// rule as setLearningRate().
+void setWeightDecay(torch::optim::Optimizer &optimizer, double weightDecay);
 
 /// The learning rate of the first parameter group (0 when there is none). Same threading rule
 /// as setLearningRate().

@@ -121,6 +121,7 @@ const std::vector<Field<TrainingConfig>> &trainingFields()
         {"seed", &C::seed},
         {"threads", &C::threads, closedRange(0, 1024)},
         {"device", &C::device, {}, {"cpu", "cuda"}},
+        {"fused", &C::fused},
     };
     return fields;
 }
@@ -142,8 +143,8 @@ const std::vector<Field<data::AugmentConfig>> &augmentFields()
 
 const std::vector<std::string> &topLevelKeys()
 {
-    static const std::vector<std::string> keys{"name",     "data",     "model",  "optimizer",
-                                               "schedule", "training", "augment"};
+    static const std::vector<std::string> keys{"name",     "data",     "model",   "optimizer",
+                                               "schedule", "training", "augment", "steering"};
     return keys;
 }
 
@@ -238,6 +239,13 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
         return readSection(value, key, trainingFields(), config.training);
     if (key == "augment")
         return readSection(value, key, augmentFields(), config.augment);
+    if (key == "steering") {
+        auto points = steeringFromJson(value);
+        if (!points)
+            return std::unexpected(points.error());
+        config.steering = std::move(*points);
+        return {};
+    }
     return std::unexpected(unknownKeyError(key, "", topLevelKeys()));
 }
 
@@ -338,13 +346,16 @@ Result<RunConfig> RunConfig::fromJson(const nlohmann::json &object)
 
 nlohmann::json RunConfig::toJson() const
 {
-    return {{"name", name},
-            {"data", writeSection(data, dataFields())},
-            {"model", model.toJson()},
-            {"optimizer", writeSection(optimizer, optimizerFields())},
-            {"schedule", writeSection(schedule, scheduleFields())},
-            {"training", writeSection(training, trainingFields())},
-            {"augment", writeSection(augment, augmentFields())}};
+    json out = {{"name", name},
+                {"data", writeSection(data, dataFields())},
+                {"model", model.toJson()},
+                {"optimizer", writeSection(optimizer, optimizerFields())},
+                {"schedule", writeSection(schedule, scheduleFields())},
+                {"training", writeSection(training, trainingFields())},
+                {"augment", writeSection(augment, augmentFields())}};
+    if (!steering.empty())
+        out["steering"] = steeringToJson(steering);
+    return out;
 }
 
 Result<nlohmann::json> readConfigJson(const std::string &path)

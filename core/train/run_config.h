@@ -2,6 +2,7 @@
 
 #include "core/data/augment_config.h"
 #include "core/model/model_spec.h"
+#include "core/train/steering.h"
 #include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,10 @@ struct DataConfig
     bool normalize = true;     ///< normalise with mean/std measured on the training split
     bool operator==(const DataConfig &) const = default;
 };
+
+/// The optimizer names OptimizerConfig::name and makeOptimizer() accept, in display order: sgd,
+/// adam, adamw, rmsprop. Thread-safe.
+const std::vector<std::string> &optimizerNames();
 
 /// "optimizer". Keys: name (sgd|adam|adamw|rmsprop), lr, weight_decay, momentum, nesterov,
 /// beta1, beta2, eps, alpha.
@@ -64,7 +69,8 @@ struct ScheduleConfig
 };
 
 /// "training". Keys: epochs, batch_size, label_smoothing, grad_clip, accumulate,
-/// mixed_precision (off|bf16|fp16), early_stopping_patience, seed, threads, device (cpu|cuda).
+/// mixed_precision (off|bf16|fp16), early_stopping_patience, seed, threads, device (cpu|cuda),
+/// fused.
 struct TrainingConfig
 {
     std::int64_t epochs = 10;
@@ -77,12 +83,14 @@ struct TrainingConfig
     std::uint64_t seed = 42;
     std::int64_t threads = 0;           ///< LibTorch intra-op threads; 0 = all cores
     std::string device = "cpu";         ///< cpu | cuda
+    bool fused = true; ///< Lathe's fused kernels: Adam/AdamW step, softmax cross-entropy
     bool operator==(const TrainingConfig &) const = default;
 };
 
 /// Every hyperparameter of a run. JSON round-trips exactly: fromJson(toJson(c)) == c.
 /// Top-level keys: name, data, model, optimizer, schedule, training, augment (augment keys:
-/// enabled, crop_padding, hflip, rotate_deg, translate, erase_prob, erase_max_area).
+/// enabled, crop_padding, hflip, rotate_deg, translate, erase_prob, erase_max_area), and
+/// steering (changes made while the run was paused; written only when there are any).
 struct RunConfig
 {
     std::string name = "run";
@@ -92,6 +100,7 @@ struct RunConfig
     ScheduleConfig schedule;
     TrainingConfig training;
     data::AugmentConfig augment;
+    std::vector<SteerPoint> steering; ///< ascending by step; see steering.h
     bool operator==(const RunConfig &) const = default;
 
     /// Parses and validates. Missing keys take the defaults above. An unknown key's error

@@ -80,6 +80,12 @@ void RunRecorder::onNote(const NoteEvent &e)
     m_next->onNote(e);
 }
 
+void RunRecorder::onConfigChanged(const std::string &configJson)
+{
+    m_writer.setConfig(m_runId, configJson);
+    m_next->onConfigChanged(configJson);
+}
+
 void RunRecorder::onFinished(TrainOutcome outcome, std::int64_t step)
 {
     const bool complete = outcome == TrainOutcome::Finished

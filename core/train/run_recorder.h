@@ -22,6 +22,7 @@ public:
     void onEval(const EvalEvent &event) override;
     void onCheckpoint(const CheckpointEvent &event) override;
     void onNote(const NoteEvent &event) override;
+    void onConfigChanged(const std::string &configJson) override;
     void onFinished(TrainOutcome outcome, std::int64_t step) override;
     void onFailed(const Error &error, std::int64_t step) override;
 

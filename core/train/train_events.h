@@ -80,6 +80,9 @@ public:
     virtual void onEval(const EvalEvent &) {}
     virtual void onCheckpoint(const CheckpointEvent &) {}
     virtual void onNote(const NoteEvent &) {}
+    /// The run's config changed while it ran (a steering change); `configJson` is the whole
+    /// new config, which reproduces the run so far.
+    virtual void onConfigChanged(const std::string & /*configJson*/) {}
     virtual void onFinished(TrainOutcome, std::int64_t /*step*/) {}
     virtual void onFailed(const Error &, std::int64_t /*step*/) {}
 };

@@ -4,6 +4,7 @@
 #include "core/data/split.h"
 #include "core/model/zoo.h"
 #include "core/train/autocast_scope.h"
+#include "core/train/fused_step.h"
 #include "core/train/optimizer_factory.h"
 #include "core/util/clock.h"
 #include "core/util/threads.h"
@@ -146,6 +147,7 @@ Result<void> Trainer::setUp()
     m_schedule = std::make_unique<LrSchedule>(m_config.schedule, m_config.optimizer.lr,
                                               m_stepsPerEpoch, totalSteps());
     m_plateau = std::make_unique<PlateauTracker>(m_config.schedule);
+    m_activeSteer = {0, 1.0, m_config.optimizer.weightDecay, 1.0};
     m_state.configJson = m_config.toJson().dump();
     return {};
 }
@@ -185,13 +187,73 @@ void Trainer::waitWhilePaused(std::stop_token stop)
     std::unique_lock lock(m_pauseMutex);
     m_pauseCv.wait(lock, stop, [this] { return !m_paused.load(); });
     lock.unlock();
-    if (!stop.stop_requested())
+    if (!stop.stop_requested()) {
+        applyPendingSteer();
         m_observer->onNote({"resumed", m_state.step, "{}", util::unixNow()});
+    }
+}
+
+Result<void> Trainer::steer(SteerPoint change)
+{
+    change.step = 0;
+    // The config's own rules (ranges) apply to a change as to a config file.
+    if (auto valid = steeringFromJson(steeringToJson({change})); !valid)
+        return std::unexpected(valid.error());
+    std::lock_guard lock(m_pauseMutex);
+    if (!m_paused)
+        return fail(ErrorCode::InvalidArgument, "pause the run before steering it", "steering");
+    m_pendingSteer = change;
+    return {};
+}
+
+SteerPoint Trainer::steering() const
+{
+    std::lock_guard lock(m_pauseMutex);
+    if (m_pendingSteer)
+        return *m_pendingSteer;
+    const SteerPoint *point = steerPointAt(m_config.steering, m_state.step);
+    return point ? *point : SteerPoint{0, 1.0, m_config.optimizer.weightDecay, 1.0};
+}
+
+void Trainer::applyPendingSteer()
+{
+    std::unique_lock lock(m_pauseMutex);
+    if (!m_pendingSteer)
+        return;
+    SteerPoint point = *m_pendingSteer;
+    m_pendingSteer.reset();
+    point.step = m_state.step;
+    auto &points = m_config.steering;
+    if (!points.empty() && points.back().step == point.step)
+        points.back() = point; // steered twice without a step between: the last one counts
+    else
+        points.push_back(point);
+    m_state.configJson = m_config.toJson().dump();
+    lock.unlock();
+    m_observer->onNote({"steered", point.step, steeringToJson({point}).front().dump(),
+                        util::unixNow()});
+    m_observer->onConfigChanged(m_state.configJson);
+}
+
+void Trainer::applySteering()
+{
+    const SteerPoint *point = steerPointAt(m_config.steering, m_state.step);
+    SteerPoint want = point ? *point : SteerPoint{0, 1.0, m_config.optimizer.weightDecay, 1.0};
+    want.step = 0;
+    if (want == m_activeSteer)
+        return;
+    if (want.weightDecay != m_activeSteer.weightDecay)
+        setWeightDecay(*m_optimizer, want.weightDecay);
+    if (want.augmentStrength != m_activeSteer.augmentStrength)
+        m_trainLoader->setAugment(scaledAugment(m_config.augment, want.augmentStrength));
+    m_activeSteer = want;
 }
 
 double Trainer::currentLr() const
 {
-    return m_schedule->lrAt(m_state.step) * m_plateau->scale();
+    if (m_options.lrOverride)
+        return m_options.lrOverride(m_state.step);
+    return m_schedule->lrAt(m_state.step) * m_plateau->scale() * m_activeSteer.lrScale;
 }
 
 torch::Tensor Trainer::toDevice(const torch::Tensor &x) const
@@ -282,6 +344,7 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
                 return EpochEnd::Stopped;
             if (m_options.maxSteps > 0 && m_state.step >= m_options.maxSteps)
                 return EpochEnd::StepLimit;
+            applySteering();
         }
         auto batch = m_trainLoader->next();
         if (!batch)
@@ -295,11 +358,21 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
             AutocastScope autocast(t.mixedPrecision, m_device);
             logits = m_net->forward(x);
         }
-        auto loss = torch::nn::functional::cross_entropy(
-            logits.to(torch::kFloat), y,
-            torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(t.labelSmoothing));
         // Scale so accumulated micro-batches sum to the mean over the full nominal batch.
-        (loss * (double(y.size(0)) / nominal)).backward();
+        const double scale = double(y.size(0)) / nominal;
+        torch::Tensor loss;
+        if (t.fused) {
+            auto fused = fusedCrossEntropyBackward(logits, y, t.labelSmoothing, scale);
+            if (!fused)
+                return std::unexpected(fused.error());
+            loss = *fused;
+        } else {
+            loss = torch::nn::functional::cross_entropy(
+                logits.to(torch::kFloat), y,
+                torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+                    t.labelSmoothing));
+            (loss * scale).backward();
+        }
         const double value = loss.item<double>();
         if (!std::isfinite(value))
             return std::unexpected(nanError(value));
@@ -336,13 +409,23 @@ Result<void> Trainer::optimizerStep(const StepStats &stats)
 {
     const double lr = currentLr();
     setLearningRate(*m_optimizer, lr);
-    if (m_config.training.gradClip > 0) {
-        const double norm = torch::nn::utils::clip_grad_norm_(m_net->parameters(),
-                                                              m_config.training.gradClip);
-        if (!std::isfinite(norm))
-            return std::unexpected(nanError(norm));
+    if (usesFusedAdam(m_config)) {
+        // Clipping, weight decay and the update in one pass, on the optimizer's own state.
+        auto norm = fusedAdamStep(*m_optimizer, m_config.optimizer.name == "adamw",
+                                  m_config.training.gradClip);
+        if (!norm)
+            return std::unexpected(norm.error());
+        if (!std::isfinite(*norm))
+            return std::unexpected(nanError(*norm));
+    } else {
+        if (m_config.training.gradClip > 0) {
+            const double norm = torch::nn::utils::clip_grad_norm_(m_net->parameters(),
+                                                                  m_config.training.gradClip);
+            if (!std::isfinite(norm))
+                return std::unexpected(nanError(norm));
+        }
+        m_optimizer->step();
     }
-    m_optimizer->step();
     m_optimizer->zero_grad();
     ++m_state.step;
 

@@ -14,8 +14,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 
 namespace lathe::train {
@@ -39,6 +41,9 @@ struct TrainerOptions
     std::int64_t maxSteps = 0;           ///< stop after this many optimizer steps; 0 = none
     std::int64_t throughputEvery = 20;   ///< steps between samples/s measurements
     bool evaluateTest = true;            ///< evaluate the test set when training ends
+    /// When set, replaces the schedule: the rate for 0-based optimizer step s (the LR finder's
+    /// sweep). Called on the training thread.
+    std::function<double(std::int64_t)> lrOverride;
 };
 
 /// Trains one run: the loop, evaluation, checkpoints, the NaN guard, pause and stop.
@@ -73,6 +78,16 @@ public:
     void resume();
     bool isPaused() const { return m_paused.load(); }
 
+    /// Steers a paused run: from the step it resumes at, the schedule's rate is multiplied by
+    /// change.lrScale, weight decay becomes change.weightDecay and augmentation is scaled by
+    /// change.augmentStrength (change.step is ignored). The change is appended to the config's
+    /// `steering` list (so a run of that config reproduces it), reported as a "steered" note and
+    /// through onConfigChanged(). InvalidArgument when the run is not paused or a value is out
+    /// of range. Thread-safe.
+    Result<void> steer(SteerPoint change);
+    /// The steering in effect now (defaults from the config before any change). Thread-safe.
+    SteerPoint steering() const;
+
     model::Net &net() { return m_net; }
     const RunConfig &config() const { return m_config; }
     const TrainState &state() const { return m_state; }
@@ -102,6 +117,8 @@ private:
     EvalResult evaluateOn(data::Loader &loader);
     Result<void> writeCheckpoint(const std::string &kind);
     void waitWhilePaused(std::stop_token stop);
+    void applyPendingSteer();
+    void applySteering();
     double currentLr() const;
     torch::Tensor toDevice(const torch::Tensor &x) const;
 
@@ -124,7 +141,9 @@ private:
     StepStats m_epochStats; // what this epoch's completed steps saw
 
     std::atomic<bool> m_paused{false};
-    std::mutex m_pauseMutex;
+    mutable std::mutex m_pauseMutex; // also guards m_pendingSteer and m_config.steering writes
+    std::optional<SteerPoint> m_pendingSteer;
+    SteerPoint m_activeSteer; // what the optimizer and the train loader use now (step unused)
     std::condition_variable_any m_pauseCv;
 
     // Throughput window.

@@ -115,6 +115,29 @@ private Q_SLOTS:
         QCOMPARE(*params, expected);
     }
 
+    void setConfigReplacesConfigAndParams()
+    {
+        const auto id = create("steered", kConfig);
+        const std::string changed = R"({"optimizer": {"lr": 0.0005}, "steering": [{"step": 4}]})";
+        QVERIFY_OK(m_store->setConfig(id, changed));
+        auto run = m_store->run(id);
+        QVERIFY_OK(run);
+        QCOMPARE(run->configJson, changed);
+        auto params = m_store->params(id);
+        QVERIFY_OK(params);
+        const std::vector<std::pair<std::string, std::string>> expected{
+            {"optimizer.lr", "0.0005"}, {"steering", "[{\"step\":4}]"}};
+        QCOMPARE(*params, expected);
+
+        auto bad = m_store->setConfig(id, "[1, 2]");
+        QVERIFY(!bad);
+        QCOMPARE(int(bad.error().code), int(ErrorCode::InvalidArgument));
+        QCOMPARE(m_store->run(id)->configJson, changed); // a refused change leaves it as it was
+        auto missing = m_store->setConfig(id + 100, "{}");
+        QVERIFY(!missing);
+        QCOMPARE(int(missing.error().code), int(ErrorCode::NotFound));
+    }
+
     void badConfigIsRefusedAndStoresNothing()
     {
         auto id = m_store->createRun({.name = "bad", .configJson = R"({"lr": 0.1,})"});

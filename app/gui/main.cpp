@@ -1,0 +1,63 @@
+// lathe: the workbench window. Wiring only: the window is panels/window/MainWindow.
+#include "core/util/log.h"
+#include "core/util/paths.h"
+#include "panels/log/log_sink.h"
+#include "panels/window/main_window.h"
+#include "panels/window/screenshot_tour.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+namespace {
+/// Steps of the run the screenshots show: enough for curves with shape, a minute or so here.
+constexpr qint64 kScreenshotSteps = 600;
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("Lathe");
+    QApplication::setApplicationName("Lathe");
+    QApplication::setApplicationVersion(LATHE_VERSION);
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription("Lathe: train, watch and compare neural networks.");
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption db("db", "The experiment store (default: $LATHE_DB, else "
+                                      "$XDG_DATA_HOME/lathe/lathe.db).",
+                                "path");
+    const QCommandLineOption config("config", "The experiment shown at start (default: the "
+                                              "Fashion-MNIST CNN).",
+                                    "path");
+    const QCommandLineOption quitWhenReady("quit-when-ready",
+                                           "Quit as soon as the window is shown (start-up "
+                                           "benchmark).");
+    const QCommandLineOption screenshots("screenshots",
+                                         "Train the shown config for a few steps, save the "
+                                         "window and each panel as PNGs in DIR, and quit.",
+                                         "dir");
+    parser.addOptions({db, config, quitWhenReady, screenshots});
+    parser.process(app);
+
+    lathe::util::setupLogging(lathe::util::dataDir() / "logs", "warn");
+    lathe::panels::LogSink::install();
+
+    lathe::panels::WorkbenchOptions options;
+    options.db = parser.isSet(db) ? std::filesystem::path(parser.value(db).toStdString())
+                                  : lathe::util::defaultDbPath();
+    options.defaultConfig = parser.isSet(config)
+                                ? std::filesystem::path(parser.value(config).toStdString())
+                                : lathe::util::resourceDir() / "configs" / "fashion-cnn.json";
+    lathe::panels::MainWindow window(options);
+    window.show();
+    if (parser.isSet(screenshots)) {
+        auto *tour = new lathe::panels::ScreenshotTour(window, QDir(parser.value(screenshots)),
+                                                       kScreenshotSteps);
+        QTimer::singleShot(500, tour, &lathe::panels::ScreenshotTour::start);
+    }
+    if (parser.isSet(quitWhenReady))
+        QTimer::singleShot(0, &app, &QApplication::quit);
+    return QApplication::exec();
+}

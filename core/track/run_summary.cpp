@@ -1,0 +1,76 @@
+#include "core/track/run_summary.h"
+
+#include "core/track/run_rows.h"
+#include "core/track/run_store.h"
+
+#include <charconv>
+#include <string_view>
+
+namespace lathe::track {
+
+namespace {
+
+// The columns readRunInfo expects (config_json read as ''), then the summary's extras. Each
+// extra is an index seek: params by primary key, metrics by (run_id, key, id).
+constexpr std::string_view kSelectSummaries
+    = "SELECT id, name, status, created_at, started_at, ended_at, '', host, torch_version, "
+      "notes, error_message, seed, parent_id, "
+      "(SELECT group_concat(tag, char(31)) FROM tags WHERE tags.run_id = runs.id), "
+      "(SELECT value FROM params WHERE run_id = runs.id AND key = 'model.arch'), "
+      "(SELECT value FROM params WHERE run_id = runs.id AND key = 'optimizer.name'), "
+      "(SELECT value FROM params WHERE run_id = runs.id AND key = 'optimizer.lr'), "
+      "(SELECT max(value) FROM metrics WHERE run_id = runs.id AND key = 'val/accuracy'), "
+      "(SELECT value FROM metrics WHERE run_id = runs.id AND key = 'test/accuracy' "
+      " ORDER BY id DESC LIMIT 1), "
+      "(SELECT value FROM metrics WHERE run_id = runs.id AND key = 'train/loss' "
+      " ORDER BY id DESC LIMIT 1) "
+      "FROM runs ORDER BY id";
+
+std::optional<double> optionalReal(const sql::Statement &row, int column)
+{
+    if (row.isNull(column))
+        return std::nullopt;
+    return row.realAt(column);
+}
+
+std::optional<double> parseNumber(const std::string &text)
+{
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
+} // namespace
+
+Result<std::vector<RunSummary>> RunStore::runSummaries()
+{
+    auto stmt = m_db.prepare(kSelectSummaries);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    std::vector<RunSummary> summaries;
+    for (;;) {
+        auto row = stmt->step();
+        if (!row)
+            return std::unexpected(row.error());
+        if (!*row)
+            break;
+        auto info = detail::readRunInfo(*stmt, m_db.file().string());
+        if (!info)
+            return std::unexpected(info.error());
+        RunSummary summary;
+        summary.run = std::move(*info);
+        summary.modelArch = stmt->textAt(14);
+        summary.optimizerName = stmt->textAt(15);
+        summary.lr = parseNumber(stmt->textAt(16));
+        summary.bestValAccuracy = optionalReal(*stmt, 17);
+        summary.testAccuracy = optionalReal(*stmt, 18);
+        summary.finalTrainLoss = optionalReal(*stmt, 19);
+        summaries.push_back(std::move(summary));
+    }
+    stmt->reset();
+    return summaries;
+}
+
+} // namespace lathe::track

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "core/track/store_types.h"
+
+#include <optional>
+#include <string>
+
+namespace lathe::track {
+
+/// One row of the runs table: a run (its configJson left empty: read it with RunStore::run)
+/// with the config values and metrics a run list shows, read in one query by
+/// RunStore::runSummaries().
+struct RunSummary
+{
+    RunInfo run{};
+    std::string modelArch{};                 ///< param "model.arch"; empty when absent
+    std::string optimizerName{};             ///< param "optimizer.name"; empty when absent
+    std::optional<double> lr{};              ///< param "optimizer.lr" when it is a number
+    std::optional<double> bestValAccuracy{}; ///< max of "val/accuracy" (NaN ignored)
+    std::optional<double> testAccuracy{};    ///< last "test/accuracy"
+    std::optional<double> finalTrainLoss{};  ///< last "train/loss"
+};
+
+} // namespace lathe::track

@@ -1,0 +1,255 @@
+#include "panels/bridge/run_list_model.h"
+
+#include "core/track/run_store.h"
+#include "panels/common/store_client.h"
+
+#include <QBrush>
+#include <QDateTime>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace lathe::panels {
+
+namespace {
+
+// Missing numbers sort before every real value.
+constexpr double kMissing = -std::numeric_limits<double>::infinity();
+
+QString fromStd(const std::string &text)
+{
+    return QString::fromStdString(text);
+}
+
+double now()
+{
+    return double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
+}
+
+} // namespace
+
+RunListModel::RunListModel(std::filesystem::path db, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_store(new StoreClient(std::move(db), this))
+{
+    connect(&m_poll, &QTimer::timeout, this, &RunListModel::refresh);
+    m_poll.start(m_pollInterval);
+    refresh();
+}
+
+RunListModel::~RunListModel() = default;
+
+int RunListModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int RunListModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    static const QStringList kTitles{tr("Name"),     tr("Status"),    tr("Created"), tr("Duration"),
+                                     tr("Model"),    tr("Optimizer"), tr("LR"),      tr("Best val"),
+                                     tr("Test acc"), tr("Tags")};
+    return kTitles.value(section);
+}
+
+Qt::ItemFlags RunListModel::flags(const QModelIndex &index) const
+{
+    auto f = QAbstractTableModel::flags(index);
+    if (index.column() == NameColumn || index.column() == TagsColumn)
+        f |= Qt::ItemIsEditable;
+    return f;
+}
+
+QVariant RunListModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= rowCount())
+        return {};
+    const RunRow &row = runRow(index.row());
+    const int column = index.column();
+    switch (role) {
+    case Qt::DisplayRole: return displayData(row, column);
+    case Qt::EditRole:
+        return column == TagsColumn ? row.tags.join(QStringLiteral(", "))
+                                    : displayData(row, column);
+    case SortRole: return sortData(row, column);
+    case FilterRole: return row.filterText;
+    case RunIdRole: return row.id;
+    case Qt::ForegroundRole:
+        if (column == StatusColumn && runStatusColor(row.status).isValid())
+            return QBrush(runStatusColor(row.status));
+        return {};
+    case Qt::ToolTipRole:
+        if (column == StatusColumn && !row.errorMessage.isEmpty())
+            return row.errorMessage;
+        return column == NameColumn && !row.notes.isEmpty() ? row.notes : QVariant();
+    case Qt::TextAlignmentRole:
+        if (column == DurationColumn || column == LrColumn || column == BestValAccuracyColumn
+            || column == TestAccuracyColumn)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    default: return {};
+    }
+}
+
+QVariant RunListModel::displayData(const RunRow &row, int column) const
+{
+    switch (column) {
+    case NameColumn: return row.name;
+    case StatusColumn: return runStatusText(row.status);
+    case CreatedColumn:
+        return QDateTime::fromMSecsSinceEpoch(qint64(row.createdAt * 1000.0))
+            .toString(QStringLiteral("yyyy-MM-dd hh:mm"));
+    case DurationColumn: return formatDuration(row.durationSeconds(now()));
+    case ModelColumn: return row.model;
+    case OptimizerColumn: return row.optimizer;
+    case LrColumn: return row.lr ? QString::number(*row.lr, 'g', 3) : QStringLiteral("—");
+    case BestValAccuracyColumn: return formatPercent(row.bestValAccuracy);
+    case TestAccuracyColumn: return formatPercent(row.testAccuracy);
+    case TagsColumn: return row.tags.join(QStringLiteral(", "));
+    default: return {};
+    }
+}
+
+QVariant RunListModel::sortData(const RunRow &row, int column) const
+{
+    const auto number
+        = [](const std::optional<double> &v) { return v && !std::isnan(*v) ? *v : kMissing; };
+    switch (column) {
+    case StatusColumn: return int(row.status);
+    case CreatedColumn: return row.createdAt;
+    case DurationColumn: return row.durationSeconds(now());
+    case LrColumn: return number(row.lr);
+    case BestValAccuracyColumn: return number(row.bestValAccuracy);
+    case TestAccuracyColumn: return number(row.testAccuracy);
+    default: return displayData(row, column).toString().toLower();
+    }
+}
+
+bool RunListModel::setData(const QModelIndex &index, const QVariant &value, int role)
+{
+    if (!index.isValid() || role != Qt::EditRole || index.row() >= rowCount())
+        return false;
+    if (index.column() == NameColumn)
+        return renameRun(index.row(), value.toString().trimmed());
+    if (index.column() == TagsColumn)
+        return setTags(index.row(), value.toString());
+    return false;
+}
+
+bool RunListModel::renameRun(int row, const QString &name)
+{
+    RunRow &run = m_rows[std::size_t(row)];
+    if (name.isEmpty())
+        return false;
+    if (name == run.name)
+        return true;
+    const qint64 id = run.id;
+    RunRow edited = run;
+    edited.name = name;
+    edited.updateFilterText();
+    noteEdit();
+    updateRow(row, std::move(edited));
+    m_store->query(
+        this,
+        [id, text = name.toStdString()](track::RunStore &store) { return store.rename(id, text); },
+        [this, name](Result<void> done) {
+            if (!done)
+                reportFailure(tr("Cannot rename the run to '%1'").arg(name),
+                              fromStd(done.error().message));
+        });
+    return true;
+}
+
+bool RunListModel::setTags(int row, const QString &text)
+{
+    RunRow &run = m_rows[std::size_t(row)];
+    const QStringList tags = parseTags(text);
+    if (tags == run.tags)
+        return true;
+    std::vector<std::string> added, removed;
+    for (const auto &tag : tags) {
+        if (!run.tags.contains(tag))
+            added.push_back(tag.toStdString());
+    }
+    for (const auto &tag : run.tags) {
+        if (!tags.contains(tag))
+            removed.push_back(tag.toStdString());
+    }
+    const qint64 id = run.id;
+    RunRow edited = run;
+    edited.tags = tags;
+    edited.updateFilterText();
+    noteEdit();
+    updateRow(row, std::move(edited));
+    m_store->query(
+        this,
+        [id, added, removed](track::RunStore &store) -> Result<void> {
+            for (const auto &tag : removed) {
+                if (auto done = store.removeTag(id, tag); !done)
+                    return done;
+            }
+            for (const auto &tag : added) {
+                if (auto done = store.addTag(id, tag); !done)
+                    return done;
+            }
+            return {};
+        },
+        [this](Result<void> done) {
+            if (!done)
+                reportFailure(tr("Cannot change the tags"), fromStd(done.error().message));
+        });
+    return true;
+}
+
+void RunListModel::setNotes(qint64 id, const QString &notes)
+{
+    const int row = rowOf(id);
+    if (row < 0 || runRow(row).notes == notes)
+        return;
+    RunRow edited = runRow(row);
+    edited.notes = notes;
+    edited.updateFilterText();
+    noteEdit();
+    updateRow(row, std::move(edited));
+    m_store->query(
+        this,
+        [id, text = notes.toStdString()](track::RunStore &store) {
+            return store.setNotes(id, text);
+        },
+        [this](Result<void> done) {
+            if (!done)
+                reportFailure(tr("Cannot save the notes"), fromStd(done.error().message));
+        });
+}
+
+void RunListModel::noteEdit()
+{
+    ++m_editGeneration;
+}
+
+void RunListModel::reportFailure(const QString &what, const QString &message)
+{
+    Q_EMIT storeError(what + QStringLiteral(": ") + message);
+    // Show the store's truth again (the optimistic edit is undone by the reload).
+    noteEdit();
+    refresh();
+}
+
+void RunListModel::setPollInterval(int ms)
+{
+    m_pollInterval = std::max(0, ms);
+    if (m_pollInterval > 0)
+        m_poll.start(m_pollInterval);
+    else
+        m_poll.stop();
+}
+
+} // namespace lathe::panels

@@ -1,0 +1,121 @@
+#pragma once
+
+#include "panels/bridge/run_row.h"
+
+#include <QAbstractTableModel>
+#include <QHash>
+#include <QList>
+#include <QTimer>
+
+#include <filesystem>
+#include <vector>
+
+namespace lathe::panels {
+
+class StoreClient;
+
+/// The runs of a store as a table model (name, status, created, duration, model, optimizer,
+/// lr, best val accuracy, test accuracy, tags). Loads on its StoreClient thread and polls
+/// (every second by default), applying changes as minimal row updates, inserts and removals,
+/// so selections and views survive a poll and runs written by other processes appear live.
+/// Name and tags (comma separated) are editable through setData; edits are shown at once and
+/// written through the store thread (a refused edit is reverted and reported by storeError).
+/// GUI thread only.
+class RunListModel : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column {
+        NameColumn,
+        StatusColumn,
+        CreatedColumn,
+        DurationColumn,
+        ModelColumn,
+        OptimizerColumn,
+        LrColumn,
+        BestValAccuracyColumn,
+        TestAccuracyColumn,
+        TagsColumn,
+        ColumnCount
+    };
+    enum Role {
+        SortRole = Qt::UserRole + 1, ///< a number (times, metrics) or text, for proxy sorting
+        FilterRole,                  ///< RunRow::filterText
+        RunIdRole                    ///< the run id (qint64)
+    };
+
+    /// Opens `db` on a store thread and starts the first load (see loaded()).
+    explicit RunListModel(std::filesystem::path db, QObject *parent = nullptr);
+    ~RunListModel() override;
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex &index) const override;
+    bool setData(const QModelIndex &index, const QVariant &value, int role = Qt::EditRole) override;
+
+    /// The run at `row` (0 <= row < rowCount()).
+    const RunRow &runRow(int row) const { return m_rows[std::size_t(row)]; }
+    qint64 runId(int row) const { return runRow(row).id; }
+    /// The row showing run `id`, or -1.
+    int rowOf(qint64 id) const { return m_index.value(id, -1); }
+    /// True once the first load has been applied.
+    bool isLoaded() const { return m_loaded; }
+
+    /// Reloads from the store now (coalesced with a load in flight).
+    void refresh();
+    /// Poll period in ms; 0 stops polling.
+    void setPollInterval(int ms);
+    int pollInterval() const { return m_pollInterval; }
+
+    /// Replaces a run's notes (shown at once, written on the store thread).
+    void setNotes(qint64 id, const QString &notes);
+    /// Removes the rows of `ids` from the model without touching the store (pending delete);
+    /// polls keep them out until restoreRuns() or deleteHiddenRuns().
+    void hideRuns(const QList<qint64> &ids);
+    /// Shows hidden runs again (undo of a pending delete).
+    void restoreRuns(const QList<qint64> &ids);
+    /// Deletes hidden runs from the store (the end of the undo window). Errors: storeError.
+    void deleteHiddenRuns(const QList<qint64> &ids);
+    /// A hidden run's row, for messages; nullptr when `id` is not hidden.
+    const RunRow *hiddenRun(qint64 id) const;
+
+    /// The store connection (shared with the panel's own queries, which run in order with
+    /// the model's).
+    StoreClient &store() { return *m_store; }
+
+Q_SIGNALS:
+    /// A load has been applied (the first one: the model is open).
+    void loaded();
+    /// A store read or write failed; `message` says what and why.
+    void storeError(const QString &message);
+
+private:
+    void applyRows(std::vector<RunRow> rows);
+    void updateRow(int row, RunRow incoming);
+    void removeMissing(const QHash<qint64, int> &seen);
+    void appendRows(std::vector<RunRow> rows);
+    void rebuildIndex();
+    void noteEdit();
+    void reportFailure(const QString &what, const QString &message);
+    bool renameRun(int row, const QString &name);
+    bool setTags(int row, const QString &text);
+    QVariant displayData(const RunRow &row, int column) const;
+    QVariant sortData(const RunRow &row, int column) const;
+
+    StoreClient *m_store = nullptr;
+    QTimer m_poll;
+    int m_pollInterval = 1000;
+    std::vector<RunRow> m_rows;
+    QHash<qint64, int> m_index;
+    QHash<qint64, RunRow> m_hidden;
+    quint64 m_editGeneration = 0;
+    bool m_loading = false;
+    bool m_reloadAgain = false;
+    bool m_loaded = false;
+};
+
+} // namespace lathe::panels

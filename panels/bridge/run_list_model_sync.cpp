@@ -1,0 +1,183 @@
+#include "panels/bridge/run_list_model.h"
+
+#include "core/track/run_store.h"
+#include "panels/common/store_client.h"
+
+// The store side of RunListModel: loading, applying a load as minimal row changes, and the
+// hidden rows of pending deletes.
+namespace lathe::panels {
+
+namespace {
+
+QString fromStd(const std::string &text)
+{
+    return QString::fromStdString(text);
+}
+
+} // namespace
+
+void RunListModel::refresh()
+{
+    if (m_loading) {
+        m_reloadAgain = true;
+        return;
+    }
+    m_loading = true;
+    m_reloadAgain = false;
+    const quint64 generation = m_editGeneration;
+    m_store->query(
+        this,
+        [](track::RunStore &store) -> Result<std::vector<RunRow>> {
+            auto summaries = store.runSummaries();
+            if (!summaries)
+                return std::unexpected(summaries.error());
+            std::vector<RunRow> rows;
+            rows.reserve(summaries->size());
+            for (const auto &summary : *summaries)
+                rows.push_back(RunRow::fromSummary(summary));
+            return rows;
+        },
+        [this, generation](Result<std::vector<RunRow>> rows) {
+            m_loading = false;
+            if (!rows) {
+                Q_EMIT storeError(
+                    tr("Cannot read the runs: %1").arg(fromStd(rows.error().message)));
+            } else if (generation != m_editGeneration) {
+                // Read before an edit was written: it would flash the old value back.
+                m_reloadAgain = true;
+            } else {
+                applyRows(std::move(*rows));
+            }
+            if (m_reloadAgain)
+                refresh();
+        });
+}
+
+void RunListModel::applyRows(std::vector<RunRow> rows)
+{
+    QHash<qint64, int> seen;
+    seen.reserve(int(rows.size()));
+    std::vector<RunRow> added;
+    for (auto &incoming : rows) {
+        if (m_hidden.contains(incoming.id))
+            continue;
+        seen.insert(incoming.id, 0);
+        const int row = rowOf(incoming.id);
+        if (row < 0)
+            added.push_back(std::move(incoming));
+        else
+            updateRow(row, std::move(incoming));
+    }
+    removeMissing(seen);
+    appendRows(std::move(added));
+    m_loaded = true;
+    Q_EMIT loaded();
+}
+
+void RunListModel::updateRow(int row, RunRow incoming)
+{
+    RunRow &current = m_rows[std::size_t(row)];
+    if (current == incoming) {
+        // An unfinished run's duration grows without any stored change.
+        if (current.startedAt > 0 && current.endedAt <= 0)
+            Q_EMIT dataChanged(index(row, DurationColumn), index(row, DurationColumn));
+        return;
+    }
+    current = std::move(incoming);
+    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+void RunListModel::removeMissing(const QHash<qint64, int> &seen)
+{
+    // Runs deleted by another process; rare, so row by row from the bottom.
+    for (int row = rowCount() - 1; row >= 0; --row) {
+        if (seen.contains(runId(row)))
+            continue;
+        beginRemoveRows({}, row, row);
+        m_rows.erase(m_rows.begin() + row);
+        endRemoveRows();
+        rebuildIndex();
+    }
+}
+
+void RunListModel::appendRows(std::vector<RunRow> rows)
+{
+    if (rows.empty())
+        return;
+    const int first = rowCount();
+    beginInsertRows({}, first, first + int(rows.size()) - 1);
+    for (auto &row : rows) {
+        m_index.insert(row.id, int(m_rows.size()));
+        m_rows.push_back(std::move(row));
+    }
+    endInsertRows();
+}
+
+void RunListModel::rebuildIndex()
+{
+    m_index.clear();
+    m_index.reserve(int(m_rows.size()));
+    for (std::size_t i = 0; i < m_rows.size(); ++i)
+        m_index.insert(m_rows[i].id, int(i));
+}
+
+void RunListModel::hideRuns(const QList<qint64> &ids)
+{
+    for (const qint64 id : ids) {
+        const int row = rowOf(id);
+        if (row < 0)
+            continue;
+        beginRemoveRows({}, row, row);
+        m_hidden.insert(id, std::move(m_rows[std::size_t(row)]));
+        m_rows.erase(m_rows.begin() + row);
+        rebuildIndex();
+        endRemoveRows();
+    }
+}
+
+void RunListModel::restoreRuns(const QList<qint64> &ids)
+{
+    std::vector<RunRow> rows;
+    for (const qint64 id : ids) {
+        if (auto it = m_hidden.find(id); it != m_hidden.end()) {
+            rows.push_back(std::move(*it));
+            m_hidden.erase(it);
+        }
+    }
+    appendRows(std::move(rows));
+}
+
+const RunRow *RunListModel::hiddenRun(qint64 id) const
+{
+    const auto it = m_hidden.constFind(id);
+    return it == m_hidden.constEnd() ? nullptr : &*it;
+}
+
+void RunListModel::deleteHiddenRuns(const QList<qint64> &ids)
+{
+    std::vector<std::int64_t> doomed;
+    for (const qint64 id : ids) {
+        if (m_hidden.contains(id))
+            doomed.push_back(id);
+    }
+    if (doomed.empty())
+        return;
+    m_store->query(
+        this,
+        [doomed](track::RunStore &store) -> Result<void> {
+            for (const auto id : doomed) {
+                auto done = store.deleteRun(id);
+                if (!done && done.error().code != ErrorCode::NotFound)
+                    return done;
+            }
+            return {};
+        },
+        [this, doomed](Result<void> done) {
+            for (const auto id : doomed)
+                m_hidden.remove(id);
+            if (!done)
+                reportFailure(tr("Cannot delete the run"), fromStd(done.error().message));
+        });
+}
+
+} // namespace lathe::panels

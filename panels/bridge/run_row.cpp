@@ -1,0 +1,111 @@
+#include "panels/bridge/run_row.h"
+
+#include "core/track/run_summary.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace lathe::panels {
+
+namespace {
+
+QString fromStd(const std::string &text)
+{
+    return QString::fromStdString(text);
+}
+
+} // namespace
+
+QString runStatusText(track::RunStatus status)
+{
+    QString text = QString::fromLatin1(track::toString(status));
+    if (!text.isEmpty())
+        text[0] = text[0].toUpper();
+    return text;
+}
+
+QColor runStatusColor(track::RunStatus status)
+{
+    switch (status) {
+    case track::RunStatus::Running: return QColor(0x1f, 0x6f, 0xd0);
+    case track::RunStatus::Finished: return QColor(0x2e, 0x8b, 0x3e);
+    case track::RunStatus::Failed: return QColor(0xc6, 0x28, 0x28);
+    case track::RunStatus::Interrupted:
+    case track::RunStatus::Stopped: return QColor(0xb0, 0x6a, 0x00);
+    default: return {};
+    }
+}
+
+QString formatDuration(double seconds)
+{
+    if (seconds <= 0)
+        return QStringLiteral("—");
+    const auto total = qint64(std::llround(seconds));
+    if (total < 60)
+        return QStringLiteral("%1s").arg(total);
+    if (total < 3600)
+        return QStringLiteral("%1m %2s").arg(total / 60).arg(total % 60, 2, 10, QChar('0'));
+    return QStringLiteral("%1h %2m").arg(total / 3600).arg(total / 60 % 60, 2, 10, QChar('0'));
+}
+
+QString formatPercent(const std::optional<double> &value)
+{
+    if (!value || std::isnan(*value))
+        return QStringLiteral("—");
+    return QString::number(*value * 100.0, 'f', 2) + QStringLiteral(" %");
+}
+
+QStringList parseTags(const QString &text)
+{
+    QStringList tags;
+    for (const auto &part : text.split(QLatin1Char(','))) {
+        const auto tag = part.trimmed();
+        if (!tag.isEmpty() && !tags.contains(tag))
+            tags.push_back(tag);
+    }
+    std::sort(tags.begin(), tags.end(),
+              [](const QString &a, const QString &b) { return a.toStdString() < b.toStdString(); });
+    return tags;
+}
+
+RunRow RunRow::fromSummary(const track::RunSummary &summary)
+{
+    const auto &run = summary.run;
+    RunRow row;
+    row.id = run.id;
+    row.name = fromStd(run.name);
+    row.status = run.status;
+    row.createdAt = run.createdAt;
+    row.startedAt = run.startedAt;
+    row.endedAt = run.endedAt;
+    row.model = fromStd(summary.modelArch);
+    row.optimizer = fromStd(summary.optimizerName);
+    row.lr = summary.lr;
+    row.bestValAccuracy = summary.bestValAccuracy;
+    row.testAccuracy = summary.testAccuracy;
+    row.finalTrainLoss = summary.finalTrainLoss;
+    for (const auto &tag : run.tags)
+        row.tags.push_back(fromStd(tag));
+    row.notes = fromStd(run.notes);
+    row.errorMessage = fromStd(run.errorMessage);
+    row.updateFilterText();
+    return row;
+}
+
+void RunRow::updateFilterText()
+{
+    filterText = QStringList{name,      tags.join(QLatin1Char(' ')), notes, model,
+                             optimizer, runStatusText(status)}
+                     .join(QLatin1Char('\n'))
+                     .toLower();
+}
+
+double RunRow::durationSeconds(double nowSeconds) const
+{
+    if (startedAt <= 0)
+        return 0;
+    const double end = endedAt > 0 ? endedAt : nowSeconds;
+    return std::max(0.0, end - startedAt);
+}
+
+} // namespace lathe::panels

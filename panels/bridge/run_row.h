@@ -1,0 +1,58 @@
+#pragma once
+
+#include "core/track/store_types.h"
+
+#include <QColor>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace lathe::track {
+struct RunSummary;
+}
+
+namespace lathe::panels {
+
+/// One run as the runs table shows it: plain values read from the store (times in unix
+/// seconds, 0 = unset; metrics absent until logged). A value type; thread-safe to build.
+struct RunRow
+{
+    qint64 id = 0;
+    QString name;
+    track::RunStatus status = track::RunStatus::Created;
+    double createdAt = 0;
+    double startedAt = 0;
+    double endedAt = 0;
+    QString model;
+    QString optimizer;
+    std::optional<double> lr;
+    std::optional<double> bestValAccuracy;
+    std::optional<double> testAccuracy;
+    std::optional<double> finalTrainLoss;
+    QStringList tags;
+    QString notes;
+    QString errorMessage;
+    QString filterText; ///< lowercased name, tags, notes, model, optimizer and status
+
+    /// Builds a row (and its filterText) from a store summary.
+    static RunRow fromSummary(const track::RunSummary &summary);
+    /// Recomputes filterText from the other fields (after an edit).
+    void updateFilterText();
+    /// Seconds from start to end (to `now` while unfinished); 0 when never started.
+    double durationSeconds(double now) const;
+    bool operator==(const RunRow &other) const = default;
+};
+
+/// "Running" for RunStatus::Running.
+QString runStatusText(track::RunStatus status);
+/// The colour a status is drawn in; invalid for states shown in the default colour.
+QColor runStatusColor(track::RunStatus status);
+/// "12s", "3m 05s", "2h 07m"; "—" for 0.
+QString formatDuration(double seconds);
+/// "86.20 %" for 0.862; "—" when absent or NaN.
+QString formatPercent(const std::optional<double> &value);
+/// Comma-separated tags, trimmed, without empties or duplicates, sorted like the store's.
+QStringList parseTags(const QString &text);
+
+} // namespace lathe::panels

@@ -1,0 +1,300 @@
+#include "panels/curves/curve_set.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace lathe::panels {
+
+namespace {
+
+// Tableau 10, then darker and lighter variants of it for runs 11 to 30.
+constexpr std::array<QRgb, 10> kPalette{0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f,
+                                        0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
+
+bool isMarked(const std::string &kind)
+{
+    return kind == "steered" || kind == "lr_reduced";
+}
+
+// "steered: lr×0.5, wd 0.01" from the event's payload.
+QString markerLabel(const track::EventRow &event)
+{
+    const auto payload = nlohmann::json::parse(event.payloadJson, nullptr, false);
+    QStringList parts;
+    if (payload.is_object()) {
+        for (const auto &[key, value] : payload.items()) {
+            if (key == "step" || !value.is_number())
+                continue;
+            const QString v = QString::number(value.get<double>(), 'g', 4);
+            if (key == "lr_scale" || key == "scale")
+                parts << QStringLiteral("lr×") + v;
+            else if (key == "weight_decay")
+                parts << QStringLiteral("wd ") + v;
+            else if (key == "augment_strength")
+                parts << QStringLiteral("aug×") + v;
+            else
+                parts << QString::fromStdString(key) + QLatin1Char('=') + v;
+        }
+    }
+    const QString kind = event.kind == "lr_reduced" ? QStringLiteral("LR reduced")
+                                                    : QString::fromStdString(event.kind);
+    return parts.isEmpty() ? kind : kind + QStringLiteral(": ") + parts.join(QStringLiteral(", "));
+}
+
+} // namespace
+
+QColor CurveSet::paletteColor(int index)
+{
+    const QColor base(kPalette[std::size_t(index) % kPalette.size()]);
+    const int round = index / int(kPalette.size());
+    return round == 0 ? base : round % 2 == 1 ? base.darker(140) : base.lighter(130);
+}
+
+bool CurveSet::isSmoothable(int key)
+{
+    return key == TrainLoss || key == TrainAccuracy || key == SamplesPerSec;
+}
+
+bool CurveSet::setRuns(const std::vector<std::int64_t> &runIds)
+{
+    if (runIds == this->runIds())
+        return false;
+    std::vector<Run> kept;
+    kept.reserve(runIds.size());
+    for (auto id : runIds) {
+        auto it = std::find_if(m_runs.begin(), m_runs.end(),
+                               [&](const Run &r) { return r.id == id; });
+        if (it != m_runs.end()) {
+            kept.push_back(std::move(*it));
+            m_runs.erase(it);
+            continue;
+        }
+        Run run;
+        run.id = id;
+        run.name = QStringLiteral("run %1").arg(id);
+        int color = 0;
+        auto taken = [&](int c) {
+            // Runs still to be moved into `kept` keep their colours.
+            auto has = [&](const Run &r) {
+                return r.color == c
+                       && std::find(runIds.begin(), runIds.end(), r.id) != runIds.end();
+            };
+            return std::any_of(kept.begin(), kept.end(), has)
+                   || std::any_of(m_runs.begin(), m_runs.end(), has);
+        };
+        while (taken(color))
+            ++color;
+        run.color = color;
+        kept.push_back(std::move(run));
+    }
+    m_runs = std::move(kept);
+    return true;
+}
+
+std::vector<std::int64_t> CurveSet::runIds() const
+{
+    std::vector<std::int64_t> ids;
+    for (const auto &run : m_runs)
+        ids.push_back(run.id);
+    return ids;
+}
+
+std::vector<RunPoll> CurveSet::polls() const
+{
+    std::vector<RunPoll> polls;
+    for (const auto &run : m_runs) {
+        RunPoll poll{run.id, run.lastEventId, {}};
+        for (std::size_t k = 0; k < run.series.size(); ++k) {
+            const auto &s = run.series[k];
+            const CurveSamples &held = *s.samples;
+            const bool any = held.size() > 0;
+            poll.series.push_back({int(k), s.lastId, any ? held.step.back() : -1,
+                                   any ? held.wallTime.back() : 0});
+        }
+        polls.push_back(std::move(poll));
+    }
+    return polls;
+}
+
+CurveSet::Run *CurveSet::find(std::int64_t runId)
+{
+    auto it = std::find_if(m_runs.begin(), m_runs.end(),
+                           [&](const Run &r) { return r.id == runId; });
+    return it == m_runs.end() ? nullptr : &*it;
+}
+
+CurveSet::Changes CurveSet::apply(std::vector<RunUpdate> updates)
+{
+    Changes changes;
+    for (auto &update : updates) {
+        if (Run *run = find(update.runId))
+            applyRun(*run, update, changes);
+    }
+    return changes;
+}
+
+void CurveSet::applyRun(Run &run, RunUpdate &update, Changes &changes)
+{
+    const QString name = update.missing ? QStringLiteral("run %1 (deleted)").arg(run.id)
+                                        : QString::fromStdString(update.name);
+    if (name != run.name || update.missing != run.missing) {
+        run.name = name;
+        run.missing = update.missing;
+        changes.names = true;
+    }
+    for (auto &event : update.events) {
+        if (event.id <= run.lastEventId)
+            continue; // already taken from an earlier poll
+        run.lastEventId = event.id;
+        if (isMarked(event.kind)) {
+            run.events.push_back(std::move(event));
+            changes.events = true;
+        }
+    }
+    for (auto &s : update.series) {
+        Series &series = run.series[std::size_t(s.key)];
+        if (!s.reload && s.afterId != series.lastId)
+            continue; // read for what the run held before it was hidden and shown again
+        if (run.origin == 0 && s.rows.size() > 0)
+            run.origin = s.rows.wallTime.front();
+        if (s.reload || series.samples.use_count() > 1) {
+            // Copy on write: a snapshot being exported keeps the old samples.
+            auto samples = std::make_shared<CurveSamples>(s.reload ? CurveSamples{}
+                                                                   : *series.samples);
+            series.samples = std::move(samples);
+        }
+        if (s.reload) {
+            series.mapped = 0;
+            series.raw.clear();
+            series.smooth.clear();
+            series.ema = {};
+        }
+        series.samples->append(s.rows);
+        series.lastId = s.lastId;
+        changes.keys |= 1u << unsigned(s.key);
+        changes.events = changes.events || s.key == TrainLoss; // epoch positions of markers
+    }
+}
+
+void CurveSet::setDisplay(CurveAxis axis, double smoothing)
+{
+    if (axis == m_axis && smoothing == m_smoothing)
+        return;
+    m_axis = axis;
+    m_smoothing = smoothing;
+    for (auto &run : m_runs) {
+        for (auto &series : run.series) {
+            series.mapped = 0;
+            series.raw.clear();
+            series.smooth.clear();
+            series.ema = {};
+        }
+    }
+}
+
+double CurveSet::axisX(const Run &run, const CurveSamples &samples, std::size_t i) const
+{
+    switch (m_axis) {
+    case CurveAxis::Step: return samples.step[i];
+    case CurveAxis::Epoch: return samples.epoch[i];
+    case CurveAxis::RelativeTime: return samples.wallTime[i] - run.origin;
+    case CurveAxis::WallTime: return samples.wallTime[i];
+    }
+    return samples.step[i];
+}
+
+void CurveSet::mapNewRows(const Run &run, Series &series, int key)
+{
+    const CurveSamples &samples = *series.samples;
+    const std::size_t from = series.mapped;
+    if (from >= samples.size())
+        return;
+    series.raw.reserve(samples.size());
+    for (std::size_t i = from; i < samples.size(); ++i)
+        series.raw.push_back({axisX(run, samples, i), samples.value[i]});
+    if (m_smoothing > 0 && isSmoothable(key))
+        appendEma(std::span(series.raw).subspan(from), m_smoothing, series.ema, series.smooth);
+    series.mapped = samples.size();
+}
+
+std::vector<PlotSeries> CurveSet::plotSeries(std::span<const int> keys, bool withKeySuffix)
+{
+    std::vector<PlotSeries> out;
+    for (auto &run : m_runs) {
+        const QColor color = paletteColor(run.color);
+        for (int key : keys) {
+            Series &series = run.series[std::size_t(key)];
+            mapNewRows(run, series, key);
+            if (series.raw.empty())
+                continue;
+            const bool val = QString(kCurveKeys[std::size_t(key)]).startsWith("val/");
+            const QString name = withKeySuffix
+                                     ? run.name + (val ? QStringLiteral(" · val")
+                                                       : QStringLiteral(" · train"))
+                                     : run.name;
+            const bool smoothed = m_smoothing > 0 && isSmoothable(key);
+            out.push_back({name, color, smoothed ? series.smooth : series.raw, val, false});
+            if (smoothed)
+                out.push_back({name, color, series.raw, val, true});
+        }
+    }
+    return out;
+}
+
+double CurveSet::markerX(const Run &run, const track::EventRow &event) const
+{
+    switch (m_axis) {
+    case CurveAxis::Step: return double(event.step);
+    case CurveAxis::RelativeTime: return event.wallTime - run.origin;
+    case CurveAxis::WallTime: return event.wallTime;
+    case CurveAxis::Epoch: break;
+    }
+    // The epoch of the first training sample at or after the event's step.
+    const CurveSamples &samples = *run.series[TrainLoss].samples;
+    if (samples.size() == 0)
+        return 0;
+    auto it = std::lower_bound(samples.step.begin(), samples.step.end(), double(event.step));
+    const std::size_t i = std::min<std::size_t>(it - samples.step.begin(), samples.size() - 1);
+    return samples.epoch[i];
+}
+
+std::vector<PlotMarker> CurveSet::markers() const
+{
+    std::vector<PlotMarker> out;
+    for (const auto &run : m_runs) {
+        for (const auto &event : run.events)
+            out.push_back({markerX(run, event), markerLabel(event), paletteColor(run.color)});
+    }
+    return out;
+}
+
+std::vector<std::pair<QString, QColor>> CurveSet::legend() const
+{
+    std::vector<std::pair<QString, QColor>> out;
+    for (const auto &run : m_runs)
+        out.emplace_back(run.name, paletteColor(run.color));
+    return out;
+}
+
+std::size_t CurveSet::sampleCount() const
+{
+    std::size_t n = 0;
+    for (const auto &run : m_runs)
+        for (const auto &series : run.series)
+            n += series.samples->size();
+    return n;
+}
+
+std::vector<CurveSet::Snapshot> CurveSet::snapshot() const
+{
+    std::vector<Snapshot> out;
+    for (const auto &run : m_runs)
+        for (std::size_t k = 0; k < run.series.size(); ++k)
+            if (run.series[k].samples->size() > 0)
+                out.push_back({run.id, run.name, int(k), run.series[k].samples});
+    return out;
+}
+
+} // namespace lathe::panels

@@ -1,0 +1,105 @@
+#pragma once
+
+#include "panels/common/ema.h"
+#include "panels/common/plot_widget.h"
+#include "panels/curves/curves_poll.h"
+
+#include <QColor>
+#include <QString>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace lathe::panels {
+
+/// What the x axis of the curves shows.
+enum class CurveAxis { Step, Epoch, RelativeTime, WallTime };
+
+/// The curves the panel holds: for each shown run its name, colour, events and every sample of
+/// its series (kCurveKeys), grown by the poll results, and the plotted form of each series for
+/// the current x axis and smoothing, kept up to date incrementally (new rows are mapped and
+/// smoothed on their own; an axis or smoothing change redoes the whole series). GUI thread only.
+class CurveSet
+{
+public:
+    /// What apply() changed.
+    struct Changes
+    {
+        unsigned keys = 0;   ///< bit (1 << CurveKey) for each series that changed
+        bool events = false; ///< markers to redraw
+        bool names = false;  ///< run names or the set of runs
+    };
+
+    /// One series for the CSV export: the samples at the time of the snapshot (shared and
+    /// never changed afterwards, so it can be written on another thread).
+    struct Snapshot
+    {
+        std::int64_t runId = 0;
+        QString runName;
+        int key = 0;
+        std::shared_ptr<const CurveSamples> samples;
+    };
+
+    /// Keeps only these runs, in this order; new ones get the first colour no shown run has.
+    /// Returns true when the set of runs changed.
+    bool setRuns(const std::vector<std::int64_t> &runIds);
+    std::vector<std::int64_t> runIds() const;
+    /// What to read next for every run.
+    std::vector<RunPoll> polls() const;
+    /// Takes in a poll's results (updates for runs no longer shown are ignored).
+    Changes apply(std::vector<RunUpdate> updates);
+
+    /// Sets the x axis and the EMA weight (0 = raw) of smoothable series.
+    void setDisplay(CurveAxis axis, double smoothing);
+    /// The plotted series of `keys` for every run (a val key is dashed; a smoothed series comes
+    /// with its raw values as a faint companion).
+    std::vector<PlotSeries> plotSeries(std::span<const int> keys, bool withKeySuffix);
+    /// The "steered" and "lr_reduced" events of every run, placed on the current x axis.
+    std::vector<PlotMarker> markers() const;
+    /// Run names and colours, in order, for a legend.
+    std::vector<std::pair<QString, QColor>> legend() const;
+    std::size_t sampleCount() const;
+    std::vector<Snapshot> snapshot() const;
+
+    /// The qualitative palette runs are coloured from (readable on light and dark backgrounds).
+    static QColor paletteColor(int index);
+    /// True for the keys smoothing applies to (per-step training series).
+    static bool isSmoothable(int key);
+
+private:
+    struct Series
+    {
+        std::shared_ptr<CurveSamples> samples = std::make_shared<CurveSamples>();
+        std::int64_t lastId = 0;
+        std::size_t mapped = 0; ///< samples already in `raw` (and `smooth`)
+        EmaState ema;
+        std::vector<track::SeriesPoint> raw;
+        std::vector<track::SeriesPoint> smooth;
+    };
+    struct Run
+    {
+        std::int64_t id = 0;
+        QString name;
+        int color = 0;
+        bool missing = false;
+        std::int64_t lastEventId = 0;
+        std::vector<track::EventRow> events;
+        double origin = 0; ///< first wall time seen: 0 of the relative time axis
+        std::array<Series, kCurveKeys.size()> series;
+    };
+
+    Run *find(std::int64_t runId);
+    void applyRun(Run &run, RunUpdate &update, Changes &changes);
+    void mapNewRows(const Run &run, Series &series, int key);
+    double axisX(const Run &run, const CurveSamples &samples, std::size_t i) const;
+    double markerX(const Run &run, const track::EventRow &event) const;
+
+    std::vector<Run> m_runs;
+    CurveAxis m_axis = CurveAxis::Step;
+    double m_smoothing = 0;
+};
+
+} // namespace lathe::panels

@@ -1,0 +1,373 @@
+#include "panels/curves/curves_panel.h"
+
+#include "panels/curves/curves_csv.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDateTime>
+#include <QFileDialog>
+#include <QFutureWatcher>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSlider>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <cmath>
+
+namespace lathe::panels {
+
+namespace {
+
+constexpr int kPollMs = 500;
+
+struct ChartSpec
+{
+    const char *objectName;
+    const char *title;
+    const char *yTitle;
+    std::vector<int> keys;
+};
+
+const std::array<ChartSpec, 4> &chartSpecs()
+{
+    static const std::array<ChartSpec, 4> specs{{
+        {"lossChart", QT_TRANSLATE_NOOP("CurvesPanel", "Loss"), "loss", {TrainLoss, ValLoss}},
+        {"accuracyChart", QT_TRANSLATE_NOOP("CurvesPanel", "Accuracy"), "accuracy",
+         {TrainAccuracy, ValAccuracy}},
+        {"lrChart", QT_TRANSLATE_NOOP("CurvesPanel", "Learning rate"), "lr", {LearningRate}},
+        {"speedChart", QT_TRANSLATE_NOOP("CurvesPanel", "Throughput"), "samples/s",
+         {SamplesPerSec}},
+    }};
+    return specs;
+}
+
+unsigned keyMask(const std::vector<int> &keys)
+{
+    unsigned mask = 0;
+    for (int k : keys)
+        mask |= 1u << unsigned(k);
+    return mask;
+}
+
+QString formatDuration(double seconds)
+{
+    const double a = std::abs(seconds);
+    if (a < 60)
+        return QString::number(seconds, 'g', a < 10 ? 3 : 4) + QStringLiteral(" s");
+    const qint64 s = qint64(std::llround(a));
+    const QString sign = seconds < 0 ? QStringLiteral("-") : QString();
+    if (s < 3600)
+        return sign + QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return sign + QStringLiteral("%1:%2:%3")
+                      .arg(s / 3600)
+                      .arg(s / 60 % 60, 2, 10, QLatin1Char('0'))
+                      .arg(s % 60, 2, 10, QLatin1Char('0'));
+}
+
+std::function<QString(double)> axisFormatter(CurveAxis axis)
+{
+    switch (axis) {
+    case CurveAxis::Step: return {};
+    case CurveAxis::Epoch: return [](double x) { return QString::number(x, 'g', 6); };
+    case CurveAxis::RelativeTime: return formatDuration;
+    case CurveAxis::WallTime:
+        return [](double x) {
+            return QDateTime::fromMSecsSinceEpoch(qint64(x * 1000)).toString("HH:mm:ss");
+        };
+    }
+    return {};
+}
+
+} // namespace
+
+CurvesPanel::CurvesPanel(std::filesystem::path db, QWidget *parent)
+    : QWidget(parent)
+    , m_store(std::move(db))
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addWidget(buildControls());
+    m_legend = new QLabel(this);
+    m_legend->setObjectName("legend");
+    m_legend->setWordWrap(true);
+    m_legend->setTextFormat(Qt::RichText);
+    layout->addWidget(m_legend);
+    m_chartHost = new QWidget(this);
+    buildCharts(m_chartHost);
+    layout->addWidget(m_chartHost, 1);
+    m_status = new QLabel(this);
+    m_status->setObjectName("status");
+    layout->addWidget(m_status);
+    applyDisplay();
+    updateLegend();
+    updateStatus();
+    m_timer.setInterval(kPollMs);
+    connect(&m_timer, &QTimer::timeout, this, &CurvesPanel::refresh);
+    m_timer.start();
+}
+
+CurvesPanel::~CurvesPanel() = default;
+
+QWidget *CurvesPanel::buildControls()
+{
+    auto *bar = new QWidget(this);
+    auto *row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    row->addWidget(new QLabel(tr("Smoothing"), bar));
+    m_smoothing = new QSlider(Qt::Horizontal, bar);
+    m_smoothing->setObjectName("smoothing");
+    m_smoothing->setRange(0, 99);
+    m_smoothing->setPageStep(10);
+    m_smoothing->setMinimumWidth(120);
+    m_smoothing->setToolTip(tr("Exponential moving average of the training curves (debiased, "
+                               "as in TensorBoard). The raw values stay visible, pale."));
+    row->addWidget(m_smoothing);
+    m_smoothingValue = new QLabel(QStringLiteral("0.00"), bar);
+    m_smoothingValue->setMinimumWidth(m_smoothingValue->fontMetrics().horizontalAdvance("0.000"));
+    row->addWidget(m_smoothingValue);
+    m_logY = new QCheckBox(tr("Log y"), bar);
+    m_logY->setObjectName("logY");
+    row->addWidget(m_logY);
+    row->addWidget(new QLabel(tr("X axis"), bar));
+    m_axis = new QComboBox(bar);
+    m_axis->setObjectName("xAxis");
+    m_axis->addItems({tr("Step"), tr("Epoch"), tr("Relative time"), tr("Wall time")});
+    row->addWidget(m_axis);
+    row->addStretch(1);
+    m_exportPng = new QPushButton(tr("Export PNG…"), bar);
+    m_exportPng->setObjectName("exportPng");
+    m_exportCsv = new QPushButton(tr("Export CSV…"), bar);
+    m_exportCsv->setObjectName("exportCsv");
+    row->addWidget(m_exportPng);
+    row->addWidget(m_exportCsv);
+    connect(m_smoothing, &QSlider::valueChanged, this, &CurvesPanel::applyDisplay);
+    connect(m_logY, &QCheckBox::toggled, this, &CurvesPanel::applyDisplay);
+    connect(m_axis, &QComboBox::currentIndexChanged, this, [this] {
+        applyDisplay();
+        for (auto *chart : m_charts)
+            chart->resetView(); // the old range was in other units
+    });
+    connect(m_exportPng, &QPushButton::clicked, this, &CurvesPanel::askExportPng);
+    connect(m_exportCsv, &QPushButton::clicked, this, &CurvesPanel::askExportCsv);
+    return bar;
+}
+
+void CurvesPanel::buildCharts(QWidget *host)
+{
+    auto *grid = new QGridLayout(host);
+    grid->setContentsMargins(0, 0, 0, 0);
+    grid->setSpacing(4);
+    for (std::size_t i = 0; i < m_charts.size(); ++i) {
+        const ChartSpec &spec = chartSpecs()[i];
+        auto *chart = new PlotWidget(host);
+        chart->setObjectName(spec.objectName);
+        chart->setTitle(tr(spec.title));
+        chart->setLegendVisible(false); // one legend of runs for all four, above them
+        grid->addWidget(chart, int(i) / 2, int(i) % 2);
+        connect(chart, &PlotWidget::viewChanged, this, [this, chart] { syncViews(chart); });
+        m_charts[i] = chart;
+    }
+}
+
+QList<qint64> CurvesPanel::shownRuns() const
+{
+    QList<qint64> runs;
+    if (m_active != 0)
+        runs << m_active;
+    for (qint64 id : m_picked)
+        if (!runs.contains(id))
+            runs << id;
+    return runs;
+}
+
+void CurvesPanel::setRuns(const QList<qint64> &runIds)
+{
+    m_picked = runIds;
+    updateShownRuns();
+}
+
+void CurvesPanel::setActiveRun(qint64 runId)
+{
+    m_active = runId;
+    updateShownRuns();
+}
+
+void CurvesPanel::updateShownRuns()
+{
+    const QList<qint64> runs = shownRuns();
+    if (!m_curves.setRuns(std::vector<std::int64_t>(runs.begin(), runs.end())))
+        return;
+    redraw(~0u, true);
+    updateLegend();
+    updateStatus();
+    refresh();
+}
+
+void CurvesPanel::refresh()
+{
+    if (m_polling) {
+        m_pollAgain = true;
+        return;
+    }
+    auto polls = m_curves.polls();
+    if (polls.empty())
+        return;
+    m_polling = true;
+    m_store.query(
+        this,
+        [polls = std::move(polls)](track::RunStore &store) { return pollCurves(store, polls); },
+        [this](Result<std::vector<RunUpdate>> result) { applyPoll(std::move(result)); });
+}
+
+void CurvesPanel::applyPoll(Result<std::vector<RunUpdate>> result)
+{
+    m_polling = false;
+    if (!result) {
+        m_error = QString::fromStdString(result.error().toString());
+    } else {
+        m_error.clear();
+        const CurveSet::Changes changes = m_curves.apply(std::move(*result));
+        redraw(changes.names ? ~0u : changes.keys, changes.events || changes.names);
+        if (changes.names)
+            updateLegend();
+    }
+    updateStatus();
+    Q_EMIT updated();
+    if (m_pollAgain) {
+        m_pollAgain = false;
+        refresh();
+    }
+}
+
+void CurvesPanel::redraw(unsigned keys, bool markers)
+{
+    const bool noRuns = shownRuns().isEmpty();
+    const std::vector<PlotMarker> marks = markers ? m_curves.markers() : std::vector<PlotMarker>{};
+    for (std::size_t i = 0; i < m_charts.size(); ++i) {
+        const ChartSpec &spec = chartSpecs()[i];
+        PlotWidget *chart = m_charts[i];
+        if (keys & keyMask(spec.keys)) {
+            chart->setEmptyText(noRuns ? tr("No run to show: start a run, or pick runs in the "
+                                            "Runs table.")
+                                       : tr("No samples yet."));
+            chart->setSeries(m_curves.plotSeries(spec.keys, spec.keys.size() > 1));
+        }
+        if (markers)
+            chart->setMarkers(marks);
+    }
+}
+
+void CurvesPanel::updateLegend()
+{
+    QStringList items;
+    for (const auto &[name, color] : m_curves.legend())
+        items << QStringLiteral("<span style=\"color:%1\">&#9632;</span>&nbsp;%2")
+                     .arg(color.name(), name.toHtmlEscaped());
+    if (items.isEmpty()) {
+        m_legend->setText(tr("<i>No runs shown.</i>"));
+        return;
+    }
+    m_legend->setText(items.join(QStringLiteral(" &nbsp; "))
+                      + tr(" &nbsp;&nbsp; <span style=\"color:gray\">solid: train, "
+                           "dashed: validation</span>"));
+}
+
+void CurvesPanel::updateStatus()
+{
+    if (!m_error.isEmpty()) {
+        m_status->setText(tr("Cannot read the runs: %1").arg(m_error));
+        return;
+    }
+    const int runs = int(shownRuns().size());
+    m_status->setText(tr("%n run(s), %1 samples. Wheel: zoom, drag: pan, right-drag: zoom to a "
+                         "range, double-click: reset.", nullptr, runs)
+                          .arg(QLocale().toString(qulonglong(m_curves.sampleCount()))));
+}
+
+void CurvesPanel::applyDisplay()
+{
+    const double smoothing = m_smoothing->value() / 100.0;
+    m_smoothingValue->setText(QString::number(smoothing, 'f', 2));
+    const auto axis = CurveAxis(m_axis->currentIndex());
+    static const char *const titles[] = {QT_TRANSLATE_NOOP("CurvesPanel", "step"),
+                                         QT_TRANSLATE_NOOP("CurvesPanel", "epoch"),
+                                         QT_TRANSLATE_NOOP("CurvesPanel", "time since start"),
+                                         QT_TRANSLATE_NOOP("CurvesPanel", "wall-clock time")};
+    m_curves.setDisplay(axis, smoothing);
+    for (std::size_t i = 0; i < m_charts.size(); ++i) {
+        m_charts[i]->setAxisTitles(tr(titles[int(axis)]), tr(chartSpecs()[i].yTitle));
+        m_charts[i]->setXFormatter(axisFormatter(axis));
+        m_charts[i]->setLogY(m_logY->isChecked());
+    }
+    redraw(~0u, true);
+}
+
+void CurvesPanel::syncViews(PlotWidget *source)
+{
+    if (m_syncing)
+        return;
+    m_syncing = true;
+    for (auto *chart : m_charts) {
+        if (chart == source)
+            continue;
+        if (source->isZoomed()) {
+            const auto [lo, hi] = source->xRange();
+            chart->setXRange(lo, hi);
+        } else {
+            chart->resetView();
+        }
+    }
+    m_syncing = false;
+}
+
+bool CurvesPanel::exportPng(const QString &path)
+{
+    const bool saved = m_chartHost->grab().save(path, "PNG");
+    m_status->setText(saved ? tr("Saved the charts to %1.").arg(path)
+                            : tr("Cannot write %1.").arg(path));
+    return saved;
+}
+
+void CurvesPanel::exportCsv(const QString &path)
+{
+    m_exportCsv->setEnabled(false);
+    m_status->setText(tr("Exporting CSV to %1…").arg(path));
+    auto *watcher = new QFutureWatcher<Result<std::size_t>>(this);
+    connect(watcher, &QFutureWatcher<Result<std::size_t>>::finished, this, [this, watcher, path] {
+        const Result<std::size_t> written = watcher->result();
+        watcher->deleteLater();
+        m_exportCsv->setEnabled(true);
+        if (written) {
+            m_status->setText(tr("Saved %1 samples to %2.").arg(*written).arg(path));
+            Q_EMIT csvExported(qint64(*written), QString());
+        } else {
+            const QString error = QString::fromStdString(written.error().toString());
+            m_status->setText(tr("CSV export failed: %1").arg(error));
+            Q_EMIT csvExported(-1, error);
+        }
+    });
+    watcher->setFuture(QtConcurrent::run(writeCurvesCsv, path, m_curves.snapshot()));
+}
+
+void CurvesPanel::askExportPng()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the charts"),
+                                                      QStringLiteral("curves.png"),
+                                                      tr("PNG images (*.png)"));
+    if (!path.isEmpty())
+        exportPng(path);
+}
+
+void CurvesPanel::askExportCsv()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the curve data"),
+                                                      QStringLiteral("curves.csv"),
+                                                      tr("CSV files (*.csv)"));
+    if (!path.isEmpty())
+        exportCsv(path);
+}
+
+} // namespace lathe::panels

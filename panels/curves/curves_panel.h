@@ -1,0 +1,97 @@
+#pragma once
+
+#include "panels/common/plot_widget.h"
+#include "panels/common/store_client.h"
+#include "panels/curves/curve_set.h"
+
+#include <QList>
+#include <QTimer>
+#include <QWidget>
+
+#include <array>
+#include <filesystem>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QSlider;
+
+namespace lathe::panels {
+
+/// Live curves of runs: loss, accuracy, learning rate and samples/s of the active run and of
+/// any runs picked, overlaid one colour per run (val dashed), read from the store every
+/// ~500 ms (new rows only), so that runs written by another process (lathe-cli) update live
+/// too. Controls: smoothing (debiased EMA on the full-resolution per-step training series;
+/// validation and learning-rate curves stay raw), log-y, the x axis
+/// (step, epoch, relative or wall time), PNG and CSV export. "steered" and "lr_reduced" events
+/// are marked on the curves. The four charts zoom and pan together. GUI thread only.
+class CurvesPanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    /// Charts, in grid order.
+    enum Chart { LossChart, AccuracyChart, LrChart, SpeedChart };
+
+    /// Reads the store at `db` on its own thread (an error is shown in the panel's status line).
+    explicit CurvesPanel(std::filesystem::path db, QWidget *parent = nullptr);
+    ~CurvesPanel() override;
+
+    PlotWidget *chart(Chart which) const { return m_charts[which]; }
+    /// The runs shown: the active run first, then the picked ones.
+    QList<qint64> shownRuns() const;
+    /// Saves the four charts as one PNG; false (and a status message) when it cannot be written.
+    bool exportPng(const QString &path);
+    /// Writes every sample of the shown series as CSV on a worker thread; csvExported reports.
+    void exportCsv(const QString &path);
+
+public Q_SLOTS:
+    /// The runs picked in the runs table, overlaid.
+    void setRuns(const QList<qint64> &runIds);
+    /// The run being trained in this window (always shown); 0 for none.
+    void setActiveRun(qint64 runId);
+    /// Reads the store now (otherwise every ~500 ms).
+    void refresh();
+
+Q_SIGNALS:
+    /// A poll's results were taken in (for tests and status displays).
+    void updated();
+    /// A CSV export finished: rows written, or an error message (rows = -1).
+    void csvExported(qint64 rows, const QString &error);
+
+private:
+    QWidget *buildControls();
+    void buildCharts(QWidget *host);
+    void updateShownRuns();
+    void applyPoll(Result<std::vector<RunUpdate>> result);
+    void redraw(unsigned keys, bool markers);
+    void updateLegend();
+    void updateStatus();
+    void applyDisplay();
+    void syncViews(PlotWidget *source);
+    void askExportPng();
+    void askExportCsv();
+
+    StoreClient m_store;
+    CurveSet m_curves;
+    QTimer m_timer;
+    QList<qint64> m_picked;
+    qint64 m_active = 0;
+    bool m_polling = false;
+    bool m_pollAgain = false;
+    bool m_syncing = false;
+    QString m_error;
+    std::array<PlotWidget *, 4> m_charts{};
+    QWidget *m_chartHost = nullptr;
+    QSlider *m_smoothing = nullptr;
+    QLabel *m_smoothingValue = nullptr;
+    QCheckBox *m_logY = nullptr;
+    QComboBox *m_axis = nullptr;
+    QPushButton *m_exportPng = nullptr;
+    QPushButton *m_exportCsv = nullptr;
+    QLabel *m_legend = nullptr;
+    QLabel *m_status = nullptr;
+};
+
+} // namespace lathe::panels

@@ -1,0 +1,317 @@
+#include "panels/dataset/dataset_panel.h"
+
+#include "panels/bridge/dataset_source.h"
+#include "panels/dataset/augment_preview_view.h"
+#include "panels/dataset/class_histogram.h"
+#include "panels/dataset/sample_delegate.h"
+#include "panels/dataset/sample_grid_model.h"
+#include "panels/dataset/stats_view.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListView>
+#include <QLocale>
+#include <QMenu>
+#include <QProgressBar>
+#include <QRandomGenerator>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace lathe::panels {
+
+namespace {
+
+constexpr int kPreviewCount = 16;
+constexpr int kDuplicateFilter = -2; ///< class-combo data of the "duplicate group" entry
+
+} // namespace
+
+DatasetPanel::DatasetPanel(QWidget *parent)
+    : QWidget(parent)
+    , m_source(new DatasetSource(this))
+    , m_model(new SampleGridModel(m_source, this))
+    , m_open(new QToolButton(this))
+    , m_description(new QLabel(tr("No dataset loaded. Use Open… to pick one."), this))
+    , m_classFilter(new QComboBox(this))
+    , m_status(new QLabel(this))
+    , m_loadProgress(new QProgressBar(this))
+    , m_grid(new QListView(this))
+    , m_tabs(new QTabWidget(this))
+    , m_histogram(new ClassHistogram(this))
+    , m_stats(new StatsView(this))
+    , m_preview(new AugmentPreviewView(this))
+    , m_fashionDir(DatasetSource::defaultFashionDir())
+{
+    m_grid->setObjectName(QStringLiteral("sampleGrid"));
+    m_grid->setViewMode(QListView::IconMode);
+    m_grid->setMovement(QListView::Static);
+    m_grid->setResizeMode(QListView::Adjust);
+    m_grid->setUniformItemSizes(true);
+    m_grid->setLayoutMode(QListView::Batched);
+    m_grid->setBatchSize(2000);
+    m_grid->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_grid->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    m_grid->setItemDelegate(new SampleDelegate(SampleGridModel::thumbnailSide(), m_grid));
+    m_grid->setModel(m_model);
+    m_grid->setMinimumWidth(4 * (SampleGridModel::thumbnailSide() + 8));
+
+    m_status->setObjectName(QStringLiteral("datasetStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status->hide();
+    m_loadProgress->setObjectName(QStringLiteral("loadProgress"));
+    m_loadProgress->hide();
+
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(m_grid);
+    splitter->addWidget(buildSidebar());
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(buildToolbar());
+    layout->addWidget(m_status);
+    layout->addWidget(m_loadProgress);
+    layout->addWidget(splitter, 1);
+    connectSource();
+}
+
+DatasetPanel::~DatasetPanel() = default;
+
+QWidget *DatasetPanel::buildToolbar()
+{
+    auto *bar = new QWidget(this);
+    m_open->setObjectName(QStringLiteral("openButton"));
+    m_open->setText(tr("Open…"));
+    m_open->setPopupMode(QToolButton::InstantPopup);
+    m_open->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    auto *menu = new QMenu(m_open);
+    menu->addAction(tr("Fashion-MNIST (default)"), this, [this] { loadDefault(m_fashionDir); });
+    menu->addAction(tr("IDX pair…"), this, [this] {
+        const QString images = QFileDialog::getOpenFileName(
+            this, tr("IDX image file"), {}, tr("IDX images (*idx3* *.gz);;All files (*)"));
+        if (images.isEmpty())
+            return;
+        const QString labels
+            = QFileDialog::getOpenFileName(this, tr("IDX label file"), QFileInfo(images).path(),
+                                           tr("IDX labels (*idx1* *.gz);;All files (*)"));
+        if (!labels.isEmpty())
+            openIdxPair(images.toStdString(), labels.toStdString());
+    });
+    menu->addAction(tr("Image folder…"), this, [this] {
+        const QString root
+            = QFileDialog::getExistingDirectory(this, tr("Image folder: one sub-folder per class"));
+        if (!root.isEmpty())
+            openImageFolder(root.toStdString());
+    });
+    m_open->setMenu(menu);
+    m_open->setMinimumWidth(m_open->sizeHint().width() + 12); // room for the menu arrow
+    m_description->setObjectName(QStringLiteral("datasetDescription"));
+    m_description->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Wraps rather than pushing the class filter out of a narrow dock.
+    m_description->setWordWrap(true);
+    m_description->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_classFilter->setObjectName(QStringLiteral("classFilter"));
+    m_classFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_classFilter->setEnabled(false);
+
+    auto *layout = new QHBoxLayout(bar);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_open);
+    layout->addWidget(m_description, 1);
+    layout->addWidget(new QLabel(tr("Show:"), bar));
+    layout->addWidget(m_classFilter);
+    return bar;
+}
+
+QWidget *DatasetPanel::buildSidebar()
+{
+    auto *histogramArea = new QScrollArea(m_tabs);
+    histogramArea->setWidgetResizable(true);
+    histogramArea->setWidget(m_histogram);
+    m_histogram->setObjectName(QStringLiteral("classHistogram"));
+    m_histogram->setToolTip(tr("Click a class to show only its samples"));
+    m_stats->setObjectName(QStringLiteral("statsView"));
+    m_preview->setObjectName(QStringLiteral("augmentPreview"));
+    m_tabs->addTab(histogramArea, tr("Classes"));
+    m_tabs->addTab(m_stats, tr("Statistics"));
+    m_tabs->addTab(m_preview, tr("Augmentation"));
+    return m_tabs;
+}
+
+void DatasetPanel::connectSource()
+{
+    connect(m_source, &DatasetSource::loadStarted, this, [this](const QString &what) {
+        showStatus(tr("Loading %1…").arg(what), false);
+        m_loadProgress->setRange(0, 0);
+        m_loadProgress->show();
+    });
+    connect(m_source, &DatasetSource::loadProgress, this, [this](qint64 done, qint64 total) {
+        m_loadProgress->setRange(0, 1000);
+        m_loadProgress->setValue(total > 0 ? int(1000 * done / total) : 0);
+    });
+    connect(m_source, &DatasetSource::loaded, this, &DatasetPanel::onLoaded);
+    connect(m_source, &DatasetSource::loadFailed, this, &DatasetPanel::onLoadFailed);
+    connect(m_source, &DatasetSource::statsProgress, m_stats, &StatsView::setProgress);
+    connect(m_source, &DatasetSource::statsReady, this, [this](const data::DatasetStats &stats) {
+        m_stats->setStats(stats, m_source->summary().classNames);
+    });
+    connect(m_source, &DatasetSource::statsFailed, m_stats, &StatsView::setFailed);
+    connect(m_source, &DatasetSource::augmentationReady, this, &DatasetPanel::onPreviewReady);
+    connect(m_stats, &StatsView::cancelRequested, m_source, &DatasetSource::cancelStats);
+    connect(m_stats, &StatsView::duplicateGroupActivated, this, &DatasetPanel::showDuplicateGroup);
+    connect(m_classFilter, &QComboBox::currentIndexChanged, this,
+            &DatasetPanel::onClassFilterChanged);
+    connect(m_histogram, &ClassHistogram::classClicked, this,
+            [this](int label) { m_classFilter->setCurrentIndex(label + 1); });
+    connect(m_grid, &QListView::doubleClicked, this, [this](const QModelIndex &index) {
+        Q_EMIT sampleActivated(m_model->sampleAt(index.row()));
+    });
+    connect(m_grid->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            &DatasetPanel::refreshPreview);
+    connect(m_preview, &AugmentPreviewView::rerollRequested, this, [this] {
+        m_seed = QRandomGenerator::global()->generate64();
+        refreshPreview();
+    });
+}
+
+void DatasetPanel::loadDefault(const std::filesystem::path &fashionDir)
+{
+    m_fashionDir = fashionDir;
+    m_source->loadFashionMnist(fashionDir);
+}
+
+void DatasetPanel::openIdxPair(const std::filesystem::path &images,
+                               const std::filesystem::path &labels)
+{
+    m_source->loadIdxPair(images, labels);
+}
+
+void DatasetPanel::openImageFolder(const std::filesystem::path &root)
+{
+    m_source->loadImageFolder(root);
+}
+
+void DatasetPanel::setDataset(std::shared_ptr<const data::Dataset> dataset)
+{
+    m_source->setDataset(std::move(dataset));
+}
+
+void DatasetPanel::setAugment(const data::AugmentConfig &config)
+{
+    if (config == m_augment)
+        return;
+    m_augment = config;
+    refreshPreview();
+}
+
+std::shared_ptr<const data::Dataset> DatasetPanel::dataset() const
+{
+    return m_source->dataset();
+}
+
+void DatasetPanel::onLoaded()
+{
+    const DatasetSummary &summary = m_source->summary();
+    m_loadProgress->hide();
+    m_status->hide();
+    m_description->setText(summary.description);
+    m_duplicateGroup.clear();
+    m_model->reload();
+    fillClassFilter();
+    m_histogram->setCounts(summary.classNames, summary.classCounts);
+    m_stats->setRunning();
+    m_source->computeStats();
+    refreshPreview();
+    Q_EMIT datasetLoaded(summary.description, summary.size);
+}
+
+void DatasetPanel::onLoadFailed(const QString &message)
+{
+    m_loadProgress->hide();
+    showStatus(tr("Could not load the dataset: %1").arg(message), true);
+}
+
+void DatasetPanel::fillClassFilter()
+{
+    const DatasetSummary &summary = m_source->summary();
+    const QLocale locale;
+    QSignalBlocker blocker(m_classFilter);
+    m_classFilter->clear();
+    m_classFilter->addItem(tr("All classes (%1)").arg(locale.toString(summary.size)), -1);
+    for (int i = 0; i < summary.classNames.size(); ++i)
+        m_classFilter->addItem(
+            tr("%1 (%2)").arg(summary.classNames[i], locale.toString(summary.classCounts.value(i))),
+            i);
+    m_classFilter->setEnabled(true);
+}
+
+void DatasetPanel::onClassFilterChanged(int comboIndex)
+{
+    const int label = m_classFilter->itemData(comboIndex).toInt();
+    if (label == kDuplicateFilter)
+        m_model->setIndexFilter(m_duplicateGroup);
+    else
+        m_model->setClassFilter(label);
+    m_histogram->setHighlighted(label);
+    refreshPreview();
+}
+
+void DatasetPanel::showDuplicateGroup(const QList<qint64> &indices)
+{
+    m_duplicateGroup.assign(indices.begin(), indices.end());
+    const QString text = tr("Duplicate group (%1 copies)").arg(indices.size());
+    int entry = m_classFilter->findData(kDuplicateFilter);
+    if (entry < 0) {
+        m_classFilter->addItem(text, kDuplicateFilter);
+        entry = m_classFilter->count() - 1;
+    }
+    m_classFilter->setItemText(entry, text);
+    if (m_classFilter->currentIndex() == entry)
+        onClassFilterChanged(entry);
+    else
+        m_classFilter->setCurrentIndex(entry);
+}
+
+qint64 DatasetPanel::previewSample() const
+{
+    const QModelIndex current = m_grid->currentIndex();
+    if (current.isValid())
+        return m_model->sampleAt(current.row());
+    return m_model->rowCount() > 0 ? m_model->sampleAt(0) : -1;
+}
+
+void DatasetPanel::refreshPreview()
+{
+    const qint64 sample = previewSample();
+    if (!m_source->isLoaded() || sample < 0) {
+        m_preview->clear();
+        return;
+    }
+    m_source->previewAugmentation(sample, m_augment, kPreviewCount, m_seed);
+}
+
+void DatasetPanel::onPreviewReady(const AugmentPreview &preview)
+{
+    const DatasetSummary &summary = m_source->summary();
+    const int label = preview.index >= 0 && preview.index < summary.size
+                          ? summary.labels[std::size_t(preview.index)]
+                          : -1;
+    m_preview->setPreview(preview,
+                          tr("#%1 (%2)").arg(preview.index).arg(summary.classNames.value(label)));
+}
+
+void DatasetPanel::showStatus(const QString &text, bool error)
+{
+    m_status->setText(text);
+    m_status->setStyleSheet(error ? QStringLiteral("color: #b00020; font-weight: bold;")
+                                  : QString());
+    m_status->show();
+}
+
+} // namespace lathe::panels

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "panels/hyperparams/form_field.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QWidget>
+
+#include <vector>
+
+class QFormLayout;
+class QVBoxLayout;
+
+namespace lathe::panels {
+
+/// The run config as a form: one group box per section (model, optimizer, schedule, training,
+/// augmentation, data), each row a FormField bound to a dotted key. The form keeps the raw
+/// config JSON and writes every edit into it, so keys it does not show survive. Only the
+/// parameters that the chosen schedule type and optimizer use are shown (plus any field that
+/// shows an error); augmentation fields are disabled while augmentation is off. Validation is
+/// the owner's job (showError()). GUI thread only.
+class ConfigForm : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit ConfigForm(QWidget *parent = nullptr);
+
+    /// Replaces the JSON and shows its values; emits nothing.
+    void setJson(nlohmann::json json);
+    const nlohmann::json &json() const { return m_json; }
+
+    /// Writes `value` at dotted `key` into the JSON and its field, then emits edited(key).
+    void setValue(const QString &key, const nlohmann::json &value);
+
+    /// Shows `message` at the field whose key is `key` (or the list field `key` indexes,
+    /// "model.widths[1]") and clears every other field's message. Returns false when no field
+    /// shows that key (the caller then shows the message elsewhere). Empty key clears all.
+    bool showError(const QString &key, const QString &message);
+
+    /// The field bound to `key`, or null.
+    FormField *field(const QString &key) const;
+
+Q_SIGNALS:
+    /// The user (or setValue()) changed the value at `key`; json() holds it already.
+    void edited(const QString &key);
+
+private:
+    struct Row
+    {
+        const char *key;
+        const char *label;
+        FormField::Kind kind;
+        const char *help;
+    };
+    void addGroup(QVBoxLayout *layout, const QString &title, const std::vector<Row> &rows);
+    QStringList choicesFor(const QString &key) const;
+    void onFieldEdited(FormField *field);
+    void updateVisibility();
+    bool isRelevant(const QString &key) const;
+
+    nlohmann::json m_json = nlohmann::json::object();
+    std::vector<FormField *> m_fields;
+    std::vector<QFormLayout *> m_layouts; ///< m_layouts[i] holds m_fields[i]'s row
+};
+
+} // namespace lathe::panels

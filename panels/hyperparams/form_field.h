@@ -1,0 +1,69 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+class QLabel;
+class QWidget;
+
+namespace lathe::panels {
+
+/// One editable config key: an editor widget bound to a dotted JSON key ("optimizer.lr") plus
+/// the label under it that shows that key's validation message. The editor's objectName is the
+/// key and the message label's is key + ".error", so tests and styles can find them.
+/// Numbers are typed in line edits (scientific notation accepted, C locale); text that does
+/// not parse is handed on as a JSON string so that RunConfig's validation names the problem.
+/// GUI thread only.
+class FormField : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class Kind {
+        Text,     ///< any string (line edit)
+        Choice,   ///< one of `choices` (combo box)
+        Flag,     ///< true / false (check box)
+        Real,     ///< a double (line edit)
+        Integer,  ///< a signed integer (line edit)
+        Unsigned, ///< an unsigned integer such as the seed (line edit)
+        IntList,  ///< "24, 48, 96" (line edit)
+        RealList, ///< "5, 8.5" (line edit)
+    };
+
+    /// Creates the editor and the message label (both unparented until placed in a layout).
+    FormField(QString key, Kind kind, QStringList choices = {}, QObject *parent = nullptr);
+
+    const QString &key() const { return m_key; }
+    /// The row widget to put in a form: the editor with the message label under it.
+    QWidget *widget() const { return m_row; }
+    QWidget *editor() const { return m_editor; }
+
+    /// Shows `value` (the key's JSON value) without emitting edited().
+    void setValue(const nlohmann::json &value);
+    /// The editor's content as JSON (a string when it does not parse as the field's kind).
+    nlohmann::json value() const;
+
+    /// Shows `message` under the editor with a red frame and as tooltip; empty clears it.
+    void setError(const QString &message);
+    bool hasError() const { return m_hasError; }
+
+Q_SIGNALS:
+    /// The user changed the editor's content.
+    void edited();
+
+private:
+    QWidget *createEditor(const QStringList &choices);
+    QString text() const;
+
+    QString m_key;
+    Kind m_kind;
+    QWidget *m_row = nullptr;
+    QWidget *m_editor = nullptr;
+    QLabel *m_error = nullptr;
+    bool m_hasError = false;
+};
+
+} // namespace lathe::panels

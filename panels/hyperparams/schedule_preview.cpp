@@ -1,0 +1,91 @@
+#include "panels/hyperparams/schedule_preview.h"
+
+#include "core/train/lr_schedule.h"
+#include "panels/common/plot_widget.h"
+
+#include <QLabel>
+#include <QLocale>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace lathe::panels {
+
+namespace {
+
+constexpr std::int64_t kPreviewPoints = 400;
+constexpr std::int64_t kFashionMnistTrain = 60000;
+
+QString count(std::int64_t n)
+{
+    return QLocale::system().toString(qlonglong(n));
+}
+
+} // namespace
+
+StepEstimate estimateSteps(const train::RunConfig &config)
+{
+    StepEstimate e;
+    const auto &t = config.training;
+    e.datasetSize = kFashionMnistTrain; // the only dataset RunConfig accepts so far
+    const std::int64_t used
+        = config.data.subset > 0 ? std::min(config.data.subset, e.datasetSize) : e.datasetSize;
+    e.trainSamples
+        = std::max<std::int64_t>(1, used - std::llround(double(used) * config.data.valFraction));
+    const std::int64_t perStep
+        = std::max<std::int64_t>(1, t.batchSize) * std::max<std::int64_t>(1, t.accumulate);
+    e.stepsPerEpoch = (e.trainSamples + perStep - 1) / perStep;
+    e.totalSteps = e.stepsPerEpoch * std::max<std::int64_t>(1, t.epochs);
+    return e;
+}
+
+SchedulePreview::SchedulePreview(QWidget *parent)
+    : QWidget(parent)
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_plot = new PlotWidget(this);
+    m_plot->setObjectName(QStringLiteral("schedulePlot"));
+    m_plot->setAxisTitles(tr("optimizer step"), tr("learning rate"));
+    m_plot->setLegendVisible(false);
+    m_plot->setEmptyText(tr("Fix the config to see its learning-rate schedule"));
+    m_plot->setMinimumHeight(150);
+    m_caption = new QLabel(this);
+    m_caption->setObjectName(QStringLiteral("scheduleCaption"));
+    m_caption->setWordWrap(true);
+    layout->addWidget(m_plot, 1);
+    layout->addWidget(m_caption);
+}
+
+void SchedulePreview::setConfig(const train::RunConfig &config)
+{
+    const StepEstimate steps = estimateSteps(config);
+    const train::LrSchedule schedule(config.schedule, config.optimizer.lr, steps.stepsPerEpoch,
+                                     steps.totalSteps);
+    const std::int64_t points = std::min(kPreviewPoints, steps.totalSteps);
+    const auto at = schedule.previewSteps(points);
+    const auto rates = schedule.preview(points);
+    PlotSeries series{tr("learning rate"), QColor(0x1e, 0x88, 0xe5), {}, false};
+    series.points.reserve(rates.size());
+    for (std::size_t i = 0; i < rates.size(); ++i)
+        series.points.push_back({double(at[i]), rates[i]});
+    m_plot->setSeries({std::move(series)});
+    m_plot->setTitle(QString::fromStdString(config.schedule.type));
+
+    QString text = tr("%1 steps: %2 epochs × %3 steps (%4 training samples / %5 per step)")
+                       .arg(count(steps.totalSteps), count(config.training.epochs),
+                            count(steps.stepsPerEpoch), count(steps.trainSamples),
+                            count(config.training.batchSize * config.training.accumulate));
+    if (config.schedule.type == "plateau")
+        text += tr(". Plateau cuts the rate when the validation loss stops improving, which "
+                   "cannot be known in advance: only the base rate is drawn.");
+    m_caption->setText(text);
+}
+
+QString SchedulePreview::caption() const
+{
+    return m_caption->text();
+}
+
+} // namespace lathe::panels

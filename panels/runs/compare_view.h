@@ -1,0 +1,66 @@
+#pragma once
+
+#include "panels/bridge/run_row.h"
+
+#include <QWidget>
+
+#include <vector>
+
+class QComboBox;
+class QLabel;
+class QTabWidget;
+
+namespace lathe::panels {
+
+class ConfigDiffView;
+class ParallelCoordsWidget;
+class PlotWidget;
+class StoreClient;
+
+/// Side-by-side comparison of two or more runs: the config keys that differ (ConfigDiffView),
+/// parallel coordinates of the numeric hyperparameters against a chosen metric, and the
+/// overlaid curves of that metric. Reads through the panel's StoreClient; a newer
+/// showRuns() supersedes a comparison still loading. At most 20 runs are compared. GUI thread
+/// only.
+class CompareView : public QWidget
+{
+    Q_OBJECT
+
+public:
+    /// The metric that colours the parallel coordinates and is plotted.
+    enum Metric { BestValAccuracy, TestAccuracy, FinalTrainLoss };
+
+    explicit CompareView(StoreClient &store, QWidget *parent = nullptr);
+
+    /// Compares `runs` (in this order); fewer than two shows a hint instead.
+    void showRuns(const std::vector<RunRow> &runs);
+    Metric metric() const;
+    void setMetric(Metric metric);
+
+    ConfigDiffView *diffView() const { return m_diff; }
+    ParallelCoordsWidget *parallelCoords() const { return m_coords; }
+    PlotWidget *curves() const { return m_curves; }
+
+Q_SIGNALS:
+    /// A comparison finished loading and is on screen.
+    void comparisonShown();
+
+private:
+    struct Loaded;
+    void load();
+    void apply(Loaded loaded);
+    void updateCoords();
+
+    StoreClient &m_store;
+    QLabel *m_title = nullptr;
+    QComboBox *m_metric = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    ConfigDiffView *m_diff = nullptr;
+    ParallelCoordsWidget *m_coords = nullptr;
+    PlotWidget *m_curves = nullptr;
+    std::vector<RunRow> m_runs;
+    std::vector<std::vector<std::pair<std::string, std::string>>> m_params;
+    quint64 m_generation = 0;
+};
+
+} // namespace lathe::panels

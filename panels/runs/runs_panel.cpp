@@ -1,0 +1,347 @@
+#include "panels/runs/runs_panel.h"
+
+#include "core/track/run_store.h"
+#include "panels/bridge/run_list_model.h"
+#include "panels/common/store_client.h"
+#include "panels/runs/compare_view.h"
+#include "panels/runs/delete_undo_bar.h"
+#include "panels/runs/run_notes_editor.h"
+
+#include <QAction>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace lathe::panels {
+
+namespace {
+
+QToolButton *actionButton(QAction *action, QWidget *parent)
+{
+    auto *button = new QToolButton(parent);
+    button->setDefaultAction(action);
+    button->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    return button;
+}
+
+} // namespace
+
+RunsPanel::RunsPanel(std::filesystem::path db, QWidget *parent)
+    : QWidget(parent)
+    , m_model(new RunListModel(std::move(db), this))
+    , m_proxy(new QSortFilterProxyModel(this))
+{
+    setObjectName(QStringLiteral("runsPanel"));
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(RunListModel::SortRole);
+    m_proxy->setFilterRole(RunListModel::FilterRole);
+    m_proxy->setFilterKeyColumn(RunListModel::NameColumn);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_compareDelay.setSingleShot(true);
+    m_compareDelay.setInterval(120);
+    buildActions();
+    buildUi();
+    connect(m_model, &RunListModel::storeError, this, &RunsPanel::showMessage);
+    connect(m_model, &RunListModel::dataChanged, this, [this] {
+        if (const int row = m_model->rowOf(m_notes->runId()); row >= 0)
+            m_notes->updateStoredNotes(m_model->runRow(row).notes);
+    });
+    connect(&m_compareDelay, &QTimer::timeout, this, [this] {
+        std::vector<RunRow> rows;
+        for (const qint64 id : selectedRunIds())
+            rows.push_back(m_model->runRow(m_model->rowOf(id)));
+        m_compare->showRuns(rows);
+    });
+}
+
+RunsPanel::~RunsPanel()
+{
+    // The store writes queued here run before the model's store thread shuts down.
+    m_notes->flush();
+    m_undoBar->commit();
+}
+
+void RunsPanel::buildUi()
+{
+    m_filter = new QLineEdit(this);
+    m_filter->setObjectName(QStringLiteral("runsFilter"));
+    m_filter->setPlaceholderText(tr("Filter by name, tag, notes, model, optimizer, status…"));
+    m_filter->setClearButtonEnabled(true);
+    m_count = new QLabel(this);
+    m_message = new QLabel(this);
+    m_message->setObjectName(QStringLiteral("runsMessage"));
+    m_message->setWordWrap(true);
+    m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_message->hide();
+    m_undoBar = new DeleteUndoBar(this);
+
+    m_table = new QTableView(this);
+    m_table->setObjectName(QStringLiteral("runsTable"));
+    m_table->setModel(m_proxy);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(RunListModel::CreatedColumn, Qt::DescendingOrder);
+    m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_table->addAction(m_deleteAction);
+    const int widths[] = {200, 90, 130, 80, 110, 90, 70, 80, 80};
+    for (int column = 0; column < int(std::size(widths)); ++column)
+        m_table->setColumnWidth(column, widths[column]);
+
+    m_notes = new RunNotesEditor(this);
+    m_compare = new CompareView(m_model->store(), this);
+    m_tabs = new QTabWidget(this);
+    m_tabs->addTab(m_notes, tr("Notes"));
+    m_tabs->addTab(m_compare, tr("Compare"));
+
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    splitter->addWidget(m_table);
+    splitter->addWidget(m_tabs);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+
+    auto *top = new QHBoxLayout;
+    top->addWidget(m_filter, 1);
+    top->addWidget(m_count);
+    top->addWidget(actionButton(m_compareAction, this));
+    top->addWidget(actionButton(m_newRunAction, this));
+    top->addWidget(actionButton(m_deleteAction, this));
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(m_message);
+    layout->addWidget(m_undoBar);
+    layout->addWidget(splitter, 1);
+
+    connect(m_filter, &QLineEdit::textChanged, m_proxy,
+            &QSortFilterProxyModel::setFilterFixedString);
+    // The proxy reports a source removal before the source has removed the row: count
+    // again when the source is done.
+    for (QAbstractItemModel *model :
+         {static_cast<QAbstractItemModel *>(m_proxy), static_cast<QAbstractItemModel *>(m_model)}) {
+        connect(model, &QAbstractItemModel::rowsInserted, this, &RunsPanel::onRowsChanged);
+        connect(model, &QAbstractItemModel::rowsRemoved, this, &RunsPanel::onRowsChanged);
+        connect(model, &QAbstractItemModel::modelReset, this, &RunsPanel::onRowsChanged);
+    }
+    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &RunsPanel::onRowsChanged);
+    connect(m_model, &RunListModel::loaded, this, &RunsPanel::onRowsChanged);
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &RunsPanel::onSelectionChanged);
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &RunsPanel::onCurrentChanged);
+    connect(m_table, &QTableView::customContextMenuRequested, this, &RunsPanel::showContextMenu);
+    connect(m_table, &QTableView::activated, this, [this](const QModelIndex &index) {
+        Q_EMIT runActivated(index.data(RunListModel::RunIdRole).toLongLong());
+    });
+    connect(m_notes, &RunNotesEditor::notesEdited, m_model, &RunListModel::setNotes);
+    connect(m_undoBar, &DeleteUndoBar::expired, m_model, &RunListModel::deleteHiddenRuns);
+    connect(m_undoBar, &DeleteUndoBar::undoRequested, this, [this](const QList<qint64> &ids) {
+        m_model->restoreRuns(ids);
+        selectRuns(ids);
+    });
+    onRowsChanged();
+    onSelectionChanged();
+}
+
+void RunsPanel::buildActions()
+{
+    m_deleteAction = new QAction(tr("Delete"), this);
+    m_deleteAction->setShortcut(QKeySequence::Delete);
+    m_deleteAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_deleteAction->setToolTip(tr("Delete the selected runs (Del); Undo is offered for a while"));
+    m_undoAction = new QAction(tr("Undo delete"), this);
+    m_undoAction->setShortcut(QKeySequence::Undo);
+    m_undoAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_renameAction = new QAction(tr("Rename"), this);
+    m_compareAction = new QAction(tr("Compare selected"), this);
+    m_compareAction->setToolTip(tr("Compare the selected runs (select two or more)"));
+    m_newRunAction = new QAction(tr("New run from this config"), this);
+    m_newRunAction->setToolTip(tr("Fill the hyperparameter form with this run's config"));
+    addAction(m_undoAction);
+    connect(m_deleteAction, &QAction::triggered, this, &RunsPanel::deleteSelected);
+    connect(m_undoAction, &QAction::triggered, this, &RunsPanel::undoDelete);
+    connect(m_renameAction, &QAction::triggered, this, &RunsPanel::renameCurrent);
+    connect(m_compareAction, &QAction::triggered, this, &RunsPanel::compareSelected);
+    connect(m_newRunAction, &QAction::triggered, this, &RunsPanel::newRunFromCurrentConfig);
+}
+
+void RunsPanel::showContextMenu(const QPoint &pos)
+{
+    if (!m_table->indexAt(pos).isValid())
+        return;
+    QMenu menu(this);
+    menu.addAction(m_newRunAction);
+    menu.addAction(m_compareAction);
+    menu.addSeparator();
+    menu.addAction(m_renameAction);
+    menu.addAction(m_deleteAction);
+    menu.exec(m_table->viewport()->mapToGlobal(pos));
+}
+
+QList<qint64> RunsPanel::selectedRunIds() const
+{
+    auto rows = m_table->selectionModel()->selectedRows(RunListModel::NameColumn);
+    std::sort(rows.begin(), rows.end(),
+              [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
+    QList<qint64> ids;
+    for (const auto &index : rows)
+        ids.push_back(index.data(RunListModel::RunIdRole).toLongLong());
+    return ids;
+}
+
+void RunsPanel::selectRuns(const QList<qint64> &ids)
+{
+    QItemSelection selection;
+    QModelIndex first;
+    for (const qint64 id : ids) {
+        const int row = m_model->rowOf(id);
+        if (row < 0)
+            continue;
+        const auto index = m_proxy->mapFromSource(m_model->index(row, 0));
+        if (!index.isValid())
+            continue;
+        selection.select(index, index.siblingAtColumn(RunListModel::ColumnCount - 1));
+        if (!first.isValid())
+            first = index;
+    }
+    auto *model = m_table->selectionModel();
+    if (first.isValid())
+        model->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+    model->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    if (first.isValid())
+        m_table->scrollTo(first);
+}
+
+void RunsPanel::setUndoWindow(int ms)
+{
+    m_undoBar->setUndoWindow(ms);
+}
+
+QString RunsPanel::message() const
+{
+    return m_message->isVisible() ? m_message->text() : QString();
+}
+
+void RunsPanel::showMessage(const QString &text)
+{
+    m_message->setText(text);
+    m_message->setVisible(!text.isEmpty());
+}
+
+qint64 RunsPanel::currentRunId() const
+{
+    const auto index = m_table->currentIndex();
+    return index.isValid() ? index.data(RunListModel::RunIdRole).toLongLong() : 0;
+}
+
+void RunsPanel::onSelectionChanged()
+{
+    const auto ids = selectedRunIds();
+    m_deleteAction->setEnabled(!ids.isEmpty());
+    m_compareAction->setEnabled(ids.size() >= 2);
+    m_newRunAction->setEnabled(currentRunId() != 0);
+    m_renameAction->setEnabled(currentRunId() != 0);
+    m_compareDelay.start();
+    Q_EMIT selectionChanged(ids);
+}
+
+void RunsPanel::onCurrentChanged(const QModelIndex &current)
+{
+    const qint64 id = current.isValid() ? current.data(RunListModel::RunIdRole).toLongLong() : 0;
+    const int row = m_model->rowOf(id);
+    m_notes->setRun(row >= 0 ? id : 0, row >= 0 ? m_model->runRow(row).notes : QString());
+    m_newRunAction->setEnabled(row >= 0);
+    m_renameAction->setEnabled(row >= 0);
+}
+
+void RunsPanel::onRowsChanged()
+{
+    const int total = m_model->rowCount();
+    const int shown = m_proxy->rowCount();
+    if (total == 0 && m_model->isLoaded())
+        m_count->setText(tr("No runs yet: start one from the Hyperparameters panel or "
+                            "with lathe-cli train."));
+    else if (shown == total)
+        m_count->setText(tr("%n run(s)", nullptr, total));
+    else
+        m_count->setText(tr("%1 of %n run(s)", nullptr, total).arg(shown));
+}
+
+void RunsPanel::deleteSelected()
+{
+    const auto ids = selectedRunIds();
+    if (ids.isEmpty())
+        return;
+    m_notes->flush();
+    const QString text
+        = ids.size() == 1
+              ? tr("Deleted '%1'").arg(m_model->runRow(m_model->rowOf(ids.front())).name)
+              : tr("Deleted %n runs", nullptr, int(ids.size()));
+    m_undoBar->start(ids, text);
+    m_model->hideRuns(ids);
+}
+
+void RunsPanel::undoDelete()
+{
+    m_undoBar->undo();
+}
+
+void RunsPanel::compareSelected()
+{
+    m_tabs->setCurrentWidget(m_compare);
+    m_compareDelay.start(0);
+}
+
+void RunsPanel::renameCurrent()
+{
+    const auto current = m_table->currentIndex();
+    if (!current.isValid())
+        return;
+    const auto name = current.siblingAtColumn(RunListModel::NameColumn);
+    m_table->setCurrentIndex(name);
+    m_table->edit(name);
+}
+
+void RunsPanel::newRunFromCurrentConfig()
+{
+    const qint64 id = currentRunId();
+    if (id == 0)
+        return;
+    m_model->store().query(
+        this,
+        [id](track::RunStore &store) -> Result<train::RunConfig> {
+            auto run = store.run(id);
+            if (!run)
+                return std::unexpected(run.error());
+            nlohmann::json json = nlohmann::json::parse(run->configJson, nullptr, false);
+            if (json.is_discarded())
+                return fail(ErrorCode::BadInput, "the stored config is not valid JSON");
+            return train::RunConfig::fromJson(json);
+        },
+        [this](Result<train::RunConfig> config) {
+            if (!config) {
+                showMessage(tr("Cannot start a new run from this config: %1")
+                                .arg(QString::fromStdString(config.error().message)));
+                return;
+            }
+            showMessage({});
+            Q_EMIT newRunFromConfig(*config);
+        });
+}
+
+} // namespace lathe::panels

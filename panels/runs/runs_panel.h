@@ -1,0 +1,107 @@
+#pragma once
+
+#include "core/train/run_config.h"
+
+#include <QList>
+#include <QTimer>
+#include <QWidget>
+
+#include <filesystem>
+
+class QAction;
+class QLabel;
+class QLineEdit;
+class QModelIndex;
+class QSortFilterProxyModel;
+class QTabWidget;
+class QTableView;
+
+namespace lathe::panels {
+
+class CompareView;
+class DeleteUndoBar;
+class RunListModel;
+class RunNotesEditor;
+
+/// The Runs panel: every run of the store in a sortable, filterable table (name, status,
+/// created, duration, model, optimizer, lr, best val accuracy, test accuracy, tags). Rename by
+/// editing the name (F2, double-click), tags by editing the tags cell (comma separated), notes
+/// of the current run below the table. Delete (Del, context menu, button) hides the runs at once
+/// and offers Undo (bar, Ctrl+Z) for the undo window; the store delete happens when the window
+/// ends or the panel is destroyed. Selecting two or more runs fills the Compare tab (config
+/// diff, parallel coordinates, overlaid curves). All store access runs on the model's store
+/// thread. GUI thread only.
+class RunsPanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit RunsPanel(std::filesystem::path db, QWidget *parent = nullptr);
+    ~RunsPanel() override;
+
+    /// The selected runs, in the table's order.
+    QList<qint64> selectedRunIds() const;
+    /// Selects exactly the runs `ids` that are shown (the first becomes current).
+    void selectRuns(const QList<qint64> &ids);
+    /// How long Undo is offered after a delete, in ms (default 10 s).
+    void setUndoWindow(int ms);
+
+    RunListModel *model() const { return m_model; }
+    QSortFilterProxyModel *proxyModel() const { return m_proxy; }
+    QTableView *tableView() const { return m_table; }
+    QLineEdit *filterEdit() const { return m_filter; }
+    CompareView *compareView() const { return m_compare; }
+    DeleteUndoBar *undoBar() const { return m_undoBar; }
+    RunNotesEditor *notesEditor() const { return m_notes; }
+    /// The last error or notice shown in the panel (empty when none).
+    QString message() const;
+
+public Q_SLOTS:
+    /// Deletes the selected runs (with undo).
+    void deleteSelected();
+    /// Undoes the pending delete, if any.
+    void undoDelete();
+    /// Shows the Compare tab for the selected runs.
+    void compareSelected();
+    /// Reads the current run's config and emits newRunFromConfig (or shows why it cannot).
+    void newRunFromCurrentConfig();
+    /// Starts editing the current run's name.
+    void renameCurrent();
+
+Q_SIGNALS:
+    /// The selection changed (the curves panel overlays these runs).
+    void selectionChanged(const QList<qint64> &runIds);
+    /// "New run from this config": the run's stored config, parsed and validated.
+    void newRunFromConfig(const lathe::train::RunConfig &config);
+    /// A run was double-clicked outside its editable cells or Enter was pressed on it.
+    void runActivated(qint64 runId);
+
+private:
+    void buildUi();
+    void buildActions();
+    void showContextMenu(const QPoint &pos);
+    void onSelectionChanged();
+    void onCurrentChanged(const QModelIndex &current);
+    void onRowsChanged();
+    void showMessage(const QString &text);
+    qint64 currentRunId() const;
+
+    RunListModel *m_model = nullptr;
+    QSortFilterProxyModel *m_proxy = nullptr;
+    QTableView *m_table = nullptr;
+    QLineEdit *m_filter = nullptr;
+    QLabel *m_count = nullptr;
+    QLabel *m_message = nullptr;
+    DeleteUndoBar *m_undoBar = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    RunNotesEditor *m_notes = nullptr;
+    CompareView *m_compare = nullptr;
+    QAction *m_deleteAction = nullptr;
+    QAction *m_undoAction = nullptr;
+    QAction *m_renameAction = nullptr;
+    QAction *m_compareAction = nullptr;
+    QAction *m_newRunAction = nullptr;
+    QTimer m_compareDelay;
+};
+
+} // namespace lathe::panels

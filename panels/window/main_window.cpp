@@ -1,0 +1,350 @@
+#include "panels/window/main_window.h"
+
+#include "panels/curves/curves_panel.h"
+#include "panels/dataset/dataset_panel.h"
+#include "panels/hyperparams/hyperparams_panel.h"
+#include "panels/log/log_panel.h"
+#include "panels/runs/runs_panel.h"
+#include "panels/window/steer_dialog.h"
+
+#include <spdlog/spdlog.h>
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+
+namespace lathe::panels {
+
+namespace {
+
+QString formatDuration(double seconds)
+{
+    if (seconds < 0)
+        return QObject::tr("estimating…");
+    const auto s = qint64(seconds + 0.5);
+    if (s < 60)
+        return QObject::tr("%1 s").arg(s);
+    if (s < 3600)
+        return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+    return QObject::tr("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QChar('0'));
+}
+
+} // namespace
+
+MainWindow::MainWindow(WorkbenchOptions options, QWidget *parent)
+    : QMainWindow(parent)
+    , m_options(std::move(options))
+{
+    setWindowTitle(tr("Lathe — %1").arg(QString::fromStdString(m_options.db.string())));
+    setDockNestingEnabled(true);
+    m_session = new RunSession(m_options.db, this);
+    createPanels();
+    createActions();
+    createMenus();
+    createStatusBar();
+    connectSession();
+    resize(1440, 900);
+    resizeDocks({dock("dock-hyperparams"), dock("dock-curves")}, {520, 920}, Qt::Horizontal);
+    resizeDocks({dock("dock-curves"), dock("dock-runs")}, {580, 260}, Qt::Vertical);
+    m_defaultLayout = saveState();
+    if (m_options.restoreLayout)
+        restoreLayout();
+    loadDefaultConfig();
+    updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+QDockWidget *MainWindow::addPanel(QWidget *panel, const QString &title, const QString &name,
+                                  Qt::DockWidgetArea area)
+{
+    auto *dock = new QDockWidget(title, this);
+    dock->setObjectName(name);
+    dock->setWidget(panel);
+    dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable
+                      | QDockWidget::DockWidgetFloatable);
+    addDockWidget(area, dock);
+    return dock;
+}
+
+void MainWindow::createPanels()
+{
+    m_hyperparams = new HyperparamsPanel(this);
+    m_dataset = new DatasetPanel(this);
+    m_curves = new CurvesPanel(m_options.db, this);
+    m_runs = new RunsPanel(m_options.db, this);
+    m_log = new LogPanel(this);
+
+    // Left column: the form and the data, full height. Right: the curves over the runs table.
+    auto *hyper = addPanel(m_hyperparams, tr("Hyperparameters"), "dock-hyperparams",
+                           Qt::LeftDockWidgetArea);
+    auto *data = addPanel(m_dataset, tr("Dataset"), "dock-dataset", Qt::LeftDockWidgetArea);
+    auto *curves = addPanel(m_curves, tr("Live curves"), "dock-curves", Qt::RightDockWidgetArea);
+    auto *runs = addPanel(m_runs, tr("Runs"), "dock-runs", Qt::RightDockWidgetArea);
+    auto *log = addPanel(m_log, tr("Log"), "dock-log", Qt::RightDockWidgetArea);
+    splitDockWidget(curves, runs, Qt::Vertical);
+    tabifyDockWidget(hyper, data);
+    tabifyDockWidget(runs, log);
+    hyper->raise();
+    runs->raise();
+
+    connect(m_hyperparams, &HyperparamsPanel::validityChanged, this, &MainWindow::updateActions);
+    connect(m_hyperparams, &HyperparamsPanel::configChanged, this,
+            [this](const train::RunConfig &config) { m_dataset->setAugment(config.augment); });
+    connect(m_runs, &RunsPanel::selectionChanged, m_curves, &CurvesPanel::setRuns);
+    connect(m_runs, &RunsPanel::newRunFromConfig, this, [this](const train::RunConfig &config) {
+        m_hyperparams->setConfig(config);
+        dock("dock-hyperparams")->raise();
+        statusBar()->showMessage(tr("The form holds the config of the chosen run: press Start "
+                                    "to train it again, or edit it first"),
+                                 8000);
+    });
+}
+
+QDockWidget *MainWindow::dock(const QString &objectName) const
+{
+    return findChild<QDockWidget *>(objectName);
+}
+
+void MainWindow::createActions()
+{
+    auto *style = QApplication::style();
+    m_newRun = new QAction(style->standardIcon(QStyle::SP_FileIcon), tr("&New run"), this);
+    m_newRun->setShortcut(QKeySequence::New);
+    m_newRun->setToolTip(tr("Start again from the default Fashion-MNIST experiment"));
+    m_start = new QAction(style->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this);
+    m_start->setShortcut(Qt::CTRL | Qt::Key_R);
+    m_start->setToolTip(tr("Train the config in the Hyperparameters panel (Ctrl+R)"));
+    m_pause = new QAction(style->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this);
+    m_resume = new QAction(style->standardIcon(QStyle::SP_MediaSeekForward), tr("&Resume"), this);
+    m_steer = new QAction(style->standardIcon(QStyle::SP_FileDialogDetailedView), tr("St&eer…"),
+                          this);
+    m_steer->setToolTip(tr("Change the learning rate, weight decay or augmentation of the "
+                           "paused run"));
+    m_stop = new QAction(style->standardIcon(QStyle::SP_MediaStop), tr("S&top"), this);
+    m_stop->setToolTip(tr("Stop the run (it is checkpointed and can be resumed)"));
+    m_openConfig = new QAction(tr("&Open config…"), this);
+    m_openConfig->setShortcut(QKeySequence::Open);
+    m_saveConfig = new QAction(tr("&Save config as…"), this);
+    m_saveConfig->setShortcut(QKeySequence::SaveAs);
+    m_resetLayout = new QAction(tr("Reset &layout"), this);
+
+    connect(m_newRun, &QAction::triggered, this, &MainWindow::newRun);
+    connect(m_start, &QAction::triggered, this, &MainWindow::startRun);
+    connect(m_pause, &QAction::triggered, m_session, &RunSession::pause);
+    connect(m_resume, &QAction::triggered, m_session, &RunSession::resume);
+    connect(m_steer, &QAction::triggered, this, &MainWindow::steerRun);
+    connect(m_stop, &QAction::triggered, m_session, &RunSession::stop);
+    connect(m_resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
+    connect(m_openConfig, &QAction::triggered, m_hyperparams, &HyperparamsPanel::chooseAndOpen);
+    connect(m_saveConfig, &QAction::triggered, m_hyperparams, &HyperparamsPanel::chooseAndSave);
+
+    auto *toolbar = addToolBar(tr("Run"));
+    toolbar->setObjectName("toolbar-run");
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolbar->addActions({m_newRun, m_start, m_pause, m_resume, m_steer, m_stop});
+}
+
+void MainWindow::createMenus()
+{
+    auto *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_openConfig);
+    file->addAction(m_saveConfig);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    auto *run = menuBar()->addMenu(tr("&Run"));
+    run->addActions({m_newRun, m_start, m_pause, m_resume, m_steer, m_stop});
+    auto *view = menuBar()->addMenu(tr("&View"));
+    for (auto *dockWidget : findChildren<QDockWidget *>())
+        view->addAction(dockWidget->toggleViewAction());
+    view->addSeparator();
+    view->addAction(m_resetLayout);
+    auto *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Lathe"), this, [this] {
+        QMessageBox::about(this, tr("About Lathe"),
+                           tr("<b>Lathe</b> — a workbench for training neural networks on one "
+                              "machine.<br>Experiment store: %1")
+                               .arg(QString::fromStdString(m_options.db.string()).toHtmlEscaped()));
+    });
+}
+
+void MainWindow::createStatusBar()
+{
+    m_stateLabel = new QLabel(this);
+    m_stepLabel = new QLabel(this);
+    m_progressBar = new QProgressBar(this);
+    m_progressBar->setMaximumWidth(260);
+    m_progressBar->setTextVisible(true);
+    m_progressBar->setVisible(false);
+    statusBar()->addWidget(m_stateLabel);
+    statusBar()->addPermanentWidget(m_stepLabel);
+    statusBar()->addPermanentWidget(m_progressBar);
+    m_stateLabel->setText(tr("Ready: press Start to train the config on the left"));
+}
+
+void MainWindow::connectSession()
+{
+    connect(m_session, &RunSession::stateChanged, this, [this](SessionState state) {
+        updateActions();
+        m_progressBar->setVisible(m_session->isActive());
+        if (state == SessionState::Preparing)
+            m_stateLabel->setText(tr("Preparing: loading data and building the model…"));
+        else if (state == SessionState::Paused)
+            m_stateLabel->setText(tr("Paused: Resume, Steer or Stop"));
+        else if (state == SessionState::Running)
+            m_stateLabel->setText(tr("Training run %1").arg(m_session->runId()));
+    });
+    connect(m_session, &RunSession::runCreated, this, [this](qint64 runId) {
+        m_curves->setActiveRun(runId);
+        spdlog::info("run {} started", runId);
+    });
+    connect(m_session, &RunSession::progress, this, &MainWindow::showProgress);
+    connect(m_session, &RunSession::noted, this, [this](const QString &kind, qint64) {
+        if (kind == "steered")
+            m_curves->refresh();
+    });
+    connect(m_session, &RunSession::finished, this, [this](const QString &outcome) {
+        m_stateLabel->setText(tr("Run %1 %2").arg(m_session->runId()).arg(outcome));
+        m_curves->refresh();
+    });
+    connect(m_session, &RunSession::failed, this, [this](const QString &message) {
+        m_stateLabel->setText(tr("Run failed"));
+        QMessageBox::warning(this, tr("Training failed"), message);
+    });
+}
+
+void MainWindow::loadDefaultConfig()
+{
+    auto config = train::loadRunConfig(m_options.defaultConfig.string());
+    if (!config) {
+        spdlog::warn("default experiment: {}", config.error().toString());
+        m_hyperparams->setConfig(train::RunConfig{});
+    } else {
+        m_hyperparams->setConfig(*config);
+    }
+    m_dataset->loadDefault(m_hyperparams->config().data.path);
+}
+
+void MainWindow::newRun()
+{
+    if (m_session->isActive())
+        return;
+    loadDefaultConfig();
+    dock("dock-hyperparams")->raise();
+    m_stateLabel->setText(tr("New run: the default experiment is in the form; press Start"));
+}
+
+void MainWindow::startRun()
+{
+    if (m_session->isActive() || !m_hyperparams->isValid())
+        return;
+    m_lastProgress.reset();
+    m_progressBar->setValue(0);
+    m_session->start(m_hyperparams->config());
+}
+
+void MainWindow::steerRun()
+{
+    if (m_session->state() != SessionState::Paused)
+        return;
+    const auto current = m_session->steering();
+    const double scheduled = m_lastProgress && current.lrScale > 0
+                                 ? m_lastProgress->lr / current.lrScale
+                                 : m_hyperparams->config().optimizer.lr;
+    SteerDialog dialog(current, scheduled, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    if (auto ok = m_session->steer(dialog.change()); !ok)
+        QMessageBox::warning(this, tr("Cannot steer the run"),
+                             QString::fromStdString(ok.error().toString()));
+    else
+        m_stateLabel->setText(tr("Paused: the change applies when the run resumes"));
+}
+
+void MainWindow::updateActions()
+{
+    const auto state = m_session->state();
+    const bool active = m_session->isActive();
+    m_newRun->setEnabled(!active);
+    m_start->setEnabled(!active && m_hyperparams->isValid());
+    m_start->setToolTip(m_hyperparams->isValid()
+                            ? tr("Train the config in the Hyperparameters panel (Ctrl+R)")
+                            : tr("Fix the config first: its error is shown in the form"));
+    m_pause->setEnabled(state == SessionState::Running || state == SessionState::Preparing);
+    m_resume->setEnabled(state == SessionState::Paused);
+    m_steer->setEnabled(state == SessionState::Paused && m_session->runId() != 0);
+    m_stop->setEnabled(active);
+}
+
+void MainWindow::showProgress(const SessionProgress &p)
+{
+    m_lastProgress = p;
+    const int permille = p.totalSteps > 0 ? int(1000 * p.step / p.totalSteps) : 0;
+    m_progressBar->setRange(0, 1000);
+    m_progressBar->setValue(permille);
+    m_progressBar->setFormat(QString("%1%").arg(permille / 10.0, 0, 'f', 1));
+    m_stepLabel->setText(statusText());
+}
+
+QString MainWindow::statusText() const
+{
+    if (!m_lastProgress)
+        return {};
+    const auto &p = *m_lastProgress;
+    QLocale locale;
+    return tr("step %1 / %2 · epoch %3 / %4 · loss %5 · %6 samples/s · ETA %7")
+        .arg(locale.toString(p.step), locale.toString(p.totalSteps))
+        .arg(p.epoch, 0, 'f', 2)
+        .arg(p.epochs)
+        .arg(p.loss, 0, 'f', 4)
+        .arg(locale.toString(qint64(p.samplesPerSecond)))
+        .arg(formatDuration(p.etaSeconds));
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (m_session->isActive()) {
+        const auto answer = QMessageBox::question(
+            this, tr("A run is training"),
+            tr("Stop the run and quit? It is checkpointed and can be resumed later."));
+        if (answer != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+        m_session->stop();
+    }
+    saveLayout();
+    event->accept();
+}
+
+void MainWindow::saveLayout() const
+{
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState());
+}
+
+void MainWindow::restoreLayout()
+{
+    QSettings settings;
+    restoreGeometry(settings.value("window/geometry").toByteArray());
+    restoreState(settings.value("window/state").toByteArray());
+}
+
+void MainWindow::resetLayout()
+{
+    restoreState(m_defaultLayout);
+    for (auto *dockWidget : findChildren<QDockWidget *>())
+        dockWidget->show();
+}
+
+} // namespace lathe::panels

@@ -1,0 +1,108 @@
+#pragma once
+
+#include "core/train/run_config.h"
+#include "panels/bridge/run_session.h"
+
+#include <QMainWindow>
+
+#include <filesystem>
+#include <optional>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QProgressBar;
+
+namespace lathe::panels {
+
+class CurvesPanel;
+class DatasetPanel;
+class HyperparamsPanel;
+class LogPanel;
+class RunsPanel;
+
+/// Where the workbench reads and writes.
+struct WorkbenchOptions
+{
+    std::filesystem::path db;            ///< the experiment store
+    std::filesystem::path defaultConfig; ///< the experiment shown on a first start
+    bool restoreLayout = true;           ///< restore the saved dock layout (off in tests)
+};
+
+/// The workbench window: the panels as closable, movable docks (layout saved on close and
+/// restored on start), menus and a toolbar for the run life cycle (New run, Start, Pause,
+/// Resume, Steer, Stop), and a status bar with the active run's progress and ETA. Owns the
+/// RunSession that trains in this window. GUI thread only.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    explicit MainWindow(WorkbenchOptions options, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    RunSession &session() { return *m_session; }
+    DatasetPanel *datasetPanel() const { return m_dataset; }
+    HyperparamsPanel *hyperparamsPanel() const { return m_hyperparams; }
+    CurvesPanel *curvesPanel() const { return m_curves; }
+    RunsPanel *runsPanel() const { return m_runs; }
+    LogPanel *logPanel() const { return m_log; }
+    QDockWidget *dock(const QString &objectName) const;
+
+    QAction *newRunAction() const { return m_newRun; }
+    QAction *startAction() const { return m_start; }
+    QAction *pauseAction() const { return m_pause; }
+    QAction *resumeAction() const { return m_resume; }
+    QAction *steerAction() const { return m_steer; }
+    QAction *stopAction() const { return m_stop; }
+
+    /// The status bar's text for the active run ("step 120 / 4,460 · ETA 3 min").
+    QString statusText() const;
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createPanels();
+    QDockWidget *addPanel(QWidget *panel, const QString &title, const QString &name,
+                          Qt::DockWidgetArea area);
+    void createActions();
+    void createMenus();
+    void createStatusBar();
+    void connectSession();
+    void loadDefaultConfig();
+    void startRun();
+    void steerRun();
+    void newRun();
+    void updateActions();
+    void showProgress(const SessionProgress &progress);
+    void resetLayout();
+    void saveLayout() const;
+    void restoreLayout();
+
+    WorkbenchOptions m_options;
+    RunSession *m_session = nullptr;
+    DatasetPanel *m_dataset = nullptr;
+    HyperparamsPanel *m_hyperparams = nullptr;
+    CurvesPanel *m_curves = nullptr;
+    RunsPanel *m_runs = nullptr;
+    LogPanel *m_log = nullptr;
+    QByteArray m_defaultLayout;
+
+    QAction *m_newRun = nullptr;
+    QAction *m_start = nullptr;
+    QAction *m_pause = nullptr;
+    QAction *m_resume = nullptr;
+    QAction *m_steer = nullptr;
+    QAction *m_stop = nullptr;
+    QAction *m_openConfig = nullptr;
+    QAction *m_saveConfig = nullptr;
+    QAction *m_resetLayout = nullptr;
+
+    QLabel *m_stateLabel = nullptr;
+    QLabel *m_stepLabel = nullptr;
+    QProgressBar *m_progressBar = nullptr;
+    std::optional<SessionProgress> m_lastProgress;
+};
+
+} // namespace lathe::panels

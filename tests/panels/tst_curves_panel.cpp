@@ -1,0 +1,300 @@
+// The live-curves panel against a real store: runs appear, grow live (also when lathe-cli
+// writes them), steering events become markers, and the controls change what is drawn.
+#include "core/track/run_store.h"
+#include "panels/curves/curves_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFile>
+#include <QImage>
+#include <QLabel>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+using namespace lathe;
+using lathe::panels::CurvesPanel;
+using lathe::panels::PlotWidget;
+
+namespace {
+
+std::size_t pointCount(const PlotWidget *chart, bool dashed = false)
+{
+    std::size_t n = 0;
+    for (const auto &s : chart->series())
+        if (!s.faint && s.dashed == dashed)
+            n += s.points.size();
+    return n;
+}
+
+} // namespace
+
+class TestCurvesPanel : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::filesystem::path m_db;
+    std::unique_ptr<track::RunStore> m_store;
+
+    std::int64_t createRun(const char *name)
+    {
+        auto id = m_store->createRun({name, "{}", 1, {}, {}});
+        if (!id)
+            qFatal("createRun: %s", id.error().toString().c_str());
+        return *id;
+    }
+
+    // Train loss/accuracy/lr rows for steps [from, to), 100 steps an epoch.
+    void addSteps(std::int64_t run, int from, int to, double offset = 0)
+    {
+        std::vector<track::MetricPoint> points;
+        for (int s = from; s < to; ++s) {
+            const double epoch = s / 100.0;
+            const double wall = 1.7e9 + s * 0.5;
+            points.push_back({run, "train/loss", s, epoch, wall, 2.0 / (1 + s * 0.01) + offset
+                                                                      + 0.2 * std::sin(s)});
+            points.push_back({run, "train/accuracy", s, epoch, wall, 1 - 1.0 / (1 + s * 0.01)});
+            points.push_back({run, "lr", s, epoch, wall, 1e-3});
+        }
+        QVERIFY(m_store->addMetrics(points));
+    }
+
+    std::unique_ptr<CurvesPanel> openPanel()
+    {
+        auto panel = std::make_unique<CurvesPanel>(m_db);
+        panel->resize(1000, 700);
+        panel->show();
+        return panel;
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        QVERIFY(m_dir.isValid());
+        m_db = std::filesystem::path(m_dir.path().toStdString())
+               / (QTest::currentTestFunction() + std::string(".db"));
+        auto store = track::RunStore::open(m_db);
+        QVERIFY(store);
+        m_store = std::move(*store);
+    }
+
+    void cleanup() { m_store.reset(); }
+
+    void emptyPanelSaysWhatToDo()
+    {
+        auto panel = openPanel();
+        QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
+        QVERIFY(panel->chart(CurvesPanel::LossChart)->series().empty());
+        QCOMPARE(panel->chart(CurvesPanel::LossChart)->drawnPoints(), std::size_t(0));
+        QVERIFY(panel->findChild<QLabel *>("legend")->text().contains("No runs"));
+    }
+
+    void aPickedRunShowsAndGrowsLive()
+    {
+        const auto run = createRun("grower");
+        addSteps(run, 0, 200);
+        auto panel = openPanel();
+        panel->setRuns({run});
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        QTRY_COMPARE(pointCount(loss), std::size_t(200));
+        QCOMPARE(loss->series().front().name, QStringLiteral("grower · train"));
+        QCOMPARE(pointCount(panel->chart(CurvesPanel::LrChart)), std::size_t(200));
+        QVERIFY(panel->findChild<QLabel *>("legend")->text().contains("grower"));
+
+        addSteps(run, 200, 350); // as a training thread or another process would
+        QTRY_COMPARE(pointCount(loss), std::size_t(350));
+        QCOMPARE(loss->series().front().points.back().x, 349.0);
+        QCOMPARE(loss->xRange().second, 349.0); // the unzoomed view follows the data
+
+        // Validation rows arrive once an epoch, drawn dashed.
+        QVERIFY(m_store->addMetrics(std::vector<track::MetricPoint>{
+            {run, "val/loss", 100, 1, 1.7e9 + 50, 1.4},
+            {run, "val/loss", 200, 2, 1.7e9 + 100, 1.1}}));
+        QTRY_COMPARE(pointCount(loss, true), std::size_t(2));
+    }
+
+    void aSteeredEventBecomesAMarker()
+    {
+        const auto run = createRun("steered-run");
+        addSteps(run, 0, 300);
+        auto panel = openPanel();
+        panel->setActiveRun(run);
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        QTRY_COMPARE(pointCount(loss), std::size_t(300));
+        QVERIFY(loss->markers().empty());
+        QVERIFY(m_store->addEvent({0, run, "checkpoint", 150, 1.7e9 + 75, "{}"})); // not marked
+        QVERIFY(m_store->addEvent({0, run, "steered", 250, 1.7e9 + 125,
+                                   R"({"step":250,"lr_scale":0.5,"weight_decay":0.01})"}));
+        QTRY_COMPARE(loss->markers().size(), std::size_t(1));
+        QCOMPARE(loss->markers().front().x, 250.0);
+        QVERIFY(loss->markers().front().label.startsWith("steered: lr×0.5"));
+        QCOMPARE(panel->chart(CurvesPanel::AccuracyChart)->markers().size(), std::size_t(1));
+
+        // On the epoch axis the marker moves to the epoch of step 250.
+        auto *axis = panel->findChild<QComboBox *>("xAxis");
+        axis->setFocus();
+        QTest::keyClick(axis, Qt::Key_Down);
+        QCOMPARE(axis->currentIndex(), 1);
+        QCOMPARE(loss->markers().front().x, 2.5);
+        QCOMPARE(loss->xRange().second, 2.99);
+    }
+
+    void theSmoothingSliderSmoothsTheTrainingCurves()
+    {
+        const auto run = createRun("noisy");
+        addSteps(run, 0, 500);
+        auto panel = openPanel();
+        QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
+        panel->setRuns({run});
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        QTRY_COMPARE(pointCount(loss), std::size_t(500));
+        QCOMPARE(loss->series().size(), std::size_t(1));
+        const auto raw = loss->series().front().points;
+
+        auto *slider = panel->findChild<QSlider *>("smoothing");
+        slider->setFocus();
+        for (int i = 0; i < 9; ++i) // page steps of 0.1, to 0.9
+            QTest::keyClick(slider, Qt::Key_PageUp);
+        QCOMPARE(slider->value(), 90);
+        QCOMPARE(loss->series().size(), std::size_t(2)); // smoothed, and the raw one faint
+        const auto &smoothed = loss->series().front();
+        QVERIFY(!smoothed.faint && loss->series().back().faint);
+        QCOMPARE(loss->series().back().points.size(), raw.size());
+        QCOMPARE(smoothed.points.front().y, raw.front().y); // debiased: starts at the data
+        double rawJitter = 0, smoothJitter = 0;
+        for (std::size_t i = 1; i < raw.size(); ++i) {
+            rawJitter += std::abs(raw[i].y - raw[i - 1].y);
+            smoothJitter += std::abs(smoothed.points[i].y - smoothed.points[i - 1].y);
+        }
+        QVERIFY2(smoothJitter < rawJitter / 4, qPrintable(QString::number(smoothJitter)));
+        // The learning rate is never smoothed.
+        QCOMPARE(panel->chart(CurvesPanel::LrChart)->series().size(), std::size_t(1));
+
+        // New rows are smoothed incrementally, continuing the same average.
+        addSteps(run, 500, 600);
+        QTRY_COMPARE(pointCount(loss), std::size_t(600));
+        const auto grown = loss->series().front().points;
+        slider->setValue(0);
+        slider->setValue(90); // recomputed from scratch
+        const auto &whole = loss->series().front().points;
+        QCOMPARE(whole.size(), grown.size());
+        QVERIFY(std::abs(whole.back().y - grown.back().y) < 1e-12);
+    }
+
+    void chartsZoomTogetherAndLogYSwitches()
+    {
+        const auto run = createRun("zoom");
+        addSteps(run, 0, 1000);
+        auto panel = openPanel();
+        QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
+        panel->setRuns({run});
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        PlotWidget *acc = panel->chart(CurvesPanel::AccuracyChart);
+        QTRY_COMPARE(pointCount(loss), std::size_t(1000));
+        const QPoint at = loss->plotRect().center();
+        QWheelEvent wheel(at, loss->mapToGlobal(at), QPoint(), QPoint(0, 480), Qt::NoButton,
+                          Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(loss, &wheel);
+        QVERIFY(loss->isZoomed());
+        QVERIFY(loss->xRange().second - loss->xRange().first < 500);
+        QCOMPARE(acc->xRange(), loss->xRange());
+        QTest::mouseDClick(acc, Qt::LeftButton, Qt::NoModifier, acc->plotRect().center());
+        QVERIFY(!loss->isZoomed());
+
+        auto *logY = panel->findChild<QCheckBox *>("logY");
+        QTest::mouseClick(logY, Qt::LeftButton, Qt::NoModifier,
+                          QPoint(4, logY->height() / 2));
+        QVERIFY(logY->isChecked());
+        QVERIFY(loss->logY());
+        loss->grab();
+        QVERIFY(loss->drawnPoints() > 0);
+    }
+
+    void aResumedRunReloadsItsSeries()
+    {
+        const auto run = createRun("resumed");
+        addSteps(run, 0, 300);
+        auto panel = openPanel();
+        panel->setRuns({run});
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        QTRY_COMPARE(pointCount(loss), std::size_t(300));
+        // Resumed from the checkpoint at step 199: later rows are deleted and written again.
+        QVERIFY(m_store->deleteMetricsAfter(run, 199));
+        addSteps(run, 200, 250, 10.0);
+        QTRY_COMPARE(pointCount(loss), std::size_t(250));
+        const auto &points = loss->series().front().points;
+        QCOMPARE(points.back().x, 249.0);
+        QVERIFY(points.back().y > 10);
+        QVERIFY(std::is_sorted(points.begin(), points.end(),
+                               [](const auto &a, const auto &b) { return a.x < b.x; }));
+    }
+
+    void exportsPngAndCsv()
+    {
+        const auto a = createRun("alpha, with comma");
+        const auto b = createRun("beta");
+        addSteps(a, 0, 120);
+        addSteps(b, 0, 80);
+        auto panel = openPanel();
+        QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
+        panel->setRuns({a, b});
+        QTRY_COMPARE(pointCount(panel->chart(CurvesPanel::LossChart)), std::size_t(200));
+        const auto &series = panel->chart(CurvesPanel::LossChart)->series();
+        QVERIFY(series[0].color != series[1].color);
+
+        const QString png = m_dir.filePath("curves.png");
+        QVERIFY(panel->exportPng(png));
+        const QImage image(png);
+        QVERIFY(image.width() > 500 && image.height() > 300);
+
+        QSignalSpy exported(panel.get(), &CurvesPanel::csvExported);
+        const QString csv = m_dir.filePath("curves.csv");
+        panel->exportCsv(csv);
+        QTRY_COMPARE(exported.count(), 1);
+        QCOMPARE(exported.first().at(0).toLongLong(), qint64(3 * 200));
+        QFile file(csv);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = file.readAll().split('\n');
+        QCOMPARE(lines.front(), QByteArray("run,run_name,key,step,epoch,wall_time,value"));
+        QCOMPARE(lines.size(), 1 + 600 + 1); // header, rows, the empty rest after the last \n
+        QVERIFY(lines[1].startsWith(QByteArray::number(a)
+                                    + ",\"alpha, with comma\",train/loss,0,"));
+    }
+
+    void aRunWrittenByTheCliUpdatesLive()
+    {
+        auto panel = openPanel();
+        QProcess cli;
+        cli.setProcessChannelMode(QProcess::MergedChannels);
+        cli.start(QStringLiteral(LATHE_CLI_PATH),
+                  {QStringLiteral("train"),
+                   QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-mlp.json"),
+                   QStringLiteral("--db"), QString::fromStdString(m_db.string()),
+                   QStringLiteral("--name"), QStringLiteral("from-cli"), QStringLiteral("--set"),
+                   QStringLiteral("data.subset=3000"), QStringLiteral("--set"),
+                   QStringLiteral("training.epochs=2"), QStringLiteral("--set"),
+                   QStringLiteral("training.batch_size=32")});
+        QVERIFY(cli.waitForStarted());
+        auto cliRun = [this] { return m_store->findRun("from-cli").value_or(track::RunInfo{}).id; };
+        QTRY_VERIFY_WITH_TIMEOUT(cliRun() > 0, 10000);
+        const std::int64_t run = cliRun();
+        panel->setActiveRun(run);
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        QTRY_VERIFY_WITH_TIMEOUT(pointCount(loss) > 0, 10000);
+        QVERIFY2(cli.waitForFinished(20000), cli.readAll().constData());
+        QCOMPARE(cli.exitCode(), 0);
+        const auto stored = m_store->metricSeries(run, "train/loss");
+        QVERIFY(stored && stored->size() > 50);
+        QTRY_COMPARE(pointCount(loss), stored->size());
+        QTRY_COMPARE(pointCount(loss, true), std::size_t(2)); // one val point an epoch
+        QCOMPARE(loss->series().front().name, QStringLiteral("from-cli · train"));
+    }
+};
+
+QTEST_MAIN(TestCurvesPanel)
+#include "tst_curves_panel.moc"

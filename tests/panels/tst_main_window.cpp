@@ -1,0 +1,179 @@
+// The workbench window driven like a user would: its toolbar starts a real run on Fashion-MNIST,
+// the run appears in the Runs panel and its curve gains points, pause/steer/resume/stop work,
+// and an invalid config disables Start.
+#include "core/track/run_store.h"
+#include "panels/common/plot_widget.h"
+#include "panels/curves/curves_panel.h"
+#include "panels/hyperparams/hyperparams_panel.h"
+#include "panels/runs/runs_panel.h"
+#include "panels/window/main_window.h"
+#include "panels/window/steer_dialog.h"
+
+#include <QtTest>
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QToolBar>
+
+#include <fstream>
+
+using namespace lathe;
+using namespace lathe::panels;
+
+namespace {
+
+/// The default experiment cut down so a run takes seconds: 3,000 images, 3 epochs.
+std::filesystem::path writeSmallConfig(const QTemporaryDir &dir)
+{
+    auto config = train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
+    if (!config)
+        qFatal("%s", config.error().toString().c_str());
+    config->name = "gui-test";
+    config->data.subset = 3000;
+    config->model.widths = {8, 16};
+    config->training.epochs = 3;
+    config->training.batchSize = 32;
+    const auto path = std::filesystem::path(dir.path().toStdString()) / "small.json";
+    std::ofstream(path) << config->toJson().dump(2);
+    return path;
+}
+
+QString storedStatus(const std::filesystem::path &db, qint64 runId)
+{
+    auto store = track::RunStore::open(db);
+    if (!store)
+        return "no store";
+    auto run = (*store)->run(runId);
+    return run ? QString::fromUtf8(track::toString(run->status)) : "no run";
+}
+
+std::size_t plottedPoints(const MainWindow &window)
+{
+    std::size_t n = 0;
+    for (auto *plot : window.curvesPanel()->findChildren<PlotWidget *>())
+        for (const auto &series : plot->series())
+            n += series.points.size();
+    return n;
+}
+
+void clickToolButton(MainWindow &window, QAction *action)
+{
+    auto *toolbar = window.findChild<QToolBar *>("toolbar-run");
+    QWidget *button = toolbar->widgetForAction(action);
+    QVERIFY(button && button->isEnabled());
+    QTest::mouseClick(button, Qt::LeftButton);
+}
+
+} // namespace
+
+class TstMainWindow : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void trainsPausesSteersAndStopsFromTheToolbar()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        MainWindow window({db, writeSmallConfig(dir), false});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.startAction()->isEnabled());
+        QVERIFY(!window.pauseAction()->isEnabled());
+
+        clickToolButton(window, window.startAction());
+        QTRY_VERIFY_WITH_TIMEOUT(window.session().runId() != 0, 20000);
+        const qint64 runId = window.session().runId();
+        QTRY_VERIFY_WITH_TIMEOUT(!window.statusText().isEmpty(), 10000);
+        QVERIFY(!window.startAction()->isEnabled());
+
+        // Pause: the trainer stops at a step boundary and the store says so.
+        clickToolButton(window, window.pauseAction());
+        QCOMPARE(window.session().state(), SessionState::Paused);
+        QTRY_COMPARE_WITH_TIMEOUT(storedStatus(db, runId), QString("paused"), 10000);
+        QVERIFY(window.steerAction()->isEnabled());
+
+        // Steer through the real dialog: halve the learning rate.
+        QTimer::singleShot(0, [] {
+            auto *dialog = qobject_cast<SteerDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            dialog->lrScaleBox()->setValue(0.5);
+            dialog->accept();
+        });
+        window.steerAction()->trigger();
+        QCOMPARE(window.session().steering().lrScale, 0.5);
+
+        clickToolButton(window, window.resumeAction());
+        QTRY_COMPARE_WITH_TIMEOUT(storedStatus(db, runId), QString("running"), 10000);
+
+        // The run's row appears in the Runs panel and its curves gain points.
+        auto *runs = window.runsPanel()->findChild<QTableView *>();
+        QVERIFY(runs);
+        QTRY_VERIFY_WITH_TIMEOUT(runs->model()->rowCount() == 1, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(plottedPoints(window) > 0, 10000);
+        const auto before = plottedPoints(window);
+        QTRY_VERIFY_WITH_TIMEOUT(plottedPoints(window) > before, 15000);
+
+        clickToolButton(window, window.stopAction());
+        QTRY_COMPARE_WITH_TIMEOUT(window.session().state(), SessionState::Stopped, 20000);
+        QCOMPARE(storedStatus(db, runId), QString("stopped"));
+        QVERIFY(window.startAction()->isEnabled());
+
+        // The steering change is stored as an event and in the run's config.
+        auto store = track::RunStore::open(db);
+        QVERIFY(store.has_value());
+        auto events = (*store)->events(runId);
+        QVERIFY(events.has_value());
+        QVERIFY(std::any_of(events->begin(), events->end(),
+                            [](const auto &e) { return e.kind == "steered"; }));
+        auto run = (*store)->run(runId);
+        QVERIFY(run.has_value());
+        QVERIFY(QString::fromStdString(run->configJson).contains("\"lr_scale\":0.5"));
+    }
+
+    void invalidConfigDisablesStart()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        MainWindow window({db, writeSmallConfig(dir), false});
+        QVERIFY(window.startAction()->isEnabled());
+        auto config = window.hyperparamsPanel()->config();
+        config.optimizer.lr = -1;
+        window.hyperparamsPanel()->setConfig(config);
+        QVERIFY(!window.startAction()->isEnabled());
+        config.optimizer.lr = 1e-3;
+        window.hyperparamsPanel()->setConfig(config);
+        QVERIFY(window.startAction()->isEnabled());
+    }
+
+    void panelsAreClosableDocksAndLayoutResets()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        MainWindow window({db, writeSmallConfig(dir), false});
+        window.show();
+        const QStringList names{"dock-hyperparams", "dock-dataset", "dock-curves", "dock-runs",
+                                "dock-log"};
+        for (const auto &name : names) {
+            auto *dock = window.dock(name);
+            QVERIFY2(dock, qPrintable(name));
+            QVERIFY(dock->features() & QDockWidget::DockWidgetClosable);
+        }
+        window.dock("dock-curves")->close();
+        QVERIFY(!window.dock("dock-curves")->isVisible());
+        const auto reset = window.findChildren<QAction *>();
+        auto it = std::find_if(reset.begin(), reset.end(),
+                               [](QAction *a) { return a->text() == "Reset &layout"; });
+        QVERIFY(it != reset.end());
+        (*it)->trigger();
+        QVERIFY(window.dock("dock-curves")->isVisible());
+    }
+};
+
+QTEST_MAIN(TstMainWindow)
+#include "tst_main_window.moc"

@@ -1,0 +1,234 @@
+// PlotWidget (level of detail, zoom, pan, log-y) and the EMA and tick helpers it is used with.
+#include "panels/common/ema.h"
+#include "panels/common/plot_axis.h"
+#include "panels/common/plot_widget.h"
+
+#include <QSignalSpy>
+#include <QTest>
+#include <QWheelEvent>
+
+#include <cmath>
+
+using lathe::panels::PlotMarker;
+using lathe::panels::PlotSeries;
+using lathe::panels::PlotWidget;
+using lathe::track::SeriesPoint;
+
+namespace {
+
+std::vector<SeriesPoint> noisySeries(int n)
+{
+    std::vector<SeriesPoint> points(n);
+    for (int i = 0; i < n; ++i)
+        points[i] = {double(i), std::exp(-i / 20000.0) + 0.1 * std::sin(i * 0.7)};
+    return points;
+}
+
+PlotSeries series(std::vector<SeriesPoint> points, QColor color = Qt::blue)
+{
+    return PlotSeries{QStringLiteral("s"), color, std::move(points), false, false};
+}
+
+std::size_t countInRange(const std::vector<SeriesPoint> &points, double lo, double hi)
+{
+    return std::size_t(std::count_if(points.begin(), points.end(),
+                                     [&](const auto &p) { return p.x >= lo && p.x <= hi; }));
+}
+
+void sendWheel(QWidget *w, QPoint at, int delta)
+{
+    QWheelEvent event(at, w->mapToGlobal(at), QPoint(), QPoint(0, delta), Qt::NoButton,
+                      Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(w, &event);
+}
+
+} // namespace
+
+class TestPlotWidget : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void zoomedOutDrawsAboutTwoPointsPerColumn()
+    {
+        PlotWidget plot;
+        plot.resize(800, 400);
+        plot.setSeries({series(noisySeries(100000)), series(noisySeries(50000), Qt::red)});
+        plot.grab();
+        const auto columns = std::size_t(plot.plotRect().width());
+        QVERIFY(plot.drawnPoints() > columns);
+        QVERIFY2(plot.drawnPoints() <= 2 * 2 * columns,
+                 qPrintable(QString::number(plot.drawnPoints())));
+        const auto [lo, hi] = plot.xRange();
+        QCOMPARE(lo, 0.0);
+        QCOMPARE(hi, 99999.0);
+    }
+
+    void zoomedInDrawsEveryStoredPoint()
+    {
+        PlotWidget plot;
+        plot.resize(800, 400);
+        auto points = noisySeries(100000);
+        plot.setSeries({series(points)});
+        plot.setXRange(5000.5, 5600.5);
+        plot.grab();
+        QCOMPARE(plot.drawnPoints(), countInRange(points, 5000.5, 5600.5));
+        QCOMPARE(plot.drawnPoints(), std::size_t(600));
+        QVERIFY(plot.isZoomed());
+        // The y axis fits what is visible, not the whole series.
+        const auto [y0, y1] = plot.yRange();
+        QVERIFY(y1 - y0 < 0.5);
+    }
+
+    void wheelZoomsAroundTheCursor()
+    {
+        PlotWidget plot;
+        plot.resize(800, 400);
+        plot.setSeries({series(noisySeries(10000))});
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        QSignalSpy changed(&plot, &PlotWidget::viewChanged);
+        const QRect area = plot.plotRect();
+        const QPoint at(area.left() + area.width() / 4, area.center().y());
+        const auto [lo0, hi0] = plot.xRange();
+        const double anchor = lo0 + (hi0 - lo0) * (at.x() - area.left()) / area.width();
+        sendWheel(&plot, at, 120 * 3);
+        const auto [lo1, hi1] = plot.xRange();
+        QVERIFY(hi1 - lo1 < 0.6 * (hi0 - lo0));
+        QCOMPARE(changed.count(), 1);
+        const double anchorAfter = lo1 + (hi1 - lo1) * (at.x() - area.left()) / area.width();
+        QVERIFY(std::abs(anchorAfter - anchor) < 1e-6 * (hi0 - lo0));
+        sendWheel(&plot, at, -120 * 3);
+        const auto [lo2, hi2] = plot.xRange();
+        QVERIFY(std::abs((hi2 - lo2) - (hi0 - lo0)) < 1e-6 * (hi0 - lo0));
+    }
+
+    void dragPansAndDoubleClickResets()
+    {
+        PlotWidget plot;
+        plot.resize(800, 400);
+        plot.setSeries({series(noisySeries(10000))});
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        plot.setXRange(2000, 4000);
+        const QPoint start = plot.plotRect().center();
+        QTest::mousePress(&plot, Qt::LeftButton, Qt::NoModifier, start);
+        QTest::mouseMove(&plot, start + QPoint(-plot.plotRect().width() / 2, 0));
+        QTest::mouseRelease(&plot, Qt::LeftButton, Qt::NoModifier,
+                            start + QPoint(-plot.plotRect().width() / 2, 0));
+        const auto [lo, hi] = plot.xRange();
+        QVERIFY2(std::abs(lo - 3000) < 20 && std::abs(hi - 5000) < 20,
+                 qPrintable(QStringLiteral("%1 %2").arg(lo).arg(hi)));
+        QTest::mouseDClick(&plot, Qt::LeftButton, Qt::NoModifier, start);
+        QVERIFY(!plot.isZoomed());
+        QCOMPARE(plot.xRange().second, 9999.0);
+    }
+
+    void rightDragSelectsARangeToZoom()
+    {
+        PlotWidget plot;
+        plot.resize(800, 400);
+        plot.setSeries({series(noisySeries(10000))});
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        const QRect area = plot.plotRect();
+        const QPoint a(area.left() + area.width() / 2, area.center().y());
+        const QPoint b(area.right(), area.center().y());
+        QTest::mousePress(&plot, Qt::RightButton, Qt::NoModifier, a);
+        QTest::mouseMove(&plot, b);
+        QTest::mouseRelease(&plot, Qt::RightButton, Qt::NoModifier, b);
+        const auto [lo, hi] = plot.xRange();
+        QVERIFY2(std::abs(lo - 5000) < 30 && hi > 9900,
+                 qPrintable(QStringLiteral("%1 %2").arg(lo).arg(hi)));
+    }
+
+    void logYSkipsNonPositiveValues()
+    {
+        PlotWidget plot;
+        plot.resize(600, 300);
+        std::vector<SeriesPoint> points{{0, 1}, {1, 0}, {2, -3}, {3, NAN}, {4, 0.01}, {5, 100}};
+        plot.setSeries({series(points)});
+        plot.setMarkers({PlotMarker{2.5, QStringLiteral("steered"), Qt::darkGreen}});
+        plot.setLogY(true);
+        const QImage image = plot.grab().toImage();
+        QVERIFY(!image.isNull());
+        QCOMPARE(plot.drawnPoints(), std::size_t(3));
+        const auto [y0, y1] = plot.yRange();
+        QVERIFY(y0 > 0 && y0 < 0.01 && y1 > 100);
+        plot.setSeries({series({{0, 0}, {1, -1}})}); // nothing drawable at all
+        plot.grab();
+        QCOMPARE(plot.drawnPoints(), std::size_t(0));
+    }
+
+    void hoverReadOutDrawsOverThePlot()
+    {
+        PlotWidget plot;
+        plot.resize(600, 300);
+        plot.setSeries({series(noisySeries(1000))});
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        const QImage before = plot.grab().toImage();
+        // A click outside the plot area first: QTest otherwise still holds the button of an
+        // earlier test's double-click, and the move goes to that test's (deleted) window.
+        QTest::mouseClick(&plot, Qt::LeftButton, Qt::NoModifier, QPoint(2, 2));
+        QVERIFY(!plot.isZoomed());
+        QTest::mouseMove(&plot, plot.plotRect().center());
+        QTRY_VERIFY(plot.grab().toImage() != before);
+    }
+
+    void emptyPlotShowsItsHint()
+    {
+        PlotWidget plot;
+        plot.resize(400, 200);
+        plot.setEmptyText(QStringLiteral("Start a run"));
+        const QImage blank = plot.grab().toImage();
+        plot.setEmptyText(QString());
+        QVERIFY(plot.grab().toImage() != blank); // the hint text was drawn
+        QCOMPARE(plot.drawnPoints(), std::size_t(0));
+    }
+
+    void emaOfAConstantIsThatConstant()
+    {
+        std::vector<SeriesPoint> points(50);
+        for (int i = 0; i < 50; ++i)
+            points[i] = {double(i), 0.37};
+        for (double w : {0.0, 0.5, 0.9, 0.99}) {
+            for (const auto &p : lathe::panels::smoothEma(points, w))
+                QVERIFY(std::abs(p.y - 0.37) < 1e-12);
+        }
+    }
+
+    void emaMatchesHandComputedValues()
+    {
+        const std::vector<SeriesPoint> points{{0, 1}, {1, 2}, {2, NAN}, {3, 3}};
+        const auto out = lathe::panels::smoothEma(points, 0.5);
+        QCOMPARE(out.size(), std::size_t(4));
+        // ema = 0.5, 1.25, -, 2.125; debiased by 1 - 0.5^t.
+        QCOMPARE(out[0].y, 1.0);
+        QVERIFY(std::abs(out[1].y - 1.25 / 0.75) < 1e-12);
+        QVERIFY(std::isnan(out[2].y));
+        QVERIFY(std::abs(out[3].y - 2.125 / 0.875) < 1e-12);
+        QCOMPARE(out[3].x, 3.0);
+        // Smoothing appended rows continues where the last call stopped.
+        lathe::panels::EmaState state;
+        std::vector<SeriesPoint> incremental;
+        lathe::panels::appendEma(std::span(points).first(2), 0.5, state, incremental);
+        lathe::panels::appendEma(std::span(points).subspan(2), 0.5, state, incremental);
+        QCOMPARE(incremental.size(), out.size());
+        QCOMPARE(incremental[3].y, out[3].y);
+    }
+
+    void ticksAreNice()
+    {
+        const auto ticks = lathe::panels::niceTicks(0.03, 0.97, 5);
+        QCOMPARE(ticks.size(), std::size_t(4));
+        QVERIFY(std::abs(ticks[0] - 0.2) < 1e-12 && std::abs(ticks[3] - 0.8) < 1e-12);
+        const auto logs = lathe::panels::logTicks(-4.2, 0.1, 6);
+        QCOMPARE(logs, (std::vector<double>{-4, -3, -2, -1, 0}));
+        QCOMPARE(lathe::panels::formatTick(0.5, 0.1), QStringLiteral("0.5"));
+        QCOMPARE(lathe::panels::formatTick(25000, 5000), QStringLiteral("25k"));
+    }
+};
+
+QTEST_MAIN(TestPlotWidget)
+#include "tst_plot_widget.moc"

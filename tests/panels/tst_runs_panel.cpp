@@ -1,0 +1,325 @@
+#include "core/track/run_store.h"
+#include "panels/bridge/run_list_model.h"
+#include "panels/runs/compare_view.h"
+#include "panels/runs/config_diff_view.h"
+#include "panels/runs/delete_undo_bar.h"
+#include "panels/runs/parallel_coords_widget.h"
+#include "panels/runs/run_notes_editor.h"
+#include "panels/runs/runs_panel.h"
+
+#include <QLineEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+using namespace lathe;
+using namespace lathe::panels;
+
+namespace {
+
+nlohmann::json baseConfig()
+{
+    return {{"model", {{"arch", "mlp"}, {"dropout", 0.1}}},
+            {"optimizer", {{"name", "adamw"}, {"lr", 0.001}, {"weight_decay", 0.01}}},
+            {"training", {{"epochs", 2}, {"batch_size", 128}}}};
+}
+
+} // namespace
+
+class TestRunsPanel : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    std::filesystem::path m_db;
+    std::unique_ptr<track::RunStore> m_store;
+    std::int64_t m_a = 0, m_b = 0, m_c = 0;
+
+    std::int64_t addRun(const std::string &name, const nlohmann::json &config, double valAcc)
+    {
+        auto id = m_store->createRun({.name = name, .configJson = config.dump()});
+        if (!id)
+            return 0;
+        std::vector<track::MetricPoint> points;
+        for (int epoch = 1; epoch <= 3; ++epoch)
+            points.push_back(
+                {*id, "val/accuracy", epoch * 10, double(epoch), 0, valAcc - 0.05 * (3 - epoch)});
+        points.push_back({*id, "test/accuracy", 30, 3, 0, valAcc - 0.01});
+        points.push_back({*id, "train/loss", 30, 3, 0, 1.0 - valAcc});
+        return m_store->addMetrics(points) ? *id : 0;
+    }
+
+    std::unique_ptr<RunsPanel> openPanel()
+    {
+        auto panel = std::make_unique<RunsPanel>(m_db);
+        panel->model()->setPollInterval(100);
+        panel->resize(1100, 700);
+        panel->show();
+        return panel;
+    }
+
+    // Clicks the row showing run `id` (with `modifier`, e.g. Ctrl to extend the selection).
+    static void clickRun(RunsPanel &panel, qint64 id, Qt::KeyboardModifiers modifier = {})
+    {
+        auto *model = panel.model();
+        const auto index = panel.proxyModel()->mapFromSource(model->index(model->rowOf(id), 1));
+        QVERIFY(index.isValid());
+        auto *table = panel.tableView();
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, modifier,
+                          table->visualRect(index).center());
+    }
+
+    bool storeHasRun(std::int64_t id) { return m_store->run(id).has_value(); }
+
+private Q_SLOTS:
+    void init()
+    {
+        QVERIFY(m_dir.isValid());
+        m_db = std::filesystem::path(m_dir.path().toStdString())
+               / (std::string(QTest::currentTestFunction()) + ".db");
+        auto store = track::RunStore::open(m_db);
+        QVERIFY(store.has_value());
+        m_store = std::move(*store);
+        auto b = baseConfig();
+        b["optimizer"]["lr"] = 0.01;
+        auto c = baseConfig();
+        c["model"]["arch"] = "cnn";
+        c["training"]["batch_size"] = 64;
+        m_a = addRun("alpha", baseConfig(), 0.86);
+        m_b = addRun("beta", b, 0.84);
+        m_c = addRun("gamma", c, 0.90);
+        QVERIFY(m_a > 0 && m_b > 0 && m_c > 0);
+        QVERIFY(m_store->addTag(m_c, "conv").has_value());
+    }
+
+    void showsRunsWithTheirColumns()
+    {
+        auto panel = openPanel();
+        auto *model = panel->model();
+        QTRY_COMPARE(model->rowCount(), 3);
+        QCOMPARE(model->columnCount(), int(RunListModel::ColumnCount));
+        QCOMPARE(model->headerData(RunListModel::BestValAccuracyColumn, Qt::Horizontal).toString(),
+                 QStringLiteral("Best val"));
+        const int row = model->rowOf(m_c);
+        const auto cell = [&](int column) { return model->index(row, column).data().toString(); };
+        QCOMPARE(cell(RunListModel::NameColumn), QStringLiteral("gamma"));
+        QCOMPARE(cell(RunListModel::StatusColumn), QStringLiteral("Created"));
+        QCOMPARE(cell(RunListModel::ModelColumn), QStringLiteral("cnn"));
+        QCOMPARE(cell(RunListModel::OptimizerColumn), QStringLiteral("adamw"));
+        QCOMPARE(cell(RunListModel::LrColumn), QStringLiteral("0.001"));
+        QCOMPARE(cell(RunListModel::BestValAccuracyColumn), QStringLiteral("90.00 %"));
+        QCOMPARE(cell(RunListModel::TestAccuracyColumn), QStringLiteral("89.00 %"));
+        QCOMPARE(cell(RunListModel::TagsColumn), QStringLiteral("conv"));
+
+        // Sorting by best val accuracy is numeric; the filter matches tags.
+        panel->tableView()->sortByColumn(RunListModel::BestValAccuracyColumn, Qt::AscendingOrder);
+        auto *proxy = panel->proxyModel();
+        QCOMPARE(proxy->index(0, 0).data().toString(), QStringLiteral("beta"));
+        QCOMPARE(proxy->index(2, 0).data().toString(), QStringLiteral("gamma"));
+        QTest::keyClicks(panel->filterEdit(), "CONV");
+        QCOMPARE(proxy->rowCount(), 1);
+        QCOMPARE(proxy->index(0, 0).data().toString(), QStringLiteral("gamma"));
+    }
+
+    void comparingTwoRunsListsOnlyDifferingKeys()
+    {
+        auto panel = openPanel();
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        QSignalSpy selection(panel.get(), &RunsPanel::selectionChanged);
+        clickRun(*panel, m_a);
+        clickRun(*panel, m_b, Qt::ControlModifier);
+        QCOMPARE(selection.last().first().value<QList<qint64>>().size(), 2);
+        auto *diff = panel->compareView()->diffView();
+        QTRY_COMPARE(diff->keys(), QStringList{QStringLiteral("optimizer.lr")});
+        QCOMPARE(diff->columnCount(), 3);
+        QSet<QString> values{diff->item(0, 1)->text(), diff->item(0, 2)->text()};
+        QCOMPARE(values, (QSet<QString>{QStringLiteral("0.001"), QStringLiteral("0.01")}));
+
+        clickRun(*panel, m_c, Qt::ControlModifier);
+        clickRun(*panel, m_b, Qt::ControlModifier);
+        QCOMPARE(panel->selectedRunIds().size(), 2);
+        QTRY_COMPARE(diff->keys(), (QStringList{QStringLiteral("model.arch"),
+                                                QStringLiteral("training.batch_size")}));
+
+        // Parallel coordinates: the standard hyperparameters, then the metric axis.
+        auto *coords = panel->compareView()->parallelCoords();
+        QTRY_COMPARE(coords->lines().size(), std::size_t(2));
+        QStringList axes;
+        for (const auto &axis : coords->axes())
+            axes.push_back(axis.name);
+        QCOMPARE(axes.front(), QStringLiteral("optimizer.lr"));
+        QVERIFY(axes.contains(QStringLiteral("training.batch_size")));
+        QCOMPARE(axes.back(), QStringLiteral("Best val/accuracy"));
+        QVERIFY(coords->axes().front().logScale);
+    }
+
+    void renameByEditingTheName()
+    {
+        auto panel = openPanel();
+        QVERIFY(QTest::qWaitForWindowActive(panel.get()));
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        clickRun(*panel, m_b);
+        auto *table = panel->tableView();
+        table->setCurrentIndex(table->currentIndex().siblingAtColumn(RunListModel::NameColumn));
+        QTest::keyClick(table, Qt::Key_F2);
+        auto *editor = table->viewport()->findChild<QLineEdit *>();
+        QVERIFY(editor);
+        editor->selectAll();
+        QTest::keyClicks(editor, "beta-renamed");
+        QTest::keyClick(editor, Qt::Key_Return);
+        // The delegate commits on the next turn of the event loop.
+        QTRY_COMPARE(panel->model()->runRow(panel->model()->rowOf(m_b)).name,
+                     QStringLiteral("beta-renamed"));
+        QVERIFY(panel->message().isEmpty());
+        QTRY_COMPARE(QString::fromStdString(m_store->run(m_b)->name),
+                     QStringLiteral("beta-renamed"));
+    }
+
+    void notesAreSavedAfterAPauseAndTagsByEditing()
+    {
+        auto panel = openPanel();
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        // No polls: what the table shows below comes from the edits themselves.
+        panel->model()->setPollInterval(0);
+        auto *notes = panel->notesEditor();
+        notes->setSaveDelay(50);
+        QVERIFY(!notes->isEnabled());
+        clickRun(*panel, m_a);
+        QCOMPARE(notes->runId(), m_a);
+        QVERIFY(notes->isEnabled());
+        QTest::keyClicks(notes, "lr too high");
+        QTRY_COMPARE(QString::fromStdString(m_store->run(m_a)->notes),
+                     QStringLiteral("lr too high"));
+        // The filter finds runs by their notes.
+        QTest::keyClicks(panel->filterEdit(), "too high");
+        QCOMPARE(panel->proxyModel()->rowCount(), 1);
+        panel->filterEdit()->clear();
+
+        auto *model = panel->model();
+        const auto tags = model->index(model->rowOf(m_a), RunListModel::TagsColumn);
+        QVERIFY(model->flags(tags) & Qt::ItemIsEditable);
+        QVERIFY(model->setData(tags, QStringLiteral(" best, sweep,best ")));
+        QCOMPARE(tags.data().toString(), QStringLiteral("best, sweep"));
+        QTRY_COMPARE(m_store->run(m_a)->tags, (std::vector<std::string>{"best", "sweep"}));
+    }
+
+    void deleteThenUndoKeepsTheRun()
+    {
+        auto panel = openPanel();
+        QVERIFY(QTest::qWaitForWindowActive(panel.get()));
+        panel->setUndoWindow(60000);
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        clickRun(*panel, m_a);
+        QTest::keyClick(panel->tableView(), Qt::Key_Delete);
+        QCOMPARE(panel->model()->rowCount(), 2);
+        QCOMPARE(panel->model()->rowOf(m_a), -1);
+        QVERIFY(panel->undoBar()->isVisible());
+        QCOMPARE(panel->undoBar()->text(), QStringLiteral("Deleted 'alpha'"));
+        // Polls keep the pending delete hidden.
+        QTest::qWait(300);
+        QCOMPARE(panel->model()->rowOf(m_a), -1);
+        auto *undo = panel->undoBar()->findChild<QPushButton *>("undoDeleteButton");
+        QVERIFY(undo);
+        QTest::mouseClick(undo, Qt::LeftButton);
+        QCOMPARE(panel->model()->rowCount(), 3);
+        QVERIFY(!panel->undoBar()->isVisible());
+        QCOMPARE(panel->selectedRunIds(), QList<qint64>{m_a});
+
+        // Ctrl+Z undoes too.
+        QTest::keyClick(panel->tableView(), Qt::Key_Delete);
+        QCOMPARE(panel->model()->rowCount(), 2);
+        QTest::keyClick(panel->tableView(), Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(panel->model()->rowCount(), 3);
+        panel.reset();
+        QVERIFY(storeHasRun(m_a));
+    }
+
+    void deleteWithoutUndoRemovesFromTheStore()
+    {
+        auto panel = openPanel();
+        QVERIFY(QTest::qWaitForWindowActive(panel.get()));
+        panel->setUndoWindow(300);
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        clickRun(*panel, m_b);
+        clickRun(*panel, m_c, Qt::ControlModifier);
+        panel->deleteSelected();
+        QCOMPARE(panel->model()->rowCount(), 1);
+        QCOMPARE(panel->undoBar()->text(), QStringLiteral("Deleted 2 runs"));
+        QVERIFY(storeHasRun(m_b) && storeHasRun(m_c));
+        QTRY_VERIFY(!storeHasRun(m_b) && !storeHasRun(m_c));
+        QVERIFY(storeHasRun(m_a));
+        QTest::qWait(250);
+        QCOMPARE(panel->model()->rowCount(), 1);
+    }
+
+    void pendingDeleteHappensWhenThePanelCloses()
+    {
+        auto panel = openPanel();
+        panel->setUndoWindow(60000);
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        panel->selectRuns({m_c});
+        panel->deleteSelected();
+        QVERIFY(storeHasRun(m_c));
+        panel.reset();
+        QVERIFY(!storeHasRun(m_c));
+    }
+
+    void newRunFromThisConfig()
+    {
+        QFile file(QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-mlp.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        auto config = nlohmann::json::parse(file.readAll().toStdString());
+        config["optimizer"]["lr"] = 0.0042;
+        const auto good = addRun("from-file", config, 0.5);
+        const auto bad = addRun("broken", {{"optimizer", {{"lr", "fast"}}}}, 0.5);
+        QVERIFY(good > 0 && bad > 0);
+        auto panel = openPanel();
+        QTRY_COMPARE(panel->model()->rowCount(), 5);
+        QSignalSpy spy(panel.get(), &RunsPanel::newRunFromConfig);
+        panel->selectRuns({good});
+        panel->newRunFromCurrentConfig();
+        QTRY_COMPARE(spy.count(), 1);
+        const auto parsed = spy.first().first().value<train::RunConfig>();
+        QCOMPARE(parsed.optimizer.lr, 0.0042);
+        QCOMPARE(parsed.model.arch, std::string("mlp"));
+        QVERIFY(panel->message().isEmpty());
+
+        panel->selectRuns({bad});
+        panel->newRunFromCurrentConfig();
+        QTRY_VERIFY(!panel->message().isEmpty());
+        QCOMPARE(spy.count(), 1);
+    }
+
+    void aRunWrittenByTheCliAppears()
+    {
+        auto panel = openPanel();
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        QProcess cli;
+        cli.setProcessChannelMode(QProcess::MergedChannels);
+        cli.start(QStringLiteral(LATHE_CLI_PATH),
+                  {QStringLiteral("train"),
+                   QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-mlp.json"),
+                   QStringLiteral("--db"), QString::fromStdString(m_db.string()),
+                   QStringLiteral("--name"), QStringLiteral("from-cli"),
+                   QStringLiteral("--max-steps"), QStringLiteral("3"), QStringLiteral("--set"),
+                   QStringLiteral("data.subset=600"), QStringLiteral("--set"),
+                   QStringLiteral("training.epochs=1")});
+        QVERIFY(cli.waitForStarted());
+        QTRY_COMPARE_WITH_TIMEOUT(panel->model()->rowCount(), 4, 15000);
+        const auto &row = panel->model()->runRow(3);
+        QCOMPARE(row.name, QStringLiteral("from-cli"));
+        QCOMPARE(row.model, QStringLiteral("mlp"));
+        QVERIFY(cli.waitForFinished(15000));
+        QCOMPARE(cli.exitCode(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(track::isTerminal(panel->model()->runRow(3).status), 5000);
+    }
+};
+
+QTEST_MAIN(TestRunsPanel)
+#include "tst_runs_panel.moc"
