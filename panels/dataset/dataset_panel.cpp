@@ -68,11 +68,15 @@ DatasetPanel::DatasetPanel(QWidget *parent)
     m_loadProgress->setObjectName(QStringLiteral("loadProgress"));
     m_loadProgress->hide();
 
-    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    // Grid above, classes/statistics/augmentation below: the panel lives in a tall, narrow dock.
+    auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_grid);
-    splitter->addWidget(buildSidebar());
+    auto *sidebar = buildSidebar();
+    sidebar->setMinimumHeight(120); // its size hint would otherwise squeeze the grid
+    splitter->addWidget(sidebar);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
+    splitter->setSizes({3000, 2000});
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(buildToolbar());
     layout->addWidget(m_status);

@@ -115,6 +115,9 @@ void RunsPanel::buildUi()
     splitter->addWidget(m_tabs);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
+    // The table first; notes and comparison below may shrink (their hint would squeeze it).
+    m_tabs->setMinimumHeight(80);
+    splitter->setSizes({3000, 1000});
 
     auto *top = new QHBoxLayout;
     top->addWidget(m_filter, 1);
