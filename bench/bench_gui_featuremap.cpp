@@ -2,7 +2,7 @@
 // wrap as a QImage) against the straightforward per-pixel loop into a QImage, on a 64x14x14
 // activation (and a larger 256x28x28 one). Reported as peer time / kernel time.
 // Usage: bench_gui_featuremap [REPEATS] [THREADS]
-#include "core/util/clock.h"
+#include "bench/bench_timing.h"
 #include "core/util/threads.h"
 #include "kernels/feature_map_grid/feature_map_grid.h"
 
@@ -15,21 +15,9 @@
 #include <functional>
 
 using namespace lathe;
+using lathe::bench::bestPerCall;
 
 namespace {
-
-double bestPerCall(const std::function<void()> &body, int calls, int repeats)
-{
-    body();
-    double best = 1e30;
-    for (int r = 0; r < repeats; ++r) {
-        const double start = util::monotonicNow();
-        for (int i = 0; i < calls; ++i)
-            body();
-        best = std::min(best, (util::monotonicNow() - start) / calls);
-    }
-    return best;
-}
 
 /// The peer: per-channel min/max with LibTorch, then one setPixel per pixel.
 QImage perPixelLoop(const torch::Tensor &maps)

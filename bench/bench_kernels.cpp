@@ -8,6 +8,7 @@
 //   4. end-to-end training samples/s of the default config (fashion-cnn.json) fused on vs off.
 // Each timing is the best of REPEATS rounds, peers and kernels interleaved.
 // Usage: bench_kernels [REPEATS] [THREADS]
+#include "bench/bench_timing.h"
 #include "core/model/zoo.h"
 #include "core/train/fused_step.h"
 #include "core/train/trainer.h"
@@ -24,22 +25,9 @@
 #include <functional>
 
 using namespace lathe;
+using lathe::bench::bestPerCall;
 
 namespace {
-
-/// Best time per call (seconds) of `body` run `calls` times, over `repeats` rounds.
-double bestPerCall(const std::function<void()> &body, int calls, int repeats)
-{
-    body(); // warm-up: allocations, state creation, OpenMP team
-    double best = 1e30;
-    for (int r = 0; r < repeats; ++r) {
-        const double start = util::monotonicNow();
-        for (int i = 0; i < calls; ++i)
-            body();
-        best = std::min(best, (util::monotonicNow() - start) / calls);
-    }
-    return best;
-}
 
 void report(const char *what, double peer, double kernel)
 {

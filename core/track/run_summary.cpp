@@ -33,6 +33,9 @@ std::optional<double> optionalReal(const sql::Statement &row, int column)
     return row.realAt(column);
 }
 
+
+} // namespace
+
 std::optional<double> parseNumber(const std::string &text)
 {
     double value = 0;
@@ -41,8 +44,6 @@ std::optional<double> parseNumber(const std::string &text)
         return std::nullopt;
     return value;
 }
-
-} // namespace
 
 Result<std::vector<RunSummary>> RunStore::runSummaries()
 {

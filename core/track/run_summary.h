@@ -21,4 +21,8 @@ struct RunSummary
     std::optional<double> finalTrainLoss{};  ///< last "train/loss"
 };
 
+/// A stored param value read as a number ("0.003" -> 0.003); nullopt for any other text
+/// (empty, or with anything after the number). Thread-safe.
+std::optional<double> parseNumber(const std::string &text);
+
 } // namespace lathe::track

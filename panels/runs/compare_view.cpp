@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 
 namespace lathe::panels {
@@ -28,20 +27,12 @@ constexpr std::size_t kMaxAxes = 10;
 // More runs than this make an unreadable diff and plot: the first ones are compared.
 constexpr std::size_t kMaxRuns = 20;
 
-std::optional<double> parseNumber(const std::string &text)
-{
-    double value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-        return std::nullopt;
-    return value;
-}
 
 bool isNumeric(const track::ParamDiff &diff)
 {
     bool any = false;
     for (const auto &value : diff.values) {
-        if (value && !parseNumber(*value))
+        if (value && !track::parseNumber(*value))
             return false;
         any = any || value.has_value();
     }
@@ -219,7 +210,7 @@ void CompareView::updateCoords()
         axes.push_back({QString::fromStdString(key), key == "optimizer.lr"});
         for (std::size_t i = 0; i < lines.size(); ++i) {
             const auto &value = column.values[i];
-            lines[i].values.push_back(value ? parseNumber(*value).value_or(NAN) : NAN);
+            lines[i].values.push_back(value ? track::parseNumber(*value).value_or(NAN) : NAN);
         }
     }
     axes.push_back({m_metric->currentText(), false});
