@@ -175,12 +175,17 @@ void RunsPanel::buildActions()
     m_compareAction->setToolTip(tr("Compare the selected runs (select two or more)"));
     m_newRunAction = new QAction(tr("New run from this config"), this);
     m_newRunAction->setToolTip(tr("Fill the hyperparameter form with this run's config"));
+    m_resumeAction = new QAction(tr("Resume run"), this);
+    m_resumeAction->setToolTip(tr("Continue a stopped or interrupted run from its last checkpoint"));
+    m_resumeAction->setEnabled(false);
     addAction(m_undoAction);
     connect(m_deleteAction, &QAction::triggered, this, &RunsPanel::deleteSelected);
     connect(m_undoAction, &QAction::triggered, this, &RunsPanel::undoDelete);
     connect(m_renameAction, &QAction::triggered, this, &RunsPanel::renameCurrent);
     connect(m_compareAction, &QAction::triggered, this, &RunsPanel::compareSelected);
     connect(m_newRunAction, &QAction::triggered, this, &RunsPanel::newRunFromCurrentConfig);
+    connect(m_resumeAction, &QAction::triggered, this,
+            [this] { Q_EMIT resumeRequested(currentRunId()); });
 }
 
 void RunsPanel::showContextMenu(const QPoint &pos)
@@ -189,6 +194,7 @@ void RunsPanel::showContextMenu(const QPoint &pos)
         return;
     QMenu menu(this);
     menu.addAction(m_newRunAction);
+    menu.addAction(m_resumeAction);
     menu.addAction(m_compareAction);
     menu.addSeparator();
     menu.addAction(m_renameAction);
@@ -270,10 +276,20 @@ void RunsPanel::onCurrentChanged(const QModelIndex &current)
     m_notes->setRun(row >= 0 ? id : 0, row >= 0 ? m_model->runRow(row).notes : QString());
     m_newRunAction->setEnabled(row >= 0);
     m_renameAction->setEnabled(row >= 0);
+    updateResumeAction();
+}
+
+void RunsPanel::updateResumeAction()
+{
+    const int row = m_model->rowOf(currentRunId());
+    const auto status = row >= 0 ? m_model->runRow(row).status : track::RunStatus::Created;
+    m_resumeAction->setEnabled(status == track::RunStatus::Stopped
+                               || status == track::RunStatus::Interrupted);
 }
 
 void RunsPanel::onRowsChanged()
 {
+    updateResumeAction();
     const int total = m_model->rowCount();
     const int shown = m_proxy->rowCount();
     if (total == 0 && m_model->isLoaded())

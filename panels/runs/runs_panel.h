@@ -75,6 +75,8 @@ Q_SIGNALS:
     void newRunFromConfig(const lathe::train::RunConfig &config);
     /// A run was double-clicked outside its editable cells or Enter was pressed on it.
     void runActivated(qint64 runId);
+    /// "Resume run" on a stopped or interrupted run: continue it from its last checkpoint.
+    void resumeRequested(qint64 runId);
 
 private:
     void buildUi();
@@ -83,6 +85,7 @@ private:
     void onSelectionChanged();
     void onCurrentChanged(const QModelIndex &current);
     void onRowsChanged();
+    void updateResumeAction();
     void showMessage(const QString &text);
     qint64 currentRunId() const;
 
@@ -101,6 +104,7 @@ private:
     QAction *m_renameAction = nullptr;
     QAction *m_compareAction = nullptr;
     QAction *m_newRunAction = nullptr;
+    QAction *m_resumeAction = nullptr;
     QTimer m_compareDelay;
 };
 

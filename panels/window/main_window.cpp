@@ -101,6 +101,10 @@ void MainWindow::createPanels()
     connect(m_hyperparams, &HyperparamsPanel::configChanged, this,
             [this](const train::RunConfig &config) { m_dataset->setAugment(config.augment); });
     connect(m_runs, &RunsPanel::selectionChanged, m_curves, &CurvesPanel::setRuns);
+    connect(m_runs, &RunsPanel::resumeRequested, this, [this](qint64 runId) {
+        if (!m_session->resumeRun(runId))
+            statusBar()->showMessage(tr("A run is already training in this window"), 5000);
+    });
     connect(m_runs, &RunsPanel::newRunFromConfig, this, [this](const train::RunConfig &config) {
         m_hyperparams->setConfig(config);
         dock("dock-hyperparams")->raise();

@@ -134,6 +134,20 @@ private Q_SLOTS:
         auto run = (*store)->run(runId);
         QVERIFY(run.has_value());
         QVERIFY(QString::fromStdString(run->configJson).contains("\"lr_scale\":0.5"));
+
+        // "Resume run" in the Runs panel continues the stopped run in this window.
+        runs->selectRow(0);
+        const auto actions = window.runsPanel()->findChildren<QAction *>();
+        auto resume = std::find_if(actions.begin(), actions.end(),
+                                   [](QAction *a) { return a->text() == "Resume run"; });
+        QVERIFY(resume != actions.end());
+        QTRY_VERIFY((*resume)->isEnabled());
+        (*resume)->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(window.session().state(), SessionState::Running, 20000);
+        QCOMPARE(window.session().runId(), runId);
+        clickToolButton(window, window.stopAction());
+        QTRY_COMPARE_WITH_TIMEOUT(window.session().state(), SessionState::Stopped, 20000);
+        QCOMPARE(storedStatus(db, runId), QString("stopped"));
     }
 
     void invalidConfigDisablesStart()
