@@ -286,7 +286,7 @@ private Q_SLOTS:
         panel->setActiveRun(run);
         PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
         QTRY_VERIFY_WITH_TIMEOUT(pointCount(loss) > 0, 10000);
-        QVERIFY2(cli.waitForFinished(20000), cli.readAll().constData());
+        QVERIFY2(cli.waitForFinished(90000), cli.readAll().constData());
         QCOMPARE(cli.exitCode(), 0);
         const auto stored = m_store->metricSeries(run, "train/loss");
         QVERIFY(stored && stored->size() > 50);
