@@ -147,7 +147,7 @@ Result<void> Trainer::setUp()
     m_schedule = std::make_unique<LrSchedule>(m_config.schedule, m_config.optimizer.lr,
                                               m_stepsPerEpoch, totalSteps());
     m_plateau = std::make_unique<PlateauTracker>(m_config.schedule);
-    m_activeSteer = {0, 1.0, m_config.optimizer.weightDecay, 1.0};
+    m_activeSteer = unsteered();
     m_state.configJson = m_config.toJson().dump();
     return {};
 }
@@ -212,7 +212,7 @@ SteerPoint Trainer::steering() const
     if (m_pendingSteer)
         return *m_pendingSteer;
     const SteerPoint *point = steerPointAt(m_config.steering, m_state.step);
-    return point ? *point : SteerPoint{0, 1.0, m_config.optimizer.weightDecay, 1.0};
+    return point ? *point : unsteered();
 }
 
 void Trainer::applyPendingSteer()
@@ -235,10 +235,15 @@ void Trainer::applyPendingSteer()
     m_observer->onConfigChanged(m_state.configJson);
 }
 
+SteerPoint Trainer::unsteered() const
+{
+    return {0, 1.0, m_config.optimizer.weightDecay, 1.0};
+}
+
 void Trainer::applySteering()
 {
     const SteerPoint *point = steerPointAt(m_config.steering, m_state.step);
-    SteerPoint want = point ? *point : SteerPoint{0, 1.0, m_config.optimizer.weightDecay, 1.0};
+    SteerPoint want = point ? *point : unsteered();
     want.step = 0;
     if (want == m_activeSteer)
         return;

@@ -119,6 +119,8 @@ private:
     void waitWhilePaused(std::stop_token stop);
     void applyPendingSteer();
     void applySteering();
+    /// The values in effect before any steering point: the config's own.
+    SteerPoint unsteered() const;
     double currentLr() const;
     torch::Tensor toDevice(const torch::Tensor &x) const;
 
