@@ -286,7 +286,10 @@ private Q_SLOTS:
         panel->setActiveRun(run);
         PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
         QTRY_VERIFY_WITH_TIMEOUT(pointCount(loss) > 0, 10000);
-        QVERIFY2(cli.waitForFinished(90000), cli.readAll().constData());
+        // The CLI may already have exited while the QTRY above spun the event loop, and
+        // waitForFinished() answers false for a finished process: wait on the state instead.
+        QTRY_VERIFY_WITH_TIMEOUT(cli.state() == QProcess::NotRunning, 90000);
+        QVERIFY2(cli.exitStatus() == QProcess::NormalExit, cli.readAll().constData());
         QCOMPARE(cli.exitCode(), 0);
         const auto stored = m_store->metricSeries(run, "train/loss");
         QVERIFY(stored && stored->size() > 50);
