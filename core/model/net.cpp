@@ -18,7 +18,7 @@ torch::Tensor NetImpl::forward(torch::Tensor x, Taps *taps)
     for (auto &[name, stage] : m_stages) {
         x = stage.forward(x);
         if (taps && taps->wants(name))
-            taps->outputs[name] = x.detach();
+            taps->outputs[name] = taps->keepGraph ? x : x.detach();
     }
     return x;
 }

@@ -15,6 +15,9 @@ struct Taps
 {
     std::vector<std::string> wanted; ///< stage names to record
     bool all = false;                ///< record every stage
+    /// Record outputs still attached to the autograd graph (Grad-CAM differentiates the
+    /// output with respect to them); by default they are detached.
+    bool keepGraph = false;
     std::map<std::string, torch::Tensor> outputs;
 
     bool wants(const std::string &stage) const;

@@ -127,7 +127,8 @@ Result<void> Trainer::setUp()
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     trainOptions.prefetch = torch::get_num_threads() >= cores ? 0 : 2;
     if (m_config.data.normalize)
-        trainOptions.normalization = data::measureNormalization(*m_data.train, split.train);
+        m_normalization = data::measureNormalization(*m_data.train, split.train);
+    trainOptions.normalization = m_normalization;
     data::LoaderOptions evalOptions = trainOptions;
     evalOptions.shuffle = false;
     evalOptions.augment = {};

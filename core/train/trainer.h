@@ -94,6 +94,9 @@ public:
     std::int64_t stepsPerEpoch() const { return m_stepsPerEpoch; }
     std::int64_t totalSteps() const { return m_stepsPerEpoch * m_config.training.epochs; }
     std::int64_t numClasses() const { return m_numClasses; }
+    /// The standardisation every loader applies (measured on the training split at set-up).
+    const data::Normalization &normalization() const { return m_normalization; }
+    const TrainData &data() const { return m_data; }
     std::int64_t maxSteps() const { return m_options.maxSteps; }
     /// Evaluates the current weights on the test set (or validation if there is none).
     Result<EvalResult> evaluateTest();
@@ -137,6 +140,7 @@ private:
     std::unique_ptr<data::Loader> m_trainLoader, m_valLoader, m_testLoader;
     torch::Device m_device{torch::kCPU};
     bool m_channelsLast = false;
+    data::Normalization m_normalization;
     std::int64_t m_numClasses = 0;
     std::int64_t m_stepsPerEpoch = 0;
     TrainState m_state;
