@@ -7,7 +7,8 @@
 //   3. histogram vs torch::histc, int8 quantisation vs the same maths in LibTorch ops;
 //   4. end-to-end training samples/s of the default config (fashion-cnn.json) fused on vs off.
 // Each timing is the best of REPEATS rounds, peers and kernels interleaved.
-// Usage: bench_kernels [REPEATS] [THREADS]
+// Usage: bench_kernels [REPEATS] [THREADS] [SECTIONS]
+// SECTIONS: a comma-separated subset of adamw,ce,hist,train (default: all of them).
 #include "bench/bench_timing.h"
 #include "core/model/zoo.h"
 #include "core/train/fused_step.h"
@@ -23,6 +24,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <string>
 
 using namespace lathe;
 using lathe::bench::bestPerCall;
@@ -167,16 +169,27 @@ double trainingSamplesPerSecond(bool fused, std::int64_t steps)
 
 int main(int argc, char **argv)
 {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0); // lines appear as measured, even when piped
     const int repeats = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
     const int threads = util::configureThreads(argc > 2 ? std::atoi(argv[2]) : 0);
+    const std::string sections = argc > 3 ? argv[3] : "adamw,ce,hist,train";
+    const auto wanted = [&](const std::string &name) {
+        return ("," + sections + ",").find("," + name + ",") != std::string::npos;
+    };
     std::printf("bench_kernels: %d LibTorch threads, best of %d rounds\n", threads, repeats);
-    for (const char *arch : {"cnn", "resnet-mini"}) {
-        benchAdamW(arch, 0.0, repeats);
-        benchAdamW(arch, 1.0, repeats);
+    if (wanted("adamw"))
+        for (const char *arch : {"cnn", "resnet-mini"}) {
+            benchAdamW(arch, 0.0, repeats);
+            benchAdamW(arch, 1.0, repeats);
+        }
+    if (wanted("ce")) {
+        benchCrossEntropy(256, 10, repeats);
+        benchCrossEntropy(64, 1000, repeats);
     }
-    benchCrossEntropy(256, 10, repeats);
-    benchCrossEntropy(64, 1000, repeats);
-    benchHistogramAndQuantize(repeats);
+    if (wanted("hist"))
+        benchHistogramAndQuantize(repeats);
+    if (!wanted("train"))
+        return 0;
     double off = 0.0, on = 0.0;
     for (int r = 0; r < 2; ++r) { // interleaved, best of two
         off = std::max(off, trainingSamplesPerSecond(false, 150));

@@ -3,6 +3,7 @@
 #include "app/cli/cli_args.h"
 #include "core/util/error.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -19,6 +20,16 @@ int reportError(const Error &error);
 /// The store path: --db, else $LATHE_DB, else the data directory's lathe.db.
 std::filesystem::path storePath(const ParsedArgs &args);
 
+/// Per-class scores and the confusion matrix ([true][predicted]) of one evaluation.
+struct ClassScores
+{
+    const std::vector<std::vector<std::int64_t>> &confusion;
+    const std::vector<double> &precision, &recall, &f1;
+};
+
+/// Prints the per-class precision/recall/F1 table and the confusion matrix to stdout.
+void printClassScores(const ClassScores &scores, const std::vector<std::string> &classes);
+
 int trainCommand(const std::vector<std::string> &args);
 int resumeCommand(const std::vector<std::string> &args);
 int runsCommand(const std::vector<std::string> &args);
@@ -26,5 +37,7 @@ int showCommand(const std::vector<std::string> &args);
 int compareCommand(const std::vector<std::string> &args);
 int evalCommand(const std::vector<std::string> &args);
 int infoCommand(const std::vector<std::string> &args);
+int inspectCommand(const std::vector<std::string> &args);
+int confusionCommand(const std::vector<std::string> &args);
 
 } // namespace lathe::cli

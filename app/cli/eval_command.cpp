@@ -11,26 +11,31 @@
 
 namespace lathe::cli {
 
-namespace {
-
-void printEval(const train::EvalResult &r, const std::vector<std::string> &classes)
+void printClassScores(const ClassScores &scores, const std::vector<std::string> &classes)
 {
-    std::printf("test loss %.4f  accuracy %.4f  (%lld samples)\n\n", r.loss, r.accuracy,
-                (long long)r.samples);
     std::printf("%-14s %9s %9s %9s\n", "class", "precision", "recall", "f1");
     for (std::size_t k = 0; k < classes.size(); ++k)
-        std::printf("%-14.14s %9.4f %9.4f %9.4f\n", classes[k].c_str(), r.precision[k],
-                    r.recall[k], r.f1[k]);
+        std::printf("%-14.14s %9.4f %9.4f %9.4f\n", classes[k].c_str(), scores.precision[k],
+                    scores.recall[k], scores.f1[k]);
     std::printf("\nconfusion matrix (rows: true class, columns: predicted)\n%14s", "");
     for (std::size_t k = 0; k < classes.size(); ++k)
         std::printf(" %5zu", k);
     std::printf("\n");
     for (std::size_t t = 0; t < classes.size(); ++t) {
         std::printf("%2zu %-11.11s", t, classes[t].c_str());
-        for (auto count : r.confusion[t])
+        for (auto count : scores.confusion[t])
             std::printf(" %5lld", (long long)count);
         std::printf("\n");
     }
+}
+
+namespace {
+
+void printEval(const train::EvalResult &r, const std::vector<std::string> &classes)
+{
+    std::printf("test loss %.4f  accuracy %.4f  (%lld samples)\n\n", r.loss, r.accuracy,
+                (long long)r.samples);
+    printClassScores({r.confusion, r.precision, r.recall, r.f1}, classes);
 }
 
 } // namespace

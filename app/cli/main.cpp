@@ -1,4 +1,4 @@
-// lathe-cli: train, resume, list, show, compare and evaluate runs from a terminal.
+// lathe-cli: train, resume, list, show, compare, evaluate and inspect runs from a terminal.
 #include "app/cli/commands.h"
 
 #include "core/util/log.h"
@@ -26,6 +26,11 @@ commands:
                     the config keys that differ, and the runs' final metrics
   eval RUN [--checkpoint best|last] [--db PATH] [--json]
                     evaluate a run's checkpoint on the test set
+  inspect RUN --sample I --what featuremaps|gradcam|ig|saliency|occlusion|attention
+          --out DIR [--checkpoint best|last|epoch-N] [--layer NAME] [--steps 32] [--db PATH]
+                    write PNGs of what a checkpoint sees in test sample I
+  confusion RUN [--checkpoint best|last|epoch-N] [--db PATH] [--json]
+                    a checkpoint's confusion matrix and per-class scores on the test set
   info              LibTorch version, threads, CUDA devices and the paths Lathe uses
 
 RUN is a run id or name. The database is --db, else $LATHE_DB, else
@@ -46,7 +51,7 @@ int main(int argc, char **argv)
     const std::map<std::string, std::function<int(const std::vector<std::string> &)>> commands{
         {"train", trainCommand},   {"resume", resumeCommand},   {"runs", runsCommand},
         {"show", showCommand},     {"compare", compareCommand}, {"eval", evalCommand},
-        {"info", infoCommand}};
+        {"info", infoCommand},     {"inspect", inspectCommand}, {"confusion", confusionCommand}};
     auto command = commands.find(argv[1]);
     if (command == commands.end()) {
         std::fprintf(stderr, "lathe-cli: unknown command \"%s\"\n\n%s", argv[1], kUsage);

@@ -22,14 +22,18 @@ struct AttentionMaps
     std::int64_t gridHeight = 0, gridWidth = 0;
 
     /// The class token's attention to the patches in `layer` as [gridHeight, gridWidth];
-    /// `head` < 0 averages the heads.
+    /// `head` < 0 averages the heads. Needs layer < layers.size() and head < heads (LibTorch
+    /// throws otherwise).
     torch::Tensor classMap(std::size_t layer, std::int64_t head = -1) const;
     /// The class token's row of the rollout as [gridHeight, gridWidth].
     torch::Tensor rolloutMap() const;
 };
 
 /// Runs `net` (an attention model, e.g. vit-tiny) on `input` ([1,C,H,W], prepared) recording
-/// its attention. InvalidArgument naming the architecture when the net has no attention.
+/// its attention (Taps::recordAttention), in eval mode without gradients; the net's training
+/// mode is restored. The patch grid follows from H, W and the token count (square patches).
+/// InvalidArgument naming the architecture when the net has no attention, and for an input
+/// that is not one image or that LibTorch refuses. Not thread-safe for one net (see Net).
 Result<AttentionMaps> attentionMaps(model::Net &net, const torch::Tensor &input);
 
 } // namespace lathe::inspect

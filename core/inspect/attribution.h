@@ -52,6 +52,10 @@ struct IntegratedGradients
     double completenessError = 0.0;   ///< |sum - delta| / max(|delta|, 1e-12)
 };
 
+/// Integrated Gradients (Sundararajan et al., 2017) from the baseline to `input` along a straight
+/// path, `options.steps` midpoints in batches of `options.batch`. `target` empty = the predicted
+/// class. Cancelled when `stop` is requested (checked between batches); InvalidArgument for
+/// steps or batch < 1, a baseline of another shape, a target out of range. Uses `net`.
 Result<IntegratedGradients> integratedGradients(model::Net &net, const torch::Tensor &input,
                                                 const IntegratedGradientsOptions &options = {},
                                                 std::optional<std::int64_t> target = std::nullopt,
@@ -66,6 +70,9 @@ struct OcclusionOptions
     double fill = 0.0;
 };
 
+/// Occlusion map (signed: a negative value means hiding the pixel raises the score). Windows
+/// at 0, stride, ... plus the last that fits, so every pixel is covered; window is clamped to
+/// the input size. Cancelled when `stop` is requested; InvalidArgument for window or stride < 1.
 Result<Attribution> occlusion(model::Net &net, const torch::Tensor &input,
                               const OcclusionOptions &options = {},
                               std::optional<std::int64_t> target = std::nullopt,

@@ -6,7 +6,7 @@ namespace lathe::model {
 
 const std::vector<std::string> &architectureNames()
 {
-    static const std::vector<std::string> names{"mlp", "cnn", "resnet-mini"};
+    static const std::vector<std::string> names{"mlp", "cnn", "resnet-mini", "vit-tiny"};
     return names;
 }
 

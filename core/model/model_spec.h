@@ -13,7 +13,8 @@ namespace lathe::model {
 /// What network to build, as written in a run config's "model" object:
 /// {"arch": "cnn", "widths": [32, 64, 128], "dropout": 0.1}.
 /// `widths` means hidden sizes for "mlp", channels per conv block for "cnn", channels per
-/// stage for "resnet-mini"; empty means the architecture's default.
+/// stage for "resnet-mini", and [dim, depth, heads, patch] for "vit-tiny"; empty means the
+/// architecture's default. buildNet() checks the count and values per architecture.
 struct ModelSpec
 {
     std::string arch = "cnn";

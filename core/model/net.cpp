@@ -15,11 +15,27 @@ NetImpl::NetImpl(std::string arch)
 
 torch::Tensor NetImpl::forward(torch::Tensor x, Taps *taps)
 {
-    for (auto &[name, stage] : m_stages) {
-        x = stage.forward(x);
-        if (taps && taps->wants(name))
-            taps->outputs[name] = taps->keepGraph ? x : x.detach();
+    for (auto &stage : m_stages) {
+        x = runStage(stage, std::move(x), taps);
+        if (taps && taps->wants(stage.name))
+            taps->outputs[stage.name] = taps->keepGraph ? x : x.detach();
     }
+    return x;
+}
+
+torch::Tensor NetImpl::runStage(Stage &stage, torch::Tensor x, Taps *taps)
+{
+    if (!stage.recorder || !taps || !taps->recordAttention)
+        return stage.module.forward(x);
+    stage.recorder->setRecordAttention(true, taps->keepGraph);
+    // Switch recording off again even when the stage throws, so later passes stay lean.
+    struct Reset
+    {
+        AttentionRecorder *recorder;
+        ~Reset() { recorder->setRecordAttention(false, false); }
+    } reset{stage.recorder.get()};
+    x = stage.module.forward(x);
+    taps->attention[stage.name] = stage.recorder->takeAttention();
     return x;
 }
 
@@ -28,7 +44,17 @@ std::vector<std::string> NetImpl::stageNames() const
     std::vector<std::string> names;
     names.reserve(m_stages.size());
     for (const auto &stage : m_stages)
-        names.push_back(stage.first);
+        names.push_back(stage.name);
+    return names;
+}
+
+std::vector<std::string> NetImpl::attentionStageNames() const
+{
+    std::vector<std::string> names;
+    for (const auto &stage : m_stages) {
+        if (stage.recorder)
+            names.push_back(stage.name);
+    }
     return names;
 }
 

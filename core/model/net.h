@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,12 +20,32 @@ struct Taps
     /// output with respect to them); by default they are detached.
     bool keepGraph = false;
     std::map<std::string, torch::Tensor> outputs;
+    /// Record the attention weights of every attention stage (vit-tiny's blocks), per head,
+    /// not averaged, into `attention`: stage name -> [B, heads, T, T], each row summing to 1.
+    /// Stages without attention record nothing, so `attention` stays empty for mlp/cnn.
+    bool recordAttention = false;
+    std::map<std::string, torch::Tensor> attention;
 
     bool wants(const std::string &stage) const;
 };
 
+/// A stage that can keep its attention weights for Net::forward to collect into Taps.
+/// Not thread-safe (it belongs to the module it is part of).
+class AttentionRecorder
+{
+public:
+    virtual ~AttentionRecorder() = default;
+    /// Whether the following forward passes keep their attention weights (attached to the
+    /// autograd graph when `keepGraph`, else detached).
+    virtual void setRecordAttention(bool record, bool keepGraph) = 0;
+    /// The weights the last recorded forward kept ([B, heads, T, T]), handing them over
+    /// (undefined when nothing was recorded).
+    virtual torch::Tensor takeAttention() = 0;
+};
+
 /// A network as an ordered list of named stages (each a Tensor -> Tensor module).
-/// forward() runs them in order and records the outputs `taps` asks for. Not thread-safe
+/// forward() runs them in order and records the outputs `taps` asks for, and the attention of
+/// stages that are AttentionRecorders when `taps->recordAttention`. Not thread-safe
 /// (like any torch::nn::Module): one thread trains or evaluates it at a time.
 class NetImpl : public torch::nn::Module
 {
@@ -36,18 +57,30 @@ public:
     void addStage(const std::string &name, ModuleHolder module)
     {
         register_module(name, module);
-        m_stages.emplace_back(name, torch::nn::AnyModule(module));
+        m_stages.push_back({name, torch::nn::AnyModule(module),
+                            std::dynamic_pointer_cast<AttentionRecorder>(module.ptr())});
     }
 
     torch::Tensor forward(torch::Tensor x, Taps *taps = nullptr);
 
     const std::string &arch() const { return m_arch; }
     std::vector<std::string> stageNames() const;
+    /// The names of the stages that record attention, in order (empty for mlp, cnn, ...).
+    std::vector<std::string> attentionStageNames() const;
     std::int64_t parameterCount() const;
 
 private:
+    struct Stage
+    {
+        std::string name;
+        torch::nn::AnyModule module;
+        std::shared_ptr<AttentionRecorder> recorder; ///< null for stages without attention
+    };
+
+    torch::Tensor runStage(Stage &stage, torch::Tensor x, Taps *taps);
+
     std::string m_arch;
-    std::vector<std::pair<std::string, torch::nn::AnyModule>> m_stages;
+    std::vector<Stage> m_stages;
 };
 TORCH_MODULE(Net);
 

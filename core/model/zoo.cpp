@@ -1,5 +1,7 @@
 #include "core/model/zoo.h"
 
+#include "core/model/vit.h"
+
 #include <torch/torch.h>
 
 #include <string>
@@ -103,6 +105,61 @@ Result<Net> buildResnetMini(const ModelSpec &spec, const std::vector<std::int64_
     return net;
 }
 
+Result<VitShape> vitShape(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape)
+{
+    if (spec.widths.empty())
+        return VitShape{};
+    if (spec.widths.size() != 4)
+        return fail(ErrorCode::InvalidArgument,
+                    "vit-tiny takes 4 widths [dim, depth, heads, patch], got "
+                        + std::to_string(spec.widths.size()),
+                    "model.widths");
+    const VitShape shape{spec.widths[0], spec.widths[1], spec.widths[2], spec.widths[3]};
+    if (shape.dim % shape.heads != 0)
+        return fail(ErrorCode::InvalidArgument,
+                    "dim " + std::to_string(shape.dim) + " must be a multiple of heads "
+                        + std::to_string(shape.heads),
+                    "model.widths");
+    if (inputShape[1] % shape.patch != 0 || inputShape[2] % shape.patch != 0)
+        return fail(ErrorCode::InvalidArgument,
+                    "patch " + std::to_string(shape.patch) + " must divide the "
+                        + std::to_string(inputShape[1]) + "x" + std::to_string(inputShape[2])
+                        + " input",
+                    "model.widths");
+    if (shape.depth > 32)
+        return fail(ErrorCode::InvalidArgument,
+                    "depth " + std::to_string(shape.depth) + " must be at most 32",
+                    "model.widths");
+    return shape;
+}
+
+// patch_embed, block1..blockN (pre-norm transformer blocks), norm, class_token, head.
+Result<Net> buildVit(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                     std::int64_t numClasses)
+{
+    const auto shape = vitShape(spec, inputShape);
+    if (!shape)
+        return std::unexpected(shape.error());
+    Net net("vit-tiny");
+    net->addStage("patch_embed", PatchEmbed(inputShape[0], inputShape[1], inputShape[2],
+                                            shape->dim, shape->patch));
+    if (spec.dropout > 0)
+        net->addStage("embed_dropout", Dropout(spec.dropout));
+    for (std::int64_t i = 1; i <= shape->depth; ++i)
+        net->addStage("block" + std::to_string(i),
+                      TransformerBlock(shape->dim, shape->heads, spec.dropout));
+    net->addStage("norm", LayerNorm(LayerNormOptions({shape->dim})));
+    net->addStage("class_token", ClassToken());
+    Linear head(shape->dim, numClasses);
+    {
+        torch::NoGradGuard noGrad;
+        head->weight.normal_(0.0, 0.02);
+        head->bias.zero_();
+    }
+    net->addStage("head", head);
+    return net;
+}
+
 } // namespace
 
 Result<Net> buildNet(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
@@ -121,6 +178,8 @@ Result<Net> buildNet(const ModelSpec &spec, const std::vector<std::int64_t> &inp
             return buildCnn(spec, inputShape, numClasses);
         if (spec.arch == "resnet-mini")
             return buildResnetMini(spec, inputShape, numClasses);
+        if (spec.arch == "vit-tiny")
+            return buildVit(spec, inputShape, numClasses);
     } catch (const std::exception &e) {
         return fail(ErrorCode::InvalidArgument, e.what(), "model");
     }

@@ -14,7 +14,11 @@ namespace lathe::model {
 /// weights). Errors name the bad key (e.g. "model.widths" with the wrong count).
 /// Architectures: "mlp" (widths = hidden sizes, default [256, 128]); "cnn" (widths = channels
 /// of its three conv+BN blocks, default [32, 64, 128]); "resnet-mini" (widths = channels of
-/// its three residual stages, default [16, 32, 64]).
+/// its three residual stages, default [16, 32, 64]); "vit-tiny" (widths = [dim, depth, heads,
+/// patch], default [64, 4, 4, 7]: dim a multiple of heads, patch dividing height and width;
+/// stages patch_embed, block1..block<depth>, norm, class_token, head, see vit.h; its blocks
+/// record attention through Taps::recordAttention; spec.dropout applies after the embedding
+/// and inside every block).
 Result<Net> buildNet(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
                      std::int64_t numClasses);
 

@@ -2,12 +2,14 @@
 
 #include "core/util/clock.h"
 #include "core/track/flatten_json.h"
+#include "core/track/histogram_blob.h"
 #include "core/track/process_identity.h"
 #include "core/track/series_blocks.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 namespace lathe::track::detail {
 
@@ -28,6 +30,10 @@ constexpr std::string_view kStartRun
       "ended_at = NULL, host = ?5, pid = ?6, pid_start = ?7 WHERE id = ?1";
 constexpr std::string_view kEndRun
     = "UPDATE runs SET status = ?2, error_message = ?3, ended_at = ?4 WHERE id = ?1";
+
+constexpr std::string_view kInsertHistogram
+    = "INSERT OR REPLACE INTO histograms (run_id, name, kind, step, min, max, counts) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)";
 
 constexpr int kMetricColumns = 6;
 
@@ -275,6 +281,29 @@ Result<void> RowWriter::write(const ConfigChange &change)
     if (auto done = clear->run(); !done)
         return done;
     return writeParams(change.runId, config);
+}
+
+Result<void> RowWriter::write(const HistogramRow &row)
+{
+    if (row.name.empty() || row.counts.empty())
+        return std::unexpected(invalid(m_db, "a histogram needs a tensor name and bins"));
+    if (!std::isfinite(row.min) || !std::isfinite(row.max) || row.min > row.max) {
+        return std::unexpected(
+            invalid(m_db, "histogram '" + row.name + "' has an invalid range"));
+    }
+    auto stmt = statement(m_histogram, kInsertHistogram);
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    const auto blob = encodeHistogramCounts(row.counts);
+    (*stmt)
+        ->bind(1, row.runId)
+        .bind(2, std::string_view(row.name))
+        .bind(3, toString(row.kind))
+        .bind(4, row.step)
+        .bind(5, row.min)
+        .bind(6, row.max)
+        .bindBlob(7, blob);
+    return run(**stmt, row.runId);
 }
 
 Result<void> RowWriter::write(const WriteOp &op)

@@ -12,7 +12,7 @@
 
 namespace lathe::track::detail {
 
-/// Writes single rows (metrics, events, artifacts, status changes) through statements
+/// Writes single rows (metrics, events, artifacts, status changes, histograms) through statements
 /// prepared once and reused; the caller owns the transaction. Internal to core/track.
 /// Errors: NotFound for an unknown run, InvalidArgument for a malformed row (empty key or
 /// kind, payload that is not JSON), Io when the database cannot be written. Not thread-safe.
@@ -30,6 +30,8 @@ public:
     Result<void> write(const StatusChange &change);
     /// Replaces the run's config_json and its flattened params.
     Result<void> write(const ConfigChange &change);
+    /// Inserts a histogram, replacing one stored for the same (run, step, name, kind).
+    Result<void> write(const HistogramRow &row);
     Result<void> write(const WriteOp &op);
     /// Writes samples in multi-row INSERTs of kGroupRows (twice the rows per second of single
     /// inserts). A group the database refuses is written again row by row, so that only the
@@ -63,6 +65,7 @@ private:
     sql::Statement m_status;
     sql::Statement m_start;
     sql::Statement m_end;
+    sql::Statement m_histogram;
 };
 
 /// "no run with id N" as a NotFound error naming the database file.

@@ -95,10 +95,10 @@ public:
     /// Appends metric samples in one transaction (all or nothing). NotFound for an unknown
     /// run, InvalidArgument for an empty key.
     Result<void> addMetrics(std::span<const MetricPoint> points);
-    /// Deletes a run's metric samples with step > `step`: what a run resumed from the checkpoint
-    /// of that step will log again. Readers polling by id keep the deleted rows they already
-    /// have, so a live view should reload the series when the run resumes. NotFound for an
-    /// unknown run.
+    /// Deletes a run's metric samples and histograms with step > `step`: what a run resumed
+    /// from the checkpoint of that step will log again. Readers polling by id keep the deleted
+    /// rows they already have, so a live view should reload the series when the run resumes.
+    /// NotFound for an unknown run.
     Result<void> deleteMetricsAfter(std::int64_t runId, std::int64_t step);
     /// Samples of one series with id > afterId, ordered by id: poll with the last id seen to
     /// get only new rows. An unknown run or key gives an empty series.
@@ -127,6 +127,21 @@ public:
     Result<void> addArtifact(const ArtifactRow &artifact);
     /// A run's artifacts in the order they were added.
     Result<std::vector<ArtifactRow>> artifacts(std::int64_t runId);
+    // ---- histograms (run_store_histograms.cpp) ----------------------------------------------
+
+    /// Stores histograms in one transaction (all or nothing), each replacing any stored for the
+    /// same (run, step, name, kind). NotFound for an unknown run, InvalidArgument for an empty
+    /// name, no bins, or a range that is not finite with min <= max.
+    Result<void> addHistograms(std::span<const HistogramRow> rows);
+    /// The (name, kind) series a run has, in the order they were first recorded (the model's
+    /// order). Empty for an unknown run or one without histograms.
+    Result<std::vector<HistogramKey>> histogramKeys(std::int64_t runId);
+    /// The histograms of one series with step > afterStep, ascending by step: poll with the
+    /// last step seen to get only new ones. BadInput for a stored row whose counts are corrupt.
+    Result<std::vector<HistogramSample>> histogramSeries(std::int64_t runId,
+                                                         const HistogramKey &key,
+                                                         std::int64_t afterStep = -1);
+
     /// Applies mixed writes in order in one transaction (what StoreWriter does per batch).
     /// Rows the database refuses are skipped and listed in the outcome; any other failure
     /// (busy past the timeout, disk full) rolls the whole batch back and is returned.

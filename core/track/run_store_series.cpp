@@ -60,12 +60,15 @@ Result<void> RunStore::deleteMetricsAfter(std::int64_t runId, std::int64_t step)
         return std::unexpected(tx.error());
     if (auto dropped = detail::dropBlocksAfter(m_db, runId, step); !dropped)
         return dropped;
-    auto stmt = m_db.prepare("DELETE FROM metrics WHERE run_id = ? AND step > ?");
-    if (!stmt)
-        return std::unexpected(stmt.error());
-    stmt->bind(1, runId).bind(2, step);
-    if (auto done = stmt->run(); !done)
-        return done;
+    for (const char *table : {"metrics", "histograms"}) {
+        auto stmt = m_db.prepare("DELETE FROM " + std::string(table)
+                                 + " WHERE run_id = ? AND step > ?");
+        if (!stmt)
+            return std::unexpected(stmt.error());
+        stmt->bind(1, runId).bind(2, step);
+        if (auto done = stmt->run(); !done)
+            return done;
+    }
     // The kept samples of dropped blocks go back into blocks now rather than at the next write.
     auto keys = metricKeys(runId);
     if (!keys)

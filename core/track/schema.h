@@ -14,7 +14,7 @@ namespace lathe::track::schema {
 
 /// Migration i takes user_version i to i + 1, in its own transaction. Append new steps; never
 /// edit a step that has shipped.
-inline constexpr std::array<std::string_view, 1> kMigrations{
+inline constexpr std::array<std::string_view, 2> kMigrations{
     // 1: the initial schema.
     R"sql(
 CREATE TABLE runs (
@@ -90,6 +90,22 @@ CREATE TABLE events (
     payload_json TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX events_run ON events(run_id, id);
+)sql",
+    // 2: histograms of weights, gradients and activations recorded during training: one row
+    // per (run, step, tensor name, kind) with the range [min, max] and the counts of its equal
+    // bins as uint32 little-endian (see histogram_blob.h).
+    R"sql(
+CREATE TABLE histograms (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    min REAL NOT NULL,
+    max REAL NOT NULL,
+    counts BLOB NOT NULL
+);
+CREATE UNIQUE INDEX histograms_series ON histograms(run_id, name, kind, step);
 )sql",
 };
 

@@ -17,6 +17,12 @@ constexpr std::array<std::pair<RunStatus, std::string_view>, 7> kStatusNames{{
     {RunStatus::Interrupted, "interrupted"},
 }};
 
+constexpr std::array<std::pair<HistogramKind, std::string_view>, 3> kHistogramKindNames{{
+    {HistogramKind::Weights, "weights"},
+    {HistogramKind::Gradients, "gradients"},
+    {HistogramKind::Activations, "activations"},
+}};
+
 } // namespace
 
 std::string_view toString(RunStatus status)
@@ -41,6 +47,24 @@ bool isTerminal(RunStatus status)
 {
     return status == RunStatus::Finished || status == RunStatus::Failed
            || status == RunStatus::Stopped || status == RunStatus::Interrupted;
+}
+
+std::string_view toString(HistogramKind kind)
+{
+    for (const auto &[value, name] : kHistogramKindNames) {
+        if (value == kind)
+            return name;
+    }
+    return "unknown";
+}
+
+std::optional<HistogramKind> parseHistogramKind(std::string_view text)
+{
+    for (const auto &[value, name] : kHistogramKindNames) {
+        if (name == text)
+            return value;
+    }
+    return std::nullopt;
 }
 
 } // namespace lathe::track

@@ -127,7 +127,47 @@ struct ConfigChange
     std::string configJson{}; ///< the whole new config, a JSON object
 };
 
+/// What a histogram row counts: a parameter tensor, its gradient, or a stage's output.
+enum class HistogramKind { Weights, Gradients, Activations };
+
+/// The stored lowercase name of a kind ("weights", "gradients", "activations"). Thread-safe.
+std::string_view toString(HistogramKind kind);
+/// Parses a stored kind name; nullopt for anything else. Thread-safe.
+std::optional<HistogramKind> parseHistogramKind(std::string_view text);
+
+/// One histogram of one tensor at one optimizer step: `counts` are equal bins over
+/// [min, max] (the tensor's own finite range). Stored as one row per (run, step, name, kind);
+/// writing the same key again replaces the row (a resumed run records its steps again).
+struct HistogramRow
+{
+    std::int64_t runId = 0;
+    std::int64_t step = 0;
+    std::string name{}; ///< parameter ("conv1.weight") or stage ("relu1") name
+    HistogramKind kind = HistogramKind::Weights;
+    double min = 0;
+    double max = 0;
+    std::vector<std::uint32_t> counts{};
+};
+
+/// A stored series key: a tensor name and what was counted.
+struct HistogramKey
+{
+    std::string name{};
+    HistogramKind kind = HistogramKind::Weights;
+    bool operator==(const HistogramKey &) const = default;
+};
+
+/// One stored histogram of a series, as read back.
+struct HistogramSample
+{
+    std::int64_t step = 0;
+    double min = 0;
+    double max = 0;
+    std::vector<std::uint32_t> counts{};
+};
+
 /// One queued write of the batching writer.
-using WriteOp = std::variant<MetricPoint, EventRow, ArtifactRow, StatusChange, ConfigChange>;
+using WriteOp = std::variant<MetricPoint, EventRow, ArtifactRow, StatusChange, ConfigChange,
+                             HistogramRow>;
 
 } // namespace lathe::track

@@ -61,6 +61,11 @@ void StoreWriter::addArtifact(ArtifactRow artifact)
     enqueue(std::move(artifact));
 }
 
+void StoreWriter::addHistogram(HistogramRow histogram)
+{
+    enqueue(std::move(histogram));
+}
+
 void StoreWriter::setStatus(std::int64_t runId, RunStatus status, std::string errorMessage)
 {
     enqueue(StatusChange{runId, status, std::move(errorMessage)});
@@ -75,7 +80,9 @@ void StoreWriter::enqueue(WriteOp op)
 {
     std::unique_lock lock(m_mutex);
     ++m_enqueued;
-    if (std::holds_alternative<MetricPoint>(op) && m_enqueued - m_done > m_options.maxPendingRows) {
+    const bool droppable
+        = std::holds_alternative<MetricPoint>(op) || std::holds_alternative<HistogramRow>(op);
+    if (droppable && m_enqueued - m_done > m_options.maxPendingRows) {
         ++m_done;
         if (m_dropped++ % 100000 == 0) {
             spdlog::error("{}: store writer backlog full, dropping metric rows ({} so far)",

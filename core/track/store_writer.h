@@ -24,8 +24,9 @@ struct StoreWriterOptions
     std::chrono::milliseconds flushInterval{200};
     /// Rows per transaction; reaching it wakes the writer early.
     std::size_t maxBatchRows = 4096;
-    /// Rows queued but not yet written beyond which new metric rows are dropped (counted,
-    /// logged and reported as an error). Status changes, events and artifacts are never dropped.
+    /// Rows queued but not yet written beyond which new metric and histogram rows are dropped
+    /// (counted, logged and reported as an error). Status changes, events and artifacts are
+    /// never dropped.
     std::size_t maxPendingRows = 4'000'000;
 };
 
@@ -58,6 +59,9 @@ public:
     void addEvent(EventRow event);
     /// Queues an artifact record. Thread-safe.
     void addArtifact(ArtifactRow artifact);
+    /// Queues a histogram (effects as RunStore::addHistograms); dropped like metric rows when
+    /// the backlog is full. Thread-safe.
+    void addHistogram(HistogramRow histogram);
     /// Queues a status change (effects as RunStore::setStatus; the owner is this process).
     /// Thread-safe.
     void setStatus(std::int64_t runId, RunStatus status, std::string errorMessage = {});

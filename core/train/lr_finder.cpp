@@ -42,6 +42,7 @@ RunConfig sweepConfig(RunConfig config, const LrFinderOptions &options)
     config.training.earlyStoppingPatience = 0;
     config.schedule.type = "constant"; // the sweep sets every rate itself
     config.steering.clear();
+    config.histograms.every = 0; // a sweep's weights are thrown away
     return config;
 }
 

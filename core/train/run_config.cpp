@@ -122,6 +122,17 @@ const std::vector<Field<TrainingConfig>> &trainingFields()
         {"threads", &C::threads, closedRange(0, 1024)},
         {"device", &C::device, {}, {"cpu", "cuda"}},
         {"fused", &C::fused},
+        {"keep_epoch_checkpoints", &C::keepEpochCheckpoints},
+    };
+    return fields;
+}
+
+const std::vector<Field<HistogramConfig>> &histogramFields()
+{
+    using C = HistogramConfig;
+    static const std::vector<Field<C>> fields{
+        {"every", &C::every, closedRange(0, 1e9)},
+        {"bins", &C::bins, closedRange(2, 1024)},
     };
     return fields;
 }
@@ -143,8 +154,9 @@ const std::vector<Field<data::AugmentConfig>> &augmentFields()
 
 const std::vector<std::string> &topLevelKeys()
 {
-    static const std::vector<std::string> keys{"name",     "data",     "model",   "optimizer",
-                                               "schedule", "training", "augment", "steering"};
+    static const std::vector<std::string> keys{"name",     "data",     "model",
+                                               "optimizer", "schedule", "training",
+                                               "augment",  "histograms", "steering"};
     return keys;
 }
 
@@ -239,6 +251,8 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
         return readSection(value, key, trainingFields(), config.training);
     if (key == "augment")
         return readSection(value, key, augmentFields(), config.augment);
+    if (key == "histograms")
+        return readSection(value, key, histogramFields(), config.histograms);
     if (key == "steering") {
         auto points = steeringFromJson(value);
         if (!points)
@@ -352,7 +366,8 @@ nlohmann::json RunConfig::toJson() const
                 {"optimizer", writeSection(optimizer, optimizerFields())},
                 {"schedule", writeSection(schedule, scheduleFields())},
                 {"training", writeSection(training, trainingFields())},
-                {"augment", writeSection(augment, augmentFields())}};
+                {"augment", writeSection(augment, augmentFields())},
+                {"histograms", writeSection(histograms, histogramFields())}};
     if (!steering.empty())
         out["steering"] = steeringToJson(steering);
     return out;

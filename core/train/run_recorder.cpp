@@ -70,6 +70,17 @@ void RunRecorder::onCheckpoint(const CheckpointEvent &e)
     m_next->onCheckpoint(e);
 }
 
+void RunRecorder::onHistograms(const HistogramEvent &e)
+{
+    for (const auto &h : e.histograms) {
+        const auto kind = track::parseHistogramKind(h.kind);
+        if (!kind)
+            continue;
+        m_writer.addHistogram({m_runId, e.step, h.name, *kind, h.min, h.max, h.counts});
+    }
+    m_next->onHistograms(e);
+}
+
 void RunRecorder::onNote(const NoteEvent &e)
 {
     if (e.kind == "paused")

@@ -9,9 +9,10 @@ namespace lathe::train {
 
 /// Records a trainer's events into the store through the batching writer: step and epoch
 /// metrics, evaluations (metrics plus an "eval" event with the confusion matrix and per-class
-/// scores), checkpoints as artifacts with their SHA-256, notes as events, and the run's
-/// status. Forwards every event to `next` (may be null) afterwards. Called on the training
-/// thread; only enqueues (the writer thread does the SQL), so it costs microseconds a step.
+/// scores), checkpoints as artifacts with their SHA-256, histograms as histogram rows, notes
+/// as events, and the run's status. Forwards every event to `next` (may be null) afterwards.
+/// Called on the training thread; only enqueues (the writer thread does the SQL), so it costs
+/// microseconds a step.
 class RunRecorder : public TrainObserver
 {
 public:
@@ -21,6 +22,7 @@ public:
     void onEpoch(const EpochEvent &event) override;
     void onEval(const EvalEvent &event) override;
     void onCheckpoint(const CheckpointEvent &event) override;
+    void onHistograms(const HistogramEvent &event) override;
     void onNote(const NoteEvent &event) override;
     void onConfigChanged(const std::string &configJson) override;
     void onFinished(TrainOutcome outcome, std::int64_t step) override;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace lathe::train {
 
@@ -50,7 +51,8 @@ struct EvalEvent
     double wallTime = 0.0;
 };
 
-/// A checkpoint file written: kind "last" (each epoch and on stop) or "best".
+/// A checkpoint file written: kind "last" (each epoch and on stop), "best", or "epoch-N" (N =
+/// epochs completed; kept at each epoch end when training.keep_epoch_checkpoints is set).
 struct CheckpointEvent
 {
     std::string kind;
@@ -58,6 +60,28 @@ struct CheckpointEvent
     std::int64_t epoch = 0;
     std::int64_t step = 0;
     double wallTime = 0.0;
+};
+
+/// One histogram of one tensor: `counts` are equal bins over [min, max], the finite range of
+/// the tensor (NaN and Inf elements are not counted; `nonFinite` says how many there were).
+struct TensorHistogram
+{
+    std::string name;        ///< parameter ("conv1.weight") or stage ("relu1") name
+    std::string kind;        ///< "weights", "gradients" or "activations"
+    double min = 0.0;
+    double max = 0.0;
+    std::vector<std::uint32_t> counts;
+    std::int64_t nonFinite = 0;
+};
+
+/// The histograms recorded at one optimizer step (every histograms.every steps): weights after
+/// the step's update, gradients before it, activations of the step's forward pass (its first
+/// micro-batch).
+struct HistogramEvent
+{
+    std::int64_t step = 0;
+    double wallTime = 0.0;
+    std::vector<TensorHistogram> histograms;
 };
 
 /// Something worth marking on the run's timeline: "paused", "resumed", "lr_reduced", ...
@@ -79,6 +103,7 @@ public:
     virtual void onEpoch(const EpochEvent &) {}
     virtual void onEval(const EvalEvent &) {}
     virtual void onCheckpoint(const CheckpointEvent &) {}
+    virtual void onHistograms(const HistogramEvent &) {}
     virtual void onNote(const NoteEvent &) {}
     /// The run's config changed while it ran (a steering change); `configJson` is the whole
     /// new config, which reproduces the run so far.

@@ -149,6 +149,7 @@ Result<void> Trainer::setUp()
                                               m_stepsPerEpoch, totalSteps());
     m_plateau = std::make_unique<PlateauTracker>(m_config.schedule);
     m_activeSteer = unsteered();
+    m_histograms = StepHistograms(m_config.histograms);
     m_state.configJson = m_config.toJson().dump();
     return {};
 }
@@ -344,6 +345,7 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
     m_optimizer->zero_grad();
     StepStats step;
     while (m_state.batchInEpoch < batches) {
+        model::Taps *taps = nullptr; // set on the first micro-batch of a recording step
         if (step.microBatches == 0) {
             waitWhilePaused(stop);
             if (stop.stop_requested())
@@ -351,6 +353,8 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
             if (m_options.maxSteps > 0 && m_state.step >= m_options.maxSteps)
                 return EpochEnd::StepLimit;
             applySteering();
+            if (m_histograms.due(m_state.step + 1))
+                taps = m_histograms.begin(m_state.step + 1);
         }
         auto batch = m_trainLoader->next();
         if (!batch)
@@ -362,8 +366,10 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
         torch::Tensor logits;
         {
             AutocastScope autocast(t.mixedPrecision, m_device);
-            logits = m_net->forward(x);
+            logits = m_net->forward(x, taps);
         }
+        if (taps)
+            m_histograms.addActivations(m_net);
         // Scale so accumulated micro-batches sum to the mean over the full nominal batch.
         const double scale = double(y.size(0)) / nominal;
         torch::Tensor loss;
@@ -415,6 +421,8 @@ Result<void> Trainer::optimizerStep(const StepStats &stats)
 {
     const double lr = currentLr();
     setLearningRate(*m_optimizer, lr);
+    if (m_histograms.active())
+        m_histograms.addGradients(m_net);
     if (usesFusedAdam(m_config)) {
         // Clipping, weight decay and the update in one pass, on the optimizer's own state.
         auto norm = fusedAdamStep(*m_optimizer, m_config.optimizer.name == "adamw",
@@ -455,6 +463,8 @@ Result<void> Trainer::optimizerStep(const StepStats &stats)
     }
     event.wallTime = util::unixNow();
     m_observer->onStep(event);
+    if (m_histograms.active())
+        m_observer->onHistograms(m_histograms.finish(m_net, event.wallTime));
     return {};
 }
 
@@ -493,6 +503,10 @@ Result<bool> Trainer::endEpoch(double seconds)
     }
     if (auto ok = writeCheckpoint("last"); !ok)
         return std::unexpected(ok.error());
+    if (m_config.training.keepEpochCheckpoints) {
+        if (auto ok = keepEpochCheckpoint(); !ok)
+            return std::unexpected(ok.error());
+    }
     const auto patience = m_config.training.earlyStoppingPatience;
     return patience > 0 && m_state.epochsWithoutImprovement >= patience;
 }
@@ -533,6 +547,36 @@ Result<void> Trainer::writeCheckpoint(const std::string &kind)
     const auto path = m_options.checkpointDir / (kind + ".pt");
     if (auto ok = saveCheckpoint(path, m_net, *m_optimizer, m_state); !ok)
         return ok;
+    m_observer->onCheckpoint({kind, path.string(), m_state.epoch, m_state.step, util::unixNow()});
+    return {};
+}
+
+Result<void> Trainer::keepEpochCheckpoint()
+{
+    if (m_options.checkpointDir.empty())
+        return {};
+    // last.pt was just written for this position: link it (a copy where links are refused)
+    // under a temporary name and rename that into place, so epoch-N.pt is never half there.
+    // The next save of last.pt renames a new file over it, leaving this one intact.
+    const auto last = m_options.checkpointDir / "last.pt";
+    const std::string kind = "epoch-" + std::to_string(m_state.epoch);
+    const auto path = m_options.checkpointDir / (kind + ".pt");
+    const auto tmp = std::filesystem::path(path.string() + ".tmp");
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    std::filesystem::create_hard_link(last, tmp, ec);
+    if (ec) {
+        ec.clear();
+        std::filesystem::copy_file(last, tmp, std::filesystem::copy_options::overwrite_existing,
+                                   ec);
+    }
+    if (!ec)
+        std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+        return fail(ErrorCode::Io, "cannot write checkpoint: " + ec.message(), path.string());
+    }
     m_observer->onCheckpoint({kind, path.string(), m_state.epoch, m_state.step, util::unixNow()});
     return {};
 }

@@ -6,6 +6,7 @@
 #include "core/train/checkpoint.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
+#include "core/train/step_histograms.h"
 #include "core/train/train_events.h"
 #include "core/util/error.h"
 
@@ -37,7 +38,8 @@ Result<TrainData> loadTrainData(const DataConfig &config);
 /// Per-call options that are not hyperparameters (they do not change what is learnt).
 struct TrainerOptions
 {
-    std::filesystem::path checkpointDir; ///< last.pt and best.pt go here; empty = none
+    /// last.pt, best.pt and epoch-<N>.pt go here; empty = none
+    std::filesystem::path checkpointDir;
     std::int64_t maxSteps = 0;           ///< stop after this many optimizer steps; 0 = none
     std::int64_t throughputEvery = 20;   ///< steps between samples/s measurements
     bool evaluateTest = true;            ///< evaluate the test set when training ends
@@ -64,11 +66,14 @@ public:
     Result<void> restore(const std::filesystem::path &checkpoint);
 
     void setObserver(TrainObserver *observer) { m_observer = observer; }
-    /// Where last.pt and best.pt go (empty = no checkpoints). Set before run().
+    /// Where last.pt, best.pt and epoch-<N>.pt go (empty = no checkpoints). Set before run().
     void setCheckpointDir(std::filesystem::path dir) { m_options.checkpointDir = std::move(dir); }
 
     /// Trains until the last epoch, early stopping, the step limit, or `stop` is requested;
-    /// each ends with a "last" checkpoint and onFinished(). A NaN/Inf loss or a LibTorch error
+    /// each ends with a "last" checkpoint and onFinished(). Every epoch end writes "last"
+    /// (and "best" when validation improved, and "epoch-<N>" when
+    /// training.keep_epoch_checkpoints is set); every histograms.every steps the step's
+    /// histograms go to onHistograms(). A NaN/Inf loss or a LibTorch error
     /// ends the run with an Error (ErrorCode::Training) and onFailed(); the checkpoint files
     /// from before the failure are left as they were. Call once per Trainer.
     Result<TrainOutcome> run(std::stop_token stop = {});
@@ -119,6 +124,7 @@ private:
     Error nanError(double value) const;
     EvalResult evaluateOn(data::Loader &loader);
     Result<void> writeCheckpoint(const std::string &kind);
+    Result<void> keepEpochCheckpoint();
     void waitWhilePaused(std::stop_token stop);
     void applyPendingSteer();
     void applySteering();
@@ -145,6 +151,7 @@ private:
     std::int64_t m_stepsPerEpoch = 0;
     TrainState m_state;
     StepStats m_epochStats; // what this epoch's completed steps saw
+    StepHistograms m_histograms{HistogramConfig{}};
 
     std::atomic<bool> m_paused{false};
     mutable std::mutex m_pauseMutex; // also guards m_pendingSteer and m_config.steering writes

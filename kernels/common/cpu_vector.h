@@ -3,8 +3,11 @@
 // so one binary is fast on a modern CPU and still runs on an old one.
 #pragma once
 
+#include <immintrin.h>
+
 #include <bit>
 #include <cstdint>
+#include <cstring>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 /// Put before a hot loop function: built twice (AVX2+FMA and baseline), chosen at load time.
@@ -18,6 +21,11 @@ namespace lathe::kernels::detail {
 /// Elements per unit of parallel work: large enough to amortise scheduling, small enough that
 /// a few tensors still spread over every core.
 constexpr std::int64_t kCpuChunk = 16384;
+
+/// Least work (elements) worth a thread of its own in ops that are a few flops per element.
+/// Waking the OpenMP team costs tens of microseconds, and on a busy machine its spin-waiting
+/// workers take the cores the calling thread needs, so smaller work runs inline.
+constexpr std::int64_t kMinTaskElements = std::int64_t(1) << 17;
 
 /// exp(x) in float, branch-free so that loops calling it vectorise: Cody-Waite range reduction
 /// to r in [-ln2/2, ln2/2], a degree-6 polynomial, then 2^n built in the exponent bits.
@@ -47,6 +55,59 @@ inline float expApprox(float x)
     float result = poly * scaleA * scaleB;
     result = under ? 0.0f : result;
     result = over ? __builtin_inff() : result;
+    return x != x ? x : result;
+}
+
+/// Four floats as a GCC vector (the same type as SSE's __m128: baseline x86-64, so usable in
+/// both clones). Loops on it are vectorised whatever the auto-vectoriser decides: g++ leaves
+/// loops scalar when they call sqrt (errno) or select on float compares (-ftrapping-math), and
+/// -fno-math-errno would invalidate the shared precompiled header.
+using Float4 = __m128;
+using Int4 = __v4si;
+
+inline Float4 load4(const float *p)
+{
+    Float4 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+inline void store4(float *p, Float4 v)
+{
+    std::memcpy(p, &v, sizeof v);
+}
+
+inline Float4 splat4(float x)
+{
+    return Float4{x, x, x, x};
+}
+
+/// expApprox() on four lanes, the same float operations lane by lane (n rounded to nearest even
+/// by adding and subtracting 1.5 * 2^23, exact for |x log2 e| < 2^22), so results are equal.
+inline Float4 expApprox4(Float4 x)
+{
+    const Float4 lowest = splat4(-87.3f), highest = splat4(88.7f);
+    const Int4 under = x < lowest;
+    const Int4 over = x > highest;
+    Float4 clamped = under ? lowest : x;
+    clamped = over ? highest : clamped;
+    const Float4 round = splat4(12582912.0f);
+    const Float4 n = (clamped * 1.44269504088896341f + round) - round;
+    const Float4 r = (clamped - n * 0.693359375f) - n * -2.12194440e-4f;
+    Float4 p = splat4(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const Float4 poly = (p * r) * r + r + 1.0f;
+    const Int4 ni = __builtin_convertvector(n, Int4);
+    const Int4 half = ni / 2;
+    const Float4 scaleA = std::bit_cast<Float4>((half + 127) << 23);
+    const Float4 scaleB = std::bit_cast<Float4>((ni - half + 127) << 23);
+    Float4 result = poly * scaleA * scaleB;
+    result = under ? splat4(0.0f) : result;
+    result = over ? splat4(__builtin_inff()) : result;
     return x != x ? x : result;
 }
 

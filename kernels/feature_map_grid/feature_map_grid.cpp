@@ -67,6 +67,7 @@ Result<FeatureMapGrid> featureMapGridCuda(const at::Tensor &maps,
     args.imageHeight = grid->rgba.size(0);
     args.imageWidth = grid->rgba.size(1);
     args.shared = options.normalization == MapNormalization::Shared;
+    args.diverging = options.colormap == Colormap::Diverging;
     const auto &table = colormapTable(options.colormap);
     for (std::size_t i = 0; i < 256; ++i)
         std::memcpy(&args.lut[i], table[i].data(), 4);

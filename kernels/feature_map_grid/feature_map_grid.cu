@@ -3,7 +3,8 @@
 // contiguous, image [imageHeight, imageWidth] RGBA words. channelRanges: one block per channel
 // (grid-stride over channels), block min/max over finite values into range[2c], range[2c+1];
 // sharedRange: one block folds them into range[2C], range[2C+1]; draw: grid-stride over image
-// pixels, so padding and spare tiles get the background in the same pass.
+// pixels, so padding and spare tiles get the background in the same pass (and, for the
+// diverging map, makes each range symmetric around 0 first).
 // Test tolerance (tst_kernels_cuda, against the CPU reference): pixels equal.
 #include "kernels/feature_map_grid/feature_map_grid_cuda.h"
 
@@ -82,7 +83,13 @@ __global__ void draw(const float *maps, FeatureMapGridKernelArgs a, const float 
             continue;
         }
         const std::int64_t r = a.shared ? a.channels : c;
-        const float lo = range[2 * r], hi = range[2 * r + 1];
+        float lo = range[2 * r], hi = range[2 * r + 1];
+        if (a.diverging) {
+            float m = lo <= hi ? fmaxf(fabsf(lo), fabsf(hi)) : 0.0f;
+            m = m > 0.0f ? m : 1.0f;
+            lo = -m;
+            hi = m;
+        }
         const bool spread = hi > lo;
         const float base = spread ? lo : 0.0f;
         const float scale = spread ? float(255.0 / (double(hi) - double(lo))) : 0.0f;

@@ -11,8 +11,11 @@
 
 namespace lathe::kernels {
 
-/// The colour maps (matplotlib's perceptually uniform ones, plus gray).
-enum class Colormap { Gray, Viridis, Magma, Inferno };
+/// The colour maps: matplotlib's perceptually uniform ones, gray, and Diverging: blue through
+/// white to red (coolwarm's end colours, each joined to pure white by a straight CIELAB line:
+/// entries 127 and 128 are white). Diverging draws each range symmetric around 0 (see
+/// featureMapGrid()), so 0 is white, negative values blue and positive ones red.
+enum class Colormap { Gray, Viridis, Magma, Inferno, Diverging };
 
 /// Whether each channel is stretched over the colour map on its own or all share one range.
 enum class MapNormalization { PerChannel, Shared };
@@ -39,8 +42,10 @@ struct FeatureMapGrid
 /// tiles, channel c at row c / columns, column c % columns, left to right. Each value v maps to
 /// colour-map entry round-half-up(clamp((v - lo) * 255 / (hi - lo), 0, 255)) where lo/hi are the
 /// finite min/max of its channel (PerChannel) or of all channels (Shared); a constant channel is
-/// entry 0, +-Inf the ends, NaN the background. width = columns*W + (columns-1)*padding, height
-/// likewise. The image is on the input's device. Errors (InvalidArgument): a wrong rank or
+/// entry 0, +-Inf the ends, NaN the background. For Colormap::Diverging the range is made
+/// symmetric: lo = -m, hi = +m with m = max(|lo|, |hi|), or m = 1 when that is 0 or there is no
+/// finite value (an all-zero channel is white, a constant c != 0 the end of its sign).
+/// width = columns*W + (columns-1)*padding, height likewise. The image is on the input's device. Errors (InvalidArgument): a wrong rank or
 /// dtype, negative padding or columns, an image over 2^31 bytes, CUDA tensors in a build
 /// without CUDA. Thread-safety: pure function.
 Result<FeatureMapGrid> featureMapGrid(const at::Tensor &maps,

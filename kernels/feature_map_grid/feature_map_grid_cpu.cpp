@@ -1,6 +1,7 @@
 // Feature maps to an RGBA grid, CPU reference and production CPU path.
 //
-// Maths: per channel (or over all channels when shared) lo/hi = finite min/max; value v ->
+// Maths: per channel (or over all channels when shared) lo/hi = finite min/max (Diverging:
+// m = max(|lo|, |hi|) if lo <= hi else 0, m = 1 if m == 0, then lo = -m, hi = m); value v ->
 // t = clamp((v - lo) * s, 0, 255) with s = float(255 / (hi - lo)) (0 when hi == lo), NaN t -> 0;
 // entry = int(t + 0.5); NaN v -> background. The entry's RGBA word is stored at the tile pixel.
 // Layout: maps [C, H, W] made contiguous float32; image [height, width, 4] uint8 row-major.
@@ -14,6 +15,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -38,6 +40,15 @@ LATHE_VECTOR_CLONES Range finiteRange(const float *__restrict x, std::int64_t n)
         hi = finite && x[i] > hi ? x[i] : hi;
     }
     return {lo, hi};
+}
+
+/// The range symmetric around 0 that Colormap::Diverging uses (same float maths as the CUDA
+/// kernel): [-m, m] with m the larger magnitude of lo and hi, [-1, 1] when that is 0 or empty.
+Range symmetric(Range r)
+{
+    float m = r.lo <= r.hi ? std::max(std::abs(r.lo), std::abs(r.hi)) : 0.0f;
+    m = m > 0.0f ? m : 1.0f;
+    return {-m, m};
 }
 
 /// Colour-table entries (0..255, 256 = background) of one row of values.
@@ -111,6 +122,9 @@ Result<FeatureMapGrid> featureMapGridCpu(const at::Tensor &maps,
             all = {std::min(all.lo, r.lo), std::max(all.hi, r.hi)};
         std::fill(ranges.begin(), ranges.end(), all);
     }
+    if (options.colormap == Colormap::Diverging)
+        for (auto &r : ranges)
+            r = symmetric(r);
     std::vector<float> lo(static_cast<std::size_t>(channels)), scale(lo.size());
     for (std::size_t c = 0; c < ranges.size(); ++c) {
         const bool spread = ranges[c].hi > ranges[c].lo;

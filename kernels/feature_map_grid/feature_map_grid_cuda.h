@@ -9,12 +9,14 @@
 namespace lathe::kernels {
 
 /// Geometry and colours of one grid: `lut` holds 256 colour-map entries then the background,
-/// each an RGBA word in memory byte order (R first).
+/// each an RGBA word in memory byte order (R first). `diverging`: ranges symmetric around 0, as
+/// featureMapGrid() documents for Colormap::Diverging.
 struct FeatureMapGridKernelArgs
 {
     std::int64_t channels = 0, height = 0, width = 0;
     std::int64_t columns = 1, padding = 0, imageWidth = 0, imageHeight = 0;
     bool shared = false;
+    bool diverging = false;
     std::uint32_t lut[257] = {};
 };
 

@@ -15,23 +15,24 @@ namespace {
 
 Result<void> checkOne(const AdamWTensors &t, std::size_t i)
 {
-    const std::string where = "parameter " + std::to_string(i);
+    // Built only on failure: this runs for every parameter on every training step.
+    const auto where = [i] { return "parameter " + std::to_string(i); };
     const at::Tensor *all[] = {&t.params[i], &t.grads[i], &t.expAvg[i], &t.expAvgSq[i]};
     for (const at::Tensor *x : all) {
         if (!x->defined())
-            return fail(ErrorCode::InvalidArgument, "undefined tensor (no gradient?)", where);
+            return fail(ErrorCode::InvalidArgument, "undefined tensor (no gradient?)", where());
         if (x->scalar_type() != at::kFloat)
             return fail(ErrorCode::InvalidArgument,
                         std::string("fused Adam needs float32 tensors, got ")
                             + c10::toString(x->scalar_type()),
-                        where);
+                        where());
         if (x->sizes() != t.params[i].sizes() || x->device() != t.params[0].device())
             return fail(ErrorCode::InvalidArgument,
                         "gradient and moments must have the parameter's shape and device",
-                        where);
+                        where());
     }
     if (t.steps[i] < 1)
-        return fail(ErrorCode::InvalidArgument, "step counts start at 1", where);
+        return fail(ErrorCode::InvalidArgument, "step counts start at 1", where());
     return {};
 }
 

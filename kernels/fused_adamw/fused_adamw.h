@@ -43,8 +43,9 @@ struct AdamWTensors
 /// cannot run CUDA. Thread-safety: none on the same tensors; distinct tensors are independent.
 Result<double> fusedAdamW(const AdamWTensors &tensors, const AdamWHyper &hyper);
 
-/// The CPU reference (also the production CPU path): vectorised, parallel over chunks of all
-/// parameters at once (at::parallel_for). Same contract as fusedAdamW() for CPU tensors.
+/// The CPU reference (also the production CPU path): vectorised, all parameters laid end to end
+/// and split into equal parts, one per thread (at::parallel_for), run inline when the model is
+/// small (< 2^18 floats at 2 threads). Same contract as fusedAdamW() for CPU tensors.
 Result<double> fusedAdamWCpu(const AdamWTensors &tensors, const AdamWHyper &hyper);
 
 namespace detail {

@@ -2,9 +2,13 @@
 
 #include "panels/curves/curves_panel.h"
 #include "panels/dataset/dataset_panel.h"
+#include "panels/common/store_client.h"
+#include "panels/errors/errors_panel.h"
+#include "panels/histograms/histograms_panel.h"
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/log/log_panel.h"
 #include "panels/runs/runs_panel.h"
+#include "panels/visualise/visualise_panel.h"
 #include "panels/window/steer_dialog.h"
 
 #include <spdlog/spdlog.h>
@@ -83,6 +87,10 @@ void MainWindow::createPanels()
     m_curves = new CurvesPanel(m_options.db, this);
     m_runs = new RunsPanel(m_options.db, this);
     m_log = new LogPanel(this);
+    m_visualise = new VisualisePanel(m_options.db, this);
+    m_errors = new ErrorsPanel(m_options.db, this);
+    m_histogramStore = new StoreClient(m_options.db, this);
+    m_histograms = new HistogramsPanel(m_histogramStore, this);
 
     // Left column: the form and the data, full height. Right: the curves over the runs table.
     auto *hyper = addPanel(m_hyperparams, tr("Hyperparameters"), "dock-hyperparams",
@@ -91,11 +99,21 @@ void MainWindow::createPanels()
     auto *curves = addPanel(m_curves, tr("Live curves"), "dock-curves", Qt::RightDockWidgetArea);
     auto *runs = addPanel(m_runs, tr("Runs"), "dock-runs", Qt::RightDockWidgetArea);
     auto *log = addPanel(m_log, tr("Log"), "dock-log", Qt::RightDockWidgetArea);
+    auto *visualise = addPanel(m_visualise, tr("Visualise"), "dock-visualise",
+                               Qt::RightDockWidgetArea);
+    auto *errors = addPanel(m_errors, tr("Errors"), "dock-errors", Qt::RightDockWidgetArea);
+    auto *histograms = addPanel(m_histograms, tr("Histograms"), "dock-histograms",
+                                Qt::RightDockWidgetArea);
     splitDockWidget(curves, runs, Qt::Vertical);
     tabifyDockWidget(hyper, data);
     tabifyDockWidget(runs, log);
+    tabifyDockWidget(curves, visualise);
+    tabifyDockWidget(curves, errors);
+    tabifyDockWidget(curves, histograms);
     hyper->raise();
     runs->raise();
+    curves->raise();
+    connectInspection();
 
     connect(m_hyperparams, &HyperparamsPanel::validityChanged, this, &MainWindow::updateActions);
     connect(m_hyperparams, &HyperparamsPanel::configChanged, this,
@@ -112,6 +130,44 @@ void MainWindow::createPanels()
                                     "to train it again, or edit it first"),
                                  8000);
     });
+}
+
+void MainWindow::connectInspection()
+{
+    // The first selected run is inspected; a second one is offered for side-by-side views.
+    connect(m_runs, &RunsPanel::selectionChanged, this, [this](const QList<qint64> &ids) {
+        if (ids.isEmpty())
+            return;
+        m_visualise->setRun(ids.first());
+        m_visualise->setCompareRun(ids.size() > 1 ? ids[1] : 0);
+        m_errors->setRun(ids.first());
+        m_histograms->setRun(ids.first());
+    });
+    connect(m_runs, &RunsPanel::runActivated, this, [this](qint64 runId) {
+        m_visualise->setRun(runId);
+        m_errors->setRun(runId);
+        m_histograms->setRun(runId);
+        dock("dock-visualise")->show();
+        dock("dock-visualise")->raise();
+    });
+    // The Dataset panel shows the default experiment's TRAIN split: its samples go to
+    // Visualise as images, not as test indices.
+    connect(m_dataset, &DatasetPanel::sampleActivated, this, [this](qint64 index) {
+        if (m_visualise->runId() == 0) {
+            statusBar()->showMessage(tr("Select a run in the Runs panel to inspect a sample"),
+                                     5000);
+            return;
+        }
+        m_visualise->showDatasetSample(m_dataset->dataset(), index);
+        dock("dock-visualise")->show();
+        dock("dock-visualise")->raise();
+    });
+    connect(m_errors, &ErrorsPanel::sampleActivated, this,
+            [this](qint64 runId, const QString &checkpoint, qint64 index) {
+                m_visualise->showTestSample(runId, checkpoint, index);
+                dock("dock-visualise")->show();
+                dock("dock-visualise")->raise();
+            });
 }
 
 QDockWidget *MainWindow::dock(const QString &objectName) const
@@ -209,6 +265,7 @@ void MainWindow::connectSession()
     });
     connect(m_session, &RunSession::runCreated, this, [this](qint64 runId) {
         m_curves->setActiveRun(runId);
+        m_histograms->setRun(runId); // watched live: it polls while the run records
         spdlog::info("run {} started", runId);
     });
     connect(m_session, &RunSession::progress, this, &MainWindow::showProgress);

@@ -17,9 +17,13 @@ namespace lathe::panels {
 
 class CurvesPanel;
 class DatasetPanel;
+class ErrorsPanel;
+class HistogramsPanel;
 class HyperparamsPanel;
 class LogPanel;
 class RunsPanel;
+class StoreClient;
+class VisualisePanel;
 
 /// Where the workbench reads and writes.
 struct WorkbenchOptions
@@ -47,6 +51,9 @@ public:
     CurvesPanel *curvesPanel() const { return m_curves; }
     RunsPanel *runsPanel() const { return m_runs; }
     LogPanel *logPanel() const { return m_log; }
+    VisualisePanel *visualisePanel() const { return m_visualise; }
+    ErrorsPanel *errorsPanel() const { return m_errors; }
+    HistogramsPanel *histogramsPanel() const { return m_histograms; }
     QDockWidget *dock(const QString &objectName) const;
 
     QAction *newRunAction() const { return m_newRun; }
@@ -70,6 +77,7 @@ private:
     void createMenus();
     void createStatusBar();
     void connectSession();
+    void connectInspection();
     void loadDefaultConfig();
     void startRun();
     void steerRun();
@@ -87,6 +95,10 @@ private:
     CurvesPanel *m_curves = nullptr;
     RunsPanel *m_runs = nullptr;
     LogPanel *m_log = nullptr;
+    VisualisePanel *m_visualise = nullptr;
+    ErrorsPanel *m_errors = nullptr;
+    StoreClient *m_histogramStore = nullptr; ///< the Histograms panel's store thread
+    HistogramsPanel *m_histograms = nullptr;
     QByteArray m_defaultLayout;
 
     QAction *m_newRun = nullptr;

@@ -1,13 +1,41 @@
 #include "panels/window/screenshot_tour.h"
 
+#include "panels/errors/errors_panel.h"
+#include "panels/histograms/histograms_panel.h"
+#include "panels/visualise/visualise_panel.h"
 #include "panels/window/main_window.h"
 
 #include <spdlog/spdlog.h>
 
 #include <QApplication>
 #include <QDockWidget>
+#include <QPushButton>
+
+#include <algorithm>
 
 namespace lathe::panels {
+
+namespace {
+
+constexpr int kInspectTimeoutTicks = 360; ///< 90 s at 250 ms
+
+/// The off-diagonal cell of the confusion matrix with the most samples (-1s when none).
+QPoint worstCell(const InspectErrors &errors)
+{
+    QPoint worst(-1, -1);
+    qint64 most = 0;
+    for (int t = 0; t < errors.confusion.size(); ++t) {
+        for (int p = 0; p < errors.confusion[t].size(); ++p) {
+            if (t != p && errors.confusion[t][p] > most) {
+                most = errors.confusion[t][p];
+                worst = {p, t};
+            }
+        }
+    }
+    return worst;
+}
+
+} // namespace
 
 ScreenshotTour::ScreenshotTour(MainWindow &window, QDir out, qint64 steps)
     : QObject(&window)
@@ -17,6 +45,8 @@ ScreenshotTour::ScreenshotTour(MainWindow &window, QDir out, qint64 steps)
 {
     m_timer.setInterval(250);
     connect(&m_timer, &QTimer::timeout, this, &ScreenshotTour::poll);
+    m_inspectTimer.setInterval(250);
+    connect(&m_inspectTimer, &QTimer::timeout, this, &ScreenshotTour::pollInspection);
 }
 
 void ScreenshotTour::start()
@@ -52,13 +82,99 @@ void ScreenshotTour::capture()
 {
     save(&m_window, "main-window");
     for (auto *dock : m_window.findChildren<QDockWidget *>()) {
+        // Visualise and Errors need a checkpoint, Histograms the recorded steps: saved once the
+        // run has stopped.
+        if (dock->widget() == m_window.visualisePanel() || dock->widget() == m_window.errorsPanel()
+            || dock->widget() == m_window.histogramsPanel())
+            continue;
         dock->show();
         dock->raise();
         QApplication::processEvents();
         save(dock->widget(), dock->objectName().remove("dock-"));
     }
     m_window.session().stop();
-    connect(&m_window.session(), &RunSession::finished, qApp, &QApplication::quit);
+    connect(&m_window.session(), &RunSession::finished, this, &ScreenshotTour::inspect);
+}
+
+void ScreenshotTour::inspect()
+{
+    const qint64 runId = m_window.session().runId();
+    auto *visualise = m_window.visualisePanel();
+    auto *errors = m_window.errorsPanel();
+    auto *histograms = m_window.histogramsPanel();
+    auto viewOf = [visualise](InspectMode mode) {
+        return [visualise, mode] {
+            return !visualise->isBusy() && visualise->lastRender()
+                   && visualise->lastRender()->mode == mode;
+        };
+    };
+    auto raise = [this](const char *name) {
+        auto *dock = m_window.dock(name);
+        dock->show();
+        dock->raise();
+    };
+    m_shots = {
+        {"visualise-feature-maps",
+         [=] {
+             raise("dock-visualise");
+             visualise->setRun(runId);
+         },
+         viewOf(InspectMode::FeatureMaps), visualise},
+        {"visualise-grad-cam", [=] { visualise->setMode(InspectMode::GradCam); },
+         viewOf(InspectMode::GradCam), visualise},
+        {"visualise-integrated-gradients",
+         [=] { visualise->setMode(InspectMode::IntegratedGradients); },
+         viewOf(InspectMode::IntegratedGradients), visualise},
+        {{},
+         [=] {
+             raise("dock-errors");
+             errors->setRun(runId);
+         },
+         [=] { return errors->computeButton()->isEnabled(); },
+         nullptr},
+        {{},
+         [=] { errors->compute(); },
+         [=] { return errors->report().has_value() && !errors->isComputing(); },
+         nullptr},
+        {"errors",
+         [=] {
+             const QPoint cell = worstCell(*errors->report());
+             errors->openCell(cell.y(), cell.x());
+         },
+         [=] { return !errors->isLoadingThumbnails(); }, errors},
+        {"histograms",
+         [=] {
+             raise("dock-histograms");
+             histograms->setRun(runId);
+         },
+         [=] { return !histograms->series().empty(); }, histograms},
+    };
+    m_shot = 0;
+    m_inspectTicks = 0;
+    m_shots.front().begin();
+    m_inspectTimer.start();
+}
+
+void ScreenshotTour::pollInspection()
+{
+    ++m_inspectTicks;
+    if (m_inspectTicks > kInspectTimeoutTicks) {
+        spdlog::error("screenshots: the inspection views did not arrive (step {})", m_shot);
+        QApplication::exit(1);
+        return;
+    }
+    auto &shot = m_shots[m_shot];
+    if (!shot.ready())
+        return;
+    if (shot.widget)
+        save(shot.widget, shot.name);
+    m_inspectTicks = 0;
+    if (++m_shot == m_shots.size()) {
+        m_inspectTimer.stop();
+        QApplication::quit();
+        return;
+    }
+    m_shots[m_shot].begin();
 }
 
 void ScreenshotTour::save(QWidget *widget, const QString &name)

@@ -3,6 +3,7 @@
 #include "core/track/run_store.h"
 #include "core/train/checkpoint.h"
 
+#include <QtEndian>
 #include <QtTest>
 
 #include <csignal>
@@ -209,6 +210,90 @@ private Q_SLOTS:
             QVERIFY((*steps)[i].step > (*steps)[i - 1].step);
             if ((*steps)[i].step > checkpoint->step)
                 QCOMPARE((*steps)[i].step, (*steps)[i - 1].step + 1);
+        }
+    }
+
+    // inspect writes a PNG (and the raw map) per method; confusion agrees with eval.
+    void inspectAndConfusion()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        QCOMPARE(cli.run(tinyTrain(600, 1) << "--name" << "tiny").exitCode, 0);
+        const QString out = dir.path() + "/out";
+        const QStringList sample{"inspect", "tiny", "--sample", "3", "--out", out};
+        const std::vector<std::pair<QStringList, QString>> cases{
+            {{"--what", "featuremaps"}, "featuremaps-pool2-sample3.png"},
+            {{"--what", "featuremaps", "--layer", "conv1"}, "featuremaps-conv1-sample3.png"},
+            {{"--what", "gradcam", "--checkpoint", "last"}, "gradcam-sample3.png"},
+            {{"--what", "saliency"}, "saliency-sample3.png"},
+            {{"--what", "ig", "--steps", "16"}, "ig-sample3.png"},
+            {{"--what", "occlusion"}, "occlusion-sample3.png"}};
+        for (const auto &[args, file] : cases) {
+            auto result = cli.run(sample + args);
+            QVERIFY2(result.exitCode == 0, qPrintable(result.err));
+            QVERIFY2(result.out.contains(out + "/" + file), qPrintable(result.out));
+            if (args[1] == "ig")
+                QVERIFY2(result.out.contains("completeness error"), qPrintable(result.out));
+            QFile png(out + "/" + file);
+            QVERIFY(png.open(QIODevice::ReadOnly));
+            const auto header = png.read(24);
+            QVERIFY(header.startsWith("\x89PNG"));
+            // IHDR width and height: 28x28 inputs are enlarged for viewing.
+            const auto width = qFromBigEndian<quint32>(header.constData() + 16);
+            const auto height = qFromBigEndian<quint32>(header.constData() + 20);
+            QVERIFY2(width >= 196 && height >= 196, qPrintable(file));
+        }
+        QVERIFY(QFile::exists(out + "/ig-sample3.csv"));
+
+        auto confusion = cli.run({"confusion", "tiny", "--checkpoint", "last", "--json"});
+        QVERIFY2(confusion.exitCode == 0, qPrintable(confusion.err));
+        const auto matrix = QJsonDocument::fromJson(confusion.out.toUtf8()).object();
+        int total = 0;
+        for (const auto &row : matrix["confusion"].toArray())
+            for (const auto &count : row.toArray())
+                total += count.toInt();
+        QCOMPARE(total, 600);
+        auto eval = cli.run({"eval", "tiny", "--checkpoint", "last", "--json"});
+        QCOMPARE(eval.exitCode, 0);
+        const auto evaluated = QJsonDocument::fromJson(eval.out.toUtf8()).object();
+        QCOMPARE(matrix["accuracy"].toDouble(), evaluated["accuracy"].toDouble());
+        QCOMPARE(matrix["confusion"].toArray(), evaluated["confusion"].toArray());
+        auto table = cli.run({"confusion", "tiny"});
+        QCOMPARE(table.exitCode, 0);
+        QVERIFY(table.out.contains("Ankle boot") && table.out.contains("confusion matrix"));
+    }
+
+    // Bad inspect/confusion requests: clear messages naming the culprit, exit codes 2 and 3.
+    void inspectErrors()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        QCOMPARE(cli.run(tinyTrain(300, 1) << "--name" << "tiny").exitCode, 0);
+        const QStringList base{"inspect", "tiny", "--out", dir.path() + "/out"};
+        struct Case
+        {
+            QStringList args;
+            int exitCode;
+            QStringList phrases;
+        };
+        const std::vector<Case> cases{
+            {base + QStringList{"--sample", "0", "--what", "gradcam", "--layer", "nope"}, 3,
+             {"\"nope\"", "conv1, bn1, relu1, pool1, conv2"}},
+            {base + QStringList{"--sample", "0", "--what", "featuremaps", "--layer", "head"}, 3,
+             {"\"head\" is not a spatial layer", "pool2"}},
+            {base + QStringList{"--sample", "300", "--what", "saliency"}, 3,
+             {"sample 300", "300 samples"}},
+            {base + QStringList{"--sample", "0", "--what", "dream"}, 2, {"\"dream\"", "saliency"}},
+            {base + QStringList{"--what", "ig"}, 2, {"--sample"}},
+            {base + QStringList{"--sample", "0", "--what", "saliency", "--checkpoint", "epoch-9"},
+             3, {"\"epoch-9\"", "available: best, last"}},
+            {{"confusion", "ghost"}, 3, {"ghost"}}};
+        for (const auto &c : cases) {
+            auto result = cli.run(c.args);
+            QVERIFY2(result.exitCode == c.exitCode,
+                     qPrintable(c.args.join(' ') + ": " + result.err));
+            for (const auto &phrase : c.phrases)
+                QVERIFY2(result.err.contains(phrase), qPrintable(result.err));
         }
     }
 };

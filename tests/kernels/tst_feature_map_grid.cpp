@@ -39,6 +39,13 @@ torch::Tensor reference(const torch::Tensor &maps, const FeatureMapGridOptions &
         los = los.min().expand({c});
         his = his.max().expand({c});
     }
+    if (o.colormap == Colormap::Diverging) { // [-m, m], m = max |finite value| or 1
+        auto m = torch::where(los <= his, torch::maximum(los.abs(), his.abs()),
+                              torch::zeros_like(los));
+        m = torch::where(m > 0, m, torch::ones_like(m));
+        los = -m;
+        his = m;
+    }
     for (std::int64_t i = 0; i < c; ++i) {
         const float lo = los[i].item<float>(), hi = his[i].item<float>();
         const bool spread = hi > lo;
@@ -85,6 +92,11 @@ private Q_SLOTS:
                                             << int(Colormap::Gray) << 3ll << 1ll << "nonfinite";
         QTest::newRow("non-contiguous") << QList<qint64>{5, 6, 7} << per << int(Colormap::Gray)
                                         << 0ll << 1ll << "permuted";
+        QTest::newRow("diverging") << QList<qint64>{16, 9, 9} << per << int(Colormap::Diverging)
+                                   << 0ll << 1ll << "";
+        QTest::newRow("diverging shared, NaN, Inf, zeros")
+            << QList<qint64>{4, 8, 8} << shared << int(Colormap::Diverging) << 0ll << 1ll
+            << "nonfinite";
         QTest::newRow("large") << QList<qint64>{512, 28, 28} << per << int(Colormap::Viridis)
                                << 0ll << 1ll << "";
     }
@@ -136,6 +148,74 @@ private Q_SLOTS:
         const auto &gray = colormapTable(Colormap::Gray);
         QCOMPARE(int(gray[128][0]), 128);
         QCOMPARE(int(gray[255][3]), 255);
+    }
+
+    // The diverging map: symmetric range, so 0 is white, -m full blue and +m full red.
+    void divergingPixels()
+    {
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        const float inf = std::numeric_limits<float>::infinity();
+        // Channel 0: m = 2 (from -2); channel 1: all zero, range [-1, 1]; channel 2: constant 3,
+        // range [-3, 3]; channel 3: only non-finite values, range [-1, 1].
+        const auto maps = torch::tensor({-2.0f, -1.0f, 0.0f, 1.0f, 1.5f, nan, 0.0f, 0.0f, 0.0f,
+                                         0.0f, 0.0f, 0.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f,
+                                         inf, -inf, nan, inf, -inf, nan})
+                              .view({4, 1, 6});
+        FeatureMapGridOptions o;
+        o.colormap = Colormap::Diverging;
+        o.columns = 1;
+        o.padding = 0;
+        o.background = {1, 2, 3, 4};
+        const auto got = featureMapGridCpu(maps, o);
+        QVERIFY(got.has_value());
+        const auto image = got->rgba.view({4, 6, 4});
+        const auto pixel = [&](int row, int x) {
+            const auto p = image[row][x];
+            return QList<int>{p[0].item<int>(), p[1].item<int>(), p[2].item<int>(),
+                              p[3].item<int>()};
+        };
+        const QList<int> white{255, 255, 255, 255}, blue{59, 76, 192, 255}, red{180, 4, 38, 255};
+        const auto entry = [](int i) {
+            const auto &e = colormapTable(Colormap::Diverging)[std::size_t(i)];
+            return QList<int>{e[0], e[1], e[2], e[3]};
+        };
+        // t = (v + 2) * 255 / 4: -2 -> 0, -1 -> 63.75 -> 64, 0 -> 127.5 -> 128, 1 -> 191.25 ->
+        // 191, 1.5 -> 223.125 -> 223.
+        QCOMPARE(pixel(0, 0), blue);
+        QCOMPARE(pixel(0, 1), entry(64));
+        QCOMPARE(pixel(0, 2), white);
+        QCOMPARE(pixel(0, 3), entry(191));
+        QCOMPARE(pixel(0, 4), entry(223));
+        QCOMPARE(pixel(0, 5), (QList<int>{1, 2, 3, 4}));
+        for (int x = 0; x < 6; ++x) {
+            QCOMPARE(pixel(1, x), white);
+            QCOMPARE(pixel(2, x), red);
+        }
+        QCOMPARE(pixel(3, 0), red);
+        QCOMPARE(pixel(3, 1), blue);
+        QCOMPARE(pixel(3, 2), (QList<int>{1, 2, 3, 4}));
+        // -1 and +1 are mirror entries: bluish and reddish, as light as each other.
+        QVERIFY(entry(64)[2] > entry(64)[0] && entry(191)[0] > entry(191)[2]);
+        QVERIFY(std::abs((entry(64)[0] + entry(64)[1] + entry(64)[2])
+                         - (entry(191)[0] + entry(191)[1] + entry(191)[2]))
+                < 60);
+    }
+
+    void divergingTableIsBlueWhiteRed()
+    {
+        const auto &table = colormapTable(Colormap::Diverging);
+        for (int i = 1; i < 128; ++i) { // lighter towards the centre on both sides
+            const auto sum = [&](int k) {
+                const auto &e = table[std::size_t(k)];
+                return e[0] + e[1] + e[2];
+            };
+            QVERIFY2(sum(i) >= sum(i - 1) - 2, qPrintable(QString::number(i)));
+            QVERIFY2(sum(255 - i) >= sum(256 - i) - 2, qPrintable(QString::number(i)));
+            QVERIFY(table[std::size_t(i)][2] >= table[std::size_t(i)][0]);
+            QVERIFY(table[std::size_t(255 - i)][0] >= table[std::size_t(255 - i)][2]);
+        }
+        QCOMPARE(int(table[127][1]), 255);
+        QCOMPARE(int(table[128][1]), 255);
     }
 
     void emptyAndBadInput()

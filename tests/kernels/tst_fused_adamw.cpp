@@ -160,6 +160,24 @@ private Q_SLOTS:
         }
     }
 
+    // Above kMinTaskElements per thread the flat space is split across threads, parts starting
+    // and ending inside tensors: the result must still be torch::optim's.
+    void parallelSplitMatchesTorchOptim()
+    {
+        const int threads = torch::get_num_threads();
+        torch::set_num_threads(3);
+        const Shapes shapes{{100000}, {3}, {400, 500}, {33}, {100000}};
+        const auto h = hyper(true, 1.0);
+        const auto ref = referenceRun(shapes, h, 3, false);
+        const auto got = fusedRun(shapes, h, 3, false);
+        torch::set_num_threads(threads);
+        QCOMPARE(got.params.size(), ref.params.size());
+        for (std::size_t i = 0; i < ref.params.size(); ++i) {
+            LATHE_COMPARE_TENSORS(got.params[i], ref.params[i], 1e-6, 1e-5);
+            LATHE_COMPARE_TENSORS(got.expAvgSq[i], ref.expAvgSq[i], 1e-7, 1e-5);
+        }
+    }
+
     void returnsTheGradientNorm()
     {
         AdamWTensors t;

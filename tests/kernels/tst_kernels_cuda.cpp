@@ -200,11 +200,18 @@ private Q_SLOTS:
     void featureMapGrid()
     {
         torch::manual_seed(4);
-        for (const auto normalization : {MapNormalization::PerChannel, MapNormalization::Shared}) {
+        const std::pair<MapNormalization, Colormap> cases[] = {
+            {MapNormalization::PerChannel, Colormap::Viridis},
+            {MapNormalization::Shared, Colormap::Viridis},
+            {MapNormalization::PerChannel, Colormap::Diverging},
+            {MapNormalization::Shared, Colormap::Diverging}};
+        for (const auto &[normalization, colormap] : cases) {
             auto maps = torch::randn({64, 14, 14});
             maps[3][2][2] = std::numeric_limits<float>::quiet_NaN();
+            maps[5].zero_();
             FeatureMapGridOptions o;
             o.normalization = normalization;
+            o.colormap = colormap;
             o.background = {1, 2, 3, 4};
             const auto cpu = featureMapGridCpu(maps, o);
             QVERIFY(cpu.has_value());
@@ -217,6 +224,7 @@ private Q_SLOTS:
             args.imageHeight = cpu->rgba.size(0);
             args.imageWidth = cpu->rgba.size(1);
             args.shared = normalization == MapNormalization::Shared;
+            args.diverging = colormap == Colormap::Diverging;
             const auto &table = colormapTable(o.colormap);
             for (std::size_t i = 0; i < 256; ++i)
                 std::memcpy(&args.lut[i], table[i].data(), 4);

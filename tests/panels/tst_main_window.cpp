@@ -4,8 +4,12 @@
 #include "core/track/run_store.h"
 #include "panels/common/plot_widget.h"
 #include "panels/curves/curves_panel.h"
+#include "panels/dataset/dataset_panel.h"
+#include "panels/errors/errors_panel.h"
+#include "panels/histograms/histograms_panel.h"
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/runs/runs_panel.h"
+#include "panels/visualise/visualise_panel.h"
 #include "panels/window/main_window.h"
 #include "panels/window/steer_dialog.h"
 
@@ -14,6 +18,8 @@
 #include <QApplication>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
+#include <QLabel>
+#include <QMenuBar>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QToolBar>
@@ -90,6 +96,7 @@ private Q_SLOTS:
         clickToolButton(window, window.startAction());
         QTRY_VERIFY_WITH_TIMEOUT(window.session().runId() != 0, 20000);
         const qint64 runId = window.session().runId();
+        QTRY_COMPARE(window.histogramsPanel()->runId(), runId); // the active run is watched live
         QTRY_VERIFY_WITH_TIMEOUT(!window.statusText().isEmpty(), 10000);
         QVERIFY(!window.startAction()->isEnabled());
 
@@ -136,8 +143,19 @@ private Q_SLOTS:
         QVERIFY(run.has_value());
         QVERIFY(QString::fromStdString(run->configJson).contains("\"lr_scale\":0.5"));
 
-        // "Resume run" in the Runs panel continues the stopped run in this window.
+        // Selecting the run shows it in Visualise and Errors; a Dataset sample goes to Visualise.
         runs->selectRow(0);
+        QTRY_COMPARE(window.visualisePanel()->runId(), runId);
+        QCOMPARE(window.errorsPanel()->runId(), runId);
+        QCOMPARE(window.histogramsPanel()->runId(), runId);
+        QTRY_VERIFY_WITH_TIMEOUT(window.visualisePanel()->modelInfo().has_value(), 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.datasetPanel()->dataset() != nullptr, 15000);
+        Q_EMIT window.datasetPanel()->sampleActivated(5);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            window.visualisePanel()->sampleLabel()->text().contains("dataset sample #5"), 15000);
+        QVERIFY(window.dock("dock-visualise")->isVisible());
+
+        // "Resume run" in the Runs panel continues the stopped run in this window.
         const auto actions = window.runsPanel()->findChildren<QAction *>();
         auto resume = std::find_if(actions.begin(), actions.end(),
                                    [](QAction *a) { return a->text() == "Resume run"; });
@@ -178,12 +196,23 @@ private Q_SLOTS:
         MainWindow window({db, writeSmallConfig(dir), false});
         window.show();
         const QStringList names{"dock-hyperparams", "dock-dataset", "dock-curves", "dock-runs",
-                                "dock-log"};
+                                "dock-log",         "dock-visualise", "dock-errors",
+                                "dock-histograms"};
+        QMenu *viewMenu = nullptr;
+        for (auto *action : window.menuBar()->actions()) {
+            if (action->text() == "&View")
+                viewMenu = action->menu();
+        }
+        QVERIFY(viewMenu);
         for (const auto &name : names) {
             auto *dock = window.dock(name);
             QVERIFY2(dock, qPrintable(name));
             QVERIFY(dock->features() & QDockWidget::DockWidgetClosable);
+            QVERIFY2(viewMenu->actions().contains(dock->toggleViewAction()), qPrintable(name));
         }
+        QCOMPARE(window.dock("dock-visualise")->widget(), window.visualisePanel());
+        QCOMPARE(window.dock("dock-errors")->widget(), window.errorsPanel());
+        QCOMPARE(window.dock("dock-histograms")->widget(), window.histogramsPanel());
         window.dock("dock-curves")->close();
         QVERIFY(!window.dock("dock-curves")->isVisible());
         const auto reset = window.findChildren<QAction *>();

@@ -58,9 +58,10 @@ private Q_SLOTS:
         // The key lists documented in run_config.h, model_spec.h and this module's brief.
         const std::map<std::string, std::size_t> sizes{{"data", 5},      {"model", 3},
                                                        {"optimizer", 9}, {"schedule", 13},
-                                                       {"training", 11}, {"augment", 7}};
+                                                       {"training", 12}, {"augment", 7},
+                                                       {"histograms", 2}};
         const json written = RunConfig{}.toJson();
-        QCOMPARE(written.size(), std::size_t(7));
+        QCOMPARE(written.size(), std::size_t(8));
         QVERIFY(written.at("name").is_string());
         for (const auto &[section, size] : sizes)
             QCOMPARE(written.at(section).size(), size);

@@ -1,0 +1,89 @@
+#include "core/inspect/layers.h"
+
+#include "core/inspect/stage_lookup.h"
+#include "core/util/torch_error.h"
+
+namespace lathe::inspect {
+
+namespace {
+
+// Puts a module in eval mode for a scope (BatchNorm must not update its running statistics
+// from an inspection input), restoring the previous mode.
+class EvalScope
+{
+public:
+    explicit EvalScope(model::Net &net)
+        : m_net(net)
+        , m_wasTraining(net->is_training())
+    {
+        m_net->eval();
+    }
+    ~EvalScope() { m_net->train(m_wasTraining); }
+    EvalScope(const EvalScope &) = delete;
+    EvalScope &operator=(const EvalScope &) = delete;
+
+private:
+    model::Net &m_net;
+    bool m_wasTraining;
+};
+
+} // namespace
+
+std::vector<LayerInfo> listLayers(model::Net &net, const std::vector<std::int64_t> &inputShape)
+{
+    std::vector<LayerInfo> layers;
+    for (const auto &name : net->stageNames())
+        layers.push_back({name, {}, false});
+    try {
+        EvalScope eval(net);
+        torch::NoGradGuard noGrad;
+        std::vector<std::int64_t> shape{1};
+        shape.insert(shape.end(), inputShape.begin(), inputShape.end());
+        const auto firstParam = net->parameters();
+        const auto dtype = firstParam.empty() ? torch::kFloat : firstParam[0].scalar_type();
+        model::Taps taps;
+        taps.all = true;
+        net->forward(torch::zeros(shape, torch::TensorOptions().dtype(dtype)), &taps);
+        for (auto &layer : layers) {
+            const auto sizes = taps.outputs.at(layer.name).sizes();
+            layer.shape.assign(sizes.begin() + 1, sizes.end());
+            layer.spatial = layer.shape.size() == 3;
+        }
+    } catch (const std::exception &) {
+        // A shape the net cannot run on: the names alone are still worth listing.
+        for (auto &layer : layers)
+            layer.shape.clear();
+    }
+    return layers;
+}
+
+std::string lastSpatialLayer(const std::vector<LayerInfo> &layers)
+{
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it)
+        if (it->spatial)
+            return it->name;
+    return {};
+}
+
+Result<torch::Tensor> featureMaps(model::Net &net, const torch::Tensor &input,
+                                  const std::string &layer)
+{
+    if (auto known = requireStage(net, layer); !known)
+        return std::unexpected(known.error());
+    if (input.dim() != 4 || input.size(0) != 1)
+        return fail(ErrorCode::InvalidArgument, "feature maps take one prepared input [1,C,H,W]",
+                    "layer " + layer);
+    try {
+        torch::NoGradGuard noGrad;
+        model::Taps taps;
+        taps.wanted = {layer};
+        net->forward(input, &taps);
+        return taps.outputs.at(layer)[0].contiguous();
+    } catch (const std::exception &e) {
+        return fail(ErrorCode::InvalidArgument,
+                    "cannot run " + net->arch() + " on this input: " + util::describe(e),
+                    "layer " + layer);
+    }
+}
+
+} // namespace lathe::inspect

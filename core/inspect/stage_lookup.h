@@ -1,0 +1,15 @@
+// Checks shared by the inspections that name a stage of a Net.
+#pragma once
+
+#include "core/model/net.h"
+#include "core/util/error.h"
+
+#include <string>
+
+namespace lathe::inspect {
+
+/// Succeeds when `net` has a stage called `layer`; otherwise InvalidArgument naming the layer
+/// and the architecture and listing the stages there are. Thread-safety: reads `net` only.
+Result<void> requireStage(const model::Net &net, const std::string &layer);
+
+} // namespace lathe::inspect

@@ -1,0 +1,82 @@
+#include "core/train/step_histograms.h"
+
+#include "kernels/histogram/histogram.h"
+
+#include <algorithm>
+
+namespace lathe::train {
+
+StepHistograms::StepHistograms(HistogramConfig config)
+    : m_config(config)
+{
+    m_taps.all = true;
+}
+
+bool StepHistograms::due(std::int64_t step) const
+{
+    return m_config.every > 0 && step % m_config.every == 0;
+}
+
+model::Taps *StepHistograms::begin(std::int64_t step)
+{
+    m_taps.outputs.clear();
+    m_event = HistogramEvent{};
+    m_event->step = step;
+    return &m_taps;
+}
+
+void StepHistograms::add(const std::string &name, const char *kind, const torch::Tensor &tensor)
+{
+    if (!tensor.defined() || tensor.numel() == 0)
+        return;
+    auto counted = kernels::histogram(tensor.detach(), m_config.bins);
+    if (!counted || counted->nonFinite == tensor.numel())
+        return;
+    const auto counts = counted->counts.to(torch::kCPU, torch::kLong).contiguous();
+    TensorHistogram histogram{name, kind, counted->min, counted->max, {}, counted->nonFinite};
+    histogram.counts.reserve(std::size_t(counts.numel()));
+    const auto *data = counts.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < counts.numel(); ++i)
+        histogram.counts.push_back(std::uint32_t(data[i]));
+    m_event->histograms.push_back(std::move(histogram));
+}
+
+void StepHistograms::addActivations(const model::Net &net)
+{
+    if (!m_event)
+        return;
+    for (const auto &stage : net->stageNames()) {
+        const auto found = m_taps.outputs.find(stage);
+        if (found != m_taps.outputs.end())
+            add(stage, "activations", found->second);
+    }
+    m_taps.outputs.clear();
+}
+
+void StepHistograms::addGradients(model::Net &net)
+{
+    if (!m_event)
+        return;
+    for (const auto &parameter : net->named_parameters())
+        add(parameter.key(), "gradients", parameter.value().grad());
+}
+
+HistogramEvent StepHistograms::finish(model::Net &net, double wallTime)
+{
+    if (!m_event)
+        return {};
+    for (const auto &parameter : net->named_parameters())
+        add(parameter.key(), "weights", parameter.value());
+    // Weights, then gradients, then activations: the order a run's series are listed in.
+    const auto rank = [](const TensorHistogram &h) {
+        return h.kind == "weights" ? 0 : h.kind == "gradients" ? 1 : 2;
+    };
+    std::stable_sort(m_event->histograms.begin(), m_event->histograms.end(),
+                     [&](const auto &a, const auto &b) { return rank(a) < rank(b); });
+    HistogramEvent event = std::move(*m_event);
+    event.wallTime = wallTime;
+    m_event.reset();
+    return event;
+}
+
+} // namespace lathe::train

@@ -1,0 +1,58 @@
+#pragma once
+
+// Helpers shared by the core/inspect tests: a tiny run trained for real into a temporary store.
+
+#include "core/train/run_config.h"
+#include "core/train/run_job.h"
+
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+/// Fails the test with the Error's text when a Result holds an error.
+#define QVERIFY_OK(expr)                                                                           \
+    do {                                                                                           \
+        const auto &result_ = (expr);                                                              \
+        QVERIFY2(result_.has_value(), result_ ? "" : result_.error().toString().c_str());          \
+    } while (false)
+
+namespace lathe::inspect::testing {
+
+/// The default experiment (resources/configs/fashion-cnn.json) cut down to seconds: `subset`
+/// training and test images, `epochs` epochs, architecture `arch` with `widths`.
+inline train::RunConfig tinyConfig(std::int64_t subset = 600, std::int64_t epochs = 1,
+                                   const std::string &arch = "cnn",
+                                   std::vector<std::int64_t> widths = {8, 16})
+{
+    std::ifstream file(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
+    auto config = train::RunConfig::fromJson(nlohmann::json::parse(file));
+    if (!config)
+        qFatal("%s", config.error().toString().c_str());
+    config->data.path = LATHE_TEST_FASHION_DIR;
+    config->data.subset = subset;
+    config->training.epochs = epochs;
+    config->training.batchSize = 64;
+    config->model.arch = arch;
+    config->model.widths = std::move(widths);
+    return *config;
+}
+
+/// Trains `config` to the end as run `name` in the store at `db` and returns its id (qFatal on
+/// failure: every test of the file depends on it).
+inline std::int64_t trainRun(const std::filesystem::path &db, const train::RunConfig &config,
+                             const std::string &name)
+{
+    auto job = train::RunJob::createNew(config, {db, name, 0});
+    if (!job)
+        qFatal("%s", job.error().toString().c_str());
+    if (auto outcome = (*job)->run(); !outcome)
+        qFatal("%s", outcome.error().toString().c_str());
+    return (*job)->runId();
+}
+
+} // namespace lathe::inspect::testing

@@ -1,0 +1,195 @@
+// ErrorsPanel on a real (tiny) trained run: Compute by a click gives core's confusion matrix
+// and per-class scores, clicking a cell lists exactly ErrorReport::cell's samples with their
+// thumbnails, the gallery sorts by loss, a double-click asks for the sample's attributions, and
+// Cancel stops the computation.
+#include "core/inspect/errors.h"
+#include "core/inspect/inspect_model.h"
+#include "core/train/run_job.h"
+#include "panels/errors/confusion_matrix_view.h"
+#include "panels/errors/error_gallery_model.h"
+#include "panels/errors/errors_panel.h"
+
+#include <QComboBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTableView>
+#include <QTableWidget>
+#include <QtTest>
+
+using namespace lathe;
+using namespace lathe::panels;
+
+class TstErrorsPanel : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    std::filesystem::path m_db;
+    qint64 m_runId = 0;
+    std::unique_ptr<ErrorsPanel> m_panel;
+    std::optional<inspect::ErrorReport> m_core; ///< what core computes for "best"
+
+    void grab(const QString &name)
+    {
+        // Set LATHE_TEST_GRABS to a folder to look at what the tests drove the panel to.
+        const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
+        if (!dir.isEmpty())
+            QVERIFY(m_panel->grab().save(QDir(dir).filePath("errors-" + name + ".png")));
+    }
+
+    /// The off-diagonal cell with the most samples.
+    QPoint worstConfusion() const
+    {
+        QPoint worst(-1, -1);
+        std::int64_t most = 0;
+        for (std::size_t t = 0; t < m_core->confusion.size(); ++t) {
+            for (std::size_t p = 0; p < m_core->confusion.size(); ++p) {
+                if (t != p && m_core->confusion[t][p] > most) {
+                    most = m_core->confusion[t][p];
+                    worst = QPoint(int(p), int(t));
+                }
+            }
+        }
+        return worst;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_db = std::filesystem::path(m_dir.path().toStdString()) / "lathe.db";
+        auto config = train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
+        QVERIFY(config.has_value());
+        config->data.path = LATHE_TEST_FASHION_DIR;
+        config->data.subset = 1000;
+        config->training.epochs = 1;
+        config->training.batchSize = 64;
+        config->augment.enabled = false;
+        auto job = train::RunJob::createNew(*config, {m_db, "errors-test", 0});
+        QVERIFY2(job.has_value(), job ? "" : job.error().toString().c_str());
+        QVERIFY((*job)->run().has_value());
+        m_runId = (*job)->runId();
+
+        auto model = inspect::loadInspectModel(m_db, std::to_string(m_runId), "best");
+        QVERIFY(model.has_value());
+        auto report = inspect::errorReport(*model);
+        QVERIFY(report.has_value());
+        m_core = std::move(*report);
+
+        m_panel = std::make_unique<ErrorsPanel>(m_db);
+        m_panel->resize(1100, 640);
+        m_panel->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
+        grab("empty");
+    }
+
+    void computeGivesCoresConfusionMatrix()
+    {
+        m_panel->setRun(m_runId);
+        QTRY_VERIFY(m_panel->computeButton()->isEnabled());
+        QCOMPARE(m_panel->checkpointCombo()->currentData().toString(), QString("best"));
+        QSignalSpy finished(m_panel.get(), &ErrorsPanel::computeFinished);
+        QTest::mouseClick(m_panel->computeButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        QVERIFY(m_panel->report().has_value());
+        const auto &report = *m_panel->report();
+        QCOMPARE(report.confusion.size(), qsizetype(m_core->confusion.size()));
+        for (std::size_t t = 0; t < m_core->confusion.size(); ++t) {
+            for (std::size_t p = 0; p < m_core->confusion.size(); ++p)
+                QCOMPARE(report.confusion[t][p], m_core->confusion[t][p]);
+        }
+        QCOMPARE(report.accuracy, m_core->accuracy);
+        QCOMPARE(m_panel->matrixView()->classCount(), 10);
+        QVERIFY(m_panel->statusLabel()->text().startsWith("Accuracy"));
+        QVERIFY(!m_panel->progressBar()->isVisible());
+
+        auto *table = m_panel->metricsTable();
+        QCOMPARE(table->rowCount(), 10);
+        QCOMPARE(report.classNames.first(), QString("T-shirt/top"));
+        for (int c = 0; c < 10; ++c) {
+            QCOMPARE(table->item(c, 0)->text(), report.classNames[c]);
+            QCOMPARE(table->item(c, 1)->text(), QString::number(m_core->precision[c], 'f', 3));
+            QCOMPARE(table->item(c, 2)->text(), QString::number(m_core->recall[c], 'f', 3));
+            QCOMPARE(table->item(c, 3)->text(), QString::number(m_core->f1[c], 'f', 3));
+        }
+        grab("matrix");
+    }
+
+    void clickingACellListsItsSamples()
+    {
+        const QPoint cell = worstConfusion();
+        QVERIFY(cell.x() >= 0);
+        const int label = cell.y(), predicted = cell.x();
+        auto *matrix = m_panel->matrixView();
+        QTest::mouseClick(matrix, Qt::LeftButton, {}, matrix->cellRect(label, predicted).center());
+        QCOMPARE(matrix->selectedCell(), QPoint(predicted, label));
+
+        const auto expected = m_core->cell(label, predicted);
+        auto *gallery = m_panel->galleryView();
+        auto *model = gallery->model();
+        QCOMPARE(model->rowCount(), int(expected.size()));
+        for (int row = 0; row < model->rowCount(); ++row) {
+            QCOMPARE(model->index(row, 0).data(ErrorGalleryModel::kIndexRole).toLongLong(),
+                     expected[std::size_t(row)].index);
+            QCOMPARE(model->index(row, ErrorGalleryModel::Loss).data(Qt::UserRole).toDouble(),
+                     double(expected[std::size_t(row)].loss));
+        }
+        QVERIFY(m_panel->galleryLabel()->text().contains(QString::number(expected.size())));
+        // The thumbnails arrive from the worker.
+        QTRY_VERIFY(!model->index(0, 0).data(Qt::DecorationRole).isNull());
+        grab("gallery");
+    }
+
+    void gallerySortsByLossAndOpensAttributions()
+    {
+        auto *gallery = m_panel->galleryView();
+        auto *model = gallery->model();
+        QVERIFY(model->rowCount() >= 2);
+        auto *header = gallery->horizontalHeader();
+        const QPoint lossHeader(header->sectionViewportPosition(ErrorGalleryModel::Loss) + 10,
+                                header->height() / 2);
+        QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, lossHeader);
+        const bool ascending = header->sortIndicatorOrder() == Qt::AscendingOrder;
+        for (int row = 1; row < model->rowCount(); ++row) {
+            const double a
+                = model->index(row - 1, ErrorGalleryModel::Loss).data(Qt::UserRole).toDouble();
+            const double b
+                = model->index(row, ErrorGalleryModel::Loss).data(Qt::UserRole).toDouble();
+            QVERIFY(ascending ? a <= b : a >= b);
+        }
+
+        QSignalSpy activated(m_panel.get(), &ErrorsPanel::sampleActivated);
+        const QModelIndex first = model->index(0, ErrorGalleryModel::True);
+        const QPoint pos = gallery->visualRect(first).center();
+        QTest::mouseClick(gallery->viewport(), Qt::LeftButton, {}, pos);
+        QTest::mouseDClick(gallery->viewport(), Qt::LeftButton, {}, pos);
+        QVERIFY(activated.count() >= 1);
+        QCOMPARE(activated.last().at(0).toLongLong(), m_runId);
+        QCOMPARE(activated.last().at(1).toString(), QString("best"));
+        QCOMPARE(activated.last().at(2).toLongLong(),
+                 first.data(ErrorGalleryModel::kIndexRole).toLongLong());
+    }
+
+    void cancelStopsTheComputation()
+    {
+        QSignalSpy finished(m_panel.get(), &ErrorsPanel::computeFinished);
+        QTest::mouseClick(m_panel->computeButton(), Qt::LeftButton);
+        QVERIFY(m_panel->isComputing());
+        QVERIFY(m_panel->cancelButton()->isEnabled());
+        QTest::mouseClick(m_panel->cancelButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        QCOMPARE(m_panel->statusLabel()->text(), QString("Cancelled"));
+        QVERIFY(!m_panel->isComputing());
+        QVERIFY(m_panel->computeButton()->isEnabled());
+        // The previous report stays on screen.
+        QVERIFY(m_panel->report().has_value());
+    }
+
+    void cleanupTestCase() { m_panel.reset(); }
+};
+
+QTEST_MAIN(TstErrorsPanel)
+#include "tst_errors_panel.moc"
