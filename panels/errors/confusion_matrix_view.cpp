@@ -15,6 +15,8 @@ namespace {
 constexpr int kLabelWidth = 96;   ///< room for the true-class names on the left
 constexpr int kHeaderHeight = 22; ///< the "predicted" caption
 constexpr int kFooterHeight = 64; ///< the rotated predicted-class names below
+/// The last column's rotated name runs right of the grid by up to half its length (cos 60°).
+constexpr int kRightMargin = (kFooterHeight + 10) / 2 + 8;
 
 qint64 rowTotal(const QList<qint64> &row)
 {
@@ -62,7 +64,8 @@ QRect ConfusionMatrixView::gridRect() const
     const int k = classCount();
     if (k == 0)
         return {};
-    const QRect area = rect().adjusted(kLabelWidth, kHeaderHeight, -8, -kFooterHeight);
+    const QRect area
+        = rect().adjusted(kLabelWidth, kHeaderHeight, -kRightMargin, -kFooterHeight);
     const int cell = std::max(4, std::min(area.width(), area.height()) / k);
     return {area.left(), area.top(), cell * k, cell * k};
 }

@@ -59,8 +59,8 @@ ConfigForm::ConfigForm(QWidget *parent)
     addGroup(layout, tr("Model"),
              {{"model.arch", "Architecture", Kind::Choice, "Network from the model zoo"},
               {"model.widths", "Widths", Kind::IntList,
-               "Hidden sizes (mlp) or channels per block (cnn, resnet-mini), e.g. 24, 48, 96; "
-               "empty = the architecture's default"},
+               "Hidden sizes (mlp), channels per block (cnn, resnet-mini), e.g. 24, 48, 96, or "
+               "dim, depth, heads, patch (vit-tiny); empty = the architecture's default"},
               {"model.dropout", "Dropout", Kind::Real, "Dropout probability, [0, 1)"}});
     addGroup(layout, tr("Optimizer"),
              {{"optimizer.name", "Optimizer", Kind::Choice, ""},
@@ -103,6 +103,12 @@ ConfigForm::ConfigForm(QWidget *parent)
               {"augment.translate", "Translate", Kind::Real, "Share of the image size"},
               {"augment.erase_prob", "Erase probability", Kind::Real, ""},
               {"augment.erase_max_area", "Erase max area", Kind::Real, ""}});
+    addGroup(layout, tr("Inspection"),
+             {{"histograms.every", "Histograms every", Kind::Integer,
+               "Optimizer steps between weight, gradient and activation histograms; 0 = off"},
+              {"histograms.bins", "Histogram bins", Kind::Integer, "[2, 1024]"},
+              {"training.keep_epoch_checkpoints", "Keep epoch checkpoints", Kind::Flag,
+               "epoch-N.pt for every epoch, to compare epochs in Visualise"}});
     addGroup(layout, tr("Data"),
              {{"data.path", "Folder", Kind::Text, "Folder with the IDX .gz files"},
               {"data.val_fraction", "Validation share", Kind::Real, "[0, 0.5]"},

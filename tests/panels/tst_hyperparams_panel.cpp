@@ -5,6 +5,7 @@
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/hyperparams/lr_finder_dialog.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
 #include <QLabel>
@@ -141,6 +142,24 @@ private Q_SLOTS:
         auto *message = child<QLabel>(panel, "training.batch_size.error");
         QVERIFY(message->isVisibleTo(&panel));
         QVERIFY(message->text().contains("expected an integer in [1, 65536]"));
+    }
+
+    void inspectionSettingsReachTheConfig()
+    {
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        retype(child<QLineEdit>(panel, "histograms.every"), "50");
+        QCOMPARE(panel.config().histograms.every, 50);
+        retype(child<QLineEdit>(panel, "histograms.bins"), "1");
+        QVERIFY(!panel.isValid());
+        QVERIFY(child<QLabel>(panel, "histograms.bins.error")->text().contains("[2, 1024]"));
+        retype(child<QLineEdit>(panel, "histograms.bins"), "32");
+        QVERIFY(panel.isValid());
+        QCOMPARE(panel.config().histograms.bins, 32);
+        auto *keep = child<QCheckBox>(panel, "training.keep_epoch_checkpoints");
+        QVERIFY(keep->isChecked());
+        QTest::mouseClick(keep, Qt::LeftButton, {}, QPoint(8, keep->height() / 2));
+        QVERIFY(!panel.config().training.keepEpochCheckpoints);
     }
 
     void scheduleTypeShowsItsParameters()
