@@ -22,7 +22,9 @@ void appendEma(std::span<const track::SeriesPoint> in, double weight, EmaState &
             continue;
         }
         ema = w * ema + (1 - w) * p.y;
-        decayed *= w;
+        // Below 1e-20, 1 - decayed is exactly 1: stop there, since w^t would otherwise sink
+        // into the subnormals and (for most w) stay at the smallest one, 20x slower a step.
+        decayed = decayed < 1e-20 ? 0.0 : decayed * w;
         out.push_back({p.x, ema / (1 - decayed)});
     }
     state.ema = ema;

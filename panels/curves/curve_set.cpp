@@ -182,12 +182,17 @@ void CurveSet::setDisplay(CurveAxis axis, double smoothing)
 {
     if (axis == m_axis && smoothing == m_smoothing)
         return;
+    // A new smoothing keeps the mapped points (only their average is redone); a new axis maps
+    // them again.
+    const bool remap = axis != m_axis;
     m_axis = axis;
     m_smoothing = smoothing;
     for (auto &run : m_runs) {
         for (auto &series : run.series) {
-            series.mapped = 0;
-            series.raw.clear();
+            if (remap) {
+                series.mapped = 0;
+                series.raw.clear();
+            }
             series.smooth.clear();
             series.ema = {};
         }
@@ -208,15 +213,14 @@ double CurveSet::axisX(const Run &run, const CurveSamples &samples, std::size_t 
 void CurveSet::mapNewRows(const Run &run, Series &series, int key)
 {
     const CurveSamples &samples = *series.samples;
-    const std::size_t from = series.mapped;
-    if (from >= samples.size())
-        return;
     series.raw.reserve(samples.size());
-    for (std::size_t i = from; i < samples.size(); ++i)
+    for (std::size_t i = series.mapped; i < samples.size(); ++i)
         series.raw.push_back({axisX(run, samples, i), samples.value[i]});
-    if (m_smoothing > 0 && isSmoothable(key))
-        appendEma(std::span(series.raw).subspan(from), m_smoothing, series.ema, series.smooth);
     series.mapped = samples.size();
+    // appendEma gives one point per input point, so smooth.size() counts what is averaged.
+    if (m_smoothing > 0 && isSmoothable(key) && series.smooth.size() < series.raw.size())
+        appendEma(std::span(series.raw).subspan(series.smooth.size()), m_smoothing, series.ema,
+                  series.smooth);
 }
 
 std::vector<PlotSeries> CurveSet::plotSeries(std::span<const int> keys, bool withKeySuffix)

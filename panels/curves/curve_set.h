@@ -74,10 +74,10 @@ private:
     {
         std::shared_ptr<CurveSamples> samples = std::make_shared<CurveSamples>();
         std::int64_t lastId = 0;
-        std::size_t mapped = 0; ///< samples already in `raw` (and `smooth`)
-        EmaState ema;
+        std::size_t mapped = 0; ///< samples already in `raw`
+        EmaState ema;           ///< the average after smooth.size() points of `raw`
         std::vector<track::SeriesPoint> raw;
-        std::vector<track::SeriesPoint> smooth;
+        std::vector<track::SeriesPoint> smooth; ///< a prefix of `raw` smoothed (when smoothing)
     };
     struct Run
     {

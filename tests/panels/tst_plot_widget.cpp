@@ -218,6 +218,29 @@ private Q_SLOTS:
         QCOMPARE(incremental[3].y, out[3].y);
     }
 
+    void emaOfALongSeriesLeavesNoSubnormals()
+    {
+        // weight^t would sink to the smallest subnormal and stay there (0.6 * 4.9e-324 rounds
+        // back up), making every later step ~20x slower: the bias term must end at exactly 0.
+        std::vector<SeriesPoint> points(5000);
+        for (int i = 0; i < 5000; ++i)
+            points[i] = {double(i), std::sin(i * 0.01)};
+        for (double w : {0.6, 0.9, 0.99}) {
+            lathe::panels::EmaState state;
+            std::vector<SeriesPoint> out;
+            lathe::panels::appendEma(points, w, state, out);
+            QCOMPARE(state.decayed, 0.0);
+            // Same values as the textbook formula, which divides by 1 - w^t.
+            double ema = 0;
+            for (int i = 0; i < 5000; ++i) {
+                ema = w * ema + (1 - w) * points[i].y;
+                const double expected = ema / (1 - std::pow(w, i + 1));
+                QVERIFY2(std::abs(out[i].y - expected) <= 1e-12 * (1 + std::abs(expected)),
+                         qPrintable(QString("w %1, point %2").arg(w).arg(i)));
+            }
+        }
+    }
+
     void ticksAreNice()
     {
         const auto ticks = lathe::panels::niceTicks(0.03, 0.97, 5);
