@@ -3,6 +3,12 @@
 // so one binary is fast on a modern CPU and still runs on an old one.
 #pragma once
 
+// at::parallel_for (ATen/Parallel-inl.h) runs on one thread where _OPENMP is undefined:
+// kernels/CMakeLists.txt compiles the *_cpu.cpp files with -fopenmp.
+#if !defined(_OPENMP)
+#error "kernels' CPU references must be compiled with -fopenmp (see kernels/CMakeLists.txt)"
+#endif
+
 #include <immintrin.h>
 
 #include <bit>
