@@ -203,6 +203,9 @@ Result<void> writeAttribution(inspect::InspectModel &m, const Request &r, const 
         return ok;
     std::printf("wrote %s and %s (%s of class %s, logit %.4f%s)\n", png.c_str(), csv.c_str(),
                 r.what.c_str(), classLabel(m, a->target).c_str(), a->score, note.c_str());
+    if (a->map.abs().max().item<double>() == 0.0)
+        std::printf("the map is zero everywhere (no evidence for this class here): try another "
+                    "--layer or checkpoint\n");
     return {};
 }
 
