@@ -4,10 +4,10 @@
 // Cancel stops the computation.
 #include "core/inspect/errors.h"
 #include "core/inspect/inspect_model.h"
-#include "core/train/run_job.h"
 #include "panels/errors/confusion_matrix_view.h"
 #include "panels/errors/error_gallery_model.h"
 #include "panels/errors/errors_panel.h"
+#include "tests/tiny_run.h"
 
 #include <QComboBox>
 #include <QHeaderView>
@@ -61,17 +61,9 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         m_db = std::filesystem::path(m_dir.path().toStdString()) / "lathe.db";
-        auto config = train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
-        QVERIFY(config.has_value());
-        config->data.path = LATHE_TEST_FASHION_DIR;
-        config->data.subset = 1000;
-        config->training.epochs = 1;
-        config->training.batchSize = 64;
-        config->augment.enabled = false;
-        auto job = train::RunJob::createNew(*config, {m_db, "errors-test", 0});
-        QVERIFY2(job.has_value(), job ? "" : job.error().toString().c_str());
-        QVERIFY((*job)->run().has_value());
-        m_runId = (*job)->runId();
+        auto config = testing::tinyConfig(1000, 1, "cnn", {24, 48, 96});
+        config.augment.enabled = false;
+        m_runId = testing::trainRun(m_db, config, "errors-test");
 
         auto model = inspect::loadInspectModel(m_db, std::to_string(m_runId), "best");
         QVERIFY(model.has_value());

@@ -5,11 +5,11 @@
 #include "core/data/fashion_mnist.h"
 #include "core/inspect/inspect_model.h"
 #include "core/inspect/layers.h"
-#include "core/train/run_job.h"
 #include "kernels/feature_map_grid/feature_map_grid.h"
 #include "panels/bridge/inspect_session.h"
 #include "panels/visualise/inspect_image_view.h"
 #include "panels/visualise/visualise_panel.h"
+#include "tests/tiny_run.h"
 
 #include <QComboBox>
 #include <QLabel>
@@ -77,17 +77,9 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         m_db = std::filesystem::path(m_dir.path().toStdString()) / "lathe.db";
-        auto config = train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
-        QVERIFY(config.has_value());
-        config->data.path = LATHE_TEST_FASHION_DIR;
-        config->data.subset = 800;
-        config->training.epochs = 2;
-        config->training.batchSize = 64;
-        config->augment.enabled = false;
-        auto job = train::RunJob::createNew(*config, {m_db, "visualise-test", 0});
-        QVERIFY2(job.has_value(), job ? "" : job.error().toString().c_str());
-        QVERIFY((*job)->run().has_value());
-        m_runId = (*job)->runId();
+        auto config = testing::tinyConfig(800, 2, "cnn", {24, 48, 96});
+        config.augment.enabled = false;
+        m_runId = testing::trainRun(m_db, config, "visualise-test");
 
         m_panel = std::make_unique<VisualisePanel>(m_db);
         m_panel->resize(1100, 640);
@@ -299,19 +291,10 @@ private Q_SLOTS:
 
     void attentionOfAVisionTransformer()
     {
-        auto config = train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
-        QVERIFY(config.has_value());
-        config->data.path = LATHE_TEST_FASHION_DIR;
-        config->data.subset = 300;
-        config->model = {"vit-tiny", {32, 2, 2, 7}, 0.0};
-        config->training.epochs = 1;
-        config->training.batchSize = 64;
-        config->augment.enabled = false;
-        auto job = train::RunJob::createNew(*config, {m_db, "vit-test", 0});
-        QVERIFY2(job.has_value(), job ? "" : job.error().toString().c_str());
-        QVERIFY((*job)->run().has_value());
-
-        m_panel->setRun((*job)->runId());
+        auto config = testing::tinyConfig(300, 1, "vit-tiny", {32, 2, 2, 7});
+        config.model.dropout = 0.0;
+        config.augment.enabled = false;
+        m_panel->setRun(testing::trainRun(m_db, config, "vit-test"));
         QTRY_VERIFY_WITH_TIMEOUT(m_panel->modelInfo().has_value() && !m_panel->isBusy(), 15000);
         QCOMPARE(m_panel->modelInfo()->attentionLayers, 2);
         QCOMPARE(m_panel->modelInfo()->attentionHeads, 2);

@@ -3,13 +3,14 @@
 // trained CNN, occlusion on a net that looks at one corner only.
 #include "core/inspect/attribution.h"
 #include "core/inspect/inspect_model.h"
-#include "inspect_test_support.h"
+#include "tests/qverify_ok.h"
+#include "tests/tiny_run.h"
 
 #include <QtTest>
 
 using namespace lathe;
 using namespace lathe::inspect;
-using namespace lathe::inspect::testing;
+using namespace lathe::testing;
 
 namespace {
 

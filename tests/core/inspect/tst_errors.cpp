@@ -1,7 +1,8 @@
 // The confusion matrix and per-sample predictions of a tiny trained run, checked against the
 // trainer's own test evaluation of the same checkpoint.
 #include "core/inspect/errors.h"
-#include "inspect_test_support.h"
+#include "tests/qverify_ok.h"
+#include "tests/tiny_run.h"
 
 #include <QtTest>
 
@@ -9,7 +10,7 @@
 
 using namespace lathe;
 using namespace lathe::inspect;
-using namespace lathe::inspect::testing;
+using namespace lathe::testing;
 
 class TestErrors : public QObject
 {

@@ -2,7 +2,8 @@
 // restored as trained, and errors that name the run, the checkpoint and the sample.
 #include "core/inspect/inspect_model.h"
 #include "core/train/checkpoint.h"
-#include "inspect_test_support.h"
+#include "tests/qverify_ok.h"
+#include "tests/tiny_run.h"
 
 #include <QtTest>
 
@@ -10,7 +11,7 @@
 
 using namespace lathe;
 using namespace lathe::inspect;
-using namespace lathe::inspect::testing;
+using namespace lathe::testing;
 
 class TestInspectModel : public QObject
 {

@@ -1,13 +1,14 @@
 // Layers and feature maps of a trained CNN: the stages with their shapes, and a stage's
 // captured output equal to a forward pass written out by hand.
 #include "core/inspect/layers.h"
-#include "inspect_test_support.h"
+#include "tests/qverify_ok.h"
+#include "tests/tiny_run.h"
 
 #include <QtTest>
 
 using namespace lathe;
 using namespace lathe::inspect;
-using namespace lathe::inspect::testing;
+using namespace lathe::testing;
 
 namespace {
 

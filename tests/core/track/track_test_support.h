@@ -4,6 +4,7 @@
 
 #include "core/track/sqlite.h"
 #include "core/track/store_types.h"
+#include "tests/qverify_ok.h"
 
 #include <QtTest>
 
@@ -11,13 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-/// Fails the test with the Error's text when a Result holds an error.
-#define QVERIFY_OK(expr)                                                                           \
-    do {                                                                                           \
-        const auto &result_ = (expr);                                                              \
-        QVERIFY2(result_.has_value(), result_ ? "" : result_.error().toString().c_str());          \
-    } while (false)
 
 namespace lathe::track::testing {
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// Helpers shared by the core/inspect tests: a tiny run trained for real into a temporary store.
+// A tiny run trained for real into a temporary store: what the inspect and panel tests look at.
 
 #include "core/train/run_config.h"
 #include "core/train/run_job.h"
@@ -13,15 +13,9 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
-/// Fails the test with the Error's text when a Result holds an error.
-#define QVERIFY_OK(expr)                                                                           \
-    do {                                                                                           \
-        const auto &result_ = (expr);                                                              \
-        QVERIFY2(result_.has_value(), result_ ? "" : result_.error().toString().c_str());          \
-    } while (false)
-
-namespace lathe::inspect::testing {
+namespace lathe::testing {
 
 /// The default experiment (resources/configs/fashion-cnn.json) cut down to seconds: `subset`
 /// training and test images, `epochs` epochs, architecture `arch` with `widths`.
@@ -55,4 +49,4 @@ inline std::int64_t trainRun(const std::filesystem::path &db, const train::RunCo
     return (*job)->runId();
 }
 
-} // namespace lathe::inspect::testing
+} // namespace lathe::testing
