@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # vit-tiny's accuracy run: `lathe-cli train resources/configs/fashion-vit.json` (Fashion-MNIST,
 # target >= 0.88 test accuracy) from process start to exit, then the test accuracy, the epochs,
-# the wall time and the mean training throughput. ~16 min on 2 shared cores (0.894 test accuracy,
-# 12 epochs, ~800 samples/s on 2026-11-23); not in CTest.
+# the wall time and the mean training throughput. ~7 min on 2 shared cores (0.892 test accuracy,
+# 12 epochs, ~1,700 samples/s on 2026-12-01); not in CTest.
 # Usage: bench/bench_vit.sh [extra lathe-cli train arguments, e.g. --set training.epochs=3]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
