@@ -39,5 +39,6 @@ int evalCommand(const std::vector<std::string> &args);
 int infoCommand(const std::vector<std::string> &args);
 int inspectCommand(const std::vector<std::string> &args);
 int confusionCommand(const std::vector<std::string> &args);
+int pluginsCommand(const std::vector<std::string> &args);
 
 } // namespace lathe::cli

@@ -1,15 +1,40 @@
 // lathe-cli: train, resume, list, show, compare, evaluate and inspect runs from a terminal.
 #include "app/cli/commands.h"
 
+#include "core/plugin/loader.h"
 #include "core/util/log.h"
 #include "core/util/paths.h"
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <string>
+#include <vector>
 
 namespace {
+
+/// Takes every "--plugin-dir DIR" / "--plugin-dir=DIR" out of `args`; false when one has no
+/// folder after it.
+bool takePluginDirs(std::vector<std::string> &args, std::vector<std::filesystem::path> &dirs)
+{
+    const std::string option = "--plugin-dir";
+    for (auto it = args.begin(); it != args.end();) {
+        if (*it == option) {
+            if (it + 1 == args.end())
+                return false;
+            dirs.emplace_back(*(it + 1));
+            it = args.erase(it, it + 2);
+        } else if (it->starts_with(option + "=")) {
+            dirs.emplace_back(it->substr(option.size() + 1));
+            it = args.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return true;
+}
 
 constexpr const char *kUsage = R"(usage: lathe-cli <command> [options]
 
@@ -31,7 +56,11 @@ commands:
                     write PNGs of what a checkpoint sees in test sample I
   confusion RUN [--checkpoint best|last|epoch-N] [--db PATH] [--json]
                     a checkpoint's confusion matrix and per-class scores on the test set
+  plugins [--json]  the plugins found, what each registers, and why any was refused
   info              LibTorch version, threads, CUDA devices and the paths Lathe uses
+
+Every command takes --plugin-dir DIR (repeatable): a folder of plugins to load besides
+$LATHE_PLUGIN_PATH, $XDG_DATA_HOME/lathe/plugins and the bundled ones.
 
 RUN is a run id or name. The database is --db, else $LATHE_DB, else
 $XDG_DATA_HOME/lathe/lathe.db. Exit codes: 0 done, 2 usage, 3 bad input,
@@ -51,12 +80,20 @@ int main(int argc, char **argv)
     const std::map<std::string, std::function<int(const std::vector<std::string> &)>> commands{
         {"train", trainCommand},   {"resume", resumeCommand},   {"runs", runsCommand},
         {"show", showCommand},     {"compare", compareCommand}, {"eval", evalCommand},
-        {"info", infoCommand},     {"inspect", inspectCommand}, {"confusion", confusionCommand}};
+        {"info", infoCommand},     {"inspect", inspectCommand}, {"confusion", confusionCommand},
+        {"plugins", pluginsCommand}};
     auto command = commands.find(argv[1]);
     if (command == commands.end()) {
         std::fprintf(stderr, "lathe-cli: unknown command \"%s\"\n\n%s", argv[1], kUsage);
         return kExitUsage;
     }
+    std::vector<std::string> args(argv + 2, argv + argc);
+    std::vector<std::filesystem::path> pluginDirs;
+    if (!takePluginDirs(args, pluginDirs)) {
+        std::fprintf(stderr, "lathe-cli: --plugin-dir needs a folder\n");
+        return kExitUsage;
+    }
     lathe::util::setupLogging(lathe::util::dataDir() / "logs", "warn");
-    return command->second(std::vector<std::string>(argv + 2, argv + argc));
+    lathe::plugin::loadPlugins(lathe::plugin::pluginDirs(pluginDirs));
+    return command->second(args);
 }

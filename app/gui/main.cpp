@@ -1,4 +1,5 @@
 // lathe: the workbench window. Wiring only: the window is panels/window/MainWindow.
+#include "core/plugin/loader.h"
 #include "core/util/log.h"
 #include "core/util/paths.h"
 #include "panels/log/log_sink.h"
@@ -8,6 +9,9 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
+
+#include <filesystem>
+#include <vector>
 
 namespace {
 /// Steps of the run the screenshots show: enough for curves with shape, a minute or so here.
@@ -38,11 +42,20 @@ int main(int argc, char **argv)
                                          "Train the shown config for a few steps, save the "
                                          "window and each panel as PNGs in DIR, and quit.",
                                          "dir");
-    parser.addOptions({db, config, quitWhenReady, screenshots});
+    const QCommandLineOption pluginDir("plugin-dir",
+                                       "A folder of plugins to load (repeatable), besides "
+                                       "$LATHE_PLUGIN_PATH and the user's plugins folder.",
+                                       "dir");
+    parser.addOptions({db, config, quitWhenReady, screenshots, pluginDir});
     parser.process(app);
 
     lathe::util::setupLogging(lathe::util::dataDir() / "logs", "warn");
     lathe::panels::LogSink::install();
+    std::vector<std::filesystem::path> pluginDirs;
+    for (const auto &dir : parser.values(pluginDir))
+        pluginDirs.emplace_back(dir.toStdString());
+    // Before the window: the hyperparameter form lists what plugins register.
+    lathe::plugin::loadPlugins(lathe::plugin::pluginDirs(pluginDirs));
 
     lathe::panels::WorkbenchOptions options;
     options.db = parser.isSet(db) ? std::filesystem::path(parser.value(db).toStdString())

@@ -1,5 +1,6 @@
 #include "core/train/lr_schedule.h"
 
+#include "core/plugin/registry.h"
 #include "core/train/config_validation.h"
 #include "core/train/run_config.h"
 
@@ -10,12 +11,9 @@
 
 namespace lathe::train {
 
-const std::vector<std::string> &scheduleTypeNames()
+std::vector<std::string> scheduleTypeNames()
 {
-    static const std::vector<std::string> names{"constant",    "step",   "multistep",
-                                                "exponential", "cosine", "warmup-cosine",
-                                                "one-cycle",   "plateau"};
-    return names;
+    return plugin::registry().scheduleNames();
 }
 
 namespace {
@@ -51,10 +49,50 @@ LrSchedule::LrSchedule(const ScheduleConfig &config, double baseLr, std::int64_t
         if (config.type == name)
             m_kind = kind;
     }
+    resolvePlugin(config);
     m_stepSize = std::max<std::int64_t>(1, toSteps(config.stepEpochs, m_stepsPerEpoch));
     for (double epoch : config.milestones)
         m_milestones.push_back(toSteps(epoch, m_stepsPerEpoch));
     std::sort(m_milestones.begin(), m_milestones.end());
+}
+
+void LrSchedule::resolvePlugin(const ScheduleConfig &config)
+{
+    const auto entry = plugin::registry().schedule(config.type);
+    if (!entry) {
+        m_error = "unknown schedule type \"" + config.type + "\"";
+        return;
+    }
+    if (!entry->factory)
+        return; // a built-in: computed by lrAt()
+    const std::string what = "schedule \"" + entry->name + "\" (plugin " + entry->source + ")";
+    const sdk::ScheduleArgs args{m_baseLr,          m_stepsPerEpoch, m_totalSteps, config.stepEpochs,
+                                 config.gamma,      config.warmupEpochs, config.minLr};
+    try {
+        const sdk::ScheduleFunction rate = entry->factory(args);
+        if (!rate) {
+            m_error = what + " gave no function";
+            return;
+        }
+        m_table.resize(std::size_t(m_totalSteps));
+        for (std::int64_t s = 0; s < m_totalSteps; ++s) {
+            const double lr = rate(s);
+            if (!std::isfinite(lr) || lr < 0.0) {
+                m_error = what + " gave the rate " + std::to_string(lr) + " at step "
+                          + std::to_string(s) + " (expected a finite rate >= 0)";
+                m_table.clear();
+                return;
+            }
+            m_table[std::size_t(s)] = lr;
+        }
+        m_kind = Kind::Plugin;
+    } catch (const std::exception &e) {
+        m_error = what + " failed: " + e.what();
+        m_table.clear();
+    } catch (...) {
+        m_error = what + " failed with a non-standard exception";
+        m_table.clear();
+    }
 }
 
 double LrSchedule::lrAt(std::int64_t step) const
@@ -63,6 +101,7 @@ double LrSchedule::lrAt(std::int64_t step) const
     double lr = m_baseLr;
     switch (m_kind) {
     case Kind::Constant: break;
+    case Kind::Plugin: lr = m_table[std::size_t(std::min(s, m_totalSteps - 1))]; break;
     case Kind::Step: lr = m_baseLr * std::pow(m_gamma, double(s / m_stepSize)); break;
     case Kind::MultiStep: {
         const auto passed

@@ -12,8 +12,9 @@ namespace lathe::train {
 
 struct ScheduleConfig;
 
-/// The schedule types RunConfig accepts ("constant", "step", ...), in display order.
-const std::vector<std::string> &scheduleTypeNames();
+/// The schedule types RunConfig accepts: the built-ins ("constant", "step", ...) in display
+/// order, then those plugins registered (plugin::registry()). Thread-safe.
+std::vector<std::string> scheduleTypeNames();
 
 /// The learning rate as a pure function of the optimizer step, so a schedule can be plotted
 /// before training and needs no state in a checkpoint. `step` is the 0-based index of the
@@ -24,7 +25,11 @@ const std::vector<std::string> &scheduleTypeNames();
 /// lr/div_factor/final_div_factor, at step totalSteps − 1). For "plateau", lrAt() is the base
 /// rate: multiply it by PlateauTracker::scale(). The config is expected to be validated
 /// (RunConfig::fromJson); stepsPerEpoch and totalSteps below 1 count as 1 and steps past the
-/// end keep the final rate. Never throws; immutable, so safe to share between threads.
+/// end keep the final rate. A plugin's schedule (plugin::registry()) is evaluated once for
+/// every step here, so lrAt() stays a pure look-up; when its factory throws, returns no
+/// function or gives a rate that is negative or not finite, error() says so (naming the
+/// schedule, the plugin and the step) and lrAt() gives the base rate. Never throws; immutable,
+/// so safe to share between threads.
 class LrSchedule
 {
 public:
@@ -43,8 +48,23 @@ public:
 
     std::int64_t totalSteps() const { return m_totalSteps; }
 
+    /// Why this schedule cannot be used (a failing plugin schedule, an unknown type); empty
+    /// when it can.
+    const std::string &error() const { return m_error; }
+
 private:
-    enum class Kind { Constant, Step, MultiStep, Exponential, Cosine, WarmupCosine, OneCycle };
+    enum class Kind {
+        Constant,
+        Step,
+        MultiStep,
+        Exponential,
+        Cosine,
+        WarmupCosine,
+        OneCycle,
+        Plugin
+    };
+
+    void resolvePlugin(const ScheduleConfig &config);
 
     double cosineBetween(double from, double to, double fraction) const;
     double oneCycleAt(double step) const;
@@ -62,6 +82,8 @@ private:
     double m_pctStart = 0.3;
     double m_divFactor = 25.0;
     double m_finalDivFactor = 1e4;
+    std::vector<double> m_table; ///< Plugin: the rate of every step
+    std::string m_error;
 };
 
 /// ReduceLROnPlateau's bookkeeping (PyTorch semantics: mode "min", relative threshold): after

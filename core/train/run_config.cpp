@@ -22,7 +22,8 @@ using nlohmann::json;
 using namespace detail;
 
 /// One key of a config section: its JSON name, the struct member it fills, and what it allows
-/// (numbers: `rule`; strings: `choices`, empty for any non-empty string).
+/// (numbers: `rule`; strings: `choices`, empty for any non-empty string, or `liveChoices`
+/// where plugins can add to them).
 template<typename S>
 struct Field
 {
@@ -32,6 +33,7 @@ struct Field
         member;
     NumberRule rule = {};
     std::vector<std::string> choices = {};
+    std::vector<std::string> (*liveChoices)() = nullptr;
 };
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -90,7 +92,7 @@ const std::vector<Field<ScheduleConfig>> &scheduleFields()
 {
     using C = ScheduleConfig;
     static const std::vector<Field<C>> fields{
-        {"type", &C::type, {}, scheduleTypeNames()},
+        {"type", &C::type, {}, {}, scheduleTypeNames},
         {"step_epochs", &C::stepEpochs, openClosed(0, 10000)},
         {"milestones", &C::milestones, openClosed(0, 10000)},
         {"gamma", &C::gamma, openClosed(0, 1)},
@@ -181,7 +183,7 @@ Result<T> readAs(const json &value, const std::string &where, const Field<S> &fi
     else if constexpr (std::is_same_v<T, bool>)
         return readBool(value, where);
     else if constexpr (std::is_same_v<T, std::string>)
-        return readString(value, where, field.choices);
+        return readString(value, where, field.liveChoices ? field.liveChoices() : field.choices);
     else
         return readAscending(value, where, field.rule);
 }

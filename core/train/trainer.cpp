@@ -147,6 +147,8 @@ Result<void> Trainer::setUp()
     m_stepsPerEpoch = (m_trainLoader->batchesPerEpoch() + t.accumulate - 1) / t.accumulate;
     m_schedule = std::make_unique<LrSchedule>(m_config.schedule, m_config.optimizer.lr,
                                               m_stepsPerEpoch, totalSteps());
+    if (!m_schedule->error().empty())
+        return fail(ErrorCode::InvalidArgument, m_schedule->error(), "schedule.type");
     m_plateau = std::make_unique<PlateauTracker>(m_config.schedule);
     m_activeSteer = unsteered();
     m_histograms = StepHistograms(m_config.histograms);

@@ -1,6 +1,7 @@
 #include "panels/hyperparams/config_form.h"
 
 #include "core/model/model_spec.h"
+#include "core/plugin/registry.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
 
@@ -9,8 +10,7 @@
 #include <QLabel>
 #include <QVBoxLayout>
 
-#include <map>
-#include <set>
+#include <algorithm>
 
 namespace lathe::panels {
 
@@ -29,23 +29,6 @@ QStringList toStringList(const std::vector<std::string> &items)
     for (const auto &item : items)
         list << QString::fromStdString(item);
     return list;
-}
-
-/// The schedule keys each schedule type reads (LrSchedule, PlateauTracker).
-const std::map<std::string, std::set<QString>> &scheduleParameters()
-{
-    static const std::map<std::string, std::set<QString>> params{
-        {"constant", {}},
-        {"step", {"step_epochs", "gamma"}},
-        {"multistep", {"milestones", "gamma"}},
-        {"exponential", {"gamma"}},
-        {"cosine", {"min_lr"}},
-        {"warmup-cosine", {"warmup_epochs", "min_lr"}},
-        {"one-cycle", {"pct_start", "div_factor", "final_div_factor"}},
-        {"plateau",
-         {"plateau_factor", "plateau_patience", "plateau_threshold", "plateau_cooldown"}},
-    };
-    return params;
 }
 
 } // namespace
@@ -213,9 +196,11 @@ bool ConfigForm::isRelevant(const QString &key) const
     if (key == "optimizer.nesterov")
         return text("/optimizer/name") == "sgd";
     if (key.startsWith("schedule.") && key != "schedule.type") {
-        const auto &params = scheduleParameters();
-        const auto type = params.find(text("/schedule/type"));
-        return type != params.end() && type->second.contains(key.mid(9));
+        // The keys the chosen schedule reads, built in or from a plugin.
+        const auto entry = plugin::registry().schedule(text("/schedule/type"));
+        const std::string param = key.mid(9).toStdString();
+        return entry
+               && std::find(entry->keys.begin(), entry->keys.end(), param) != entry->keys.end();
     }
     return true;
 }

@@ -9,6 +9,7 @@
 #include "panels/log/log_panel.h"
 #include "panels/runs/runs_panel.h"
 #include "panels/visualise/visualise_panel.h"
+#include "panels/window/plugins_dialog.h"
 #include "panels/window/steer_dialog.h"
 
 #include <spdlog/spdlog.h>
@@ -229,6 +230,7 @@ void MainWindow::createMenus()
     view->addSeparator();
     view->addAction(m_resetLayout);
     auto *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Plugins…"), this, [this] { PluginsDialog(this).exec(); });
     help->addAction(tr("&About Lathe"), this, [this] {
         QMessageBox::about(this, tr("About Lathe"),
                            tr("<b>Lathe</b> — a workbench for training neural networks on one "

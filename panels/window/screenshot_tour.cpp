@@ -4,6 +4,7 @@
 #include "panels/histograms/histograms_panel.h"
 #include "panels/visualise/visualise_panel.h"
 #include "panels/window/main_window.h"
+#include "panels/window/plugins_dialog.h"
 
 #include <spdlog/spdlog.h>
 
@@ -92,6 +93,11 @@ void ScreenshotTour::capture()
         QApplication::processEvents();
         save(dock->widget(), dock->objectName().remove("dock-"));
     }
+    PluginsDialog plugins(&m_window);
+    plugins.show();
+    QApplication::processEvents();
+    save(&plugins, "plugins");
+    plugins.close();
     m_window.session().stop();
     connect(&m_window.session(), &RunSession::finished, this, &ScreenshotTour::inspect);
 }

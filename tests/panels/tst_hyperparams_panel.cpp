@@ -1,6 +1,7 @@
 // The Hyperparameters panel driven through its real widgets: the schedule plot follows edits,
 // core's validation messages appear next to the field, schedule parameters show and hide with
 // the type, configs round-trip through files, and the LR finder's suggestion lands in the form.
+#include "core/plugin/loader.h"
 #include "panels/common/plot_widget.h"
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/hyperparams/lr_finder_dialog.h"
@@ -160,6 +161,36 @@ private Q_SLOTS:
         QVERIFY(keep->isChecked());
         QTest::mouseClick(keep, Qt::LeftButton, {}, QPoint(8, keep->height() / 2));
         QVERIFY(!panel.config().training.keepEpochCheckpoints);
+    }
+
+    void aPluginScheduleIsOfferedWithItsParametersAndPreview()
+    {
+        const auto record = plugin::loadPlugin(LATHE_TEST_PLUGIN_DIR "/cosine-restarts.so");
+        QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded, record.message.c_str());
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        auto *type = child<QComboBox>(panel, "schedule.type");
+        const int index = type->findText("cosine-restarts");
+        QVERIFY(index >= 0); // listed after the built-ins
+        QCOMPARE(index, type->count() - 1);
+        type->setFocus();
+        QTest::keyClick(type, Qt::Key_End); // as a user picks it: the last entry
+        QCOMPARE(panel.config().schedule.type, std::string("cosine-restarts"));
+        // The keys the plugin says it reads are shown, the others hidden.
+        QVERIFY(shown(panel, "schedule.step_epochs"));
+        QVERIFY(shown(panel, "schedule.gamma"));
+        QVERIFY(shown(panel, "schedule.min_lr"));
+        QVERIFY(!shown(panel, "schedule.pct_start"));
+        // The preview draws the plugin's schedule: a restart every step_epochs epochs.
+        retype(child<QLineEdit>(panel, "schedule.step_epochs"), "2");
+        retype(child<QLineEdit>(panel, "schedule.gamma"), "1");
+        auto *plot = child<PlotWidget>(panel, "schedulePlot");
+        QVERIFY(!plot->series().empty());
+        const auto &points = plot->series().front().points;
+        int restarts = 0;
+        for (std::size_t i = 1; i < points.size(); ++i)
+            restarts += points[i].y > points[i - 1].y + 1e-6 ? 1 : 0;
+        QCOMPARE(restarts, 4); // 10 epochs, a cycle of 2: four jumps back up
     }
 
     void scheduleTypeShowsItsParameters()

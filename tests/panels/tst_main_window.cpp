@@ -1,6 +1,7 @@
 // The workbench window driven like a user would: its toolbar starts a real run on Fashion-MNIST,
 // the run appears in the Runs panel and its curve gains points, pause/steer/resume/stop work,
 // and an invalid config disables Start.
+#include "core/plugin/loader.h"
 #include "core/track/run_store.h"
 #include "panels/common/plot_widget.h"
 #include "panels/curves/curves_panel.h"
@@ -11,6 +12,7 @@
 #include "panels/runs/runs_panel.h"
 #include "panels/visualise/visualise_panel.h"
 #include "panels/window/main_window.h"
+#include "panels/window/plugins_dialog.h"
 #include "panels/window/steer_dialog.h"
 
 #include <QtTest>
@@ -22,6 +24,7 @@
 #include <QMenuBar>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QToolBar>
 
 #include <fstream>
@@ -172,6 +175,39 @@ private Q_SLOTS:
         QVERIFY(end == SessionState::Stopped || end == SessionState::Finished);
         QCOMPARE(storedStatus(db, runId),
                  QString(end == SessionState::Stopped ? "stopped" : "finished"));
+    }
+
+    void helpPluginsListsWhatWasLoaded()
+    {
+        const auto record = plugin::loadPlugin(LATHE_TEST_PLUGIN_DIR "/cosine-restarts.so");
+        QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded, record.message.c_str());
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        MainWindow window({db, writeSmallConfig(dir), false});
+        window.show();
+        QAction *plugins = nullptr;
+        for (auto *action : window.menuBar()->actions())
+            if (action->text() == "&Help")
+                for (auto *item : action->menu()->actions())
+                    if (item->text().startsWith("&Plugins"))
+                        plugins = item;
+        QVERIFY(plugins);
+        QStringList row;
+        QTimer::singleShot(0, [&row] {
+            auto *dialog = qobject_cast<PluginsDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            for (int r = 0; r < dialog->table()->rowCount(); ++r)
+                if (dialog->table()->item(r, 0)->text() == "cosine-restarts")
+                    for (int c = 0; c < dialog->table()->columnCount(); ++c)
+                        row << dialog->table()->item(r, c)->text();
+            dialog->reject();
+        });
+        plugins->trigger();
+        QCOMPARE(row.size(), 5);
+        QCOMPARE(row[1], QString("1.0"));
+        QCOMPARE(row[2], QString("loaded"));
+        QCOMPARE(row[3], QString("schedule cosine-restarts"));
+        QVERIFY(row[4].endsWith("cosine-restarts.so"));
     }
 
     void invalidConfigDisablesStart()

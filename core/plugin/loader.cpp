@@ -1,0 +1,241 @@
+#include "core/plugin/loader.h"
+
+#include "core/util/paths.h"
+
+#include <spdlog/spdlog.h>
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+namespace lathe::plugin {
+
+namespace {
+
+using Status = PluginRecord::Status;
+
+std::mutex &recordsMutex()
+{
+    static std::mutex mutex;
+    return mutex;
+}
+
+std::vector<PluginRecord> &records()
+{
+    static std::vector<PluginRecord> all;
+    return all;
+}
+
+std::vector<std::filesystem::path> &searched()
+{
+    static std::vector<std::filesystem::path> dirs;
+    return dirs;
+}
+
+/// Collects one plugin's registrations, so that they are added all together or not at all.
+class Staging : public sdk::IRegistry
+{
+public:
+    explicit Staging(std::string source)
+        : m_source(std::move(source))
+    {}
+
+    void addSchedule(const std::string &name, const std::vector<std::string> &keys,
+                     const std::string &description, sdk::ScheduleFactory factory) override
+    {
+        schedules.push_back({name, keys, description, std::move(factory), m_source});
+    }
+
+    std::vector<ScheduleEntry> schedules;
+
+private:
+    std::string m_source;
+};
+
+struct LibraryCloser
+{
+    void operator()(void *handle) const { dlclose(handle); }
+};
+using Library = std::unique_ptr<void, LibraryCloser>;
+
+std::string lastDlError()
+{
+    const char *error = dlerror();
+    return error ? error : "unknown error";
+}
+
+PluginRecord keep(PluginRecord record)
+{
+    if (record.status == Status::Loaded) {
+        std::string what;
+        for (const auto &r : record.registered)
+            what += (what.empty() ? "" : ", ") + r;
+        spdlog::info("plugin {} {} loaded from {}: {}", record.name, record.version,
+                     record.path.string(), what);
+    } else {
+        spdlog::warn("plugin {}: {}", record.path.string(), record.message);
+    }
+    std::lock_guard lock(recordsMutex());
+    records().push_back(record);
+    return record;
+}
+
+PluginRecord failed(PluginRecord record, Status status, std::string message)
+{
+    record.status = status;
+    record.message = std::move(message);
+    return keep(std::move(record));
+}
+
+bool nameTaken(const std::string &name)
+{
+    std::lock_guard lock(recordsMutex());
+    return std::any_of(records().begin(), records().end(), [&](const PluginRecord &r) {
+        return r.status == Status::Loaded && r.name == name;
+    });
+}
+
+// Runs the plugin's registration; an empty string when it succeeded.
+std::string runRegistration(LathePluginRegisterFn registerFn, Staging &staging)
+{
+    try {
+        const int rc = registerFn(&staging);
+        if (rc != 0)
+            return "its registration failed (lathe_plugin_register returned " + std::to_string(rc)
+                   + ")";
+    } catch (const std::exception &e) {
+        return std::string("its registration threw: ") + e.what();
+    } catch (...) {
+        return "its registration threw a non-standard exception";
+    }
+    if (staging.schedules.empty())
+        return "it registered nothing";
+    return {};
+}
+
+} // namespace
+
+const char *toString(PluginRecord::Status status)
+{
+    switch (status) {
+    case Status::Loaded: return "loaded";
+    case Status::Refused: return "refused";
+    case Status::Failed: return "failed";
+    }
+    return "failed";
+}
+
+std::vector<std::filesystem::path> pluginDirs(const std::vector<std::filesystem::path> &extra)
+{
+    std::vector<std::filesystem::path> dirs = extra;
+    if (const char *path = std::getenv("LATHE_PLUGIN_PATH")) {
+        std::stringstream list(path);
+        for (std::string dir; std::getline(list, dir, ':');)
+            if (!dir.empty())
+                dirs.emplace_back(dir);
+    }
+    dirs.push_back(util::dataDir() / "plugins");
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec)
+        dirs.push_back(exe.parent_path().parent_path() / "lib" / "lathe" / "plugins");
+    // The sample plugins of a build tree (plugins/CMakeLists.txt).
+    dirs.emplace_back(LATHE_BUILD_PLUGIN_DIR);
+    return dirs;
+}
+
+PluginRecord loadPlugin(const std::filesystem::path &file, Registry &registry)
+{
+    PluginRecord record;
+    record.path = file;
+    dlerror();
+    Library library(dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL));
+    if (!library)
+        return failed(record, Status::Failed, "cannot be loaded: " + lastDlError());
+    auto infoFn = reinterpret_cast<LathePluginInfoFn>(dlsym(library.get(), "lathe_plugin_info"));
+    auto registerFn
+        = reinterpret_cast<LathePluginRegisterFn>(dlsym(library.get(), "lathe_plugin_register"));
+    if (!infoFn || !registerFn)
+        return failed(record, Status::Failed,
+                      std::string("not a Lathe plugin: it exports no ")
+                          + (infoFn ? "lathe_plugin_register" : "lathe_plugin_info")
+                          + " (see plugins/README.md)");
+    const sdk::PluginInfo *info = infoFn();
+    if (!info || !info->name || !*info->name)
+        return failed(record, Status::Failed, "lathe_plugin_info gives no plugin name");
+    record.name = info->name;
+    record.version = info->version ? info->version : "";
+    record.abiVersion = info->abiVersion;
+    if (info->abiVersion < sdk::kLatheAbiCompatible || info->abiVersion > sdk::kLatheAbiVersion)
+        return failed(record, Status::Refused,
+                      "built for plugin ABI " + std::to_string(info->abiVersion)
+                          + "; this Lathe loads ABI " + std::to_string(sdk::kLatheAbiCompatible)
+                          + " to " + std::to_string(sdk::kLatheAbiVersion)
+                          + ": rebuild it against this version's plugins/sdk");
+    if (nameTaken(record.name))
+        return failed(record, Status::Failed,
+                      "a plugin named \"" + record.name + "\" is loaded already");
+    Staging staging(record.name);
+    if (auto error = runRegistration(registerFn, staging); !error.empty())
+        return failed(record, Status::Failed, error);
+    std::vector<std::string> registered;
+    for (const auto &entry : staging.schedules)
+        registered.push_back("schedule " + entry.name);
+    if (auto clash = registry.addSchedules(std::move(staging.schedules))) {
+        const auto owner = registry.schedule(*clash);
+        return failed(record, Status::Failed,
+                      "it registers schedule \"" + *clash + "\", which "
+                          + (owner ? "exists already (" + owner->source + ")"
+                                   : "it registers twice"));
+    }
+    library.release(); // its factories are in the registry now: keep the code mapped
+    record.status = Status::Loaded;
+    record.registered = std::move(registered);
+    return keep(std::move(record));
+}
+
+std::vector<PluginRecord> loadPlugins(const std::vector<std::filesystem::path> &dirs,
+                                      Registry &registry)
+{
+    std::vector<PluginRecord> out;
+    std::set<std::filesystem::path> seen;
+    {
+        std::lock_guard lock(recordsMutex());
+        for (const auto &dir : dirs)
+            if (std::find(searched().begin(), searched().end(), dir) == searched().end())
+                searched().push_back(dir);
+    }
+    for (const auto &dir : dirs) {
+        std::error_code ec;
+        const auto canonical = std::filesystem::weakly_canonical(dir, ec);
+        if (ec || !seen.insert(canonical).second || !std::filesystem::is_directory(canonical, ec))
+            continue;
+        std::vector<std::filesystem::path> files;
+        for (const auto &entry : std::filesystem::directory_iterator(canonical, ec))
+            if (entry.path().extension() == ".so")
+                files.push_back(entry.path());
+        std::sort(files.begin(), files.end());
+        for (const auto &file : files)
+            out.push_back(loadPlugin(file, registry));
+    }
+    return out;
+}
+
+std::vector<PluginRecord> loadedPlugins()
+{
+    std::lock_guard lock(recordsMutex());
+    return records();
+}
+
+std::vector<std::filesystem::path> searchedDirs()
+{
+    std::lock_guard lock(recordsMutex());
+    return searched();
+}
+
+} // namespace lathe::plugin

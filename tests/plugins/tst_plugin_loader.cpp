@@ -1,0 +1,135 @@
+// The plugin loader against real shared libraries: the sample cosine-restarts plugin loads and
+// registers its schedule; broken plugins (tests/plugins/fixtures) are reported with a message
+// naming the problem and leave the registry as it was.
+#include "core/plugin/loader.h"
+#include "core/util/paths.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cstdlib>
+
+using lathe::plugin::loadPlugin;
+using lathe::plugin::loadPlugins;
+using lathe::plugin::PluginRecord;
+using lathe::plugin::Registry;
+using Status = PluginRecord::Status;
+
+Q_DECLARE_METATYPE(PluginRecord::Status)
+
+namespace {
+
+std::filesystem::path fixture(const char *name)
+{
+    return std::filesystem::path(LATHE_TEST_FIXTURE_DIR) / name;
+}
+
+} // namespace
+
+class TestPluginLoader : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // First, so that failing-factories is not loaded yet: a folder loads each file once, in
+    // name order, and only the one sound plugin of the fixtures is loaded.
+    void aFolderLoadsEachFileOnceInNameOrder()
+    {
+        Registry registry;
+        const auto dir = std::filesystem::path(LATHE_TEST_FIXTURE_DIR);
+        const auto records = loadPlugins({dir, dir / ".." / dir.filename(), "/no/such/folder"},
+                                         registry);
+        QCOMPARE(records.size(), std::size_t(7));
+        const auto searched = lathe::plugin::searchedDirs(); // what the Plugins dialog lists
+        QVERIFY(std::find(searched.begin(), searched.end(), dir) != searched.end());
+        QVERIFY(std::find(searched.begin(), searched.end(), "/no/such/folder") != searched.end());
+        QVERIFY(std::is_sorted(records.begin(), records.end(),
+                               [](const auto &a, const auto &b) { return a.path < b.path; }));
+        std::vector<std::string> loaded;
+        for (const auto &r : records)
+            if (r.status == Status::Loaded)
+                loaded.push_back(r.name);
+        QCOMPARE(loaded, std::vector<std::string>{"failing-factories"});
+        QVERIFY(registry.schedule("explodes").has_value());
+        QCOMPARE(registry.schedule("goes-negative")->source, std::string("failing-factories"));
+    }
+
+    void brokenPluginsAreReportedAndSkipped_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<Status>("status");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("wrong ABI")
+            << "fixture_wrong_abi.so" << Status::Refused
+            << "built for plugin ABI 99; this Lathe loads ABI 1 to 1: rebuild it";
+        QTest::newRow("registration throws")
+            << "fixture_throwing_registration.so" << Status::Failed
+            << "its registration threw: licence file /etc/acme.lic not found";
+        QTest::newRow("duplicate name")
+            << "fixture_duplicate_name.so" << Status::Failed
+            << "it registers schedule \"cosine\", which exists already (built-in)";
+        QTest::newRow("missing symbol")
+            << "fixture_missing_symbol.so" << Status::Failed
+            << "not a Lathe plugin: it exports no lathe_plugin_register";
+        QTest::newRow("registers nothing")
+            << "fixture_registers_nothing.so" << Status::Failed << "it registered nothing";
+        QTest::newRow("not a library")
+            << "not_a_library.so" << Status::Failed << "cannot be loaded: ";
+        QTest::newRow("missing file")
+            << "no_such_plugin.so" << Status::Failed << "cannot be loaded: ";
+        QTest::newRow("same plugin twice")
+            << "fixture_failing_factories.so" << Status::Failed
+            << "a plugin named \"failing-factories\" is loaded already";
+    }
+
+    void brokenPluginsAreReportedAndSkipped()
+    {
+        QFETCH(QString, file);
+        QFETCH(Status, status);
+        QFETCH(QString, message);
+        Registry registry;
+        const auto before = registry.scheduleNames();
+        const auto path = fixture(file.toUtf8().constData());
+        const PluginRecord record = loadPlugin(path, registry);
+        QCOMPARE(record.path, path);
+        QCOMPARE(record.status, status);
+        QVERIFY2(QString::fromStdString(record.message).contains(message),
+                 record.message.c_str());
+        QVERIFY(record.registered.empty());
+        QCOMPARE(registry.scheduleNames(), before); // nothing of it kept, not even a part
+        const auto all = lathe::plugin::loadedPlugins();
+        QCOMPARE(all.back().path, path); // and it is listed, with its error
+        QCOMPARE(all.back().message, record.message);
+    }
+
+    void theSamplePluginLoads()
+    {
+        const auto path = std::filesystem::path(LATHE_TEST_PLUGIN_DIR) / "cosine-restarts.so";
+        const auto record = loadPlugin(path); // the process-wide registry
+        QVERIFY2(record.status == Status::Loaded, record.message.c_str());
+        QCOMPARE(record.name, std::string("cosine-restarts"));
+        QCOMPARE(record.version, std::string("1.0"));
+        QCOMPARE(record.abiVersion, lathe::sdk::kLatheAbiVersion);
+        QCOMPARE(record.registered, std::vector<std::string>{"schedule cosine-restarts"});
+        const auto entry = lathe::plugin::registry().schedule("cosine-restarts");
+        QVERIFY(entry.has_value());
+        QCOMPARE(entry->source, std::string("cosine-restarts"));
+        QCOMPARE(entry->keys, (std::vector<std::string>{"step_epochs", "gamma", "min_lr"}));
+    }
+
+    void foldersAreSearchedInOrder()
+    {
+        qputenv("LATHE_PLUGIN_PATH", "/opt/a::/opt/b");
+        const auto dirs = lathe::plugin::pluginDirs({"/from/the/command/line"});
+        qunsetenv("LATHE_PLUGIN_PATH");
+        QVERIFY(dirs.size() >= 5);
+        QCOMPARE(dirs[0], std::filesystem::path("/from/the/command/line"));
+        QCOMPARE(dirs[1], std::filesystem::path("/opt/a"));
+        QCOMPARE(dirs[2], std::filesystem::path("/opt/b"));
+        QCOMPARE(dirs[3], lathe::util::dataDir() / "plugins");
+        QCOMPARE(dirs.back(), std::filesystem::path(LATHE_TEST_PLUGIN_DIR));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPluginLoader)
+#include "tst_plugin_loader.moc"
