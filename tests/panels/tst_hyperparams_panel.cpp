@@ -193,6 +193,22 @@ private Q_SLOTS:
         QCOMPARE(restarts, 4); // 10 epochs, a cycle of 2: four jumps back up
     }
 
+    void aFailingPluginScheduleSaysWhyInThePreview()
+    {
+        const auto record
+            = plugin::loadPlugin(LATHE_TEST_FIXTURE_DIR "/fixture_failing_factories.so");
+        QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded, record.message.c_str());
+        HyperparamsPanel panel;
+        auto config = defaultConfig();
+        config.schedule.type = "explodes";
+        panel.setConfig(config);
+        auto *caption = child<QLabel>(panel, "scheduleCaption");
+        QVERIFY2(caption->text().contains("Cannot draw this schedule: schedule \"explodes\" "
+                                          "(plugin failing-factories) failed: out of coffee"),
+                 qPrintable(caption->text()));
+        QVERIFY(child<PlotWidget>(panel, "schedulePlot")->series().empty());
+    }
+
     void scheduleTypeShowsItsParameters()
     {
         HyperparamsPanel panel;
