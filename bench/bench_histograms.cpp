@@ -4,6 +4,7 @@
 // kernels::histogram, handed to RunRecorder and the store writer) against the time of a
 // training step, and so the overhead at the default interval. Target: < 1% of training time.
 // Usage: bench_histograms [STEPS] [RECORDINGS]
+#include "bench/bench_timing.h"
 #include "core/track/run_store.h"
 #include "core/track/store_writer.h"
 #include "core/train/run_recorder.h"
@@ -22,12 +23,6 @@
 using namespace lathe;
 
 namespace {
-
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 // Seconds per optimizer step of the trainer alone (no histograms, no store).
 double stepSeconds(train::RunConfig config, const train::TrainData &data, std::int64_t steps)
@@ -108,7 +103,7 @@ int main(int argc, char **argv)
 
     const double step = stepSeconds(*config, *data, steps);
     std::size_t rows = 0;
-    const double record = median(recordingSeconds(*config, *data, recordings, recorder, &rows));
+    const double record = bench::median(recordingSeconds(*config, *data, recordings, recorder, &rows));
     const auto flushed = (*writer)->flush();
     const auto every = config->histograms.every;
     std::printf("threads %d, batch %lld, bins %lld\n", threads,

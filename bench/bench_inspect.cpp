@@ -5,6 +5,7 @@
 // peer (bench/peer_inspect.py) computes the same Grad-CAM and IG on the same architecture.
 //
 // usage: bench_inspect [DB RUN [CHECKPOINT]]   (default: trains a throwaway 40-step run)
+#include "bench/bench_timing.h"
 #include "core/data/fashion_mnist.h"
 #include "core/inspect/attribution.h"
 #include "core/inspect/errors.h"
@@ -28,19 +29,6 @@ using namespace lathe;
 namespace {
 
 constexpr int kThreads = 2;
-
-double medianMs(const std::function<void()> &body, int repeats)
-{
-    body();
-    std::vector<double> times;
-    for (int r = 0; r < repeats; ++r) {
-        const double start = util::monotonicNow();
-        body();
-        times.push_back((util::monotonicNow() - start) * 1000.0);
-    }
-    std::sort(times.begin(), times.end());
-    return times[times.size() / 2];
-}
 
 template<typename T>
 T orDie(Result<T> result)
@@ -100,14 +88,14 @@ void timeLayers(inspect::InspectModel &m, const torch::Tensor &x, std::vector<Ro
     double worst = 0.0;
     std::string worstLayer;
     for (const auto &layer : inspect::listLayers(m.net, m.inputShape)) {
-        const double ms = medianMs([&] { orDie(inspect::featureMaps(m.net, x, layer.name)); }, 15);
+        const double ms = bench::medianMs([&] { orDie(inspect::featureMaps(m.net, x, layer.name)); }, 15);
         if (ms > worst) {
             worst = ms;
             worstLayer = layer.name;
         }
     }
     rows.push_back({"feature maps (slowest: " + worstLayer + ")", worst, 50});
-    rows.push_back({"listLayers", medianMs([&] { inspect::listLayers(m.net, m.inputShape); }, 15),
+    rows.push_back({"listLayers", bench::medianMs([&] { inspect::listLayers(m.net, m.inputShape); }, 15),
                     0});
 }
 
@@ -138,15 +126,15 @@ int main(int argc, char **argv)
 
     timeLayers(m, x, rows);
     rows.push_back({"Grad-CAM (" + layer + ")",
-                    medianMs([&] { orDie(inspect::gradCam(m.net, x, layer)); }, 15), 100});
-    rows.push_back({"saliency", medianMs([&] { orDie(inspect::saliency(m.net, x)); }, 15), 0});
+                    bench::medianMs([&] { orDie(inspect::gradCam(m.net, x, layer)); }, 15), 100});
+    rows.push_back({"saliency", bench::medianMs([&] { orDie(inspect::saliency(m.net, x)); }, 15), 0});
     inspect::IntegratedGradientsOptions ig;
     ig.baselineImage = m.prepare(torch::zeros(m.inputShape));
     rows.push_back({"integrated gradients (32 steps)",
-                    medianMs([&] { orDie(inspect::integratedGradients(m.net, x, ig)); }, 9),
+                    bench::medianMs([&] { orDie(inspect::integratedGradients(m.net, x, ig)); }, 9),
                     1000});
     rows.push_back({"occlusion (4x4 window, stride 2)",
-                    medianMs([&] { orDie(inspect::occlusion(m.net, x)); }, 5), 0});
+                    bench::medianMs([&] { orDie(inspect::occlusion(m.net, x)); }, 5), 0});
     // The floor under the confusion matrix: the forward passes alone, in errorReport's batches
     // of 100 (smaller batches keep activations in cache: 500 was ~2x slower here).
     const auto all = m.prepare(m.test->images(torch::arange(m.test->size())));
@@ -155,9 +143,9 @@ int main(int argc, char **argv)
         for (std::int64_t i = 0; i < all.size(0); i += 100)
             m.net->forward(all.narrow(0, i, std::min<std::int64_t>(100, all.size(0) - i)));
     };
-    rows.push_back({"  floor: bare forward, same batches", medianMs(forwardAll, 3), 0});
+    rows.push_back({"  floor: bare forward, same batches", bench::medianMs(forwardAll, 3), 0});
     rows.push_back({"confusion matrix (10,000 images)",
-                    medianMs([&] { orDie(inspect::errorReport(m)); }, 3), 10000});
+                    bench::medianMs([&] { orDie(inspect::errorReport(m)); }, 3), 10000});
 
     std::printf("bench_inspect: %s, run %s (%s checkpoint), %d LibTorch threads\n",
                 m.net->arch().c_str(), run.c_str(), checkpoint.c_str(), at::get_num_threads());

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ int reportError(const Error &error);
 
 /// The store path: --db, else $LATHE_DB, else the data directory's lathe.db.
 std::filesystem::path storePath(const ParsedArgs &args);
+
+/// `text` as a whole base-10 integer (nothing else in it), else nullopt.
+std::optional<std::int64_t> parseInteger(const std::string &text);
 
 /// Per-class scores and the confusion matrix ([true][predicted]) of one evaluation.
 struct ClassScores

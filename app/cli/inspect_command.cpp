@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 #include <stb/stb_image_write.h>
 
-#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -33,15 +32,6 @@ int usage(const std::string &message)
 {
     std::fprintf(stderr, "lathe-cli inspect: %s\n%s", message.c_str(), kInspectUsage);
     return kExitUsage;
-}
-
-std::optional<std::int64_t> parseInt(const std::string &text)
-{
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size())
-        return std::nullopt;
-    return value;
 }
 
 // Nearest-neighbour enlargement of an RGBA8 [H,W,4] image so its longer side is >= kMinPixels.
@@ -245,11 +235,11 @@ std::variant<Request, int> parseInspect(const ParsedArgs &a)
         return usage("--what is one of featuremaps, gradcam, ig, saliency, occlusion, "
                      "attention; got \""
                      + r.what + "\"");
-    auto sample = parseInt(a.value("--sample").value_or(""));
+    auto sample = parseInteger(a.value("--sample").value_or(""));
     if (!sample)
         return usage("--sample takes a test-set index (an integer)");
     r.sample = *sample;
-    auto steps = parseInt(a.value("--steps").value_or("32"));
+    auto steps = parseInteger(a.value("--steps").value_or("32"));
     if (!steps || *steps < 1)
         return usage("--steps takes a positive integer");
     r.steps = *steps;

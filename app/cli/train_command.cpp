@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -84,17 +83,6 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
     return kExitOk;
 }
 
-std::optional<std::int64_t> parseCount(const std::optional<std::string> &text)
-{
-    if (!text)
-        return 0;
-    char *end = nullptr;
-    const long long value = std::strtoll(text->c_str(), &end, 10);
-    if (text->empty() || *end != '\0' || value < 0)
-        return std::nullopt;
-    return value;
-}
-
 } // namespace
 
 int trainCommand(const std::vector<std::string> &args)
@@ -126,8 +114,8 @@ int trainCommand(const std::vector<std::string> &args)
     train::RunJobOptions options;
     options.db = storePath(a);
     options.name = a.value("--name").value_or("");
-    auto steps = parseCount(a.value("--max-steps"));
-    if (!steps) {
+    auto steps = parseInteger(a.value("--max-steps").value_or("0"));
+    if (!steps || *steps < 0) {
         std::fprintf(stderr, "lathe-cli train: --max-steps needs a whole number >= 0\n");
         return kExitUsage;
     }
@@ -148,8 +136,8 @@ int resumeCommand(const std::vector<std::string> &args)
     const auto &a = std::get<ParsedArgs>(parsed);
     train::RunJobOptions options;
     options.db = storePath(a);
-    auto steps = parseCount(a.value("--max-steps"));
-    if (!steps) {
+    auto steps = parseInteger(a.value("--max-steps").value_or("0"));
+    if (!steps || *steps < 0) {
         std::fprintf(stderr, "lathe-cli resume: --max-steps needs a whole number >= 0\n");
         return kExitUsage;
     }

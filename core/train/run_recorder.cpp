@@ -72,12 +72,8 @@ void RunRecorder::onCheckpoint(const CheckpointEvent &e)
 
 void RunRecorder::onHistograms(const HistogramEvent &e)
 {
-    for (const auto &h : e.histograms) {
-        const auto kind = track::parseHistogramKind(h.kind);
-        if (!kind)
-            continue;
-        m_writer.addHistogram({m_runId, e.step, h.name, *kind, h.min, h.max, h.counts});
-    }
+    for (const auto &h : e.histograms)
+        m_writer.addHistogram({m_runId, e.step, h.name, h.kind, h.min, h.max, h.counts});
     m_next->onHistograms(e);
 }
 

@@ -25,7 +25,8 @@ model::Taps *StepHistograms::begin(std::int64_t step)
     return &m_taps;
 }
 
-void StepHistograms::add(const std::string &name, const char *kind, const torch::Tensor &tensor)
+void StepHistograms::add(const std::string &name, track::HistogramKind kind,
+                         const torch::Tensor &tensor)
 {
     if (!tensor.defined() || tensor.numel() == 0)
         return;
@@ -48,7 +49,7 @@ void StepHistograms::addActivations(const model::Net &net)
     for (const auto &stage : net->stageNames()) {
         const auto found = m_taps.outputs.find(stage);
         if (found != m_taps.outputs.end())
-            add(stage, "activations", found->second);
+            add(stage, track::HistogramKind::Activations, found->second);
     }
     m_taps.outputs.clear();
 }
@@ -58,7 +59,7 @@ void StepHistograms::addGradients(model::Net &net)
     if (!m_event)
         return;
     for (const auto &parameter : net->named_parameters())
-        add(parameter.key(), "gradients", parameter.value().grad());
+        add(parameter.key(), track::HistogramKind::Gradients, parameter.value().grad());
 }
 
 HistogramEvent StepHistograms::finish(model::Net &net, double wallTime)
@@ -66,13 +67,11 @@ HistogramEvent StepHistograms::finish(model::Net &net, double wallTime)
     if (!m_event)
         return {};
     for (const auto &parameter : net->named_parameters())
-        add(parameter.key(), "weights", parameter.value());
-    // Weights, then gradients, then activations: the order a run's series are listed in.
-    const auto rank = [](const TensorHistogram &h) {
-        return h.kind == "weights" ? 0 : h.kind == "gradients" ? 1 : 2;
-    };
+        add(parameter.key(), track::HistogramKind::Weights, parameter.value());
+    // Weights, then gradients, then activations (the enum's order): the order a run's series
+    // are listed in.
     std::stable_sort(m_event->histograms.begin(), m_event->histograms.end(),
-                     [&](const auto &a, const auto &b) { return rank(a) < rank(b); });
+                     [](const auto &a, const auto &b) { return a.kind < b.kind; });
     HistogramEvent event = std::move(*m_event);
     event.wallTime = wallTime;
     m_event.reset();

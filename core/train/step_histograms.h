@@ -33,7 +33,7 @@ public:
     HistogramEvent finish(model::Net &net, double wallTime);
 
 private:
-    void add(const std::string &name, const char *kind, const torch::Tensor &tensor);
+    void add(const std::string &name, track::HistogramKind kind, const torch::Tensor &tensor);
 
     HistogramConfig m_config;
     model::Taps m_taps;

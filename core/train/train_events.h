@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/track/store_types.h"
 #include "core/train/evaluator.h"
 #include "core/util/error.h"
 
@@ -67,7 +68,7 @@ struct CheckpointEvent
 struct TensorHistogram
 {
     std::string name;        ///< parameter ("conv1.weight") or stage ("relu1") name
-    std::string kind;        ///< "weights", "gradients" or "activations"
+    track::HistogramKind kind = track::HistogramKind::Weights;
     double min = 0.0;
     double max = 0.0;
     std::vector<std::uint32_t> counts;

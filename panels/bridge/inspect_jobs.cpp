@@ -59,10 +59,15 @@ Result<void> ModelCache::with(const InspectKey &key,
 {
     auto entry = slot(key);
     std::lock_guard lock(entry->mutex);
+    std::error_code ec;
+    if (entry->model
+        && std::filesystem::last_write_time(entry->model->checkpoint.path, ec) != entry->written)
+        entry->model.reset();
     if (!entry->model) {
         auto loaded = load(key);
         if (!loaded)
             return std::unexpected(loaded.error());
+        entry->written = std::filesystem::last_write_time(loaded->checkpoint.path, ec);
         entry->model = std::move(*loaded);
     }
     try {

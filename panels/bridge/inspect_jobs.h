@@ -25,9 +25,11 @@ struct ModelSlot
     InspectKey key;
     std::mutex mutex;
     std::optional<inspect::InspectModel> model;
+    std::filesystem::file_time_type written{}; ///< the file's time when `model` was loaded
 };
 
-/// The most recently used checkpoints of one store. Thread-safe.
+/// The most recently used checkpoints of one store. A checkpoint file rewritten since it was
+/// loaded (last.pt and best.pt of a run that trained on) is loaded again. Thread-safe.
 class ModelCache
 {
 public:

@@ -6,6 +6,8 @@
 #include <QPointer>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 
 namespace lathe::panels {
 
@@ -23,12 +25,27 @@ namespace {
 constexpr int kPoolThreads = 2;
 constexpr qint64 kProgressIntervalMs = 33;
 
+// One cache per store, shared by every session on it (the Visualise and Errors panels), so a
+// checkpoint that one panel loaded is not loaded again for the other.
+std::shared_ptr<InspectSession::Cache> sharedCache(const std::filesystem::path &db)
+{
+    static std::mutex mutex;
+    static std::map<std::filesystem::path, std::weak_ptr<InspectSession::Cache>> caches;
+    std::lock_guard lock(mutex);
+    auto cache = caches[db].lock();
+    if (!cache) {
+        cache = std::make_shared<InspectSession::Cache>(db);
+        caches[db] = cache;
+    }
+    return cache;
+}
+
 } // namespace
 
 InspectSession::InspectSession(std::filesystem::path db, QObject *parent)
     : QObject(parent)
     , m_db(std::move(db))
-    , m_cache(std::make_shared<Cache>(m_db))
+    , m_cache(sharedCache(m_db))
 {
     qRegisterMetaType<InspectKey>();
     qRegisterMetaType<InspectModelInfo>();

@@ -19,8 +19,9 @@ namespace lathe::panels {
 /// matrix, each as a job on a worker pool. Every request returns an id; its result, failure
 /// (failed) or cancellation (cancelled) arrives later as a signal on the GUI thread carrying
 /// that id, so a panel drops the results of requests it has superseded. Loaded checkpoints are
-/// cached (a few, least recently used dropped); one job uses a loaded model at a time, since a
-/// Net is not thread-safe. Create, use and destroy on the GUI thread; the destructor cancels
+/// cached (a few, least recently used dropped, reloaded when the file is rewritten) in one
+/// cache per store that every session on it shares; one job uses a loaded model at a time,
+/// since a Net is not thread-safe. Create, use and destroy on the GUI thread; the destructor cancels
 /// every job and waits for them.
 class InspectSession : public QObject
 {

@@ -15,6 +15,7 @@
 
 using namespace lathe;
 using namespace lathe::train;
+using track::HistogramKind;
 
 namespace {
 
@@ -118,24 +119,27 @@ private Q_SLOTS:
         for (std::size_t i = 0; i < collector.events.size(); ++i) {
             const auto &event = collector.events[i];
             QCOMPARE(event.step, std::int64_t(3 * (i + 1)));
-            std::map<std::string, int> perKind;
+            std::map<HistogramKind, int> perKind;
             for (const auto &h : event.histograms) {
                 ++perKind[h.kind];
                 QCOMPARE(h.counts.size(), std::size_t(16));
                 QVERIFY2(h.min < h.max, h.name.c_str());
                 QCOMPARE(h.nonFinite, std::int64_t(0));
                 const std::int64_t numel
-                    = h.kind == "activations" ? sizes.at(h.name) : parameters[h.name].numel();
+                    = h.kind == HistogramKind::Activations ? sizes.at(h.name)
+                                                          : parameters[h.name].numel();
                 QCOMPARE(total(h.counts), std::uint64_t(numel));
             }
-            QCOMPARE(perKind["weights"], int(parameters.size()));
-            QCOMPARE(perKind["gradients"], int(parameters.size()));
-            QCOMPARE(perKind["activations"], int(sizes.size()));
+            QCOMPARE(perKind[HistogramKind::Weights], int(parameters.size()));
+            QCOMPARE(perKind[HistogramKind::Gradients], int(parameters.size()));
+            QCOMPARE(perKind[HistogramKind::Activations], int(sizes.size()));
         }
         // The last recorded weights are the weights after step 9; training went on to 10.
         const auto &last = collector.events.back();
         const auto first = std::find_if(last.histograms.begin(), last.histograms.end(),
-                                        [](const auto &h) { return h.kind == "weights"; });
+                                        [](const auto &h) {
+                                            return h.kind == HistogramKind::Weights;
+                                        });
         QVERIFY(first != last.histograms.end());
         QVERIFY(parameters[first->name].max().item<double>() != first->max
                 || parameters[first->name].min().item<double>() != first->min);
@@ -173,13 +177,13 @@ private Q_SLOTS:
         QVERIFY(store.has_value());
         auto keys = (*store)->histogramKeys(runId);
         QVERIFY(keys.has_value());
-        QCOMPARE(keys->front(), (track::HistogramKey{"fc1.weight", track::HistogramKind::Weights}));
+        QCOMPARE(keys->front(), (track::HistogramKey{"fc1.weight", HistogramKind::Weights}));
         const auto has = [&](const track::HistogramKey &k) {
             return std::find(keys->begin(), keys->end(), k) != keys->end();
         };
-        QVERIFY(has({"fc1.bias", track::HistogramKind::Gradients}));
-        QVERIFY(has({"relu1", track::HistogramKind::Activations}));
-        QVERIFY(has({"head", track::HistogramKind::Activations}));
+        QVERIFY(has({"fc1.bias", HistogramKind::Gradients}));
+        QVERIFY(has({"relu1", HistogramKind::Activations}));
+        QVERIFY(has({"head", HistogramKind::Activations}));
 
         // Weights at the end of epoch 1 as the checkpoint of that step holds them.
         auto net = model::buildNet(config.model, {1, 28, 28}, 10);
@@ -187,7 +191,7 @@ private Q_SLOTS:
         QVERIFY(loadCheckpoint(runDir / "epoch-1.pt", *net, nullptr).has_value());
         for (const auto &parameter : (*net)->named_parameters()) {
             auto series = (*store)->histogramSeries(
-                runId, {parameter.key(), track::HistogramKind::Weights});
+                runId, {parameter.key(), HistogramKind::Weights});
             QVERIFY(series.has_value());
             QCOMPARE(series->size(), std::size_t(2));
             QCOMPARE(series->at(0).step, perEpoch);
@@ -197,7 +201,7 @@ private Q_SLOTS:
             QCOMPARE(total(series->at(0).counts), std::uint64_t(parameter.value().numel()));
             // Incremental read: only what comes after the step already seen.
             auto after = (*store)->histogramSeries(
-                runId, {parameter.key(), track::HistogramKind::Weights}, perEpoch);
+                runId, {parameter.key(), HistogramKind::Weights}, perEpoch);
             QVERIFY(after.has_value());
             QCOMPARE(after->size(), std::size_t(1));
             QCOMPARE(after->front().step, 2 * perEpoch);
