@@ -1,6 +1,9 @@
 #pragma once
 
+#include "core/util/extension_use.h"
+
 #include <cstdint>
+#include <vector>
 
 namespace lathe::data {
 
@@ -14,6 +17,9 @@ struct AugmentConfig
     double translateFrac = 0.0;   ///< uniform shift in [-t, t] of the image size, each axis
     double eraseProb = 0.0;       ///< probability of random erasing (one rectangle, zeros)
     double eraseMaxArea = 0.25;   ///< erased rectangle covers 2%..eraseMaxArea of the image
+    /// Registered augmentations (built-in or from plugins) applied after the ops above, in
+    /// order; core/train sets them up through the plugin registry.
+    std::vector<ExtensionUse> extra;
 
     bool operator==(const AugmentConfig &) const = default;
 };

@@ -100,4 +100,32 @@ std::string TensorDataset::description() const
     return m_description;
 }
 
+PrefixDataset::PrefixDataset(std::shared_ptr<const Dataset> base, std::int64_t count)
+    : m_base(std::move(base))
+    , m_count(count)
+{}
+
+torch::Tensor PrefixDataset::labels() const
+{
+    return m_base->labels().narrow(0, 0, m_count);
+}
+
+torch::Tensor PrefixDataset::images(const torch::Tensor &indices) const
+{
+    TORCH_CHECK(indices.numel() == 0 || indices.max().item<std::int64_t>() < m_count,
+                "sample index out of range for the first ", m_count, " samples");
+    return m_base->images(indices);
+}
+
+std::string PrefixDataset::description() const
+{
+    return m_base->description() + " (first " + std::to_string(m_count) + ")";
+}
+
+torch::Tensor PrefixDataset::attribute(const std::string &name) const
+{
+    const torch::Tensor all = m_base->attribute(name);
+    return all.defined() ? all.narrow(0, 0, m_count) : all;
+}
+
 } // namespace lathe::data

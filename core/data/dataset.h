@@ -40,6 +40,35 @@ public:
     virtual torch::Tensor images(const torch::Tensor &indices) const = 0;
     /// One line for logs and the GUI: what this is and where it came from.
     virtual std::string description() const = 0;
+
+    /// The names of the per-sample attributes a metric may group by (a tabular dataset's
+    /// columns, say); none by default. Inline, so a plugin's dataset needs no Lathe symbol.
+    virtual std::vector<std::string> attributeNames() const { return {}; }
+    /// Attribute `name` of every sample as float64 [N]; an undefined tensor when there is no
+    /// such attribute.
+    virtual torch::Tensor attribute(const std::string & /*name*/) const { return {}; }
+};
+
+/// The first `count` samples of another dataset (its attributes cut alike). Thread-safe when
+/// the dataset it views is.
+class PrefixDataset : public Dataset
+{
+public:
+    /// Views samples [0, count) of `base`; count must be in [0, base->size()].
+    PrefixDataset(std::shared_ptr<const Dataset> base, std::int64_t count);
+
+    std::int64_t size() const override { return m_count; }
+    std::vector<std::int64_t> sampleShape() const override { return m_base->sampleShape(); }
+    const std::vector<std::string> &classNames() const override { return m_base->classNames(); }
+    torch::Tensor labels() const override;
+    torch::Tensor images(const torch::Tensor &indices) const override;
+    std::string description() const override;
+    std::vector<std::string> attributeNames() const override { return m_base->attributeNames(); }
+    torch::Tensor attribute(const std::string &name) const override;
+
+private:
+    std::shared_ptr<const Dataset> m_base;
+    std::int64_t m_count;
 };
 
 /// A dataset held in memory: images uint8 [N,C,H,W] (scaled by 1/255 on the way out) or

@@ -237,6 +237,8 @@ Result<Batch> Loader::makeBatch(const Job &job) const
     const std::uint64_t seed = mixSeed(
         {m_options.seed, std::uint64_t(job.epoch), std::uint64_t(job.batch), kAugmentTag});
     x = augmentBatch(x, job.augment, seed);
+    if (job.augment.enabled && m_options.extraAugment)
+        x = m_options.extraAugment(x, seed);
     if (m_options.normalization)
         x = m_options.normalization->apply(x);
     torch::Tensor y = m_dataset->labels().index_select(0, rows).to(torch::kLong);

@@ -20,7 +20,8 @@ std::string joined(const std::vector<std::string> &items)
 }
 } // namespace
 
-Result<ModelSpec> ModelSpec::fromJson(const nlohmann::json &json)
+Result<ModelSpec> ModelSpec::fromJson(const nlohmann::json &json,
+                                      const std::vector<std::string> &archNames)
 {
     if (!json.is_object())
         return fail(ErrorCode::InvalidArgument, "expected an object like {\"arch\": \"cnn\"}",
@@ -33,7 +34,7 @@ Result<ModelSpec> ModelSpec::fromJson(const nlohmann::json &json)
             return fail(ErrorCode::InvalidArgument,
                         "unknown key; valid keys are: " + joined(keys), where);
         if (key == "arch") {
-            const auto &names = architectureNames();
+            const auto &names = archNames;
             if (!value.is_string()
                 || std::find(names.begin(), names.end(), value.get<std::string>()) == names.end())
                 return fail(ErrorCode::InvalidArgument,

@@ -10,6 +10,9 @@
 
 namespace lathe::model {
 
+/// The architectures the zoo can build, in display order.
+const std::vector<std::string> &architectureNames();
+
 /// What network to build, as written in a run config's "model" object:
 /// {"arch": "cnn", "widths": [32, 64, 128], "dropout": 0.1}.
 /// `widths` means hidden sizes for "mlp", channels per conv block for "cnn", channels per
@@ -24,11 +27,11 @@ struct ModelSpec
     bool operator==(const ModelSpec &) const = default;
 
     /// Parses and validates; errors name the key ("model.arch") and the allowed values.
-    static Result<ModelSpec> fromJson(const nlohmann::json &json);
+    /// `archNames` are the valid architectures (the plugin registry passes its live list).
+    static Result<ModelSpec> fromJson(const nlohmann::json &json,
+                                      const std::vector<std::string> &archNames
+                                      = architectureNames());
     nlohmann::json toJson() const;
 };
-
-/// The architectures the zoo can build, in display order.
-const std::vector<std::string> &architectureNames();
 
 } // namespace lathe::model

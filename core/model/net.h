@@ -61,6 +61,14 @@ public:
                             std::dynamic_pointer_cast<AttentionRecorder>(module.ptr())});
     }
 
+    /// Appends a type-erased stage (a plugin's model); its module must be non-empty.
+    void addStage(const std::string &name, const torch::nn::AnyModule &module)
+    {
+        register_module(name, module.ptr());
+        m_stages.push_back(
+            {name, module, std::dynamic_pointer_cast<AttentionRecorder>(module.ptr())});
+    }
+
     torch::Tensor forward(torch::Tensor x, Taps *taps = nullptr);
 
     const std::string &arch() const { return m_arch; }

@@ -48,10 +48,36 @@ public:
     void addSchedule(const std::string &name, const std::vector<std::string> &keys,
                      const std::string &description, sdk::ScheduleFactory factory) override
     {
-        schedules.push_back({name, keys, description, std::move(factory), m_source});
+        additions.schedules.push_back({name, keys, description, std::move(factory), m_source});
+    }
+    void addDataset(const std::string &name, const std::string &description,
+                    sdk::DatasetFactory factory) override
+    {
+        additions.datasets.push_back(wrapDataset(name, description, std::move(factory), m_source));
+    }
+    void addModel(const std::string &name, const std::string &description,
+                  sdk::ModelFactory factory) override
+    {
+        additions.models.push_back(wrapModel(name, description, std::move(factory), m_source));
+    }
+    void addMetric(const std::string &name, const std::string &description,
+                   sdk::MetricFactory factory) override
+    {
+        additions.metrics.push_back(wrapMetric(name, description, std::move(factory), m_source));
+    }
+    void addAugmentation(const std::string &name, const std::string &description,
+                         sdk::AugmentFactory factory) override
+    {
+        additions.augmentations.push_back(
+            wrapAugmentation(name, description, std::move(factory), m_source));
+    }
+    void addPanel(const std::string &name, const std::string &title,
+                  sdk::PanelFactory factory) override
+    {
+        additions.panels.push_back({name, title, std::move(factory), m_source});
     }
 
-    std::vector<ScheduleEntry> schedules;
+    Additions additions;
 
 private:
     std::string m_source;
@@ -113,7 +139,7 @@ std::string runRegistration(LathePluginRegisterFn registerFn, Staging &staging)
     } catch (...) {
         return "its registration threw a non-standard exception";
     }
-    if (staging.schedules.empty())
+    if (staging.additions.empty())
         return "it registered nothing";
     return {};
 }
@@ -183,16 +209,13 @@ PluginRecord loadPlugin(const std::filesystem::path &file, Registry &registry)
     Staging staging(record.name);
     if (auto error = runRegistration(registerFn, staging); !error.empty())
         return failed(record, Status::Failed, error);
-    std::vector<std::string> registered;
-    for (const auto &entry : staging.schedules)
-        registered.push_back("schedule " + entry.name);
-    if (auto clash = registry.addSchedules(std::move(staging.schedules))) {
-        const auto owner = registry.schedule(*clash);
+    std::vector<std::string> registered = staging.additions.describe();
+    if (auto clash = registry.add(std::move(staging.additions)))
         return failed(record, Status::Failed,
-                      "it registers schedule \"" + *clash + "\", which "
-                          + (owner ? "exists already (" + owner->source + ")"
-                                   : "it registers twice"));
-    }
+                      std::string("it registers ") + toString(clash->kind) + " \"" + clash->name
+                          + "\", which "
+                          + (clash->owner.empty() ? "it registers twice"
+                                                  : "exists already (" + clash->owner + ")"));
     library.release(); // its factories are in the registry now: keep the code mapped
     record.status = Status::Loaded;
     record.registered = std::move(registered);

@@ -264,4 +264,69 @@ Result<std::vector<double>> readAscending(const json &value, const std::string &
     return out;
 }
 
+Result<Options> readOptions(const json &value, const std::string &where)
+{
+    if (!value.is_object())
+        return std::unexpected(wrongType(value, where, "an object of option values"));
+    Options out;
+    for (const auto &[key, item] : value.items()) {
+        if (item.is_string())
+            out[key] = item.get<std::string>();
+        else if (item.is_number() || item.is_boolean())
+            out[key] = item.dump();
+        else
+            return std::unexpected(
+                wrongType(item, where + "." + key, "a string, a number or a boolean"));
+    }
+    return out;
+}
+
+Result<std::vector<ExtensionUse>> readExtensionUses(const json &value, const std::string &where,
+                                                    const std::vector<std::string> &names)
+{
+    if (!value.is_array())
+        return std::unexpected(
+            wrongType(value, where, "a list of {\"name\": ..., option: value} objects"));
+    std::vector<ExtensionUse> out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const std::string at = where + "[" + std::to_string(i) + "]";
+        const json &item = value[i];
+        if (!item.is_object() || !item.contains("name"))
+            return std::unexpected(wrongType(item, at, "an object with a \"name\""));
+        auto name = readString(item["name"], at + ".name", names);
+        if (!name)
+            return std::unexpected(name.error());
+        json rest = item;
+        rest.erase("name");
+        auto options = readOptions(rest, at);
+        if (!options)
+            return std::unexpected(options.error());
+        out.push_back({*name, std::move(*options)});
+    }
+    return out;
+}
+
+json toJsonValue(const Options &options)
+{
+    json out = json::object();
+    for (const auto &[key, text] : options) {
+        json parsed = json::parse(text, nullptr, false);
+        out[key] = !parsed.is_discarded() && (parsed.is_number() || parsed.is_boolean())
+                       ? parsed
+                       : json(text);
+    }
+    return out;
+}
+
+json toJsonValue(const std::vector<ExtensionUse> &uses)
+{
+    json out = json::array();
+    for (const auto &use : uses) {
+        json item = toJsonValue(use.options);
+        item["name"] = use.name;
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
 } // namespace lathe::train::detail

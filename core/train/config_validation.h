@@ -6,6 +6,8 @@
 
 #include "core/util/error.h"
 
+#include "core/util/extension_use.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -61,5 +63,24 @@ Result<std::string> readString(const nlohmann::json &value, const std::string &w
 /// A list of numbers, each within `rule`, strictly ascending.
 Result<std::vector<double>> readAscending(const nlohmann::json &value, const std::string &where,
                                           const NumberRule &rule);
+
+/// An object of scalar values (strings, numbers, booleans), each kept as text: an
+/// extension's options (data.options).
+Result<Options> readOptions(const nlohmann::json &value, const std::string &where);
+/// A list of {"name": <one of `names`>, <option>: <scalar>, ...} objects (metrics,
+/// augment.extra); errors name the list entry, e.g. "metrics[1].name".
+Result<std::vector<ExtensionUse>> readExtensionUses(const nlohmann::json &value,
+                                                    const std::string &where,
+                                                    const std::vector<std::string> &names);
+
+/// JSON for a config value: as is, except options, whose texts are written back as the numbers
+/// or booleans they spell (so "0.5" reads back as 0.5 and round-trips).
+template<typename T>
+nlohmann::json toJsonValue(const T &value)
+{
+    return nlohmann::json(value);
+}
+nlohmann::json toJsonValue(const Options &options);
+nlohmann::json toJsonValue(const std::vector<ExtensionUse> &uses);
 
 } // namespace lathe::train::detail

@@ -4,9 +4,16 @@ namespace lathe::train {
 
 nlohmann::json EvalResult::toJson() const
 {
-    return {{"loss", loss},           {"accuracy", accuracy}, {"samples", samples},
-            {"confusion", confusion}, {"precision", precision}, {"recall", recall},
-            {"f1", f1}};
+    nlohmann::json out = {{"loss", loss},           {"accuracy", accuracy}, {"samples", samples},
+                          {"confusion", confusion}, {"precision", precision}, {"recall", recall},
+                          {"f1", f1}};
+    if (!extra.empty()) {
+        nlohmann::json metrics = nlohmann::json::object();
+        for (const auto &[name, value] : extra)
+            metrics[name] = value;
+        out["metrics"] = std::move(metrics);
+    }
+    return out;
 }
 
 EvalAccumulator::EvalAccumulator(std::int64_t numClasses)
@@ -60,15 +67,22 @@ EvalResult EvalAccumulator::result() const
 }
 
 EvalResult evaluate(model::Net &net, const BatchSource &next, std::int64_t numClasses,
-                    const torch::Device &device)
+                    const torch::Device &device, torch::Tensor *logits)
 {
     const bool wasTraining = net->is_training();
     net->eval();
     torch::NoGradGuard noGrad;
     EvalAccumulator acc(numClasses);
-    while (auto batch = next())
-        acc.add(net->forward(batch->first.to(device)), batch->second);
+    std::vector<torch::Tensor> kept;
+    while (auto batch = next()) {
+        const torch::Tensor out = net->forward(batch->first.to(device));
+        acc.add(out, batch->second);
+        if (logits)
+            kept.push_back(out.to(torch::kCPU, torch::kFloat));
+    }
     net->train(wasTraining);
+    if (logits)
+        *logits = kept.empty() ? torch::empty({0, numClasses}) : torch::cat(kept);
     return acc.result();
 }
 

@@ -21,8 +21,11 @@ struct EvalResult
     std::int64_t samples = 0;
     std::vector<std::vector<std::int64_t>> confusion; ///< [true][predicted] counts
     std::vector<double> precision, recall, f1;        ///< per class; 0 where undefined
+    /// The config's metrics: ("<metric>/<value>" or "<metric>", value), in config order.
+    std::vector<std::pair<std::string, double>> extra;
 
-    /// {"loss", "accuracy", "samples", "confusion", "precision", "recall", "f1"}.
+    /// {"loss", "accuracy", "samples", "confusion", "precision", "recall", "f1"}, and
+    /// "metrics" (an object of `extra`) when there are any.
     nlohmann::json toJson() const;
 };
 
@@ -46,9 +49,10 @@ private:
 using BatchSource = std::function<std::optional<std::pair<torch::Tensor, torch::Tensor>>()>;
 
 /// Evaluates `net` in eval mode without gradients over every batch `next` yields, on
-/// `device`. Restores the module's training flag afterwards. Throws what LibTorch throws (the
+/// `device`. Restores the module's training flag afterwards. When `logits` is given it receives
+/// every batch's logits, float32 [N, K] on the CPU, in order. Throws what LibTorch throws (the
 /// trainer catches at its boundary).
 EvalResult evaluate(model::Net &net, const BatchSource &next, std::int64_t numClasses,
-                    const torch::Device &device = torch::kCPU);
+                    const torch::Device &device = torch::kCPU, torch::Tensor *logits = nullptr);
 
 } // namespace lathe::train

@@ -13,7 +13,7 @@ namespace lathe::train {
 
 std::vector<std::string> scheduleTypeNames()
 {
-    return plugin::registry().scheduleNames();
+    return plugin::registry().names(plugin::Kind::Schedule);
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "core/train/run_config.h"
 
+#include "core/plugin/registry.h"
 #include "core/train/config_validation.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/optimizer_factory.h"
@@ -29,12 +30,22 @@ struct Field
 {
     std::string key;
     std::variant<double S::*, std::int64_t S::*, std::uint64_t S::*, bool S::*, std::string S::*,
-                 std::vector<double> S::*>
+                 std::vector<double> S::*, Options S::*, std::vector<ExtensionUse> S::*>
         member;
     NumberRule rule = {};
     std::vector<std::string> choices = {};
     std::vector<std::string> (*liveChoices)() = nullptr;
 };
+
+std::vector<std::string> datasetNames()
+{
+    return plugin::registry().names(plugin::Kind::Dataset);
+}
+
+std::vector<std::string> augmentationNames()
+{
+    return plugin::registry().names(plugin::Kind::Augmentation);
+}
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -62,8 +73,9 @@ constexpr NumberRule atLeast(double lo)
 const std::vector<Field<DataConfig>> &dataFields()
 {
     static const std::vector<Field<DataConfig>> fields{
-        {"dataset", &DataConfig::dataset, {}, {"fashion-mnist"}},
+        {"dataset", &DataConfig::dataset, {}, {}, datasetNames},
         {"path", &DataConfig::path},
+        {"options", &DataConfig::options},
         {"val_fraction", &DataConfig::valFraction, closedRange(0, 0.5)},
         {"subset", &DataConfig::subset, atLeast(0)},
         {"normalize", &DataConfig::normalize},
@@ -150,6 +162,7 @@ const std::vector<Field<data::AugmentConfig>> &augmentFields()
         {"translate", &C::translateFrac, closedRange(0, 0.5)},
         {"erase_prob", &C::eraseProb, closedRange(0, 1)},
         {"erase_max_area", &C::eraseMaxArea, closedRange(0.02, 1)},
+        {"extra", &C::extra, {}, {}, augmentationNames},
     };
     return fields;
 }
@@ -158,7 +171,8 @@ const std::vector<std::string> &topLevelKeys()
 {
     static const std::vector<std::string> keys{"name",     "data",     "model",
                                                "optimizer", "schedule", "training",
-                                               "augment",  "histograms", "steering"};
+                                               "augment",  "histograms", "metrics",
+                                               "steering"};
     return keys;
 }
 
@@ -184,6 +198,10 @@ Result<T> readAs(const json &value, const std::string &where, const Field<S> &fi
         return readBool(value, where);
     else if constexpr (std::is_same_v<T, std::string>)
         return readString(value, where, field.liveChoices ? field.liveChoices() : field.choices);
+    else if constexpr (std::is_same_v<T, Options>)
+        return readOptions(value, where);
+    else if constexpr (std::is_same_v<T, std::vector<ExtensionUse>>)
+        return readExtensionUses(value, where, field.liveChoices());
     else
         return readAscending(value, where, field.rule);
 }
@@ -223,7 +241,7 @@ json writeSection(const S &in, const std::vector<Field<S>> &fields)
 {
     json out = json::object();
     for (const auto &field : fields)
-        std::visit([&](auto member) { out[field.key] = in.*member; }, field.member);
+        std::visit([&](auto member) { out[field.key] = toJsonValue(in.*member); }, field.member);
     return out;
 }
 
@@ -237,7 +255,7 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
         return {};
     }
     if (key == "model") {
-        auto spec = model::ModelSpec::fromJson(value);
+        auto spec = model::ModelSpec::fromJson(value, plugin::registry().names(plugin::Kind::Model));
         if (!spec)
             return std::unexpected(spec.error());
         config.model = *spec;
@@ -255,6 +273,13 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
         return readSection(value, key, augmentFields(), config.augment);
     if (key == "histograms")
         return readSection(value, key, histogramFields(), config.histograms);
+    if (key == "metrics") {
+        auto uses = readExtensionUses(value, key, plugin::registry().names(plugin::Kind::Metric));
+        if (!uses)
+            return std::unexpected(uses.error());
+        config.metrics = std::move(*uses);
+        return {};
+    }
     if (key == "steering") {
         auto points = steeringFromJson(value);
         if (!points)
@@ -370,6 +395,8 @@ nlohmann::json RunConfig::toJson() const
                 {"training", writeSection(training, trainingFields())},
                 {"augment", writeSection(augment, augmentFields())},
                 {"histograms", writeSection(histograms, histogramFields())}};
+    if (!metrics.empty())
+        out["metrics"] = toJsonValue(metrics);
     if (!steering.empty())
         out["steering"] = steeringToJson(steering);
     return out;

@@ -3,6 +3,7 @@
 #include "core/data/augment_config.h"
 #include "core/model/model_spec.h"
 #include "core/train/steering.h"
+#include "core/util/extension_use.h"
 #include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -13,12 +14,14 @@
 
 namespace lathe::train {
 
-/// "data": which dataset and how it is split. Keys: dataset, path, val_fraction, subset,
-/// normalize.
+/// "data": which dataset and how it is split. Keys: dataset, path, options, val_fraction,
+/// subset, normalize.
 struct DataConfig
 {
-    std::string dataset = "fashion-mnist";                 ///< only "fashion-mnist" for now
-    std::string path = "/usr/share/datasets/fashion-mnist"; ///< folder with the IDX .gz files
+    /// A registered dataset reader: "fashion-mnist", "image-folder" or a plugin's ("csv").
+    std::string dataset = "fashion-mnist";
+    std::string path = "/usr/share/datasets/fashion-mnist"; ///< what the reader reads
+    Options options; ///< the reader's own options (e.g. csv's "label"), checked by the reader
     double valFraction = 0.1;  ///< stratified share of the training set held out, [0, 0.5]
     std::int64_t subset = 0;   ///< use only the first N samples of train and test (0 = all)
     bool normalize = true;     ///< normalise with mean/std measured on the training split
@@ -104,8 +107,10 @@ struct HistogramConfig
 /// Every hyperparameter of a run. JSON round-trips exactly: fromJson(toJson(c)) == c.
 /// Top-level keys: name, data, model, optimizer, schedule, training, augment (augment keys:
 /// enabled, crop_padding, hflip, rotate_deg, translate, erase_prob, erase_max_area),
-/// histograms, and steering (changes made while the run was paused; written only when there
-/// are any).
+/// histograms, metrics (registered metrics computed at every evaluation, each {"name": ...,
+/// option: value}; written only when there are any), and steering (changes made while the run
+/// was paused; written only when there are any). Names of datasets, models, metrics,
+/// augmentations and schedules are checked against the plugin registry.
 struct RunConfig
 {
     std::string name = "run";
@@ -116,6 +121,7 @@ struct RunConfig
     TrainingConfig training;
     data::AugmentConfig augment;
     HistogramConfig histograms;
+    std::vector<ExtensionUse> metrics;
     std::vector<SteerPoint> steering; ///< ascending by step; see steering.h
     bool operator==(const RunConfig &) const = default;
 

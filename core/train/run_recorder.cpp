@@ -46,6 +46,8 @@ void RunRecorder::onEval(const EvalEvent &e)
     const double epoch = e.split == "val" ? double(e.epoch + 1) : double(e.epoch);
     metric((e.split + "/loss").c_str(), e.step, epoch, e.wallTime, e.result.loss);
     metric((e.split + "/accuracy").c_str(), e.step, epoch, e.wallTime, e.result.accuracy);
+    for (const auto &[name, value] : e.result.extra)
+        metric((e.split + "/" + name).c_str(), e.step, epoch, e.wallTime, value);
     nlohmann::json payload = e.result.toJson();
     payload["split"] = e.split;
     payload["epoch"] = epoch;

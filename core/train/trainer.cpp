@@ -1,8 +1,7 @@
 #include "core/train/trainer.h"
 
-#include "core/data/fashion_mnist.h"
 #include "core/data/split.h"
-#include "core/model/zoo.h"
+#include "core/plugin/registry.h"
 #include "core/train/autocast_scope.h"
 #include "core/train/fused_step.h"
 #include "core/train/optimizer_factory.h"
@@ -19,19 +18,12 @@ namespace lathe::train {
 
 namespace {
 
-Result<std::shared_ptr<const data::Dataset>> firstSamples(
-    const std::shared_ptr<data::TensorDataset> &dataset, std::int64_t count)
+std::shared_ptr<const data::Dataset> firstSamples(std::shared_ptr<const data::Dataset> dataset,
+                                                  std::int64_t count)
 {
-    if (count <= 0 || count >= dataset->size())
-        return std::shared_ptr<const data::Dataset>(dataset);
-    auto cut = data::TensorDataset::create(dataset->rawImages().narrow(0, 0, count),
-                                           dataset->labels().narrow(0, 0, count),
-                                           dataset->classNames(),
-                                           dataset->description() + " (first "
-                                               + std::to_string(count) + ")");
-    if (!cut)
-        return std::unexpected(cut.error());
-    return std::shared_ptr<const data::Dataset>(*cut);
+    if (!dataset || count <= 0 || count >= dataset->size())
+        return dataset;
+    return std::make_shared<data::PrefixDataset>(std::move(dataset), count);
 }
 
 // Raised inside the loop for failures that end the run with a message; caught in run().
@@ -44,21 +36,20 @@ struct RunFailure
 
 Result<TrainData> loadTrainData(const DataConfig &config)
 {
-    if (config.dataset != "fashion-mnist")
+    const auto reader = plugin::registry().dataset(config.dataset);
+    if (!reader) {
+        std::string names;
+        for (const auto &n : plugin::registry().names(plugin::Kind::Dataset))
+            names += (names.empty() ? "" : ", ") + n;
         return fail(ErrorCode::InvalidArgument,
-                    "unknown dataset \"" + config.dataset + "\"; available: fashion-mnist",
+                    "unknown dataset \"" + config.dataset + "\"; available: " + names,
                     "data.dataset");
-    auto train = data::loadFashionMnist(config.path, data::Split::Train);
-    if (!train)
-        return std::unexpected(train.error());
-    auto test = data::loadFashionMnist(config.path, data::Split::Test);
-    if (!test)
-        return std::unexpected(test.error());
-    auto trainCut = firstSamples(*train, config.subset);
-    auto testCut = firstSamples(*test, config.subset);
-    if (!trainCut || !testCut)
-        return std::unexpected(trainCut ? testCut.error() : trainCut.error());
-    return TrainData{*trainCut, *testCut};
+    }
+    auto splits = reader->read({config.path, config.options});
+    if (!splits)
+        return std::unexpected(splits.error());
+    return TrainData{firstSamples(splits->train, config.subset),
+                     firstSamples(splits->test, config.subset)};
 }
 
 Trainer::Trainer(RunConfig config, TrainData data, TrainerOptions options)
@@ -98,7 +89,7 @@ Result<void> Trainer::setUp()
     }
     torch::manual_seed(t.seed);
     m_numClasses = std::int64_t(m_data.train->classNames().size());
-    auto net = model::buildNet(m_config.model, m_data.train->sampleShape(), m_numClasses);
+    auto net = plugin::buildModel(m_config.model, m_data.train->sampleShape(), m_numClasses);
     if (!net)
         return std::unexpected(net.error());
     m_net = *net;
@@ -121,6 +112,10 @@ Result<void> Trainer::setUp()
     trainOptions.batchSize = t.batchSize;
     trainOptions.seed = t.seed;
     trainOptions.augment = m_config.augment;
+    auto extra = setUpExtraAugment();
+    if (!extra)
+        return std::unexpected(extra.error());
+    trainOptions.extraAugment = std::move(*extra);
     // A producer thread only helps when a core is free for it. When the step's OpenMP team
     // already uses every core, the producer preempts a spinning team member and every parallel
     // region waits for it (bench_overhead: +15-23% per step); producing inline costs ~0.5 ms.
@@ -132,8 +127,10 @@ Result<void> Trainer::setUp()
     data::LoaderOptions evalOptions = trainOptions;
     evalOptions.shuffle = false;
     evalOptions.augment = {};
+    evalOptions.extraAugment = {};
     evalOptions.batchSize = 1000;
     m_trainLoader = std::make_unique<data::Loader>(m_data.train, split.train, trainOptions);
+    m_valIndices = split.val;
     if (split.val.numel() > 0)
         m_valLoader = std::make_unique<data::Loader>(m_data.train, split.val, evalOptions);
     if (m_data.test)
@@ -153,6 +150,52 @@ Result<void> Trainer::setUp()
     m_activeSteer = unsteered();
     m_histograms = StepHistograms(m_config.histograms);
     m_state.configJson = m_config.toJson().dump();
+    return setUpMetrics();
+}
+
+Result<Trainer::ExtraAugment> Trainer::setUpExtraAugment() const
+{
+    std::vector<plugin::ApplyAugment> ops;
+    const auto &extra = m_config.augment.extra;
+    for (std::size_t i = 0; i < extra.size(); ++i) {
+        const auto entry = plugin::registry().augmentation(extra[i].name);
+        if (!entry)
+            return fail(ErrorCode::InvalidArgument, "no augmentation \"" + extra[i].name + "\"",
+                        "augment.extra[" + std::to_string(i) + "]");
+        auto op = entry->setUp(extra[i].options);
+        if (!op)
+            return fail(ErrorCode::InvalidArgument, op.error().message,
+                        "augment.extra[" + std::to_string(i) + "]");
+        ops.push_back(std::move(*op));
+    }
+    if (ops.empty())
+        return ExtraAugment{};
+    return ExtraAugment([ops](const torch::Tensor &batch, std::uint64_t seed) {
+        torch::Tensor x = batch;
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+            // Each op draws from its own stream, so adding one leaves the others' draws alone.
+            auto out = ops[i](x, seed ^ (0x9E3779B97F4A7C15ull * (i + 1)));
+            if (!out)
+                throw std::runtime_error(out.error().message);
+            x = std::move(*out);
+        }
+        return x;
+    });
+}
+
+Result<void> Trainer::setUpMetrics()
+{
+    for (std::size_t i = 0; i < m_config.metrics.size(); ++i) {
+        const auto &use = m_config.metrics[i];
+        const std::string where = "metrics[" + std::to_string(i) + "]";
+        const auto entry = plugin::registry().metric(use.name);
+        if (!entry)
+            return fail(ErrorCode::InvalidArgument, "no metric \"" + use.name + "\"", where);
+        auto compute = entry->setUp({use.options, m_data.train.get(), m_data.train->classNames()});
+        if (!compute)
+            return fail(ErrorCode::InvalidArgument, compute.error().message, where);
+        m_metrics.push_back({use.name, std::move(*compute)});
+    }
     return {};
 }
 
@@ -331,7 +374,7 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
             return std::unexpected(ok.error());
     }
     if (m_options.evaluateTest && m_testLoader)
-        m_observer->onEval({"test", m_state.epoch, m_state.step, evaluateOn(*m_testLoader),
+        m_observer->onEval({"test", m_state.epoch, m_state.step, evaluateOn(*m_testLoader, "test"),
                             util::unixNow()});
     return outcome;
 }
@@ -480,7 +523,8 @@ Result<bool> Trainer::endEpoch(double seconds)
     double score = epoch.trainAccuracy;
     double lossForPlateau = epoch.trainLoss;
     if (m_valLoader) {
-        EvalEvent val{"val", m_state.epoch, m_state.step, evaluateOn(*m_valLoader), util::unixNow()};
+        EvalEvent val{"val", m_state.epoch, m_state.step, evaluateOn(*m_valLoader, "val"),
+                      util::unixNow()};
         score = val.result.accuracy;
         lossForPlateau = val.result.loss;
         m_observer->onEval(val);
@@ -513,19 +557,47 @@ Result<bool> Trainer::endEpoch(double seconds)
     return patience > 0 && m_state.epochsWithoutImprovement >= patience;
 }
 
-EvalResult Trainer::evaluateOn(data::Loader &loader)
+EvalResult Trainer::evaluateOn(data::Loader &loader, const std::string &split)
 {
     loader.startEpoch(0);
+    std::vector<torch::Tensor> labels;
     BatchSource next = [&]() -> std::optional<std::pair<torch::Tensor, torch::Tensor>> {
         auto batch = loader.next();
         if (!batch)
             throw RunFailure{batch.error()};
         if (!*batch)
             return std::nullopt;
+        if (!m_metrics.empty())
+            labels.push_back((*batch)->y);
         return std::make_pair(toDevice((*batch)->x), (*batch)->y);
     };
     AutocastScope autocast(m_config.training.mixedPrecision, m_device);
-    return evaluate(m_net, next, m_numClasses, m_device);
+    torch::Tensor logits;
+    EvalResult result = evaluate(m_net, next, m_numClasses, m_device,
+                                 m_metrics.empty() ? nullptr : &logits);
+    if (!m_metrics.empty() && !labels.empty())
+        result.extra = computeMetrics(logits, torch::cat(labels), split);
+    return result;
+}
+
+std::vector<std::pair<std::string, double>> Trainer::computeMetrics(const torch::Tensor &logits,
+                                                                    const torch::Tensor &labels,
+                                                                    const std::string &split)
+{
+    // The evaluation loaders do not shuffle: their samples come in index order.
+    const torch::Tensor indices = split == "val" ? m_valIndices
+                                                 : torch::arange(labels.size(0), torch::kLong);
+    const data::Dataset *dataset = split == "val" ? m_data.train.get() : m_data.test.get();
+    const sdk::MetricInput input{&logits, &labels, &indices, dataset, split};
+    std::vector<std::pair<std::string, double>> out;
+    for (const auto &[name, compute] : m_metrics) {
+        auto values = compute(input);
+        if (!values)
+            throw RunFailure{values.error()};
+        for (const auto &[key, value] : *values)
+            out.emplace_back(key.empty() ? name : name + "/" + key, value);
+    }
+    return out;
 }
 
 Result<EvalResult> Trainer::evaluateTest()
@@ -534,7 +606,7 @@ Result<EvalResult> Trainer::evaluateTest()
     if (!loader)
         return fail(ErrorCode::InvalidArgument, "no test or validation data to evaluate on");
     try {
-        return evaluateOn(*loader);
+        return evaluateOn(*loader, m_testLoader ? "test" : "val");
     } catch (const RunFailure &failure) {
         return std::unexpected(failure.error);
     } catch (const std::exception &e) {

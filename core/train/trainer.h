@@ -3,6 +3,7 @@
 #include "core/data/dataset.h"
 #include "core/data/loader.h"
 #include "core/model/net.h"
+#include "core/plugin/registry.h"
 #include "core/train/checkpoint.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
@@ -122,7 +123,15 @@ private:
     Result<bool> endEpoch(double seconds);
     Result<void> optimizerStep(const StepStats &stats);
     Error nanError(double value) const;
-    EvalResult evaluateOn(data::Loader &loader);
+    /// Evaluates on `split` ("val" or "test") and computes the config's metrics on it.
+    EvalResult evaluateOn(data::Loader &loader, const std::string &split);
+    std::vector<std::pair<std::string, double>> computeMetrics(const torch::Tensor &logits,
+                                                               const torch::Tensor &labels,
+                                                               const std::string &split);
+    using ExtraAugment = std::function<torch::Tensor(const torch::Tensor &, std::uint64_t)>;
+    /// augment.extra set up through the registry, composed into one function (empty if none).
+    Result<ExtraAugment> setUpExtraAugment() const;
+    Result<void> setUpMetrics();
     Result<void> writeCheckpoint(const std::string &kind);
     Result<void> keepEpochCheckpoint();
     void waitWhilePaused(std::stop_token stop);
@@ -144,6 +153,8 @@ private:
     std::unique_ptr<LrSchedule> m_schedule;
     std::unique_ptr<PlateauTracker> m_plateau;
     std::unique_ptr<data::Loader> m_trainLoader, m_valLoader, m_testLoader;
+    torch::Tensor m_valIndices; // the validation split's samples, in the val loader's order
+    std::vector<std::pair<std::string, plugin::ComputeMetric>> m_metrics; // the config's metrics
     torch::Device m_device{torch::kCPU};
     bool m_channelsLast = false;
     data::Normalization m_normalization;

@@ -93,7 +93,9 @@ ConfigForm::ConfigForm(QWidget *parent)
               {"training.keep_epoch_checkpoints", "Keep epoch checkpoints", Kind::Flag,
                "epoch-N.pt for every epoch, to compare epochs in Visualise"}});
     addGroup(layout, tr("Data"),
-             {{"data.path", "Folder", Kind::Text, "Folder with the IDX .gz files"},
+             {{"data.dataset", "Dataset", Kind::Choice, "A dataset reader, built in or a plugin's"},
+              {"data.path", "Path", Kind::Text, "What the reader reads (Fashion-MNIST: the "
+                                                 "folder with the IDX .gz files)"},
               {"data.val_fraction", "Validation share", Kind::Real, "[0, 0.5]"},
               {"data.subset", "Subset", Kind::Integer, "First N samples only; 0 = all"},
               {"data.normalize", "Normalize", Kind::Flag, ""}});
@@ -102,8 +104,10 @@ ConfigForm::ConfigForm(QWidget *parent)
 
 QStringList ConfigForm::choicesFor(const QString &key) const
 {
+    if (key == "data.dataset")
+        return toStringList(plugin::registry().names(plugin::Kind::Dataset));
     if (key == "model.arch")
-        return toStringList(model::architectureNames());
+        return toStringList(plugin::registry().names(plugin::Kind::Model));
     if (key == "optimizer.name")
         return toStringList(train::optimizerNames());
     if (key == "schedule.type")

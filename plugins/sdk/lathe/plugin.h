@@ -1,4 +1,7 @@
-// The Lathe plugin interface: what a plugin (a shared library) sees of Lathe. Header-only.
+// The Lathe plugin interface: what a plugin (a shared library) sees of Lathe. Header-only, and
+// light: it names LibTorch's and Qt's types without including them, so a schedule plugin
+// compiles in a second. A plugin that makes tensors, modules or widgets includes
+// <torch/torch.h>, "core/data/dataset.h" or <QWidget> itself.
 //
 // A plugin exports two C functions (LATHE_PLUGIN defines the first):
 //   const lathe::sdk::PluginInfo *lathe_plugin_info();   its name, version and ABI version
@@ -6,18 +9,37 @@
 // Lathe loads a plugin only when its abiVersion is in [kLatheAbiCompatible, kLatheAbiVersion].
 // New extension points are appended to IRegistry as new virtual functions (never inserted or
 // changed), so a plugin built against an older version of this header keeps working until
-// kLatheAbiCompatible moves past it. Plugins are built with the same compiler and standard
-// library as Lathe (they exchange std::string and std::function).
+// kLatheAbiCompatible moves past it. The ABI covers this header and the one core class it
+// names, lathe::data::Dataset (core/data/dataset.h). Plugins are built with the same compiler,
+// standard library, LibTorch and Qt as Lathe (they exchange std::string, std::function,
+// at::Tensor and QWidget).
+//
+// Extension points: dataset readers, models, metrics, augmentations, learning-rate schedules
+// and (GUI only) panels.
 //
 // Errors: an exception thrown from lathe_plugin_register, or a non-zero return, skips the
-// whole plugin (nothing it registered is kept); an exception from a factory fails only the
-// action that called it, with a message naming the plugin.
+// whole plugin (nothing it registered is kept); an exception from a factory, or from what a
+// factory made, fails only the action that called it, with a message naming the plugin.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+namespace at {
+class Tensor; // torch::Tensor
+}
+namespace torch::nn {
+class AnyModule;
+}
+namespace lathe::data {
+class Dataset; // core/data/dataset.h
+}
+class QWidget;
 
 namespace lathe::sdk {
 
@@ -53,6 +75,125 @@ using ScheduleFunction = std::function<double(std::int64_t step)>;
 /// Makes the schedule of one run.
 using ScheduleFactory = std::function<ScheduleFunction(const ScheduleArgs &args)>;
 
+/// A config object's options for one extension (e.g. "data.options" for a dataset reader), each
+/// value as text: JSON strings as they are, numbers and booleans as JSON writes them.
+using Options = std::map<std::string, std::string>;
+
+/// What a dataset reader is asked to read: data.path and data.options of the run's config.
+struct DatasetArgs
+{
+    std::string path;
+    Options options;
+};
+
+/// What a dataset reader returns: `train` (split into train and validation by the config's
+/// data.val_fraction) and `test` (may be null: then the run is evaluated on validation only).
+/// Samples are float32 [C,H,W] in any range (Lathe standardises them per channel when
+/// data.normalize is set); a tabular dataset of F features uses [F,1,1].
+struct DatasetSplits
+{
+    std::shared_ptr<const lathe::data::Dataset> train;
+    std::shared_ptr<const lathe::data::Dataset> test;
+};
+
+/// Reads a dataset. Throw std::exception with a message naming the file, the row and the column
+/// for bad input; Lathe adds the reader and plugin names.
+using DatasetFactory = std::function<DatasetSplits(const DatasetArgs &args)>;
+
+/// What a model factory builds for: the config's model section and the data's shape.
+struct ModelArgs
+{
+    std::vector<std::int64_t> inputShape; ///< one sample, {C,H,W}
+    std::int64_t numClasses = 0;
+    std::vector<std::int64_t> widths;     ///< model.widths as written (empty = your default)
+    double dropout = 0.0;                 ///< model.dropout, in [0, 1)
+};
+
+/// One named stage of a model: a module taking one tensor and returning one (its forward()).
+/// Stage outputs are what feature maps, histograms and Grad-CAM read, by stage name.
+struct ModelStage
+{
+    std::string name;
+    std::shared_ptr<torch::nn::AnyModule> module;
+};
+
+/// Builds a model as stages run in order; the last returns logits [B, numClasses]. Throw
+/// std::exception naming the model key (e.g. "model.widths") for a bad setting.
+using ModelFactory = std::function<std::vector<ModelStage>(const ModelArgs &args)>;
+
+/// The data one evaluation gives a metric, all on the CPU, in the evaluated split's order.
+struct MetricInput
+{
+    const at::Tensor *logits = nullptr;  ///< float32 [N, K]
+    const at::Tensor *labels = nullptr;  ///< int64 [N]
+    const at::Tensor *indices = nullptr; ///< int64 [N]: each sample's index in the dataset
+    const lathe::data::Dataset *dataset = nullptr; ///< the dataset the indices point into
+    std::string split;                   ///< "val" or "test"
+};
+
+/// A metric's values for one evaluation: (name, value) pairs, recorded as
+/// "<split>/<metric name>/<value name>" metrics of the run and plotted like the built-in ones.
+using MetricValues = std::vector<std::pair<std::string, double>>;
+using MetricFunction = std::function<MetricValues(const MetricInput &input)>;
+
+/// What a metric is set up with: its entry's options in the config's "metrics" list and the
+/// run's training dataset (to check a column name, say, before the run starts).
+struct MetricArgs
+{
+    Options options;
+    const lathe::data::Dataset *dataset = nullptr;
+    std::vector<std::string> classNames;
+};
+
+/// Sets up a metric for one run. Throw std::exception for bad options (the run is refused).
+using MetricFactory = std::function<MetricFunction(const MetricArgs &args)>;
+
+/// A training augmentation: a new float batch [B,C,H,W] from `batch` (never modify it in
+/// place), deterministic for a given `seed`.
+using AugmentFunction = std::function<at::Tensor(const at::Tensor &batch, std::uint64_t seed)>;
+/// Sets up an augmentation from its entry's options in the config's augment.extra list. Throw
+/// std::exception for bad options.
+using AugmentFactory = std::function<AugmentFunction(const Options &options)>;
+
+/// One recorded value of a run's metric.
+struct MetricPoint
+{
+    std::int64_t step = 0;
+    double epoch = 0.0;
+    double value = 0.0;
+};
+
+/// What Lathe's window offers a panel: read access to the experiment store. Called on the GUI
+/// thread only; each call is a quick indexed query.
+class IPanelHost
+{
+public:
+    virtual ~IPanelHost() = default;
+    /// The metric names a run has recorded, sorted.
+    virtual std::vector<std::string> metricNames(std::int64_t runId) = 0;
+    /// A run's values of `metric` after `afterStep` (all with -1), in step order.
+    virtual std::vector<MetricPoint> metric(std::int64_t runId, const std::string &metric,
+                                            std::int64_t afterStep = -1)
+        = 0;
+    /// A run's display name (empty when there is no such run).
+    virtual std::string runName(std::int64_t runId) = 0;
+};
+
+/// A dockable panel. Lathe owns it and keeps it on the GUI thread.
+class IPanel
+{
+public:
+    virtual ~IPanel() = default;
+    /// The widget Lathe docks; owned by the panel (Lathe reparents it into the dock and
+    /// deletes the IPanel, then never touches the widget again).
+    virtual QWidget *widget() = 0;
+    /// The run selected in the Runs panel or being trained (-1 = none); may be called often.
+    virtual void showRun(std::int64_t runId) = 0;
+};
+
+/// Makes a panel for a window. `host` outlives the panel.
+using PanelFactory = std::function<std::unique_ptr<IPanel>(IPanelHost &host)>;
+
 /// Where a plugin registers its factories. Names are unique per extension point across Lathe's
 /// built-ins and every plugin; a name that exists already makes Lathe skip the plugin.
 class IRegistry
@@ -65,6 +206,34 @@ public:
     /// the hyperparameter form shows those; `description` is a one-line tooltip.
     virtual void addSchedule(const std::string &name, const std::vector<std::string> &keys,
                              const std::string &description, ScheduleFactory factory)
+        = 0;
+
+    /// A dataset reader, selected by data.dataset = `name`; reads data.path and data.options.
+    virtual void addDataset(const std::string &name, const std::string &description,
+                            DatasetFactory factory)
+        = 0;
+
+    /// A model, selected by model.arch = `name`.
+    virtual void addModel(const std::string &name, const std::string &description,
+                          ModelFactory factory)
+        = 0;
+
+    /// A metric, computed at every evaluation when the config's "metrics" list names it:
+    /// "metrics": [{"name": `name`, "option": "value", ...}].
+    virtual void addMetric(const std::string &name, const std::string &description,
+                           MetricFactory factory)
+        = 0;
+
+    /// An augmentation, applied after the built-in ones when augment.enabled is set and
+    /// augment.extra names it: "extra": [{"name": `name`, "option": "value", ...}].
+    virtual void addAugmentation(const std::string &name, const std::string &description,
+                                 AugmentFactory factory)
+        = 0;
+
+    /// A panel of the window (not of lathe-cli), listed in View and docked like a built-in
+    /// one; `title` is its dock title.
+    virtual void addPanel(const std::string &name, const std::string &title,
+                          PanelFactory factory)
         = 0;
 };
 

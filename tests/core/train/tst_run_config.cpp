@@ -56,9 +56,9 @@ private Q_SLOTS:
     void toJsonWritesEveryKey()
     {
         // The key lists documented in run_config.h, model_spec.h and this module's brief.
-        const std::map<std::string, std::size_t> sizes{{"data", 5},      {"model", 3},
+        const std::map<std::string, std::size_t> sizes{{"data", 6},      {"model", 3},
                                                        {"optimizer", 9}, {"schedule", 13},
-                                                       {"training", 12}, {"augment", 7},
+                                                       {"training", 12}, {"augment", 8},
                                                        {"histograms", 2}};
         const json written = RunConfig{}.toJson();
         QCOMPARE(written.size(), std::size_t(8));
@@ -79,6 +79,28 @@ private Q_SLOTS:
         const auto parsed = RunConfig::fromJson(json::parse(config.toJson().dump(4)));
         QVERIFY2(parsed.has_value(), parsed ? "" : parsed.error().toString().c_str());
         QVERIFY(*parsed == config);
+    }
+
+    void extensionOptionsRoundTrip()
+    {
+        const json in = json::parse(R"({
+            "data": {"options": {"label": "class", "test_fraction": 0.25}},
+            "metrics": [{"name": "per-class-accuracy"}, {"name": "macro-f1"}],
+            "augment": {"extra": [{"name": "affine", "rotate_deg": 15, "translate": 0.05}]}})");
+        const auto config = RunConfig::fromJson(in);
+        QVERIFY2(config.has_value(), config ? "" : config.error().toString().c_str());
+        QCOMPARE(config->data.options.at("label"), std::string("class"));
+        QCOMPARE(config->data.options.at("test_fraction"), std::string("0.25"));
+        QCOMPARE(config->metrics.size(), std::size_t(2));
+        QCOMPARE(config->metrics[1].name, std::string("macro-f1"));
+        QCOMPARE(config->augment.extra.at(0).options.at("rotate_deg"), std::string("15"));
+        const json out = config->toJson();
+        // Numbers are written back as numbers, so the file reads as it was written.
+        QCOMPARE(out.at("data").at("options"), in.at("data").at("options"));
+        QCOMPARE(out.at("metrics"), in.at("metrics"));
+        QCOMPARE(out.at("augment").at("extra"), in.at("augment").at("extra"));
+        QVERIFY(*RunConfig::fromJson(out) == *config);
+        QVERIFY(!RunConfig{}.toJson().contains("metrics")); // written only when there are any
     }
 
     void bundledConfigs_data()
@@ -113,6 +135,11 @@ private Q_SLOTS:
             {"subset 0", R"({"data": {"subset": 0}})"},
             {"subset large", R"({"data": {"subset": 1000000000000}})"},
             {"data strings", R"({"data": {"dataset": "fashion-mnist", "path": "/tmp"}})"},
+            {"image folder", R"({"data": {"dataset": "image-folder", "options": {"width": 32}}})"},
+            {"data options", R"({"data": {"options": {"label": "y", "n": 3, "flag": true}}})"},
+            {"metrics", R"({"metrics": [{"name": "per-class-accuracy"}, {"name": "macro-f1"}]})"},
+            {"augment extra", R"({"augment": {"extra": [{"name": "erase", "prob": 0.25}]}})"},
+            {"plugin-free arch", R"({"model": {"arch": "resnet-mini"}})"},
             {"normalize", R"({"data": {"normalize": false}})"},
             {"sgd", R"({"optimizer": {"name": "sgd"}})"},
             {"adam", R"({"optimizer": {"name": "adam"}})"},
@@ -196,7 +223,19 @@ private Q_SLOTS:
              "unknown key \"lrr\"; valid keys in optimizer are: name, lr, weight_decay, "
              "momentum, nesterov, beta1, beta2, eps, alpha; did you mean \"lr\"?"},
             {"data unknown", R"({"data": {"vall_fraction": 0.1}})", "data.vall_fraction",
-             "valid keys in data are: dataset, path, val_fraction, subset, normalize"},
+             "valid keys in data are: dataset, path, options, val_fraction, subset, normalize"},
+            {"unknown dataset", R"({"data": {"dataset": "csv"}})", "data.dataset",
+             "value \"csv\" is not one of: fashion-mnist, image-folder"},
+            {"nested option", R"({"data": {"options": {"label": [1]}}})", "data.options.label",
+             "expected a string, a number or a boolean"},
+            {"metrics not list", R"({"metrics": {"name": "macro-f1"}})", "metrics",
+             "expected a list of {\"name\": ..., option: value} objects"},
+            {"metric without name", R"({"metrics": [{"column": "x"}]})", "metrics[0]",
+             "expected an object with a \"name\""},
+            {"unknown metric", R"({"metrics": [{"name": "macro-f2"}]})", "metrics[0].name",
+             "did you mean \"macro-f1\"?"},
+            {"unknown augmentation", R"({"augment": {"extra": [{"name": "zoom"}]}})",
+             "augment.extra[0].name", "is not one of: crop, hflip, affine, erase"},
             {"schedule typo", R"({"schedule": {"gama": 0.1}})", "schedule.gama",
              "did you mean \"gamma\"?"},
             {"training typo", R"({"training": {"batchsize": 1}})", "training.batchsize",
