@@ -1,5 +1,6 @@
 // lathe-cli plugins: the plugins found (main() loads them before any command), what each
-// registered, and why any was refused or failed.
+// registered, and why any was refused or failed; then every entry of the registry, built-in or
+// from a plugin, by extension point.
 #include "app/cli/commands.h"
 
 #include "core/plugin/loader.h"
@@ -20,16 +21,25 @@ int pluginsCommand(const std::vector<std::string> &args)
         return kExitUsage;
     }
     const auto records = plugin::loadedPlugins();
+    const auto &registry = plugin::registry();
     if (std::get<ParsedArgs>(parsed).has("--json")) {
-        nlohmann::json out = nlohmann::json::array();
+        nlohmann::json plugins = nlohmann::json::array();
         for (const auto &r : records)
-            out.push_back({{"path", r.path.string()},
-                           {"name", r.name},
-                           {"version", r.version},
-                           {"abi", r.abiVersion},
-                           {"status", plugin::toString(r.status)},
-                           {"message", r.message},
-                           {"registered", r.registered}});
+            plugins.push_back({{"path", r.path.string()},
+                               {"name", r.name},
+                               {"version", r.version},
+                               {"abi", r.abiVersion},
+                               {"status", plugin::toString(r.status)},
+                               {"message", r.message},
+                               {"registered", r.registered}});
+        nlohmann::json entries = nlohmann::json::object();
+        for (auto kind : plugin::allKinds()) {
+            nlohmann::json list = nlohmann::json::array();
+            for (const auto &name : registry.names(kind))
+                list.push_back({{"name", name}, {"source", registry.source(kind, name)}});
+            entries[plugin::toString(kind)] = std::move(list);
+        }
+        const nlohmann::json out{{"plugins", plugins}, {"entries", entries}};
         std::printf("%s\n", out.dump(2).c_str());
         return kExitOk;
     }
@@ -49,6 +59,16 @@ int pluginsCommand(const std::vector<std::string> &args)
             std::printf("  registers %s\n", what.c_str());
         if (!r.message.empty())
             std::printf("  %s\n", r.message.c_str());
+    }
+    std::printf("registry (built-in and from plugins):\n");
+    for (auto kind : plugin::allKinds()) {
+        std::string line;
+        for (const auto &name : registry.names(kind)) {
+            const auto source = registry.source(kind, name);
+            line += (line.empty() ? "" : ", ") + name
+                    + (source == plugin::kBuiltIn ? "" : " [" + source + "]");
+        }
+        std::printf("  %-13s %s\n", plugin::toString(kind), line.empty() ? "-" : line.c_str());
     }
     return kExitOk;
 }
