@@ -1,5 +1,6 @@
 #include "panels/window/main_window.h"
 
+#include "panels/bridge/plugin_panels.h"
 #include "panels/curves/curves_panel.h"
 #include "panels/dataset/dataset_panel.h"
 #include "panels/common/store_client.h"
@@ -57,6 +58,8 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget *parent)
     createMenus();
     createStatusBar();
     connectSession();
+    if (const auto failures = m_pluginPanels->failures(); !failures.isEmpty())
+        statusBar()->showMessage(failures.join("  ·  "), 20000);
     resize(1440, 900);
     resizeDocks({dock("dock-hyperparams"), dock("dock-curves")}, {520, 920}, Qt::Horizontal);
     resizeDocks({dock("dock-curves"), dock("dock-runs")}, {580, 260}, Qt::Vertical);
@@ -67,7 +70,10 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget *parent)
     updateActions();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    m_pluginPanels.reset(); // the plugins' panels go first, while the window is whole
+}
 
 QDockWidget *MainWindow::addPanel(QWidget *panel, const QString &title, const QString &name,
                                   Qt::DockWidgetArea area)
@@ -111,6 +117,7 @@ void MainWindow::createPanels()
     tabifyDockWidget(curves, visualise);
     tabifyDockWidget(curves, errors);
     tabifyDockWidget(curves, histograms);
+    createPluginPanels(curves);
     hyper->raise();
     runs->raise();
     curves->raise();
@@ -133,21 +140,38 @@ void MainWindow::createPanels()
     });
 }
 
+void MainWindow::createPluginPanels(QDockWidget *tabWith)
+{
+    m_pluginPanels = std::make_unique<PluginPanels>(m_options.db);
+    for (auto &panel : m_pluginPanels->panels()) {
+        auto *dock = addPanel(panel.widget, panel.title, "plugin-panel-" + panel.name,
+                              Qt::RightDockWidgetArea);
+        dock->toggleViewAction()->setToolTip(tr("From plugin %1").arg(panel.plugin));
+        tabifyDockWidget(tabWith, dock);
+    }
+    connect(m_pluginPanels.get(), &PluginPanels::failed, this,
+            [this](const QString &message) { statusBar()->showMessage(message, 20000); });
+}
+
+void MainWindow::showRun(qint64 runId)
+{
+    m_visualise->setRun(runId);
+    m_errors->setRun(runId);
+    m_histograms->setRun(runId);
+    m_pluginPanels->showRun(runId);
+}
+
 void MainWindow::connectInspection()
 {
     // The first selected run is inspected; a second one is offered for side-by-side views.
     connect(m_runs, &RunsPanel::selectionChanged, this, [this](const QList<qint64> &ids) {
         if (ids.isEmpty())
             return;
-        m_visualise->setRun(ids.first());
+        showRun(ids.first());
         m_visualise->setCompareRun(ids.size() > 1 ? ids[1] : 0);
-        m_errors->setRun(ids.first());
-        m_histograms->setRun(ids.first());
     });
     connect(m_runs, &RunsPanel::runActivated, this, [this](qint64 runId) {
-        m_visualise->setRun(runId);
-        m_errors->setRun(runId);
-        m_histograms->setRun(runId);
+        showRun(runId);
         dock("dock-visualise")->show();
         dock("dock-visualise")->raise();
     });
@@ -230,7 +254,8 @@ void MainWindow::createMenus()
     view->addSeparator();
     view->addAction(m_resetLayout);
     auto *help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("&Plugins…"), this, [this] { PluginsDialog(this).exec(); });
+    help->addAction(tr("&Plugins…"), this,
+                    [this] { PluginsDialog(this, m_pluginPanels->failures()).exec(); });
     help->addAction(tr("&About Lathe"), this, [this] {
         QMessageBox::about(this, tr("About Lathe"),
                            tr("<b>Lathe</b> — a workbench for training neural networks on one "
@@ -268,6 +293,7 @@ void MainWindow::connectSession()
     connect(m_session, &RunSession::runCreated, this, [this](qint64 runId) {
         m_curves->setActiveRun(runId);
         m_histograms->setRun(runId); // watched live: it polls while the run records
+        m_pluginPanels->showRun(runId);
         spdlog::info("run {} started", runId);
     });
     connect(m_session, &RunSession::progress, this, &MainWindow::showProgress);

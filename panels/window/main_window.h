@@ -6,6 +6,7 @@
 #include <QMainWindow>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 
 class QAction;
@@ -21,6 +22,7 @@ class ErrorsPanel;
 class HistogramsPanel;
 class HyperparamsPanel;
 class LogPanel;
+class PluginPanels;
 class RunsPanel;
 class StoreClient;
 class VisualisePanel;
@@ -36,7 +38,9 @@ struct WorkbenchOptions
 /// The workbench window: the panels as closable, movable docks (layout saved on close and
 /// restored on start), menus and a toolbar for the run life cycle (New run, Start, Pause,
 /// Resume, Steer, Stop), and a status bar with the active run's progress and ETA. Owns the
-/// RunSession that trains in this window. GUI thread only.
+/// RunSession that trains in this window. Plugins' panels are docked beside the built-in ones
+/// (object name "plugin-panel-<name>") and follow the selected or training run; one that fails
+/// is left out and named in the status bar and Help → Plugins. GUI thread only.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -54,6 +58,8 @@ public:
     VisualisePanel *visualisePanel() const { return m_visualise; }
     ErrorsPanel *errorsPanel() const { return m_errors; }
     HistogramsPanel *histogramsPanel() const { return m_histograms; }
+    /// The plugins' panels of this window and what failed of them.
+    PluginPanels &pluginPanels() const { return *m_pluginPanels; }
     QDockWidget *dock(const QString &objectName) const;
 
     QAction *newRunAction() const { return m_newRun; }
@@ -71,6 +77,8 @@ protected:
 
 private:
     void createPanels();
+    void createPluginPanels(QDockWidget *tabWith);
+    void showRun(qint64 runId);
     QDockWidget *addPanel(QWidget *panel, const QString &title, const QString &name,
                           Qt::DockWidgetArea area);
     void createActions();
@@ -99,6 +107,8 @@ private:
     ErrorsPanel *m_errors = nullptr;
     StoreClient *m_histogramStore = nullptr; ///< the Histograms panel's store thread
     HistogramsPanel *m_histograms = nullptr;
+    /// Destroyed before the docks their widgets are in (members go before the base's children).
+    std::unique_ptr<PluginPanels> m_pluginPanels;
     QByteArray m_defaultLayout;
 
     QAction *m_newRun = nullptr;

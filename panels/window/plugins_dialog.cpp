@@ -30,7 +30,7 @@ QString folders()
 
 } // namespace
 
-PluginsDialog::PluginsDialog(QWidget *parent)
+PluginsDialog::PluginsDialog(QWidget *parent, const QStringList &panelProblems)
     : QDialog(parent)
 {
     setWindowTitle(tr("Plugins"));
@@ -72,6 +72,19 @@ PluginsDialog::PluginsDialog(QWidget *parent)
     m_table->resizeColumnsToContents();
     m_table->horizontalHeader()->setSectionResizeMode(3, QHeaderView::Stretch);
     layout->addWidget(m_table, 1);
+    if (!panelProblems.isEmpty()) {
+        QStringList lines;
+        for (const auto &problem : panelProblems)
+            lines << problem.toHtmlEscaped();
+        m_panelProblems = new QLabel(
+            tr("<b>Plugin panels that failed in this window:</b><br>%1").arg(lines.join("<br>")),
+            this);
+        m_panelProblems->setObjectName("panel-problems");
+        m_panelProblems->setWordWrap(true);
+        m_panelProblems->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        m_panelProblems->setStyleSheet("color: #c62828");
+        layout->addWidget(m_panelProblems);
+    }
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
