@@ -35,6 +35,7 @@ struct ClassScores
 void printClassScores(const ClassScores &scores, const std::vector<std::string> &classes);
 
 int trainCommand(const std::vector<std::string> &args);
+int finetuneCommand(const std::vector<std::string> &args);
 int resumeCommand(const std::vector<std::string> &args);
 int runsCommand(const std::vector<std::string> &args);
 int showCommand(const std::vector<std::string> &args);
@@ -44,5 +45,6 @@ int infoCommand(const std::vector<std::string> &args);
 int inspectCommand(const std::vector<std::string> &args);
 int confusionCommand(const std::vector<std::string> &args);
 int pluginsCommand(const std::vector<std::string> &args);
+int exportCommand(const std::vector<std::string> &args);
 
 } // namespace lathe::cli

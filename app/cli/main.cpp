@@ -41,6 +41,10 @@ constexpr const char *kUsage = R"(usage: lathe-cli <command> [options]
 commands:
   train CONFIG.json [--db PATH] [--name NAME] [--set key.path=value]... [--max-steps N]
                     train a run from a config; --set overrides any key by its dotted path
+  finetune RUN CONFIG.json [--checkpoint best|last|epoch-N] [--db PATH] [--name NAME]
+           [--set key.path=value]... [--max-steps N]
+                    train CONFIG starting from RUN's checkpoint (its model; a new head when
+                    the classes differ); the new run records RUN as its parent
   resume RUN [--db PATH] [--max-steps N]
                     continue a stopped or interrupted run from its last checkpoint
   runs [--db PATH] [--filter TEXT] [--status STATUS] [--json]
@@ -56,6 +60,10 @@ commands:
                     write PNGs of what a checkpoint sees in test sample I
   confusion RUN [--checkpoint best|last|epoch-N] [--db PATH] [--json]
                     a checkpoint's confusion matrix and per-class scores on the test set
+  export RUN --format torchscript|onnx|safetensors --out DIR [--quantize int8] [--prune P]
+         [--checkpoint best|last|epoch-N] [--db PATH]
+                    write a checkpoint for deployment, checked against it (exit 3 when the
+                    check fails), with config.json and a model card (MODEL_CARD.md + JSON)
   plugins [--json]  the plugins found, what each registers, and why any was refused
   info              LibTorch version, threads, CUDA devices and the paths Lathe uses
 
@@ -78,10 +86,11 @@ int main(int argc, char **argv)
         return argc < 2 ? kExitUsage : kExitOk;
     }
     const std::map<std::string, std::function<int(const std::vector<std::string> &)>> commands{
-        {"train", trainCommand},   {"resume", resumeCommand},   {"runs", runsCommand},
+        {"train", trainCommand},   {"finetune", finetuneCommand}, {"resume", resumeCommand},
+        {"runs", runsCommand},
         {"show", showCommand},     {"compare", compareCommand}, {"eval", evalCommand},
         {"info", infoCommand},     {"inspect", inspectCommand}, {"confusion", confusionCommand},
-        {"plugins", pluginsCommand}};
+        {"plugins", pluginsCommand}, {"export", exportCommand}};
     auto command = commands.find(argv[1]);
     if (command == commands.end()) {
         std::fprintf(stderr, "lathe-cli: unknown command \"%s\"\n\n%s", argv[1], kUsage);

@@ -83,6 +83,39 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
     return kExitOk;
 }
 
+// Reads CONFIG.json (positional `configAt`), applies --set and `extra` overrides, and trains it
+// as a new run.
+int trainNew(const ParsedArgs &a, std::size_t configAt, const std::vector<std::string> &extra,
+             const char *command)
+{
+    const std::string &file = a.positionals[configAt];
+    auto json = train::readConfigJson(file);
+    if (!json)
+        return reportError(json.error());
+    std::vector<std::string> overrides = extra;
+    if (auto it = a.values.find("--set"); it != a.values.end())
+        overrides.insert(overrides.begin(), it->second.begin(), it->second.end());
+    for (const auto &assignment : overrides)
+        if (auto ok = train::applyOverride(*json, assignment); !ok)
+            return reportError(ok.error());
+    auto config = train::RunConfig::fromJson(*json);
+    if (!config) {
+        auto error = config.error();
+        error.context = file + ": " + error.context;
+        return reportError(error);
+    }
+    train::RunJobOptions options;
+    options.db = storePath(a);
+    options.name = a.value("--name").value_or("");
+    auto steps = parseInteger(a.value("--max-steps").value_or("0"));
+    if (!steps || *steps < 0) {
+        std::fprintf(stderr, "lathe-cli %s: --max-steps needs a whole number >= 0\n", command);
+        return kExitUsage;
+    }
+    options.maxSteps = *steps;
+    return runJob(train::RunJob::createNew(*config, options), options.db);
+}
+
 } // namespace
 
 int trainCommand(const std::vector<std::string> &args)
@@ -96,31 +129,28 @@ int trainCommand(const std::vector<std::string> &args)
                      message->c_str());
         return kExitUsage;
     }
-    const auto &a = std::get<ParsedArgs>(parsed);
-    auto json = train::readConfigJson(a.positionals[0]);
-    if (!json)
-        return reportError(json.error());
-    if (auto it = a.values.find("--set"); it != a.values.end()) {
-        for (const auto &assignment : it->second)
-            if (auto ok = train::applyOverride(*json, assignment); !ok)
-                return reportError(ok.error());
-    }
-    auto config = train::RunConfig::fromJson(*json);
-    if (!config) {
-        auto error = config.error();
-        error.context = a.positionals[0] + ": " + error.context;
-        return reportError(error);
-    }
-    train::RunJobOptions options;
-    options.db = storePath(a);
-    options.name = a.value("--name").value_or("");
-    auto steps = parseInteger(a.value("--max-steps").value_or("0"));
-    if (!steps || *steps < 0) {
-        std::fprintf(stderr, "lathe-cli train: --max-steps needs a whole number >= 0\n");
+    return trainNew(std::get<ParsedArgs>(parsed), 0, {}, "train");
+}
+
+int finetuneCommand(const std::vector<std::string> &args)
+{
+    blockStopSignals();
+    const CommandSpec spec{{"--db", "--name", "--set", "--max-steps", "--checkpoint"}, {}, 2, 2};
+    auto parsed = parseArgs(args, spec);
+    if (auto *message = std::get_if<std::string>(&parsed)) {
+        std::fprintf(stderr,
+                     "lathe-cli finetune: %s\nusage: lathe-cli finetune RUN CONFIG.json "
+                     "[--checkpoint best|last|epoch-N] [--db PATH] [--name NAME] "
+                     "[--set key=value]... [--max-steps N]\n",
+                     message->c_str());
         return kExitUsage;
     }
-    options.maxSteps = *steps;
-    return runJob(train::RunJob::createNew(*config, options), options.db);
+    const auto &a = std::get<ParsedArgs>(parsed);
+    // As strings, so a run named "12" and run 12 both resolve through the store.
+    const nlohmann::json run = a.positionals[0];
+    const nlohmann::json checkpoint = a.value("--checkpoint").value_or("best");
+    return trainNew(a, 1, {"finetune.run=" + run.dump(), "finetune.checkpoint=" + checkpoint.dump()},
+                    "finetune");
 }
 
 int resumeCommand(const std::vector<std::string> &args)

@@ -100,32 +100,71 @@ std::string TensorDataset::description() const
     return m_description;
 }
 
-PrefixDataset::PrefixDataset(std::shared_ptr<const Dataset> base, std::int64_t count)
+SubsetDataset::SubsetDataset(std::shared_ptr<const Dataset> base, torch::Tensor indices,
+                             torch::Tensor labels, std::vector<std::string> classNames,
+                             std::string description)
     : m_base(std::move(base))
-    , m_count(count)
+    , m_indices(std::move(indices))
+    , m_labels(std::move(labels))
+    , m_classNames(std::move(classNames))
+    , m_description(std::move(description))
 {}
 
-torch::Tensor PrefixDataset::labels() const
+torch::Tensor SubsetDataset::images(const torch::Tensor &indices) const
 {
-    return m_base->labels().narrow(0, 0, m_count);
+    return m_base->images(m_indices.index_select(0, indices.to(torch::kLong)));
 }
 
-torch::Tensor PrefixDataset::images(const torch::Tensor &indices) const
-{
-    TORCH_CHECK(indices.numel() == 0 || indices.max().item<std::int64_t>() < m_count,
-                "sample index out of range for the first ", m_count, " samples");
-    return m_base->images(indices);
-}
-
-std::string PrefixDataset::description() const
-{
-    return m_base->description() + " (first " + std::to_string(m_count) + ")";
-}
-
-torch::Tensor PrefixDataset::attribute(const std::string &name) const
+torch::Tensor SubsetDataset::attribute(const std::string &name) const
 {
     const torch::Tensor all = m_base->attribute(name);
-    return all.defined() ? all.narrow(0, 0, m_count) : all;
+    return all.defined() ? all.index_select(0, m_indices) : all;
+}
+
+std::shared_ptr<const Dataset> firstSamples(std::shared_ptr<const Dataset> dataset,
+                                            std::int64_t count)
+{
+    if (!dataset || count <= 0 || count >= dataset->size())
+        return dataset;
+    return std::make_shared<SubsetDataset>(
+        dataset, torch::arange(count, torch::kLong), dataset->labels().narrow(0, 0, count),
+        dataset->classNames(),
+        dataset->description() + " (first " + std::to_string(count) + ")");
+}
+
+Result<std::shared_ptr<const Dataset>> selectClasses(std::shared_ptr<const Dataset> dataset,
+                                                     const std::vector<std::int64_t> &classes)
+{
+    if (!dataset || classes.empty())
+        return dataset;
+    const auto &names = dataset->classNames();
+    if (classes.size() < 2)
+        return fail(ErrorCode::InvalidArgument, "select at least two classes", "data.classes");
+    std::vector<std::string> kept;
+    std::string listed;
+    for (auto c : classes) {
+        if (c < 0 || c >= std::int64_t(names.size()))
+            return fail(ErrorCode::InvalidArgument,
+                        "class " + std::to_string(c) + " does not exist; the dataset has classes 0 to "
+                            + std::to_string(names.size() - 1),
+                        "data.classes");
+        kept.push_back(names[std::size_t(c)]);
+        listed += (listed.empty() ? "" : ", ") + names[std::size_t(c)];
+    }
+    try {
+        const torch::Tensor labels = dataset->labels();
+        torch::Tensor remap = torch::full({std::int64_t(names.size())}, -1, torch::kLong);
+        for (std::size_t i = 0; i < classes.size(); ++i)
+            remap[classes[i]] = std::int64_t(i);
+        const torch::Tensor mapped = remap.index_select(0, labels);
+        const torch::Tensor indices = mapped.ge(0).nonzero().flatten();
+        return std::shared_ptr<const Dataset>(std::make_shared<SubsetDataset>(
+            dataset, indices, mapped.index_select(0, indices), kept,
+            dataset->description() + " (classes " + listed + ")"));
+    } catch (const std::exception &e) {
+        return fail(ErrorCode::BadInput, std::string("cannot select classes: ") + e.what(),
+                    "data.classes");
+    }
 }
 
 } // namespace lathe::data

@@ -49,27 +49,45 @@ public:
     virtual torch::Tensor attribute(const std::string & /*name*/) const { return {}; }
 };
 
-/// The first `count` samples of another dataset (its attributes cut alike). Thread-safe when
-/// the dataset it views is.
-class PrefixDataset : public Dataset
+/// Some samples of another dataset, in a given order and with their own labels (a class
+/// selection relabels them). Attributes are cut alike. Thread-safe when the dataset it views
+/// is.
+class SubsetDataset : public Dataset
 {
 public:
-    /// Views samples [0, count) of `base`; count must be in [0, base->size()].
-    PrefixDataset(std::shared_ptr<const Dataset> base, std::int64_t count);
+    /// Samples `indices` (int64 [n], each in [0, base->size())) of `base`, labelled `labels`
+    /// (int64 [n], each in [0, classNames.size())). Preconditions are the callers'
+    /// (firstSamples, selectClasses).
+    SubsetDataset(std::shared_ptr<const Dataset> base, torch::Tensor indices, torch::Tensor labels,
+                  std::vector<std::string> classNames, std::string description);
 
-    std::int64_t size() const override { return m_count; }
+    std::int64_t size() const override { return m_indices.size(0); }
     std::vector<std::int64_t> sampleShape() const override { return m_base->sampleShape(); }
-    const std::vector<std::string> &classNames() const override { return m_base->classNames(); }
-    torch::Tensor labels() const override;
+    const std::vector<std::string> &classNames() const override { return m_classNames; }
+    torch::Tensor labels() const override { return m_labels; }
     torch::Tensor images(const torch::Tensor &indices) const override;
-    std::string description() const override;
+    std::string description() const override { return m_description; }
     std::vector<std::string> attributeNames() const override { return m_base->attributeNames(); }
     torch::Tensor attribute(const std::string &name) const override;
 
 private:
     std::shared_ptr<const Dataset> m_base;
-    std::int64_t m_count;
+    torch::Tensor m_indices;
+    torch::Tensor m_labels;
+    std::vector<std::string> m_classNames;
+    std::string m_description;
 };
+
+/// The first `count` samples of `dataset` (itself when count is 0 or covers it; null stays
+/// null). Never throws.
+std::shared_ptr<const Dataset> firstSamples(std::shared_ptr<const Dataset> dataset,
+                                            std::int64_t count);
+
+/// Only the samples of `classes` (label indices of `dataset`), relabelled 0..n-1 in that order
+/// with those class names. `dataset` itself when `classes` is empty. InvalidArgument (context
+/// "data.classes") for a class index out of range or fewer than two classes. Never throws.
+Result<std::shared_ptr<const Dataset>> selectClasses(std::shared_ptr<const Dataset> dataset,
+                                                     const std::vector<std::int64_t> &classes);
 
 /// A dataset held in memory: images uint8 [N,C,H,W] (scaled by 1/255 on the way out) or
 /// float32 [N,C,H,W] already in [0, 1] (returned as is), labels int64 [N]. Gathers with

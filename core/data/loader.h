@@ -30,10 +30,10 @@ struct LoaderOptions
     /// batch on the caller's thread (the batches are the same either way).
     int prefetch = 2;
     AugmentConfig augment;        ///< applied first (per batch, seeded by seed, epoch, batch)
-    /// Applied after `augment` (same seed) while augment.enabled: augment.extra set up by the
-    /// trainer. Called on the producer thread; what it throws fails that batch (BadInput).
-    std::function<torch::Tensor(const torch::Tensor &batch, std::uint64_t seed)> extraAugment;
     std::optional<Normalization> normalization; ///< applied after augmentation
+    /// Applied after `augment` (same seed), before normalisation, while augment.enabled: augment.extra set up by the
+    /// trainer. Called on the producer thread; what it throws fails that batch (BadInput).
+    std::function<torch::Tensor(const torch::Tensor &batch, std::uint64_t seed)> extraAugment = {};
 };
 
 /// Serves mini-batches of `dataset` restricted to `indices`, produced on one background

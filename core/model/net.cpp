@@ -39,6 +39,17 @@ torch::Tensor NetImpl::runStage(Stage &stage, torch::Tensor x, Taps *taps)
     return x;
 }
 
+Result<void> NetImpl::replaceStage(const std::string &name, const torch::nn::AnyModule &module)
+{
+    auto it = std::find_if(m_stages.begin(), m_stages.end(),
+                           [&](const Stage &s) { return s.name == name; });
+    if (it == m_stages.end())
+        return fail(ErrorCode::InvalidArgument, "no stage named \"" + name + "\"");
+    replace_module(name, module.ptr());
+    *it = {name, module, std::dynamic_pointer_cast<AttentionRecorder>(module.ptr())};
+    return {};
+}
+
 std::vector<std::string> NetImpl::stageNames() const
 {
     std::vector<std::string> names;

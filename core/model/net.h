@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/util/error.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -68,6 +70,10 @@ public:
         m_stages.push_back(
             {name, module, std::dynamic_pointer_cast<AttentionRecorder>(module.ptr())});
     }
+
+    /// Swaps the module of stage `name` (LoRA wraps a Linear, a merge unwraps it); its
+    /// parameters register under the same name. InvalidArgument when there is no such stage.
+    Result<void> replaceStage(const std::string &name, const torch::nn::AnyModule &module);
 
     torch::Tensor forward(torch::Tensor x, Taps *taps = nullptr);
 

@@ -47,6 +47,8 @@ class TransformerBlockImpl : public torch::nn::Module, public AttentionRecorder
 public:
     TransformerBlockImpl(std::int64_t dim, std::int64_t heads, double dropout);
     torch::Tensor forward(torch::Tensor x);
+    /// Attention heads (the exporters need it; the weights do not say).
+    std::int64_t heads() const { return m_heads; }
 
     void setRecordAttention(bool record, bool keepGraph) override;
     torch::Tensor takeAttention() override;

@@ -264,6 +264,54 @@ Result<std::vector<double>> readAscending(const json &value, const std::string &
     return out;
 }
 
+Result<std::vector<std::string>> readStringList(const json &value, const std::string &where)
+{
+    if (!value.is_array())
+        return std::unexpected(wrongType(value, where, "a list of names"));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        auto text = readString(value[i], where + "[" + std::to_string(i) + "]", {});
+        if (!text)
+            return std::unexpected(text.error());
+        out.push_back(*text);
+    }
+    return out;
+}
+
+Result<std::vector<std::int64_t>> readIntegerSet(const json &value, const std::string &where,
+                                                 const NumberRule &rule)
+{
+    if (!value.is_array())
+        return std::unexpected(
+            wrongType(value, where, "a list of distinct integers, each " + describeRule(rule, true)));
+    std::vector<std::int64_t> out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        auto number = readInteger(value[i], where + "[" + std::to_string(i) + "]", rule);
+        if (!number)
+            return std::unexpected(number.error());
+        if (std::find(out.begin(), out.end(), *number) != out.end())
+            return fail(ErrorCode::InvalidArgument,
+                        "value " + showValue(value[i]) + " is listed twice", where);
+        out.push_back(*number);
+    }
+    return out;
+}
+
+Result<std::map<std::string, double>> readNumberMap(const json &value, const std::string &where,
+                                                    const NumberRule &rule)
+{
+    if (!value.is_object())
+        return std::unexpected(wrongType(value, where, "an object of numbers"));
+    std::map<std::string, double> out;
+    for (const auto &[key, item] : value.items()) {
+        auto number = readNumber(item, where + "." + key, rule);
+        if (!number)
+            return std::unexpected(number.error());
+        out[key] = *number;
+    }
+    return out;
+}
+
 Result<Options> readOptions(const json &value, const std::string &where)
 {
     if (!value.is_object())

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,16 @@ Result<std::string> readString(const nlohmann::json &value, const std::string &w
 Result<std::vector<double>> readAscending(const nlohmann::json &value, const std::string &where,
                                           const NumberRule &rule);
 
+/// A list of strings (each non-empty).
+Result<std::vector<std::string>> readStringList(const nlohmann::json &value,
+                                                const std::string &where);
+/// A list of distinct integers, each within `rule`.
+Result<std::vector<std::int64_t>> readIntegerSet(const nlohmann::json &value,
+                                                 const std::string &where, const NumberRule &rule);
+/// An object of numbers, each within `rule` (e.g. per-stage learning-rate multipliers).
+Result<std::map<std::string, double>> readNumberMap(const nlohmann::json &value,
+                                                    const std::string &where,
+                                                    const NumberRule &rule);
 /// An object of scalar values (strings, numbers, booleans), each kept as text: an
 /// extension's options (data.options).
 Result<Options> readOptions(const nlohmann::json &value, const std::string &where);

@@ -93,6 +93,15 @@ void setLearningRate(torch::optim::Optimizer &optimizer, double lr)
     }
 }
 
+void setLearningRates(torch::optim::Optimizer &optimizer, double lr,
+                      const std::vector<double> &scales)
+{
+    auto &groups = optimizer.param_groups();
+    for (std::size_t i = 0; i < groups.size(); ++i)
+        if (groups[i].has_options())
+            groups[i].options().set_lr(lr * (i < scales.size() ? scales[i] : 1.0));
+}
+
 void setWeightDecay(torch::optim::Optimizer &optimizer, double weightDecay)
 {
     namespace optim = torch::optim;

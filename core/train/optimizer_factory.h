@@ -20,6 +20,11 @@ namespace lathe::train {
 Result<std::unique_ptr<torch::optim::Optimizer>> makeOptimizer(const OptimizerConfig &config,
                                                                std::vector<torch::Tensor> params);
 
+/// Sets the learning rate of parameter group i to lr * scales[i] (1 past the end of `scales`).
+/// Same threading rule as setLearningRate().
+void setLearningRates(torch::optim::Optimizer &optimizer, double lr,
+                      const std::vector<double> &scales);
+
 /// Sets the learning rate of every parameter group. Call it from the thread that steps the
 /// optimizer (not concurrently with step()).
 void setLearningRate(torch::optim::Optimizer &optimizer, double lr);

@@ -30,11 +30,14 @@ struct Field
 {
     std::string key;
     std::variant<double S::*, std::int64_t S::*, std::uint64_t S::*, bool S::*, std::string S::*,
-                 std::vector<double> S::*, Options S::*, std::vector<ExtensionUse> S::*>
+                 std::vector<double> S::*, Options S::*, std::vector<ExtensionUse> S::*,
+                 std::vector<std::string> S::*, std::vector<std::int64_t> S::*,
+                 std::map<std::string, double> S::*>
         member;
     NumberRule rule = {};
     std::vector<std::string> choices = {};
     std::vector<std::string> (*liveChoices)() = nullptr;
+    bool allowEmpty = false; ///< strings: "" is a valid value (meaning "none")
 };
 
 std::vector<std::string> datasetNames()
@@ -76,6 +79,8 @@ const std::vector<Field<DataConfig>> &dataFields()
         {"dataset", &DataConfig::dataset, {}, {}, datasetNames},
         {"path", &DataConfig::path},
         {"options", &DataConfig::options},
+        {"classes", &DataConfig::classes, closedRange(0, 100000)},
+        {"train_limit", &DataConfig::trainLimit, atLeast(0)},
         {"val_fraction", &DataConfig::valFraction, closedRange(0, 0.5)},
         {"subset", &DataConfig::subset, atLeast(0)},
         {"normalize", &DataConfig::normalize},
@@ -167,12 +172,36 @@ const std::vector<Field<data::AugmentConfig>> &augmentFields()
     return fields;
 }
 
+const std::vector<Field<FineTuneConfig>> &finetuneFields()
+{
+    using C = FineTuneConfig;
+    static const std::vector<Field<C>> fields{
+        {"run", &C::run, {}, {}, nullptr, true},
+        {"checkpoint", &C::checkpoint},
+        {"torchscript", &C::torchscript, {}, {}, nullptr, true},
+        {"safetensors", &C::safetensors, {}, {}, nullptr, true},
+        {"new_head", &C::newHead},
+        {"freeze", &C::freeze},
+        {"unfreeze_after", &C::unfreezeAfter, closedRange(0, 10000)},
+        {"lr_multipliers", &C::lrMultipliers, closedRange(0, 1000)},
+        {"lora_rank", &C::loraRank, closedRange(0, 1024)},
+        {"lora_alpha", &C::loraAlpha, openClosed(0, 1e6)},
+        {"lora_dropout", &C::loraDropout, closedOpen(0, 1)},
+        {"lora_targets", &C::loraTargets},
+        {"distill_run", &C::distillRun, {}, {}, nullptr, true},
+        {"distill_checkpoint", &C::distillCheckpoint},
+        {"distill_temperature", &C::distillTemperature, openClosed(0, 100)},
+        {"distill_weight", &C::distillWeight, closedRange(0, 1)},
+    };
+    return fields;
+}
+
 const std::vector<std::string> &topLevelKeys()
 {
     static const std::vector<std::string> keys{"name",     "data",     "model",
                                                "optimizer", "schedule", "training",
                                                "augment",  "histograms", "metrics",
-                                               "steering"};
+                                               "finetune", "steering"};
     return keys;
 }
 
@@ -196,12 +225,21 @@ Result<T> readAs(const json &value, const std::string &where, const Field<S> &fi
         return readUnsigned(value, where);
     else if constexpr (std::is_same_v<T, bool>)
         return readBool(value, where);
-    else if constexpr (std::is_same_v<T, std::string>)
+    else if constexpr (std::is_same_v<T, std::string>) {
+        if (field.allowEmpty && value.is_string() && value.get_ref<const std::string &>().empty())
+            return std::string();
         return readString(value, where, field.liveChoices ? field.liveChoices() : field.choices);
+    }
     else if constexpr (std::is_same_v<T, Options>)
         return readOptions(value, where);
     else if constexpr (std::is_same_v<T, std::vector<ExtensionUse>>)
         return readExtensionUses(value, where, field.liveChoices());
+    else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+        return readStringList(value, where);
+    else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>)
+        return readIntegerSet(value, where, field.rule);
+    else if constexpr (std::is_same_v<T, std::map<std::string, double>>)
+        return readNumberMap(value, where, field.rule);
     else
         return readAscending(value, where, field.rule);
 }
@@ -273,6 +311,8 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
         return readSection(value, key, augmentFields(), config.augment);
     if (key == "histograms")
         return readSection(value, key, histogramFields(), config.histograms);
+    if (key == "finetune")
+        return readSection(value, key, finetuneFields(), config.finetune);
     if (key == "metrics") {
         auto uses = readExtensionUses(value, key, plugin::registry().names(plugin::Kind::Metric));
         if (!uses)
@@ -306,6 +346,19 @@ Result<void> checkCombinations(const RunConfig &config)
                     "the multistep schedule needs milestones: the epochs at which lr is "
                     "multiplied by gamma, e.g. [5, 8]",
                     "schedule.milestones");
+    const auto &f = config.finetune;
+    if (int(!f.run.empty()) + int(!f.torchscript.empty()) + int(!f.safetensors.empty()) > 1)
+        return fail(ErrorCode::InvalidArgument,
+                    "give one source of initial weights: run, torchscript or safetensors",
+                    "finetune");
+    if (!f.loraTargets.empty() && f.loraRank == 0)
+        return fail(ErrorCode::InvalidArgument,
+                    "lora_targets needs lora_rank > 0 (LoRA is off at rank 0)",
+                    "finetune.lora_targets");
+    if (f.unfreezeAfter > 0 && f.freeze.empty() && f.loraRank == 0)
+        return fail(ErrorCode::InvalidArgument,
+                    "unfreeze_after needs something frozen first (finetune.freeze)",
+                    "finetune.unfreeze_after");
     if (optimizer.name == "sgd" && optimizer.nesterov && optimizer.momentum == 0.0)
         return fail(ErrorCode::InvalidArgument,
                     "nesterov needs momentum > 0 (optimizer.momentum is 0)", "optimizer.nesterov");
@@ -397,6 +450,8 @@ nlohmann::json RunConfig::toJson() const
                 {"histograms", writeSection(histograms, histogramFields())}};
     if (!metrics.empty())
         out["metrics"] = toJsonValue(metrics);
+    if (finetune.enabled())
+        out["finetune"] = writeSection(finetune, finetuneFields());
     if (!steering.empty())
         out["steering"] = steeringToJson(steering);
     return out;

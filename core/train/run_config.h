@@ -9,19 +9,26 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace lathe::train {
 
-/// "data": which dataset and how it is split. Keys: dataset, path, options, val_fraction,
-/// subset, normalize.
+/// "data": which dataset and how it is split. Keys: dataset, path, options, classes,
+/// train_limit, val_fraction, subset, normalize.
 struct DataConfig
 {
     /// A registered dataset reader: "fashion-mnist", "image-folder" or a plugin's ("csv").
     std::string dataset = "fashion-mnist";
     std::string path = "/usr/share/datasets/fashion-mnist"; ///< what the reader reads
     Options options; ///< the reader's own options (e.g. csv's "label"), checked by the reader
+    /// Keep only these classes (label indices of the dataset, in this order: they become labels
+    /// 0..n-1), in train and test; empty = every class.
+    std::vector<std::int64_t> classes;
+    /// Use only the first N training samples (after `classes`), before the validation split;
+    /// the test set stays whole. 0 = all. A fine-tune on a few labelled images sets this.
+    std::int64_t trainLimit = 0;
     double valFraction = 0.1;  ///< stratified share of the training set held out, [0, 0.5]
     std::int64_t subset = 0;   ///< use only the first N samples of train and test (0 = all)
     bool normalize = true;     ///< normalise with mean/std measured on the training split
@@ -104,13 +111,56 @@ struct HistogramConfig
     bool operator==(const HistogramConfig &) const = default;
 };
 
+/// "finetune": start from trained weights and adapt them. Keys: run, checkpoint, torchscript,
+/// safetensors, new_head, freeze, unfreeze_after, lr_multipliers, lora_rank, lora_alpha,
+/// lora_dropout, lora_targets, distill_run, distill_checkpoint, distill_temperature,
+/// distill_weight. Every key is off by default; a config without this section trains from
+/// scratch.
+struct FineTuneConfig
+{
+    /// A run of the same store (id or name) whose checkpoint gives the initial weights; the run
+    /// then uses that run's model (arch, widths) and records it as its parent.
+    std::string run;
+    std::string checkpoint = "best"; ///< best | last | epoch-<N>
+    /// A TorchScript module file (torch.jit.save) trained further as the model's backbone,
+    /// followed by a new linear head when its output size differs from the class count.
+    std::string torchscript;
+    /// A safetensors file whose tensor names match the config's model (e.g. "conv1.weight").
+    std::string safetensors;
+    /// Re-initialise the last stage even when its shape fits (it always is when the class count
+    /// changes).
+    bool newHead = false;
+    /// Stage names whose parameters are frozen; "backbone" means every stage but the last.
+    std::vector<std::string> freeze;
+    /// Epochs trained frozen before every stage is unfrozen; 0 = stay frozen.
+    std::int64_t unfreezeAfter = 0;
+    /// Stage name -> learning-rate multiplier (discriminative learning rates); others use 1.
+    std::map<std::string, double> lrMultipliers;
+    std::int64_t loraRank = 0; ///< LoRA on Linear stages when > 0 (base weights frozen)
+    double loraAlpha = 8.0;    ///< LoRA scale = alpha / rank
+    double loraDropout = 0.0;  ///< dropout on the LoRA path's input
+    std::vector<std::string> loraTargets; ///< Linear stages to adapt; empty = every Linear
+    std::string distillRun;                ///< teacher run (id or name); empty = no distillation
+    std::string distillCheckpoint = "best";
+    double distillTemperature = 4.0;
+    double distillWeight = 0.5; ///< share of the soft (teacher) loss in the total loss
+
+    bool enabled() const
+    {
+        return !run.empty() || !torchscript.empty() || !safetensors.empty() || !freeze.empty()
+               || loraRank > 0 || !distillRun.empty() || !lrMultipliers.empty();
+    }
+    bool operator==(const FineTuneConfig &) const = default;
+};
+
 /// Every hyperparameter of a run. JSON round-trips exactly: fromJson(toJson(c)) == c.
 /// Top-level keys: name, data, model, optimizer, schedule, training, augment (augment keys:
 /// enabled, crop_padding, hflip, rotate_deg, translate, erase_prob, erase_max_area),
 /// histograms, metrics (registered metrics computed at every evaluation, each {"name": ...,
 /// option: value}; written only when there are any), and steering (changes made while the run
 /// was paused; written only when there are any). Names of datasets, models, metrics,
-/// augmentations and schedules are checked against the plugin registry.
+/// augmentations and schedules are checked against the plugin registry. "finetune" is written
+/// only when it is enabled().
 struct RunConfig
 {
     std::string name = "run";
@@ -122,6 +172,7 @@ struct RunConfig
     data::AugmentConfig augment;
     HistogramConfig histograms;
     std::vector<ExtensionUse> metrics;
+    FineTuneConfig finetune;
     std::vector<SteerPoint> steering; ///< ascending by step; see steering.h
     bool operator==(const RunConfig &) const = default;
 

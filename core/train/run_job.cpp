@@ -8,9 +8,73 @@ namespace lathe::train {
 
 namespace {
 
+// The checkpoint file `kind` ("best", "last", "epoch-3") of stored run `runRef`, and its config.
+struct StoredCheckpoint
+{
+    track::RunInfo run;
+    RunConfig config;
+    std::filesystem::path file;
+};
+
+Result<StoredCheckpoint> storedCheckpoint(track::RunStore &store, const std::filesystem::path &db,
+                                          const std::string &runRef, const std::string &kind,
+                                          const std::string &key)
+{
+    auto info = store.findRun(runRef);
+    if (!info)
+        return fail(ErrorCode::NotFound, info.error().message, key);
+    auto config = RunConfig::fromJson(nlohmann::json::parse(info->configJson, nullptr, false));
+    if (!config)
+        return fail(ErrorCode::BadInput,
+                    "run " + std::to_string(info->id) + "'s stored config is invalid: "
+                        + config.error().toString(),
+                    key);
+    const bool known = kind == "best" || kind == "last"
+                       || (kind.rfind("epoch-", 0) == 0 && kind.size() > 6
+                           && kind.find_first_not_of("0123456789", 6) == std::string::npos);
+    if (!known)
+        return fail(ErrorCode::InvalidArgument,
+                    "checkpoint \"" + kind + "\" is not best, last or epoch-<N>", key);
+    const auto file = runDirectory(db, info->id) / (kind + ".pt");
+    if (!std::filesystem::exists(file))
+        return fail(ErrorCode::NotFound,
+                    "run " + std::to_string(info->id) + " (" + info->name + ") has no " + kind
+                        + " checkpoint (" + file.string() + ")",
+                    key);
+    return StoredCheckpoint{*info, *config, file};
+}
+
+// Resolves the runs a fine-tune names into files; the run's model becomes its parent's.
+Result<FineTuneSources> resolveFineTune(track::RunStore &store, const std::filesystem::path &db,
+                                        RunConfig &config, std::optional<std::int64_t> &parentId)
+{
+    FineTuneSources sources;
+    const auto &f = config.finetune;
+    if (!f.run.empty()) {
+        auto parent = storedCheckpoint(store, db, f.run, f.checkpoint, "finetune.run");
+        if (!parent)
+            return std::unexpected(parent.error());
+        if (!(config.model == parent->config.model))
+            spdlog::info("fine-tune of run {}: using its model ({})", parent->run.id,
+                         parent->config.model.toJson().dump());
+        config.model = parent->config.model;
+        sources.checkpoint = parent->file;
+        parentId = parent->run.id;
+    }
+    if (!f.distillRun.empty()) {
+        auto teacher
+            = storedCheckpoint(store, db, f.distillRun, f.distillCheckpoint, "finetune.distill_run");
+        if (!teacher)
+            return std::unexpected(teacher.error());
+        sources.teacherCheckpoint = teacher->file;
+        sources.teacherModel = teacher->config.model;
+    }
+    return sources;
+}
+
 Result<std::unique_ptr<Trainer>> buildTrainer(const RunConfig &config,
                                               const std::filesystem::path &checkpointDir,
-                                              std::int64_t maxSteps)
+                                              std::int64_t maxSteps, FineTuneSources sources)
 {
     auto data = loadTrainData(config.data);
     if (!data)
@@ -18,6 +82,7 @@ Result<std::unique_ptr<Trainer>> buildTrainer(const RunConfig &config,
     TrainerOptions options;
     options.checkpointDir = checkpointDir;
     options.maxSteps = maxSteps;
+    options.fineTune = std::move(sources);
     return Trainer::create(config, std::move(*data), options);
 }
 
@@ -42,17 +107,23 @@ Result<std::unique_ptr<RunJob>> RunJob::createNew(const RunConfig &config,
 {
     std::unique_ptr<RunJob> job(new RunJob);
     job->m_options = std::move(options);
-    // Build everything that can fail on bad input before the run row exists.
-    auto trainer = buildTrainer(config, {}, job->m_options.maxSteps);
-    if (!trainer)
-        return std::unexpected(trainer.error());
     if (auto ok = job->openStore(job->m_options.db); !ok)
         return std::unexpected(ok.error());
+    // Build everything that can fail on bad input before the run row exists.
+    RunConfig resolved = config;
+    std::optional<std::int64_t> parentId;
+    auto sources = resolveFineTune(*job->m_store, job->m_options.db, resolved, parentId);
+    if (!sources)
+        return std::unexpected(sources.error());
+    auto trainer = buildTrainer(resolved, {}, job->m_options.maxSteps, std::move(*sources));
+    if (!trainer)
+        return std::unexpected(trainer.error());
     track::NewRun row;
     row.name = job->m_options.name.empty() ? config.name : job->m_options.name;
-    row.configJson = config.toJson().dump();
+    row.configJson = resolved.toJson().dump();
     row.seed = config.training.seed;
     row.torchVersion = TORCH_VERSION;
+    row.parentId = parentId;
     auto id = job->m_store->createRun(row);
     if (!id)
         return std::unexpected(id.error());
@@ -90,7 +161,13 @@ Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
                     "no checkpoint to resume from (" + checkpoint.string()
                         + "); the run stopped before its first checkpoint",
                     where);
-    auto trainer = buildTrainer(*config, dir, job->m_options.maxSteps);
+    // The teacher of a distillation is needed again; the initial weights are not (restore).
+    std::optional<std::int64_t> parentId;
+    auto sources = resolveFineTune(*job->m_store, job->m_options.db, *config, parentId);
+    if (!sources)
+        return std::unexpected(sources.error());
+    sources->checkpoint.clear();
+    auto trainer = buildTrainer(*config, dir, job->m_options.maxSteps, std::move(*sources));
     if (!trainer)
         return std::unexpected(trainer.error());
     if (auto ok = (*trainer)->restore(checkpoint); !ok)

@@ -18,14 +18,6 @@ namespace lathe::train {
 
 namespace {
 
-std::shared_ptr<const data::Dataset> firstSamples(std::shared_ptr<const data::Dataset> dataset,
-                                                  std::int64_t count)
-{
-    if (!dataset || count <= 0 || count >= dataset->size())
-        return dataset;
-    return std::make_shared<data::PrefixDataset>(std::move(dataset), count);
-}
-
 // Raised inside the loop for failures that end the run with a message; caught in run().
 struct RunFailure
 {
@@ -48,8 +40,14 @@ Result<TrainData> loadTrainData(const DataConfig &config)
     auto splits = reader->read({config.path, config.options});
     if (!splits)
         return std::unexpected(splits.error());
-    return TrainData{firstSamples(splits->train, config.subset),
-                     firstSamples(splits->test, config.subset)};
+    auto train = data::selectClasses(splits->train, config.classes);
+    auto test = data::selectClasses(splits->test, config.classes);
+    if (!train || !test)
+        return std::unexpected(train ? test.error() : train.error());
+    const auto limit = config.trainLimit > 0 && (config.subset == 0 || config.trainLimit < config.subset)
+                           ? config.trainLimit
+                           : config.subset;
+    return TrainData{data::firstSamples(*train, limit), data::firstSamples(*test, config.subset)};
 }
 
 Trainer::Trainer(RunConfig config, TrainData data, TrainerOptions options)
@@ -89,22 +87,10 @@ Result<void> Trainer::setUp()
     }
     torch::manual_seed(t.seed);
     m_numClasses = std::int64_t(m_data.train->classNames().size());
-    auto net = plugin::buildModel(m_config.model, m_data.train->sampleShape(), m_numClasses);
-    if (!net)
-        return std::unexpected(net.error());
-    m_net = *net;
-    m_net->to(m_device);
-    // Channels-last convolutions are ~1.5x faster on the CPU (oneDNN) for the same maths.
-    m_channelsLast = m_device.is_cpu() && m_config.model.arch != "mlp";
-    if (m_channelsLast) {
-        for (auto &p : m_net->parameters())
-            if (p.dim() == 4)
-                p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
-    }
-    auto optimizer = makeOptimizer(m_config.optimizer, m_net->parameters());
-    if (!optimizer)
-        return std::unexpected(optimizer.error());
-    m_optimizer = std::move(*optimizer);
+    if (auto ok = setUpModel(); !ok)
+        return ok;
+    if (auto ok = setUpOptimizer(); !ok)
+        return ok;
 
     const auto split = data::stratifiedSplit(m_data.train->labels(), m_config.data.valFraction,
                                              t.seed);
@@ -151,6 +137,55 @@ Result<void> Trainer::setUp()
     m_histograms = StepHistograms(m_config.histograms);
     m_state.configJson = m_config.toJson().dump();
     return setUpMetrics();
+}
+
+Result<void> Trainer::setUpModel()
+{
+    auto prepared = prepareModel(m_config, m_options.fineTune, m_data.train->sampleShape(),
+                                 m_numClasses);
+    if (!prepared)
+        return std::unexpected(prepared.error());
+    m_net = prepared->net;
+    m_fineTuneSummary = std::move(prepared->summary);
+    if (auto frozen = frozenStages(m_config.finetune, m_net))
+        m_frozen = *frozen;
+    m_net->to(m_device);
+    // Channels-last convolutions are ~1.5x faster on the CPU (oneDNN) for the same maths.
+    m_channelsLast = m_device.is_cpu() && m_config.model.arch != "mlp";
+    if (m_channelsLast) {
+        for (auto &p : m_net->parameters())
+            if (p.dim() == 4)
+                p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+    const auto &f = m_config.finetune;
+    if (!m_options.fineTune.teacherCheckpoint.empty()) {
+        auto distiller = Distiller::create(m_options.fineTune.teacherModel,
+                                           m_options.fineTune.teacherCheckpoint,
+                                           m_data.train->sampleShape(), m_numClasses,
+                                           f.distillTemperature, f.distillWeight);
+        if (!distiller)
+            return std::unexpected(distiller.error());
+        distiller->to(m_device);
+        m_distiller = std::move(*distiller);
+    }
+    return {};
+}
+
+Result<void> Trainer::setUpOptimizer()
+{
+    auto groups = parameterGroups(m_net, m_config.finetune.lrMultipliers);
+    if (!groups)
+        return std::unexpected(groups.error());
+    auto optimizer = makeOptimizer(m_config.optimizer, groups->params.front());
+    if (!optimizer)
+        return std::unexpected(optimizer.error());
+    m_optimizer = std::move(*optimizer);
+    for (std::size_t i = 1; i < groups->params.size(); ++i)
+        m_optimizer->add_param_group(torch::optim::OptimizerParamGroup(groups->params[i]));
+    m_groupLrScales = groups->scales;
+    // The fused kernel steps one group with the plain cross-entropy gradient.
+    m_fusedStep = usesFusedAdam(m_config) && groups->params.size() == 1 && !m_distiller;
+    return {};
 }
 
 Result<Trainer::ExtraAugment> Trainer::setUpExtraAugment() const
@@ -343,6 +378,8 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
     };
     TrainOutcome outcome = TrainOutcome::Finished;
     m_windowStart = util::monotonicNow();
+    if (!m_fineTuneSummary.is_null() && m_state.step == 0)
+        m_observer->onNote({"finetune", 0, m_fineTuneSummary.dump(), util::unixNow()});
     while (m_state.epoch < m_config.training.epochs) {
         if (limitReached()) {
             outcome = TrainOutcome::StepLimit;
@@ -386,6 +423,7 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
     const double nominal = double(t.batchSize * t.accumulate);
     m_trainLoader->startEpoch(m_state.epoch, m_state.batchInEpoch);
     m_epochStats = {};
+    unfreezeIfDue();
     m_net->train();
     m_optimizer->zero_grad();
     StepStats step;
@@ -417,20 +455,10 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
             m_histograms.addActivations(m_net);
         // Scale so accumulated micro-batches sum to the mean over the full nominal batch.
         const double scale = double(y.size(0)) / nominal;
-        torch::Tensor loss;
-        if (t.fused) {
-            auto fused = fusedCrossEntropyBackward(logits, y, t.labelSmoothing, scale);
-            if (!fused)
-                return std::unexpected(fused.error());
-            loss = *fused;
-        } else {
-            loss = torch::nn::functional::cross_entropy(
-                logits.to(torch::kFloat), y,
-                torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
-                    t.labelSmoothing));
-            (loss * scale).backward();
-        }
-        const double value = loss.item<double>();
+        auto loss = lossAndBackward(x, logits, y, scale);
+        if (!loss)
+            return std::unexpected(loss.error());
+        const double value = loss->item<double>();
         if (!std::isfinite(value))
             return std::unexpected(nanError(value));
         step.lossSum += value * double(y.size(0));
@@ -445,6 +473,36 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
         }
     }
     return EpochEnd::Completed;
+}
+
+Result<torch::Tensor> Trainer::lossAndBackward(const torch::Tensor &x, const torch::Tensor &logits,
+                                               const torch::Tensor &y, double scale)
+{
+    const double smoothing = m_config.training.labelSmoothing;
+    if (m_config.training.fused && !m_distiller)
+        return fusedCrossEntropyBackward(logits, y, smoothing, scale);
+    torch::Tensor loss = m_distiller
+                             ? m_distiller->loss(x, logits, y, smoothing)
+                             : torch::nn::functional::cross_entropy(
+                                   logits.to(torch::kFloat), y,
+                                   torch::nn::functional::CrossEntropyFuncOptions()
+                                       .label_smoothing(smoothing));
+    (loss * scale).backward();
+    return loss.detach();
+}
+
+void Trainer::unfreezeIfDue()
+{
+    const auto after = m_config.finetune.unfreezeAfter;
+    if (after == 0 || m_frozen.empty() || m_state.epoch < after)
+        return;
+    setFrozen(m_net, m_frozen, false);
+    m_observer->onNote({"unfrozen", m_state.step,
+                        nlohmann::json{{"stages", m_frozen},
+                                       {"trainable_parameters", trainableParameterCount(m_net)}}
+                            .dump(),
+                        util::unixNow()});
+    m_frozen.clear();
 }
 
 Error Trainer::nanError(double value) const
@@ -465,10 +523,10 @@ Error Trainer::nanError(double value) const
 Result<void> Trainer::optimizerStep(const StepStats &stats)
 {
     const double lr = currentLr();
-    setLearningRate(*m_optimizer, lr);
+    setLearningRates(*m_optimizer, lr, m_groupLrScales);
     if (m_histograms.active())
         m_histograms.addGradients(m_net);
-    if (usesFusedAdam(m_config)) {
+    if (m_fusedStep) {
         // Clipping, weight decay and the update in one pass, on the optimizer's own state.
         auto norm = fusedAdamStep(*m_optimizer, m_config.optimizer.name == "adamw",
                                   m_config.training.gradClip);

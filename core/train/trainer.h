@@ -5,6 +5,7 @@
 #include "core/model/net.h"
 #include "core/plugin/registry.h"
 #include "core/train/checkpoint.h"
+#include "core/train/finetune.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
 #include "core/train/step_histograms.h"
@@ -47,6 +48,8 @@ struct TrainerOptions
     /// When set, replaces the schedule: the rate for 0-based optimizer step s (the LR finder's
     /// sweep). Called on the training thread.
     std::function<double(std::int64_t)> lrOverride;
+    /// The checkpoints a fine-tune starts from (RunJob resolves finetune.run/distill_run).
+    FineTuneSources fineTune;
 };
 
 /// Trains one run: the loop, evaluation, checkpoints, the NaN guard, pause and stop.
@@ -132,6 +135,13 @@ private:
     /// augment.extra set up through the registry, composed into one function (empty if none).
     Result<ExtraAugment> setUpExtraAugment() const;
     Result<void> setUpMetrics();
+    Result<void> setUpModel();
+    Result<void> setUpOptimizer();
+    /// Unfreezes the frozen stages when finetune.unfreeze_after epochs are done.
+    void unfreezeIfDue();
+    /// The step's loss (and its backward pass) for `logits` of `x` against `y`.
+    Result<torch::Tensor> lossAndBackward(const torch::Tensor &x, const torch::Tensor &logits,
+                                          const torch::Tensor &y, double scale);
     Result<void> writeCheckpoint(const std::string &kind);
     Result<void> keepEpochCheckpoint();
     void waitWhilePaused(std::stop_token stop);
@@ -155,6 +165,11 @@ private:
     std::unique_ptr<data::Loader> m_trainLoader, m_valLoader, m_testLoader;
     torch::Tensor m_valIndices; // the validation split's samples, in the val loader's order
     std::vector<std::pair<std::string, plugin::ComputeMetric>> m_metrics; // the config's metrics
+    nlohmann::json m_fineTuneSummary;     // what prepareModel did (null for a plain run)
+    std::vector<std::string> m_frozen;    // stages frozen now
+    std::vector<double> m_groupLrScales;  // per optimizer parameter group
+    std::optional<Distiller> m_distiller; // finetune.distill_run
+    bool m_fusedStep = false;             // the fused Adam kernel steps the optimizer
     torch::Device m_device{torch::kCPU};
     bool m_channelsLast = false;
     data::Normalization m_normalization;

@@ -56,7 +56,7 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
         return QAbstractTableModel::headerData(section, orientation, role);
     static const QStringList kTitles{tr("Name"),     tr("Status"),    tr("Created"), tr("Duration"),
                                      tr("Model"),    tr("Optimizer"), tr("LR"),      tr("Best val"),
-                                     tr("Test acc"), tr("Tags")};
+                                     tr("Test acc"), tr("Parent"),    tr("Tags")};
     return kTitles.value(section);
 }
 
@@ -89,6 +89,8 @@ QVariant RunListModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (column == StatusColumn && !row.errorMessage.isEmpty())
             return row.errorMessage;
+        if (column == ParentColumn && row.parentId != 0)
+            return lineage(row);
         return column == NameColumn && !row.notes.isEmpty() ? row.notes : QVariant();
     case Qt::TextAlignmentRole:
         if (column == DurationColumn || column == LrColumn || column == BestValAccuracyColumn
@@ -113,9 +115,30 @@ QVariant RunListModel::displayData(const RunRow &row, int column) const
     case LrColumn: return row.lr ? QString::number(*row.lr, 'g', 3) : QStringLiteral("—");
     case BestValAccuracyColumn: return formatPercent(row.bestValAccuracy);
     case TestAccuracyColumn: return formatPercent(row.testAccuracy);
+    case ParentColumn:
+        if (row.parentId == 0)
+            return QString();
+        if (const QString name = parentName(row); !name.isEmpty())
+            return name;
+        return tr("run %1").arg(row.parentId);
     case TagsColumn: return row.tags.join(QStringLiteral(", "));
     default: return {};
     }
+}
+
+QString RunListModel::parentName(const RunRow &row) const
+{
+    if (row.parentId == 0)
+        return {};
+    if (const int parent = rowOf(row.parentId); parent >= 0)
+        return runRow(parent).name;
+    const RunRow *hidden = hiddenRun(row.parentId);
+    return hidden ? hidden->name : QString();
+}
+
+QString RunListModel::lineage(const RunRow &row) const
+{
+    return row.parentId == 0 ? QString() : lineageText(row.parentId, parentName(row));
 }
 
 QVariant RunListModel::sortData(const RunRow &row, int column) const

@@ -15,8 +15,9 @@ namespace lathe::panels {
 class StoreClient;
 
 /// The runs of a store as a table model (name, status, created, duration, model, optimizer,
-/// lr, best val accuracy, test accuracy, tags). Loads on its StoreClient thread and polls
-/// (every second by default), applying changes as minimal row updates, inserts and removals,
+/// lr, best val accuracy, test accuracy, parent, tags). The parent (the run a fine-tune started
+/// from) is named from the loaded rows, so it costs no query. Loads on its StoreClient thread and
+/// polls (every second by default), applying changes as minimal row updates, inserts and removals,
 /// so selections and views survive a poll and runs written by other processes appear live.
 /// Name and tags (comma separated) are editable through setData; edits are shown at once and
 /// written through the store thread (a refused edit is reverted and reported by storeError).
@@ -36,6 +37,7 @@ public:
         LrColumn,
         BestValAccuracyColumn,
         TestAccuracyColumn,
+        ParentColumn,
         TagsColumn,
         ColumnCount
     };
@@ -62,6 +64,11 @@ public:
     qint64 runId(int row) const { return runRow(row).id; }
     /// The row showing run `id`, or -1.
     int rowOf(qint64 id) const { return m_index.value(id, -1); }
+    /// The name of run `row`'s parent as the model knows it (shown or hidden rows); empty when
+    /// it has no parent or the parent is not loaded.
+    QString parentName(const RunRow &row) const;
+    /// "fine-tuned from run 3 (alpha)" for a run with a parent; empty otherwise.
+    QString lineage(const RunRow &row) const;
     /// True once the first load has been applied.
     bool isLoaded() const { return m_loaded; }
 
@@ -99,6 +106,7 @@ private:
     void removeMissing(const QHash<qint64, int> &seen);
     void appendRows(std::vector<RunRow> rows);
     void rebuildIndex();
+    void parentRenamed(qint64 id);
     void noteEdit();
     void reportFailure(const QString &what, const QString &message);
     bool renameRun(int row, const QString &name);

@@ -83,8 +83,20 @@ void RunListModel::updateRow(int row, RunRow incoming)
             Q_EMIT dataChanged(index(row, DurationColumn), index(row, DurationColumn));
         return;
     }
+    const bool renamed = current.name != incoming.name;
     current = std::move(incoming);
     Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    if (renamed)
+        parentRenamed(current.id);
+}
+
+void RunListModel::parentRenamed(qint64 id)
+{
+    // Renames are rare: a scan for the runs that show this one as their parent is cheap.
+    for (int row = 0; row < rowCount(); ++row) {
+        if (runRow(row).parentId == id)
+            Q_EMIT dataChanged(index(row, ParentColumn), index(row, ParentColumn));
+    }
 }
 
 void RunListModel::removeMissing(const QHash<qint64, int> &seen)

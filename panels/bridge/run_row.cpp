@@ -2,6 +2,8 @@
 
 #include "core/track/run_summary.h"
 
+#include <QObject>
+
 #include <algorithm>
 #include <cmath>
 
@@ -55,6 +57,13 @@ QString formatPercent(const std::optional<double> &value)
     return QString::number(*value * 100.0, 'f', 2) + QStringLiteral(" %");
 }
 
+QString lineageText(qint64 parentId, const QString &parentName)
+{
+    if (parentName.isEmpty())
+        return QObject::tr("fine-tuned from run %1").arg(parentId);
+    return QObject::tr("fine-tuned from run %1 (%2)").arg(parentId).arg(parentName);
+}
+
 QStringList parseTags(const QString &text)
 {
     QStringList tags;
@@ -88,6 +97,7 @@ RunRow RunRow::fromSummary(const track::RunSummary &summary)
         row.tags.push_back(fromStd(tag));
     row.notes = fromStd(run.notes);
     row.errorMessage = fromStd(run.errorMessage);
+    row.parentId = run.parentId.value_or(0);
     row.updateFilterText();
     return row;
 }

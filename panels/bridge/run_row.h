@@ -33,7 +33,8 @@ struct RunRow
     QStringList tags;
     QString notes;
     QString errorMessage;
-    QString filterText; ///< lowercased name, tags, notes, model, optimizer and status
+    qint64 parentId = 0; ///< the run this one was fine-tuned from; 0 = none
+    QString filterText;  ///< lowercased name, tags, notes, model, optimizer and status
 
     /// Builds a row (and its filterText) from a store summary.
     static RunRow fromSummary(const track::RunSummary &summary);
@@ -52,6 +53,8 @@ QColor runStatusColor(track::RunStatus status);
 QString formatDuration(double seconds);
 /// "86.20 %" for 0.862; "—" when absent or NaN.
 QString formatPercent(const std::optional<double> &value);
+/// "fine-tuned from run 3 (alpha)", or "fine-tuned from run 3" when the name is unknown.
+QString lineageText(qint64 parentId, const QString &parentName);
 /// Comma-separated tags, trimmed, without empties or duplicates, sorted like the store's.
 QStringList parseTags(const QString &text);
 

@@ -73,6 +73,7 @@ bool CurveSet::setRuns(const std::vector<std::int64_t> &runIds)
         }
         Run run;
         run.id = id;
+        run.series.resize(m_keys.size());
         run.name = QStringLiteral("run %1").arg(id);
         int color = 0;
         auto taken = [&](int c) {
@@ -107,10 +108,12 @@ std::vector<RunPoll> CurveSet::polls() const
     for (const auto &run : m_runs) {
         RunPoll poll{run.id, run.lastEventId, {}};
         for (std::size_t k = 0; k < run.series.size(); ++k) {
+            if (!m_polled[k])
+                continue;
             const auto &s = run.series[k];
             const CurveSamples &held = *s.samples;
             const bool any = held.size() > 0;
-            poll.series.push_back({int(k), s.lastId, any ? held.step.back() : -1,
+            poll.series.push_back({int(k), m_keys[k], s.lastId, any ? held.step.back() : -1,
                                    any ? held.wallTime.back() : 0});
         }
         polls.push_back(std::move(poll));
@@ -153,7 +156,13 @@ void CurveSet::applyRun(Run &run, RunUpdate &update, Changes &changes)
             changes.events = true;
         }
     }
+    if (!update.missing && update.keys != run.recorded) {
+        run.recorded = std::move(update.keys);
+        changes.recorded = true;
+    }
     for (auto &s : update.series) {
+        if (!m_polled[std::size_t(s.key)])
+            continue; // dropped while the poll ran
         Series &series = run.series[std::size_t(s.key)];
         if (!s.reload && s.afterId != series.lastId)
             continue; // read for what the run held before it was hidden and shown again
@@ -173,9 +182,42 @@ void CurveSet::applyRun(Run &run, RunUpdate &update, Changes &changes)
         }
         series.samples->append(s.rows);
         series.lastId = s.lastId;
-        changes.keys |= 1u << unsigned(s.key);
+        changes.keys |= keyBit(s.key);
         changes.events = changes.events || s.key == TrainLoss; // epoch positions of markers
     }
+}
+
+int CurveSet::addKey(const std::string &name)
+{
+    auto it = std::find(m_keys.begin(), m_keys.end(), name);
+    const auto key = std::size_t(it - m_keys.begin());
+    if (it == m_keys.end()) {
+        m_keys.push_back(name);
+        m_polled.push_back(true);
+        for (auto &run : m_runs)
+            run.series.resize(m_keys.size());
+    }
+    m_polled[key] = true;
+    return int(key);
+}
+
+void CurveSet::dropKey(int key)
+{
+    if (key < int(kCurveKeys.size()) || key >= int(m_keys.size()))
+        return;
+    m_polled[std::size_t(key)] = false;
+    for (auto &run : m_runs)
+        run.series[std::size_t(key)] = {};
+}
+
+std::vector<std::string> CurveSet::recordedKeys() const
+{
+    std::vector<std::string> keys;
+    for (const auto &run : m_runs)
+        keys.insert(keys.end(), run.recorded.begin(), run.recorded.end());
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
 }
 
 void CurveSet::setDisplay(CurveAxis axis, double smoothing)
@@ -233,7 +275,7 @@ std::vector<PlotSeries> CurveSet::plotSeries(std::span<const int> keys, bool wit
             mapNewRows(run, series, key);
             if (series.raw.empty())
                 continue;
-            const bool val = QString(kCurveKeys[std::size_t(key)]).startsWith("val/");
+            const bool val = m_keys[std::size_t(key)].starts_with("val/");
             const QString name = withKeySuffix
                                      ? run.name + (val ? QStringLiteral(" · val")
                                                        : QStringLiteral(" · train"))
@@ -297,7 +339,7 @@ std::vector<CurveSet::Snapshot> CurveSet::snapshot() const
     for (const auto &run : m_runs)
         for (std::size_t k = 0; k < run.series.size(); ++k)
             if (run.series[k].samples->size() > 0)
-                out.push_back({run.id, run.name, int(k), run.series[k].samples});
+                out.push_back({run.id, run.name, m_keys[k], run.series[k].samples});
     return out;
 }
 

@@ -7,10 +7,12 @@
 #include <QColor>
 #include <QString>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace lathe::panels {
@@ -18,8 +20,9 @@ namespace lathe::panels {
 /// What the x axis of the curves shows.
 enum class CurveAxis { Step, Epoch, RelativeTime, WallTime };
 
-/// The curves the panel holds: for each shown run its name, colour, events and every sample of
-/// its series (kCurveKeys), grown by the poll results, and the plotted form of each series for
+/// The curves the panel holds: for each shown run its name, colour, events, the metric keys it
+/// has recorded and every sample of its polled series (kCurveKeys, then the keys added with
+/// addKey()), grown by the poll results, and the plotted form of each series for
 /// the current x axis and smoothing, kept up to date incrementally (new rows are mapped and
 /// smoothed on their own; an axis or smoothing change redoes the whole series). GUI thread only.
 class CurveSet
@@ -28,9 +31,10 @@ public:
     /// What apply() changed.
     struct Changes
     {
-        unsigned keys = 0;   ///< bit (1 << CurveKey) for each series that changed
-        bool events = false; ///< markers to redraw
-        bool names = false;  ///< run names or the set of runs
+        std::uint64_t keys = 0; ///< keyBit(key) for each series that changed
+        bool events = false;    ///< markers to redraw
+        bool names = false;     ///< run names or the set of runs
+        bool recorded = false;  ///< recordedKeys() changed
     };
 
     /// One series for the CSV export: the samples at the time of the snapshot (shared and
@@ -39,7 +43,7 @@ public:
     {
         std::int64_t runId = 0;
         QString runName;
-        int key = 0;
+        std::string key;
         std::shared_ptr<const CurveSamples> samples;
     };
 
@@ -51,6 +55,18 @@ public:
     std::vector<RunPoll> polls() const;
     /// Takes in a poll's results (updates for runs no longer shown are ignored).
     Changes apply(std::vector<RunUpdate> updates);
+
+    /// Polls the series of `name` too, from the next polls() on; returns its index into keys()
+    /// (the existing one when it is a built-in key or already added).
+    int addKey(const std::string &name);
+    /// Stops polling an added key and drops its samples (built-in keys stay).
+    void dropKey(int key);
+    /// Every key that has an index (kCurveKeys first), polled or not.
+    const std::vector<std::string> &keys() const { return m_keys; }
+    /// The metric keys any shown run has recorded, sorted, as the last polls reported them.
+    std::vector<std::string> recordedKeys() const;
+    /// The bit of `key` in Changes::keys; keys from 63 on share the last bit.
+    static std::uint64_t keyBit(int key) { return std::uint64_t(1) << std::min(key, 63); }
 
     /// Sets the x axis and the EMA weight (0 = raw) of smoothable series.
     void setDisplay(CurveAxis axis, double smoothing);
@@ -88,7 +104,8 @@ private:
         std::int64_t lastEventId = 0;
         std::vector<track::EventRow> events;
         double origin = 0; ///< first wall time seen: 0 of the relative time axis
-        std::array<Series, kCurveKeys.size()> series;
+        std::vector<std::string> recorded;
+        std::vector<Series> series; ///< indexed like m_keys
     };
 
     Run *find(std::int64_t runId);
@@ -98,6 +115,8 @@ private:
     double markerX(const Run &run, const track::EventRow &event) const;
 
     std::vector<Run> m_runs;
+    std::vector<std::string> m_keys{kCurveKeys.begin(), kCurveKeys.end()};
+    std::vector<bool> m_polled = std::vector<bool>(kCurveKeys.size(), true);
     CurveAxis m_axis = CurveAxis::Step;
     double m_smoothing = 0;
 };

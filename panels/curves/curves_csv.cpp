@@ -39,7 +39,7 @@ Result<std::size_t> writeCurvesCsv(const QString &path,
     QByteArray line;
     for (const auto &s : series) {
         const QByteArray prefix = QByteArray::number(qint64(s.runId)) + ',' + csvField(s.runName)
-                                  + ',' + kCurveKeys[std::size_t(s.key)] + ',';
+                                  + ',' + csvField(QString::fromStdString(s.key)) + ',';
         const CurveSamples &samples = *s.samples;
         for (std::size_t i = 0; i < samples.size(); ++i) {
             line = prefix;

@@ -22,6 +22,7 @@ namespace lathe::panels {
 namespace {
 
 constexpr int kPollMs = 500;
+constexpr std::uint64_t kAllKeys = ~std::uint64_t(0);
 
 struct ChartSpec
 {
@@ -44,13 +45,14 @@ const std::array<ChartSpec, 4> &chartSpecs()
     return specs;
 }
 
-unsigned keyMask(const std::vector<int> &keys)
+std::uint64_t keyMask(const std::vector<int> &keys)
 {
-    unsigned mask = 0;
+    std::uint64_t mask = 0;
     for (int k : keys)
-        mask |= 1u << unsigned(k);
+        mask |= CurveSet::keyBit(k);
     return mask;
 }
+
 
 QString formatDuration(double seconds)
 {
@@ -103,6 +105,7 @@ CurvesPanel::CurvesPanel(std::filesystem::path db, QWidget *parent)
     layout->addWidget(m_status);
     applyDisplay();
     updateLegend();
+    updateMetricPicker();
     updateStatus();
     m_timer.setInterval(kPollMs);
     connect(&m_timer, &QTimer::timeout, this, &CurvesPanel::refresh);
@@ -136,6 +139,14 @@ QWidget *CurvesPanel::buildControls()
     m_axis->setObjectName("xAxis");
     m_axis->addItems({tr("Step"), tr("Epoch"), tr("Relative time"), tr("Wall time")});
     row->addWidget(m_axis);
+    m_metricPicker = new QComboBox(bar);
+    m_metricPicker->setObjectName("metricPicker");
+    // Compact in the bar; the popup still widens to the longest key.
+    m_metricPicker->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_metricPicker->setMinimumContentsLength(12);
+    m_metricPicker->setToolTip(tr("Other metrics the shown runs have recorded: pick one to add "
+                                  "its chart, pick a ticked one to remove it."));
+    row->addWidget(m_metricPicker);
     row->addStretch(1);
     m_exportPng = new QPushButton(tr("Export PNG…"), bar);
     m_exportPng->setObjectName("exportPng");
@@ -147,8 +158,14 @@ QWidget *CurvesPanel::buildControls()
     connect(m_logY, &QCheckBox::toggled, this, &CurvesPanel::applyDisplay);
     connect(m_axis, &QComboBox::currentIndexChanged, this, [this] {
         applyDisplay();
-        for (auto *chart : m_charts)
+        for (auto *chart : allCharts())
             chart->resetView(); // the old range was in other units
+    });
+    connect(m_metricPicker, &QComboBox::activated, this, [this](int index) {
+        const QString key = m_metricPicker->itemData(index).toString();
+        m_metricPicker->setCurrentIndex(0); // the picker is a menu, not a state
+        if (!key.isEmpty())
+            toggleMetric(key);
     });
     connect(m_exportPng, &QPushButton::clicked, this, &CurvesPanel::askExportPng);
     connect(m_exportCsv, &QPushButton::clicked, this, &CurvesPanel::askExportCsv);
@@ -200,8 +217,9 @@ void CurvesPanel::updateShownRuns()
     const QList<qint64> runs = shownRuns();
     if (!m_curves.setRuns(std::vector<std::int64_t>(runs.begin(), runs.end())))
         return;
-    redraw(~0u, true);
+    redraw(kAllKeys, true);
     updateLegend();
+    updateMetricPicker();
     updateStatus();
     refresh();
 }
@@ -230,9 +248,11 @@ void CurvesPanel::applyPoll(Result<std::vector<RunUpdate>> result)
     } else {
         m_error.clear();
         const CurveSet::Changes changes = m_curves.apply(std::move(*result));
-        redraw(changes.names ? ~0u : changes.keys, changes.events || changes.names);
+        redraw(changes.names ? kAllKeys : changes.keys, changes.events || changes.names);
         if (changes.names)
             updateLegend();
+        if (changes.names || changes.recorded)
+            updateMetricPicker();
     }
     updateStatus();
     Q_EMIT updated();
@@ -242,21 +262,30 @@ void CurvesPanel::applyPoll(Result<std::vector<RunUpdate>> result)
     }
 }
 
-void CurvesPanel::redraw(unsigned keys, bool markers)
+void CurvesPanel::redraw(std::uint64_t keys, bool markers)
 {
-    const bool noRuns = shownRuns().isEmpty();
+    const QString empty = shownRuns().isEmpty() ? tr("No run to show: start a run, or pick runs "
+                                                     "in the Runs table.")
+                                                : tr("No samples yet.");
     const std::vector<PlotMarker> marks = markers ? m_curves.markers() : std::vector<PlotMarker>{};
     for (std::size_t i = 0; i < m_charts.size(); ++i) {
         const ChartSpec &spec = chartSpecs()[i];
         PlotWidget *chart = m_charts[i];
         if (keys & keyMask(spec.keys)) {
-            chart->setEmptyText(noRuns ? tr("No run to show: start a run, or pick runs in the "
-                                            "Runs table.")
-                                       : tr("No samples yet."));
+            chart->setEmptyText(empty);
             chart->setSeries(m_curves.plotSeries(spec.keys, spec.keys.size() > 1));
         }
         if (markers)
             chart->setMarkers(marks);
+    }
+    for (const auto &metric : m_metricCharts) {
+        if (keys & CurveSet::keyBit(metric.keyIndex)) {
+            const int key[] = {metric.keyIndex};
+            metric.chart->setEmptyText(empty);
+            metric.chart->setSeries(m_curves.plotSeries(key, false));
+        }
+        if (markers)
+            metric.chart->setMarkers(marks);
     }
 }
 
@@ -291,18 +320,24 @@ void CurvesPanel::applyDisplay()
 {
     const double smoothing = m_smoothing->value() / 100.0;
     m_smoothingValue->setText(QString::number(smoothing, 'f', 2));
-    const auto axis = CurveAxis(m_axis->currentIndex());
+    m_curves.setDisplay(CurveAxis(m_axis->currentIndex()), smoothing);
+    for (std::size_t i = 0; i < m_charts.size(); ++i)
+        styleChart(m_charts[i], tr(chartSpecs()[i].yTitle));
+    for (const auto &metric : m_metricCharts)
+        styleChart(metric.chart, metric.key.mid(metric.key.lastIndexOf(QLatin1Char('/')) + 1));
+    redraw(kAllKeys, true);
+}
+
+void CurvesPanel::styleChart(PlotWidget *chart, const QString &yTitle)
+{
     static const char *const titles[] = {QT_TRANSLATE_NOOP("CurvesPanel", "step"),
                                          QT_TRANSLATE_NOOP("CurvesPanel", "epoch"),
                                          QT_TRANSLATE_NOOP("CurvesPanel", "time since start"),
                                          QT_TRANSLATE_NOOP("CurvesPanel", "wall-clock time")};
-    m_curves.setDisplay(axis, smoothing);
-    for (std::size_t i = 0; i < m_charts.size(); ++i) {
-        m_charts[i]->setAxisTitles(tr(titles[int(axis)]), tr(chartSpecs()[i].yTitle));
-        m_charts[i]->setXFormatter(axisFormatter(axis));
-        m_charts[i]->setLogY(m_logY->isChecked());
-    }
-    redraw(~0u, true);
+    const auto axis = CurveAxis(m_axis->currentIndex());
+    chart->setAxisTitles(tr(titles[int(axis)]), yTitle);
+    chart->setXFormatter(axisFormatter(axis));
+    chart->setLogY(m_logY->isChecked());
 }
 
 void CurvesPanel::syncViews(PlotWidget *source)
@@ -310,7 +345,7 @@ void CurvesPanel::syncViews(PlotWidget *source)
     if (m_syncing)
         return;
     m_syncing = true;
-    for (auto *chart : m_charts) {
+    for (auto *chart : allCharts()) {
         if (chart == source)
             continue;
         if (source->isZoomed()) {

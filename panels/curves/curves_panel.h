@@ -9,7 +9,9 @@
 #include <QWidget>
 
 #include <array>
+#include <cstdint>
 #include <filesystem>
+#include <vector>
 
 class QCheckBox;
 class QComboBox;
@@ -25,7 +27,10 @@ namespace lathe::panels {
 /// too. Controls: smoothing (debiased EMA on the full-resolution per-step training series;
 /// validation and learning-rate curves stay raw), log-y, the x axis
 /// (step, epoch, relative or wall time), PNG and CSV export. "steered" and "lr_reduced" events
-/// are marked on the curves. The four charts zoom and pan together. GUI thread only.
+/// are marked on the curves. The "Metric…" picker lists the other metrics the shown runs have
+/// recorded (val/macro-f1, val/fairness/…), refreshed as they appear; picking one adds a chart
+/// of it below the four, picking it again removes it. All charts zoom and pan together.
+/// GUI thread only.
 class CurvesPanel : public QWidget
 {
     Q_OBJECT
@@ -39,6 +44,8 @@ public:
     ~CurvesPanel() override;
 
     PlotWidget *chart(Chart which) const { return m_charts[which]; }
+    /// The chart added for the metric `key` with the picker; nullptr when there is none.
+    PlotWidget *metricChart(const QString &key) const;
     /// The runs shown: the active run first, then the picked ones.
     QList<qint64> shownRuns() const;
     /// Saves the four charts as one PNG; false (and a status message) when it cannot be written.
@@ -65,7 +72,11 @@ private:
     void buildCharts(QWidget *host);
     void updateShownRuns();
     void applyPoll(Result<std::vector<RunUpdate>> result);
-    void redraw(unsigned keys, bool markers);
+    void redraw(std::uint64_t keys, bool markers);
+    void updateMetricPicker();
+    void toggleMetric(const QString &key);
+    void styleChart(PlotWidget *chart, const QString &yTitle);
+    std::vector<PlotWidget *> allCharts() const;
     void updateLegend();
     void updateStatus();
     void applyDisplay();
@@ -82,12 +93,22 @@ private:
     bool m_pollAgain = false;
     bool m_syncing = false;
     QString m_error;
+    /// A chart added with the metric picker.
+    struct MetricChart
+    {
+        QString key;
+        int keyIndex = 0; ///< into CurveSet::keys()
+        PlotWidget *chart = nullptr;
+    };
+
     std::array<PlotWidget *, 4> m_charts{};
+    std::vector<MetricChart> m_metricCharts;
     QWidget *m_chartHost = nullptr;
     QSlider *m_smoothing = nullptr;
     QLabel *m_smoothingValue = nullptr;
     QCheckBox *m_logY = nullptr;
     QComboBox *m_axis = nullptr;
+    QComboBox *m_metricPicker = nullptr;
     QPushButton *m_exportPng = nullptr;
     QPushButton *m_exportCsv = nullptr;
     QLabel *m_legend = nullptr;

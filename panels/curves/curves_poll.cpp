@@ -25,9 +25,9 @@ namespace {
 
 // A whole series: three fast packed reads (one per x column) that must agree; rows committed
 // between them make them differ, and then the read is tried again.
-Result<SeriesUpdate> readWhole(track::RunStore &store, std::int64_t runId, int key)
+Result<SeriesUpdate> readWhole(track::RunStore &store, std::int64_t runId, int key,
+                               const std::string &name)
 {
-    const char *name = kCurveKeys[std::size_t(key)];
     for (int attempt = 0; attempt < 3; ++attempt) {
         std::int64_t stepId = 0, epochId = 0, wallId = 0;
         auto steps = store.seriesXY(runId, name, track::SeriesX::Step, &stepId);
@@ -78,8 +78,7 @@ Result<std::optional<SeriesUpdate>> readSeries(track::RunStore &store, std::int6
     const bool whole = cursor.lastId == 0;
     std::vector<track::MetricRow> rows;
     if (!whole) {
-        auto read = store.metricSeries(runId, kCurveKeys[std::size_t(cursor.key)],
-                                       cursor.lastId - 1);
+        auto read = store.metricSeries(runId, cursor.name, cursor.lastId - 1);
         if (!read)
             return std::unexpected(read.error());
         rows = std::move(*read);
@@ -88,7 +87,7 @@ Result<std::optional<SeriesUpdate>> readSeries(track::RunStore &store, std::int6
                       && double(rows.front().step) == cursor.lastStep
                       && sameValue(rows.front().wallTime, cursor.lastWallTime);
     if (whole || !held || (rows.size() > 1 && double(rows[1].step) <= cursor.lastStep)) {
-        auto all = readWhole(store, runId, cursor.key);
+        auto all = readWhole(store, runId, cursor.key, cursor.name);
         if (!all)
             return std::unexpected(all.error());
         if (whole && all->rows.size() == 0)
@@ -122,6 +121,11 @@ Result<RunUpdate> pollRun(track::RunStore &store, const RunPoll &poll)
     for (auto &event : *events)
         if (event.id > poll.lastEventId)
             update.events.push_back(std::move(event));
+    // A loose index scan, one seek per key: cheap enough to list new metrics on every poll.
+    auto keys = store.metricKeys(poll.runId);
+    if (!keys)
+        return std::unexpected(keys.error());
+    update.keys = std::move(*keys);
     for (const auto &cursor : poll.series) {
         auto series = readSeries(store, poll.runId, cursor);
         if (!series)

@@ -13,7 +13,8 @@
 // thread): whole series the first time, only the rows added since afterwards.
 namespace lathe::panels {
 
-/// The metric keys the curves panel shows (see train::RunRecorder), indexed by CurveKey.
+/// The metric keys the curves panel always shows (see train::RunRecorder), indexed by
+/// CurveKey: the first entries of CurveSet's key list, which grows by the metrics picked.
 inline constexpr std::array<const char *, 6> kCurveKeys{
     "train/loss", "val/loss", "train/accuracy", "val/accuracy", "lr", "train/samples_per_sec"};
 
@@ -36,7 +37,8 @@ struct CurveSamples
 /// What the panel already has of one series.
 struct SeriesCursor
 {
-    int key = 0;                ///< a CurveKey
+    int key = 0;                ///< an index into the panel's key list (a CurveKey first)
+    std::string name;           ///< the metric key it stands for
     std::int64_t lastId = 0;    ///< 0: nothing yet, read it all
     double lastStep = -1;       ///< the step and wall time of the last sample held
     double lastWallTime = 0;
@@ -69,6 +71,7 @@ struct RunUpdate
     bool missing = false;            ///< the run is not (or no longer) in the store
     std::vector<track::EventRow> events;
     std::vector<SeriesUpdate> series; ///< only the series that changed
+    std::vector<std::string> keys;    ///< every metric key the run has recorded, sorted
 };
 
 /// Reads what `polls` ask for. An Error only for a store failure (not for a missing run).

@@ -4,6 +4,8 @@
 #include "core/plugin/registry.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
+#include "panels/bridge/model_outline.h"
+#include "panels/hyperparams/frozen_stages_editor.h"
 
 #include <QFormLayout>
 #include <QGroupBox>
@@ -23,12 +25,39 @@ nlohmann::json::json_pointer pointerOf(const QString &key)
     return nlohmann::json::json_pointer("/" + QString(key).replace('.', '/').toStdString());
 }
 
+std::string stringAt(const nlohmann::json &json, const char *pointer)
+{
+    const auto p = nlohmann::json::json_pointer(pointer);
+    return json.contains(p) && json.at(p).is_string() ? json.at(p).get<std::string>()
+                                                      : std::string();
+}
+
 QStringList toStringList(const std::vector<std::string> &items)
 {
     QStringList list;
     for (const auto &item : items)
         list << QString::fromStdString(item);
     return list;
+}
+
+/// What the form shows for a key the JSON lacks: the Fine-tune keys' defaults (a config without
+/// a "finetune" section has none of them), else nothing.
+nlohmann::json shownDefault(const QString &key)
+{
+    static const nlohmann::json finetune = [] {
+        const train::FineTuneConfig d;
+        return nlohmann::json{{"run", d.run},
+                              {"checkpoint", d.checkpoint},
+                              {"unfreeze_after", d.unfreezeAfter},
+                              {"lora_rank", d.loraRank},
+                              {"lora_alpha", d.loraAlpha},
+                              {"distill_run", d.distillRun},
+                              {"distill_weight", d.distillWeight},
+                              {"distill_temperature", d.distillTemperature}};
+    }();
+    const std::string name = key.mid(9).toStdString();
+    return key.startsWith("finetune.") && finetune.contains(name) ? finetune.at(name)
+                                                                   : nlohmann::json();
 }
 
 } // namespace
@@ -85,21 +114,96 @@ ConfigForm::ConfigForm(QWidget *parent)
               {"augment.rotate_deg", "Rotation (deg)", Kind::Real, ""},
               {"augment.translate", "Translate", Kind::Real, "Share of the image size"},
               {"augment.erase_prob", "Erase probability", Kind::Real, ""},
-              {"augment.erase_max_area", "Erase max area", Kind::Real, ""}});
+              {"augment.erase_max_area", "Erase max area", Kind::Real, ""},
+              {"augment.extra", "Extra augmentations", Kind::Extensions,
+               "Registered augmentations applied after the ones above, in this order; options "
+               "as key=value, key=value (e.g. prob=0.3)"}});
     addGroup(layout, tr("Inspection"),
              {{"histograms.every", "Histograms every", Kind::Integer,
                "Optimizer steps between weight, gradient and activation histograms; 0 = off"},
               {"histograms.bins", "Histogram bins", Kind::Integer, "[2, 1024]"},
               {"training.keep_epoch_checkpoints", "Keep epoch checkpoints", Kind::Flag,
                "epoch-N.pt for every epoch, to compare epochs in Visualise"}});
+    addGroup(layout, tr("Metrics"),
+             {{"metrics", "Also computed at every evaluation", Kind::Extensions,
+               "Registered metrics, recorded as <split>/<metric>/<value> and plotted like the "
+               "built-in ones; options as key=value, key=value (e.g. column=alcohol)"}});
     addGroup(layout, tr("Data"),
              {{"data.dataset", "Dataset", Kind::Choice, "A dataset reader, built in or a plugin's"},
               {"data.path", "Path", Kind::Text, "What the reader reads (Fashion-MNIST: the "
                                                  "folder with the IDX .gz files)"},
+              {"data.options", "Reader options", Kind::Options,
+               "The reader's own options as key=value, key=value"},
               {"data.val_fraction", "Validation share", Kind::Real, "[0, 0.5]"},
               {"data.subset", "Subset", Kind::Integer, "First N samples only; 0 = all"},
               {"data.normalize", "Normalize", Kind::Flag, ""}});
+    addFineTuneGroup(layout);
     layout->addStretch(1);
+}
+
+void ConfigForm::addFineTuneGroup(QVBoxLayout *layout)
+{
+    auto *form = addGroup(
+        layout, tr("Fine-tune"),
+        {{"finetune.run", "Start from run", Kind::Text,
+          "A run id or name whose checkpoint gives the initial weights; empty = train from "
+          "scratch"},
+         {"finetune.checkpoint", "Checkpoint", Kind::Text, "best, last or epoch-N of that run"},
+         {"finetune.unfreeze_after", "Unfreeze after (epochs)", Kind::Integer,
+          "Epochs trained with the ticked stages frozen; 0 = they stay frozen"},
+         {"finetune.lora_rank", "LoRA rank", Kind::Integer,
+          "LoRA adapters on the Linear stages when > 0 (their base weights frozen); 0 = off"},
+         {"finetune.lora_alpha", "LoRA alpha", Kind::Real, "LoRA scale = alpha / rank"},
+         {"finetune.distill_run", "Teacher run", Kind::Text,
+          "Distil from this run (id or name); empty = no distillation"},
+         {"finetune.distill_weight", "Distillation weight", Kind::Real,
+          "Share of the soft (teacher) loss in the total loss, [0, 1]"},
+         {"finetune.distill_temperature", "Temperature", Kind::Real,
+          "Softmax temperature of the teacher and student, (0, 100]"}});
+    m_frozen = new FrozenStagesEditor;
+    auto *label = new QLabel(tr("Frozen stages"));
+    label->setToolTip(tr("Ticked stages do not train (finetune.freeze)"));
+    // Under the checkpoint row, above "Unfreeze after" which it goes with.
+    form->insertRow(2, label);
+    form->insertRow(3, m_frozen);
+    connect(m_frozen, &FrozenStagesEditor::edited, this, [this] {
+        nlohmann::json names = nlohmann::json::array();
+        for (const QString &name : m_frozen->frozen())
+            names.push_back(name.toStdString());
+        m_json[pointerOf(QStringLiteral("finetune.freeze"))] = names;
+        Q_EMIT edited(QStringLiteral("finetune.freeze"));
+    });
+}
+
+void ConfigForm::updateOutline()
+{
+    const auto model = nlohmann::json::json_pointer("/model");
+    ModelOutline outline;
+    auto spec = model::ModelSpec::fromJson(m_json.contains(model) ? m_json.at(model)
+                                                                   : nlohmann::json::object(),
+                                           plugin::registry().names(plugin::Kind::Model));
+    if (spec)
+        outline = modelOutline(*spec, stringAt(m_json, "/data/dataset"));
+    else
+        outline.error = spec.error().message;
+    m_frozen->setOutline(outline);
+    QStringList names;
+    const auto freeze = nlohmann::json::json_pointer("/finetune/freeze");
+    if (m_json.contains(freeze) && m_json.at(freeze).is_array()) {
+        for (const auto &name : m_json.at(freeze))
+            if (name.is_string())
+                names << QString::fromStdString(name.get<std::string>());
+    }
+    m_frozen->setFrozen(names);
+    updateLoraNote();
+}
+
+void ConfigForm::updateLoraNote()
+{
+    const auto rank = nlohmann::json::json_pointer("/finetune/lora_rank");
+    m_frozen->setLoraRank(m_json.contains(rank) && m_json.at(rank).is_number_integer()
+                              ? m_json.at(rank).get<std::int64_t>()
+                              : 0);
 }
 
 QStringList ConfigForm::choicesFor(const QString &key) const
@@ -119,7 +223,26 @@ QStringList ConfigForm::choicesFor(const QString &key) const
     return {};
 }
 
-void ConfigForm::addGroup(QVBoxLayout *layout, const QString &title, const std::vector<Row> &rows)
+std::vector<ExtensionChoice> ConfigForm::extensionChoicesFor(const QString &key) const
+{
+    const auto kind = key == "metrics" ? plugin::Kind::Metric : plugin::Kind::Augmentation;
+    std::vector<ExtensionChoice> choices;
+    for (const auto &name : plugin::registry().names(kind)) {
+        std::string description;
+        if (kind == plugin::Kind::Metric) {
+            if (const auto entry = plugin::registry().metric(name))
+                description = entry->description;
+        } else if (const auto entry = plugin::registry().augmentation(name)) {
+            description = entry->description;
+        }
+        choices.push_back({QString::fromStdString(name), QString::fromStdString(description),
+                           QString::fromStdString(plugin::registry().source(kind, name))});
+    }
+    return choices;
+}
+
+QFormLayout *ConfigForm::addGroup(QVBoxLayout *layout, const QString &title,
+                                  const std::vector<Row> &rows)
 {
     auto *box = new QGroupBox(title, this);
     auto *form = new QFormLayout(box);
@@ -127,16 +250,25 @@ void ConfigForm::addGroup(QVBoxLayout *layout, const QString &title, const std::
     form->setRowWrapPolicy(QFormLayout::WrapLongRows);
     for (const Row &row : rows) {
         const QString key = QString::fromLatin1(row.key);
-        auto *field = new FormField(key, row.kind, choicesFor(key), this);
+        auto *field = row.kind == Kind::Extensions
+                          ? new FormField(key, extensionChoicesFor(key), this)
+                          : new FormField(key, row.kind, choicesFor(key), this);
         auto *label = new QLabel(tr(row.label), box);
         const QString help = QString::fromLatin1(row.help);
         label->setToolTip(help.isEmpty() ? key : help + " (" + key + ")");
-        form->addRow(label, field->widget());
+        if (row.kind == Kind::Extensions) {
+            // A list of rows needs the group's whole width: its label goes above it.
+            form->addRow(label);
+            form->addRow(field->widget());
+        } else {
+            form->addRow(label, field->widget());
+        }
         connect(field, &FormField::edited, this, [this, field] { onFieldEdited(field); });
         m_fields.push_back(field);
         m_layouts.push_back(form);
     }
     layout->addWidget(box);
+    return form;
 }
 
 void ConfigForm::setJson(nlohmann::json json)
@@ -144,8 +276,9 @@ void ConfigForm::setJson(nlohmann::json json)
     m_json = std::move(json);
     for (FormField *field : m_fields) {
         const auto pointer = pointerOf(field->key());
-        field->setValue(m_json.contains(pointer) ? m_json.at(pointer) : nlohmann::json());
+        field->setValue(m_json.contains(pointer) ? m_json.at(pointer) : shownDefault(field->key()));
     }
+    updateOutline();
     updateVisibility();
 }
 
@@ -154,6 +287,7 @@ void ConfigForm::setValue(const QString &key, const nlohmann::json &value)
     m_json[pointerOf(key)] = value;
     if (FormField *f = field(key))
         f->setValue(value);
+    afterEdit(key);
     updateVisibility();
     Q_EMIT edited(key);
 }
@@ -161,8 +295,19 @@ void ConfigForm::setValue(const QString &key, const nlohmann::json &value)
 void ConfigForm::onFieldEdited(FormField *field)
 {
     m_json[pointerOf(field->key())] = field->value();
+    afterEdit(field->key());
     updateVisibility();
     Q_EMIT edited(field->key());
+}
+
+void ConfigForm::afterEdit(const QString &key)
+{
+    // The stage list follows the model (built once per arch and widths, see modelOutline()).
+    if (key == "model.arch" || key == "model.widths" || key == "data.dataset"
+        || key == "finetune.freeze")
+        updateOutline();
+    else if (key == "finetune.lora_rank")
+        updateLoraNote();
 }
 
 FormField *ConfigForm::field(const QString &key) const
@@ -181,7 +326,7 @@ bool ConfigForm::showError(const QString &key, const QString &message)
         const bool match = !key.isEmpty()
                            && (key == f->key() || key.startsWith(f->key() + "[")
                                || key.startsWith(f->key() + "."));
-        f->setError(match ? message : QString());
+        f->setError(match ? message : QString(), key);
         shown = shown || match;
     }
     updateVisibility();
@@ -190,11 +335,7 @@ bool ConfigForm::showError(const QString &key, const QString &message)
 
 bool ConfigForm::isRelevant(const QString &key) const
 {
-    const auto text = [this](const char *pointer) {
-        const auto p = nlohmann::json::json_pointer(pointer);
-        return m_json.contains(p) && m_json.at(p).is_string() ? m_json.at(p).get<std::string>()
-                                                              : std::string();
-    };
+    const auto text = [this](const char *pointer) { return stringAt(m_json, pointer); };
     if (key == "optimizer.momentum")
         return text("/optimizer/name") == "sgd" || text("/optimizer/name") == "rmsprop";
     if (key == "optimizer.nesterov")
@@ -219,6 +360,24 @@ void ConfigForm::updateVisibility()
         if (f->key().startsWith("augment.") && f->key() != "augment.enabled")
             f->editor()->setEnabled(augment || f->hasError());
     }
+    updateReaderHint();
+}
+
+void ConfigForm::updateReaderHint()
+{
+    // What the chosen reader says about its options (csv lists them), on the options label.
+    FormField *options = field(QStringLiteral("data.options"));
+    const auto index = std::find(m_fields.begin(), m_fields.end(), options) - m_fields.begin();
+    QWidget *label
+        = options ? m_layouts[std::size_t(index)]->labelForField(options->widget()) : nullptr;
+    if (!label)
+        return;
+    const std::string name = stringAt(m_json, "/data/dataset");
+    const auto reader = plugin::registry().dataset(name);
+    QString tip = tr("The reader's own options as key=value, key=value (data.options)");
+    if (reader && !reader->description.empty())
+        tip += "\n" + QString::fromStdString(name + ": " + reader->description);
+    label->setToolTip(tip);
 }
 
 } // namespace lathe::panels

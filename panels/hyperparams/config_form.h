@@ -13,12 +13,16 @@ class QVBoxLayout;
 
 namespace lathe::panels {
 
+class FrozenStagesEditor;
+
 /// The run config as a form: one group box per section (model, optimizer, schedule, training,
-/// augmentation, data), each row a FormField bound to a dotted key. The form keeps the raw
-/// config JSON and writes every edit into it, so keys it does not show survive. Only the
-/// parameters that the chosen schedule type and optimizer use are shown (plus any field that
-/// shows an error); augmentation fields are disabled while augmentation is off. Validation is
-/// the owner's job (showError()). GUI thread only.
+/// augmentation, inspection, metrics, data), each row a FormField bound to a dotted key; the
+/// metrics and augment.extra lists offer one row per registered metric or augmentation; the
+/// Fine-tune group lists the model's stages to freeze (FrozenStagesEditor). The
+/// form keeps the raw config JSON and writes every edit into it, so keys it does not show
+/// survive. Only the parameters that the chosen schedule type and optimizer use are shown (plus
+/// any field that shows an error); augmentation fields are disabled while augmentation is off.
+/// Validation is the owner's job (showError()). GUI thread only.
 class ConfigForm : public QWidget
 {
     Q_OBJECT
@@ -53,15 +57,22 @@ private:
         FormField::Kind kind;
         const char *help;
     };
-    void addGroup(QVBoxLayout *layout, const QString &title, const std::vector<Row> &rows);
+    QFormLayout *addGroup(QVBoxLayout *layout, const QString &title, const std::vector<Row> &rows);
+    void addFineTuneGroup(QVBoxLayout *layout);
+    void updateOutline();
+    void updateLoraNote();
+    void afterEdit(const QString &key);
     QStringList choicesFor(const QString &key) const;
+    std::vector<ExtensionChoice> extensionChoicesFor(const QString &key) const;
     void onFieldEdited(FormField *field);
     void updateVisibility();
+    void updateReaderHint();
     bool isRelevant(const QString &key) const;
 
     nlohmann::json m_json = nlohmann::json::object();
     std::vector<FormField *> m_fields;
     std::vector<QFormLayout *> m_layouts; ///< m_layouts[i] holds m_fields[i]'s row
+    FrozenStagesEditor *m_frozen = nullptr;
 };
 
 } // namespace lathe::panels

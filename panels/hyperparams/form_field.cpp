@@ -1,5 +1,7 @@
 #include "panels/hyperparams/form_field.h"
 
+#include "panels/hyperparams/options_text.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleValidator>
@@ -49,6 +51,18 @@ std::optional<nlohmann::json> parseList(const QString &text, Parse parse)
     return list;
 }
 
+/// Options as a tooltip: one "key=value" a line; empty when there are none.
+QString optionsTip(const QString &text)
+{
+    QStringList lines;
+    const auto options = parseOptionsText(text);
+    for (const auto &[key, value] : options.items()) {
+        if (value.is_string())
+            lines << QString::fromStdString(key + "=" + value.get<std::string>());
+    }
+    return lines.join('\n');
+}
+
 } // namespace
 
 FormField::FormField(QString key, Kind kind, QStringList choices, QObject *parent)
@@ -56,11 +70,26 @@ FormField::FormField(QString key, Kind kind, QStringList choices, QObject *paren
     , m_key(std::move(key))
     , m_kind(kind)
 {
+    createRow(createEditor(choices));
+}
+
+FormField::FormField(QString key, std::vector<ExtensionChoice> extensions, QObject *parent)
+    : QObject(parent)
+    , m_key(std::move(key))
+    , m_kind(Kind::Extensions)
+{
+    auto *list = new ExtensionListEditor(m_key, std::move(extensions));
+    connect(list, &ExtensionListEditor::edited, this, &FormField::edited);
+    createRow(list);
+}
+
+void FormField::createRow(QWidget *editor)
+{
     m_row = new QWidget;
     auto *layout = new QVBoxLayout(m_row);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);
-    m_editor = createEditor(choices);
+    m_editor = editor;
     m_editor->setObjectName(m_key);
     m_error = new QLabel;
     m_error->setObjectName(m_key + ".error");
@@ -97,6 +126,7 @@ QWidget *FormField::createEditor(const QStringList &choices)
     case Kind::Unsigned: edit->setValidator(patternValidator("[0-9]*", edit)); break;
     case Kind::IntList: edit->setValidator(patternValidator("[-0-9, ]*", edit)); break;
     case Kind::RealList: edit->setValidator(patternValidator("[-0-9.eE+, ]*", edit)); break;
+    case Kind::Options: edit->setPlaceholderText(tr("key=value, key=value")); break;
     default: break;
     }
     connect(edit, &QLineEdit::textEdited, this, &FormField::edited);
@@ -105,7 +135,13 @@ QWidget *FormField::createEditor(const QStringList &choices)
 
 void FormField::setValue(const nlohmann::json &value)
 {
-    if (auto *combo = qobject_cast<QComboBox *>(m_editor)) {
+    if (auto *list = qobject_cast<ExtensionListEditor *>(m_editor)) {
+        list->setValue(value);
+    } else if (m_kind == Kind::Options) {
+        auto *edit = static_cast<QLineEdit *>(m_editor);
+        edit->setText(formatOptionsText(value));
+        edit->setCursorPosition(0);
+    } else if (auto *combo = qobject_cast<QComboBox *>(m_editor)) {
         const QString text = formatNumber(value);
         if (combo->findText(text) < 0)
             combo->addItem(text); // keep an unknown value visible; validation reports it
@@ -162,16 +198,50 @@ nlohmann::json FormField::value() const
     case Kind::RealList:
         parsed = parseList(raw, [&c](const QString &s, bool *ok) { return c.toDouble(s, ok); });
         break;
+    case Kind::Options: return parseOptionsText(raw);
+    case Kind::Extensions: return qobject_cast<ExtensionListEditor *>(m_editor)->value();
     }
     return parsed ? *parsed : nlohmann::json(raw.toStdString());
 }
 
-void FormField::setError(const QString &message)
+QString FormField::describeError(const QString &message, const QString &at)
+{
+    // The entry below this field the message is about: "data.options.<entry>" or, in a list,
+    // "<key>[<index>].<entry>" (".name" is the use's name, not an option).
+    QString entry;
+    QString row;
+    if (m_kind == Kind::Options && at.startsWith(m_key + '.')) {
+        entry = at.mid(m_key.size() + 1);
+    } else if (m_kind == Kind::Extensions && at.startsWith(m_key + '[')) {
+        auto *list = static_cast<ExtensionListEditor *>(m_editor);
+        const qsizetype close = at.indexOf(']', m_key.size());
+        const int index = at.mid(m_key.size() + 1, close - m_key.size() - 1).toInt();
+        list->setErrorAt(index, message);
+        row = list->nameAt(index);
+        if (close > 0 && at.mid(close + 1).startsWith('.') && at.mid(close + 2) != "name")
+            entry = at.mid(close + 2);
+    }
+    if (entry.isEmpty())
+        return row.isEmpty() ? message : row + ": " + message;
+    const QString hint = tr("Write options as key=value, each key once, separated by commas; "
+                            "quote a value with a comma: columns=\"a,b\"");
+    if (row.isEmpty())
+        return tr("Cannot read option \"%1\": %2. %3").arg(entry, message, hint);
+    return tr("%1: cannot read option \"%2\": %3. %4").arg(row, entry, message, hint);
+}
+
+void FormField::setError(const QString &message, const QString &at)
 {
     m_hasError = !message.isEmpty();
-    m_error->setText(message);
+    if (auto *list = qobject_cast<ExtensionListEditor *>(m_editor))
+        list->setErrorAt(-1, {});
+    const QString shown = m_hasError ? describeError(message, at) : QString();
+    m_error->setText(shown);
     m_error->setVisible(m_hasError);
-    m_editor->setToolTip(message);
+    if (m_kind == Kind::Extensions)
+        return; // the list frames the row at fault itself
+    // Long options (csv's column list) do not fit the line: the tooltip has them one a line.
+    m_editor->setToolTip(m_hasError || m_kind != Kind::Options ? shown : optionsTip(text()));
     m_editor->setStyleSheet(m_hasError ? QStringLiteral("%1 { border: 1px solid %2; }")
                                              .arg(m_editor->metaObject()->className(), kErrorColor)
                                        : QString());

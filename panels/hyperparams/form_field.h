@@ -1,10 +1,14 @@
 #pragma once
 
+#include "panels/hyperparams/extension_list_editor.h"
+
 #include <nlohmann/json.hpp>
 
 #include <QObject>
 #include <QString>
 #include <QStringList>
+
+#include <vector>
 
 class QLabel;
 class QWidget;
@@ -15,26 +19,30 @@ namespace lathe::panels {
 /// the label under it that shows that key's validation message. The editor's objectName is the
 /// key and the message label's is key + ".error", so tests and styles can find them.
 /// Numbers are typed in line edits (scientific notation accepted, C locale); text that does
-/// not parse is handed on as a JSON string so that RunConfig's validation names the problem.
-/// GUI thread only.
+/// not parse is handed on as a JSON string so that RunConfig's validation names the problem
+/// (options text that does not parse: see parseOptionsText()). GUI thread only.
 class FormField : public QObject
 {
     Q_OBJECT
 
 public:
     enum class Kind {
-        Text,     ///< any string (line edit)
-        Choice,   ///< one of `choices` (combo box)
-        Flag,     ///< true / false (check box)
-        Real,     ///< a double (line edit)
-        Integer,  ///< a signed integer (line edit)
-        Unsigned, ///< an unsigned integer such as the seed (line edit)
-        IntList,  ///< "24, 48, 96" (line edit)
-        RealList, ///< "5, 8.5" (line edit)
+        Text,       ///< any string (line edit)
+        Choice,     ///< one of `choices` (combo box)
+        Flag,       ///< true / false (check box)
+        Real,       ///< a double (line edit)
+        Integer,    ///< a signed integer (line edit)
+        Unsigned,   ///< an unsigned integer such as the seed (line edit)
+        IntList,    ///< "24, 48, 96" (line edit)
+        RealList,   ///< "5, 8.5" (line edit)
+        Options,    ///< an extension's options, "key=value, key=value" (line edit)
+        Extensions, ///< a list of extension uses, one row each (ExtensionListEditor)
     };
 
     /// Creates the editor and the message label (both unparented until placed in a layout).
     FormField(QString key, Kind kind, QStringList choices = {}, QObject *parent = nullptr);
+    /// A Kind::Extensions field offering `extensions`.
+    FormField(QString key, std::vector<ExtensionChoice> extensions, QObject *parent = nullptr);
 
     const QString &key() const { return m_key; }
     /// The row widget to put in a form: the editor with the message label under it.
@@ -47,7 +55,10 @@ public:
     nlohmann::json value() const;
 
     /// Shows `message` under the editor with a red frame and as tooltip; empty clears it.
-    void setError(const QString &message);
+    /// `at` is the dotted key the message is about, when it lies below this field's: for an
+    /// options entry ("data.options.x", "metrics[1].x") the message names the entry (and the
+    /// row of a list) and says how options are written, and a list frames only that row.
+    void setError(const QString &message, const QString &at = {});
     bool hasError() const { return m_hasError; }
 
 Q_SIGNALS:
@@ -55,8 +66,10 @@ Q_SIGNALS:
     void edited();
 
 private:
+    void createRow(QWidget *editor);
     QWidget *createEditor(const QStringList &choices);
     QString text() const;
+    QString describeError(const QString &message, const QString &at);
 
     QString m_key;
     Kind m_kind;

@@ -48,6 +48,7 @@ HyperparamsPanel::HyperparamsPanel(QWidget *parent)
     m_finderButton = finder;
 
     m_form = new ConfigForm;
+    m_form->setObjectName(QStringLiteral("configForm"));
     auto *scroll = new QScrollArea;
     scroll->setWidget(m_form);
     scroll->setWidgetResizable(true);

@@ -62,12 +62,14 @@ struct CompareView::Loaded
     std::vector<track::ParamDiff> diff;
     std::vector<std::vector<std::pair<std::string, std::string>>> params;
     std::vector<std::vector<track::SeriesPoint>> series;
+    std::vector<QString> parentNames; ///< per run; empty when it has none or it is gone
 };
 
 CompareView::CompareView(StoreClient &store, QWidget *parent)
     : QWidget(parent)
     , m_store(store)
     , m_title(new QLabel(this))
+    , m_lineage(new QLabel(this))
     , m_metric(new QComboBox(this))
     , m_tabs(new QTabWidget(this))
     , m_diff(new ConfigDiffView(this))
@@ -84,18 +86,27 @@ CompareView::CompareView(StoreClient &store, QWidget *parent)
     top->addWidget(m_title, 1);
     top->addWidget(new QLabel(tr("Metric:"), this));
     top->addWidget(m_metric);
+    m_lineage->setObjectName(QStringLiteral("compareLineage"));
+    m_lineage->setWordWrap(true);
+    m_lineage->hide();
     m_tabs->addTab(m_diff, tr("Config diff"));
     m_tabs->addTab(m_coords, tr("Parallel coordinates"));
     m_tabs->addTab(m_curves, tr("Curves"));
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 4, 0, 0);
     layout->addLayout(top);
+    layout->addWidget(m_lineage);
     layout->addWidget(m_tabs, 1);
     connect(m_metric, &QComboBox::currentIndexChanged, this, [this] {
         updateCoords();
         load();
     });
     showRuns({});
+}
+
+QString CompareView::lineageText() const
+{
+    return m_lineage->text();
 }
 
 CompareView::Metric CompareView::metric() const
@@ -112,6 +123,8 @@ void CompareView::showRuns(const std::vector<RunRow> &runs)
 {
     m_runs.assign(runs.begin(), runs.begin() + std::ptrdiff_t(std::min(runs.size(), kMaxRuns)));
     m_params.clear();
+    m_lineage->clear();
+    m_lineage->hide();
     if (m_runs.size() < 2) {
         ++m_generation;
         m_title->setText(tr("Select two or more runs (Ctrl+click) to compare them."));
@@ -133,14 +146,16 @@ void CompareView::load()
 {
     if (m_runs.size() < 2)
         return;
-    std::vector<std::int64_t> ids;
-    for (const auto &run : m_runs)
+    std::vector<std::int64_t> ids, parents;
+    for (const auto &run : m_runs) {
         ids.push_back(run.id);
+        parents.push_back(run.parentId);
+    }
     const quint64 generation = ++m_generation;
     const std::string key = curveKey(metric());
     m_store.query(
         this,
-        [ids, key, generation](track::RunStore &store) -> Result<Loaded> {
+        [ids, parents, key, generation](track::RunStore &store) -> Result<Loaded> {
             Loaded loaded;
             loaded.generation = generation;
             auto diff = store.configDiff(ids);
@@ -154,6 +169,11 @@ void CompareView::load()
                     return std::unexpected(!params ? params.error() : series.error());
                 loaded.params.push_back(std::move(*params));
                 loaded.series.push_back(std::move(*series));
+            }
+            for (const auto parent : parents) {
+                auto run = parent != 0 ? store.run(parent) : Result<track::RunInfo>();
+                loaded.parentNames.push_back(parent != 0 && run ? QString::fromStdString(run->name)
+                                                                : QString());
             }
             return loaded;
         },
@@ -176,6 +196,14 @@ void CompareView::apply(Loaded loaded)
         names.push_back(m_runs[i].name);
         series.push_back({m_runs[i].name, curveColor(i), std::move(loaded.series[i]), false});
     }
+    QStringList lineage;
+    for (std::size_t i = 0; i < m_runs.size(); ++i) {
+        if (m_runs[i].parentId != 0)
+            lineage.push_back(m_runs[i].name + QStringLiteral(": ")
+                              + panels::lineageText(m_runs[i].parentId, loaded.parentNames[i]));
+    }
+    m_lineage->setText(lineage.join(QLatin1Char('\n')));
+    m_lineage->setVisible(!lineage.isEmpty());
     m_diff->setDiff(names, loaded.diff);
     m_params = std::move(loaded.params);
     m_curves->setTitle(QString::fromLatin1(curveKey(metric())));

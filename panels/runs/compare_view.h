@@ -17,7 +17,8 @@ class ParallelCoordsWidget;
 class PlotWidget;
 class StoreClient;
 
-/// Side-by-side comparison of two or more runs: the config keys that differ (ConfigDiffView),
+/// Side-by-side comparison of two or more runs: their lineage (which one was fine-tuned from
+/// which run), the config keys that differ (ConfigDiffView),
 /// parallel coordinates of the numeric hyperparameters against a chosen metric, and the
 /// overlaid curves of that metric. Reads through the panel's StoreClient; a newer
 /// showRuns() supersedes a comparison still loading. At most 20 runs are compared. GUI thread
@@ -40,6 +41,9 @@ public:
     ConfigDiffView *diffView() const { return m_diff; }
     ParallelCoordsWidget *parallelCoords() const { return m_coords; }
     PlotWidget *curves() const { return m_curves; }
+    /// "beta: fine-tuned from run 1 (alpha)", one line per compared run with a parent; empty
+    /// when none has one.
+    QString lineageText() const;
 
 Q_SIGNALS:
     /// A comparison finished loading and is on screen.
@@ -53,6 +57,7 @@ private:
 
     StoreClient &m_store;
     QLabel *m_title = nullptr;
+    QLabel *m_lineage = nullptr;
     QComboBox *m_metric = nullptr;
     QTabWidget *m_tabs = nullptr;
     ConfigDiffView *m_diff = nullptr;

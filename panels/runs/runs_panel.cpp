@@ -55,6 +55,7 @@ RunsPanel::RunsPanel(std::filesystem::path db, QWidget *parent)
     connect(m_model, &RunListModel::dataChanged, this, [this] {
         if (const int row = m_model->rowOf(m_notes->runId()); row >= 0)
             m_notes->updateStoredNotes(m_model->runRow(row).notes);
+        updateLineage();
     });
     connect(&m_compareDelay, &QTimer::timeout, this, [this] {
         std::vector<RunRow> rows;
@@ -100,14 +101,24 @@ void RunsPanel::buildUi()
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     m_table->addAction(m_deleteAction);
-    const int widths[] = {200, 90, 130, 80, 110, 90, 70, 80, 80};
+    const int widths[] = {200, 90, 130, 80, 110, 90, 70, 80, 80, 120};
     for (int column = 0; column < int(std::size(widths)); ++column)
         m_table->setColumnWidth(column, widths[column]);
 
     m_notes = new RunNotesEditor(this);
+    m_lineage = new QLabel(this);
+    m_lineage->setObjectName(QStringLiteral("runLineage"));
+    m_lineage->setContentsMargins(4, 2, 4, 2);
+    m_lineage->hide();
+    auto *notesPage = new QWidget(this);
+    auto *notesLayout = new QVBoxLayout(notesPage);
+    notesLayout->setContentsMargins(0, 0, 0, 0);
+    notesLayout->setSpacing(2);
+    notesLayout->addWidget(m_lineage);
+    notesLayout->addWidget(m_notes, 1);
     m_compare = new CompareView(m_model->store(), this);
     m_tabs = new QTabWidget(this);
-    m_tabs->addTab(m_notes, tr("Notes"));
+    m_tabs->addTab(notesPage, tr("Notes"));
     m_tabs->addTab(m_compare, tr("Compare"));
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
@@ -124,6 +135,7 @@ void RunsPanel::buildUi()
     top->addWidget(m_count);
     top->addWidget(actionButton(m_compareAction, this));
     top->addWidget(actionButton(m_newRunAction, this));
+    top->addWidget(actionButton(m_exportAction, this));
     top->addWidget(actionButton(m_deleteAction, this));
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -178,6 +190,14 @@ void RunsPanel::buildActions()
     m_resumeAction = new QAction(tr("Resume run"), this);
     m_resumeAction->setToolTip(tr("Continue a stopped or interrupted run from its last checkpoint"));
     m_resumeAction->setEnabled(false);
+    m_exportAction = new QAction(tr("Export…"), this);
+    m_exportAction->setToolTip(tr("Export the selected run as TorchScript, ONNX or safetensors"));
+    m_exportAction->setEnabled(false);
+    m_fineTuneAction = new QAction(tr("Fine-tune from here"), this);
+    m_fineTuneAction->setToolTip(
+        tr("Fill the hyperparameter form with this run's config, set to start from its best "
+           "checkpoint"));
+    m_fineTuneAction->setEnabled(false);
     addAction(m_undoAction);
     connect(m_deleteAction, &QAction::triggered, this, &RunsPanel::deleteSelected);
     connect(m_undoAction, &QAction::triggered, this, &RunsPanel::undoDelete);
@@ -186,6 +206,8 @@ void RunsPanel::buildActions()
     connect(m_newRunAction, &QAction::triggered, this, &RunsPanel::newRunFromCurrentConfig);
     connect(m_resumeAction, &QAction::triggered, this,
             [this] { Q_EMIT resumeRequested(currentRunId()); });
+    connect(m_exportAction, &QAction::triggered, this, &RunsPanel::exportCurrent);
+    connect(m_fineTuneAction, &QAction::triggered, this, &RunsPanel::fineTuneFromCurrent);
 }
 
 void RunsPanel::showContextMenu(const QPoint &pos)
@@ -194,7 +216,9 @@ void RunsPanel::showContextMenu(const QPoint &pos)
         return;
     QMenu menu(this);
     menu.addAction(m_newRunAction);
+    menu.addAction(m_fineTuneAction);
     menu.addAction(m_resumeAction);
+    menu.addAction(m_exportAction);
     menu.addAction(m_compareAction);
     menu.addSeparator();
     menu.addAction(m_renameAction);
@@ -263,6 +287,7 @@ void RunsPanel::onSelectionChanged()
     const auto ids = selectedRunIds();
     m_deleteAction->setEnabled(!ids.isEmpty());
     m_compareAction->setEnabled(ids.size() >= 2);
+    m_exportAction->setEnabled(ids.size() == 1);
     m_newRunAction->setEnabled(currentRunId() != 0);
     m_renameAction->setEnabled(currentRunId() != 0);
     m_compareDelay.start();
@@ -277,6 +302,7 @@ void RunsPanel::onCurrentChanged(const QModelIndex &current)
     m_newRunAction->setEnabled(row >= 0);
     m_renameAction->setEnabled(row >= 0);
     updateResumeAction();
+    updateLineage();
 }
 
 void RunsPanel::updateResumeAction()
@@ -285,6 +311,8 @@ void RunsPanel::updateResumeAction()
     const auto status = row >= 0 ? m_model->runRow(row).status : track::RunStatus::Created;
     m_resumeAction->setEnabled(status == track::RunStatus::Stopped
                                || status == track::RunStatus::Interrupted);
+    // A run that has trained may have a checkpoint; fineTuneFromCurrent() checks.
+    m_fineTuneAction->setEnabled(row >= 0 && status != track::RunStatus::Created);
 }
 
 void RunsPanel::onRowsChanged()

@@ -20,11 +20,15 @@ namespace lathe::panels {
 
 class CompareView;
 class DeleteUndoBar;
+class ExportDialog;
 class RunListModel;
 class RunNotesEditor;
 
 /// The Runs panel: every run of the store in a sortable, filterable table (name, status,
-/// created, duration, model, optimizer, lr, best val accuracy, test accuracy, tags). Rename by
+/// created, duration, model, optimizer, lr, best val accuracy, test accuracy, parent, tags).
+/// The current run's lineage ("fine-tuned from run 3 (alpha)") is shown above its notes.
+/// "Export…" opens an ExportDialog for the selected run; "Fine-tune from here" hands its config,
+/// set to start from its checkpoint, to newRunFromConfig(). Rename by
 /// editing the name (F2, double-click), tags by editing the tags cell (comma separated), notes
 /// of the current run below the table. Delete (Del, context menu, button) hides the runs at once
 /// and offers Undo (bar, Ctrl+Z) for the undo window; the store delete happens when the window
@@ -55,6 +59,10 @@ public:
     RunNotesEditor *notesEditor() const { return m_notes; }
     /// The last error or notice shown in the panel (empty when none).
     QString message() const;
+    /// The current run's lineage as shown above its notes (empty when it has no parent).
+    QString lineageText() const;
+    QAction *exportAction() const { return m_exportAction; }
+    QAction *fineTuneAction() const { return m_fineTuneAction; }
 
 public Q_SLOTS:
     /// Deletes the selected runs (with undo).
@@ -67,11 +75,19 @@ public Q_SLOTS:
     void newRunFromCurrentConfig();
     /// Starts editing the current run's name.
     void renameCurrent();
+    /// Opens the export dialog for the current run (non-modal, deleted when closed); null when
+    /// no run is current.
+    ExportDialog *exportCurrent();
+    /// Reads the current run's config and checkpoints, and emits newRunFromConfig with
+    /// finetune.run = the run's id and finetune.checkpoint = "best" ("last" when it has no
+    /// best), or shows why it cannot (no checkpoint, unreadable config).
+    void fineTuneFromCurrent();
 
 Q_SIGNALS:
     /// The selection changed (the curves panel overlays these runs).
     void selectionChanged(const QList<qint64> &runIds);
-    /// "New run from this config": the run's stored config, parsed and validated.
+    /// "New run from this config" (or "Fine-tune from here", then with its finetune section
+    /// set): the run's stored config, parsed and validated.
     void newRunFromConfig(const lathe::train::RunConfig &config);
     /// A run was double-clicked outside its editable cells or Enter was pressed on it.
     void runActivated(qint64 runId);
@@ -86,6 +102,7 @@ private:
     void onCurrentChanged(const QModelIndex &current);
     void onRowsChanged();
     void updateResumeAction();
+    void updateLineage();
     void showMessage(const QString &text);
     qint64 currentRunId() const;
 
@@ -95,6 +112,7 @@ private:
     QLineEdit *m_filter = nullptr;
     QLabel *m_count = nullptr;
     QLabel *m_message = nullptr;
+    QLabel *m_lineage = nullptr;
     DeleteUndoBar *m_undoBar = nullptr;
     QTabWidget *m_tabs = nullptr;
     RunNotesEditor *m_notes = nullptr;
@@ -105,6 +123,8 @@ private:
     QAction *m_compareAction = nullptr;
     QAction *m_newRunAction = nullptr;
     QAction *m_resumeAction = nullptr;
+    QAction *m_exportAction = nullptr;
+    QAction *m_fineTuneAction = nullptr;
     QTimer m_compareDelay;
 };
 

@@ -134,9 +134,17 @@ void MainWindow::createPanels()
     connect(m_runs, &RunsPanel::newRunFromConfig, this, [this](const train::RunConfig &config) {
         m_hyperparams->setConfig(config);
         dock("dock-hyperparams")->raise();
-        statusBar()->showMessage(tr("The form holds the config of the chosen run: press Start "
-                                    "to train it again, or edit it first"),
-                                 8000);
+        if (!config.finetune.run.empty())
+            statusBar()->showMessage(tr("The form holds a fine-tune of run %1 from its %2 "
+                                        "checkpoint: edit it (freeze, LoRA, epochs) and press "
+                                        "Start")
+                                         .arg(QString::fromStdString(config.finetune.run),
+                                              QString::fromStdString(config.finetune.checkpoint)),
+                                     8000);
+        else
+            statusBar()->showMessage(tr("The form holds the config of the chosen run: press "
+                                        "Start to train it again, or edit it first"),
+                                     8000);
     });
 }
 

@@ -5,13 +5,17 @@
 
 class QLabel;
 class QTableWidget;
+class QTabWidget;
+class QTreeWidget;
 
 namespace lathe::panels {
 
-/// Help → Plugins: every plugin this process tried to load (name, version, status, what it
-/// registers or why it was refused, path), the folders searched, and the window's plugin panels
-/// that failed (`panelProblems`, one line each; shown under the table when there are any).
-/// Read-only; GUI thread only.
+/// Help → Plugins, two tabs: "Plugins", every plugin this process tried to load (name, version,
+/// status, what it registers or why it was refused, path) and the folders searched; and
+/// "Registered", every entry of the plugin registry by kind (dataset readers, models, metrics,
+/// augmentations, schedules, panels) with its source (built-in or the plugin's name) and
+/// description (a panel's: its title). Below them, the window's plugin panels that failed
+/// (`panelProblems`, one line each; shown when there are any). Read-only; GUI thread only.
 class PluginsDialog : public QDialog
 {
     Q_OBJECT
@@ -20,11 +24,21 @@ public:
     explicit PluginsDialog(QWidget *parent = nullptr, const QStringList &panelProblems = {});
 
     QTableWidget *table() const { return m_table; }
+    /// The registry's entries: one top-level item per kind (in plugin::allKinds() order, its
+    /// data(0, Qt::UserRole) the kind's name, e.g. "metric"), a child per entry with the
+    /// columns name, source, description.
+    QTreeWidget *registered() const { return m_registered; }
+    QTabWidget *tabs() const { return m_tabs; }
     /// The failed panels' lines; null when none failed.
     QLabel *panelProblems() const { return m_panelProblems; }
 
 private:
+    QWidget *createPluginsTab();
+    QWidget *createRegisteredTab();
+
+    QTabWidget *m_tabs = nullptr;
     QTableWidget *m_table = nullptr;
+    QTreeWidget *m_registered = nullptr;
     QLabel *m_panelProblems = nullptr;
 };
 

@@ -4,7 +4,9 @@
 #include "panels/curves/curves_panel.h"
 
 #include <QCheckBox>
+#include <QAbstractItemView>
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
 #include <QImage>
 #include <QLabel>
@@ -29,6 +31,30 @@ std::size_t pointCount(const PlotWidget *chart, bool dashed = false)
         if (!s.faint && s.dashed == dashed)
             n += s.points.size();
     return n;
+}
+
+/// With LATHE_TEST_GRABS=<dir>, saves a picture of `widget` there as <name>.png.
+void saveGrab(QWidget *widget, const QString &name)
+{
+    const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
+    if (!dir.isEmpty() && QDir().mkpath(dir))
+        widget->grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png"));
+}
+
+// Opens the picker's popup with the keyboard and walks down to `key`, then Enter: picked.
+void pickMetric(QComboBox *picker, const QString &key)
+{
+    const int target = picker->findData(key);
+    QVERIFY2(target > 0, qPrintable(key));
+    picker->setFocus();
+    QTest::keyClick(picker, Qt::Key_Space);
+    QTRY_VERIFY(picker->view()->isVisible());
+    QAbstractItemView *view = picker->view();
+    for (int i = 0; i < picker->count() && view->currentIndex().row() != target; ++i)
+        QTest::keyClick(view, Qt::Key_Down);
+    QCOMPARE(view->currentIndex().row(), target);
+    QTest::keyClick(view, Qt::Key_Return);
+    QTRY_VERIFY(!picker->view()->isVisible());
 }
 
 } // namespace
@@ -61,6 +87,15 @@ class TestCurvesPanel : public QObject
             points.push_back({run, "train/accuracy", s, epoch, wall, 1 - 1.0 / (1 + s * 0.01)});
             points.push_back({run, "lr", s, epoch, wall, 1e-3});
         }
+        QVERIFY(m_store->addMetrics(points));
+    }
+
+    // `n` rows of `key` a validation epoch apart (100 steps), from epoch `from` on.
+    void addEpochRows(std::int64_t run, const char *key, int from, int n)
+    {
+        std::vector<track::MetricPoint> points;
+        for (int e = from; e < from + n; ++e)
+            points.push_back({run, key, e * 100, double(e), 1.7e9 + e * 50, 0.3 / (1 + e)});
         QVERIFY(m_store->addMetrics(points));
     }
 
@@ -232,6 +267,51 @@ private Q_SLOTS:
         QVERIFY(points.back().y > 10);
         QVERIFY(std::is_sorted(points.begin(), points.end(),
                                [](const auto &a, const auto &b) { return a.x < b.x; }));
+    }
+
+    void aRecordedMetricCanBeCharted()
+    {
+        const auto run = createRun("fair");
+        addSteps(run, 0, 300);
+        addEpochRows(run, "val/fairness/accuracy_gap", 1, 3);
+        addEpochRows(run, "val/fairness/accuracy/group-a", 1, 3);
+        auto panel = openPanel();
+        QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
+        panel->setRuns({run});
+        auto *picker = panel->findChild<QComboBox *>("metricPicker");
+        QVERIFY(picker);
+        QTRY_VERIFY(picker->findData("val/fairness/accuracy_gap") > 0);
+        QVERIFY(picker->findData("val/fairness/accuracy/group-a") > 0);
+        QCOMPARE(picker->findData("train/loss"), -1); // built in: always charted
+        QVERIFY(!panel->metricChart("val/fairness/accuracy_gap"));
+
+        pickMetric(picker, "val/fairness/accuracy_gap");
+        PlotWidget *gap = panel->metricChart("val/fairness/accuracy_gap");
+        QVERIFY(gap);
+        QVERIFY(gap->isVisible());
+        QTRY_COMPARE(pointCount(gap, true), std::size_t(3)); // a val key: dashed
+        QCOMPARE(gap->series().front().name, QStringLiteral("fair"));
+        QCOMPARE(gap->series().front().points.back().x, 300.0);
+        QCOMPARE(picker->currentIndex(), 0); // back to "Metric…"
+        QVERIFY(picker->itemText(picker->findData("val/fairness/accuracy_gap")).startsWith("✓"));
+
+        // New rows, and a metric the run had not recorded yet, arrive with the polls.
+        addEpochRows(run, "val/fairness/accuracy_gap", 4, 2);
+        addEpochRows(run, "val/macro-f1", 1, 5);
+        QTRY_COMPARE(pointCount(gap, true), std::size_t(5));
+        QCOMPARE(gap->series().front().points.back().x, 500.0);
+        QTRY_VERIFY(picker->findData("val/macro-f1") > 0);
+        pickMetric(picker, "val/macro-f1");
+        QVERIFY(panel->metricChart("val/macro-f1"));
+        QTRY_COMPARE(pointCount(panel->metricChart("val/macro-f1"), true), std::size_t(5));
+        QCOMPARE(pointCount(panel->chart(CurvesPanel::LossChart)), std::size_t(300));
+        saveGrab(panel.get(), "curves_metrics");
+
+        // Picking a charted metric again removes its chart.
+        pickMetric(picker, "val/fairness/accuracy_gap");
+        QVERIFY(!panel->metricChart("val/fairness/accuracy_gap"));
+        QVERIFY(!picker->itemText(picker->findData("val/fairness/accuracy_gap")).startsWith("✓"));
+        QVERIFY(panel->metricChart("val/macro-f1"));
     }
 
     void exportsPngAndCsv()

@@ -1,6 +1,9 @@
 // The Hyperparameters panel driven through its real widgets: the schedule plot follows edits,
 // core's validation messages appear next to the field, schedule parameters show and hide with
-// the type, configs round-trip through files, and the LR finder's suggestion lands in the form.
+// the type, configs round-trip through files, the LR finder's suggestion lands in the form, and
+// registered metrics, extra augmentations and reader options are set without editing JSON.
+#include "core/model/net.h"
+#include "core/model/zoo.h"
 #include "core/plugin/loader.h"
 #include "panels/common/plot_widget.h"
 #include "panels/hyperparams/hyperparams_panel.h"
@@ -8,13 +11,18 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
+#include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStyle>
+#include <QStyleOptionViewItem>
 #include <QTemporaryDir>
+#include <QTreeWidget>
 #include <QtTest>
 
 using namespace lathe;
@@ -51,6 +59,88 @@ T *child(QWidget &parent, const QString &name)
 bool shown(QWidget &panel, const QString &key)
 {
     return child<QWidget>(panel, key)->isVisibleTo(&panel);
+}
+
+/// Loads a sample plugin the first time a test asks for it (a second load would be refused).
+void usePlugin(const char *file)
+{
+    static QStringList loaded;
+    if (loaded.contains(file))
+        return;
+    const auto record = plugin::loadPlugin(std::string(LATHE_TEST_PLUGIN_DIR "/") + file);
+    QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded, record.message.c_str());
+    loaded << file;
+}
+
+/// Clicks a check box as a user does (on its indicator).
+void tick(QCheckBox *check)
+{
+    QTest::mouseClick(check, Qt::LeftButton, {}, QPoint(8, check->height() / 2));
+}
+
+/// With LATHE_TEST_GRABS=<dir>, saves a picture of `widget` there as <name>.png.
+void saveGrab(QWidget *widget, const QString &name)
+{
+    const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
+    if (dir.isEmpty())
+        return;
+    QTest::qWait(50); // the layouts settle first
+    QVERIFY(widget->grab().save(QDir(dir).filePath(name + ".png")));
+}
+
+QGroupBox *group(QWidget &panel, const QString &title)
+{
+    for (auto *box : panel.findChildren<QGroupBox *>())
+        if (box->title() == title)
+            return box;
+    qFatal("no group %s", qPrintable(title));
+    return nullptr;
+}
+
+/// The stages of `spec`'s network as lathe::model::buildNet makes it for Fashion-MNIST, with
+/// each stage's parameter count: what the Fine-tune tree should list.
+std::vector<std::pair<QString, std::int64_t>> stagesOf(const model::ModelSpec &spec)
+{
+    auto net = model::buildNet(spec, {1, 28, 28}, 10);
+    if (!net)
+        qFatal("%s", net.error().toString().c_str());
+    const auto children = (*net)->named_children();
+    std::vector<std::pair<QString, std::int64_t>> stages;
+    for (const auto &name : (*net)->stageNames()) {
+        std::int64_t count = 0;
+        for (const auto &parameter : children[name]->parameters())
+            count += parameter.numel();
+        stages.emplace_back(QString::fromStdString(name), count);
+    }
+    return stages;
+}
+
+/// Clicks the check box of the tree's `row`th item as a user does.
+void tickItem(QTreeWidget *tree, int row)
+{
+    auto *item = tree->topLevelItem(row);
+    QStyleOptionViewItem option;
+    option.initFrom(tree->viewport());
+    option.rect = tree->visualItemRect(item);
+    option.features = QStyleOptionViewItem::HasCheckIndicator | QStyleOptionViewItem::HasDisplay;
+    option.text = item->text(0);
+    const QRect box = tree->style()->subElementRect(QStyle::SE_ItemViewItemCheckIndicator, &option,
+                                                    tree);
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, box.center());
+}
+
+QStringList tickedItems(QTreeWidget *tree)
+{
+    QStringList names;
+    for (int i = 0; i < tree->topLevelItemCount(); ++i)
+        if (tree->topLevelItem(i)->checkState(0) == Qt::Checked)
+            names << tree->topLevelItem(i)->text(0);
+    return names;
+}
+
+QString wineConfig()
+{
+    return QStringLiteral(LATHE_TEST_RESOURCES "/../plugins/csv-tabular/wine.json");
 }
 
 } // namespace
@@ -209,6 +299,230 @@ private Q_SLOTS:
         QVERIFY(child<PlotWidget>(panel, "schedulePlot")->series().empty());
     }
 
+    void aTickedMetricWithOptionsReachesTheConfig()
+    {
+        usePlugin("fairness.so");
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        panel.resize(520, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        // One row per registered metric, built-ins first; a plugin's row names its plugin.
+        auto *fairness = child<QCheckBox>(panel, "metrics/fairness");
+        auto *macroF1 = child<QCheckBox>(panel, "metrics/macro-f1");
+        QVERIFY(child<QCheckBox>(panel, "metrics/per-class-accuracy"));
+        QCOMPARE(child<QLabel>(panel, "metrics/fairness/source")->text(),
+                 QString("fairness plugin"));
+        QVERIFY(!panel.findChild<QLabel *>("metrics/macro-f1/source")); // built in: no source
+        QVERIFY(fairness->toolTip().startsWith("Accuracy and true-positive rate per group"));
+        QVERIFY(fairness->toolTip().contains("From the plugin fairness"));
+        auto *options = child<QLineEdit>(panel, "metrics/fairness/options");
+        QVERIFY(!fairness->isChecked());
+        QVERIFY(!options->isEnabled());
+        QVERIFY(panel.config().metrics.empty());
+
+        QSignalSpy changed(&panel, &HyperparamsPanel::configChanged);
+        tick(fairness);
+        QVERIFY(options->isEnabled());
+        QCOMPARE(panel.config().metrics, (std::vector<ExtensionUse>{{"fairness", {}}}));
+        retype(options, "column=alcohol, threshold=13");
+        QVERIFY(panel.isValid());
+        const ExtensionUse expected{"fairness", {{"column", "alcohol"}, {"threshold", "13"}}};
+        QCOMPARE(panel.config().metrics, std::vector<ExtensionUse>{expected});
+        QCOMPARE(changed.last().at(0).value<train::RunConfig>().metrics,
+                 std::vector<ExtensionUse>{expected});
+        // A second metric: uses follow the rows' order.
+        tick(macroF1);
+        QCOMPARE(panel.config().metrics, (std::vector<ExtensionUse>{{"macro-f1", {}}, expected}));
+        saveGrab(group(panel, "Metrics"), "hyperparams-metrics");
+        saveGrab(child<QWidget>(panel, "configForm"), "hyperparams-form");
+        // Unticked, a metric leaves the config but keeps its options for the next tick.
+        tick(fairness);
+        QCOMPARE(panel.config().metrics, (std::vector<ExtensionUse>{{"macro-f1", {}}}));
+        QVERIFY(!options->isEnabled());
+        tick(fairness);
+        QCOMPARE(panel.config().metrics.back(), expected);
+    }
+
+    void badOptionsTextShowsAMessageAndBlocksStart()
+    {
+        usePlugin("fairness.so");
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        panel.resize(520, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QSignalSpy validity(&panel, &HyperparamsPanel::validityChanged);
+        tick(child<QCheckBox>(panel, "metrics/fairness"));
+        auto *options = child<QLineEdit>(panel, "metrics/fairness/options");
+        auto *message = child<QLabel>(panel, "metrics.error");
+        retype(options, "column alcohol");
+        QVERIFY(!panel.isValid());
+        QCOMPARE(validity.count(), 1);
+        QCOMPARE(validity.last().at(0).toBool(), false);
+        QVERIFY(!child<QPushButton>(panel, "findLr")->isEnabled());
+        // Core's message, naming the metric and the entry, with how options are written.
+        QVERIFY(message->isVisibleTo(&panel));
+        QVERIFY2(
+            message->text().startsWith("fairness: cannot read option \"column alcohol\": value "
+                                       "null has the wrong type"),
+            qPrintable(message->text()));
+        QVERIFY(message->text().contains("key=value, each key once, separated by commas"));
+        QVERIFY(!options->styleSheet().isEmpty());
+        QVERIFY(
+            child<QLabel>(panel, "configStatus")->text().startsWith("metrics[0].column alcohol"));
+        // The last valid config is kept: the metric as ticked, before any options were typed.
+        QCOMPARE(panel.config().metrics, (std::vector<ExtensionUse>{{"fairness", {}}}));
+        saveGrab(group(panel, "Metrics"), "hyperparams-metrics-error");
+
+        retype(options, "column=alcohol");
+        QVERIFY(panel.isValid());
+        QCOMPARE(validity.last().at(0).toBool(), true);
+        QVERIFY(!message->isVisibleTo(&panel));
+        QVERIFY(options->styleSheet().isEmpty());
+        QCOMPARE(panel.config().metrics.front().options.at("column"), std::string("alcohol"));
+
+        // Reader options: the same message at data.options.
+        auto *reader = child<QLineEdit>(panel, "data.options");
+        retype(reader, "header=sklearn, label");
+        QVERIFY(!panel.isValid());
+        const QString readerMessage = child<QLabel>(panel, "data.options.error")->text();
+        QVERIFY2(readerMessage.startsWith("Cannot read option \"label\": value null"),
+                 qPrintable(readerMessage));
+        QVERIFY(!reader->styleSheet().isEmpty());
+        saveGrab(group(panel, "Data"), "hyperparams-data-error");
+        retype(reader, "header=sklearn, label=class");
+        QVERIFY(panel.isValid());
+        QCOMPARE(panel.config().data.options, (Options{{"header", "sklearn"}, {"label", "class"}}));
+    }
+
+    void optionsTextIsRead_data()
+    {
+        QTest::addColumn<QString>("typed");
+        QTest::addColumn<QString>("json");  // the options read, or "" when the text is refused
+        QTest::addColumn<QString>("shown"); // the text shown for them, or the entry refused
+        const auto row
+            = [](const char *name, const char *typed, const char *json, const char *shown) {
+                  QTest::newRow(name) << QString(typed) << QString(json) << QString(shown);
+              };
+        row("one", "a=1", "{\"a\":\"1\"}", "a=1");
+        row("spaces", " a = 1 ,b=two words ", "{\"a\":\"1\",\"b\":\"two words\"}",
+            "a=1, b=two words");
+        row("quoted", "cols=\"x,y\", say=\"a \\\"b\\\"\"",
+            "{\"cols\":\"x,y\",\"say\":\"a \\\"b\\\"\"}", "cols=\"x,y\", say=\"a \\\"b\\\"\"");
+        row("empty value", "a=", "{\"a\":\"\"}", "a=\"\"");
+        row("empty entries", "a=1,, b=2,", "{\"a\":\"1\",\"b\":\"2\"}", "a=1, b=2");
+        row("equals in value", "a=b=c", "{\"a\":\"b=c\"}", "a=b=c");
+        row("quoted key", "\"x=y\"=1", "{\"x=y\":\"1\"}", "\"x=y\"=1");
+        row("nothing", "", "{}", "");
+        row("no equals", "a=1, alcohol", "", "alcohol");
+        row("no key", "=5", "", "=5");
+        row("repeated key", "a=1, a=2", "", "a=2");
+        row("open quote", "a=\"x, b=2", "", "a=\"x, b=2");
+        row("after quote", "a=\"x\"y", "", "a=\"x\"y");
+    }
+
+    void optionsTextIsRead()
+    {
+        QFETCH(QString, typed);
+        QFETCH(QString, json);
+        QFETCH(QString, shown);
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        auto *edit = child<QLineEdit>(panel, "data.options");
+        retype(edit, typed);
+        if (json.isEmpty()) {
+            QVERIFY(!panel.isValid());
+            const QString status = child<QLabel>(panel, "configStatus")->text();
+            QVERIFY2(status.startsWith("data.options." + shown + ": "), qPrintable(status));
+            return;
+        }
+        QVERIFY2(panel.isValid(), qPrintable(child<QLabel>(panel, "configStatus")->text()));
+        Options expected;
+        const auto parsed = nlohmann::json::parse(json.toStdString());
+        for (const auto &[key, value] : parsed.items())
+            expected[key] = value.get<std::string>();
+        QCOMPARE(panel.config().data.options, expected);
+        // Shown back in one spelling, which reads as the same options.
+        panel.setConfig(panel.config());
+        QCOMPARE(edit->text(), shown);
+        retype(edit, edit->text());
+        QCOMPARE(panel.config().data.options, expected);
+    }
+
+    void extraAugmentationsAreRowsOfTheAugmentationGroup()
+    {
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig()); // augmentation on
+        panel.resize(520, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        for (const auto &name : plugin::registry().names(plugin::Kind::Augmentation))
+            QVERIFY(child<QCheckBox>(panel, "augment.extra/" + QString::fromStdString(name)));
+        auto *erase = child<QCheckBox>(panel, "augment.extra/erase");
+        tick(erase);
+        retype(child<QLineEdit>(panel, "augment.extra/erase/options"), "prob=0.3, max_area=0.1");
+        QCOMPARE(panel.config().augment.extra,
+                 (std::vector<ExtensionUse>{{"erase", {{"prob", "0.3"}, {"max_area", "0.1"}}}}));
+        saveGrab(group(panel, "Augmentation"), "hyperparams-augmentation");
+        // Off with augmentation, like the built-in settings.
+        tick(child<QCheckBox>(panel, "augment.enabled"));
+        QVERIFY(!panel.config().augment.enabled);
+        QVERIFY(!erase->isEnabled());
+        QCOMPARE(panel.config().augment.extra.size(), std::size_t(1)); // kept, as the others
+    }
+
+    void openedMetricsAndOptionsAreShownAndSaved()
+    {
+        usePlugin("csv-tabular.so");
+        usePlugin("fairness.so");
+        HyperparamsPanel panel;
+        panel.resize(520, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QVERIFY(panel.openConfig(wineConfig()));
+        // wine.json: fairness on "alcohol", the csv reader's header and (quoted) columns.
+        auto *fairness = child<QCheckBox>(panel, "metrics/fairness");
+        QVERIFY(fairness->isChecked());
+        QVERIFY(!child<QCheckBox>(panel, "metrics/macro-f1")->isChecked());
+        auto *options = child<QLineEdit>(panel, "metrics/fairness/options");
+        QCOMPARE(options->text(), QString("column=alcohol"));
+        const QString reader = child<QLineEdit>(panel, "data.options")->text();
+        QVERIFY2(reader.startsWith("columns=\"alcohol,malic_acid,ash,"), qPrintable(reader));
+        QVERIFY(reader.endsWith(",proline,class\", header=sklearn"));
+        QCOMPARE(child<QComboBox>(panel, "data.dataset")->currentText(), QString("csv"));
+        // Too long for the line: the tooltip has every option, one a line.
+        const QStringList tip = child<QLineEdit>(panel, "data.options")->toolTip().split('\n');
+        QCOMPARE(tip.size(), 2);
+        QCOMPARE(tip[1], QString("header=sklearn"));
+        saveGrab(group(panel, "Data"), "hyperparams-data");
+
+        // Edited and saved: the file holds the options with their JSON types.
+        options->setFocus();
+        QTest::keyClick(options, Qt::Key_End);
+        QTest::keyClicks(options, ", threshold=13");
+        auto *readerEdit = child<QLineEdit>(panel, "data.options");
+        readerEdit->setFocus();
+        QTest::keyClick(readerEdit, Qt::Key_End);
+        QTest::keyClicks(readerEdit, ", label=class");
+        QTemporaryDir dir;
+        const QString path = dir.filePath("wine-edited.json");
+        QVERIFY(panel.saveConfig(path));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const auto saved = nlohmann::json::parse(file.readAll().toStdString());
+        QCOMPARE(saved["metrics"].dump(),
+                 std::string("[{\"column\":\"alcohol\",\"name\":\"fairness\",\"threshold\":13}]"));
+        QVERIFY(saved["data"]["options"]["label"] == "class");
+        QVERIFY(saved["data"]["options"]["columns"].get<std::string>().starts_with("alcohol,"));
+
+        HyperparamsPanel other;
+        QVERIFY(other.openConfig(path));
+        QCOMPARE(other.config(), panel.config());
+        QCOMPARE(child<QLineEdit>(other, "metrics/fairness/options")->text(),
+                 QString("column=alcohol, threshold=13"));
+    }
+
     void scheduleTypeShowsItsParameters()
     {
         HyperparamsPanel panel;
@@ -249,6 +563,113 @@ private Q_SLOTS:
         QCOMPARE(optimizer->currentText(), QString("sgd"));
         QVERIFY(shown(panel, "optimizer.momentum"));
         QVERIFY(shown(panel, "optimizer.nesterov"));
+    }
+
+    void tickedStagesAreFrozenAndTheTrainableCountFollows()
+    {
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        panel.resize(520, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        const auto stages = stagesOf(defaultConfig().model);
+        auto *tree = child<QTreeWidget>(panel, "finetune.freeze");
+        QCOMPARE(tree->topLevelItemCount(), int(stages.size()));
+        std::int64_t total = 0;
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            QCOMPARE(tree->topLevelItem(int(i))->text(0), stages[i].first);
+            QCOMPARE(tree->topLevelItem(int(i))->text(1), QLocale(QLocale::English).toString(
+                                                                qlonglong(stages[i].second)));
+            total += stages[i].second;
+        }
+        auto *label = child<QLabel>(panel, "finetune.trainable");
+        const QString all = QLocale(QLocale::English).toString(qlonglong(total));
+        QCOMPARE(label->text(), QString("Trainable: %1 of %1 parameters (100.0%)").arg(all));
+        // relu1 has no parameters: nothing to tick.
+        QVERIFY(!(tree->topLevelItem(2)->flags() & Qt::ItemIsUserCheckable));
+        QCOMPARE(stages[2].second, std::int64_t(0));
+
+        QSignalSpy changed(&panel, &HyperparamsPanel::configChanged);
+        tickItem(tree, 0);
+        tickItem(tree, 1);
+        QCOMPARE(changed.count(), 2);
+        QVERIFY(panel.isValid());
+        QCOMPARE(panel.config().finetune.freeze,
+                 (std::vector<std::string>{stages[0].first.toStdString(),
+                                           stages[1].first.toStdString()}));
+        const std::int64_t trainable = total - stages[0].second - stages[1].second;
+        QCOMPARE(label->text(),
+                 QString("Trainable: %1 of %2 parameters (%3%)")
+                     .arg(QLocale(QLocale::English).toString(qlonglong(trainable)), all,
+                          QString::number(100.0 * double(trainable) / double(total), 'f', 1)));
+        // LoRA: a note that only adapters and new heads train.
+        retype(child<QLineEdit>(panel, "finetune.lora_rank"), "4");
+        QVERIFY(label->text().contains("LoRA: only adapters and new heads train"));
+        QCOMPARE(panel.config().finetune.loraRank, std::int64_t(4));
+        saveGrab(group(panel, "Fine-tune"), "hyperparams-finetune");
+        // Unticking writes the smaller list.
+        tickItem(tree, 0);
+        QCOMPARE(panel.config().finetune.freeze,
+                 std::vector<std::string>{stages[1].first.toStdString()});
+    }
+
+    void changingWidthsRebuildsTheStageTree()
+    {
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        auto *tree = child<QTreeWidget>(panel, "finetune.freeze");
+        auto *label = child<QLabel>(panel, "finetune.trainable");
+        const QString before = label->text();
+        retype(child<QLineEdit>(panel, "model.widths"), "8, 16");
+        QVERIFY(panel.isValid());
+        auto spec = defaultConfig().model;
+        spec.widths = {8, 16};
+        const auto stages = stagesOf(spec);
+        QCOMPARE(tree->topLevelItemCount(), int(stages.size()));
+        std::int64_t total = 0;
+        for (std::size_t i = 0; i < stages.size(); ++i) {
+            QCOMPARE(tree->topLevelItem(int(i))->text(0), stages[i].first);
+            total += stages[i].second;
+        }
+        QVERIFY(label->text() != before);
+        QVERIFY2(label->text().contains(
+                     " of " + QLocale(QLocale::English).toString(qlonglong(total)) + " "),
+                 qPrintable(label->text()));
+        // Widths that do not build say why instead of listing stages.
+        retype(child<QLineEdit>(panel, "model.widths"), "0");
+        QCOMPARE(tree->topLevelItemCount(), 0);
+        QVERIFY2(label->text().startsWith("Stages unknown: "), qPrintable(label->text()));
+    }
+
+    void anOpenedFreezeListTicksItsStages()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("frozen.json");
+        auto config = defaultConfig();
+        const auto stages = stagesOf(config.model);
+        config.finetune.freeze = {stages[1].first.toStdString(),
+                                  stages.back().first.toStdString()};
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(QByteArray::fromStdString(config.toJson().dump(2)));
+        }
+        HyperparamsPanel panel;
+        QVERIFY(panel.openConfig(path));
+        auto *tree = child<QTreeWidget>(panel, "finetune.freeze");
+        QCOMPARE(tickedItems(tree), (QStringList{stages[1].first, stages.back().first}));
+        QCOMPARE(panel.config().finetune.freeze, config.finetune.freeze);
+        // Defaults are shown for the keys a config without them leaves out.
+        QCOMPARE(child<QLineEdit>(panel, "finetune.checkpoint")->text(), QString("best"));
+        QCOMPARE(child<QLineEdit>(panel, "finetune.distill_weight")->text(), QString("0.5"));
+        // "backbone" ticks every stage but the last.
+        config.finetune.freeze = {"backbone"};
+        panel.setConfig(config);
+        QStringList backbone;
+        for (std::size_t i = 0; i + 1 < stages.size(); ++i)
+            if (stages[i].second > 0)
+                backbone << stages[i].first;
+        QCOMPARE(tickedItems(tree), backbone);
     }
 
     void saveAndOpenRoundTrip()

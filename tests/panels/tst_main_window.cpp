@@ -18,16 +18,22 @@
 #include <QtTest>
 #include <QAction>
 #include <QApplication>
+#include <QDir>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QToolBar>
+#include <QTreeWidget>
 
+#include <array>
 #include <fstream>
+#include <map>
 
 using namespace lathe;
 using namespace lathe::panels;
@@ -75,6 +81,38 @@ void clickToolButton(MainWindow &window, QAction *action)
     QWidget *button = toolbar->widgetForAction(action);
     QVERIFY(button && button->isEnabled());
     QTest::mouseClick(button, Qt::LeftButton);
+}
+
+/// With LATHE_TEST_GRABS=<dir>, saves a picture of `widget` there as <name>.png.
+void saveGrab(QWidget *widget, const QString &name)
+{
+    const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
+    if (dir.isEmpty())
+        return;
+    QTest::qWait(50); // the layouts settle first
+    QVERIFY(widget->grab().save(QDir(dir).filePath(name + ".png")));
+}
+
+/// What the Plugins dialog's Registered tab lists: per kind, each entry's name, source and
+/// description, in order.
+using RegisteredView = std::map<std::string, std::vector<std::array<std::string, 3>>>;
+
+RegisteredView registeredView(const PluginsDialog &dialog, QStringList &kinds)
+{
+    RegisteredView view;
+    QTreeWidget *tree = dialog.registered();
+    for (int k = 0; k < tree->topLevelItemCount(); ++k) {
+        const QTreeWidgetItem *group = tree->topLevelItem(k);
+        const QString kind = group->data(0, Qt::UserRole).toString();
+        kinds << kind;
+        auto &entries = view[kind.toStdString()];
+        for (int i = 0; i < group->childCount(); ++i) {
+            const QTreeWidgetItem *item = group->child(i);
+            entries.push_back({item->text(0).toStdString(), item->text(1).toStdString(),
+                               item->text(2).toStdString()});
+        }
+    }
+    return view;
 }
 
 } // namespace
@@ -179,8 +217,10 @@ private Q_SLOTS:
 
     void helpPluginsListsWhatWasLoaded()
     {
-        const auto record = plugin::loadPlugin(LATHE_TEST_PLUGIN_DIR "/cosine-restarts.so");
-        QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded, record.message.c_str());
+        for (const char *file : {"/cosine-restarts.so", "/fairness.so"}) {
+            const auto record = plugin::loadPlugin(std::string(LATHE_TEST_PLUGIN_DIR) + file);
+            QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded, record.message.c_str());
+        }
         QTemporaryDir dir;
         const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
         MainWindow window({db, writeSmallConfig(dir), false});
@@ -193,13 +233,19 @@ private Q_SLOTS:
                         plugins = item;
         QVERIFY(plugins);
         QStringList row;
-        QTimer::singleShot(0, [&row] {
+        QStringList kinds;
+        RegisteredView registered;
+        QTimer::singleShot(0, [&] {
             auto *dialog = qobject_cast<PluginsDialog *>(QApplication::activeModalWidget());
             QVERIFY(dialog);
             for (int r = 0; r < dialog->table()->rowCount(); ++r)
                 if (dialog->table()->item(r, 0)->text() == "cosine-restarts")
                     for (int c = 0; c < dialog->table()->columnCount(); ++c)
                         row << dialog->table()->item(r, c)->text();
+            registered = registeredView(*dialog, kinds);
+            saveGrab(dialog, "plugins-dialog");
+            dialog->tabs()->setCurrentIndex(1);
+            saveGrab(dialog, "plugins-dialog-registered");
             dialog->reject();
         });
         plugins->trigger();
@@ -208,6 +254,35 @@ private Q_SLOTS:
         QCOMPARE(row[2], QString("loaded"));
         QCOMPARE(row[3], QString("schedule cosine-restarts"));
         QVERIFY(row[4].endsWith("cosine-restarts.so"));
+
+        // Registered: every entry of every kind, in the registry's order, with its source.
+        QCOMPARE(kinds,
+                 (QStringList{"dataset", "model", "metric", "augmentation", "schedule", "panel"}));
+        for (const plugin::Kind kind : plugin::allKinds()) {
+            const auto &entries = registered[plugin::toString(kind)];
+            const auto names = plugin::registry().names(kind);
+            QCOMPARE(entries.size(), names.size());
+            for (std::size_t i = 0; i < names.size(); ++i) {
+                QCOMPARE(entries[i][0], names[i]);
+                QCOMPARE(entries[i][1], plugin::registry().source(kind, names[i]));
+            }
+        }
+        const auto entry = [&registered](const char *kind, const std::string &name) {
+            for (const auto &e : registered[kind])
+                if (e[0] == name)
+                    return e;
+            return std::array<std::string, 3>{};
+        };
+        QCOMPARE(entry("schedule", "cosine-restarts")[1], std::string("cosine-restarts"));
+        QCOMPARE(entry("schedule", "constant")[1], std::string("built-in"));
+        QCOMPARE(entry("schedule", "constant")[2], std::string("The base rate throughout"));
+        QCOMPARE(entry("metric", "fairness")[1], std::string("fairness"));
+        QVERIFY(entry("metric", "fairness")[2].starts_with("Accuracy and true-positive rate"));
+        QCOMPARE(entry("metric", "macro-f1")[1], std::string("built-in"));
+        QCOMPARE(entry("dataset", "fashion-mnist")[1], std::string("built-in"));
+        QCOMPARE(entry("model", "cnn")[1], std::string("built-in"));
+        QCOMPARE(entry("augmentation", "hflip")[2],
+                 std::string("Horizontal flip with probability prob"));
     }
 
     void invalidConfigDisablesStart()
@@ -222,6 +297,14 @@ private Q_SLOTS:
         QVERIFY(!window.startAction()->isEnabled());
         config.optimizer.lr = 1e-3;
         window.hyperparamsPanel()->setConfig(config);
+        QVERIFY(window.startAction()->isEnabled());
+        // Reader options typed without '=': Start waits until they read as key=value.
+        auto *options = window.hyperparamsPanel()->findChild<QLineEdit *>("data.options");
+        QVERIFY(options);
+        options->setFocus();
+        QTest::keyClicks(options, "label");
+        QVERIFY(!window.startAction()->isEnabled());
+        QTest::keyClicks(options, "=class");
         QVERIFY(window.startAction()->isEnabled());
     }
 

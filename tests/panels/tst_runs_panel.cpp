@@ -1,5 +1,7 @@
+#include "../tiny_run.h"
 #include "core/track/run_store.h"
 #include "panels/bridge/run_list_model.h"
+#include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/runs/compare_view.h"
 #include "panels/runs/config_diff_view.h"
 #include "panels/runs/delete_undo_bar.h"
@@ -7,11 +9,14 @@
 #include "panels/runs/run_notes_editor.h"
 #include "panels/runs/runs_panel.h"
 
+#include <QAction>
+#include <QDir>
 #include <QLineEdit>
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -81,8 +86,9 @@ private Q_SLOTS:
     void init()
     {
         QVERIFY(m_dir.isValid());
+        // One folder per test: a trained run's checkpoints go to <db folder>/runs/<id>.
         m_db = std::filesystem::path(m_dir.path().toStdString())
-               / (std::string(QTest::currentTestFunction()) + ".db");
+               / std::string(QTest::currentTestFunction()) / "store.db";
         auto store = track::RunStore::open(m_db);
         QVERIFY(store.has_value());
         m_store = std::move(*store);
@@ -294,6 +300,108 @@ private Q_SLOTS:
         panel->newRunFromCurrentConfig();
         QTRY_VERIFY(!panel->message().isEmpty());
         QCOMPARE(spy.count(), 1);
+    }
+
+    void fineTuneFromHereHandsOverTheRunAsParent()
+    {
+        const auto trained = lathe::testing::trainRun(
+            m_db, lathe::testing::tinyConfig(600, 1, "mlp", {32}), "trained");
+        QVERIFY(m_store->setStatus(m_b, track::RunStatus::Finished).has_value());
+        auto panel = openPanel();
+        QTRY_COMPARE(panel->model()->rowCount(), 4);
+        QSignalSpy spy(panel.get(), &RunsPanel::newRunFromConfig);
+
+        // A run that never trained has nothing to start from.
+        panel->selectRuns({m_a});
+        QVERIFY(!panel->fineTuneAction()->isEnabled());
+        // One that says it finished but has no checkpoint on disk is refused with the reason.
+        panel->selectRuns({m_b});
+        QVERIFY(panel->fineTuneAction()->isEnabled());
+        panel->fineTuneAction()->trigger();
+        QTRY_VERIFY(panel->message().contains(QStringLiteral("no checkpoint")));
+        QCOMPARE(spy.count(), 0);
+
+        clickRun(*panel, trained);
+        QVERIFY(panel->fineTuneAction()->isEnabled());
+        panel->fineTuneAction()->trigger();
+        QTRY_COMPARE(spy.count(), 1);
+        QVERIFY(panel->message().isEmpty());
+        const auto config = spy.first().first().value<train::RunConfig>();
+        QCOMPARE(config.finetune.run, std::to_string(trained));
+        QCOMPARE(config.finetune.checkpoint, std::string("best"));
+        QCOMPARE(config.name, std::string("trained-ft"));
+        // The rest is the run's own config, ready to be edited.
+        QCOMPARE(config.model.arch, std::string("mlp"));
+        QCOMPARE(config.data.subset, std::int64_t(600));
+        // What the main window does with it: the form keeps the fine-tune section.
+        HyperparamsPanel form;
+        form.setConfig(config);
+        QVERIFY(form.isValid());
+        QCOMPARE(form.config().finetune.run, std::to_string(trained));
+        QCOMPARE(form.config().finetune.checkpoint, std::string("best"));
+    }
+
+    void parentColumnAndLineageNameTheParent()
+    {
+        const auto parent = lathe::testing::trainRun(
+            m_db, lathe::testing::tinyConfig(600, 1, "mlp", {32}), "base");
+        auto childConfig = lathe::testing::tinyConfig(600, 1, "mlp", {32});
+        childConfig.finetune.run = std::to_string(parent);
+        std::int64_t child = 0;
+        {
+            auto job = train::RunJob::createNew(childConfig, {m_db, "child", 0});
+            QVERIFY2(job.has_value(), job ? "" : job.error().toString().c_str());
+            child = (*job)->runId();
+        }
+        QCOMPARE(m_store->run(child)->parentId, std::optional<std::int64_t>(parent));
+
+        auto panel = openPanel();
+        auto *model = panel->model();
+        QTRY_COMPARE(model->rowCount(), 5);
+        QCOMPARE(model->headerData(RunListModel::ParentColumn, Qt::Horizontal).toString(),
+                 QStringLiteral("Parent"));
+        const auto parentCell = [&](std::int64_t id) {
+            return model->index(model->rowOf(id), RunListModel::ParentColumn);
+        };
+        QCOMPARE(parentCell(child).data().toString(), QStringLiteral("base"));
+        QCOMPARE(parentCell(child).data(Qt::ToolTipRole).toString(),
+                 QStringLiteral("fine-tuned from run %1 (base)").arg(parent));
+        QCOMPARE(parentCell(parent).data().toString(), QString());
+        QCOMPARE(parentCell(m_a).data().toString(), QString());
+
+        // The details of the current run say where it came from.
+        clickRun(*panel, child);
+        QCOMPARE(panel->lineageText(), QStringLiteral("Fine-tuned from run %1 (base)").arg(parent));
+        clickRun(*panel, m_a);
+        QCOMPARE(panel->lineageText(), QString());
+
+        // So does the comparison.
+        panel->selectRuns({parent, child});
+        panel->compareSelected();
+        QTRY_COMPARE(panel->compareView()->lineageText(),
+                     QStringLiteral("child: fine-tuned from run %1 (base)").arg(parent));
+
+        // Renaming the parent renames it in its children's cells.
+        QVERIFY(model->setData(model->index(model->rowOf(parent), RunListModel::NameColumn),
+                               QStringLiteral("base-v2")));
+        QCOMPARE(parentCell(child).data().toString(), QStringLiteral("base-v2"));
+
+        // With LATHE_TEST_GRABS=<dir>: the Parent column with the child's details, then the
+        // comparison of parent and child.
+        const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
+        if (dir.isEmpty())
+            return;
+        QDir().mkpath(dir);
+        panel->resize(1400, 640);
+        panel->selectRuns({child});
+        panel->findChild<QTabWidget *>()->setCurrentIndex(0);
+        QTest::qWait(200);
+        QVERIFY(panel->grab().save(QDir(dir).filePath("runs-panel-parent.png")));
+        QSignalSpy shown(panel->compareView(), &CompareView::comparisonShown);
+        panel->selectRuns({parent, child});
+        panel->compareSelected();
+        QTRY_VERIFY(shown.count() > 0);
+        QVERIFY(panel->grab().save(QDir(dir).filePath("runs-panel-compare-lineage.png")));
     }
 
     void aRunWrittenByTheCliAppears()

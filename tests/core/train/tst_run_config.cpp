@@ -56,7 +56,7 @@ private Q_SLOTS:
     void toJsonWritesEveryKey()
     {
         // The key lists documented in run_config.h, model_spec.h and this module's brief.
-        const std::map<std::string, std::size_t> sizes{{"data", 6},      {"model", 3},
+        const std::map<std::string, std::size_t> sizes{{"data", 8},      {"model", 3},
                                                        {"optimizer", 9}, {"schedule", 13},
                                                        {"training", 12}, {"augment", 8},
                                                        {"histograms", 2}};
@@ -223,7 +223,8 @@ private Q_SLOTS:
              "unknown key \"lrr\"; valid keys in optimizer are: name, lr, weight_decay, "
              "momentum, nesterov, beta1, beta2, eps, alpha; did you mean \"lr\"?"},
             {"data unknown", R"({"data": {"vall_fraction": 0.1}})", "data.vall_fraction",
-             "valid keys in data are: dataset, path, options, val_fraction, subset, normalize"},
+             "valid keys in data are: dataset, path, options, classes, train_limit, val_fraction, "
+             "subset, normalize"},
             {"unknown dataset", R"({"data": {"dataset": "csv"}})", "data.dataset",
              "value \"csv\" is not one of: fashion-mnist, image-folder"},
             {"nested option", R"({"data": {"options": {"label": [1]}}})", "data.options.label",

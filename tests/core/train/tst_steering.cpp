@@ -128,7 +128,7 @@ private Q_SLOTS:
         QCOMPARE(steerPointAt(points, 4)->lrScale, 0.5);
         QCOMPARE(steerPointAt(points, 9)->lrScale, 0.5);
         QCOMPARE(steerPointAt(points, 10)->lrScale, 2.0);
-        const data::AugmentConfig augment{true, 2, 0.5, 10, 0.1, 0.4, 0.25};
+        const data::AugmentConfig augment{true, 2, 0.5, 10, 0.1, 0.4, 0.25, {}};
         const auto doubled = scaledAugment(augment, 2.0);
         QCOMPARE(doubled.hflipProb, 1.0);
         QCOMPARE(doubled.rotateDeg, 20.0);

@@ -1,0 +1,340 @@
+#include "core/formats/onnx_export.h"
+
+#include "core/formats/atomic_file.h"
+#include "core/formats/protobuf_writer.h"
+#include "core/formats/stage_ops.h"
+#include "core/model/net.h"
+#include "core/util/torch_error.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace lathe::formats {
+
+namespace {
+
+// `error` with the export file as its context when it has none yet.
+Error inFile(Error error, const std::filesystem::path &file)
+{
+    if (error.context.empty())
+        error.context = file.string();
+    return error;
+}
+
+// Field numbers and enums from onnx/onnx.proto (IR version 8).
+namespace field {
+constexpr int kModelIrVersion = 1, kModelProducerName = 2, kModelProducerVersion = 3,
+              kModelGraph = 7, kModelOpsetImport = 8;
+constexpr int kOpsetDomain = 1, kOpsetVersion = 2;
+constexpr int kGraphNode = 1, kGraphName = 2, kGraphInitializer = 5, kGraphInput = 11,
+              kGraphOutput = 12;
+constexpr int kNodeInput = 1, kNodeOutput = 2, kNodeName = 3, kNodeOpType = 4, kNodeAttribute = 5;
+constexpr int kAttrName = 1, kAttrI = 3, kAttrInts = 8, kAttrType = 20;
+constexpr int kTensorDims = 1, kTensorDataType = 2, kTensorName = 8, kTensorRawData = 9;
+constexpr int kValueName = 1, kValueType = 2;
+constexpr int kTypeTensor = 1, kTensorElemType = 1, kTensorShape = 2;
+constexpr int kShapeDim = 1, kDimValue = 1, kDimParam = 2;
+} // namespace field
+constexpr int kAttrInt = 2, kAttrIntsType = 7;
+constexpr int kFloat = 1, kInt64 = 7;
+constexpr std::int64_t kIrVersion = 8, kOpset = 13;
+
+ProtoWriter intAttr(const std::string &name, std::int64_t value)
+{
+    ProtoWriter a;
+    a.bytes(field::kAttrName, name);
+    a.varint(field::kAttrType, kAttrInt);
+    a.int64(field::kAttrI, value);
+    return a;
+}
+
+ProtoWriter intsAttr(const std::string &name, const std::vector<std::int64_t> &values)
+{
+    ProtoWriter a;
+    a.bytes(field::kAttrName, name);
+    a.varint(field::kAttrType, kAttrIntsType);
+    a.packedInt64s(field::kAttrInts, values);
+    return a;
+}
+
+ProtoWriter tensorProto(const std::string &name, const torch::Tensor &tensor)
+{
+    ProtoWriter t;
+    t.packedInt64s(field::kTensorDims, tensor.sizes().vec());
+    std::string raw;
+    if (tensor.scalar_type() == torch::kInt64) {
+        t.varint(field::kTensorDataType, kInt64);
+        ProtoWriter::appendLittleEndian(
+            raw, {tensor.data_ptr<std::int64_t>(), static_cast<std::size_t>(tensor.numel())});
+    } else {
+        t.varint(field::kTensorDataType, kFloat);
+        ProtoWriter::appendLittleEndian(
+            raw, {tensor.data_ptr<float>(), static_cast<std::size_t>(tensor.numel())});
+    }
+    t.bytes(field::kTensorName, name);
+    t.bytes(field::kTensorRawData, raw);
+    return t;
+}
+
+// A float tensor value: [batch (symbolic), dims...].
+ProtoWriter valueInfo(const std::string &name, const std::vector<std::int64_t> &sampleShape)
+{
+    ProtoWriter shape;
+    ProtoWriter batch;
+    batch.bytes(field::kDimParam, "batch");
+    shape.message(field::kShapeDim, batch);
+    for (const auto dim : sampleShape) {
+        ProtoWriter d;
+        d.int64(field::kDimValue, dim);
+        shape.message(field::kShapeDim, d);
+    }
+    ProtoWriter tensorType;
+    tensorType.varint(field::kTensorElemType, kFloat);
+    tensorType.message(field::kTensorShape, shape);
+    ProtoWriter type;
+    type.message(field::kTypeTensor, tensorType);
+    ProtoWriter info;
+    info.bytes(field::kValueName, name);
+    info.message(field::kValueType, type);
+    return info;
+}
+
+std::vector<std::int64_t> pads(const std::vector<std::int64_t> &v, std::size_t at)
+{
+    return {v[at], v[at + 1], v[at], v[at + 1]}; // ONNX: begins of each axis, then ends
+}
+
+// Writes a StageGraph's ops as ONNX nodes, the last node of each op producing the op's output.
+class GraphEncoder
+{
+public:
+    explicit GraphEncoder(const StageGraph &graph)
+        : m_graph(graph)
+    {
+        for (const auto &constant : graph.constants)
+            m_constants[constant.name] = constant.tensor;
+    }
+
+    ProtoWriter encode()
+    {
+        m_proto.bytes(field::kGraphName, "LatheNet");
+        for (const auto &op : m_graph.ops)
+            encodeOp(op);
+        if (m_graph.ops.empty()) { // every stage is an identity in eval mode
+            ProtoWriter n;
+            n.bytes(field::kNodeInput, "input");
+            n.bytes(field::kNodeOutput, "logits");
+            n.bytes(field::kNodeOpType, "Identity");
+            m_proto.message(field::kGraphNode, n);
+        }
+        for (const auto &constant : m_graph.constants) {
+            if (m_used.count(constant.name))
+                m_proto.message(field::kGraphInitializer,
+                                tensorProto(constant.name, constant.tensor));
+        }
+        m_proto.message(field::kGraphInput, valueInfo("input", m_graph.inputShape));
+        m_proto.message(field::kGraphOutput, valueInfo("logits", m_graph.outputShape));
+        return m_proto;
+    }
+
+private:
+    using Attrs = std::vector<ProtoWriter>;
+
+    std::string name(const std::string &value) const
+    {
+        if (value == m_graph.output)
+            return "logits";
+        return value == m_graph.input ? "input" : value;
+    }
+
+    void node(const std::string &type, const std::string &nodeName,
+              const std::vector<std::string> &inputs, const std::string &output,
+              const Attrs &attrs = {})
+    {
+        ProtoWriter n;
+        for (const auto &input : inputs) {
+            if (m_constants.count(input))
+                m_used.insert(input);
+            n.bytes(field::kNodeInput, name(input));
+        }
+        n.bytes(field::kNodeOutput, name(output));
+        n.bytes(field::kNodeName, nodeName);
+        n.bytes(field::kNodeOpType, type);
+        for (const auto &attr : attrs)
+            n.message(field::kNodeAttribute, attr);
+        m_proto.message(field::kGraphNode, n);
+    }
+
+    // Intermediate nodes of one op: "<op>/<step>" for the node and its output value.
+    std::string step(const std::string &type, const Op &op, const std::string &stepName,
+                     const std::vector<std::string> &inputs, const Attrs &attrs = {})
+    {
+        const auto value = op.output + "/" + stepName;
+        node(type, value, inputs, value, attrs);
+        return value;
+    }
+
+    void last(const std::string &type, const Op &op, const std::vector<std::string> &inputs,
+              const Attrs &attrs = {})
+    {
+        node(type, op.name, inputs, op.output, attrs);
+    }
+
+    std::string constant(const std::string &constantName, torch::Tensor tensor)
+    {
+        m_proto.message(field::kGraphInitializer, tensorProto(constantName, tensor.contiguous()));
+        return constantName;
+    }
+
+    std::string scalar(const Op &op, const std::string &stepName, double value)
+    {
+        return constant(op.output + "/" + stepName, torch::tensor(static_cast<float>(value)));
+    }
+
+    std::string int64s(const Op &op, const std::string &stepName, std::vector<std::int64_t> v)
+    {
+        return constant(op.output + "/" + stepName, torch::tensor(v, torch::kInt64));
+    }
+
+    void encodeOp(const Op &op);
+    void linear(const Op &op);
+    void gelu(const Op &op);
+    void layerNorm(const Op &op);
+    void prependToken(const Op &op);
+
+    const StageGraph &m_graph;
+    std::map<std::string, torch::Tensor> m_constants;
+    std::set<std::string> m_used;
+    ProtoWriter m_proto;
+};
+
+void GraphEncoder::encodeOp(const Op &op)
+{
+    const auto &v = op.ints;
+    const auto &in = op.inputs;
+    switch (op.kind) {
+    case OpKind::Linear: return linear(op);
+    case OpKind::Conv2d: {
+        const auto kernel = m_constants.at(in.at(1)).sizes();
+        return last("Conv", op, in,
+                    {intsAttr("kernel_shape", {kernel[2], kernel[3]}),
+                     intsAttr("strides", {v[0], v[1]}), intsAttr("pads", pads(v, 2)),
+                     intsAttr("dilations", {v[4], v[5]}), intAttr("group", v[6])});
+    }
+    case OpKind::ChannelAffine:
+        return last("Add", op, {step("Mul", op, "scale", {in[0], in[1]}), in[2]});
+    case OpKind::Relu: return last("Relu", op, in);
+    case OpKind::Gelu: return gelu(op);
+    case OpKind::MaxPool2d:
+        return last("MaxPool", op, in,
+                    {intsAttr("kernel_shape", {v[0], v[1]}), intsAttr("strides", {v[2], v[3]}),
+                     intsAttr("pads", pads(v, 4))});
+    case OpKind::AvgPool2d:
+        return last("AveragePool", op, in,
+                    {intsAttr("kernel_shape", {v[0], v[1]}), intsAttr("strides", {v[2], v[3]}),
+                     intsAttr("pads", pads(v, 4)), intAttr("count_include_pad", v[6])});
+    case OpKind::GlobalAvgPool: return last("GlobalAveragePool", op, in);
+    case OpKind::Flatten: return last("Flatten", op, in, {intAttr("axis", 1)});
+    case OpKind::Reshape: return last("Reshape", op, {in[0], int64s(op, "shape", v)});
+    case OpKind::Transpose: return last("Transpose", op, in, {intsAttr("perm", v)});
+    case OpKind::Select:
+        return last("Gather", op, {in[0], constant(op.output + "/index", torch::tensor(v[1]))},
+                    {intAttr("axis", v[0])});
+    case OpKind::MatMul: return last("MatMul", op, in);
+    case OpKind::DivScalar: return last("Div", op, {in[0], scalar(op, "divisor", op.scalar)});
+    case OpKind::Softmax: return last("Softmax", op, in, {intAttr("axis", v.at(0))});
+    case OpKind::Add: return last("Add", op, in);
+    case OpKind::LayerNorm: return layerNorm(op);
+    case OpKind::PrependToken: return prependToken(op);
+    }
+    throw std::logic_error(std::string("no ONNX encoding for op ") + opKindName(op.kind));
+}
+
+void GraphEncoder::linear(const Op &op)
+{
+    const auto &in = op.inputs;
+    if (op.inputRank == 2)
+        return last("Gemm", op, in, {intAttr("transB", 1)});
+    // Gemm takes matrices only: [B, T, in] x W^T as MatMul with a transposed initializer.
+    const auto weightT = constant(in[1] + "/transposed", m_constants.at(in[1]).t());
+    if (in.size() < 3)
+        return last("MatMul", op, {in[0], weightT});
+    last("Add", op, {step("MatMul", op, "matmul", {in[0], weightT}), in[2]});
+}
+
+void GraphEncoder::gelu(const Op &op)
+{
+    // Opset 13 has no Gelu: x * 0.5 * (1 + erf(x / sqrt 2)), as LibTorch computes it.
+    const auto &x = op.inputs[0];
+    auto y = step("Mul", op, "scaled", {x, scalar(op, "sqrt1_2", M_SQRT1_2)});
+    y = step("Erf", op, "erf", {y});
+    y = step("Add", op, "plus_one", {y, scalar(op, "one", 1.0)});
+    y = step("Mul", op, "times_x", {x, y});
+    last("Mul", op, {y, scalar(op, "half", 0.5)});
+}
+
+void GraphEncoder::layerNorm(const Op &op)
+{
+    // Opset 13 has no LayerNormalization: (x - mean) / sqrt(var + eps) * weight + bias over
+    // the last dim, with the biased variance.
+    const auto &in = op.inputs;
+    const Attrs lastAxis{intsAttr("axes", {-1})};
+    const auto mean = step("ReduceMean", op, "mean", {in[0]}, lastAxis);
+    const auto centred = step("Sub", op, "centred", {in[0], mean});
+    auto var = step("Mul", op, "squared", {centred, centred});
+    var = step("ReduceMean", op, "variance", {var}, lastAxis);
+    var = step("Add", op, "variance_eps", {var, scalar(op, "eps", op.scalar)});
+    auto y = step("Div", op, "normalised", {centred, step("Sqrt", op, "std", {var})});
+    y = step("Mul", op, "weighted", {y, in[1]});
+    last("Add", op, {y, in[2]});
+}
+
+void GraphEncoder::prependToken(const Op &op)
+{
+    // cat(token expanded to [B, 1, D], x) with B read from x's shape at run time.
+    const auto &in = op.inputs;
+    auto batch = step("Shape", op, "shape", {in[0]});
+    batch = step("Slice", op, "batch", {batch, int64s(op, "zero", {0}), int64s(op, "one", {1})});
+    const auto target
+        = step("Concat", op, "target", {batch, int64s(op, "ones", {1, 1})}, {intAttr("axis", 0)});
+    const auto token = step("Expand", op, "token", {in[1], target});
+    last("Concat", op, {token, in[0]}, {intAttr("axis", 1)});
+}
+
+} // namespace
+
+std::string encodeOnnx(const StageGraph &graph)
+{
+    ProtoWriter opset;
+    opset.bytes(field::kOpsetDomain, "");
+    opset.int64(field::kOpsetVersion, kOpset);
+    ProtoWriter model;
+    model.int64(field::kModelIrVersion, kIrVersion);
+    model.bytes(field::kModelProducerName, "lathe");
+    model.bytes(field::kModelProducerVersion, "0.1.0");
+    model.message(field::kModelGraph, GraphEncoder(graph).encode());
+    model.message(field::kModelOpsetImport, opset);
+    return model.data();
+}
+
+Result<void> writeOnnx(model::Net &net, const std::vector<std::int64_t> &inputShape,
+                       const std::filesystem::path &file)
+{
+    auto graph = lowerNet(*net, inputShape, "ONNX");
+    if (!graph)
+        return std::unexpected(inFile(graph.error(), file));
+    std::string bytes;
+    try {
+        bytes = encodeOnnx(*graph);
+    } catch (const std::exception &e) {
+        return fail(ErrorCode::Internal, "encoding the ONNX model failed: " + util::describe(e),
+                    file.string());
+    }
+    return writeFileAtomically(file, bytes);
+}
+
+} // namespace lathe::formats

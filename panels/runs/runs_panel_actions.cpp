@@ -1,0 +1,85 @@
+#include "panels/runs/runs_panel.h"
+
+#include "core/track/run_store.h"
+#include "panels/bridge/export_job.h"
+#include "panels/bridge/run_list_model.h"
+#include "panels/common/store_client.h"
+#include "panels/runs/export_dialog.h"
+
+#include <QLabel>
+
+// The Runs panel's actions on one run that reach beyond the table: export, fine-tune, lineage.
+namespace lathe::panels {
+
+ExportDialog *RunsPanel::exportCurrent()
+{
+    const auto ids = selectedRunIds();
+    const qint64 id = ids.size() == 1 ? ids.front() : currentRunId();
+    const int row = m_model->rowOf(id);
+    if (row < 0)
+        return nullptr;
+    auto *dialog = new ExportDialog(m_model->store().path(), id, m_model->runRow(row).name, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return dialog;
+}
+
+void RunsPanel::fineTuneFromCurrent()
+{
+    const qint64 id = currentRunId();
+    if (id == 0)
+        return;
+    m_model->store().query(
+        this,
+        [id, db = m_model->store().path()](track::RunStore &store) -> Result<train::RunConfig> {
+            auto run = store.run(id);
+            if (!run)
+                return std::unexpected(run.error());
+            const QStringList checkpoints = runCheckpointNames(db, id);
+            if (checkpoints.isEmpty())
+                return fail(ErrorCode::NotFound,
+                            "run " + std::to_string(id) + " (" + run->name
+                                + ") has no checkpoint yet: train it for at least one epoch");
+            nlohmann::json json = nlohmann::json::parse(run->configJson, nullptr, false);
+            if (json.is_discarded() || !json.is_object())
+                return fail(ErrorCode::BadInput, "the stored config is not a JSON object");
+            // A fresh fine-tune section: the parent's own (its source, freezing, LoRA) was
+            // about how the parent was made, not how to go on from it.
+            const bool best = checkpoints.contains(QStringLiteral("best"));
+            json["finetune"] = {{"run", std::to_string(id)},
+                                {"checkpoint", best ? "best" : checkpoints.front().toStdString()}};
+            json["name"] = run->name + "-ft";
+            return train::RunConfig::fromJson(json);
+        },
+        [this](Result<train::RunConfig> config) {
+            if (!config) {
+                showMessage(tr("Cannot fine-tune from this run: %1")
+                                .arg(QString::fromStdString(config.error().message)));
+                return;
+            }
+            showMessage({});
+            Q_EMIT newRunFromConfig(*config);
+        });
+}
+
+QString RunsPanel::lineageText() const
+{
+    return m_lineage->text();
+}
+
+void RunsPanel::updateLineage()
+{
+    const int row = m_model->rowOf(currentRunId());
+    const QString text = row >= 0 ? m_model->lineage(m_model->runRow(row)) : QString();
+    if (text.isEmpty()) {
+        m_lineage->clear();
+        m_lineage->hide();
+        return;
+    }
+    QString shown = text;
+    shown[0] = shown[0].toUpper();
+    m_lineage->setText(shown);
+    m_lineage->show();
+}
+
+} // namespace lathe::panels

@@ -1,0 +1,282 @@
+// The export dialog on a real store with a tiny real run: options chosen through the widgets,
+// the export run on its worker thread, the outcome (files, parity, compression) and errors.
+
+#include "../tiny_run.h"
+#include "panels/bridge/run_list_model.h"
+#include "panels/runs/export_dialog.h"
+#include "panels/runs/runs_panel.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace lathe;
+using namespace lathe::panels;
+
+namespace {
+
+constexpr int kExportTimeoutMs = 120000;
+
+// With LATHE_TEST_GRABS=<dir>, saves a picture of `widget` there as <name>.png.
+void grab(QWidget *widget, const QString &name)
+{
+    const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
+    if (dir.isEmpty())
+        return;
+    QDir().mkpath(dir);
+    QVERIFY(widget->grab().save(QDir(dir).filePath(name + ".png")));
+}
+
+// Picks `text` in `combo` with the keyboard, as a user would.
+void chooseWithKeys(QComboBox *combo, const QString &text)
+{
+    combo->setFocus();
+    const int target = combo->findText(text);
+    QVERIFY2(target >= 0, qPrintable(text));
+    QTest::keyClick(combo, Qt::Key_Home);
+    for (int i = 0; i < combo->count() && combo->currentIndex() != target; ++i)
+        QTest::keyClick(combo, Qt::Key_Down);
+    QCOMPARE(combo->currentText(), text);
+}
+
+// Replaces the text of `edit` by typing.
+void typeInto(QWidget *edit, const QString &text)
+{
+    edit->setFocus();
+    QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClick(edit, Qt::Key_Delete);
+    QTest::keyClicks(edit, text);
+}
+
+} // namespace
+
+class TestExportDialog : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    std::filesystem::path m_db;
+    std::int64_t m_run = 0;
+
+    std::unique_ptr<ExportDialog> openDialog()
+    {
+        auto dialog = std::make_unique<ExportDialog>(m_db, m_run, QStringLiteral("tiny run"));
+        dialog->show();
+        return dialog;
+    }
+
+    // Presses Export and waits for the export to end; fails with the dialog's status if it
+    // does not end in `expected`.
+    static void exportAndWait(ExportDialog &dialog, ExportDialog::State expected)
+    {
+        QVERIFY(dialog.exportButton()->isEnabled());
+        QSignalSpy ended(&dialog, &ExportDialog::exportEnded);
+        QTest::mouseClick(dialog.exportButton(), Qt::LeftButton);
+        QCOMPARE(dialog.state(), ExportDialog::State::Running);
+        // Nothing can be changed or started again while it runs.
+        QVERIFY(!dialog.exportButton()->isEnabled());
+        QVERIFY(!dialog.formatCombo()->isEnabled());
+        QCOMPARE(dialog.closeButton()->text(), QStringLiteral("Cancel"));
+        QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, kExportTimeoutMs);
+        QVERIFY2(dialog.state() == expected, qPrintable(dialog.statusText()));
+        QCOMPARE(dialog.closeButton()->text(), QStringLiteral("Close"));
+        QVERIFY(dialog.exportButton()->isEnabled());
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_db = std::filesystem::path(m_dir.path().toStdString()) / "store.db";
+        m_run = lathe::testing::trainRun(m_db, lathe::testing::tinyConfig(), "tiny run");
+    }
+
+    void listsCheckpointsAndDefaultsTheFolder()
+    {
+        auto dialog = openDialog();
+        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
+        QStringList checkpoints;
+        for (int i = 0; i < dialog->checkpointCombo()->count(); ++i)
+            checkpoints.push_back(dialog->checkpointCombo()->itemText(i));
+        QVERIFY2(checkpoints.contains(QStringLiteral("best")), qPrintable(checkpoints.join(',')));
+        QVERIFY(checkpoints.contains(QStringLiteral("last")));
+        QCOMPARE(dialog->checkpointCombo()->currentText(), QStringLiteral("best"));
+
+        const QString exports = QDir::cleanPath(m_dir.path() + QStringLiteral("/exports"));
+        const QString first = dialog->formatCombo()->currentText();
+        QCOMPARE(dialog->folderEdit()->text(), exports + QStringLiteral("/tiny_run-") + first);
+        // The default folder follows the format until the user types one.
+        chooseWithKeys(dialog->formatCombo(), QStringLiteral("onnx"));
+        QCOMPARE(dialog->folderEdit()->text(), exports + QStringLiteral("/tiny_run-onnx"));
+        typeInto(dialog->folderEdit(), m_dir.path() + QStringLiteral("/mine"));
+        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
+        QCOMPARE(dialog->folderEdit()->text(), m_dir.path() + QStringLiteral("/mine"));
+    }
+
+    void exportsSafetensorsAndShowsTheOutcome()
+    {
+        auto dialog = openDialog();
+        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
+        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
+        const QString folder = dialog->folderEdit()->text();
+        exportAndWait(*dialog, ExportDialog::State::Done);
+        if (QTest::currentTestFailed())
+            return;
+
+        const auto files = dialog->files();
+        QVERIFY(!files.isEmpty());
+        bool weights = false;
+        for (const auto &file : files) {
+            QVERIFY2(QFileInfo(file).isFile(), qPrintable(file));
+            QCOMPARE(QFileInfo(file).absolutePath(), QFileInfo(folder).absoluteFilePath());
+            weights = weights || file.endsWith(QStringLiteral(".safetensors"));
+        }
+        QVERIFY(weights);
+        QVERIFY(QFileInfo(folder + QStringLiteral("/MODEL_CARD.md")).isFile());
+        auto *list = dialog->findChild<QListWidget *>(QStringLiteral("exportFiles"));
+        QVERIFY(list && list->isVisible());
+        QCOMPARE(list->count(), int(files.size()));
+        QVERIFY2(dialog->parityText().startsWith(QStringLiteral("Parity: passed")),
+                 qPrintable(dialog->parityText()));
+        QVERIFY(dialog->parityText().contains(QStringLiteral("tolerance")));
+        QVERIFY(dialog->compressionText().isEmpty());
+        QCOMPARE(dialog->progressBar()->value(), dialog->progressBar()->maximum());
+        grab(dialog.get(), QStringLiteral("export-dialog-done"));
+    }
+
+    void exportsEveryFormat_data()
+    {
+        QTest::addColumn<QString>("format");
+        for (const auto &format : exportFormatNames())
+            QTest::newRow(qPrintable(format)) << format;
+    }
+
+    void exportsEveryFormat()
+    {
+        QFETCH(QString, format);
+        auto dialog = openDialog();
+        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
+        chooseWithKeys(dialog->formatCombo(), format);
+        typeInto(dialog->folderEdit(), m_dir.path() + QStringLiteral("/every-") + format);
+        exportAndWait(*dialog, ExportDialog::State::Done);
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(dialog->files().size(), 4);
+        for (const auto &file : dialog->files())
+            QVERIFY2(QFileInfo(file).isFile(), qPrintable(file));
+        // Passed, or skipped where the checker (python3 with torch, onnxruntime) is missing.
+        const QString parity = dialog->parityText();
+        QVERIFY2(parity.startsWith(QStringLiteral("Parity: passed"))
+                     || parity.startsWith(QStringLiteral("Parity: skipped")),
+                 qPrintable(parity));
+    }
+
+    void cancelStopsTheExportAndKeepsNothing()
+    {
+        auto dialog = openDialog();
+        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
+        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
+        const QString folder = m_dir.path() + QStringLiteral("/cancelled");
+        typeInto(dialog->folderEdit(), folder);
+        QSignalSpy ended(dialog.get(), &ExportDialog::exportEnded);
+        QTest::mouseClick(dialog->exportButton(), Qt::LeftButton);
+        QCOMPARE(dialog->closeButton()->text(), QStringLiteral("Cancel"));
+        QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
+        // Cancel stops the export; it does not close the dialog.
+        QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, kExportTimeoutMs);
+        QVERIFY(dialog->isVisible());
+        QCOMPARE(ended.first().first().toBool(), false);
+        QCOMPARE(dialog->state(), ExportDialog::State::Failed);
+        QCOMPARE(dialog->statusText(), QStringLiteral("Cancelled: nothing was exported."));
+        QVERIFY(!QFileInfo::exists(folder + QStringLiteral("/model.safetensors")));
+        QVERIFY(!QFileInfo::exists(folder + QStringLiteral("/MODEL_CARD.md")));
+        QVERIFY(dialog->exportButton()->isEnabled());
+    }
+
+    void quantisingAndPruningReportAccuracyAndSize()
+    {
+        auto dialog = openDialog();
+        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
+        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
+        typeInto(dialog->folderEdit(), m_dir.path() + QStringLiteral("/compressed"));
+        QTest::mouseClick(dialog->int8Box(), Qt::LeftButton, {},
+                          QPoint(6, dialog->int8Box()->height() / 2));
+        QVERIFY(dialog->int8Box()->isChecked());
+        typeInto(dialog->pruneSpin(), QStringLiteral("0.5"));
+        QCOMPARE(dialog->pruneSpin()->value(), 0.5);
+        const auto request = dialog->request();
+        QVERIFY(request.quantizeInt8);
+        QCOMPARE(request.prune, 0.5);
+        exportAndWait(*dialog, ExportDialog::State::Done);
+        if (QTest::currentTestFailed())
+            return;
+        const QString text = dialog->compressionText();
+        QVERIFY2(text.startsWith(QStringLiteral("Accuracy ")), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("→")));
+        QVERIFY(text.contains(QStringLiteral("weights pruned")));
+        QVERIFY(!dialog->parityText().isEmpty());
+        grab(dialog.get(), QStringLiteral("export-dialog-compressed"));
+    }
+
+    void aBadOutputFolderShowsTheErrorInRed()
+    {
+        QFile blocker(m_dir.filePath(QStringLiteral("a-file")));
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.write("not a folder\n");
+        blocker.close();
+        auto dialog = openDialog();
+        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
+        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
+        typeInto(dialog->folderEdit(), blocker.fileName() + QStringLiteral("/out"));
+        exportAndWait(*dialog, ExportDialog::State::Failed);
+        if (QTest::currentTestFailed())
+            return;
+        QVERIFY2(dialog->statusText().startsWith(QStringLiteral("Export failed: ")),
+                 qPrintable(dialog->statusText()));
+        // The message names what failed: the folder it could not create.
+        QVERIFY2(dialog->statusText().contains(QStringLiteral("a-file")),
+                 qPrintable(dialog->statusText()));
+        auto *status = dialog->findChild<QLabel *>(QStringLiteral("exportStatus"));
+        QVERIFY(status && status->isVisible());
+        QVERIFY(status->styleSheet().contains(QStringLiteral("#c62828")));
+        QVERIFY(dialog->parityText().isEmpty());
+        QVERIFY(dialog->files().isEmpty());
+        grab(dialog.get(), QStringLiteral("export-dialog-error"));
+    }
+
+    void openedFromTheRunsPanelAndClosed()
+    {
+        RunsPanel panel(m_db);
+        panel.resize(1000, 600);
+        panel.show();
+        QTRY_COMPARE(panel.model()->rowCount(), 1);
+        QVERIFY(!panel.exportAction()->isEnabled());
+        panel.selectRuns({m_run});
+        QVERIFY(panel.exportAction()->isEnabled());
+        panel.exportAction()->trigger();
+        QPointer<ExportDialog> dialog = panel.findChild<ExportDialog *>();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->runId(), m_run);
+        QVERIFY(dialog->isVisible());
+        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
+        QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
+        // Closed and deleted (Qt::WA_DeleteOnClose), with nothing exported.
+        QTRY_VERIFY(dialog.isNull());
+    }
+};
+
+QTEST_MAIN(TestExportDialog)
+#include "tst_export_dialog.moc"
