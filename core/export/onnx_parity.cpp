@@ -75,11 +75,16 @@ ParityResult onnxRuntimeParity(const std::filesystem::path &model, const torch::
 {
     ParityResult result;
     result.tolerance = kTolerance;
+    std::error_code ec;
     std::filesystem::path dir = runtimeDir;
-    if (dir.empty())
+    if (dir.empty()) {
         if (const char *env = std::getenv("LATHE_ONNXRUNTIME_DIR"))
             dir = env;
-    std::error_code ec;
+        else // a build tree: scripts/setup installs it into <build>/npm, two up from the exe
+            dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path()
+                      .parent_path()
+                  / "npm";
+    }
     if (dir.empty() || !std::filesystem::is_directory(dir / "node_modules" / "onnxruntime-node", ec)) {
         result.detail = "not checked: onnxruntime-node not found (set LATHE_ONNXRUNTIME_DIR to the "
                         "folder of `npm install --ignore-scripts onnxruntime-node`)";

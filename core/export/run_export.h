@@ -24,8 +24,8 @@ struct ExportOptions
     double prune = 0.0;              ///< global magnitude pruning: share of weights zeroed, [0, 1)
     std::filesystem::path outDir;    ///< created if missing; existing files are replaced
     /// Folder whose node_modules holds onnxruntime-node, for the ONNX parity check; empty =
-    /// $LATHE_ONNXRUNTIME_DIR. Without it (or without node) the ONNX check is skipped, and says
-    /// so.
+    /// $LATHE_ONNXRUNTIME_DIR, else the build tree's npm/ folder. Without it (or without node)
+    /// the ONNX check is skipped, and says so.
     std::filesystem::path onnxRuntimeDir;
 };
 
