@@ -17,14 +17,6 @@ namespace lathe::formats {
 
 namespace {
 
-// `error` with the export file as its context when it has none yet.
-Error inFile(Error error, const std::filesystem::path &file)
-{
-    if (error.context.empty())
-        error.context = file.string();
-    return error;
-}
-
 // Field numbers and enums from onnx/onnx.proto (IR version 8).
 namespace field {
 constexpr int kModelIrVersion = 1, kModelProducerName = 2, kModelProducerVersion = 3,

@@ -232,4 +232,11 @@ Result<StageGraph> lowerNet(model::NetImpl &net, const std::vector<std::int64_t>
     return graph;
 }
 
+Error inFile(Error error, const std::filesystem::path &file)
+{
+    if (error.context.empty())
+        error.context = file.string();
+    return error;
+}
+
 } // namespace lathe::formats

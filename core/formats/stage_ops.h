@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -88,5 +89,9 @@ struct StageGraph
 /// thread-safe: nothing else may use `net` meanwhile.
 Result<StageGraph> lowerNet(model::NetImpl &net, const std::vector<std::int64_t> &inputShape,
                             const std::string &format);
+
+/// `error` with the export file as its context when it has none yet (what the exporters return
+/// for a net lowerNet refuses).
+Error inFile(Error error, const std::filesystem::path &file);
 
 } // namespace lathe::formats

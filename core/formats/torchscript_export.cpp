@@ -18,14 +18,6 @@ namespace lathe::formats {
 
 namespace {
 
-// `error` with the export file as its context when it has none yet.
-Error inFile(Error error, const std::filesystem::path &file)
-{
-    if (error.context.empty())
-        error.context = file.string();
-    return error;
-}
-
 std::string list(const std::vector<std::int64_t> &values, std::size_t from = 0,
                  std::size_t count = std::string::npos)
 {

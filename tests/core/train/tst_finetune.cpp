@@ -198,8 +198,6 @@ private Q_SLOTS:
         auto net = model::buildNet({"mlp", {32, 16}, 0.0}, {1, 8, 8}, 4);
         QVERIFY_OK(net);
         const auto total = (*net)->parameterCount();
-        train::RunConfig config;
-        config.finetune.loraRank = 2;
         auto wrapped = model::applyLora(*net, 2, 4.0, 0.0, {});
         QVERIFY_OK(wrapped);
         QCOMPARE(*wrapped, (std::vector<std::string>{"fc1", "fc2", "head"}));
