@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+/// The names of the metrics a run records, defined once: the recorder writes them, the store's
+/// summaries, the panels, the CLI and the export read them. A metric of a registered metric
+/// extension is "<split>/<metric>/<value>" (splitKey()). Header-only, no dependencies.
+namespace lathe::track::keys {
+
+inline constexpr std::string_view kTrainLoss = "train/loss";
+inline constexpr std::string_view kTrainAccuracy = "train/accuracy";
+inline constexpr std::string_view kLearningRate = "lr";
+inline constexpr std::string_view kSamplesPerSecond = "train/samples_per_sec";
+inline constexpr std::string_view kEpochLoss = "train/epoch_loss";
+inline constexpr std::string_view kEpochAccuracy = "train/epoch_accuracy";
+inline constexpr std::string_view kEpochSeconds = "train/epoch_seconds";
+inline constexpr std::string_view kValLoss = "val/loss";
+inline constexpr std::string_view kValAccuracy = "val/accuracy";
+inline constexpr std::string_view kTestLoss = "test/loss";
+inline constexpr std::string_view kTestAccuracy = "test/accuracy";
+
+/// The evaluation splits a run records metrics for.
+inline constexpr std::string_view kValSplit = "val";
+inline constexpr std::string_view kTestSplit = "test";
+
+/// "<split>/<name>", e.g. splitKey("val", "loss") == "val/loss".
+inline std::string splitKey(std::string_view split, std::string_view name)
+{
+    std::string key(split);
+    key += '/';
+    key += name;
+    return key;
+}
+
+} // namespace lathe::track::keys
