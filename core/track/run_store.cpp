@@ -98,8 +98,15 @@ RunStore::RunStore(sql::Database db)
 
 RunStore::~RunStore() = default;
 
+namespace {
+
+thread_local std::uint64_t tOpens = 0;
+
+} // namespace
+
 Result<std::unique_ptr<RunStore>> RunStore::open(const std::filesystem::path &db)
 {
+    ++tOpens;
     auto database = schema::openDatabase(db);
     if (!database)
         return std::unexpected(database.error());
@@ -112,6 +119,11 @@ Result<std::unique_ptr<RunStore>> RunStore::open(const std::filesystem::path &db
 int RunStore::latestSchemaVersion()
 {
     return schema::kLatestVersion;
+}
+
+std::uint64_t RunStore::opensOnThisThread()
+{
+    return tOpens;
 }
 
 const std::filesystem::path &RunStore::path() const

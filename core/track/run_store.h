@@ -42,6 +42,10 @@ public:
     static Result<std::unique_ptr<RunStore>> open(const std::filesystem::path &db);
     /// The schema version this build writes (PRAGMA user_version after open).
     static int latestSchemaVersion();
+    /// How many times open() was called on the calling thread, failed calls included: lets a
+    /// test prove that a thread (the GUI's) never opens, migrates or marks the store.
+    /// Thread-safe (a per-thread count).
+    static std::uint64_t opensOnThisThread();
 
     RunStore(const RunStore &) = delete;
     RunStore &operator=(const RunStore &) = delete;

@@ -14,6 +14,29 @@ namespace {
 // Attempts the destructor makes to drain the queue before it gives up on the rows.
 constexpr int kStopAttempts = 3;
 
+template<typename... Fs>
+struct Overloaded : Fs...
+{
+    using Fs::operator()...;
+};
+
+Result<void> applyOne(RunStore &store, const RunEdit &edit)
+{
+    return std::visit(Overloaded{
+                          [&](const RenameRun &e) { return store.rename(e.runId, e.name); },
+                          [&](const SetRunNotes &e) { return store.setNotes(e.runId, e.notes); },
+                          [&](const AddRunTag &e) { return store.addTag(e.runId, e.tag); },
+                          [&](const RemoveRunTag &e) { return store.removeTag(e.runId, e.tag); },
+                          [&](const DeleteRun &e) -> Result<void> {
+                              auto done = store.deleteRun(e.runId);
+                              if (!done && done.error().code == ErrorCode::NotFound)
+                                  return {}; // deleted by another process meanwhile: what was asked
+                              return done;
+                          },
+                      },
+                      edit);
+}
+
 } // namespace
 
 Result<std::unique_ptr<StoreWriter>> StoreWriter::open(const std::filesystem::path &db,
@@ -76,6 +99,18 @@ void StoreWriter::setConfig(std::int64_t runId, std::string configJson)
     enqueue(ConfigChange{runId, std::move(configJson)});
 }
 
+void StoreWriter::edit(std::vector<RunEdit> edits, EditDone done)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        ++m_enqueued;
+        m_edits.push_back({m_opsQueued, std::move(edits), std::move(done)});
+        // A person is waiting for it: do not wait for the flush interval.
+        m_flushRequested = true;
+    }
+    m_wake.notify_one();
+}
+
 void StoreWriter::enqueue(WriteOp op)
 {
     std::unique_lock lock(m_mutex);
@@ -96,6 +131,7 @@ void StoreWriter::enqueue(WriteOp op)
         return;
     }
     m_pending.push_back(std::move(op));
+    ++m_opsQueued;
     // Notify once per full batch; a missed wake-up is caught by the writer's predicate.
     const bool full = m_pending.size() == m_options.maxBatchRows;
     lock.unlock();
@@ -156,10 +192,12 @@ void StoreWriter::threadMain()
             std::move(m_pending.begin(), m_pending.end(), std::back_inserter(batch));
             m_pending.clear();
         }
-        if (batch.empty() && stopping)
+        if (batch.empty() && m_edits.empty() && stopping)
             return;
         lock.unlock();
         const auto failure = writeBatch(batch);
+        if (stopping && failure && stopFailures + 1 >= kStopAttempts)
+            abandonEdits(*failure);
         lock.lock();
         backoff = failure.has_value();
         if (stopping && failure && ++stopFailures >= kStopAttempts) {
@@ -176,8 +214,17 @@ std::optional<Error> StoreWriter::writeBatch(std::vector<WriteOp> &batch)
 {
     std::size_t written = 0;
     std::optional<Error> failure;
-    while (written < batch.size()) {
-        const auto count = std::min(m_options.maxBatchRows, batch.size() - written);
+    for (;;) {
+        // Edits go in between the rows at the place they were queued.
+        if (auto pending = takeEdit(m_opsWritten)) {
+            applyEdit(*pending);
+            continue;
+        }
+        if (written == batch.size())
+            break;
+        auto count = std::min(m_options.maxBatchRows, batch.size() - written);
+        if (const auto next = nextEditAfter())
+            count = std::min<std::uint64_t>(count, *next - m_opsWritten);
         auto outcome = m_store->applyBatch(std::span(batch).subspan(written, count));
         if (!outcome) {
             failure = outcome.error();
@@ -185,6 +232,7 @@ std::optional<Error> StoreWriter::writeBatch(std::vector<WriteOp> &batch)
             break;
         }
         written += count;
+        m_opsWritten += count;
         publish(count, std::move(outcome->rejected), std::nullopt);
     }
     batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(written));
@@ -192,6 +240,60 @@ std::optional<Error> StoreWriter::writeBatch(std::vector<WriteOp> &batch)
     if (batch.empty() && batch.capacity() > 4 * m_options.maxBatchRows)
         std::vector<WriteOp>().swap(batch);
     return failure;
+}
+
+std::optional<StoreWriter::PendingEdit> StoreWriter::takeEdit(std::uint64_t upTo)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_edits.empty() || m_edits.front().afterOps > upTo)
+        return std::nullopt;
+    auto pending = std::move(m_edits.front());
+    m_edits.pop_front();
+    return pending;
+}
+
+std::optional<std::uint64_t> StoreWriter::nextEditAfter()
+{
+    std::lock_guard lock(m_mutex);
+    if (m_edits.empty())
+        return std::nullopt;
+    return m_edits.front().afterOps;
+}
+
+void StoreWriter::applyEdit(PendingEdit &pending)
+{
+    Result<void> outcome;
+    for (const auto &edit : pending.edits) {
+        outcome = applyOne(*m_store, edit);
+        if (!outcome)
+            break;
+    }
+    if (pending.done)
+        pending.done(std::move(outcome));
+    std::lock_guard lock(m_mutex);
+    ++m_done;
+    m_progress.notify_all();
+}
+
+void StoreWriter::abandonEdits(const Error &why)
+{
+    std::deque<PendingEdit> edits;
+    {
+        std::lock_guard lock(m_mutex);
+        edits.swap(m_edits);
+    }
+    if (!edits.empty())
+        spdlog::error("{}: store writer stopping with {} edits it could not write: {}",
+                      m_store->path().string(), edits.size(), why.toString());
+    for (auto &pending : edits) {
+        if (pending.done)
+            pending.done(std::unexpected(
+                Error{ErrorCode::Io, "the store writer stopped before this edit: " + why.message,
+                      m_store->path().string()}));
+    }
+    std::lock_guard lock(m_mutex);
+    m_done += edits.size();
+    m_progress.notify_all();
 }
 
 void StoreWriter::publish(std::size_t written, std::vector<Error> rejected,

@@ -6,11 +6,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 namespace lathe::track {
@@ -30,9 +34,42 @@ struct StoreWriterOptions
     std::size_t maxPendingRows = 4'000'000;
 };
 
+/// A user's edit of a stored run (what the GUI changes: name, notes, tags, deletion), queued with
+/// the other writes. Each has the effects and errors of the RunStore method of the same name.
+struct RenameRun
+{
+    std::int64_t runId = 0;
+    std::string name{};
+};
+struct SetRunNotes
+{
+    std::int64_t runId = 0;
+    std::string notes{};
+};
+struct AddRunTag
+{
+    std::int64_t runId = 0;
+    std::string tag{};
+};
+struct RemoveRunTag
+{
+    std::int64_t runId = 0;
+    std::string tag{};
+};
+/// Deletes a run (RunStore::deleteRun); a run that is gone already counts as deleted.
+struct DeleteRun
+{
+    std::int64_t runId = 0;
+};
+using RunEdit = std::variant<RenameRun, SetRunNotes, AddRunTag, RemoveRunTag, DeleteRun>;
+
+/// The outcome of a group of edits, called on the writer thread; must not throw.
+using EditDone = std::function<void(Result<void>)>;
+
 /// The store's batching writer: a thread with its own connection that commits queued metric
-/// rows, events, artifacts and status changes in enqueue order, one transaction per batch of
-/// up to maxBatchRows, every flushInterval or sooner when a batch is full.
+/// rows, events, artifacts, status changes and run edits in enqueue order, one transaction per
+/// batch of up to maxBatchRows, every flushInterval or sooner when a batch is full. The GUI's
+/// edits go through it too, so that only a writer thread writes.
 ///
 /// Enqueueing is thread-safe and cheap (a mutex and a vector push); it never fails: errors
 /// surface through flush() and lastError(). When the database refuses a row (unknown run,
@@ -69,6 +106,14 @@ public:
     /// Queues a config change (effects as RunStore::setConfig). Thread-safe.
     void setConfig(std::int64_t runId, std::string configJson);
 
+    /// Queues `edits`, applied by the writer thread after every write queued before them, in
+    /// order, each in its own transaction, stopping at the first that fails; then calls
+    /// `done` (if set) on the writer thread with success or that error (edits before it stay
+    /// applied). Edits are never dropped, retried or counted in flush()'s and lastError()'s
+    /// errors: their outcome goes to `done` only (when the writer stops before it could apply
+    /// them, an Io error). Wakes the writer at once. Thread-safe.
+    void edit(std::vector<RunEdit> edits, EditDone done = {});
+
     /// Blocks until everything queued before the call is committed, or until a write attempt
     /// fails (the rows stay queued for retry), and returns the first error seen since the
     /// previous flush by any thread (then forgets it). Thread-safe.
@@ -78,11 +123,23 @@ public:
     std::optional<Error> lastError() const;
 
 private:
+    /// Edits queued after `afterOps` WriteOps had been queued.
+    struct PendingEdit
+    {
+        std::uint64_t afterOps = 0;
+        std::vector<RunEdit> edits;
+        EditDone done;
+    };
+
     StoreWriter(std::unique_ptr<RunStore> store, Options options);
     void enqueue(WriteOp op);
     void threadMain();
     bool waitForWork(std::unique_lock<std::mutex> &lock, bool backoff);
     std::optional<Error> writeBatch(std::vector<WriteOp> &batch);
+    std::optional<PendingEdit> takeEdit(std::uint64_t upTo);
+    std::optional<std::uint64_t> nextEditAfter();
+    void applyEdit(PendingEdit &pending);
+    void abandonEdits(const Error &why);
     void publish(std::size_t written, std::vector<Error> rejected,
                  const std::optional<Error> &failure);
     void noteError(const Error &error);
@@ -90,14 +147,17 @@ private:
     std::unique_ptr<RunStore> m_store; // used by the writer thread only
     const Options m_options;
     std::uint64_t m_failureStreak = 0; // writer thread only
+    std::uint64_t m_opsWritten = 0;    // writer thread only: WriteOps committed or refused
 
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;     // the writer waits for rows, flushes or stop
     std::condition_variable m_progress; // flushers wait for commits or failures
     std::vector<WriteOp> m_pending;
-    std::uint64_t m_enqueued = 0; // ops ever queued (dropped ones included)
-    std::uint64_t m_done = 0;     // ops committed, refused or dropped
-    std::uint64_t m_failures = 0; // failed write attempts
+    std::deque<PendingEdit> m_edits; // in enqueue order, so afterOps never decreases
+    std::uint64_t m_opsQueued = 0;   // WriteOps ever put in m_pending
+    std::uint64_t m_enqueued = 0;    // ops ever queued (dropped ones included)
+    std::uint64_t m_done = 0;        // ops committed, refused or dropped
+    std::uint64_t m_failures = 0;    // failed write attempts
     std::uint64_t m_dropped = 0;
     bool m_flushRequested = false;
     bool m_stopping = false;

@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 using namespace lathe;
 using namespace lathe::track;
@@ -197,6 +199,87 @@ private Q_SLOTS:
         QCOMPARE(rows->size(), std::size_t(100)); // each kept row exactly once, in order
         for (std::size_t i = 0; i < rows->size(); ++i)
             QCOMPARE((*rows)[i].step, std::int64_t(i));
+    }
+
+    void editsApplyInOrderWithTheRows()
+    {
+        auto other = m_store->createRun({.name = "doomed"});
+        QVERIFY_OK(other);
+        auto writer = StoreWriter::open(m_db, {.flushInterval = 10s}); // edits need no flush
+        QVERIFY_OK(writer);
+        std::mutex mutex;
+        std::vector<std::string> outcomes; // "ok" or the error, in the order they were told
+        std::atomic<std::thread::id> doneOn;
+        const auto record = [&](Result<void> done) {
+            doneOn = std::this_thread::get_id();
+            std::lock_guard lock(mutex);
+            outcomes.push_back(done ? "ok" : done.error().message);
+        };
+        (*writer)->addEvent({.runId = *other, .kind = "before", .step = 1});
+        (*writer)->edit({RenameRun{m_run, "renamed"}, SetRunNotes{m_run, "notes"},
+                         AddRunTag{m_run, "keep"}, AddRunTag{m_run, "drop"},
+                         RemoveRunTag{m_run, "drop"}},
+                        record);
+        (*writer)->edit({DeleteRun{*other}}, record);
+        // Queued after the delete: the database refuses it, so the delete came first.
+        (*writer)->addEvent({.runId = *other, .kind = "after", .step = 2});
+        auto flushed = (*writer)->flush();
+        QVERIFY(!flushed);
+        QCOMPARE(flushed.error().code, ErrorCode::NotFound);
+
+        QCOMPARE(outcomes, (std::vector<std::string>{"ok", "ok"}));
+        QVERIFY(doneOn.load() != std::this_thread::get_id()); // told on the writer thread
+        auto run = m_store->run(m_run);
+        QVERIFY_OK(run);
+        QCOMPARE(run->name, std::string("renamed"));
+        QCOMPARE(run->notes, std::string("notes"));
+        QCOMPARE(run->tags, std::vector<std::string>{"keep"});
+        QCOMPARE(m_store->run(*other).error().code, ErrorCode::NotFound);
+        QCOMPARE(
+            rawInt(m_db, "SELECT count(*) FROM events WHERE run_id = " + std::to_string(*other)),
+            std::int64_t(0));
+    }
+
+    void refusedEditsStopTheirGroupAndReportOnlyThere()
+    {
+        auto writer = StoreWriter::open(m_db, {.flushInterval = 10ms});
+        QVERIFY_OK(writer);
+        std::mutex mutex;
+        std::vector<Result<void>> outcomes;
+        const auto record = [&](Result<void> done) {
+            std::lock_guard lock(mutex);
+            outcomes.push_back(std::move(done));
+        };
+        (*writer)->edit(
+            {SetRunNotes{m_run, "first"}, RenameRun{m_run, ""}, SetRunNotes{m_run, "never"}},
+            record);
+        (*writer)->edit({RenameRun{m_run + 1000, "nobody"}}, record);
+        (*writer)->edit({DeleteRun{m_run + 1000}}, record); // gone already: done
+        QVERIFY_OK((*writer)->flush()); // edits' errors are theirs, not the writer's
+        QVERIFY(!(*writer)->lastError());
+        QCOMPARE(outcomes.size(), std::size_t(3));
+        QVERIFY(!outcomes[0]);
+        QCOMPARE(outcomes[0].error().code, ErrorCode::InvalidArgument);
+        QVERIFY(!outcomes[1]);
+        QCOMPARE(outcomes[1].error().code, ErrorCode::NotFound);
+        QVERIFY_OK(outcomes[2]);
+        QCOMPARE(m_store->run(m_run)->notes, std::string("first")); // applied before the error
+        QCOMPARE(m_store->run(m_run)->name, std::string("w"));
+    }
+
+    void queuedEditsAreAppliedOnDestruction()
+    {
+        std::atomic<int> told = 0;
+        {
+            auto writer = StoreWriter::open(m_db, {.flushInterval = 10s});
+            QVERIFY_OK(writer);
+            (*writer)->addMetric({m_run, "loss", 1, 0, 0, 1.0});
+            (*writer)->edit({AddRunTag{m_run, "late"}},
+                            [&](Result<void> done) { told += done ? 1 : 100; });
+        }
+        QCOMPARE(told.load(), 1);
+        QCOMPARE(m_store->run(m_run)->tags, std::vector<std::string>{"late"});
+        QCOMPARE(m_store->metricSeries(m_run, "loss")->size(), std::size_t(1));
     }
 
     void openErrorsComeBack()
