@@ -3,7 +3,7 @@
 // AND LibTorch was built with CUDA; otherwise a CUDA tensor gets noCudaError().
 #pragma once
 
-#include "core/util/error.h"
+#include "base/error.h"
 #include "kernels/common/cuda_stream.h"
 
 #include <string>
@@ -23,8 +23,9 @@ namespace lathe::kernels::detail {
 inline Error noCudaError(const std::string &op)
 {
     return Error{ErrorCode::InvalidArgument,
-                 op + " got CUDA tensors, but this build cannot run its CUDA kernels (LibTorch "
-                      "or the compiler had no CUDA when it was configured); use CPU tensors",
+                 op
+                     + " got CUDA tensors, but this build cannot run its CUDA kernels (LibTorch "
+                       "or the compiler had no CUDA when it was configured); use CPU tensors",
                  op};
 }
 

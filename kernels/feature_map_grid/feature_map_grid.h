@@ -2,7 +2,7 @@
 // the tiling of C channels into one RGBA8 grid image (what the Visualise panel shows).
 #pragma once
 
-#include "core/util/error.h"
+#include "base/error.h"
 
 #include <ATen/core/Tensor.h>
 
@@ -25,8 +25,8 @@ struct FeatureMapGridOptions
 {
     MapNormalization normalization = MapNormalization::PerChannel;
     Colormap colormap = Colormap::Viridis;
-    std::int64_t columns = 0; ///< tiles per row; 0 = ceil(sqrt(C))
-    std::int64_t padding = 1; ///< pixels between tiles
+    std::int64_t columns = 0;                           ///< tiles per row; 0 = ceil(sqrt(C))
+    std::int64_t padding = 1;                           ///< pixels between tiles
     std::array<std::uint8_t, 4> background{0, 0, 0, 0}; ///< RGBA of padding, spare tiles, NaN
 };
 
@@ -45,9 +45,9 @@ struct FeatureMapGrid
 /// entry 0, +-Inf the ends, NaN the background. For Colormap::Diverging the range is made
 /// symmetric: lo = -m, hi = +m with m = max(|lo|, |hi|), or m = 1 when that is 0 or there is no
 /// finite value (an all-zero channel is white, a constant c != 0 the end of its sign).
-/// width = columns*W + (columns-1)*padding, height likewise. The image is on the input's device. Errors (InvalidArgument): a wrong rank or
-/// dtype, negative padding or columns, an image over 2^31 bytes, CUDA tensors in a build
-/// without CUDA. Thread-safety: pure function.
+/// width = columns*W + (columns-1)*padding, height likewise. The image is on the input's device.
+/// Errors (InvalidArgument): a wrong rank or dtype, negative padding or columns, an image over 2^31
+/// bytes, CUDA tensors in a build without CUDA. Thread-safety: pure function.
 Result<FeatureMapGrid> featureMapGrid(const at::Tensor &maps,
                                       const FeatureMapGridOptions &options = {});
 
@@ -62,8 +62,7 @@ const std::array<std::array<std::uint8_t, 4>, 256> &colormapTable(Colormap color
 namespace detail {
 /// Grid geometry and checks shared by both paths; `maps3` receives the [C, H, W] view.
 Result<FeatureMapGrid> planFeatureMapGrid(const at::Tensor &maps,
-                                          const FeatureMapGridOptions &options,
-                                          at::Tensor &maps3);
+                                          const FeatureMapGridOptions &options, at::Tensor &maps3);
 } // namespace detail
 
 } // namespace lathe::kernels

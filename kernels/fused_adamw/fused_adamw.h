@@ -2,7 +2,7 @@
 // with weight decay, bias correction and optional global gradient-norm clipping folded in.
 #pragma once
 
-#include "core/util/error.h"
+#include "base/error.h"
 
 #include <ATen/core/Tensor.h>
 

@@ -1,7 +1,7 @@
 // Histogram of a tensor into B equal bins between min and max (the histograms view's data).
 #pragma once
 
-#include "core/util/error.h"
+#include "base/error.h"
 
 #include <ATen/core/Tensor.h>
 
@@ -13,9 +13,9 @@ namespace lathe::kernels {
 /// Counts of one histogram and the range they cover.
 struct Histogram
 {
-    at::Tensor counts;          ///< [bins] int64, on the input's device
+    at::Tensor counts;           ///< [bins] int64, on the input's device
     double min = 0.0, max = 0.0; ///< the range actually used
-    std::int64_t nonFinite = 0; ///< NaN and +-Inf elements, never counted in a bin
+    std::int64_t nonFinite = 0;  ///< NaN and +-Inf elements, never counted in a bin
 };
 
 /// Counts the elements of `x` (any shape, strides and floating dtype; counted in float32) into

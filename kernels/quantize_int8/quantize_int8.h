@@ -1,7 +1,7 @@
 // int8 per-channel symmetric quantisation of weights (what int8 export stores) and its inverse.
 #pragma once
 
-#include "core/util/error.h"
+#include "base/error.h"
 
 #include <ATen/core/Tensor.h>
 

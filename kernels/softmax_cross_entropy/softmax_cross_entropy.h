@@ -2,7 +2,7 @@
 // logits, for training without autograd's log_softmax + nll_loss graph.
 #pragma once
 
-#include "core/util/error.h"
+#include "base/error.h"
 
 #include <ATen/core/Tensor.h>
 
@@ -23,15 +23,14 @@ struct SoftmaxCrossEntropy
 /// gives a NaN loss (as LibTorch). Errors (InvalidArgument): wrong ranks, dtypes or devices,
 /// a target outside [0, C), s outside [0, 1), CUDA tensors in a build without CUDA.
 /// Thread-safety: pure function of its inputs.
-Result<SoftmaxCrossEntropy> softmaxCrossEntropy(const at::Tensor &logits,
-                                                const at::Tensor &targets,
+Result<SoftmaxCrossEntropy> softmaxCrossEntropy(const at::Tensor &logits, const at::Tensor &targets,
                                                 double labelSmoothing, double gradScale = 1.0);
 
 /// The CPU reference (also the production CPU path): rows in parallel (at::parallel_for), each
 /// row's passes vectorised. Same contract as softmaxCrossEntropy() for CPU tensors.
 Result<SoftmaxCrossEntropy> softmaxCrossEntropyCpu(const at::Tensor &logits,
-                                                   const at::Tensor &targets,
-                                                   double labelSmoothing, double gradScale = 1.0);
+                                                   const at::Tensor &targets, double labelSmoothing,
+                                                   double gradScale = 1.0);
 
 namespace detail {
 /// The checks softmaxCrossEntropy() documents except the target range (checked in the pass).
