@@ -1,6 +1,9 @@
+// Lathe's datasets: the interface (lathe::data::Dataset, which plugins implement too, lives in
+// the plugin SDK) and core's helpers built on it.
 #pragma once
 
 #include "core/util/error.h"
+#include "plugins/sdk/lathe/dataset.h"
 
 #include <torch/torch.h>
 
@@ -16,37 +19,6 @@ struct Batch
 {
     torch::Tensor x;
     torch::Tensor y;
-};
-
-/// A labelled image dataset the loader, the stats and the trainer read from. Implementations
-/// must make every const method safe to call from several threads at once (the loader calls
-/// images() on its producer thread while the GUI may read labels()).
-class Dataset
-{
-public:
-    virtual ~Dataset() = default;
-
-    /// Number of samples N.
-    virtual std::int64_t size() const = 0;
-    /// Shape of one sample, {C, H, W}.
-    virtual std::vector<std::int64_t> sampleShape() const = 0;
-    /// Class names; a label value is an index into this list.
-    virtual const std::vector<std::string> &classNames() const = 0;
-    /// All labels, int64 [N], each in [0, classNames().size()).
-    virtual torch::Tensor labels() const = 0;
-    /// The samples at `indices` (int64 [B], each in [0, N)) as float32 [B,C,H,W] in [0, 1].
-    /// May throw (c10::Error for an index out of range, or whatever a reader hits): callers
-    /// at a public boundary (Loader, measureNormalization's users) turn that into an Error.
-    virtual torch::Tensor images(const torch::Tensor &indices) const = 0;
-    /// One line for logs and the GUI: what this is and where it came from.
-    virtual std::string description() const = 0;
-
-    /// The names of the per-sample attributes a metric may group by (a tabular dataset's
-    /// columns, say); none by default. Inline, so a plugin's dataset needs no Lathe symbol.
-    virtual std::vector<std::string> attributeNames() const { return {}; }
-    /// Attribute `name` of every sample as float64 [N]; an undefined tensor when there is no
-    /// such attribute.
-    virtual torch::Tensor attribute(const std::string & /*name*/) const { return {}; }
 };
 
 /// Some samples of another dataset, in a given order and with their own labels (a class

@@ -1,4 +1,4 @@
-#include "plugins/csv-tabular/csv_dataset.h"
+#include "csv_dataset.h"
 
 #include <filesystem>
 

@@ -2,8 +2,8 @@
 // Lathe's per-channel standardisation becomes per-feature standardisation.
 #pragma once
 
-#include "core/data/dataset.h"
-#include "plugins/csv-tabular/csv_reader.h"
+#include "lathe/dataset.h"
+#include "csv_reader.h"
 
 #include <torch/torch.h>
 
@@ -15,8 +15,8 @@
 namespace lathe::csv {
 
 /// Some rows of a CSV table held in memory. Its attributes are the feature columns, raw (not
-/// standardised), float64 [N]. Only header code of core: it lives in a plugin. Immutable after
-/// construction, so every method is thread-safe.
+/// standardised), float64 [N]. Implements the SDK's interface only (no Lathe symbol). Immutable
+/// after construction, so every method is thread-safe.
 class CsvDataset : public data::Dataset
 {
 public:

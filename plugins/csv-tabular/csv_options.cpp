@@ -1,6 +1,6 @@
-#include "plugins/csv-tabular/csv_options.h"
+#include "csv_options.h"
 
-#include "plugins/csv-tabular/csv_text.h"
+#include "csv_text.h"
 
 #include <algorithm>
 

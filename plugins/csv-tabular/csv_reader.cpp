@@ -1,6 +1,6 @@
-#include "plugins/csv-tabular/csv_reader.h"
+#include "csv_reader.h"
 
-#include "plugins/csv-tabular/csv_text.h"
+#include "csv_text.h"
 
 #include <algorithm>
 #include <cctype>

@@ -4,7 +4,7 @@
 // (1-based, as an editor shows it) and the column.
 #pragma once
 
-#include "plugins/csv-tabular/csv_options.h"
+#include "csv_options.h"
 
 #include <cstdint>
 #include <string>

@@ -3,8 +3,8 @@
 // columns, delimiter, test_fraction, seed); the model "tabular-mlp" is a multilayer perceptron
 // over the features (model.widths, model.dropout).
 #include "lathe/plugin.h"
-#include "plugins/csv-tabular/csv_dataset.h"
-#include "plugins/csv-tabular/tabular_mlp.h"
+#include "csv_dataset.h"
+#include "tabular_mlp.h"
 
 LATHE_PLUGIN("csv-tabular", "1.0")
 

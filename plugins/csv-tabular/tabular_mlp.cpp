@@ -1,4 +1,4 @@
-#include "plugins/csv-tabular/tabular_mlp.h"
+#include "tabular_mlp.h"
 
 #include <torch/torch.h>
 

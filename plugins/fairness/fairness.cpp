@@ -1,6 +1,6 @@
-#include "plugins/fairness/fairness.h"
+#include "fairness.h"
 
-#include "core/data/dataset.h"
+#include "lathe/dataset.h"
 
 #include <torch/torch.h>
 

@@ -3,7 +3,7 @@
 // "alcohol"}]) and records each group's accuracy and true-positive rate and the gaps between
 // the groups, as <split>/fairness/<value> metrics of the run.
 #include "lathe/plugin.h"
-#include "plugins/fairness/fairness.h"
+#include "fairness.h"
 
 LATHE_PLUGIN("fairness", "1.0")
 

@@ -1,8 +1,13 @@
 // The plugin loader against real shared libraries: the sample cosine-restarts plugin loads and
 // registers its schedule; broken plugins (tests/plugins/fixtures) are reported with a message
-// naming the problem and leave the registry as it was.
+// naming the problem and leave the registry as it was; a plugin built against the previous SDK
+// (tests/plugins/fixtures/sdk-abi1) still loads and works.
+#include "core/data/dataset.h"
 #include "core/plugin/loader.h"
 #include "core/util/paths.h"
+#include "tests/qverify_ok.h"
+
+#include <torch/torch.h>
 
 #include <QtTest>
 
@@ -47,8 +52,8 @@ private Q_SLOTS:
     {
         Registry registry;
         const auto dir = std::filesystem::path(LATHE_TEST_FIXTURE_DIR);
-        const auto records = loadPlugins({dir, dir / ".." / dir.filename(), "/no/such/folder"},
-                                         registry);
+        const auto records
+            = loadPlugins({dir, dir / ".." / dir.filename(), "/no/such/folder"}, registry);
         QCOMPARE(records.size(), std::size_t(7));
         const auto searched = lathe::plugin::searchedDirs(); // what the Plugins dialog lists
         QVERIFY(std::find(searched.begin(), searched.end(), dir) != searched.end());
@@ -103,8 +108,7 @@ private Q_SLOTS:
         const PluginRecord record = loadPlugin(path, registry);
         QCOMPARE(record.path, path);
         QCOMPARE(record.status, status);
-        QVERIFY2(QString::fromStdString(record.message).contains(message),
-                 record.message.c_str());
+        QVERIFY2(QString::fromStdString(record.message).contains(message), record.message.c_str());
         QVERIFY(record.registered.empty());
         QCOMPARE(everyName(registry), before); // nothing of it kept, not even a part
         const auto all = lathe::plugin::loadedPlugins();
@@ -125,6 +129,57 @@ private Q_SLOTS:
         QVERIFY(entry.has_value());
         QCOMPARE(entry->source, std::string("cosine-restarts"));
         QCOMPARE(entry->keys, (std::vector<std::string>{"step_epochs", "gamma", "min_lr"}));
+    }
+
+    // Built from the frozen ABI 1 headers (before lathe::data::Dataset moved into plugins/sdk):
+    // today's Lathe loads it, runs its schedule and reads its dataset through every virtual
+    // function of the interface, directly and through core's helpers.
+    void aPluginBuiltAgainstThePreviousSdkLoads()
+    {
+        Registry registry;
+        const auto record = loadPlugin(LATHE_TEST_ABI1_PLUGIN, registry);
+        QVERIFY2(record.status == Status::Loaded, record.message.c_str());
+        QCOMPARE(record.abiVersion, 1);
+        QCOMPARE(record.registered,
+                 (std::vector<std::string>{"dataset abi1-tiny", "schedule abi1-halving"}));
+
+        const auto schedule = registry.schedule("abi1-halving");
+        QVERIFY(schedule.has_value());
+        lathe::sdk::ScheduleArgs args;
+        args.baseLr = 0.8;
+        args.stepsPerEpoch = 10;
+        args.totalSteps = 100;
+        args.stepEpochs = 2.0;
+        const auto rate = schedule->factory(args);
+        QCOMPARE(rate(0), 0.8);
+        QCOMPARE(rate(19), 0.8);
+        QCOMPARE(rate(20), 0.4);
+        QCOMPARE(rate(45), 0.2);
+
+        const auto reader = registry.dataset("abi1-tiny");
+        QVERIFY(reader.has_value());
+        const auto splits = reader->read({});
+        QVERIFY_OK(splits);
+        const auto &data = *splits->train;
+        QCOMPARE(data.size(), std::int64_t(4));
+        QCOMPARE(data.sampleShape(), (std::vector<std::int64_t>{1, 2, 2}));
+        QCOMPARE(data.classNames(), (std::vector<std::string>{"even", "odd"}));
+        QVERIFY(torch::equal(data.labels(), torch::tensor({0, 1, 0, 1}, torch::kLong)));
+        const auto images = data.images(torch::tensor({3, 1}, torch::kLong));
+        QCOMPARE(images.sizes().vec(), (std::vector<std::int64_t>{2, 1, 2, 2}));
+        QCOMPARE(images[0][0][1][1].item<float>(), 0.75f);
+        QCOMPARE(images[1][0][0][0].item<float>(), 0.25f);
+        QCOMPARE(data.description(), std::string("abi1-tiny: four samples"));
+        QCOMPARE(data.attributeNames(), std::vector<std::string>{"index"});
+        QVERIFY(torch::equal(data.attribute("index"), torch::arange(4, torch::kDouble)));
+        QVERIFY(!data.attribute("colour").defined());
+
+        // Core's helpers call into the plugin's dataset like into their own.
+        const auto odd = lathe::data::selectClasses(splits->train, {1, 0});
+        QVERIFY_OK(odd);
+        QVERIFY(torch::equal((*odd)->labels(), torch::tensor({1, 0, 1, 0}, torch::kLong)));
+        QCOMPARE((*odd)->images(torch::tensor({1}, torch::kLong))[0][0][0][0].item<float>(), 0.25f);
+        QVERIFY(torch::equal((*odd)->attribute("index"), torch::arange(4, torch::kDouble)));
     }
 
     void foldersAreSearchedInOrder()

@@ -1,18 +1,39 @@
-// The Lathe plugin interface: what a plugin (a shared library) sees of Lathe. Header-only, and
-// light: it names LibTorch's and Qt's types without including them, so a schedule plugin
-// compiles in a second. A plugin that makes tensors, modules or widgets includes
-// <torch/torch.h>, "core/data/dataset.h" or <QWidget> itself.
+// The Lathe plugin interface: what a plugin (a shared library) sees of Lathe, with
+// lathe/dataset.h. Header-only, C++20, and light: it names LibTorch's and Qt's types without
+// including them, so a schedule plugin compiles in a second. A plugin that makes tensors,
+// modules, datasets or widgets includes <torch/torch.h>, "lathe/dataset.h" or <QWidget> itself;
+// it never includes Lathe's own headers (core/...), and plugins/sdk is its only Lathe include
+// path (scripts/check-sdk builds the samples that way).
 //
 // A plugin exports two C functions (LATHE_PLUGIN defines the first):
 //   const lathe::sdk::PluginInfo *lathe_plugin_info();   its name, version and ABI version
 //   int lathe_plugin_register(lathe::sdk::IRegistry *r);  registers its factories; 0 = success
 // Lathe loads a plugin only when its abiVersion is in [kLatheAbiCompatible, kLatheAbiVersion].
-// New extension points are appended to IRegistry as new virtual functions (never inserted or
-// changed), so a plugin built against an older version of this header keeps working until
-// kLatheAbiCompatible moves past it. The ABI covers this header and the one core class it
-// names, lathe::data::Dataset (core/data/dataset.h). Plugins are built with the same compiler,
-// standard library, LibTorch and Qt as Lathe (they exchange std::string, std::function,
-// at::Tensor and QWidget).
+//
+// What the ABI version covers (a change to any of these is a new kLatheAbiVersion):
+// - the two exported functions' names and signatures, and PluginInfo;
+// - every type this header declares: the members of each struct in order (ScheduleArgs,
+//   DatasetArgs, DatasetSplits, ModelArgs, ModelStage, MetricInput, MetricArgs, MetricPoint),
+//   the signatures of the factory and function types, the meaning of each field and key;
+// - the virtual functions of IRegistry, IPanelHost, IPanel and lathe::data::Dataset
+//   (lathe/dataset.h) in declaration order: their vtables are shared between Lathe and plugins.
+// What a new version may do while still loading older plugins (kLatheAbiCompatible stays):
+// - append virtual functions at the end of an interface that Lathe implements and plugins
+//   call (IRegistry: new extension points; IPanelHost): an older plugin knows a prefix of it;
+// - append virtual functions with an inline default at the end of an interface that plugins
+//   implement and Lathe calls (Dataset, IPanel) only if Lathe calls them solely on objects
+//   from plugins built for that version or later (an older plugin's vtable lacks the slot).
+// Anything else (inserting, reordering or changing a virtual function, changing a struct's
+// members) breaks older plugins: kLatheAbiCompatible moves up to the new version and Lathe
+// refuses them with "rebuild it".
+// What the ABI version does not cover: the compiler, the C++ standard library, LibTorch and
+// Qt. Plugins exchange std::string, std::function, std::shared_ptr, at::Tensor,
+// torch::nn::AnyModule and QWidget with Lathe, so they must be built with the same compiler and
+// standard library (g++ 12, libstdc++), LibTorch (1.13) and Qt (6.4) as Lathe; Lathe cannot
+// check this, and a mismatch is undefined behaviour, not a refused load.
+// History: ABI 1 (the first). lathe::data::Dataset moved from core/data/dataset.h into the SDK
+// unchanged, so it is still ABI 1 (tests/plugins/fixtures/sdk-abi1 keeps a plugin built from the
+// headers before the move, and tst_plugin_loader loads it).
 //
 // Extension points: dataset readers, models, metrics, augmentations, learning-rate schedules
 // and (GUI only) panels.
@@ -37,7 +58,7 @@ namespace torch::nn {
 class AnyModule;
 }
 namespace lathe::data {
-class Dataset; // core/data/dataset.h
+class Dataset; // lathe/dataset.h
 }
 class QWidget;
 
@@ -60,13 +81,13 @@ struct PluginInfo
 /// section, already validated) and the run's shape.
 struct ScheduleArgs
 {
-    double baseLr = 0.0;             ///< optimizer.lr
-    std::int64_t stepsPerEpoch = 1;  ///< optimizer steps per epoch, >= 1
-    std::int64_t totalSteps = 1;     ///< optimizer steps of the whole run, >= 1
-    double stepEpochs = 1.0;         ///< schedule.step_epochs
-    double gamma = 0.1;              ///< schedule.gamma
-    double warmupEpochs = 0.0;       ///< schedule.warmup_epochs
-    double minLr = 0.0;              ///< schedule.min_lr
+    double baseLr = 0.0;            ///< optimizer.lr
+    std::int64_t stepsPerEpoch = 1; ///< optimizer steps per epoch, >= 1
+    std::int64_t totalSteps = 1;    ///< optimizer steps of the whole run, >= 1
+    double stepEpochs = 1.0;        ///< schedule.step_epochs
+    double gamma = 0.1;             ///< schedule.gamma
+    double warmupEpochs = 0.0;      ///< schedule.warmup_epochs
+    double minLr = 0.0;             ///< schedule.min_lr
 };
 
 /// A learning-rate schedule: the rate for 0-based optimizer step `step` in [0, totalSteps).
@@ -105,8 +126,8 @@ struct ModelArgs
 {
     std::vector<std::int64_t> inputShape; ///< one sample, {C,H,W}
     std::int64_t numClasses = 0;
-    std::vector<std::int64_t> widths;     ///< model.widths as written (empty = your default)
-    double dropout = 0.0;                 ///< model.dropout, in [0, 1)
+    std::vector<std::int64_t> widths; ///< model.widths as written (empty = your default)
+    double dropout = 0.0;             ///< model.dropout, in [0, 1)
 };
 
 /// One named stage of a model: a module taking one tensor and returning one (its forward()).
@@ -128,7 +149,7 @@ struct MetricInput
     const at::Tensor *labels = nullptr;  ///< int64 [N]
     const at::Tensor *indices = nullptr; ///< int64 [N]: each sample's index in the dataset
     const lathe::data::Dataset *dataset = nullptr; ///< the dataset the indices point into
-    std::string split;                   ///< "val" or "test"
+    std::string split;                             ///< "val" or "test"
 };
 
 /// A metric's values for one evaluation: (name, value) pairs, recorded as
@@ -232,8 +253,7 @@ public:
 
     /// A panel of the window (not of lathe-cli), listed in View and docked like a built-in
     /// one; `title` is its dock title.
-    virtual void addPanel(const std::string &name, const std::string &title,
-                          PanelFactory factory)
+    virtual void addPanel(const std::string &name, const std::string &title, PanelFactory factory)
         = 0;
 };
 
