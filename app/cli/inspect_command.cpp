@@ -7,6 +7,7 @@
 #include "core/inspect/errors.h"
 #include "core/inspect/layers.h"
 #include "core/inspect/stage_lookup.h"
+#include "core/util/join.h"
 #include "kernels/feature_map_grid/feature_map_grid.h"
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <ranges>
 #include <set>
 
 namespace lathe::cli {
@@ -105,10 +107,8 @@ std::string classLabel(const inspect::InspectModel &m, std::int64_t k)
 Result<std::string> spatialLayer(inspect::InspectModel &m, const std::string &requested)
 {
     const auto layers = inspect::listLayers(m.net, m.inputShape);
-    std::string spatial;
-    for (const auto &l : layers)
-        if (l.spatial)
-            spatial += (spatial.empty() ? "" : ", ") + l.name;
+    const std::string spatial = util::join(
+        layers | std::views::filter(&inspect::LayerInfo::spatial), ", ", &inspect::LayerInfo::name);
     const std::string layer = requested.empty() ? inspect::lastSpatialLayer(layers) : requested;
     auto it = std::find_if(layers.begin(), layers.end(),
                            [&](const inspect::LayerInfo &l) { return l.name == layer; });

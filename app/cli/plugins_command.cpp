@@ -4,6 +4,7 @@
 #include "app/cli/commands.h"
 
 #include "core/plugin/loader.h"
+#include "core/util/join.h"
 
 #include <nlohmann/json.hpp>
 
@@ -62,12 +63,11 @@ int pluginsCommand(const std::vector<std::string> &args)
     }
     std::printf("registry (built-in and from plugins):\n");
     for (auto kind : plugin::allKinds()) {
-        std::string line;
-        for (const auto &name : registry.names(kind)) {
-            const auto source = registry.source(kind, name);
-            line += (line.empty() ? "" : ", ") + name
-                    + (source == plugin::kBuiltIn ? "" : " [" + source + "]");
-        }
+        const std::string line
+            = util::join(registry.names(kind), ", ", [&](const std::string &name) {
+                  const auto source = registry.source(kind, name);
+                  return name + (source == plugin::kBuiltIn ? "" : " [" + source + "]");
+              });
         std::printf("  %-13s %s\n", plugin::toString(kind), line.empty() ? "-" : line.c_str());
     }
     return kExitOk;

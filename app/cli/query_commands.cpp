@@ -3,6 +3,7 @@
 
 #include "core/track/run_store.h"
 #include "core/util/clock.h"
+#include "core/util/join.h"
 
 #include <nlohmann/json.hpp>
 
@@ -101,9 +102,8 @@ void printRunsTable(const json &rows)
                 "status", "created", "duration", "model", "optim", "lr", "best val", "test",
                 "tags");
     for (const auto &r : rows) {
-        std::string tags;
-        for (const auto &t : r["tags"])
-            tags += (tags.empty() ? "" : ",") + t.get<std::string>();
+        const std::string tags = util::join(
+            r["tags"], ",", [](const auto &t) { return t.template get<std::string>(); });
         std::printf("%5lld  %-22.22s %-11s %-16s %8.0fs  %-11s %-8s %9s %8s %8s  %s\n",
                     r["id"].get<long long>(), r["name"].get<std::string>().c_str(),
                     r["status"].get<std::string>().c_str(),

@@ -1,5 +1,7 @@
 #include "core/data/dataset.h"
 
+#include "core/util/join.h"
+
 #include <torch/torch.h>
 
 #include <fmt/format.h>
@@ -108,7 +110,8 @@ SubsetDataset::SubsetDataset(std::shared_ptr<const Dataset> base, torch::Tensor 
     , m_labels(std::move(labels))
     , m_classNames(std::move(classNames))
     , m_description(std::move(description))
-{}
+{
+}
 
 torch::Tensor SubsetDataset::images(const torch::Tensor &indices) const
 {
@@ -128,8 +131,7 @@ std::shared_ptr<const Dataset> firstSamples(std::shared_ptr<const Dataset> datas
         return dataset;
     return std::make_shared<SubsetDataset>(
         dataset, torch::arange(count, torch::kLong), dataset->labels().narrow(0, 0, count),
-        dataset->classNames(),
-        dataset->description() + " (first " + std::to_string(count) + ")");
+        dataset->classNames(), dataset->description() + " (first " + std::to_string(count) + ")");
 }
 
 Result<std::shared_ptr<const Dataset>> selectClasses(std::shared_ptr<const Dataset> dataset,
@@ -141,15 +143,14 @@ Result<std::shared_ptr<const Dataset>> selectClasses(std::shared_ptr<const Datas
     if (classes.size() < 2)
         return fail(ErrorCode::InvalidArgument, "select at least two classes", "data.classes");
     std::vector<std::string> kept;
-    std::string listed;
     for (auto c : classes) {
         if (c < 0 || c >= std::int64_t(names.size()))
             return fail(ErrorCode::InvalidArgument,
-                        "class " + std::to_string(c) + " does not exist; the dataset has classes 0 to "
+                        "class " + std::to_string(c)
+                            + " does not exist; the dataset has classes 0 to "
                             + std::to_string(names.size() - 1),
                         "data.classes");
         kept.push_back(names[std::size_t(c)]);
-        listed += (listed.empty() ? "" : ", ") + names[std::size_t(c)];
     }
     try {
         const torch::Tensor labels = dataset->labels();
@@ -160,7 +161,7 @@ Result<std::shared_ptr<const Dataset>> selectClasses(std::shared_ptr<const Datas
         const torch::Tensor indices = mapped.ge(0).nonzero().flatten();
         return std::shared_ptr<const Dataset>(std::make_shared<SubsetDataset>(
             dataset, indices, mapped.index_select(0, indices), kept,
-            dataset->description() + " (classes " + listed + ")"));
+            dataset->description() + " (classes " + util::join(kept) + ")"));
     } catch (const std::exception &e) {
         return fail(ErrorCode::BadInput, std::string("cannot select classes: ") + e.what(),
                     "data.classes");

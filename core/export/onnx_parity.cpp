@@ -1,5 +1,6 @@
 #include "core/export/onnx_parity.h"
 
+#include "core/util/join.h"
 #include "core/util/paths.h"
 
 #include <fcntl.h>
@@ -95,9 +96,7 @@ ParityResult onnxRuntimeParity(const std::filesystem::path &model, const torch::
                       / ("lathe-onnx-parity-" + std::to_string(getpid()));
     std::filesystem::create_directories(work, ec);
     writeRaw(work / "input.bin", input);
-    std::string shape;
-    for (auto d : input.sizes())
-        shape += (shape.empty() ? "" : ",") + std::to_string(d);
+    const std::string shape = util::join(input.sizes(), ",");
     const int status = runNode({"node", script.string(), model.string(),
                                 (work / "input.bin").string(), shape,
                                 (work / "output.bin").string()},

@@ -3,6 +3,7 @@
 #include "core/formats/graph_builder.h"
 #include "core/formats/stage_lowering.h"
 #include "core/model/net.h"
+#include "core/util/join.h"
 #include "core/util/torch_error.h"
 
 #include <torch/torch.h>
@@ -151,10 +152,7 @@ torch::Tensor probeInput(const std::vector<std::int64_t> &shape)
 
 std::string shapeText(const std::vector<std::int64_t> &shape)
 {
-    std::string text;
-    for (const auto dim : shape)
-        text += (text.empty() ? "" : ", ") + std::to_string(dim);
-    return "{" + text + "}";
+    return "{" + util::join(shape) + "}";
 }
 
 // Each stage's lowering must reproduce the stage: a mismatch is a bug in the lowering, and

@@ -1,5 +1,6 @@
 #include "core/formats/state_dict.h"
 
+#include "core/util/join.h"
 #include "core/util/torch_error.h"
 
 #include <map>
@@ -111,10 +112,7 @@ Result<void> loadStateDict(model::Net &net, const NamedTensors &tensors, const s
 
 std::string shapeString(torch::IntArrayRef shape)
 {
-    std::string text = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        text += (i ? ", " : "") + std::to_string(shape[i]);
-    return text + "]";
+    return "[" + util::join(shape) + "]";
 }
 
 NamedTensors cloneTensors(const NamedTensors &tensors)

@@ -3,15 +3,18 @@
 #include "core/formats/atomic_file.h"
 #include "core/formats/stage_ops.h"
 #include "core/model/net.h"
+#include "core/util/join.h"
 #include "core/util/torch_error.h"
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <map>
 #include <sstream>
 #include <set>
+#include <span>
 #include <string>
 
 namespace lathe::formats {
@@ -21,10 +24,9 @@ namespace {
 std::string list(const std::vector<std::int64_t> &values, std::size_t from = 0,
                  std::size_t count = std::string::npos)
 {
-    std::string text;
-    for (std::size_t i = from; i < values.size() && i - from < count; ++i)
-        text += (text.empty() ? "" : ", ") + std::to_string(values[i]);
-    return "[" + text + "]";
+    from = std::min(from, values.size());
+    return "[" + util::join(std::span(values).subspan(from, std::min(count, values.size() - from)))
+           + "]";
 }
 
 // A float literal that TorchScript reads back to the same double.

@@ -1,24 +1,10 @@
 #include "core/model/model_spec.h"
 
+#include "core/util/join.h"
+
 #include <algorithm>
 
 namespace lathe::model {
-
-const std::vector<std::string> &architectureNames()
-{
-    static const std::vector<std::string> names{"mlp", "cnn", "resnet-mini", "vit-tiny"};
-    return names;
-}
-
-namespace {
-std::string joined(const std::vector<std::string> &items)
-{
-    std::string out;
-    for (const auto &item : items)
-        out += (out.empty() ? "" : ", ") + item;
-    return out;
-}
-} // namespace
 
 Result<ModelSpec> ModelSpec::fromJson(const nlohmann::json &json,
                                       const std::vector<std::string> &archNames)
@@ -32,13 +18,14 @@ Result<ModelSpec> ModelSpec::fromJson(const nlohmann::json &json,
         const std::string where = "model." + key;
         if (std::find(keys.begin(), keys.end(), key) == keys.end())
             return fail(ErrorCode::InvalidArgument,
-                        "unknown key; valid keys are: " + joined(keys), where);
+                        "unknown key; valid keys are: " + util::join(keys), where);
         if (key == "arch") {
             const auto &names = archNames;
             if (!value.is_string()
                 || std::find(names.begin(), names.end(), value.get<std::string>()) == names.end())
                 return fail(ErrorCode::InvalidArgument,
-                            "value " + value.dump() + " is not one of: " + joined(names), where);
+                            "value " + value.dump() + " is not one of: " + util::join(names),
+                            where);
             spec.arch = value.get<std::string>();
         } else if (key == "widths") {
             if (!value.is_array())

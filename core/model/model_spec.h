@@ -10,7 +10,7 @@
 
 namespace lathe::model {
 
-/// The architectures the zoo can build, in display order.
+/// The architectures the zoo can build, in display order (zoo.cpp's table: see architectures()).
 const std::vector<std::string> &architectureNames();
 
 /// What network to build, as written in a run config's "model" object:

@@ -25,8 +25,8 @@ std::int64_t product(const std::vector<std::int64_t> &dims)
     return n;
 }
 
-Net buildMlp(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
-             std::int64_t numClasses)
+Result<Net> buildMlp(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                     std::int64_t numClasses)
 {
     Net net("mlp");
     net->addStage("flatten", Flatten());
@@ -55,10 +55,9 @@ Result<Net> buildCnn(const ModelSpec &spec, const std::vector<std::int64_t> &inp
         ++maxBlocks;
     if (widths.size() > maxBlocks)
         return fail(ErrorCode::InvalidArgument,
-                    std::to_string(widths.size()) + " conv blocks would pool a "
-                        + std::to_string(h) + "x" + std::to_string(w)
-                        + " input to nothing; give at most " + std::to_string(maxBlocks)
-                        + " widths",
+                    std::to_string(widths.size()) + " conv blocks would pool a " + std::to_string(h)
+                        + "x" + std::to_string(w) + " input to nothing; give at most "
+                        + std::to_string(maxBlocks) + " widths",
                     "model.widths");
     Net net("cnn");
     std::int64_t in = inputShape[0];
@@ -86,8 +85,7 @@ Result<Net> buildResnetMini(const ModelSpec &spec, const std::vector<std::int64_
     const auto widths = widthsOr(spec, {16, 32, 64});
     if (widths.size() != 3)
         return fail(ErrorCode::InvalidArgument,
-                    "resnet-mini has 3 stages: give 3 widths, got "
-                        + std::to_string(widths.size()),
+                    "resnet-mini has 3 stages: give 3 widths, got " + std::to_string(widths.size()),
                     "model.widths");
     Net net("resnet-mini");
     const auto stemConv = Conv2dOptions(inputShape[0], widths[0], 3).padding(1).bias(false);
@@ -128,8 +126,7 @@ Result<VitShape> vitShape(const ModelSpec &spec, const std::vector<std::int64_t>
                     "model.widths");
     if (shape.depth > 32)
         return fail(ErrorCode::InvalidArgument,
-                    "depth " + std::to_string(shape.depth) + " must be at most 32",
-                    "model.widths");
+                    "depth " + std::to_string(shape.depth) + " must be at most 32", "model.widths");
     return shape;
 }
 
@@ -141,8 +138,8 @@ Result<Net> buildVit(const ModelSpec &spec, const std::vector<std::int64_t> &inp
     if (!shape)
         return std::unexpected(shape.error());
     Net net("vit-tiny");
-    net->addStage("patch_embed", PatchEmbed(inputShape[0], inputShape[1], inputShape[2],
-                                            shape->dim, shape->patch));
+    net->addStage("patch_embed", PatchEmbed(inputShape[0], inputShape[1], inputShape[2], shape->dim,
+                                            shape->patch));
     if (spec.dropout > 0)
         net->addStage("embed_dropout", Dropout(spec.dropout));
     for (std::int64_t i = 1; i <= shape->depth; ++i)
@@ -160,7 +157,53 @@ Result<Net> buildVit(const ModelSpec &spec, const std::vector<std::int64_t> &inp
     return net;
 }
 
+using Builder = Result<Net> (*)(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                                std::int64_t numClasses);
+
+// The zoo: every architecture's name, description and builder, in display order.
+struct ZooRow
+{
+    Architecture architecture;
+    Builder build;
+};
+
+const std::vector<ZooRow> &zoo()
+{
+    static const std::vector<ZooRow> rows{
+        {{"mlp", "Fully connected: widths = hidden sizes (default [256, 128])"}, buildMlp},
+        {{"cnn", "Conv-BN-ReLU-pool blocks: widths = channels (default [32, 64, 128])"}, buildCnn},
+        {{"resnet-mini", "Residual stages: widths = channels (default [16, 32, 64])"},
+         buildResnetMini},
+        {{"vit-tiny", "Vision transformer: widths = [dim, depth, heads, patch] (default "
+                      "[64, 4, 4, 7])"},
+         buildVit},
+    };
+    return rows;
+}
+
 } // namespace
+
+const std::vector<Architecture> &architectures()
+{
+    static const std::vector<Architecture> list = [] {
+        std::vector<Architecture> out;
+        for (const auto &row : zoo())
+            out.push_back(row.architecture);
+        return out;
+    }();
+    return list;
+}
+
+const std::vector<std::string> &architectureNames()
+{
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto &row : zoo())
+            out.push_back(row.architecture.name);
+        return out;
+    }();
+    return names;
+}
 
 Result<Net> buildNet(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
                      std::int64_t numClasses)
@@ -169,17 +212,11 @@ Result<Net> buildNet(const ModelSpec &spec, const std::vector<std::int64_t> &inp
         return fail(ErrorCode::InvalidArgument, "input shape must be {channels, height, width}",
                     "model");
     if (numClasses < 2)
-        return fail(ErrorCode::InvalidArgument, "a classifier needs at least 2 classes",
-                    "model");
+        return fail(ErrorCode::InvalidArgument, "a classifier needs at least 2 classes", "model");
     try {
-        if (spec.arch == "mlp")
-            return buildMlp(spec, inputShape, numClasses);
-        if (spec.arch == "cnn")
-            return buildCnn(spec, inputShape, numClasses);
-        if (spec.arch == "resnet-mini")
-            return buildResnetMini(spec, inputShape, numClasses);
-        if (spec.arch == "vit-tiny")
-            return buildVit(spec, inputShape, numClasses);
+        for (const auto &row : zoo())
+            if (row.architecture.name == spec.arch)
+                return row.build(spec, inputShape, numClasses);
     } catch (const std::exception &e) {
         return fail(ErrorCode::InvalidArgument, e.what(), "model");
     }

@@ -5,9 +5,22 @@
 #include "core/util/error.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace lathe::model {
+
+/// One architecture of the zoo: the name model.arch selects and a one-line description (what
+/// its widths mean and their default), as the registry lists it.
+struct Architecture
+{
+    std::string name;
+    std::string description;
+};
+
+/// The zoo in display order, from the one table in zoo.cpp that also holds each builder
+/// (architectureNames() and the registry's built-in models read it). Never throws.
+const std::vector<Architecture> &architectures();
 
 /// Builds the network `spec` describes for inputs of `inputShape` ({C,H,W}) and `numClasses`
 /// outputs, initialised from LibTorch's global generator (seed it first for reproducible

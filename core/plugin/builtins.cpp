@@ -4,6 +4,7 @@
 #include "core/data/fashion_mnist.h"
 #include "core/data/image_folder.h"
 #include "core/model/zoo.h"
+#include "core/util/join.h"
 
 #include <torch/torch.h>
 
@@ -15,14 +16,6 @@
 namespace lathe::plugin {
 
 namespace {
-
-std::string joined(const std::vector<std::string> &items)
-{
-    std::string out;
-    for (const auto &item : items)
-        out += (out.empty() ? "" : ", ") + item;
-    return out;
-}
 
 std::vector<DatasetEntry> builtinDatasets()
 {
@@ -45,8 +38,8 @@ std::vector<DatasetEntry> builtinDatasets()
         auto height = numberOption(args.options, "height", 0, 0, 4096, where);
         if (!width || !height)
             return std::unexpected(width ? height.error() : width.error());
-        auto train = data::loadImageFolder(
-            args.path, {std::int64_t(*width), std::int64_t(*height)});
+        auto train
+            = data::loadImageFolder(args.path, {std::int64_t(*width), std::int64_t(*height)});
         if (!train)
             return std::unexpected(train.error());
         return sdk::DatasetSplits{*train, nullptr};
@@ -64,16 +57,9 @@ std::vector<DatasetEntry> builtinDatasets()
 
 std::vector<ModelEntry> builtinModels()
 {
-    const std::vector<std::pair<std::string, std::string>> zoo{
-        {"mlp", "Fully connected: widths = hidden sizes (default [256, 128])"},
-        {"cnn", "Conv-BN-ReLU-pool blocks: widths = channels (default [32, 64, 128])"},
-        {"resnet-mini", "Residual stages: widths = channels (default [16, 32, 64])"},
-        {"vit-tiny", "Vision transformer: widths = [dim, depth, heads, patch] (default "
-                     "[64, 4, 4, 7])"},
-    };
     std::vector<ModelEntry> out;
-    for (const auto &[name, description] : zoo)
-        out.push_back({name, description, model::buildNet});
+    for (const auto &architecture : model::architectures())
+        out.push_back({architecture.name, architecture.description, model::buildNet});
     return out;
 }
 
@@ -131,8 +117,7 @@ std::vector<MetricEntry> builtinMetrics()
         {"per-class-accuracy",
          "Accuracy (recall) of each class: <split>/per-class-accuracy/<class>",
          setUpPerClassAccuracy},
-        {"macro-f1", "F1 averaged over classes with equal weight: <split>/macro-f1",
-         setUpMacroF1},
+        {"macro-f1", "F1 averaged over classes with equal weight: <split>/macro-f1", setUpMacroF1},
     };
 }
 
@@ -173,10 +158,10 @@ std::vector<AugmentationEntry> builtinAugmentations()
 {
     using C = data::AugmentConfig;
     return {
-        builtinAugmentation("crop", "Random crop after zero-padding by padding px",
-                            {{"padding", 4, 1, 64, [](C &c, double v) {
-                                  c.cropPadding = std::int64_t(std::lround(v));
-                              }}}),
+        builtinAugmentation(
+            "crop", "Random crop after zero-padding by padding px",
+            {{"padding", 4, 1, 64,
+              [](C &c, double v) { c.cropPadding = std::int64_t(std::lround(v)); }}}),
         builtinAugmentation("hflip", "Horizontal flip with probability prob",
                             {{"prob", 0.5, 0, 1, [](C &c, double v) { c.hflipProb = v; }}}),
         builtinAugmentation(
@@ -237,8 +222,8 @@ Result<double> numberOption(const sdk::Options &options, const std::string &key,
     double value = 0.0;
     const std::string &text = it->second;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)
-        || value < lo || value > hi) {
+    if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < lo
+        || value > hi) {
         std::ostringstream range;
         range << "[" << lo << ", " << hi << "]";
         return fail(ErrorCode::InvalidArgument,
@@ -256,7 +241,7 @@ Result<void> checkOptionKeys(const sdk::Options &options, const std::vector<std:
         if (std::find(valid.begin(), valid.end(), key) == valid.end())
             return fail(ErrorCode::InvalidArgument,
                         where + ": unknown option \"" + key + "\"; "
-                            + (valid.empty() ? "it takes none" : "valid: " + joined(valid)),
+                            + (valid.empty() ? "it takes none" : "valid: " + util::join(valid)),
                         key);
     return {};
 }

@@ -1,5 +1,6 @@
 #include "core/plugin/loader.h"
 
+#include "core/util/join.h"
 #include "core/util/paths.h"
 
 #include <spdlog/spdlog.h>
@@ -43,7 +44,8 @@ class Staging : public sdk::IRegistry
 public:
     explicit Staging(std::string source)
         : m_source(std::move(source))
-    {}
+    {
+    }
 
     void addSchedule(const std::string &name, const std::vector<std::string> &keys,
                      const std::string &description, sdk::ScheduleFactory factory) override
@@ -98,11 +100,8 @@ std::string lastDlError()
 PluginRecord keep(PluginRecord record)
 {
     if (record.status == Status::Loaded) {
-        std::string what;
-        for (const auto &r : record.registered)
-            what += (what.empty() ? "" : ", ") + r;
         spdlog::info("plugin {} {} loaded from {}: {}", record.name, record.version,
-                     record.path.string(), what);
+                     record.path.string(), util::join(record.registered));
     } else {
         spdlog::warn("plugin {}: {}", record.path.string(), record.message);
     }

@@ -3,6 +3,7 @@
 #include "core/data/dataset.h"
 #include "core/model/net.h"
 #include "core/plugin/builtins.h"
+#include "core/util/join.h"
 #include "core/util/torch_error.h"
 
 #include <torch/torch.h>
@@ -30,15 +31,14 @@ void forEachTable(A &a, Visit &&visit)
 template<typename Entry>
 std::optional<Entry> find(const std::vector<Entry> &table, const std::string &name)
 {
-    auto it = std::find_if(table.begin(), table.end(),
-                           [&](const Entry &e) { return e.name == name; });
+    auto it
+        = std::find_if(table.begin(), table.end(), [&](const Entry &e) { return e.name == name; });
     if (it == table.end())
         return std::nullopt;
     return *it;
 }
 
-std::string pluginLabel(const std::string &kind, const std::string &name,
-                        const std::string &plugin)
+std::string pluginLabel(const std::string &kind, const std::string &name, const std::string &plugin)
 {
     return kind + " \"" + name + "\" (plugin " + plugin + ")";
 }
@@ -97,7 +97,8 @@ std::vector<std::string> Additions::describe() const
 
 Registry::Registry()
     : m_entries(builtinAdditions())
-{}
+{
+}
 
 std::vector<std::string> Registry::names(Kind kind) const
 {
@@ -121,6 +122,14 @@ std::string Registry::source(Kind kind, const std::string &name) const
                 out = entry->source;
     });
     return out;
+}
+
+Error Registry::unknownName(Kind kind, const std::string &name, std::string context) const
+{
+    return Error{ErrorCode::InvalidArgument,
+                 std::string("unknown ") + toString(kind) + " \"" + name
+                     + "\"; available: " + util::join(names(kind)),
+                 std::move(context)};
 }
 
 std::optional<DatasetEntry> Registry::dataset(const std::string &name) const
@@ -224,9 +233,9 @@ ModelEntry wrapModel(const std::string &name, const std::string &description,
                      sdk::ModelFactory factory, const std::string &plugin)
 {
     const std::string who = pluginLabel("model", name, plugin);
-    BuildModel build = [factory = std::move(factory), who, name](
-                           const model::ModelSpec &spec, const std::vector<std::int64_t> &shape,
-                           std::int64_t numClasses) {
+    BuildModel build = [factory = std::move(factory), who,
+                        name](const model::ModelSpec &spec, const std::vector<std::int64_t> &shape,
+                              std::int64_t numClasses) {
         return guarded<model::Net>(who, [&]() -> Result<model::Net> {
             const auto stages = factory({shape, numClasses, spec.widths, spec.dropout});
             if (stages.empty())
@@ -239,8 +248,8 @@ ModelEntry wrapModel(const std::string &name, const std::string &description,
                                 who + ": stage \"" + stage.name + "\" has no module");
                 if (stage.name.empty() || !seen.insert(stage.name).second)
                     return fail(ErrorCode::InvalidArgument,
-                                who + ": stage names must be unique and non-empty (\""
-                                    + stage.name + "\")");
+                                who + ": stage names must be unique and non-empty (\"" + stage.name
+                                    + "\")");
                 net->addStage(stage.name, *stage.module);
             }
             return net;
@@ -280,8 +289,7 @@ AugmentationEntry wrapAugmentation(const std::string &name, const std::string &d
                 return guarded<torch::Tensor>(who, [&]() -> Result<torch::Tensor> {
                     torch::Tensor out = apply(batch, seed);
                     if (!out.defined() || out.sizes() != batch.sizes())
-                        return fail(ErrorCode::InvalidArgument,
-                                    who + " changed the batch's shape");
+                        return fail(ErrorCode::InvalidArgument, who + " changed the batch's shape");
                     return out;
                 });
             });
@@ -291,17 +299,11 @@ AugmentationEntry wrapAugmentation(const std::string &name, const std::string &d
 }
 
 Result<model::Net> buildModel(const model::ModelSpec &spec,
-                              const std::vector<std::int64_t> &inputShape,
-                              std::int64_t numClasses)
+                              const std::vector<std::int64_t> &inputShape, std::int64_t numClasses)
 {
     const auto entry = registry().model(spec.arch);
-    if (!entry) {
-        std::string names;
-        for (const auto &n : registry().names(Kind::Model))
-            names += (names.empty() ? "" : ", ") + n;
-        return fail(ErrorCode::InvalidArgument,
-                    "no model \"" + spec.arch + "\"; available: " + names, "model.arch");
-    }
+    if (!entry)
+        return std::unexpected(registry().unknownName(Kind::Model, spec.arch, "model.arch"));
     return entry->build(spec, inputShape, numClasses);
 }
 

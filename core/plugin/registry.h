@@ -54,9 +54,9 @@ struct DatasetEntry
 };
 
 /// Builds a model for inputs of `inputShape` ({C,H,W}) and `numClasses` outputs.
-using BuildModel = std::function<Result<model::Net>(
-    const model::ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
-    std::int64_t numClasses)>;
+using BuildModel = std::function<Result<model::Net>(const model::ModelSpec &spec,
+                                                    const std::vector<std::int64_t> &inputShape,
+                                                    std::int64_t numClasses)>;
 struct ModelEntry
 {
     std::string name;
@@ -78,8 +78,7 @@ struct MetricEntry
 };
 
 /// One set-up augmentation: a new batch from `batch` for `seed`.
-using ApplyAugment
-    = std::function<Result<at::Tensor>(const at::Tensor &batch, std::uint64_t seed)>;
+using ApplyAugment = std::function<Result<at::Tensor>(const at::Tensor &batch, std::uint64_t seed)>;
 using SetUpAugment = std::function<Result<ApplyAugment>(const sdk::Options &options)>;
 struct AugmentationEntry
 {
@@ -135,6 +134,9 @@ public:
     std::vector<std::string> names(Kind kind) const;
     /// Who provided entry `name` of `kind` (kBuiltIn or a plugin name); empty when none.
     std::string source(Kind kind, const std::string &name) const;
+    /// The one message for a name `kind` has no entry for: InvalidArgument with context
+    /// `context` (the config key), "unknown <kind> "<name>"; available: <names(kind)>".
+    Error unknownName(Kind kind, const std::string &name, std::string context) const;
 
     std::optional<DatasetEntry> dataset(const std::string &name) const;
     std::optional<ModelEntry> model(const std::string &name) const;
@@ -171,7 +173,6 @@ AugmentationEntry wrapAugmentation(const std::string &name, const std::string &d
 /// Builds the network of `spec.arch` (built-in or plugin) through the registry. InvalidArgument
 /// naming "model.arch" when no model has that name. Never throws.
 Result<model::Net> buildModel(const model::ModelSpec &spec,
-                              const std::vector<std::int64_t> &inputShape,
-                              std::int64_t numClasses);
+                              const std::vector<std::int64_t> &inputShape, std::int64_t numClasses);
 
 } // namespace lathe::plugin

@@ -1,5 +1,7 @@
 #include "core/train/config_validation.h"
 
+#include "core/util/join.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -96,14 +98,6 @@ std::string showValue(const json &value)
     return text;
 }
 
-std::string joinNames(const std::vector<std::string> &names)
-{
-    std::string out;
-    for (const auto &name : names)
-        out += (out.empty() ? "" : ", ") + name;
-    return out;
-}
-
 std::size_t editDistance(std::string_view a, std::string_view b)
 {
     std::vector<std::size_t> row(b.size() + 1);
@@ -144,7 +138,7 @@ Result<void> checkObject(const json &value, const std::string &section,
     const std::string what
         = section.empty() ? "a run config must be a JSON object" : "expected an object";
     return fail(ErrorCode::InvalidArgument,
-                what + " with keys: " + joinNames(keys) + "; got " + showValue(value) + " ("
+                what + " with keys: " + util::join(keys) + "; got " + showValue(value) + " ("
                     + typeOf(value) + ")",
                 section);
 }
@@ -155,7 +149,7 @@ Error unknownKeyError(const std::string &key, const std::string &section,
     std::string message
         = "unknown key \"" + key + "\"; valid "
           + (section.empty() ? "top-level keys are: " : "keys in " + section + " are: ")
-          + joinNames(keys);
+          + util::join(keys);
     if (const std::string guess = closestName(key, keys); !guess.empty())
         message += "; did you mean \"" + guess + "\"?";
     return Error{ErrorCode::InvalidArgument, message, section.empty() ? key : section + "." + key};
@@ -226,7 +220,7 @@ Result<std::string> readString(const json &value, const std::string &where,
                                const std::vector<std::string> &choices)
 {
     const std::string expected
-        = choices.empty() ? "a non-empty string" : "one of: " + joinNames(choices);
+        = choices.empty() ? "a non-empty string" : "one of: " + util::join(choices);
     if (!value.is_string())
         return std::unexpected(wrongType(value, where, expected));
     const auto &text = value.get_ref<const std::string &>();

@@ -34,9 +34,6 @@ std::string describeRule(const NumberRule &rule, bool integer);
 /// The value as compact JSON for a message, shortened when long. Never throws.
 std::string showValue(const nlohmann::json &value);
 
-/// "a, b, c".
-std::string joinNames(const std::vector<std::string> &names);
-
 /// Levenshtein distance, case-insensitive, '-' and '_' treated alike.
 std::size_t editDistance(std::string_view a, std::string_view b);
 

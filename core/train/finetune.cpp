@@ -5,6 +5,7 @@
 #include "core/formats/torchscript_import.h"
 #include "core/plugin/registry.h"
 #include "core/train/weight_transfer.h"
+#include "core/util/join.h"
 
 #include <algorithm>
 #include <set>
@@ -110,11 +111,8 @@ Result<std::vector<std::string>> frozenStages(const FineTuneConfig &config, cons
             continue;
         }
         if (!hasStage(net, name)) {
-            std::string all;
-            for (const auto &s : stages)
-                all += (all.empty() ? "" : ", ") + s;
             return fail(ErrorCode::InvalidArgument,
-                        "no stage \"" + name + "\"; this model's stages are: " + all
+                        "no stage \"" + name + "\"; this model's stages are: " + util::join(stages)
                             + " (or \"backbone\" for all but the last)",
                         "finetune.freeze");
         }

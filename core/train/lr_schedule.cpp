@@ -49,49 +49,55 @@ LrSchedule::LrSchedule(const ScheduleConfig &config, double baseLr, std::int64_t
         if (config.type == name)
             m_kind = kind;
     }
-    resolvePlugin(config);
     m_stepSize = std::max<std::int64_t>(1, toSteps(config.stepEpochs, m_stepsPerEpoch));
     for (double epoch : config.milestones)
         m_milestones.push_back(toSteps(epoch, m_stepsPerEpoch));
     std::sort(m_milestones.begin(), m_milestones.end());
 }
 
-void LrSchedule::resolvePlugin(const ScheduleConfig &config)
+Result<LrSchedule> LrSchedule::create(const ScheduleConfig &config, double baseLr,
+                                      std::int64_t stepsPerEpoch, std::int64_t totalSteps)
+{
+    LrSchedule schedule(config, baseLr, stepsPerEpoch, totalSteps);
+    if (auto error = schedule.resolvePlugin(config); !error.empty())
+        return fail(ErrorCode::InvalidArgument, error, "schedule.type");
+    return schedule;
+}
+
+std::string LrSchedule::resolvePlugin(const ScheduleConfig &config)
 {
     const auto entry = plugin::registry().schedule(config.type);
-    if (!entry) {
-        m_error = "unknown schedule type \"" + config.type + "\"";
-        return;
-    }
+    if (!entry)
+        return plugin::registry()
+            .unknownName(plugin::Kind::Schedule, config.type, "schedule.type")
+            .message;
     if (!entry->factory)
-        return; // a built-in: computed by lrAt()
+        return {}; // a built-in: computed by lrAt()
     const std::string what = "schedule \"" + entry->name + "\" (plugin " + entry->source + ")";
     const sdk::ScheduleArgs args{m_baseLr,          m_stepsPerEpoch, m_totalSteps, config.stepEpochs,
                                  config.gamma,      config.warmupEpochs, config.minLr};
     try {
         const sdk::ScheduleFunction rate = entry->factory(args);
-        if (!rate) {
-            m_error = what + " gave no function";
-            return;
-        }
+        if (!rate)
+            return what + " gave no function";
         m_table.resize(std::size_t(m_totalSteps));
         for (std::int64_t s = 0; s < m_totalSteps; ++s) {
             const double lr = rate(s);
             if (!std::isfinite(lr) || lr < 0.0) {
-                m_error = what + " gave the rate " + std::to_string(lr) + " at step "
-                          + std::to_string(s) + " (expected a finite rate >= 0)";
                 m_table.clear();
-                return;
+                return what + " gave the rate " + std::to_string(lr) + " at step "
+                       + std::to_string(s) + " (expected a finite rate >= 0)";
             }
             m_table[std::size_t(s)] = lr;
         }
         m_kind = Kind::Plugin;
+        return {};
     } catch (const std::exception &e) {
-        m_error = what + " failed: " + e.what();
         m_table.clear();
+        return what + " failed: " + e.what();
     } catch (...) {
-        m_error = what + " failed with a non-standard exception";
         m_table.clear();
+        return what + " failed with a non-standard exception";
     }
 }
 

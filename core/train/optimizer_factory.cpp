@@ -1,6 +1,7 @@
 #include "core/train/optimizer_factory.h"
 
 #include "core/train/config_validation.h"
+#include "core/util/join.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,7 +19,7 @@ Result<void> checkConfig(const OptimizerConfig &config, std::size_t parameterCou
     if (std::find(names.begin(), names.end(), config.name) == names.end())
         return fail(ErrorCode::InvalidArgument,
                     "unknown optimizer \"" + config.name
-                        + "\"; expected one of: " + detail::joinNames(names),
+                        + "\"; expected one of: " + util::join(names),
                     "optimizer.name");
     if (!std::isfinite(config.lr) || config.lr <= 0.0)
         return fail(ErrorCode::InvalidArgument,

@@ -3,6 +3,7 @@
 #include "core/plugin/registry.h"
 
 #include "core/model/net.h"
+#include "core/model/zoo.h"
 
 #include "tests/qverify_ok.h"
 
@@ -77,6 +78,32 @@ private Q_SLOTS:
         QCOMPARE(registry.names(Kind::Dataset),
                  (std::vector<std::string>{"fashion-mnist", "image-folder"}));
         QCOMPARE(registry.source(Kind::Model, "no-such-model"), std::string());
+    }
+
+    // The zoo's one table gives the registry its model names and descriptions.
+    void theBuiltInModelsAreTheZoo()
+    {
+        Registry registry;
+        QCOMPARE(registry.names(Kind::Model), lathe::model::architectureNames());
+        for (const auto &architecture : lathe::model::architectures())
+            QCOMPARE(registry.model(architecture.name)->description, architecture.description);
+    }
+
+    // Every lookup by name says the same thing when the name does not exist.
+    void anUnknownNameListsTheKnownOnes()
+    {
+        Registry registry;
+        const lathe::Error error = registry.unknownName(Kind::Model, "resnet-9000", "model.arch");
+        QCOMPARE(error.code, lathe::ErrorCode::InvalidArgument);
+        QCOMPARE(error.context, std::string("model.arch"));
+        QCOMPARE(error.message, std::string("unknown model \"resnet-9000\"; available: mlp, cnn, "
+                                            "resnet-mini, vit-tiny"));
+        lathe::model::ModelSpec spec;
+        spec.arch = "resnet-9000";
+        const auto net = buildModel(spec, {1, 8, 8}, 2); // the process-wide registry
+        QVERIFY(!net);
+        QCOMPARE(net.error().context, std::string("model.arch"));
+        QVERIFY(net.error().message.starts_with("unknown model \"resnet-9000\"; available: mlp"));
     }
 
     void aPluginsEntriesComeAfterTheBuiltIns()
