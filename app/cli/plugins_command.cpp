@@ -16,8 +16,9 @@ int pluginsCommand(const std::vector<std::string> &args)
 {
     auto parsed = parseArgs(args, {{}, {"--json"}, 0, 0});
     if (auto *message = std::get_if<std::string>(&parsed)) {
-        std::fprintf(stderr, "lathe-cli plugins: %s\nusage: lathe-cli plugins "
-                             "[--plugin-dir DIR] [--json]\n",
+        std::fprintf(stderr,
+                     "lathe-cli plugins: %s\nusage: lathe-cli plugins "
+                     "[--plugin-dir DIR] [--json]\n",
                      message->c_str());
         return kExitUsage;
     }

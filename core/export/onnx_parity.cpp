@@ -82,11 +82,14 @@ ParityResult onnxRuntimeParity(const std::filesystem::path &model, const torch::
         if (const char *env = std::getenv("LATHE_ONNXRUNTIME_DIR"))
             dir = env;
         else // a build tree: scripts/setup installs it into <build>/npm, two up from the exe
-            dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path()
+            dir = std::filesystem::read_symlink("/proc/self/exe", ec)
+                      .parent_path()
+                      .parent_path()
                       .parent_path()
                   / "npm";
     }
-    if (dir.empty() || !std::filesystem::is_directory(dir / "node_modules" / "onnxruntime-node", ec)) {
+    if (dir.empty()
+        || !std::filesystem::is_directory(dir / "node_modules" / "onnxruntime-node", ec)) {
         result.detail = "not checked: onnxruntime-node not found (set LATHE_ONNXRUNTIME_DIR to the "
                         "folder of `npm install --ignore-scripts onnxruntime-node`)";
         return result;
@@ -97,10 +100,10 @@ ParityResult onnxRuntimeParity(const std::filesystem::path &model, const torch::
     std::filesystem::create_directories(work, ec);
     writeRaw(work / "input.bin", input);
     const std::string shape = util::join(input.sizes(), ",");
-    const int status = runNode({"node", script.string(), model.string(),
-                                (work / "input.bin").string(), shape,
-                                (work / "output.bin").string()},
-                               dir, work / "log.txt");
+    const int status
+        = runNode({"node", script.string(), model.string(), (work / "input.bin").string(), shape,
+                   (work / "output.bin").string()},
+                  dir, work / "log.txt");
     const std::string log = readText(work / "log.txt");
     torch::Tensor actual;
     if (status == 0) {

@@ -276,8 +276,8 @@ Result<std::vector<std::int64_t>> readIntegerSet(const json &value, const std::s
                                                  const NumberRule &rule)
 {
     if (!value.is_array())
-        return std::unexpected(
-            wrongType(value, where, "a list of distinct integers, each " + describeRule(rule, true)));
+        return std::unexpected(wrongType(
+            value, where, "a list of distinct integers, each " + describeRule(rule, true)));
     std::vector<std::int64_t> out;
     for (std::size_t i = 0; i < value.size(); ++i) {
         auto number = readInteger(value[i], where + "[" + std::to_string(i) + "]", rule);

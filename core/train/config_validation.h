@@ -69,9 +69,8 @@ Result<std::vector<std::string>> readStringList(const nlohmann::json &value,
 Result<std::vector<std::int64_t>> readIntegerSet(const nlohmann::json &value,
                                                  const std::string &where, const NumberRule &rule);
 /// An object of numbers, each within `rule` (e.g. per-stage learning-rate multipliers).
-Result<std::map<std::string, double>> readNumberMap(const nlohmann::json &value,
-                                                    const std::string &where,
-                                                    const NumberRule &rule);
+Result<std::map<std::string, double>>
+readNumberMap(const nlohmann::json &value, const std::string &where, const NumberRule &rule);
 /// An object of scalar values (strings, numbers, booleans), each kept as text: an
 /// extension's options (data.options).
 Result<Options> readOptions(const nlohmann::json &value, const std::string &where);

@@ -93,8 +93,8 @@ Result<PreparedModel> prepareModel(const RunConfig &config, const FineTuneSource
     const auto total = out.net->parameterCount();
     const auto trainable = trainableParameterCount(out.net);
     if (trainable == 0)
-        return fail(ErrorCode::InvalidArgument,
-                    "every parameter is frozen: nothing would train", "finetune.freeze");
+        return fail(ErrorCode::InvalidArgument, "every parameter is frozen: nothing would train",
+                    "finetune.freeze");
     summary["trainable_parameters"] = trainable;
     summary["parameters"] = total;
     out.summary = std::move(summary);
@@ -173,7 +173,8 @@ Distiller::Distiller(model::Net teacher, double temperature, double weight)
     : m_teacher(std::move(teacher))
     , m_temperature(temperature)
     , m_weight(weight)
-{}
+{
+}
 
 Result<Distiller> Distiller::create(const model::ModelSpec &spec,
                                     const std::filesystem::path &checkpoint,
@@ -190,8 +191,9 @@ Result<Distiller> Distiller::create(const model::ModelSpec &spec,
         return std::unexpected(report.error());
     if (!report->fresh.empty())
         return fail(ErrorCode::InvalidArgument,
-                    "the teacher's checkpoint does not fit a model with " + std::to_string(numClasses)
-                        + " classes (" + report->fresh.front() + " differs)",
+                    "the teacher's checkpoint does not fit a model with "
+                        + std::to_string(numClasses) + " classes (" + report->fresh.front()
+                        + " differs)",
                     "finetune.distill_run");
     (*teacher)->eval();
     for (auto &p : (*teacher)->parameters())

@@ -74,8 +74,8 @@ std::string LrSchedule::resolvePlugin(const ScheduleConfig &config)
     if (!entry->factory)
         return {}; // a built-in: computed by lrAt()
     const std::string what = "schedule \"" + entry->name + "\" (plugin " + entry->source + ")";
-    const sdk::ScheduleArgs args{m_baseLr,          m_stepsPerEpoch, m_totalSteps, config.stepEpochs,
-                                 config.gamma,      config.warmupEpochs, config.minLr};
+    const sdk::ScheduleArgs args{m_baseLr,     m_stepsPerEpoch,     m_totalSteps, config.stepEpochs,
+                                 config.gamma, config.warmupEpochs, config.minLr};
     try {
         const sdk::ScheduleFunction rate = entry->factory(args);
         if (!rate)
