@@ -5,6 +5,7 @@
 
 #include "core/track/run_store.h"
 #include "panels/bridge/run_list_model.h"
+#include "panels/bridge/store_client.h"
 #include "panels/runs/runs_panel.h"
 
 #include <QApplication>
@@ -88,11 +89,13 @@ void report(const char *what, const std::vector<double> &ms)
                 s.p95, ms.size(), s.p95 / kTargetMs);
 }
 
-double timeOpen(const std::filesystem::path &db, std::unique_ptr<panels::RunsPanel> &panel)
+double timeOpen(const std::filesystem::path &db, std::unique_ptr<panels::StoreClient> &client,
+                std::unique_ptr<panels::RunsPanel> &panel)
 {
     QElapsedTimer timer;
     timer.start();
-    panel = std::make_unique<panels::RunsPanel>(db);
+    client = std::make_unique<panels::StoreClient>(db); // the window's, opened with it
+    panel = std::make_unique<panels::RunsPanel>(*client);
     panel->show();
     while (!panel->model()->isLoaded())
         QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
@@ -120,17 +123,18 @@ int main(int argc, char **argv)
     std::printf("store: %d runs written in %.1f s\n", runs, double(fill.elapsed()) / 1000.0);
 
     std::vector<double> open;
+    std::unique_ptr<panels::StoreClient> client;
     std::unique_ptr<panels::RunsPanel> panel;
     for (int i = 0; i < repeats; ++i) {
         panel.reset();
-        open.push_back(timeOpen(db, panel));
+        open.push_back(timeOpen(db, client, panel));
     }
     panel->resize(1200, 800);
     panel->model()->setPollInterval(0);
     std::printf("rows: %d\n", panel->model()->rowCount());
     report("open (first load)", open);
 
-    auto *table = panel->tableView();
+    auto *table = panel->findChild<QTableView *>(QStringLiteral("runsTable"));
     const int columns[]
         = {panels::RunListModel::NameColumn, panels::RunListModel::CreatedColumn,
            panels::RunListModel::BestValAccuracyColumn, panels::RunListModel::ParentColumn};
@@ -150,11 +154,12 @@ int main(int argc, char **argv)
     // Typing "run-12" one key at a time, then clearing: the proxy refilters on each key.
     std::vector<double> filter;
     const QString typed = QStringLiteral("run-12");
+    auto *filterEdit = panel->findChild<QLineEdit *>(QStringLiteral("runsFilter"));
     for (int i = 0; i < repeats; ++i) {
         for (int n = 1; n <= typed.size() + 1; ++n) {
             QElapsedTimer timer;
             timer.start();
-            panel->filterEdit()->setText(n <= typed.size() ? typed.left(n) : QString());
+            filterEdit->setText(n <= typed.size() ? typed.left(n) : QString());
             table->viewport()->repaint();
             filter.push_back(double(timer.nsecsElapsed()) / 1e6);
         }

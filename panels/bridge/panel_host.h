@@ -2,31 +2,37 @@
 
 #include "plugins/sdk/lathe/plugin.h"
 
-#include <cstdint>
-#include <filesystem>
-#include <map>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
+#include <QElapsedTimer>
+#include <QObject>
 
-namespace lathe::track {
-class RunStore;
-}
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 namespace lathe::panels {
 
-/// What plugin panels see of a window's experiment store (sdk::IPanelHost): one RunStore
-/// connection of the GUI thread, opened on the first query. Each query is an indexed read;
-/// metric() remembers how far it has read each series, so polling with the last step seen reads
-/// only the rows added since. Never throws: a store failure gives an empty answer, is logged
-/// once (until the next different failure) and kept in lastError(). GUI thread only (it may be
-/// used on any one thread, but on one only).
-class PanelHost final : public sdk::IPanelHost
+class StoreClient;
+
+/// What plugin panels see of the window's experiment store (sdk::IPanelHost). The SDK's calls
+/// are synchronous and come on the GUI thread, which never touches the store: they answer from
+/// a cache (empty at first) and ask the window's StoreClient, off the GUI thread, for what is
+/// newer; updated() says when it has landed. A run's name, metric names and the series panels
+/// asked for are refreshed together, at most every kFreshMs while a panel keeps asking, each
+/// series by the rows added since the last read (all of it again when a caller asks for steps
+/// before the last cached one: a resumed run may have replaced them). Never throws: a store
+/// failure leaves the cache as it was, is logged once (until the next different failure) and
+/// kept in lastError(). GUI thread only.
+class PanelHost final : public QObject, public sdk::IPanelHost
 {
+    Q_OBJECT
+
 public:
-    /// A host over the store at `db` (nothing is opened yet).
-    explicit PanelHost(std::filesystem::path db);
+    /// How old a cached run may be before a query asks the store again, in ms.
+    static constexpr int kFreshMs = 200;
+
+    /// A host reading through `store`, which must outlive it.
+    explicit PanelHost(StoreClient &store, QObject *parent = nullptr);
     ~PanelHost() override;
 
     PanelHost(const PanelHost &) = delete;
@@ -37,23 +43,42 @@ public:
                                          std::int64_t afterStep = -1) override;
     std::string runName(std::int64_t runId) override;
 
-    /// The last store failure ("" when the last query succeeded).
+    /// The last store failure ("" when the last read succeeded).
     const std::string &lastError() const { return m_lastError; }
 
+Q_SIGNALS:
+    /// Newer names, metric names or rows of run `runId` are in the cache.
+    void updated(qint64 runId);
+
 private:
-    /// How far metric() has read one series: every row with id <= lastId has step <= maxStep.
-    struct Cursor
+    /// One series as read so far: every stored row with id <= lastId, in step order.
+    struct Series
     {
         std::int64_t lastId = 0;
-        std::int64_t maxStep = -1;
+        std::vector<sdk::MetricPoint> points;
+        bool reread = false; ///< read it from its start next time
+    };
+    /// What one refresh of a run read (defined in the .cpp).
+    struct Fetched;
+    /// A run as cached.
+    struct Run
+    {
+        bool loaded = false; ///< read once at least: name and metrics are the store's
+        std::string name;    ///< empty when the store has no such run
+        std::vector<std::string> metrics;
+        std::map<std::string, Series> series; ///< the series panels asked for
+        bool inFlight = false;
+        bool again = false; ///< asked for something new while a read was in flight
+        QElapsedTimer age;  ///< since the last read landed
     };
 
-    track::RunStore *store();
+    Run &touch(std::int64_t runId, bool force);
+    void fetch(std::int64_t runId);
+    void apply(std::int64_t runId, Fetched fetched);
     void fail(const std::string &message);
 
-    std::filesystem::path m_db;
-    std::unique_ptr<track::RunStore> m_store;
-    std::map<std::pair<std::int64_t, std::string>, Cursor> m_cursors;
+    StoreClient &m_store;
+    std::map<std::int64_t, Run> m_runs;
     std::string m_lastError;
 };
 

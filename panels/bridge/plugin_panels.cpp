@@ -28,11 +28,15 @@ QString exceptionText(std::exception_ptr error)
 
 } // namespace
 
-PluginPanels::PluginPanels(std::filesystem::path db, QObject *parent)
+PluginPanels::PluginPanels(StoreClient &store, QObject *parent)
     : QObject(parent)
-    , m_host(std::make_unique<PanelHost>(std::move(db)))
+    , m_host(std::make_unique<PanelHost>(store))
 {
     make();
+    connect(m_host.get(), &PanelHost::updated, this, [this](qint64 runId) {
+        if (runId == m_shown)
+            showRun(runId);
+    });
 }
 
 PluginPanels::~PluginPanels()
@@ -72,6 +76,15 @@ void PluginPanels::report(const QString &message)
 {
     spdlog::warn("{}", message.toStdString());
     m_failures << message;
+}
+
+void PluginPanels::setSelection(const RunSelection &selection)
+{
+    const std::int64_t runId = selection.watched != 0 ? selection.watched : -1;
+    if (runId == m_shown)
+        return;
+    m_shown = runId;
+    showRun(runId);
 }
 
 void PluginPanels::showRun(std::int64_t runId)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "panels/bridge/panel_host.h"
+#include "panels/bridge/run_selection.h"
 
 #include <QObject>
 #include <QPointer>
@@ -8,7 +9,6 @@
 #include <QWidget>
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -26,16 +26,19 @@ struct PluginPanel
 };
 
 /// The panels plugins registered (plugin::registry().panels()), made for one window over a
-/// PanelHost of its store. A factory that throws, or makes no panel or no widget, is left out
-/// and listed in failures(); an exception from showRun() is caught, logged and reported once per
-/// panel through failed(). Destroys the panels before the host. GUI thread only.
+/// PanelHost of its StoreClient, shown the watched run of the window's selection (again when
+/// the host's cache of it grows, for panels that do not poll). A factory that throws, or makes no
+/// panel or no widget, is left out and listed in failures(); an exception from showRun() is caught,
+/// logged and reported once per panel through failed(). Destroys the panels before the host. GUI
+/// thread only.
 class PluginPanels : public QObject
 {
     Q_OBJECT
 
 public:
-    /// Makes one panel of each registered entry, in registry order, over the store at `db`.
-    explicit PluginPanels(std::filesystem::path db, QObject *parent = nullptr);
+    /// Makes one panel of each registered entry, in registry order, reading through `store`
+    /// (which must outlive this object).
+    explicit PluginPanels(StoreClient &store, QObject *parent = nullptr);
     ~PluginPanels() override;
 
     std::vector<PluginPanel> &panels() { return m_panels; }
@@ -45,8 +48,8 @@ public:
     PanelHost &host() { return *m_host; }
 
 public Q_SLOTS:
-    /// Shows run `runId` (-1 = none) in every panel.
-    void showRun(std::int64_t runId);
+    /// Shows the watched run (none: -1 for the panels) in every panel.
+    void setSelection(const lathe::panels::RunSelection &selection);
 
 Q_SIGNALS:
     /// A panel failed after the window opened (its showRun threw); `message` names it.
@@ -54,11 +57,13 @@ Q_SIGNALS:
 
 private:
     void make();
+    void showRun(std::int64_t runId);
     void report(const QString &message);
 
     std::unique_ptr<PanelHost> m_host;
     std::vector<PluginPanel> m_panels;
     QStringList m_failures;
+    std::int64_t m_shown = -1;
 };
 
 } // namespace lathe::panels

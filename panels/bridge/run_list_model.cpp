@@ -1,7 +1,7 @@
 #include "panels/bridge/run_list_model.h"
 
 #include "core/track/run_store.h"
-#include "panels/common/store_client.h"
+#include "panels/bridge/store_client.h"
 
 #include <QBrush>
 #include <QDateTime>
@@ -29,9 +29,9 @@ double now()
 
 } // namespace
 
-RunListModel::RunListModel(std::filesystem::path db, QObject *parent)
+RunListModel::RunListModel(StoreClient &store, QObject *parent)
     : QAbstractTableModel(parent)
-    , m_store(new StoreClient(std::move(db), this))
+    , m_store(&store)
 {
     connect(&m_poll, &QTimer::timeout, this, &RunListModel::refresh);
     m_poll.start(m_pollInterval);
@@ -178,16 +178,9 @@ bool RunListModel::renameRun(int row, const QString &name)
     RunRow edited = run;
     edited.name = name;
     edited.updateFilterText();
-    noteEdit();
     updateRow(row, std::move(edited));
-    m_store->query(
-        this,
-        [id, text = name.toStdString()](track::RunStore &store) { return store.rename(id, text); },
-        [this, name](Result<void> done) {
-            if (!done)
-                reportFailure(tr("Cannot rename the run to '%1'").arg(name),
-                              fromStd(done.error().message));
-        });
+    submitEdit({track::RenameRun{id, name.toStdString()}},
+               tr("Cannot rename the run to '%1'").arg(name));
     return true;
 }
 
@@ -197,38 +190,21 @@ bool RunListModel::setTags(int row, const QString &text)
     const QStringList tags = parseTags(text);
     if (tags == run.tags)
         return true;
-    std::vector<std::string> added, removed;
-    for (const auto &tag : tags) {
-        if (!run.tags.contains(tag))
-            added.push_back(tag.toStdString());
-    }
+    const qint64 id = run.id;
+    std::vector<track::RunEdit> edits;
     for (const auto &tag : run.tags) {
         if (!tags.contains(tag))
-            removed.push_back(tag.toStdString());
+            edits.push_back(track::RemoveRunTag{id, tag.toStdString()});
     }
-    const qint64 id = run.id;
+    for (const auto &tag : tags) {
+        if (!run.tags.contains(tag))
+            edits.push_back(track::AddRunTag{id, tag.toStdString()});
+    }
     RunRow edited = run;
     edited.tags = tags;
     edited.updateFilterText();
-    noteEdit();
     updateRow(row, std::move(edited));
-    m_store->query(
-        this,
-        [id, added, removed](track::RunStore &store) -> Result<void> {
-            for (const auto &tag : removed) {
-                if (auto done = store.removeTag(id, tag); !done)
-                    return done;
-            }
-            for (const auto &tag : added) {
-                if (auto done = store.addTag(id, tag); !done)
-                    return done;
-            }
-            return {};
-        },
-        [this](Result<void> done) {
-            if (!done)
-                reportFailure(tr("Cannot change the tags"), fromStd(done.error().message));
-        });
+    submitEdit(std::move(edits), tr("Cannot change the tags"));
     return true;
 }
 
@@ -240,22 +216,33 @@ void RunListModel::setNotes(qint64 id, const QString &notes)
     RunRow edited = runRow(row);
     edited.notes = notes;
     edited.updateFilterText();
-    noteEdit();
     updateRow(row, std::move(edited));
-    m_store->query(
-        this,
-        [id, text = notes.toStdString()](track::RunStore &store) {
-            return store.setNotes(id, text);
-        },
-        [this](Result<void> done) {
-            if (!done)
-                reportFailure(tr("Cannot save the notes"), fromStd(done.error().message));
-        });
+    submitEdit({track::SetRunNotes{id, notes.toStdString()}}, tr("Cannot save the notes"));
 }
 
 void RunListModel::noteEdit()
 {
     ++m_editGeneration;
+}
+
+void RunListModel::submitEdit(std::vector<track::RunEdit> edits, const QString &what)
+{
+    noteEdit();
+    ++m_editsInFlight;
+    m_store->edit(this, std::move(edits),
+                  [this, what](Result<void> done) { editDone(done, what); });
+}
+
+void RunListModel::editDone(const Result<void> &done, const QString &what)
+{
+    --m_editsInFlight;
+    if (!done) {
+        reportFailure(what, fromStd(done.error().message));
+        return;
+    }
+    // Loads asked for while the edit was in flight were put off: read the store's state now.
+    noteEdit();
+    refresh();
 }
 
 void RunListModel::reportFailure(const QString &what, const QString &message)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/track/store_writer.h"
 #include "panels/bridge/run_row.h"
 
 #include <QAbstractTableModel>
@@ -7,7 +8,6 @@
 #include <QList>
 #include <QTimer>
 
-#include <filesystem>
 #include <vector>
 
 namespace lathe::panels {
@@ -20,8 +20,9 @@ class StoreClient;
 /// polls (every second by default), applying changes as minimal row updates, inserts and removals,
 /// so selections and views survive a poll and runs written by other processes appear live.
 /// Name and tags (comma separated) are editable through setData; edits are shown at once and
-/// written through the store thread (a refused edit is reverted and reported by storeError).
-/// GUI thread only.
+/// written by the store's writer (StoreClient::edit); a refused edit is reverted and reported by
+/// storeError. Loads wait for the edits in flight, so a read never shows a value an edit has
+/// replaced. GUI thread only.
 class RunListModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -47,8 +48,9 @@ public:
         RunIdRole                    ///< the run id (qint64)
     };
 
-    /// Opens `db` on a store thread and starts the first load (see loaded()).
-    explicit RunListModel(std::filesystem::path db, QObject *parent = nullptr);
+    /// Reads and writes through `store` (which must outlive the model) and starts the first
+    /// load (see loaded()).
+    explicit RunListModel(StoreClient &store, QObject *parent = nullptr);
     ~RunListModel() override;
 
     int rowCount(const QModelIndex &parent = {}) const override;
@@ -78,7 +80,7 @@ public:
     void setPollInterval(int ms);
     int pollInterval() const { return m_pollInterval; }
 
-    /// Replaces a run's notes (shown at once, written on the store thread).
+    /// Replaces a run's notes (shown at once, written by the store's writer).
     void setNotes(qint64 id, const QString &notes);
     /// Removes the rows of `ids` from the model without touching the store (pending delete);
     /// polls keep them out until restoreRuns() or deleteHiddenRuns().
@@ -89,10 +91,6 @@ public:
     void deleteHiddenRuns(const QList<qint64> &ids);
     /// A hidden run's row, for messages; nullptr when `id` is not hidden.
     const RunRow *hiddenRun(qint64 id) const;
-
-    /// The store connection (shared with the panel's own queries, which run in order with
-    /// the model's).
-    StoreClient &store() { return *m_store; }
 
 Q_SIGNALS:
     /// A load has been applied (the first one: the model is open).
@@ -108,6 +106,8 @@ private:
     void rebuildIndex();
     void parentRenamed(qint64 id);
     void noteEdit();
+    void submitEdit(std::vector<track::RunEdit> edits, const QString &what);
+    void editDone(const Result<void> &done, const QString &what);
     void reportFailure(const QString &what, const QString &message);
     bool renameRun(int row, const QString &name);
     bool setTags(int row, const QString &text);
@@ -121,6 +121,7 @@ private:
     QHash<qint64, int> m_index;
     QHash<qint64, RunRow> m_hidden;
     quint64 m_editGeneration = 0;
+    int m_editsInFlight = 0; ///< edits queued on the writer and not answered yet
     bool m_loading = false;
     bool m_reloadAgain = false;
     bool m_loaded = false;

@@ -1,7 +1,7 @@
 #include "panels/bridge/run_list_model.h"
 
 #include "core/track/run_store.h"
-#include "panels/common/store_client.h"
+#include "panels/bridge/store_client.h"
 
 // The store side of RunListModel: loading, applying a load as minimal row changes, and the
 // hidden rows of pending deletes.
@@ -18,7 +18,7 @@ QString fromStd(const std::string &text)
 
 void RunListModel::refresh()
 {
-    if (m_loading) {
+    if (m_loading || m_editsInFlight > 0) {
         m_reloadAgain = true;
         return;
     }
@@ -43,7 +43,8 @@ void RunListModel::refresh()
                 Q_EMIT storeError(
                     tr("Cannot read the runs: %1").arg(fromStd(rows.error().message)));
             } else if (generation != m_editGeneration) {
-                // Read before an edit was written: it would flash the old value back.
+                // An edit was made since the read began: the read may not have it and would
+                // flash the old value back.
                 m_reloadAgain = true;
             } else {
                 applyRows(std::move(*rows));
@@ -174,22 +175,16 @@ void RunListModel::deleteHiddenRuns(const QList<qint64> &ids)
     }
     if (doomed.empty())
         return;
-    m_store->query(
-        this,
-        [doomed](track::RunStore &store) -> Result<void> {
-            for (const auto id : doomed) {
-                auto done = store.deleteRun(id);
-                if (!done && done.error().code != ErrorCode::NotFound)
-                    return done;
-            }
-            return {};
-        },
-        [this, doomed](Result<void> done) {
-            for (const auto id : doomed)
-                m_hidden.remove(id);
-            if (!done)
-                reportFailure(tr("Cannot delete the run"), fromStd(done.error().message));
-        });
+    std::vector<track::RunEdit> edits;
+    for (const auto id : doomed)
+        edits.push_back(track::DeleteRun{id});
+    noteEdit();
+    ++m_editsInFlight;
+    m_store->edit(this, std::move(edits), [this, doomed](Result<void> done) {
+        for (const auto id : doomed)
+            m_hidden.remove(id);
+        editDone(done, tr("Cannot delete the run"));
+    });
 }
 
 } // namespace lathe::panels

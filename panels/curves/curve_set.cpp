@@ -1,5 +1,7 @@
 #include "panels/curves/curve_set.h"
 
+#include "core/track/metric_keys.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -64,8 +66,8 @@ bool CurveSet::setRuns(const std::vector<std::int64_t> &runIds)
     std::vector<Run> kept;
     kept.reserve(runIds.size());
     for (auto id : runIds) {
-        auto it = std::find_if(m_runs.begin(), m_runs.end(),
-                               [&](const Run &r) { return r.id == id; });
+        auto it
+            = std::find_if(m_runs.begin(), m_runs.end(), [&](const Run &r) { return r.id == id; });
         if (it != m_runs.end()) {
             kept.push_back(std::move(*it));
             m_runs.erase(it);
@@ -123,8 +125,8 @@ std::vector<RunPoll> CurveSet::polls() const
 
 CurveSet::Run *CurveSet::find(std::int64_t runId)
 {
-    auto it = std::find_if(m_runs.begin(), m_runs.end(),
-                           [&](const Run &r) { return r.id == runId; });
+    auto it
+        = std::find_if(m_runs.begin(), m_runs.end(), [&](const Run &r) { return r.id == runId; });
     return it == m_runs.end() ? nullptr : &*it;
 }
 
@@ -170,8 +172,8 @@ void CurveSet::applyRun(Run &run, RunUpdate &update, Changes &changes)
             run.origin = s.rows.wallTime.front();
         if (s.reload || series.samples.use_count() > 1) {
             // Copy on write: a snapshot being exported keeps the old samples.
-            auto samples = std::make_shared<CurveSamples>(s.reload ? CurveSamples{}
-                                                                   : *series.samples);
+            auto samples
+                = std::make_shared<CurveSamples>(s.reload ? CurveSamples{} : *series.samples);
             series.samples = std::move(samples);
         }
         if (s.reload) {
@@ -275,11 +277,12 @@ std::vector<PlotSeries> CurveSet::plotSeries(std::span<const int> keys, bool wit
             mapNewRows(run, series, key);
             if (series.raw.empty())
                 continue;
-            const bool val = m_keys[std::size_t(key)].starts_with("val/");
-            const QString name = withKeySuffix
-                                     ? run.name + (val ? QStringLiteral(" · val")
-                                                       : QStringLiteral(" · train"))
-                                     : run.name;
+            const bool val
+                = m_keys[std::size_t(key)].starts_with(std::string(track::keys::kValSplit) + '/');
+            const QString name
+                = withKeySuffix
+                      ? run.name + (val ? QStringLiteral(" · val") : QStringLiteral(" · train"))
+                      : run.name;
             const bool smoothed = m_smoothing > 0 && isSmoothable(key);
             out.push_back({name, color, smoothed ? series.smooth : series.raw, val, false});
             if (smoothed)

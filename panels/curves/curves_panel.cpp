@@ -36,10 +36,14 @@ const std::array<ChartSpec, 4> &chartSpecs()
 {
     static const std::array<ChartSpec, 4> specs{{
         {"lossChart", QT_TRANSLATE_NOOP("CurvesPanel", "Loss"), "loss", {TrainLoss, ValLoss}},
-        {"accuracyChart", QT_TRANSLATE_NOOP("CurvesPanel", "Accuracy"), "accuracy",
+        {"accuracyChart",
+         QT_TRANSLATE_NOOP("CurvesPanel", "Accuracy"),
+         "accuracy",
          {TrainAccuracy, ValAccuracy}},
         {"lrChart", QT_TRANSLATE_NOOP("CurvesPanel", "Learning rate"), "lr", {LearningRate}},
-        {"speedChart", QT_TRANSLATE_NOOP("CurvesPanel", "Throughput"), "samples/s",
+        {"speedChart",
+         QT_TRANSLATE_NOOP("CurvesPanel", "Throughput"),
+         "samples/s",
          {SamplesPerSec}},
     }};
     return specs;
@@ -53,7 +57,6 @@ std::uint64_t keyMask(const std::vector<int> &keys)
     return mask;
 }
 
-
 QString formatDuration(double seconds)
 {
     const double a = std::abs(seconds);
@@ -63,10 +66,11 @@ QString formatDuration(double seconds)
     const QString sign = seconds < 0 ? QStringLiteral("-") : QString();
     if (s < 3600)
         return sign + QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-    return sign + QStringLiteral("%1:%2:%3")
-                      .arg(s / 3600)
-                      .arg(s / 60 % 60, 2, 10, QLatin1Char('0'))
-                      .arg(s % 60, 2, 10, QLatin1Char('0'));
+    return sign
+           + QStringLiteral("%1:%2:%3")
+                 .arg(s / 3600)
+                 .arg(s / 60 % 60, 2, 10, QLatin1Char('0'))
+                 .arg(s % 60, 2, 10, QLatin1Char('0'));
 }
 
 std::function<QString(double)> axisFormatter(CurveAxis axis)
@@ -85,9 +89,9 @@ std::function<QString(double)> axisFormatter(CurveAxis axis)
 
 } // namespace
 
-CurvesPanel::CurvesPanel(std::filesystem::path db, QWidget *parent)
+CurvesPanel::CurvesPanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
-    , m_store(std::move(db))
+    , m_store(&store)
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -200,15 +204,10 @@ QList<qint64> CurvesPanel::shownRuns() const
     return runs;
 }
 
-void CurvesPanel::setRuns(const QList<qint64> &runIds)
+void CurvesPanel::setSelection(const RunSelection &selection)
 {
-    m_picked = runIds;
-    updateShownRuns();
-}
-
-void CurvesPanel::setActiveRun(qint64 runId)
-{
-    m_active = runId;
+    m_active = selection.active;
+    m_picked = selection.selected;
     updateShownRuns();
 }
 
@@ -234,7 +233,7 @@ void CurvesPanel::refresh()
     if (polls.empty())
         return;
     m_polling = true;
-    m_store.query(
+    m_store->query(
         this,
         [polls = std::move(polls)](track::RunStore &store) { return pollCurves(store, polls); },
         [this](Result<std::vector<RunUpdate>> result) { applyPoll(std::move(result)); });
@@ -312,7 +311,8 @@ void CurvesPanel::updateStatus()
     }
     const int runs = int(shownRuns().size());
     m_status->setText(tr("%n run(s), %1 samples. Wheel: zoom, drag: pan, right-drag: zoom to a "
-                         "range, double-click: reset.", nullptr, runs)
+                         "range, double-click: reset.",
+                         nullptr, runs)
                           .arg(QLocale().toString(qulonglong(m_curves.sampleCount()))));
 }
 
@@ -330,10 +330,10 @@ void CurvesPanel::applyDisplay()
 
 void CurvesPanel::styleChart(PlotWidget *chart, const QString &yTitle)
 {
-    static const char *const titles[] = {QT_TRANSLATE_NOOP("CurvesPanel", "step"),
-                                         QT_TRANSLATE_NOOP("CurvesPanel", "epoch"),
-                                         QT_TRANSLATE_NOOP("CurvesPanel", "time since start"),
-                                         QT_TRANSLATE_NOOP("CurvesPanel", "wall-clock time")};
+    static const char *const titles[]
+        = {QT_TRANSLATE_NOOP("CurvesPanel", "step"), QT_TRANSLATE_NOOP("CurvesPanel", "epoch"),
+           QT_TRANSLATE_NOOP("CurvesPanel", "time since start"),
+           QT_TRANSLATE_NOOP("CurvesPanel", "wall-clock time")};
     const auto axis = CurveAxis(m_axis->currentIndex());
     chart->setAxisTitles(tr(titles[int(axis)]), yTitle);
     chart->setXFormatter(axisFormatter(axis));
@@ -389,18 +389,16 @@ void CurvesPanel::exportCsv(const QString &path)
 
 void CurvesPanel::askExportPng()
 {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export the charts"),
-                                                      QStringLiteral("curves.png"),
-                                                      tr("PNG images (*.png)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export the charts"), QStringLiteral("curves.png"), tr("PNG images (*.png)"));
     if (!path.isEmpty())
         exportPng(path);
 }
 
 void CurvesPanel::askExportCsv()
 {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export the curve data"),
-                                                      QStringLiteral("curves.csv"),
-                                                      tr("CSV files (*.csv)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export the curve data"), QStringLiteral("curves.csv"), tr("CSV files (*.csv)"));
     if (!path.isEmpty())
         exportCsv(path);
 }

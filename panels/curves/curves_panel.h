@@ -1,7 +1,8 @@
 #pragma once
 
 #include "panels/common/plot_widget.h"
-#include "panels/common/store_client.h"
+#include "panels/bridge/run_selection.h"
+#include "panels/bridge/store_client.h"
 #include "panels/curves/curve_set.h"
 
 #include <QList>
@@ -10,7 +11,6 @@
 
 #include <array>
 #include <cstdint>
-#include <filesystem>
 #include <vector>
 
 class QCheckBox;
@@ -39,8 +39,9 @@ public:
     /// Charts, in grid order.
     enum Chart { LossChart, AccuracyChart, LrChart, SpeedChart };
 
-    /// Reads the store at `db` on its own thread (an error is shown in the panel's status line).
-    explicit CurvesPanel(std::filesystem::path db, QWidget *parent = nullptr);
+    /// Reads through `store` (which must outlive the panel; an error is shown in the panel's
+    /// status line).
+    explicit CurvesPanel(StoreClient &store, QWidget *parent = nullptr);
     ~CurvesPanel() override;
 
     PlotWidget *chart(Chart which) const { return m_charts[which]; }
@@ -54,10 +55,9 @@ public:
     void exportCsv(const QString &path);
 
 public Q_SLOTS:
-    /// The runs picked in the runs table, overlaid.
-    void setRuns(const QList<qint64> &runIds);
-    /// The run being trained in this window (always shown); 0 for none.
-    void setActiveRun(qint64 runId);
+    /// Shows the active run (the one training in this window, always shown) and the selected
+    /// runs, overlaid.
+    void setSelection(const lathe::panels::RunSelection &selection);
     /// Reads the store now (otherwise every ~500 ms).
     void refresh();
 
@@ -84,7 +84,7 @@ private:
     void askExportPng();
     void askExportCsv();
 
-    StoreClient m_store;
+    StoreClient *m_store = nullptr;
     CurveSet m_curves;
     QTimer m_timer;
     QList<qint64> m_picked;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "core/util/error.h"
 
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 // What the live-curves panel reads from the store, and the read itself (run on the store
@@ -15,8 +17,9 @@ namespace lathe::panels {
 
 /// The metric keys the curves panel always shows (see train::RunRecorder), indexed by
 /// CurveKey: the first entries of CurveSet's key list, which grows by the metrics picked.
-inline constexpr std::array<const char *, 6> kCurveKeys{
-    "train/loss", "val/loss", "train/accuracy", "val/accuracy", "lr", "train/samples_per_sec"};
+inline constexpr std::array<std::string_view, 6> kCurveKeys{
+    track::keys::kTrainLoss,   track::keys::kValLoss,      track::keys::kTrainAccuracy,
+    track::keys::kValAccuracy, track::keys::kLearningRate, track::keys::kSamplesPerSecond};
 
 /// Indices into kCurveKeys.
 enum CurveKey { TrainLoss, ValLoss, TrainAccuracy, ValAccuracy, LearningRate, SamplesPerSec };
@@ -37,10 +40,10 @@ struct CurveSamples
 /// What the panel already has of one series.
 struct SeriesCursor
 {
-    int key = 0;                ///< an index into the panel's key list (a CurveKey first)
-    std::string name;           ///< the metric key it stands for
-    std::int64_t lastId = 0;    ///< 0: nothing yet, read it all
-    double lastStep = -1;       ///< the step and wall time of the last sample held
+    int key = 0;             ///< an index into the panel's key list (a CurveKey first)
+    std::string name;        ///< the metric key it stands for
+    std::int64_t lastId = 0; ///< 0: nothing yet, read it all
+    double lastStep = -1;    ///< the step and wall time of the last sample held
     double lastWallTime = 0;
 };
 
@@ -68,7 +71,7 @@ struct RunUpdate
 {
     std::int64_t runId = 0;
     std::string name;
-    bool missing = false;            ///< the run is not (or no longer) in the store
+    bool missing = false; ///< the run is not (or no longer) in the store
     std::vector<track::EventRow> events;
     std::vector<SeriesUpdate> series; ///< only the series that changed
     std::vector<std::string> keys;    ///< every metric key the run has recorded, sorted

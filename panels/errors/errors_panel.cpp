@@ -1,6 +1,7 @@
 #include "panels/errors/errors_panel.h"
 
 #include "panels/bridge/inspect_session.h"
+#include "panels/bridge/store_client.h"
 #include "panels/errors/confusion_matrix_view.h"
 #include "panels/errors/error_gallery_model.h"
 
@@ -25,9 +26,9 @@ constexpr int kMaxThumbnails = 2000; ///< thumbnails loaded per opened cell
 
 } // namespace
 
-ErrorsPanel::ErrorsPanel(std::filesystem::path db, QWidget *parent)
+ErrorsPanel::ErrorsPanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
-    , m_session(new InspectSession(std::move(db), this))
+    , m_session(new InspectSession(store.path(), this))
 {
     buildUi();
     connectSession();
@@ -41,7 +42,9 @@ void ErrorsPanel::buildUi()
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(buildHeader());
     m_matrix = new ConfusionMatrixView(this);
+    m_matrix->setObjectName(QStringLiteral("errors-matrix"));
     m_metrics = new QTableWidget(0, 4, this);
+    m_metrics->setObjectName(QStringLiteral("errors-metrics"));
     m_metrics->setHorizontalHeaderLabels({tr("Class"), tr("Precision"), tr("Recall"), tr("F1")});
     m_metrics->verticalHeader()->setVisible(false);
     m_metrics->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
@@ -57,8 +60,10 @@ void ErrorsPanel::buildUi()
     auto *column = new QVBoxLayout(right);
     column->setContentsMargins(0, 0, 0, 0);
     m_galleryTitle = new QLabel(tr("Click a cell of the matrix to list its samples"), right);
+    m_galleryTitle->setObjectName(QStringLiteral("errors-gallery-title"));
     m_galleryTitle->setWordWrap(true);
     m_galleryModel = new ErrorGalleryModel(this);
+    m_galleryModel->setObjectName(QStringLiteral("errors-gallery-model"));
     m_galleryProxy = new QSortFilterProxyModel(this);
     m_galleryProxy->setSourceModel(m_galleryModel);
     m_galleryProxy->setSortRole(Qt::UserRole);
@@ -108,11 +113,15 @@ QWidget *ErrorsPanel::buildHeader()
     m_checkpoint->setObjectName("errors-checkpoint");
     m_checkpoint->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_compute = new QPushButton(tr("Compute"), box);
+    m_compute->setObjectName(QStringLiteral("errors-compute"));
     m_compute->setToolTip(tr("Run the checkpoint on its run's test set"));
     m_cancel = new QPushButton(tr("Cancel"), box);
+    m_cancel->setObjectName(QStringLiteral("errors-cancel"));
     m_progress = new QProgressBar(box);
+    m_progress->setObjectName(QStringLiteral("errors-progress"));
     m_progress->setMaximumWidth(200);
     m_status = new QLabel(box);
+    m_status->setObjectName(QStringLiteral("errors-status"));
     m_status->setWordWrap(true);
     row->addWidget(m_runLabel);
     row->addWidget(new QLabel(tr("Checkpoint:"), box));
@@ -150,6 +159,12 @@ void ErrorsPanel::connectSession()
     connect(m_session, &InspectSession::failed, this, &ErrorsPanel::onEnded);
     connect(m_session, &InspectSession::cancelled, this,
             [this](quint64 id) { onEnded(id, tr("Cancelled")); });
+}
+
+void ErrorsPanel::setSelection(const RunSelection &selection)
+{
+    if (selection.inspected != m_runId)
+        setRun(selection.inspected);
 }
 
 void ErrorsPanel::setRun(qint64 runId)

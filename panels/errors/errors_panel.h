@@ -1,10 +1,10 @@
 #pragma once
 
 #include "panels/bridge/inspect_types.h"
+#include "panels/bridge/run_selection.h"
 
 #include <QWidget>
 
-#include <filesystem>
 #include <optional>
 
 class QComboBox;
@@ -20,6 +20,7 @@ namespace lathe::panels {
 class ConfusionMatrixView;
 class ErrorGalleryModel;
 class InspectSession;
+class StoreClient;
 
 /// The Errors panel: where a checkpoint fails on its run's test set. Compute (with progress
 /// and Cancel, off the GUI thread) fills the confusion matrix and the per-class precision,
@@ -31,11 +32,12 @@ class ErrorsPanel : public QWidget
     Q_OBJECT
 
 public:
-    explicit ErrorsPanel(std::filesystem::path db, QWidget *parent = nullptr);
+    /// Inspects the runs of `store`'s database (which must outlive the panel).
+    explicit ErrorsPanel(StoreClient &store, QWidget *parent = nullptr);
     ~ErrorsPanel() override;
 
-    /// Shows run `runId`: lists its checkpoints ("best" picked). 0 clears the panel.
-    void setRun(qint64 runId);
+    /// Shows the inspected run: lists its checkpoints ("best" picked). 0 clears the panel.
+    void setSelection(const lathe::panels::RunSelection &selection);
     qint64 runId() const { return m_runId; }
     /// The latest report (empty before the first Compute finishes).
     const std::optional<InspectErrors> &report() const { return m_report; }
@@ -43,17 +45,8 @@ public:
     bool isComputing() const { return m_computeId != 0; }
     /// True while the opened cell's thumbnails are being loaded.
     bool isLoadingThumbnails() const { return m_imagesId != 0; }
-
-    QComboBox *checkpointCombo() const { return m_checkpoint; }
-    QPushButton *computeButton() const { return m_compute; }
-    QPushButton *cancelButton() const { return m_cancel; }
-    QProgressBar *progressBar() const { return m_progress; }
-    ConfusionMatrixView *matrixView() const { return m_matrix; }
-    QTableWidget *metricsTable() const { return m_metrics; }
-    QTableView *galleryView() const { return m_gallery; }
-    ErrorGalleryModel *galleryModel() const { return m_galleryModel; }
-    QLabel *statusLabel() const { return m_status; }
-    QLabel *galleryLabel() const { return m_galleryTitle; }
+    // Its parts are found by object name: "errors-<part>" (checkpoint, compute, cancel,
+    // progress, matrix, metrics, gallery, gallery-model, gallery-title, status).
 
 public Q_SLOTS:
     /// Computes the confusion matrix of the chosen checkpoint.
@@ -64,12 +57,13 @@ public Q_SLOTS:
     void openCell(int label, int predicted);
 
 Q_SIGNALS:
-    /// A report arrived, or the computation failed or was cancelled (see statusLabel()).
+    /// A report arrived, or the computation failed or was cancelled (see "errors-status").
     void computeFinished();
     /// The user asked for the attributions of test sample `testIndex` of run `runId`.
     void sampleActivated(qint64 runId, const QString &checkpoint, qint64 testIndex);
 
 private:
+    void setRun(qint64 runId);
     void buildUi();
     QWidget *buildHeader();
     void connectSession();

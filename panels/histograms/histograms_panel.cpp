@@ -1,7 +1,7 @@
 #include "panels/histograms/histograms_panel.h"
 
 #include "panels/common/plot_axis.h"
-#include "panels/common/store_client.h"
+#include "panels/bridge/store_client.h"
 #include "panels/histograms/histogram_view.h"
 
 #include <QButtonGroup>
@@ -30,9 +30,9 @@ QString kindName(track::HistogramKind kind)
 
 } // namespace
 
-HistogramsPanel::HistogramsPanel(StoreClient *store, QWidget *parent)
+HistogramsPanel::HistogramsPanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
-    , m_store(store)
+    , m_store(&store)
 {
     buildUi();
     m_timer.setInterval(kPollMs);
@@ -111,6 +111,12 @@ QString HistogramsPanel::statusText() const
     return m_status->text();
 }
 
+void HistogramsPanel::setSelection(const RunSelection &selection)
+{
+    if (selection.watched != m_runId)
+        setRun(selection.watched);
+}
+
 void HistogramsPanel::setRun(std::int64_t runId)
 {
     m_runId = runId;
@@ -182,7 +188,7 @@ void HistogramsPanel::applyPoll(Result<HistogramPollResult> result, std::uint64_
     if (!hadKey && currentKey())
         QMetaObject::invokeMethod(this, &HistogramsPanel::poll, Qt::QueuedConnection);
     else if (m_missing || (!result->live && added == 0))
-        m_timer.stop(); // nothing more will come; refresh() or setRun() starts again
+        m_timer.stop(); // nothing more will come; refresh() or a new run starts again
     updateEmptyText();
     updateSummary();
     Q_EMIT polled();

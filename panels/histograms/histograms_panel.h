@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/track/store_types.h"
+#include "panels/bridge/run_selection.h"
 #include "panels/histograms/histogram_series.h"
 #include "panels/histograms/histograms_poll.h"
 
@@ -32,7 +33,8 @@ class HistogramsPanel : public QWidget
 public:
     static constexpr int kPollMs = 1000;
 
-    explicit HistogramsPanel(StoreClient *store, QWidget *parent = nullptr);
+    /// Reads through `store`, which must outlive the panel.
+    explicit HistogramsPanel(StoreClient &store, QWidget *parent = nullptr);
 
     std::int64_t runId() const { return m_runId; }
     /// The series shown, when there is one.
@@ -43,8 +45,8 @@ public:
     QString statusText() const;
 
 public Q_SLOTS:
-    /// Shows run `runId` (0 = none): its first series, read whole, then polled while live.
-    void setRun(std::int64_t runId);
+    /// Shows the watched run (0 = none): its first series, read whole, then polled while live.
+    void setSelection(const lathe::panels::RunSelection &selection);
     /// Polls the store now (and resumes polling a run that had stopped changing).
     void refresh();
 
@@ -53,6 +55,7 @@ Q_SIGNALS:
     void polled();
 
 private:
+    void setRun(std::int64_t runId);
     void buildUi();
     void poll();
     void applyPoll(Result<HistogramPollResult> result, std::uint64_t generation);

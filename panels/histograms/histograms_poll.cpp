@@ -1,23 +1,22 @@
 #include "panels/histograms/histograms_poll.h"
 
+#include "core/train/run_config.h"
+
 #include <nlohmann/json.hpp>
 
 namespace lathe::panels {
 
 namespace {
 
-// histograms.every of a stored config; a config from before histograms existed records none.
+// histograms.every of a stored config, read through RunConfig. A config stored before
+// histograms existed has no such section, and those runs recorded none: 0, not the default.
 std::int64_t recordingInterval(const std::string &configJson)
 {
-    const auto config = nlohmann::json::parse(configJson, nullptr, false);
-    if (!config.is_object())
+    const auto json = nlohmann::json::parse(configJson, nullptr, false);
+    if (!json.is_object() || !json.contains("histograms"))
         return 0;
-    const auto histograms = config.find("histograms");
-    if (histograms == config.end() || !histograms->is_object())
-        return 0;
-    const auto every = histograms->find("every");
-    return every != histograms->end() && every->is_number_integer() ? every->get<std::int64_t>()
-                                                                    : 0;
+    const auto config = train::RunConfig::fromJson(json);
+    return config ? config->histograms.every : 0;
 }
 
 } // namespace

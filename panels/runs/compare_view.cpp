@@ -1,8 +1,9 @@
 #include "panels/runs/compare_view.h"
 
+#include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "panels/common/plot_widget.h"
-#include "panels/common/store_client.h"
+#include "panels/bridge/store_client.h"
 #include "panels/runs/config_diff_view.h"
 #include "panels/runs/parallel_coords_widget.h"
 
@@ -27,7 +28,6 @@ constexpr std::size_t kMaxAxes = 10;
 // More runs than this make an unreadable diff and plot: the first ones are compared.
 constexpr std::size_t kMaxRuns = 20;
 
-
 bool isNumeric(const track::ParamDiff &diff)
 {
     bool any = false;
@@ -39,10 +39,11 @@ bool isNumeric(const track::ParamDiff &diff)
     return any;
 }
 
-const char *curveKey(CompareView::Metric metric)
+std::string_view curveKey(CompareView::Metric metric)
 {
     // test/accuracy is logged once at the end: plot the validation curve instead.
-    return metric == CompareView::FinalTrainLoss ? "train/loss" : "val/accuracy";
+    return metric == CompareView::FinalTrainLoss ? track::keys::kTrainLoss
+                                                 : track::keys::kValAccuracy;
 }
 
 QColor curveColor(std::size_t i)
@@ -81,6 +82,7 @@ CompareView::CompareView(StoreClient &store, QWidget *parent)
     m_metric->addItem(tr("Best val/accuracy"), int(BestValAccuracy));
     m_metric->addItem(tr("test/accuracy"), int(TestAccuracy));
     m_metric->addItem(tr("Final train/loss"), int(FinalTrainLoss));
+    m_curves->setObjectName(QStringLiteral("compareCurves"));
     m_curves->setEmptyText(tr("Select two or more runs to overlay their curves."));
     auto *top = new QHBoxLayout;
     top->addWidget(m_title, 1);
@@ -152,7 +154,7 @@ void CompareView::load()
         parents.push_back(run.parentId);
     }
     const quint64 generation = ++m_generation;
-    const std::string key = curveKey(metric());
+    const std::string key(curveKey(metric()));
     m_store.query(
         this,
         [ids, parents, key, generation](track::RunStore &store) -> Result<Loaded> {
@@ -206,8 +208,10 @@ void CompareView::apply(Loaded loaded)
     m_lineage->setVisible(!lineage.isEmpty());
     m_diff->setDiff(names, loaded.diff);
     m_params = std::move(loaded.params);
-    m_curves->setTitle(QString::fromLatin1(curveKey(metric())));
-    m_curves->setAxisTitles(tr("step"), QString::fromLatin1(curveKey(metric())));
+    const auto key = curveKey(metric());
+    const auto title = QString::fromLatin1(key.data(), qsizetype(key.size()));
+    m_curves->setTitle(title);
+    m_curves->setAxisTitles(tr("step"), title);
     m_curves->setSeries(std::move(series));
     updateCoords();
     Q_EMIT comparisonShown();

@@ -21,8 +21,9 @@ class StoreClient;
 /// which run), the config keys that differ (ConfigDiffView),
 /// parallel coordinates of the numeric hyperparameters against a chosen metric, and the
 /// overlaid curves of that metric. Reads through the panel's StoreClient; a newer
-/// showRuns() supersedes a comparison still loading. At most 20 runs are compared. GUI thread
-/// only.
+/// showRuns() supersedes a comparison still loading. At most 20 runs are compared. Its parts
+/// are named "configDiffView", "parallelCoords", "compareCurves" and "compareMetric". GUI
+/// thread only.
 class CompareView : public QWidget
 {
     Q_OBJECT
@@ -38,9 +39,6 @@ public:
     Metric metric() const;
     void setMetric(Metric metric);
 
-    ConfigDiffView *diffView() const { return m_diff; }
-    ParallelCoordsWidget *parallelCoords() const { return m_coords; }
-    PlotWidget *curves() const { return m_curves; }
     /// "beta: fine-tuned from run 1 (alpha)", one line per compared run with a parent; empty
     /// when none has one.
     QString lineageText() const;

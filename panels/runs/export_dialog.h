@@ -25,7 +25,9 @@ namespace lathe::panels {
 /// with the largest difference and the tolerance) and, when quantising or pruning, accuracy and
 /// size before and after; a failure is shown in red with what it names. Export is disabled
 /// while an export runs; the bottom button is Cancel then and Close otherwise. Closing while an
-/// export runs cancels it without waiting. GUI thread only.
+/// export runs cancels it without waiting. Its parts are named "export<Part>" (Format,
+/// Checkpoint, Int8, Prune, Folder, Start, Close, Progress, Status, Parity, Files). GUI
+/// thread only.
 class ExportDialog : public QDialog
 {
     Q_OBJECT
@@ -45,14 +47,6 @@ public:
     /// <db folder>/exports/<run name>-<format>, the run name made safe for a file name.
     QString defaultFolder(const QString &format) const;
 
-    QComboBox *formatCombo() const { return m_format; }
-    QComboBox *checkpointCombo() const { return m_checkpoint; }
-    QCheckBox *int8Box() const { return m_int8; }
-    QDoubleSpinBox *pruneSpin() const { return m_prune; }
-    QLineEdit *folderEdit() const { return m_folder; }
-    QPushButton *exportButton() const { return m_exportButton; }
-    QPushButton *closeButton() const { return m_closeButton; }
-    QProgressBar *progressBar() const { return m_progress; }
     /// The phase, the outcome or the error shown under the progress bar.
     QString statusText() const;
     /// "Parity: passed, …" after an export; empty before.

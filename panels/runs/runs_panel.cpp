@@ -2,7 +2,7 @@
 
 #include "core/track/run_store.h"
 #include "panels/bridge/run_list_model.h"
-#include "panels/common/store_client.h"
+#include "panels/bridge/store_client.h"
 #include "panels/runs/compare_view.h"
 #include "panels/runs/delete_undo_bar.h"
 #include "panels/runs/run_notes_editor.h"
@@ -36,12 +36,14 @@ QToolButton *actionButton(QAction *action, QWidget *parent)
 
 } // namespace
 
-RunsPanel::RunsPanel(std::filesystem::path db, QWidget *parent)
+RunsPanel::RunsPanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
-    , m_model(new RunListModel(std::move(db), this))
+    , m_store(&store)
+    , m_model(new RunListModel(store, this))
     , m_proxy(new QSortFilterProxyModel(this))
 {
     setObjectName(QStringLiteral("runsPanel"));
+    m_proxy->setObjectName(QStringLiteral("runsProxy"));
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(RunListModel::SortRole);
     m_proxy->setFilterRole(RunListModel::FilterRole);
@@ -67,7 +69,7 @@ RunsPanel::RunsPanel(std::filesystem::path db, QWidget *parent)
 
 RunsPanel::~RunsPanel()
 {
-    // The store writes queued here run before the model's store thread shuts down.
+    // The edits queued here reach the store's writer before the window's StoreClient goes.
     m_notes->flush();
     m_undoBar->commit();
 }
@@ -116,7 +118,7 @@ void RunsPanel::buildUi()
     notesLayout->setSpacing(2);
     notesLayout->addWidget(m_lineage);
     notesLayout->addWidget(m_notes, 1);
-    m_compare = new CompareView(m_model->store(), this);
+    m_compare = new CompareView(*m_store, this);
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(notesPage, tr("Notes"));
     m_tabs->addTab(m_compare, tr("Compare"));
@@ -188,12 +190,15 @@ void RunsPanel::buildActions()
     m_newRunAction = new QAction(tr("New run from this config"), this);
     m_newRunAction->setToolTip(tr("Fill the hyperparameter form with this run's config"));
     m_resumeAction = new QAction(tr("Resume run"), this);
-    m_resumeAction->setToolTip(tr("Continue a stopped or interrupted run from its last checkpoint"));
+    m_resumeAction->setToolTip(
+        tr("Continue a stopped or interrupted run from its last checkpoint"));
     m_resumeAction->setEnabled(false);
     m_exportAction = new QAction(tr("Export…"), this);
+    m_exportAction->setObjectName(QStringLiteral("exportRunAction"));
     m_exportAction->setToolTip(tr("Export the selected run as TorchScript, ONNX or safetensors"));
     m_exportAction->setEnabled(false);
     m_fineTuneAction = new QAction(tr("Fine-tune from here"), this);
+    m_fineTuneAction->setObjectName(QStringLiteral("fineTuneAction"));
     m_fineTuneAction->setToolTip(
         tr("Fill the hyperparameter form with this run's config, set to start from its best "
            "checkpoint"));
@@ -369,7 +374,7 @@ void RunsPanel::newRunFromCurrentConfig()
     const qint64 id = currentRunId();
     if (id == 0)
         return;
-    m_model->store().query(
+    m_store->query(
         this,
         [id](track::RunStore &store) -> Result<train::RunConfig> {
             auto run = store.run(id);

@@ -6,8 +6,6 @@
 #include <QTimer>
 #include <QWidget>
 
-#include <filesystem>
-
 class QAction;
 class QLabel;
 class QLineEdit;
@@ -23,6 +21,7 @@ class DeleteUndoBar;
 class ExportDialog;
 class RunListModel;
 class RunNotesEditor;
+class StoreClient;
 
 /// The Runs panel: every run of the store in a sortable, filterable table (name, status,
 /// created, duration, model, optimizer, lr, best val accuracy, test accuracy, parent, tags).
@@ -33,14 +32,15 @@ class RunNotesEditor;
 /// of the current run below the table. Delete (Del, context menu, button) hides the runs at once
 /// and offers Undo (bar, Ctrl+Z) for the undo window; the store delete happens when the window
 /// ends or the panel is destroyed. Selecting two or more runs fills the Compare tab (config
-/// diff, parallel coordinates, overlaid curves). All store access runs on the model's store
-/// thread. GUI thread only.
+/// diff, parallel coordinates, overlaid curves). Reads run on the injected StoreClient's
+/// thread, edits on its writer. GUI thread only.
 class RunsPanel : public QWidget
 {
     Q_OBJECT
 
 public:
-    explicit RunsPanel(std::filesystem::path db, QWidget *parent = nullptr);
+    /// Reads and writes the store through `store`, which must outlive the panel.
+    explicit RunsPanel(StoreClient &store, QWidget *parent = nullptr);
     ~RunsPanel() override;
 
     /// The selected runs, in the table's order.
@@ -50,19 +50,14 @@ public:
     /// How long Undo is offered after a delete, in ms (default 10 s).
     void setUndoWindow(int ms);
 
+    /// The runs shown (its parts are found by object name like any widget's: "runsTable",
+    /// "runsProxy", "runsFilter", "compareView", "deleteUndoBar", "runNotes",
+    /// "exportRunAction", "fineTuneAction").
     RunListModel *model() const { return m_model; }
-    QSortFilterProxyModel *proxyModel() const { return m_proxy; }
-    QTableView *tableView() const { return m_table; }
-    QLineEdit *filterEdit() const { return m_filter; }
-    CompareView *compareView() const { return m_compare; }
-    DeleteUndoBar *undoBar() const { return m_undoBar; }
-    RunNotesEditor *notesEditor() const { return m_notes; }
     /// The last error or notice shown in the panel (empty when none).
     QString message() const;
     /// The current run's lineage as shown above its notes (empty when it has no parent).
     QString lineageText() const;
-    QAction *exportAction() const { return m_exportAction; }
-    QAction *fineTuneAction() const { return m_fineTuneAction; }
 
 public Q_SLOTS:
     /// Deletes the selected runs (with undo).
@@ -106,6 +101,7 @@ private:
     void showMessage(const QString &text);
     qint64 currentRunId() const;
 
+    StoreClient *m_store = nullptr;
     RunListModel *m_model = nullptr;
     QSortFilterProxyModel *m_proxy = nullptr;
     QTableView *m_table = nullptr;

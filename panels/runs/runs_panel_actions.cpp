@@ -3,7 +3,7 @@
 #include "core/track/run_store.h"
 #include "panels/bridge/export_job.h"
 #include "panels/bridge/run_list_model.h"
-#include "panels/common/store_client.h"
+#include "panels/bridge/store_client.h"
 #include "panels/runs/export_dialog.h"
 
 #include <QLabel>
@@ -18,7 +18,7 @@ ExportDialog *RunsPanel::exportCurrent()
     const int row = m_model->rowOf(id);
     if (row < 0)
         return nullptr;
-    auto *dialog = new ExportDialog(m_model->store().path(), id, m_model->runRow(row).name, this);
+    auto *dialog = new ExportDialog(m_store->path(), id, m_model->runRow(row).name, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->show();
     return dialog;
@@ -29,9 +29,9 @@ void RunsPanel::fineTuneFromCurrent()
     const qint64 id = currentRunId();
     if (id == 0)
         return;
-    m_model->store().query(
+    m_store->query(
         this,
-        [id, db = m_model->store().path()](track::RunStore &store) -> Result<train::RunConfig> {
+        [id, db = m_store->path()](track::RunStore &store) -> Result<train::RunConfig> {
             auto run = store.run(id);
             if (!run)
                 return std::unexpected(run.error());

@@ -1,6 +1,7 @@
 #include "panels/visualise/visualise_panel.h"
 
 #include "panels/bridge/inspect_session.h"
+#include "panels/bridge/store_client.h"
 #include "panels/visualise/inspect_image_view.h"
 
 #include <QComboBox>
@@ -18,9 +19,9 @@
 
 namespace lathe::panels {
 
-VisualisePanel::VisualisePanel(std::filesystem::path db, QWidget *parent)
+VisualisePanel::VisualisePanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
-    , m_session(new InspectSession(std::move(db), this))
+    , m_session(new InspectSession(store.path(), this))
 {
     m_renderDelay.setSingleShot(true);
     m_renderDelay.setInterval(30);
@@ -39,17 +40,21 @@ void VisualisePanel::buildUi()
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(buildControls());
     splitter->addWidget(buildViews());
+    m_view->setObjectName(QStringLiteral("visualise-view"));
+    m_compareView->setObjectName(QStringLiteral("visualise-compare-view"));
     splitter->setStretchFactor(1, 1);
     splitter->setChildrenCollapsible(false);
     layout->addWidget(splitter, 1);
     auto *footer = new QHBoxLayout;
     m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("visualise-status"));
     m_status->setWordWrap(true);
     m_busy = new QProgressBar(this);
     m_busy->setRange(0, 0);
     m_busy->setMaximumWidth(160);
     m_busy->setVisible(false);
     m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->setObjectName(QStringLiteral("visualise-cancel"));
     m_cancel->setEnabled(false);
     m_cancel->setToolTip(tr("Stop the computation in progress"));
     connect(m_cancel, &QPushButton::clicked, this, &VisualisePanel::cancel);
@@ -83,6 +88,7 @@ QWidget *VisualisePanel::buildHeader()
     m_thumbnail->setFixedSize(48, 48);
     m_thumbnail->setScaledContents(true);
     m_sampleText = new QLabel(box);
+    m_sampleText->setObjectName(QStringLiteral("visualise-sample-text"));
     m_sampleText->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_sampleText->setWordWrap(true);
     // Two rows, so the panel fits a narrow dock: what is inspected, then which sample.
@@ -142,33 +148,41 @@ QWidget *VisualisePanel::buildOptions()
     m_optionsForm = new QFormLayout(box);
     m_optionsForm->setContentsMargins(0, 0, 0, 0);
     m_colormap = new QComboBox(box);
+    m_colormap->setObjectName(QStringLiteral("visualise-colormap"));
     m_colormap->addItem(tr("Viridis"), int(InspectColormap::Viridis));
     m_colormap->addItem(tr("Magma"), int(InspectColormap::Magma));
     m_colormap->addItem(tr("Grey"), int(InspectColormap::Gray));
     m_colormap->addItem(tr("Diverging"), int(InspectColormap::Diverging));
     m_normalization = new QComboBox(box);
+    m_normalization->setObjectName(QStringLiteral("visualise-normalization"));
     m_normalization->addItem(tr("Per channel"));
     m_normalization->addItem(tr("Shared"));
     m_normalization->setToolTip(tr("Stretch each channel over the colour map, or use one range "
                                    "for all channels so they can be compared"));
     m_target = new QComboBox(box);
+    m_target->setObjectName(QStringLiteral("visualise-target"));
     m_target->setToolTip(tr("The class score the attribution explains"));
     m_opacity = new QSlider(Qt::Horizontal, box);
+    m_opacity->setObjectName(QStringLiteral("visualise-opacity"));
     m_opacity->setRange(0, 100);
     m_opacity->setValue(55);
     m_opacity->setToolTip(tr("Opacity of the heatmap over the input"));
     m_igSteps = new QSpinBox(box);
+    m_igSteps->setObjectName(QStringLiteral("visualise-ig-steps"));
     m_igSteps->setRange(1, 512);
     m_igSteps->setValue(32);
     m_baseline = new QComboBox(box);
+    m_baseline->setObjectName(QStringLiteral("visualise-baseline"));
     m_baseline->addItem(tr("Black image"), int(IgBaseline::Black));
     m_baseline->addItem(tr("Mean image"), int(IgBaseline::Mean));
     m_baseline->addItem(tr("Blurred input"), int(IgBaseline::Blurred));
     m_occlusionWindow = new QSpinBox(box);
+    m_occlusionWindow->setObjectName(QStringLiteral("visualise-occlusion-window"));
     m_occlusionWindow->setRange(1, 16);
     m_occlusionWindow->setValue(4);
     m_occlusionWindow->setSuffix(tr(" px"));
     m_head = new QComboBox(box);
+    m_head->setObjectName(QStringLiteral("visualise-head"));
     m_completeness = new QLabel(tr("—"), box);
     m_completeness->setObjectName("visualise-completeness");
     m_completeness->setToolTip(tr("|sum of attributions − (f(input) − f(baseline))| relative "

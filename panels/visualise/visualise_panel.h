@@ -1,11 +1,11 @@
 #pragma once
 
 #include "panels/bridge/inspect_types.h"
+#include "panels/bridge/run_selection.h"
 
 #include <QTimer>
 #include <QWidget>
 
-#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -22,6 +22,7 @@ namespace lathe::panels {
 
 class InspectImageView;
 class InspectSession;
+class StoreClient;
 
 /// The Visualise panel: what a run's model sees and where it looks, for one sample and one
 /// checkpoint. Modes: feature maps of any layer (colour map, per-channel or shared range, click
@@ -37,13 +38,14 @@ class VisualisePanel : public QWidget
     Q_OBJECT
 
 public:
-    explicit VisualisePanel(std::filesystem::path db, QWidget *parent = nullptr);
+    /// Inspects the runs of `store`'s database (which must outlive the panel).
+    explicit VisualisePanel(StoreClient &store, QWidget *parent = nullptr);
     ~VisualisePanel() override;
 
-    /// Shows run `runId` (its checkpoints are listed; "best" is picked). 0 clears the panel.
-    void setRun(qint64 runId);
-    /// The run whose checkpoints the "Compare with" list offers besides this run's (0 = none).
-    void setCompareRun(qint64 runId);
+    /// Shows the inspected run (its checkpoints are listed; "best" is picked; 0 clears the
+    /// panel) and, while runs are selected, offers the compared run's checkpoints in the
+    /// "Compare with" list.
+    void setSelection(const lathe::panels::RunSelection &selection);
     /// Shows test sample `index` of run `runId` at `checkpoint`, switching from feature maps to
     /// saliency (the errors gallery opens a sample's attributions this way).
     void showTestSample(qint64 runId, const QString &checkpoint, qint64 index);
@@ -61,34 +63,19 @@ public:
     const std::optional<InspectModelInfo> &modelInfo() const { return m_info; }
     /// True while a view or the sample is being computed.
     bool isBusy() const;
-
-    QComboBox *checkpointCombo() const { return m_checkpoint; }
-    QComboBox *compareCombo() const { return m_compare; }
-    QComboBox *modeCombo() const { return m_mode; }
-    QListWidget *layerList() const { return m_layers; }
-    QComboBox *colormapCombo() const { return m_colormap; }
-    QComboBox *normalizationCombo() const { return m_normalization; }
-    QComboBox *targetCombo() const { return m_target; }
-    QSpinBox *sampleSpin() const { return m_sampleSpin; }
-    QSlider *opacitySlider() const { return m_opacity; }
-    QSpinBox *igStepsSpin() const { return m_igSteps; }
-    QComboBox *baselineCombo() const { return m_baseline; }
-    QSpinBox *occlusionWindowSpin() const { return m_occlusionWindow; }
-    QComboBox *headCombo() const { return m_head; }
-    QLabel *completenessLabel() const { return m_completeness; }
-    QLabel *sampleLabel() const { return m_sampleText; }
-    QLabel *statusLabel() const { return m_status; }
-    QPushButton *cancelButton() const { return m_cancel; }
-    InspectImageView *view() const { return m_view; }
-    InspectImageView *compareView() const { return m_compareView; }
+    // Its widgets are found by object name: "visualise-<part>" (checkpoint, compare, mode,
+    // layers, colormap, normalization, target, sample, sample-text, opacity, ig-steps,
+    // baseline, occlusion-window, head, completeness, status, cancel, view, compare-view).
 
 Q_SIGNALS:
-    /// A view of the primary checkpoint was drawn (or failed: see statusLabel()).
+    /// A view of the primary checkpoint was drawn (or failed: see "visualise-status").
     void viewUpdated();
     /// The panel started (true) or stopped (false) computing something.
     void busyChanged(bool busy);
 
 private:
+    void setRun(qint64 runId);
+    void setCompareRun(qint64 runId);
     void buildUi();
     QWidget *buildHeader();
     QWidget *buildControls();
@@ -122,6 +109,7 @@ private:
     InspectSession *m_session = nullptr;
     qint64 m_runId = 0;
     qint64 m_compareRunId = 0;
+    qint64 m_inspected = 0; ///< the inspected run of the last selection
     InspectSample m_sample;
     std::optional<InspectModelInfo> m_info;
     QList<InspectCheckpoint> m_checkpoints, m_compareCheckpoints;

@@ -48,6 +48,19 @@ void VisualisePanel::connectSession()
     connect(m_session, &InspectSession::cancelled, this, &VisualisePanel::onCancelled);
 }
 
+void VisualisePanel::setSelection(const RunSelection &selection)
+{
+    // Compared with what the window said last: a test sample opened from the Errors panel may
+    // have moved this panel to another run since.
+    if (selection.inspected != m_inspected) {
+        m_inspected = selection.inspected;
+        setRun(m_inspected);
+    }
+    // An empty selection keeps the compare run: the inspected run stays too.
+    if (!selection.selected.isEmpty())
+        setCompareRun(selection.compared());
+}
+
 void VisualisePanel::setRun(qint64 runId)
 {
     if (runId == m_runId && runId != 0)

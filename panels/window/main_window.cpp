@@ -3,7 +3,7 @@
 #include "panels/bridge/plugin_panels.h"
 #include "panels/curves/curves_panel.h"
 #include "panels/dataset/dataset_panel.h"
-#include "panels/common/store_client.h"
+#include "panels/bridge/store_client.h"
 #include "panels/errors/errors_panel.h"
 #include "panels/histograms/histograms_panel.h"
 #include "panels/hyperparams/hyperparams_panel.h"
@@ -52,6 +52,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget *parent)
 {
     setWindowTitle(tr("Lathe — %1").arg(QString::fromStdString(m_options.db.string())));
     setDockNestingEnabled(true);
+    m_store = std::make_unique<StoreClient>(m_options.db);
     m_session = new RunSession(m_options.db, this);
     createPanels();
     createActions();
@@ -73,6 +74,8 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget *parent)
 MainWindow::~MainWindow()
 {
     m_pluginPanels.reset(); // the plugins' panels go first, while the window is whole
+    // Then the built-in ones (their last edits are queued on the store's writer), then m_store.
+    qDeleteAll(findChildren<QDockWidget *>(Qt::FindDirectChildrenOnly));
 }
 
 QDockWidget *MainWindow::addPanel(QWidget *panel, const QString &title, const QString &name,
@@ -91,13 +94,12 @@ void MainWindow::createPanels()
 {
     m_hyperparams = new HyperparamsPanel(this);
     m_dataset = new DatasetPanel(this);
-    m_curves = new CurvesPanel(m_options.db, this);
-    m_runs = new RunsPanel(m_options.db, this);
+    m_curves = new CurvesPanel(*m_store, this);
+    m_runs = new RunsPanel(*m_store, this);
     m_log = new LogPanel(this);
-    m_visualise = new VisualisePanel(m_options.db, this);
-    m_errors = new ErrorsPanel(m_options.db, this);
-    m_histogramStore = new StoreClient(m_options.db, this);
-    m_histograms = new HistogramsPanel(m_histogramStore, this);
+    m_visualise = new VisualisePanel(*m_store, this);
+    m_errors = new ErrorsPanel(*m_store, this);
+    m_histograms = new HistogramsPanel(*m_store, this);
 
     // Left column: the form and the data, full height. Right: the curves over the runs table.
     auto *hyper = addPanel(m_hyperparams, tr("Hyperparameters"), "dock-hyperparams",
@@ -106,11 +108,11 @@ void MainWindow::createPanels()
     auto *curves = addPanel(m_curves, tr("Live curves"), "dock-curves", Qt::RightDockWidgetArea);
     auto *runs = addPanel(m_runs, tr("Runs"), "dock-runs", Qt::RightDockWidgetArea);
     auto *log = addPanel(m_log, tr("Log"), "dock-log", Qt::RightDockWidgetArea);
-    auto *visualise = addPanel(m_visualise, tr("Visualise"), "dock-visualise",
-                               Qt::RightDockWidgetArea);
+    auto *visualise
+        = addPanel(m_visualise, tr("Visualise"), "dock-visualise", Qt::RightDockWidgetArea);
     auto *errors = addPanel(m_errors, tr("Errors"), "dock-errors", Qt::RightDockWidgetArea);
-    auto *histograms = addPanel(m_histograms, tr("Histograms"), "dock-histograms",
-                                Qt::RightDockWidgetArea);
+    auto *histograms
+        = addPanel(m_histograms, tr("Histograms"), "dock-histograms", Qt::RightDockWidgetArea);
     splitDockWidget(curves, runs, Qt::Vertical);
     tabifyDockWidget(hyper, data);
     tabifyDockWidget(runs, log);
@@ -126,7 +128,6 @@ void MainWindow::createPanels()
     connect(m_hyperparams, &HyperparamsPanel::validityChanged, this, &MainWindow::updateActions);
     connect(m_hyperparams, &HyperparamsPanel::configChanged, this,
             [this](const train::RunConfig &config) { m_dataset->setAugment(config.augment); });
-    connect(m_runs, &RunsPanel::selectionChanged, m_curves, &CurvesPanel::setRuns);
     connect(m_runs, &RunsPanel::resumeRequested, this, [this](qint64 runId) {
         if (!m_session->resumeRun(runId))
             statusBar()->showMessage(tr("A run is already training in this window"), 5000);
@@ -150,7 +151,7 @@ void MainWindow::createPanels()
 
 void MainWindow::createPluginPanels(QDockWidget *tabWith)
 {
-    m_pluginPanels = std::make_unique<PluginPanels>(m_options.db);
+    m_pluginPanels = std::make_unique<PluginPanels>(*m_store);
     for (auto &panel : m_pluginPanels->panels()) {
         auto *dock = addPanel(panel.widget, panel.title, "plugin-panel-" + panel.name,
                               Qt::RightDockWidgetArea);
@@ -161,25 +162,31 @@ void MainWindow::createPluginPanels(QDockWidget *tabWith)
             [this](const QString &message) { statusBar()->showMessage(message, 20000); });
 }
 
-void MainWindow::showRun(qint64 runId)
+void MainWindow::setSelection(const RunSelection &selection)
 {
-    m_visualise->setRun(runId);
-    m_errors->setRun(runId);
-    m_histograms->setRun(runId);
-    m_pluginPanels->showRun(runId);
+    m_selection = selection;
+    m_curves->setSelection(selection);
+    m_visualise->setSelection(selection);
+    m_errors->setSelection(selection);
+    m_histograms->setSelection(selection);
+    m_pluginPanels->setSelection(selection);
 }
 
 void MainWindow::connectInspection()
 {
-    // The first selected run is inspected; a second one is offered for side-by-side views.
+    // The picked runs are overlaid; the first is inspected and watched (a second one is offered
+    // for side-by-side views); an empty pick keeps the inspected run.
     connect(m_runs, &RunsPanel::selectionChanged, this, [this](const QList<qint64> &ids) {
-        if (ids.isEmpty())
-            return;
-        showRun(ids.first());
-        m_visualise->setCompareRun(ids.size() > 1 ? ids[1] : 0);
+        RunSelection selection = m_selection;
+        selection.selected = ids;
+        if (!ids.isEmpty())
+            selection.inspected = selection.watched = ids.first();
+        setSelection(selection);
     });
     connect(m_runs, &RunsPanel::runActivated, this, [this](qint64 runId) {
-        showRun(runId);
+        RunSelection selection = m_selection;
+        selection.inspected = selection.watched = runId;
+        setSelection(selection);
         dock("dock-visualise")->show();
         dock("dock-visualise")->raise();
     });
@@ -219,8 +226,8 @@ void MainWindow::createActions()
     m_start->setToolTip(tr("Train the config in the Hyperparameters panel (Ctrl+R)"));
     m_pause = new QAction(style->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this);
     m_resume = new QAction(style->standardIcon(QStyle::SP_MediaSeekForward), tr("&Resume"), this);
-    m_steer = new QAction(style->standardIcon(QStyle::SP_FileDialogDetailedView), tr("St&eer…"),
-                          this);
+    m_steer
+        = new QAction(style->standardIcon(QStyle::SP_FileDialogDetailedView), tr("St&eer…"), this);
     m_steer->setToolTip(tr("Change the learning rate, weight decay or augmentation of the "
                            "paused run"));
     m_stop = new QAction(style->standardIcon(QStyle::SP_MediaStop), tr("S&top"), this);
@@ -299,9 +306,9 @@ void MainWindow::connectSession()
             m_stateLabel->setText(tr("Training run %1").arg(m_session->runId()));
     });
     connect(m_session, &RunSession::runCreated, this, [this](qint64 runId) {
-        m_curves->setActiveRun(runId);
-        m_histograms->setRun(runId); // watched live: it polls while the run records
-        m_pluginPanels->showRun(runId);
+        RunSelection selection = m_selection;
+        selection.active = selection.watched = runId; // watched live while it records
+        setSelection(selection);
         spdlog::info("run {} started", runId);
     });
     connect(m_session, &RunSession::progress, this, &MainWindow::showProgress);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/train/run_config.h"
+#include "panels/bridge/run_selection.h"
 #include "panels/bridge/run_session.h"
 
 #include <QMainWindow>
@@ -38,7 +39,10 @@ struct WorkbenchOptions
 /// The workbench window: the panels as closable, movable docks (layout saved on close and
 /// restored on start), menus and a toolbar for the run life cycle (New run, Start, Pause,
 /// Resume, Steer, Stop), and a status bar with the active run's progress and ETA. Owns the
-/// RunSession that trains in this window. Plugins' panels are docked beside the built-in ones
+/// RunSession that trains in this window and the one StoreClient every panel, built-in or
+/// plugin, reads and writes the store through; panels are told what to show only through
+/// their setSelection() (the run training here, the runs picked, the one inspected and the one
+/// watched live). Plugins' panels are docked beside the built-in ones
 /// (object name "plugin-panel-<name>") and follow the selected or training run; one that fails
 /// is left out and named in the status bar and Help → Plugins. GUI thread only.
 class MainWindow : public QMainWindow
@@ -78,7 +82,7 @@ protected:
 private:
     void createPanels();
     void createPluginPanels(QDockWidget *tabWith);
-    void showRun(qint64 runId);
+    void setSelection(const RunSelection &selection);
     QDockWidget *addPanel(QWidget *panel, const QString &title, const QString &name,
                           Qt::DockWidgetArea area);
     void createActions();
@@ -97,6 +101,10 @@ private:
     void restoreLayout();
 
     WorkbenchOptions m_options;
+    /// Destroyed after the docks (deleted first thing in ~MainWindow), whose panels may still
+    /// queue edits when they go.
+    std::unique_ptr<StoreClient> m_store;
+    RunSelection m_selection;
     RunSession *m_session = nullptr;
     DatasetPanel *m_dataset = nullptr;
     HyperparamsPanel *m_hyperparams = nullptr;
@@ -105,7 +113,6 @@ private:
     LogPanel *m_log = nullptr;
     VisualisePanel *m_visualise = nullptr;
     ErrorsPanel *m_errors = nullptr;
-    StoreClient *m_histogramStore = nullptr; ///< the Histograms panel's store thread
     HistogramsPanel *m_histograms = nullptr;
     /// Destroyed before the docks their widgets are in (members go before the base's children).
     std::unique_ptr<PluginPanels> m_pluginPanels;

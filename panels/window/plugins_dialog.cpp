@@ -129,6 +129,7 @@ QWidget *PluginsDialog::createPluginsTab()
     layout->addWidget(intro);
 
     m_table = new QTableWidget(int(records.size()), 5, tab);
+    m_table->setObjectName(QStringLiteral("plugins-table"));
     m_table->setHorizontalHeaderLabels(
         {tr("Plugin"), tr("Version"), tr("Status"), tr("Registers, or the problem"), tr("File")});
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -200,6 +201,7 @@ PluginsDialog::PluginsDialog(QWidget *parent, const QStringList &panelProblems)
     resize(960, 600);
     auto *layout = new QVBoxLayout(this);
     m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("plugins-tabs"));
     m_tabs->addTab(createPluginsTab(), tr("Plugins"));
     m_tabs->addTab(createRegisteredTab(), tr("Registered"));
     layout->addWidget(m_tabs, 1);

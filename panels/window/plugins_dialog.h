@@ -15,22 +15,16 @@ namespace lathe::panels {
 /// "Registered", every entry of the plugin registry by kind (dataset readers, models, metrics,
 /// augmentations, schedules, panels) with its source (built-in or the plugin's name) and
 /// description (a panel's: its title). Below them, the window's plugin panels that failed
-/// (`panelProblems`, one line each; shown when there are any). Read-only; GUI thread only.
+/// (one line each; shown when there are any). Its parts are named "plugins-tabs",
+/// "plugins-table", "registered" (one top-level item per kind in plugin::allKinds() order, its
+/// data(0, Qt::UserRole) the kind's name, e.g. "metric", a child per entry with the columns
+/// name, source, description) and "panel-problems". Read-only; GUI thread only.
 class PluginsDialog : public QDialog
 {
     Q_OBJECT
 
 public:
     explicit PluginsDialog(QWidget *parent = nullptr, const QStringList &panelProblems = {});
-
-    QTableWidget *table() const { return m_table; }
-    /// The registry's entries: one top-level item per kind (in plugin::allKinds() order, its
-    /// data(0, Qt::UserRole) the kind's name, e.g. "metric"), a child per entry with the
-    /// columns name, source, description.
-    QTreeWidget *registered() const { return m_registered; }
-    QTabWidget *tabs() const { return m_tabs; }
-    /// The failed panels' lines; null when none failed.
-    QLabel *panelProblems() const { return m_panelProblems; }
 
 private:
     QWidget *createPluginsTab();

@@ -108,6 +108,7 @@ void ScreenshotTour::inspect()
     auto *visualise = m_window.visualisePanel();
     auto *errors = m_window.errorsPanel();
     auto *histograms = m_window.histogramsPanel();
+    const RunSelection shown{.selected = {runId}, .inspected = runId, .watched = runId};
     auto viewOf = [visualise](InspectMode mode) {
         return [visualise, mode] {
             return !visualise->isBusy() && visualise->lastRender()
@@ -123,7 +124,7 @@ void ScreenshotTour::inspect()
         {"visualise-feature-maps",
          [=] {
              raise("dock-visualise");
-             visualise->setRun(runId);
+             visualise->setSelection(shown);
          },
          viewOf(InspectMode::FeatureMaps), visualise},
         {"visualise-grad-cam", [=] { visualise->setMode(InspectMode::GradCam); },
@@ -134,9 +135,11 @@ void ScreenshotTour::inspect()
         {{},
          [=] {
              raise("dock-errors");
-             errors->setRun(runId);
+             errors->setSelection(shown);
          },
-         [=] { return errors->computeButton()->isEnabled(); },
+         [=] {
+             return errors->findChild<QPushButton *>(QStringLiteral("errors-compute"))->isEnabled();
+         },
          nullptr},
         {{},
          [=] { errors->compute(); },
@@ -151,7 +154,7 @@ void ScreenshotTour::inspect()
         {"histograms",
          [=] {
              raise("dock-histograms");
-             histograms->setRun(runId);
+             histograms->setSelection(shown);
          },
          [=] { return !histograms->series().empty(); }, histograms},
     };

@@ -30,8 +30,11 @@ SteerDialog::SteerDialog(const train::SteerPoint &current, double scheduledLr, Q
 {
     setWindowTitle(tr("Steer the paused run"));
     m_lrScale = spinBox(0.001, 100, 0.1, 3, current.lrScale, this);
+    m_lrScale->setObjectName(QStringLiteral("steerLrScale"));
     m_weightDecay = spinBox(0, 10, 0.01, 4, current.weightDecay, this);
+    m_weightDecay->setObjectName(QStringLiteral("steerWeightDecay"));
     m_augment = spinBox(0, 4, 0.25, 2, current.augmentStrength, this);
+    m_augment->setObjectName(QStringLiteral("steerAugment"));
     m_lrHint = new QLabel(this);
     connect(m_lrScale, &QDoubleSpinBox::valueChanged, this, &SteerDialog::updateLrHint);
     updateLrHint();

@@ -10,7 +10,8 @@ class QLabel;
 namespace lathe::panels {
 
 /// Asks for a steering change of a paused run: a multiplier on the learning-rate schedule,
-/// the weight decay, and the augmentation strength, starting from the values in effect.
+/// the weight decay, and the augmentation strength, starting from the values in effect (spin
+/// boxes "steerLrScale", "steerWeightDecay", "steerAugment").
 class SteerDialog : public QDialog
 {
     Q_OBJECT
@@ -20,10 +21,6 @@ public:
 
     /// The change as entered (step is left 0: the trainer sets it).
     train::SteerPoint change() const;
-
-    QDoubleSpinBox *lrScaleBox() const { return m_lrScale; }
-    QDoubleSpinBox *weightDecayBox() const { return m_weightDecay; }
-    QDoubleSpinBox *augmentBox() const { return m_augment; }
 
 private:
     void updateLrHint();

@@ -1,6 +1,7 @@
 // The live-curves panel against a real store: runs appear, grow live (also when lathe-cli
 // writes them), steering events become markers, and the controls change what is drawn.
 #include "core/track/run_store.h"
+#include "panels/bridge/store_client.h"
 #include "panels/curves/curves_panel.h"
 
 #include <QCheckBox>
@@ -21,6 +22,7 @@
 using namespace lathe;
 using lathe::panels::CurvesPanel;
 using lathe::panels::PlotWidget;
+using lathe::panels::StoreClient;
 
 namespace {
 
@@ -66,6 +68,7 @@ class TestCurvesPanel : public QObject
     QTemporaryDir m_dir;
     std::filesystem::path m_db;
     std::unique_ptr<track::RunStore> m_store;
+    std::unique_ptr<StoreClient> m_client; // the panel's door to the store, as a window has
 
     std::int64_t createRun(const char *name)
     {
@@ -82,8 +85,8 @@ class TestCurvesPanel : public QObject
         for (int s = from; s < to; ++s) {
             const double epoch = s / 100.0;
             const double wall = 1.7e9 + s * 0.5;
-            points.push_back({run, "train/loss", s, epoch, wall, 2.0 / (1 + s * 0.01) + offset
-                                                                      + 0.2 * std::sin(s)});
+            points.push_back({run, "train/loss", s, epoch, wall,
+                              2.0 / (1 + s * 0.01) + offset + 0.2 * std::sin(s)});
             points.push_back({run, "train/accuracy", s, epoch, wall, 1 - 1.0 / (1 + s * 0.01)});
             points.push_back({run, "lr", s, epoch, wall, 1e-3});
         }
@@ -101,7 +104,7 @@ class TestCurvesPanel : public QObject
 
     std::unique_ptr<CurvesPanel> openPanel()
     {
-        auto panel = std::make_unique<CurvesPanel>(m_db);
+        auto panel = std::make_unique<CurvesPanel>(*m_client);
         panel->resize(1000, 700);
         panel->show();
         return panel;
@@ -116,9 +119,14 @@ private Q_SLOTS:
         auto store = track::RunStore::open(m_db);
         QVERIFY(store);
         m_store = std::move(*store);
+        m_client = std::make_unique<StoreClient>(m_db);
     }
 
-    void cleanup() { m_store.reset(); }
+    void cleanup()
+    {
+        m_client.reset();
+        m_store.reset();
+    }
 
     void emptyPanelSaysWhatToDo()
     {
@@ -134,7 +142,7 @@ private Q_SLOTS:
         const auto run = createRun("grower");
         addSteps(run, 0, 200);
         auto panel = openPanel();
-        panel->setRuns({run});
+        panel->setSelection({.selected = {run}});
         PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
         QTRY_COMPARE(pointCount(loss), std::size_t(200));
         QCOMPARE(loss->series().front().name, QStringLiteral("grower · train"));
@@ -147,9 +155,9 @@ private Q_SLOTS:
         QCOMPARE(loss->xRange().second, 349.0); // the unzoomed view follows the data
 
         // Validation rows arrive once an epoch, drawn dashed.
-        QVERIFY(m_store->addMetrics(std::vector<track::MetricPoint>{
-            {run, "val/loss", 100, 1, 1.7e9 + 50, 1.4},
-            {run, "val/loss", 200, 2, 1.7e9 + 100, 1.1}}));
+        QVERIFY(m_store->addMetrics(
+            std::vector<track::MetricPoint>{{run, "val/loss", 100, 1, 1.7e9 + 50, 1.4},
+                                            {run, "val/loss", 200, 2, 1.7e9 + 100, 1.1}}));
         QTRY_COMPARE(pointCount(loss, true), std::size_t(2));
     }
 
@@ -158,7 +166,7 @@ private Q_SLOTS:
         const auto run = createRun("steered-run");
         addSteps(run, 0, 300);
         auto panel = openPanel();
-        panel->setActiveRun(run);
+        panel->setSelection({.active = run});
         PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
         QTRY_COMPARE(pointCount(loss), std::size_t(300));
         QVERIFY(loss->markers().empty());
@@ -185,7 +193,7 @@ private Q_SLOTS:
         addSteps(run, 0, 500);
         auto panel = openPanel();
         QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
-        panel->setRuns({run});
+        panel->setSelection({.selected = {run}});
         PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
         QTRY_COMPARE(pointCount(loss), std::size_t(500));
         QCOMPARE(loss->series().size(), std::size_t(1));
@@ -227,7 +235,7 @@ private Q_SLOTS:
         addSteps(run, 0, 1000);
         auto panel = openPanel();
         QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
-        panel->setRuns({run});
+        panel->setSelection({.selected = {run}});
         PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
         PlotWidget *acc = panel->chart(CurvesPanel::AccuracyChart);
         QTRY_COMPARE(pointCount(loss), std::size_t(1000));
@@ -242,8 +250,7 @@ private Q_SLOTS:
         QVERIFY(!loss->isZoomed());
 
         auto *logY = panel->findChild<QCheckBox *>("logY");
-        QTest::mouseClick(logY, Qt::LeftButton, Qt::NoModifier,
-                          QPoint(4, logY->height() / 2));
+        QTest::mouseClick(logY, Qt::LeftButton, Qt::NoModifier, QPoint(4, logY->height() / 2));
         QVERIFY(logY->isChecked());
         QVERIFY(loss->logY());
         loss->grab();
@@ -255,7 +262,7 @@ private Q_SLOTS:
         const auto run = createRun("resumed");
         addSteps(run, 0, 300);
         auto panel = openPanel();
-        panel->setRuns({run});
+        panel->setSelection({.selected = {run}});
         PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
         QTRY_COMPARE(pointCount(loss), std::size_t(300));
         // Resumed from the checkpoint at step 199: later rows are deleted and written again.
@@ -277,7 +284,7 @@ private Q_SLOTS:
         addEpochRows(run, "val/fairness/accuracy/group-a", 1, 3);
         auto panel = openPanel();
         QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
-        panel->setRuns({run});
+        panel->setSelection({.selected = {run}});
         auto *picker = panel->findChild<QComboBox *>("metricPicker");
         QVERIFY(picker);
         QTRY_VERIFY(picker->findData("val/fairness/accuracy_gap") > 0);
@@ -322,7 +329,7 @@ private Q_SLOTS:
         addSteps(b, 0, 80);
         auto panel = openPanel();
         QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
-        panel->setRuns({a, b});
+        panel->setSelection({.selected = {a, b}});
         QTRY_COMPARE(pointCount(panel->chart(CurvesPanel::LossChart)), std::size_t(200));
         const auto &series = panel->chart(CurvesPanel::LossChart)->series();
         QVERIFY(series[0].color != series[1].color);
@@ -342,8 +349,8 @@ private Q_SLOTS:
         const QList<QByteArray> lines = file.readAll().split('\n');
         QCOMPARE(lines.front(), QByteArray("run,run_name,key,step,epoch,wall_time,value"));
         QCOMPARE(lines.size(), 1 + 600 + 1); // header, rows, the empty rest after the last \n
-        QVERIFY(lines[1].startsWith(QByteArray::number(a)
-                                    + ",\"alpha, with comma\",train/loss,0,"));
+        QVERIFY(
+            lines[1].startsWith(QByteArray::number(a) + ",\"alpha, with comma\",train/loss,0,"));
     }
 
     void aRunWrittenByTheCliUpdatesLive()
@@ -363,7 +370,7 @@ private Q_SLOTS:
         auto cliRun = [this] { return m_store->findRun("from-cli").value_or(track::RunInfo{}).id; };
         QTRY_VERIFY_WITH_TIMEOUT(cliRun() > 0, 10000);
         const std::int64_t run = cliRun();
-        panel->setActiveRun(run);
+        panel->setSelection({.active = run});
         PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
         QTRY_VERIFY_WITH_TIMEOUT(pointCount(loss) > 0, 10000);
         // The CLI may already have exited while the QTRY above spun the event loop, and

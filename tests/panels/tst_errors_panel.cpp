@@ -3,10 +3,12 @@
 // thumbnails, the gallery sorts by loss, a double-click asks for the sample's attributions, and
 // Cancel stops the computation.
 #include "core/inspect/errors.h"
-#include "core/inspect/inspect_model.h"
+#include "core/train/open_run.h"
+#include "panels/bridge/store_client.h"
 #include "panels/errors/confusion_matrix_view.h"
 #include "panels/errors/error_gallery_model.h"
 #include "panels/errors/errors_panel.h"
+#include "tests/panels/named_child.h"
 #include "tests/tiny_run.h"
 
 #include <QComboBox>
@@ -29,6 +31,7 @@ private:
     QTemporaryDir m_dir;
     std::filesystem::path m_db;
     qint64 m_runId = 0;
+    std::unique_ptr<StoreClient> m_client;
     std::unique_ptr<ErrorsPanel> m_panel;
     std::optional<inspect::ErrorReport> m_core; ///< what core computes for "best"
 
@@ -65,13 +68,14 @@ private Q_SLOTS:
         config.augment.enabled = false;
         m_runId = testing::trainRun(m_db, config, "errors-test");
 
-        auto model = inspect::loadInspectModel(m_db, std::to_string(m_runId), "best");
+        auto model = train::openRun(m_db, std::to_string(m_runId), "best");
         QVERIFY(model.has_value());
         auto report = inspect::errorReport(*model);
         QVERIFY(report.has_value());
         m_core = std::move(*report);
 
-        m_panel = std::make_unique<ErrorsPanel>(m_db);
+        m_client = std::make_unique<StoreClient>(m_db);
+        m_panel = std::make_unique<ErrorsPanel>(*m_client);
         m_panel->resize(1100, 640);
         m_panel->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
@@ -80,11 +84,13 @@ private Q_SLOTS:
 
     void computeGivesCoresConfusionMatrix()
     {
-        m_panel->setRun(m_runId);
-        QTRY_VERIFY(m_panel->computeButton()->isEnabled());
-        QCOMPARE(m_panel->checkpointCombo()->currentData().toString(), QString("best"));
+        m_panel->setSelection({.inspected = m_runId});
+        QTRY_VERIFY(namedChild<QPushButton>(m_panel.get(), "errors-compute")->isEnabled());
+        QCOMPARE(
+            namedChild<QComboBox>(m_panel.get(), "errors-checkpoint")->currentData().toString(),
+            QString("best"));
         QSignalSpy finished(m_panel.get(), &ErrorsPanel::computeFinished);
-        QTest::mouseClick(m_panel->computeButton(), Qt::LeftButton);
+        QTest::mouseClick(namedChild<QPushButton>(m_panel.get(), "errors-compute"), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
         QVERIFY(m_panel->report().has_value());
         const auto &report = *m_panel->report();
@@ -94,11 +100,11 @@ private Q_SLOTS:
                 QCOMPARE(report.confusion[t][p], m_core->confusion[t][p]);
         }
         QCOMPARE(report.accuracy, m_core->accuracy);
-        QCOMPARE(m_panel->matrixView()->classCount(), 10);
-        QVERIFY(m_panel->statusLabel()->text().startsWith("Accuracy"));
-        QVERIFY(!m_panel->progressBar()->isVisible());
+        QCOMPARE(namedChild<ConfusionMatrixView>(m_panel.get(), "errors-matrix")->classCount(), 10);
+        QVERIFY(namedChild<QLabel>(m_panel.get(), "errors-status")->text().startsWith("Accuracy"));
+        QVERIFY(!namedChild<QProgressBar>(m_panel.get(), "errors-progress")->isVisible());
 
-        auto *table = m_panel->metricsTable();
+        auto *table = namedChild<QTableWidget>(m_panel.get(), "errors-metrics");
         QCOMPARE(table->rowCount(), 10);
         QCOMPARE(report.classNames.first(), QString("T-shirt/top"));
         for (int c = 0; c < 10; ++c) {
@@ -115,12 +121,12 @@ private Q_SLOTS:
         const QPoint cell = worstConfusion();
         QVERIFY(cell.x() >= 0);
         const int label = cell.y(), predicted = cell.x();
-        auto *matrix = m_panel->matrixView();
+        auto *matrix = namedChild<ConfusionMatrixView>(m_panel.get(), "errors-matrix");
         QTest::mouseClick(matrix, Qt::LeftButton, {}, matrix->cellRect(label, predicted).center());
         QCOMPARE(matrix->selectedCell(), QPoint(predicted, label));
 
         const auto expected = m_core->cell(label, predicted);
-        auto *gallery = m_panel->galleryView();
+        auto *gallery = namedChild<QTableView>(m_panel.get(), "errors-gallery");
         auto *model = gallery->model();
         QCOMPARE(model->rowCount(), int(expected.size()));
         for (int row = 0; row < model->rowCount(); ++row) {
@@ -129,7 +135,9 @@ private Q_SLOTS:
             QCOMPARE(model->index(row, ErrorGalleryModel::Loss).data(Qt::UserRole).toDouble(),
                      double(expected[std::size_t(row)].loss));
         }
-        QVERIFY(m_panel->galleryLabel()->text().contains(QString::number(expected.size())));
+        QVERIFY(namedChild<QLabel>(m_panel.get(), "errors-gallery-title")
+                    ->text()
+                    .contains(QString::number(expected.size())));
         // The thumbnails arrive from the worker.
         QTRY_VERIFY(!model->index(0, 0).data(Qt::DecorationRole).isNull());
         grab("gallery");
@@ -137,7 +145,7 @@ private Q_SLOTS:
 
     void gallerySortsByLossAndOpensAttributions()
     {
-        auto *gallery = m_panel->galleryView();
+        auto *gallery = namedChild<QTableView>(m_panel.get(), "errors-gallery");
         auto *model = gallery->model();
         QVERIFY(model->rowCount() >= 2);
         auto *header = gallery->horizontalHeader();
@@ -168,19 +176,23 @@ private Q_SLOTS:
     void cancelStopsTheComputation()
     {
         QSignalSpy finished(m_panel.get(), &ErrorsPanel::computeFinished);
-        QTest::mouseClick(m_panel->computeButton(), Qt::LeftButton);
+        QTest::mouseClick(namedChild<QPushButton>(m_panel.get(), "errors-compute"), Qt::LeftButton);
         QVERIFY(m_panel->isComputing());
-        QVERIFY(m_panel->cancelButton()->isEnabled());
-        QTest::mouseClick(m_panel->cancelButton(), Qt::LeftButton);
+        QVERIFY(namedChild<QPushButton>(m_panel.get(), "errors-cancel")->isEnabled());
+        QTest::mouseClick(namedChild<QPushButton>(m_panel.get(), "errors-cancel"), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
-        QCOMPARE(m_panel->statusLabel()->text(), QString("Cancelled"));
+        QCOMPARE(namedChild<QLabel>(m_panel.get(), "errors-status")->text(), QString("Cancelled"));
         QVERIFY(!m_panel->isComputing());
-        QVERIFY(m_panel->computeButton()->isEnabled());
+        QVERIFY(namedChild<QPushButton>(m_panel.get(), "errors-compute")->isEnabled());
         // The previous report stays on screen.
         QVERIFY(m_panel->report().has_value());
     }
 
-    void cleanupTestCase() { m_panel.reset(); }
+    void cleanupTestCase()
+    {
+        m_panel.reset();
+        m_client.reset();
+    }
 };
 
 QTEST_MAIN(TstErrorsPanel)

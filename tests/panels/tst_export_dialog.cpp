@@ -3,6 +3,7 @@
 
 #include "../tiny_run.h"
 #include "panels/bridge/run_list_model.h"
+#include "panels/bridge/store_client.h"
 #include "panels/runs/export_dialog.h"
 #include "panels/runs/runs_panel.h"
 
@@ -21,6 +22,8 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include "tests/panels/named_child.h"
+
 #include <QtTest>
 
 using namespace lathe;
@@ -82,18 +85,18 @@ private:
     // does not end in `expected`.
     static void exportAndWait(ExportDialog &dialog, ExportDialog::State expected)
     {
-        QVERIFY(dialog.exportButton()->isEnabled());
+        QVERIFY(namedChild<QPushButton>(&dialog, "exportStart")->isEnabled());
         QSignalSpy ended(&dialog, &ExportDialog::exportEnded);
-        QTest::mouseClick(dialog.exportButton(), Qt::LeftButton);
+        QTest::mouseClick(namedChild<QPushButton>(&dialog, "exportStart"), Qt::LeftButton);
         QCOMPARE(dialog.state(), ExportDialog::State::Running);
         // Nothing can be changed or started again while it runs.
-        QVERIFY(!dialog.exportButton()->isEnabled());
-        QVERIFY(!dialog.formatCombo()->isEnabled());
-        QCOMPARE(dialog.closeButton()->text(), QStringLiteral("Cancel"));
+        QVERIFY(!namedChild<QPushButton>(&dialog, "exportStart")->isEnabled());
+        QVERIFY(!namedChild<QComboBox>(&dialog, "exportFormat")->isEnabled());
+        QCOMPARE(namedChild<QPushButton>(&dialog, "exportClose")->text(), QStringLiteral("Cancel"));
         QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, kExportTimeoutMs);
         QVERIFY2(dialog.state() == expected, qPrintable(dialog.statusText()));
-        QCOMPARE(dialog.closeButton()->text(), QStringLiteral("Close"));
-        QVERIFY(dialog.exportButton()->isEnabled());
+        QCOMPARE(namedChild<QPushButton>(&dialog, "exportClose")->text(), QStringLiteral("Close"));
+        QVERIFY(namedChild<QPushButton>(&dialog, "exportStart")->isEnabled());
     }
 
 private Q_SLOTS:
@@ -107,31 +110,39 @@ private Q_SLOTS:
     void listsCheckpointsAndDefaultsTheFolder()
     {
         auto dialog = openDialog();
-        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
+        QTRY_VERIFY(namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->count() > 0);
         QStringList checkpoints;
-        for (int i = 0; i < dialog->checkpointCombo()->count(); ++i)
-            checkpoints.push_back(dialog->checkpointCombo()->itemText(i));
+        for (int i = 0; i < namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->count(); ++i)
+            checkpoints.push_back(
+                namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->itemText(i));
         QVERIFY2(checkpoints.contains(QStringLiteral("best")), qPrintable(checkpoints.join(',')));
         QVERIFY(checkpoints.contains(QStringLiteral("last")));
-        QCOMPARE(dialog->checkpointCombo()->currentText(), QStringLiteral("best"));
+        QCOMPARE(namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->currentText(),
+                 QStringLiteral("best"));
 
         const QString exports = QDir::cleanPath(m_dir.path() + QStringLiteral("/exports"));
-        const QString first = dialog->formatCombo()->currentText();
-        QCOMPARE(dialog->folderEdit()->text(), exports + QStringLiteral("/tiny_run-") + first);
+        const QString first = namedChild<QComboBox>(dialog.get(), "exportFormat")->currentText();
+        QCOMPARE(namedChild<QLineEdit>(dialog.get(), "exportFolder")->text(),
+                 exports + QStringLiteral("/tiny_run-") + first);
         // The default folder follows the format until the user types one.
-        chooseWithKeys(dialog->formatCombo(), QStringLiteral("onnx"));
-        QCOMPARE(dialog->folderEdit()->text(), exports + QStringLiteral("/tiny_run-onnx"));
-        typeInto(dialog->folderEdit(), m_dir.path() + QStringLiteral("/mine"));
-        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
-        QCOMPARE(dialog->folderEdit()->text(), m_dir.path() + QStringLiteral("/mine"));
+        chooseWithKeys(namedChild<QComboBox>(dialog.get(), "exportFormat"), QStringLiteral("onnx"));
+        QCOMPARE(namedChild<QLineEdit>(dialog.get(), "exportFolder")->text(),
+                 exports + QStringLiteral("/tiny_run-onnx"));
+        typeInto(namedChild<QLineEdit>(dialog.get(), "exportFolder"),
+                 m_dir.path() + QStringLiteral("/mine"));
+        chooseWithKeys(namedChild<QComboBox>(dialog.get(), "exportFormat"),
+                       QStringLiteral("safetensors"));
+        QCOMPARE(namedChild<QLineEdit>(dialog.get(), "exportFolder")->text(),
+                 m_dir.path() + QStringLiteral("/mine"));
     }
 
     void exportsSafetensorsAndShowsTheOutcome()
     {
         auto dialog = openDialog();
-        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
-        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
-        const QString folder = dialog->folderEdit()->text();
+        QTRY_VERIFY(namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->count() > 0);
+        chooseWithKeys(namedChild<QComboBox>(dialog.get(), "exportFormat"),
+                       QStringLiteral("safetensors"));
+        const QString folder = namedChild<QLineEdit>(dialog.get(), "exportFolder")->text();
         exportAndWait(*dialog, ExportDialog::State::Done);
         if (QTest::currentTestFailed())
             return;
@@ -153,7 +164,8 @@ private Q_SLOTS:
                  qPrintable(dialog->parityText()));
         QVERIFY(dialog->parityText().contains(QStringLiteral("tolerance")));
         QVERIFY(dialog->compressionText().isEmpty());
-        QCOMPARE(dialog->progressBar()->value(), dialog->progressBar()->maximum());
+        QCOMPARE(namedChild<QProgressBar>(dialog.get(), "exportProgress")->value(),
+                 namedChild<QProgressBar>(dialog.get(), "exportProgress")->maximum());
         grab(dialog.get(), QStringLiteral("export-dialog-done"));
     }
 
@@ -168,9 +180,10 @@ private Q_SLOTS:
     {
         QFETCH(QString, format);
         auto dialog = openDialog();
-        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
-        chooseWithKeys(dialog->formatCombo(), format);
-        typeInto(dialog->folderEdit(), m_dir.path() + QStringLiteral("/every-") + format);
+        QTRY_VERIFY(namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->count() > 0);
+        chooseWithKeys(namedChild<QComboBox>(dialog.get(), "exportFormat"), format);
+        typeInto(namedChild<QLineEdit>(dialog.get(), "exportFolder"),
+                 m_dir.path() + QStringLiteral("/every-") + format);
         exportAndWait(*dialog, ExportDialog::State::Done);
         if (QTest::currentTestFailed())
             return;
@@ -187,14 +200,16 @@ private Q_SLOTS:
     void cancelStopsTheExportAndKeepsNothing()
     {
         auto dialog = openDialog();
-        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
-        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
+        QTRY_VERIFY(namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->count() > 0);
+        chooseWithKeys(namedChild<QComboBox>(dialog.get(), "exportFormat"),
+                       QStringLiteral("safetensors"));
         const QString folder = m_dir.path() + QStringLiteral("/cancelled");
-        typeInto(dialog->folderEdit(), folder);
+        typeInto(namedChild<QLineEdit>(dialog.get(), "exportFolder"), folder);
         QSignalSpy ended(dialog.get(), &ExportDialog::exportEnded);
-        QTest::mouseClick(dialog->exportButton(), Qt::LeftButton);
-        QCOMPARE(dialog->closeButton()->text(), QStringLiteral("Cancel"));
-        QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
+        QTest::mouseClick(namedChild<QPushButton>(dialog.get(), "exportStart"), Qt::LeftButton);
+        QCOMPARE(namedChild<QPushButton>(dialog.get(), "exportClose")->text(),
+                 QStringLiteral("Cancel"));
+        QTest::mouseClick(namedChild<QPushButton>(dialog.get(), "exportClose"), Qt::LeftButton);
         // Cancel stops the export; it does not close the dialog.
         QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, kExportTimeoutMs);
         QVERIFY(dialog->isVisible());
@@ -203,20 +218,23 @@ private Q_SLOTS:
         QCOMPARE(dialog->statusText(), QStringLiteral("Cancelled: nothing was exported."));
         QVERIFY(!QFileInfo::exists(folder + QStringLiteral("/model.safetensors")));
         QVERIFY(!QFileInfo::exists(folder + QStringLiteral("/MODEL_CARD.md")));
-        QVERIFY(dialog->exportButton()->isEnabled());
+        QVERIFY(namedChild<QPushButton>(dialog.get(), "exportStart")->isEnabled());
     }
 
     void quantisingAndPruningReportAccuracyAndSize()
     {
         auto dialog = openDialog();
-        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
-        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
-        typeInto(dialog->folderEdit(), m_dir.path() + QStringLiteral("/compressed"));
-        QTest::mouseClick(dialog->int8Box(), Qt::LeftButton, {},
-                          QPoint(6, dialog->int8Box()->height() / 2));
-        QVERIFY(dialog->int8Box()->isChecked());
-        typeInto(dialog->pruneSpin(), QStringLiteral("0.5"));
-        QCOMPARE(dialog->pruneSpin()->value(), 0.5);
+        QTRY_VERIFY(namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->count() > 0);
+        chooseWithKeys(namedChild<QComboBox>(dialog.get(), "exportFormat"),
+                       QStringLiteral("safetensors"));
+        typeInto(namedChild<QLineEdit>(dialog.get(), "exportFolder"),
+                 m_dir.path() + QStringLiteral("/compressed"));
+        QTest::mouseClick(
+            namedChild<QCheckBox>(dialog.get(), "exportInt8"), Qt::LeftButton, {},
+            QPoint(6, namedChild<QCheckBox>(dialog.get(), "exportInt8")->height() / 2));
+        QVERIFY(namedChild<QCheckBox>(dialog.get(), "exportInt8")->isChecked());
+        typeInto(namedChild<QDoubleSpinBox>(dialog.get(), "exportPrune"), QStringLiteral("0.5"));
+        QCOMPARE(namedChild<QDoubleSpinBox>(dialog.get(), "exportPrune")->value(), 0.5);
         const auto request = dialog->request();
         QVERIFY(request.quantizeInt8);
         QCOMPARE(request.prune, 0.5);
@@ -238,9 +256,11 @@ private Q_SLOTS:
         blocker.write("not a folder\n");
         blocker.close();
         auto dialog = openDialog();
-        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
-        chooseWithKeys(dialog->formatCombo(), QStringLiteral("safetensors"));
-        typeInto(dialog->folderEdit(), blocker.fileName() + QStringLiteral("/out"));
+        QTRY_VERIFY(namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->count() > 0);
+        chooseWithKeys(namedChild<QComboBox>(dialog.get(), "exportFormat"),
+                       QStringLiteral("safetensors"));
+        typeInto(namedChild<QLineEdit>(dialog.get(), "exportFolder"),
+                 blocker.fileName() + QStringLiteral("/out"));
         exportAndWait(*dialog, ExportDialog::State::Failed);
         if (QTest::currentTestFailed())
             return;
@@ -259,20 +279,21 @@ private Q_SLOTS:
 
     void openedFromTheRunsPanelAndClosed()
     {
-        RunsPanel panel(m_db);
+        StoreClient client(m_db);
+        RunsPanel panel(client);
         panel.resize(1000, 600);
         panel.show();
         QTRY_COMPARE(panel.model()->rowCount(), 1);
-        QVERIFY(!panel.exportAction()->isEnabled());
+        QVERIFY(!namedChild<QAction>(&panel, "exportRunAction")->isEnabled());
         panel.selectRuns({m_run});
-        QVERIFY(panel.exportAction()->isEnabled());
-        panel.exportAction()->trigger();
+        QVERIFY(namedChild<QAction>(&panel, "exportRunAction")->isEnabled());
+        namedChild<QAction>(&panel, "exportRunAction")->trigger();
         QPointer<ExportDialog> dialog = panel.findChild<ExportDialog *>();
         QVERIFY(dialog);
         QCOMPARE(dialog->runId(), m_run);
         QVERIFY(dialog->isVisible());
-        QTRY_VERIFY(dialog->checkpointCombo()->count() > 0);
-        QTest::mouseClick(dialog->closeButton(), Qt::LeftButton);
+        QTRY_VERIFY(namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->count() > 0);
+        QTest::mouseClick(namedChild<QPushButton>(dialog.get(), "exportClose"), Qt::LeftButton);
         // Closed and deleted (Qt::WA_DeleteOnClose), with nothing exported.
         QTRY_VERIFY(dialog.isNull());
     }

@@ -3,7 +3,7 @@
 // run growing while it is shown; and the empty states' hints.
 #include "core/track/run_store.h"
 #include "core/train/run_job.h"
-#include "panels/common/store_client.h"
+#include "panels/bridge/store_client.h"
 #include "panels/histograms/histogram_view.h"
 #include "panels/histograms/histograms_panel.h"
 
@@ -71,11 +71,11 @@ private Q_SLOTS:
     void showsPicksHoversAndSwitchesViews()
     {
         panels::StoreClient client(m_db);
-        HistogramsPanel panel(&client);
+        HistogramsPanel panel(client);
         panel.resize(760, 460);
         panel.show();
         QVERIFY(panel.view()->emptyText().contains("Select a run"));
-        panel.setRun(m_trained);
+        panel.setSelection({.watched = m_trained});
         QTRY_VERIFY(!panel.series().empty());
         QCOMPARE(*panel.currentKey(), (track::HistogramKey{"fc1.weight", HistogramKind::Weights}));
         QCOMPARE(panel.series().samples().front().step, std::int64_t(2));
@@ -145,9 +145,9 @@ private Q_SLOTS:
             = (*store)->createRun({"live", R"({"histograms": {"every": 10, "bins": 4}})"}).value();
         QVERIFY((*store)->setStatus(runId, track::RunStatus::Running).has_value());
         panels::StoreClient client(m_db);
-        HistogramsPanel panel(&client);
+        HistogramsPanel panel(client);
         panel.show();
-        panel.setRun(runId);
+        panel.setSelection({.watched = runId});
         QTRY_VERIFY(panel.view()->emptyText().contains("every 10 steps; this run has none yet"));
         const auto rows = [&](std::int64_t step) {
             return std::vector<track::HistogramRow>{
@@ -168,14 +168,14 @@ private Q_SLOTS:
         QVERIFY(store.has_value());
         const auto off = (*store)->createRun({"off", R"({"histograms": {"every": 0}})"}).value();
         panels::StoreClient client(m_db);
-        HistogramsPanel panel(&client);
+        HistogramsPanel panel(client);
         panel.show();
-        panel.setRun(off);
+        panel.setSelection({.watched = off});
         QTRY_VERIFY(panel.view()->emptyText().contains("off for this run"));
         QVERIFY(panel.series().empty());
-        panel.setRun(0);
+        panel.setSelection({});
         QVERIFY(panel.view()->emptyText().contains("Select a run"));
-        panel.setRun(off + 1000);
+        panel.setSelection({.watched = off + 1000});
         QTRY_VERIFY(panel.view()->emptyText().contains("no longer in the store"));
     }
 };

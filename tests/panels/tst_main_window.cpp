@@ -3,6 +3,7 @@
 // and an invalid config disables Start.
 #include "core/plugin/loader.h"
 #include "core/track/run_store.h"
+#include "panels/bridge/run_list_model.h"
 #include "panels/common/plot_widget.h"
 #include "panels/curves/curves_panel.h"
 #include "panels/dataset/dataset_panel.h"
@@ -14,6 +15,7 @@
 #include "panels/window/main_window.h"
 #include "panels/window/plugins_dialog.h"
 #include "panels/window/steer_dialog.h"
+#include "tests/panels/named_child.h"
 
 #include <QtTest>
 #include <QAction>
@@ -100,7 +102,7 @@ using RegisteredView = std::map<std::string, std::vector<std::array<std::string,
 RegisteredView registeredView(const PluginsDialog &dialog, QStringList &kinds)
 {
     RegisteredView view;
-    QTreeWidget *tree = dialog.registered();
+    QTreeWidget *tree = namedChild<QTreeWidget>(&dialog, "registered");
     for (int k = 0; k < tree->topLevelItemCount(); ++k) {
         const QTreeWidgetItem *group = tree->topLevelItem(k);
         const QString kind = group->data(0, Qt::UserRole).toString();
@@ -151,7 +153,7 @@ private Q_SLOTS:
         QTimer::singleShot(0, [] {
             auto *dialog = qobject_cast<SteerDialog *>(QApplication::activeModalWidget());
             QVERIFY(dialog);
-            dialog->lrScaleBox()->setValue(0.5);
+            namedChild<QDoubleSpinBox>(dialog, "steerLrScale")->setValue(0.5);
             dialog->accept();
         });
         window.steerAction()->trigger();
@@ -193,7 +195,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(window.datasetPanel()->dataset() != nullptr, 15000);
         Q_EMIT window.datasetPanel()->sampleActivated(5);
         QTRY_VERIFY_WITH_TIMEOUT(
-            window.visualisePanel()->sampleLabel()->text().contains("dataset sample #5"), 15000);
+            namedChild<QLabel>(window.visualisePanel(), "visualise-sample-text")
+                ->text()
+                .contains("dataset sample #5"),
+            15000);
         QVERIFY(window.dock("dock-visualise")->isVisible());
 
         // "Resume run" in the Runs panel continues the stopped run in this window.
@@ -238,13 +243,14 @@ private Q_SLOTS:
         QTimer::singleShot(0, [&] {
             auto *dialog = qobject_cast<PluginsDialog *>(QApplication::activeModalWidget());
             QVERIFY(dialog);
-            for (int r = 0; r < dialog->table()->rowCount(); ++r)
-                if (dialog->table()->item(r, 0)->text() == "cosine-restarts")
-                    for (int c = 0; c < dialog->table()->columnCount(); ++c)
-                        row << dialog->table()->item(r, c)->text();
+            auto *table = namedChild<QTableWidget>(dialog, "plugins-table");
+            for (int r = 0; r < table->rowCount(); ++r)
+                if (table->item(r, 0)->text() == "cosine-restarts")
+                    for (int c = 0; c < table->columnCount(); ++c)
+                        row << table->item(r, c)->text();
             registered = registeredView(*dialog, kinds);
             saveGrab(dialog, "plugins-dialog");
-            dialog->tabs()->setCurrentIndex(1);
+            namedChild<QTabWidget>(dialog, "plugins-tabs")->setCurrentIndex(1);
             saveGrab(dialog, "plugins-dialog-registered");
             dialog->reject();
         });
@@ -314,9 +320,9 @@ private Q_SLOTS:
         const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
         MainWindow window({db, writeSmallConfig(dir), false});
         window.show();
-        const QStringList names{"dock-hyperparams", "dock-dataset", "dock-curves", "dock-runs",
-                                "dock-log",         "dock-visualise", "dock-errors",
-                                "dock-histograms"};
+        const QStringList names{"dock-hyperparams", "dock-dataset",   "dock-curves",
+                                "dock-runs",        "dock-log",       "dock-visualise",
+                                "dock-errors",      "dock-histograms"};
         QMenu *viewMenu = nullptr;
         for (auto *action : window.menuBar()->actions()) {
             if (action->text() == "&View")
@@ -340,6 +346,55 @@ private Q_SLOTS:
         QVERIFY(it != reset.end());
         (*it)->trigger();
         QVERIFY(window.dock("dock-curves")->isVisible());
+    }
+
+    // Last: the plugin it loads stays in the process-wide registry.
+    void theGuiThreadNeverOpensTheStore()
+    {
+        // Opening the store migrates it and marks dead runs interrupted: writes, which only
+        // threads of their own may do. Every panel, a plugin's too, goes through the window's
+        // one StoreClient; reads, edits and deletes all happen elsewhere.
+        const auto loaded
+            = plugin::loadPlugin(std::string(LATHE_TEST_PLUGIN_DIR) + "/class-accuracy.so");
+        QVERIFY2(loaded.status == plugin::PluginRecord::Status::Loaded, loaded.message.c_str());
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        auto store = track::RunStore::open(db); // the test's own reader, opened beforehand
+        QVERIFY(store.has_value());
+        const auto a = (*store)->createRun({"alpha", "{}", 1});
+        const auto b = (*store)->createRun({"beta", "{}", 2});
+        QVERIFY(a.has_value() && b.has_value());
+        const std::vector<track::MetricPoint> points{
+            {*a, "val/per-class-accuracy/cat", 10, 1, 0, 0.5},
+            {*a, "val/per-class-accuracy/cat", 20, 2, 0, 0.7},
+            {*a, "val/accuracy", 20, 2, 0, 0.7}};
+        QVERIFY((*store)->addMetrics(points).has_value());
+        const auto opens = track::RunStore::opensOnThisThread();
+        {
+            MainWindow window({db, writeSmallConfig(dir), false});
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            auto *runs = window.runsPanel();
+            QTRY_VERIFY(runs->model()->rowOf(*b) >= 0);
+            runs->selectRuns({*a});
+            auto *plugin = window.dock("plugin-panel-class-accuracy");
+            QVERIFY(plugin);
+            plugin->raise();
+            QTRY_COMPARE(plugin->widget()->property("pointCount").toLongLong(), 2);
+            QTRY_COMPARE(window.histogramsPanel()->runId(), *a);
+            QCOMPARE(window.curvesPanel()->shownRuns(), QList<qint64>{*a});
+
+            auto *model = runs->model();
+            QVERIFY(model->setData(model->index(model->rowOf(*b), RunListModel::NameColumn),
+                                   QStringLiteral("renamed")));
+            QTRY_COMPARE((*store)->run(*b)->name, std::string("renamed"));
+            runs->setUndoWindow(50);
+            runs->selectRuns({*b});
+            runs->deleteSelected();
+            QTRY_VERIFY(!(*store)->run(*b).has_value());
+            QCOMPARE(track::RunStore::opensOnThisThread(), opens);
+        }
+        QCOMPARE(track::RunStore::opensOnThisThread(), opens);
     }
 };
 

@@ -8,9 +8,11 @@
 #include "panels/bridge/panel_host.h"
 #include "panels/bridge/plugin_panels.h"
 #include "panels/bridge/run_list_model.h"
+#include "panels/bridge/store_client.h"
 #include "panels/runs/runs_panel.h"
 #include "panels/window/main_window.h"
 #include "panels/window/plugins_dialog.h"
+#include "tests/panels/named_child.h"
 #include "tests/qverify_ok.h"
 #include "tests/tiny_run.h"
 
@@ -79,10 +81,10 @@ void selectRun(MainWindow &window, qint64 runId)
 {
     auto *runs = window.runsPanel();
     QTRY_VERIFY(runs->model()->rowOf(runId) >= 0);
-    auto *proxy = runs->proxyModel();
+    auto *proxy = namedChild<QSortFilterProxyModel>(runs, "runsProxy");
     for (int row = 0; row < proxy->rowCount(); ++row)
         if (proxy->index(row, 0).data(RunListModel::RunIdRole).toLongLong() == runId)
-            runs->tableView()->selectRow(row);
+            namedChild<QTableView>(runs, "runsTable")->selectRow(row);
     QCOMPARE(runs->selectedRunIds(), QList<qint64>{runId});
 }
 
@@ -173,18 +175,25 @@ private Q_SLOTS:
         }
     }
 
-    void panelHostAnswersIndexedQueries()
+    void panelHostAnswersFromItsCacheOffTheGuiThread()
     {
-        PanelHost host(m_db);
+        StoreClient client(m_db);
+        PanelHost host(client);
+        QSignalSpy updates(&host, &PanelHost::updated);
+        // The first answer is what the cache has (nothing); the store is read off the GUI
+        // thread, and the host says when the answer is in.
+        QVERIFY(host.metricNames(m_withClasses).empty());
+        QTRY_COMPARE(host.metricNames(m_withClasses).size(), kClasses.size() + 1);
+        QVERIFY(updates.count() >= 1);
+        QCOMPARE(updates.first().first().toLongLong(), m_withClasses);
         const auto names = host.metricNames(m_withClasses);
-        QCOMPARE(names.size(), kClasses.size() + 1);
         QVERIFY(std::is_sorted(names.begin(), names.end()));
         QVERIFY(std::find(names.begin(), names.end(), kPrefix + "Trouser") != names.end());
         QCOMPARE(host.runName(m_withClasses), std::string("with-classes"));
 
         const std::string trouser = kPrefix + "Trouser";
+        QTRY_COMPARE(host.metric(m_withClasses, trouser).size(), std::size_t(5));
         const auto all = host.metric(m_withClasses, trouser);
-        QCOMPARE(all.size(), std::size_t(5));
         for (std::size_t i = 0; i < all.size(); ++i) {
             QCOMPARE(all[i].step, std::int64_t(i + 1) * kStepsPerEpoch);
             QCOMPARE(all[i].epoch, double(i + 1));
@@ -200,21 +209,28 @@ private Q_SLOTS:
         const track::MetricPoint late{m_withClasses, trouser, 7 * kStepsPerEpoch, 7, 0, 0.99};
         const track::MetricPoint again{m_withClasses, trouser, 6 * kStepsPerEpoch, 6, 0, 0.98};
         QVERIFY_OK(m_store->addMetrics(std::span(&late, 1)));
-        const auto fresh = host.metric(m_withClasses, trouser, 5 * kStepsPerEpoch);
-        QCOMPARE(fresh.size(), std::size_t(1));
-        QCOMPARE(fresh.front().value, 0.99);
+        QTRY_COMPARE(host.metric(m_withClasses, trouser, 5 * kStepsPerEpoch).size(),
+                     std::size_t(1));
+        QCOMPARE(host.metric(m_withClasses, trouser, 5 * kStepsPerEpoch).front().value, 0.99);
         QVERIFY_OK(m_store->addMetrics(std::span(&again, 1)));
+        QTRY_COMPARE(host.metric(m_withClasses, trouser, 5 * kStepsPerEpoch).size(),
+                     std::size_t(2));
         const auto sorted = host.metric(m_withClasses, trouser, 5 * kStepsPerEpoch);
-        QCOMPARE(sorted.size(), std::size_t(2));
         QCOMPARE(sorted[0].step, 6 * kStepsPerEpoch); // in step order, not commit order
         QCOMPARE(sorted[1].step, 7 * kStepsPerEpoch);
         QCOMPARE(host.metric(m_withClasses, trouser).size(), std::size_t(7));
         QVERIFY_OK(m_store->deleteMetricsAfter(m_withClasses, 5 * kStepsPerEpoch));
-        QCOMPARE(host.metric(m_withClasses, trouser).size(), std::size_t(5));
+        // Asking from the start again reads the series whole: the deleted steps go.
+        QTRY_COMPARE(host.metric(m_withClasses, trouser).size(), std::size_t(5));
 
         // Unknown runs and series are empty answers, not errors.
         QVERIFY(host.metricNames(9999).empty());
         QVERIFY(host.metric(9999, trouser).empty());
+        QVERIFY(host.metric(m_withClasses, "no/such/metric").empty());
+        QCOMPARE(host.runName(9999), std::string());
+        client.drain();
+        QTest::qWait(2 * PanelHost::kFreshMs);
+        QVERIFY(host.metricNames(9999).empty());
         QVERIFY(host.metric(m_withClasses, "no/such/metric").empty());
         QCOMPARE(host.runName(9999), std::string());
         QCOMPARE(host.lastError(), std::string());
@@ -222,16 +238,18 @@ private Q_SLOTS:
         // A file that is no store: empty answers and the reason, never an exception.
         const auto bad = std::filesystem::path(m_dir.path().toStdString()) / "not-a-store.db";
         std::ofstream(bad) << "this is not SQLite, not even close, and long enough to tell";
-        PanelHost broken(bad);
+        StoreClient badClient(bad);
+        PanelHost broken(badClient);
         QVERIFY(broken.metricNames(m_withClasses).empty());
+        QTRY_VERIFY(!broken.lastError().empty());
         QVERIFY(broken.metric(m_withClasses, trouser).empty());
         QCOMPARE(broken.runName(m_withClasses), std::string());
-        QVERIFY(!broken.lastError().empty());
     }
 
     void everyRegisteredPanelOpensOverAHost()
     {
-        PanelHost host(m_db);
+        StoreClient client(m_db);
+        PanelHost host(client);
         const auto entries = plugin::registry().panels();
         QVERIFY(!entries.empty());
         for (const auto &entry : entries) {
@@ -257,15 +275,17 @@ private Q_SLOTS:
                 points.push_back({*run, kPrefix + "class with a long name " + std::to_string(c),
                                   epoch * 100, double(epoch), 0, 0.2 + 0.02 * c + 0.05 * epoch});
         QVERIFY_OK(m_store->addMetrics(points));
-        PanelHost host(m_db);
+        StoreClient client(m_db);
+        PanelHost host(client);
         auto panel = plugin::registry().panel("class-accuracy")->factory(host);
         QWidget *view = panel->widget();
         view->resize(560, 340);
         view->show();
         QVERIFY(QTest::qWaitForWindowExposed(view));
         panel->showRun(*run);
-        QCOMPARE(view->property("seriesCount").toInt(), 40);
-        QCOMPARE(view->property("pointCount").toLongLong(), 120);
+        // The host answers from its cache, filled off the GUI thread; the view polls.
+        QTRY_COMPARE(view->property("seriesCount").toInt(), 40);
+        QTRY_COMPARE(view->property("pointCount").toLongLong(), 120);
         const QRect area = view->property("plotRect").toRect();
         QVERIFY(area.width() > 250 && area.height() > 200); // the legend leaves room to plot
         QVERIFY(colouredPixels(view) > 1000);
@@ -279,16 +299,17 @@ private Q_SLOTS:
         auto config = testing::tinyConfig(600, 2, "mlp", {16});
         config.metrics = {{"per-class-accuracy", {}}};
         const auto runId = testing::trainRun(m_db, config, "trained-per-class");
-        PanelHost host(m_db);
+        StoreClient client(m_db);
+        PanelHost host(client);
         auto panel = plugin::registry().panel("class-accuracy")->factory(host);
         QWidget *view = panel->widget();
         view->resize(640, 400);
         view->show();
         QVERIFY(QTest::qWaitForWindowExposed(view));
         panel->showRun(runId);
+        QTRY_COMPARE(view->property("pointCount").toLongLong(), 20);
         QCOMPARE(view->property("hint").toString(), QString());
         QCOMPARE(view->property("seriesCount").toInt(), 10);
-        QCOMPARE(view->property("pointCount").toLongLong(), 20);
         saveGrab(view, "class-accuracy-trained");
     }
 
@@ -389,8 +410,8 @@ private Q_SLOTS:
         QTimer::singleShot(0, [&listed] {
             auto *dialog = qobject_cast<PluginsDialog *>(QApplication::activeModalWidget());
             QVERIFY(dialog);
-            QVERIFY(dialog->panelProblems());
-            listed = dialog->panelProblems()->text();
+            QVERIFY(namedChild<QLabel>(dialog, "panel-problems"));
+            listed = namedChild<QLabel>(dialog, "panel-problems")->text();
             dialog->reject();
         });
         auto *plugins = menuAction(window, "&Help", "&Plugins");

@@ -1,6 +1,7 @@
 #include "../tiny_run.h"
 #include "core/track/run_store.h"
 #include "panels/bridge/run_list_model.h"
+#include "panels/bridge/store_client.h"
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/runs/compare_view.h"
 #include "panels/runs/config_diff_view.h"
@@ -19,6 +20,8 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include "tests/panels/named_child.h"
+
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +47,7 @@ private:
     QTemporaryDir m_dir;
     std::filesystem::path m_db;
     std::unique_ptr<track::RunStore> m_store;
+    std::unique_ptr<StoreClient> m_client; // the panels' door to the store, as a window has
     std::int64_t m_a = 0, m_b = 0, m_c = 0;
 
     std::int64_t addRun(const std::string &name, const nlohmann::json &config, double valAcc)
@@ -62,7 +66,7 @@ private:
 
     std::unique_ptr<RunsPanel> openPanel()
     {
-        auto panel = std::make_unique<RunsPanel>(m_db);
+        auto panel = std::make_unique<RunsPanel>(*m_client);
         panel->model()->setPollInterval(100);
         panel->resize(1100, 700);
         panel->show();
@@ -73,9 +77,10 @@ private:
     static void clickRun(RunsPanel &panel, qint64 id, Qt::KeyboardModifiers modifier = {})
     {
         auto *model = panel.model();
-        const auto index = panel.proxyModel()->mapFromSource(model->index(model->rowOf(id), 1));
+        const auto index = namedChild<QSortFilterProxyModel>(&panel, "runsProxy")
+                               ->mapFromSource(model->index(model->rowOf(id), 1));
         QVERIFY(index.isValid());
-        auto *table = panel.tableView();
+        auto *table = namedChild<QTableView>(&panel, "runsTable");
         QTest::mouseClick(table->viewport(), Qt::LeftButton, modifier,
                           table->visualRect(index).center());
     }
@@ -102,7 +107,10 @@ private Q_SLOTS:
         m_c = addRun("gamma", c, 0.90);
         QVERIFY(m_a > 0 && m_b > 0 && m_c > 0);
         QVERIFY(m_store->addTag(m_c, "conv").has_value());
+        m_client = std::make_unique<StoreClient>(m_db);
     }
+
+    void cleanup() { m_client.reset(); }
 
     void showsRunsWithTheirColumns()
     {
@@ -124,11 +132,12 @@ private Q_SLOTS:
         QCOMPARE(cell(RunListModel::TagsColumn), QStringLiteral("conv"));
 
         // Sorting by best val accuracy is numeric; the filter matches tags.
-        panel->tableView()->sortByColumn(RunListModel::BestValAccuracyColumn, Qt::AscendingOrder);
-        auto *proxy = panel->proxyModel();
+        namedChild<QTableView>(panel.get(), "runsTable")
+            ->sortByColumn(RunListModel::BestValAccuracyColumn, Qt::AscendingOrder);
+        auto *proxy = namedChild<QSortFilterProxyModel>(panel.get(), "runsProxy");
         QCOMPARE(proxy->index(0, 0).data().toString(), QStringLiteral("beta"));
         QCOMPARE(proxy->index(2, 0).data().toString(), QStringLiteral("gamma"));
-        QTest::keyClicks(panel->filterEdit(), "CONV");
+        QTest::keyClicks(namedChild<QLineEdit>(panel.get(), "runsFilter"), "CONV");
         QCOMPARE(proxy->rowCount(), 1);
         QCOMPARE(proxy->index(0, 0).data().toString(), QStringLiteral("gamma"));
     }
@@ -141,7 +150,7 @@ private Q_SLOTS:
         clickRun(*panel, m_a);
         clickRun(*panel, m_b, Qt::ControlModifier);
         QCOMPARE(selection.last().first().value<QList<qint64>>().size(), 2);
-        auto *diff = panel->compareView()->diffView();
+        auto *diff = namedChild<ConfigDiffView>(panel.get(), "configDiffView");
         QTRY_COMPARE(diff->keys(), QStringList{QStringLiteral("optimizer.lr")});
         QCOMPARE(diff->columnCount(), 3);
         QSet<QString> values{diff->item(0, 1)->text(), diff->item(0, 2)->text()};
@@ -154,7 +163,7 @@ private Q_SLOTS:
                                                 QStringLiteral("training.batch_size")}));
 
         // Parallel coordinates: the standard hyperparameters, then the metric axis.
-        auto *coords = panel->compareView()->parallelCoords();
+        auto *coords = namedChild<ParallelCoordsWidget>(panel.get(), "parallelCoords");
         QTRY_COMPARE(coords->lines().size(), std::size_t(2));
         QStringList axes;
         for (const auto &axis : coords->axes())
@@ -171,7 +180,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowActive(panel.get()));
         QTRY_COMPARE(panel->model()->rowCount(), 3);
         clickRun(*panel, m_b);
-        auto *table = panel->tableView();
+        auto *table = namedChild<QTableView>(panel.get(), "runsTable");
         table->setCurrentIndex(table->currentIndex().siblingAtColumn(RunListModel::NameColumn));
         QTest::keyClick(table, Qt::Key_F2);
         auto *editor = table->viewport()->findChild<QLineEdit *>();
@@ -193,7 +202,7 @@ private Q_SLOTS:
         QTRY_COMPARE(panel->model()->rowCount(), 3);
         // No polls: what the table shows below comes from the edits themselves.
         panel->model()->setPollInterval(0);
-        auto *notes = panel->notesEditor();
+        auto *notes = namedChild<RunNotesEditor>(panel.get(), "runNotes");
         notes->setSaveDelay(50);
         QVERIFY(!notes->isEnabled());
         clickRun(*panel, m_a);
@@ -203,9 +212,9 @@ private Q_SLOTS:
         QTRY_COMPARE(QString::fromStdString(m_store->run(m_a)->notes),
                      QStringLiteral("lr too high"));
         // The filter finds runs by their notes.
-        QTest::keyClicks(panel->filterEdit(), "too high");
-        QCOMPARE(panel->proxyModel()->rowCount(), 1);
-        panel->filterEdit()->clear();
+        QTest::keyClicks(namedChild<QLineEdit>(panel.get(), "runsFilter"), "too high");
+        QCOMPARE(namedChild<QSortFilterProxyModel>(panel.get(), "runsProxy")->rowCount(), 1);
+        namedChild<QLineEdit>(panel.get(), "runsFilter")->clear();
 
         auto *model = panel->model();
         const auto tags = model->index(model->rowOf(m_a), RunListModel::TagsColumn);
@@ -215,6 +224,23 @@ private Q_SLOTS:
         QTRY_COMPARE(m_store->run(m_a)->tags, (std::vector<std::string>{"best", "sweep"}));
     }
 
+    void aRefusedEditIsReportedAndUndone()
+    {
+        auto panel = openPanel();
+        auto *model = panel->model();
+        QTRY_COMPARE(model->rowCount(), 3);
+        model->setPollInterval(0);
+        QVERIFY(m_store->deleteRun(m_b).has_value()); // by another process; not seen yet
+        QVERIFY(model->setData(model->index(model->rowOf(m_b), RunListModel::NameColumn),
+                               QStringLiteral("too late")));
+        QCOMPARE(model->runRow(model->rowOf(m_b)).name, QStringLiteral("too late"));
+        // The store's writer refuses it; the panel says so and shows the store's truth again.
+        QTRY_VERIFY(
+            panel->message().contains(QStringLiteral("Cannot rename the run to 'too late'")));
+        QTRY_COMPARE(model->rowOf(m_b), -1);
+        QCOMPARE(model->rowCount(), 2);
+    }
+
     void deleteThenUndoKeepsTheRun()
     {
         auto panel = openPanel();
@@ -222,27 +248,31 @@ private Q_SLOTS:
         panel->setUndoWindow(60000);
         QTRY_COMPARE(panel->model()->rowCount(), 3);
         clickRun(*panel, m_a);
-        QTest::keyClick(panel->tableView(), Qt::Key_Delete);
+        QTest::keyClick(namedChild<QTableView>(panel.get(), "runsTable"), Qt::Key_Delete);
         QCOMPARE(panel->model()->rowCount(), 2);
         QCOMPARE(panel->model()->rowOf(m_a), -1);
-        QVERIFY(panel->undoBar()->isVisible());
-        QCOMPARE(panel->undoBar()->text(), QStringLiteral("Deleted 'alpha'"));
+        QVERIFY(namedChild<DeleteUndoBar>(panel.get(), "deleteUndoBar")->isVisible());
+        QCOMPARE(namedChild<DeleteUndoBar>(panel.get(), "deleteUndoBar")->text(),
+                 QStringLiteral("Deleted 'alpha'"));
         // Polls keep the pending delete hidden.
         QTest::qWait(300);
         QCOMPARE(panel->model()->rowOf(m_a), -1);
-        auto *undo = panel->undoBar()->findChild<QPushButton *>("undoDeleteButton");
+        auto *undo = namedChild<DeleteUndoBar>(panel.get(), "deleteUndoBar")
+                         ->findChild<QPushButton *>("undoDeleteButton");
         QVERIFY(undo);
         QTest::mouseClick(undo, Qt::LeftButton);
         QCOMPARE(panel->model()->rowCount(), 3);
-        QVERIFY(!panel->undoBar()->isVisible());
+        QVERIFY(!namedChild<DeleteUndoBar>(panel.get(), "deleteUndoBar")->isVisible());
         QCOMPARE(panel->selectedRunIds(), QList<qint64>{m_a});
 
         // Ctrl+Z undoes too.
-        QTest::keyClick(panel->tableView(), Qt::Key_Delete);
+        QTest::keyClick(namedChild<QTableView>(panel.get(), "runsTable"), Qt::Key_Delete);
         QCOMPARE(panel->model()->rowCount(), 2);
-        QTest::keyClick(panel->tableView(), Qt::Key_Z, Qt::ControlModifier);
+        QTest::keyClick(namedChild<QTableView>(panel.get(), "runsTable"), Qt::Key_Z,
+                        Qt::ControlModifier);
         QCOMPARE(panel->model()->rowCount(), 3);
         panel.reset();
+        m_client->drain();
         QVERIFY(storeHasRun(m_a));
     }
 
@@ -256,7 +286,8 @@ private Q_SLOTS:
         clickRun(*panel, m_c, Qt::ControlModifier);
         panel->deleteSelected();
         QCOMPARE(panel->model()->rowCount(), 1);
-        QCOMPARE(panel->undoBar()->text(), QStringLiteral("Deleted 2 runs"));
+        QCOMPARE(namedChild<DeleteUndoBar>(panel.get(), "deleteUndoBar")->text(),
+                 QStringLiteral("Deleted 2 runs"));
         QVERIFY(storeHasRun(m_b) && storeHasRun(m_c));
         QTRY_VERIFY(!storeHasRun(m_b) && !storeHasRun(m_c));
         QVERIFY(storeHasRun(m_a));
@@ -273,6 +304,7 @@ private Q_SLOTS:
         panel->deleteSelected();
         QVERIFY(storeHasRun(m_c));
         panel.reset();
+        m_client->drain(); // the delete was queued on the store's writer as the panel went
         QVERIFY(!storeHasRun(m_c));
     }
 
@@ -313,17 +345,17 @@ private Q_SLOTS:
 
         // A run that never trained has nothing to start from.
         panel->selectRuns({m_a});
-        QVERIFY(!panel->fineTuneAction()->isEnabled());
+        QVERIFY(!namedChild<QAction>(panel.get(), "fineTuneAction")->isEnabled());
         // One that says it finished but has no checkpoint on disk is refused with the reason.
         panel->selectRuns({m_b});
-        QVERIFY(panel->fineTuneAction()->isEnabled());
-        panel->fineTuneAction()->trigger();
+        QVERIFY(namedChild<QAction>(panel.get(), "fineTuneAction")->isEnabled());
+        namedChild<QAction>(panel.get(), "fineTuneAction")->trigger();
         QTRY_VERIFY(panel->message().contains(QStringLiteral("no checkpoint")));
         QCOMPARE(spy.count(), 0);
 
         clickRun(*panel, trained);
-        QVERIFY(panel->fineTuneAction()->isEnabled());
-        panel->fineTuneAction()->trigger();
+        QVERIFY(namedChild<QAction>(panel.get(), "fineTuneAction")->isEnabled());
+        namedChild<QAction>(panel.get(), "fineTuneAction")->trigger();
         QTRY_COMPARE(spy.count(), 1);
         QVERIFY(panel->message().isEmpty());
         const auto config = spy.first().first().value<train::RunConfig>();
@@ -378,7 +410,7 @@ private Q_SLOTS:
         // So does the comparison.
         panel->selectRuns({parent, child});
         panel->compareSelected();
-        QTRY_COMPARE(panel->compareView()->lineageText(),
+        QTRY_COMPARE(namedChild<CompareView>(panel.get(), "compareView")->lineageText(),
                      QStringLiteral("child: fine-tuned from run %1 (base)").arg(parent));
 
         // Renaming the parent renames it in its children's cells.
@@ -397,7 +429,8 @@ private Q_SLOTS:
         panel->findChild<QTabWidget *>()->setCurrentIndex(0);
         QTest::qWait(200);
         QVERIFY(panel->grab().save(QDir(dir).filePath("runs-panel-parent.png")));
-        QSignalSpy shown(panel->compareView(), &CompareView::comparisonShown);
+        QSignalSpy shown(namedChild<CompareView>(panel.get(), "compareView"),
+                         &CompareView::comparisonShown);
         panel->selectRuns({parent, child});
         panel->compareSelected();
         QTRY_VERIFY(shown.count() > 0);

@@ -3,12 +3,14 @@
 // Integrated Gradients with its completeness error, Cancel, side-by-side checkpoints, a
 // dataset sample, and Attention disabled for a CNN.
 #include "core/data/fashion_mnist.h"
-#include "core/inspect/inspect_model.h"
+#include "core/train/open_run.h"
 #include "core/inspect/layers.h"
 #include "kernels/feature_map_grid/feature_map_grid.h"
 #include "panels/bridge/inspect_session.h"
+#include "panels/bridge/store_client.h"
 #include "panels/visualise/inspect_image_view.h"
 #include "panels/visualise/visualise_panel.h"
+#include "tests/panels/named_child.h"
 #include "tests/tiny_run.h"
 
 #include <QComboBox>
@@ -32,6 +34,7 @@ private:
     QTemporaryDir m_dir;
     std::filesystem::path m_db;
     qint64 m_runId = 0;
+    std::unique_ptr<StoreClient> m_client;
     std::unique_ptr<VisualisePanel> m_panel;
 
     void grab(const QString &name)
@@ -45,7 +48,7 @@ private:
     /// Switches the mode combo by keyboard to `mode` and waits for its view.
     void chooseMode(InspectMode mode)
     {
-        auto *combo = m_panel->modeCombo();
+        auto *combo = namedChild<QComboBox>(m_panel.get(), "visualise-mode");
         const int target = combo->findData(int(mode));
         combo->setFocus();
         QSignalSpy updated(m_panel.get(), &VisualisePanel::viewUpdated);
@@ -58,7 +61,7 @@ private:
 
     void clickLayer(const QString &name)
     {
-        auto *list = m_panel->layerList();
+        auto *list = namedChild<QListWidget>(m_panel.get(), "visualise-layers");
         QListWidgetItem *item = nullptr;
         for (int row = 0; row < list->count(); ++row) {
             if (list->item(row)->data(Qt::UserRole).toString() == name)
@@ -81,18 +84,19 @@ private Q_SLOTS:
         config.augment.enabled = false;
         m_runId = testing::trainRun(m_db, config, "visualise-test");
 
-        m_panel = std::make_unique<VisualisePanel>(m_db);
+        m_client = std::make_unique<StoreClient>(m_db);
+        m_panel = std::make_unique<VisualisePanel>(*m_client);
         m_panel->resize(1100, 640);
         m_panel->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
         QSignalSpy updated(m_panel.get(), &VisualisePanel::viewUpdated);
-        m_panel->setRun(m_runId);
+        m_panel->setSelection({.inspected = m_runId});
         QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty() && !m_panel->isBusy(), 15000);
     }
 
     void listsCheckpointsAndShowsFeatureMaps()
     {
-        auto *combo = m_panel->checkpointCombo();
+        auto *combo = namedChild<QComboBox>(m_panel.get(), "visualise-checkpoint");
         QStringList names;
         for (int i = 0; i < combo->count(); ++i)
             names << combo->itemData(i, Qt::UserRole + 1).toString();
@@ -100,8 +104,11 @@ private Q_SLOTS:
         QCOMPARE(combo->currentData(Qt::UserRole + 1).toString(), QString("best"));
         QVERIFY(m_panel->modelInfo().has_value());
         QCOMPARE(m_panel->modelInfo()->classNames.size(), 10);
-        QCOMPARE(m_panel->sampleSpin()->maximum(), int(m_panel->modelInfo()->testSize - 1));
-        QTRY_VERIFY(m_panel->sampleLabel()->text().contains("predicted"));
+        QCOMPARE(namedChild<QSpinBox>(m_panel.get(), "visualise-sample")->maximum(),
+                 int(m_panel->modelInfo()->testSize - 1));
+        QTRY_VERIFY(namedChild<QLabel>(m_panel.get(), "visualise-sample-text")
+                        ->text()
+                        .contains("predicted"));
         QVERIFY(m_panel->lastRender().has_value());
         QCOMPARE(m_panel->lastRender()->mode, InspectMode::FeatureMaps);
         grab("feature-maps");
@@ -124,9 +131,10 @@ private Q_SLOTS:
         QCOMPARE(render.channels, int(channels));
 
         // The same pixels as core's feature maps drawn by the grid kernel.
-        auto model = inspect::loadInspectModel(m_db, std::to_string(m_runId), "best");
+        auto model = train::openRun(m_db, std::to_string(m_runId), "best");
         QVERIFY(model.has_value());
-        auto image = model->testImage(m_panel->sampleSpin()->value());
+        auto image
+            = model->testImage(namedChild<QSpinBox>(m_panel.get(), "visualise-sample")->value());
         QVERIFY(image.has_value());
         auto maps = inspect::featureMaps(model->net, model->prepare(*image), layer.toStdString());
         QVERIFY(maps.has_value());
@@ -144,7 +152,7 @@ private Q_SLOTS:
 
     void clickTileZoomsIntoChannel()
     {
-        auto *view = m_panel->view();
+        auto *view = namedChild<InspectImageView>(m_panel.get(), "visualise-view");
         const QRect tile = view->tileRect(2);
         QVERIFY(!tile.isEmpty());
         QTest::mouseClick(view, Qt::LeftButton, {}, tile.center());
@@ -160,14 +168,15 @@ private Q_SLOTS:
     {
         const QImage before = m_panel->lastRender()->image;
         QSignalSpy updated(m_panel.get(), &VisualisePanel::viewUpdated);
-        auto *colormap = m_panel->colormapCombo();
+        auto *colormap = namedChild<QComboBox>(m_panel.get(), "visualise-colormap");
         colormap->setFocus();
         QTest::keyClick(colormap, Qt::Key_Down); // viridis -> magma
         QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty() && !m_panel->isBusy(), 10000);
         QVERIFY(m_panel->lastRender()->image != before);
         updated.clear();
-        m_panel->normalizationCombo()->setFocus();
-        QTest::keyClick(m_panel->normalizationCombo(), Qt::Key_Down); // shared range
+        namedChild<QComboBox>(m_panel.get(), "visualise-normalization")->setFocus();
+        QTest::keyClick(namedChild<QComboBox>(m_panel.get(), "visualise-normalization"),
+                        Qt::Key_Down); // shared range
         QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty() && !m_panel->isBusy(), 10000);
         QVERIFY(m_panel->lastRender()->image.size() == before.size());
         QTest::keyClick(colormap, Qt::Key_Up);
@@ -177,7 +186,7 @@ private Q_SLOTS:
     {
         chooseMode(InspectMode::GradCam);
         const auto &layers = m_panel->modelInfo()->layers;
-        auto *list = m_panel->layerList();
+        auto *list = namedChild<QListWidget>(m_panel.get(), "visualise-layers");
         QCOMPARE(list->count(), int(layers.size()));
         for (int row = 0; row < list->count(); ++row)
             QCOMPARE(bool(list->item(row)->flags() & Qt::ItemIsEnabled), layers[row].spatial);
@@ -186,9 +195,9 @@ private Q_SLOTS:
         QCOMPARE(render.image.size(), QSize(28, 28));
         QCOMPARE(render.input.size(), QSize(28, 28));
         QVERIFY(render.target >= 0 && render.target < 10);
-        QVERIFY(m_panel->statusLabel()->text().contains("Grad-CAM"));
-        m_panel->opacitySlider()->setValue(80);
-        QCOMPARE(m_panel->view()->opacity(), 0.8);
+        QVERIFY(namedChild<QLabel>(m_panel.get(), "visualise-status")->text().contains("Grad-CAM"));
+        namedChild<QSlider>(m_panel.get(), "visualise-opacity")->setValue(80);
+        QCOMPARE(namedChild<InspectImageView>(m_panel.get(), "visualise-view")->opacity(), 0.8);
         grab("grad-cam");
     }
 
@@ -196,7 +205,7 @@ private Q_SLOTS:
     {
         chooseMode(InspectMode::IntegratedGradients);
         QSignalSpy updated(m_panel.get(), &VisualisePanel::viewUpdated);
-        auto *steps = m_panel->igStepsSpin();
+        auto *steps = namedChild<QSpinBox>(m_panel.get(), "visualise-ig-steps");
         steps->setFocus();
         steps->selectAll();
         QTest::keyClicks(steps, "64");
@@ -206,7 +215,7 @@ private Q_SLOTS:
         QVERIFY(render.completenessError.has_value());
         QVERIFY(*render.completenessError >= 0.0 && *render.completenessError < 0.2);
         QVERIFY(QRegularExpression(R"(^\d+\.\d\d % \(sum)")
-                    .match(m_panel->completenessLabel()->text())
+                    .match(namedChild<QLabel>(m_panel.get(), "visualise-completeness")->text())
                     .hasMatch());
         grab("integrated-gradients");
     }
@@ -221,25 +230,30 @@ private Q_SLOTS:
             = connect(m_panel.get(), &VisualisePanel::busyChanged, this, [&](bool busy) {
                   if (!busy || clicked)
                       return;
-                  QVERIFY(m_panel->cancelButton()->isEnabled());
-                  QTest::mouseClick(m_panel->cancelButton(), Qt::LeftButton);
+                  QVERIFY(namedChild<QPushButton>(m_panel.get(), "visualise-cancel")->isEnabled());
+                  QTest::mouseClick(namedChild<QPushButton>(m_panel.get(), "visualise-cancel"),
+                                    Qt::LeftButton);
                   clicked = true;
               });
-        m_panel->baselineCombo()->setFocus();
-        QTest::keyClick(m_panel->baselineCombo(), Qt::Key_Down); // a new view is requested
+        namedChild<QComboBox>(m_panel.get(), "visualise-baseline")->setFocus();
+        QTest::keyClick(namedChild<QComboBox>(m_panel.get(), "visualise-baseline"),
+                        Qt::Key_Down); // a new view is requested
         QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty() && !m_panel->isBusy(), 10000);
         disconnect(connection);
         QVERIFY(clicked);
-        QCOMPARE(m_panel->statusLabel()->text(), QString("Cancelled"));
+        QCOMPARE(namedChild<QLabel>(m_panel.get(), "visualise-status")->text(),
+                 QString("Cancelled"));
         QVERIFY(!m_panel->lastRender().has_value());
-        QVERIFY(!m_panel->view()->hasImage());
-        QVERIFY(!m_panel->cancelButton()->isEnabled());
+        QVERIFY(!namedChild<InspectImageView>(m_panel.get(), "visualise-view")->hasImage());
+        QVERIFY(!namedChild<QPushButton>(m_panel.get(), "visualise-cancel")->isEnabled());
     }
 
     void attentionIsDisabledForACnn()
     {
-        auto *modes = qobject_cast<QStandardItemModel *>(m_panel->modeCombo()->model());
-        auto *item = modes->item(m_panel->modeCombo()->findData(int(InspectMode::Attention)));
+        auto *modes = qobject_cast<QStandardItemModel *>(
+            namedChild<QComboBox>(m_panel.get(), "visualise-mode")->model());
+        auto *item = modes->item(namedChild<QComboBox>(m_panel.get(), "visualise-mode")
+                                     ->findData(int(InspectMode::Attention)));
         QVERIFY(!item->isEnabled());
         QVERIFY(item->toolTip().contains("no attention"));
         QVERIFY(!m_panel->setMode(InspectMode::Attention));
@@ -248,7 +262,7 @@ private Q_SLOTS:
     void comparesTwoCheckpointsSideBySide()
     {
         chooseMode(InspectMode::FeatureMaps);
-        auto *compare = m_panel->compareCombo();
+        auto *compare = namedChild<QComboBox>(m_panel.get(), "visualise-compare");
         const int epoch1 = compare->findData("epoch-1", Qt::UserRole + 1);
         QVERIFY(epoch1 > 0);
         QSignalSpy updated(m_panel.get(), &VisualisePanel::viewUpdated);
@@ -256,13 +270,19 @@ private Q_SLOTS:
         while (compare->currentIndex() != epoch1)
             QTest::keyClick(compare, Qt::Key_Down);
         QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty() && !m_panel->isBusy(), 10000);
-        QVERIFY(m_panel->compareView()->isVisible());
-        QVERIFY(m_panel->compareView()->hasImage());
-        QCOMPARE(m_panel->compareView()->shownImage().size(), m_panel->view()->shownImage().size());
-        QVERIFY(m_panel->compareView()->shownImage() != m_panel->view()->shownImage());
+        QVERIFY(namedChild<InspectImageView>(m_panel.get(), "visualise-compare-view")->isVisible());
+        QVERIFY(namedChild<InspectImageView>(m_panel.get(), "visualise-compare-view")->hasImage());
+        QCOMPARE(
+            namedChild<InspectImageView>(m_panel.get(), "visualise-compare-view")
+                ->shownImage()
+                .size(),
+            namedChild<InspectImageView>(m_panel.get(), "visualise-view")->shownImage().size());
+        QVERIFY(namedChild<InspectImageView>(m_panel.get(), "visualise-compare-view")->shownImage()
+                != namedChild<InspectImageView>(m_panel.get(), "visualise-view")->shownImage());
         grab("side-by-side");
         QTest::keyClick(compare, Qt::Key_Home);
-        QTRY_VERIFY(!m_panel->compareView()->isVisible());
+        QTRY_VERIFY(
+            !namedChild<InspectImageView>(m_panel.get(), "visualise-compare-view")->isVisible());
     }
 
     void showsADatasetSample()
@@ -272,7 +292,9 @@ private Q_SLOTS:
         QSignalSpy updated(m_panel.get(), &VisualisePanel::viewUpdated);
         m_panel->showDatasetSample(*dataset, 4321);
         QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty() && !m_panel->isBusy(), 10000);
-        QTRY_VERIFY(m_panel->sampleLabel()->text().contains("dataset sample #4321"));
+        QTRY_VERIFY(namedChild<QLabel>(m_panel.get(), "visualise-sample-text")
+                        ->text()
+                        .contains("dataset sample #4321"));
         QVERIFY(m_panel->lastRender().has_value());
     }
 
@@ -282,10 +304,12 @@ private Q_SLOTS:
         m_panel->showTestSample(m_runId, "epoch-1", 7);
         QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty() && !m_panel->isBusy(), 10000);
         QCOMPARE(m_panel->mode(), InspectMode::Saliency);
-        QCOMPARE(m_panel->sampleSpin()->value(), 7);
-        QCOMPARE(m_panel->checkpointCombo()->currentData(Qt::UserRole + 1).toString(),
+        QCOMPARE(namedChild<QSpinBox>(m_panel.get(), "visualise-sample")->value(), 7);
+        QCOMPARE(namedChild<QComboBox>(m_panel.get(), "visualise-checkpoint")
+                     ->currentData(Qt::UserRole + 1)
+                     .toString(),
                  QString("epoch-1"));
-        QVERIFY(!m_panel->layerList()->isEnabled());
+        QVERIFY(!namedChild<QListWidget>(m_panel.get(), "visualise-layers")->isEnabled());
         QCOMPARE(m_panel->lastRender()->mode, InspectMode::Saliency);
     }
 
@@ -294,14 +318,15 @@ private Q_SLOTS:
         auto config = testing::tinyConfig(300, 1, "vit-tiny", {32, 2, 2, 7});
         config.model.dropout = 0.0;
         config.augment.enabled = false;
-        m_panel->setRun(testing::trainRun(m_db, config, "vit-test"));
+        m_panel->setSelection({.inspected = testing::trainRun(m_db, config, "vit-test")});
         QTRY_VERIFY_WITH_TIMEOUT(m_panel->modelInfo().has_value() && !m_panel->isBusy(), 15000);
         QCOMPARE(m_panel->modelInfo()->attentionLayers, 2);
         QCOMPARE(m_panel->modelInfo()->attentionHeads, 2);
         chooseMode(InspectMode::Attention);
-        auto *list = m_panel->layerList();
-        QCOMPARE(list->count(), 3);                 // rollout + one row per layer
-        QCOMPARE(m_panel->headCombo()->count(), 3); // mean + one per head
+        auto *list = namedChild<QListWidget>(m_panel.get(), "visualise-layers");
+        QCOMPARE(list->count(), 3); // rollout + one row per layer
+        QCOMPARE(namedChild<QComboBox>(m_panel.get(), "visualise-head")->count(),
+                 3); // mean + one per head
         QCOMPARE(m_panel->lastRender()->image.size(), QSize(28, 28));
         const QImage rollout = m_panel->lastRender()->image;
         QSignalSpy updated(m_panel.get(), &VisualisePanel::viewUpdated);
@@ -312,7 +337,11 @@ private Q_SLOTS:
         grab("attention");
     }
 
-    void cleanupTestCase() { m_panel.reset(); }
+    void cleanupTestCase()
+    {
+        m_panel.reset();
+        m_client.reset();
+    }
 };
 
 QTEST_MAIN(TstVisualisePanel)

@@ -1,0 +1,84 @@
+#include "panels/bridge/store_client.h"
+
+#include <QSemaphore>
+
+namespace lathe::panels {
+
+StoreClient::StoreClient(std::filesystem::path db, QObject *parent)
+    : QObject(parent)
+    , m_path(std::move(db))
+{
+    m_thread.setObjectName("lathe-store");
+    m_worker = new QObject;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread.start();
+    post([this] {
+        auto store = track::RunStore::open(m_path);
+        if (!store) {
+            m_openError = store.error();
+            return;
+        }
+        auto writer = track::StoreWriter::open(m_path);
+        if (!writer) {
+            m_openError = writer.error();
+            return;
+        }
+        m_store = std::move(*store);
+        m_writer = std::move(*writer);
+    });
+}
+
+StoreClient::~StoreClient()
+{
+    // The writer's destructor applies the edits still queued before the connections close.
+    post([this] {
+        m_writer.reset();
+        m_store.reset();
+    });
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void StoreClient::post(std::function<void()> task)
+{
+    QMetaObject::invokeMethod(m_worker, std::move(task), Qt::QueuedConnection);
+}
+
+void StoreClient::edit(QObject *receiver, std::vector<track::RunEdit> edits,
+                       std::function<void(Result<void>)> done)
+{
+    // Told on the writer thread; handed to the GUI thread through this object, which outlives
+    // the writer, and from there to the receiver if it still exists.
+    auto deliver = [this, target = QPointer<QObject>(receiver),
+                    done = std::move(done)](Result<void> result) mutable {
+        QMetaObject::invokeMethod(
+            this,
+            [target, result = std::move(result), done]() mutable {
+                if (target && done)
+                    done(std::move(result));
+            },
+            Qt::QueuedConnection);
+    };
+    post([this, edits = std::move(edits), deliver = std::move(deliver)]() mutable {
+        if (!m_writer)
+            deliver(std::unexpected(m_openError));
+        else
+            m_writer->edit(std::move(edits), std::move(deliver));
+    });
+}
+
+void StoreClient::drain()
+{
+    QSemaphore done;
+    post([this, &done] {
+        if (!m_writer) {
+            done.release();
+            return;
+        }
+        m_writer->edit({}, [&done](Result<void>) { done.release(); });
+    });
+    done.acquire();
+}
+
+} // namespace lathe::panels
