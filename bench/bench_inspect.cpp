@@ -83,7 +83,7 @@ nlohmann::json runPeer()
     return nlohmann::json::parse(output, nullptr, false);
 }
 
-void timeLayers(inspect::InspectModel &m, const torch::Tensor &x, std::vector<Row> &rows)
+void timeLayers(train::OpenedRun &m, const torch::Tensor &x, std::vector<Row> &rows)
 {
     double worst = 0.0;
     std::string worstLayer;
@@ -116,11 +116,11 @@ int main(int argc, char **argv)
     }
     std::vector<Row> rows;
     const double loadStart = util::monotonicNow();
-    auto m = orDie(inspect::loadInspectModel(db, run, checkpoint));
+    auto m = orDie(train::openRun(db, run, checkpoint));
     rows.push_back({"load model + data (once)", (util::monotonicNow() - loadStart) * 1000, 0});
     at::set_num_threads(kThreads);
     // The confusion matrix is timed over the full test set whatever subset the run used.
-    m.test = orDie(data::loadFashionMnist(m.config.data.path, data::Split::Test));
+    m.data.test = orDie(data::loadFashionMnist(m.config.data.path, data::Split::Test));
     const auto x = m.prepare(orDie(m.testImage(0)));
     const auto layer = inspect::lastSpatialLayer(inspect::listLayers(m.net, m.inputShape));
 
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
                     bench::medianMs([&] { orDie(inspect::occlusion(m.net, x)); }, 5), 0});
     // The floor under the confusion matrix: the forward passes alone, in errorReport's batches
     // of 100 (smaller batches keep activations in cache: 500 was ~2x slower here).
-    const auto all = m.prepare(m.test->images(torch::arange(m.test->size())));
+    const auto all = m.prepare(m.data.test->images(torch::arange(m.data.test->size())));
     const auto forwardAll = [&] {
         torch::NoGradGuard noGrad;
         for (std::int64_t i = 0; i < all.size(0); i += 100)

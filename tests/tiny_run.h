@@ -4,6 +4,7 @@
 
 #include "core/train/run_config.h"
 #include "core/train/run_job.h"
+#include "core/util/sha256.h"
 
 #include <QtTest>
 
@@ -47,6 +48,21 @@ inline std::int64_t trainRun(const std::filesystem::path &db, const train::RunCo
     if (auto outcome = (*job)->run(); !outcome)
         qFatal("%s", outcome.error().toString().c_str());
     return (*job)->runId();
+}
+
+/// Records `file` as checkpoint `name` ("best", "last", "epoch-N") of run `runId` with its
+/// SHA-256, as RunRecorder does when training writes one (qFatal on failure).
+inline void recordCheckpoint(const std::filesystem::path &db, std::int64_t runId,
+                             const std::string &name, const std::filesystem::path &file)
+{
+    auto store = track::RunStore::open(db);
+    auto sha = util::sha256File(file);
+    if (!store || !sha)
+        qFatal("%s", (store ? sha.error() : store.error()).toString().c_str());
+    auto added = (*store)->addArtifact({0, runId, "checkpoint-" + name, file.string(),
+                                        std::int64_t(std::filesystem::file_size(file)), *sha, 0});
+    if (!added)
+        qFatal("%s", added.error().toString().c_str());
 }
 
 } // namespace lathe::testing

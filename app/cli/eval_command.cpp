@@ -2,8 +2,8 @@
 // matrix. Read-only: the store is not changed.
 #include "app/cli/commands.h"
 
-#include "core/track/run_store.h"
-#include "core/train/run_job.h"
+#include "core/train/open_run.h"
+#include "core/train/run_evaluation.h"
 
 #include <nlohmann/json.hpp>
 
@@ -44,52 +44,33 @@ int evalCommand(const std::vector<std::string> &args)
 {
     auto parsed = parseArgs(args, CommandSpec{{"--db", "--checkpoint"}, {"--json"}, 1, 1});
     if (auto *message = std::get_if<std::string>(&parsed)) {
-        std::fprintf(stderr, "lathe-cli eval: %s\nusage: lathe-cli eval RUN [--checkpoint "
-                             "best|last] [--db PATH] [--json]\n",
+        std::fprintf(stderr,
+                     "lathe-cli eval: %s\nusage: lathe-cli eval RUN [--checkpoint "
+                     "best|last|epoch-N] [--db PATH] [--json]\n",
                      message->c_str());
         return kExitUsage;
     }
     const auto &a = std::get<ParsedArgs>(parsed);
-    const std::string which = a.value("--checkpoint").value_or("best");
-    if (which != "best" && which != "last") {
-        std::fprintf(stderr, "lathe-cli eval: --checkpoint is best or last, not \"%s\"\n",
-                     which.c_str());
-        return kExitUsage;
-    }
-    const auto db = storePath(a);
-    auto store = track::RunStore::open(db);
-    if (!store)
-        return reportError(store.error());
-    auto run = (*store)->findRun(a.positionals[0]);
+    auto run = train::openRun(storePath(a), a.positionals[0], a.value("--checkpoint").value_or(""));
     if (!run)
         return reportError(run.error());
-    auto config = train::RunConfig::fromJson(nlohmann::json::parse(run->configJson, nullptr,
-                                                                   false));
-    if (!config)
-        return reportError(config.error());
-    auto data = train::loadTrainData(config->data);
-    if (!data)
-        return reportError(data.error());
-    const auto classes = data->train->classNames();
-    auto trainer = train::Trainer::create(*config, std::move(*data), {});
-    if (!trainer)
-        return reportError(trainer.error());
-    const auto checkpoint = train::runDirectory(db, run->id) / (which + ".pt");
-    if (auto ok = (*trainer)->restore(checkpoint); !ok)
-        return reportError(ok.error());
-    auto result = (*trainer)->evaluateTest();
+    if (!run->checkpointNote.empty())
+        std::fprintf(stderr, "lathe-cli eval: %s\n", run->checkpointNote.c_str());
+    auto result = train::evaluateRun(*run);
     if (!result)
         return reportError(result.error());
+    const auto &checkpoint = run->checkpoint;
     if (a.has("--json")) {
         auto out = result->toJson();
-        out["run"] = run->id;
-        out["checkpoint"] = checkpoint.string();
-        out["classes"] = classes;
+        out["run"] = run->run.id;
+        out["checkpoint"] = checkpoint.path.string();
+        out["classes"] = run->classNames;
         std::printf("%s\n", out.dump(2).c_str());
     } else {
-        std::printf("run %lld (%s), %s checkpoint %s\n", (long long)run->id, run->name.c_str(),
-                    which.c_str(), checkpoint.string().c_str());
-        printEval(*result, classes);
+        std::printf("run %lld (%s), %s checkpoint %s\n", (long long)run->run.id,
+                    run->run.name.c_str(), checkpoint.name.c_str(),
+                    checkpoint.path.string().c_str());
+        printEval(*result, run->classNames);
     }
     return kExitOk;
 }

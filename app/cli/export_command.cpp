@@ -14,6 +14,8 @@ namespace {
 
 void printReport(const exporting::ExportReport &report)
 {
+    if (!report.checkpointNote.empty())
+        std::printf("%s\n", report.checkpointNote.c_str());
     for (const auto &file : report.files)
         std::printf("wrote %s\n", file.c_str());
     const auto &p = report.parity;
@@ -48,7 +50,7 @@ int exportCommand(const std::vector<std::string> &args)
     exporting::ExportOptions options;
     options.format = a.value("--format").value_or("");
     options.outDir = a.value("--out").value_or("");
-    options.checkpoint = a.value("--checkpoint").value_or("best");
+    options.checkpoint = a.value("--checkpoint").value_or("");
     const auto quantize = a.value("--quantize").value_or("none");
     if (quantize != "none" && quantize != "int8") {
         std::fprintf(stderr, "lathe-cli export: --quantize is int8 (or none)\n%s", usage);

@@ -5,6 +5,7 @@
 #include "core/inspect/attention.h"
 #include "core/inspect/attribution.h"
 #include "core/inspect/errors.h"
+#include "core/train/open_run.h"
 #include "core/inspect/layers.h"
 #include "core/inspect/stage_lookup.h"
 #include "core/util/join.h"
@@ -97,14 +98,14 @@ struct Request
     std::filesystem::path out;
 };
 
-std::string classLabel(const inspect::InspectModel &m, std::int64_t k)
+std::string classLabel(const train::OpenedRun &m, std::int64_t k)
 {
     const auto name = std::size_t(k) < m.classNames.size() ? m.classNames[std::size_t(k)] : "?";
     return std::to_string(k) + " \"" + name + "\"";
 }
 
 // Resolves --layer (default: the last spatial stage) and checks it is spatial.
-Result<std::string> spatialLayer(inspect::InspectModel &m, const std::string &requested)
+Result<std::string> spatialLayer(train::OpenedRun &m, const std::string &requested)
 {
     const auto layers = inspect::listLayers(m.net, m.inputShape);
     const std::string spatial = util::join(
@@ -126,7 +127,7 @@ Result<std::string> spatialLayer(inspect::InspectModel &m, const std::string &re
     return layer;
 }
 
-Result<void> writeFeatureMaps(inspect::InspectModel &m, const Request &r, const torch::Tensor &x)
+Result<void> writeFeatureMaps(train::OpenedRun &m, const Request &r, const torch::Tensor &x)
 {
     auto layer = spatialLayer(m, r.layer);
     if (!layer)
@@ -147,7 +148,7 @@ Result<void> writeFeatureMaps(inspect::InspectModel &m, const Request &r, const 
     return {};
 }
 
-Result<inspect::Attribution> attribute(inspect::InspectModel &m, const Request &r,
+Result<inspect::Attribution> attribute(train::OpenedRun &m, const Request &r,
                                        const torch::Tensor &x, std::string &note)
 {
     if (r.what == "saliency")
@@ -177,7 +178,7 @@ Result<inspect::Attribution> attribute(inspect::InspectModel &m, const Request &
     return ig->attribution;
 }
 
-Result<void> writeAttribution(inspect::InspectModel &m, const Request &r, const torch::Tensor &x,
+Result<void> writeAttribution(train::OpenedRun &m, const Request &r, const torch::Tensor &x,
                               const torch::Tensor &image)
 {
     std::string note;
@@ -202,7 +203,7 @@ Result<void> writeAttribution(inspect::InspectModel &m, const Request &r, const 
 // The class token's attention (rollout, then each layer averaged over heads) over the input,
 // one PNG each; the patch grid is enlarged to the input's size without smoothing, and coloured
 // from its minimum (attention is never far from uniform).
-Result<void> writeAttention(inspect::InspectModel &m, const Request &r, const torch::Tensor &x,
+Result<void> writeAttention(train::OpenedRun &m, const Request &r, const torch::Tensor &x,
                             const torch::Tensor &image)
 {
     auto maps = inspect::attentionMaps(m.net, x);
@@ -266,10 +267,11 @@ int inspectCommand(const std::vector<std::string> &args)
     if (auto *code = std::get_if<int>(&request))
         return *code;
     const auto &r = std::get<Request>(request);
-    auto m = inspect::loadInspectModel(storePath(a), a.positionals[0],
-                                       a.value("--checkpoint").value_or("best"));
+    auto m = train::openRun(storePath(a), a.positionals[0], a.value("--checkpoint").value_or(""));
     if (!m)
         return reportError(m.error());
+    if (!m->checkpointNote.empty())
+        std::fprintf(stderr, "lathe-cli inspect: %s\n", m->checkpointNote.c_str());
     auto image = m->testImage(r.sample);
     if (!image)
         return reportError(image.error());
@@ -295,15 +297,16 @@ int confusionCommand(const std::vector<std::string> &args)
         return kExitUsage;
     }
     const auto &a = std::get<ParsedArgs>(parsed);
-    auto m = inspect::loadInspectModel(storePath(a), a.positionals[0],
-                                       a.value("--checkpoint").value_or("best"));
+    auto m = train::openRun(storePath(a), a.positionals[0], a.value("--checkpoint").value_or(""));
     if (!m)
         return reportError(m.error());
+    if (!m->checkpointNote.empty())
+        std::fprintf(stderr, "lathe-cli confusion: %s\n", m->checkpointNote.c_str());
     auto r = inspect::errorReport(*m);
     if (!r)
         return reportError(r.error());
     if (a.has("--json")) {
-        const nlohmann::json out{{"run", m->runId},          {"name", m->runName},
+        const nlohmann::json out{{"run", m->run.id},          {"name", m->run.name},
                                  {"checkpoint", m->checkpoint.name},
                                  {"path", m->checkpoint.path.string()},
                                  {"classes", m->classNames}, {"samples", r->predictions.size()},
@@ -314,7 +317,7 @@ int confusionCommand(const std::vector<std::string> &args)
         return kExitOk;
     }
     std::printf("run %lld (%s), %s checkpoint %s\naccuracy %.4f  (%zu samples)\n\n",
-                (long long)m->runId, m->runName.c_str(), m->checkpoint.name.c_str(),
+                (long long)m->run.id, m->run.name.c_str(), m->checkpoint.name.c_str(),
                 m->checkpoint.path.c_str(), r->accuracy, r->predictions.size());
     printClassScores({r->confusion, r->precision, r->recall, r->f1}, m->classNames);
     return kExitOk;

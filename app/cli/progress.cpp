@@ -1,5 +1,6 @@
 #include "app/cli/progress.h"
 
+#include "core/track/metric_keys.h"
 #include "core/util/clock.h"
 
 #include <unistd.h>
@@ -81,7 +82,8 @@ void ProgressPrinter::onEval(const train::EvalEvent &e)
 {
     endLine();
     std::fprintf(m_out, "%s after epoch %lld: loss %.4f  accuracy %.4f  (%lld samples)\n",
-                 e.split.c_str(), (long long)(e.split == "val" ? e.epoch + 1 : e.epoch),
+                 e.split.c_str(),
+                 (long long)(e.split == track::keys::kValSplit ? e.epoch + 1 : e.epoch),
                  e.result.loss, e.result.accuracy, (long long)e.result.samples);
     std::fflush(m_out);
 }

@@ -1,6 +1,7 @@
 // lathe-cli runs / show / compare: read-only views of the store, as text or --json.
 #include "app/cli/commands.h"
 
+#include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "core/util/clock.h"
 #include "core/util/join.h"
@@ -66,8 +67,9 @@ json summary(track::RunStore &store, const track::RunInfo &run)
             {"model", at("model", "arch")},
             {"optimizer", at("optimizer", "name")},
             {"lr", at("optimizer", "lr")},
-            {"best_val_accuracy", optionalJson(store.bestMetric(run.id, "val/accuracy", true))},
-            {"test_accuracy", optionalJson(store.lastMetric(run.id, "test/accuracy"))},
+            {"best_val_accuracy",
+             optionalJson(store.bestMetric(run.id, track::keys::kValAccuracy, true))},
+            {"test_accuracy", optionalJson(store.lastMetric(run.id, track::keys::kTestAccuracy))},
             {"tags", run.tags},
             {"host", run.host},
             {"seed", run.seed},

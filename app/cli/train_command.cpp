@@ -148,7 +148,7 @@ int finetuneCommand(const std::vector<std::string> &args)
     const auto &a = std::get<ParsedArgs>(parsed);
     // As strings, so a run named "12" and run 12 both resolve through the store.
     const nlohmann::json run = a.positionals[0];
-    const nlohmann::json checkpoint = a.value("--checkpoint").value_or("best");
+    const nlohmann::json checkpoint = a.value("--checkpoint").value_or("");
     return trainNew(a, 1, {"finetune.run=" + run.dump(), "finetune.checkpoint=" + checkpoint.dump()},
                     "finetune");
 }

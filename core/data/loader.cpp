@@ -30,16 +30,25 @@ Error loaderError(ErrorCode code, std::string message)
 
 } // namespace
 
-Loader::Loader(std::shared_ptr<const Dataset> dataset, torch::Tensor indices, LoaderOptions options)
+Result<std::unique_ptr<Loader>> Loader::create(std::shared_ptr<const Dataset> dataset,
+                                               const torch::Tensor &indices, LoaderOptions options)
+{
+    auto valid = validIndices(dataset.get(), indices);
+    if (!valid)
+        return std::unexpected(valid.error());
+    return std::unique_ptr<Loader>(
+        new Loader(std::move(dataset), std::move(*valid), std::move(options)));
+}
+
+Loader::Loader(std::shared_ptr<const Dataset> dataset, std::vector<std::int64_t> indices,
+               LoaderOptions options)
     : m_dataset(std::move(dataset))
+    , m_indices(std::move(indices))
     , m_options(std::move(options))
     , m_augment(m_options.augment)
 {
     m_options.batchSize = std::max<std::int64_t>(1, m_options.batchSize);
     m_options.prefetch = std::max(0, m_options.prefetch);
-    m_configError = validate(indices);
-    if (m_configError)
-        return;
     const auto n = std::int64_t(m_indices.size());
     m_batches = m_options.dropLast ? n / m_options.batchSize
                                    : (n + m_options.batchSize - 1) / m_options.batchSize;
@@ -59,27 +68,30 @@ Loader::~Loader()
         m_thread.join();
 }
 
-std::optional<Error> Loader::validate(const torch::Tensor &indices)
+Result<std::vector<std::int64_t>> Loader::validIndices(const Dataset *dataset,
+                                                       const torch::Tensor &indices)
 {
     try {
-        if (!m_dataset)
-            return loaderError(ErrorCode::InvalidArgument, "no dataset");
+        if (!dataset)
+            return std::unexpected(loaderError(ErrorCode::InvalidArgument, "no dataset"));
         if (!indices.defined() || indices.dim() != 1 || indices.is_floating_point())
-            return loaderError(ErrorCode::InvalidArgument, "indices must be a 1-D integer tensor");
+            return std::unexpected(
+                loaderError(ErrorCode::InvalidArgument, "indices must be a 1-D integer tensor"));
         const torch::Tensor flat = indices.cpu().to(torch::kLong).contiguous();
         const auto *values = flat.data_ptr<std::int64_t>();
-        m_indices.assign(values, values + flat.numel());
-        const std::int64_t size = m_dataset->size();
-        for (std::size_t i = 0; i < m_indices.size(); ++i) {
-            if (m_indices[i] < 0 || m_indices[i] >= size)
-                return loaderError(ErrorCode::InvalidArgument,
-                                   fmt::format("index {} at position {} is out of range: the "
-                                               "dataset has {} samples",
-                                               m_indices[i], i, size));
+        std::vector<std::int64_t> out(values, values + flat.numel());
+        const std::int64_t size = dataset->size();
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            if (out[i] < 0 || out[i] >= size)
+                return std::unexpected(
+                    loaderError(ErrorCode::InvalidArgument,
+                                fmt::format("index {} at position {} is out of range: the "
+                                            "dataset has {} samples",
+                                            out[i], i, size)));
         }
-        return std::nullopt;
+        return out;
     } catch (const std::exception &e) {
-        return loaderError(ErrorCode::Internal, util::describe(e));
+        return std::unexpected(loaderError(ErrorCode::Internal, util::describe(e)));
     }
 }
 
@@ -105,8 +117,6 @@ std::vector<std::int64_t> Loader::epochOrder(std::int64_t epoch) const
 
 void Loader::startEpoch(std::int64_t epoch, std::int64_t skipBatches)
 {
-    if (m_configError)
-        return;
     std::shared_ptr<const std::vector<std::int64_t>> order;
     std::optional<Error> failure;
     try {
@@ -129,8 +139,6 @@ void Loader::startEpoch(std::int64_t epoch, std::int64_t skipBatches)
 
 Result<std::optional<Batch>> Loader::next()
 {
-    if (m_configError)
-        return std::unexpected(*m_configError);
     std::unique_lock lock(m_mutex);
     if (!m_active)
         return std::unexpected(

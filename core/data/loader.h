@@ -37,34 +37,34 @@ struct LoaderOptions
 };
 
 /// Serves mini-batches of `dataset` restricted to `indices`, produced on one background
-/// thread up to `prefetch` batches ahead, or inside next() when `prefetch` is 0. The epoch order is a permutation seeded by
-/// (seed, epoch), and batch k's augmentation seed by (seed, epoch, k), so batch k of an epoch
-/// is bit-identical whatever the prefetch depth and whether the epoch was started at batch 0
-/// or resumed with skipBatches: resuming a run is exact.
+/// thread up to `prefetch` batches ahead, or inside next() when `prefetch` is 0. The epoch order is
+/// a permutation seeded by (seed, epoch), and batch k's augmentation seed by (seed, epoch, k), so
+/// batch k of an epoch is bit-identical whatever the prefetch depth and whether the epoch was
+/// started at batch 0 or resumed with skipBatches: resuming a run is exact.
 ///
 /// Threading: one consumer thread calls startEpoch()/next() (not concurrently with each
 /// other); the producer thread reads the dataset, which must be thread-safe. The destructor
 /// stops and joins the producer, even mid-epoch (waiting at most for the batch in flight).
-/// Nothing throws out of the loader except std::bad_alloc/std::system_error from its
-/// constructor if the process is out of memory or threads.
+/// Nothing throws out of the loader except std::bad_alloc/std::system_error from create() if
+/// the process is out of memory or threads.
 class Loader
 {
 public:
-    /// Builds a loader over dataset samples `indices` (integer [n], each in [0, N)). Invalid
-    /// arguments (null dataset, indices out of range or not 1-D) do not throw: every next()
-    /// then returns InvalidArgument saying what is wrong.
-    Loader(std::shared_ptr<const Dataset> dataset, torch::Tensor indices, LoaderOptions options);
+    /// A loader over dataset samples `indices` (integer [n], each in [0, N)), its producer
+    /// thread started. InvalidArgument (context "data loader") saying what is wrong for a null
+    /// dataset or indices out of range or not 1-D.
+    static Result<std::unique_ptr<Loader>> create(std::shared_ptr<const Dataset> dataset,
+                                                  const torch::Tensor &indices,
+                                                  LoaderOptions options);
     ~Loader();
 
     Loader(const Loader &) = delete;
     Loader &operator=(const Loader &) = delete;
 
-    /// Batches in one epoch: ceil(n / batchSize), or floor with dropLast; 0 if invalid.
+    /// Batches in one epoch: ceil(n / batchSize), or floor with dropLast.
     std::int64_t batchesPerEpoch() const;
     /// Number of samples n the loader draws from (before dropLast).
     std::int64_t samples() const;
-    /// The configuration error, if the constructor found one.
-    const std::optional<Error> &configError() const { return m_configError; }
 
     /// Starts (or restarts) epoch `epoch` at batch `skipBatches` (clamped to
     /// [0, batchesPerEpoch()]), cancelling and discarding whatever the previous epoch had in
@@ -72,8 +72,8 @@ public:
     void startEpoch(std::int64_t epoch, std::int64_t skipBatches = 0);
 
     /// The next batch of the current epoch: a Batch (x float32 [B,C,H,W], augmented then
-    /// normalised; y int64 [B]); std::nullopt when the epoch is over; an Error when the
-    /// loader is misconfigured (InvalidArgument), startEpoch() was never called
+    /// normalised; y int64 [B]); std::nullopt when the epoch is over; an Error when
+    /// startEpoch() was never called
     /// (InvalidArgument), or producing the batch failed (BadInput, message naming the epoch,
     /// the batch and the cause). After a failure the epoch is over and next() keeps returning
     /// the same error until the next startEpoch(). Blocks until the batch is ready. Never
@@ -86,6 +86,9 @@ public:
     void setAugment(const AugmentConfig &augment);
 
 private:
+    Loader(std::shared_ptr<const Dataset> dataset, std::vector<std::int64_t> indices,
+           LoaderOptions options);
+
     /// One batch to produce: its epoch (generation), position and the epoch's order.
     struct Job
     {
@@ -96,7 +99,9 @@ private:
         AugmentConfig augment;
     };
 
-    std::optional<Error> validate(const torch::Tensor &indices);
+    /// `indices` as a vector, checked against `dataset`.
+    static Result<std::vector<std::int64_t>> validIndices(const Dataset *dataset,
+                                                          const torch::Tensor &indices);
     std::vector<std::int64_t> epochOrder(std::int64_t epoch) const;
     bool canProduce() const;
     void produceLoop();
@@ -106,7 +111,6 @@ private:
     std::shared_ptr<const Dataset> m_dataset;
     std::vector<std::int64_t> m_indices;
     LoaderOptions m_options;
-    std::optional<Error> m_configError;
     std::int64_t m_batches = 0;
 
     std::mutex m_mutex;

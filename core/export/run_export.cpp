@@ -7,13 +7,15 @@
 #include "core/formats/state_dict.h"
 #include "core/formats/torchscript_export.h"
 #include "core/formats/weight_compression.h"
-#include "core/inspect/inspect_model.h"
 #include "core/model/lora.h"
+#include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
+#include "core/train/open_run.h"
 #include "core/util/clock.h"
 #include "core/util/sha256.h"
 #include "core/util/torch_error.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -28,8 +30,7 @@ constexpr double kTolerance = 1e-5;
 
 struct Exporting
 {
-    inspect::InspectModel model;
-    track::RunInfo run;
+    train::OpenedRun model;
     torch::Tensor parityInput; // [<=100, C, H, W], normalised like training
 };
 
@@ -48,18 +49,18 @@ Result<void> checkOptions(const ExportOptions &o)
 }
 
 // Test accuracy of `net` (the model's own preprocessing), in batches.
-double accuracy(model::Net &net, const inspect::InspectModel &m)
+double accuracy(model::Net &net, const train::OpenedRun &m)
 {
-    if (!m.test || m.test->size() == 0)
+    if (!m.data.test || m.data.test->size() == 0)
         return 0.0;
     torch::NoGradGuard noGrad;
     net->eval();
-    const auto n = m.test->size();
-    const torch::Tensor labels = m.test->labels();
+    const auto n = m.data.test->size();
+    const torch::Tensor labels = m.data.test->labels();
     std::int64_t correct = 0;
     for (std::int64_t start = 0; start < n; start += 500) {
         const auto count = std::min<std::int64_t>(500, n - start);
-        const torch::Tensor x = m.prepare(m.test->images(torch::arange(start, start + count)));
+        const torch::Tensor x = m.prepare(m.data.test->images(torch::arange(start, start + count)));
         correct += net->forward(x).argmax(1).eq(labels.narrow(0, start, count)).sum().item<std::int64_t>();
     }
     return double(correct) / double(n);
@@ -113,8 +114,9 @@ Result<std::filesystem::path> writeModel(Exporting &e, const ExportOptions &o)
         tensors = std::move(*quantized);
     }
     const std::map<std::string, std::string> metadata{
-        {"format", "pt"}, {"lathe_arch", e.model.config.model.arch},
-        {"lathe_run", std::to_string(e.run.id)}};
+        {"format", "pt"},
+        {"lathe_arch", e.model.config.model.arch},
+        {"lathe_run", std::to_string(e.model.run.id)}};
     auto ok = formats::writeSafetensors(tensors, metadata, file);
     return ok ? Result<std::filesystem::path>(file) : std::unexpected(ok.error());
 }
@@ -133,7 +135,7 @@ Result<std::filesystem::path> writeConfig(const Exporting &e, const ExportOption
         {"classes", e.model.classNames},
         {"normalization",
          {{"mean", e.model.normalization.mean}, {"std", e.model.normalization.std}}},
-        {"run", {{"id", e.run.id}, {"name", e.run.name}}},
+        {"run", {{"id", e.model.run.id}, {"name", e.model.run.name}}},
         {"checkpoint", e.model.checkpoint.name},
         {"int8_weights", o.quantizeInt8},
         {"prune", o.prune}};
@@ -187,15 +189,17 @@ ModelCard cardFor(const Exporting &e, const ExportOptions &o, const ParityResult
                   track::RunStore &store)
 {
     ModelCard card;
-    card.runId = e.run.id;
-    card.runName = e.run.name;
-    card.config = nlohmann::json::parse(e.run.configJson, nullptr, false);
-    for (const char *key : {"test/accuracy", "test/loss", "val/accuracy", "val/loss"})
-        if (auto value = store.lastMetric(e.run.id, key); value && *value)
-            card.metrics[key] = **value;
-    if (e.run.parentId) {
-        card.parentRunId = *e.run.parentId;
-        if (auto parent = store.run(*e.run.parentId))
+    card.runId = e.model.run.id;
+    card.runName = e.model.run.name;
+    card.config = nlohmann::json::parse(e.model.run.configJson, nullptr, false);
+    namespace keys = track::keys;
+    for (const auto key :
+         {keys::kTestAccuracy, keys::kTestLoss, keys::kValAccuracy, keys::kValLoss})
+        if (auto value = store.lastMetric(e.model.run.id, key); value && *value)
+            card.metrics[std::string(key)] = **value;
+    if (e.model.run.parentId) {
+        card.parentRunId = *e.model.run.parentId;
+        if (auto parent = store.run(*e.model.run.parentId))
             card.parentRunName = parent->name;
     }
     card.exportOptions = {o.format, o.quantizeInt8 ? "int8" : "none", o.prune};
@@ -250,25 +254,25 @@ Result<ExportReport> exportRun(const std::filesystem::path &db, const std::strin
     if (!store)
         return std::unexpected(store.error());
     say("loading the checkpoint", 0.0);
-    auto loaded = inspect::loadInspectModel(db, runRef, options.checkpoint);
-    if (!loaded)
-        return std::unexpected(loaded.error());
-    auto run = (*store)->run(loaded->runId);
-    if (!run)
-        return std::unexpected(run.error());
-    Exporting e{std::move(*loaded), *run, {}};
+    auto opened = train::openRun(db, runRef, options.checkpoint);
+    if (!opened)
+        return std::unexpected(opened.error());
+    Exporting e{std::move(*opened), {}};
     ExportReport report;
-    report.runId = e.run.id;
+    report.runId = e.model.run.id;
+    report.checkpoint = e.model.checkpoint.name;
+    report.checkpointNote = e.model.checkpointNote;
     try {
-        if (e.model.test && e.model.test->size() > 0) {
-            const auto n = std::min(kParityImages, e.model.test->size());
-            e.parityInput = e.model.prepare(e.model.test->images(torch::arange(n)));
+        const auto &test = e.model.data.test;
+        if (test && test->size() > 0) {
+            const auto n = std::min(kParityImages, test->size());
+            e.parityInput = e.model.prepare(test->images(torch::arange(n)));
         } else {
-            e.parityInput = torch::rand([&] {
-                std::vector<std::int64_t> s{kParityImages};
-                s.insert(s.end(), e.model.inputShape.begin(), e.model.inputShape.end());
-                return s;
-            }());
+            // A private generator: an export must not move the global one a training run uses.
+            std::vector<std::int64_t> shape{kParityImages};
+            shape.insert(shape.end(), e.model.inputShape.begin(), e.model.inputShape.end());
+            e.parityInput = torch::rand(
+                shape, at::make_generator<at::CPUGeneratorImpl>(e.model.config.training.seed));
         }
         say(options.quantizeInt8 || options.prune > 0 ? "compressing the weights" : "preparing",
             0.2);
@@ -305,7 +309,7 @@ Result<ExportReport> exportRun(const std::filesystem::path &db, const std::strin
     } catch (const std::exception &ex) {
         removeAll(report.files);
         return fail(ErrorCode::Internal, "export failed: " + util::describe(ex),
-                    "run " + std::to_string(e.run.id));
+                    "run " + std::to_string(e.model.run.id));
     }
     record(**store, report, options);
     say("done", 1.0);

@@ -19,7 +19,7 @@ namespace lathe::exporting {
 struct ExportOptions
 {
     std::string format = "torchscript";
-    std::string checkpoint = "best"; ///< best | last | epoch-<N>
+    std::string checkpoint;          ///< best | last | epoch-<N>; empty = best, else last
     bool quantizeInt8 = false;       ///< per-channel int8 weights (safetensors stores I8 + scales)
     double prune = 0.0;              ///< global magnitude pruning: share of weights zeroed, [0, 1)
     std::filesystem::path outDir;    ///< created if missing; existing files are replaced
@@ -44,6 +44,8 @@ struct CompressionReport
 struct ExportReport
 {
     std::int64_t runId = 0;
+    std::string checkpoint;     ///< the checkpoint exported
+    std::string checkpointNote; ///< why that one, when ExportOptions::checkpoint was empty
     std::vector<std::filesystem::path> files; ///< model, config.json, MODEL_CARD.md, model_card.json
     ParityResult parity;
     std::optional<CompressionReport> compression; ///< set when quantizing or pruning

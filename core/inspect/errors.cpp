@@ -52,26 +52,26 @@ std::vector<Prediction> ErrorReport::cell(std::int64_t label, std::int64_t predi
     return samples;
 }
 
-Result<ErrorReport> errorReport(InspectModel &model, std::stop_token stop,
+Result<ErrorReport> errorReport(train::OpenedRun &model, std::stop_token stop,
                                 const std::function<void(std::int64_t, std::int64_t)> &progress)
 {
-    if (!model.test || model.test->size() == 0)
+    if (!model.data.test || model.data.test->size() == 0)
         return fail(ErrorCode::InvalidArgument,
-                    "run " + std::to_string(model.runId) + " has no test set to evaluate");
-    const std::int64_t total = model.test->size();
+                    "run " + std::to_string(model.run.id) + " has no test set to evaluate");
+    const std::int64_t total = model.data.test->size();
     const auto numClasses = std::int64_t(model.classNames.size());
     ErrorReport report;
     report.predictions.reserve(std::size_t(total));
     try {
         torch::NoGradGuard noGrad;
         const bool channelsLast = prefersChannelsLast(model.net);
-        const auto labels = model.test->labels().to(torch::kLong);
+        const auto labels = model.data.test->labels().to(torch::kLong);
         train::EvalAccumulator accumulator(numClasses);
         for (std::int64_t first = 0; first < total; first += kBatch) {
             if (stop.stop_requested())
                 return fail(ErrorCode::Cancelled, "error analysis stopped");
             const std::int64_t n = std::min(kBatch, total - first);
-            auto x = model.prepare(model.test->images(torch::arange(first, first + n)));
+            auto x = model.prepare(model.data.test->images(torch::arange(first, first + n)));
             if (channelsLast)
                 x = x.contiguous(at::MemoryFormat::ChannelsLast);
             const auto logits = model.net->forward(x);
@@ -89,7 +89,7 @@ Result<ErrorReport> errorReport(InspectModel &model, std::stop_token stop,
         report.accuracy = result.accuracy;
     } catch (const std::exception &e) {
         return fail(ErrorCode::BadInput, "cannot evaluate the test set: " + util::describe(e),
-                    "run " + std::to_string(model.runId));
+                    "run " + std::to_string(model.run.id));
     }
     return report;
 }

@@ -2,7 +2,7 @@
 // so a cell can be opened as a gallery.
 #pragma once
 
-#include "core/inspect/inspect_model.h"
+#include "core/train/open_run.h"
 #include "core/util/error.h"
 
 #include <cstdint>
@@ -37,7 +37,8 @@ struct ErrorReport
 /// Evaluates `model` on its whole test set in batches (LibTorch threads as configured),
 /// calling `progress(done, total)` after each batch. Cancelled (ErrorCode::Cancelled) when
 /// `stop` is requested. InvalidArgument when the model has no test set.
-Result<ErrorReport> errorReport(InspectModel &model, std::stop_token stop = {},
-                                const std::function<void(std::int64_t, std::int64_t)> &progress = {});
+Result<ErrorReport> errorReport(train::OpenedRun &model, std::stop_token stop = {},
+                                const std::function<void(std::int64_t, std::int64_t)> &progress
+                                = {});
 
 } // namespace lathe::inspect

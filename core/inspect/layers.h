@@ -1,7 +1,7 @@
 // Feature maps: what a named stage of a Net outputs for one sample.
 #pragma once
 
-#include "core/inspect/inspect_model.h"
+#include "core/train/open_run.h"
 #include "core/util/error.h"
 
 #include <torch/torch.h>

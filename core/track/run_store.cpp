@@ -24,17 +24,16 @@ constexpr std::array<std::string_view, 6> kSortKeys{"id",         "name",       
 Result<std::vector<RunInfo>> readRuns(sql::Statement &stmt, const std::string &file)
 {
     std::vector<RunInfo> runs;
-    for (;;) {
-        auto row = stmt.step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            return runs;
-        auto info = detail::readRunInfo(stmt, file);
+    auto done = sql::forEachRow(stmt, [&](const sql::Statement &row) -> Result<void> {
+        auto info = detail::readRunInfo(row, file);
         if (!info)
             return std::unexpected(info.error());
         runs.push_back(std::move(*info));
-    }
+        return {};
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return runs;
 }
 
 // Escapes LIKE's wildcards so that the user's text is matched literally.
@@ -139,17 +138,14 @@ Result<void> RunStore::markInterruptedRuns()
         return std::unexpected(stmt.error());
     std::vector<std::pair<std::int64_t, ProcessIdentity>> dead;
     const auto self = currentProcess();
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            break;
-        ProcessIdentity owner{stmt->textAt(1), stmt->int64At(2), stmt->int64At(3)};
+    auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) {
+        ProcessIdentity owner{row.textAt(1), row.int64At(2), row.int64At(3)};
         // Another host's runs are alive as far as we can tell: leave them to that host.
         if (owner.host == self.host && !isAliveHere(owner))
-            dead.emplace_back(stmt->int64At(0), std::move(owner));
-    }
+            dead.emplace_back(row.int64At(0), std::move(owner));
+    });
+    if (!done)
+        return std::unexpected(done.error());
     stmt->reset();
     for (const auto &[id, owner] : dead) {
         const auto who = owner.host + " pid " + std::to_string(owner.pid);
@@ -375,14 +371,11 @@ Result<std::vector<std::pair<std::string, std::string>>> RunStore::params(std::i
         return std::unexpected(stmt.error());
     stmt->bind(1, runId);
     std::vector<std::pair<std::string, std::string>> out;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            return out;
-        out.emplace_back(stmt->textAt(0), stmt->textAt(1));
-    }
+    auto done = sql::forEachRow(
+        *stmt, [&](const sql::Statement &row) { out.emplace_back(row.textAt(0), row.textAt(1)); });
+    if (!done)
+        return std::unexpected(done.error());
+    return out;
 }
 
 Result<std::vector<ParamDiff>> RunStore::configDiff(std::span<const std::int64_t> runIds)

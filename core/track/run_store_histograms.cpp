@@ -28,16 +28,14 @@ Result<std::vector<HistogramKey>> RunStore::histogramKeys(std::int64_t runId)
         return std::unexpected(stmt.error());
     stmt->bind(1, runId);
     std::vector<HistogramKey> keys;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            return keys;
+    auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) {
         // A kind this build does not know (written by a newer Lathe) is not listed.
-        if (const auto kind = parseHistogramKind(stmt->textAt(1)))
-            keys.push_back({stmt->textAt(0), *kind});
-    }
+        if (const auto kind = parseHistogramKind(row.textAt(1)))
+            keys.push_back({row.textAt(0), *kind});
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return keys;
 }
 
 Result<std::vector<HistogramSample>>
@@ -53,21 +51,20 @@ RunStore::histogramSeries(std::int64_t runId, const HistogramKey &key, std::int6
         .bind(3, toString(key.kind))
         .bind(4, afterStep);
     std::vector<HistogramSample> samples;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            return samples;
-        auto counts = decodeHistogramCounts(stmt->blobAt(3));
+    auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) -> Result<void> {
+        auto counts = decodeHistogramCounts(row.blobAt(3));
         if (!counts) {
             return fail(ErrorCode::BadInput,
                         "histogram '" + key.name + "' of run " + std::to_string(runId) + " at step "
-                            + std::to_string(stmt->int64At(0)) + " has corrupt counts",
+                            + std::to_string(row.int64At(0)) + " has corrupt counts",
                         m_db.file().string());
         }
-        samples.push_back({stmt->int64At(0), stmt->realAt(1), stmt->realAt(2), std::move(*counts)});
-    }
+        samples.push_back({row.int64At(0), row.realAt(1), row.realAt(2), std::move(*counts)});
+        return {};
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return samples;
 }
 
 } // namespace lathe::track

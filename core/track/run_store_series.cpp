@@ -8,20 +8,6 @@ namespace lathe::track {
 
 namespace {
 
-// Steps through every row of `stmt`, handing each to `read`.
-template<typename Read>
-Result<void> forEachRow(sql::Statement &stmt, Read read)
-{
-    for (;;) {
-        auto row = stmt.step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            return {};
-        read(stmt);
-    }
-}
-
 std::string_view xColumn(SeriesX x)
 {
     switch (x) {
@@ -90,7 +76,7 @@ Result<std::vector<MetricRow>> RunStore::metricSeries(std::int64_t runId, std::s
     stmt->bind(1, runId).bind(2, key).bind(3, afterId);
     std::vector<MetricRow> rows;
     const std::string keyText(key);
-    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
+    auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) {
         MetricRow m;
         m.runId = runId;
         m.key = keyText;
@@ -125,7 +111,7 @@ Result<std::vector<SeriesPoint>> RunStore::seriesXY(std::int64_t runId, std::str
         return std::unexpected(stmt.error());
     stmt->bind(1, runId).bind(2, key).bind(3, *blocked);
     std::int64_t last = *blocked;
-    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
+    auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) {
         last = row.int64At(0);
         points.push_back({row.realAt(1), row.realAt(2)});
     });
@@ -151,7 +137,7 @@ Result<std::vector<std::string>> RunStore::metricKeys(std::int64_t runId)
     stmt->bind(1, runId);
     std::vector<std::string> keys;
     auto done
-        = forEachRow(*stmt, [&](const sql::Statement &row) { keys.push_back(row.textAt(0)); });
+        = sql::forEachRow(*stmt, [&](const sql::Statement &row) { keys.push_back(row.textAt(0)); });
     if (!done)
         return std::unexpected(done.error());
     return keys;
@@ -202,7 +188,7 @@ Result<std::vector<EventRow>> RunStore::events(std::int64_t runId)
         return std::unexpected(stmt.error());
     stmt->bind(1, runId);
     std::vector<EventRow> rows;
-    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
+    auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) {
         rows.push_back(EventRow{row.int64At(0), runId, row.textAt(1), row.int64At(2), row.realAt(3),
                                 row.textAt(4)});
     });
@@ -224,7 +210,7 @@ Result<std::vector<ArtifactRow>> RunStore::artifacts(std::int64_t runId)
         return std::unexpected(stmt.error());
     stmt->bind(1, runId);
     std::vector<ArtifactRow> rows;
-    auto done = forEachRow(*stmt, [&](const sql::Statement &row) {
+    auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) {
         rows.push_back(ArtifactRow{row.int64At(0), runId, row.textAt(1), row.textAt(2),
                                    row.int64At(3), row.textAt(4), row.realAt(5)});
     });

@@ -1,5 +1,6 @@
 #include "core/track/run_summary.h"
 
+#include "core/track/metric_keys.h"
 #include "core/track/run_rows.h"
 #include "core/track/run_store.h"
 
@@ -11,7 +12,8 @@ namespace lathe::track {
 namespace {
 
 // The columns readRunInfo expects (config_json read as ''), then the summary's extras. Each
-// extra is an index seek: params by primary key, metrics by (run_id, key, id).
+// extra is an index seek: params by primary key, metrics by (run_id, key, id). The metric keys
+// are bound (?1-?3: track::keys) so that they are written in one place.
 constexpr std::string_view kSelectSummaries
     = "SELECT id, name, status, created_at, started_at, ended_at, '', host, torch_version, "
       "notes, error_message, seed, parent_id, "
@@ -19,10 +21,10 @@ constexpr std::string_view kSelectSummaries
       "(SELECT value FROM params WHERE run_id = runs.id AND key = 'model.arch'), "
       "(SELECT value FROM params WHERE run_id = runs.id AND key = 'optimizer.name'), "
       "(SELECT value FROM params WHERE run_id = runs.id AND key = 'optimizer.lr'), "
-      "(SELECT max(value) FROM metrics WHERE run_id = runs.id AND key = 'val/accuracy'), "
-      "(SELECT value FROM metrics WHERE run_id = runs.id AND key = 'test/accuracy' "
+      "(SELECT max(value) FROM metrics WHERE run_id = runs.id AND key = ?1), "
+      "(SELECT value FROM metrics WHERE run_id = runs.id AND key = ?2 "
       " ORDER BY id DESC LIMIT 1), "
-      "(SELECT value FROM metrics WHERE run_id = runs.id AND key = 'train/loss' "
+      "(SELECT value FROM metrics WHERE run_id = runs.id AND key = ?3 "
       " ORDER BY id DESC LIMIT 1) "
       "FROM runs ORDER BY id";
 
@@ -32,7 +34,6 @@ std::optional<double> optionalReal(const sql::Statement &row, int column)
         return std::nullopt;
     return row.realAt(column);
 }
-
 
 } // namespace
 
@@ -50,27 +51,28 @@ Result<std::vector<RunSummary>> RunStore::runSummaries()
     auto stmt = m_db.prepare(kSelectSummaries);
     if (!stmt)
         return std::unexpected(stmt.error());
+    stmt->bindStatic(1, keys::kValAccuracy)
+        .bindStatic(2, keys::kTestAccuracy)
+        .bindStatic(3, keys::kTrainLoss);
     std::vector<RunSummary> summaries;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            break;
-        auto info = detail::readRunInfo(*stmt, m_db.file().string());
+    auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) -> Result<void> {
+        auto info = detail::readRunInfo(row, m_db.file().string());
         if (!info)
             return std::unexpected(info.error());
         RunSummary summary;
         summary.run = std::move(*info);
-        summary.modelArch = stmt->textAt(14);
-        summary.optimizerName = stmt->textAt(15);
-        summary.lr = parseNumber(stmt->textAt(16));
-        summary.bestValAccuracy = optionalReal(*stmt, 17);
-        summary.testAccuracy = optionalReal(*stmt, 18);
-        summary.finalTrainLoss = optionalReal(*stmt, 19);
+        summary.modelArch = row.textAt(14);
+        summary.optimizerName = row.textAt(15);
+        summary.lr = parseNumber(row.textAt(16));
+        summary.bestValAccuracy = optionalReal(row, 17);
+        summary.testAccuracy = optionalReal(row, 18);
+        summary.finalTrainLoss = optionalReal(row, 19);
         summaries.push_back(std::move(summary));
-    }
+        return {};
+    });
     stmt->reset();
+    if (!done)
+        return std::unexpected(done.error());
     return summaries;
 }
 

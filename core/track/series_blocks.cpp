@@ -166,14 +166,9 @@ Result<std::int64_t> readBlocks(sql::Database &db, std::int64_t runId, std::stri
     stmt->bind(1, runId).bind(2, key);
     std::int64_t lastId = 0;
     const std::size_t xColumn = xColumnIndex(x);
-    for (;;) {
-        auto row = stmt->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            return lastId;
-        const auto rows = static_cast<std::size_t>(stmt->int64At(1));
-        const auto data = stmt->blobAt(2);
+    auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) -> Result<void> {
+        const auto rows = static_cast<std::size_t>(row.int64At(1));
+        const auto data = row.blobAt(2);
         if (data.size() != rows * kColumns * kCellBytes) {
             return fail(ErrorCode::BadInput,
                         "metric block of '" + std::string(key) + "' (run " + std::to_string(runId)
@@ -182,8 +177,12 @@ Result<std::int64_t> readBlocks(sql::Database &db, std::int64_t runId, std::stri
         }
         for (std::size_t r = 0; r < rows; ++r)
             out.push_back({cellAt(data, rows, xColumn, r), cellAt(data, rows, 3, r)});
-        lastId = stmt->int64At(0);
-    }
+        lastId = row.int64At(0);
+        return {};
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return lastId;
 }
 
 Result<void> dropBlocksAfter(sql::Database &db, std::int64_t runId, std::int64_t step)

@@ -8,6 +8,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -66,6 +68,26 @@ private:
 
 /// One SQLite connection, closed on destruction. Not thread-safe: one object per thread
 /// (it may be handed to another thread as long as only one uses it at a time).
+/// The one row loop: steps through every row of `stmt`, calling `read(stmt)` for each. `read`
+/// returns void, or a Result<void> whose error ends the walk. Errors: the first of step()'s
+/// (naming the file) and `read`'s. Leaves the statement as step() does (reset() to reuse it).
+template<typename Read>
+Result<void> forEachRow(Statement &stmt, Read &&read)
+{
+    for (;;) {
+        auto row = stmt.step();
+        if (!row)
+            return std::unexpected(row.error());
+        if (!*row)
+            return {};
+        if constexpr (std::is_void_v<std::invoke_result_t<Read &, const Statement &>>) {
+            read(std::as_const(stmt));
+        } else if (auto ok = read(std::as_const(stmt)); !ok) {
+            return ok;
+        }
+    }
+}
+
 class Database
 {
 public:

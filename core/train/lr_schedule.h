@@ -26,15 +26,17 @@ std::vector<std::string> scheduleTypeNames();
 /// rate: multiply it by PlateauTracker::scale(). The config is expected to be validated
 /// (RunConfig::fromJson); stepsPerEpoch and totalSteps below 1 count as 1 and steps past the
 /// end keep the final rate. A plugin's schedule (plugin::registry()) is evaluated once for
-/// every step here, so lrAt() stays a pure look-up; when its factory throws, returns no
-/// function or gives a rate that is negative or not finite, error() says so (naming the
-/// schedule, the plugin and the step) and lrAt() gives the base rate. Never throws; immutable,
-/// so safe to share between threads.
+/// every step by create(), so lrAt() stays a pure look-up. Immutable, so safe to share between
+/// threads.
 class LrSchedule
 {
 public:
-    LrSchedule(const ScheduleConfig &config, double baseLr, std::int64_t stepsPerEpoch,
-               std::int64_t totalSteps);
+    /// The schedule `config` describes. InvalidArgument (context "schedule.type") for an unknown
+    /// type, or a plugin schedule whose factory throws, returns no function or gives a rate
+    /// that is negative or not finite (naming the schedule, the plugin and the step). Never
+    /// throws.
+    static Result<LrSchedule> create(const ScheduleConfig &config, double baseLr,
+                                     std::int64_t stepsPerEpoch, std::int64_t totalSteps);
 
     /// The rate for optimizer step `step` (negative steps count as 0). Never negative or NaN.
     double lrAt(std::int64_t step) const;
@@ -48,11 +50,9 @@ public:
 
     std::int64_t totalSteps() const { return m_totalSteps; }
 
-    /// Why this schedule cannot be used (a failing plugin schedule, an unknown type); empty
-    /// when it can.
-    const std::string &error() const { return m_error; }
-
 private:
+    LrSchedule(const ScheduleConfig &config, double baseLr, std::int64_t stepsPerEpoch,
+               std::int64_t totalSteps);
     enum class Kind {
         Constant,
         Step,
@@ -64,7 +64,9 @@ private:
         Plugin
     };
 
-    void resolvePlugin(const ScheduleConfig &config);
+    /// Why this schedule cannot be used (a failing plugin schedule, an unknown type); empty
+    /// when it can.
+    std::string resolvePlugin(const ScheduleConfig &config);
 
     double cosineBetween(double from, double to, double fraction) const;
     double oneCycleAt(double step) const;
@@ -83,7 +85,6 @@ private:
     double m_divFactor = 25.0;
     double m_finalDivFactor = 1e4;
     std::vector<double> m_table; ///< Plugin: the rate of every step
-    std::string m_error;
 };
 
 /// ReduceLROnPlateau's bookkeeping (PyTorch semantics: mode "min", relative threshold): after

@@ -177,7 +177,7 @@ const std::vector<Field<FineTuneConfig>> &finetuneFields()
     using C = FineTuneConfig;
     static const std::vector<Field<C>> fields{
         {"run", &C::run, {}, {}, nullptr, true},
-        {"checkpoint", &C::checkpoint},
+        {"checkpoint", &C::checkpoint, {}, {}, nullptr, true}, // "": best, else last
         {"torchscript", &C::torchscript, {}, {}, nullptr, true},
         {"safetensors", &C::safetensors, {}, {}, nullptr, true},
         {"new_head", &C::newHead},
@@ -189,7 +189,7 @@ const std::vector<Field<FineTuneConfig>> &finetuneFields()
         {"lora_dropout", &C::loraDropout, closedOpen(0, 1)},
         {"lora_targets", &C::loraTargets},
         {"distill_run", &C::distillRun, {}, {}, nullptr, true},
-        {"distill_checkpoint", &C::distillCheckpoint},
+        {"distill_checkpoint", &C::distillCheckpoint, {}, {}, nullptr, true},
         {"distill_temperature", &C::distillTemperature, openClosed(0, 100)},
         {"distill_weight", &C::distillWeight, closedRange(0, 1)},
     };

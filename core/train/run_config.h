@@ -19,7 +19,7 @@ namespace lathe::train {
 /// train_limit, val_fraction, subset, normalize.
 struct DataConfig
 {
-    /// A registered dataset reader: "fashion-mnist", "image-folder" or a plugin's ("csv").
+    /// A registered dataset reader: "fashion-mnist", "idx", "image-folder" or a plugin's ("csv").
     std::string dataset = "fashion-mnist";
     std::string path = "/usr/share/datasets/fashion-mnist"; ///< what the reader reads
     Options options; ///< the reader's own options (e.g. csv's "label"), checked by the reader
@@ -121,7 +121,7 @@ struct FineTuneConfig
     /// A run of the same store (id or name) whose checkpoint gives the initial weights; the run
     /// then uses that run's model (arch, widths) and records it as its parent.
     std::string run;
-    std::string checkpoint = "best"; ///< best | last | epoch-<N>
+    std::string checkpoint; ///< best | last | epoch-<N>; empty = best, else last
     /// A TorchScript module file (torch.jit.save) trained further as the model's backbone,
     /// followed by a new linear head when its output size differs from the class count.
     std::string torchscript;
@@ -141,7 +141,7 @@ struct FineTuneConfig
     double loraDropout = 0.0;  ///< dropout on the LoRA path's input
     std::vector<std::string> loraTargets; ///< Linear stages to adapt; empty = every Linear
     std::string distillRun;                ///< teacher run (id or name); empty = no distillation
-    std::string distillCheckpoint = "best";
+    std::string distillCheckpoint;         ///< as `checkpoint`, of distill_run
     double distillTemperature = 4.0;
     double distillWeight = 0.5; ///< share of the soft (teacher) loss in the total loss
 

@@ -8,40 +8,33 @@ namespace lathe::train {
 
 namespace {
 
-// The checkpoint file `kind` ("best", "last", "epoch-3") of stored run `runRef`, and its config.
-struct StoredCheckpoint
+// The checkpoint `kind` of stored run `runRef` (empty = best, else last), and its config;
+// errors carry `key` (the config key that names the run) as context.
+struct ParentCheckpoint
 {
     track::RunInfo run;
     RunConfig config;
-    std::filesystem::path file;
+    CheckpointInfo checkpoint;
 };
 
-Result<StoredCheckpoint> storedCheckpoint(track::RunStore &store, const std::filesystem::path &db,
+Result<ParentCheckpoint> parentCheckpoint(track::RunStore &store, const std::filesystem::path &db,
                                           const std::string &runRef, const std::string &kind,
                                           const std::string &key)
 {
+    const auto withKey = [&](const Error &e) { return fail(e.code, e.message, key); };
     auto info = store.findRun(runRef);
     if (!info)
-        return fail(ErrorCode::NotFound, info.error().message, key);
-    auto config = RunConfig::fromJson(nlohmann::json::parse(info->configJson, nullptr, false));
+        return withKey(info.error());
+    auto config = storedConfig(*info);
     if (!config)
-        return fail(ErrorCode::BadInput,
-                    "run " + std::to_string(info->id) + "'s stored config is invalid: "
-                        + config.error().toString(),
-                    key);
-    const bool known = kind == "best" || kind == "last"
-                       || (kind.rfind("epoch-", 0) == 0 && kind.size() > 6
-                           && kind.find_first_not_of("0123456789", 6) == std::string::npos);
-    if (!known)
-        return fail(ErrorCode::InvalidArgument,
-                    "checkpoint \"" + kind + "\" is not best, last or epoch-<N>", key);
-    const auto file = runDirectory(db, info->id) / (kind + ".pt");
-    if (!std::filesystem::exists(file))
-        return fail(ErrorCode::NotFound,
-                    "run " + std::to_string(info->id) + " (" + info->name + ") has no " + kind
-                        + " checkpoint (" + file.string() + ")",
-                    key);
-    return StoredCheckpoint{*info, *config, file};
+        return withKey(config.error());
+    std::string note;
+    auto checkpoint = storedCheckpoint(store, db, *info, kind, &note);
+    if (!checkpoint)
+        return withKey(checkpoint.error());
+    if (!note.empty())
+        spdlog::info("{} of run {}: {}", key, info->id, note);
+    return ParentCheckpoint{*info, *config, *checkpoint};
 }
 
 // Resolves the runs a fine-tune names into files; the run's model becomes its parent's.
@@ -51,22 +44,24 @@ Result<FineTuneSources> resolveFineTune(track::RunStore &store, const std::files
     FineTuneSources sources;
     const auto &f = config.finetune;
     if (!f.run.empty()) {
-        auto parent = storedCheckpoint(store, db, f.run, f.checkpoint, "finetune.run");
+        auto parent = parentCheckpoint(store, db, f.run, f.checkpoint, "finetune.run");
         if (!parent)
             return std::unexpected(parent.error());
         if (!(config.model == parent->config.model))
             spdlog::info("fine-tune of run {}: using its model ({})", parent->run.id,
                          parent->config.model.toJson().dump());
         config.model = parent->config.model;
-        sources.checkpoint = parent->file;
+        sources.checkpoint = parent->checkpoint.path;
+        config.finetune.checkpoint = parent->checkpoint.name; // the default, made explicit
         parentId = parent->run.id;
     }
     if (!f.distillRun.empty()) {
-        auto teacher
-            = storedCheckpoint(store, db, f.distillRun, f.distillCheckpoint, "finetune.distill_run");
+        auto teacher = parentCheckpoint(store, db, f.distillRun, f.distillCheckpoint,
+                                        "finetune.distill_run");
         if (!teacher)
             return std::unexpected(teacher.error());
-        sources.teacherCheckpoint = teacher->file;
+        sources.teacherCheckpoint = teacher->checkpoint.path;
+        config.finetune.distillCheckpoint = teacher->checkpoint.name;
         sources.teacherModel = teacher->config.model;
     }
     return sources;
@@ -87,11 +82,6 @@ Result<std::unique_ptr<Trainer>> buildTrainer(const RunConfig &config,
 }
 
 } // namespace
-
-std::filesystem::path runDirectory(const std::filesystem::path &db, std::int64_t runId)
-{
-    return db.parent_path() / "runs" / std::to_string(runId);
-}
 
 Result<void> RunJob::openStore(const std::filesystem::path &db)
 {
@@ -149,18 +139,15 @@ Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
     if (info->status == track::RunStatus::Running || info->status == track::RunStatus::Paused)
         return fail(ErrorCode::InvalidArgument,
                     "the run is being trained by another process (pid alive)", where);
-    auto json = nlohmann::json::parse(info->configJson, nullptr, false);
-    auto config = RunConfig::fromJson(json);
+    auto config = storedConfig(*info);
     if (!config)
-        return fail(ErrorCode::BadInput, "stored config is invalid: " + config.error().toString(),
-                    where);
+        return std::unexpected(config.error());
     const auto dir = runDirectory(job->m_options.db, info->id);
-    const auto checkpoint = dir / "last.pt";
-    if (!std::filesystem::exists(checkpoint))
-        return fail(ErrorCode::NotFound,
-                    "no checkpoint to resume from (" + checkpoint.string()
-                        + "); the run stopped before its first checkpoint",
+    auto last = storedCheckpoint(*job->m_store, job->m_options.db, *info, "last");
+    if (!last)
+        return fail(last.error().code, "no checkpoint to resume from: " + last.error().message,
                     where);
+    const auto checkpoint = last->path;
     // The teacher of a distillation is needed again; the initial weights are not (restore).
     std::optional<std::int64_t> parentId;
     auto sources = resolveFineTune(*job->m_store, job->m_options.db, *config, parentId);

@@ -2,6 +2,7 @@
 
 #include "core/track/run_store.h"
 #include "core/track/store_writer.h"
+#include "core/train/open_run.h"
 #include "core/train/run_recorder.h"
 #include "core/train/trainer.h"
 #include "core/util/error.h"
@@ -20,9 +21,6 @@ struct RunJobOptions
     std::string name;                ///< run name; empty = the config's name
     std::int64_t maxSteps = 0;       ///< stop after this many optimizer steps (0 = no limit)
 };
-
-/// Where a run's files (checkpoints) live: <db folder>/runs/<id>.
-std::filesystem::path runDirectory(const std::filesystem::path &db, std::int64_t runId);
 
 /// One training job against the store: the trainer, its run row, the batching writer and the
 /// recorder that connects them. The GUI's RunSession and `lathe-cli train/resume` both use

@@ -1,5 +1,6 @@
 #include "core/train/run_recorder.h"
 
+#include "core/track/metric_keys.h"
 #include "core/util/clock.h"
 #include "core/util/sha256.h"
 
@@ -10,44 +11,46 @@
 
 namespace lathe::train {
 
+namespace keys = track::keys;
+
 RunRecorder::RunRecorder(track::StoreWriter &writer, std::int64_t runId, TrainObserver *next)
     : m_writer(writer)
     , m_runId(runId)
     , m_next(next ? next : &m_nullObserver)
 {}
 
-void RunRecorder::metric(const char *key, std::int64_t step, double epoch, double wallTime,
+void RunRecorder::metric(std::string_view key, std::int64_t step, double epoch, double wallTime,
                          double value)
 {
-    m_writer.addMetric({m_runId, key, step, epoch, wallTime, value});
+    m_writer.addMetric({m_runId, std::string(key), step, epoch, wallTime, value});
 }
 
 void RunRecorder::onStep(const StepEvent &e)
 {
-    metric(kTrainLoss, e.step, e.epoch, e.wallTime, e.loss);
-    metric(kTrainAccuracy, e.step, e.epoch, e.wallTime, e.accuracy);
-    metric(kLearningRate, e.step, e.epoch, e.wallTime, e.lr);
+    metric(keys::kTrainLoss, e.step, e.epoch, e.wallTime, e.loss);
+    metric(keys::kTrainAccuracy, e.step, e.epoch, e.wallTime, e.accuracy);
+    metric(keys::kLearningRate, e.step, e.epoch, e.wallTime, e.lr);
     if (e.samplesPerSecond > 0)
-        metric(kSamplesPerSecond, e.step, e.epoch, e.wallTime, e.samplesPerSecond);
+        metric(keys::kSamplesPerSecond, e.step, e.epoch, e.wallTime, e.samplesPerSecond);
     m_next->onStep(e);
 }
 
 void RunRecorder::onEpoch(const EpochEvent &e)
 {
     const double epoch = double(e.epoch + 1);
-    metric("train/epoch_loss", e.step, epoch, e.wallTime, e.trainLoss);
-    metric("train/epoch_accuracy", e.step, epoch, e.wallTime, e.trainAccuracy);
-    metric("train/epoch_seconds", e.step, epoch, e.wallTime, e.seconds);
+    metric(keys::kEpochLoss, e.step, epoch, e.wallTime, e.trainLoss);
+    metric(keys::kEpochAccuracy, e.step, epoch, e.wallTime, e.trainAccuracy);
+    metric(keys::kEpochSeconds, e.step, epoch, e.wallTime, e.seconds);
     m_next->onEpoch(e);
 }
 
 void RunRecorder::onEval(const EvalEvent &e)
 {
-    const double epoch = e.split == "val" ? double(e.epoch + 1) : double(e.epoch);
-    metric((e.split + "/loss").c_str(), e.step, epoch, e.wallTime, e.result.loss);
-    metric((e.split + "/accuracy").c_str(), e.step, epoch, e.wallTime, e.result.accuracy);
+    const double epoch = e.split == keys::kValSplit ? double(e.epoch + 1) : double(e.epoch);
+    metric(keys::splitKey(e.split, "loss"), e.step, epoch, e.wallTime, e.result.loss);
+    metric(keys::splitKey(e.split, "accuracy"), e.step, epoch, e.wallTime, e.result.accuracy);
     for (const auto &[name, value] : e.result.extra)
-        metric((e.split + "/" + name).c_str(), e.step, epoch, e.wallTime, value);
+        metric(keys::splitKey(e.split, name), e.step, epoch, e.wallTime, value);
     nlohmann::json payload = e.result.toJson();
     payload["split"] = e.split;
     payload["epoch"] = epoch;

@@ -4,15 +4,16 @@
 #include "core/train/train_events.h"
 
 #include <cstdint>
+#include <string_view>
 
 namespace lathe::train {
 
 /// Records a trainer's events into the store through the batching writer: step and epoch
-/// metrics, evaluations (metrics plus an "eval" event with the confusion matrix and per-class
-/// scores), checkpoints as artifacts with their SHA-256, histograms as histogram rows, notes
-/// as events, and the run's status. Forwards every event to `next` (may be null) afterwards.
-/// Called on the training thread; only enqueues (the writer thread does the SQL), so it costs
-/// microseconds a step.
+/// metrics (named by track::keys), evaluations (metrics plus an "eval" event with the confusion
+/// matrix and per-class scores), checkpoints as artifacts with their SHA-256, histograms as
+/// histogram rows, notes as events, and the run's status. Forwards every event to `next` (may be
+/// null) afterwards. Called on the training thread; only enqueues (the writer thread does the SQL),
+/// so it costs microseconds a step.
 class RunRecorder : public TrainObserver
 {
 public:
@@ -28,14 +29,8 @@ public:
     void onFinished(TrainOutcome outcome, std::int64_t step) override;
     void onFailed(const Error &error, std::int64_t step) override;
 
-    /// The metric keys a run records, for tests and documentation.
-    static constexpr const char *kTrainLoss = "train/loss";
-    static constexpr const char *kTrainAccuracy = "train/accuracy";
-    static constexpr const char *kLearningRate = "lr";
-    static constexpr const char *kSamplesPerSecond = "train/samples_per_sec";
-
 private:
-    void metric(const char *key, std::int64_t step, double epoch, double wallTime,
+    void metric(std::string_view key, std::int64_t step, double epoch, double wallTime,
                 double value);
 
     track::StoreWriter &m_writer;

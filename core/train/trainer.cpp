@@ -2,9 +2,11 @@
 
 #include "core/data/split.h"
 #include "core/plugin/registry.h"
+#include "core/track/metric_keys.h"
 #include "core/train/autocast_scope.h"
 #include "core/train/fused_step.h"
 #include "core/train/optimizer_factory.h"
+#include "core/train/run_metrics.h"
 #include "core/util/clock.h"
 #include "core/util/threads.h"
 #include "core/util/torch_error.h"
@@ -18,6 +20,9 @@ namespace lathe::train {
 
 namespace {
 
+const std::string kVal(track::keys::kValSplit);
+const std::string kTest(track::keys::kTestSplit);
+
 // Raised inside the loop for failures that end the run with a message; caught in run().
 struct RunFailure
 {
@@ -25,30 +30,6 @@ struct RunFailure
 };
 
 } // namespace
-
-Result<TrainData> loadTrainData(const DataConfig &config)
-{
-    const auto reader = plugin::registry().dataset(config.dataset);
-    if (!reader) {
-        std::string names;
-        for (const auto &n : plugin::registry().names(plugin::Kind::Dataset))
-            names += (names.empty() ? "" : ", ") + n;
-        return fail(ErrorCode::InvalidArgument,
-                    "unknown dataset \"" + config.dataset + "\"; available: " + names,
-                    "data.dataset");
-    }
-    auto splits = reader->read({config.path, config.options});
-    if (!splits)
-        return std::unexpected(splits.error());
-    auto train = data::selectClasses(splits->train, config.classes);
-    auto test = data::selectClasses(splits->test, config.classes);
-    if (!train || !test)
-        return std::unexpected(train ? test.error() : train.error());
-    const auto limit = config.trainLimit > 0 && (config.subset == 0 || config.trainLimit < config.subset)
-                           ? config.trainLimit
-                           : config.subset;
-    return TrainData{data::firstSamples(*train, limit), data::firstSamples(*test, config.subset)};
-}
 
 Trainer::Trainer(RunConfig config, TrainData data, TrainerOptions options)
     : m_config(std::move(config))
@@ -61,8 +42,6 @@ Trainer::~Trainer() = default;
 Result<std::unique_ptr<Trainer>> Trainer::create(const RunConfig &config, TrainData data,
                                                  TrainerOptions options)
 {
-    if (!data.train || data.train->size() == 0)
-        return fail(ErrorCode::InvalidArgument, "the training dataset is empty", "data");
     std::unique_ptr<Trainer> trainer(new Trainer(config, std::move(data), std::move(options)));
     try {
         if (auto ok = trainer->setUp(); !ok)
@@ -86,14 +65,17 @@ Result<void> Trainer::setUp()
         m_device = torch::Device(torch::kCUDA);
     }
     torch::manual_seed(t.seed);
-    m_numClasses = std::int64_t(m_data.train->classNames().size());
-    if (auto ok = setUpModel(); !ok)
+    auto setUp = setUpRun(m_config, m_data, m_options.fineTune);
+    if (!setUp)
+        return std::unexpected(setUp.error());
+    m_numClasses = setUp->numClasses;
+    m_normalization = setUp->normalization;
+    const auto split = setUp->split;
+    if (auto ok = setUpModel(std::move(*setUp)); !ok)
         return ok;
     if (auto ok = setUpOptimizer(); !ok)
         return ok;
 
-    const auto split = data::stratifiedSplit(m_data.train->labels(), m_config.data.valFraction,
-                                             t.seed);
     data::LoaderOptions trainOptions;
     trainOptions.batchSize = t.batchSize;
     trainOptions.seed = t.seed;
@@ -107,46 +89,54 @@ Result<void> Trainer::setUp()
     // region waits for it (bench_overhead: +15-23% per step); producing inline costs ~0.5 ms.
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     trainOptions.prefetch = torch::get_num_threads() >= cores ? 0 : 2;
-    if (m_config.data.normalize)
-        m_normalization = data::measureNormalization(*m_data.train, split.train);
     trainOptions.normalization = m_normalization;
     data::LoaderOptions evalOptions = trainOptions;
     evalOptions.shuffle = false;
     evalOptions.augment = {};
     evalOptions.extraAugment = {};
     evalOptions.batchSize = 1000;
-    m_trainLoader = std::make_unique<data::Loader>(m_data.train, split.train, trainOptions);
+    auto trainLoader = data::Loader::create(m_data.train, split.train, trainOptions);
+    if (!trainLoader)
+        return std::unexpected(trainLoader.error());
+    m_trainLoader = std::move(*trainLoader);
     m_valIndices = split.val;
-    if (split.val.numel() > 0)
-        m_valLoader = std::make_unique<data::Loader>(m_data.train, split.val, evalOptions);
-    if (m_data.test)
-        m_testLoader = std::make_unique<data::Loader>(
+    if (split.val.numel() > 0) {
+        auto valLoader = data::Loader::create(m_data.train, split.val, evalOptions);
+        if (!valLoader)
+            return std::unexpected(valLoader.error());
+        m_valLoader = std::move(*valLoader);
+    }
+    if (m_data.test) {
+        auto testLoader = data::Loader::create(
             m_data.test, torch::arange(m_data.test->size(), torch::kLong), evalOptions);
-    if (const auto &error = m_trainLoader->configError())
-        return std::unexpected(*error);
+        if (!testLoader)
+            return std::unexpected(testLoader.error());
+        m_testLoader = std::move(*testLoader);
+    }
     if (m_trainLoader->batchesPerEpoch() == 0)
         return fail(ErrorCode::InvalidArgument, "the training split has no samples", "data");
 
     m_stepsPerEpoch = (m_trainLoader->batchesPerEpoch() + t.accumulate - 1) / t.accumulate;
-    m_schedule = std::make_unique<LrSchedule>(m_config.schedule, m_config.optimizer.lr,
-                                              m_stepsPerEpoch, totalSteps());
-    if (!m_schedule->error().empty())
-        return fail(ErrorCode::InvalidArgument, m_schedule->error(), "schedule.type");
+    auto schedule = LrSchedule::create(m_config.schedule, m_config.optimizer.lr, m_stepsPerEpoch,
+                                       totalSteps());
+    if (!schedule)
+        return std::unexpected(schedule.error());
+    m_schedule = std::make_unique<LrSchedule>(std::move(*schedule));
     m_plateau = std::make_unique<PlateauTracker>(m_config.schedule);
     m_activeSteer = unsteered();
     m_histograms = StepHistograms(m_config.histograms);
     m_state.configJson = m_config.toJson().dump();
-    return setUpMetrics();
+    auto metrics = setUpMetrics(m_config, *m_data.train);
+    if (!metrics)
+        return std::unexpected(metrics.error());
+    m_metrics = std::move(*metrics);
+    return {};
 }
 
-Result<void> Trainer::setUpModel()
+Result<void> Trainer::setUpModel(RunSetUp setUp)
 {
-    auto prepared = prepareModel(m_config, m_options.fineTune, m_data.train->sampleShape(),
-                                 m_numClasses);
-    if (!prepared)
-        return std::unexpected(prepared.error());
-    m_net = prepared->net;
-    m_fineTuneSummary = std::move(prepared->summary);
+    m_net = setUp.net;
+    m_fineTuneSummary = std::move(setUp.fineTuneSummary);
     if (auto frozen = frozenStages(m_config.finetune, m_net))
         m_frozen = *frozen;
     m_net->to(m_device);
@@ -195,8 +185,9 @@ Result<Trainer::ExtraAugment> Trainer::setUpExtraAugment() const
     for (std::size_t i = 0; i < extra.size(); ++i) {
         const auto entry = plugin::registry().augmentation(extra[i].name);
         if (!entry)
-            return fail(ErrorCode::InvalidArgument, "no augmentation \"" + extra[i].name + "\"",
-                        "augment.extra[" + std::to_string(i) + "]");
+            return std::unexpected(
+                plugin::registry().unknownName(plugin::Kind::Augmentation, extra[i].name,
+                                               "augment.extra[" + std::to_string(i) + "]"));
         auto op = entry->setUp(extra[i].options);
         if (!op)
             return fail(ErrorCode::InvalidArgument, op.error().message,
@@ -216,22 +207,6 @@ Result<Trainer::ExtraAugment> Trainer::setUpExtraAugment() const
         }
         return x;
     });
-}
-
-Result<void> Trainer::setUpMetrics()
-{
-    for (std::size_t i = 0; i < m_config.metrics.size(); ++i) {
-        const auto &use = m_config.metrics[i];
-        const std::string where = "metrics[" + std::to_string(i) + "]";
-        const auto entry = plugin::registry().metric(use.name);
-        if (!entry)
-            return fail(ErrorCode::InvalidArgument, "no metric \"" + use.name + "\"", where);
-        auto compute = entry->setUp({use.options, m_data.train.get(), m_data.train->classNames()});
-        if (!compute)
-            return fail(ErrorCode::InvalidArgument, compute.error().message, where);
-        m_metrics.push_back({use.name, std::move(*compute)});
-    }
-    return {};
 }
 
 Result<void> Trainer::restore(const std::filesystem::path &checkpoint)
@@ -411,7 +386,7 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
             return std::unexpected(ok.error());
     }
     if (m_options.evaluateTest && m_testLoader)
-        m_observer->onEval({"test", m_state.epoch, m_state.step, evaluateOn(*m_testLoader, "test"),
+        m_observer->onEval({kTest, m_state.epoch, m_state.step, evaluateOn(*m_testLoader, kTest),
                             util::unixNow()});
     return outcome;
 }
@@ -581,7 +556,7 @@ Result<bool> Trainer::endEpoch(double seconds)
     double score = epoch.trainAccuracy;
     double lossForPlateau = epoch.trainLoss;
     if (m_valLoader) {
-        EvalEvent val{"val", m_state.epoch, m_state.step, evaluateOn(*m_valLoader, "val"),
+        EvalEvent val{kVal, m_state.epoch, m_state.step, evaluateOn(*m_valLoader, kVal),
                       util::unixNow()};
         score = val.result.accuracy;
         lossForPlateau = val.result.loss;
@@ -643,19 +618,13 @@ std::vector<std::pair<std::string, double>> Trainer::computeMetrics(const torch:
                                                                     const std::string &split)
 {
     // The evaluation loaders do not shuffle: their samples come in index order.
-    const torch::Tensor indices = split == "val" ? m_valIndices
-                                                 : torch::arange(labels.size(0), torch::kLong);
-    const data::Dataset *dataset = split == "val" ? m_data.train.get() : m_data.test.get();
-    const sdk::MetricInput input{&logits, &labels, &indices, dataset, split};
-    std::vector<std::pair<std::string, double>> out;
-    for (const auto &[name, compute] : m_metrics) {
-        auto values = compute(input);
-        if (!values)
-            throw RunFailure{values.error()};
-        for (const auto &[key, value] : *values)
-            out.emplace_back(key.empty() ? name : name + "/" + key, value);
-    }
-    return out;
+    const torch::Tensor indices
+        = split == kVal ? m_valIndices : torch::arange(labels.size(0), torch::kLong);
+    const data::Dataset *dataset = split == kVal ? m_data.train.get() : m_data.test.get();
+    auto values = train::computeMetrics(m_metrics, {&logits, &labels, &indices, dataset, split});
+    if (!values)
+        throw RunFailure{values.error()};
+    return std::move(*values);
 }
 
 Result<EvalResult> Trainer::evaluateTest()
@@ -664,7 +633,7 @@ Result<EvalResult> Trainer::evaluateTest()
     if (!loader)
         return fail(ErrorCode::InvalidArgument, "no test or validation data to evaluate on");
     try {
-        return evaluateOn(*loader, m_testLoader ? "test" : "val");
+        return evaluateOn(*loader, m_testLoader ? kTest : kVal);
     } catch (const RunFailure &failure) {
         return std::unexpected(failure.error);
     } catch (const std::exception &e) {

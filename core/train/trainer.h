@@ -8,6 +8,7 @@
 #include "core/train/finetune.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
+#include "core/train/run_setup.h"
 #include "core/train/step_histograms.h"
 #include "core/train/train_events.h"
 #include "core/util/error.h"
@@ -24,18 +25,6 @@
 #include <stop_token>
 
 namespace lathe::train {
-
-/// The data a run trains and evaluates on: `train` is split into train/validation by the
-/// config; `test` (may be null) is evaluated once at the end.
-struct TrainData
-{
-    std::shared_ptr<const data::Dataset> train;
-    std::shared_ptr<const data::Dataset> test;
-};
-
-/// Loads the datasets `config` names (Fashion-MNIST from data.path, cut to data.subset).
-/// Errors name the files and say how to get them. Never throws.
-Result<TrainData> loadTrainData(const DataConfig &config);
 
 /// Per-call options that are not hyperparameters (they do not change what is learnt).
 struct TrainerOptions
@@ -59,8 +48,10 @@ struct TrainerOptions
 class Trainer
 {
 public:
-    /// Builds the model, optimizer, schedule and loaders for `config` on `data`. Seeds
-    /// LibTorch's global generator with training.seed first, so weights are reproducible.
+    /// Sets the thread count (training.threads) and seeds LibTorch's global generator with
+    /// training.seed, then builds the model (setUpRun), optimizer, schedule and loaders for
+    /// `config` on `data`: the training thread owns that global state. To open a stored run
+    /// without touching it, use openRun.
     static Result<std::unique_ptr<Trainer>> create(const RunConfig &config, TrainData data,
                                                    TrainerOptions options);
     ~Trainer();
@@ -134,8 +125,7 @@ private:
     using ExtraAugment = std::function<torch::Tensor(const torch::Tensor &, std::uint64_t)>;
     /// augment.extra set up through the registry, composed into one function (empty if none).
     Result<ExtraAugment> setUpExtraAugment() const;
-    Result<void> setUpMetrics();
-    Result<void> setUpModel();
+    Result<void> setUpModel(RunSetUp setUp);
     Result<void> setUpOptimizer();
     /// Unfreezes the frozen stages when finetune.unfreeze_after epochs are done.
     void unfreezeIfDue();
@@ -164,7 +154,7 @@ private:
     std::unique_ptr<PlateauTracker> m_plateau;
     std::unique_ptr<data::Loader> m_trainLoader, m_valLoader, m_testLoader;
     torch::Tensor m_valIndices; // the validation split's samples, in the val loader's order
-    std::vector<std::pair<std::string, plugin::ComputeMetric>> m_metrics; // the config's metrics
+    std::vector<std::pair<std::string, plugin::ComputeMetric>> m_metrics; // setUpMetrics()
     nlohmann::json m_fineTuneSummary;     // what prepareModel did (null for a plain run)
     std::vector<std::string> m_frozen;    // stages frozen now
     std::vector<double> m_groupLrScales;  // per optimizer parameter group

@@ -1,7 +1,7 @@
 #include "panels/bridge/export_job.h"
 
 #include "core/export/run_export.h"
-#include "core/inspect/inspect_model.h"
+#include "core/train/open_run.h"
 
 #include <QElapsedTimer>
 #include <QPointer>
@@ -76,12 +76,12 @@ QStringList exportFormatNames()
 QStringList runCheckpointNames(const std::filesystem::path &db, qint64 runId)
 {
     QStringList names;
-    try {
-        for (const auto &info : inspect::listCheckpoints(db, runId))
-            names.push_back(QString::fromStdString(info.name));
-    } catch (const std::exception &) {
-        // An unreadable store or folder has no checkpoints to offer.
-        names.clear();
+    // An unreadable store has no checkpoints to offer.
+    if (auto checkpoints = train::listCheckpoints(db, runId)) {
+        for (const auto &info : *checkpoints) {
+            if (!info.missing)
+                names.push_back(QString::fromStdString(info.name));
+        }
     }
     return names;
 }

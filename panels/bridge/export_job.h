@@ -21,7 +21,7 @@ struct ExportRequest
 {
     qint64 runId = 0;
     QString format = QStringLiteral("safetensors");
-    QString checkpoint = QStringLiteral("best"); ///< best | last | epoch-<N>
+    QString checkpoint; ///< best | last | epoch-<N>; empty = best, else last
     bool quantizeInt8 = false;
     double prune = 0.0; ///< share of weights zeroed, [0, 1)
     QString outDir;
@@ -48,9 +48,9 @@ struct ExportOutcome
 /// Thread-safe.
 QStringList exportFormatNames();
 
-/// The names of run `runId`'s checkpoints on disk ("best", "last", "epoch-N", in that order);
-/// empty when it has none or the run does not exist. Blocking (reads the store and the run's
-/// folder): call it off the GUI thread. Thread-safe.
+/// The names of run `runId`'s checkpoints the store records and whose files exist ("best",
+/// "last", "epoch-N", in that order: the first is the default); empty when it has none or the
+/// run does not exist. Blocking (opens the store): call it off the GUI thread. Thread-safe.
 QStringList runCheckpointNames(const std::filesystem::path &db, qint64 runId);
 
 /// Runs lathe::exporting::exportRun on a worker thread (QtConcurrent) for a widget: progress()

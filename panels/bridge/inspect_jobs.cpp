@@ -49,13 +49,13 @@ std::shared_ptr<ModelSlot> ModelCache::slot(const InspectKey &key)
     return found;
 }
 
-Result<inspect::InspectModel> ModelCache::load(const InspectKey &key) const
+Result<train::OpenedRun> ModelCache::load(const InspectKey &key) const
 {
-    return inspect::loadInspectModel(m_db, std::to_string(key.runId), key.checkpoint.toStdString());
+    return train::openRun(m_db, std::to_string(key.runId), key.checkpoint.toStdString());
 }
 
 Result<void> ModelCache::with(const InspectKey &key,
-                              const std::function<Result<void>(inspect::InspectModel &)> &use)
+                              const std::function<Result<void>(train::OpenedRun &)> &use)
 {
     auto entry = slot(key);
     std::lock_guard lock(entry->mutex);
@@ -79,17 +79,22 @@ Result<void> ModelCache::with(const InspectKey &key,
 
 Result<QList<InspectCheckpoint>> listCheckpoints(const std::filesystem::path &db, qint64 runId)
 {
+    auto checkpoints = train::listCheckpoints(db, runId);
+    if (!checkpoints)
+        return std::unexpected(checkpoints.error());
     QList<InspectCheckpoint> list;
-    for (const auto &info : inspect::listCheckpoints(db, runId))
-        list.append({QString::fromStdString(info.name), info.epoch, info.step});
+    for (const auto &info : *checkpoints) {
+        if (!info.missing)
+            list.append({QString::fromStdString(info.name), info.epoch, info.step});
+    }
     return list;
 }
 
-Result<InspectModelInfo> describe(inspect::InspectModel &model, const InspectKey &key)
+Result<InspectModelInfo> describe(train::OpenedRun &model, const InspectKey &key)
 {
     InspectModelInfo info;
     info.key = key;
-    info.runName = QString::fromStdString(model.runName);
+    info.runName = QString::fromStdString(model.run.name);
     info.arch = QString::fromStdString(model.net->arch());
     for (const auto &name : model.classNames)
         info.classNames.append(QString::fromStdString(name));
@@ -98,7 +103,7 @@ Result<InspectModelInfo> describe(inspect::InspectModel &model, const InspectKey
         info.height = int(model.inputShape[1]);
         info.width = int(model.inputShape[2]);
     }
-    info.testSize = model.test ? model.test->size() : 0;
+    info.testSize = model.data.test ? model.data.test->size() : 0;
     torch::NoGradGuard noGrad;
     for (const auto &layer : inspect::listLayers(model.net, model.inputShape)) {
         InspectLayer row{QString::fromStdString(layer.name), {}, layer.spatial};
@@ -116,7 +121,7 @@ Result<InspectModelInfo> describe(inspect::InspectModel &model, const InspectKey
     return info;
 }
 
-Result<InspectSampleInfo> sampleInfo(inspect::InspectModel &model, const InspectSample &sample)
+Result<InspectSampleInfo> sampleInfo(train::OpenedRun &model, const InspectSample &sample)
 {
     auto raw = sampleTensor(model, sample);
     if (!raw)
@@ -132,8 +137,8 @@ Result<InspectSampleInfo> sampleInfo(inspect::InspectModel &model, const Inspect
     return info;
 }
 
-Result<InspectErrors> errors(inspect::InspectModel &model, const InspectKey &key,
-                             std::stop_token stop, const Progress &progress)
+Result<InspectErrors> errors(train::OpenedRun &model, const InspectKey &key, std::stop_token stop,
+                             const Progress &progress)
 {
     auto report = inspect::errorReport(model, stop, progress);
     if (!report)
@@ -166,7 +171,7 @@ Result<InspectErrors> errors(inspect::InspectModel &model, const InspectKey &key
     return out;
 }
 
-Result<QList<QImage>> testImages(inspect::InspectModel &model, const QList<qint64> &indices)
+Result<QList<QImage>> testImages(train::OpenedRun &model, const QList<qint64> &indices)
 {
     QList<QImage> images;
     images.reserve(indices.size());

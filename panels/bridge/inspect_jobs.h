@@ -2,7 +2,7 @@
 // the plain values of inspect_types.h. Private to panels/bridge (it includes LibTorch).
 #pragma once
 
-#include "core/inspect/inspect_model.h"
+#include "core/train/open_run.h"
 #include "core/util/error.h"
 #include "panels/bridge/inspect_types.h"
 
@@ -24,7 +24,7 @@ struct ModelSlot
 {
     InspectKey key;
     std::mutex mutex;
-    std::optional<inspect::InspectModel> model;
+    std::optional<train::OpenedRun> model;
     std::filesystem::file_time_type written{}; ///< the file's time when `model` was loaded
 };
 
@@ -37,9 +37,9 @@ public:
 
     /// Runs `use(model)` with the checkpoint `key` loaded and locked. Errors: the load's.
     Result<void> with(const InspectKey &key,
-                      const std::function<Result<void>(inspect::InspectModel &)> &use);
+                      const std::function<Result<void>(train::OpenedRun &)> &use);
     /// Loads a private copy of the checkpoint (for long jobs that should not block the cache).
-    Result<inspect::InspectModel> load(const InspectKey &key) const;
+    Result<train::OpenedRun> load(const InspectKey &key) const;
 
 private:
     std::shared_ptr<ModelSlot> slot(const InspectKey &key);
@@ -53,20 +53,21 @@ private:
 using Progress = std::function<void(qint64, qint64)>;
 
 Result<QList<InspectCheckpoint>> listCheckpoints(const std::filesystem::path &db, qint64 runId);
-Result<InspectModelInfo> describe(inspect::InspectModel &model, const InspectKey &key);
-Result<InspectSampleInfo> sampleInfo(inspect::InspectModel &model, const InspectSample &sample);
+Result<InspectModelInfo> describe(train::OpenedRun &model, const InspectKey &key);
+Result<InspectSampleInfo> sampleInfo(train::OpenedRun &model, const InspectSample &sample);
 /// One view; IG and occlusion stop early when `stop` is requested (ErrorCode::Cancelled).
-Result<InspectRender> render(inspect::InspectModel &model, const InspectSample &sample,
+Result<InspectRender> render(train::OpenedRun &model, const InspectSample &sample,
                              const InspectOptions &options, std::stop_token stop);
-Result<InspectErrors> errors(inspect::InspectModel &model, const InspectKey &key,
-                             std::stop_token stop, const Progress &progress);
-Result<QList<QImage>> testImages(inspect::InspectModel &model, const QList<qint64> &indices);
+Result<InspectErrors> errors(train::OpenedRun &model, const InspectKey &key, std::stop_token stop,
+                             const Progress &progress);
+Result<QList<QImage>> testImages(train::OpenedRun &model, const QList<qint64> &indices);
 
 /// The sample's raw image [C,H,W] in [0,1] and label (-1 unknown). InvalidArgument for an
 /// index out of range or a sample whose shape is not the model's input.
-Result<std::pair<torch::Tensor, qint64>> sampleTensor(const inspect::InspectModel &model,
+Result<std::pair<torch::Tensor, qint64>> sampleTensor(const train::OpenedRun &model,
                                                       const InspectSample &sample);
-/// A [H,W] map coloured with `colormap` (signed maps centred on 0) as RGBA8888.
+/// A [H,W] map coloured with `colormap` by inspect::heatmapRgba (signed maps centred on 0) as
+/// RGBA8888; null for a map that is not 2-D floating point.
 QImage heatmapImage(const torch::Tensor &map, InspectColormap colormap, double *low = nullptr,
                     double *high = nullptr);
 

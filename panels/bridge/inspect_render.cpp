@@ -55,7 +55,7 @@ torch::Tensor asMaps(const torch::Tensor &output)
     return padded.view({1, h, w});
 }
 
-Result<InspectRender> featureMapView(inspect::InspectModel &model, const torch::Tensor &input,
+Result<InspectRender> featureMapView(train::OpenedRun &model, const torch::Tensor &input,
                                      const InspectOptions &options)
 {
     auto output = inspect::featureMaps(model.net, input, options.layer.toStdString());
@@ -86,7 +86,7 @@ Result<InspectRender> featureMapView(inspect::InspectModel &model, const torch::
     return out;
 }
 
-torch::Tensor igBaseline(const inspect::InspectModel &model, const torch::Tensor &raw,
+torch::Tensor igBaseline(const train::OpenedRun &model, const torch::Tensor &raw,
                          IgBaseline kind)
 {
     if (kind == IgBaseline::Black)
@@ -96,7 +96,7 @@ torch::Tensor igBaseline(const inspect::InspectModel &model, const torch::Tensor
     return model.prepare(blurred);
 }
 
-Result<inspect::Attribution> attribution(inspect::InspectModel &model, const torch::Tensor &raw,
+Result<inspect::Attribution> attribution(train::OpenedRun &model, const torch::Tensor &raw,
                                          const InspectOptions &options, std::stop_token stop,
                                          InspectRender &out)
 {
@@ -126,7 +126,7 @@ Result<inspect::Attribution> attribution(inspect::InspectModel &model, const tor
     return result->attribution;
 }
 
-Result<torch::Tensor> attentionView(inspect::InspectModel &model, const torch::Tensor &raw,
+Result<torch::Tensor> attentionView(train::OpenedRun &model, const torch::Tensor &raw,
                                     const InspectOptions &options)
 {
     torch::NoGradGuard noGrad;
@@ -151,14 +151,14 @@ Result<torch::Tensor> attentionView(inspect::InspectModel &model, const torch::T
 
 } // namespace
 
-Result<std::pair<torch::Tensor, qint64>> sampleTensor(const inspect::InspectModel &model,
+Result<std::pair<torch::Tensor, qint64>> sampleTensor(const train::OpenedRun &model,
                                                       const InspectSample &sample)
 {
     if (sample.isTest()) {
         auto image = model.testImage(sample.testIndex);
         if (!image)
             return std::unexpected(image.error());
-        return std::pair{*image, model.test->labels()[sample.testIndex].item<std::int64_t>()};
+        return std::pair{*image, model.data.test->labels()[sample.testIndex].item<std::int64_t>()};
     }
     const auto size = sample.dataset->size();
     if (sample.datasetIndex < 0 || sample.datasetIndex >= size)
@@ -216,7 +216,7 @@ QImage heatmapImage(const torch::Tensor &map, InspectColormap colormap, double *
     return image;
 }
 
-Result<InspectRender> render(inspect::InspectModel &model, const InspectSample &sample,
+Result<InspectRender> render(train::OpenedRun &model, const InspectSample &sample,
                              const InspectOptions &options, std::stop_token stop)
 {
     auto raw = sampleTensor(model, sample);

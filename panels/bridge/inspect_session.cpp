@@ -127,7 +127,7 @@ quint64 InspectSession::describe(const InspectKey &key)
     return submit<InspectModelInfo>(
         [cache = m_cache, key](std::stop_token, const ProgressFn &) -> Result<InspectModelInfo> {
             InspectModelInfo info;
-            auto ok = cache->models.with(key, [&](inspect::InspectModel &model) -> Result<void> {
+            auto ok = cache->models.with(key, [&](train::OpenedRun &model) -> Result<void> {
                 auto described = inspect_jobs::describe(model, key);
                 if (!described)
                     return std::unexpected(described.error());
@@ -147,7 +147,7 @@ quint64 InspectSession::inspectSample(const InspectKey &key, const InspectSample
         [cache = m_cache, key, sample](std::stop_token,
                                        const ProgressFn &) -> Result<InspectSampleInfo> {
             InspectSampleInfo info;
-            auto ok = cache->models.with(key, [&](inspect::InspectModel &model) -> Result<void> {
+            auto ok = cache->models.with(key, [&](train::OpenedRun &model) -> Result<void> {
                 auto result = inspect_jobs::sampleInfo(model, sample);
                 if (!result)
                     return std::unexpected(result.error());
@@ -168,7 +168,7 @@ quint64 InspectSession::render(const InspectKey &key, const InspectSample &sampl
         [cache = m_cache, key, sample, options](std::stop_token stop,
                                                 const ProgressFn &) -> Result<InspectRender> {
             InspectRender out;
-            auto ok = cache->models.with(key, [&](inspect::InspectModel &model) -> Result<void> {
+            auto ok = cache->models.with(key, [&](train::OpenedRun &model) -> Result<void> {
                 if (stop.stop_requested())
                     return fail(ErrorCode::Cancelled, "cancelled");
                 auto result = inspect_jobs::render(model, sample, options, stop);
@@ -204,7 +204,7 @@ quint64 InspectSession::loadTestImages(const InspectKey &key, const QList<qint64
         [cache = m_cache, key, indices](std::stop_token,
                                         const ProgressFn &) -> Result<QList<QImage>> {
             QList<QImage> images;
-            auto ok = cache->models.with(key, [&](inspect::InspectModel &model) -> Result<void> {
+            auto ok = cache->models.with(key, [&](train::OpenedRun &model) -> Result<void> {
                 auto result = inspect_jobs::testImages(model, indices);
                 if (!result)
                     return std::unexpected(result.error());

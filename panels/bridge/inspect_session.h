@@ -33,7 +33,8 @@ public:
 
     const std::filesystem::path &database() const { return m_db; }
 
-    /// The checkpoints of `runId` on disk -> checkpointsListed (empty list when none).
+    /// The checkpoints the store records for `runId` whose files exist, best and last first ->
+    /// checkpointsListed (empty list when none).
     quint64 listCheckpoints(qint64 runId);
     /// Loads a checkpoint -> described (layers, classes, test-set size, attention).
     quint64 describe(const InspectKey &key);

@@ -61,15 +61,16 @@ SchedulePreview::SchedulePreview(QWidget *parent)
 void SchedulePreview::setConfig(const train::RunConfig &config)
 {
     const StepEstimate steps = estimateSteps(config);
-    const train::LrSchedule schedule(config.schedule, config.optimizer.lr, steps.stepsPerEpoch,
-                                     steps.totalSteps);
-    if (!schedule.error().empty()) {
+    const auto created = train::LrSchedule::create(config.schedule, config.optimizer.lr,
+                                                   steps.stepsPerEpoch, steps.totalSteps);
+    if (!created) {
         m_plot->setSeries({});
         m_plot->setTitle(QString::fromStdString(config.schedule.type));
         m_caption->setText(tr("Cannot draw this schedule: %1")
-                               .arg(QString::fromStdString(schedule.error())));
+                               .arg(QString::fromStdString(created.error().message)));
         return;
     }
+    const train::LrSchedule &schedule = *created;
     const std::int64_t points = std::min(kPreviewPoints, steps.totalSteps);
     const auto at = schedule.previewSteps(points);
     const auto rates = schedule.preview(points);

@@ -1,12 +1,19 @@
 // lathe-cli end to end, as a user runs it: real training on Fashion-MNIST subsets, the store
 // it leaves behind, exit codes, Ctrl-C and a SIGKILL mid-run.
+#include "core/data/fashion_mnist.h"
+#include "core/inspect/colormap.h"
 #include "core/track/run_store.h"
 #include "core/train/checkpoint.h"
+
+#include <torch/torch.h>
 
 #include <QtEndian>
 #include <QtTest>
 
+#include <stb/stb_image.h>
+
 #include <csignal>
+#include <memory>
 
 using namespace lathe;
 
@@ -73,6 +80,49 @@ std::int64_t countRows(const QString &db, std::int64_t runId, const char *key)
         return -1;
     auto series = (*store)->metricSeries(runId, key);
     return series ? std::int64_t(series->size()) : -1;
+}
+
+// The saliency PNG `stem`.png, byte for byte: inspect::heatmapRgba's magma colouring of the map
+// in `stem`.csv over test sample 3 at kHeatmapOpacity (what the Visualise panel draws with the
+// same function), enlarged without smoothing.
+void checkSaliencyPng(const QString &stem)
+{
+    QFile csv(stem + ".csv");
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    std::vector<float> values;
+    std::int64_t rows = 0;
+    for (const QByteArray &line : csv.readAll().split('\n')) {
+        if (line.isEmpty())
+            continue;
+        for (const QByteArray &cell : line.split(','))
+            values.push_back(float(std::stod(cell.toStdString())));
+        ++rows;
+    }
+    const auto map = torch::tensor(values).view({rows, -1});
+    auto test = data::loadFashionMnist(LATHE_TEST_FASHION_DIR, data::Split::Test);
+    QVERIFY(test.has_value());
+    const auto image = (*test)->images(torch::tensor({std::int64_t(3)}))[0];
+    auto heat = inspect::heatmapRgba(map, kernels::Colormap::Magma);
+    QVERIFY(heat.has_value());
+    auto expected = inspect::overlayRgba(image, *heat, inspect::kHeatmapOpacity);
+    QVERIFY(expected.has_value());
+    int width = 0, height = 0, channels = 0;
+    const std::unique_ptr<std::uint8_t, void (*)(void *)> png(
+        stbi_load((stem + ".png").toUtf8().constData(), &width, &height, &channels, 4),
+        stbi_image_free);
+    QVERIFY(png);
+    const auto cols = map.size(1);
+    const int factor = width / int(cols);
+    QVERIFY(factor >= 1 && height == factor * int(map.size(0)));
+    const auto *bytes = expected->data_ptr<std::uint8_t>();
+    for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+            const auto *want = bytes + 4 * ((y / factor) * cols + x / factor);
+            const auto *got = png.get() + 4 * (std::int64_t(y) * width + x);
+            QVERIFY2(std::equal(want, want + 4, got),
+                     qPrintable(QString("%1.png pixel %2,%3").arg(stem).arg(x).arg(y)));
+        }
+    }
 }
 
 } // namespace
@@ -150,6 +200,39 @@ private Q_SLOTS:
         if (args[0] == "train") // a refused config leaves no run behind
             QVERIFY(!QFile::exists(cli.db()) || cli.run({"runs", "--json"}).out.trimmed()
                                                     == "[]");
+    }
+
+    // A run stopped before its first epoch ended has "last" only: every command that takes a
+    // checkpoint uses it by default and says so; asking for "best" lists what there is.
+    void aRunWithoutBestUsesLast()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        auto trained = cli.run(tinyTrain(600, 1) << "--max-steps"
+                                                 << "3");
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
+        auto exported
+            = cli.run({"export", "1", "--format", "safetensors", "--out", dir.path() + "/export"});
+        QVERIFY2(exported.exitCode == 0, qPrintable(exported.err));
+        QVERIFY2(exported.out.contains("\"last\"") && exported.out.contains("no \"best\""),
+                 qPrintable(exported.out));
+        auto evaluated = cli.run({"eval", "1"});
+        QVERIFY2(evaluated.exitCode == 0, qPrintable(evaluated.err));
+        QVERIFY2(evaluated.err.contains("\"last\""), qPrintable(evaluated.err));
+        QVERIFY2(evaluated.out.contains("last checkpoint"), qPrintable(evaluated.out));
+        auto confusion = cli.run({"confusion", "1"});
+        QVERIFY2(confusion.exitCode == 0 && confusion.err.contains("\"last\""),
+                 qPrintable(confusion.err));
+        auto best = cli.run({"eval", "1", "--checkpoint", "best"});
+        QCOMPARE(best.exitCode, 3);
+        QVERIFY2(best.err.contains("available: last"), qPrintable(best.err));
+        auto finetuned = cli.run({"finetune", "1", kConfig, "--max-steps", "1", "--set",
+                                  "data.subset=600", "--set", "model.widths=[8,16]"});
+        QVERIFY2(finetuned.exitCode == 0, qPrintable(finetuned.err));
+        auto shown = cli.run({"show", "2", "--json"});
+        const auto config = QJsonDocument::fromJson(shown.out.toUtf8()).object()["config"];
+        QCOMPARE(config.toObject()["finetune"].toObject()["checkpoint"].toString(),
+                 QString("last"));
     }
 
     void ctrlCStopsCleanly()
@@ -244,6 +327,9 @@ private Q_SLOTS:
             QVERIFY2(width >= 196 && height >= 196, qPrintable(file));
         }
         QVERIFY(QFile::exists(out + "/ig-sample3.csv"));
+        checkSaliencyPng(out + "/saliency-sample3");
+        if (QTest::currentTestFailed())
+            return;
 
         auto confusion = cli.run({"confusion", "tiny", "--checkpoint", "last", "--json"});
         QVERIFY2(confusion.exitCode == 0, qPrintable(confusion.err));

@@ -660,7 +660,7 @@ private Q_SLOTS:
         QCOMPARE(tickedItems(tree), (QStringList{stages[1].first, stages.back().first}));
         QCOMPARE(panel.config().finetune.freeze, config.finetune.freeze);
         // Defaults are shown for the keys a config without them leaves out.
-        QCOMPARE(child<QLineEdit>(panel, "finetune.checkpoint")->text(), QString("best"));
+        QCOMPARE(child<QLineEdit>(panel, "finetune.checkpoint")->text(), QString()); // best, else last
         QCOMPARE(child<QLineEdit>(panel, "finetune.distill_weight")->text(), QString("0.5"));
         // "backbone" ticks every stage but the last.
         config.finetune.freeze = {"backbone"};

@@ -12,7 +12,7 @@ using lathe::panels::inspect_jobs::ModelCache;
 
 namespace {
 
-double weightSum(inspect::InspectModel &model)
+double weightSum(train::OpenedRun &model)
 {
     double sum = 0;
     for (const auto &p : model.net->parameters())
@@ -38,7 +38,7 @@ private Q_SLOTS:
         const InspectKey last{runId, "last"};
         const auto sumOf = [&](const InspectKey &key) {
             double sum = NAN;
-            auto ok = cache.with(key, [&](inspect::InspectModel &m) -> Result<void> {
+            auto ok = cache.with(key, [&](train::OpenedRun &m) -> Result<void> {
                 sum = weightSum(m);
                 return {};
             });
@@ -49,10 +49,12 @@ private Q_SLOTS:
         QVERIFY(std::isfinite(epoch2) && std::isfinite(epoch1) && epoch1 != epoch2);
         QCOMPARE(sumOf(last), epoch2); // served from the cache
 
-        // last.pt replaced, as training on would: the cache notices and loads it again.
+        // last.pt replaced (and recorded), as training on would: the cache notices and loads it
+        // again.
         const auto runDir = train::runDirectory(db, runId);
         std::filesystem::copy_file(runDir / "epoch-1.pt", runDir / "last.pt",
                                    std::filesystem::copy_options::overwrite_existing);
+        testing::recordCheckpoint(db, runId, "last", runDir / "last.pt");
         std::filesystem::last_write_time(runDir / "last.pt",
                                          std::filesystem::file_time_type::clock::now()
                                              + std::chrono::seconds(2));

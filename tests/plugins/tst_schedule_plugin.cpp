@@ -7,7 +7,7 @@
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
 #include "core/train/run_job.h"
-#include "core/train/run_recorder.h"
+#include "core/track/metric_keys.h"
 #include "tests/qverify_ok.h"
 #include "tests/tiny_run.h"
 
@@ -65,8 +65,9 @@ private Q_SLOTS:
                 wanted.schedule.milestones = {2, 5};
             auto config = train::RunConfig::fromJson(wanted.toJson());
             QVERIFY2(config.has_value(), config ? name.c_str() : config.error().message.c_str());
-            const LrSchedule schedule(config->schedule, 0.01, 50, 500);
-            QVERIFY2(schedule.error().empty(), schedule.error().c_str());
+            const auto created = LrSchedule::create(config->schedule, 0.01, 50, 500);
+            QVERIFY_OK(created);
+            const LrSchedule &schedule = *created;
             for (std::int64_t step = 0; step < 500; ++step) {
                 const double lr = schedule.lrAt(step);
                 QVERIFY2(std::isfinite(lr) && lr >= 0 && lr <= 0.01 + 1e-12,
@@ -85,8 +86,9 @@ private Q_SLOTS:
         config.stepEpochs = 2; // a cycle of 20 steps at 10 steps an epoch
         config.gamma = 0.5;
         config.minLr = 1e-4;
-        const LrSchedule schedule(config, 0.1, 10, 100);
-        QVERIFY(schedule.error().empty());
+        const auto created = LrSchedule::create(config, 0.1, 10, 100);
+        QVERIFY_OK(created);
+        const LrSchedule &schedule = *created;
         const auto near = [](double a, double b) { return std::abs(a - b) <= 1e-12; };
         QVERIFY(near(schedule.lrAt(0), 0.1));
         QVERIFY(near(schedule.lrAt(10), 1e-4 + (0.1 - 1e-4) / 2)); // half way down the cosine
@@ -116,10 +118,11 @@ private Q_SLOTS:
         auto config = testing::tinyConfig(1000, 1, "mlp", {16}); // 15 steps
         config.schedule.type = type.toStdString();
         QVERIFY_OK(train::RunConfig::fromJson(config.toJson())); // registered, so valid
-        const LrSchedule schedule(config.schedule, 0.01, 10, 50);
-        QVERIFY2(QString::fromStdString(schedule.error()).contains(message),
-                 schedule.error().c_str());
-        QCOMPARE(schedule.lrAt(7), 0.01); // the base rate, never a bad one
+        const auto created = LrSchedule::create(config.schedule, 0.01, 10, 50);
+        QVERIFY(!created);
+        QCOMPARE(created.error().context, std::string("schedule.type"));
+        QVERIFY2(QString::fromStdString(created.error().message).contains(message),
+                 created.error().message.c_str());
         // A run with it is refused before the store is touched; the program goes on.
         const auto db = std::filesystem::path(m_dir.path().toStdString()) / "failing.db";
         auto job = train::RunJob::createNew(config, {db, "failing", 0});
@@ -144,11 +147,13 @@ private Q_SLOTS:
         const auto runId = testing::trainRun(db, config, "restarts");
         auto store = track::RunStore::open(db);
         QVERIFY_OK(store);
-        auto lr = (*store)->metricSeries(runId, train::RunRecorder::kLearningRate);
+        auto lr = (*store)->metricSeries(runId, track::keys::kLearningRate);
         QVERIFY_OK(lr);
         QVERIFY(lr->size() >= 10);
         const std::int64_t steps = std::int64_t(lr->size());
-        const LrSchedule schedule(config.schedule, config.optimizer.lr, steps, steps);
+        const auto created = LrSchedule::create(config.schedule, config.optimizer.lr, steps, steps);
+        QVERIFY_OK(created);
+        const LrSchedule &schedule = *created;
         for (const auto &point : *lr)
             QCOMPARE(point.value, schedule.lrAt(point.step - 1));
         auto run = (*store)->run(runId);

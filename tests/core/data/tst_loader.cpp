@@ -32,6 +32,16 @@ std::shared_ptr<TensorDataset> imageDataset(std::int64_t n = 1000)
                                   {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"});
 }
 
+/// A loader the test expects to be valid.
+std::unique_ptr<Loader> makeLoader(std::shared_ptr<const Dataset> dataset,
+                                   const torch::Tensor &indices, LoaderOptions options)
+{
+    auto loader = Loader::create(std::move(dataset), indices, std::move(options));
+    if (!loader)
+        qFatal("%s", loader.error().toString().c_str());
+    return std::move(*loader);
+}
+
 /// Every batch of the current epoch; stops (and records the error) at the first failure.
 std::vector<Batch> drain(Loader &loader, std::optional<lathe::Error> *error = nullptr)
 {
@@ -136,14 +146,15 @@ private Q_SLOTS:
         QFETCH(bool, shuffle);
         const auto dataset = idDataset();
         const torch::Tensor indices = torch::randperm(2000, torch::kLong).narrow(0, 0, count);
-        Loader loader(dataset, indices, {batchSize, shuffle, dropLast, 1, 2, {}, {}});
-        QCOMPARE(loader.samples(), count);
+        const auto loader
+            = makeLoader(dataset, indices, {batchSize, shuffle, dropLast, 1, 2, {}, {}});
+        QCOMPARE(loader->samples(), count);
         const std::int64_t full = count / batchSize;
-        QCOMPARE(loader.batchesPerEpoch(), dropLast ? full : (count + batchSize - 1) / batchSize);
+        QCOMPARE(loader->batchesPerEpoch(), dropLast ? full : (count + batchSize - 1) / batchSize);
         for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
-            loader.startEpoch(epoch);
-            const std::vector<Batch> batches = drain(loader);
-            QCOMPARE(std::int64_t(batches.size()), loader.batchesPerEpoch());
+            loader->startEpoch(epoch);
+            const std::vector<Batch> batches = drain(*loader);
+            QCOMPARE(std::int64_t(batches.size()), loader->batchesPerEpoch());
             const torch::Tensor ids = idsOf(batches);
             if (!batches.empty()) {
                 QCOMPARE(batches.front().x.scalar_type(), torch::kFloat);
@@ -168,19 +179,19 @@ private Q_SLOTS:
     {
         const auto dataset = idDataset();
         const torch::Tensor all = torch::arange(2000, torch::kLong);
-        Loader a(dataset, all, {100, true, false, 7, 2, {}, {}});
-        Loader b(dataset, all, {100, true, false, 7, 3, {}, {}});
-        Loader c(dataset, all, {100, true, false, 8, 2, {}, {}});
-        a.startEpoch(0);
-        const torch::Tensor a0 = idsOf(drain(a));
-        a.startEpoch(1);
-        const torch::Tensor a1 = idsOf(drain(a));
-        b.startEpoch(0);
-        c.startEpoch(0);
+        const auto a = makeLoader(dataset, all, {100, true, false, 7, 2, {}, {}});
+        const auto b = makeLoader(dataset, all, {100, true, false, 7, 3, {}, {}});
+        const auto c = makeLoader(dataset, all, {100, true, false, 8, 2, {}, {}});
+        a->startEpoch(0);
+        const torch::Tensor a0 = idsOf(drain(*a));
+        a->startEpoch(1);
+        const torch::Tensor a1 = idsOf(drain(*a));
+        b->startEpoch(0);
+        c->startEpoch(0);
         QVERIFY(!a0.equal(a1));
         QVERIFY(!a0.equal(all));
-        QVERIFY(a0.equal(idsOf(drain(b))));
-        QVERIFY(!a0.equal(idsOf(drain(c))));
+        QVERIFY(a0.equal(idsOf(drain(*b))));
+        QVERIFY(!a0.equal(idsOf(drain(*c))));
     }
 
     void resumeWithSkipIsBitIdentical_data()
@@ -197,24 +208,24 @@ private Q_SLOTS:
         const auto dataset = imageDataset();
         const torch::Tensor all = torch::arange(1000, torch::kLong);
         LoaderOptions options{128, true, false, 11, 2, fullAugment(), Normalization{{0.5}, {0.3}}};
-        Loader full(dataset, all, options);
-        full.startEpoch(3);
-        const std::vector<Batch> reference = drain(full);
+        const auto full = makeLoader(dataset, all, options);
+        full->startEpoch(3);
+        const std::vector<Batch> reference = drain(*full);
         QCOMPARE(reference.size(), std::size_t(8));
 
-        Loader resumed(dataset, all, options);
-        resumed.startEpoch(3, skip);
-        const std::vector<Batch> rest = drain(resumed);
+        const auto resumed = makeLoader(dataset, all, options);
+        resumed->startEpoch(3, skip);
+        const std::vector<Batch> rest = drain(*resumed);
         const std::size_t from = std::min<std::size_t>(std::size_t(skip), reference.size());
         QVERIFY(identical(rest, {reference.begin() + std::ptrdiff_t(from), reference.end()}));
 
         // Restarting the same loader mid-epoch discards what was in flight.
-        resumed.startEpoch(3);
-        QVERIFY(resumed.next().has_value());
-        resumed.startEpoch(9);
-        resumed.startEpoch(3, skip);
-        QVERIFY(
-            identical(drain(resumed), {reference.begin() + std::ptrdiff_t(from), reference.end()}));
+        resumed->startEpoch(3);
+        QVERIFY(resumed->next().has_value());
+        resumed->startEpoch(9);
+        resumed->startEpoch(3, skip);
+        QVERIFY(identical(drain(*resumed),
+                          {reference.begin() + std::ptrdiff_t(from), reference.end()}));
     }
 
     void prefetchDepthDoesNotChangeBatches()
@@ -222,26 +233,26 @@ private Q_SLOTS:
         const auto dataset = imageDataset();
         const torch::Tensor all = torch::arange(1000, torch::kLong);
         LoaderOptions options{64, true, false, 5, 1, fullAugment(), std::nullopt};
-        Loader shallow(dataset, all, options);
+        const auto shallow = makeLoader(dataset, all, options);
         options.prefetch = 4;
-        Loader deep(dataset, all, options);
+        const auto deep = makeLoader(dataset, all, options);
         options.prefetch = 0; // no producer thread: batches made inside next()
-        Loader inline_(dataset, all, options);
+        const auto inline_ = makeLoader(dataset, all, options);
         for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
-            shallow.startEpoch(epoch);
-            deep.startEpoch(epoch);
-            inline_.startEpoch(epoch, epoch); // epoch 1 also skips a batch
-            const std::vector<Batch> a = drain(shallow);
+            shallow->startEpoch(epoch);
+            deep->startEpoch(epoch);
+            inline_->startEpoch(epoch, epoch); // epoch 1 also skips a batch
+            const std::vector<Batch> a = drain(*shallow);
             QCOMPARE(a.size(), std::size_t(16));
-            QVERIFY(identical(a, drain(deep)));
-            const std::vector<Batch> b = drain(inline_);
+            QVERIFY(identical(a, drain(*deep)));
+            const std::vector<Batch> b = drain(*inline_);
             QVERIFY(identical({a.begin() + epoch, a.end()}, b));
         }
         // And the augmentation really is on: x differs from the plain images.
-        Loader plain(dataset, all, {64, true, false, 5, 1, {}, {}});
-        plain.startEpoch(0);
-        shallow.startEpoch(0);
-        QVERIFY(!identical(drain(plain), drain(shallow)));
+        const auto plain = makeLoader(dataset, all, {64, true, false, 5, 1, {}, {}});
+        plain->startEpoch(0);
+        shallow->startEpoch(0);
+        QVERIFY(!identical(drain(*plain), drain(*shallow)));
     }
 
     void destroyingMidEpochDoesNotHang()
@@ -251,17 +262,19 @@ private Q_SLOTS:
         QElapsedTimer timer;
         timer.start();
         {
-            Loader never(dataset, all, {});
+            const auto never = makeLoader(dataset, all, {});
         }
         {
-            Loader started(dataset, all, {32, true, false, 0, 4, fullAugment(), {}});
-            started.startEpoch(0);
+            const auto started
+                = makeLoader(dataset, all, {32, true, false, 0, 4, fullAugment(), {}});
+            started->startEpoch(0);
         }
         {
-            Loader midway(dataset, all, {32, true, false, 0, 4, fullAugment(), {}});
-            midway.startEpoch(0);
-            QVERIFY(midway.next().has_value());
-            QVERIFY(midway.next().has_value());
+            const auto midway
+                = makeLoader(dataset, all, {32, true, false, 0, 4, fullAugment(), {}});
+            midway->startEpoch(0);
+            QVERIFY(midway->next().has_value());
+            QVERIFY(midway->next().has_value());
         }
         QVERIFY2(timer.elapsed() < 5000, "the loader took too long to stop");
     }
@@ -276,10 +289,11 @@ private Q_SLOTS:
     {
         QFETCH(bool, torchError);
         const auto dataset = std::make_shared<PoisonedDataset>(*idDataset(100), 35, torchError);
-        Loader loader(dataset, torch::arange(100, torch::kLong), {10, false, false, 0, 3, {}, {}});
-        loader.startEpoch(0);
+        const auto loader = makeLoader(dataset, torch::arange(100, torch::kLong),
+                                       {10, false, false, 0, 3, {}, {}});
+        loader->startEpoch(0);
         std::optional<lathe::Error> error;
-        const std::vector<Batch> before = drain(loader, &error);
+        const std::vector<Batch> before = drain(*loader, &error);
         QCOMPARE(before.size(), std::size_t(3)); // batches 0..2 arrive, batch 3 fails
         QVERIFY(error.has_value());
         QCOMPARE(error->code, ErrorCode::BadInput);
@@ -288,30 +302,32 @@ private Q_SLOTS:
         QVERIFY2(error->message.find("decoder exploded on sample 35") != std::string::npos,
                  error->message.c_str());
         QVERIFY(error->message.find("frame #") == std::string::npos); // no C++ backtrace
-        QVERIFY(!loader.next().has_value());                          // the epoch stays failed
-        loader.startEpoch(0, 4); // skipping the bad batch works
+        QVERIFY(!loader->next().has_value());                         // the epoch stays failed
+        loader->startEpoch(0, 4); // skipping the bad batch works
         error.reset();
-        QCOMPARE(drain(loader, &error).size(), std::size_t(6));
+        QCOMPARE(drain(*loader, &error).size(), std::size_t(6));
         QVERIFY(!error.has_value());
     }
 
     void invalidUseIsAnError()
     {
         const auto dataset = idDataset(10);
-        Loader outOfRange(dataset, torch::tensor({1, 2, 10}, torch::kLong), {});
-        outOfRange.startEpoch(0);
-        auto r = outOfRange.next();
-        QVERIFY(!r.has_value());
-        QCOMPARE(r.error().code, ErrorCode::InvalidArgument);
-        QVERIFY(r.error().message.find("index 10 at position 2") != std::string::npos);
-        QCOMPARE(outOfRange.batchesPerEpoch(), std::int64_t(0));
+        const auto outOfRange
+            = Loader::create(dataset, torch::tensor({1, 2, 10}, torch::kLong), {});
+        QVERIFY(!outOfRange);
+        QCOMPARE(outOfRange.error().code, ErrorCode::InvalidArgument);
+        QVERIFY(outOfRange.error().message.find("index 10 at position 2") != std::string::npos);
 
-        Loader noDataset(nullptr, torch::arange(3), {});
-        QVERIFY(noDataset.configError().has_value());
-        QVERIFY(!noDataset.next().has_value());
+        const auto noDataset = Loader::create(nullptr, torch::arange(3), {});
+        QVERIFY(!noDataset);
+        QCOMPARE(noDataset.error().code, ErrorCode::InvalidArgument);
 
-        Loader notStarted(dataset, torch::arange(10), {});
-        auto early = notStarted.next();
+        const auto floating = Loader::create(dataset, torch::ones({3}), {});
+        QVERIFY(!floating);
+        QVERIFY(floating.error().message.find("1-D integer") != std::string::npos);
+
+        const auto notStarted = makeLoader(dataset, torch::arange(10), {});
+        auto early = notStarted->next();
         QVERIFY(!early.has_value());
         QVERIFY(early.error().message.find("startEpoch") != std::string::npos);
     }
@@ -322,14 +338,14 @@ private Q_SLOTS:
         if (!train)
             QSKIP("Fashion-MNIST is not installed");
         const torch::Tensor all = torch::arange((*train)->size(), torch::kLong);
-        Loader loader(*train, all,
-                      {128, true, true, 1, 2, fullAugment(), Normalization{{0.286}, {0.353}}});
-        loader.startEpoch(0);
+        const auto loader = makeLoader(
+            *train, all, {128, true, true, 1, 2, fullAugment(), Normalization{{0.286}, {0.353}}});
+        loader->startEpoch(0);
         constexpr int kBatches = 200;
         QElapsedTimer timer;
         timer.start();
         for (int i = 0; i < kBatches; ++i) {
-            auto batch = loader.next();
+            auto batch = loader->next();
             QVERIFY(batch.has_value() && batch->has_value());
             QCOMPARE((*batch)->x.sizes().vec(), (std::vector<std::int64_t>{128, 1, 28, 28}));
         }

@@ -2,7 +2,7 @@
 // weights are set by hand, Integrated Gradients exact on a linear model and complete on a
 // trained CNN, occlusion on a net that looks at one corner only.
 #include "core/inspect/attribution.h"
-#include "core/inspect/inspect_model.h"
+#include "core/train/open_run.h"
 #include "tests/qverify_ok.h"
 #include "tests/tiny_run.h"
 
@@ -69,14 +69,14 @@ class TestAttribution : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    std::optional<InspectModel> m_cnn;
+    std::optional<train::OpenedRun> m_cnn;
 
 private Q_SLOTS:
     void initTestCase()
     {
         const auto db = std::filesystem::path(m_dir.path().toStdString()) / "lathe.db";
         trainRun(db, tinyConfig(1000, 1), "tiny");
-        auto loaded = loadInspectModel(db, "tiny");
+        auto loaded = train::openRun(db, "tiny");
         QVERIFY_OK(loaded);
         m_cnn = std::move(*loaded);
     }

@@ -18,7 +18,7 @@ class TestErrors : public QObject
 
     QTemporaryDir m_dir;
     std::filesystem::path m_db;
-    std::optional<InspectModel> m_model;
+    std::optional<train::OpenedRun> m_model;
     std::optional<ErrorReport> m_report;
 
 private Q_SLOTS:
@@ -26,7 +26,7 @@ private Q_SLOTS:
     {
         m_db = std::filesystem::path(m_dir.path().toStdString()) / "lathe.db";
         trainRun(m_db, tinyConfig(800, 1), "tiny");
-        auto loaded = loadInspectModel(m_db, "tiny", "last");
+        auto loaded = train::openRun(m_db, "tiny", "last");
         QVERIFY_OK(loaded);
         m_model = std::move(*loaded);
         auto report = errorReport(*m_model);
@@ -49,7 +49,7 @@ private Q_SLOTS:
         QCOMPARE(r.accuracy, double(diagonal) / 800.0);
         QVERIFY2(r.accuracy > 0.4, std::to_string(r.accuracy).c_str());
         QCOMPARE(r.predictions.size(), std::size_t(800));
-        const auto labels = m_model->test->labels();
+        const auto labels = m_model->data.test->labels();
         for (std::size_t i = 0; i < r.predictions.size(); ++i) {
             const auto &p = r.predictions[i];
             QCOMPARE(p.index, std::int64_t(i));
@@ -79,7 +79,7 @@ private Q_SLOTS:
         // The run recorded the same figure when training ended (the last checkpoint's weights).
         auto store = track::RunStore::open(m_db);
         QVERIFY_OK(store);
-        auto stored = (*store)->lastMetric(m_model->runId, "test/accuracy");
+        auto stored = (*store)->lastMetric(m_model->run.id, "test/accuracy");
         QVERIFY_OK(stored);
         QVERIFY(stored->has_value());
         QVERIFY(std::abs(**stored - m_report->accuracy) < 1e-9);
@@ -125,8 +125,8 @@ private Q_SLOTS:
 
     void noTestSetIsAnError()
     {
-        InspectModel empty = *m_model;
-        empty.test.reset();
+        train::OpenedRun empty = *m_model;
+        empty.data.test.reset();
         auto report = errorReport(empty);
         QVERIFY(!report);
         QCOMPARE(report.error().code, ErrorCode::InvalidArgument);

@@ -28,14 +28,14 @@ class TestLayers : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    std::optional<InspectModel> m_model;
+    std::optional<train::OpenedRun> m_model;
 
 private Q_SLOTS:
     void initTestCase()
     {
         const auto db = std::filesystem::path(m_dir.path().toStdString()) / "lathe.db";
         trainRun(db, tinyConfig(600, 1), "tiny");
-        auto loaded = loadInspectModel(db, "tiny");
+        auto loaded = train::openRun(db, "tiny");
         QVERIFY_OK(loaded);
         m_model = std::move(*loaded);
     }

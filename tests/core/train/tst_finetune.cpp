@@ -333,11 +333,13 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         QTest::newRow("unknown run") << R"({"run": "no-such-run"})" << "finetune.run" << "no-such-run";
         QTest::newRow("missing checkpoint")
-            << R"({"run": "parent", "checkpoint": "epoch-99"})" << "finetune.run"
-            << "has no epoch-99 checkpoint";
+            << R"({"run": "parent", "checkpoint": "epoch-99"})"
+            << "finetune.run"
+            << "has no checkpoint \"epoch-99\"; available: best, last";
         QTest::newRow("bad checkpoint name")
-            << R"({"run": "parent", "checkpoint": "newest"})" << "finetune.run"
-            << "is not best, last or epoch-<N>";
+            << R"({"run": "parent", "checkpoint": "newest"})"
+            << "finetune.run"
+            << "\"newest\" is not a checkpoint name (best, last or epoch-<N>)";
         QTest::newRow("unknown stage") << R"({"run": "parent", "freeze": ["conv9"]})"
                                        << "finetune.freeze" << "no stage \"conv9\"";
         QTest::newRow("all frozen")

@@ -1,5 +1,6 @@
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
+#include "tests/qverify_ok.h"
 
 #include <QtTest>
 
@@ -106,7 +107,9 @@ private Q_SLOTS:
         config.milestones = {2, 5};
         config.warmupEpochs = 1;
         config.minLr = 0.001;
-        const LrSchedule schedule(config, base, stepsPerEpoch, totalSteps);
+        const auto created = LrSchedule::create(config, base, stepsPerEpoch, totalSteps);
+        QVERIFY_OK(created);
+        const LrSchedule &schedule = *created;
         const double actual = schedule.lrAt(step);
         QVERIFY2(near(actual, expected), qPrintable(QString("lrAt(%1) = %2, expected %3")
                                                         .arg(step)
@@ -122,7 +125,9 @@ private Q_SLOTS:
         config.pctStart = 0.25;
         config.divFactor = 10;
         config.finalDivFactor = 100;
-        const LrSchedule schedule(config, 0.003, 5, 37);
+        const auto created = LrSchedule::create(config, 0.003, 5, 37);
+        QVERIFY_OK(created);
+        const LrSchedule &schedule = *created;
         const std::pair<std::int64_t, double> reference[]{
             {0, 0.0002999999999999999}, {4, 0.0015857644136379476},  {8, 0.0029938870954736643},
             {9, 0.002994601636580976},  {20, 0.0018585304992476128}, {36, 3e-06}};
@@ -136,7 +141,9 @@ private Q_SLOTS:
         ScheduleConfig config = scheduleOf("step");
         config.stepEpochs = 0.5;
         config.gamma = 0.5;
-        const LrSchedule schedule(config, 1.0, 10, 100);
+        const auto created = LrSchedule::create(config, 1.0, 10, 100);
+        QVERIFY_OK(created);
+        const LrSchedule &schedule = *created;
         QCOMPARE(schedule.lrAt(4), 1.0);
         QCOMPARE(schedule.lrAt(5), 0.5);
         QCOMPARE(schedule.lrAt(10), 0.25);
@@ -165,7 +172,9 @@ private Q_SLOTS:
         config.warmupEpochs = 2; // longer than the short runs
         config.pctStart = 0.01;  // peak before step 0 for the short runs
         config.minLr = 1e-5;
-        const LrSchedule schedule(config, 0.01, stepsPerEpoch, totalSteps);
+        const auto created = LrSchedule::create(config, 0.01, stepsPerEpoch, totalSteps);
+        QVERIFY_OK(created);
+        const LrSchedule &schedule = *created;
         for (std::int64_t step = -2; step < totalSteps + 20; ++step) {
             const double lr = schedule.lrAt(step);
             QVERIFY2(std::isfinite(lr) && lr >= 0.0 && lr <= 0.01 * (1 + 1e-12),
@@ -173,11 +182,23 @@ private Q_SLOTS:
         }
     }
 
+    void unknownTypeIsRefused()
+    {
+        const auto created = LrSchedule::create(scheduleOf("sawtooth"), 0.1, 10, 100);
+        QVERIFY(!created);
+        QCOMPARE(created.error().code, lathe::ErrorCode::InvalidArgument);
+        QCOMPARE(created.error().context, std::string("schedule.type"));
+        QVERIFY2(created.error().message.find("\"sawtooth\"") != std::string::npos,
+                 created.error().message.c_str());
+    }
+
     void preview()
     {
         ScheduleConfig config = scheduleOf("warmup-cosine");
         config.warmupEpochs = 1;
-        const LrSchedule schedule(config, 0.1, 100, 1000);
+        const auto created = LrSchedule::create(config, 0.1, 100, 1000);
+        QVERIFY_OK(created);
+        const LrSchedule &schedule = *created;
         QVERIFY(schedule.preview(0).empty());
         QVERIFY(schedule.preview(-3).empty());
         QCOMPARE(schedule.preview(1), std::vector<double>{schedule.lrAt(0)});

@@ -4,6 +4,8 @@
 #include "core/train/run_config.h"
 #include "core/train/trainer.h"
 
+#include "tests/qverify_ok.h"
+
 #include <QtTest>
 
 #include <atomic>
@@ -166,8 +168,10 @@ private Q_SLOTS:
         QVERIFY(outcome.has_value());
 
         // The change took effect at step index 5 (the sixth step), exactly where it paused.
-        const LrSchedule schedule(config.schedule, config.optimizer.lr, trainer->stepsPerEpoch(),
-                                  trainer->totalSteps());
+        const auto created = LrSchedule::create(config.schedule, config.optimizer.lr,
+                                                trainer->stepsPerEpoch(), trainer->totalSteps());
+        QVERIFY_OK(created);
+        const LrSchedule &schedule = *created;
         QCOMPARE(std::int64_t(observer.lrs.size()), trainer->totalSteps());
         QVERIFY(qFuzzyCompare(observer.lrs[4], schedule.lrAt(4)));
         QVERIFY(qFuzzyCompare(observer.lrs[5], 0.25 * schedule.lrAt(5)));

@@ -5,6 +5,8 @@
 #include "core/train/trainer.h"
 #include "core/util/sha256.h"
 
+#include "tests/qverify_ok.h"
+
 #include <QtTest>
 #include <torch/torch.h>
 
@@ -260,8 +262,10 @@ private Q_SLOTS:
         QVERIFY2(outcome.has_value(), outcome ? "" : outcome.error().toString().c_str());
         QCOMPARE(std::int64_t(events.steps.size()), std::min<std::int64_t>(9, trainer->totalSteps()));
         QVERIFY(events.steps.size() >= 6);
-        LrSchedule schedule(config.schedule, config.optimizer.lr, trainer->stepsPerEpoch(),
-                            trainer->totalSteps());
+        const auto created = LrSchedule::create(config.schedule, config.optimizer.lr,
+                                                trainer->stepsPerEpoch(), trainer->totalSteps());
+        QVERIFY_OK(created);
+        const LrSchedule &schedule = *created;
         for (const auto &step : events.steps) {
             QVERIFY(std::isfinite(step.loss));
             QCOMPARE(step.lr, schedule.lrAt(step.step - 1));
