@@ -2,6 +2,7 @@
 
 #include "core/data/augment.h"
 #include "core/data/fashion_mnist.h"
+#include "core/data/idx_reader.h"
 #include "core/data/image_folder.h"
 #include "core/model/zoo.h"
 #include "core/util/join.h"
@@ -44,10 +45,40 @@ std::vector<DatasetEntry> builtinDatasets()
             return std::unexpected(train.error());
         return sdk::DatasetSplits{*train, nullptr};
     };
+    ReadDataset idx = [](const sdk::DatasetArgs &args) -> Result<sdk::DatasetSplits> {
+        const std::string where = "dataset idx";
+        if (auto ok = checkOptionKeys(args.options, {"labels"}, where); !ok)
+            return std::unexpected(ok.error());
+        const auto labels = args.options.find("labels");
+        if (labels == args.options.end())
+            return fail(ErrorCode::InvalidArgument,
+                        where + ": options.labels must name the IDX label file of " + args.path,
+                        "data.options.labels");
+        // The classes are not known in advance: name them "0".."max label".
+        auto numbered = [](std::int64_t count) {
+            std::vector<std::string> names;
+            for (std::int64_t i = 0; i < count; ++i)
+                names.push_back(std::to_string(i));
+            return names;
+        };
+        auto pair = data::loadIdxPair(args.path, labels->second, numbered(256));
+        if (!pair)
+            return std::unexpected(pair.error());
+        const std::int64_t classes
+            = (*pair)->size() ? (*pair)->labels().max().item<std::int64_t>() + 1 : 1;
+        return sdk::DatasetSplits{
+            std::make_shared<data::TensorDataset>((*pair)->rawImages(), (*pair)->labels(),
+                                                  numbered(classes), (*pair)->description()),
+            nullptr};
+    };
     return {
         {"fashion-mnist",
          "Fashion-MNIST's IDX files (data.path = their folder): 60,000 train, 10,000 test",
          std::move(fashion)},
+        {"idx",
+         "An IDX image file (data.path) and its label file (options labels); classes named "
+         "0..K-1; no test split",
+         std::move(idx)},
         {"image-folder",
          "<path>/<class>/*.png|jpg|bmp, resized to options width x height (0 = the first "
          "image's); no test split",

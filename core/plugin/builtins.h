@@ -7,7 +7,7 @@
 
 namespace lathe::plugin {
 
-/// The built-in dataset readers (fashion-mnist, image-folder), models (the zoo), metrics
+/// The built-in dataset readers (fashion-mnist, idx, image-folder), models (the zoo), metrics
 /// (per-class-accuracy, macro-f1), augmentations (crop, hflip, affine, erase) and schedules
 /// (train::LrSchedule's types). Never throws.
 Additions builtinAdditions();

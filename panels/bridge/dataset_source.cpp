@@ -1,9 +1,7 @@
 #include "panels/bridge/dataset_source.h"
 
 #include "core/data/dataset.h"
-#include "core/data/fashion_mnist.h"
-#include "core/data/idx_reader.h"
-#include "core/data/image_folder.h"
+#include "core/train/trainer.h"
 #include "panels/bridge/dataset_source_state.h"
 #include "panels/bridge/sample_image.h"
 
@@ -11,39 +9,71 @@
 
 #include <QtConcurrent>
 
-namespace lathe::panels {
+#include <cmath>
 
-namespace fs = std::filesystem;
+namespace lathe::panels {
 
 namespace {
 
 constexpr qint64 kPageSize = 256;
 constexpr int kCachedPages = 64;
+constexpr int kFeatureBins = 24;
 
 QString errorText(const Error &error)
 {
     return QString::fromStdString(error.toString());
 }
 
-std::vector<std::string> numberedClasses(std::int64_t count)
+/// Bins feature `f` of `features` (float64 [N,F]) between its finite extremes, per class too.
+FeatureHistogram featureHistogram(const torch::Tensor &features, std::int64_t f, QString name,
+                                  const std::vector<int> &labels, qsizetype classes)
 {
-    std::vector<std::string> names;
-    for (std::int64_t i = 0; i < count; ++i)
-        names.push_back(std::to_string(i));
-    return names;
+    FeatureHistogram histogram;
+    histogram.name = std::move(name);
+    histogram.counts = QList<qint64>(kFeatureBins, 0);
+    histogram.classCounts = QList<QList<qint64>>(classes, histogram.counts);
+    const std::int64_t n = features.size(0), stride = features.size(1);
+    const double *values = features.data_ptr<double>() + f;
+    double lo = INFINITY, hi = -INFINITY;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (std::isfinite(values[i * stride]))
+            lo = std::min(lo, values[i * stride]), hi = std::max(hi, values[i * stride]);
+    }
+    if (lo > hi)
+        return histogram; // no finite value: empty bins
+    histogram.min = lo, histogram.max = hi;
+    const double scale = hi > lo ? kFeatureBins / (hi - lo) : 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double value = values[i * stride];
+        if (!std::isfinite(value))
+            continue;
+        const int bin = std::min(kFeatureBins - 1, int((value - lo) * scale));
+        ++histogram.counts[bin];
+        const int label = labels[std::size_t(i)];
+        if (label >= 0 && label < classes)
+            ++histogram.classCounts[label][bin];
+    }
+    return histogram;
 }
 
-/// Loads an IDX pair whose classes are not known in advance: named "0".."max label".
-Result<std::shared_ptr<const data::Dataset>> loadNumberedIdx(const fs::path &images,
-                                                             const fs::path &labels)
+/// The feature matrix, names and histograms of a tabular dataset (samples [F,1,1]).
+void summariseFeatures(const data::Dataset &dataset, DatasetSource::State &state,
+                       DatasetSummary &summary)
 {
-    auto pair = data::loadIdxPair(images, labels, numberedClasses(256));
-    if (!pair)
-        return std::unexpected(pair.error());
-    const std::int64_t classes
-        = (*pair)->size() ? (*pair)->labels().max().item<std::int64_t>() + 1 : 1;
-    return std::make_shared<data::TensorDataset>((*pair)->rawImages(), (*pair)->labels(),
-                                                 numberedClasses(classes), (*pair)->description());
+    const std::int64_t n = dataset.size(), f = state.channels;
+    state.features = dataset.images(torch::arange(n, torch::kLong))
+                         .reshape({n, f})
+                         .to(torch::kDouble)
+                         .contiguous();
+    // Columns are named by the dataset's attributes when they are its features (the csv reader).
+    const std::vector<std::string> attributes = dataset.attributeNames();
+    for (std::int64_t i = 0; i < f; ++i)
+        summary.featureNames << (std::int64_t(attributes.size()) == f
+                                     ? QString::fromStdString(attributes[std::size_t(i)])
+                                     : QStringLiteral("feature %1").arg(i + 1));
+    for (std::int64_t i = 0; i < f; ++i)
+        summary.featureHistograms << featureHistogram(state.features, i, summary.featureNames[i],
+                                                      summary.labels, summary.classNames.size());
 }
 
 } // namespace
@@ -86,6 +116,9 @@ std::shared_ptr<DatasetSource::LoadResult> summarise(std::shared_ptr<const data:
             if (label[i] >= 0 && label[i] < summary.classCounts.size())
                 ++summary.classCounts[label[i]];
         }
+        summary.tabular = state->height == 1 && state->width == 1;
+        if (summary.tabular)
+            summariseFeatures(*dataset, *state, summary);
         state->dataset = std::move(dataset);
         result->state = std::move(state);
     } catch (const std::exception &e) {
@@ -105,7 +138,6 @@ DatasetSource::DatasetSource(QObject *parent)
 
 DatasetSource::~DatasetSource()
 {
-    m_loadStop.request_stop();
     m_statsStop.request_stop();
     m_pool.waitForDone();
 }
@@ -115,11 +147,9 @@ std::shared_ptr<const data::Dataset> DatasetSource::dataset() const
     return m_state ? m_state->dataset : nullptr;
 }
 
-template<typename Load>
-void DatasetSource::startLoad(const QString &what, Load load)
+void DatasetSource::startLoad(const QString &what,
+                              std::function<Result<std::shared_ptr<const data::Dataset>>()> load)
 {
-    m_loadStop.request_stop();
-    m_loadStop = std::stop_source();
     cancelStats();
     const quint64 generation = ++m_generation;
     m_loading = true;
@@ -129,31 +159,21 @@ void DatasetSource::startLoad(const QString &what, Load load)
         finishLoad(generation, watcher->result());
         watcher->deleteLater();
     });
-    auto progress = [this, generation,
-                     throttle = std::make_shared<ProgressThrottle>()](qint64 done, qint64 total) {
-        if (!throttle->due(done, total))
-            return;
-        QMetaObject::invokeMethod(this, [this, generation, done, total] {
-            if (generation == m_generation)
-                Q_EMIT loadProgress(done, total);
-        });
-    };
-    watcher->setFuture(QtConcurrent::run(
-        &m_pool, [load, stop = m_loadStop.get_token(), progress]() -> std::shared_ptr<LoadResult> {
-            try {
-                Result<std::shared_ptr<const data::Dataset>> loaded = load(stop, progress);
-                if (!loaded) {
-                    auto failed = std::make_shared<LoadResult>();
-                    failed->error = errorText(loaded.error());
-                    return failed;
-                }
-                return summarise(std::move(*loaded));
-            } catch (const std::exception &e) {
+    watcher->setFuture(QtConcurrent::run(&m_pool, [load]() -> std::shared_ptr<LoadResult> {
+        try {
+            Result<std::shared_ptr<const data::Dataset>> loaded = load();
+            if (!loaded) {
                 auto failed = std::make_shared<LoadResult>();
-                failed->error = QString::fromUtf8(e.what());
+                failed->error = errorText(loaded.error());
                 return failed;
             }
-        }));
+            return summarise(std::move(*loaded));
+        } catch (const std::exception &e) {
+            auto failed = std::make_shared<LoadResult>();
+            failed->error = QString::fromUtf8(e.what());
+            return failed;
+        }
+    }));
 }
 
 void DatasetSource::finishLoad(quint64 generation, const std::shared_ptr<LoadResult> &result)
@@ -172,49 +192,34 @@ void DatasetSource::finishLoad(quint64 generation, const std::shared_ptr<LoadRes
     Q_EMIT loaded();
 }
 
-fs::path DatasetSource::defaultFashionDir()
+void DatasetSource::open(const train::DataConfig &data)
 {
-    return data::defaultFashionMnistDir();
-}
-
-void DatasetSource::loadFashionMnist(const fs::path &dir)
-{
-    startLoad(tr("Fashion-MNIST from %1").arg(QString::fromStdString(dir.string())),
-              [dir](std::stop_token, auto &&) -> Result<std::shared_ptr<const data::Dataset>> {
-                  auto loaded = data::loadFashionMnist(dir, data::Split::Train);
+    startLoad(tr("%1 from %2").arg(QString::fromStdString(data.dataset),
+                                   QString::fromStdString(data.path)),
+              [data]() -> Result<std::shared_ptr<const data::Dataset>> {
+                  auto loaded = train::loadTrainData(data);
                   if (!loaded)
                       return std::unexpected(loaded.error());
-                  return *loaded;
-              });
-}
-
-void DatasetSource::loadIdxPair(const fs::path &images, const fs::path &labels)
-{
-    startLoad(
-        tr("IDX %1").arg(QString::fromStdString(images.filename().string())),
-        [images, labels](std::stop_token, auto &&) { return loadNumberedIdx(images, labels); });
-}
-
-void DatasetSource::loadImageFolder(const fs::path &root)
-{
-    startLoad(tr("image folder %1").arg(QString::fromStdString(root.string())),
-              [root](std::stop_token stop,
-                     auto &&progress) -> Result<std::shared_ptr<const data::Dataset>> {
-                  auto loaded = data::loadImageFolder(root, {}, stop, progress);
-                  if (!loaded)
-                      return std::unexpected(loaded.error());
-                  return *loaded;
+                  return loaded->train;
               });
 }
 
 void DatasetSource::setDataset(std::shared_ptr<const data::Dataset> dataset)
 {
     startLoad(QString::fromStdString(dataset ? dataset->description() : std::string()),
-              [dataset](std::stop_token, auto &&) -> Result<std::shared_ptr<const data::Dataset>> {
+              [dataset]() -> Result<std::shared_ptr<const data::Dataset>> {
                   if (!dataset)
                       return fail(ErrorCode::InvalidArgument, "no dataset given");
                   return dataset;
               });
+}
+
+double DatasetSource::featureValue(qint64 index, int feature) const
+{
+    if (!m_state || !m_state->features.defined() || index < 0 || index >= m_summary.size
+        || feature < 0 || feature >= m_state->channels)
+        return std::nan("");
+    return m_state->features.data_ptr<double>()[index * m_state->channels + feature];
 }
 
 QImage DatasetSource::thumbnail(qint64 index)

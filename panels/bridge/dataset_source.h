@@ -2,6 +2,7 @@
 
 #include "core/data/augment_config.h"
 #include "core/data/dataset_stats.h"
+#include "core/util/error.h"
 
 #include <QCache>
 #include <QImage>
@@ -12,7 +13,7 @@
 #include <QStringList>
 #include <QThreadPool>
 
-#include <filesystem>
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <vector>
@@ -20,8 +21,21 @@
 namespace lathe::data {
 class Dataset;
 }
+namespace lathe::train {
+struct DataConfig;
+}
 
 namespace lathe::panels {
+
+/// One feature's values over the dataset, binned between its smallest and largest value.
+struct FeatureHistogram
+{
+    QString name;
+    double min = 0.0;
+    double max = 0.0;
+    QList<qint64> counts;             ///< samples per bin
+    QList<QList<qint64>> classCounts; ///< [class][bin]: the same, per class
+};
 
 /// What the panels need to know about a loaded dataset, computed once on the worker. Plain
 /// values, no tensors.
@@ -35,6 +49,10 @@ struct DatasetSummary
     int height = 0;
     int width = 0;
     std::vector<int> labels; ///< class of each sample
+    /// Samples are feature vectors [F,1,1] (a CSV table): shown as a table, not as images.
+    bool tabular = false;
+    QStringList featureNames;               ///< F names when tabular (the dataset's attributes)
+    QList<FeatureHistogram> featureHistograms; ///< one per feature when tabular
 };
 
 /// The augmentation preview of one sample: the original and each augmented copy, as images.
@@ -46,12 +64,12 @@ struct AugmentPreview
     bool augmentationOff = false; ///< the config disables augmentation (or every op is 0)
 };
 
-/// The Qt face of a core Dataset: loads one (Fashion-MNIST, an IDX pair, an image folder) on a
-/// worker thread, then serves sample thumbnails, computes statistics and renders the
-/// augmentation preview, all off the GUI thread, reporting through signals on the GUI thread.
-/// A new load cancels the work of the previous dataset; results of superseded requests are
-/// dropped. Create, use and destroy on the GUI thread; the destructor cancels and waits for the
-/// workers.
+/// The Qt face of a core Dataset: reads one through the registry's readers (train::loadTrainData,
+/// as a run does) on a worker thread, then serves sample thumbnails (or, for tabular data, the
+/// feature values and their histograms), computes statistics and renders the augmentation
+/// preview, all off the GUI thread, reporting through signals on the GUI thread. A new load
+/// supersedes the previous one: results of superseded requests are dropped. Create, use and
+/// destroy on the GUI thread; the destructor cancels and waits for the workers.
 class DatasetSource : public QObject
 {
     Q_OBJECT
@@ -60,17 +78,12 @@ public:
     explicit DatasetSource(QObject *parent = nullptr);
     ~DatasetSource() override;
 
-    /// Where Fashion-MNIST is installed by default (data::defaultFashionMnistDir).
-    static std::filesystem::path defaultFashionDir();
-
-    /// Loads Fashion-MNIST's train split from `dir` (see data::loadFashionMnist).
-    void loadFashionMnist(const std::filesystem::path &dir);
-    /// Loads an IDX image file and label file; classes are named "0".."K-1" (K = max label + 1).
-    void loadIdxPair(const std::filesystem::path &images, const std::filesystem::path &labels);
-    /// Loads `<root>/<class>/*.{png,jpg,jpeg,bmp}` (see data::loadImageFolder), with progress.
-    void loadImageFolder(const std::filesystem::path &root);
-    /// Shows a dataset loaded elsewhere (a plugin, the trainer's data); the summary is still
-    /// computed on the worker, so loaded() follows later.
+    /// Reads the training split of `data` (reader data.dataset with data.path and data.options,
+    /// cut to data.classes and data.subset) with train::loadTrainData; loaded() or loadFailed()
+    /// (with the reader's message: the file, what was expected) follows.
+    void open(const train::DataConfig &data);
+    /// Shows a dataset loaded elsewhere (the trainer's data); the summary is still computed on
+    /// the worker, so loaded() follows later.
     void setDataset(std::shared_ptr<const data::Dataset> dataset);
 
     bool isLoading() const { return m_loading; }
@@ -81,6 +94,8 @@ public:
     /// The current dataset (null before the first load): hand it to the trainer or inspectors.
     std::shared_ptr<const data::Dataset> dataset() const;
 
+    /// Feature `feature` of sample `index` of a tabular dataset (NaN when out of range).
+    double featureValue(qint64 index, int feature) const;
     /// Sample `index` at its natural size (Grayscale8 for 1 channel, RGB888 for 3). uint8
     /// in-memory datasets answer at once; others return a null image and render a page of
     /// samples on the worker, then emit thumbnailsReady. Null for an index out of range.
@@ -100,7 +115,6 @@ public:
 
 Q_SIGNALS:
     void loadStarted(const QString &what);
-    void loadProgress(qint64 done, qint64 total);
     void loaded();
     void loadFailed(const QString &message);
     void statsProgress(qint64 done, qint64 total);
@@ -114,8 +128,8 @@ public:
     struct LoadResult;
 
 private:
-    template<typename Load>
-    void startLoad(const QString &what, Load load);
+    void startLoad(const QString &what,
+                   std::function<Result<std::shared_ptr<const data::Dataset>>()> load);
     void finishLoad(quint64 generation, const std::shared_ptr<LoadResult> &result);
     void requestPage(qint64 page);
     /// Stops the statistics in progress without a signal (their result will be dropped).
@@ -129,7 +143,6 @@ private:
     quint64 m_previewGeneration = 0;
     bool m_loading = false;
     bool m_statsRunning = false;
-    std::stop_source m_loadStop;
     std::stop_source m_statsStop;
     QCache<qint64, QList<QImage>> m_pages; ///< rendered pages for datasets without raw bytes
     QSet<qint64> m_pendingPages;

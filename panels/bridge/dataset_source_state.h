@@ -14,7 +14,8 @@ namespace lathe::panels {
 struct DatasetSource::State
 {
     std::shared_ptr<const data::Dataset> dataset;
-    torch::Tensor raw; ///< uint8 [N,C,H,W] contiguous, or undefined
+    torch::Tensor raw;      ///< uint8 [N,C,H,W] contiguous, or undefined
+    torch::Tensor features; ///< float64 [N,C] contiguous for a tabular dataset, or undefined
     int channels = 0, height = 0, width = 0;
 };
 

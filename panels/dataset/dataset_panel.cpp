@@ -3,14 +3,18 @@
 #include "panels/bridge/dataset_source.h"
 #include "panels/dataset/augment_preview_view.h"
 #include "panels/dataset/class_histogram.h"
+#include "panels/dataset/feature_histograms.h"
+#include "panels/dataset/open_dataset_dialog.h"
 #include "panels/dataset/sample_delegate.h"
 #include "panels/dataset/sample_grid_model.h"
+#include "panels/dataset/sample_table_model.h"
 #include "panels/dataset/stats_view.h"
 
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QListView>
 #include <QLocale>
@@ -19,6 +23,8 @@
 #include <QRandomGenerator>
 #include <QScrollArea>
 #include <QSplitter>
+#include <QStackedWidget>
+#include <QTableView>
 #include <QTabWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -30,23 +36,37 @@ namespace {
 constexpr int kPreviewCount = 16;
 constexpr int kDuplicateFilter = -2; ///< class-combo data of the "duplicate group" entry
 
+/// A run config's data section that names a reader, its path and its options (no cut).
+train::DataConfig readerData(std::string reader, std::string path, Options options = {})
+{
+    train::DataConfig data;
+    data.dataset = std::move(reader);
+    data.path = std::move(path);
+    data.options = std::move(options);
+    return data;
+}
+
 } // namespace
 
 DatasetPanel::DatasetPanel(QWidget *parent)
     : QWidget(parent)
     , m_source(new DatasetSource(this))
     , m_model(new SampleGridModel(m_source, this))
+    , m_tableModel(new SampleTableModel(m_source, m_model, this))
+    , m_views(new QStackedWidget(this))
     , m_open(new QToolButton(this))
     , m_description(new QLabel(tr("No dataset loaded. Use Open… to pick one."), this))
     , m_classFilter(new QComboBox(this))
     , m_status(new QLabel(this))
     , m_loadProgress(new QProgressBar(this))
     , m_grid(new QListView(this))
+    , m_table(new QTableView(this))
     , m_tabs(new QTabWidget(this))
     , m_histogram(new ClassHistogram(this))
+    , m_features(new FeatureHistograms(this))
+    , m_featuresTab(nullptr)
     , m_stats(new StatsView(this))
     , m_preview(new AugmentPreviewView(this))
-    , m_fashionDir(DatasetSource::defaultFashionDir())
 {
     m_grid->setObjectName(QStringLiteral("sampleGrid"));
     m_grid->setViewMode(QListView::IconMode);
@@ -60,6 +80,15 @@ DatasetPanel::DatasetPanel(QWidget *parent)
     m_grid->setItemDelegate(new SampleDelegate(SampleGridModel::thumbnailSide(), m_grid));
     m_grid->setModel(m_model);
     m_grid->setMinimumWidth(4 * (SampleGridModel::thumbnailSide() + 8));
+    m_table->setObjectName(QStringLiteral("sampleTable"));
+    m_table->setModel(m_tableModel);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setAlternatingRowColors(true);
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
+    m_views->setObjectName(QStringLiteral("sampleViews"));
+    m_views->addWidget(m_grid);
+    m_views->addWidget(m_table);
 
     m_status->setObjectName(QStringLiteral("datasetStatus"));
     m_status->setWordWrap(true);
@@ -70,7 +99,7 @@ DatasetPanel::DatasetPanel(QWidget *parent)
 
     // Grid above, classes/statistics/augmentation below: the panel lives in a tall, narrow dock.
     auto *splitter = new QSplitter(Qt::Vertical, this);
-    splitter->addWidget(m_grid);
+    splitter->addWidget(m_views);
     auto *sidebar = buildSidebar();
     sidebar->setMinimumHeight(120); // its size hint would otherwise squeeze the grid
     splitter->addWidget(sidebar);
@@ -95,7 +124,11 @@ QWidget *DatasetPanel::buildToolbar()
     m_open->setPopupMode(QToolButton::InstantPopup);
     m_open->setToolButtonStyle(Qt::ToolButtonTextOnly);
     auto *menu = new QMenu(m_open);
-    menu->addAction(tr("Fashion-MNIST (default)"), this, [this] { loadDefault(m_fashionDir); });
+    // Every entry reads through the registry's readers, as a run config names them.
+    menu->addAction(tr("Fashion-MNIST (default)"), this,
+                    [this] { openDataset(train::DataConfig{}); });
+    menu->addAction(tr("Dataset by reader…"), this, &DatasetPanel::openWithDialog)
+        ->setObjectName(QStringLiteral("openByReader"));
     menu->addAction(tr("IDX pair…"), this, [this] {
         const QString images = QFileDialog::getOpenFileName(
             this, tr("IDX image file"), {}, tr("IDX images (*idx3* *.gz);;All files (*)"));
@@ -105,13 +138,13 @@ QWidget *DatasetPanel::buildToolbar()
             = QFileDialog::getOpenFileName(this, tr("IDX label file"), QFileInfo(images).path(),
                                            tr("IDX labels (*idx1* *.gz);;All files (*)"));
         if (!labels.isEmpty())
-            openIdxPair(images.toStdString(), labels.toStdString());
+            openDataset(readerData("idx", images.toStdString(), {{"labels", labels.toStdString()}}));
     });
     menu->addAction(tr("Image folder…"), this, [this] {
         const QString root
             = QFileDialog::getExistingDirectory(this, tr("Image folder: one sub-folder per class"));
         if (!root.isEmpty())
-            openImageFolder(root.toStdString());
+            openDataset(readerData("image-folder", root.toStdString()));
     });
     m_open->setMenu(menu);
     m_open->setMinimumWidth(m_open->sizeHint().width() + 12); // room for the menu arrow
@@ -143,6 +176,14 @@ QWidget *DatasetPanel::buildSidebar()
     m_stats->setObjectName(QStringLiteral("statsView"));
     m_preview->setObjectName(QStringLiteral("augmentPreview"));
     m_tabs->addTab(histogramArea, tr("Classes"));
+    auto *featureArea = new QScrollArea(m_tabs);
+    featureArea->setObjectName(QStringLiteral("featuresTab"));
+    featureArea->setWidgetResizable(true);
+    featureArea->setWidget(m_features);
+    m_features->setObjectName(QStringLiteral("featureHistograms"));
+    m_featuresTab = featureArea;
+    m_tabs->addTab(featureArea, tr("Features"));
+    m_tabs->setTabVisible(m_tabs->indexOf(featureArea), false);
     m_tabs->addTab(m_stats, tr("Statistics"));
     m_tabs->addTab(m_preview, tr("Augmentation"));
     return m_tabs;
@@ -154,10 +195,6 @@ void DatasetPanel::connectSource()
         showStatus(tr("Loading %1…").arg(what), false);
         m_loadProgress->setRange(0, 0);
         m_loadProgress->show();
-    });
-    connect(m_source, &DatasetSource::loadProgress, this, [this](qint64 done, qint64 total) {
-        m_loadProgress->setRange(0, 1000);
-        m_loadProgress->setValue(total > 0 ? int(1000 * done / total) : 0);
     });
     connect(m_source, &DatasetSource::loaded, this, &DatasetPanel::onLoaded);
     connect(m_source, &DatasetSource::loadFailed, this, &DatasetPanel::onLoadFailed);
@@ -173,9 +210,8 @@ void DatasetPanel::connectSource()
             &DatasetPanel::onClassFilterChanged);
     connect(m_histogram, &ClassHistogram::classClicked, this,
             [this](int label) { m_classFilter->setCurrentIndex(label + 1); });
-    connect(m_grid, &QListView::doubleClicked, this, [this](const QModelIndex &index) {
-        Q_EMIT sampleActivated(m_model->sampleAt(index.row()));
-    });
+    connect(m_grid, &QListView::doubleClicked, this, &DatasetPanel::activate);
+    connect(m_table, &QTableView::doubleClicked, this, &DatasetPanel::activate);
     connect(m_grid->selectionModel(), &QItemSelectionModel::currentChanged, this,
             &DatasetPanel::refreshPreview);
     connect(m_preview, &AugmentPreviewView::rerollRequested, this, [this] {
@@ -184,21 +220,17 @@ void DatasetPanel::connectSource()
     });
 }
 
-void DatasetPanel::loadDefault(const std::filesystem::path &fashionDir)
+void DatasetPanel::openDataset(const train::DataConfig &data)
 {
-    m_fashionDir = fashionDir;
-    m_source->loadFashionMnist(fashionDir);
+    m_data = data;
+    m_source->open(data);
 }
 
-void DatasetPanel::openIdxPair(const std::filesystem::path &images,
-                               const std::filesystem::path &labels)
+void DatasetPanel::openWithDialog()
 {
-    m_source->loadIdxPair(images, labels);
-}
-
-void DatasetPanel::openImageFolder(const std::filesystem::path &root)
-{
-    m_source->loadImageFolder(root);
+    OpenDatasetDialog dialog(m_data, this);
+    if (dialog.exec() == QDialog::Accepted)
+        openDataset(dialog.data());
 }
 
 void DatasetPanel::setDataset(std::shared_ptr<const data::Dataset> dataset)
@@ -229,6 +261,16 @@ void DatasetPanel::onLoaded()
     m_model->reload();
     fillClassFilter();
     m_histogram->setCounts(summary.classNames, summary.classCounts);
+    // Tabular samples are rows of numbers: a table and feature histograms, no images to
+    // augment.
+    m_views->setCurrentWidget(summary.tabular ? static_cast<QWidget *>(m_table) : m_grid);
+    m_features->setHistograms(summary.featureHistograms);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_featuresTab), summary.tabular);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_preview), !summary.tabular);
+    if (summary.tabular) {
+        m_table->resizeColumnsToContents();
+        m_tabs->setCurrentWidget(m_featuresTab);
+    }
     m_stats->setRunning();
     m_source->computeStats();
     refreshPreview();
@@ -263,6 +305,7 @@ void DatasetPanel::onClassFilterChanged(int comboIndex)
     else
         m_model->setClassFilter(label);
     m_histogram->setHighlighted(label);
+    m_features->setHighlighted(label);
     refreshPreview();
 }
 
@@ -282,9 +325,19 @@ void DatasetPanel::showDuplicateGroup(const QList<qint64> &indices)
         m_classFilter->setCurrentIndex(entry);
 }
 
+QAbstractItemView *DatasetPanel::sampleView() const
+{
+    return m_source->summary().tabular ? static_cast<QAbstractItemView *>(m_table) : m_grid;
+}
+
+void DatasetPanel::activate(const QModelIndex &index)
+{
+    Q_EMIT sampleActivated(m_model->sampleAt(index.row()));
+}
+
 qint64 DatasetPanel::previewSample() const
 {
-    const QModelIndex current = m_grid->currentIndex();
+    const QModelIndex current = sampleView()->currentIndex();
     if (current.isValid())
         return m_model->sampleAt(current.row());
     return m_model->rowCount() > 0 ? m_model->sampleAt(0) : -1;
@@ -293,7 +346,7 @@ qint64 DatasetPanel::previewSample() const
 void DatasetPanel::refreshPreview()
 {
     const qint64 sample = previewSample();
-    if (!m_source->isLoaded() || sample < 0) {
+    if (!m_source->isLoaded() || m_source->summary().tabular || sample < 0) {
         m_preview->clear();
         return;
     }

@@ -1,19 +1,22 @@
 #pragma once
 
 #include "core/data/augment_config.h"
+#include "core/train/run_config.h"
 
 #include <QList>
 #include <QString>
 #include <QWidget>
 
-#include <filesystem>
 #include <memory>
 #include <vector>
 
+class QAbstractItemView;
 class QComboBox;
 class QLabel;
 class QListView;
 class QProgressBar;
+class QStackedWidget;
+class QTableView;
 class QTabWidget;
 class QToolButton;
 
@@ -26,15 +29,19 @@ namespace lathe::panels {
 class AugmentPreviewView;
 class ClassHistogram;
 class DatasetSource;
+class FeatureHistograms;
 class SampleGridModel;
+class SampleTableModel;
 struct AugmentPreview;
 class StatsView;
 
-/// The Dataset panel: opens a dataset (Fashion-MNIST, an IDX pair, an image folder), shows
-/// every sample in a virtualised thumbnail grid filterable by class, the class histogram, the
-/// statistics (computed on a worker, with progress) and the augmentation preview of the
-/// selected sample under the current config. Loading, statistics and previews run off the GUI
-/// thread; errors are shown in the panel with the file named. GUI thread only.
+/// The Dataset panel: opens a dataset through the registry's readers exactly as a run config
+/// names it (Fashion-MNIST, an IDX pair, an image folder, a plugin's reader such as csv), shows
+/// image samples in a virtualised thumbnail grid and tabular samples ([F,1,1]) in a table with
+/// per-feature histograms, both filterable by class, the class histogram, the statistics
+/// (computed on a worker, with progress) and the augmentation preview of the selected image
+/// under the current config. Loading, statistics and previews run off the GUI thread; errors
+/// are shown in the panel with the file named. GUI thread only.
 class DatasetPanel : public QWidget
 {
     Q_OBJECT
@@ -43,14 +50,11 @@ public:
     explicit DatasetPanel(QWidget *parent = nullptr);
     ~DatasetPanel() override;
 
-    /// Loads Fashion-MNIST's train split from `fashionDir` (the main window calls it at
-    /// start-up); it is also what "Open… > Fashion-MNIST (default)" reloads.
-    void loadDefault(const std::filesystem::path &fashionDir);
-    /// Loads an IDX image file and label file (what "Open… > IDX pair…" does after its
-    /// dialogs).
-    void openIdxPair(const std::filesystem::path &images, const std::filesystem::path &labels);
-    /// Loads `<root>/<class>/<image>` (what "Open… > Image folder…" does after its dialog).
-    void openImageFolder(const std::filesystem::path &root);
+    /// Reads the training split of `data` (reader data.dataset, data.path, data.options) as a
+    /// run would; what the main window calls with the form's config and what the Open… menu
+    /// entries do (Open dataset… with the reader chosen, IDX pair… with "idx", Image folder…
+    /// with "image-folder").
+    void openDataset(const train::DataConfig &data);
     /// Shows a dataset loaded elsewhere (a plugin's, the trainer's); samples without raw bytes
     /// get their thumbnails rendered on a worker.
     void setDataset(std::shared_ptr<const data::Dataset> dataset);
@@ -73,6 +77,7 @@ private:
     QWidget *buildToolbar();
     QWidget *buildSidebar();
     void connectSource();
+    void openWithDialog();
     void onLoaded();
     void onLoadFailed(const QString &message);
     void fillClassFilter();
@@ -81,21 +86,29 @@ private:
     void refreshPreview();
     void onPreviewReady(const AugmentPreview &preview);
     void showStatus(const QString &text, bool error);
+    /// The view showing the samples now: the table for tabular data, else the grid.
+    QAbstractItemView *sampleView() const;
+    void activate(const QModelIndex &index);
 
     DatasetSource *m_source;
     SampleGridModel *m_model;
+    SampleTableModel *m_tableModel;
+    QStackedWidget *m_views;
     QToolButton *m_open;
     QLabel *m_description;
     QComboBox *m_classFilter;
     QLabel *m_status;
     QProgressBar *m_loadProgress;
     QListView *m_grid;
+    QTableView *m_table;
     QTabWidget *m_tabs;
     ClassHistogram *m_histogram;
+    FeatureHistograms *m_features;
+    QWidget *m_featuresTab;
     StatsView *m_stats;
     AugmentPreviewView *m_preview;
     data::AugmentConfig m_augment;
-    std::filesystem::path m_fashionDir;
+    train::DataConfig m_data; ///< what was opened last (the dialog starts from it)
     std::vector<qint64> m_duplicateGroup;
     quint64 m_seed = 1;
 };

@@ -335,7 +335,7 @@ void MainWindow::loadDefaultConfig()
     } else {
         m_hyperparams->setConfig(*config);
     }
-    m_dataset->loadDefault(m_hyperparams->config().data.path);
+    m_dataset->openDataset(m_hyperparams->config().data);
 }
 
 void MainWindow::newRun()

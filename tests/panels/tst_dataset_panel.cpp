@@ -1,22 +1,35 @@
 #include "panels/dataset/dataset_panel.h"
 
 #include "panels/dataset/augment_preview_view.h"
+#include "panels/dataset/feature_histograms.h"
+#include "panels/dataset/open_dataset_dialog.h"
 #include "panels/dataset/sample_grid_model.h"
 #include "panels/dataset/stats_view.h"
 
 #include "core/data/dataset.h"
+#include "core/plugin/loader.h"
+#include "core/train/run_config.h"
 
 #include <torch/torch.h>
 
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QElapsedTimer>
+#include <QHeaderView>
 #include <QImage>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListView>
 #include <QListWidget>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSignalSpy>
+#include <QTabWidget>
+#include <QScopeGuard>
+#include <QTableView>
+#include <QTimer>
+#include <QToolButton>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -25,7 +38,10 @@
 using lathe::data::AugmentConfig;
 using lathe::panels::AugmentPreviewView;
 using lathe::panels::DatasetPanel;
+using lathe::panels::FeatureHistograms;
+using lathe::panels::OpenDatasetDialog;
 using lathe::panels::SampleGridModel;
+using lathe::train::DataConfig;
 
 namespace {
 
@@ -34,6 +50,35 @@ constexpr int kLoadTimeoutMs = 15000;
 QString statusText(DatasetPanel &panel)
 {
     return panel.findChild<QLabel *>("datasetStatus")->text();
+}
+
+const char *kWineConfig = LATHE_TEST_RESOURCES "/../plugins/csv-tabular/wine.json";
+
+/// A run config's data section naming `reader`, `path` and `options`.
+DataConfig readerData(std::string reader, std::string path, lathe::Options options = {})
+{
+    DataConfig data;
+    data.dataset = std::move(reader);
+    data.path = std::move(path);
+    data.options = std::move(options);
+    return data;
+}
+
+/// Saves what `widget` shows as <name>.png in $LATHE_SCREENSHOT_DIR, when that is set (to look
+/// at the panel as a user sees it).
+void screenshot(QWidget &widget, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("LATHE_SCREENSHOT_DIR");
+    if (!dir.isEmpty())
+        QVERIFY(widget.grab().save(QDir(dir).filePath(name + ".png")));
+}
+
+/// Whether the sidebar tab holding `page` is shown.
+bool tabShown(QWidget *page)
+{
+    auto *tabs = page->parentWidget()->parentWidget(); // the stack, then the tab widget
+    auto *tabWidget = qobject_cast<QTabWidget *>(tabs);
+    return tabWidget && tabWidget->isTabVisible(tabWidget->indexOf(page));
 }
 
 int distinctImages(const QList<QImage> &images)
@@ -64,13 +109,31 @@ private Q_SLOTS:
         m_panel->resize(1280, 800);
         m_panel->show();
         QSignalSpy loaded(m_panel.get(), &DatasetPanel::datasetLoaded);
-        m_panel->loadDefault(LATHE_TEST_FASHION_DIR);
+        m_panel->openDataset(readerData("fashion-mnist", LATHE_TEST_FASHION_DIR));
         QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kLoadTimeoutMs);
         QCOMPARE(loaded.first().at(1).toLongLong(), qint64(60000));
         QVERIFY(loaded.first().at(0).toString().contains("Fashion-MNIST train"));
         m_grid = m_panel->findChild<QListView *>("sampleGrid");
         QVERIFY(m_grid);
         m_model = m_grid->model();
+        // The csv reader of the csv-tabular sample plugin for the tabular tests below, and the
+        // fairness metric its wine config names.
+        for (const char *file :
+             {LATHE_TEST_PLUGIN_DIR "/csv-tabular.so", LATHE_TEST_PLUGIN_DIR "/fairness.so"}) {
+            const auto record = lathe::plugin::loadPlugin(file);
+            QVERIFY2(record.status == lathe::plugin::PluginRecord::Status::Loaded,
+                     record.message.c_str());
+        }
+    }
+
+    void imagesShowAsAGrid()
+    {
+        QVERIFY(m_grid->isVisible());
+        QVERIFY(!m_panel->findChild<QTableView *>("sampleTable")->isVisible());
+        QVERIFY(!tabShown(m_panel->findChild<QWidget *>("featuresTab")));
+        QVERIFY(tabShown(m_panel->findChild<QWidget *>("augmentPreview")));
+        QTRY_VERIFY(!m_model->index(0, 0).data(Qt::DecorationRole).value<QPixmap>().isNull());
+        screenshot(*m_panel, "fashion-mnist");
     }
 
     void gridHoldsEverySampleWithItsClass()
@@ -125,8 +188,11 @@ private Q_SLOTS:
         QVERIFY(distinctImages(first) >= 15); // random rotations: practically all different
         QVERIFY(preview->note().contains("#0 (Ankle boot)"));
 
+        // The user opens the Augmentation tab to reach its button.
+        qobject_cast<QTabWidget *>(preview->parentWidget()->parentWidget())
+            ->setCurrentWidget(preview);
         auto *reroll = preview->findChild<QPushButton *>("rerollButton");
-        QVERIFY(reroll->isEnabled());
+        QVERIFY(reroll->isVisible() && reroll->isEnabled());
         QTest::mouseClick(reroll, Qt::LeftButton);
         QTRY_VERIFY(preview->images().size() == 16 && preview->images() != first);
 
@@ -216,11 +282,149 @@ private Q_SLOTS:
         QCOMPARE(shown.pixelColor(0, 0).rgb(), expected.rgb());
     }
 
+    void wineShowsAsATableWithFeatureHistograms()
+    {
+        const auto wine = lathe::train::loadRunConfig(kWineConfig);
+        QVERIFY(wine.has_value());
+        QCOMPARE(wine->data.dataset, std::string("csv"));
+        DatasetPanel panel;
+        panel.resize(1000, 800);
+        panel.show();
+        QSignalSpy loaded(&panel, &DatasetPanel::datasetLoaded);
+        panel.openDataset(wine->data);
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kLoadTimeoutMs);
+        QCOMPARE(loaded.first().at(1).toLongLong(), qint64(178));
+
+        auto *table = panel.findChild<QTableView *>("sampleTable");
+        QVERIFY(table->isVisible());
+        QVERIFY(!panel.findChild<QListView *>("sampleGrid")->isVisible());
+        QAbstractItemModel *model = table->model();
+        QCOMPARE(model->rowCount(), 178);
+        QCOMPARE(model->columnCount(), 14); // 13 features and the class
+        QCOMPARE(model->headerData(0, Qt::Horizontal).toString(), QString("alcohol"));
+        QCOMPARE(model->headerData(12, Qt::Horizontal).toString(), QString("proline"));
+        QCOMPARE(model->headerData(13, Qt::Horizontal).toString(), QString("class"));
+        // wine_data.csv's first row: 14.23, ..., 1065, class 0; its last is class 2.
+        const QLocale locale;
+        QCOMPARE(model->index(0, 0).data().toString(), locale.toString(14.23, 'g', 6));
+        QCOMPARE(model->index(0, 12).data().toString(), locale.toString(1065.0, 'g', 6));
+        QCOMPARE(model->index(0, 13).data().toString(), QString("class_0"));
+        QCOMPARE(model->index(177, 13).data().toString(), QString("class_2"));
+
+        screenshot(panel, "wine");
+        auto *features = panel.findChild<FeatureHistograms *>("featureHistograms");
+        QCOMPARE(features->count(), 13);
+        QVERIFY(tabShown(panel.findChild<QWidget *>("featuresTab")));
+        QVERIFY(features->isVisible()); // the tab shown for tabular data
+        QVERIFY(!tabShown(panel.findChild<QWidget *>("augmentPreview")));
+        const QImage histograms = features->grab().toImage();
+        screenshot(*features, "wine-features");
+        auto barPixels = [&](int feature) {
+            const QRect cell = features->cellRect(feature);
+            const QColor bar = features->palette().color(QPalette::Mid);
+            int count = 0;
+            for (int y = cell.top(); y <= cell.bottom(); ++y)
+                for (int x = cell.left(); x <= cell.right(); ++x)
+                    count += histograms.pixelColor(x, y).rgb() == bar.rgb() ? 1 : 0;
+            return count;
+        };
+        for (int feature : {0, 12})
+            QVERIFY2(barPixels(feature) > 200, "a feature histogram has no bars");
+
+        // The class filter cuts the table and the class histogram and statistics still work.
+        auto *combo = panel.findChild<QComboBox *>("classFilter");
+        QCOMPARE(combo->count(), 4);
+        QVERIFY(combo->itemText(2).contains("class_1 (71)"));
+        combo->setCurrentIndex(2);
+        QCOMPARE(model->rowCount(), 71);
+        for (int row : {0, 70})
+            QCOMPARE(model->index(row, 13).data().toString(), QString("class_1"));
+        auto *stats = panel.findChild<lathe::panels::StatsView *>("statsView");
+        QTRY_VERIFY_WITH_TIMEOUT(stats->summaryText().contains("Exact duplicates"), 10000);
+        QVERIFY2(stats->summaryText().contains("Samples: 178"), qPrintable(stats->summaryText()));
+        screenshot(panel, "wine-class_1");
+        combo->setCurrentIndex(0);
+        QCOMPARE(model->rowCount(), 178);
+
+        QSignalSpy activated(&panel, &DatasetPanel::sampleActivated);
+        const QRect cell = table->visualRect(model->index(3, 1));
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        QCOMPARE(activated.count(), 1);
+        QCOMPARE(activated.first().at(0).toLongLong(), qint64(3));
+    }
+
+    void openDatasetDialogReadsThroughTheChosenReader()
+    {
+        DatasetPanel panel;
+        panel.resize(1000, 800);
+        panel.show();
+        QSignalSpy loaded(&panel, &DatasetPanel::datasetLoaded);
+        bool filled = false;
+        QTimer::singleShot(0, &panel, [&] {
+            auto *dialog = panel.findChild<OpenDatasetDialog *>();
+            // A failed check leaves the lambda early: close the dialog so exec() returns.
+            const auto closeLeftover = qScopeGuard([&] {
+                if (!filled && dialog)
+                    dialog->reject();
+            });
+            QVERIFY(dialog);
+            auto *reader = dialog->findChild<QComboBox *>("readerCombo");
+            // Every registered reader is offered: the built-ins and the plugin's.
+            for (const char *name : {"fashion-mnist", "idx", "image-folder", "csv"})
+                QVERIFY2(reader->findData(QString(name)) >= 0, name);
+            reader->setCurrentIndex(reader->findData(QString("csv")));
+            QVERIFY(dialog->findChild<QLabel *>("readerDescription")->text().contains("csv-tabular"));
+            dialog->findChild<QLineEdit *>("pathEdit")
+                ->setText("/usr/lib/python3/dist-packages/sklearn/datasets/data/wine_data.csv");
+            auto *options = dialog->findChild<QLineEdit *>("optionsEdit");
+            auto *open = dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Open);
+            options->setText("header");
+            open->click();
+            QVERIFY(dialog->isVisible()); // refused: the entry has no value
+            QVERIFY(dialog->findChild<QLabel *>("optionsError")->text().contains("\"header\""));
+            options->setText("header=sklearn");
+            filled = true;
+            open->click();
+        });
+        auto *byReader = panel.findChild<QToolButton *>("openButton")
+                             ->menu()
+                             ->findChild<QAction *>("openByReader");
+        QVERIFY(byReader);
+        byReader->trigger();
+        QVERIFY(filled);
+        QTRY_VERIFY2_WITH_TIMEOUT(loaded.count() == 1, qPrintable(statusText(panel)),
+                                  kLoadTimeoutMs);
+        QCOMPARE(loaded.first().at(1).toLongLong(), qint64(178));
+        QAbstractItemModel *model = panel.findChild<QTableView *>("sampleTable")->model();
+        QCOMPARE(model->rowCount(), 178);
+        QCOMPARE(model->columnCount(), 14);
+    }
+
+    void badPathIsNamed()
+    {
+        DatasetPanel panel;
+        QSignalSpy loaded(&panel, &DatasetPanel::datasetLoaded);
+        auto wine = lathe::train::loadRunConfig(kWineConfig);
+        QVERIFY(wine.has_value());
+        wine->data.path = "/nonexistent/wine_data.csv";
+        panel.openDataset(wine->data);
+        QTRY_VERIFY(statusText(panel).contains("Could not load"));
+        QVERIFY2(statusText(panel).contains("/nonexistent/wine_data.csv"),
+                 qPrintable(statusText(panel)));
+        panel.openDataset(readerData("no-such-reader", "/tmp"));
+        QTRY_VERIFY(statusText(panel).contains("Could not load")
+                    && statusText(panel).contains("no-such-reader"));
+        QVERIFY(statusText(panel).contains("csv")); // among the readers it may be
+        QCOMPARE(loaded.count(), 0);
+    }
+
     void missingIdxFileIsNamed()
     {
         DatasetPanel panel;
         QSignalSpy loaded(&panel, &DatasetPanel::datasetLoaded);
-        panel.openIdxPair("/nonexistent/images-idx3-ubyte", "/nonexistent/labels-idx1-ubyte");
+        panel.openDataset(readerData("idx", "/nonexistent/images-idx3-ubyte",
+                                     {{"labels", "/nonexistent/labels-idx1-ubyte"}}));
         QTRY_VERIFY(statusText(panel).contains("Could not load"));
         QVERIFY(statusText(panel).contains("/nonexistent/images-idx3-ubyte"));
         QCOMPARE(loaded.count(), 0);
@@ -232,8 +436,8 @@ private Q_SLOTS:
         const std::string images = dir.filePath("bad-idx3-ubyte").toStdString();
         std::ofstream(images, std::ios::binary) << "this is not an IDX file at all";
         DatasetPanel panel;
-        panel.openIdxPair(images,
-                          std::string(LATHE_TEST_FASHION_DIR) + "/t10k-labels-idx1-ubyte.gz");
+        panel.openDataset(readerData(
+            "idx", images, {{"labels", LATHE_TEST_FASHION_DIR "/t10k-labels-idx1-ubyte.gz"}}));
         QTRY_VERIFY(statusText(panel).contains("Could not load"));
         QVERIFY(statusText(panel).contains("bad-idx3-ubyte"));
     }
@@ -242,7 +446,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         DatasetPanel panel;
-        panel.openImageFolder(dir.path().toStdString());
+        panel.openDataset(readerData("image-folder", dir.path().toStdString()));
         QTRY_VERIFY(statusText(panel).contains("no images found"));
         QVERIFY(statusText(panel).contains(dir.path()));
     }
@@ -264,7 +468,7 @@ private Q_SLOTS:
         QVERIFY(QFile::copy(root.filePath("circle/0.png"), root.filePath("circle/3.png")));
         DatasetPanel panel;
         QSignalSpy loaded(&panel, &DatasetPanel::datasetLoaded);
-        panel.openImageFolder(dir.path().toStdString());
+        panel.openDataset(readerData("image-folder", dir.path().toStdString()));
         QTRY_COMPARE(loaded.count(), 1);
         QCOMPARE(loaded.first().at(1).toLongLong(), qint64(7));
         auto *unreadable = panel.findChild<QListWidget *>("unreadableList");

@@ -88,6 +88,9 @@ private Q_SLOTS:
         m_datasetArgs = {
             {"fashion-mnist", {LATHE_TEST_FASHION_DIR, {}}},
             {"image-folder", {images, {}}},
+            {"idx",
+             {LATHE_TEST_FASHION_DIR "/t10k-images-idx3-ubyte.gz",
+              {{"labels", LATHE_TEST_FASHION_DIR "/t10k-labels-idx1-ubyte.gz"}}}},
             {"csv", {kWine, {{"header", "sklearn"}}}},
         };
         auto wine = registry().dataset("csv")->read(m_datasetArgs.at("csv"));

@@ -76,7 +76,7 @@ private Q_SLOTS:
         QCOMPARE(registry.names(Kind::Model),
                  (std::vector<std::string>{"mlp", "cnn", "resnet-mini", "vit-tiny"}));
         QCOMPARE(registry.names(Kind::Dataset),
-                 (std::vector<std::string>{"fashion-mnist", "image-folder"}));
+                 (std::vector<std::string>{"fashion-mnist", "idx", "image-folder"}));
         QCOMPARE(registry.source(Kind::Model, "no-such-model"), std::string());
     }
 

@@ -226,7 +226,7 @@ private Q_SLOTS:
              "valid keys in data are: dataset, path, options, classes, train_limit, val_fraction, "
              "subset, normalize"},
             {"unknown dataset", R"({"data": {"dataset": "csv"}})", "data.dataset",
-             "value \"csv\" is not one of: fashion-mnist, image-folder"},
+             "value \"csv\" is not one of: fashion-mnist, idx, image-folder"},
             {"nested option", R"({"data": {"options": {"label": [1]}}})", "data.options.label",
              "expected a string, a number or a boolean"},
             {"metrics not list", R"({"metrics": {"name": "macro-f1"}})", "metrics",
