@@ -4,6 +4,7 @@
 
 #include "core/inspect/attention.h"
 #include "core/inspect/attribution.h"
+#include "core/inspect/colormap.h"
 #include "core/inspect/errors.h"
 #include "core/train/open_run.h"
 #include "core/inspect/layers.h"
@@ -16,6 +17,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <ranges>
 #include <set>
 
@@ -57,6 +59,7 @@ Result<void> writePng(const std::filesystem::path &path, const torch::Tensor &rg
 Result<void> writeCsv(const std::filesystem::path &path, const torch::Tensor &map)
 {
     std::ofstream out(path);
+    out.precision(std::numeric_limits<float>::max_digits10); // reads back as the same floats
     const auto values = map.to(torch::kDouble).contiguous();
     const auto a = values.accessor<double, 2>();
     for (std::int64_t y = 0; y < values.size(0); ++y)
@@ -67,28 +70,15 @@ Result<void> writeCsv(const std::filesystem::path &path, const torch::Tensor &ma
     return {};
 }
 
-// The input in grey with |heat| coloured over it (inferno, opacity growing with the value):
-// RGBA8 [H,W,4]. `image` is [C,H,W] in [0,1], `heat` [H,W]. The colour scale tops out at the
-// 99th percentile, so a few extreme pixels (common in gradients) do not hide the rest.
-torch::Tensor overlay(const torch::Tensor &image, const torch::Tensor &heat)
+// The input in grey with `heat` coloured over it as the Visualise panel draws it by default:
+// the same colouring (inspect::heatmapRgba) at its default opacity. RGBA8 [H,W,4].
+Result<torch::Tensor> overlay(const torch::Tensor &image, const torch::Tensor &heat,
+                              kernels::Colormap colormap)
 {
-    auto level = heat.abs().to(torch::kFloat);
-    const float peak = torch::quantile(level.flatten(), 0.99).item<float>();
-    level = peak > 0 ? (level / peak).clamp_max(1) : level;
-    const auto &table = kernels::colormapTable(kernels::Colormap::Inferno);
-    const auto lut = torch::from_blob(const_cast<std::uint8_t *>(table[0].data()), {256, 4},
-                                      torch::kUInt8)
-                         .to(torch::kFloat)
-                         .narrow(1, 0, 3)
-                         / 255.0;
-    const auto index = (level * 255).round().clamp(0, 255).to(torch::kLong);
-    const auto colour =
-        lut.index_select(0, index.flatten()).view({level.size(0), level.size(1), 3});
-    const auto grey = image.mean(0).unsqueeze(2).expand({-1, -1, 3});
-    const auto alpha = (level * 0.75).unsqueeze(2);
-    const auto rgb = grey * (1 - alpha) + colour * alpha;
-    const auto opaque = torch::ones({level.size(0), level.size(1), 1});
-    return (torch::cat({rgb, opaque}, 2) * 255).round().clamp(0, 255).to(torch::kUInt8);
+    auto coloured = inspect::heatmapRgba(heat, colormap);
+    if (!coloured)
+        return std::unexpected(coloured.error());
+    return inspect::overlayRgba(image, *coloured, inspect::kHeatmapOpacity);
 }
 
 struct Request
@@ -188,7 +178,12 @@ Result<void> writeAttribution(train::OpenedRun &m, const Request &r, const torch
     const auto stem = r.out / (r.what + "-sample" + std::to_string(r.sample));
     const auto png = std::filesystem::path(stem.string() + ".png");
     const auto csv = std::filesystem::path(stem.string() + ".csv");
-    if (auto ok = writePng(png, overlay(image, a->map)); !ok)
+    // Signed integrated gradients in the diverging map, the rest in magma, as the panel does.
+    auto picture = overlay(
+        image, a->map, r.what == "ig" ? kernels::Colormap::Diverging : kernels::Colormap::Magma);
+    if (!picture)
+        return std::unexpected(picture.error());
+    if (auto ok = writePng(png, *picture); !ok)
         return ok;
     if (auto ok = writeCsv(csv, a->map); !ok)
         return ok;
@@ -202,7 +197,7 @@ Result<void> writeAttribution(train::OpenedRun &m, const Request &r, const torch
 
 // The class token's attention (rollout, then each layer averaged over heads) over the input,
 // one PNG each; the patch grid is enlarged to the input's size without smoothing, and coloured
-// from its minimum (attention is never far from uniform).
+// from its minimum to its maximum (attention is never far from uniform).
 Result<void> writeAttention(train::OpenedRun &m, const Request &r, const torch::Tensor &x,
                             const torch::Tensor &image)
 {
@@ -220,7 +215,10 @@ Result<void> writeAttention(train::OpenedRun &m, const Request &r, const torch::
                                              torch::kNearest))[0][0];
         const auto path = r.out / ("attention-" + name + "-sample" + std::to_string(r.sample)
                                    + ".png");
-        if (auto ok = writePng(path, overlay(image, heat - heat.min())); !ok)
+        auto picture = overlay(image, heat, kernels::Colormap::Magma);
+        if (!picture)
+            return std::unexpected(picture.error());
+        if (auto ok = writePng(path, *picture); !ok)
             return ok;
         std::printf("wrote %s (class-token attention, %s, %lldx%lld patches)\n", path.c_str(),
                     name.c_str(), (long long)maps->gridHeight, (long long)maps->gridWidth);
@@ -306,12 +304,16 @@ int confusionCommand(const std::vector<std::string> &args)
     if (!r)
         return reportError(r.error());
     if (a.has("--json")) {
-        const nlohmann::json out{{"run", m->run.id},          {"name", m->run.name},
+        const nlohmann::json out{{"run", m->run.id},
+                                 {"name", m->run.name},
                                  {"checkpoint", m->checkpoint.name},
                                  {"path", m->checkpoint.path.string()},
-                                 {"classes", m->classNames}, {"samples", r->predictions.size()},
-                                 {"accuracy", r->accuracy},  {"confusion", r->confusion},
-                                 {"precision", r->precision}, {"recall", r->recall},
+                                 {"classes", m->classNames},
+                                 {"samples", r->predictions.size()},
+                                 {"accuracy", r->accuracy},
+                                 {"confusion", r->confusion},
+                                 {"precision", r->precision},
+                                 {"recall", r->recall},
                                  {"f1", r->f1}};
         std::printf("%s\n", out.dump(2).c_str());
         return kExitOk;

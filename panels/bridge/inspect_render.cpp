@@ -3,6 +3,7 @@
 
 #include "core/inspect/attention.h"
 #include "core/inspect/attribution.h"
+#include "core/inspect/colormap.h"
 #include "core/inspect/layers.h"
 #include "kernels/feature_map_grid/feature_map_grid.h"
 #include "panels/bridge/sample_image.h"
@@ -182,38 +183,15 @@ Result<std::pair<torch::Tensor, qint64>> sampleTensor(const train::OpenedRun &mo
 
 QImage heatmapImage(const torch::Tensor &map, InspectColormap colormap, double *low, double *high)
 {
-    const auto values = map.detach().to(torch::kFloat).contiguous();
-    const int h = int(values.size(0)), w = int(values.size(1));
-    const auto finite = values.masked_select(torch::isfinite(values));
-    double lo = finite.numel() ? finite.min().item<double>() : 0.0;
-    double hi = finite.numel() ? finite.max().item<double>() : 0.0;
-    const bool diverging = colormap == InspectColormap::Diverging;
-    if (lo < 0 || diverging) { // symmetric around 0, so white (diverging) means no effect
-        hi = std::max(std::abs(lo), std::abs(hi));
-        lo = -hi;
-    }
+    // The colouring lathe-cli inspect uses too: one function, the same bytes.
+    auto heat = inspect::heatmapRgba(map, kernelColormap(colormap));
+    if (!heat)
+        return {};
     if (low)
-        *low = lo;
+        *low = heat->low;
     if (high)
-        *high = hi;
-    const auto &colours = kernels::colormapTable(kernelColormap(colormap));
-    // Diverging colours fade out towards 0, so the input shows where the map is neutral.
-    const bool fade = diverging;
-    const float *data = values.data_ptr<float>();
-    QImage image(w, h, QImage::Format_RGBA8888);
-    for (int y = 0; y < h; ++y) {
-        auto *line = image.scanLine(y);
-        for (int x = 0; x < w; ++x) {
-            const double v = data[std::size_t(y) * w + x];
-            const double t
-                = hi > lo && std::isfinite(v) ? std::clamp((v - lo) / (hi - lo), 0.0, 1.0) : 0.0;
-            std::memcpy(line + 4 * x, colours[std::size_t(std::lround(t * 255))].data(), 4);
-            if (fade)
-                line[4 * x + 3] = std::uint8_t(
-                    std::lround(std::sqrt(std::min(1.0, 2.0 * std::abs(t - 0.5))) * 255.0));
-        }
-    }
-    return image;
+        *high = heat->high;
+    return rgbaToImage(heat->rgba);
 }
 
 Result<InspectRender> render(train::OpenedRun &model, const InspectSample &sample,
