@@ -2,7 +2,7 @@
 
 #include "core/track/run_store.h"
 #include "core/track/store_writer.h"
-#include "core/train/open_run.h"
+#include "core/train/stored_run.h"
 #include "core/train/run_recorder.h"
 #include "core/train/trainer.h"
 #include "core/util/error.h"
@@ -17,9 +17,9 @@ namespace lathe::train {
 /// Per-job options that are not hyperparameters.
 struct RunJobOptions
 {
-    std::filesystem::path db;        ///< the experiment store
-    std::string name;                ///< run name; empty = the config's name
-    std::int64_t maxSteps = 0;       ///< stop after this many optimizer steps (0 = no limit)
+    std::filesystem::path db;  ///< the experiment store
+    std::string name;          ///< run name; empty = the config's name
+    std::int64_t maxSteps = 0; ///< stop after this many optimizer steps (0 = no limit)
 };
 
 /// One training job against the store: the trainer, its run row, the batching writer and the

@@ -1,7 +1,7 @@
 #include "panels/bridge/export_job.h"
 
 #include "core/export/run_export.h"
-#include "core/train/open_run.h"
+#include "core/train/stored_run.h"
 
 #include <QElapsedTimer>
 #include <QPointer>

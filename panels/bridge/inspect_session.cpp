@@ -1,51 +1,26 @@
 #include "panels/bridge/inspect_session.h"
 
 #include "panels/bridge/inspect_jobs.h"
+#include "panels/bridge/store_client.h"
 
 #include <QElapsedTimer>
 #include <QPointer>
 
 #include <atomic>
-#include <map>
-#include <mutex>
 
 namespace lathe::panels {
-
-struct InspectSession::Cache
-{
-    explicit Cache(const std::filesystem::path &db)
-        : models(db)
-    {
-    }
-    inspect_jobs::ModelCache models;
-};
 
 namespace {
 
 constexpr int kPoolThreads = 2;
 constexpr qint64 kProgressIntervalMs = 33;
 
-// One cache per store, shared by every session on it (the Visualise and Errors panels), so a
-// checkpoint that one panel loaded is not loaded again for the other.
-std::shared_ptr<InspectSession::Cache> sharedCache(const std::filesystem::path &db)
-{
-    static std::mutex mutex;
-    static std::map<std::filesystem::path, std::weak_ptr<InspectSession::Cache>> caches;
-    std::lock_guard lock(mutex);
-    auto cache = caches[db].lock();
-    if (!cache) {
-        cache = std::make_shared<InspectSession::Cache>(db);
-        caches[db] = cache;
-    }
-    return cache;
-}
-
 } // namespace
 
-InspectSession::InspectSession(std::filesystem::path db, QObject *parent)
+InspectSession::InspectSession(StoreClient &store, QObject *parent)
     : QObject(parent)
-    , m_db(std::move(db))
-    , m_cache(sharedCache(m_db))
+    , m_db(store.path())
+    , m_cache(store.modelCache())
 {
     qRegisterMetaType<InspectKey>();
     qRegisterMetaType<InspectModelInfo>();
@@ -127,7 +102,7 @@ quint64 InspectSession::describe(const InspectKey &key)
     return submit<InspectModelInfo>(
         [cache = m_cache, key](std::stop_token, const ProgressFn &) -> Result<InspectModelInfo> {
             InspectModelInfo info;
-            auto ok = cache->models.with(key, [&](train::OpenedRun &model) -> Result<void> {
+            auto ok = cache->with(key, [&](train::OpenedRun &model) -> Result<void> {
                 auto described = inspect_jobs::describe(model, key);
                 if (!described)
                     return std::unexpected(described.error());
@@ -147,7 +122,7 @@ quint64 InspectSession::inspectSample(const InspectKey &key, const InspectSample
         [cache = m_cache, key, sample](std::stop_token,
                                        const ProgressFn &) -> Result<InspectSampleInfo> {
             InspectSampleInfo info;
-            auto ok = cache->models.with(key, [&](train::OpenedRun &model) -> Result<void> {
+            auto ok = cache->with(key, [&](train::OpenedRun &model) -> Result<void> {
                 auto result = inspect_jobs::sampleInfo(model, sample);
                 if (!result)
                     return std::unexpected(result.error());
@@ -168,7 +143,7 @@ quint64 InspectSession::render(const InspectKey &key, const InspectSample &sampl
         [cache = m_cache, key, sample, options](std::stop_token stop,
                                                 const ProgressFn &) -> Result<InspectRender> {
             InspectRender out;
-            auto ok = cache->models.with(key, [&](train::OpenedRun &model) -> Result<void> {
+            auto ok = cache->with(key, [&](train::OpenedRun &model) -> Result<void> {
                 if (stop.stop_requested())
                     return fail(ErrorCode::Cancelled, "cancelled");
                 auto result = inspect_jobs::render(model, sample, options, stop);
@@ -190,7 +165,7 @@ quint64 InspectSession::computeErrors(const InspectKey &key)
     return submit<InspectErrors>(
         [cache = m_cache, key](std::stop_token stop,
                                const ProgressFn &progress) -> Result<InspectErrors> {
-            auto model = cache->models.load(key);
+            auto model = cache->load(key);
             if (!model)
                 return std::unexpected(model.error());
             return inspect_jobs::errors(*model, key, stop, progress);
@@ -204,7 +179,7 @@ quint64 InspectSession::loadTestImages(const InspectKey &key, const QList<qint64
         [cache = m_cache, key, indices](std::stop_token,
                                         const ProgressFn &) -> Result<QList<QImage>> {
             QList<QImage> images;
-            auto ok = cache->models.with(key, [&](train::OpenedRun &model) -> Result<void> {
+            auto ok = cache->with(key, [&](train::OpenedRun &model) -> Result<void> {
                 auto result = inspect_jobs::testImages(model, indices);
                 if (!result)
                     return std::unexpected(result.error());

@@ -14,21 +14,27 @@
 
 namespace lathe::panels {
 
+class StoreClient;
+namespace inspect_jobs {
+class ModelCache;
+}
+
 /// The Qt face of core's inspection (core/inspect): lists a run's checkpoints, loads them,
 /// renders feature maps, attributions and attention as images and computes the confusion
 /// matrix, each as a job on a worker pool. Every request returns an id; its result, failure
 /// (failed) or cancellation (cancelled) arrives later as a signal on the GUI thread carrying
 /// that id, so a panel drops the results of requests it has superseded. Loaded checkpoints are
-/// cached (a few, least recently used dropped, reloaded when the file is rewritten) in one
-/// cache per store that every session on it shares; one job uses a loaded model at a time,
-/// since a Net is not thread-safe. Create, use and destroy on the GUI thread; the destructor cancels
-/// every job and waits for them.
+/// cached (a few, least recently used dropped, reloaded when the file is rewritten) in the
+/// StoreClient's model cache, which every session on that client shares; one job uses a loaded
+/// model at a time, since a Net is not thread-safe. Create, use and destroy on the GUI thread; the
+/// destructor cancels every job and waits for them.
 class InspectSession : public QObject
 {
     Q_OBJECT
 
 public:
-    explicit InspectSession(std::filesystem::path db, QObject *parent = nullptr);
+    /// A session on `store`'s database, sharing its model cache; `store` outlives the session.
+    explicit InspectSession(StoreClient &store, QObject *parent = nullptr);
     ~InspectSession() override;
 
     const std::filesystem::path &database() const { return m_db; }
@@ -70,9 +76,6 @@ Q_SIGNALS:
     void failed(quint64 id, const QString &message);
     void cancelled(quint64 id);
 
-public:
-    struct Cache; ///< the loaded models (defined where torch is)
-
 private:
     using ProgressFn = std::function<void(qint64, qint64)>;
     /// Runs `work(stop, progress)` on the pool, then `deliver(id, value)` on the GUI thread,
@@ -84,7 +87,7 @@ private:
 
     std::filesystem::path m_db;
     QThreadPool m_pool;
-    std::shared_ptr<Cache> m_cache;
+    std::shared_ptr<inspect_jobs::ModelCache> m_cache;
     QHash<quint64, std::stop_source> m_stops;
     quint64 m_nextId = 0;
 };

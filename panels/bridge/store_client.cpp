@@ -1,5 +1,7 @@
 #include "panels/bridge/store_client.h"
 
+#include "panels/bridge/inspect_jobs.h"
+
 #include <QSemaphore>
 
 namespace lathe::panels {
@@ -66,6 +68,13 @@ void StoreClient::edit(QObject *receiver, std::vector<track::RunEdit> edits,
         else
             m_writer->edit(std::move(edits), std::move(deliver));
     });
+}
+
+std::shared_ptr<inspect_jobs::ModelCache> StoreClient::modelCache()
+{
+    if (!m_modelCache)
+        m_modelCache = std::make_shared<inspect_jobs::ModelCache>(m_path);
+    return m_modelCache;
 }
 
 void StoreClient::drain()

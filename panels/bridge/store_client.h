@@ -16,6 +16,10 @@
 
 namespace lathe::panels {
 
+namespace inspect_jobs {
+class ModelCache;
+}
+
 /// The window's one door to the experiment store: every panel, built-in or plugin, reads and
 /// writes through the StoreClient the window injects. Reads (query()) run on the client's own
 /// thread, against its own connection, in the order they were asked; edits (edit()) go to the
@@ -64,6 +68,12 @@ public:
     void edit(QObject *receiver, std::vector<track::RunEdit> edits,
               std::function<void(Result<void>)> done);
 
+    /// The checkpoints loaded for inspection from this store (made on first use), shared by
+    /// every InspectSession on this client (the Visualise and Errors panels), so a checkpoint
+    /// one panel loaded is not loaded again for the other. GUI thread only; the cache itself is
+    /// thread-safe.
+    std::shared_ptr<inspect_jobs::ModelCache> modelCache();
+
     /// Blocks until every query and edit asked so far has run (for tests and shutdown); the
     /// results of edits may still be on their way to their receivers.
     void drain();
@@ -77,6 +87,7 @@ private:
     std::unique_ptr<track::RunStore> m_store;     ///< touched only on m_thread
     std::unique_ptr<track::StoreWriter> m_writer; ///< created and destroyed on m_thread
     Error m_openError;
+    std::shared_ptr<inspect_jobs::ModelCache> m_modelCache;
 };
 
 } // namespace lathe::panels

@@ -28,7 +28,7 @@ constexpr int kMaxThumbnails = 2000; ///< thumbnails loaded per opened cell
 
 ErrorsPanel::ErrorsPanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
-    , m_session(new InspectSession(store.path(), this))
+    , m_session(new InspectSession(store, this))
 {
     buildUi();
     connectSession();

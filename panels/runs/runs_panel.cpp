@@ -1,6 +1,7 @@
 #include "panels/runs/runs_panel.h"
 
 #include "core/track/run_store.h"
+#include "core/train/stored_run.h"
 #include "panels/bridge/run_list_model.h"
 #include "panels/bridge/store_client.h"
 #include "panels/runs/compare_view.h"
@@ -380,10 +381,7 @@ void RunsPanel::newRunFromCurrentConfig()
             auto run = store.run(id);
             if (!run)
                 return std::unexpected(run.error());
-            nlohmann::json json = nlohmann::json::parse(run->configJson, nullptr, false);
-            if (json.is_discarded())
-                return fail(ErrorCode::BadInput, "the stored config is not valid JSON");
-            return train::RunConfig::fromJson(json);
+            return train::storedConfig(*run);
         },
         [this](Result<train::RunConfig> config) {
             if (!config) {

@@ -1,6 +1,7 @@
 #include "panels/runs/runs_panel.h"
 
 #include "core/track/run_store.h"
+#include "core/train/stored_run.h"
 #include "panels/bridge/export_job.h"
 #include "panels/bridge/run_list_model.h"
 #include "panels/bridge/store_client.h"
@@ -35,21 +36,20 @@ void RunsPanel::fineTuneFromCurrent()
             auto run = store.run(id);
             if (!run)
                 return std::unexpected(run.error());
-            const QStringList checkpoints = runCheckpointNames(db, id);
-            if (checkpoints.isEmpty())
-                return fail(ErrorCode::NotFound,
-                            "run " + std::to_string(id) + " (" + run->name
-                                + ") has no checkpoint yet: train it for at least one epoch");
-            nlohmann::json json = nlohmann::json::parse(run->configJson, nullptr, false);
-            if (json.is_discarded() || !json.is_object())
-                return fail(ErrorCode::BadInput, "the stored config is not a JSON object");
+            // Which checkpoint is the trainer's to choose (best, else last); here only that
+            // there is one.
+            auto checkpoint = train::storedCheckpoint(store, db, *run, {});
+            if (!checkpoint)
+                return std::unexpected(checkpoint.error());
+            auto config = train::storedConfig(*run);
+            if (!config)
+                return config;
             // A fresh fine-tune section: the parent's own (its source, freezing, LoRA) was
             // about how the parent was made, not how to go on from it.
-            const bool best = checkpoints.contains(QStringLiteral("best"));
-            json["finetune"] = {{"run", std::to_string(id)},
-                                {"checkpoint", best ? "best" : checkpoints.front().toStdString()}};
-            json["name"] = run->name + "-ft";
-            return train::RunConfig::fromJson(json);
+            config->finetune = train::FineTuneConfig{};
+            config->finetune.run = std::to_string(id);
+            config->name = run->name + "-ft";
+            return config;
         },
         [this](Result<train::RunConfig> config) {
             if (!config) {

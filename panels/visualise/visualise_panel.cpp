@@ -21,7 +21,7 @@ namespace lathe::panels {
 
 VisualisePanel::VisualisePanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
-    , m_session(new InspectSession(store.path(), this))
+    , m_session(new InspectSession(store, this))
 {
     m_renderDelay.setSingleShot(true);
     m_renderDelay.setInterval(30);

@@ -185,7 +185,9 @@ struct MetricPoint
 };
 
 /// What Lathe's window offers a panel: read access to the experiment store. Called on the GUI
-/// thread only; each call is a quick indexed query.
+/// thread only; each call answers at once from what the window has read so far (the window
+/// reads the store on its own thread), so a first answer may be empty: when newer data arrives
+/// the panel's showRun() is called again.
 class IPanelHost
 {
 public:
