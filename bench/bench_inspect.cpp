@@ -88,15 +88,16 @@ void timeLayers(train::OpenedRun &m, const torch::Tensor &x, std::vector<Row> &r
     double worst = 0.0;
     std::string worstLayer;
     for (const auto &layer : inspect::listLayers(m.net, m.inputShape)) {
-        const double ms = bench::medianMs([&] { orDie(inspect::featureMaps(m.net, x, layer.name)); }, 15);
+        const double ms
+            = bench::medianMs([&] { orDie(inspect::featureMaps(m.net, x, layer.name)); }, 15);
         if (ms > worst) {
             worst = ms;
             worstLayer = layer.name;
         }
     }
     rows.push_back({"feature maps (slowest: " + worstLayer + ")", worst, 50});
-    rows.push_back({"listLayers", bench::medianMs([&] { inspect::listLayers(m.net, m.inputShape); }, 15),
-                    0});
+    rows.push_back(
+        {"listLayers", bench::medianMs([&] { inspect::listLayers(m.net, m.inputShape); }, 15), 0});
 }
 
 } // namespace
@@ -127,7 +128,8 @@ int main(int argc, char **argv)
     timeLayers(m, x, rows);
     rows.push_back({"Grad-CAM (" + layer + ")",
                     bench::medianMs([&] { orDie(inspect::gradCam(m.net, x, layer)); }, 15), 100});
-    rows.push_back({"saliency", bench::medianMs([&] { orDie(inspect::saliency(m.net, x)); }, 15), 0});
+    rows.push_back(
+        {"saliency", bench::medianMs([&] { orDie(inspect::saliency(m.net, x)); }, 15), 0});
     inspect::IntegratedGradientsOptions ig;
     ig.baselineImage = m.prepare(torch::zeros(m.inputShape));
     rows.push_back({"integrated gradients (32 steps)",

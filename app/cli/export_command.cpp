@@ -34,10 +34,8 @@ void printReport(const exporting::ExportReport &report)
 
 int exportCommand(const std::vector<std::string> &args)
 {
-    const CommandSpec spec{{"--db", "--format", "--quantize", "--prune", "--out", "--checkpoint"},
-                           {},
-                           1,
-                           1};
+    const CommandSpec spec{
+        {"--db", "--format", "--quantize", "--prune", "--out", "--checkpoint"}, {}, 1, 1};
     auto parsed = parseArgs(args, spec);
     const char *usage = "usage: lathe-cli export RUN --format torchscript|onnx|safetensors "
                         "--out DIR [--quantize int8] [--prune 0.5] [--checkpoint best|last|"

@@ -25,10 +25,10 @@ namespace lathe::cli {
 
 namespace {
 
-constexpr const char *kInspectUsage =
-    "usage: lathe-cli inspect RUN --sample I --what "
-    "featuremaps|gradcam|ig|saliency|occlusion|attention --out DIR\n"
-    "           [--checkpoint best|last|epoch-N] [--layer NAME] [--steps 32] [--db PATH]\n";
+constexpr const char *kInspectUsage
+    = "usage: lathe-cli inspect RUN --sample I --what "
+      "featuremaps|gradcam|ig|saliency|occlusion|attention --out DIR\n"
+      "           [--checkpoint best|last|epoch-N] [--layer NAME] [--steps 32] [--db PATH]\n";
 const std::set<std::string> kWhat{"featuremaps", "gradcam",   "ig",
                                   "saliency",    "occlusion", "attention"};
 constexpr std::int64_t kMinPixels = 224; // small images are enlarged to at least this
@@ -128,8 +128,8 @@ Result<void> writeFeatureMaps(train::OpenedRun &m, const Request &r, const torch
     auto grid = kernels::featureMapGrid(*maps);
     if (!grid)
         return std::unexpected(grid.error());
-    const auto path = r.out / ("featuremaps-" + *layer + "-sample" + std::to_string(r.sample)
-                               + ".png");
+    const auto path
+        = r.out / ("featuremaps-" + *layer + "-sample" + std::to_string(r.sample) + ".png");
     if (auto ok = writePng(path, grid->rgba); !ok)
         return ok;
     std::printf("wrote %s (%lld channels of layer %s, %lldx%lld each)\n", path.c_str(),
@@ -210,11 +210,11 @@ Result<void> writeAttention(train::OpenedRun &m, const Request &r, const torch::
     namespace F = torch::nn::functional;
     const auto size = std::vector<std::int64_t>{image.size(1), image.size(2)};
     for (const auto &[name, grid] : outputs) {
-        const auto heat = F::interpolate(grid.to(torch::kFloat).unsqueeze(0).unsqueeze(0),
-                                         F::InterpolateFuncOptions().size(size).mode(
-                                             torch::kNearest))[0][0];
-        const auto path = r.out / ("attention-" + name + "-sample" + std::to_string(r.sample)
-                                   + ".png");
+        const auto heat
+            = F::interpolate(grid.to(torch::kFloat).unsqueeze(0).unsqueeze(0),
+                             F::InterpolateFuncOptions().size(size).mode(torch::kNearest))[0][0];
+        const auto path
+            = r.out / ("attention-" + name + "-sample" + std::to_string(r.sample) + ".png");
         auto picture = overlay(image, heat, kernels::Colormap::Magma);
         if (!picture)
             return std::unexpected(picture.error());
@@ -276,8 +276,8 @@ int inspectCommand(const std::vector<std::string> &args)
     std::error_code ec;
     std::filesystem::create_directories(r.out, ec);
     if (ec)
-        return reportError({ErrorCode::Io, "cannot create the folder: " + ec.message(),
-                            r.out.string()});
+        return reportError(
+            {ErrorCode::Io, "cannot create the folder: " + ec.message(), r.out.string()});
     const auto x = m->prepare(*image);
     auto ok = r.what == "featuremaps" ? writeFeatureMaps(*m, r, x)
               : r.what == "attention" ? writeAttention(*m, r, x, *image)
@@ -289,8 +289,9 @@ int confusionCommand(const std::vector<std::string> &args)
 {
     auto parsed = parseArgs(args, CommandSpec{{"--db", "--checkpoint"}, {"--json"}, 1, 1});
     if (auto *message = std::get_if<std::string>(&parsed)) {
-        std::fprintf(stderr, "lathe-cli confusion: %s\nusage: lathe-cli confusion RUN "
-                             "[--checkpoint best|last|epoch-N] [--db PATH] [--json]\n",
+        std::fprintf(stderr,
+                     "lathe-cli confusion: %s\nusage: lathe-cli confusion RUN "
+                     "[--checkpoint best|last|epoch-N] [--db PATH] [--json]\n",
                      message->c_str());
         return kExitUsage;
     }

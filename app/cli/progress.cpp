@@ -30,7 +30,8 @@ ProgressPrinter::ProgressPrinter(std::FILE *out, std::int64_t totalSteps, std::i
     , m_terminal(isatty(fileno(out)) != 0)
     , m_totalSteps(totalSteps)
     , m_epochs(epochs)
-{}
+{
+}
 
 void ProgressPrinter::onStep(const train::StepEvent &e)
 {
@@ -64,8 +65,8 @@ void ProgressPrinter::onStep(const train::StepEvent &e)
         std::fprintf(m_out,
                      "epoch %d/%lld step %lld/%lld loss %.4f acc %.3f lr %.3g "
                      "samples/s %.0f eta %s\n",
-                     epoch, (long long)m_epochs, (long long)e.step, (long long)m_totalSteps,
-                     e.loss, e.accuracy, e.lr, m_samplesPerSecond, clockText(eta).c_str());
+                     epoch, (long long)m_epochs, (long long)e.step, (long long)m_totalSteps, e.loss,
+                     e.accuracy, e.lr, m_samplesPerSecond, clockText(eta).c_str());
     }
     std::fflush(m_out);
 }
@@ -99,8 +100,9 @@ void ProgressPrinter::onFinished(train::TrainOutcome outcome, std::int64_t step)
 {
     endLine();
     const char *how = outcome == train::TrainOutcome::StepLimit ? "stopped at the step limit"
-                      : outcome == train::TrainOutcome::EarlyStopped ? "stopped early (no improvement)"
-                                                                      : train::toString(outcome);
+                      : outcome == train::TrainOutcome::EarlyStopped
+                          ? "stopped early (no improvement)"
+                          : train::toString(outcome);
     std::fprintf(m_out, "training %s after %lld steps\n", how, (long long)step);
 }
 

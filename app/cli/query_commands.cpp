@@ -93,27 +93,25 @@ Result<std::unique_ptr<track::RunStore>> openStore(const ParsedArgs &args)
 {
     const auto path = storePath(args);
     if (!std::filesystem::exists(path))
-        return fail(ErrorCode::NotFound,
-                    "no database here yet; train a run first or pass --db", path.string());
+        return fail(ErrorCode::NotFound, "no database here yet; train a run first or pass --db",
+                    path.string());
     return track::RunStore::open(path);
 }
 
 void printRunsTable(const json &rows)
 {
-    std::printf("%5s  %-22s %-11s %-16s %9s  %-11s %-8s %9s %8s %8s  %s\n", "id", "name",
-                "status", "created", "duration", "model", "optim", "lr", "best val", "test",
-                "tags");
+    std::printf("%5s  %-22s %-11s %-16s %9s  %-11s %-8s %9s %8s %8s  %s\n", "id", "name", "status",
+                "created", "duration", "model", "optim", "lr", "best val", "test", "tags");
     for (const auto &r : rows) {
         const std::string tags = util::join(
             r["tags"], ",", [](const auto &t) { return t.template get<std::string>(); });
         std::printf("%5lld  %-22.22s %-11s %-16s %8.0fs  %-11s %-8s %9s %8s %8s  %s\n",
                     r["id"].get<long long>(), r["name"].get<std::string>().c_str(),
                     r["status"].get<std::string>().c_str(),
-                    timeText(r["created_at"].get<double>()).c_str(),
-                    r["duration_s"].get<double>(), cell(r["model"]).c_str(),
-                    cell(r["optimizer"]).c_str(), cell(r["lr"], "%.3g").c_str(),
-                    cell(r["best_val_accuracy"]).c_str(), cell(r["test_accuracy"]).c_str(),
-                    tags.c_str());
+                    timeText(r["created_at"].get<double>()).c_str(), r["duration_s"].get<double>(),
+                    cell(r["model"]).c_str(), cell(r["optimizer"]).c_str(),
+                    cell(r["lr"], "%.3g").c_str(), cell(r["best_val_accuracy"]).c_str(),
+                    cell(r["test_accuracy"]).c_str(), tags.c_str());
     }
 }
 
@@ -173,15 +171,17 @@ int showCommand(const std::vector<std::string> &args)
     json artifacts = json::array();
     if (auto rows = (*store)->artifacts(run->id)) {
         for (const auto &r : *rows)
-            artifacts.push_back({{"kind", r.kind}, {"path", r.path}, {"bytes", r.bytes},
-                                 {"sha256", r.sha256}});
+            artifacts.push_back(
+                {{"kind", r.kind}, {"path", r.path}, {"bytes", r.bytes}, {"sha256", r.sha256}});
     }
     out["artifacts"] = artifacts;
     json events = json::array();
     if (auto rows = (*store)->events(run->id)) {
         for (const auto &r : *rows)
             if (r.kind != "eval" && r.kind != "checkpoint")
-                events.push_back({{"kind", r.kind}, {"step", r.step}, {"time", r.wallTime},
+                events.push_back({{"kind", r.kind},
+                                  {"step", r.step},
+                                  {"time", r.wallTime},
                                   {"payload", json::parse(r.payloadJson, nullptr, false)}});
     }
     out["events"] = events;
@@ -201,9 +201,9 @@ int showCommand(const std::vector<std::string> &args)
         std::printf("  %-24s %s\n", key.c_str(), cell(value, "%.6g").c_str());
     std::printf("\nartifacts:\n");
     for (const auto &r : artifacts)
-        std::printf("  %-18s %s (%lld bytes, sha256 %.12s)\n",
-                    r["kind"].get<std::string>().c_str(), r["path"].get<std::string>().c_str(),
-                    r["bytes"].get<long long>(), r["sha256"].get<std::string>().c_str());
+        std::printf("  %-18s %s (%lld bytes, sha256 %.12s)\n", r["kind"].get<std::string>().c_str(),
+                    r["path"].get<std::string>().c_str(), r["bytes"].get<long long>(),
+                    r["sha256"].get<std::string>().c_str());
     std::printf("\nconfig:\n%s\n", out["config"].dump(2).c_str());
     return kExitOk;
 }

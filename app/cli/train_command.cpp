@@ -71,9 +71,9 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
                 db.string().c_str());
     std::fflush(stdout);
     const auto limit = trainer.maxSteps();
-    ProgressPrinter progress(stdout, limit > 0 ? std::min(limit, trainer.totalSteps())
-                                               : trainer.totalSteps(),
-                             trainer.config().training.epochs);
+    ProgressPrinter progress(
+        stdout, limit > 0 ? std::min(limit, trainer.totalSteps()) : trainer.totalSteps(),
+        trainer.config().training.epochs);
     job.setObserver(&progress);
     auto outcome = runWithSignals(job);
     if (!outcome)
@@ -124,8 +124,9 @@ int trainCommand(const std::vector<std::string> &args)
     const CommandSpec spec{{"--db", "--name", "--set", "--max-steps"}, {}, 1, 1};
     auto parsed = parseArgs(args, spec);
     if (auto *message = std::get_if<std::string>(&parsed)) {
-        std::fprintf(stderr, "lathe-cli train: %s\nusage: lathe-cli train CONFIG.json [--db "
-                             "PATH] [--name NAME] [--set key=value]... [--max-steps N]\n",
+        std::fprintf(stderr,
+                     "lathe-cli train: %s\nusage: lathe-cli train CONFIG.json [--db "
+                     "PATH] [--name NAME] [--set key=value]... [--max-steps N]\n",
                      message->c_str());
         return kExitUsage;
     }
@@ -149,7 +150,8 @@ int finetuneCommand(const std::vector<std::string> &args)
     // As strings, so a run named "12" and run 12 both resolve through the store.
     const nlohmann::json run = a.positionals[0];
     const nlohmann::json checkpoint = a.value("--checkpoint").value_or("");
-    return trainNew(a, 1, {"finetune.run=" + run.dump(), "finetune.checkpoint=" + checkpoint.dump()},
+    return trainNew(a, 1,
+                    {"finetune.run=" + run.dump(), "finetune.checkpoint=" + checkpoint.dump()},
                     "finetune");
 }
 
@@ -158,8 +160,9 @@ int resumeCommand(const std::vector<std::string> &args)
     blockStopSignals();
     auto parsed = parseArgs(args, CommandSpec{{"--db", "--max-steps"}, {}, 1, 1});
     if (auto *message = std::get_if<std::string>(&parsed)) {
-        std::fprintf(stderr, "lathe-cli resume: %s\nusage: lathe-cli resume RUN [--db PATH] "
-                             "[--max-steps N]\n",
+        std::fprintf(stderr,
+                     "lathe-cli resume: %s\nusage: lathe-cli resume RUN [--db PATH] "
+                     "[--max-steps N]\n",
                      message->c_str());
         return kExitUsage;
     }

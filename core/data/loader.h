@@ -29,10 +29,11 @@ struct LoaderOptions
     /// Batches produced ahead on the background thread. 0 = no thread: next() produces the
     /// batch on the caller's thread (the batches are the same either way).
     int prefetch = 2;
-    AugmentConfig augment;        ///< applied first (per batch, seeded by seed, epoch, batch)
+    AugmentConfig augment; ///< applied first (per batch, seeded by seed, epoch, batch)
     std::optional<Normalization> normalization; ///< applied after augmentation
-    /// Applied after `augment` (same seed), before normalisation, while augment.enabled: augment.extra set up by the
-    /// trainer. Called on the producer thread; what it throws fails that batch (BadInput).
+    /// Applied after `augment` (same seed), before normalisation, while augment.enabled:
+    /// augment.extra set up by the trainer. Called on the producer thread; what it throws fails
+    /// that batch (BadInput).
     std::function<torch::Tensor(const torch::Tensor &batch, std::uint64_t seed)> extraAugment = {};
 };
 

@@ -61,7 +61,11 @@ double accuracy(model::Net &net, const train::OpenedRun &m)
     for (std::int64_t start = 0; start < n; start += 500) {
         const auto count = std::min<std::int64_t>(500, n - start);
         const torch::Tensor x = m.prepare(m.data.test->images(torch::arange(start, start + count)));
-        correct += net->forward(x).argmax(1).eq(labels.narrow(0, start, count)).sum().item<std::int64_t>();
+        correct += net->forward(x)
+                       .argmax(1)
+                       .eq(labels.narrow(0, start, count))
+                       .sum()
+                       .item<std::int64_t>();
     }
     return double(correct) / double(n);
 }
@@ -86,8 +90,9 @@ Result<std::optional<CompressionReport>> compress(Exporting &e, const ExportOpti
             return std::unexpected(ok.error());
     report.accuracyAfter = accuracy(e.model.net, e.model);
     const auto tensors = formats::stateDict(e.model.net);
-    report.bytesAfter = o.quantizeInt8 && o.format == "safetensors" ? formats::int8Bytes(tensors)
-                                                                     : formats::float32Bytes(tensors);
+    report.bytesAfter = o.quantizeInt8 && o.format == "safetensors"
+                            ? formats::int8Bytes(tensors)
+                            : formats::float32Bytes(tensors);
     return std::optional<CompressionReport>(report);
 }
 

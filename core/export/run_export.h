@@ -19,10 +19,10 @@ namespace lathe::exporting {
 struct ExportOptions
 {
     std::string format = "torchscript";
-    std::string checkpoint;          ///< best | last | epoch-<N>; empty = best, else last
-    bool quantizeInt8 = false;       ///< per-channel int8 weights (safetensors stores I8 + scales)
-    double prune = 0.0;              ///< global magnitude pruning: share of weights zeroed, [0, 1)
-    std::filesystem::path outDir;    ///< created if missing; existing files are replaced
+    std::string checkpoint;       ///< best | last | epoch-<N>; empty = best, else last
+    bool quantizeInt8 = false;    ///< per-channel int8 weights (safetensors stores I8 + scales)
+    double prune = 0.0;           ///< global magnitude pruning: share of weights zeroed, [0, 1)
+    std::filesystem::path outDir; ///< created if missing; existing files are replaced
     /// Folder whose node_modules holds onnxruntime-node, for the ONNX parity check; empty =
     /// $LATHE_ONNXRUNTIME_DIR, else the build tree's npm/ folder. Without it (or without node)
     /// the ONNX check is skipped, and says so.
@@ -46,7 +46,8 @@ struct ExportReport
     std::int64_t runId = 0;
     std::string checkpoint;     ///< the checkpoint exported
     std::string checkpointNote; ///< why that one, when ExportOptions::checkpoint was empty
-    std::vector<std::filesystem::path> files; ///< model, config.json, MODEL_CARD.md, model_card.json
+    std::vector<std::filesystem::path>
+        files; ///< model, config.json, MODEL_CARD.md, model_card.json
     ParityResult parity;
     std::optional<CompressionReport> compression; ///< set when quantizing or pruning
 };

@@ -35,9 +35,8 @@ void addPredictions(std::vector<Prediction> &out, std::int64_t first, const torc
     const auto loss = trueLogProb.neg().contiguous();
     const auto lab = labels.contiguous();
     for (std::int64_t i = 0; i < logits.size(0); ++i)
-        out.push_back({first + i, lab.data_ptr<std::int64_t>()[i],
-                       pred.data_ptr<std::int64_t>()[i], conf.data_ptr<float>()[i],
-                       loss.data_ptr<float>()[i]});
+        out.push_back({first + i, lab.data_ptr<std::int64_t>()[i], pred.data_ptr<std::int64_t>()[i],
+                       conf.data_ptr<float>()[i], loss.data_ptr<float>()[i]});
 }
 
 } // namespace

@@ -15,20 +15,20 @@ namespace lathe::inspect {
 /// One test sample as the model saw it.
 struct Prediction
 {
-    std::int64_t index = 0;      ///< into the test set
-    std::int64_t label = 0;      ///< true class
+    std::int64_t index = 0; ///< into the test set
+    std::int64_t label = 0; ///< true class
     std::int64_t predicted = 0;
-    float confidence = 0.0F;     ///< softmax probability of `predicted`
-    float loss = 0.0F;           ///< cross-entropy of the true class
+    float confidence = 0.0F; ///< softmax probability of `predicted`
+    float loss = 0.0F;       ///< cross-entropy of the true class
 };
 
 /// The confusion matrix and per-class scores over a test set.
 struct ErrorReport
 {
     std::vector<std::vector<std::int64_t>> confusion; ///< [true][predicted]
-    std::vector<double> precision, recall, f1;         ///< per class (0 when undefined)
+    std::vector<double> precision, recall, f1;        ///< per class (0 when undefined)
     double accuracy = 0.0;
-    std::vector<Prediction> predictions;               ///< every sample, in test-set order
+    std::vector<Prediction> predictions; ///< every sample, in test-set order
 
     /// The samples of cell (label, predicted), highest loss first.
     std::vector<Prediction> cell(std::int64_t label, std::int64_t predicted) const;

@@ -15,9 +15,9 @@ namespace lathe::inspect {
 /// One stage of a Net as inspection sees it.
 struct LayerInfo
 {
-    std::string name;               ///< the stage name (a tap)
+    std::string name;                ///< the stage name (a tap)
     std::vector<std::int64_t> shape; ///< its output for one sample: {C,H,W}, {T,D} or {F}
-    bool spatial = false;           ///< a [C,H,W] output (feature maps and Grad-CAM apply)
+    bool spatial = false;            ///< a [C,H,W] output (feature maps and Grad-CAM apply)
 };
 
 /// Every stage of `net` in forward order with its output shape, found by one forward pass of

@@ -142,9 +142,8 @@ public:
     Result<std::vector<HistogramKey>> histogramKeys(std::int64_t runId);
     /// The histograms of one series with step > afterStep, ascending by step: poll with the
     /// last step seen to get only new ones. BadInput for a stored row whose counts are corrupt.
-    Result<std::vector<HistogramSample>> histogramSeries(std::int64_t runId,
-                                                         const HistogramKey &key,
-                                                         std::int64_t afterStep = -1);
+    Result<std::vector<HistogramSample>>
+    histogramSeries(std::int64_t runId, const HistogramKey &key, std::int64_t afterStep = -1);
 
     /// Applies mixed writes in order in one transaction (what StoreWriter does per batch).
     /// Rows the database refuses are skipped and listed in the outcome; any other failure

@@ -47,8 +47,8 @@ Result<void> RunStore::deleteMetricsAfter(std::int64_t runId, std::int64_t step)
     if (auto dropped = detail::dropBlocksAfter(m_db, runId, step); !dropped)
         return dropped;
     for (const char *table : {"metrics", "histograms"}) {
-        auto stmt = m_db.prepare("DELETE FROM " + std::string(table)
-                                 + " WHERE run_id = ? AND step > ?");
+        auto stmt
+            = m_db.prepare("DELETE FROM " + std::string(table) + " WHERE run_id = ? AND step > ?");
         if (!stmt)
             return std::unexpected(stmt.error());
         stmt->bind(1, runId).bind(2, step);

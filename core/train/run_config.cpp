@@ -198,10 +198,9 @@ const std::vector<Field<FineTuneConfig>> &finetuneFields()
 
 const std::vector<std::string> &topLevelKeys()
 {
-    static const std::vector<std::string> keys{"name",     "data",     "model",
-                                               "optimizer", "schedule", "training",
-                                               "augment",  "histograms", "metrics",
-                                               "finetune", "steering"};
+    static const std::vector<std::string> keys{"name",     "data",     "model",   "optimizer",
+                                               "schedule", "training", "augment", "histograms",
+                                               "metrics",  "finetune", "steering"};
     return keys;
 }
 
@@ -229,8 +228,7 @@ Result<T> readAs(const json &value, const std::string &where, const Field<S> &fi
         if (field.allowEmpty && value.is_string() && value.get_ref<const std::string &>().empty())
             return std::string();
         return readString(value, where, field.liveChoices ? field.liveChoices() : field.choices);
-    }
-    else if constexpr (std::is_same_v<T, Options>)
+    } else if constexpr (std::is_same_v<T, Options>)
         return readOptions(value, where);
     else if constexpr (std::is_same_v<T, std::vector<ExtensionUse>>)
         return readExtensionUses(value, where, field.liveChoices());
@@ -293,7 +291,8 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
         return {};
     }
     if (key == "model") {
-        auto spec = model::ModelSpec::fromJson(value, plugin::registry().names(plugin::Kind::Model));
+        auto spec
+            = model::ModelSpec::fromJson(value, plugin::registry().names(plugin::Kind::Model));
         if (!spec)
             return std::unexpected(spec.error());
         config.model = *spec;

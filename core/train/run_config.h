@@ -29,9 +29,9 @@ struct DataConfig
     /// Use only the first N training samples (after `classes`), before the validation split;
     /// the test set stays whole. 0 = all. A fine-tune on a few labelled images sets this.
     std::int64_t trainLimit = 0;
-    double valFraction = 0.1;  ///< stratified share of the training set held out, [0, 0.5]
-    std::int64_t subset = 0;   ///< use only the first N samples of train and test (0 = all)
-    bool normalize = true;     ///< normalise with mean/std measured on the training split
+    double valFraction = 0.1; ///< stratified share of the training set held out, [0, 0.5]
+    std::int64_t subset = 0;  ///< use only the first N samples of train and test (0 = all)
+    bool normalize = true;    ///< normalise with mean/std measured on the training split
     bool operator==(const DataConfig &) const = default;
 };
 
@@ -46,12 +46,12 @@ struct OptimizerConfig
     std::string name = "adamw";
     double lr = 1e-3;
     double weightDecay = 0.0;
-    double momentum = 0.9;   ///< sgd, rmsprop
-    bool nesterov = false;   ///< sgd
-    double beta1 = 0.9;      ///< adam, adamw
-    double beta2 = 0.999;    ///< adam, adamw
-    double eps = 1e-8;       ///< adam, adamw, rmsprop
-    double alpha = 0.99;     ///< rmsprop smoothing
+    double momentum = 0.9; ///< sgd, rmsprop
+    bool nesterov = false; ///< sgd
+    double beta1 = 0.9;    ///< adam, adamw
+    double beta2 = 0.999;  ///< adam, adamw
+    double eps = 1e-8;     ///< adam, adamw, rmsprop
+    double alpha = 0.99;   ///< rmsprop smoothing
     bool operator==(const OptimizerConfig &) const = default;
 };
 
@@ -63,18 +63,18 @@ struct ScheduleConfig
 {
     /// constant | step | multistep | exponential | cosine | warmup-cosine | one-cycle | plateau
     std::string type = "constant";
-    double stepEpochs = 1.0;           ///< step: decay every this many epochs
-    std::vector<double> milestones;    ///< multistep: decay at these epochs
-    double gamma = 0.1;                ///< step, multistep: factor; exponential: per epoch
-    double warmupEpochs = 0.0;         ///< warmup-cosine: linear warm-up length
-    double minLr = 0.0;                ///< cosine, warmup-cosine: floor
-    double pctStart = 0.3;             ///< one-cycle: share of the run spent rising
-    double divFactor = 25.0;           ///< one-cycle: initial lr = lr / div_factor
-    double finalDivFactor = 1e4;       ///< one-cycle: final lr = initial / final_div_factor
-    double plateauFactor = 0.1;        ///< plateau: multiply lr by this on a plateau
-    std::int64_t plateauPatience = 2;  ///< plateau: epochs without improvement before cutting
-    double plateauThreshold = 1e-4;    ///< plateau: relative improvement that counts
-    std::int64_t plateauCooldown = 0;  ///< plateau: epochs to wait after a cut
+    double stepEpochs = 1.0;          ///< step: decay every this many epochs
+    std::vector<double> milestones;   ///< multistep: decay at these epochs
+    double gamma = 0.1;               ///< step, multistep: factor; exponential: per epoch
+    double warmupEpochs = 0.0;        ///< warmup-cosine: linear warm-up length
+    double minLr = 0.0;               ///< cosine, warmup-cosine: floor
+    double pctStart = 0.3;            ///< one-cycle: share of the run spent rising
+    double divFactor = 25.0;          ///< one-cycle: initial lr = lr / div_factor
+    double finalDivFactor = 1e4;      ///< one-cycle: final lr = initial / final_div_factor
+    double plateauFactor = 0.1;       ///< plateau: multiply lr by this on a plateau
+    std::int64_t plateauPatience = 2; ///< plateau: epochs without improvement before cutting
+    double plateauThreshold = 1e-4;   ///< plateau: relative improvement that counts
+    std::int64_t plateauCooldown = 0; ///< plateau: epochs to wait after a cut
     bool operator==(const ScheduleConfig &) const = default;
 };
 
@@ -86,14 +86,14 @@ struct TrainingConfig
     std::int64_t epochs = 10;
     std::int64_t batchSize = 128;
     double labelSmoothing = 0.0;
-    double gradClip = 0.0;              ///< max global gradient L2 norm; 0 = off
-    std::int64_t accumulate = 1;        ///< micro-batches per optimizer step
-    std::string mixedPrecision = "off"; ///< off | bf16 | fp16 (fp16 needs CUDA)
+    double gradClip = 0.0;                  ///< max global gradient L2 norm; 0 = off
+    std::int64_t accumulate = 1;            ///< micro-batches per optimizer step
+    std::string mixedPrecision = "off";     ///< off | bf16 | fp16 (fp16 needs CUDA)
     std::int64_t earlyStoppingPatience = 0; ///< epochs without val improvement; 0 = off
     std::uint64_t seed = 42;
-    std::int64_t threads = 0;           ///< LibTorch intra-op threads; 0 = all cores
-    std::string device = "cpu";         ///< cpu | cuda
-    bool fused = true; ///< Lathe's fused kernels: Adam/AdamW step, softmax cross-entropy
+    std::int64_t threads = 0;   ///< LibTorch intra-op threads; 0 = all cores
+    std::string device = "cpu"; ///< cpu | cuda
+    bool fused = true;          ///< Lathe's fused kernels: Adam/AdamW step, softmax cross-entropy
     /// Also keep epoch-<N>.pt (N = epochs completed) next to last.pt at every epoch end.
     bool keepEpochCheckpoints = true;
     bool operator==(const TrainingConfig &) const = default;
@@ -136,12 +136,12 @@ struct FineTuneConfig
     std::int64_t unfreezeAfter = 0;
     /// Stage name -> learning-rate multiplier (discriminative learning rates); others use 1.
     std::map<std::string, double> lrMultipliers;
-    std::int64_t loraRank = 0; ///< LoRA on Linear stages when > 0 (base weights frozen)
-    double loraAlpha = 8.0;    ///< LoRA scale = alpha / rank
-    double loraDropout = 0.0;  ///< dropout on the LoRA path's input
+    std::int64_t loraRank = 0;            ///< LoRA on Linear stages when > 0 (base weights frozen)
+    double loraAlpha = 8.0;               ///< LoRA scale = alpha / rank
+    double loraDropout = 0.0;             ///< dropout on the LoRA path's input
     std::vector<std::string> loraTargets; ///< Linear stages to adapt; empty = every Linear
-    std::string distillRun;                ///< teacher run (id or name); empty = no distillation
-    std::string distillCheckpoint;         ///< as `checkpoint`, of distill_run
+    std::string distillRun;               ///< teacher run (id or name); empty = no distillation
+    std::string distillCheckpoint;        ///< as `checkpoint`, of distill_run
     double distillTemperature = 4.0;
     double distillWeight = 0.5; ///< share of the soft (teacher) loss in the total loss
 

@@ -92,8 +92,7 @@ Result<void> RunJob::openStore(const std::filesystem::path &db)
     return {};
 }
 
-Result<std::unique_ptr<RunJob>> RunJob::createNew(const RunConfig &config,
-                                                  RunJobOptions options)
+Result<std::unique_ptr<RunJob>> RunJob::createNew(const RunConfig &config, RunJobOptions options)
 {
     std::unique_ptr<RunJob> job(new RunJob);
     job->m_options = std::move(options);

@@ -17,7 +17,8 @@ RunRecorder::RunRecorder(track::StoreWriter &writer, std::int64_t runId, TrainOb
     : m_writer(writer)
     , m_runId(runId)
     , m_next(next ? next : &m_nullObserver)
-{}
+{
+}
 
 void RunRecorder::metric(std::string_view key, std::int64_t step, double epoch, double wallTime,
                          double value)
@@ -63,12 +64,11 @@ void RunRecorder::onCheckpoint(const CheckpointEvent &e)
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(e.path, ec);
     const auto sha = util::sha256File(e.path);
-    m_writer.addArtifact({0, m_runId, "checkpoint-" + e.kind, e.path,
-                          ec ? -1 : std::int64_t(bytes), sha ? *sha : std::string(),
-                          e.wallTime});
-    m_writer.addEvent({0, m_runId, "checkpoint", e.step, e.wallTime,
-                       nlohmann::json{{"kind", e.kind}, {"path", e.path}, {"epoch", e.epoch}}
-                           .dump()});
+    m_writer.addArtifact({0, m_runId, "checkpoint-" + e.kind, e.path, ec ? -1 : std::int64_t(bytes),
+                          sha ? *sha : std::string(), e.wallTime});
+    m_writer.addEvent(
+        {0, m_runId, "checkpoint", e.step, e.wallTime,
+         nlohmann::json{{"kind", e.kind}, {"path", e.path}, {"epoch", e.epoch}}.dump()});
     // Make every row up to the checkpoint durable, so a crash after it loses no metrics
     // that a resume from this checkpoint would not write again.
     (void)m_writer.flush();
@@ -100,12 +100,11 @@ void RunRecorder::onConfigChanged(const std::string &configJson)
 
 void RunRecorder::onFinished(TrainOutcome outcome, std::int64_t step)
 {
-    const bool complete = outcome == TrainOutcome::Finished
-                          || outcome == TrainOutcome::EarlyStopped;
+    const bool complete
+        = outcome == TrainOutcome::Finished || outcome == TrainOutcome::EarlyStopped;
     m_writer.addEvent({0, m_runId, "finished", step, util::unixNow(),
                        nlohmann::json{{"outcome", toString(outcome)}}.dump()});
-    m_writer.setStatus(m_runId, complete ? track::RunStatus::Finished
-                                         : track::RunStatus::Stopped);
+    m_writer.setStatus(m_runId, complete ? track::RunStatus::Finished : track::RunStatus::Stopped);
     m_next->onFinished(outcome, step);
 }
 

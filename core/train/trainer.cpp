@@ -35,7 +35,8 @@ Trainer::Trainer(RunConfig config, TrainData data, TrainerOptions options)
     : m_config(std::move(config))
     , m_data(std::move(data))
     , m_options(std::move(options))
-{}
+{
+}
 
 Trainer::~Trainer() = default;
 
@@ -149,10 +150,9 @@ Result<void> Trainer::setUpModel(RunSetUp setUp)
     }
     const auto &f = m_config.finetune;
     if (!m_options.fineTune.teacherCheckpoint.empty()) {
-        auto distiller = Distiller::create(m_options.fineTune.teacherModel,
-                                           m_options.fineTune.teacherCheckpoint,
-                                           m_data.train->sampleShape(), m_numClasses,
-                                           f.distillTemperature, f.distillWeight);
+        auto distiller = Distiller::create(
+            m_options.fineTune.teacherModel, m_options.fineTune.teacherCheckpoint,
+            m_data.train->sampleShape(), m_numClasses, f.distillTemperature, f.distillWeight);
         if (!distiller)
             return std::unexpected(distiller.error());
         distiller->to(m_device);
@@ -217,8 +217,7 @@ Result<void> Trainer::restore(const std::filesystem::path &checkpoint)
     m_state = *state;
     m_state.configJson = m_config.toJson().dump();
     if (auto ok = m_plateau->restore(m_state.plateau); !ok)
-        return std::unexpected(Error{ErrorCode::BadInput, ok.error().message,
-                                     checkpoint.string()});
+        return std::unexpected(Error{ErrorCode::BadInput, ok.error().message, checkpoint.string()});
     return {};
 }
 
@@ -287,8 +286,8 @@ void Trainer::applyPendingSteer()
         points.push_back(point);
     m_state.configJson = m_config.toJson().dump();
     lock.unlock();
-    m_observer->onNote({"steered", point.step, steeringToJson({point}).front().dump(),
-                        util::unixNow()});
+    m_observer->onNote(
+        {"steered", point.step, steeringToJson({point}).front().dump(), util::unixNow()});
     m_observer->onConfigChanged(m_state.configJson);
 }
 
@@ -348,9 +347,8 @@ Result<TrainOutcome> Trainer::run(std::stop_token stop)
 
 Result<TrainOutcome> Trainer::loop(std::stop_token stop)
 {
-    const auto limitReached = [this] {
-        return m_options.maxSteps > 0 && m_state.step >= m_options.maxSteps;
-    };
+    const auto limitReached
+        = [this] { return m_options.maxSteps > 0 && m_state.step >= m_options.maxSteps; };
     TrainOutcome outcome = TrainOutcome::Finished;
     m_windowStart = util::monotonicNow();
     if (!m_fineTuneSummary.is_null() && m_state.step == 0)
@@ -456,12 +454,12 @@ Result<torch::Tensor> Trainer::lossAndBackward(const torch::Tensor &x, const tor
     const double smoothing = m_config.training.labelSmoothing;
     if (m_config.training.fused && !m_distiller)
         return fusedCrossEntropyBackward(logits, y, smoothing, scale);
-    torch::Tensor loss = m_distiller
-                             ? m_distiller->loss(x, logits, y, smoothing)
-                             : torch::nn::functional::cross_entropy(
-                                   logits.to(torch::kFloat), y,
-                                   torch::nn::functional::CrossEntropyFuncOptions()
-                                       .label_smoothing(smoothing));
+    torch::Tensor loss
+        = m_distiller
+              ? m_distiller->loss(x, logits, y, smoothing)
+              : torch::nn::functional::cross_entropy(
+                  logits.to(torch::kFloat), y,
+                  torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(smoothing));
     (loss * scale).backward();
     return loss.detach();
 }
@@ -549,9 +547,12 @@ Result<void> Trainer::optimizerStep(const StepStats &stats)
 Result<bool> Trainer::endEpoch(double seconds)
 {
     const double samples = std::max(m_epochStats.samples, std::int64_t(1));
-    const EpochEvent epoch{m_state.epoch,           m_state.step,
-                           m_epochStats.lossSum / samples, m_epochStats.correct / samples,
-                           seconds,                 util::unixNow()};
+    const EpochEvent epoch{m_state.epoch,
+                           m_state.step,
+                           m_epochStats.lossSum / samples,
+                           m_epochStats.correct / samples,
+                           seconds,
+                           util::unixNow()};
     m_observer->onEpoch(epoch);
     double score = epoch.trainAccuracy;
     double lossForPlateau = epoch.trainLoss;
@@ -606,8 +607,8 @@ EvalResult Trainer::evaluateOn(data::Loader &loader, const std::string &split)
     };
     AutocastScope autocast(m_config.training.mixedPrecision, m_device);
     torch::Tensor logits;
-    EvalResult result = evaluate(m_net, next, m_numClasses, m_device,
-                                 m_metrics.empty() ? nullptr : &logits);
+    EvalResult result
+        = evaluate(m_net, next, m_numClasses, m_device, m_metrics.empty() ? nullptr : &logits);
     if (!m_metrics.empty() && !labels.empty())
         result.extra = computeMetrics(logits, torch::cat(labels), split);
     return result;

@@ -31,9 +31,9 @@ struct TrainerOptions
 {
     /// last.pt, best.pt and epoch-<N>.pt go here; empty = none
     std::filesystem::path checkpointDir;
-    std::int64_t maxSteps = 0;           ///< stop after this many optimizer steps; 0 = none
-    std::int64_t throughputEvery = 20;   ///< steps between samples/s measurements
-    bool evaluateTest = true;            ///< evaluate the test set when training ends
+    std::int64_t maxSteps = 0;         ///< stop after this many optimizer steps; 0 = none
+    std::int64_t throughputEvery = 20; ///< steps between samples/s measurements
+    bool evaluateTest = true;          ///< evaluate the test set when training ends
     /// When set, replaces the schedule: the rate for 0-based optimizer step s (the LR finder's
     /// sweep). Called on the training thread.
     std::function<double(std::int64_t)> lrOverride;

@@ -194,8 +194,8 @@ void DatasetSource::finishLoad(quint64 generation, const std::shared_ptr<LoadRes
 
 void DatasetSource::open(const train::DataConfig &data)
 {
-    startLoad(tr("%1 from %2").arg(QString::fromStdString(data.dataset),
-                                   QString::fromStdString(data.path)),
+    startLoad(tr("%1 from %2")
+                  .arg(QString::fromStdString(data.dataset), QString::fromStdString(data.path)),
               [data]() -> Result<std::shared_ptr<const data::Dataset>> {
                   auto loaded = train::loadTrainData(data);
                   if (!loaded)

@@ -51,7 +51,7 @@ struct DatasetSummary
     std::vector<int> labels; ///< class of each sample
     /// Samples are feature vectors [F,1,1] (a CSV table): shown as a table, not as images.
     bool tabular = false;
-    QStringList featureNames;               ///< F names when tabular (the dataset's attributes)
+    QStringList featureNames;                  ///< F names when tabular (the dataset's attributes)
     QList<FeatureHistogram> featureHistograms; ///< one per feature when tabular
 };
 

@@ -87,8 +87,7 @@ Result<InspectRender> featureMapView(train::OpenedRun &model, const torch::Tenso
     return out;
 }
 
-torch::Tensor igBaseline(const train::OpenedRun &model, const torch::Tensor &raw,
-                         IgBaseline kind)
+torch::Tensor igBaseline(const train::OpenedRun &model, const torch::Tensor &raw, IgBaseline kind)
 {
     if (kind == IgBaseline::Black)
         return model.prepare(torch::zeros_like(raw));

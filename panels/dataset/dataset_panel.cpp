@@ -138,7 +138,8 @@ QWidget *DatasetPanel::buildToolbar()
             = QFileDialog::getOpenFileName(this, tr("IDX label file"), QFileInfo(images).path(),
                                            tr("IDX labels (*idx1* *.gz);;All files (*)"));
         if (!labels.isEmpty())
-            openDataset(readerData("idx", images.toStdString(), {{"labels", labels.toStdString()}}));
+            openDataset(
+                readerData("idx", images.toStdString(), {{"labels", labels.toStdString()}}));
     });
     menu->addAction(tr("Image folder…"), this, [this] {
         const QString root

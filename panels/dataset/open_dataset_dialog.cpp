@@ -76,16 +76,15 @@ void OpenDatasetDialog::showReader()
     const std::string name = m_reader->currentData().toString().toStdString();
     const auto entry = plugin::registry().dataset(name);
     m_description->setText(entry ? tr("%1 (%2)").arg(QString::fromStdString(entry->description),
-                                                      QString::fromStdString(entry->source))
+                                                     QString::fromStdString(entry->source))
                                  : QString());
 }
 
 void OpenDatasetDialog::browse(bool folder)
 {
-    const QString path = folder ? QFileDialog::getExistingDirectory(this, tr("Dataset folder"),
-                                                                     m_path->text())
-                                : QFileDialog::getOpenFileName(this, tr("Dataset file"),
-                                                               m_path->text());
+    const QString path
+        = folder ? QFileDialog::getExistingDirectory(this, tr("Dataset folder"), m_path->text())
+                 : QFileDialog::getOpenFileName(this, tr("Dataset file"), m_path->text());
     if (!path.isEmpty())
         m_path->setText(path);
 }

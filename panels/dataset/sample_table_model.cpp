@@ -45,8 +45,7 @@ QVariant SampleTableModel::data(const QModelIndex &index, int role) const
     if (role == SampleGridModel::SampleIndexRole)
         return sample;
     if (role == Qt::TextAlignmentRole)
-        return QVariant::fromValue(Qt::AlignVCenter
-                                   | (isClass ? Qt::AlignLeft : Qt::AlignRight));
+        return QVariant::fromValue(Qt::AlignVCenter | (isClass ? Qt::AlignLeft : Qt::AlignRight));
     if (role != Qt::DisplayRole)
         return {};
     if (isClass)

@@ -24,7 +24,8 @@ const QString kConfig = QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-cn
 QString statusOf(track::RunStore &store, std::int64_t runId)
 {
     auto run = store.run(runId);
-    return run ? QString::fromUtf8(track::toString(run->status).data()) : run.error().message.c_str();
+    return run ? QString::fromUtf8(track::toString(run->status).data())
+               : run.error().message.c_str();
 }
 
 struct Outcome
@@ -38,7 +39,8 @@ class Cli
 public:
     explicit Cli(const QString &dir)
         : m_dir(dir)
-    {}
+    {
+    }
     QString db() const { return m_dir + "/lathe.db"; }
 
     QProcess *start(QStringList args)
@@ -68,8 +70,10 @@ private:
 // A tiny, fast variant of the default experiment.
 QStringList tinyTrain(int subset, int epochs)
 {
-    return {"train", kConfig, "--set", QString("data.subset=%1").arg(subset), "--set",
-            QString("training.epochs=%1").arg(epochs), "--set", "model.widths=[8,16]",
+    return {"train", kConfig,
+            "--set", QString("data.subset=%1").arg(subset),
+            "--set", QString("training.epochs=%1").arg(epochs),
+            "--set", "model.widths=[8,16]",
             "--set", "training.batch_size=64"};
 }
 
@@ -135,7 +139,8 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         Cli cli(dir.path());
-        auto trained = cli.run(tinyTrain(600, 1) << "--name" << "tiny");
+        auto trained = cli.run(tinyTrain(600, 1) << "--name"
+                                                 << "tiny");
         QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
         auto listed = cli.run({"runs", "--json"});
         QCOMPARE(listed.exitCode, 0);
@@ -155,12 +160,13 @@ private Q_SLOTS:
         QVERIFY(!show["artifacts"].toArray().isEmpty());
 
         QCOMPARE(cli.run({"eval", "tiny", "--checkpoint", "last"}).exitCode, 0);
-        auto second = cli.run(tinyTrain(600, 1) << "--set" << "optimizer.lr=0.01");
+        auto second = cli.run(tinyTrain(600, 1) << "--set"
+                                                << "optimizer.lr=0.01");
         QCOMPARE(second.exitCode, 0);
         auto compared = cli.run({"compare", "1", "2", "--json"});
         QCOMPARE(compared.exitCode, 0);
-        const auto diff =
-            QJsonDocument::fromJson(compared.out.toUtf8()).object()["config_diff"].toArray();
+        const auto diff
+            = QJsonDocument::fromJson(compared.out.toUtf8()).object()["config_diff"].toArray();
         QCOMPARE(diff.size(), 1);
         QCOMPARE(diff[0].toObject()["key"].toString(), QString("optimizer.lr"));
     }
@@ -170,19 +176,17 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("phrase");
-        QTest::newRow("bad value") << (QStringList{"train", kConfig, "--set", "optimizer.lr=-1"})
-                                   << 3 << "optimizer.lr";
-        QTest::newRow("unknown key")
-            << (QStringList{"train", kConfig, "--set", "training.epoch=3"}) << 3
-            << "training.epoch";
-        QTest::newRow("missing config") << (QStringList{"train", "/nonexistent.json"}) << 3
-                                        << "/nonexistent.json";
+        QTest::newRow("bad value")
+            << (QStringList{"train", kConfig, "--set", "optimizer.lr=-1"}) << 3 << "optimizer.lr";
+        QTest::newRow("unknown key") << (QStringList{"train", kConfig, "--set", "training.epoch=3"})
+                                     << 3 << "training.epoch";
+        QTest::newRow("missing config")
+            << (QStringList{"train", "/nonexistent.json"}) << 3 << "/nonexistent.json";
         QTest::newRow("bad data path")
             << (QStringList{"train", kConfig, "--set", "data.path=/nonexistent"}) << 3
             << "dataset-fashion-mnist";
         QTest::newRow("unknown command") << (QStringList{"fly"}) << 2 << "unknown command";
-        QTest::newRow("unknown option") << (QStringList{"runs", "--colour"}) << 2
-                                        << "--colour";
+        QTest::newRow("unknown option") << (QStringList{"runs", "--colour"}) << 2 << "--colour";
         QTest::newRow("no such run") << (QStringList{"show", "42"}) << 3 << "42";
     }
     void exitCodes()
@@ -198,8 +202,7 @@ private Q_SLOTS:
         QCOMPARE(result.exitCode, exitCode);
         QVERIFY2(result.err.contains(phrase), qPrintable(result.err));
         if (args[0] == "train") // a refused config leaves no run behind
-            QVERIFY(!QFile::exists(cli.db()) || cli.run({"runs", "--json"}).out.trimmed()
-                                                    == "[]");
+            QVERIFY(!QFile::exists(cli.db()) || cli.run({"runs", "--json"}).out.trimmed() == "[]");
     }
 
     // A run stopped before its first epoch ended has "last" only: every command that takes a
@@ -277,8 +280,8 @@ private Q_SLOTS:
             QCOMPARE((*series)[i].step, std::int64_t(i + 1)); // gap-free from step 1
         store->reset();
 
-        const auto checkpoint =
-            train::readCheckpointState((dir.path() + "/runs/1/last.pt").toStdString());
+        const auto checkpoint
+            = train::readCheckpointState((dir.path() + "/runs/1/last.pt").toStdString());
         QVERIFY(checkpoint.has_value());
         auto resumed = cli.run({"resume", "1", "--max-steps", "60"});
         QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
@@ -301,7 +304,10 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         Cli cli(dir.path());
-        QCOMPARE(cli.run(tinyTrain(600, 1) << "--name" << "tiny").exitCode, 0);
+        QCOMPARE(cli.run(tinyTrain(600, 1) << "--name"
+                                           << "tiny")
+                     .exitCode,
+                 0);
         const QString out = dir.path() + "/out";
         const QStringList sample{"inspect", "tiny", "--sample", "3", "--out", out};
         const std::vector<std::pair<QStringList, QString>> cases{
@@ -354,7 +360,10 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         Cli cli(dir.path());
-        QCOMPARE(cli.run(tinyTrain(300, 1) << "--name" << "tiny").exitCode, 0);
+        QCOMPARE(cli.run(tinyTrain(300, 1) << "--name"
+                                           << "tiny")
+                     .exitCode,
+                 0);
         const QStringList base{"inspect", "tiny", "--out", dir.path() + "/out"};
         struct Case
         {
@@ -363,16 +372,20 @@ private Q_SLOTS:
             QStringList phrases;
         };
         const std::vector<Case> cases{
-            {base + QStringList{"--sample", "0", "--what", "gradcam", "--layer", "nope"}, 3,
+            {base + QStringList{"--sample", "0", "--what", "gradcam", "--layer", "nope"},
+             3,
              {"\"nope\"", "conv1, bn1, relu1, pool1, conv2"}},
-            {base + QStringList{"--sample", "0", "--what", "featuremaps", "--layer", "head"}, 3,
+            {base + QStringList{"--sample", "0", "--what", "featuremaps", "--layer", "head"},
+             3,
              {"\"head\" is not a spatial layer", "pool2"}},
-            {base + QStringList{"--sample", "300", "--what", "saliency"}, 3,
+            {base + QStringList{"--sample", "300", "--what", "saliency"},
+             3,
              {"sample 300", "300 samples"}},
             {base + QStringList{"--sample", "0", "--what", "dream"}, 2, {"\"dream\"", "saliency"}},
             {base + QStringList{"--what", "ig"}, 2, {"--sample"}},
             {base + QStringList{"--sample", "0", "--what", "saliency", "--checkpoint", "epoch-9"},
-             3, {"\"epoch-9\"", "available: best, last"}},
+             3,
+             {"\"epoch-9\"", "available: best, last"}},
             {{"confusion", "ghost"}, 3, {"ghost"}}};
         for (const auto &c : cases) {
             auto result = cli.run(c.args);

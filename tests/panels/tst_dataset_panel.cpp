@@ -374,7 +374,8 @@ private Q_SLOTS:
             for (const char *name : {"fashion-mnist", "idx", "image-folder", "csv"})
                 QVERIFY2(reader->findData(QString(name)) >= 0, name);
             reader->setCurrentIndex(reader->findData(QString("csv")));
-            QVERIFY(dialog->findChild<QLabel *>("readerDescription")->text().contains("csv-tabular"));
+            QVERIFY(
+                dialog->findChild<QLabel *>("readerDescription")->text().contains("csv-tabular"));
             dialog->findChild<QLineEdit *>("pathEdit")
                 ->setText("/usr/lib/python3/dist-packages/sklearn/datasets/data/wine_data.csv");
             auto *options = dialog->findChild<QLineEdit *>("optionsEdit");

@@ -124,8 +124,8 @@ void tickItem(QTreeWidget *tree, int row)
     option.rect = tree->visualItemRect(item);
     option.features = QStyleOptionViewItem::HasCheckIndicator | QStyleOptionViewItem::HasDisplay;
     option.text = item->text(0);
-    const QRect box = tree->style()->subElementRect(QStyle::SE_ItemViewItemCheckIndicator, &option,
-                                                    tree);
+    const QRect box
+        = tree->style()->subElementRect(QStyle::SE_ItemViewItemCheckIndicator, &option, tree);
     QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, box.center());
 }
 
@@ -578,8 +578,8 @@ private Q_SLOTS:
         std::int64_t total = 0;
         for (std::size_t i = 0; i < stages.size(); ++i) {
             QCOMPARE(tree->topLevelItem(int(i))->text(0), stages[i].first);
-            QCOMPARE(tree->topLevelItem(int(i))->text(1), QLocale(QLocale::English).toString(
-                                                                qlonglong(stages[i].second)));
+            QCOMPARE(tree->topLevelItem(int(i))->text(1),
+                     QLocale(QLocale::English).toString(qlonglong(stages[i].second)));
             total += stages[i].second;
         }
         auto *label = child<QLabel>(panel, "finetune.trainable");
@@ -647,8 +647,7 @@ private Q_SLOTS:
         const QString path = dir.filePath("frozen.json");
         auto config = defaultConfig();
         const auto stages = stagesOf(config.model);
-        config.finetune.freeze = {stages[1].first.toStdString(),
-                                  stages.back().first.toStdString()};
+        config.finetune.freeze = {stages[1].first.toStdString(), stages.back().first.toStdString()};
         {
             QFile file(path);
             QVERIFY(file.open(QIODevice::WriteOnly));
@@ -660,7 +659,8 @@ private Q_SLOTS:
         QCOMPARE(tickedItems(tree), (QStringList{stages[1].first, stages.back().first}));
         QCOMPARE(panel.config().finetune.freeze, config.finetune.freeze);
         // Defaults are shown for the keys a config without them leaves out.
-        QCOMPARE(child<QLineEdit>(panel, "finetune.checkpoint")->text(), QString()); // best, else last
+        QCOMPARE(child<QLineEdit>(panel, "finetune.checkpoint")->text(),
+                 QString()); // best, else last
         QCOMPARE(child<QLineEdit>(panel, "finetune.distill_weight")->text(), QString("0.5"));
         // "backbone" ticks every stage but the last.
         config.finetune.freeze = {"backbone"};

@@ -21,11 +21,12 @@ private Q_SLOTS:
     {
         QTest::addColumn<int>("colormap");
         QTest::addColumn<int>("kernelColormap");
-        QTest::newRow("viridis") << int(InspectColormap::Viridis) << int(kernels::Colormap::Viridis);
+        QTest::newRow("viridis") << int(InspectColormap::Viridis)
+                                 << int(kernels::Colormap::Viridis);
         QTest::newRow("magma") << int(InspectColormap::Magma) << int(kernels::Colormap::Magma);
         QTest::newRow("gray") << int(InspectColormap::Gray) << int(kernels::Colormap::Gray);
-        QTest::newRow("diverging") << int(InspectColormap::Diverging)
-                                   << int(kernels::Colormap::Diverging);
+        QTest::newRow("diverging")
+            << int(InspectColormap::Diverging) << int(kernels::Colormap::Diverging);
     }
     void heatmapImageIsTheSharedColouring()
     {

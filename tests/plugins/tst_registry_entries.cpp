@@ -77,8 +77,7 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         for (const auto &record : plugin::loadPlugins({LATHE_TEST_PLUGIN_DIR}))
-            QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded,
-                     record.message.c_str());
+            QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded, record.message.c_str());
         // The sample plugins' entries are among those tested below.
         QCOMPARE(registry().source(Kind::Dataset, "csv"), std::string("csv-tabular"));
         QCOMPARE(registry().source(Kind::Model, "tabular-mlp"), std::string("csv-tabular"));

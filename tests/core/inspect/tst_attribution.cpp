@@ -207,11 +207,10 @@ private Q_SLOTS:
             QVERIFY_OK(ig);
             QCOMPARE(ig->attribution.map.sizes().vec(), (std::vector<std::int64_t>{28, 28}));
             QVERIFY(std::abs(ig->scoreDelta) > 0.5);
-            QVERIFY2(ig->completenessError < 0.01,
-                     qPrintable(QString("sample %1: sum %2, delta %3")
-                                    .arg(index)
-                                    .arg(ig->attributionSum)
-                                    .arg(ig->scoreDelta)));
+            QVERIFY2(ig->completenessError < 0.01, qPrintable(QString("sample %1: sum %2, delta %3")
+                                                                  .arg(index)
+                                                                  .arg(ig->attributionSum)
+                                                                  .arg(ig->scoreDelta)));
         }
     }
 

@@ -47,8 +47,8 @@ private Q_SLOTS:
         QFETCH(int, colormap);
         QFETCH(float, value);
         QFETCH(Rgba, expected);
-        const auto heat = inspect::heatmapRgba(torch::tensor({{0.0f, value, 1.0f}}),
-                                               Colormap(colormap));
+        const auto heat
+            = inspect::heatmapRgba(torch::tensor({{0.0f, value, 1.0f}}), Colormap(colormap));
         QVERIFY_OK(heat);
         QCOMPARE(heat->rgba.sizes().vec(), (std::vector<std::int64_t>{1, 3, 4}));
         QCOMPARE(heat->rgba.scalar_type(), torch::kUInt8);
@@ -80,8 +80,7 @@ private Q_SLOTS:
         // The blue end, opaque; white, transparent; entry 191 at alpha 255 sqrt(0.5) = 180.
         QCOMPARE(pixel(heat->rgba, 0, 0), (Rgba{table[0][0], table[0][1], table[0][2], 255}));
         QCOMPARE(pixel(heat->rgba, 0, 1), (Rgba{255, 255, 255, 0}));
-        QCOMPARE(pixel(heat->rgba, 0, 2),
-                 (Rgba{table[191][0], table[191][1], table[191][2], 180}));
+        QCOMPARE(pixel(heat->rgba, 0, 2), (Rgba{table[191][0], table[191][1], table[191][2], 180}));
         // An all-zero map is neutral everywhere, not the blue end.
         const auto zero = inspect::heatmapRgba(torch::zeros({2, 2}), Colormap::Diverging);
         QVERIFY_OK(zero);

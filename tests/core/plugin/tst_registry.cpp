@@ -18,9 +18,11 @@ namespace {
 
 ScheduleEntry pluginSchedule(const std::string &name)
 {
-    return {name, {"gamma"}, "test", [](const sdk::ScheduleArgs &a) {
-                return [a](std::int64_t) { return a.baseLr; };
-            }, "test-plugin"};
+    return {name,
+            {"gamma"},
+            "test",
+            [](const sdk::ScheduleArgs &a) { return [a](std::int64_t) { return a.baseLr; }; },
+            "test-plugin"};
 }
 
 Additions schedules(std::vector<ScheduleEntry> entries)
@@ -122,14 +124,16 @@ private Q_SLOTS:
     {
         Registry registry;
         // One new name and one built-in: the clash is reported and neither is added.
-        const auto clash = registry.add(schedules({pluginSchedule("fresh"), pluginSchedule("cosine")}));
+        const auto clash
+            = registry.add(schedules({pluginSchedule("fresh"), pluginSchedule("cosine")}));
         QVERIFY(clash);
         QCOMPARE(clash->kind, Kind::Schedule);
         QCOMPARE(clash->name, std::string("cosine"));
         QCOMPARE(clash->owner, std::string(kBuiltIn));
         QVERIFY(!registry.schedule("fresh"));
         // The same name twice within one plugin.
-        const auto twice = registry.add(schedules({pluginSchedule("twice"), pluginSchedule("twice")}));
+        const auto twice
+            = registry.add(schedules({pluginSchedule("twice"), pluginSchedule("twice")}));
         QVERIFY(twice);
         QCOMPARE(twice->owner, std::string());
         QVERIFY(!registry.schedule("twice"));
@@ -140,47 +144,56 @@ private Q_SLOTS:
     {
         Registry registry;
         Additions a = schedules({pluginSchedule("fine")});
-        a.models.push_back(wrapModel("cnn", "clashes with the zoo", [](const sdk::ModelArgs &) {
-            return std::vector<sdk::ModelStage>{};
-        }, "test-plugin"));
+        a.models.push_back(wrapModel(
+            "cnn", "clashes with the zoo",
+            [](const sdk::ModelArgs &) { return std::vector<sdk::ModelStage>{}; }, "test-plugin"));
         const auto clash = registry.add(std::move(a));
         QVERIFY(clash);
         QCOMPARE(clash->kind, Kind::Model);
         QVERIFY(!registry.schedule("fine"));
         // A name may repeat across kinds: a model called like a schedule is fine.
         Additions b;
-        b.models.push_back(wrapModel("cosine", "a model", [](const sdk::ModelArgs &) {
-            return std::vector<sdk::ModelStage>{};
-        }, "test-plugin"));
+        b.models.push_back(wrapModel(
+            "cosine", "a model",
+            [](const sdk::ModelArgs &) { return std::vector<sdk::ModelStage>{}; }, "test-plugin"));
         QVERIFY(!registry.add(std::move(b)));
         QCOMPARE(registry.source(Kind::Model, "cosine"), std::string("test-plugin"));
     }
 
     void aThrowingDatasetReaderBecomesAnErrorNamingThePlugin()
     {
-        const auto entry = wrapDataset("bad", "", [](const sdk::DatasetArgs &a) -> sdk::DatasetSplits {
-            throw std::runtime_error(a.path + ": row 3, column x: missing value");
-        }, "my-plugin");
+        const auto entry = wrapDataset(
+            "bad", "",
+            [](const sdk::DatasetArgs &a) -> sdk::DatasetSplits {
+                throw std::runtime_error(a.path + ": row 3, column x: missing value");
+            },
+            "my-plugin");
         const auto read = entry.read({"/tmp/f.csv", {}});
         QVERIFY(!read);
         QVERIFY(mentions(read.error(), "dataset reader \"bad\" (plugin my-plugin)"));
         QVERIFY(mentions(read.error(), "/tmp/f.csv: row 3, column x: missing value"));
-        const auto none = wrapDataset("empty", "", [](const sdk::DatasetArgs &) {
-            return sdk::DatasetSplits{};
-        }, "my-plugin").read({});
+        const auto none
+            = wrapDataset(
+                  "empty", "", [](const sdk::DatasetArgs &) { return sdk::DatasetSplits{}; },
+                  "my-plugin")
+                  .read({});
         QVERIFY(!none);
         QVERIFY(mentions(none.error(), "no training data"));
     }
 
     void aPluginModelIsANetOfItsStages()
     {
-        const auto entry = wrapModel("two-layer", "", [](const sdk::ModelArgs &a) {
-            const auto in = a.inputShape[0] * a.inputShape[1] * a.inputShape[2];
-            return std::vector<sdk::ModelStage>{
-                {"flatten", std::make_shared<torch::nn::AnyModule>(torch::nn::Flatten())},
-                {"head", std::make_shared<torch::nn::AnyModule>(torch::nn::Linear(in, a.numClasses))},
-            };
-        }, "my-plugin");
+        const auto entry = wrapModel(
+            "two-layer", "",
+            [](const sdk::ModelArgs &a) {
+                const auto in = a.inputShape[0] * a.inputShape[1] * a.inputShape[2];
+                return std::vector<sdk::ModelStage>{
+                    {"flatten", std::make_shared<torch::nn::AnyModule>(torch::nn::Flatten())},
+                    {"head",
+                     std::make_shared<torch::nn::AnyModule>(torch::nn::Linear(in, a.numClasses))},
+                };
+            },
+            "my-plugin");
         auto net = entry.build({"two-layer", {}, 0.0}, {3, 1, 1}, 4);
         QVERIFY_OK(net);
         QCOMPARE((*net)->stageNames(), (std::vector<std::string>{"flatten", "head"}));
@@ -206,15 +219,20 @@ private Q_SLOTS:
     {
         QFETCH(int, which);
         QFETCH(QString, message);
-        const auto entry = wrapModel("broken", "", [which](const sdk::ModelArgs &) {
-            auto linear = [] { return std::make_shared<torch::nn::AnyModule>(torch::nn::Linear(1, 1)); };
-            switch (which) {
-            case 0: throw std::invalid_argument("model.widths must not be empty");
-            case 1: return std::vector<sdk::ModelStage>{};
-            case 2: return std::vector<sdk::ModelStage>{{"a", linear()}, {"a", linear()}};
-            default: return std::vector<sdk::ModelStage>{{"a", nullptr}};
-            }
-        }, "my-plugin");
+        const auto entry = wrapModel(
+            "broken", "",
+            [which](const sdk::ModelArgs &) {
+                auto linear = [] {
+                    return std::make_shared<torch::nn::AnyModule>(torch::nn::Linear(1, 1));
+                };
+                switch (which) {
+                case 0: throw std::invalid_argument("model.widths must not be empty");
+                case 1: return std::vector<sdk::ModelStage>{};
+                case 2: return std::vector<sdk::ModelStage>{{"a", linear()}, {"a", linear()}};
+                default: return std::vector<sdk::ModelStage>{{"a", nullptr}};
+                }
+            },
+            "my-plugin");
         const auto net = entry.build({"broken", {}, 0.0}, {1, 1, 1}, 1);
         QVERIFY(!net);
         QVERIFY2(mentions(net.error(), message.toStdString()), net.error().message.c_str());
@@ -223,15 +241,18 @@ private Q_SLOTS:
 
     void aMetricThatThrowsFailsOnlyThatEvaluation()
     {
-        const auto entry = wrapMetric("flaky", "", [](const sdk::MetricArgs &args) {
-            if (args.options.count("bad"))
-                throw std::invalid_argument("option bad is not allowed");
-            return sdk::MetricFunction([](const sdk::MetricInput &in) -> sdk::MetricValues {
-                if (in.split == "test")
-                    throw std::runtime_error("no test today");
-                return {{"n", double(in.labels->numel())}};
-            });
-        }, "my-plugin");
+        const auto entry = wrapMetric(
+            "flaky", "",
+            [](const sdk::MetricArgs &args) {
+                if (args.options.count("bad"))
+                    throw std::invalid_argument("option bad is not allowed");
+                return sdk::MetricFunction([](const sdk::MetricInput &in) -> sdk::MetricValues {
+                    if (in.split == "test")
+                        throw std::runtime_error("no test today");
+                    return {{"n", double(in.labels->numel())}};
+                });
+            },
+            "my-plugin");
         QVERIFY(!entry.setUp({{{"bad", "1"}}, nullptr, {}}));
         auto compute = entry.setUp({});
         QVERIFY_OK(compute);
@@ -249,11 +270,13 @@ private Q_SLOTS:
 
     void anAugmentationMustKeepTheShape()
     {
-        const auto entry = wrapAugmentation("shrink", "", [](const sdk::Options &) {
-            return sdk::AugmentFunction([](const at::Tensor &batch, std::uint64_t) {
-                return batch.narrow(2, 0, 1);
-            });
-        }, "my-plugin");
+        const auto entry = wrapAugmentation(
+            "shrink", "",
+            [](const sdk::Options &) {
+                return sdk::AugmentFunction(
+                    [](const at::Tensor &batch, std::uint64_t) { return batch.narrow(2, 0, 1); });
+            },
+            "my-plugin");
         auto apply = entry.setUp({});
         QVERIFY_OK(apply);
         const auto out = (*apply)(torch::zeros({2, 1, 4, 4}), 7);

@@ -96,11 +96,13 @@ private Q_SLOTS:
         // The "finetune" note says what was copied and frozen.
         auto events = (*store)->events(child->id);
         QVERIFY_OK(events);
-        const auto note = std::ranges::find_if(*events, [](const auto &e) { return e.kind == "finetune"; });
+        const auto note
+            = std::ranges::find_if(*events, [](const auto &e) { return e.kind == "finetune"; });
         QVERIFY(note != events->end());
         const auto summary = nlohmann::json::parse(note->payloadJson);
         QCOMPARE(summary.at("copied").get<int>(), 14); // every tensor: same shapes, 5 classes
-        QVERIFY(summary.at("trainable_parameters").get<int>() < summary.at("parameters").get<int>());
+        QVERIFY(summary.at("trainable_parameters").get<int>()
+                < summary.at("parameters").get<int>());
         // Training changed only the head.
         const auto dir = train::runDirectory(m_db, m_parent);
         const auto before = weights(dir / "best.pt", *stored, 5);
@@ -177,7 +179,8 @@ private Q_SLOTS:
         QCOMPARE(unfrozen->step, steps); // at the start of the second epoch
         // After unfreezing the backbone trained too.
         const auto before = weights(train::runDirectory(m_db, m_parent) / "best.pt", config, 5);
-        const auto after = weights(train::runDirectory(m_db, (*job)->runId()) / "last.pt", config, 5);
+        const auto after
+            = weights(train::runDirectory(m_db, (*job)->runId()) / "last.pt", config, 5);
         QVERIFY(!torch::equal(before.at("conv2.weight"), after.at("conv2.weight")));
     }
 
@@ -208,7 +211,8 @@ private Q_SLOTS:
         const torch::Tensor x = torch::randn({6, 1, 8, 8});
         for (int i = 0; i < 3; ++i) {
             sgd.zero_grad();
-            torch::nn::functional::cross_entropy((*net)->forward(x), torch::tensor({0, 1, 2, 3, 0, 1}))
+            torch::nn::functional::cross_entropy((*net)->forward(x),
+                                                 torch::tensor({0, 1, 2, 3, 0, 1}))
                 .backward();
             sgd.step();
         }
@@ -238,7 +242,8 @@ private Q_SLOTS:
         const torch::Tensor t = (*teacher)->forward(x).detach();
         // (1 - w) CE + w T^2 sum_j p_t log(p_t / p_s) / batch
         const torch::Tensor pt = torch::softmax(t / 2.0, 1);
-        const torch::Tensor kl = (pt * (pt.log() - torch::log_softmax(student / 2.0, 1))).sum() / 4.0;
+        const torch::Tensor kl
+            = (pt * (pt.log() - torch::log_softmax(student / 2.0, 1))).sum() / 4.0;
         const torch::Tensor expected
             = torch::nn::functional::cross_entropy(student, y) * 0.3 + kl * 4.0 * 0.7;
         QVERIFY(torch::allclose(distiller->loss(x, student, y, 0.0), expected, 1e-5, 1e-6));
@@ -331,7 +336,9 @@ private Q_SLOTS:
         QTest::addColumn<QString>("patch");
         QTest::addColumn<QString>("context");
         QTest::addColumn<QString>("message");
-        QTest::newRow("unknown run") << R"({"run": "no-such-run"})" << "finetune.run" << "no-such-run";
+        QTest::newRow("unknown run") << R"({"run": "no-such-run"})"
+                                     << "finetune.run"
+                                     << "no-such-run";
         QTest::newRow("missing checkpoint")
             << R"({"run": "parent", "checkpoint": "epoch-99"})"
             << "finetune.run"
@@ -341,17 +348,21 @@ private Q_SLOTS:
             << "finetune.run"
             << "\"newest\" is not a checkpoint name (best, last or epoch-<N>)";
         QTest::newRow("unknown stage") << R"({"run": "parent", "freeze": ["conv9"]})"
-                                       << "finetune.freeze" << "no stage \"conv9\"";
-        QTest::newRow("all frozen")
-            << R"({"run": "parent", "freeze": ["backbone", "head"]})" << "finetune.freeze"
-            << "every parameter is frozen";
+                                       << "finetune.freeze"
+                                       << "no stage \"conv9\"";
+        QTest::newRow("all frozen") << R"({"run": "parent", "freeze": ["backbone", "head"]})"
+                                    << "finetune.freeze"
+                                    << "every parameter is frozen";
         QTest::newRow("lora without linear target")
-            << R"({"lora_rank": 2, "lora_targets": ["conv1"]})" << "finetune.lora_targets"
+            << R"({"lora_rank": 2, "lora_targets": ["conv1"]})"
+            << "finetune.lora_targets"
             << "not a Linear stage";
         QTest::newRow("teacher missing") << R"({"distill_run": "nobody"})"
-                                         << "finetune.distill_run" << "nobody";
+                                         << "finetune.distill_run"
+                                         << "nobody";
         QTest::newRow("not torchscript") << R"({"torchscript": "/etc/hostname"})"
-                                         << "/etc/hostname" << "not a TorchScript module";
+                                         << "/etc/hostname"
+                                         << "not a TorchScript module";
     }
     void badFineTunesAreRefused()
     {

@@ -83,18 +83,22 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("errorContext");
-        QTest::newRow("empty") << "[]" << "";
+        QTest::newRow("empty") << "[]"
+                               << "";
         QTest::newRow("two points") << R"([{"step": 3, "lr_scale": 0.5},
                                           {"step": 9, "weight_decay": 0.1,
                                            "augment_strength": 2}])"
                                     << "";
-        QTest::newRow("not a list") << R"({"step": 3})" << "steering";
-        QTest::newRow("descending") << R"([{"step": 9}, {"step": 3}])" << "steering[1].step";
+        QTest::newRow("not a list") << R"({"step": 3})"
+                                    << "steering";
+        QTest::newRow("descending") << R"([{"step": 9}, {"step": 3}])"
+                                    << "steering[1].step";
         QTest::newRow("zero lr scale") << R"([{"step": 1, "lr_scale": 0}])"
                                        << "steering[0].lr_scale";
         QTest::newRow("strength too high") << R"([{"step": 1, "augment_strength": 5}])"
                                            << "steering[0].augment_strength";
-        QTest::newRow("unknown key") << R"([{"step": 1, "lr": 0.1}])" << "steering[0].lr";
+        QTest::newRow("unknown key") << R"([{"step": 1, "lr": 0.1}])"
+                                     << "steering[0].lr";
     }
 
     void parsesAndValidates()
@@ -175,7 +179,8 @@ private Q_SLOTS:
         QCOMPARE(std::int64_t(observer.lrs.size()), trainer->totalSteps());
         QVERIFY(qFuzzyCompare(observer.lrs[4], schedule.lrAt(4)));
         QVERIFY(qFuzzyCompare(observer.lrs[5], 0.25 * schedule.lrAt(5)));
-        QVERIFY(qFuzzyCompare(observer.lrs.back(), 0.25 * schedule.lrAt(trainer->totalSteps() - 1)));
+        QVERIFY(
+            qFuzzyCompare(observer.lrs.back(), 0.25 * schedule.lrAt(trainer->totalSteps() - 1)));
         const auto steered = std::find(observer.notes.begin(), observer.notes.end(), "steered");
         QVERIFY(steered != observer.notes.end());
         QCOMPARE(*(steered + 1), std::string("resumed"));

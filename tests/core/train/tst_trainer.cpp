@@ -60,8 +60,8 @@ double maxParamDifference(model::Net &a, model::Net &b)
         worst = std::max(worst, (item.value() - pb[item.key()]).abs().max().item<double>());
     for (const auto &item : a->named_buffers())
         if (item.value().is_floating_point())
-            worst = std::max(worst, (item.value() - b->named_buffers()[item.key()])
-                                        .abs().max().item<double>());
+            worst = std::max(
+                worst, (item.value() - b->named_buffers()[item.key()]).abs().max().item<double>());
     return worst;
 }
 
@@ -191,8 +191,8 @@ private Q_SLOTS:
         QVERIFY(clean.has_value());
         auto images = (*clean)->rawImages().narrow(0, 0, 500).to(torch::kFloat) / 255.0;
         images[123][0][5][5] = std::numeric_limits<float>::quiet_NaN();
-        auto poisoned = data::TensorDataset::create(
-            images, (*clean)->labels().narrow(0, 0, 500), (*clean)->classNames());
+        auto poisoned = data::TensorDataset::create(images, (*clean)->labels().narrow(0, 0, 500),
+                                                    (*clean)->classNames());
         QVERIFY(poisoned.has_value());
         RunConfig nanConfig = config;
         nanConfig.data.normalize = false;
@@ -227,10 +227,14 @@ private Q_SLOTS:
             QTest::newRow(("schedule " + type).c_str()) << "schedule" << type.c_str();
         for (const auto &arch : model::architectureNames())
             QTest::newRow(("model " + arch).c_str()) << "model" << arch.c_str();
-        QTest::newRow("bf16 autocast") << "mixed_precision" << "bf16";
-        QTest::newRow("accumulate 3") << "accumulate" << "3";
-        QTest::newRow("grad clip") << "grad_clip" << "0.5";
-        QTest::newRow("no augmentation") << "augment" << "off";
+        QTest::newRow("bf16 autocast") << "mixed_precision"
+                                       << "bf16";
+        QTest::newRow("accumulate 3") << "accumulate"
+                                      << "3";
+        QTest::newRow("grad clip") << "grad_clip"
+                                   << "0.5";
+        QTest::newRow("no augmentation") << "augment"
+                                         << "off";
     }
     void everyOption()
     {
@@ -260,7 +264,8 @@ private Q_SLOTS:
         trainer->setObserver(&events);
         auto outcome = trainer->run();
         QVERIFY2(outcome.has_value(), outcome ? "" : outcome.error().toString().c_str());
-        QCOMPARE(std::int64_t(events.steps.size()), std::min<std::int64_t>(9, trainer->totalSteps()));
+        QCOMPARE(std::int64_t(events.steps.size()),
+                 std::min<std::int64_t>(9, trainer->totalSteps()));
         QVERIFY(events.steps.size() >= 6);
         const auto created = LrSchedule::create(config.schedule, config.optimizer.lr,
                                                 trainer->stepsPerEpoch(), trainer->totalSteps());
