@@ -9,6 +9,8 @@
 
 #include <QLabel>
 
+#include <algorithm>
+
 // The Runs panel's actions on one run that reach beyond the table: export, fine-tune, lineage.
 namespace lathe::panels {
 
@@ -36,11 +38,15 @@ void RunsPanel::fineTuneFromCurrent()
             auto run = store.run(id);
             if (!run)
                 return std::unexpected(run.error());
-            // Which checkpoint is the trainer's to choose (best, else last); here only that
-            // there is one.
-            auto checkpoint = train::storedCheckpoint(store, db, *run, {});
-            if (!checkpoint)
-                return std::unexpected(checkpoint.error());
+            // Which checkpoint is the trainer's to choose (best, else last, checked against its
+            // SHA-256 then); here only that one is recorded, without hashing the files.
+            auto checkpoints = train::listCheckpoints(store, db, id);
+            if (!checkpoints)
+                return std::unexpected(checkpoints.error());
+            if (std::ranges::none_of(*checkpoints, [](const auto &c) { return !c.missing; }))
+                return fail(ErrorCode::NotFound,
+                            train::runLabel(*run)
+                                + " has no checkpoint yet: train it for at least one epoch");
             auto config = train::storedConfig(*run);
             if (!config)
                 return config;

@@ -233,9 +233,10 @@ private Q_SLOTS:
                                   "data.subset=600", "--set", "model.widths=[8,16]"});
         QVERIFY2(finetuned.exitCode == 0, qPrintable(finetuned.err));
         auto shown = cli.run({"show", "2", "--json"});
-        const auto config = QJsonDocument::fromJson(shown.out.toUtf8()).object()["config"];
-        QCOMPARE(config.toObject()["finetune"].toObject()["checkpoint"].toString(),
-                 QString("last"));
+        // Keep the object: operator[] on a temporary QJsonObject returns a reference into it.
+        const QJsonObject show = QJsonDocument::fromJson(shown.out.toUtf8()).object();
+        const QJsonObject finetune = show.value("config").toObject().value("finetune").toObject();
+        QCOMPARE(finetune.value("checkpoint").toString(), QString("last"));
     }
 
     void ctrlCStopsCleanly()
