@@ -3,6 +3,7 @@
 
 #include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
+#include "core/track/run_timing.h"
 #include "core/util/clock.h"
 #include "core/util/join.h"
 
@@ -36,11 +37,12 @@ std::string timeText(double unixSeconds)
     return text;
 }
 
-double durationOf(const track::RunInfo &run)
+// Training time: wall time less the pauses and the gaps between an end and a resume.
+double trainingSecondsOf(track::RunStore &store, const track::RunInfo &run)
 {
-    if (run.startedAt <= 0)
-        return 0.0;
-    return (run.endedAt > 0 ? run.endedAt : util::unixNow()) - run.startedAt;
+    auto timeline = store.events(run.id);
+    const auto idle = timeline ? track::idleTime(*timeline, run.endedAt) : track::IdleTime{};
+    return track::trainingSeconds(run.startedAt, run.endedAt, idle, util::unixNow());
 }
 
 json optionalJson(const Result<std::optional<double>> &value)
@@ -63,7 +65,8 @@ json summary(track::RunStore &store, const track::RunInfo &run)
             {"created_at", run.createdAt},
             {"started_at", run.startedAt},
             {"ended_at", run.endedAt},
-            {"duration_s", durationOf(run)},
+            {"duration_s", trainingSecondsOf(store, run)},
+            {"wall_s", track::wallSeconds(run.startedAt, run.endedAt, util::unixNow())},
             {"model", at("model", "arch")},
             {"optimizer", at("optimizer", "name")},
             {"lr", at("optimizer", "lr")},
@@ -191,9 +194,10 @@ int showCommand(const std::vector<std::string> &args)
     }
     std::printf("run %lld  %s  [%s]\n", (long long)run->id, run->name.c_str(),
                 out["status"].get<std::string>().c_str());
-    std::printf("created %s, ran %.0fs on %s, seed %llu, LibTorch %s\n",
-                timeText(run->createdAt).c_str(), durationOf(*run), run->host.c_str(),
-                (unsigned long long)run->seed, run->torchVersion.c_str());
+    std::printf("created %s, trained %.0fs (wall time %.0fs) on %s, seed %llu, LibTorch %s\n",
+                timeText(run->createdAt).c_str(), out["duration_s"].get<double>(),
+                out["wall_s"].get<double>(), run->host.c_str(), (unsigned long long)run->seed,
+                run->torchVersion.c_str());
     if (!run->errorMessage.empty())
         std::printf("error: %s\n", run->errorMessage.c_str());
     std::printf("\nfinal metrics:\n");

@@ -4,6 +4,7 @@
 #include "core/track/process_identity.h"
 #include "core/track/row_writer.h"
 #include "core/track/run_rows.h"
+#include "core/track/run_timing.h"
 #include "core/track/schema.h"
 
 #include <nlohmann/json.hpp>
@@ -88,6 +89,34 @@ Result<nlohmann::json> parseConfig(const std::string &configJson)
     }
 }
 
+// The id of the run other than `except` named `name`; 0 when there is none.
+Result<std::int64_t> runNamed(sql::Database &db, std::string_view name, std::int64_t except = 0)
+{
+    auto stmt = db.prepare("SELECT id FROM runs WHERE name = ?1 AND id != ?2 LIMIT 1");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, name).bind(2, except);
+    auto row = stmt->step();
+    if (!row)
+        return std::unexpected(row.error());
+    return *row ? stmt->int64At(0) : 0;
+}
+
+// `name` when no run has it, else the first free of name-2, name-3, ...: names stay unique,
+// so a name finds one run (a second "Fine-tune from here" gets "<name>-2").
+Result<std::string> freeName(sql::Database &db, const std::string &name)
+{
+    std::string candidate = name;
+    for (int suffix = 2;; ++suffix) {
+        auto taken = runNamed(db, candidate);
+        if (!taken)
+            return std::unexpected(taken.error());
+        if (*taken == 0)
+            return candidate;
+        candidate = name + "-" + std::to_string(suffix);
+    }
+}
+
 } // namespace
 
 RunStore::RunStore(sql::Database db)
@@ -160,8 +189,11 @@ Result<void> RunStore::markInterrupted(std::int64_t runId, const std::string &ow
     auto tx = sql::Transaction::begin(m_db);
     if (!tx)
         return std::unexpected(tx.error());
-    // The run ended when it last wrote, not when we noticed: take its last sample's time.
-    auto last = m_db.prepare("SELECT max(wall_time), max(step) FROM metrics WHERE run_id = ?");
+    // The run ended when it last wrote, not when we noticed: take its last sample's time (its
+    // start, or now, when it wrote none).
+    auto last = m_db.prepare("SELECT max(wall_time), max(step), "
+                             "(SELECT started_at FROM runs WHERE id = ?1) "
+                             "FROM metrics WHERE run_id = ?1");
     if (!last)
         return std::unexpected(last.error());
     last->bind(1, runId);
@@ -169,23 +201,25 @@ Result<void> RunStore::markInterrupted(std::int64_t runId, const std::string &ow
         return std::unexpected(row.error());
     const double lastTime = last->realAt(0);
     const std::int64_t lastStep = last->int64At(1);
+    const double startedAt = last->realAt(2);
     last->reset();
+    const double endedAt
+        = !std::isnan(lastTime) ? lastTime : (startedAt > 0 ? startedAt : util::unixNow());
     // Re-check under the write lock: another process may have handled the run meanwhile.
-    auto stmt = m_db.prepare("UPDATE runs SET status = 'interrupted', "
-                             "ended_at = COALESCE(?2, started_at, ?3) "
+    auto stmt = m_db.prepare("UPDATE runs SET status = 'interrupted', ended_at = ?2 "
                              "WHERE id = ?1 AND status IN ('running', 'paused')");
     if (!stmt)
         return std::unexpected(stmt.error());
-    stmt->bind(1, runId).bind(3, util::unixNow());
-    if (!std::isnan(lastTime))
-        stmt->bind(2, lastTime);
+    stmt->bind(1, runId).bind(2, endedAt);
     if (auto done = stmt->run(); !done)
         return done;
     if (m_db.changes() == 0)
         return {};
-    const nlohmann::json payload = {{"reason", "owner process is gone"}, {"owner", owner}};
-    if (auto added = detail::RowWriter(m_db).write(
-            EventRow{0, runId, "interrupted", lastStep, 0, payload.dump()});
+    // Dated when the run stopped, so the time until a resume counts as idle (run_timing.h).
+    const nlohmann::json payload
+        = {{"reason", "owner process is gone"}, {"owner", owner}, {"noticed_at", util::unixNow()}};
+    if (auto added = detail::RowWriter(m_db).write(EventRow{
+            0, runId, std::string(events::kInterrupted), lastStep, endedAt, payload.dump()});
         !added)
         return added;
     spdlog::info("{}: run {} was left running by {}, which is gone: marked interrupted",
@@ -203,13 +237,18 @@ Result<std::int64_t> RunStore::createRun(const NewRun &run)
     auto tx = sql::Transaction::begin(m_db);
     if (!tx)
         return std::unexpected(tx.error());
+    auto name = freeName(m_db, run.name);
+    if (!name)
+        return std::unexpected(name.error());
     auto insert = m_db.prepare(detail::kInsertRun);
     if (!insert)
         return std::unexpected(insert.error());
     // Stored as given (formatting and key order are the caller's); params are flattened.
     const std::string_view text
         = run.configJson.empty() ? std::string_view("{}") : std::string_view(run.configJson);
-    detail::bindNewRun(*insert, run, text, util::unixNow());
+    NewRun named = run;
+    named.name = std::move(*name);
+    detail::bindNewRun(*insert, named, text, util::unixNow());
     if (auto done = insert->run(); !done) {
         if (done.error().code == ErrorCode::NotFound && run.parentId)
             return std::unexpected(detail::noSuchRun(m_db, *run.parentId));
@@ -320,6 +359,15 @@ Result<void> RunStore::rename(std::int64_t runId, std::string_view name)
 {
     if (name.empty())
         return fail(ErrorCode::InvalidArgument, "a run needs a name", m_db.file().string());
+    auto other = runNamed(m_db, name, runId);
+    if (!other)
+        return std::unexpected(other.error());
+    if (*other != 0) {
+        return fail(ErrorCode::InvalidArgument,
+                    "run " + std::to_string(*other) + " is already named '" + std::string(name)
+                        + "'; names are unique",
+                    m_db.file().string());
+    }
     return updateRun("UPDATE runs SET name = ?2 WHERE id = ?1", runId, name);
 }
 

@@ -55,13 +55,15 @@ public:
 
     // ---- runs (run_store.cpp) ----------------------------------------------------------------
 
-    /// Creates a run with status Created and its flattened params, in one transaction.
-    /// InvalidArgument when configJson does not parse (the message has the position) or the
-    /// name is empty; NotFound for an unknown parentId.
+    /// Creates a run with status Created and its flattened params, in one transaction. Names
+    /// are unique: a name another run has gets the first free suffix ("name-2", "name-3", ...;
+    /// read the stored name back with run()). InvalidArgument when configJson does not parse (the
+    /// message has the position) or the name is empty; NotFound for an unknown parentId.
     Result<std::int64_t> createRun(const NewRun &run);
     /// One run with its tags; NotFound if there is none with that id.
     Result<RunInfo> run(std::int64_t id);
-    /// A run by numeric id, else by exact name (the newest run with that name); NotFound names
+    /// A run by numeric id, else by exact name (the newest with it, for a store written before
+    /// names were unique); NotFound names
     /// what was looked for.
     Result<RunInfo> findRun(std::string_view idOrName);
     /// Runs matching `query`, sorted; InvalidArgument for a sort key not in the whitelist.
@@ -73,7 +75,8 @@ public:
     /// Replaces a run's config (JSON object) and its flattened params in one transaction.
     /// InvalidArgument for text that is not a JSON object, NotFound for an unknown run.
     Result<void> setConfig(std::int64_t runId, std::string configJson);
-    /// Renames a run; InvalidArgument for an empty name, NotFound for an unknown run.
+    /// Renames a run; InvalidArgument for an empty name or one another run has (naming that
+    /// run), NotFound for an unknown run.
     Result<void> rename(std::int64_t runId, std::string_view name);
     /// Replaces a run's notes; NotFound for an unknown run.
     Result<void> setNotes(std::int64_t runId, std::string_view notes);

@@ -5,6 +5,7 @@
 #include "core/track/run_store.h"
 
 #include <charconv>
+#include <vector>
 #include <string_view>
 
 namespace lathe::track {
@@ -25,8 +26,36 @@ constexpr std::string_view kSelectSummaries
       "(SELECT value FROM metrics WHERE run_id = runs.id AND key = ?2 "
       " ORDER BY id DESC LIMIT 1), "
       "(SELECT value FROM metrics WHERE run_id = runs.id AND key = ?3 "
-      " ORDER BY id DESC LIMIT 1) "
+      " ORDER BY id DESC LIMIT 1), "
+      "(SELECT value FROM params WHERE run_id = runs.id AND key = 'data.dataset'), "
+      "(SELECT value FROM params WHERE run_id = runs.id AND key = 'data.path') "
       "FROM runs ORDER BY id";
+
+// The events that start and stop training (run_timing.h), one run at a time: a seek on
+// events_run and a scan of that run's few timeline rows.
+constexpr std::string_view kSelectTimeline
+    = "SELECT kind, wall_time FROM events WHERE run_id = ?1 AND kind IN (?2, ?3, ?4, ?5, ?6, ?7) "
+      "ORDER BY id";
+
+Result<IdleTime> readIdleTime(sql::Statement &stmt, const RunInfo &run)
+{
+    if (run.startedAt <= 0)
+        return IdleTime{};
+    stmt.bind(1, run.id);
+    int parameter = 2;
+    for (const auto kind : {events::kStarted, events::kPaused, events::kResumed, events::kFinished,
+                            events::kFailed, events::kInterrupted})
+        stmt.bindStatic(parameter++, kind);
+    std::vector<EventRow> timeline;
+    auto done = sql::forEachRow(stmt, [&](const sql::Statement &row) -> Result<void> {
+        timeline.push_back({0, run.id, row.textAt(0), 0, row.realAt(1), {}});
+        return {};
+    });
+    stmt.reset();
+    if (!done)
+        return std::unexpected(done.error());
+    return idleTime(timeline, run.endedAt);
+}
 
 std::optional<double> optionalReal(const sql::Statement &row, int column)
 {
@@ -54,6 +83,9 @@ Result<std::vector<RunSummary>> RunStore::runSummaries()
     stmt->bindStatic(1, keys::kValAccuracy)
         .bindStatic(2, keys::kTestAccuracy)
         .bindStatic(3, keys::kTrainLoss);
+    auto timeline = m_db.prepare(kSelectTimeline);
+    if (!timeline)
+        return std::unexpected(timeline.error());
     std::vector<RunSummary> summaries;
     auto done = sql::forEachRow(*stmt, [&](const sql::Statement &row) -> Result<void> {
         auto info = detail::readRunInfo(row, m_db.file().string());
@@ -67,6 +99,12 @@ Result<std::vector<RunSummary>> RunStore::runSummaries()
         summary.bestValAccuracy = optionalReal(row, 17);
         summary.testAccuracy = optionalReal(row, 18);
         summary.finalTrainLoss = optionalReal(row, 19);
+        summary.dataset = row.textAt(20);
+        summary.dataPath = row.textAt(21);
+        auto idle = readIdleTime(*timeline, summary.run);
+        if (!idle)
+            return std::unexpected(idle.error());
+        summary.idle = *idle;
         summaries.push_back(std::move(summary));
         return {};
     });

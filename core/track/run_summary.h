@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/track/run_timing.h"
 #include "core/track/store_types.h"
 
 #include <optional>
@@ -15,10 +16,13 @@ struct RunSummary
     RunInfo run{};
     std::string modelArch{};                 ///< param "model.arch"; empty when absent
     std::string optimizerName{};             ///< param "optimizer.name"; empty when absent
+    std::string dataset{};                   ///< param "data.dataset"; empty when absent
+    std::string dataPath{};                  ///< param "data.path"; empty when absent
     std::optional<double> lr{};              ///< param "optimizer.lr" when it is a number
     std::optional<double> bestValAccuracy{}; ///< max of "val/accuracy" (NaN ignored)
     std::optional<double> testAccuracy{};    ///< last "test/accuracy"
     std::optional<double> finalTrainLoss{};  ///< last "train/loss"
+    IdleTime idle{}; ///< paused or between attempts, from the run's timeline events
 };
 
 /// A stored param value read as a number ("0.003" -> 0.003); nullopt for any other text

@@ -1,5 +1,7 @@
 #include "core/train/run_job.h"
 
+#include "core/track/run_timing.h"
+
 #include <torch/version.h>
 
 #include <spdlog/spdlog.h>
@@ -172,6 +174,12 @@ Result<TrainOutcome> RunJob::run(std::stop_token stop)
         return std::unexpected(writer.error());
     m_writer = std::move(*writer);
     if (auto ok = m_store->setStatus(m_runId, track::RunStatus::Running); !ok)
+        return std::unexpected(ok.error());
+    // Marks where this attempt began, so the time since an earlier one ended is not counted
+    // as training (track::idleTime).
+    if (auto ok = m_store->addEvent(
+            {0, m_runId, std::string(track::events::kStarted), m_trainer->state().step, 0, "{}"});
+        !ok)
         return std::unexpected(ok.error());
     m_recorder = std::make_unique<RunRecorder>(*m_writer, m_runId, m_observer);
     m_trainer->setObserver(m_recorder.get());

@@ -27,6 +27,26 @@ double now()
     return double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
 }
 
+// "Training time 2m 05s · wall time 11m 36s (started 10:02:11, ended 10:13:47)".
+QString durationTip(const RunRow &row)
+{
+    if (row.startedAt <= 0)
+        return RunListModel::tr("Not started");
+    const double at = now();
+    const auto clock = [](double seconds) {
+        return QDateTime::fromMSecsSinceEpoch(qint64(seconds * 1000.0))
+            .toString(QStringLiteral("yyyy-MM-dd hh:mm:ss"));
+    };
+    QString tip = RunListModel::tr("Training time %1 · wall time %2 (started %3")
+                      .arg(formatDuration(row.durationSeconds(at)),
+                           formatDuration(row.wallSeconds(at)), clock(row.startedAt));
+    tip += row.endedAt > 0 ? RunListModel::tr(", ended %1)").arg(clock(row.endedAt))
+                           : QStringLiteral(")");
+    if (row.idle.since > 0)
+        tip += RunListModel::tr("; paused since %1").arg(clock(row.idle.since));
+    return tip;
+}
+
 } // namespace
 
 RunListModel::RunListModel(StoreClient &store, QObject *parent)
@@ -54,9 +74,9 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
-    static const QStringList kTitles{tr("Name"),     tr("Status"),    tr("Created"), tr("Duration"),
-                                     tr("Model"),    tr("Optimizer"), tr("LR"),      tr("Best val"),
-                                     tr("Test acc"), tr("Parent"),    tr("Tags")};
+    static const QStringList kTitles{
+        tr("Name"),      tr("Status"), tr("Created"),  tr("Duration"), tr("Model"),  tr("Dataset"),
+        tr("Optimizer"), tr("LR"),     tr("Best val"), tr("Test acc"), tr("Parent"), tr("Tags")};
     return kTitles.value(section);
 }
 
@@ -91,6 +111,10 @@ QVariant RunListModel::data(const QModelIndex &index, int role) const
             return row.errorMessage;
         if (column == ParentColumn && row.parentId != 0)
             return lineage(row);
+        if (column == DurationColumn)
+            return durationTip(row);
+        if (column == DatasetColumn && !row.dataSource.isEmpty())
+            return row.dataSource;
         return column == NameColumn && !row.notes.isEmpty() ? row.notes : QVariant();
     case Qt::TextAlignmentRole:
         if (column == DurationColumn || column == LrColumn || column == BestValAccuracyColumn
@@ -111,6 +135,7 @@ QVariant RunListModel::displayData(const RunRow &row, int column) const
             .toString(QStringLiteral("yyyy-MM-dd hh:mm"));
     case DurationColumn: return formatDuration(row.durationSeconds(now()));
     case ModelColumn: return row.model;
+    case DatasetColumn: return row.dataset;
     case OptimizerColumn: return row.optimizer;
     case LrColumn: return row.lr ? QString::number(*row.lr, 'g', 3) : QStringLiteral("—");
     case BestValAccuracyColumn: return formatPercent(row.bestValAccuracy);

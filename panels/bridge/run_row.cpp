@@ -2,6 +2,8 @@
 
 #include "core/track/run_summary.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QObject>
 
 #include <algorithm>
@@ -14,6 +16,15 @@ namespace {
 QString fromStd(const std::string &text)
 {
     return QString::fromStdString(text);
+}
+
+// The name of the file or folder a run reads ("fashion-mnist" for the default
+// /usr/share/datasets/fashion-mnist, "flowers" for an image folder, "wine.csv"), else the
+// reader's name.
+QString datasetLabel(const std::string &dataset, const std::string &path)
+{
+    const QString name = QFileInfo(QDir::cleanPath(fromStd(path))).fileName();
+    return name.isEmpty() ? fromStd(dataset) : name;
 }
 
 } // namespace
@@ -88,6 +99,12 @@ RunRow RunRow::fromSummary(const track::RunSummary &summary)
     row.startedAt = run.startedAt;
     row.endedAt = run.endedAt;
     row.model = fromStd(summary.modelArch);
+    row.dataset = datasetLabel(summary.dataset, summary.dataPath);
+    if (!summary.dataset.empty())
+        row.dataSource
+            = fromStd(summary.dataset)
+              + (summary.dataPath.empty() ? QString()
+                                          : QStringLiteral(": ") + fromStd(summary.dataPath));
     row.optimizer = fromStd(summary.optimizerName);
     row.lr = summary.lr;
     row.bestValAccuracy = summary.bestValAccuracy;
@@ -98,13 +115,14 @@ RunRow RunRow::fromSummary(const track::RunSummary &summary)
     row.notes = fromStd(run.notes);
     row.errorMessage = fromStd(run.errorMessage);
     row.parentId = run.parentId.value_or(0);
+    row.idle = summary.idle;
     row.updateFilterText();
     return row;
 }
 
 void RunRow::updateFilterText()
 {
-    filterText = QStringList{name,      tags.join(QLatin1Char(' ')), notes, model,
+    filterText = QStringList{name,      tags.join(QLatin1Char(' ')), notes, model, dataset,
                              optimizer, runStatusText(status)}
                      .join(QLatin1Char('\n'))
                      .toLower();
@@ -112,10 +130,12 @@ void RunRow::updateFilterText()
 
 double RunRow::durationSeconds(double nowSeconds) const
 {
-    if (startedAt <= 0)
-        return 0;
-    const double end = endedAt > 0 ? endedAt : nowSeconds;
-    return std::max(0.0, end - startedAt);
+    return track::trainingSeconds(startedAt, endedAt, idle, nowSeconds);
+}
+
+double RunRow::wallSeconds(double nowSeconds) const
+{
+    return track::wallSeconds(startedAt, endedAt, nowSeconds);
 }
 
 } // namespace lathe::panels

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/track/run_timing.h"
 #include "core/track/store_types.h"
 
 #include <QColor>
@@ -25,6 +26,8 @@ struct RunRow
     double startedAt = 0;
     double endedAt = 0;
     QString model;
+    QString dataset;    ///< what it trains on: data.path's file or folder name, else the reader
+    QString dataSource; ///< "image-folder: /data/flowers" (the reader and data.path)
     QString optimizer;
     std::optional<double> lr;
     std::optional<double> bestValAccuracy;
@@ -33,15 +36,19 @@ struct RunRow
     QStringList tags;
     QString notes;
     QString errorMessage;
-    qint64 parentId = 0; ///< the run this one was fine-tuned from; 0 = none
-    QString filterText;  ///< lowercased name, tags, notes, model, optimizer and status
+    qint64 parentId = 0;  ///< the run this one was fine-tuned from; 0 = none
+    track::IdleTime idle; ///< paused or between attempts (not training)
+    QString filterText;   ///< lowercased name, tags, notes, model, dataset, optimizer, status
 
     /// Builds a row (and its filterText) from a store summary.
     static RunRow fromSummary(const track::RunSummary &summary);
     /// Recomputes filterText from the other fields (after an edit).
     void updateFilterText();
-    /// Seconds from start to end (to `now` while unfinished); 0 when never started.
+    /// Training time: seconds from start to end (to `now` while unfinished) less the paused
+    /// time and the gaps between an end and a resume; 0 when never started.
     double durationSeconds(double now) const;
+    /// Seconds from start to end (to `now` while unfinished), idle time included.
+    double wallSeconds(double now) const;
     bool operator==(const RunRow &other) const = default;
 };
 

@@ -88,6 +88,9 @@ Q_SIGNALS:
     void runActivated(qint64 runId);
     /// "Resume run" on a stopped or interrupted run: continue it from its last checkpoint.
     void resumeRequested(qint64 runId);
+    /// An export started here succeeded (ExportDialog::exported): `files` written into `folder`.
+    void exportWritten(qint64 runId, const QString &runName, const QString &folder,
+                       const QStringList &files);
 
 private:
     void buildUi();

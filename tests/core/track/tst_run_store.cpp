@@ -307,12 +307,42 @@ private Q_SLOTS:
         QCOMPARE(runs.error().code, ErrorCode::InvalidArgument);
     }
 
+    void namesStayUnique()
+    {
+        // A second "Fine-tune from here" of the same run asks for the same name.
+        const auto first = create("fashion-cnn-ft");
+        const auto second = create("fashion-cnn-ft");
+        const auto third = create("fashion-cnn-ft");
+        QCOMPARE(m_store->run(first)->name, std::string("fashion-cnn-ft"));
+        QCOMPARE(m_store->run(second)->name, std::string("fashion-cnn-ft-2"));
+        QCOMPARE(m_store->run(third)->name, std::string("fashion-cnn-ft-3"));
+        // A freed suffix is taken again; a name that looks suffixed is a name like any other.
+        QVERIFY_OK(m_store->deleteRun(second));
+        QCOMPARE(m_store->run(create("fashion-cnn-ft"))->name, std::string("fashion-cnn-ft-2"));
+        QCOMPARE(m_store->run(create("fashion-cnn-ft-3"))->name, std::string("fashion-cnn-ft-3-2"));
+        // Each name finds its own run.
+        QCOMPARE(m_store->findRun("fashion-cnn-ft")->id, first);
+        QCOMPARE(m_store->findRun("fashion-cnn-ft-3")->id, third);
+        // A rename to another run's name is refused, naming that run; to its own name is fine.
+        auto clash = m_store->rename(third, "fashion-cnn-ft");
+        QVERIFY(!clash);
+        QCOMPARE(clash.error().code, ErrorCode::InvalidArgument);
+        QVERIFY(clash.error().message.find("run " + std::to_string(first)) != std::string::npos);
+        QCOMPARE(m_store->run(third)->name, std::string("fashion-cnn-ft-3"));
+        QVERIFY_OK(m_store->rename(first, "fashion-cnn-ft"));
+    }
+
     void findRunByIdAndName()
     {
         const auto first = create("twin");
         const auto second = create("twin");
         const auto other = create("other");
         QCOMPARE(m_store->findRun(std::to_string(other))->name, std::string("other"));
+        QCOMPARE(m_store->findRun("twin")->id, first);
+        QCOMPARE(m_store->findRun("twin-2")->id, second);
+        // A store written before names were unique: the newest of a name is found.
+        QVERIFY(
+            rawExec(m_db, "UPDATE runs SET name = 'twin' WHERE id = " + std::to_string(second)));
         QCOMPARE(m_store->findRun("twin")->id, std::max(first, second));
         auto missing = m_store->findRun("nope");
         QVERIFY(!missing);
@@ -550,6 +580,8 @@ private Q_SLOTS:
         // It ended when it last wrote, not when the store noticed.
         QCOMPARE(store.run(deadPidRun)->endedAt, lastWrite);
         QCOMPARE(store.events(deadPidRun)->front().step, std::int64_t(41));
+        // So is its event: the time until a resume is not training (run_timing.h).
+        QCOMPARE(store.events(deadPidRun)->front().wallTime, lastWrite);
         QCOMPARE(str(store.run(liveRun)->status), str(RunStatus::Running));
         QCOMPARE(store.run(liveRun)->host, self.host);
         QCOMPARE(str(store.run(foreignRun)->status), str(RunStatus::Running));

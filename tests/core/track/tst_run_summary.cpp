@@ -1,4 +1,5 @@
 #include "core/track/run_store.h"
+#include "tests/core/track/track_test_support.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -83,6 +84,41 @@ private Q_SLOTS:
         QVERIFY(second.modelArch.empty());
         QVERIFY(!second.lr && !second.bestValAccuracy && !second.testAccuracy);
         QVERIFY(!second.finalTrainLoss);
+    }
+
+    void readsTheDatasetAndTheTrainingTime()
+    {
+        const auto paused
+            = create("paused", R"({"data": {"dataset": "image-folder", "path": "/data/flowers"}})");
+        const auto live = create("live", "{}");
+        QVERIFY(paused > 0 && live > 0);
+        // Trained 100 s, paused 400 s, trained 200 s, finished; the other is paused now.
+        QVERIFY(testing::rawExec(m_store->path(),
+                                 "UPDATE runs SET status = 'finished', started_at = 1000, "
+                                 "ended_at = 1700 WHERE id = "
+                                     + std::to_string(paused)));
+        for (const auto &[kind, time] : {std::pair{"started", 1000.0},
+                                         {"paused", 1100.0},
+                                         {"checkpoint", 1200.0},
+                                         {"resumed", 1500.0},
+                                         {"finished", 1700.0}})
+            QVERIFY(m_store->addEvent({0, paused, kind, 0, time, "{}"}).has_value());
+        QVERIFY(m_store->setStatus(live, RunStatus::Running).has_value());
+        const double started = m_store->run(live)->startedAt;
+        QVERIFY(m_store->addEvent({0, live, "started", 0, started, "{}"}).has_value());
+        QVERIFY(m_store->addEvent({0, live, "paused", 5, started + 2, "{}"}).has_value());
+
+        auto rows = m_store->runSummaries();
+        QVERIFY(rows.has_value());
+        const auto &first = rows->at(0);
+        QCOMPARE(first.dataset, std::string("image-folder"));
+        QCOMPARE(first.dataPath, std::string("/data/flowers"));
+        QCOMPARE(first.idle, (IdleTime{400, 0}));
+        QCOMPARE(trainingSeconds(first.run.startedAt, first.run.endedAt, first.idle, 9999), 300.0);
+        const auto &second = rows->at(1);
+        QVERIFY(second.dataset.empty() && second.dataPath.empty());
+        QCOMPARE(second.idle, (IdleTime{0, started + 2}));
+        QCOMPARE(trainingSeconds(second.run.startedAt, 0, second.idle, started + 1000), 2.0);
     }
 
     void agreesWithPerRunQueries()
