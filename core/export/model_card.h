@@ -48,7 +48,7 @@ struct ModelCard
     std::string parentRunName;                        ///< may be empty
     ModelCardExport exportOptions;
     ParityResult parity;
-    std::string createdAt; ///< e.g. ISO 8601, as the caller wants it shown; empty = omitted
+    std::string createdAt; ///< ISO 8601 in local time (util::isoLocalTime); empty = omitted
 };
 
 /// One file of the export folder.

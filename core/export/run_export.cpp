@@ -209,7 +209,7 @@ ModelCard cardFor(const Exporting &e, const ExportOptions &o, const ParityResult
     }
     card.exportOptions = {o.format, o.quantizeInt8 ? "int8" : "none", o.prune};
     card.parity = p;
-    card.createdAt = std::to_string(std::int64_t(util::unixNow()));
+    card.createdAt = util::isoLocalTime(util::unixNow());
     return card;
 }
 

@@ -1,6 +1,8 @@
 #include "core/util/clock.h"
 
 #include <chrono>
+#include <cmath>
+#include <ctime>
 
 namespace lathe::util {
 
@@ -8,6 +10,20 @@ double unixNow()
 {
     using namespace std::chrono;
     return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string isoLocalTime(double unixSeconds)
+{
+    const auto t = static_cast<std::time_t>(std::floor(unixSeconds));
+    std::tm local{};
+    localtime_r(&t, &local);
+    char text[40];
+    // %z gives +0100; ISO 8601's extended form, as the date and time use, is +01:00.
+    const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S%z", &local);
+    std::string iso(text, n);
+    if (iso.size() >= 5)
+        iso.insert(iso.size() - 2, ":");
+    return iso;
 }
 
 double monotonicNow()

@@ -8,6 +8,7 @@
 #include "tests/qverify_ok.h"
 #include "tests/tiny_run.h"
 
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -28,8 +29,8 @@ nlohmann::json readJson(const fs::path &file)
 std::size_t count(track::RunStore &store, std::int64_t run, const std::string &eventKind)
 {
     auto events = store.events(run);
-    return events ? std::size_t(std::ranges::count_if(
-                        *events, [&](const auto &e) { return e.kind == eventKind; }))
+    return events ? std::size_t(
+               std::ranges::count_if(*events, [&](const auto &e) { return e.kind == eventKind; }))
                   : 0;
 }
 
@@ -68,9 +69,12 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("format");
         QTest::addColumn<QString>("file");
-        QTest::newRow("torchscript") << "torchscript" << "model.pt";
-        QTest::newRow("onnx") << "onnx" << "model.onnx";
-        QTest::newRow("safetensors") << "safetensors" << "model.safetensors";
+        QTest::newRow("torchscript") << "torchscript"
+                                     << "model.pt";
+        QTest::newRow("onnx") << "onnx"
+                              << "model.onnx";
+        QTest::newRow("safetensors") << "safetensors"
+                                     << "model.safetensors";
     }
     void everyFormatIsWrittenAndChecked()
     {
@@ -78,9 +82,8 @@ private Q_SLOTS:
         QFETCH(QString, file);
         const auto o = options(format.toStdString(), format.toStdString());
         std::vector<std::string> phases;
-        auto report = exporting::exportRun(m_db, "to-export", o, [&](const std::string &p, double) {
-            phases.push_back(p);
-        });
+        auto report = exporting::exportRun(
+            m_db, "to-export", o, [&](const std::string &p, double) { phases.push_back(p); });
         QVERIFY_OK(report);
         QCOMPARE(phases.back(), std::string("done"));
         QVERIFY(fs::exists(o.outDir / file.toStdString()));
@@ -101,6 +104,16 @@ private Q_SLOTS:
         const auto card = readJson(o.outDir / "model_card.json");
         QCOMPARE(card.at("run").at("name").get<std::string>(), std::string("to-export"));
         QCOMPARE(card.at("parity").at("passed").get<bool>(), p.passed);
+        // Exported at a local time in ISO 8601 (2026-12-03T10:15:42+01:00), not a Unix time.
+        const auto created = QString::fromStdString(card.at("created").get<std::string>());
+        QVERIFY2(QRegularExpression(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$)")
+                     .match(created)
+                     .hasMatch(),
+                 qPrintable(created));
+        QVERIFY(std::ifstream(o.outDir / "MODEL_CARD.md").good());
+        std::ifstream md(o.outDir / "MODEL_CARD.md");
+        const std::string markdown((std::istreambuf_iterator<char>(md)), {});
+        QVERIFY(markdown.find("| Exported | " + created.toStdString() + " |") != std::string::npos);
         for (const auto &entry : card.at("files")) {
             auto digest = util::sha256File(o.outDir / entry.at("path").get<std::string>());
             QVERIFY_OK(digest);
@@ -129,8 +142,7 @@ private Q_SLOTS:
         QVERIFY(report->compression.has_value());
         const auto &c = *report->compression;
         qInfo("int8 + 50%% pruning: %lld -> %lld bytes, accuracy %.4f -> %.4f",
-              (long long)c.bytesBefore, (long long)c.bytesAfter, c.accuracyBefore,
-              c.accuracyAfter);
+              (long long)c.bytesBefore, (long long)c.bytesAfter, c.accuracyBefore, c.accuracyAfter);
         QVERIFY(c.bytesAfter * 3 < c.bytesBefore); // int8 weights, float32 biases
         QVERIFY(c.weightsPruned > 0);
         QVERIFY(c.accuracyBefore > 0.5);
@@ -166,10 +178,18 @@ private Q_SLOTS:
         QTest::addColumn<double>("prune");
         QTest::addColumn<QString>("checkpoint");
         QTest::addColumn<QString>("message");
-        QTest::newRow("format") << "to-export" << "tflite" << 0.0 << "best" << "unknown format";
-        QTest::newRow("prune") << "to-export" << "onnx" << 1.0 << "best" << "prune must be";
-        QTest::newRow("run") << "nobody" << "onnx" << 0.0 << "best" << "nobody";
-        QTest::newRow("checkpoint") << "to-export" << "onnx" << 0.0 << "epoch-42" << "epoch-42";
+        QTest::newRow("format") << "to-export"
+                                << "tflite" << 0.0 << "best"
+                                << "unknown format";
+        QTest::newRow("prune") << "to-export"
+                               << "onnx" << 1.0 << "best"
+                               << "prune must be";
+        QTest::newRow("run") << "nobody"
+                             << "onnx" << 0.0 << "best"
+                             << "nobody";
+        QTest::newRow("checkpoint") << "to-export"
+                                    << "onnx" << 0.0 << "epoch-42"
+                                    << "epoch-42";
     }
     void badExportsChangeNothing()
     {
