@@ -4,6 +4,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDesktopServices>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -176,7 +177,12 @@ void ExportDialog::buildUi()
     m_closeButton = new QPushButton(tr("Close"), this);
     m_closeButton->setObjectName(QStringLiteral("exportClose"));
     m_closeButton->setAutoDefault(false);
+    m_openFolderButton = new QPushButton(tr("Open folder"), this);
+    m_openFolderButton->setObjectName(QStringLiteral("exportOpenFolder"));
+    m_openFolderButton->setAutoDefault(false);
+    m_openFolderButton->setToolTip(tr("Show the exported files in the file manager"));
     auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_openFolderButton);
     buttons->addStretch(1);
     buttons->addWidget(m_exportButton);
     buttons->addWidget(m_closeButton);
@@ -199,6 +205,7 @@ void ExportDialog::buildUi()
     connect(m_folder, &QLineEdit::textChanged, this, &ExportDialog::updateButtons);
     connect(m_browseButton, &QPushButton::clicked, this, &ExportDialog::browse);
     connect(m_exportButton, &QPushButton::clicked, this, &ExportDialog::startExport);
+    connect(m_openFolderButton, &QPushButton::clicked, this, &ExportDialog::openFolder);
     connect(m_closeButton, &QPushButton::clicked, this, [this] {
         if (m_state == State::Running)
             m_job->cancel();
@@ -297,6 +304,7 @@ void ExportDialog::startExport()
         return;
     }
     m_files.clear();
+    m_exportedFolder.clear();
     m_fileList->clear();
     m_parity->clear();
     m_compression->clear();
@@ -339,12 +347,25 @@ void ExportDialog::onFinished(const ExportOutcome &outcome)
                             : outcome.parityPassed ? kPassedStyle
                                                    : kErrorStyle);
     m_compression->setText(compressionLine(outcome));
+    // The form cannot change while an export runs: its folder is the one written.
+    const QString written = QFileInfo(m_folder->text().trimmed()).absoluteFilePath();
+    m_exportedFolder = QUrl::fromLocalFile(written);
     setState(State::Done);
-    const QString folder
-        = outcome.files.isEmpty() ? m_folder->text() : QFileInfo(outcome.files.front()).path();
     showStatus(tr("Exported %n file(s) to %1", nullptr, int(outcome.files.size()))
-                   .arg(QDir::toNativeSeparators(folder)));
+                   .arg(QDir::toNativeSeparators(written)));
     Q_EMIT exportEnded(true);
+    Q_EMIT exported(m_runId, m_runName, written, m_files);
+}
+
+void ExportDialog::openFolder()
+{
+    if (m_exportedFolder.isEmpty())
+        return;
+    // False where no file manager is available (a bare server): say so rather than nothing.
+    if (!QDesktopServices::openUrl(m_exportedFolder))
+        showStatus(tr("Cannot open %1: no file manager answered")
+                       .arg(QDir::toNativeSeparators(m_exportedFolder.toLocalFile())),
+                   true);
 }
 
 void ExportDialog::onFailed(const QString &message, bool cancelled)
@@ -369,6 +390,7 @@ void ExportDialog::setState(State state)
     m_parity->setVisible(state == State::Done);
     m_compression->setVisible(state == State::Done && !m_compression->text().isEmpty());
     m_fileList->setVisible(state == State::Done);
+    m_openFolderButton->setVisible(state == State::Done && !m_exportedFolder.isEmpty());
     m_filler->changeSize(0, 0, QSizePolicy::Minimum,
                          state == State::Done ? QSizePolicy::Fixed : QSizePolicy::Expanding);
     layout()->invalidate();

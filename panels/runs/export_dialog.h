@@ -3,6 +3,7 @@
 #include "panels/bridge/export_job.h"
 
 #include <QDialog>
+#include <QUrl>
 
 #include <filesystem>
 
@@ -25,9 +26,10 @@ namespace lathe::panels {
 /// with the largest difference and the tolerance) and, when quantising or pruning, accuracy and
 /// size before and after; a failure is shown in red with what it names. Export is disabled
 /// while an export runs; the bottom button is Cancel then and Close otherwise. Closing while an
-/// export runs cancels it without waiting. Its parts are named "export<Part>" (Format,
-/// Checkpoint, Int8, Prune, Folder, Start, Close, Progress, Status, Parity, Files). GUI
-/// thread only.
+/// export runs cancels it without waiting. After a successful export "Open folder" opens the
+/// folder in the desktop's file manager (QDesktopServices) and exported() says what was
+/// written. Its parts are named "export<Part>" (Format, Checkpoint, Int8, Prune, Folder, Start,
+/// Close, Progress, Status, Parity, Files, OpenFolder). GUI thread only.
 class ExportDialog : public QDialog
 {
     Q_OBJECT
@@ -55,6 +57,9 @@ public:
     QString compressionText() const;
     /// The files the last export wrote.
     QStringList files() const { return m_files; }
+    /// The folder the last successful export wrote into, as the URL Open folder opens; empty
+    /// before one.
+    QUrl exportedFolderUrl() const { return m_exportedFolder; }
 
 public Q_SLOTS:
     /// Starts the export with the form's options; does nothing while one runs or when the run
@@ -66,6 +71,10 @@ Q_SIGNALS:
     void checkpointsLoaded();
     /// An export ended: `ok` false for a failure or a cancel.
     void exportEnded(bool ok);
+    /// An export of run `runId` (`runName`) succeeded: it wrote `files` (absolute paths) into
+    /// `folder`. For the window's log.
+    void exported(qint64 runId, const QString &runName, const QString &folder,
+                  const QStringList &files);
 
 protected:
     void reject() override;
@@ -77,6 +86,7 @@ private:
     void onCheckpoints(qint64 runId, const QStringList &names);
     void onProgress(const QString &phase, double done);
     void onFinished(const ExportOutcome &outcome);
+    void openFolder();
     void onFailed(const QString &message, bool cancelled);
     void setState(State state);
     void showStatus(const QString &text, bool error = false);
@@ -89,6 +99,7 @@ private:
     State m_state = State::Idle;
     bool m_folderEdited = false;
     QStringList m_files;
+    QUrl m_exportedFolder;
 
     QComboBox *m_format = nullptr;
     QComboBox *m_checkpoint = nullptr;
@@ -104,6 +115,7 @@ private:
     QSpacerItem *m_filler = nullptr;
     QPushButton *m_exportButton = nullptr;
     QPushButton *m_closeButton = nullptr;
+    QPushButton *m_openFolderButton = nullptr;
 };
 
 } // namespace lathe::panels

@@ -23,6 +23,7 @@ ExportDialog *RunsPanel::exportCurrent()
         return nullptr;
     auto *dialog = new ExportDialog(m_store->path(), id, m_model->runRow(row).name, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ExportDialog::exported, this, &RunsPanel::exportWritten);
     dialog->show();
     return dialog;
 }

@@ -24,6 +24,7 @@
 #include <QTemporaryDir>
 #include "tests/panels/named_child.h"
 
+#include <QDesktopServices>
 #include <QtTest>
 
 using namespace lathe;
@@ -63,6 +64,16 @@ void typeInto(QWidget *edit, const QString &text)
     QTest::keyClick(edit, Qt::Key_Delete);
     QTest::keyClicks(edit, text);
 }
+
+// Stands in for the desktop's file manager (QDesktopServices::setUrlHandler).
+class UrlCatcher : public QObject
+{
+    Q_OBJECT
+public:
+    QList<QUrl> urls;
+public Q_SLOTS:
+    void open(const QUrl &url) { urls.push_back(url); }
+};
 
 } // namespace
 
@@ -275,6 +286,45 @@ private Q_SLOTS:
         QVERIFY(dialog->parityText().isEmpty());
         QVERIFY(dialog->files().isEmpty());
         grab(dialog.get(), QStringLiteral("export-dialog-error"));
+    }
+
+    void offersToOpenTheFolderAndAnnouncesTheFiles()
+    {
+        StoreClient client(m_db);
+        RunsPanel panel(client);
+        panel.show();
+        QTRY_COMPARE(panel.model()->rowCount(), 1);
+        panel.selectRuns({m_run});
+        namedChild<QAction>(&panel, "exportRunAction")->trigger();
+        QPointer<ExportDialog> dialog = panel.findChild<ExportDialog *>();
+        QVERIFY(dialog);
+        QTRY_VERIFY(namedChild<QComboBox>(dialog.get(), "exportCheckpoint")->count() > 0);
+        auto *open = namedChild<QPushButton>(dialog.get(), "exportOpenFolder");
+        QVERIFY(!open->isVisible()); // nothing to open before an export
+        typeInto(namedChild<QLineEdit>(dialog.get(), "exportFolder"),
+                 m_dir.path() + QStringLiteral("/to-open"));
+        QSignalSpy written(&panel, &RunsPanel::exportWritten);
+        exportAndWait(*dialog, ExportDialog::State::Done);
+        if (QTest::currentTestFailed())
+            return;
+        const QString folder
+            = QFileInfo(m_dir.path() + QStringLiteral("/to-open")).absoluteFilePath();
+        // The window's log hears what was written, where.
+        QCOMPARE(written.count(), 1);
+        QCOMPARE(written.at(0).at(0).toLongLong(), m_run);
+        QCOMPARE(written.at(0).at(1).toString(), QStringLiteral("tiny run"));
+        QCOMPARE(written.at(0).at(2).toString(), folder);
+        QCOMPARE(written.at(0).at(3).toStringList(), dialog->files());
+        // Open folder appears, enabled, for that folder; clicking it asks the desktop to open it.
+        QVERIFY(open->isVisible() && open->isEnabled());
+        QCOMPARE(dialog->exportedFolderUrl(), QUrl::fromLocalFile(folder));
+        UrlCatcher catcher;
+        QDesktopServices::setUrlHandler(QStringLiteral("file"), &catcher, "open");
+        QTest::mouseClick(open, Qt::LeftButton);
+        QDesktopServices::unsetUrlHandler(QStringLiteral("file"));
+        QCOMPARE(catcher.urls, QList<QUrl>{QUrl::fromLocalFile(folder)});
+        grab(dialog.get(), QStringLiteral("export-dialog-open-folder"));
+        dialog->close();
     }
 
     void openedFromTheRunsPanelAndClosed()
