@@ -1,5 +1,7 @@
 #include "core/inspect/errors.h"
 
+#include "core/data/dataset.h"
+#include "core/track/metric_keys.h"
 #include "core/train/evaluator.h"
 #include "core/util/torch_error.h"
 
@@ -23,7 +25,7 @@ bool prefersChannelsLast(model::Net &net)
     return false;
 }
 
-// Appends the per-sample predictions of one batch, starting at test index `first`.
+// Appends the per-sample predictions of one batch, starting at index `first` of the set.
 void addPredictions(std::vector<Prediction> &out, std::int64_t first, const torch::Tensor &logits,
                     const torch::Tensor &labels)
 {
@@ -51,26 +53,50 @@ std::vector<Prediction> ErrorReport::cell(std::int64_t label, std::int64_t predi
     return samples;
 }
 
+Result<EvaluationSet> evaluationSet(const train::OpenedRun &model)
+{
+    if (model.data.test && model.data.test->size() > 0)
+        return EvaluationSet{model.data.test, std::string(track::keys::kTestSplit)};
+    const auto &val = model.split.val;
+    if (!model.data.train || !val.defined() || val.numel() == 0)
+        return fail(ErrorCode::InvalidArgument,
+                    "run " + std::to_string(model.run.id)
+                        + " has no test set and no validation split (data.val_fraction = 0) to "
+                          "evaluate");
+    try {
+        const auto &train = model.data.train;
+        auto samples = std::make_shared<data::SubsetDataset>(
+            train, val, train->labels().index_select(0, val), train->classNames(),
+            "validation split of " + train->description());
+        return EvaluationSet{std::move(samples), std::string(track::keys::kValSplit)};
+    } catch (const std::exception &e) {
+        return fail(ErrorCode::BadInput, "cannot read the validation split: " + util::describe(e),
+                    "run " + std::to_string(model.run.id));
+    }
+}
+
 Result<ErrorReport> errorReport(train::OpenedRun &model, std::stop_token stop,
                                 const std::function<void(std::int64_t, std::int64_t)> &progress)
 {
-    if (!model.data.test || model.data.test->size() == 0)
-        return fail(ErrorCode::InvalidArgument,
-                    "run " + std::to_string(model.run.id) + " has no test set to evaluate");
-    const std::int64_t total = model.data.test->size();
+    auto set = evaluationSet(model);
+    if (!set)
+        return std::unexpected(set.error());
+    const auto &samples = set->samples;
+    const std::int64_t total = samples->size();
     const auto numClasses = std::int64_t(model.classNames.size());
     ErrorReport report;
+    report.split = set->split;
     report.predictions.reserve(std::size_t(total));
     try {
         torch::NoGradGuard noGrad;
         const bool channelsLast = prefersChannelsLast(model.net);
-        const auto labels = model.data.test->labels().to(torch::kLong);
+        const auto labels = samples->labels().to(torch::kLong);
         train::EvalAccumulator accumulator(numClasses);
         for (std::int64_t first = 0; first < total; first += kBatch) {
             if (stop.stop_requested())
                 return fail(ErrorCode::Cancelled, "error analysis stopped");
             const std::int64_t n = std::min(kBatch, total - first);
-            auto x = model.prepare(model.data.test->images(torch::arange(first, first + n)));
+            auto x = model.prepare(samples->images(torch::arange(first, first + n)));
             if (channelsLast)
                 x = x.contiguous(at::MemoryFormat::ChannelsLast);
             const auto logits = model.net->forward(x);
@@ -87,7 +113,8 @@ Result<ErrorReport> errorReport(train::OpenedRun &model, std::stop_token stop,
         report.f1 = std::move(result.f1);
         report.accuracy = result.accuracy;
     } catch (const std::exception &e) {
-        return fail(ErrorCode::BadInput, "cannot evaluate the test set: " + util::describe(e),
+        return fail(ErrorCode::BadInput,
+                    "cannot evaluate the " + set->split + " samples: " + util::describe(e),
                     "run " + std::to_string(model.run.id));
     }
     return report;

@@ -3,6 +3,8 @@
 #include "core/inspect/attention.h"
 #include "core/inspect/errors.h"
 #include "core/inspect/layers.h"
+#include "core/track/metric_keys.h"
+#include "core/util/torch_error.h"
 #include "panels/bridge/sample_image.h"
 
 #include <algorithm>
@@ -145,6 +147,7 @@ Result<InspectErrors> errors(train::OpenedRun &model, const InspectKey &key, std
         return std::unexpected(report.error());
     InspectErrors out;
     out.key = key;
+    out.validation = report->split == track::keys::kValSplit;
     for (const auto &name : model.classNames)
         out.classNames.append(QString::fromStdString(name));
     for (const auto &row : report->confusion)
@@ -173,13 +176,25 @@ Result<InspectErrors> errors(train::OpenedRun &model, const InspectKey &key, std
 
 Result<QList<QImage>> testImages(train::OpenedRun &model, const QList<qint64> &indices)
 {
+    auto set = inspect::evaluationSet(model);
+    if (!set)
+        return std::unexpected(set.error());
+    const auto &samples = *set->samples;
     QList<QImage> images;
     images.reserve(indices.size());
-    for (qint64 index : indices) {
-        auto image = model.testImage(index);
-        if (!image)
-            return std::unexpected(image.error());
-        images.append(tensorToImage(*image));
+    try {
+        for (qint64 index : indices) {
+            if (index < 0 || index >= samples.size())
+                return fail(ErrorCode::InvalidArgument,
+                            "sample " + std::to_string(index) + " is out of range: the "
+                                + set->split + " set has " + std::to_string(samples.size())
+                                + " samples");
+            images.append(tensorToImage(
+                samples.images(torch::tensor({std::int64_t(index)}, torch::kLong))[0]));
+        }
+    } catch (const std::exception &e) {
+        return fail(ErrorCode::BadInput,
+                    "cannot read a " + set->split + " sample: " + util::describe(e));
     }
     return images;
 }

@@ -60,6 +60,8 @@ Result<InspectRender> render(train::OpenedRun &model, const InspectSample &sampl
                              const InspectOptions &options, std::stop_token stop);
 Result<InspectErrors> errors(train::OpenedRun &model, const InspectKey &key, std::stop_token stop,
                              const Progress &progress);
+/// Images `indices` of the samples errors() evaluates (inspect::evaluationSet: the test set,
+/// else the validation split).
 Result<QList<QImage>> testImages(train::OpenedRun &model, const QList<qint64> &indices);
 
 /// The sample's raw image [C,H,W] in [0,1] and label (-1 unknown). InvalidArgument for an

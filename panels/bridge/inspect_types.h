@@ -133,15 +133,17 @@ struct InspectPrediction
     float loss = 0.0F;
 };
 
-/// The confusion matrix of a checkpoint on its test set.
+/// The confusion matrix of a checkpoint on its test set, or on its validation split when the
+/// run has no test set.
 struct InspectErrors
 {
     InspectKey key;
+    bool validation = false; ///< evaluated on the validation split (the run has no test set)
     QStringList classNames;
     QList<QList<qint64>> confusion; ///< [true][predicted]
     QList<double> precision, recall, f1;
     double accuracy = 0.0;
-    QList<InspectPrediction> predictions; ///< test-set order
+    QList<InspectPrediction> predictions; ///< in the order of the evaluated set
     /// Cell (true t, predicted p) at t * K + p: positions in `predictions`, highest loss first
     /// (as core's ErrorReport::cell orders them).
     QList<QList<int>> cells;

@@ -94,7 +94,8 @@ void ErrorsPanel::buildUi()
 
     connect(m_matrix, &ConfusionMatrixView::cellClicked, this, &ErrorsPanel::openCell);
     auto activate = [this](const QModelIndex &index) {
-        if (!index.isValid() || !m_report)
+        // Attributions are for test samples; a validation report's indices are not those.
+        if (!index.isValid() || !m_report || m_report->validation)
             return;
         Q_EMIT sampleActivated(m_report->key.runId, m_report->key.checkpoint,
                                index.data(ErrorGalleryModel::kIndexRole).toLongLong());
@@ -114,7 +115,8 @@ QWidget *ErrorsPanel::buildHeader()
     m_checkpoint->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_compute = new QPushButton(tr("Compute"), box);
     m_compute->setObjectName(QStringLiteral("errors-compute"));
-    m_compute->setToolTip(tr("Run the checkpoint on its run's test set"));
+    m_compute->setToolTip(
+        tr("Run the checkpoint on its run's test set (on its validation split when it has none)"));
     m_cancel = new QPushButton(tr("Cancel"), box);
     m_cancel->setObjectName(QStringLiteral("errors-cancel"));
     m_progress = new QProgressBar(box);
@@ -212,7 +214,7 @@ void ErrorsPanel::compute()
         return;
     const InspectKey key{m_runId, m_checkpoint->currentData().toString()};
     m_computeId = m_session->computeErrors(key);
-    m_status->setText(tr("Evaluating %1 on the test set…").arg(key.checkpoint));
+    m_status->setText(tr("Evaluating %1…").arg(key.checkpoint));
     setComputing(true);
 }
 
@@ -243,10 +245,18 @@ void ErrorsPanel::onErrors(quint64 id, const InspectErrors &errors)
     fillMetrics(errors);
     m_galleryModel->setRows({}, {});
     m_galleryTitle->setText(tr("Click a cell of the matrix to list its samples"));
-    m_status->setText(tr("Accuracy %1% on %2 test samples (%3)")
-                          .arg(errors.accuracy * 100.0, 0, 'f', 2)
-                          .arg(errors.predictions.size())
-                          .arg(errors.key.checkpoint));
+    const QString accuracy = QString::number(errors.accuracy * 100.0, 'f', 2);
+    if (errors.validation)
+        m_status->setText(tr("This run has no test split: accuracy %1% on %2 validation samples "
+                             "(%3), the part of the training data held out from training")
+                              .arg(accuracy)
+                              .arg(errors.predictions.size())
+                              .arg(errors.key.checkpoint));
+    else
+        m_status->setText(tr("Accuracy %1% on %2 test samples (%3)")
+                              .arg(accuracy)
+                              .arg(errors.predictions.size())
+                              .arg(errors.key.checkpoint));
     Q_EMIT computeFinished();
 }
 
@@ -295,10 +305,13 @@ void ErrorsPanel::openCell(int label, int predicted)
     m_galleryModel->setRows(rows, m_report->classNames);
     // Highest loss first; the sort is stable, so ties keep the report's order.
     m_gallery->sortByColumn(ErrorGalleryModel::Loss, Qt::DescendingOrder);
+    const QString title
+        = m_report->validation
+              ? tr("True %1, predicted %2: %3 validation samples, highest loss first")
+              : tr("True %1, predicted %2: %3 samples, highest loss first · "
+                   "double-click one for its attributions");
     m_galleryTitle->setText(
-        tr("True %1, predicted %2: %3 samples, highest loss first · "
-           "double-click one for its attributions")
-            .arg(m_report->classNames.value(label), m_report->classNames.value(predicted))
+        title.arg(m_report->classNames.value(label), m_report->classNames.value(predicted))
             .arg(rows.size()));
     QList<qint64> indices;
     for (int i = 0; i < rows.size() && i < kMaxThumbnails; ++i)

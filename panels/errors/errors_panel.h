@@ -22,11 +22,12 @@ class ErrorGalleryModel;
 class InspectSession;
 class StoreClient;
 
-/// The Errors panel: where a checkpoint fails on its run's test set. Compute (with progress
+/// The Errors panel: where a checkpoint fails on its run's test set, or on its validation
+/// split when the run has none (said in the status line). Compute (with progress
 /// and Cancel, off the GUI thread) fills the confusion matrix and the per-class precision,
 /// recall and F1 table; clicking a cell lists its samples (thumbnail, true and predicted class,
-/// confidence, loss; highest loss first, sortable by any column); double-clicking a sample
-/// asks for its attributions (sampleActivated). GUI thread only.
+/// confidence, loss; highest loss first, sortable by any column); double-clicking a test
+/// sample asks for its attributions (sampleActivated). GUI thread only.
 class ErrorsPanel : public QWidget
 {
     Q_OBJECT

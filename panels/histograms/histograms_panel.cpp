@@ -121,6 +121,7 @@ void HistogramsPanel::setRun(std::int64_t runId)
 {
     m_runId = runId;
     m_every = -1;
+    m_live = true;
     m_missing = false;
     m_error.clear();
     m_keys.clear();
@@ -179,6 +180,7 @@ void HistogramsPanel::applyPoll(Result<HistogramPollResult> result, std::uint64_
     m_error.clear();
     m_missing = result->missing;
     m_every = result->every;
+    m_live = result->live;
     const bool hadKey = currentKey().has_value();
     updateKeys(result->keys);
     const std::size_t added = m_series.append(std::move(result->samples));
@@ -251,7 +253,13 @@ void HistogramsPanel::updateEmptyText()
     else if (m_missing)
         text = tr("This run is no longer in the store.");
     else if (m_every == 0 && m_keys.empty())
-        text = tr("Histogram recording was off for this run (histograms.every = 0).");
+        text = tr("Histogram recording was off for this run (histograms.every = 0). Set "
+                  "histograms.every to a number of steps to record them in the next run.");
+    else if (m_keys.empty() && m_every > 0 && !m_live)
+        text = tr("This run recorded no histograms: it ended before step %1 "
+                  "(histograms.every = %1). Set histograms.every to fewer steps to record them "
+                  "in the next run.")
+                   .arg(m_every);
     else if (m_keys.empty() && m_every > 0)
         text = tr("Histograms are recorded every %1 steps; this run has none yet.").arg(m_every);
     else if (m_keys.empty())

@@ -80,6 +80,7 @@ private:
     std::vector<track::HistogramKey> m_keys;
     std::int64_t m_runId = 0;
     std::int64_t m_every = -1; ///< the run's histograms.every; -1 until read
+    bool m_live = true;        ///< the run may still record (created, running or paused)
     bool m_missing = false;
     bool m_inFlight = false;
     std::uint64_t m_generation = 0; ///< bumped when the run or the series changes

@@ -188,6 +188,55 @@ private Q_SLOTS:
         QVERIFY(m_panel->report().has_value());
     }
 
+    void aRunWithoutATestSplitIsJudgedOnItsValidationSplit()
+    {
+        // An IDX pair has no test split (as an image folder or a CSV without test_fraction).
+        auto config = testing::tinyConfig(600, 1, "cnn", {8, 16});
+        config.data.dataset = "idx";
+        config.data.path = LATHE_TEST_FASHION_DIR "/t10k-images-idx3-ubyte.gz";
+        config.data.options = {{"labels", LATHE_TEST_FASHION_DIR "/t10k-labels-idx1-ubyte.gz"}};
+        config.histograms.every = 0;
+        const auto runId = testing::trainRun(m_db, config, "no-test-split");
+        auto model = train::openRun(m_db, std::to_string(runId), "best");
+        QVERIFY(model.has_value());
+        QVERIFY(!model->data.test);
+        const auto valSize = model->split.val.numel();
+        QVERIFY(valSize > 0);
+
+        m_panel->setSelection({.inspected = runId});
+        QTRY_VERIFY(namedChild<QPushButton>(m_panel.get(), "errors-compute")->isEnabled());
+        QSignalSpy finished(m_panel.get(), &ErrorsPanel::computeFinished);
+        QTest::mouseClick(namedChild<QPushButton>(m_panel.get(), "errors-compute"), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        const QString status = namedChild<QLabel>(m_panel.get(), "errors-status")->text();
+        QVERIFY2(m_panel->report().has_value(), qPrintable(status));
+        QVERIFY(m_panel->report()->validation);
+        QCOMPARE(m_panel->report()->predictions.size(), qsizetype(valSize));
+        QVERIFY2(status.contains("no test split")
+                     && status.contains(QString("%1 validation samples").arg(valSize)),
+                 qPrintable(status));
+        qint64 total = 0;
+        for (const auto &row : m_panel->report()->confusion)
+            for (qint64 n : row)
+                total += n;
+        QCOMPARE(total, qint64(valSize));
+
+        // A cell lists validation samples with their thumbnails; they have no attributions.
+        auto *matrix = namedChild<ConfusionMatrixView>(m_panel.get(), "errors-matrix");
+        QTest::mouseClick(matrix, Qt::LeftButton, {}, matrix->cellRect(0, 0).center());
+        auto *gallery = namedChild<QTableView>(m_panel.get(), "errors-gallery");
+        QVERIFY(gallery->model()->rowCount() > 0);
+        QVERIFY(namedChild<QLabel>(m_panel.get(), "errors-gallery-title")
+                    ->text()
+                    .contains("validation samples"));
+        QTRY_VERIFY(!gallery->model()->index(0, 0).data(Qt::DecorationRole).isNull());
+        QSignalSpy activated(m_panel.get(), &ErrorsPanel::sampleActivated);
+        const QPoint pos = gallery->visualRect(gallery->model()->index(0, 1)).center();
+        QTest::mouseDClick(gallery->viewport(), Qt::LeftButton, {}, pos);
+        QCOMPARE(activated.count(), 0);
+        grab("validation");
+    }
+
     void cleanupTestCase()
     {
         m_panel.reset();

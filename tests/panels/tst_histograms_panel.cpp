@@ -162,6 +162,33 @@ private Q_SLOTS:
         QVERIFY(panel.statusText().contains("2 steps recorded (every 10)"));
     }
 
+    void aRunThatEndedWithoutHistogramsSaysSo()
+    {
+        auto store = track::RunStore::open(m_db);
+        QVERIFY(store.has_value());
+        const auto runId
+            = (*store)->createRun({"short", R"({"histograms": {"every": 200}})"}).value();
+        QVERIFY((*store)->setStatus(runId, track::RunStatus::Running).has_value());
+        panels::StoreClient client(m_db);
+        HistogramsPanel panel(client);
+        panel.show();
+        panel.setSelection({.watched = runId});
+        QTRY_VERIFY(panel.view()->emptyText().contains("this run has none yet"));
+        // It finishes before step 200: none will ever come, and the text says how to get some.
+        QVERIFY((*store)->setStatus(runId, track::RunStatus::Finished).has_value());
+        QTRY_VERIFY2(panel.view()->emptyText().contains("This run recorded no histograms"),
+                     qPrintable(panel.view()->emptyText()));
+        QVERIFY(!panel.view()->emptyText().contains("none yet"));
+        QVERIFY(panel.view()->emptyText().contains("histograms.every = 200"));
+        // So does a stopped run opened later.
+        HistogramsPanel later(client);
+        later.show();
+        QVERIFY((*store)->setStatus(runId, track::RunStatus::Stopped).has_value());
+        later.setSelection({.watched = runId});
+        QTRY_VERIFY2(later.view()->emptyText().contains("This run recorded no histograms"),
+                     qPrintable(later.view()->emptyText()));
+    }
+
     void explainsWhyThereIsNothing()
     {
         auto store = track::RunStore::open(m_db);

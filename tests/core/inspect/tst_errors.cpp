@@ -123,14 +123,31 @@ private Q_SLOTS:
         QCOMPARE(stopped.error().code, ErrorCode::Cancelled);
     }
 
-    void noTestSetIsAnError()
+    void withoutATestSetTheValidationSplitIsEvaluated()
     {
-        train::OpenedRun empty = *m_model;
-        empty.data.test.reset();
-        auto report = errorReport(empty);
-        QVERIFY(!report);
-        QCOMPARE(report.error().code, ErrorCode::InvalidArgument);
-        QVERIFY(report.error().message.find("no test set") != std::string::npos);
+        QCOMPARE(m_report->split, std::string("test"));
+        train::OpenedRun noTest = *m_model;
+        noTest.data.test.reset();
+        auto report = errorReport(noTest);
+        QVERIFY_OK(report);
+        QCOMPARE(report->split, std::string("val"));
+        const auto &val = noTest.split.val;
+        QCOMPARE(std::int64_t(report->predictions.size()), val.numel());
+        // Sample i is validation sample i: training sample split.val[i], with its label.
+        const auto labels = noTest.data.train->labels();
+        for (std::int64_t i = 0; i < val.numel(); i += 37) {
+            const auto &p = report->predictions[std::size_t(i)];
+            QCOMPARE(p.index, i);
+            QCOMPARE(p.label, labels[val[i].item<std::int64_t>()].item<std::int64_t>());
+        }
+
+        // With no validation split either there is nothing to evaluate.
+        noTest.split.val = torch::empty({0}, torch::kLong);
+        auto none = errorReport(noTest);
+        QVERIFY(!none);
+        QCOMPARE(none.error().code, ErrorCode::InvalidArgument);
+        QVERIFY(none.error().message.find("no test set and no validation split")
+                != std::string::npos);
     }
 };
 
