@@ -29,6 +29,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <utility>
+
 namespace lathe::panels {
 
 namespace {
@@ -126,7 +128,7 @@ QWidget *DatasetPanel::buildToolbar()
     auto *menu = new QMenu(m_open);
     // Every entry reads through the registry's readers, as a run config names them.
     menu->addAction(tr("Fashion-MNIST (default)"), this,
-                    [this] { openDataset(train::DataConfig{}); });
+                    [this] { openChosen(train::DataConfig{}); });
     menu->addAction(tr("Dataset by reader…"), this, &DatasetPanel::openWithDialog)
         ->setObjectName(QStringLiteral("openByReader"));
     menu->addAction(tr("IDX pair…"), this, [this] {
@@ -138,14 +140,13 @@ QWidget *DatasetPanel::buildToolbar()
             = QFileDialog::getOpenFileName(this, tr("IDX label file"), QFileInfo(images).path(),
                                            tr("IDX labels (*idx1* *.gz);;All files (*)"));
         if (!labels.isEmpty())
-            openDataset(
-                readerData("idx", images.toStdString(), {{"labels", labels.toStdString()}}));
+            openChosen(readerData("idx", images.toStdString(), {{"labels", labels.toStdString()}}));
     });
     menu->addAction(tr("Image folder…"), this, [this] {
         const QString root
             = QFileDialog::getExistingDirectory(this, tr("Image folder: one sub-folder per class"));
         if (!root.isEmpty())
-            openDataset(readerData("image-folder", root.toStdString()));
+            openChosen(readerData("image-folder", root.toStdString()));
     });
     m_open->setMenu(menu);
     m_open->setMinimumWidth(m_open->sizeHint().width() + 12); // room for the menu arrow
@@ -224,18 +225,26 @@ void DatasetPanel::connectSource()
 void DatasetPanel::openDataset(const train::DataConfig &data)
 {
     m_data = data;
+    m_chosen = false;
     m_source->open(data);
+}
+
+void DatasetPanel::openChosen(const train::DataConfig &data)
+{
+    openDataset(data);
+    m_chosen = true;
 }
 
 void DatasetPanel::openWithDialog()
 {
     OpenDatasetDialog dialog(m_data, this);
     if (dialog.exec() == QDialog::Accepted)
-        openDataset(dialog.data());
+        openChosen(dialog.data());
 }
 
 void DatasetPanel::setDataset(std::shared_ptr<const data::Dataset> dataset)
 {
+    m_chosen = false;
     m_source->setDataset(std::move(dataset));
 }
 
@@ -276,11 +285,14 @@ void DatasetPanel::onLoaded()
     m_source->computeStats();
     refreshPreview();
     Q_EMIT datasetLoaded(summary.description, summary.size);
+    if (std::exchange(m_chosen, false))
+        Q_EMIT dataOpened(m_data);
 }
 
 void DatasetPanel::onLoadFailed(const QString &message)
 {
     m_loadProgress->hide();
+    m_chosen = false;
     showStatus(tr("Could not load the dataset: %1").arg(message), true);
 }
 

@@ -70,6 +70,10 @@ public:
 Q_SIGNALS:
     /// A dataset finished loading and is shown.
     void datasetLoaded(const QString &description, qint64 size);
+    /// The user opened `data` through the Open… menu and it loaded: the dataset the next run
+    /// should train on (the main window hands it to HyperparamsPanel::useData). Not emitted for
+    /// openDataset() and setDataset() calls.
+    void dataOpened(const lathe::train::DataConfig &data);
     /// The user double-clicked the thumbnail of sample `index` (a dataset index).
     void sampleActivated(qint64 index);
 
@@ -77,6 +81,8 @@ private:
     QWidget *buildToolbar();
     QWidget *buildSidebar();
     void connectSource();
+    /// Opens `data` at the user's request: dataOpened() follows when it loads.
+    void openChosen(const train::DataConfig &data);
     void openWithDialog();
     void onLoaded();
     void onLoadFailed(const QString &message);
@@ -109,6 +115,7 @@ private:
     AugmentPreviewView *m_preview;
     data::AugmentConfig m_augment;
     train::DataConfig m_data; ///< what was opened last (the dialog starts from it)
+    bool m_chosen = false;    ///< m_data was opened by the user (see dataOpened())
     std::vector<qint64> m_duplicateGroup;
     quint64 m_seed = 1;
 };

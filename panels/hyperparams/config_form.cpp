@@ -45,19 +45,15 @@ QStringList toStringList(const std::vector<std::string> &items)
 nlohmann::json shownDefault(const QString &key)
 {
     static const nlohmann::json finetune = [] {
-        const train::FineTuneConfig d;
-        return nlohmann::json{{"run", d.run},
-                              {"checkpoint", d.checkpoint},
-                              {"unfreeze_after", d.unfreezeAfter},
-                              {"lora_rank", d.loraRank},
-                              {"lora_alpha", d.loraAlpha},
-                              {"distill_run", d.distillRun},
-                              {"distill_weight", d.distillWeight},
-                              {"distill_temperature", d.distillTemperature}};
+        train::RunConfig config;
+        config.finetune.run = "-"; // written only when enabled
+        auto keys = config.toJson().at("finetune");
+        keys["run"] = train::FineTuneConfig().run;
+        return keys;
     }();
     const std::string name = key.mid(9).toStdString();
     return key.startsWith("finetune.") && finetune.contains(name) ? finetune.at(name)
-                                                                   : nlohmann::json();
+                                                                  : nlohmann::json();
 }
 
 } // namespace
@@ -79,7 +75,13 @@ ConfigForm::ConfigForm(QWidget *parent)
               {"optimizer.lr", "Learning rate", Kind::Real, "Base rate, e.g. 3e-3"},
               {"optimizer.weight_decay", "Weight decay", Kind::Real, ""},
               {"optimizer.momentum", "Momentum", Kind::Real, "sgd and rmsprop"},
-              {"optimizer.nesterov", "Nesterov", Kind::Flag, "sgd only; needs momentum"}});
+              {"optimizer.nesterov", "Nesterov", Kind::Flag, "sgd only; needs momentum"},
+              {"optimizer.beta1", "Beta 1", Kind::Real, "adam and adamw: first-moment decay"},
+              {"optimizer.beta2", "Beta 2", Kind::Real, "adam and adamw: second-moment decay"},
+              {"optimizer.eps", "Epsilon", Kind::Real,
+               "adam, adamw and rmsprop: added to the "
+               "denominator"},
+              {"optimizer.alpha", "Alpha", Kind::Real, "rmsprop: smoothing constant"}});
     addGroup(layout, tr("Schedule"),
              {{"schedule.type", "Schedule", Kind::Choice, "How the rate changes over the run"},
               {"schedule.step_epochs", "Step every (epochs)", Kind::Real, ""},
@@ -106,7 +108,9 @@ ConfigForm::ConfigForm(QWidget *parent)
          {"training.seed", "Seed", Kind::Unsigned, ""},
          {"training.mixed_precision", "Mixed precision", Kind::Choice, ""},
          {"training.device", "Device", Kind::Choice, ""},
-         {"training.threads", "Threads", Kind::Integer, "0 = all cores"}});
+         {"training.threads", "Threads", Kind::Integer, "0 = all cores"},
+         {"training.fused", "Fused kernels", Kind::Flag,
+          "Lathe's fused Adam/AdamW step and softmax cross-entropy"}});
     addGroup(layout, tr("Augmentation"),
              {{"augment.enabled", "Enabled", Kind::Flag, ""},
               {"augment.crop_padding", "Crop padding (px)", Kind::Integer, ""},
@@ -130,10 +134,16 @@ ConfigForm::ConfigForm(QWidget *parent)
                "built-in ones; options as key=value, key=value (e.g. column=alcohol)"}});
     addGroup(layout, tr("Data"),
              {{"data.dataset", "Dataset", Kind::Choice, "A dataset reader, built in or a plugin's"},
-              {"data.path", "Path", Kind::Text, "What the reader reads (Fashion-MNIST: the "
-                                                 "folder with the IDX .gz files)"},
+              {"data.path", "Path", Kind::Path,
+               "What the reader reads (Fashion-MNIST: the "
+               "folder with the IDX .gz files)"},
               {"data.options", "Reader options", Kind::Options,
                "The reader's own options as key=value, key=value"},
+              {"data.classes", "Classes", Kind::IntList,
+               "Keep only these class indices, in this order (they become labels 0..n-1); "
+               "empty = every class"},
+              {"data.train_limit", "Training limit", Kind::Integer,
+               "First N training samples only, before the validation split; 0 = all"},
               {"data.val_fraction", "Validation share", Kind::Real, "[0, 0.5]"},
               {"data.subset", "Subset", Kind::Integer, "First N samples only; 0 = all"},
               {"data.normalize", "Normalize", Kind::Flag, ""}});
@@ -149,13 +159,28 @@ void ConfigForm::addFineTuneGroup(QVBoxLayout *layout)
           "A run id or name whose checkpoint gives the initial weights; empty = train from "
           "scratch"},
          {"finetune.checkpoint", "Checkpoint", Kind::Text, "best, last or epoch-N of that run"},
+         {"finetune.torchscript", "TorchScript file", Kind::Path,
+          "A torch.jit.save module trained further as the backbone, with a new head when its "
+          "output size differs from the class count; empty = none"},
+         {"finetune.safetensors", "Safetensors file", Kind::Path,
+          "Initial weights whose tensor names match the model (e.g. conv1.weight); empty = none"},
+         {"finetune.new_head", "New head", Kind::Flag,
+          "Re-initialise the last stage even when its shape fits"},
          {"finetune.unfreeze_after", "Unfreeze after (epochs)", Kind::Integer,
           "Epochs trained with the ticked stages frozen; 0 = they stay frozen"},
+         {"finetune.lr_multipliers", "Learning-rate multipliers", Kind::NumberMap,
+          "Stage=multiplier, e.g. conv1=0.1, fc=1; other stages use 1"},
          {"finetune.lora_rank", "LoRA rank", Kind::Integer,
           "LoRA adapters on the Linear stages when > 0 (their base weights frozen); 0 = off"},
          {"finetune.lora_alpha", "LoRA alpha", Kind::Real, "LoRA scale = alpha / rank"},
+         {"finetune.lora_dropout", "LoRA dropout", Kind::Real,
+          "Dropout on the LoRA path's input, [0, 1)"},
+         {"finetune.lora_targets", "LoRA stages", Kind::StringList,
+          "Linear stages to adapt, e.g. fc1, fc2; empty = every Linear stage"},
          {"finetune.distill_run", "Teacher run", Kind::Text,
           "Distil from this run (id or name); empty = no distillation"},
+         {"finetune.distill_checkpoint", "Teacher checkpoint", Kind::Text,
+          "best, last or epoch-N of the teacher; empty = best, else last"},
          {"finetune.distill_weight", "Distillation weight", Kind::Real,
           "Share of the soft (teacher) loss in the total loss, [0, 1]"},
          {"finetune.distill_temperature", "Temperature", Kind::Real,
@@ -163,9 +188,9 @@ void ConfigForm::addFineTuneGroup(QVBoxLayout *layout)
     m_frozen = new FrozenStagesEditor;
     auto *label = new QLabel(tr("Frozen stages"));
     label->setToolTip(tr("Ticked stages do not train (finetune.freeze)"));
-    // Under the checkpoint row, above "Unfreeze after" which it goes with.
-    form->insertRow(2, label);
-    form->insertRow(3, m_frozen);
+    // Under the weight sources, above "Unfreeze after" which it goes with.
+    form->insertRow(5, label);
+    form->insertRow(6, m_frozen);
     connect(m_frozen, &FrozenStagesEditor::edited, this, [this] {
         nlohmann::json names = nlohmann::json::array();
         for (const QString &name : m_frozen->frozen())
@@ -180,7 +205,7 @@ void ConfigForm::updateOutline()
     const auto model = nlohmann::json::json_pointer("/model");
     ModelOutline outline;
     auto spec = model::ModelSpec::fromJson(m_json.contains(model) ? m_json.at(model)
-                                                                   : nlohmann::json::object(),
+                                                                  : nlohmann::json::object(),
                                            plugin::registry().names(plugin::Kind::Model));
     if (spec)
         outline = modelOutline(*spec, stringAt(m_json, "/data/dataset"));
@@ -340,6 +365,12 @@ bool ConfigForm::isRelevant(const QString &key) const
         return text("/optimizer/name") == "sgd" || text("/optimizer/name") == "rmsprop";
     if (key == "optimizer.nesterov")
         return text("/optimizer/name") == "sgd";
+    if (key == "optimizer.beta1" || key == "optimizer.beta2")
+        return text("/optimizer/name") == "adam" || text("/optimizer/name") == "adamw";
+    if (key == "optimizer.eps")
+        return text("/optimizer/name") != "sgd";
+    if (key == "optimizer.alpha")
+        return text("/optimizer/name") == "rmsprop";
     if (key.startsWith("schedule.") && key != "schedule.type") {
         // The keys the chosen schedule reads, built in or from a plugin.
         const auto entry = plugin::registry().schedule(text("/schedule/type"));
@@ -365,6 +396,10 @@ void ConfigForm::updateVisibility()
 
 void ConfigForm::updateReaderHint()
 {
+    const std::string name = stringAt(m_json, "/data/dataset");
+    // The built-in readers of a folder; the others (idx, csv, plugins) read a file.
+    if (FormField *path = field(QStringLiteral("data.path")))
+        path->setPathIsFolder(name == "fashion-mnist" || name == "image-folder");
     // What the chosen reader says about its options (csv lists them), on the options label.
     FormField *options = field(QStringLiteral("data.options"));
     const auto index = std::find(m_fields.begin(), m_fields.end(), options) - m_fields.begin();
@@ -372,7 +407,6 @@ void ConfigForm::updateReaderHint()
         = options ? m_layouts[std::size_t(index)]->labelForField(options->widget()) : nullptr;
     if (!label)
         return;
-    const std::string name = stringAt(m_json, "/data/dataset");
     const auto reader = plugin::registry().dataset(name);
     QString tip = tr("The reader's own options as key=value, key=value (data.options)");
     if (reader && !reader->description.empty())

@@ -18,7 +18,9 @@ class FrozenStagesEditor;
 /// The run config as a form: one group box per section (model, optimizer, schedule, training,
 /// augmentation, inspection, metrics, data), each row a FormField bound to a dotted key; the
 /// metrics and augment.extra lists offer one row per registered metric or augmentation; the
-/// Fine-tune group lists the model's stages to freeze (FrozenStagesEditor). The
+/// Fine-tune group lists the model's stages to freeze (FrozenStagesEditor). Every key of
+/// RunConfig has a field (except "steering", which only the trainer writes); paths (data.path, the
+/// fine-tune weight files) have a Browse… button, for a folder where the reader reads one. The
 /// form keeps the raw config JSON and writes every edit into it, so keys it does not show
 /// survive. Only the parameters that the chosen schedule type and optimizer use are shown (plus
 /// any field that shows an error); augmentation fields are disabled while augmentation is off.

@@ -4,10 +4,15 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleValidator>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QPushButton>
 #include <QRegularExpressionValidator>
 #include <QVBoxLayout>
 
@@ -63,6 +68,23 @@ QString optionsTip(const QString &text)
     return lines.join('\n');
 }
 
+/// "conv1=0.1, fc=1" as {"conv1": 0.1, "fc": 1.0}; a value that is not a number stays a string
+/// (and a malformed entry as parseOptionsText() leaves it) for RunConfig's validation to name.
+nlohmann::json parseNumberMap(const QString &text)
+{
+    auto map = parseOptionsText(text);
+    for (auto &[key, value] : map.items()) {
+        bool ok = false;
+        const double number
+            = value.is_string()
+                  ? QLocale::c().toDouble(QString::fromStdString(value.get<std::string>()), &ok)
+                  : 0.0;
+        if (ok)
+            value = number;
+    }
+    return map;
+}
+
 } // namespace
 
 FormField::FormField(QString key, Kind kind, QStringList choices, QObject *parent)
@@ -96,8 +118,43 @@ void FormField::createRow(QWidget *editor)
     m_error->setWordWrap(true);
     m_error->setStyleSheet(QStringLiteral("color: %1;").arg(kErrorColor));
     m_error->hide();
-    layout->addWidget(m_editor);
+    if (m_kind == Kind::Path) {
+        auto *browse = new QPushButton(tr("Browse…"));
+        browse->setObjectName(m_key + ".browse");
+        browse->setToolTip(tr("Choose it in a file dialog"));
+        connect(browse, &QPushButton::clicked, this, &FormField::browse);
+        m_browse = browse;
+        auto *line = new QHBoxLayout;
+        line->setSpacing(4);
+        line->addWidget(m_editor, 1);
+        line->addWidget(browse);
+        layout->addLayout(line);
+    } else {
+        layout->addWidget(m_editor);
+    }
     layout->addWidget(m_error);
+}
+
+void FormField::browse()
+{
+    auto *edit = static_cast<QLineEdit *>(m_editor);
+    const QFileInfo current(edit->text().trimmed());
+    const QString start = current.isDir() ? current.filePath() : current.path();
+    auto *dialog = new QFileDialog(m_editor->window(),
+                                   m_pathIsFolder ? tr("Choose a folder") : tr("Choose a file"),
+                                   current.exists() ? start : QString());
+    dialog->setObjectName(m_key + ".dialog");
+    dialog->setFileMode(m_pathIsFolder ? QFileDialog::Directory : QFileDialog::ExistingFile);
+    if (m_pathIsFolder)
+        dialog->setOption(QFileDialog::ShowDirsOnly);
+    if (current.isFile())
+        dialog->selectFile(current.filePath());
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QFileDialog::fileSelected, this, [this, edit](const QString &path) {
+        edit->setText(QDir::cleanPath(path));
+        Q_EMIT edited();
+    });
+    dialog->open();
 }
 
 QWidget *FormField::createEditor(const QStringList &choices)
@@ -127,6 +184,8 @@ QWidget *FormField::createEditor(const QStringList &choices)
     case Kind::IntList: edit->setValidator(patternValidator("[-0-9, ]*", edit)); break;
     case Kind::RealList: edit->setValidator(patternValidator("[-0-9.eE+, ]*", edit)); break;
     case Kind::Options: edit->setPlaceholderText(tr("key=value, key=value")); break;
+    case Kind::NumberMap: edit->setPlaceholderText(tr("stage=number, stage=number")); break;
+    case Kind::StringList: edit->setPlaceholderText(tr("name, name")); break;
     default: break;
     }
     connect(edit, &QLineEdit::textEdited, this, &FormField::edited);
@@ -137,7 +196,7 @@ void FormField::setValue(const nlohmann::json &value)
 {
     if (auto *list = qobject_cast<ExtensionListEditor *>(m_editor)) {
         list->setValue(value);
-    } else if (m_kind == Kind::Options) {
+    } else if (m_kind == Kind::Options || m_kind == Kind::NumberMap) {
         auto *edit = static_cast<QLineEdit *>(m_editor);
         edit->setText(formatOptionsText(value));
         edit->setCursorPosition(0);
@@ -179,7 +238,16 @@ nlohmann::json FormField::value() const
     switch (m_kind) {
     case Kind::Flag: return qobject_cast<QCheckBox *>(m_editor)->isChecked();
     case Kind::Text:
+    case Kind::Path:
     case Kind::Choice: return raw.toStdString();
+    case Kind::StringList: {
+        auto list = nlohmann::json::array();
+        for (const QString &part : raw.split(',', Qt::SkipEmptyParts))
+            if (!part.trimmed().isEmpty())
+                list.push_back(part.trimmed().toStdString());
+        return list;
+    }
+    case Kind::NumberMap: return parseNumberMap(raw);
     case Kind::Real:
         if (const double v = c.toDouble(raw, &ok); ok)
             parsed = v;

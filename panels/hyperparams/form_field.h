@@ -37,6 +37,9 @@ public:
         RealList,   ///< "5, 8.5" (line edit)
         Options,    ///< an extension's options, "key=value, key=value" (line edit)
         Extensions, ///< a list of extension uses, one row each (ExtensionListEditor)
+        Path,       ///< a file or folder (line edit and a Browse… button, see setPathIsFolder())
+        StringList, ///< "fc1, fc2" (line edit)
+        NumberMap,  ///< names to numbers, "conv1=0.1, fc=1" (line edit)
     };
 
     /// Creates the editor and the message label (both unparented until placed in a layout).
@@ -48,6 +51,10 @@ public:
     /// The row widget to put in a form: the editor with the message label under it.
     QWidget *widget() const { return m_row; }
     QWidget *editor() const { return m_editor; }
+
+    /// Kind::Path: whether Browse… picks a folder (else a file). A file by default.
+    void setPathIsFolder(bool folder) { m_pathIsFolder = folder; }
+    bool pathIsFolder() const { return m_pathIsFolder; }
 
     /// Shows `value` (the key's JSON value) without emitting edited().
     void setValue(const nlohmann::json &value);
@@ -68,6 +75,8 @@ Q_SIGNALS:
 private:
     void createRow(QWidget *editor);
     QWidget *createEditor(const QStringList &choices);
+    /// Opens the file dialog (objectName key + ".dialog") whose choice becomes the value.
+    void browse();
     QString text() const;
     QString describeError(const QString &message, const QString &at);
 
@@ -76,7 +85,9 @@ private:
     QWidget *m_row = nullptr;
     QWidget *m_editor = nullptr;
     QLabel *m_error = nullptr;
+    QWidget *m_browse = nullptr; ///< Kind::Path: the Browse… button (objectName key + ".browse")
     bool m_hasError = false;
+    bool m_pathIsFolder = false;
 };
 
 } // namespace lathe::panels

@@ -5,6 +5,7 @@
 #include "panels/hyperparams/schedule_preview.h"
 
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMessageBox>
@@ -12,6 +13,7 @@
 #include <QSaveFile>
 #include <QScrollArea>
 #include <QSplitter>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace lathe::panels {
@@ -19,6 +21,7 @@ namespace lathe::panels {
 namespace {
 
 constexpr auto kJsonFilter = "Run configs (*.json);;All files (*)";
+constexpr int kCountDelayMs = 300; ///< a pause in typing before the data is read again
 
 QPushButton *addButton(QHBoxLayout *row, const QString &text, const QString &tip)
 {
@@ -46,6 +49,10 @@ HyperparamsPanel::HyperparamsPanel(QWidget *parent)
     finder->setObjectName(QStringLiteral("findLr"));
     buttons->addStretch(1);
     m_finderButton = finder;
+    m_probe = new DatasetProbe(this);
+    m_probeTimer = new QTimer(this);
+    m_probeTimer->setSingleShot(true);
+    m_probeTimer->setInterval(kCountDelayMs);
 
     m_form = new ConfigForm;
     m_form->setObjectName(QStringLiteral("configForm"));
@@ -62,6 +69,7 @@ HyperparamsPanel::HyperparamsPanel(QWidget *parent)
     splitter->setChildrenCollapsible(false);
 
     layout->addWidget(m_status);
+    layout->addWidget(buildDataNote());
     layout->addLayout(buttons);
     layout->addWidget(splitter, 1);
 
@@ -69,13 +77,108 @@ HyperparamsPanel::HyperparamsPanel(QWidget *parent)
     connect(save, &QPushButton::clicked, this, &HyperparamsPanel::chooseAndSave);
     connect(finder, &QPushButton::clicked, this, &HyperparamsPanel::openLrFinder);
     connect(m_form, &ConfigForm::edited, this, &HyperparamsPanel::validate);
+    connect(m_probeTimer, &QTimer::timeout, this, [this] {
+        m_counting = DatasetCount();
+        m_counting->data = m_config.data;
+        m_counting->seed = m_config.training.seed;
+        m_probe->count(m_config.data, m_config.training.seed);
+    });
+    connect(m_probe, &DatasetProbe::counted, this, &HyperparamsPanel::onCounted);
     setConfig(m_config);
+}
+
+QWidget *HyperparamsPanel::buildDataNote()
+{
+    m_dataNote = new QWidget(this);
+    m_dataNoteText = new QLabel(m_dataNote);
+    m_dataNoteText->setObjectName(QStringLiteral("dataNote"));
+    m_dataNoteText->setWordWrap(true);
+    auto *undo = new QPushButton(tr("Undo"), m_dataNote);
+    undo->setObjectName(QStringLiteral("undoData"));
+    undo->setToolTip(tr("Put the data section back as it was"));
+    connect(undo, &QPushButton::clicked, this, &HyperparamsPanel::undoData);
+    auto *row = new QHBoxLayout(m_dataNote);
+    row->setContentsMargins(0, 0, 0, 0);
+    row->addWidget(m_dataNoteText, 1);
+    row->addWidget(undo);
+    m_dataNote->hide();
+    return m_dataNote;
 }
 
 void HyperparamsPanel::setConfig(const train::RunConfig &config)
 {
+    m_dataNote->hide();
     m_form->setJson(config.toJson());
     validate();
+}
+
+void HyperparamsPanel::useData(const train::DataConfig &data)
+{
+    nlohmann::json json = m_form->json();
+    nlohmann::json &section = json["data"];
+    if (!section.is_object())
+        section = nlohmann::json::object();
+    train::RunConfig opened;
+    opened.data = data;
+    const nlohmann::json options = opened.toJson().at("data").at("options");
+    if (section.value("dataset", "") == data.dataset && section.value("path", "") == data.path
+        && section.value("options", nlohmann::json::object()) == options)
+        return;
+    m_dataBefore = section;
+    section["dataset"] = data.dataset;
+    section["path"] = data.path;
+    section["options"] = options;
+    section["classes"] = nlohmann::json::array();
+    m_form->setJson(std::move(json));
+    m_dataNoteText->setText(
+        tr("The next run trains on %1 at %2, opened in the Dataset panel.")
+            .arg(QString::fromStdString(data.dataset), QString::fromStdString(data.path)));
+    m_dataNote->show();
+    validate();
+}
+
+void HyperparamsPanel::undoData()
+{
+    nlohmann::json json = m_form->json();
+    json["data"] = m_dataBefore;
+    m_form->setJson(std::move(json));
+    m_dataNote->hide();
+    validate();
+}
+
+void HyperparamsPanel::startNewRun()
+{
+    nlohmann::json json = m_form->json();
+    json.erase("finetune");
+    json.erase("steering");
+    m_dataNote->hide();
+    m_form->setJson(std::move(json));
+    validate();
+}
+
+std::optional<std::pair<QString, QString>>
+HyperparamsPanel::dataProblem(const train::RunConfig &config)
+{
+    // A stat each: cheap enough to run on every edit.
+    for (const auto &[key, path] :
+         {std::pair{"finetune.torchscript", &config.finetune.torchscript},
+          std::pair{"finetune.safetensors", &config.finetune.safetensors}}) {
+        if (!path->empty() && !QFileInfo(QString::fromStdString(*path)).isFile())
+            return std::pair{QString::fromLatin1(key),
+                             tr("no such file: %1").arg(QString::fromStdString(*path))};
+    }
+    if (m_count && m_count->isOf(config.data, config.training.seed) && !m_count->ok())
+        return std::pair{QStringLiteral("data.path"), m_count->error};
+    return std::nullopt;
+}
+
+void HyperparamsPanel::showInvalid(const QString &key, const QString &message,
+                                   const QString &status)
+{
+    m_form->showError(key, message);
+    m_status->setText(status);
+    m_status->setStyleSheet(QStringLiteral("color: #c62828;"));
+    setValid(false);
 }
 
 void HyperparamsPanel::validate()
@@ -83,21 +186,42 @@ void HyperparamsPanel::validate()
     auto parsed = train::RunConfig::fromJson(m_form->json());
     if (!parsed) {
         const Error &error = parsed.error();
-        const QString key = QString::fromStdString(error.context);
-        const QString message = QString::fromStdString(error.message);
-        m_form->showError(key, message);
-        m_status->setText(QString::fromStdString(error.toString()));
-        m_status->setStyleSheet(QStringLiteral("color: #c62828;"));
-        setValid(false);
+        showInvalid(QString::fromStdString(error.context), QString::fromStdString(error.message),
+                    QString::fromStdString(error.toString()));
+        return;
+    }
+    const auto &data = parsed->data;
+    const std::uint64_t seed = parsed->training.seed;
+    const bool counted = m_count && m_count->isOf(data, seed);
+    if (!counted && !(m_counting && m_counting->isOf(data, seed)))
+        m_probeTimer->start(); // restarted by every edit: one read once the typing pauses
+    m_config = *parsed;
+    if (const auto problem = dataProblem(m_config)) {
+        showInvalid(problem->first, problem->second,
+                    tr("Cannot use this config: %1: %2").arg(problem->first, problem->second));
         return;
     }
     m_form->showError({}, {});
-    m_status->setText(tr("Config is valid"));
+    m_status->setText(counted ? tr("Config is valid")
+                              : tr("Config is valid; reading the data to check it…"));
     m_status->setStyleSheet(QStringLiteral("color: #2e7d32;"));
-    m_config = *parsed;
-    m_preview->setConfig(m_config);
+    const bool usable = m_count && m_count->ok();
+    m_preview->setConfig(m_config,
+                         usable ? std::optional<std::int64_t>(m_count->trainSamples) : std::nullopt,
+                         !counted);
     setValid(true);
     Q_EMIT configChanged(m_config);
+}
+
+void HyperparamsPanel::onCounted(const DatasetCount &count)
+{
+    if (m_counting && m_counting->isOf(count.data, count.seed))
+        m_counting.reset();
+    // A count of data the form no longer names is superseded (the newer one is on its way).
+    if (!count.isOf(m_config.data, m_config.training.seed))
+        return;
+    m_count = count;
+    validate();
 }
 
 void HyperparamsPanel::setValid(bool valid)

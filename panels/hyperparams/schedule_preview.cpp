@@ -8,14 +8,12 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
-#include <cmath>
 
 namespace lathe::panels {
 
 namespace {
 
 constexpr std::int64_t kPreviewPoints = 400;
-constexpr std::int64_t kFashionMnistTrain = 60000;
 
 QString count(std::int64_t n)
 {
@@ -24,15 +22,11 @@ QString count(std::int64_t n)
 
 } // namespace
 
-StepEstimate estimateSteps(const train::RunConfig &config)
+StepEstimate estimateSteps(const train::RunConfig &config, std::int64_t trainSamples)
 {
     StepEstimate e;
     const auto &t = config.training;
-    e.datasetSize = kFashionMnistTrain; // the only dataset RunConfig accepts so far
-    const std::int64_t used
-        = config.data.subset > 0 ? std::min(config.data.subset, e.datasetSize) : e.datasetSize;
-    e.trainSamples
-        = std::max<std::int64_t>(1, used - std::llround(double(used) * config.data.valFraction));
+    e.trainSamples = std::max<std::int64_t>(1, trainSamples);
     const std::int64_t perStep
         = std::max<std::int64_t>(1, t.batchSize) * std::max<std::int64_t>(1, t.accumulate);
     e.stepsPerEpoch = (e.trainSamples + perStep - 1) / perStep;
@@ -49,7 +43,6 @@ SchedulePreview::SchedulePreview(QWidget *parent)
     m_plot->setObjectName(QStringLiteral("schedulePlot"));
     m_plot->setAxisTitles(tr("optimizer step"), tr("learning rate"));
     m_plot->setLegendVisible(false);
-    m_plot->setEmptyText(tr("Fix the config to see its learning-rate schedule"));
     m_plot->setMinimumHeight(150);
     m_caption = new QLabel(this);
     m_caption->setObjectName(QStringLiteral("scheduleCaption"));
@@ -58,14 +51,24 @@ SchedulePreview::SchedulePreview(QWidget *parent)
     layout->addWidget(m_caption);
 }
 
-void SchedulePreview::setConfig(const train::RunConfig &config)
+void SchedulePreview::setConfig(const train::RunConfig &config,
+                                std::optional<std::int64_t> trainSamples, bool counting)
 {
-    const StepEstimate steps = estimateSteps(config);
+    m_plot->setTitle(QString::fromStdString(config.schedule.type));
+    m_plot->setEmptyText(trainSamples ? tr("Fix the config to see its learning-rate schedule")
+                                      : tr("Counting the training samples…"));
+    if (!trainSamples) {
+        m_plot->setSeries({});
+        m_caption->setText(tr("Counting the training samples of %1 at %2…")
+                               .arg(QString::fromStdString(config.data.dataset),
+                                    QString::fromStdString(config.data.path)));
+        return;
+    }
+    const StepEstimate steps = estimateSteps(config, *trainSamples);
     const auto created = train::LrSchedule::create(config.schedule, config.optimizer.lr,
                                                    steps.stepsPerEpoch, steps.totalSteps);
     if (!created) {
         m_plot->setSeries({});
-        m_plot->setTitle(QString::fromStdString(config.schedule.type));
         m_caption->setText(tr("Cannot draw this schedule: %1")
                                .arg(QString::fromStdString(created.error().message)));
         return;
@@ -79,12 +82,13 @@ void SchedulePreview::setConfig(const train::RunConfig &config)
     for (std::size_t i = 0; i < rates.size(); ++i)
         series.points.push_back({double(at[i]), rates[i]});
     m_plot->setSeries({std::move(series)});
-    m_plot->setTitle(QString::fromStdString(config.schedule.type));
 
     QString text = tr("%1 steps: %2 epochs × %3 steps (%4 training samples / %5 per step)")
                        .arg(count(steps.totalSteps), count(config.training.epochs),
                             count(steps.stepsPerEpoch), count(steps.trainSamples),
                             count(config.training.batchSize * config.training.accumulate));
+    if (counting)
+        text += tr(" (of the previous data: counting the new data's samples…)");
     if (config.schedule.type == "plateau")
         text += tr(". Plateau cuts the rate when the validation loss stops improving, which "
                    "cannot be known in advance: only the base rate is drawn.");

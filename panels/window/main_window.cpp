@@ -128,6 +128,8 @@ void MainWindow::createPanels()
     connect(m_hyperparams, &HyperparamsPanel::validityChanged, this, &MainWindow::updateActions);
     connect(m_hyperparams, &HyperparamsPanel::configChanged, this,
             [this](const train::RunConfig &config) { m_dataset->setAugment(config.augment); });
+    // The dataset the user opens is the one the next run trains on.
+    connect(m_dataset, &DatasetPanel::dataOpened, m_hyperparams, &HyperparamsPanel::useData);
     connect(m_runs, &RunsPanel::resumeRequested, this, [this](qint64 runId) {
         if (!m_session->resumeRun(runId))
             statusBar()->showMessage(tr("A run is already training in this window"), 5000);
@@ -220,7 +222,8 @@ void MainWindow::createActions()
     auto *style = QApplication::style();
     m_newRun = new QAction(style->standardIcon(QStyle::SP_FileIcon), tr("&New run"), this);
     m_newRun->setShortcut(QKeySequence::New);
-    m_newRun->setToolTip(tr("Start again from the default Fashion-MNIST experiment"));
+    m_newRun->setToolTip(tr("A new run with the form's settings, without the previous run's "
+                            "fine-tuning and steering"));
     m_start = new QAction(style->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this);
     m_start->setShortcut(Qt::CTRL | Qt::Key_R);
     m_start->setToolTip(tr("Train the config in the Hyperparameters panel (Ctrl+R)"));
@@ -342,9 +345,10 @@ void MainWindow::newRun()
 {
     if (m_session->isActive())
         return;
-    loadDefaultConfig();
+    m_hyperparams->startNewRun();
     dock("dock-hyperparams")->raise();
-    m_stateLabel->setText(tr("New run: the default experiment is in the form; press Start"));
+    m_stateLabel->setText(tr("New run: the form keeps your settings, without fine-tuning; "
+                             "press Start"));
 }
 
 void MainWindow::startRun()

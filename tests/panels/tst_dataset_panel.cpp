@@ -5,6 +5,7 @@
 #include "panels/dataset/open_dataset_dialog.h"
 #include "panels/dataset/sample_grid_model.h"
 #include "panels/dataset/stats_view.h"
+#include "panels/hyperparams/hyperparams_panel.h"
 
 #include "core/data/dataset.h"
 #include "core/plugin/loader.h"
@@ -39,6 +40,7 @@ using lathe::data::AugmentConfig;
 using lathe::panels::AugmentPreviewView;
 using lathe::panels::DatasetPanel;
 using lathe::panels::FeatureHistograms;
+using lathe::panels::HyperparamsPanel;
 using lathe::panels::OpenDatasetDialog;
 using lathe::panels::SampleGridModel;
 using lathe::train::DataConfig;
@@ -441,6 +443,75 @@ private Q_SLOTS:
             "idx", images, {{"labels", LATHE_TEST_FASHION_DIR "/t10k-labels-idx1-ubyte.gz"}}));
         QTRY_VERIFY(statusText(panel).contains("Could not load"));
         QVERIFY(statusText(panel).contains("bad-idx3-ubyte"));
+    }
+
+    void theDatasetOpenedIsTheOneTheFormTrains()
+    {
+        QTemporaryDir dir;
+        QDir root(dir.path());
+        for (const QString &cls : {QString("circle"), QString("square")}) {
+            root.mkpath(cls);
+            for (int i = 0; i < 3; ++i) {
+                QImage image(16, 16, QImage::Format_RGB888);
+                image.fill(QColor(40 * i, cls == "circle" ? 200 : 50, 90));
+                QVERIFY(image.save(root.filePath(QString("%1/%2.png").arg(cls).arg(i))));
+            }
+        }
+        auto config = lathe::train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
+        QVERIFY(config);
+        config->data.classes = {0, 1};
+        DatasetPanel panel;
+        HyperparamsPanel form;
+        form.setConfig(*config);
+        // As the main window connects them.
+        connect(&panel, &DatasetPanel::dataOpened, &form, &HyperparamsPanel::useData);
+        QSignalSpy opened(&panel, &DatasetPanel::dataOpened);
+        QSignalSpy loaded(&panel, &DatasetPanel::datasetLoaded);
+
+        // The window showing the form's own data is not the user choosing a dataset.
+        panel.openDataset(readerData("image-folder", dir.path().toStdString()));
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kLoadTimeoutMs);
+        QCOMPARE(opened.count(), 0);
+        QCOMPARE(form.config().data, config->data);
+
+        QTimer::singleShot(0, &panel, [&] {
+            auto *dialog = panel.findChild<OpenDatasetDialog *>();
+            QVERIFY(dialog);
+            const auto closeLeftover = qScopeGuard([&] {
+                if (dialog->isVisible())
+                    dialog->reject();
+            });
+            auto *reader = dialog->findChild<QComboBox *>("readerCombo");
+            reader->setCurrentIndex(reader->findData(QString("image-folder")));
+            dialog->findChild<QLineEdit *>("pathEdit")->setText(dir.path());
+            dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Open)->click();
+        });
+        panel.findChild<QToolButton *>("openButton")
+            ->menu()
+            ->findChild<QAction *>("openByReader")
+            ->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, kLoadTimeoutMs);
+        QCOMPARE(opened.first().at(0).value<DataConfig>().path, dir.path().toStdString());
+
+        // The form now names that reader and folder; the class list of the old dataset is gone,
+        // the user's split stays, and a note says what changed.
+        QCOMPARE(form.findChild<QComboBox *>("data.dataset")->currentText(),
+                 QString("image-folder"));
+        QCOMPARE(form.findChild<QLineEdit *>("data.path")->text(), dir.path());
+        QCOMPARE(form.config().data.dataset, std::string("image-folder"));
+        QCOMPARE(form.config().data.path, dir.path().toStdString());
+        QVERIFY(form.config().data.classes.empty());
+        QCOMPARE(form.config().data.valFraction, config->data.valFraction);
+        auto *note = form.findChild<QLabel *>("dataNote");
+        QVERIFY(note->isVisibleTo(&form));
+        QVERIFY(note->text().contains(dir.path()));
+        // Its schedule steps through the folder's 6 images (none held out at 5%).
+        auto *caption = form.findChild<QLabel *>("scheduleCaption");
+        QTRY_VERIFY_WITH_TIMEOUT(caption->text().contains("(6 training samples"), kLoadTimeoutMs);
+
+        QTest::mouseClick(form.findChild<QPushButton *>("undoData"), Qt::LeftButton);
+        QCOMPARE(form.config().data, config->data);
+        QVERIFY(!note->isVisibleTo(&form));
     }
 
     void emptyFolderIsExplained()

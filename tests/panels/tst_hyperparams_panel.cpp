@@ -13,7 +13,9 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QFileDialog>
 #include <QGroupBox>
+#include <QImage>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -54,6 +56,49 @@ T *child(QWidget &parent, const QString &name)
     if (!widget)
         qFatal("no child %s", qPrintable(name));
     return widget;
+}
+
+/// Waits until the panel has read its data and counted the training samples the schedule
+/// preview steps through (a worker reads them a moment after the last edit).
+void waitForCount(QWidget &panel)
+{
+    auto *caption = child<QLabel>(panel, "scheduleCaption");
+    QTRY_VERIFY2_WITH_TIMEOUT(!caption->text().contains("ounting"), qPrintable(caption->text()),
+                              15000);
+}
+
+/// An image folder at `root`: `perClass` 12×12 PNGs in each of `classes`.
+void makeImageFolder(const QString &root, const QStringList &classes, int perClass)
+{
+    QDir dir(root);
+    for (const QString &name : classes) {
+        QVERIFY(dir.mkpath(name));
+        for (int i = 0; i < perClass; ++i) {
+            QImage image(12, 12, QImage::Format_Grayscale8);
+            image.fill(20 * i);
+            QVERIFY(image.save(dir.filePath(QString("%1/%2.png").arg(name).arg(i))));
+        }
+    }
+}
+
+/// Every dotted key a config file can hold, from RunConfig's own JSON with every optional
+/// section written (fine-tune enabled, one metric): "name", "metrics", "<section>.<key>".
+QStringList configKeys()
+{
+    train::RunConfig config;
+    config.finetune.run = "1";
+    config.metrics.push_back({"accuracy", {}});
+    QStringList keys;
+    const nlohmann::json json = config.toJson();
+    for (const auto &[section, value] : json.items()) {
+        if (!value.is_object()) {
+            keys << QString::fromStdString(section);
+            continue;
+        }
+        for (const auto &[key, unused] : value.items())
+            keys << QString::fromStdString(section + "." + key);
+    }
+    return keys;
 }
 
 bool shown(QWidget &panel, const QString &key)
@@ -154,11 +199,14 @@ private Q_SLOTS:
     {
         HyperparamsPanel panel;
         panel.setConfig(defaultConfig());
+        waitForCount(panel);
         QSignalSpy changed(&panel, &HyperparamsPanel::configChanged);
         auto *plot = child<PlotWidget>(panel, "schedulePlot");
         QCOMPARE(plot->series().size(), std::size_t(1));
         const auto before = plot->series()[0].points;
-        // 60,000 - 5% validation = 57,000 samples / 128 = 446 steps per epoch, 10 epochs.
+        // Fashion-MNIST's 60,000 training images - 5% validation (300 of each class's 6,000) =
+        // 57,000 samples / 128 = 446 steps per epoch, 10 epochs.
+        QVERIFY(child<QLabel>(panel, "scheduleCaption")->text().contains("57,000 training"));
         QCOMPARE(before.back().x, 4459.0);
         QCOMPARE(before.size(), std::size_t(400));
 
@@ -183,6 +231,7 @@ private Q_SLOTS:
     {
         HyperparamsPanel panel;
         panel.setConfig(defaultConfig());
+        waitForCount(panel);
         QVERIFY(panel.isValid());
         QSignalSpy validity(&panel, &HyperparamsPanel::validityChanged);
         auto *lr = child<QLineEdit>(panel, "optimizer.lr");
@@ -259,6 +308,7 @@ private Q_SLOTS:
         QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded, record.message.c_str());
         HyperparamsPanel panel;
         panel.setConfig(defaultConfig());
+        waitForCount(panel);
         auto *type = child<QComboBox>(panel, "schedule.type");
         const int index = type->findText("cosine-restarts");
         QVERIFY(index >= 0); // listed after the built-ins
@@ -292,6 +342,7 @@ private Q_SLOTS:
         auto config = defaultConfig();
         config.schedule.type = "explodes";
         panel.setConfig(config);
+        waitForCount(panel);
         auto *caption = child<QLabel>(panel, "scheduleCaption");
         QVERIFY2(caption->text().contains("Cannot draw this schedule: schedule \"explodes\" "
                                           "(plugin failing-factories) failed: out of coffee"),
@@ -529,6 +580,7 @@ private Q_SLOTS:
         panel.setConfig(defaultConfig());
         panel.show();
         QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        waitForCount(panel);
         auto *type = child<QComboBox>(panel, "schedule.type");
         QCOMPARE(type->currentText(), QString("one-cycle"));
         QVERIFY(shown(panel, "schedule.pct_start"));
@@ -755,6 +807,187 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(status->text(), QString("Cancelled."), 10000);
         QVERIFY(run->isEnabled());
         QCOMPARE(dialog.suggestedLr(), 0.0);
+    }
+
+    void everyConfigKeyHasAFormField_data()
+    {
+        QTest::addColumn<QString>("key");
+        for (const QString &key : configKeys())
+            QTest::newRow(qPrintable(key)) << key;
+    }
+
+    void everyConfigKeyHasAFormField()
+    {
+        // steering is not in RunConfig's JSON unless a run was steered: the trainer records it
+        // while paused, and New run drops it (newRunDropsTheFineTuneSection).
+        QFETCH(QString, key);
+        HyperparamsPanel panel;
+        QVERIFY2(panel.findChild<QWidget *>(key), qPrintable(key + " has no field in the form"));
+    }
+
+    void newFieldsReachTheConfigAndRoundTrip()
+    {
+        QTemporaryDir dir;
+        const QString module = dir.filePath("backbone.pt");
+        QFile(module).open(QIODevice::WriteOnly);
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        retype(child<QLineEdit>(panel, "data.train_limit"), "500");
+        retype(child<QLineEdit>(panel, "data.classes"), "0, 2");
+        retype(child<QLineEdit>(panel, "optimizer.beta2"), "0.99");
+        tick(child<QCheckBox>(panel, "training.fused"));
+        retype(child<QLineEdit>(panel, "finetune.torchscript"), module);
+        tick(child<QCheckBox>(panel, "finetune.new_head"));
+        retype(child<QLineEdit>(panel, "finetune.lr_multipliers"), "conv1=0.1, fc=2");
+        retype(child<QLineEdit>(panel, "finetune.lora_rank"), "4");
+        retype(child<QLineEdit>(panel, "finetune.lora_dropout"), "0.2");
+        retype(child<QLineEdit>(panel, "finetune.lora_targets"), "fc1, fc2");
+        retype(child<QLineEdit>(panel, "finetune.distill_checkpoint"), "last");
+        QVERIFY2(panel.isValid(), qPrintable(child<QLabel>(panel, "configStatus")->text()));
+        const train::RunConfig config = panel.config();
+        QCOMPARE(config.data.trainLimit, std::int64_t(500));
+        QCOMPARE(config.data.classes, (std::vector<std::int64_t>{0, 2}));
+        QCOMPARE(config.optimizer.beta2, 0.99);
+        QCOMPARE(config.training.fused, false);
+        QCOMPARE(config.finetune.torchscript, module.toStdString());
+        QCOMPARE(config.finetune.newHead, true);
+        QCOMPARE(config.finetune.lrMultipliers,
+                 (std::map<std::string, double>{{"conv1", 0.1}, {"fc", 2.0}}));
+        QCOMPARE(config.finetune.loraDropout, 0.2);
+        QCOMPARE(config.finetune.loraTargets, (std::vector<std::string>{"fc1", "fc2"}));
+        QCOMPARE(config.finetune.distillCheckpoint, std::string("last"));
+
+        // Saved and opened again, every new field shows what it holds.
+        const QString path = dir.filePath("finetune.json");
+        QVERIFY(panel.saveConfig(path));
+        HyperparamsPanel other;
+        QVERIFY(other.openConfig(path));
+        QCOMPARE(other.config(), config);
+        QCOMPARE(child<QLineEdit>(other, "data.train_limit")->text(), QString("500"));
+        QCOMPARE(child<QLineEdit>(other, "data.classes")->text(), QString("0, 2"));
+        QCOMPARE(child<QLineEdit>(other, "finetune.lr_multipliers")->text(),
+                 QString("conv1=0.1, fc=2.0"));
+        QCOMPARE(child<QLineEdit>(other, "finetune.lora_targets")->text(), QString("fc1, fc2"));
+        QCOMPARE(child<QLineEdit>(other, "finetune.torchscript")->text(), module);
+        QVERIFY(child<QCheckBox>(other, "finetune.new_head")->isChecked());
+        QVERIFY(!child<QCheckBox>(other, "training.fused")->isChecked());
+    }
+
+    void aMissingWeightFileIsAnErrorAtItsField()
+    {
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        retype(child<QLineEdit>(panel, "finetune.safetensors"), "/no/such/weights.safetensors");
+        QVERIFY(!panel.isValid());
+        auto *message = child<QLabel>(panel, "finetune.safetensors.error");
+        QVERIFY(message->isVisibleTo(&panel));
+        QVERIFY(message->text().contains("/no/such/weights.safetensors"));
+    }
+
+    void aPathThatDoesNotExistIsAnInlineError()
+    {
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        waitForCount(panel);
+        QVERIFY(panel.isValid());
+        retype(child<QLineEdit>(panel, "data.path"), "/no/such/folder");
+        auto *message = child<QLabel>(panel, "data.path.error");
+        QTRY_VERIFY_WITH_TIMEOUT(message->isVisibleTo(&panel), 15000);
+        QVERIFY2(message->text().contains("/no/such/folder"), qPrintable(message->text()));
+        QVERIFY(!panel.isValid());
+        QVERIFY(!child<QLabel>(panel, "configStatus")->text().contains("Config is valid"));
+        // Put back, it is valid again.
+        retype(child<QLineEdit>(panel, "data.path"), LATHE_TEST_FASHION_DIR);
+        QTRY_VERIFY_WITH_TIMEOUT(panel.isValid(), 15000);
+        QVERIFY(!message->isVisibleTo(&panel));
+    }
+
+    void browseChoosesAFolderAndAFolderWithoutClassesIsAnError()
+    {
+        QTemporaryDir empty;
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        panel.show();
+        auto *reader = child<QComboBox>(panel, "data.dataset");
+        reader->setFocus();
+        QTest::keyClicks(reader, "image-folder");
+        QCOMPARE(panel.config().data.dataset, std::string("image-folder"));
+        // The Fashion-MNIST folder has its IDX files and no class sub-folders.
+        auto *message = child<QLabel>(panel, "data.path.error");
+        QTRY_VERIFY_WITH_TIMEOUT(message->isVisibleTo(&panel), 15000);
+        QVERIFY2(message->text().contains("no images found"), qPrintable(message->text()));
+        QVERIFY(!panel.isValid());
+
+        // Browse… asks for a folder, as the image-folder reader reads one.
+        QTest::mouseClick(child<QPushButton>(panel, "data.path.browse"), Qt::LeftButton);
+        auto *dialog = child<QFileDialog>(panel, "data.path.dialog");
+        QCOMPARE(dialog->fileMode(), QFileDialog::Directory);
+        dialog->setDirectory(empty.path());
+        dialog->selectFile(empty.path());
+        static_cast<QDialog *>(dialog)->accept(); // as the Choose button does
+        QCOMPARE(child<QLineEdit>(panel, "data.path")->text(), empty.path());
+        QCOMPARE(panel.config().data.path, empty.path().toStdString());
+        QTRY_VERIFY_WITH_TIMEOUT(message->text().contains(empty.path()), 15000);
+        QVERIFY(!panel.isValid());
+
+        makeImageFolder(empty.path(), {"circle", "square"}, 3);
+        retype(child<QLineEdit>(panel, "data.path"), empty.path() + "/");
+        QTRY_VERIFY_WITH_TIMEOUT(panel.isValid(), 15000);
+        QVERIFY(!message->isVisibleTo(&panel));
+    }
+
+    void stepsFollowTheDataAfterLimitAndSplit()
+    {
+        QTemporaryDir dir;
+        makeImageFolder(dir.path(), {"a", "b"}, 10);
+        auto config = defaultConfig();
+        config.data.dataset = "image-folder";
+        config.data.path = dir.path().toStdString();
+        config.data.valFraction = 0.1;
+        config.training.batchSize = 4;
+        config.training.epochs = 2;
+        HyperparamsPanel panel;
+        panel.setConfig(config);
+        waitForCount(panel);
+        auto *caption = child<QLabel>(panel, "scheduleCaption");
+        // 20 images, 1 of each class's 10 held out: 18 / 4 = 5 steps per epoch.
+        QVERIFY2(caption->text().contains("10 steps: 2 epochs × 5 steps (18 training samples"),
+                 qPrintable(caption->text()));
+        QCOMPARE(child<PlotWidget>(panel, "schedulePlot")->series()[0].points.back().x, 9.0);
+
+        // The first 10 images only (all of class a), one held out: 9 / 4 = 3 steps.
+        retype(child<QLineEdit>(panel, "data.train_limit"), "10");
+        QTRY_VERIFY_WITH_TIMEOUT(caption->text().contains("6 steps: 2 epochs × 3 steps "
+                                                          "(9 training samples"),
+                                 15000);
+    }
+
+    void newRunDropsTheFineTuneSection()
+    {
+        // What "Fine-tune from here" puts in the form, after a steered parent run.
+        auto config = defaultConfig();
+        config.optimizer.lr = 0.01;
+        config.finetune.run = "7";
+        config.finetune.checkpoint = "best";
+        config.finetune.loraRank = 4;
+        config.finetune.lrMultipliers = {{"fc", 2.0}};
+        config.steering = {{120, 0.5, 0.01, 1.0}};
+        HyperparamsPanel panel;
+        panel.setConfig(config);
+        QCOMPARE(child<QLineEdit>(panel, "finetune.run")->text(), QString("7"));
+
+        panel.startNewRun(); // MainWindow's New run
+        QCOMPARE(child<QLineEdit>(panel, "finetune.run")->text(), QString());
+        QCOMPARE(child<QLineEdit>(panel, "finetune.checkpoint")->text(), QString());
+        QCOMPARE(child<QLineEdit>(panel, "finetune.lora_rank")->text(), QString("0"));
+        QCOMPARE(child<QLineEdit>(panel, "finetune.lr_multipliers")->text(), QString());
+        QVERIFY(panel.isValid());
+        QCOMPARE(panel.config().finetune, train::FineTuneConfig{});
+        QVERIFY(panel.config().steering.empty());
+        // The user's own settings stay.
+        QCOMPARE(panel.config().optimizer.lr, 0.01);
+        QCOMPARE(panel.config().data, config.data);
+        QCOMPARE(panel.config().model, config.model);
     }
 };
 
