@@ -856,6 +856,7 @@ private Q_SLOTS:
         QCOMPARE(config.finetune.loraDropout, 0.2);
         QCOMPARE(config.finetune.loraTargets, (std::vector<std::string>{"fc1", "fc2"}));
         QCOMPARE(config.finetune.distillCheckpoint, std::string("last"));
+        saveGrab(group(panel, "Fine-tune"), "hyperparams-finetune");
 
         // Saved and opened again, every new field shows what it holds.
         const QString path = dir.filePath("finetune.json");
@@ -917,6 +918,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(message->isVisibleTo(&panel), 15000);
         QVERIFY2(message->text().contains("no images found"), qPrintable(message->text()));
         QVERIFY(!panel.isValid());
+        saveGrab(group(panel, "Data"), "hyperparams-data-path-error");
 
         // Browse… asks for a folder, as the image-folder reader reads one.
         QTest::mouseClick(child<QPushButton>(panel, "data.path.browse"), Qt::LeftButton);
