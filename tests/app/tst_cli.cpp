@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <QRegularExpression>
 #include <QtEndian>
 #include <QtTest>
 
@@ -169,6 +170,16 @@ private Q_SLOTS:
             = QJsonDocument::fromJson(compared.out.toUtf8()).object()["config_diff"].toArray();
         QCOMPARE(diff.size(), 1);
         QCOMPARE(diff[0].toObject()["key"].toString(), QString("optimizer.lr"));
+
+        // A second run asking for a name in use gets the next free one; "tiny" stays run 1.
+        auto again = cli.run(tinyTrain(600, 1) << "--name"
+                                               << "tiny");
+        QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+        const auto named = [&](const QString &ref) {
+            return QJsonDocument::fromJson(cli.run({"show", ref, "--json"}).out.toUtf8()).object();
+        };
+        QCOMPARE(named("tiny")["id"].toInt(), 1);
+        QCOMPARE(named("tiny-2")["id"].toInt(), 3);
     }
 
     void exitCodes_data()
@@ -284,8 +295,17 @@ private Q_SLOTS:
         const auto checkpoint
             = train::readCheckpointState((dir.path() + "/runs/1/last.pt").toStdString());
         QVERIFY(checkpoint.has_value());
+        QTest::qWait(3000); // the crashed run waits before it is resumed: not training time
         auto resumed = cli.run({"resume", "1", "--max-steps", "60"});
         QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        const auto shown
+            = QJsonDocument::fromJson(cli.run({"show", "1", "--json"}).out.toUtf8()).object();
+        const double training = shown["duration_s"].toDouble(), wall = shown["wall_s"].toDouble();
+        QVERIFY2(training > 0 && wall - training >= 3.0,
+                 qPrintable(QString("training %1 s, wall %2 s").arg(training).arg(wall)));
+        const auto text = cli.run({"show", "1"}).out;
+        QVERIFY2(QRegularExpression(R"(trained \d+s \(wall time \d+s\))").match(text).hasMatch(),
+                 qPrintable(text));
         auto after = track::RunStore::open(cli.db().toStdString());
         QVERIFY(after.has_value());
         auto steps = (*after)->metricSeries(1, "train/loss");
