@@ -65,8 +65,8 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
         return reportError(prepared.error());
     auto &job = **prepared;
     auto &trainer = job.trainer();
-    std::printf("run %lld: %s, %lld steps per epoch, %lld epochs, database %s\n",
-                (long long)job.runId(), trainer.config().model.arch.c_str(),
+    std::printf("run %lld (%s): %s, %lld steps per epoch, %lld epochs, database %s\n",
+                (long long)job.runId(), job.runName().c_str(), trainer.config().model.arch.c_str(),
                 (long long)trainer.stepsPerEpoch(), (long long)trainer.config().training.epochs,
                 db.string().c_str());
     std::fflush(stdout);

@@ -118,7 +118,11 @@ Result<std::unique_ptr<RunJob>> RunJob::createNew(const RunConfig &config, RunJo
     auto id = job->m_store->createRun(row);
     if (!id)
         return std::unexpected(id.error());
+    auto created = job->m_store->run(*id);
+    if (!created)
+        return std::unexpected(created.error());
     job->m_runId = *id;
+    job->m_runName = created->name;
     job->m_trainer = std::move(*trainer);
     job->m_trainer->setCheckpointDir(runDirectory(job->m_options.db, job->m_runId));
     return job;
@@ -163,6 +167,7 @@ Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
     if (auto ok = job->m_store->deleteMetricsAfter(info->id, (*trainer)->state().step); !ok)
         return std::unexpected(ok.error());
     job->m_runId = info->id;
+    job->m_runName = info->name;
     job->m_trainer = std::move(*trainer);
     return job;
 }

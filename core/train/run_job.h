@@ -51,6 +51,8 @@ public:
     void setObserver(TrainObserver *observer) { m_observer = observer; }
 
     std::int64_t runId() const { return m_runId; }
+    /// The run's stored name: the one asked for, with a suffix when another run had it.
+    const std::string &runName() const { return m_runName; }
     Trainer &trainer() { return *m_trainer; }
 
 private:
@@ -64,6 +66,7 @@ private:
     std::unique_ptr<RunRecorder> m_recorder;
     TrainObserver *m_observer = nullptr;
     std::int64_t m_runId = 0;
+    std::string m_runName;
 };
 
 } // namespace lathe::train

@@ -1,6 +1,7 @@
 #include "core/train/run_recorder.h"
 
 #include "core/track/metric_keys.h"
+#include "core/track/run_timing.h"
 #include "core/util/clock.h"
 #include "core/util/sha256.h"
 
@@ -84,9 +85,9 @@ void RunRecorder::onHistograms(const HistogramEvent &e)
 
 void RunRecorder::onNote(const NoteEvent &e)
 {
-    if (e.kind == "paused")
+    if (e.kind == track::events::kPaused)
         m_writer.setStatus(m_runId, track::RunStatus::Paused);
-    else if (e.kind == "resumed")
+    else if (e.kind == track::events::kResumed)
         m_writer.setStatus(m_runId, track::RunStatus::Running);
     m_writer.addEvent({0, m_runId, e.kind, e.step, e.wallTime, e.payloadJson});
     m_next->onNote(e);
@@ -102,7 +103,7 @@ void RunRecorder::onFinished(TrainOutcome outcome, std::int64_t step)
 {
     const bool complete
         = outcome == TrainOutcome::Finished || outcome == TrainOutcome::EarlyStopped;
-    m_writer.addEvent({0, m_runId, "finished", step, util::unixNow(),
+    m_writer.addEvent({0, m_runId, std::string(track::events::kFinished), step, util::unixNow(),
                        nlohmann::json{{"outcome", toString(outcome)}}.dump()});
     m_writer.setStatus(m_runId, complete ? track::RunStatus::Finished : track::RunStatus::Stopped);
     m_next->onFinished(outcome, step);
@@ -110,7 +111,7 @@ void RunRecorder::onFinished(TrainOutcome outcome, std::int64_t step)
 
 void RunRecorder::onFailed(const Error &error, std::int64_t step)
 {
-    m_writer.addEvent({0, m_runId, "failed", step, util::unixNow(),
+    m_writer.addEvent({0, m_runId, std::string(track::events::kFailed), step, util::unixNow(),
                        nlohmann::json{{"error", error.toString()}}.dump()});
     m_writer.setStatus(m_runId, track::RunStatus::Failed, error.toString());
     m_next->onFailed(error, step);

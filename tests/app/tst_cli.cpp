@@ -175,6 +175,7 @@ private Q_SLOTS:
         auto again = cli.run(tinyTrain(600, 1) << "--name"
                                                << "tiny");
         QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+        QVERIFY2(again.out.contains("run 3 (tiny-2):"), qPrintable(again.out));
         const auto named = [&](const QString &ref) {
             return QJsonDocument::fromJson(cli.run({"show", ref, "--json"}).out.toUtf8()).object();
         };
