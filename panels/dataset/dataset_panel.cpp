@@ -229,6 +229,17 @@ void DatasetPanel::openDataset(const train::DataConfig &data)
     m_source->open(data);
 }
 
+void DatasetPanel::showData(const train::DataConfig &data)
+{
+    // The validation share and normalisation do not change the training samples shown.
+    train::DataConfig same = data;
+    same.valFraction = m_data.valFraction;
+    same.normalize = m_data.normalize;
+    if (same == m_data && (m_source->isLoading() || m_source->isLoaded()))
+        return;
+    openDataset(data);
+}
+
 void DatasetPanel::openChosen(const train::DataConfig &data)
 {
     openDataset(data);

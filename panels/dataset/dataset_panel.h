@@ -55,6 +55,10 @@ public:
     /// entries do (Open dataset… with the reader chosen, IDX pair… with "idx", Image folder…
     /// with "image-folder").
     void openDataset(const train::DataConfig &data);
+    /// openDataset(`data`) unless the panel shows (or is loading) that data already: the same
+    /// reader, path, options, classes and limits. What the main window calls when the
+    /// hyperparameter form's data changes, so the panel shows what the next run trains on.
+    void showData(const train::DataConfig &data);
     /// Shows a dataset loaded elsewhere (a plugin's, the trainer's); samples without raw bytes
     /// get their thumbnails rendered on a worker.
     void setDataset(std::shared_ptr<const data::Dataset> dataset);

@@ -222,6 +222,8 @@ void HyperparamsPanel::onCounted(const DatasetCount &count)
         return;
     m_count = count;
     validate();
+    if (count.ok())
+        Q_EMIT dataReadable(count.data);
 }
 
 void HyperparamsPanel::setValid(bool valid)

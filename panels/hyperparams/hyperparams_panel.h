@@ -70,6 +70,10 @@ Q_SIGNALS:
     void configChanged(const lathe::train::RunConfig &config);
     /// The form went from valid to invalid or back.
     void validityChanged(bool valid);
+    /// The data the form names was read (and counted) without an error: what the next run
+    /// trains on, for the Dataset panel to show (the main window connects it to
+    /// DatasetPanel::showData).
+    void dataReadable(const lathe::train::DataConfig &data);
 
 private:
     void validate();

@@ -128,8 +128,9 @@ void MainWindow::createPanels()
     connect(m_hyperparams, &HyperparamsPanel::validityChanged, this, &MainWindow::updateActions);
     connect(m_hyperparams, &HyperparamsPanel::configChanged, this,
             [this](const train::RunConfig &config) { m_dataset->setAugment(config.augment); });
-    // The dataset the user opens is the one the next run trains on.
+    // The dataset the user opens is the one the next run trains on, and the other way round.
     connect(m_dataset, &DatasetPanel::dataOpened, m_hyperparams, &HyperparamsPanel::useData);
+    connect(m_hyperparams, &HyperparamsPanel::dataReadable, m_dataset, &DatasetPanel::showData);
     connect(m_runs, &RunsPanel::resumeRequested, this, [this](qint64 runId) {
         if (!m_session->resumeRun(runId))
             statusBar()->showMessage(tr("A run is already training in this window"), 5000);

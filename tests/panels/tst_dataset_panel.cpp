@@ -514,6 +514,47 @@ private Q_SLOTS:
         QVERIFY(!note->isVisibleTo(&form));
     }
 
+    void theFormsDataIsShown()
+    {
+        QTemporaryDir dir;
+        QDir root(dir.path());
+        for (const QString &cls : {QString("circle"), QString("square")}) {
+            root.mkpath(cls);
+            for (int i = 0; i < 3; ++i) {
+                QImage image(16, 16, QImage::Format_RGB888);
+                image.fill(QColor(40 * i, cls == "circle" ? 200 : 50, 90));
+                QVERIFY(image.save(root.filePath(QString("%1/%2.png").arg(cls).arg(i))));
+            }
+        }
+        auto config = lathe::train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
+        QVERIFY(config);
+        config->data = readerData("image-folder", dir.path().toStdString());
+        DatasetPanel panel;
+        HyperparamsPanel form;
+        // As the main window connects them.
+        connect(&form, &HyperparamsPanel::dataReadable, &panel, &DatasetPanel::showData);
+        QSignalSpy loaded(&panel, &DatasetPanel::datasetLoaded);
+        form.setConfig(*config);
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kLoadTimeoutMs);
+        QCOMPARE(loaded.last().at(1).toLongLong(), qint64(6));
+
+        // Typing a training limit in the form: the panel shows the samples that will train.
+        auto *limit = form.findChild<QLineEdit *>("data.train_limit");
+        limit->setFocus();
+        QTest::keyClick(limit, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClicks(limit, "4");
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, kLoadTimeoutMs);
+        QCOMPARE(loaded.last().at(1).toLongLong(), qint64(4));
+
+        // An edit elsewhere reads nothing again.
+        auto *epochs = form.findChild<QLineEdit *>("training.epochs");
+        epochs->setFocus();
+        QTest::keyClick(epochs, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClicks(epochs, "3");
+        QTest::qWait(800);
+        QCOMPARE(loaded.count(), 2);
+    }
+
     void emptyFolderIsExplained()
     {
         QTemporaryDir dir;
