@@ -185,6 +185,10 @@ void ConfigForm::addFineTuneGroup(QVBoxLayout *layout)
           "Share of the soft (teacher) loss in the total loss, [0, 1]"},
          {"finetune.distill_temperature", "Temperature", Kind::Real,
           "Softmax temperature of the teacher and student, (0, 100]"}});
+    field(QStringLiteral("finetune.torchscript"))
+        ->setNameFilter(tr("TorchScript modules (*.pt *.pth *.ts);;All files (*)"));
+    field(QStringLiteral("finetune.safetensors"))
+        ->setNameFilter(tr("Safetensors (*.safetensors);;All files (*)"));
     m_frozen = new FrozenStagesEditor;
     auto *label = new QLabel(tr("Frozen stages"));
     label->setToolTip(tr("Ticked stages do not train (finetune.freeze)"));

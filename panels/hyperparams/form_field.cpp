@@ -147,6 +147,8 @@ void FormField::browse()
     dialog->setFileMode(m_pathIsFolder ? QFileDialog::Directory : QFileDialog::ExistingFile);
     if (m_pathIsFolder)
         dialog->setOption(QFileDialog::ShowDirsOnly);
+    else if (!m_nameFilter.isEmpty())
+        dialog->setNameFilter(m_nameFilter);
     if (current.isFile())
         dialog->selectFile(current.filePath());
     dialog->setAttribute(Qt::WA_DeleteOnClose);

@@ -55,6 +55,9 @@ public:
     /// Kind::Path: whether Browse… picks a folder (else a file). A file by default.
     void setPathIsFolder(bool folder) { m_pathIsFolder = folder; }
     bool pathIsFolder() const { return m_pathIsFolder; }
+    /// Kind::Path: the file types Browse… offers, as QFileDialog's filter ("Safetensors
+    /// (*.safetensors);;All files (*)"); empty = every file.
+    void setNameFilter(const QString &filter) { m_nameFilter = filter; }
 
     /// Shows `value` (the key's JSON value) without emitting edited().
     void setValue(const nlohmann::json &value);
@@ -88,6 +91,7 @@ private:
     QWidget *m_browse = nullptr; ///< Kind::Path: the Browse… button (objectName key + ".browse")
     bool m_hasError = false;
     bool m_pathIsFolder = false;
+    QString m_nameFilter;
 };
 
 } // namespace lathe::panels

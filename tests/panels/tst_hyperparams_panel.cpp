@@ -878,6 +878,12 @@ private Q_SLOTS:
     {
         HyperparamsPanel panel;
         panel.setConfig(defaultConfig());
+        // Browse… asks for a file of that format.
+        QTest::mouseClick(child<QPushButton>(panel, "finetune.safetensors.browse"), Qt::LeftButton);
+        auto *dialog = child<QFileDialog>(panel, "finetune.safetensors.dialog");
+        QCOMPARE(dialog->fileMode(), QFileDialog::ExistingFile);
+        QVERIFY(dialog->nameFilters().first().contains("*.safetensors"));
+        dialog->reject();
         retype(child<QLineEdit>(panel, "finetune.safetensors"), "/no/such/weights.safetensors");
         QVERIFY(!panel.isValid());
         auto *message = child<QLabel>(panel, "finetune.safetensors.error");
