@@ -148,6 +148,10 @@ Result<InspectErrors> errors(train::OpenedRun &model, const InspectKey &key, std
     InspectErrors out;
     out.key = key;
     out.validation = report->split == track::keys::kValSplit;
+    if (out.validation) {
+        if (auto set = inspect::evaluationSet(model))
+            out.validationSamples = set->samples;
+    }
     for (const auto &name : model.classNames)
         out.classNames.append(QString::fromStdString(name));
     for (const auto &row : report->confusion)

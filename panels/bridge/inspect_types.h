@@ -139,6 +139,8 @@ struct InspectErrors
 {
     InspectKey key;
     bool validation = false; ///< evaluated on the validation split (the run has no test set)
+    /// The validation samples `predictions` index, when `validation` (for their attributions).
+    std::shared_ptr<const data::Dataset> validationSamples;
     QStringList classNames;
     QList<QList<qint64>> confusion; ///< [true][predicted]
     QList<double> precision, recall, f1;

@@ -94,11 +94,16 @@ void ErrorsPanel::buildUi()
 
     connect(m_matrix, &ConfusionMatrixView::cellClicked, this, &ErrorsPanel::openCell);
     auto activate = [this](const QModelIndex &index) {
-        // Attributions are for test samples; a validation report's indices are not those.
-        if (!index.isValid() || !m_report || m_report->validation)
+        if (!index.isValid() || !m_report)
             return;
-        Q_EMIT sampleActivated(m_report->key.runId, m_report->key.checkpoint,
-                               index.data(ErrorGalleryModel::kIndexRole).toLongLong());
+        const qint64 sample = index.data(ErrorGalleryModel::kIndexRole).toLongLong();
+        // A validation report's indices are into its samples, not the test set.
+        if (m_report->validation) {
+            if (m_report->validationSamples)
+                Q_EMIT validationSampleActivated(m_report->validationSamples, sample);
+            return;
+        }
+        Q_EMIT sampleActivated(m_report->key.runId, m_report->key.checkpoint, sample);
     };
     // Double-click or Enter (a style that activates on a single click does that instead).
     connect(m_gallery, &QTableView::activated, this, activate);
@@ -307,7 +312,8 @@ void ErrorsPanel::openCell(int label, int predicted)
     m_gallery->sortByColumn(ErrorGalleryModel::Loss, Qt::DescendingOrder);
     const QString title
         = m_report->validation
-              ? tr("True %1, predicted %2: %3 validation samples, highest loss first")
+              ? tr("True %1, predicted %2: %3 validation samples, highest loss first · "
+                   "double-click one for its attributions")
               : tr("True %1, predicted %2: %3 samples, highest loss first · "
                    "double-click one for its attributions");
     m_galleryTitle->setText(

@@ -26,8 +26,8 @@ class StoreClient;
 /// split when the run has none (said in the status line). Compute (with progress
 /// and Cancel, off the GUI thread) fills the confusion matrix and the per-class precision,
 /// recall and F1 table; clicking a cell lists its samples (thumbnail, true and predicted class,
-/// confidence, loss; highest loss first, sortable by any column); double-clicking a test
-/// sample asks for its attributions (sampleActivated). GUI thread only.
+/// confidence, loss; highest loss first, sortable by any column); double-clicking a sample
+/// asks for its attributions (sampleActivated, validationSampleActivated). GUI thread only.
 class ErrorsPanel : public QWidget
 {
     Q_OBJECT
@@ -62,6 +62,10 @@ Q_SIGNALS:
     void computeFinished();
     /// The user asked for the attributions of test sample `testIndex` of run `runId`.
     void sampleActivated(qint64 runId, const QString &checkpoint, qint64 testIndex);
+    /// The same for sample `index` of `samples`, the validation split of a run without a test
+    /// split (VisualisePanel::showDatasetSample shows it).
+    void validationSampleActivated(std::shared_ptr<const lathe::data::Dataset> samples,
+                                   qint64 index);
 
 private:
     void setRun(qint64 runId);

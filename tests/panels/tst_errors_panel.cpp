@@ -230,10 +230,29 @@ private Q_SLOTS:
                     ->text()
                     .contains("validation samples"));
         QTRY_VERIFY(!gallery->model()->index(0, 0).data(Qt::DecorationRole).isNull());
-        QSignalSpy activated(m_panel.get(), &ErrorsPanel::sampleActivated);
-        const QPoint pos = gallery->visualRect(gallery->model()->index(0, 1)).center();
+        // A double-click asks for the attributions of that validation sample, not a test one.
+        QSignalSpy asTest(m_panel.get(), &ErrorsPanel::sampleActivated);
+        std::shared_ptr<const data::Dataset> samples;
+        qint64 activated = -1;
+        const auto connection
+            = connect(m_panel.get(), &ErrorsPanel::validationSampleActivated, this,
+                      [&](std::shared_ptr<const data::Dataset> set, qint64 index) {
+                          samples = std::move(set);
+                          activated = index;
+                      });
+        const QModelIndex first = gallery->model()->index(0, 1);
+        const QPoint pos = gallery->visualRect(first).center();
+        QTest::mouseClick(gallery->viewport(), Qt::LeftButton, {}, pos);
         QTest::mouseDClick(gallery->viewport(), Qt::LeftButton, {}, pos);
-        QCOMPARE(activated.count(), 0);
+        QCOMPARE(asTest.count(), 0);
+        QCOMPARE(activated, first.data(ErrorGalleryModel::kIndexRole).toLongLong());
+        QVERIFY(samples);
+        QCOMPARE(samples->size(), valSize);
+        // It is the sample the gallery listed: training sample split.val[i], with its label.
+        const auto trainIndex = model->split.val[activated].item<std::int64_t>();
+        QCOMPARE(samples->labels()[activated].item<std::int64_t>(),
+                 model->data.train->labels()[trainIndex].item<std::int64_t>());
+        disconnect(connection);
         grab("validation");
     }
 
