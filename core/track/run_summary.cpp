@@ -5,8 +5,8 @@
 #include "core/track/run_store.h"
 
 #include <charconv>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 namespace lathe::track {
 

@@ -27,7 +27,8 @@ double now()
     return double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
 }
 
-// "Training time 2m 05s · wall time 11m 36s (started 10:02:11, ended 10:13:47)".
+// "Training time 2m 05s · wall time 11m 36s (started 2026-12-03 10:02:11, ended ...)", and
+// since when a live run is paused.
 QString durationTip(const RunRow &row)
 {
     if (row.startedAt <= 0)
