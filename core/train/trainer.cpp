@@ -240,9 +240,12 @@ void Trainer::waitWhilePaused(std::stop_token stop)
     if (!m_paused)
         return;
     m_observer->onNote({"paused", m_state.step, "{}", util::unixNow()});
+    const double pausedAt = util::monotonicNow();
     std::unique_lock lock(m_pauseMutex);
     m_pauseCv.wait(lock, stop, [this] { return !m_paused.load(); });
     lock.unlock();
+    // The throughput window measures training, not the pause.
+    m_windowStart += util::monotonicNow() - pausedAt;
     if (!stop.stop_requested()) {
         applyPendingSteer();
         m_observer->onNote({"resumed", m_state.step, "{}", util::unixNow()});

@@ -6,6 +6,8 @@
 #include <QColor>
 #include <QPixmap>
 #include <QPoint>
+#include <QPolygonF>
+#include <QRectF>
 #include <QString>
 #include <QWidget>
 
@@ -38,9 +40,10 @@ struct PlotMarker
 /// A fast line chart painted with QPainter: several series, axes with ticks, optional log-y,
 /// zoom (wheel; right-drag or shift-drag selects a range) and pan (drag), level-of-detail
 /// downsampling of the visible range to the pixels on screen (every stored point is drawn once
-/// the view holds no more than 2 points per pixel column), a hover read-out of exact values,
-/// and vertical markers. Double-click resets the view. Only x is zoomed; y fits what is shown.
-/// GUI thread only.
+/// the view holds no more than 2 points per pixel column), a marker on every point of a series
+/// with few visible points, a NaN y as a gap in its line, a legend in the corner that hides
+/// the least of the lines, a hover read-out of exact values, and vertical markers. Double-click
+/// resets the view. Only x is zoomed; y fits what is shown. GUI thread only.
 class PlotWidget : public QWidget
 {
     Q_OBJECT
@@ -76,6 +79,12 @@ public:
     /// Points drawn by the last paint inside the visible x range, over all series (for tests
     /// and benchmarks).
     std::size_t drawnPoints() const { return m_drawnPoints; }
+    /// Markers drawn by the last paint on the points of series with few visible points
+    /// (fewer than 30: a short validation series is then seen, not a dot).
+    std::size_t markedPoints() const { return m_markedPoints; }
+    /// Where the last paint put the legend (the corner of the plot area that hides the
+    /// fewest line segments and no line end if it can); empty when none was drawn.
+    QRectF legendRect() const { return m_legendRect; }
     /// The plot area inside the axes, in widget coordinates.
     QRect plotRect() const;
 
@@ -111,10 +120,13 @@ private:
     View computeView();
     void invalidate();
     void renderPlot(QPainter &painter);
-    void drawSeries(QPainter &painter, const View &view);
+    /// Draws the series and hands back the lines drawn (widget coordinates, faint ones left
+    /// out) for the legend to avoid.
+    void drawSeries(QPainter &painter, const View &view, std::vector<QPolygonF> &lines);
+    void drawPointMarkers(QPainter &painter, const View &view, std::size_t series);
     void drawAxes(QPainter &painter, const View &view);
     void drawMarkers(QPainter &painter, const View &view);
-    void drawLegend(QPainter &painter, const QRectF &area);
+    void drawLegend(QPainter &painter, const QRectF &area, const std::vector<QPolygonF> &lines);
     void drawHover(QPainter &painter);
     void drawSelection(QPainter &painter);
     std::pair<double, double> axisXRange() const;
@@ -127,6 +139,8 @@ private:
     std::vector<PlotSeries> m_series;
     std::vector<PlotMarker> m_markers;
     std::size_t m_drawnPoints = 0;
+    std::size_t m_markedPoints = 0;
+    QRectF m_legendRect;
     QString m_title;
     QString m_xTitle;
     QString m_yTitle;

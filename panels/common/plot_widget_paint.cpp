@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace lathe::panels {
 
@@ -15,6 +16,10 @@ namespace {
 
 constexpr int kLegendRows = 8;
 constexpr int kHoverRows = 10;
+// A series with fewer visible points than this gets a marker on each (a short validation
+// series would otherwise be a dot or two nobody sees).
+constexpr std::size_t kMarkedBelow = 30;
+constexpr double kMarkerRadius = 2.5;
 
 QColor faded(QColor c, int alpha)
 {
@@ -54,6 +59,38 @@ qsizetype nearestIndex(const std::vector<track::SeriesPoint> &points, double x)
     return it - points.begin();
 }
 
+// True when the segment a-b passes through `r`.
+bool crosses(const QRectF &r, const QPointF &a, const QPointF &b)
+{
+    if (r.contains(a) || r.contains(b))
+        return true;
+    const QLineF segment(a, b);
+    const QLineF edges[] = {{r.topLeft(), r.topRight()},
+                            {r.topRight(), r.bottomRight()},
+                            {r.bottomRight(), r.bottomLeft()},
+                            {r.bottomLeft(), r.topLeft()}};
+    return std::any_of(std::begin(edges), std::end(edges), [&](const QLineF &edge) {
+        return segment.intersects(edge, nullptr) == QLineF::BoundedIntersection;
+    });
+}
+
+// How much of the drawn lines a legend at `box` would hide: the segments under it, and far
+// more for a line's end (where a curve stands now), so that no corner covering one wins.
+int coverage(const QRectF &box, const std::vector<QPolygonF> &lines)
+{
+    const QRectF area = box.adjusted(-4, -4, 4, 4);
+    int score = 0;
+    for (const auto &line : lines) {
+        if (line.isEmpty() || !area.intersects(line.boundingRect().adjusted(-1, -1, 1, 1)))
+            continue;
+        score += (area.contains(line.front()) + area.contains(line.back())) * 1000;
+        for (qsizetype i = 1; i < line.size(); ++i)
+            score += crosses(area, line[i - 1], line[i]) ? 1 : 0;
+        score += line.size() == 1 && area.contains(line.front()) ? 1 : 0;
+    }
+    return score;
+}
+
 } // namespace
 
 void PlotWidget::paintEvent(QPaintEvent *)
@@ -89,6 +126,8 @@ void PlotWidget::renderPlot(QPainter &painter)
                                    [](const auto &s) { return s.points.empty(); });
     if (empty) {
         m_drawnPoints = 0;
+        m_markedPoints = 0;
+        m_legendRect = {};
         painter.setPen(palette().placeholderText().color());
         painter.drawText(area.adjusted(8, 8, -8, -8), Qt::AlignCenter | Qt::TextWordWrap,
                          m_emptyText.isEmpty() ? tr("No data") : m_emptyText);
@@ -101,16 +140,19 @@ void PlotWidget::renderPlot(QPainter &painter)
     painter.save();
     painter.setClipRect(area);
     drawMarkers(painter, view);
-    drawSeries(painter, view);
+    std::vector<QPolygonF> lines;
+    drawSeries(painter, view, lines);
     painter.restore();
     painter.setPen(palette().mid().color());
     painter.drawRect(area.adjusted(0, 0, -1, -1));
+    m_legendRect = {};
     if (m_legend)
-        drawLegend(painter, view.rect);
+        drawLegend(painter, view.rect, lines);
 }
 
-void PlotWidget::drawSeries(QPainter &painter, const View &view)
+void PlotWidget::drawSeries(QPainter &painter, const View &view, std::vector<QPolygonF> &lines)
 {
+    m_markedPoints = 0;
     QPolygonF line;
     // Faint lines first, so that the lines they accompany are drawn over them.
     for (int pass = 0; pass < 2; ++pass) {
@@ -129,6 +171,8 @@ void PlotWidget::drawSeries(QPainter &painter, const View &view)
             // Antialiasing smooths sparse lines; a dense envelope gains nothing from it.
             painter.setRenderHint(QPainter::Antialiasing,
                                   qsizetype(points.size()) < view.rect.width() && !series.faint);
+            const LodSlice &slice = view.slices[s];
+            const bool marked = !series.faint && slice.viewEnd - slice.viewBegin < kMarkedBelow;
             line.clear();
             line.reserve(qsizetype(points.size()));
             auto flush = [&] {
@@ -137,6 +181,8 @@ void PlotWidget::drawSeries(QPainter &painter, const View &view)
                     painter.drawPoint(line[0]);
                 else if (line.size() > 1)
                     painter.drawPolyline(line);
+                if (!series.faint && !line.isEmpty())
+                    lines.push_back(line);
                 line.clear();
             };
             for (const auto &p : points) {
@@ -148,9 +194,29 @@ void PlotWidget::drawSeries(QPainter &painter, const View &view)
                 line.append(QPointF(view.px(toAxisX(p.x)), view.py(u)));
             }
             flush();
+            if (marked)
+                drawPointMarkers(painter, view, s);
         }
     }
     painter.setRenderHint(QPainter::Antialiasing, false);
+}
+
+void PlotWidget::drawPointMarkers(QPainter &painter, const View &view, std::size_t s)
+{
+    const LodSlice &slice = view.slices[s];
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    painter.setPen(QPen(palette().base().color(), 1.0));
+    painter.setBrush(m_series[s].color);
+    for (std::size_t i = slice.viewBegin; i < slice.viewEnd; ++i) {
+        const auto &p = slice.points[i];
+        if (!drawableY(p.y, m_logY) || !std::isfinite(toAxisX(p.x)))
+            continue;
+        const double u = m_logY ? std::log10(p.y) : p.y;
+        painter.drawEllipse(QPointF(view.px(toAxisX(p.x)), view.py(u)), kMarkerRadius,
+                            kMarkerRadius);
+        ++m_markedPoints;
+    }
+    painter.setBrush(Qt::NoBrush);
 }
 
 void PlotWidget::drawAxes(QPainter &painter, const View &view)
@@ -234,7 +300,8 @@ void PlotWidget::drawMarkers(QPainter &painter, const View &view)
     painter.setFont(font());
 }
 
-void PlotWidget::drawLegend(QPainter &painter, const QRectF &area)
+void PlotWidget::drawLegend(QPainter &painter, const QRectF &area,
+                            const std::vector<QPolygonF> &lines)
 {
     std::vector<const PlotSeries *> shown;
     for (const auto &s : m_series)
@@ -252,8 +319,23 @@ void PlotWidget::drawLegend(QPainter &painter, const QRectF &area)
     if (more)
         textWidth = std::max(textWidth, fm.horizontalAdvance(moreText));
     const int lineH = fm.height();
-    const QRectF box(area.right() - textWidth - 40, area.top() + 6, textWidth + 34,
-                     lineH * (rows + (more ? 1 : 0)) + 6);
+    const QSizeF size(textWidth + 34, lineH * (rows + (more ? 1 : 0)) + 6);
+    // The corner hiding the least of the lines, top right on a tie.
+    const QRectF inner = area.adjusted(6, 6, -6, -6);
+    QRectF box;
+    int least = std::numeric_limits<int>::max();
+    for (const QPointF &corner :
+         {inner.topRight(), inner.topLeft(), inner.bottomRight(), inner.bottomLeft()}) {
+        QRectF candidate(QPointF(), size);
+        candidate.moveTo(corner.x() == inner.right() ? corner.x() - size.width() : corner.x(),
+                         corner.y() == inner.bottom() ? corner.y() - size.height() : corner.y());
+        const int score = coverage(candidate, lines);
+        if (score < least) {
+            least = score;
+            box = candidate;
+        }
+    }
+    m_legendRect = box;
     painter.fillRect(box, faded(palette().base().color(), 215));
     painter.setPen(faded(palette().text().color(), 60));
     painter.drawRect(box);
@@ -294,11 +376,17 @@ void PlotWidget::drawHover(QPainter &painter)
         return QPointF(r.left() + (toAxisX(p.x) - t0) / (t1 - t0) * r.width(),
                        r.bottom() - (u - m_y0) / (m_y1 - m_y0) * r.height());
     };
-    struct Row { const PlotSeries *series; track::SeriesPoint point; QPointF at; double raw; };
+    struct Row
+    {
+        const PlotSeries *series;
+        track::SeriesPoint point;
+        QPointF at;
+        double raw;
+    };
     std::vector<Row> rows;
     for (const auto &s : m_series) {
         const qsizetype i = nearestIndex(s.points, x);
-        if (i < 0 || s.faint)
+        if (i < 0 || s.faint || !std::isfinite(s.points[i].y)) // faint, or a gap
             continue;
         rows.push_back({&s, s.points[i], toPx(s.points[i]), std::nan("")});
     }

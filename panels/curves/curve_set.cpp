@@ -1,19 +1,18 @@
 #include "panels/curves/curve_set.h"
 
 #include "core/track/metric_keys.h"
+#include "panels/common/run_colour.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <array>
+#include <limits>
 
 namespace lathe::panels {
 
 namespace {
 
-// Tableau 10, then darker and lighter variants of it for runs 11 to 30.
-constexpr std::array<QRgb, 10> kPalette{0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f,
-                                        0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
+constexpr double kGap = std::numeric_limits<double>::quiet_NaN(); // a y that breaks a line
 
 bool isMarked(const std::string &kind)
 {
@@ -47,13 +46,6 @@ QString markerLabel(const track::EventRow &event)
 
 } // namespace
 
-QColor CurveSet::paletteColor(int index)
-{
-    const QColor base(kPalette[std::size_t(index) % kPalette.size()]);
-    const int round = index / int(kPalette.size());
-    return round == 0 ? base : round % 2 == 1 ? base.darker(140) : base.lighter(130);
-}
-
 bool CurveSet::isSmoothable(int key)
 {
     return key == TrainLoss || key == TrainAccuracy || key == SamplesPerSec;
@@ -77,19 +69,6 @@ bool CurveSet::setRuns(const std::vector<std::int64_t> &runIds)
         run.id = id;
         run.series.resize(m_keys.size());
         run.name = QStringLiteral("run %1").arg(id);
-        int color = 0;
-        auto taken = [&](int c) {
-            // Runs still to be moved into `kept` keep their colours.
-            auto has = [&](const Run &r) {
-                return r.color == c
-                       && std::find(runIds.begin(), runIds.end(), r.id) != runIds.end();
-            };
-            return std::any_of(kept.begin(), kept.end(), has)
-                   || std::any_of(m_runs.begin(), m_runs.end(), has);
-        };
-        while (taken(color))
-            ++color;
-        run.color = color;
         kept.push_back(std::move(run));
     }
     m_runs = std::move(kept);
@@ -153,6 +132,8 @@ void CurveSet::applyRun(Run &run, RunUpdate &update, Changes &changes)
         if (event.id <= run.lastEventId)
             continue; // already taken from an earlier poll
         run.lastEventId = event.id;
+        if (event.kind == "paused")
+            addPause(run, event.step, changes);
         if (isMarked(event.kind)) {
             run.events.push_back(std::move(event));
             changes.events = true;
@@ -187,6 +168,29 @@ void CurveSet::applyRun(Run &run, RunUpdate &update, Changes &changes)
         changes.keys |= keyBit(s.key);
         changes.events = changes.events || s.key == TrainLoss; // epoch positions of markers
     }
+}
+
+void CurveSet::addPause(Run &run, std::int64_t step, Changes &changes)
+{
+    run.pauses.push_back(step);
+    // Throughput mapped past the pause already (the event read after the samples) is mapped
+    // again with its gap.
+    Series &speed = run.series[SamplesPerSec];
+    const CurveSamples &samples = *speed.samples;
+    if (speed.mapped > 0 && samples.step[speed.mapped - 1] > double(step)) {
+        speed.mapped = 0;
+        speed.raw.clear();
+        speed.smooth.clear();
+        speed.ema = {};
+        changes.keys |= keyBit(SamplesPerSec);
+    }
+}
+
+bool CurveSet::pausedBetween(const Run &run, double fromStep, double toStep)
+{
+    return std::any_of(run.pauses.begin(), run.pauses.end(), [&](std::int64_t step) {
+        return fromStep <= double(step) && double(step) < toStep;
+    });
 }
 
 int CurveSet::addKey(const std::string &name)
@@ -258,8 +262,13 @@ void CurveSet::mapNewRows(const Run &run, Series &series, int key)
 {
     const CurveSamples &samples = *series.samples;
     series.raw.reserve(samples.size());
-    for (std::size_t i = series.mapped; i < samples.size(); ++i)
+    for (std::size_t i = series.mapped; i < samples.size(); ++i) {
+        // No throughput is measured while a run is paused: a gap, not a line through it.
+        if (key == SamplesPerSec && i > 0
+            && pausedBetween(run, samples.step[i - 1], samples.step[i]))
+            series.raw.push_back({axisX(run, samples, i - 1), kGap});
         series.raw.push_back({axisX(run, samples, i), samples.value[i]});
+    }
     series.mapped = samples.size();
     // appendEma gives one point per input point, so smooth.size() counts what is averaged.
     if (m_smoothing > 0 && isSmoothable(key) && series.smooth.size() < series.raw.size())
@@ -271,7 +280,7 @@ std::vector<PlotSeries> CurveSet::plotSeries(std::span<const int> keys, bool wit
 {
     std::vector<PlotSeries> out;
     for (auto &run : m_runs) {
-        const QColor color = paletteColor(run.color);
+        const QColor color = runColour(run.id);
         for (int key : keys) {
             Series &series = run.series[std::size_t(key)];
             mapNewRows(run, series, key);
@@ -314,7 +323,7 @@ std::vector<PlotMarker> CurveSet::markers() const
     std::vector<PlotMarker> out;
     for (const auto &run : m_runs) {
         for (const auto &event : run.events)
-            out.push_back({markerX(run, event), markerLabel(event), paletteColor(run.color)});
+            out.push_back({markerX(run, event), markerLabel(event), runColour(run.id)});
     }
     return out;
 }
@@ -323,7 +332,7 @@ std::vector<std::pair<QString, QColor>> CurveSet::legend() const
 {
     std::vector<std::pair<QString, QColor>> out;
     for (const auto &run : m_runs)
-        out.emplace_back(run.name, paletteColor(run.color));
+        out.emplace_back(run.name, runColour(run.id));
     return out;
 }
 

@@ -47,7 +47,7 @@ public:
         std::shared_ptr<const CurveSamples> samples;
     };
 
-    /// Keeps only these runs, in this order; new ones get the first colour no shown run has.
+    /// Keeps only these runs, in this order (each in its runColour()).
     /// Returns true when the set of runs changed.
     bool setRuns(const std::vector<std::int64_t> &runIds);
     std::vector<std::int64_t> runIds() const;
@@ -71,7 +71,7 @@ public:
     /// Sets the x axis and the EMA weight (0 = raw) of smoothable series.
     void setDisplay(CurveAxis axis, double smoothing);
     /// The plotted series of `keys` for every run (a val key is dashed; a smoothed series comes
-    /// with its raw values as a faint companion).
+    /// with its raw values as a faint companion; throughput has a gap, a NaN y, at each pause).
     std::vector<PlotSeries> plotSeries(std::span<const int> keys, bool withKeySuffix);
     /// The "steered" and "lr_reduced" events of every run, placed on the current x axis.
     std::vector<PlotMarker> markers() const;
@@ -80,8 +80,6 @@ public:
     std::size_t sampleCount() const;
     std::vector<Snapshot> snapshot() const;
 
-    /// The qualitative palette runs are coloured from (readable on light and dark backgrounds).
-    static QColor paletteColor(int index);
     /// True for the keys smoothing applies to (per-step training series).
     static bool isSmoothable(int key);
 
@@ -99,17 +97,19 @@ private:
     {
         std::int64_t id = 0;
         QString name;
-        int color = 0;
         bool missing = false;
         std::int64_t lastEventId = 0;
         std::vector<track::EventRow> events;
-        double origin = 0; ///< first wall time seen: 0 of the relative time axis
+        std::vector<std::int64_t> pauses; ///< the steps at which the run was paused
+        double origin = 0;                ///< first wall time seen: 0 of the relative time axis
         std::vector<std::string> recorded;
         std::vector<Series> series; ///< indexed like m_keys
     };
 
     Run *find(std::int64_t runId);
     void applyRun(Run &run, RunUpdate &update, Changes &changes);
+    void addPause(Run &run, std::int64_t step, Changes &changes);
+    static bool pausedBetween(const Run &run, double fromStep, double toStep);
     void mapNewRows(const Run &run, Series &series, int key);
     double axisX(const Run &run, const CurveSamples &samples, std::size_t i) const;
     double markerX(const Run &run, const track::EventRow &event) const;

@@ -195,13 +195,10 @@ void CurvesPanel::buildCharts(QWidget *host)
 
 QList<qint64> CurvesPanel::shownRuns() const
 {
-    QList<qint64> runs;
-    if (m_active != 0)
-        runs << m_active;
-    for (qint64 id : m_picked)
-        if (!runs.contains(id))
-            runs << id;
-    return runs;
+    // Exactly what the user picked; the active run only when nothing is picked (or it is).
+    if (!m_picked.isEmpty())
+        return m_picked;
+    return m_active != 0 ? QList<qint64>{m_active} : QList<qint64>{};
 }
 
 void CurvesPanel::setSelection(const RunSelection &selection)
@@ -216,6 +213,7 @@ void CurvesPanel::updateShownRuns()
     const QList<qint64> runs = shownRuns();
     if (!m_curves.setRuns(std::vector<std::int64_t>(runs.begin(), runs.end())))
         return;
+    m_charts[LossChart]->resetView(); // fit the runs now shown (the others follow)
     redraw(kAllKeys, true);
     updateLegend();
     updateMetricPicker();

@@ -21,8 +21,9 @@ class QSlider;
 
 namespace lathe::panels {
 
-/// Live curves of runs: loss, accuracy, learning rate and samples/s of the active run and of
-/// any runs picked, overlaid one colour per run (val dashed), read from the store every
+/// Live curves of runs: loss, accuracy, learning rate and samples/s of the runs picked in the
+/// Runs table (of the active run when none is picked), overlaid, each run in its runColour()
+/// (val dashed), the view fitted to them whenever the set changes, read from the store every
 /// ~500 ms (new rows only), so that runs written by another process (lathe-cli) update live
 /// too. Controls: smoothing (debiased EMA on the full-resolution per-step training series;
 /// validation and learning-rate curves stay raw), log-y, the x axis
@@ -47,7 +48,7 @@ public:
     PlotWidget *chart(Chart which) const { return m_charts[which]; }
     /// The chart added for the metric `key` with the picker; nullptr when there is none.
     PlotWidget *metricChart(const QString &key) const;
-    /// The runs shown: the active run first, then the picked ones.
+    /// The runs shown: the picked ones, in their order; the active run when none is picked.
     QList<qint64> shownRuns() const;
     /// Saves the four charts as one PNG; false (and a status message) when it cannot be written.
     bool exportPng(const QString &path);
@@ -55,8 +56,8 @@ public:
     void exportCsv(const QString &path);
 
 public Q_SLOTS:
-    /// Shows the active run (the one training in this window, always shown) and the selected
-    /// runs, overlaid.
+    /// Shows the selected runs, overlaid, or the active run (the one training in this
+    /// window) when none is selected.
     void setSelection(const lathe::panels::RunSelection &selection);
     /// Reads the store now (otherwise every ~500 ms).
     void refresh();

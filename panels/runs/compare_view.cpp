@@ -3,11 +3,14 @@
 #include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "panels/common/plot_widget.h"
+#include "panels/common/run_colour.h"
 #include "panels/bridge/store_client.h"
 #include "panels/runs/config_diff_view.h"
 #include "panels/runs/parallel_coords_widget.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QTabWidget>
@@ -21,12 +24,37 @@ namespace lathe::panels {
 
 namespace {
 
-// Hyperparameters always shown as axes (when the runs have them), the first on a log scale.
+// Hyperparameters put first when they are axes, the first on a log scale.
 constexpr std::array<std::string_view, 4> kStandardAxes{"optimizer.lr", "optimizer.weight_decay",
                                                         "training.batch_size", "training.epochs"};
+// Differing keys shown as axes by default ("All keys" shows every numeric one).
 constexpr std::size_t kMaxAxes = 10;
 // More runs than this make an unreadable diff and plot: the first ones are compared.
 constexpr std::size_t kMaxRuns = 20;
+
+// The results the config diff shows above the keys: a label, the metric, and how it is read.
+struct ResultSpec
+{
+    const char *label;
+    std::string_view key;
+    bool best; ///< the best value of the series instead of the last
+    bool accuracy;
+};
+constexpr std::array<ResultSpec, 6> kResults{{
+    {QT_TRANSLATE_NOOP("CompareView", "best %1"), track::keys::kValAccuracy, true, true},
+    {QT_TRANSLATE_NOOP("CompareView", "final %1"), track::keys::kValAccuracy, false, true},
+    {QT_TRANSLATE_NOOP("CompareView", "%1"), track::keys::kTestAccuracy, false, true},
+    {QT_TRANSLATE_NOOP("CompareView", "final %1"), track::keys::kValLoss, false, false},
+    {QT_TRANSLATE_NOOP("CompareView", "%1"), track::keys::kTestLoss, false, false},
+    {QT_TRANSLATE_NOOP("CompareView", "final %1"), track::keys::kTrainLoss, false, false},
+}};
+
+// The position of `key` among the standard axes (their count for any other key).
+std::size_t axisRank(const std::string &key)
+{
+    return std::size_t(std::find(kStandardAxes.begin(), kStandardAxes.end(), key)
+                       - kStandardAxes.begin());
+}
 
 bool isNumeric(const track::ParamDiff &diff)
 {
@@ -46,15 +74,6 @@ std::string_view curveKey(CompareView::Metric metric)
                                                  : track::keys::kValAccuracy;
 }
 
-QColor curveColor(std::size_t i)
-{
-    static const std::array<QColor, 8> kColors{QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e),
-                                               QColor(0x2c, 0xa0, 0x2c), QColor(0xd6, 0x27, 0x28),
-                                               QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
-                                               QColor(0xe3, 0x77, 0xc2), QColor(0x17, 0xbe, 0xcf)};
-    return kColors[i % kColors.size()];
-}
-
 } // namespace
 
 struct CompareView::Loaded
@@ -64,7 +83,36 @@ struct CompareView::Loaded
     std::vector<std::vector<std::pair<std::string, std::string>>> params;
     std::vector<std::vector<track::SeriesPoint>> series;
     std::vector<QString> parentNames; ///< per run; empty when it has none or it is gone
+    std::vector<DiffResult> results;  ///< the kResults any run has
 };
+
+namespace {
+
+// Reads kResults for `ids`, keeping the rows some run has a value for.
+Result<std::vector<DiffResult>> readResults(track::RunStore &store,
+                                            const std::vector<std::int64_t> &ids)
+{
+    std::vector<DiffResult> results;
+    for (const ResultSpec &spec : kResults) {
+        DiffResult row{QCoreApplication::translate("CompareView", spec.label)
+                           .arg(QString::fromLatin1(spec.key.data(), qsizetype(spec.key.size()))),
+                       {},
+                       spec.accuracy,
+                       spec.accuracy};
+        for (const auto id : ids) {
+            auto value = spec.best ? store.bestMetric(id, spec.key, spec.accuracy)
+                                   : store.lastMetric(id, spec.key);
+            if (!value)
+                return std::unexpected(value.error());
+            row.values.push_back(*value);
+        }
+        if (std::ranges::any_of(row.values, [](const auto &v) { return v.has_value(); }))
+            results.push_back(std::move(row));
+    }
+    return results;
+}
+
+} // namespace
 
 CompareView::CompareView(StoreClient &store, QWidget *parent)
     : QWidget(parent)
@@ -75,6 +123,7 @@ CompareView::CompareView(StoreClient &store, QWidget *parent)
     , m_tabs(new QTabWidget(this))
     , m_diff(new ConfigDiffView(this))
     , m_coords(new ParallelCoordsWidget(this))
+    , m_allKeys(new QCheckBox(tr("All keys"), this))
     , m_curves(new PlotWidget(this))
 {
     setObjectName(QStringLiteral("compareView"));
@@ -83,22 +132,36 @@ CompareView::CompareView(StoreClient &store, QWidget *parent)
     m_metric->addItem(tr("test/accuracy"), int(TestAccuracy));
     m_metric->addItem(tr("Final train/loss"), int(FinalTrainLoss));
     m_curves->setObjectName(QStringLiteral("compareCurves"));
+    m_tabs->setObjectName(QStringLiteral("compareTabs"));
     m_curves->setEmptyText(tr("Select two or more runs to overlay their curves."));
-    auto *top = new QHBoxLayout;
+    // The title and the metric sit beside the tabs, so that the views below keep the height.
+    auto *corner = new QWidget(this);
+    auto *top = new QHBoxLayout(corner);
+    top->setContentsMargins(8, 0, 2, 2);
     top->addWidget(m_title, 1);
-    top->addWidget(new QLabel(tr("Metric:"), this));
+    top->addWidget(new QLabel(tr("Metric:"), corner));
     top->addWidget(m_metric);
     m_lineage->setObjectName(QStringLiteral("compareLineage"));
     m_lineage->setWordWrap(true);
     m_lineage->hide();
     m_tabs->addTab(m_diff, tr("Config diff"));
-    m_tabs->addTab(m_coords, tr("Parallel coordinates"));
+    m_allKeys->setObjectName(QStringLiteral("allKeys"));
+    m_allKeys->setToolTip(tr("Show every numeric config key as an axis, also those on which "
+                             "the runs agree"));
+    auto *coordsPage = new QWidget(this);
+    auto *coordsLayout = new QVBoxLayout(coordsPage);
+    coordsLayout->setContentsMargins(0, 0, 0, 0);
+    coordsLayout->setSpacing(2);
+    coordsLayout->addWidget(m_allKeys);
+    coordsLayout->addWidget(m_coords, 1);
+    m_tabs->addTab(coordsPage, tr("Parallel coordinates"));
     m_tabs->addTab(m_curves, tr("Curves"));
+    m_tabs->setCornerWidget(corner, Qt::TopRightCorner);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 4, 0, 0);
-    layout->addLayout(top);
     layout->addWidget(m_lineage);
     layout->addWidget(m_tabs, 1);
+    connect(m_allKeys, &QCheckBox::toggled, this, &CompareView::updateCoords);
     connect(m_metric, &QComboBox::currentIndexChanged, this, [this] {
         updateCoords();
         load();
@@ -129,16 +192,16 @@ void CompareView::showRuns(const std::vector<RunRow> &runs)
     m_lineage->hide();
     if (m_runs.size() < 2) {
         ++m_generation;
-        m_title->setText(tr("Select two or more runs (Ctrl+click) to compare them."));
-        m_diff->clearDiff(tr("Select two or more runs to compare their configs."));
+        m_title->setText(tr("Ctrl+click runs to compare"));
+        m_diff->clearDiff(tr("Select two or more runs (Ctrl+click) to compare their configs."));
+        m_coords->setEmptyText(tr("Select two or more runs to compare their hyperparameters."));
         m_coords->setData({}, {});
         m_curves->setTitle({});
         m_curves->setSeries({});
         return;
     }
     if (runs.size() > kMaxRuns)
-        m_title->setText(
-            tr("Comparing the first %1 of %2 selected runs").arg(m_runs.size()).arg(runs.size()));
+        m_title->setText(tr("The first %1 of %2 runs").arg(m_runs.size()).arg(runs.size()));
     else
         m_title->setText(tr("Comparing %n runs", nullptr, int(m_runs.size())));
     load();
@@ -172,6 +235,10 @@ void CompareView::load()
                 loaded.params.push_back(std::move(*params));
                 loaded.series.push_back(std::move(*series));
             }
+            auto results = readResults(store, ids);
+            if (!results)
+                return std::unexpected(results.error());
+            loaded.results = std::move(*results);
             for (const auto parent : parents) {
                 auto run = parent != 0 ? store.run(parent) : Result<track::RunInfo>();
                 loaded.parentNames.push_back(parent != 0 && run ? QString::fromStdString(run->name)
@@ -196,7 +263,8 @@ void CompareView::apply(Loaded loaded)
     std::vector<PlotSeries> series;
     for (std::size_t i = 0; i < m_runs.size(); ++i) {
         names.push_back(m_runs[i].name);
-        series.push_back({m_runs[i].name, curveColor(i), std::move(loaded.series[i]), false});
+        series.push_back(
+            {m_runs[i].name, runColour(m_runs[i].id), std::move(loaded.series[i]), false});
     }
     QStringList lineage;
     for (std::size_t i = 0; i < m_runs.size(); ++i) {
@@ -206,7 +274,7 @@ void CompareView::apply(Loaded loaded)
     }
     m_lineage->setText(lineage.join(QLatin1Char('\n')));
     m_lineage->setVisible(!lineage.isEmpty());
-    m_diff->setDiff(names, loaded.diff);
+    m_diff->setDiff(names, loaded.diff, loaded.results);
     m_params = std::move(loaded.params);
     const auto key = curveKey(metric());
     const auto title = QString::fromLatin1(key.data(), qsizetype(key.size()));
@@ -221,13 +289,23 @@ void CompareView::updateCoords()
 {
     if (m_params.size() != m_runs.size() || m_runs.size() < 2)
         return;
-    // Axes: the standard hyperparameters, then the other numeric keys that differ.
-    std::vector<std::string> keys(kStandardAxes.begin(), kStandardAxes.end());
-    for (const auto &entry : m_diff->keys()) {
-        const auto key = entry.toStdString();
-        if (std::find(keys.begin(), keys.end(), key) == keys.end() && keys.size() < kMaxAxes)
-            keys.push_back(key);
+    // Axes: the keys that differ among the runs (every key with "All keys"), the standard
+    // hyperparameters first, then the metric; only numeric keys make an axis.
+    std::vector<std::string> keys;
+    const bool all = m_allKeys->isChecked();
+    if (all) {
+        for (const auto &params : m_params)
+            for (const auto &entry : params)
+                keys.push_back(entry.first);
+    } else {
+        for (const auto &entry : m_diff->keys())
+            keys.push_back(entry.toStdString());
     }
+    std::sort(keys.begin(), keys.end(), [](const std::string &a, const std::string &b) {
+        return std::pair(axisRank(a), std::string_view(a))
+               < std::pair(axisRank(b), std::string_view(b));
+    });
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     std::vector<ParallelAxis> axes;
     std::vector<ParallelLine> lines(m_runs.size());
     for (const auto &key : keys) {
@@ -239,6 +317,8 @@ void CompareView::updateCoords()
         }
         if (!isNumeric(column))
             continue;
+        if (!all && axes.size() == kMaxAxes)
+            break;
         axes.push_back({QString::fromStdString(key), key == "optimizer.lr"});
         for (std::size_t i = 0; i < lines.size(); ++i) {
             const auto &value = column.values[i];
@@ -252,8 +332,11 @@ void CompareView::updateCoords()
                            : metric() == TestAccuracy  ? run.testAccuracy
                                                        : run.finalTrainLoss;
         lines[i].name = run.name;
+        lines[i].color = runColour(run.id);
         lines[i].values.push_back(value.value_or(NAN));
     }
+    m_coords->setEmptyText(tr("No numeric hyperparameter differs among these runs: tick "
+                              "All keys to see them all."));
     m_coords->setData(std::move(axes), std::move(lines));
 }
 

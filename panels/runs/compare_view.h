@@ -6,6 +6,7 @@
 
 #include <vector>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QTabWidget;
@@ -17,13 +18,14 @@ class ParallelCoordsWidget;
 class PlotWidget;
 class StoreClient;
 
-/// Side-by-side comparison of two or more runs: their lineage (which one was fine-tuned from
-/// which run), the config keys that differ (ConfigDiffView),
-/// parallel coordinates of the numeric hyperparameters against a chosen metric, and the
-/// overlaid curves of that metric. Reads through the panel's StoreClient; a newer
-/// showRuns() supersedes a comparison still loading. At most 20 runs are compared. Its parts
-/// are named "configDiffView", "parallelCoords", "compareCurves" and "compareMetric". GUI
-/// thread only.
+/// Side-by-side comparison of two or more runs, each drawn in its runColour(): their lineage
+/// (which one was fine-tuned from which run), their final metrics and the config keys that
+/// differ (ConfigDiffView), parallel coordinates of the numeric hyperparameters that differ
+/// (all of them with "All keys") against a chosen metric, and the overlaid curves of that
+/// metric. Reads through the panel's StoreClient; a newer showRuns() supersedes a comparison
+/// still loading. At most 20 runs are compared. Its parts are named "configDiffView",
+/// "parallelCoords", "allKeys", "compareCurves", "compareMetric" and "compareTabs". GUI thread
+/// only.
 class CompareView : public QWidget
 {
     Q_OBJECT
@@ -60,6 +62,7 @@ private:
     QTabWidget *m_tabs = nullptr;
     ConfigDiffView *m_diff = nullptr;
     ParallelCoordsWidget *m_coords = nullptr;
+    QCheckBox *m_allKeys = nullptr;
     PlotWidget *m_curves = nullptr;
     std::vector<RunRow> m_runs;
     std::vector<std::vector<std::pair<std::string, std::string>>> m_params;

@@ -1,5 +1,7 @@
 #include "panels/runs/parallel_coords_widget.h"
 
+#include "panels/common/plot_axis.h"
+
 #include <QPainter>
 #include <QPainterPath>
 
@@ -10,13 +12,21 @@ namespace lathe::panels {
 
 namespace {
 
-constexpr int kTop = 64;
-constexpr int kBottom = 52;
+constexpr int kTop = 52;
+constexpr int kBottom = 40;
 constexpr int kSide = 56;
+// Up to this many distinct values on an axis are each a tick; more get a nice scale.
+constexpr std::size_t kValueTicks = 6;
 
 QString formatValue(double value)
 {
     return QString::number(value, 'g', 4);
+}
+
+QColor faded(QColor c, int alpha)
+{
+    c.setAlpha(alpha);
+    return c;
 }
 
 } // namespace
@@ -61,29 +71,38 @@ ParallelCoordsWidget::Range ParallelCoordsWidget::rangeOf(std::size_t axis) cons
     range.log = m_axes[axis].logScale && positive;
     range.lo = lo;
     range.hi = hi;
-    if (lo == hi) {
-        // One value: centre it instead of dividing by zero.
-        const double pad = lo == 0 ? 1 : std::abs(lo) * 0.5;
-        range.lo = range.log ? lo / 2 : lo - pad;
-        range.hi = range.log ? hi * 2 : hi + pad;
-    }
     return range;
 }
 
 double ParallelCoordsWidget::position(const Range &range, double value) const
 {
+    if (range.hi == range.lo)
+        return 0.5; // one value: in the middle
     if (range.log)
         return (std::log10(value) - std::log10(range.lo))
                / (std::log10(range.hi) - std::log10(range.lo));
     return (value - range.lo) / (range.hi - range.lo);
 }
 
-QColor ParallelCoordsWidget::lineColor(double metric, const Range &range) const
+std::vector<double> ParallelCoordsWidget::ticks(std::size_t axis) const
 {
-    if (!std::isfinite(metric))
-        return palette().color(QPalette::PlaceholderText);
-    const double t = std::clamp(position(range, metric), 0.0, 1.0);
-    return QColor::fromHsvF(float(t * 0.33), 0.85f, 0.80f);
+    std::vector<double> values;
+    for (const auto &line : m_lines) {
+        const double v = axis < line.values.size() ? line.values[axis] : NAN;
+        if (std::isfinite(v))
+            values.push_back(v);
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    if (values.size() <= kValueTicks)
+        return values;
+    const Range range = rangeOf(axis);
+    if (!range.log)
+        return niceTicks(range.lo, range.hi, 5);
+    std::vector<double> ticks = logTicks(std::log10(range.lo), std::log10(range.hi), 5);
+    for (double &t : ticks)
+        t = std::pow(10.0, t);
+    return ticks;
 }
 
 void ParallelCoordsWidget::paintEvent(QPaintEvent *)
@@ -102,10 +121,10 @@ void ParallelCoordsWidget::paintEvent(QPaintEvent *)
         ranges.push_back(rangeOf(i));
     paintLines(painter, plot, ranges);
     paintAxes(painter, plot, ranges);
-    paintLegend(painter, ranges.back());
+    paintLegend(painter);
 }
 
-void ParallelCoordsWidget::paintLegend(QPainter &painter, const Range &metric) const
+void ParallelCoordsWidget::paintLegend(QPainter &painter) const
 {
     // One swatch per run, in the colour of its line, flowing left to right on the last row.
     const QFontMetrics metrics(font());
@@ -119,8 +138,7 @@ void ParallelCoordsWidget::paintLegend(QPainter &painter, const Range &metric) c
             painter.drawText(QPoint(x, y + metrics.ascent()), QStringLiteral("…"));
             break;
         }
-        painter.fillRect(QRect(x, y + 2, 10, metrics.height() - 4),
-                         lineColor(line.values.back(), metric));
+        painter.fillRect(QRect(x, y + 2, 10, metrics.height() - 4), line.color);
         painter.setPen(palette().color(QPalette::Text));
         painter.drawText(QPoint(x + 14, y + metrics.ascent()), name);
         x += w;
@@ -132,10 +150,9 @@ void ParallelCoordsWidget::paintLines(QPainter &painter, const QRect &plot,
 {
     const std::size_t n = m_axes.size();
     const double step = double(plot.width()) / double(n - 1);
-    const Range &metric = ranges.back();
     for (const auto &line : m_lines) {
-        QPen pen(lineColor(line.values.back(), metric), 2.0);
-        painter.setPen(pen);
+        painter.setPen(QPen(line.color, 2.0));
+        painter.setBrush(line.color);
         QPainterPath path;
         bool open = false;
         for (std::size_t i = 0; i < n; ++i) {
@@ -181,12 +198,31 @@ void ParallelCoordsWidget::paintAxes(QPainter &painter, const QRect &plot,
         const auto align = i == 0 ? Qt::AlignLeft : i + 1 == n ? Qt::AlignRight : Qt::AlignHCenter;
         painter.drawText(QRect(left, y, labelWidth, metrics.height()), align, name);
         painter.setFont(font());
-        painter.setPen(palette().color(QPalette::PlaceholderText));
-        const QRect top(x - labelWidth / 2, plot.top() - metrics.height() - 2, labelWidth,
-                        metrics.height());
-        const QRect bottom(x - labelWidth / 2, plot.bottom() + 4, labelWidth, metrics.height());
-        painter.drawText(top, Qt::AlignCenter, formatValue(ranges[i].hi));
-        painter.drawText(bottom, Qt::AlignCenter, formatValue(ranges[i].lo));
+        paintTicks(painter, i, x, plot, ranges[i]);
+    }
+}
+
+void ParallelCoordsWidget::paintTicks(QPainter &painter, std::size_t axis, int x, const QRect &plot,
+                                      const Range &range) const
+{
+    // Labels left of the axis (right of the last one); one that would overlap the label
+    // drawn before it is left out, its tick stays.
+    const QFontMetrics metrics(font());
+    const bool last = axis + 1 == m_axes.size();
+    double previousY = INFINITY;
+    for (const double value : ticks(axis)) {
+        const double y = plot.bottom() - position(range, value) * plot.height();
+        painter.setPen(palette().color(QPalette::Text));
+        painter.drawLine(QPointF(x - 4, y), QPointF(x + 4, y));
+        if (std::abs(previousY - y) < metrics.height())
+            continue;
+        previousY = y;
+        const QString label = formatValue(value);
+        const int w = metrics.horizontalAdvance(label);
+        const QRectF box(last ? x + 6 : x - 6 - w, y - metrics.height() / 2.0, w, metrics.height());
+        painter.fillRect(box, faded(palette().color(QPalette::Base), 200));
+        painter.setPen(palette().color(QPalette::PlaceholderText).darker(130));
+        painter.drawText(box, Qt::AlignCenter, label);
     }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QColor>
 #include <QString>
 #include <QWidget>
 
@@ -14,18 +15,20 @@ struct ParallelAxis
     bool logScale = false; ///< log10 scale (used only when every value on it is > 0)
 };
 
-/// One run: a value per axis (NaN where the run has none).
+/// One run: its colour (runColour()) and a value per axis (NaN where the run has none).
 struct ParallelLine
 {
     QString name;
+    QColor color;
     std::vector<double> values;
 };
 
 /// Parallel coordinates painted with QPainter: one vertical axis per hyperparameter, the last
-/// axis the metric, one polyline per run coloured by its metric value (red = lowest, green =
-/// highest), axis names on top, value ranges at both ends and a legend of run names below.
-/// Segments to a missing value are
-/// left out. Shows a hint when there is nothing to draw. GUI thread only.
+/// axis the metric, one polyline per run in the run's colour, axis names on top, ticks at the
+/// runs' own values (a nice scale when an axis holds more than a few) and a legend of run
+/// names below. An axis spans exactly the values on it (one value sits in the middle).
+/// Segments to a missing value are left out. Shows a hint when there is nothing to draw.
+/// GUI thread only.
 class ParallelCoordsWidget : public QWidget
 {
     Q_OBJECT
@@ -37,6 +40,9 @@ public:
     void setData(std::vector<ParallelAxis> axes, std::vector<ParallelLine> lines);
     const std::vector<ParallelAxis> &axes() const { return m_axes; }
     const std::vector<ParallelLine> &lines() const { return m_lines; }
+    /// The values labelled on axis `axis`: the distinct values on it when there are few,
+    /// otherwise nice round values inside their range; ascending.
+    std::vector<double> ticks(std::size_t axis) const;
     /// Shown when there are fewer than two axes or no lines.
     void setEmptyText(const QString &text);
 
@@ -55,10 +61,11 @@ private:
     };
     Range rangeOf(std::size_t axis) const;
     double position(const Range &range, double value) const;
-    QColor lineColor(double metric, const Range &range) const;
     void paintAxes(QPainter &painter, const QRect &plot, const std::vector<Range> &ranges) const;
     void paintLines(QPainter &painter, const QRect &plot, const std::vector<Range> &ranges) const;
-    void paintLegend(QPainter &painter, const Range &metric) const;
+    void paintTicks(QPainter &painter, std::size_t axis, int x, const QRect &plot,
+                    const Range &range) const;
+    void paintLegend(QPainter &painter) const;
 
     std::vector<ParallelAxis> m_axes;
     std::vector<ParallelLine> m_lines;

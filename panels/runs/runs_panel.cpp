@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QScrollBar>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTabWidget>
@@ -121,17 +122,22 @@ void RunsPanel::buildUi()
     notesLayout->addWidget(m_notes, 1);
     m_compare = new CompareView(*m_store, this);
     m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("runsTabs"));
     m_tabs->addTab(notesPage, tr("Notes"));
     m_tabs->addTab(m_compare, tr("Compare"));
 
-    auto *splitter = new QSplitter(Qt::Vertical, this);
-    splitter->addWidget(m_table);
-    splitter->addWidget(m_tabs);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
-    // The table first; notes and comparison below may shrink (their hint would squeeze it).
+    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter->setObjectName(QStringLiteral("runsSplitter"));
+    m_splitter->addWidget(m_table);
+    m_splitter->addWidget(m_tabs);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    m_splitter->setChildrenCollapsible(false);
+    // The table first; notes below may shrink (their hint would squeeze it). The Compare tab
+    // takes the room when it is opened (makeRoomForCompare).
+    m_table->setMinimumHeight(tableHeight(1));
     m_tabs->setMinimumHeight(80);
-    splitter->setSizes({3000, 1000});
+    m_splitter->setSizes({3000, 1000});
 
     auto *top = new QHBoxLayout;
     top->addWidget(m_filter, 1);
@@ -144,7 +150,7 @@ void RunsPanel::buildUi()
     layout->addLayout(top);
     layout->addWidget(m_message);
     layout->addWidget(m_undoBar);
-    layout->addWidget(splitter, 1);
+    layout->addWidget(m_splitter, 1);
 
     connect(m_filter, &QLineEdit::textChanged, m_proxy,
             &QSortFilterProxyModel::setFilterFixedString);
@@ -163,6 +169,16 @@ void RunsPanel::buildUi()
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &RunsPanel::onCurrentChanged);
     connect(m_table, &QTableView::customContextMenuRequested, this, &RunsPanel::showContextMenu);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_tabs->currentWidget() == m_compare) {
+            makeRoomForCompare();
+        } else {
+            m_splitter->setStretchFactor(0, 3);
+            m_splitter->setStretchFactor(1, 2);
+            if (!m_notesSizes.isEmpty())
+                m_splitter->setSizes(m_notesSizes);
+        }
+    });
     connect(m_table, &QTableView::activated, this, [this](const QModelIndex &index) {
         Q_EMIT runActivated(index.data(RunListModel::RunIdRole).toLongLong());
     });
@@ -179,18 +195,24 @@ void RunsPanel::buildUi()
 void RunsPanel::buildActions()
 {
     m_deleteAction = new QAction(tr("Delete"), this);
+    m_deleteAction->setObjectName(QStringLiteral("deleteRunsAction"));
     m_deleteAction->setShortcut(QKeySequence::Delete);
     m_deleteAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     m_deleteAction->setToolTip(tr("Delete the selected runs (Del); Undo is offered for a while"));
     m_undoAction = new QAction(tr("Undo delete"), this);
+    m_undoAction->setObjectName(QStringLiteral("undoDeleteAction"));
     m_undoAction->setShortcut(QKeySequence::Undo);
     m_undoAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     m_renameAction = new QAction(tr("Rename"), this);
+    m_renameAction->setObjectName(QStringLiteral("renameRunAction"));
     m_compareAction = new QAction(tr("Compare selected"), this);
+    m_compareAction->setObjectName(QStringLiteral("compareRunsAction"));
     m_compareAction->setToolTip(tr("Compare the selected runs (select two or more)"));
     m_newRunAction = new QAction(tr("New run from this config"), this);
+    m_newRunAction->setObjectName(QStringLiteral("newRunFromConfigAction"));
     m_newRunAction->setToolTip(tr("Fill the hyperparameter form with this run's config"));
     m_resumeAction = new QAction(tr("Resume run"), this);
+    m_resumeAction->setObjectName(QStringLiteral("resumeRunAction"));
     m_resumeAction->setToolTip(
         tr("Continue a stopped or interrupted run from its last checkpoint"));
     m_resumeAction->setEnabled(false);
@@ -358,6 +380,27 @@ void RunsPanel::compareSelected()
 {
     m_tabs->setCurrentWidget(m_compare);
     m_compareDelay.start(0);
+}
+
+int RunsPanel::tableHeight(int rows) const
+{
+    // With room for the horizontal scroll bar the many columns often need.
+    return m_table->horizontalHeader()->sizeHint().height()
+           + rows * m_table->verticalHeader()->defaultSectionSize()
+           + m_table->horizontalScrollBar()->sizeHint().height() + 2 * m_table->frameWidth();
+}
+
+void RunsPanel::makeRoomForCompare()
+{
+    // The table keeps a few rows (a quarter of the height, 2 to 4 rows); the comparison gets
+    // the rest, and any height the window adds. Back on Notes, the sizes from before come back.
+    m_notesSizes = m_splitter->sizes();
+    const int total = m_notesSizes.value(0) + m_notesSizes.value(1);
+    const int table = std::clamp(total / 4, tableHeight(2), tableHeight(4));
+    m_splitter->setStretchFactor(0, 0);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setSizes({table, std::max(0, total - table)});
+    Q_EMIT compareRoomWanted(kCompareHeight);
 }
 
 void RunsPanel::renameCurrent()

@@ -11,6 +11,7 @@ class QLabel;
 class QLineEdit;
 class QModelIndex;
 class QSortFilterProxyModel;
+class QSplitter;
 class QTabWidget;
 class QTableView;
 
@@ -32,8 +33,9 @@ class StoreClient;
 /// of the current run below the table. Delete (Del, context menu, button) hides the runs at once
 /// and offers Undo (bar, Ctrl+Z) for the undo window; the store delete happens when the window
 /// ends or the panel is destroyed. Selecting two or more runs fills the Compare tab (config
-/// diff, parallel coordinates, overlaid curves). Reads run on the injected StoreClient's
-/// thread, edits on its writer. GUI thread only.
+/// diff with results, parallel coordinates, overlaid curves); opening it gives it most of the
+/// panel's height and asks the window for more (compareRoomWanted). Reads run on the injected
+/// StoreClient's thread, edits on its writer. GUI thread only.
 class RunsPanel : public QWidget
 {
     Q_OBJECT
@@ -51,8 +53,10 @@ public:
     void setUndoWindow(int ms);
 
     /// The runs shown (its parts are found by object name like any widget's: "runsTable",
-    /// "runsProxy", "runsFilter", "compareView", "deleteUndoBar", "runNotes",
-    /// "exportRunAction", "fineTuneAction").
+    /// "runsProxy", "runsFilter", "runsSplitter", "runsTabs", "compareView", "deleteUndoBar",
+    /// "runNotes", and the actions the window also puts in its menus: "exportRunAction",
+    /// "fineTuneAction", "deleteRunsAction", "undoDeleteAction", "renameRunAction",
+    /// "compareRunsAction", "newRunFromConfigAction", "resumeRunAction").
     RunListModel *model() const { return m_model; }
     /// The last error or notice shown in the panel (empty when none).
     QString message() const;
@@ -88,11 +92,17 @@ Q_SIGNALS:
     void runActivated(qint64 runId);
     /// "Resume run" on a stopped or interrupted run: continue it from its last checkpoint.
     void resumeRequested(qint64 runId);
+    /// The Compare tab was opened: the panel shows it comfortably at `height` pixels (a
+    /// window may grow the panel's dock to that, as far as its other docks allow).
+    void compareRoomWanted(int height);
     /// An export started here succeeded (ExportDialog::exported): `files` written into `folder`.
     void exportWritten(qint64 runId, const QString &runName, const QString &folder,
                        const QStringList &files);
 
 private:
+    /// The height the Compare tab asks for: a few table rows above a usable comparison.
+    static constexpr int kCompareHeight = 520;
+
     void buildUi();
     void buildActions();
     void showContextMenu(const QPoint &pos);
@@ -102,6 +112,8 @@ private:
     void updateResumeAction();
     void updateLineage();
     void showMessage(const QString &text);
+    int tableHeight(int rows) const;
+    void makeRoomForCompare();
     qint64 currentRunId() const;
 
     StoreClient *m_store = nullptr;
@@ -113,6 +125,8 @@ private:
     QLabel *m_message = nullptr;
     QLabel *m_lineage = nullptr;
     DeleteUndoBar *m_undoBar = nullptr;
+    QSplitter *m_splitter = nullptr;
+    QList<int> m_notesSizes; ///< the splitter's sizes before the Compare tab was opened
     QTabWidget *m_tabs = nullptr;
     RunNotesEditor *m_notes = nullptr;
     CompareView *m_compare = nullptr;

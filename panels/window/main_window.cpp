@@ -135,6 +135,15 @@ void MainWindow::createPanels()
         if (!m_session->resumeRun(runId))
             statusBar()->showMessage(tr("A run is already training in this window"), 5000);
     });
+    // The Compare tab needs height: the Runs dock grows, as far as the docks above allow.
+    connect(m_runs, &RunsPanel::compareRoomWanted, this, [this](int height) {
+        QDockWidget *curves = dock("dock-curves");
+        QDockWidget *runs = dock("dock-runs");
+        const int total = curves->height() + runs->height();
+        if (runs->height() < height)
+            resizeDocks({curves, runs}, {std::max(total - height, total / 3), height},
+                        Qt::Vertical);
+    });
     connect(m_runs, &RunsPanel::newRunFromConfig, this, [this](const train::RunConfig &config) {
         m_hyperparams->setConfig(config);
         dock("dock-hyperparams")->raise();

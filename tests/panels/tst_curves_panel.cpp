@@ -161,6 +161,86 @@ private Q_SLOTS:
         QTRY_COMPARE(pointCount(loss, true), std::size_t(2));
     }
 
+    // Picked runs are shown alone, not squeezed beside the active run, and the view fits them.
+    void theOverlayShowsExactlyThePickedRuns()
+    {
+        const auto shortRun = createRun("short");
+        const auto longer = createRun("longer");
+        const auto active = createRun("active");
+        addSteps(shortRun, 0, 30);
+        addSteps(longer, 0, 50);
+        addSteps(active, 0, 1000);
+        auto panel = openPanel();
+        panel->setSelection({.active = active});
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        QTRY_COMPARE(pointCount(loss), std::size_t(1000));
+        loss->setXRange(500, 900); // looking at the active run's middle
+        QVERIFY(loss->isZoomed());
+
+        panel->setSelection({.active = active, .selected = {shortRun, longer}});
+        QCOMPARE(panel->shownRuns(), (QList<qint64>{shortRun, longer}));
+        QTRY_COMPARE(pointCount(loss), std::size_t(80));
+        for (const auto &series : loss->series())
+            QVERIFY2(!series.name.startsWith(QStringLiteral("active")), qPrintable(series.name));
+        QVERIFY(!loss->isZoomed());
+        QCOMPARE(loss->xRange().first, 0.0);
+        QCOMPARE(loss->xRange().second, 49.0);
+        QCOMPARE(panel->chart(CurvesPanel::AccuracyChart)->xRange().second, 49.0);
+        QVERIFY(!panel->findChild<QLabel *>("legend")->text().contains("active"));
+
+        // The active run, when it is picked, is shown like any picked run.
+        panel->setSelection({.active = active, .selected = {shortRun, active}});
+        QTRY_COMPARE(pointCount(loss), std::size_t(1030));
+        // Nothing picked: the active run.
+        panel->setSelection({.active = active});
+        QCOMPARE(panel->shownRuns(), QList<qint64>{active});
+        QTRY_COMPARE(pointCount(loss), std::size_t(1000));
+    }
+
+    // No throughput is measured during a pause: its curve has a gap there, on every x axis,
+    // also when the pause event is read after the samples around it.
+    void aPauseIsAGapInTheThroughput()
+    {
+        const auto run = createRun("paused-run");
+        std::vector<track::MetricPoint> points;
+        for (int s = 20; s <= 120; s += 20) // paused for 300 s after step 60
+            points.push_back({run, "train/samples_per_sec", s, s / 100.0,
+                              1.7e9 + s * 0.5 + (s > 60 ? 300 : 0), 2000.0 + s});
+        QVERIFY(m_store->addMetrics(points));
+        auto panel = openPanel();
+        panel->setSelection({.selected = {run}});
+        PlotWidget *speed = panel->chart(CurvesPanel::SpeedChart);
+        QTRY_COMPARE(pointCount(speed), std::size_t(6));
+
+        QVERIFY(m_store->addEvent({0, run, "paused", 60, 1.7e9 + 31, "{}"}));
+        QVERIFY(m_store->addEvent({0, run, "resumed", 60, 1.7e9 + 330, "{}"}));
+        QTRY_COMPARE(pointCount(speed), std::size_t(7));
+        const auto gapAt = [&](double before, double after) {
+            const auto &p = speed->series().front().points;
+            QCOMPARE(p.size(), std::size_t(7));
+            QCOMPARE(p[2].x, before);
+            QVERIFY(std::isnan(p[3].y));
+            QCOMPARE(p[4].x, after);
+            for (std::size_t i = 0; i < p.size(); ++i)
+                QVERIFY(i == 3 || p[i].y > 2000); // every drawn value was measured
+        };
+        gapAt(60, 80);
+
+        // Relative time: the line does not cross the five minutes of the pause.
+        auto *axis = panel->findChild<QComboBox *>("xAxis");
+        axis->setFocus();
+        QTest::keyClick(axis, Qt::Key_Down);
+        QTest::keyClick(axis, Qt::Key_Down);
+        QCOMPARE(axis->currentIndex(), 2);
+        gapAt(20, 330);
+        // Smoothing keeps the gap.
+        auto *smoothing = panel->findChild<QSlider *>("smoothing");
+        smoothing->setFocus();
+        QTest::keyClick(smoothing, Qt::Key_PageUp);
+        QVERIFY(smoothing->value() > 0);
+        gapAt(20, 330);
+    }
+
     void aSteeredEventBecomesAMarker()
     {
         const auto run = createRun("steered-run");

@@ -35,6 +35,27 @@ std::size_t countInRange(const std::vector<SeriesPoint> &points, double lo, doub
                                      [&](const auto &p) { return p.x >= lo && p.x <= hi; }));
 }
 
+// Where the point (x, y) of `plot`'s last paint lies, in widget coordinates (linear axes).
+QPointF pixelOf(const PlotWidget &plot, double x, double y)
+{
+    const QRectF r = plot.plotRect();
+    const auto [x0, x1] = plot.xRange();
+    const auto [y0, y1] = plot.yRange();
+    return {r.left() + (x - x0) / (x1 - x0) * r.width(),
+            r.bottom() - (y - y0) / (y1 - y0) * r.height()};
+}
+
+// True when `pixel` is nearer to `want` than to white (the plot area's background): a line of
+// that colour is drawn there, antialiased or not.
+bool near(QColor pixel, QColor want)
+{
+    const auto distance = [&](QColor c) {
+        return std::abs(pixel.red() - c.red()) + std::abs(pixel.green() - c.green())
+               + std::abs(pixel.blue() - c.blue());
+    };
+    return distance(want) < distance(Qt::white);
+}
+
 void sendWheel(QWidget *w, QPoint at, int delta)
 {
     QWheelEvent event(at, w->mapToGlobal(at), QPoint(), QPoint(0, delta), Qt::NoButton,
@@ -185,6 +206,75 @@ private Q_SLOTS:
         plot.setEmptyText(QString());
         QVERIFY(plot.grab().toImage() != blank); // the hint text was drawn
         QCOMPARE(plot.drawnPoints(), std::size_t(0));
+    }
+
+    // Rising curves end in the top right corner, where the legend used to be.
+    void theLegendLeavesTheLineEndsVisible()
+    {
+        PlotWidget plot;
+        plot.resize(600, 300);
+        std::vector<SeriesPoint> fast, slow;
+        for (int i = 0; i <= 100; ++i) {
+            fast.push_back({double(i), 1 - std::exp(-i / 10.0)});
+            slow.push_back({double(i), 0.9 * (1 - std::exp(-i / 30.0))});
+        }
+        std::vector<PlotSeries> lines{{QStringLiteral("a long run name · train"), Qt::red, fast},
+                                      {QStringLiteral("another run · train"), Qt::blue, slow}};
+        plot.setSeries(lines);
+        const QImage image = plot.grab().toImage();
+        const QRectF legend = plot.legendRect();
+        QVERIFY(!legend.isEmpty());
+        QVERIFY(QRectF(plot.plotRect()).contains(legend));
+        for (const auto &line : lines) {
+            for (const auto &end : {line.points.front(), line.points.back()}) {
+                const QPointF at = pixelOf(plot, end.x, end.y);
+                QVERIFY2(!legend.adjusted(-2, -2, 2, 2).contains(at),
+                         qPrintable(QStringLiteral("line end at %1,%2 under the legend")
+                                        .arg(at.x())
+                                        .arg(at.y())));
+            }
+            // The last point is drawn in its colour, not washed out by the legend's box.
+            const QPointF last = pixelOf(plot, line.points.back().x, line.points.back().y);
+            const QPoint probe(int(last.x()) - 3, int(last.y()));
+            bool seen = false;
+            for (int dy = -1; dy <= 1 && !seen; ++dy)
+                seen = near(image.pixelColor(probe + QPoint(0, dy)), line.color);
+            QVERIFY2(seen, qPrintable(line.name));
+        }
+        // A falling curve leaves the top right free: the legend stays there.
+        std::vector<SeriesPoint> falling;
+        for (int i = 0; i <= 100; ++i)
+            falling.push_back({double(i), std::exp(-i / 10.0)});
+        plot.setSeries({{QStringLiteral("loss"), Qt::red, falling}});
+        plot.grab();
+        QCOMPARE(plot.legendRect().right(), plot.plotRect().right() - 6.0 + 1);
+        QVERIFY(plot.legendRect().top() < plot.plotRect().center().y());
+    }
+
+    // A short series (a validation curve of a few epochs) gets a marker on every point.
+    void fewPointsAreDrawnWithMarkers()
+    {
+        PlotWidget plot;
+        plot.resize(600, 300);
+        const std::vector<SeriesPoint> val{{10, 0.5}, {20, 0.5}, {30, 0.5}};
+        plot.setSeries({{QStringLiteral("val"), Qt::red, val, true},
+                        {QStringLiteral("train"), Qt::blue, noisySeries(1000)}});
+        plot.setLegendVisible(false);
+        const QImage image = plot.grab().toImage();
+        QCOMPARE(plot.markedPoints(), std::size_t(3));
+        // Above and below a point of the flat dashed line (a line covers one of the two rows
+        // at most): the marker.
+        const QPointF at = pixelOf(plot, 20, 0.5);
+        QVERIFY(near(image.pixelColor(int(at.x()), int(std::floor(at.y())) - 1), Qt::red));
+        QVERIFY(near(image.pixelColor(int(at.x()), int(std::ceil(at.y())) + 1), Qt::red));
+
+        // Zoomed in, a long series has few visible points: they are marked too.
+        plot.setSeries({{QStringLiteral("train"), Qt::blue, noisySeries(1000)}});
+        plot.grab();
+        QCOMPARE(plot.markedPoints(), std::size_t(0));
+        plot.setXRange(100, 109);
+        plot.grab();
+        QCOMPARE(plot.markedPoints(), std::size_t(10));
     }
 
     void emaOfAConstantIsThatConstant()

@@ -6,11 +6,15 @@
 #include "panels/runs/compare_view.h"
 #include "panels/runs/config_diff_view.h"
 #include "panels/runs/delete_undo_bar.h"
+#include "panels/common/plot_widget.h"
 #include "panels/runs/parallel_coords_widget.h"
 #include "panels/runs/run_notes_editor.h"
 #include "panels/runs/runs_panel.h"
 
 #include <QAction>
+#include <QCheckBox>
+#include <QHeaderView>
+#include <QTabBar>
 #include <QDir>
 #include <QLineEdit>
 #include <QProcess>
@@ -93,7 +97,9 @@ private Q_SLOTS:
         QVERIFY(m_dir.isValid());
         // One folder per test: a trained run's checkpoints go to <db folder>/runs/<id>.
         m_db = std::filesystem::path(m_dir.path().toStdString())
-               / std::string(QTest::currentTestFunction()) / "store.db";
+               / (std::string(QTest::currentTestFunction())
+                  + (QTest::currentDataTag() ? std::string("-") + QTest::currentDataTag() : ""))
+               / "store.db";
         auto store = track::RunStore::open(m_db);
         QVERIFY(store.has_value());
         m_store = std::move(*store);
@@ -153,7 +159,8 @@ private Q_SLOTS:
         auto *diff = namedChild<ConfigDiffView>(panel.get(), "configDiffView");
         QTRY_COMPARE(diff->keys(), QStringList{QStringLiteral("optimizer.lr")});
         QCOMPARE(diff->columnCount(), 3);
-        QSet<QString> values{diff->item(0, 1)->text(), diff->item(0, 2)->text()};
+        const int lr = int(diff->resultLabels().size()); // the results come first
+        QSet<QString> values{diff->item(lr, 1)->text(), diff->item(lr, 2)->text()};
         QCOMPARE(values, (QSet<QString>{QStringLiteral("0.001"), QStringLiteral("0.01")}));
 
         clickRun(*panel, m_c, Qt::ControlModifier);
@@ -162,16 +169,131 @@ private Q_SLOTS:
         QTRY_COMPARE(diff->keys(), (QStringList{QStringLiteral("model.arch"),
                                                 QStringLiteral("training.batch_size")}));
 
-        // Parallel coordinates: the standard hyperparameters, then the metric axis.
+        // Parallel coordinates: the numeric keys that differ, then the metric axis.
         auto *coords = namedChild<ParallelCoordsWidget>(panel.get(), "parallelCoords");
         QTRY_COMPARE(coords->lines().size(), std::size_t(2));
         QStringList axes;
         for (const auto &axis : coords->axes())
             axes.push_back(axis.name);
-        QCOMPARE(axes.front(), QStringLiteral("optimizer.lr"));
-        QVERIFY(axes.contains(QStringLiteral("training.batch_size")));
-        QCOMPARE(axes.back(), QStringLiteral("Best val/accuracy"));
+        QCOMPARE(axes, (QStringList{QStringLiteral("training.batch_size"),
+                                    QStringLiteral("Best val/accuracy")}));
+    }
+
+    // Two runs at batch 128 that differ in lr: one hyperparameter axis, ticked at 0.001 and
+    // 0.01; "All keys" adds the equal ones, each ticked at its one value.
+    void parallelCoordinatesShowDifferingKeysAtRealValues()
+    {
+        auto panel = openPanel();
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        clickRun(*panel, m_a);
+        clickRun(*panel, m_b, Qt::ControlModifier);
+        auto *coords = namedChild<ParallelCoordsWidget>(panel.get(), "parallelCoords");
+        QTRY_COMPARE(coords->lines().size(), std::size_t(2));
+        const auto axisNames = [&] {
+            QStringList names;
+            for (const auto &axis : coords->axes())
+                names.push_back(axis.name);
+            return names;
+        };
+        QCOMPARE(axisNames(), (QStringList{QStringLiteral("optimizer.lr"),
+                                           QStringLiteral("Best val/accuracy")}));
         QVERIFY(coords->axes().front().logScale);
+        QCOMPARE(coords->ticks(0), (std::vector<double>{0.001, 0.01}));
+        QCOMPARE(coords->ticks(1), (std::vector<double>{0.84, 0.86}));
+
+        auto *tabs = namedChild<QTabWidget>(panel.get(), "runsTabs");
+        tabs->setCurrentWidget(namedChild<QWidget>(panel.get(), "compareView"));
+        auto *innerTabs = namedChild<QTabWidget>(panel.get(), "compareTabs");
+        QTest::mouseClick(innerTabs->tabBar(), Qt::LeftButton, {},
+                          innerTabs->tabBar()->tabRect(1).center());
+        QTRY_VERIFY(coords->isVisible());
+        auto *allKeys = namedChild<QCheckBox>(panel.get(), "allKeys");
+        QTest::mouseClick(allKeys, Qt::LeftButton, {}, QPoint(4, allKeys->height() / 2));
+        QVERIFY(allKeys->isChecked());
+        const QStringList all = axisNames();
+        QCOMPARE(all.front(), QStringLiteral("optimizer.lr"));
+        const auto batch = all.indexOf(QStringLiteral("training.batch_size"));
+        QCOMPARE(batch, 2); // among the standard hyperparameters, in their order
+        QCOMPARE(coords->ticks(std::size_t(batch)), std::vector<double>{128});
+        QVERIFY(all.contains(QStringLiteral("model.dropout")));
+        QCOMPARE(all.back(), QStringLiteral("Best val/accuracy"));
+        QTest::mouseClick(allKeys, Qt::LeftButton, {}, QPoint(4, allKeys->height() / 2));
+        QCOMPARE(coords->axes().size(), std::size_t(2));
+    }
+
+    // Beside the differing keys, the results: best and final val accuracy, test accuracy and
+    // the final training loss, the best of each in bold.
+    void theConfigDiffShowsTheResults()
+    {
+        auto panel = openPanel();
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        clickRun(*panel, m_a);
+        clickRun(*panel, m_b, Qt::ControlModifier);
+        auto *diff = namedChild<ConfigDiffView>(panel.get(), "configDiffView");
+        QTRY_COMPARE(diff->keys(), QStringList{QStringLiteral("optimizer.lr")});
+        QCOMPARE(
+            diff->resultLabels(),
+            (QStringList{QStringLiteral("best val/accuracy"), QStringLiteral("final val/accuracy"),
+                         QStringLiteral("test/accuracy"), QStringLiteral("final train/loss")}));
+        QCOMPARE(diff->rowCount(), 5);
+        const int a = panel->selectedRunIds().indexOf(m_a) + 1;
+        const int b = panel->selectedRunIds().indexOf(m_b) + 1;
+        QCOMPARE(diff->item(0, a)->text(), QStringLiteral("86.00 %"));
+        QCOMPARE(diff->item(0, b)->text(), QStringLiteral("84.00 %"));
+        QCOMPARE(diff->item(2, a)->text(), QStringLiteral("85.00 %"));
+        QCOMPARE(diff->item(3, b)->text(), QStringLiteral("0.16"));
+        QVERIFY(diff->item(0, a)->font().bold() && !diff->item(0, b)->font().bold());
+        QVERIFY(diff->item(3, a)->font().bold() != diff->item(3, b)->font().bold());
+        QCOMPARE(diff->item(4, 0)->text(), QStringLiteral("optimizer.lr"));
+    }
+
+    // Opening the Compare tab gives it the room: the window grows the Runs dock when asked (as
+    // the main window does, from its first size to what its other docks allow, measured in a
+    // 1366×768 and a 1600×1000 window) and the plot and the diff are usably tall there.
+    void theCompareTabOpensUsablyTall_data()
+    {
+        QTest::addColumn<QSize>("first");
+        QTest::addColumn<QSize>("grown");
+        QTest::newRow("1366x768 window") << QSize(866, 172) << QSize(880, 439);
+        QTest::newRow("1600x1000 window") << QSize(920, 236) << QSize(920, 507);
+    }
+
+    void theCompareTabOpensUsablyTall()
+    {
+        QFETCH(QSize, first);
+        QFETCH(QSize, grown);
+        auto panel = openPanel();
+        panel->resize(first);
+        QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
+        QTRY_COMPARE(panel->model()->rowCount(), 3);
+        QSignalSpy room(panel.get(), &RunsPanel::compareRoomWanted);
+        connect(panel.get(), &RunsPanel::compareRoomWanted, panel.get(), [&](int height) {
+            panel->resize(grown.width(), std::min(height, grown.height()));
+        });
+        clickRun(*panel, m_a);
+        clickRun(*panel, m_b, Qt::ControlModifier);
+        auto *tabs = namedChild<QTabWidget>(panel.get(), "runsTabs");
+        QTest::mouseClick(tabs->tabBar(), Qt::LeftButton, {}, tabs->tabBar()->tabRect(1).center());
+        QCOMPARE(tabs->currentWidget()->objectName(), QStringLiteral("compareView"));
+        QCOMPARE(room.size(), 1);
+        QVERIFY(room.first().first().toInt() >= grown.height());
+        auto *diff = namedChild<ConfigDiffView>(panel.get(), "configDiffView");
+        QTRY_COMPARE(diff->keys(), QStringList{QStringLiteral("optimizer.lr")});
+        QTRY_VERIFY2(diff->viewport()->height() > 200,
+                     qPrintable(QString::number(diff->viewport()->height())));
+        auto *table = namedChild<QTableView>(panel.get(), "runsTable");
+        QVERIFY(table->viewport()->height() >= 2 * table->verticalHeader()->defaultSectionSize());
+        auto *plot = namedChild<PlotWidget>(panel.get(), "compareCurves");
+        auto *innerTabs = namedChild<QTabWidget>(panel.get(), "compareTabs");
+        QTest::mouseClick(innerTabs->tabBar(), Qt::LeftButton, {},
+                          innerTabs->tabBar()->tabRect(2).center());
+        QTRY_VERIFY(plot->isVisible());
+        QTRY_VERIFY2(plot->height() > 200, qPrintable(QString::number(plot->height())));
+
+        // Back on Notes, the table has its share again.
+        const int compareTable = table->height();
+        QTest::mouseClick(tabs->tabBar(), Qt::LeftButton, {}, tabs->tabBar()->tabRect(0).center());
+        QTRY_VERIFY(table->height() > compareTable);
     }
 
     void renameByEditingTheName()

@@ -177,6 +177,49 @@ private Q_SLOTS:
         QCOMPARE(events.lastStep.load(), trainer->stepsPerEpoch());
     }
 
+    // A pause is not training time: the throughput measured across it is not dragged down.
+    void throughputLeavesOutAPause()
+    {
+        const auto config = smallConfig(1000, 1);
+        auto data = loadTrainData(config.data);
+        QVERIFY(data.has_value());
+        TrainerOptions options;
+        options.evaluateTest = false;
+        options.throughputEvery = 4;
+        auto trainer = Trainer::create(config, *data, options);
+        QVERIFY(trainer.has_value());
+        struct PauseAtStep8 : Collector
+        {
+            Trainer *trainer = nullptr;
+            void onStep(const StepEvent &e) override
+            {
+                Collector::onStep(e);
+                if (e.step == 8)
+                    trainer->pause();
+            }
+        } events;
+        events.trainer = trainer->get();
+        (*trainer)->setObserver(&events);
+        std::thread worker([&] { (void)(*trainer)->run(); });
+        QTRY_VERIFY((*trainer)->isPaused());
+        QTest::qWait(1500);
+        (*trainer)->resume();
+        worker.join();
+        std::vector<std::pair<std::int64_t, double>> speeds;
+        for (const auto &step : events.steps)
+            if (step.samplesPerSecond > 0)
+                speeds.emplace_back(step.step, step.samplesPerSecond);
+        QVERIFY(speeds.size() >= 3); // steps 4, 8, 12 (across the pause), ...
+        const double before = std::min(speeds[0].second, speeds[1].second);
+        QCOMPARE(speeds[2].first, std::int64_t(12));
+        // 4 steps of 50 samples take well under a second here: counting the 1.5 s pause would
+        // divide the rate by several times.
+        QVERIFY2(
+            speeds[2].second > before / 3,
+            qPrintable(
+                QStringLiteral("%1 after the pause, %2 before").arg(speeds[2].second).arg(before)));
+    }
+
     // A NaN loss ends the run with an error naming the step; the good checkpoint stays.
     void nanGuardKeepsLastGoodCheckpoint()
     {
