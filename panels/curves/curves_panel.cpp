@@ -203,8 +203,14 @@ QList<qint64> CurvesPanel::shownRuns() const
 
 void CurvesPanel::setSelection(const RunSelection &selection)
 {
+    // A run started in this window is followed live, over what was picked before it started;
+    // a new pick shows exactly the runs picked.
+    if (selection.active != 0 && selection.active != m_active)
+        m_picked.clear();
+    else if (selection.selected != m_selected)
+        m_picked = selection.selected;
     m_active = selection.active;
-    m_picked = selection.selected;
+    m_selected = selection.selected;
     updateShownRuns();
 }
 

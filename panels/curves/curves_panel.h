@@ -22,10 +22,10 @@ class QSlider;
 namespace lathe::panels {
 
 /// Live curves of runs: loss, accuracy, learning rate and samples/s of the runs picked in the
-/// Runs table (of the active run when none is picked), overlaid, each run in its runColour()
-/// (val dashed), the view fitted to them whenever the set changes, read from the store every
-/// ~500 ms (new rows only), so that runs written by another process (lathe-cli) update live
-/// too. Controls: smoothing (debiased EMA on the full-resolution per-step training series;
+/// Runs table (of the active run when none is picked, or since it started), overlaid, each run in
+/// its runColour() (val dashed), the view fitted to them whenever the set changes, read from the
+/// store every ~500 ms (new rows only), so that runs written by another process (lathe-cli) update
+/// live too. Controls: smoothing (debiased EMA on the full-resolution per-step training series;
 /// validation and learning-rate curves stay raw), log-y, the x axis
 /// (step, epoch, relative or wall time), PNG and CSV export. "steered" and "lr_reduced" events
 /// are marked on the curves. The "Metric…" picker lists the other metrics the shown runs have
@@ -48,7 +48,8 @@ public:
     PlotWidget *chart(Chart which) const { return m_charts[which]; }
     /// The chart added for the metric `key` with the picker; nullptr when there is none.
     PlotWidget *metricChart(const QString &key) const;
-    /// The runs shown: the picked ones, in their order; the active run when none is picked.
+    /// The runs shown: the picked ones, in their order; the active run when none is picked
+    /// (or it started after the pick).
     QList<qint64> shownRuns() const;
     /// Saves the four charts as one PNG; false (and a status message) when it cannot be written.
     bool exportPng(const QString &path);
@@ -57,7 +58,8 @@ public:
 
 public Q_SLOTS:
     /// Shows the selected runs, overlaid, or the active run (the one training in this
-    /// window) when none is selected.
+    /// window) when none is selected; a run that starts is shown alone until the selection
+    /// changes.
     void setSelection(const lathe::panels::RunSelection &selection);
     /// Reads the store now (otherwise every ~500 ms).
     void refresh();
@@ -88,7 +90,8 @@ private:
     StoreClient *m_store = nullptr;
     CurveSet m_curves;
     QTimer m_timer;
-    QList<qint64> m_picked;
+    QList<qint64> m_selected; ///< the runs selected in the last setSelection()
+    QList<qint64> m_picked;   ///< the runs shown: the selected ones, until a run starts
     qint64 m_active = 0;
     bool m_polling = false;
     bool m_pollAgain = false;

@@ -195,6 +195,14 @@ private Q_SLOTS:
         panel->setSelection({.active = active});
         QCOMPARE(panel->shownRuns(), QList<qint64>{active});
         QTRY_COMPARE(pointCount(loss), std::size_t(1000));
+
+        // A run started while others are picked is followed live, until the next pick.
+        panel->setSelection({.active = 0, .selected = {shortRun, longer}});
+        QCOMPARE(panel->shownRuns(), (QList<qint64>{shortRun, longer}));
+        panel->setSelection({.active = active, .selected = {shortRun, longer}});
+        QCOMPARE(panel->shownRuns(), QList<qint64>{active});
+        panel->setSelection({.active = active, .selected = {longer}});
+        QCOMPARE(panel->shownRuns(), QList<qint64>{longer});
     }
 
     // No throughput is measured during a pause: its curve has a gap there, on every x axis,
