@@ -64,6 +64,8 @@ bool crosses(const QRectF &r, const QPointF &a, const QPointF &b)
 {
     if (r.contains(a) || r.contains(b))
         return true;
+    if (!r.intersects(QRectF(a, b).normalized().adjusted(-0.5, -0.5, 0.5, 0.5)))
+        return false; // the common case, decided cheaply
     const QLineF segment(a, b);
     const QLineF edges[] = {{r.topLeft(), r.topRight()},
                             {r.topRight(), r.bottomRight()},
