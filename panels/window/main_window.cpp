@@ -10,23 +10,25 @@
 #include "panels/log/log_panel.h"
 #include "panels/runs/runs_panel.h"
 #include "panels/visualise/visualise_panel.h"
-#include "panels/window/plugins_dialog.h"
+#include "panels/window/panel_scroller.h"
+#include "panels/window/session_log.h"
 #include "panels/window/steer_dialog.h"
+#include "panels/window/window_geometry.h"
 
 #include <spdlog/spdlog.h>
 
 #include <QAction>
-#include <QApplication>
 #include <QCloseEvent>
+#include <QGuiApplication>
+#include <QLocale>
 #include <QDockWidget>
 #include <QLabel>
-#include <QMenuBar>
+#include <QLayout>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
-#include <QStyle>
-#include <QToolBar>
 
 namespace lathe::panels {
 
@@ -61,8 +63,12 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget *parent)
     connectSession();
     if (const auto failures = m_pluginPanels->failures(); !failures.isEmpty())
         statusBar()->showMessage(failures.join("  ·  "), 20000);
-    resize(1440, 900);
-    resizeDocks({dock("dock-hyperparams"), dock("dock-curves")}, {520, 920}, Qt::Horizontal);
+    // The layout settles before the window is sized: its minimum is final only once every
+    // dock has its place.
+    layout()->activate();
+    setGeometry(fittedGeometry(availableArea(), {}, minimumSizeHint()));
+    // Relative sizes: the form a third, the curves the rest (their toolbar needs ~800 px).
+    resizeDocks({dock("dock-hyperparams"), dock("dock-curves")}, {420, 1020}, Qt::Horizontal);
     resizeDocks({dock("dock-curves"), dock("dock-runs")}, {580, 260}, Qt::Vertical);
     m_defaultLayout = saveState();
     if (m_options.restoreLayout)
@@ -79,11 +85,11 @@ MainWindow::~MainWindow()
 }
 
 QDockWidget *MainWindow::addPanel(QWidget *panel, const QString &title, const QString &name,
-                                  Qt::DockWidgetArea area)
+                                  Qt::DockWidgetArea area, bool scrollable)
 {
     auto *dock = new QDockWidget(title, this);
     dock->setObjectName(name);
-    dock->setWidget(panel);
+    dock->setWidget(scrollable ? new PanelScroller(panel) : panel);
     dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable
                       | QDockWidget::DockWidgetFloatable);
     addDockWidget(area, dock);
@@ -166,7 +172,7 @@ void MainWindow::createPluginPanels(QDockWidget *tabWith)
     m_pluginPanels = std::make_unique<PluginPanels>(*m_store);
     for (auto &panel : m_pluginPanels->panels()) {
         auto *dock = addPanel(panel.widget, panel.title, "plugin-panel-" + panel.name,
-                              Qt::RightDockWidgetArea);
+                              Qt::RightDockWidgetArea, false);
         dock->toggleViewAction()->setToolTip(tr("From plugin %1").arg(panel.plugin));
         tabifyDockWidget(tabWith, dock);
     }
@@ -227,79 +233,18 @@ QDockWidget *MainWindow::dock(const QString &objectName) const
     return findChild<QDockWidget *>(objectName);
 }
 
-void MainWindow::createActions()
-{
-    auto *style = QApplication::style();
-    m_newRun = new QAction(style->standardIcon(QStyle::SP_FileIcon), tr("&New run"), this);
-    m_newRun->setShortcut(QKeySequence::New);
-    m_newRun->setToolTip(tr("A new run with the form's settings, without the previous run's "
-                            "fine-tuning and steering"));
-    m_start = new QAction(style->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this);
-    m_start->setShortcut(Qt::CTRL | Qt::Key_R);
-    m_start->setToolTip(tr("Train the config in the Hyperparameters panel (Ctrl+R)"));
-    m_pause = new QAction(style->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this);
-    m_resume = new QAction(style->standardIcon(QStyle::SP_MediaSeekForward), tr("&Resume"), this);
-    m_steer
-        = new QAction(style->standardIcon(QStyle::SP_FileDialogDetailedView), tr("St&eer…"), this);
-    m_steer->setToolTip(tr("Change the learning rate, weight decay or augmentation of the "
-                           "paused run"));
-    m_stop = new QAction(style->standardIcon(QStyle::SP_MediaStop), tr("S&top"), this);
-    m_stop->setToolTip(tr("Stop the run (it is checkpointed and can be resumed)"));
-    m_openConfig = new QAction(tr("&Open config…"), this);
-    m_openConfig->setShortcut(QKeySequence::Open);
-    m_saveConfig = new QAction(tr("&Save config as…"), this);
-    m_saveConfig->setShortcut(QKeySequence::SaveAs);
-    m_resetLayout = new QAction(tr("Reset &layout"), this);
-
-    connect(m_newRun, &QAction::triggered, this, &MainWindow::newRun);
-    connect(m_start, &QAction::triggered, this, &MainWindow::startRun);
-    connect(m_pause, &QAction::triggered, m_session, &RunSession::pause);
-    connect(m_resume, &QAction::triggered, m_session, &RunSession::resume);
-    connect(m_steer, &QAction::triggered, this, &MainWindow::steerRun);
-    connect(m_stop, &QAction::triggered, m_session, &RunSession::stop);
-    connect(m_resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
-    connect(m_openConfig, &QAction::triggered, m_hyperparams, &HyperparamsPanel::chooseAndOpen);
-    connect(m_saveConfig, &QAction::triggered, m_hyperparams, &HyperparamsPanel::chooseAndSave);
-
-    auto *toolbar = addToolBar(tr("Run"));
-    toolbar->setObjectName("toolbar-run");
-    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    toolbar->addActions({m_newRun, m_start, m_pause, m_resume, m_steer, m_stop});
-}
-
-void MainWindow::createMenus()
-{
-    auto *file = menuBar()->addMenu(tr("&File"));
-    file->addAction(m_openConfig);
-    file->addAction(m_saveConfig);
-    file->addSeparator();
-    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-    auto *run = menuBar()->addMenu(tr("&Run"));
-    run->addActions({m_newRun, m_start, m_pause, m_resume, m_steer, m_stop});
-    auto *view = menuBar()->addMenu(tr("&View"));
-    for (auto *dockWidget : findChildren<QDockWidget *>())
-        view->addAction(dockWidget->toggleViewAction());
-    view->addSeparator();
-    view->addAction(m_resetLayout);
-    auto *help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("&Plugins…"), this,
-                    [this] { PluginsDialog(this, m_pluginPanels->failures()).exec(); });
-    help->addAction(tr("&About Lathe"), this, [this] {
-        QMessageBox::about(this, tr("About Lathe"),
-                           tr("<b>Lathe</b> — a workbench for training neural networks on one "
-                              "machine.<br>Experiment store: %1")
-                               .arg(QString::fromStdString(m_options.db.string()).toHtmlEscaped()));
-    });
-}
-
 void MainWindow::createStatusBar()
 {
     m_stateLabel = new QLabel(this);
     m_stepLabel = new QLabel(this);
+    m_stepLabel->setObjectName("status-progress");
     m_progressBar = new QProgressBar(this);
     m_progressBar->setMaximumWidth(260);
     m_progressBar->setTextVisible(true);
     m_progressBar->setVisible(false);
+    // Long texts are cut rather than widening the window beyond a small screen.
+    m_stateLabel->setMinimumWidth(1);
+    m_stepLabel->setMinimumWidth(1);
     statusBar()->addWidget(m_stateLabel);
     statusBar()->addPermanentWidget(m_stepLabel);
     statusBar()->addPermanentWidget(m_progressBar);
@@ -322,7 +267,6 @@ void MainWindow::connectSession()
         RunSelection selection = m_selection;
         selection.active = selection.watched = runId; // watched live while it records
         setSelection(selection);
-        spdlog::info("run {} started", runId);
     });
     connect(m_session, &RunSession::progress, this, &MainWindow::showProgress);
     connect(m_session, &RunSession::noted, this, [this](const QString &kind, qint64) {
@@ -330,13 +274,24 @@ void MainWindow::connectSession()
             m_curves->refresh();
     });
     connect(m_session, &RunSession::finished, this, [this](const QString &outcome) {
-        m_stateLabel->setText(tr("Run %1 %2").arg(m_session->runId()).arg(outcome));
+        const QLocale locale;
+        m_stateLabel->setText(m_lastProgress
+                                  ? tr("Run %1 %2 at step %3 of %4")
+                                        .arg(m_session->runId())
+                                        .arg(outcome, locale.toString(m_lastProgress->step),
+                                             locale.toString(m_lastProgress->totalSteps))
+                                  : tr("Run %1 %2").arg(m_session->runId()).arg(outcome));
+        clearProgress();
         m_curves->refresh();
     });
     connect(m_session, &RunSession::failed, this, [this](const QString &message) {
         m_stateLabel->setText(tr("Run failed"));
+        clearProgress();
         QMessageBox::warning(this, tr("Training failed"), message);
     });
+    // The run's life in the Log panel, exports started in the Runs panel too.
+    m_sessionLog = new SessionLog(*m_session, this);
+    connect(m_runs, &RunsPanel::exportWritten, m_sessionLog, &SessionLog::exported);
 }
 
 void MainWindow::loadDefaultConfig()
@@ -381,26 +336,21 @@ void MainWindow::steerRun()
     SteerDialog dialog(current, scheduled, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    if (auto ok = m_session->steer(dialog.change()); !ok)
+    if (auto ok = m_session->steer(dialog.change()); !ok) {
         QMessageBox::warning(this, tr("Cannot steer the run"),
                              QString::fromStdString(ok.error().toString()));
-    else
-        m_stateLabel->setText(tr("Paused: the change applies when the run resumes"));
+        return;
+    }
+    m_sessionLog->steered(current, dialog.change());
+    m_stateLabel->setText(tr("Paused: the change applies when the run resumes"));
 }
 
-void MainWindow::updateActions()
+void MainWindow::clearProgress()
 {
-    const auto state = m_session->state();
-    const bool active = m_session->isActive();
-    m_newRun->setEnabled(!active);
-    m_start->setEnabled(!active && m_hyperparams->isValid());
-    m_start->setToolTip(m_hyperparams->isValid()
-                            ? tr("Train the config in the Hyperparameters panel (Ctrl+R)")
-                            : tr("Fix the config first: its error is shown in the form"));
-    m_pause->setEnabled(state == SessionState::Running || state == SessionState::Preparing);
-    m_resume->setEnabled(state == SessionState::Paused);
-    m_steer->setEnabled(state == SessionState::Paused && m_session->runId() != 0);
-    m_stop->setEnabled(active);
+    // An ended run has no ETA: the state label says how it ended.
+    m_lastProgress.reset();
+    m_stepLabel->clear();
+    m_progressBar->setVisible(false);
 }
 
 void MainWindow::showProgress(const SessionProgress &p)
@@ -451,11 +401,34 @@ void MainWindow::saveLayout() const
     settings.setValue("window/state", saveState());
 }
 
+QRect MainWindow::availableArea() const
+{
+    const QScreen *at = QGuiApplication::screenAt(geometry().center());
+    return (at ? at : screen())->availableGeometry();
+}
+
 void MainWindow::restoreLayout()
 {
     QSettings settings;
-    restoreGeometry(settings.value("window/geometry").toByteArray());
-    restoreState(settings.value("window/state").toByteArray());
+    // Docks laid out for a larger screen may need more room than this one has: then the
+    // default layout, which fits.
+    if (restoreState(settings.value("window/state").toByteArray())) {
+        layout()->activate();
+        const QSize least = minimumSizeHint();
+        const QSize room = availableArea().size();
+        if (least.width() > room.width() || least.height() > room.height())
+            restoreState(m_defaultLayout);
+    }
+    const QRect fallback = geometry();
+    QRect saved;
+    if (restoreGeometry(settings.value("window/geometry").toByteArray())) {
+        if (windowState() & (Qt::WindowMaximized | Qt::WindowFullScreen))
+            return; // the desktop fits it
+        saved = geometry();
+    }
+    layout()->activate();
+    setGeometry(
+        fittedGeometry(availableArea(), saved.isValid() ? saved : fallback, minimumSizeHint()));
 }
 
 void MainWindow::resetLayout()

@@ -11,6 +11,7 @@
 #include <optional>
 
 class QAction;
+class QKeySequence;
 class QDockWidget;
 class QLabel;
 class QProgressBar;
@@ -25,6 +26,7 @@ class HyperparamsPanel;
 class LogPanel;
 class PluginPanels;
 class RunsPanel;
+class SessionLog;
 class StoreClient;
 class VisualisePanel;
 
@@ -37,9 +39,11 @@ struct WorkbenchOptions
 };
 
 /// The workbench window: the panels as closable, movable docks (layout saved on close and
-/// restored on start), menus and a toolbar for the run life cycle (New run, Start, Pause,
-/// Resume, Steer, Stop), and a status bar with the active run's progress and ETA. Owns the
-/// RunSession that trains in this window and the one StoreClient every panel, built-in or
+/// restored on start when it fits the screen; the window always opens inside its screen's
+/// available geometry and its minimum size fits a 1366×768 screen: built-in panels scroll in
+/// their docks rather than grow the window), menus and a toolbar for the run life cycle (New run,
+/// Start, Pause, Resume, Steer, Stop), and a status bar with the active run's progress and ETA.
+/// Owns the RunSession that trains in this window and the one StoreClient every panel, built-in or
 /// plugin, reads and writes the store through; panels are told what to show only through
 /// their setSelection() (the run training here, the runs picked, the one inspected and the one
 /// watched live). Plugins' panels are docked beside the built-in ones
@@ -83,21 +87,35 @@ private:
     void createPanels();
     void createPluginPanels(QDockWidget *tabWith);
     void setSelection(const RunSelection &selection);
+    /// Docks `panel`; a built-in one (`scrollable`) in a PanelScroller, so that its minimum
+    /// size never pushes the window beyond a small screen.
     QDockWidget *addPanel(QWidget *panel, const QString &title, const QString &name,
-                          Qt::DockWidgetArea area);
+                          Qt::DockWidgetArea area, bool scrollable = true);
+    /// The available geometry of the screen the window is on.
+    QRect availableArea() const;
     void createActions();
     void createMenus();
     void createStatusBar();
     void connectSession();
     void connectInspection();
     void loadDefaultConfig();
+    /// The Runs panel's action `name` (its object name), given the window's `keys`.
+    QAction *runsAction(const char *name, const QList<QKeySequence> &keys) const;
+    void openConfig();
+    /// Saves the form's config to the file it was opened from or last saved to; asks for a
+    /// file when `askForFile` or there is none.
+    void saveConfig(bool askForFile);
     void startRun();
     void steerRun();
     void newRun();
     void updateActions();
     void showProgress(const SessionProgress &progress);
+    /// Empties the progress line (step, ETA) and hides the bar: the run has ended.
+    void clearProgress();
     void resetLayout();
     void saveLayout() const;
+    /// Restores the saved docks (unless they need more room than this screen has) and the
+    /// saved geometry (unless it does not fit this screen: see fittedGeometry()).
     void restoreLayout();
 
     WorkbenchOptions m_options;
@@ -106,6 +124,7 @@ private:
     std::unique_ptr<StoreClient> m_store;
     RunSelection m_selection;
     RunSession *m_session = nullptr;
+    SessionLog *m_sessionLog = nullptr;
     DatasetPanel *m_dataset = nullptr;
     HyperparamsPanel *m_hyperparams = nullptr;
     CurvesPanel *m_curves = nullptr;
@@ -126,7 +145,19 @@ private:
     QAction *m_stop = nullptr;
     QAction *m_openConfig = nullptr;
     QAction *m_saveConfig = nullptr;
+    QAction *m_saveConfigAs = nullptr;
     QAction *m_resetLayout = nullptr;
+    QAction *m_shortcuts = nullptr;
+    // The Runs panel's actions, also in the window's menus.
+    QAction *m_undoDelete = nullptr;
+    QAction *m_renameRun = nullptr;
+    QAction *m_deleteRuns = nullptr;
+    QAction *m_compareRuns = nullptr;
+    QAction *m_newRunFromConfig = nullptr;
+    QAction *m_resumeStopped = nullptr;
+    QAction *m_fineTune = nullptr;
+    QAction *m_exportRun = nullptr;
+    QString m_configPath; ///< where Save config writes (empty: ask)
 
     QLabel *m_stateLabel = nullptr;
     QLabel *m_stepLabel = nullptr;

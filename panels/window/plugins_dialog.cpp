@@ -13,6 +13,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 namespace lathe::panels {
@@ -27,11 +28,17 @@ QString joined(const std::vector<std::string> &items)
     return list.join(", ");
 }
 
+/// The searched folders, one a line; one that does not exist says so.
 QString folders()
 {
     QStringList list;
-    for (const auto &dir : plugin::searchedDirs())
-        list << QString::fromStdString(dir.string()).toHtmlEscaped();
+    for (const auto &dir : plugin::searchedDirs()) {
+        std::error_code error;
+        QString line = QString::fromStdString(dir.string()).toHtmlEscaped();
+        if (!std::filesystem::is_directory(dir, error))
+            line += QObject::tr(" <i>(does not exist)</i>");
+        list << line;
+    }
     return list.join("<br>");
 }
 
@@ -124,6 +131,7 @@ QWidget *PluginsDialog::createPluginsTab()
                                            .arg(folders())
                                      : tr("Folders searched, in order:<br>%1").arg(folders()),
                      tab);
+    intro->setObjectName(QStringLiteral("plugin-folders"));
     intro->setWordWrap(true);
     intro->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(intro);

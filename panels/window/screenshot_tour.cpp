@@ -85,8 +85,8 @@ void ScreenshotTour::capture()
     for (auto *dock : m_window.findChildren<QDockWidget *>()) {
         // Visualise and Errors need a checkpoint, Histograms the recorded steps: saved once the
         // run has stopped.
-        if (dock->widget() == m_window.visualisePanel() || dock->widget() == m_window.errorsPanel()
-            || dock->widget() == m_window.histogramsPanel())
+        const QString name = dock->objectName();
+        if (name == "dock-visualise" || name == "dock-errors" || name == "dock-histograms")
             continue;
         dock->show();
         dock->raise();

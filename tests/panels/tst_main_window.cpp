@@ -10,6 +10,7 @@
 #include "panels/errors/errors_panel.h"
 #include "panels/histograms/histograms_panel.h"
 #include "panels/hyperparams/hyperparams_panel.h"
+#include "panels/log/log_panel.h"
 #include "panels/runs/runs_panel.h"
 #include "panels/visualise/visualise_panel.h"
 #include "panels/window/main_window.h"
@@ -23,10 +24,13 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QProgressBar>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -124,7 +128,152 @@ class TstMainWindow : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        LogSink::install();
+    }
+
+    void keysDriveTheRunAndTheLogTellsIt()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        MainWindow window({db, writeSmallConfig(dir), false});
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        auto *log = window.logPanel();
+        const auto logSays = [log](const QString &text) {
+            log->poll();
+            return log->text().contains(text);
+        };
+
+        QTest::keyClick(&window, Qt::Key_F5); // Start
+        QTRY_VERIFY_WITH_TIMEOUT(window.session().runId() != 0, 20000);
+        const QString run = QString("run %1 ").arg(window.session().runId());
+        QTRY_VERIFY_WITH_TIMEOUT(!window.statusText().isEmpty(), 10000);
+        QVERIFY(window.statusText().contains("ETA"));
+        QTRY_VERIFY(logSays(run + "started"));
+
+        QTest::keyClick(&window, Qt::Key_F6); // Pause
+        QCOMPARE(window.session().state(), SessionState::Paused);
+        QTRY_VERIFY(logSays(run + "paused at step "));
+
+        QTimer::singleShot(0, [] {
+            auto *dialog = qobject_cast<SteerDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            namedChild<QDoubleSpinBox>(dialog, "steerLrScale")->setValue(0.5);
+            dialog->accept();
+        });
+        QTest::keyClick(&window, Qt::Key_E, Qt::ControlModifier); // Steer…
+        QCOMPARE(window.session().steering().lrScale, 0.5);
+        QTRY_VERIFY(logSays(run + "steered at step "));
+        QVERIFY(logSays("learning-rate scale 1 → 0.5"));
+
+        window.activateWindow(); // the offscreen platform has no window manager to do it
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QTest::keyClick(&window, Qt::Key_F6); // Resume
+        QTRY_COMPARE(window.session().state(), SessionState::Running);
+        QTRY_VERIFY(logSays(run + "resumed at step "));
+
+        QTest::keyClick(&window, Qt::Key_F5, Qt::ShiftModifier); // Stop
+        QTRY_VERIFY_WITH_TIMEOUT(!window.session().isActive(), 20000);
+        QCOMPARE(window.session().state(), SessionState::Stopped);
+        QTRY_VERIFY(logSays(run + "stopped: step "));
+        // The ETA goes with the run; the state says where it ended.
+        QCOMPARE(window.statusText(), QString());
+        QCOMPARE(namedChild<QLabel>(&window, "status-progress")->text(), QString());
+        QVERIFY(!window.statusBar()->findChild<QProgressBar *>()->isVisible());
+    }
+
+    void editAndFileShortcutsReachTheRunsAndTheConfig()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        qint64 runId = 0;
+        {
+            auto store = track::RunStore::open(db);
+            QVERIFY(store.has_value());
+            const auto created = (*store)->createRun({"alpha", "{}", 1});
+            QVERIFY(created.has_value());
+            runId = *created;
+        }
+        MainWindow window({db, writeSmallConfig(dir), false});
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        auto *runs = window.runsPanel();
+        auto *proxy = namedChild<QAbstractItemModel>(runs, "runsProxy");
+        QTRY_COMPARE(proxy->rowCount(), 1);
+        auto *table = namedChild<QTableView>(runs, "runsTable");
+        runs->selectRuns({runId});
+
+        // Edit → Delete, then Ctrl+Z with the focus in the form: the run comes back.
+        namedChild<QAction>(runs, "deleteRunsAction")->trigger();
+        QTRY_COMPARE(proxy->rowCount(), 0);
+        window.hyperparamsPanel()->setFocus();
+        QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
+        QTRY_COMPARE(proxy->rowCount(), 1);
+
+        // F2 renames the current run in the table.
+        runs->selectRuns({runId});
+        window.hyperparamsPanel()->setFocus();
+        QTest::keyClick(&window, Qt::Key_F2);
+        QTRY_VERIFY(qobject_cast<QLineEdit *>(QApplication::focusWidget())
+                    && table->isAncestorOf(QApplication::focusWidget()));
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Escape);
+
+        // Ctrl+S asks for a file the first time, then saves to it without asking.
+        const QString path = dir.filePath("saved.json");
+        QTimer::singleShot(0, [&path] {
+            auto *dialog = qobject_cast<QFileDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            dialog->selectFile(path);
+            static_cast<QDialog *>(dialog)->accept();
+        });
+        QTest::keyClick(&window, Qt::Key_S, Qt::ControlModifier);
+        QVERIFY(QFile::exists(path));
+        QFile::remove(path);
+        window.activateWindow(); // the offscreen platform has no window manager to do it
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QTest::keyClick(&window, Qt::Key_S, Qt::ControlModifier); // no dialog this time
+        QVERIFY(QFile::exists(path));
+    }
+
+    void helpListsEveryShortcut()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        MainWindow window({db, writeSmallConfig(dir), false});
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        // What the menus hold, read here independently of the dialog.
+        QMap<QString, QString> expected; // action text -> shortcuts
+        for (auto *top : window.menuBar()->actions())
+            for (auto *action : top->menu()->actions())
+                if (!action->isSeparator()) {
+                    QStringList keys;
+                    for (const auto &key : action->shortcuts())
+                        keys << key.toString(QKeySequence::NativeText);
+                    expected[action->text().remove('&')] = keys.join(", ");
+                }
+        for (const char *name : {"Start", "Pause", "Resume", "Steer…", "Stop", "Undo delete",
+                                 "Fine-tune from here", "Resume run", "Save config"})
+            QVERIFY2(!expected.value(name).isEmpty(), name);
+        QMap<QString, QString> listed;
+        QTimer::singleShot(0, [&listed] {
+            auto *dialog = QApplication::activeModalWidget();
+            QVERIFY(dialog);
+            auto *table = namedChild<QTableWidget>(dialog, "shortcuts-table");
+            for (int row = 0; row < table->rowCount(); ++row)
+                listed[table->item(row, 1)->text()] = table->item(row, 2)->text();
+            saveGrab(dialog, "shortcuts-dialog");
+            dialog->close();
+        });
+        QTest::keyClick(&window, Qt::Key_F1);
+        QCOMPARE(listed, expected);
+    }
 
     void trainsPausesSteersAndStopsFromTheToolbar()
     {
@@ -291,6 +440,40 @@ private Q_SLOTS:
                  std::string("Horizontal flip with probability prob"));
     }
 
+    void helpPluginsSaysWhichFoldersDoNotExist()
+    {
+        QTemporaryDir dir;
+        const auto missing = std::filesystem::path(dir.path().toStdString()) / "no-such-folder";
+        const auto empty = std::filesystem::path(dir.path().toStdString()) / "empty";
+        std::filesystem::create_directory(empty);
+        plugin::loadPlugins({missing, empty});
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        MainWindow window({db, writeSmallConfig(dir), false});
+        window.show();
+        QString folders;
+        QTimer::singleShot(0, [&folders] {
+            auto *dialog = qobject_cast<PluginsDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            folders = namedChild<QLabel>(dialog, "plugin-folders")->text();
+            dialog->reject();
+        });
+        for (auto *action : window.menuBar()->actions())
+            if (action->text() == "&Help")
+                for (auto *item : action->menu()->actions())
+                    if (item->text().startsWith("&Plugins"))
+                        item->trigger();
+        const QStringList lines = folders.split("<br>");
+        const auto line = [&lines](const std::filesystem::path &folder) {
+            const auto name = QString::fromStdString(folder.string());
+            for (const auto &l : lines)
+                if (l.startsWith(name))
+                    return l.mid(name.size());
+            return QString("not listed");
+        };
+        QCOMPARE(line(missing), QString(" <i>(does not exist)</i>"));
+        QCOMPARE(line(empty), QString());
+    }
+
     void invalidConfigDisablesStart()
     {
         QTemporaryDir dir;
@@ -335,9 +518,9 @@ private Q_SLOTS:
             QVERIFY(dock->features() & QDockWidget::DockWidgetClosable);
             QVERIFY2(viewMenu->actions().contains(dock->toggleViewAction()), qPrintable(name));
         }
-        QCOMPARE(window.dock("dock-visualise")->widget(), window.visualisePanel());
-        QCOMPARE(window.dock("dock-errors")->widget(), window.errorsPanel());
-        QCOMPARE(window.dock("dock-histograms")->widget(), window.histogramsPanel());
+        QVERIFY(window.dock("dock-visualise")->isAncestorOf(window.visualisePanel()));
+        QVERIFY(window.dock("dock-errors")->isAncestorOf(window.errorsPanel()));
+        QVERIFY(window.dock("dock-histograms")->isAncestorOf(window.histogramsPanel()));
         window.dock("dock-curves")->close();
         QVERIFY(!window.dock("dock-curves")->isVisible());
         const auto reset = window.findChildren<QAction *>();

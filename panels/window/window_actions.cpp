@@ -1,0 +1,183 @@
+#include "panels/window/main_window.h"
+
+#include "panels/bridge/plugin_panels.h"
+#include "panels/hyperparams/hyperparams_panel.h"
+#include "panels/runs/runs_panel.h"
+#include "panels/window/plugins_dialog.h"
+#include "panels/window/shortcuts_dialog.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QStyle>
+#include <QToolBar>
+
+// The window's actions: the menus, their shortcuts and the toolbar. Every action is in a menu,
+// so Help → Keyboard shortcuts (built from the menus) lists them all.
+namespace lathe::panels {
+
+namespace {
+
+constexpr auto kConfigFilter = "Run configs (*.json);;All files (*)";
+
+QAction *action(QObject *parent, QStyle::StandardPixmap icon, const QString &text,
+                const QList<QKeySequence> &keys, const QString &tip = {})
+{
+    auto *a = icon == QStyle::SP_CustomBase
+                  ? new QAction(text, parent)
+                  : new QAction(QApplication::style()->standardIcon(icon), text, parent);
+    a->setShortcuts(keys);
+    if (!tip.isEmpty())
+        a->setToolTip(tip);
+    return a;
+}
+
+} // namespace
+
+QAction *MainWindow::runsAction(const char *name, const QList<QKeySequence> &keys) const
+{
+    auto *a = m_runs->findChild<QAction *>(QString::fromLatin1(name));
+    Q_ASSERT(a);
+    if (!keys.isEmpty())
+        a->setShortcuts(keys);
+    return a;
+}
+
+void MainWindow::createActions()
+{
+    using Key = QKeySequence;
+    const auto none = QStyle::SP_CustomBase;
+    m_newRun = action(this, QStyle::SP_FileIcon, tr("&New run"), {Key::New},
+                      tr("A new run with the form's settings, without the previous run's "
+                         "fine-tuning and steering"));
+    // F5 starts (Ctrl+R as before), F6 pauses and resumes, Shift+F5 stops: a debugger's keys.
+    m_start = action(this, QStyle::SP_MediaPlay, tr("&Start"), {Key(Qt::Key_F5), Key("Ctrl+R")});
+    m_pause = action(this, QStyle::SP_MediaPause, tr("&Pause"), {Key(Qt::Key_F6)},
+                     tr("Pause at the next step: then Resume, Steer or Stop"));
+    m_resume = action(this, QStyle::SP_MediaSeekForward, tr("&Resume"), {Key(Qt::Key_F6)},
+                      tr("Continue the paused run"));
+    m_steer = action(this, QStyle::SP_FileDialogDetailedView, tr("St&eer…"), {Key("Ctrl+E")},
+                     tr("Change the learning rate, weight decay or augmentation of the paused "
+                        "run"));
+    m_stop = action(this, QStyle::SP_MediaStop, tr("S&top"), {Key("Shift+F5")},
+                    tr("Stop the run (it is checkpointed and can be resumed)"));
+    m_openConfig = action(this, none, tr("&Open config…"), {Key::Open});
+    m_saveConfig = action(this, none, tr("&Save config"), {Key::Save},
+                          tr("Save the form's config to the file it came from (asks the "
+                             "first time)"));
+    m_saveConfigAs = action(this, none, tr("Save config &as…"), {Key::SaveAs});
+    m_resetLayout = action(this, none, tr("Reset &layout"), {});
+    m_shortcuts = action(this, none, tr("&Keyboard shortcuts"), {Key::HelpContents});
+    m_shortcuts->setObjectName("shortcutsAction");
+
+    // The Runs panel's own actions, in the window's menus with window-wide shortcuts; Delete
+    // stays with the runs table (Del elsewhere edits text or does nothing).
+    m_undoDelete = runsAction("undoDeleteAction", {Key::Undo});
+    m_undoDelete->setShortcutContext(Qt::WindowShortcut);
+    m_renameRun = runsAction("renameRunAction", {Key(Qt::Key_F2)});
+    m_deleteRuns = runsAction("deleteRunsAction", {});
+    m_compareRuns = runsAction("compareRunsAction", {Key("Ctrl+D")});
+    m_newRunFromConfig = runsAction("newRunFromConfigAction", {Key("Ctrl+Shift+N")});
+    m_resumeStopped = runsAction("resumeRunAction", {Key("Ctrl+Shift+R")});
+    m_fineTune = runsAction("fineTuneAction", {Key("Ctrl+Shift+F")});
+    m_exportRun = runsAction("exportRunAction", {Key("Ctrl+Shift+E")});
+    for (QAction *a : {m_renameRun, m_compareRuns, m_newRunFromConfig, m_fineTune})
+        connect(a, &QAction::triggered, this, [this] { dock("dock-runs")->raise(); });
+
+    connect(m_newRun, &QAction::triggered, this, &MainWindow::newRun);
+    connect(m_start, &QAction::triggered, this, &MainWindow::startRun);
+    connect(m_pause, &QAction::triggered, m_session, &RunSession::pause);
+    connect(m_resume, &QAction::triggered, m_session, &RunSession::resume);
+    connect(m_steer, &QAction::triggered, this, &MainWindow::steerRun);
+    connect(m_stop, &QAction::triggered, m_session, &RunSession::stop);
+    connect(m_resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
+    connect(m_openConfig, &QAction::triggered, this, &MainWindow::openConfig);
+    connect(m_saveConfig, &QAction::triggered, this, [this] { saveConfig(false); });
+    connect(m_saveConfigAs, &QAction::triggered, this, [this] { saveConfig(true); });
+    connect(m_shortcuts, &QAction::triggered, this,
+            [this] { ShortcutsDialog(menuBar(), this).exec(); });
+
+    auto *toolbar = addToolBar(tr("Run"));
+    toolbar->setObjectName("toolbar-run");
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolbar->addActions({m_newRun, m_start, m_pause, m_resume, m_steer, m_stop});
+    toolbar->addSeparator();
+    toolbar->addActions({m_fineTune, m_exportRun});
+}
+
+void MainWindow::createMenus()
+{
+    auto *file = menuBar()->addMenu(tr("&File"));
+    file->addActions({m_openConfig, m_saveConfig, m_saveConfigAs});
+    file->addSeparator();
+    file->addAction(m_exportRun);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    auto *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(m_undoDelete);
+    edit->addSeparator();
+    edit->addActions({m_renameRun, m_deleteRuns, m_compareRuns});
+    auto *run = menuBar()->addMenu(tr("&Run"));
+    run->addActions({m_newRun, m_newRunFromConfig});
+    run->addSeparator();
+    run->addActions({m_start, m_pause, m_resume, m_steer, m_stop});
+    run->addSeparator();
+    run->addActions({m_resumeStopped, m_fineTune});
+    auto *view = menuBar()->addMenu(tr("&View"));
+    for (auto *dockWidget : findChildren<QDockWidget *>())
+        view->addAction(dockWidget->toggleViewAction());
+    view->addSeparator();
+    view->addAction(m_resetLayout);
+    auto *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_shortcuts);
+    help->addAction(tr("&Plugins…"), this,
+                    [this] { PluginsDialog(this, m_pluginPanels->failures()).exec(); });
+    help->addAction(tr("&About Lathe"), this, [this] {
+        QMessageBox::about(this, tr("About Lathe"),
+                           tr("<b>Lathe</b> — a workbench for training neural networks on one "
+                              "machine.<br>Experiment store: %1")
+                               .arg(QString::fromStdString(m_options.db.string()).toHtmlEscaped()));
+    });
+}
+
+void MainWindow::updateActions()
+{
+    const auto state = m_session->state();
+    const bool active = m_session->isActive();
+    m_newRun->setEnabled(!active);
+    m_start->setEnabled(!active && m_hyperparams->isValid());
+    m_start->setToolTip(m_hyperparams->isValid()
+                            ? tr("Train the config in the Hyperparameters panel")
+                            : tr("Fix the config first: its error is shown in the form"));
+    m_pause->setEnabled(state == SessionState::Running || state == SessionState::Preparing);
+    m_resume->setEnabled(state == SessionState::Paused);
+    m_steer->setEnabled(state == SessionState::Paused && m_session->runId() != 0);
+    m_stop->setEnabled(active);
+}
+
+void MainWindow::openConfig()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open run config"), m_configPath,
+                                                      tr(kConfigFilter));
+    if (!path.isEmpty() && m_hyperparams->openConfig(path))
+        m_configPath = path;
+}
+
+void MainWindow::saveConfig(bool askForFile)
+{
+    QString path = m_configPath;
+    if (askForFile || path.isEmpty())
+        path = QFileDialog::getSaveFileName(
+            this, tr("Save run config"),
+            QString::fromStdString(m_hyperparams->config().name) + ".json", tr(kConfigFilter));
+    if (path.isEmpty() || !m_hyperparams->saveConfig(path))
+        return;
+    m_configPath = path;
+    m_stateLabel->setText(tr("Config saved to %1").arg(path));
+}
+
+} // namespace lathe::panels
