@@ -1,6 +1,9 @@
 #include "panels/window/screenshot_tour.h"
 
 #include "panels/errors/errors_panel.h"
+#include "panels/hyperparams/hyperparams_panel.h"
+#include "panels/runs/compare_view.h"
+#include "panels/runs/runs_panel.h"
 #include "panels/histograms/histograms_panel.h"
 #include "panels/visualise/visualise_panel.h"
 #include "panels/window/main_window.h"
@@ -11,6 +14,8 @@
 #include <QApplication>
 #include <QDockWidget>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 
 #include <algorithm>
 
@@ -99,7 +104,9 @@ void ScreenshotTour::capture()
     save(&plugins, "plugins");
     plugins.close();
     m_window.session().stop();
-    connect(&m_window.session(), &RunSession::finished, this, &ScreenshotTour::inspect);
+    // Once: the second run's end (see addComparisonShots) is not this one's.
+    connect(&m_window.session(), &RunSession::finished, this, &ScreenshotTour::inspect,
+            Qt::SingleShotConnection);
 }
 
 void ScreenshotTour::inspect()
@@ -158,10 +165,70 @@ void ScreenshotTour::inspect()
          },
          [=] { return !histograms->series().empty(); }, histograms},
     };
+    addComparisonShots(runId);
     m_shot = 0;
     m_inspectTicks = 0;
     m_shots.front().begin();
     m_inspectTimer.start();
+}
+
+void ScreenshotTour::addComparisonShots(qint64 firstRun)
+{
+    // A second, shorter run, then the two compared (Runs panel, Compare tab), then the form
+    // that "Fine-tune from here" fills from the first.
+    auto &session = m_window.session();
+    auto *runs = m_window.runsPanel();
+    auto *hyperparams = m_window.hyperparamsPanel();
+    auto *compare = runs->findChild<CompareView *>(QStringLiteral("compareView"));
+    connect(compare, &CompareView::comparisonShown, this, [this] { m_compared = true; });
+    auto raise = [this](const char *name) {
+        auto *dock = m_window.dock(name);
+        dock->show();
+        dock->raise();
+    };
+    m_shots.push_back({{},
+                       [=, &session, this] {
+                           session.setMaxSteps(m_steps / 3);
+                           m_window.startAction()->trigger();
+                       },
+                       [=, &session] {
+                           return session.runId() != firstRun && !session.isActive()
+                                  && session.state() != SessionState::Idle;
+                       },
+                       nullptr});
+    m_shots.push_back({"compare",
+                       [=, &session, this] {
+                           raise("dock-runs");
+                           m_compared = false;
+                           runs->selectRuns({firstRun, session.runId()});
+                           runs->compareSelected();
+                       },
+                       [this] { return m_compared; }, m_window.dock("dock-runs")->widget()});
+    m_shots.push_back({"fine-tune-form",
+                       [=] {
+                           runs->selectRuns({firstRun});
+                           runs->fineTuneFromCurrent();
+                       },
+                       [=] {
+                           if (hyperparams->config().finetune.run.empty())
+                               return false;
+                           raise("dock-hyperparams");
+                           scrollTo(hyperparams->findChild<QWidget *>("finetune.run"));
+                           return true;
+                       },
+                       m_window.dock("dock-hyperparams")->widget()});
+}
+
+void ScreenshotTour::scrollTo(QWidget *field)
+{
+    // The form's own scroll area: the field near its top, with its section's title above.
+    for (QWidget *w = field ? field->parentWidget() : nullptr; w; w = w->parentWidget()) {
+        if (auto *area = qobject_cast<QScrollArea *>(w)) {
+            area->verticalScrollBar()->setValue(field->mapTo(area->widget(), QPoint()).y() - 60);
+            QApplication::processEvents();
+            return;
+        }
+    }
 }
 
 void ScreenshotTour::pollInspection()

@@ -16,8 +16,9 @@ class MainWindow;
 /// scripts/screenshots). Starts the config in the form with a step limit, pauses two thirds of
 /// the way, lets the panels poll the store, saves, stops the run (which writes its last
 /// checkpoint), then saves the Visualise views (feature maps, Grad-CAM, integrated gradients)
-/// and the Errors panel (confusion matrix, the worst cell's gallery) of that checkpoint and
-/// quits the application. GUI thread only.
+/// and the Errors panel (confusion matrix, the worst cell's gallery) of that checkpoint; then
+/// trains a second, shorter run, saves the two compared (Runs panel, Compare tab) and the form
+/// as "Fine-tune from here" fills it from the first, and quits the application. GUI thread only.
 class ScreenshotTour : public QObject
 {
     Q_OBJECT
@@ -31,7 +32,10 @@ private:
     void capture();
     void save(QWidget *widget, const QString &name);
     void inspect();
+    /// A second run, the two compared, and the fine-tune form filled from the first.
+    void addComparisonShots(qint64 firstRun);
     void pollInspection();
+    static void scrollTo(QWidget *field);
 
     /// One inspection screenshot: `begin` asks for it, `ready` says when to save `widget`.
     struct Shot
@@ -52,6 +56,7 @@ private:
     std::vector<Shot> m_shots;
     std::size_t m_shot = 0;
     int m_inspectTicks = 0;
+    bool m_compared = false;
 };
 
 } // namespace lathe::panels

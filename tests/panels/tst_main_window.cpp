@@ -184,6 +184,33 @@ private Q_SLOTS:
         QCOMPARE(window.statusText(), QString());
         QCOMPARE(namedChild<QLabel>(&window, "status-progress")->text(), QString());
         QVERIFY(!window.statusBar()->findChild<QProgressBar *>()->isVisible());
+
+        // An export started in the Runs panel is logged with where its files went.
+        Q_EMIT window.runsPanel()->exportWritten(window.session().runId(), "gui-test", "/tmp/out",
+                                                 {"/tmp/out/model.pt"});
+        QTRY_VERIFY(logSays(run + "(gui-test) exported to /tmp/out: /tmp/out/model.pt"));
+    }
+
+    void aFinishedRunLeavesNoEtaAndLogsItsResults()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        MainWindow window({db, writeSmallConfig(dir), false});
+        auto config = window.hyperparamsPanel()->config();
+        config.training.epochs = 1;
+        window.hyperparamsPanel()->setConfig(config);
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QTest::keyClick(&window, Qt::Key_F5);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.statusText().isEmpty(), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.session().state(), SessionState::Finished, 60000);
+        QCOMPARE(window.statusText(), QString());
+        QCOMPARE(namedChild<QLabel>(&window, "status-progress")->text(), QString());
+        auto *log = window.logPanel();
+        const QString run = QString("run %1 finished: step ").arg(window.session().runId());
+        QTRY_VERIFY((log->poll(), log->text().contains(run)));
+        QVERIFY(log->text().contains("test accuracy"));
     }
 
     void editAndFileShortcutsReachTheRunsAndTheConfig()
