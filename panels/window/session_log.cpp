@@ -33,10 +33,6 @@ SessionLog::SessionLog(RunSession &session, QObject *parent)
             info(tr("run %1 %2 at step %3").arg(m_session.runId()).arg(kind).arg(step));
     });
     connect(&session, &RunSession::finished, this, &SessionLog::ended);
-    connect(&session, &RunSession::failed, this, [this](const QString &message) {
-        spdlog::error("{}",
-                      tr("run %1 failed: %2").arg(m_session.runId()).arg(message).toStdString());
-    });
 }
 
 void SessionLog::ended(const QString &outcome)

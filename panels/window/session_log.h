@@ -12,8 +12,8 @@ namespace lathe::panels {
 
 /// Writes the life of the window's runs to the log, where the Log panel shows it with its time
 /// stamps: started, paused and resumed (at which step), steered (what changed), stopped or
-/// finished (the last step, loss and evaluations), failed (the message), and exports (where
-/// the files went). GUI thread only.
+/// finished (the last step, loss and evaluations) and exports (where the files went). A
+/// failure is logged by RunSession itself. GUI thread only.
 class SessionLog : public QObject
 {
     Q_OBJECT

@@ -28,6 +28,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QProgressBar>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -394,6 +395,29 @@ private Q_SLOTS:
         QVERIFY(end == SessionState::Stopped || end == SessionState::Finished);
         QCOMPARE(storedStatus(db, runId),
                  QString(end == SessionState::Stopped ? "stopped" : "finished"));
+    }
+
+    void aFailedRunIsLoggedAndLeavesNoEta()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        MainWindow window({db, writeSmallConfig(dir), false});
+        window.show();
+        auto config = window.hyperparamsPanel()->config();
+        config.data.path = dir.filePath("no-such-data").toStdString();
+        // The message box that reports the failure is closed as soon as it shows.
+        QTimer closer;
+        connect(&closer, &QTimer::timeout, [] {
+            if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget()))
+                box->accept();
+        });
+        closer.start(50);
+        QVERIFY(window.session().start(config));
+        QTRY_COMPARE_WITH_TIMEOUT(window.session().state(), SessionState::Failed, 20000);
+        auto *log = window.logPanel();
+        QTRY_VERIFY((log->poll(), log->text().contains("training failed: ")));
+        QVERIFY(log->text().contains("no-such-data"));
+        QCOMPARE(window.statusText(), QString());
     }
 
     void helpPluginsListsWhatWasLoaded()
