@@ -24,6 +24,14 @@ namespace {
 
 constexpr auto kConfigFilter = "Run configs (*.json);;All files (*)";
 
+/// `tip` with the action's first shortcut: toolbar buttons show none of their own.
+QString withKey(const QAction *a, const QString &tip)
+{
+    return a->shortcut().isEmpty() ? tip
+                                   : QStringLiteral("%1 (%2)").arg(
+                                       tip, a->shortcut().toString(QKeySequence::NativeText));
+}
+
 QAction *action(QObject *parent, QStyle::StandardPixmap icon, const QString &text,
                 const QList<QKeySequence> &keys, const QString &tip = {})
 {
@@ -32,8 +40,16 @@ QAction *action(QObject *parent, QStyle::StandardPixmap icon, const QString &tex
                   : new QAction(QApplication::style()->standardIcon(icon), text, parent);
     a->setShortcuts(keys);
     if (!tip.isEmpty())
-        a->setToolTip(tip);
+        a->setToolTip(withKey(a, tip));
     return a;
+}
+
+/// The platform's keys for `key`, else `fallback` (without a desktop theme, as on the offscreen
+/// platform, Save as and Quit have none).
+QList<QKeySequence> standardKeys(QKeySequence::StandardKey key, const char *fallback)
+{
+    auto keys = QKeySequence::keyBindings(key);
+    return keys.isEmpty() ? QList<QKeySequence>{QKeySequence(fallback)} : keys;
 }
 
 } // namespace
@@ -42,8 +58,10 @@ QAction *MainWindow::runsAction(const char *name, const QList<QKeySequence> &key
 {
     auto *a = m_runs->findChild<QAction *>(QString::fromLatin1(name));
     Q_ASSERT(a);
-    if (!keys.isEmpty())
+    if (!keys.isEmpty()) {
         a->setShortcuts(keys);
+        a->setToolTip(withKey(a, a->toolTip()));
+    }
     return a;
 }
 
@@ -69,7 +87,8 @@ void MainWindow::createActions()
     m_saveConfig = action(this, none, tr("&Save config"), {Key::Save},
                           tr("Save the form's config to the file it came from (asks the "
                              "first time)"));
-    m_saveConfigAs = action(this, none, tr("Save config &as…"), {Key::SaveAs});
+    m_saveConfigAs
+        = action(this, none, tr("Save config &as…"), standardKeys(Key::SaveAs, "Ctrl+Shift+S"));
     m_resetLayout = action(this, none, tr("Reset &layout"), {});
     m_shortcuts = action(this, none, tr("&Keyboard shortcuts"), {Key::HelpContents});
     m_shortcuts->setObjectName("shortcutsAction");
@@ -116,7 +135,8 @@ void MainWindow::createMenus()
     file->addSeparator();
     file->addAction(m_exportRun);
     file->addSeparator();
-    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    auto *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcuts(standardKeys(QKeySequence::Quit, "Ctrl+Q"));
     auto *edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(m_undoDelete);
     edit->addSeparator();
@@ -151,7 +171,7 @@ void MainWindow::updateActions()
     m_newRun->setEnabled(!active);
     m_start->setEnabled(!active && m_hyperparams->isValid());
     m_start->setToolTip(m_hyperparams->isValid()
-                            ? tr("Train the config in the Hyperparameters panel")
+                            ? withKey(m_start, tr("Train the config in the Hyperparameters panel"))
                             : tr("Fix the config first: its error is shown in the form"));
     m_pause->setEnabled(state == SessionState::Running || state == SessionState::Preparing);
     m_resume->setEnabled(state == SessionState::Paused);

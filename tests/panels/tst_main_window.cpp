@@ -286,8 +286,9 @@ private Q_SLOTS:
                         keys << key.toString(QKeySequence::NativeText);
                     expected[action->text().remove('&')] = keys.join(", ");
                 }
-        for (const char *name : {"Start", "Pause", "Resume", "Steer…", "Stop", "Undo delete",
-                                 "Fine-tune from here", "Resume run", "Save config"})
+        for (const char *name :
+             {"Start", "Pause", "Resume", "Steer…", "Stop", "Undo delete", "Fine-tune from here",
+              "Resume run", "Save config", "Save config as…", "Quit", "Keyboard shortcuts"})
             QVERIFY2(!expected.value(name).isEmpty(), name);
         QMap<QString, QString> listed;
         QTimer::singleShot(0, [&listed] {
