@@ -164,9 +164,11 @@ std::pair<double, double> PlotWidget::axisXRange() const
         return {m_t0, m_t1};
     double lo = kInf;
     double hi = -kInf;
+    bool allShort = true;
     for (const auto &s : m_series) {
         if (s.points.empty())
             continue;
+        allShort = allShort && s.points.size() < kMarkedBelow;
         auto first = s.points.begin();
         if (m_logX) {
             first = std::upper_bound(s.points.begin(), s.points.end(), 0.0,
@@ -179,7 +181,8 @@ std::pair<double, double> PlotWidget::axisXRange() const
     }
     if (lo > hi)
         return {0, 1};
-    return padRange(lo, hi, 0.0);
+    // Markers on the first and last points of short series are drawn whole.
+    return padRange(lo, hi, allShort ? 0.03 : 0.0);
 }
 
 double PlotWidget::pixelToAxisX(double px) const
@@ -282,9 +285,9 @@ void PlotWidget::mousePressEvent(QMouseEvent *event)
 {
     m_pressAt = event->position().toPoint();
     m_dragAt = m_pressAt;
-    m_selecting = event->button() == Qt::RightButton
-                  || (event->button() == Qt::LeftButton
-                      && event->modifiers().testFlag(Qt::ShiftModifier));
+    m_selecting
+        = event->button() == Qt::RightButton
+          || (event->button() == Qt::LeftButton && event->modifiers().testFlag(Qt::ShiftModifier));
     std::tie(m_pressT0, m_pressT1) = axisXRange();
     if (!m_selecting && event->button() == Qt::LeftButton)
         setCursor(Qt::ClosedHandCursor);

@@ -79,8 +79,11 @@ public:
     /// Points drawn by the last paint inside the visible x range, over all series (for tests
     /// and benchmarks).
     std::size_t drawnPoints() const { return m_drawnPoints; }
+    /// Series with fewer visible points than this get a marker on each point.
+    static constexpr std::size_t kMarkedBelow = 30;
     /// Markers drawn by the last paint on the points of series with few visible points
-    /// (fewer than 30: a short validation series is then seen, not a dot).
+    /// (fewer than kMarkedBelow: a short validation series is then seen, not a dot). When
+    /// every series is that short, the fitted x range leaves room for the end markers.
     std::size_t markedPoints() const { return m_markedPoints; }
     /// Where the last paint put the legend (the corner of the plot area that hides the
     /// fewest line segments and no line end if it can); empty when none was drawn.

@@ -18,7 +18,6 @@ constexpr int kLegendRows = 8;
 constexpr int kHoverRows = 10;
 // A series with fewer visible points than this gets a marker on each (a short validation
 // series would otherwise be a dot or two nobody sees).
-constexpr std::size_t kMarkedBelow = 30;
 constexpr double kMarkerRadius = 2.5;
 
 QColor faded(QColor c, int alpha)

@@ -1,5 +1,6 @@
 #include "panels/hyperparams/hyperparams_panel.h"
 
+#include "panels/common/fine_tune_name.h"
 #include "panels/hyperparams/config_form.h"
 #include "panels/hyperparams/lr_finder_dialog.h"
 #include "panels/hyperparams/schedule_preview.h"
@@ -149,6 +150,9 @@ void HyperparamsPanel::undoData()
 void HyperparamsPanel::startNewRun()
 {
     nlohmann::json json = m_form->json();
+    // A fine-tune's name says so ("<parent>-ft"); the run without it is not one.
+    if (json.contains("finetune") && json.contains("name"))
+        json["name"] = withoutFineTuneSuffix(json["name"].get<std::string>());
     json.erase("finetune");
     json.erase("steering");
     m_dataNote->hide();

@@ -47,6 +47,8 @@ SchedulePreview::SchedulePreview(QWidget *parent)
     m_caption = new QLabel(this);
     m_caption->setObjectName(QStringLiteral("scheduleCaption"));
     m_caption->setWordWrap(true);
+    // Room for the usual two wrapped lines, so a short splitter squeezes the form, not this.
+    m_caption->setMinimumHeight(2 * m_caption->fontMetrics().lineSpacing());
     layout->addWidget(m_plot, 1);
     layout->addWidget(m_caption);
 }

@@ -5,6 +5,7 @@
 #include "panels/bridge/export_job.h"
 #include "panels/bridge/run_list_model.h"
 #include "panels/bridge/store_client.h"
+#include "panels/common/fine_tune_name.h"
 #include "panels/runs/export_dialog.h"
 
 #include <QLabel>
@@ -55,7 +56,7 @@ void RunsPanel::fineTuneFromCurrent()
             // about how the parent was made, not how to go on from it.
             config->finetune = train::FineTuneConfig{};
             config->finetune.run = std::to_string(id);
-            config->name = run->name + "-ft";
+            config->name = run->name + std::string(kFineTuneNameSuffix);
             return config;
         },
         [this](Result<train::RunConfig> config) {

@@ -69,7 +69,8 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget *parent)
     setGeometry(fittedGeometry(availableArea(), {}, minimumSizeHint()));
     // Relative sizes: the form a third, the curves the rest (their toolbar needs ~800 px).
     resizeDocks({dock("dock-hyperparams"), dock("dock-curves")}, {420, 1020}, Qt::Horizontal);
-    resizeDocks({dock("dock-curves"), dock("dock-runs")}, {580, 260}, Qt::Vertical);
+    // The Runs table keeps a few rows on a 768-px screen (Compare asks for more when opened).
+    resizeDocks({dock("dock-curves"), dock("dock-runs")}, {520, 340}, Qt::Vertical);
     m_defaultLayout = saveState();
     if (m_options.restoreLayout)
         restoreLayout();
@@ -154,12 +155,15 @@ void MainWindow::createPanels()
         m_hyperparams->setConfig(config);
         dock("dock-hyperparams")->raise();
         if (!config.finetune.run.empty())
-            statusBar()->showMessage(tr("The form holds a fine-tune of run %1 from its %2 "
-                                        "checkpoint: edit it (freeze, LoRA, epochs) and press "
-                                        "Start")
-                                         .arg(QString::fromStdString(config.finetune.run),
-                                              QString::fromStdString(config.finetune.checkpoint)),
-                                     8000);
+            statusBar()->showMessage(
+                tr("The form holds a fine-tune of run %1 from its %2: edit it (freeze, LoRA, "
+                   "epochs) and press Start")
+                    .arg(QString::fromStdString(config.finetune.run),
+                         config.finetune.checkpoint.empty()
+                             ? tr("best checkpoint (else its last)")
+                             : tr("checkpoint \"%1\"")
+                                   .arg(QString::fromStdString(config.finetune.checkpoint))),
+                8000);
         else
             statusBar()->showMessage(tr("The form holds the config of the chosen run: press "
                                         "Start to train it again, or edit it first"),

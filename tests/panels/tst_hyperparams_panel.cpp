@@ -980,9 +980,11 @@ private Q_SLOTS:
         config.finetune.loraRank = 4;
         config.finetune.lrMultipliers = {{"fc", 2.0}};
         config.steering = {{120, 0.5, 0.01, 1.0}};
+        config.name = "fashion-cnn-ft"; // as Fine-tune from here names it
         HyperparamsPanel panel;
         panel.setConfig(config);
         QCOMPARE(child<QLineEdit>(panel, "finetune.run")->text(), QString("7"));
+        QCOMPARE(child<QLineEdit>(panel, "name")->text(), QString("fashion-cnn-ft"));
 
         panel.startNewRun(); // MainWindow's New run
         QCOMPARE(child<QLineEdit>(panel, "finetune.run")->text(), QString());
@@ -994,6 +996,7 @@ private Q_SLOTS:
         QVERIFY(panel.config().steering.empty());
         // The user's own settings stay.
         QCOMPARE(panel.config().optimizer.lr, 0.01);
+        QCOMPARE(child<QLineEdit>(panel, "name")->text(), QString("fashion-cnn"));
         QCOMPARE(panel.config().data, config.data);
         QCOMPARE(panel.config().model, config.model);
     }

@@ -8,6 +8,7 @@
 #include <QWheelEvent>
 
 #include <cmath>
+#include <tuple>
 
 using lathe::panels::PlotMarker;
 using lathe::panels::PlotSeries;
@@ -275,6 +276,36 @@ private Q_SLOTS:
         plot.setXRange(100, 109);
         plot.grab();
         QCOMPARE(plot.markedPoints(), std::size_t(10));
+    }
+
+    // Only short series (Compare's validation curves of runs stopped early): the fitted view
+    // leaves room around the first and last points, so their markers are not cut in half.
+    void shortSeriesAloneKeepTheirEndMarkersInside()
+    {
+        PlotWidget plot;
+        plot.resize(600, 300);
+        plot.setLegendVisible(false);
+        plot.setSeries({{QStringLiteral("a"), Qt::red, {{446, 0.86}, {892, 0.89}}},
+                        {QStringLiteral("b"), Qt::blue, {{446, 0.86}}}});
+        const QImage image = plot.grab().toImage();
+        const QRectF area = plot.plotRect();
+        // b's marker is drawn over a's at step 446; a's alone at step 892.
+        for (const auto &[x, y, colour] : {std::tuple{446.0, 0.86, QColor(Qt::blue)},
+                                           std::tuple{892.0, 0.89, QColor(Qt::red)}}) {
+            const QPointF at = pixelOf(plot, x, y);
+            QVERIFY2(at.x() - 2 > area.left() && at.x() + 2 < area.right(),
+                     qPrintable(QStringLiteral("point at x=%1 px, plot %2..%3")
+                                    .arg(at.x())
+                                    .arg(area.left())
+                                    .arg(area.right())));
+            // Left of the leftmost point and right of the rightmost: the marker's colour.
+            const int side = x == 446.0 ? -1 : 1;
+            QVERIFY(near(image.pixelColor(int(at.x()) + side, int(at.y())), colour));
+        }
+        // A long series keeps the exact data range (the x axis starts at its first step).
+        plot.setSeries({{QStringLiteral("train"), Qt::blue, noisySeries(1000)}});
+        plot.grab();
+        QCOMPARE(plot.xRange().first, noisySeries(1000).front().x);
     }
 
     void emaOfAConstantIsThatConstant()
