@@ -214,22 +214,27 @@ void MainWindow::connectInspection()
     });
     // The Dataset panel shows the default experiment's TRAIN split: its samples go to
     // Visualise as images, not as test indices.
-    connect(m_dataset, &DatasetPanel::sampleActivated, this, [this](qint64 index) {
-        if (m_visualise->runId() == 0) {
-            statusBar()->showMessage(tr("Select a run in the Runs panel to inspect a sample"),
-                                     5000);
-            return;
-        }
-        m_visualise->showDatasetSample(m_dataset->dataset(), index);
-        dock("dock-visualise")->show();
-        dock("dock-visualise")->raise();
-    });
+    connect(m_dataset, &DatasetPanel::sampleActivated, this,
+            [this](qint64 index) { showSample(m_dataset->dataset(), index); });
+    // Errors on a run without a test split lists validation samples: images too.
+    connect(m_errors, &ErrorsPanel::validationSampleActivated, this, &MainWindow::showSample);
     connect(m_errors, &ErrorsPanel::sampleActivated, this,
             [this](qint64 runId, const QString &checkpoint, qint64 index) {
                 m_visualise->showTestSample(runId, checkpoint, index);
                 dock("dock-visualise")->show();
                 dock("dock-visualise")->raise();
             });
+}
+
+void MainWindow::showSample(std::shared_ptr<const data::Dataset> samples, qint64 index)
+{
+    if (m_visualise->runId() == 0) {
+        statusBar()->showMessage(tr("Select a run in the Runs panel to inspect a sample"), 5000);
+        return;
+    }
+    m_visualise->showDatasetSample(std::move(samples), index);
+    dock("dock-visualise")->show();
+    dock("dock-visualise")->raise();
 }
 
 QDockWidget *MainWindow::dock(const QString &objectName) const

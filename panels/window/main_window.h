@@ -16,6 +16,10 @@ class QDockWidget;
 class QLabel;
 class QProgressBar;
 
+namespace lathe::data {
+class Dataset;
+}
+
 namespace lathe::panels {
 
 class CurvesPanel;
@@ -98,6 +102,8 @@ private:
     void createStatusBar();
     void connectSession();
     void connectInspection();
+    /// Shows sample `index` of `samples` in Visualise for the inspected run.
+    void showSample(std::shared_ptr<const data::Dataset> samples, qint64 index);
     void loadDefaultConfig();
     /// The Runs panel's action `name` (its object name), given the window's `keys`.
     QAction *runsAction(const char *name, const QList<QKeySequence> &keys) const;

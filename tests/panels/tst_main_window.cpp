@@ -378,6 +378,13 @@ private Q_SLOTS:
                 .contains("dataset sample #5"),
             15000);
         QVERIFY(window.dock("dock-visualise")->isVisible());
+        // So does a validation sample that Errors lists for a run without a test split.
+        Q_EMIT window.errorsPanel()->validationSampleActivated(window.datasetPanel()->dataset(), 7);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            namedChild<QLabel>(window.visualisePanel(), "visualise-sample-text")
+                ->text()
+                .contains("dataset sample #7"),
+            15000);
 
         // "Resume run" in the Runs panel continues the stopped run in this window.
         const auto actions = window.runsPanel()->findChildren<QAction *>();
