@@ -374,7 +374,10 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
             outcome = TrainOutcome::StepLimit;
             break;
         }
-        auto early = endEpoch(util::monotonicNow() - start);
+        const double epochEnd = util::monotonicNow();
+        auto early = endEpoch(epochEnd - start);
+        // The throughput window measures training: validation and checkpoints are left out.
+        m_windowStart += util::monotonicNow() - epochEnd;
         if (!early)
             return std::unexpected(early.error());
         if (*early) {

@@ -220,6 +220,45 @@ private Q_SLOTS:
                 QStringLiteral("%1 after the pause, %2 before").arg(speeds[2].second).arg(before)));
     }
 
+    // The end of an epoch (validation, checkpoints; here a slow observer of the evaluation)
+    // is not training: the first step after it is as fast as the steps before.
+    void throughputLeavesOutTheEndOfAnEpoch()
+    {
+        const auto config = smallConfig(400, 2);
+        auto data = loadTrainData(config.data);
+        QVERIFY(data.has_value());
+        TrainerOptions options;
+        options.evaluateTest = false;
+        options.throughputEvery = 1;
+        auto trainer = Trainer::create(config, *data, options);
+        QVERIFY(trainer.has_value());
+        struct SlowEval : Collector
+        {
+            void onEval(const EvalEvent &e) override
+            {
+                Collector::onEval(e);
+                std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+            }
+        } events;
+        (*trainer)->setObserver(&events);
+        QVERIFY((*trainer)->run().has_value());
+        QVERIFY(!events.evals.empty());
+        const std::int64_t evaluatedAt = events.evals.front().step; // the end of epoch 1
+        const auto firstOfEpoch2
+            = std::find_if(events.steps.begin(), events.steps.end(),
+                           [&](const StepEvent &e) { return e.step > evaluatedAt; });
+        QVERIFY(firstOfEpoch2 != events.steps.begin() && firstOfEpoch2 != events.steps.end());
+        double before = std::numeric_limits<double>::infinity();
+        for (auto it = events.steps.begin(); it != firstOfEpoch2; ++it)
+            before = std::min(before, it->samplesPerSecond);
+        // 50 samples take well under 0.1 s here: counting the 1.5 s would divide the rate by
+        // more than ten.
+        QVERIFY2(firstOfEpoch2->samplesPerSecond > before / 3,
+                 qPrintable(QStringLiteral("%1 after the epoch's end, at least %2 before")
+                                .arg(firstOfEpoch2->samplesPerSecond)
+                                .arg(before)));
+    }
+
     // A NaN loss ends the run with an error naming the step; the good checkpoint stays.
     void nanGuardKeepsLastGoodCheckpoint()
     {
