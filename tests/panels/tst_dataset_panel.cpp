@@ -93,6 +93,21 @@ int distinctImages(const QList<QImage> &images)
     return int(distinct.size());
 }
 
+// An image folder of two classes ("circle", "square"), three size×size PNGs each.
+bool writeImageFolder(const QDir &root, int size)
+{
+    for (const QString &cls : {QString("circle"), QString("square")}) {
+        root.mkpath(cls);
+        for (int i = 0; i < 3; ++i) {
+            QImage image(size, size, QImage::Format_RGB888);
+            image.fill(QColor(40 * i, cls == "circle" ? 200 : 50, 90));
+            if (!image.save(root.filePath(QString("%1/%2.png").arg(cls).arg(i))))
+                return false;
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 class TestDatasetPanel : public QObject
@@ -449,14 +464,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         QDir root(dir.path());
-        for (const QString &cls : {QString("circle"), QString("square")}) {
-            root.mkpath(cls);
-            for (int i = 0; i < 3; ++i) {
-                QImage image(16, 16, QImage::Format_RGB888);
-                image.fill(QColor(40 * i, cls == "circle" ? 200 : 50, 90));
-                QVERIFY(image.save(root.filePath(QString("%1/%2.png").arg(cls).arg(i))));
-            }
-        }
+        QVERIFY(writeImageFolder(root, 16));
         auto config = lathe::train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
         QVERIFY(config);
         config->data.classes = {0, 1};
@@ -518,14 +526,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         QDir root(dir.path());
-        for (const QString &cls : {QString("circle"), QString("square")}) {
-            root.mkpath(cls);
-            for (int i = 0; i < 3; ++i) {
-                QImage image(16, 16, QImage::Format_RGB888);
-                image.fill(QColor(40 * i, cls == "circle" ? 200 : 50, 90));
-                QVERIFY(image.save(root.filePath(QString("%1/%2.png").arg(cls).arg(i))));
-            }
-        }
+        QVERIFY(writeImageFolder(root, 16));
         auto config = lathe::train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
         QVERIFY(config);
         config->data = readerData("image-folder", dir.path().toStdString());
@@ -568,14 +569,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         QDir root(dir.path());
-        for (const QString &cls : {QString("circle"), QString("square")}) {
-            root.mkpath(cls);
-            for (int i = 0; i < 3; ++i) {
-                QImage image(20, 20, QImage::Format_RGB888);
-                image.fill(QColor(40 * i, cls == "circle" ? 200 : 50, 90));
-                QVERIFY(image.save(root.filePath(QString("%1/%2.png").arg(cls).arg(i))));
-            }
-        }
+        QVERIFY(writeImageFolder(root, 20));
         std::ofstream(root.filePath("square/x.png").toStdString(), std::ios::binary)
             << "\x89PNG garbage bytes";
         QVERIFY(QFile::copy(root.filePath("circle/0.png"), root.filePath("circle/3.png")));

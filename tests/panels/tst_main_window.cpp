@@ -91,6 +91,14 @@ void clickToolButton(MainWindow &window, QAction *action)
 }
 
 /// With LATHE_TEST_GRABS=<dir>, saves a picture of `widget` there as <name>.png.
+// Shows `window` and waits until it has the focus (its shortcuts then reach it).
+bool showActive(MainWindow &window)
+{
+    window.show();
+    window.activateWindow();
+    return QTest::qWaitForWindowActive(&window);
+}
+
 void saveGrab(QWidget *widget, const QString &name)
 {
     const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
@@ -140,9 +148,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
         MainWindow window({db, writeSmallConfig(dir), false});
-        window.show();
-        window.activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY(showActive(window));
         auto *log = window.logPanel();
         const auto logSays = [log](const QString &text) {
             log->poll();
@@ -200,9 +206,7 @@ private Q_SLOTS:
         auto config = window.hyperparamsPanel()->config();
         config.training.epochs = 1;
         window.hyperparamsPanel()->setConfig(config);
-        window.show();
-        window.activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY(showActive(window));
         QTest::keyClick(&window, Qt::Key_F5);
         QTRY_VERIFY_WITH_TIMEOUT(!window.statusText().isEmpty(), 20000);
         QTRY_COMPARE_WITH_TIMEOUT(window.session().state(), SessionState::Finished, 60000);
@@ -227,9 +231,7 @@ private Q_SLOTS:
             runId = *created;
         }
         MainWindow window({db, writeSmallConfig(dir), false});
-        window.show();
-        window.activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY(showActive(window));
         auto *runs = window.runsPanel();
         auto *proxy = namedChild<QAbstractItemModel>(runs, "runsProxy");
         QTRY_COMPARE(proxy->rowCount(), 1);
@@ -273,9 +275,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
         MainWindow window({db, writeSmallConfig(dir), false});
-        window.show();
-        window.activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY(showActive(window));
         // What the menus hold, read here independently of the dialog.
         QMap<QString, QString> expected; // action text -> shortcuts
         for (auto *top : window.menuBar()->actions())

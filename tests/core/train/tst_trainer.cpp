@@ -35,8 +35,9 @@ RunConfig smallConfig(std::int64_t subset, std::int64_t epochs)
     return c;
 }
 
-std::unique_ptr<Trainer> makeTrainer(const RunConfig &config, const QString &dir = {},
-                                     std::int64_t maxSteps = 0)
+std::unique_ptr<Trainer>
+makeTrainer(const RunConfig &config, const QString &dir = {}, std::int64_t maxSteps = 0,
+            std::int64_t throughputEvery = TrainerOptions{}.throughputEvery)
 {
     auto data = loadTrainData(config.data);
     if (!data)
@@ -45,6 +46,7 @@ std::unique_ptr<Trainer> makeTrainer(const RunConfig &config, const QString &dir
     options.checkpointDir = dir.toStdString();
     options.maxSteps = maxSteps;
     options.evaluateTest = false;
+    options.throughputEvery = throughputEvery;
     auto trainer = Trainer::create(config, *data, options);
     if (!trainer)
         qFatal("%s", trainer.error().toString().c_str());
@@ -180,14 +182,7 @@ private Q_SLOTS:
     // A pause is not training time: the throughput measured across it is not dragged down.
     void throughputLeavesOutAPause()
     {
-        const auto config = smallConfig(1000, 1);
-        auto data = loadTrainData(config.data);
-        QVERIFY(data.has_value());
-        TrainerOptions options;
-        options.evaluateTest = false;
-        options.throughputEvery = 4;
-        auto trainer = Trainer::create(config, *data, options);
-        QVERIFY(trainer.has_value());
+        auto trainer = makeTrainer(smallConfig(1000, 1), {}, 0, 4);
         struct PauseAtStep8 : Collector
         {
             Trainer *trainer = nullptr;
@@ -198,12 +193,12 @@ private Q_SLOTS:
                     trainer->pause();
             }
         } events;
-        events.trainer = trainer->get();
-        (*trainer)->setObserver(&events);
-        std::thread worker([&] { (void)(*trainer)->run(); });
-        QTRY_VERIFY((*trainer)->isPaused());
+        events.trainer = trainer.get();
+        trainer->setObserver(&events);
+        std::thread worker([&] { (void)trainer->run(); });
+        QTRY_VERIFY(trainer->isPaused());
         QTest::qWait(1500);
-        (*trainer)->resume();
+        trainer->resume();
         worker.join();
         std::vector<std::pair<std::int64_t, double>> speeds;
         for (const auto &step : events.steps)
@@ -224,14 +219,7 @@ private Q_SLOTS:
     // is not training: the first step after it is as fast as the steps before.
     void throughputLeavesOutTheEndOfAnEpoch()
     {
-        const auto config = smallConfig(400, 2);
-        auto data = loadTrainData(config.data);
-        QVERIFY(data.has_value());
-        TrainerOptions options;
-        options.evaluateTest = false;
-        options.throughputEvery = 1;
-        auto trainer = Trainer::create(config, *data, options);
-        QVERIFY(trainer.has_value());
+        auto trainer = makeTrainer(smallConfig(400, 2), {}, 0, 1);
         struct SlowEval : Collector
         {
             void onEval(const EvalEvent &e) override
@@ -240,8 +228,8 @@ private Q_SLOTS:
                 std::this_thread::sleep_for(std::chrono::milliseconds(1500));
             }
         } events;
-        (*trainer)->setObserver(&events);
-        QVERIFY((*trainer)->run().has_value());
+        trainer->setObserver(&events);
+        QVERIFY(trainer->run().has_value());
         QVERIFY(!events.evals.empty());
         const std::int64_t evaluatedAt = events.evals.front().step; // the end of epoch 1
         const auto firstOfEpoch2
