@@ -3,7 +3,8 @@
 24, 48, 96: 3x [conv3x3 no-bias + BN + ReLU + maxpool2], flatten, dropout 0.1, linear), AdamW and the same batch size and
 thread count, trained on Fashion-MNIST read from the Debian package's .gz files, normalised
 with the training split's mean/std, shuffled each epoch, loss read back every step (logging
-on), no augmentation.
+on), random horizontal flips with --hflip P (per sample, as Lathe's augment.hflip), bf16
+autocast with --bf16 (as training.mixed_precision=bf16).
 
 Modes:
   throughput  train --steps steps and print steady-state samples/s (after --warmup steps)
@@ -54,6 +55,10 @@ def main():
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--hflip", type=float, default=0.0)
+    p.add_argument("--bf16", action="store_true")
+    p.add_argument("--val-fraction", type=float, default=0.0,
+                   help="accuracy mode: hold out this share of the training split, as Lathe does")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(42)
@@ -61,10 +66,25 @@ def main():
     x, y = load(a.data, "train")
     mean, std = x[:54000].mean().item(), x[:54000].std().item()
     x = (x - mean) / std
+    if a.mode == "accuracy" and a.val_fraction > 0:
+        keep = x.shape[0] - int(round(x.shape[0] * a.val_fraction))
+        x, y = x[:keep], y[:keep]
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     model = make_cnn().to(memory_format=fmt)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.05)
     n = x.shape[0]
+
+    def batch(idx):
+        xb = x.index_select(0, idx)
+        if a.hflip > 0:
+            flip = torch.rand(xb.shape[0]) < a.hflip
+            xb = torch.where(flip[:, None, None, None], xb.flip(3), xb)
+        return xb.contiguous(memory_format=fmt), y.index_select(0, idx)
+
+    def logits(xb):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            return model(xb).float()
+
     if a.mode == "throughput":
         model.train()
         step, t0 = 0, None
@@ -73,11 +93,9 @@ def main():
             for i in range(0, n - a.batch + 1, a.batch):
                 if step == a.warmup:
                     t0 = time.time()
-                idx = perm[i:i + a.batch]
-                xb = x.index_select(0, idx).contiguous(memory_format=fmt)
-                yb = y.index_select(0, idx)
+                xb, yb = batch(perm[i:i + a.batch])
                 opt.zero_grad()
-                loss = F.cross_entropy(model(xb), yb)
+                loss = F.cross_entropy(logits(xb), yb)
                 loss.backward()
                 opt.step()
                 loss.item()
@@ -96,17 +114,16 @@ def main():
         model.train()
         perm = torch.randperm(n)
         for i in range(0, n, a.batch):
-            idx = perm[i:i + a.batch]
+            xb, yb = batch(perm[i:i + a.batch])
             opt.zero_grad()
-            loss = F.cross_entropy(model(x.index_select(0, idx).contiguous(memory_format=fmt)),
-                                   y.index_select(0, idx), label_smoothing=0.1)
+            loss = F.cross_entropy(logits(xb), yb, label_smoothing=0.1)
             loss.backward()
             opt.step()
             sched.step()
             loss.item()
         model.eval()
         with torch.no_grad():
-            pred = torch.cat([model(xt[i:i + 1000].contiguous(memory_format=fmt)).argmax(1)
+            pred = torch.cat([logits(xt[i:i + 1000].contiguous(memory_format=fmt)).argmax(1)
                               for i in range(0, xt.shape[0], 1000)])
         acc = (pred == yt).float().mean().item()
         print(f"epoch {epoch + 1} test_accuracy {acc:.4f} elapsed {time.time() - start:.1f}s",

@@ -2,6 +2,7 @@
 #include "app/cli/commands.h"
 
 #include "core/plugin/loader.h"
+#include "core/util/allocator.h"
 #include "core/util/log.h"
 #include "core/util/paths.h"
 
@@ -102,6 +103,7 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "lathe-cli: --plugin-dir needs a folder\n");
         return kExitUsage;
     }
+    lathe::util::configureAllocator();
     lathe::util::setupLogging(lathe::util::dataDir() / "logs", "warn");
     lathe::plugin::loadPlugins(lathe::plugin::pluginDirs(pluginDirs));
     return command->second(args);

@@ -1,5 +1,6 @@
 // lathe: the workbench window. Wiring only: the window is panels/window/MainWindow.
 #include "core/plugin/loader.h"
+#include "core/util/allocator.h"
 #include "core/util/log.h"
 #include "core/util/paths.h"
 #include "panels/log/log_sink.h"
@@ -20,6 +21,7 @@ constexpr qint64 kScreenshotSteps = 600;
 
 int main(int argc, char **argv)
 {
+    lathe::util::configureAllocator();
     QApplication app(argc, argv);
     QApplication::setOrganizationName("Lathe");
     QApplication::setApplicationName("Lathe");
