@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The default experiment end to end: `lathe-cli train resources/configs/fashion-cnn.json` from
 # process start to exit, then the test accuracy, the wall time and the time until validation
-# accuracy first reached 0.92. With --peer, also trains the PyTorch peer (bench/peer_train.py
-# accuracy: same model, AdamW, one-cycle, batch 128, 5 epochs) for comparison.
+# accuracy first reached 0.92. With --peer, then trains the PyTorch peer (bench/peer_train.py
+# accuracy) on the same model and schedule: AdamW, one-cycle, label smoothing, batch 128, 10
+# epochs, 5% held out, flips, channels-last, bf16 autocast when Lathe trained in bf16; once as a
+# user starts it and once with Lathe's malloc settings. The peer tests after every epoch and
+# leaves that time out of its elapsed time, so it is told when it first reached 0.925.
 # Usage: bench/accuracy.sh [--peer] [extra lathe-cli train arguments]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,9 +15,10 @@ if [[ "${1:-}" == --peer ]]; then peer=1; shift; fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
+printf 'cpu: %s, %s threads\n' "$(lscpu | sed -n 's/^Model name: *//p')" "$(nproc)"
 start=$(date +%s.%N)
 XDG_DATA_HOME="$tmp" "$build/app/cli/lathe-cli" train "$root/resources/configs/fashion-cnn.json" \
-    --db "$tmp/acc.db" "$@" | grep -E "^(val|test|run|training)"
+    --db "$tmp/acc.db" "$@" | grep -E "^(val|test|run|training)" | tee "$tmp/lathe.log"
 end=$(date +%s.%N)
 q() { sqlite3 "$tmp/acc.db" "$1"; }
 printf 'lathe: test accuracy %s, wall %.1f s end to end\n' \
@@ -24,5 +28,13 @@ printf 'lathe: time to 0.92 validation accuracy %s s after training started\n' \
     "$(q "SELECT printf('%.1f', min(m.wall_time) - r.started_at) FROM metrics m JOIN runs r
           ON r.id = m.run_id WHERE m.key='val/accuracy' AND m.value >= 0.92;")"
 if ((peer)); then
-    /usr/bin/python3 "$root/bench/peer_train.py" accuracy --threads "$(nproc)" --epochs 5
+    hflip=$(sed -n 's/.*"hflip": *\([0-9.]*\).*/\1/p' "$root/resources/configs/fashion-cnn.json")
+    peer_args=(accuracy --threads "$(nproc)" --epochs 10 --hflip "$hflip" --val-fraction 0.05
+               --channels-last)
+    grep -q "epochs, bf16," "$tmp/lathe.log" && peer_args+=(--bf16)
+    malloc="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
+    for env in "" "$malloc"; do
+        echo "peer ${env:+with Lathe's malloc settings }(${peer_args[*]}):"
+        GLIBC_TUNABLES="$env" /usr/bin/python3 "$root/bench/peer_train.py" "${peer_args[@]}"
+    done
 fi

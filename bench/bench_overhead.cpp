@@ -10,6 +10,7 @@
 #include "core/train/optimizer_factory.h"
 #include "core/train/run_recorder.h"
 #include "core/train/trainer.h"
+#include "core/util/allocator.h"
 #include "core/util/clock.h"
 #include "core/util/threads.h"
 
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
     const std::int64_t steps = argc > 1 ? std::atoll(argv[1]) : 200;
     const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
     const int threads = util::configureThreads();
+    util::configureAllocator(); // as lathe and lathe-cli do, for both sides
     const auto loaded = benchConfig(steps);
     if (!loaded) {
         std::fprintf(stderr, "%s\n", loaded.error().toString().c_str());
@@ -123,7 +125,8 @@ int main(int argc, char **argv)
     std::vector<double> bare, lathe;
     for (int r = 0; r < repeats; ++r) {
         bare.push_back(bareSeconds(config, x, y, steps));
-        lathe.push_back(latheSeconds(config, *data, steps, dir / ("r" + std::to_string(r) + ".db")));
+        lathe.push_back(
+            latheSeconds(config, *data, steps, dir / ("r" + std::to_string(r) + ".db")));
         if (std::getenv("LATHE_BENCH_NOSTORE"))
             std::printf("  trainer without store %.3f s\n", latheSeconds(config, *data, steps, {}));
         std::printf("repeat %d: bare %.3f s, lathe %.3f s\n", r + 1, bare.back(), lathe.back());

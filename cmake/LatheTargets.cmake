@@ -5,6 +5,14 @@ add_compile_definitions(QT_NO_KEYWORDS)
 # Qt requires position-independent code; one flag everywhere keeps the shared PCH valid.
 add_compile_options(-fPIC)
 
+# lld links a test executable (LibTorch, Qt, debug info) in ~1.5 s where GNU ld takes ~10-25 s;
+# with 80-odd executables that is most of a fresh build's link time.
+include(CheckLinkerFlag)
+check_linker_flag(CXX -fuse-ld=lld LATHE_HAS_LLD)
+if(LATHE_HAS_LLD)
+    add_link_options($<$<LINK_LANGUAGE:CXX>:-fuse-ld=lld>)
+endif()
+
 function(lathe_warnings target)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Winvalid-pch)
 endfunction()
@@ -15,8 +23,48 @@ target_link_libraries(lathe_torch_pch PUBLIC ${TORCH_LIBRARIES})
 target_compile_options(lathe_torch_pch PRIVATE -Wall -Wextra -Winvalid-pch)
 target_precompile_headers(lathe_torch_pch PRIVATE ${PROJECT_SOURCE_DIR}/cmake/torch_pch.h)
 
+# Whether `file` or a project header it includes ("..." includes, followed through the tree)
+# mentions LibTorch. Answers are kept per file for the whole configure run.
+function(lathe_mentions_torch file out)
+    get_property(known GLOBAL PROPERTY "lathe_torch_scan:${file}" SET)
+    if(known)
+        get_property(answer GLOBAL PROPERTY "lathe_torch_scan:${file}")
+        set(${out} ${answer} PARENT_SCOPE)
+        return()
+    endif()
+    set_property(GLOBAL PROPERTY "lathe_torch_scan:${file}" OFF) # an include cycle ends here
+    set(answer OFF)
+    if(EXISTS ${file})
+        file(STRINGS ${file} mentions REGEX "torch/|torch::|at::|c10|ATen" LIMIT_COUNT 1)
+        if(mentions)
+            set(answer ON)
+        else()
+            file(STRINGS ${file} includes REGEX "^#include \"[^\"]+\"")
+            get_filename_component(dir ${file} DIRECTORY)
+            foreach(line IN LISTS includes)
+                string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" header "${line}")
+                foreach(candidate ${dir}/${header} ${PROJECT_SOURCE_DIR}/${header})
+                    if(EXISTS ${candidate})
+                        lathe_mentions_torch(${candidate} nested)
+                        if(nested)
+                            set(answer ON)
+                            break()
+                        endif()
+                    endif()
+                endforeach()
+                if(answer)
+                    break()
+                endif()
+            endforeach()
+        endif()
+    endif()
+    set_property(GLOBAL PROPERTY "lathe_torch_scan:${file}" ${answer})
+    set(${out} ${answer} PARENT_SCOPE)
+endfunction()
+
 # Links LibTorch into `target` and reuses the shared precompiled header for its sources that
-# mention torch. Loading the 800 MB header costs ~5 s, so sources that never name torch skip it
+# see torch, themselves or through a project header (parsing LibTorch without the header costs
+# 15-30 s a file). Loading the 800 MB header costs ~5 s, so sources that never see torch skip it
 # (they compile correctly either way: the header is only a speed-up).
 function(lathe_use_torch target)
     target_link_libraries(${target} PUBLIC ${TORCH_LIBRARIES})
@@ -27,11 +75,8 @@ function(lathe_use_torch target)
         if(NOT IS_ABSOLUTE ${source})
             set(source ${source_dir}/${source})
         endif()
-        set(mentions "")
-        if(EXISTS ${source})
-            file(STRINGS ${source} mentions REGEX "torch/|torch::|at::|c10|ATen" LIMIT_COUNT 1)
-        endif()
-        if(NOT mentions)
+        lathe_mentions_torch(${source} sees_torch)
+        if(NOT sees_torch)
             set_source_files_properties(${source} TARGET_DIRECTORY ${target}
                 PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
         endif()

@@ -87,11 +87,10 @@ int main(int argc, char **argv)
         return argc < 2 ? kExitUsage : kExitOk;
     }
     const std::map<std::string, std::function<int(const std::vector<std::string> &)>> commands{
-        {"train", trainCommand},   {"finetune", finetuneCommand}, {"resume", resumeCommand},
-        {"runs", runsCommand},
-        {"show", showCommand},     {"compare", compareCommand}, {"eval", evalCommand},
-        {"info", infoCommand},     {"inspect", inspectCommand}, {"confusion", confusionCommand},
-        {"plugins", pluginsCommand}, {"export", exportCommand}};
+        {"train", trainCommand},         {"finetune", finetuneCommand}, {"resume", resumeCommand},
+        {"runs", runsCommand},           {"show", showCommand},         {"compare", compareCommand},
+        {"eval", evalCommand},           {"info", infoCommand},         {"inspect", inspectCommand},
+        {"confusion", confusionCommand}, {"plugins", pluginsCommand},   {"export", exportCommand}};
     auto command = commands.find(argv[1]);
     if (command == commands.end()) {
         std::fprintf(stderr, "lathe-cli: unknown command \"%s\"\n\n%s", argv[1], kUsage);

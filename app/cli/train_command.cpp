@@ -4,6 +4,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 
+#include "core/train/autocast_scope.h"
 #include "core/train/run_job.h"
 
 #include <nlohmann/json.hpp>
@@ -65,10 +66,13 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
         return reportError(prepared.error());
     auto &job = **prepared;
     auto &trainer = job.trainer();
-    std::printf("run %lld (%s): %s, %lld steps per epoch, %lld epochs, database %s\n",
+    const auto &training = trainer.config().training;
+    const auto precision
+        = train::effectiveMixedPrecision(training.mixedPrecision, torch::Device(training.device));
+    std::printf("run %lld (%s): %s, %lld steps per epoch, %lld epochs, %s, database %s\n",
                 (long long)job.runId(), job.runName().c_str(), trainer.config().model.arch.c_str(),
-                (long long)trainer.stepsPerEpoch(), (long long)trainer.config().training.epochs,
-                db.string().c_str());
+                (long long)trainer.stepsPerEpoch(), (long long)training.epochs,
+                precision == "off" ? "fp32" : precision.c_str(), db.string().c_str());
     std::fflush(stdout);
     const auto limit = trainer.maxSteps();
     ProgressPrinter progress(

@@ -31,11 +31,13 @@ int main(int argc, char **argv)
     parser.setApplicationDescription("Lathe: train, watch and compare neural networks.");
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption db("db", "The experiment store (default: $LATHE_DB, else "
-                                      "$XDG_DATA_HOME/lathe/lathe.db).",
+    const QCommandLineOption db("db",
+                                "The experiment store (default: $LATHE_DB, else "
+                                "$XDG_DATA_HOME/lathe/lathe.db).",
                                 "path");
-    const QCommandLineOption config("config", "The experiment shown at start (default: the "
-                                              "Fashion-MNIST CNN).",
+    const QCommandLineOption config("config",
+                                    "The experiment shown at start (default: the "
+                                    "Fashion-MNIST CNN).",
                                     "path");
     const QCommandLineOption quitWhenReady("quit-when-ready",
                                            "Quit as soon as the window is shown (start-up "

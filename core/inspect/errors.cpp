@@ -2,6 +2,7 @@
 
 #include "core/data/dataset.h"
 #include "core/track/metric_keys.h"
+#include "core/train/autocast_scope.h"
 #include "core/train/evaluator.h"
 #include "core/util/torch_error.h"
 
@@ -89,6 +90,8 @@ Result<ErrorReport> errorReport(train::OpenedRun &model, std::stop_token stop,
     report.predictions.reserve(std::size_t(total));
     try {
         torch::NoGradGuard noGrad;
+        // The precision the run trained and was tested in, so these predictions are eval's.
+        train::AutocastScope autocast(model.config.training.mixedPrecision, torch::kCPU);
         const bool channelsLast = prefersChannelsLast(model.net);
         const auto labels = samples->labels().to(torch::kLong);
         train::EvalAccumulator accumulator(numClasses);

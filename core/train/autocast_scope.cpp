@@ -41,10 +41,27 @@ void setDtype(bool cuda, at::ScalarType type)
 }
 #endif
 
+bool cpuHasNativeBf16()
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+#else
+    return false;
+#endif
+}
+
 } // namespace
 
-AutocastScope::AutocastScope(const std::string &mode, const torch::Device &device)
+std::string effectiveMixedPrecision(const std::string &mode, const torch::Device &device)
 {
+    if (mode != "auto")
+        return mode;
+    return device.is_cpu() && cpuHasNativeBf16() ? "bf16" : "off";
+}
+
+AutocastScope::AutocastScope(const std::string &requested, const torch::Device &device)
+{
+    const std::string mode = effectiveMixedPrecision(requested, device);
     if (mode == "off")
         return;
     m_cuda = device.is_cuda();

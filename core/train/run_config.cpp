@@ -135,7 +135,7 @@ const std::vector<Field<TrainingConfig>> &trainingFields()
         {"label_smoothing", &C::labelSmoothing, closedOpen(0, 1)},
         {"grad_clip", &C::gradClip, closedRange(0, 1e6)},
         {"accumulate", &C::accumulate, closedRange(1, 1024)},
-        {"mixed_precision", &C::mixedPrecision, {}, {"off", "bf16", "fp16"}},
+        {"mixed_precision", &C::mixedPrecision, {}, {"auto", "off", "bf16", "fp16"}},
         {"early_stopping_patience", &C::earlyStoppingPatience, closedRange(0, 1000)},
         {"seed", &C::seed},
         {"threads", &C::threads, closedRange(0, 1024)},

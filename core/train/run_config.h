@@ -88,7 +88,8 @@ struct TrainingConfig
     double labelSmoothing = 0.0;
     double gradClip = 0.0;                  ///< max global gradient L2 norm; 0 = off
     std::int64_t accumulate = 1;            ///< micro-batches per optimizer step
-    std::string mixedPrecision = "off";     ///< off | bf16 | fp16 (fp16 needs CUDA)
+    std::string mixedPrecision = "auto";    ///< auto | off | bf16 | fp16 (fp16 needs CUDA); auto:
+                                            ///< bf16 on a CPU with native bf16, else off
     std::int64_t earlyStoppingPatience = 0; ///< epochs without val improvement; 0 = off
     std::uint64_t seed = 42;
     std::int64_t threads = 0;   ///< LibTorch intra-op threads; 0 = all cores

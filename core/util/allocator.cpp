@@ -31,10 +31,13 @@ bool apply()
     constexpr int mmapThreshold = 32 << 20; // glibc's upper bound for M_MMAP_THRESHOLD on 64-bit
     constexpr int trimThreshold = 1 << 30;
     return mallopt(M_MMAP_THRESHOLD, mmapThreshold) == 1
-        && mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1 && mallopt(M_ARENA_MAX, 1) == 1;
+           && mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1 && mallopt(M_ARENA_MAX, 1) == 1;
 }
 #else
-bool apply() { return false; }
+bool apply()
+{
+    return false;
+}
 #endif
 
 } // namespace

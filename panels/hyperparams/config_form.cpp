@@ -246,7 +246,7 @@ QStringList ConfigForm::choicesFor(const QString &key) const
     if (key == "schedule.type")
         return toStringList(train::scheduleTypeNames());
     if (key == "training.mixed_precision")
-        return {"off", "bf16", "fp16"};
+        return {"auto", "off", "bf16", "fp16"};
     if (key == "training.device")
         return {"cpu", "cuda"};
     return {};

@@ -37,6 +37,7 @@ RunConfig seededConfig(bool fused)
     c.training.seed = 11;
     c.training.threads = 1; // a fixed reduction order, and quick on a busy machine
     c.training.fused = fused;
+    c.training.mixedPrecision = "off"; // fp32 on both sides: bf16 rounding would hide a 1e-5 gap
     return c;
 }
 
@@ -92,10 +93,11 @@ private Q_SLOTS:
     // The acceptance check: 200 steps of the same seeded run (AdamW, weight decay, clipping,
     // label smoothing 0.1, dropout, one thread) with fused on and off. Both compute the same
     // maths in float32 with a different summation order, so the curves agree to rounding
-    // (measured: <= 5.3e-7 relative for the first 91 steps) until a rounding flips a discrete
-    // choice (a max-pool or ReLU tie) and the runs then drift apart chaotically but slowly
-    // (measured: <= 6.3e-3 relative by step 200). Tolerance: each loss within 1e-5 relative for
-    // the first 50 steps and within 2e-2 for all 200; the mean of the last 50 within 5e-3; the
+    // (measured: <= 2.3e-7 relative for the first 40 steps) until a rounding flips a discrete
+    // choice (a max-pool or ReLU tie; at step 41 here since the first block runs channels-last,
+    // at step 92 before) and the runs then drift apart chaotically but slowly (measured: <= 1.4e-2
+    // relative by step 200). Tolerance: each loss within 1e-5 relative for the first 30 steps
+    // and within 5e-2 for all 200; the mean of the last 50 within 5e-3; the
     // final weights within 2e-2 absolute. A real error (wrong smoothing, decay, clipping or bias
     // correction) moves the early losses by far more than 1e-5.
     void lossCurveMatchesLibTorch()
@@ -109,7 +111,7 @@ private Q_SLOTS:
             const double relative = std::abs(fused[i] - plain[i]) / std::abs(plain[i]);
             worst = std::max(worst, relative);
             QVERIFY2(
-                relative <= (i < 50 ? 1e-5 : 2e-2),
+                relative <= (i < 30 ? 1e-5 : 5e-2),
                 qPrintable(
                     QString("step %1: fused %2, plain %3").arg(i + 1).arg(fused[i]).arg(plain[i])));
         }

@@ -335,7 +335,7 @@ private Q_SLOTS:
             {"schedule type", R"({"schedule": {"type": "cosin"}})", "schedule.type",
              "did you mean \"cosine\"?"},
             {"mixed_precision", R"({"training": {"mixed_precision": "fp32"}})",
-             "training.mixed_precision", "one of: off, bf16, fp16"},
+             "training.mixed_precision", "one of: auto, off, bf16, fp16"},
             {"device", R"({"training": {"device": "gpu"}})", "training.device",
              "one of: cpu, cuda"},
             {"dataset", R"({"data": {"dataset": "mnist"}})", "data.dataset",

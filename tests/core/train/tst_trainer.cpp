@@ -110,6 +110,29 @@ private Q_SLOTS:
         QVERIFY(events.evals.back().result.accuracy > 0.6);
     }
 
+    // oneDNN runs a block channels-last only when its weight has channels-last strides; a
+    // 1-channel weight counts as channels-last contiguous with NCHW strides, and then the whole
+    // first block ran NCHW (and its pooling about 4x slower). Training keeps the strides.
+    void convolutionWeightsAreChannelsLast()
+    {
+        auto trainer = makeTrainer(smallConfig(200, 1), {}, 3);
+        QVERIFY_OK(trainer->run());
+        int convolutions = 0;
+        for (const auto &p : trainer->net()->named_parameters()) {
+            if (p.value().dim() != 4)
+                continue;
+            ++convolutions;
+            QVERIFY2(p.value().suggest_memory_format() == at::MemoryFormat::ChannelsLast,
+                     p.key().c_str());
+        }
+        QCOMPARE(convolutions, 2);
+        model::Taps taps;
+        taps.wanted = {"pool1"};
+        trainer->net()->forward(torch::randn({4, 1, 28, 28}), &taps);
+        QVERIFY(taps.outputs.at("pool1").is_contiguous(at::MemoryFormat::ChannelsLast));
+        QVERIFY(!taps.outputs.at("pool1").is_contiguous());
+    }
+
     // Two epochs straight equal one epoch (or an arbitrary step), a stop, and a resume.
     void resumeIsExact_data()
     {
