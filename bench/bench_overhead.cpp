@@ -43,9 +43,9 @@ double bareSeconds(const train::RunConfig &config, const torch::Tensor &x, const
 {
     torch::manual_seed(config.training.seed);
     auto net = *model::buildNet(config.model, {1, 28, 28}, 10);
-    for (auto &p : net->parameters())
+    for (auto &p : net->parameters()) // channels-last strides even for the 1-channel weight
         if (p.dim() == 4)
-            p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+            p.set_data(p.to(p.options(), false, true, at::MemoryFormat::ChannelsLast));
     auto optimizer = *train::makeOptimizer(config.optimizer, net->parameters());
     const auto n = x.size(0);
     auto order = torch::randperm(n);

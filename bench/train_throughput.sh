@@ -2,11 +2,12 @@
 # Training throughput, paired: `lathe-cli train` on the default experiment (its loader thread,
 # hflip augmentation, metrics logged to a real store) against the same model, optimizer, batch
 # size, threads and flips in PyTorch Python at its best (bench/peer_train.py, channels-last,
-# bf16 autocast when Lathe trains in bf16), alternating A B A B ... in one run. The figure is
+# bf16 autocast when Lathe trains in bf16: the config's `auto` on a CPU with native bf16, or
+# --bf16; --fp32 makes both sides fp32), alternating A B A B ... in one run. The figure is
 # the median of the pair ratios lathe/peer. The peer runs twice per pair: as a user starts it,
 # and with the malloc settings Lathe applies to itself (util::configureAllocator), so the
 # ratio shows what comes from the allocator and what from the step itself.
-# Usage: bench/train_throughput.sh [--pairs N] [--steps S] [--bf16]   (needs scripts/setup)
+# Usage: bench/train_throughput.sh [--pairs N] [--steps S] [--fp32|--bf16]  (needs scripts/setup)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
@@ -15,8 +16,9 @@ while (($#)); do
     case "$1" in
         --pairs) pairs="$2"; shift 2 ;;
         --steps) steps="$2"; shift 2 ;;
-        --bf16) lathe_args+=(--set training.mixed_precision=bf16); peer_args+=(--bf16); shift ;;
-        *) echo "usage: $0 [--pairs N] [--steps S] [--bf16]" >&2; exit 2 ;;
+        --bf16) lathe_args+=(--set training.mixed_precision=bf16); shift ;;
+        --fp32) lathe_args+=(--set training.mixed_precision=off); shift ;;
+        *) echo "usage: $0 [--pairs N] [--steps S] [--fp32|--bf16]" >&2; exit 2 ;;
     esac
 done
 threads="$(nproc)"
@@ -40,13 +42,16 @@ peer() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-printf 'cpu: %s, %s threads, batch 128, %s steps, hflip %s%s\n' \
-    "$(lscpu | sed -n 's/^Model name: *//p')" "$threads" "$steps" "$hflip" \
-    "$( ((${#peer_args[@]})) && echo ', bf16')"
-printf '%-5s %12s %12s %14s %9s %12s\n' pair lathe peer peer+malloc ratio ratio+malloc
 : > "$tmp/r1"; : > "$tmp/r2"
 for ((i = 1; i <= pairs; i++)); do
     a=$(lathe "$i")
+    if ((i == 1)); then # the precision lathe-cli says it trains in decides the peer's
+        precision=$(sed -n 's/.* epochs, \([a-z0-9]*\), database.*/\1/p' "$tmp/lathe.log")
+        [[ "$precision" == bf16 ]] && peer_args+=(--bf16)
+        printf 'cpu: %s, %s threads, batch 128, %s steps, hflip %s, %s on both sides\n' \
+            "$(lscpu | sed -n 's/^Model name: *//p')" "$threads" "$steps" "$hflip" "$precision"
+        printf '%-5s %12s %12s %14s %9s %12s\n' pair lathe peer peer+malloc ratio ratio+malloc
+    fi
     b=$(peer)
     c=$(GLIBC_TUNABLES="$lathe_malloc" peer)
     echo "$(ratio "$a" "$b")" >> "$tmp/r1"
