@@ -34,7 +34,7 @@ if ((peer)); then
     grep -q "epochs, bf16," "$tmp/lathe.log" && peer_args+=(--bf16)
     malloc="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
     for env in "" "$malloc"; do
-        echo "peer ${env:+with Lathe's malloc settings }(${peer_args[*]}):"
+        echo "peer ${env:+with the malloc settings of lathe }(${peer_args[*]}):"
         GLIBC_TUNABLES="$env" /usr/bin/python3 "$root/bench/peer_train.py" "${peer_args[@]}"
     done
 fi
