@@ -20,10 +20,10 @@ std::string isoLocalTime(double unixSeconds)
     char text[40];
     // %z gives +0100; ISO 8601's extended form, as the date and time use, is +01:00.
     const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S%z", &local);
-    std::string iso(text, n);
-    if (iso.size() >= 5)
-        iso.insert(iso.size() - 2, ":");
-    return iso;
+    if (n < 5)
+        return std::string(text, n);
+    // Built by appending: std::string::insert here trips GCC 12's false -Wrestrict (PR 105329).
+    return std::string(text, n - 2) + ":" + std::string(text + n - 2, 2);
 }
 
 double monotonicNow()
