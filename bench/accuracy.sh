@@ -32,7 +32,7 @@ if ((peer)); then
     peer_args=(accuracy --threads "$(nproc)" --epochs 10 --hflip "$hflip" --val-fraction 0.05
                --channels-last)
     grep -q "epochs, bf16," "$tmp/lathe.log" && peer_args+=(--bf16)
-    malloc="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
+    malloc="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:glibc.malloc.arena_max=1"
     for env in "" "$malloc"; do
         echo "peer ${env:+with the malloc settings of lathe }(${peer_args[*]}):"
         GLIBC_TUNABLES="$env" /usr/bin/python3 "$root/bench/peer_train.py" "${peer_args[@]}"

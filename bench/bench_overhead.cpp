@@ -34,6 +34,7 @@ Result<train::RunConfig> benchConfig(std::int64_t steps)
     c->data.valFraction = 0.0;
     c->training.epochs = 1 + steps * c->training.batchSize / 60000;
     c->augment.enabled = false;
+    c->training.mixedPrecision = "off"; // the bare loop is fp32: the same maths on both sides
     return c;
 }
 
