@@ -7,7 +7,10 @@
 # classes 5-9, and each variant's trainable-parameter share. ~3 min on 2 cores (2026-12-01:
 # scratch 0.8416/0.9038/0.9280, frozen backbone 0.8568/0.9136/0.9304 at 1/3/10 epochs); not in
 # CTest.
-# Usage: bench/bench_finetune.sh [budgets, default "1 3 10"]
+# With --torchscript FILE the model is that imported TorchScript file (e.g. torchvision's ResNet-18
+# for one channel, scripted as the README shows) instead of the cnn: pretrained in Lathe, then
+# fine-tuned the same ways (LoRA then adapts its Linear and Conv2d layers).
+# Usage: bench/bench_finetune.sh [--torchscript FILE] [budgets, default "1 3 10"]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
@@ -17,11 +20,16 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 export XDG_DATA_HOME="$tmp"
 db="$tmp/finetune.db"
+model=()
+if [[ "${1:-}" == --torchscript ]]; then
+    model=(--set finetune.torchscript="$(realpath "$2")")
+    shift 2
+fi
 budgets="${*:-1 3 10}"
 
-"$cli" train "$config" --db "$db" --name pretrained --set 'data.classes=[0,1,2,3,4]' \
+"$cli" train "$config" --db "$db" --name pretrained "${model[@]}" --set 'data.classes=[0,1,2,3,4]' \
     --set "training.epochs=${PRETRAIN_EPOCHS:-6}" --set histograms.every=0 | grep -E "^test"
-task=(--set 'data.classes=[5,6,7,8,9]' --set data.train_limit=500 --set data.val_fraction=0.1
+task=("${model[@]}" --set 'data.classes=[5,6,7,8,9]' --set data.train_limit=500 --set data.val_fraction=0.1
       --set training.batch_size=32 --set optimizer.lr=0.01 --set histograms.every=0)
 q() { sqlite3 "$db" "$1"; }
 last_run() { q "SELECT max(id) FROM runs;"; }

@@ -58,6 +58,7 @@ def main():
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--hflip", type=float, default=0.0)
     p.add_argument("--bf16", action="store_true")
+    p.add_argument("--model", help="a TorchScript file (torch.jit.save) to train instead of the cnn")
     p.add_argument("--val-fraction", type=float, default=0.0,
                    help="accuracy mode: hold out this share of the training split, as Lathe does")
     a = p.parse_args()
@@ -71,7 +72,8 @@ def main():
         keep = x.shape[0] - int(round(x.shape[0] * a.val_fraction))
         x, y = x[:keep], y[:keep]
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
-    model = make_cnn().to(memory_format=fmt)
+    model = (torch.jit.load(a.model) if a.model else make_cnn()).to(memory_format=fmt)
+    model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.05)
     n = x.shape[0]
 

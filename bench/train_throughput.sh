@@ -7,7 +7,11 @@
 # the median of the pair ratios lathe/peer. The peer runs twice per pair: as a user starts it,
 # and with the malloc settings Lathe applies to itself (util::configureAllocator), so the
 # ratio shows what comes from the allocator and what from the step itself.
-# Usage: bench/train_throughput.sh [--pairs N] [--steps S] [--fp32|--bf16]  (needs scripts/setup)
+# With --torchscript FILE both sides train that TorchScript model instead (Lathe imports it as
+# finetune.torchscript, the peer runs it with torch.jit.load), e.g. torchvision's ResNet-18 for
+# one channel, scripted as the README shows.
+# Usage: bench/train_throughput.sh [--pairs N] [--steps S] [--fp32|--bf16] [--torchscript FILE]
+# (needs scripts/setup)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
@@ -18,7 +22,11 @@ while (($#)); do
         --steps) steps="$2"; shift 2 ;;
         --bf16) lathe_args+=(--set training.mixed_precision=bf16); shift ;;
         --fp32) lathe_args+=(--set training.mixed_precision=off); shift ;;
-        *) echo "usage: $0 [--pairs N] [--steps S] [--fp32|--bf16]" >&2; exit 2 ;;
+        --torchscript)
+            file="$(realpath "$2")"
+            lathe_args+=(--set finetune.torchscript="$file"); peer_args+=(--model "$file"); shift 2 ;;
+        *) echo "usage: $0 [--pairs N] [--steps S] [--fp32|--bf16] [--torchscript FILE]" >&2
+           exit 2 ;;
     esac
 done
 threads="$(nproc)"

@@ -188,6 +188,13 @@ int showCommand(const std::vector<std::string> &args)
                                   {"payload", json::parse(r.payloadJson, nullptr, false)}});
     }
     out["events"] = events;
+    // An imported model: what it is and the SHA-256 of the file it came from.
+    for (const auto &e : events)
+        if (e["kind"].get<std::string>() == track::events::kFineTune
+            && e["payload"].contains("imported")) {
+            out["imported_model"] = e["payload"]["imported"];
+            out["model"] = out["imported_model"]["label"];
+        }
     if (a.has("--json")) {
         std::printf("%s\n", out.dump(2).c_str());
         return kExitOk;
@@ -198,6 +205,13 @@ int showCommand(const std::vector<std::string> &args)
                 timeText(run->createdAt).c_str(), out["duration_s"].get<double>(),
                 out["wall_s"].get<double>(), run->host.c_str(), (unsigned long long)run->seed,
                 run->torchVersion.c_str());
+    if (out.contains("imported_model")) {
+        const auto &m = out["imported_model"];
+        std::printf("imported model %s from %s (sha256 %s), %lld parameters, %lld layers\n",
+                    m.value("class", "").c_str(), m.value("file", "").c_str(),
+                    m.value("sha256", "").c_str(), m.value("parameters", 0LL),
+                    m.value("layers", 0LL));
+    }
     if (!run->errorMessage.empty())
         std::printf("error: %s\n", run->errorMessage.c_str());
     std::printf("\nfinal metrics:\n");

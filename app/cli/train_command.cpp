@@ -65,8 +65,12 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
     const auto &training = trainer.config().training;
     const auto precision
         = train::effectiveMixedPrecision(training.mixedPrecision, torch::Device(training.device));
+    const auto &summary = trainer.fineTuneSummary();
+    const std::string model = summary.is_object() && summary.contains("imported")
+                                  ? summary["imported"].value("label", "")
+                                  : trainer.config().model.arch;
     std::printf("run %lld (%s): %s, %lld steps per epoch, %lld epochs, %s, database %s\n",
-                (long long)job.runId(), job.runName().c_str(), trainer.config().model.arch.c_str(),
+                (long long)job.runId(), job.runName().c_str(), model.c_str(),
                 (long long)trainer.stepsPerEpoch(), (long long)training.epochs,
                 precision == "off" ? "fp32" : precision.c_str(), db.string().c_str());
     std::fflush(stdout);

@@ -7,6 +7,7 @@
 
 #include <torch/types.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,12 +18,16 @@ namespace lathe::formats {
 /// both exporters reproduce. Throws c10::Error on bad shapes.
 torch::Tensor evaluateOp(const Op &op, const std::vector<torch::Tensor> &inputs);
 
+/// The batch size of the wide probe: sizes that follow the batch differ from the batch-1 probe's.
+constexpr std::int64_t kWideBatch = 3;
+
 /// Builds a StageGraph. Not thread-safe.
 class GraphBuilder
 {
 public:
-    /// Starts a graph whose input value (graph.input) holds `probe` ([1, sample shape...]).
-    GraphBuilder(StageGraph &graph, torch::Tensor probe);
+    /// Starts a graph whose input value (graph.input) holds `probe` ([1, sample shape...]) and,
+    /// when given, `wideProbe` ([kWideBatch, sample shape...]): every op is evaluated on both.
+    GraphBuilder(StageGraph &graph, torch::Tensor probe, torch::Tensor wideProbe = {});
 
     /// Adds a constant (converted to a contiguous float32 CPU copy) under a unique name made
     /// from `name`; returns that name.
@@ -37,12 +42,15 @@ public:
 
     /// The probe tensor of a value (graph input, constant or op output); throws when unknown.
     const torch::Tensor &probe(const std::string &value) const;
+    /// The value on the wide probe; throws when unknown or when the builder has no wide probe.
+    const torch::Tensor &wideProbe(const std::string &value) const;
 
 private:
     std::string unique(const std::string &base);
 
     StageGraph &m_graph;
     std::map<std::string, torch::Tensor> m_probes;
+    std::map<std::string, torch::Tensor> m_wide;
 };
 
 } // namespace lathe::formats

@@ -197,6 +197,8 @@ private:
     void gelu(const Op &op);
     void layerNorm(const Op &op);
     void prependToken(const Op &op);
+    void hardActivation(const Op &op);
+    void expand(const Op &op);
 
     const StageGraph &m_graph;
     std::map<std::string, torch::Tensor> m_constants;
@@ -242,6 +244,17 @@ void GraphEncoder::encodeOp(const Op &op)
     case OpKind::Add: return last("Add", op, in);
     case OpKind::LayerNorm: return layerNorm(op);
     case OpKind::PrependToken: return prependToken(op);
+    case OpKind::Mul: return last("Mul", op, in);
+    case OpKind::Sub: return last("Sub", op, in);
+    case OpKind::Sigmoid: return last("Sigmoid", op, in);
+    case OpKind::Hardsigmoid:
+    case OpKind::Hardswish: return hardActivation(op);
+    case OpKind::Concat: return last("Concat", op, in, {intAttr("axis", v.at(0))});
+    case OpKind::Slice:
+        return last("Slice", op,
+                    {in[0], int64s(op, "starts", {v[1]}), int64s(op, "ends", {v[2]}),
+                     int64s(op, "axes", {v[0]}), int64s(op, "steps", {v[3]})});
+    case OpKind::Expand: return expand(op);
     }
     throw std::logic_error(std::string("no ONNX encoding for op ") + opKindName(op.kind));
 }
@@ -295,6 +308,44 @@ void GraphEncoder::prependToken(const Op &op)
         = step("Concat", op, "target", {batch, int64s(op, "ones", {1, 1})}, {intAttr("axis", 0)});
     const auto token = step("Expand", op, "token", {in[1], target});
     last("Concat", op, {token, in[0]}, {intAttr("axis", 1)});
+}
+
+void GraphEncoder::hardActivation(const Op &op)
+{
+    // Opset 13 has no HardSwish, and HardSigmoid computes alpha x + beta: LibTorch's own
+    // arithmetic instead, min(max(x + 3, 0), 6) / 6, times x before dividing for hardswish.
+    const auto &x = op.inputs[0];
+    auto y = step("Add", op, "plus_three", {x, scalar(op, "three", 3.0)});
+    y = step("Relu", op, "relu", {y});
+    y = step("Min", op, "relu6", {y, scalar(op, "six", 6.0)});
+    if (op.kind == OpKind::Hardswish)
+        y = step("Mul", op, "times_x", {x, y});
+    last("Div", op, {y, scalar(op, "sixth", 6.0)});
+}
+
+void GraphEncoder::expand(const Op &op)
+{
+    // ONNX Expand broadcasts: a 1 in the target keeps x's size, as -1 does in torch.expand.
+    const auto &in = op.inputs;
+    const bool fromRef = in.size() > 1;
+    std::vector<std::int64_t> shape(op.ints.begin(), op.ints.end() - (fromRef ? 2 : 0));
+    for (auto &d : shape)
+        d = d < 0 ? 1 : d;
+    if (!fromRef)
+        return last("Expand", op, {in[0], int64s(op, "shape", shape)});
+    const auto dim = op.ints[op.ints.size() - 2], refDim = op.ints.back();
+    auto size = step("Shape", op, "ref_shape", {in[1]});
+    size = step("Slice", op, "ref_size",
+                {size, int64s(op, "ref_start", {refDim}), int64s(op, "ref_end", {refDim + 1})});
+    std::vector<std::string> parts;
+    if (dim > 0)
+        parts.push_back(int64s(op, "before", {shape.begin(), shape.begin() + dim}));
+    parts.push_back(size);
+    if (dim + 1 < static_cast<std::int64_t>(shape.size()))
+        parts.push_back(int64s(op, "after", {shape.begin() + dim + 1, shape.end()}));
+    const auto target
+        = parts.size() == 1 ? size : step("Concat", op, "target", parts, {intAttr("axis", 0)});
+    last("Expand", op, {in[0], target});
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "core/formats/stage_lowering.h"
 
+#include "core/formats/script_lowering.h"
+#include "core/formats/torchscript_import.h"
 #include "core/model/net.h"
 #include "core/model/vit.h"
 
@@ -110,6 +112,8 @@ Result<std::string> Lowerer::module(const std::string &path, const Module &m, co
         return patchEmbed(path, *embed, x);
     if (auto block = as<model::TransformerBlockImpl>(m))
         return transformer(path, *block, x);
+    if (auto script = as<ScriptStageImpl>(m))
+        return lowerScriptModule(m_builder, script->exportModule(), x, path, m_format);
     return leaf(path, m, x);
 }
 

@@ -34,6 +34,14 @@ const char *opKindName(OpKind kind)
     case OpKind::Add: return "Add";
     case OpKind::LayerNorm: return "LayerNorm";
     case OpKind::PrependToken: return "PrependToken";
+    case OpKind::Mul: return "Mul";
+    case OpKind::Sub: return "Sub";
+    case OpKind::Sigmoid: return "Sigmoid";
+    case OpKind::Hardsigmoid: return "Hardsigmoid";
+    case OpKind::Hardswish: return "Hardswish";
+    case OpKind::Concat: return "Concat";
+    case OpKind::Slice: return "Slice";
+    case OpKind::Expand: return "Expand";
     }
     return "?";
 }
@@ -53,6 +61,16 @@ torch::Tensor evaluatePooling(const Op &op, const torch::Tensor &x)
     if (op.kind == OpKind::AvgPool2d)
         return torch::avg_pool2d(x, {v[0], v[1]}, {v[2], v[3]}, {v[4], v[5]}, false, v[6] != 0);
     return torch::adaptive_avg_pool2d(x, {1, 1});
+}
+
+torch::Tensor evaluateExpand(const Op &op, const std::vector<torch::Tensor> &in)
+{
+    const auto &v = op.ints;
+    const bool fromRef = in.size() > 1;
+    std::vector<std::int64_t> shape(v.begin(), v.end() - (fromRef ? 2 : 0));
+    if (fromRef)
+        shape.at(static_cast<std::size_t>(v[v.size() - 2])) = in[1].size(v.back());
+    return in[0].expand(shape);
 }
 
 } // namespace
@@ -83,14 +101,24 @@ torch::Tensor evaluateOp(const Op &op, const std::vector<torch::Tensor> &in)
     case OpKind::LayerNorm:
         return torch::layer_norm(x, {x.size(-1)}, in.at(1), in.at(2), op.scalar);
     case OpKind::PrependToken: return torch::cat({in.at(1).expand({x.size(0), -1, -1}), x}, 1);
+    case OpKind::Mul: return x * in.at(1);
+    case OpKind::Sub: return x - in.at(1);
+    case OpKind::Sigmoid: return torch::sigmoid(x);
+    case OpKind::Hardsigmoid: return torch::hardsigmoid(x);
+    case OpKind::Hardswish: return torch::hardswish(x);
+    case OpKind::Concat: return torch::cat(in, v.at(0));
+    case OpKind::Slice: return x.slice(v.at(0), v.at(1), v.at(2), v.at(3));
+    case OpKind::Expand: return evaluateExpand(op, in);
     }
     throw std::logic_error("unknown op kind");
 }
 
-GraphBuilder::GraphBuilder(StageGraph &graph, torch::Tensor probe)
+GraphBuilder::GraphBuilder(StageGraph &graph, torch::Tensor probe, torch::Tensor wideProbe)
     : m_graph(graph)
 {
     m_probes[m_graph.input] = std::move(probe);
+    if (wideProbe.defined())
+        m_wide[m_graph.input] = std::move(wideProbe);
 }
 
 std::string GraphBuilder::unique(const std::string &base)
@@ -106,6 +134,7 @@ std::string GraphBuilder::constant(const std::string &name, const torch::Tensor 
     const auto unique = this->unique(name);
     auto copy = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous().clone();
     m_probes[unique] = copy;
+    m_wide[unique] = copy;
     m_graph.constants.push_back({unique, std::move(copy)});
     return unique;
 }
@@ -119,6 +148,19 @@ std::string GraphBuilder::emit(Op op)
         inputs.push_back(probe(input));
     op.inputRank = static_cast<int>(inputs.at(0).dim());
     m_probes[op.output] = evaluateOp(op, inputs);
+    std::vector<torch::Tensor> wide;
+    for (const auto &input : op.inputs) {
+        if (const auto found = m_wide.find(input); found != m_wide.end())
+            wide.push_back(found->second);
+    }
+    // Only ops that hold for any batch size are emitted, so this cannot fail but for a bug;
+    // the script lowering, the one reader of the wide probes, then says so.
+    if (wide.size() == op.inputs.size()) {
+        try {
+            m_wide[op.output] = evaluateOp(op, wide);
+        } catch (const std::exception &) {
+        }
+    }
     m_graph.ops.push_back(op);
     return op.output;
 }
@@ -138,15 +180,24 @@ const torch::Tensor &GraphBuilder::probe(const std::string &value) const
     return found->second;
 }
 
+const torch::Tensor &GraphBuilder::wideProbe(const std::string &value) const
+{
+    const auto found = m_wide.find(value);
+    if (found == m_wide.end())
+        throw std::logic_error("no wide probe of the value \"" + value + "\" in the export graph");
+    return found->second;
+}
+
 namespace {
 
 // A deterministic probe with varied values (zeros would hide a wrong bias or a swapped
 // operand), in the range of normalised images.
-torch::Tensor probeInput(const std::vector<std::int64_t> &shape)
+// The first sample of every batch is the same.
+torch::Tensor probeInput(const std::vector<std::int64_t> &shape, std::int64_t batch = 1)
 {
-    std::vector<std::int64_t> full{1};
+    std::vector<std::int64_t> full{batch};
     full.insert(full.end(), shape.begin(), shape.end());
-    const auto count = std::max<std::int64_t>(1, c10::multiply_integers(shape));
+    const auto count = std::max<std::int64_t>(1, c10::multiply_integers(shape)) * batch;
     return torch::sin(torch::arange(count, torch::kFloat32) * 0.37f).reshape(full);
 }
 
@@ -169,14 +220,36 @@ Result<void> checkStage(const std::string &stage, const torch::Tensor &lowered,
                 "the exported ops of stage \"" + stage + "\" do not reproduce it", stage);
 }
 
+// The stages whose outputs the probe pass records to check their lowering against: not a
+// LayeredStage (an imported script records its layers instead, and checks its own lowering),
+// nor a stage named like one of their layers.
+std::vector<std::string> checkedStages(model::NetImpl &net)
+{
+    const auto children = net.named_children();
+    std::vector<std::string> layered, checked;
+    for (const auto &name : net.stageNames()) {
+        if (auto stage = std::dynamic_pointer_cast<model::LayeredStage>(children[name])) {
+            const auto layers = stage->layerNames();
+            layered.insert(layered.end(), layers.begin(), layers.end());
+            layered.push_back(name);
+        }
+    }
+    for (const auto &name : net.stageNames()) {
+        if (std::find(layered.begin(), layered.end(), name) == layered.end())
+            checked.push_back(name);
+    }
+    return checked;
+}
+
 Result<StageGraph> lower(model::NetImpl &net, const std::vector<std::int64_t> &inputShape,
                          const std::string &format)
 {
     const auto probe = probeInput(inputShape);
     model::Taps taps;
-    taps.all = true;
+    taps.wanted = checkedStages(net);
+    torch::Tensor expected;
     try {
-        net.forward(probe, &taps);
+        expected = net.forward(probe, &taps);
     } catch (const std::exception &e) {
         return fail(ErrorCode::InvalidArgument,
                     "input shape " + shapeText(inputShape)
@@ -184,18 +257,26 @@ Result<StageGraph> lower(model::NetImpl &net, const std::vector<std::int64_t> &i
     }
     StageGraph graph;
     graph.inputShape = inputShape;
-    GraphBuilder builder(graph, probe);
+    GraphBuilder builder(graph, probe, probeInput(inputShape, kWideBatch));
     Lowerer lowerer(builder, format);
     std::vector<Lowerer::Item> stages;
     const auto children = net.named_children();
     for (const auto &name : net.stageNames())
         stages.emplace_back(name, children[name]);
-    auto done = [&](const std::string &stage, const std::string &value) {
-        return checkStage(stage, builder.probe(value), taps.outputs.at(stage));
+    auto done = [&](const std::string &stage, const std::string &value) -> Result<void> {
+        const auto found = taps.outputs.find(stage);
+        if (found == taps.outputs.end())
+            return {};
+        return checkStage(stage, builder.probe(value), found->second);
     };
     auto output = lowerer.sequence("", stages, graph.input, done);
     if (!output)
         return std::unexpected(output.error());
+    if (!stages.empty()) {
+        if (auto checked = checkStage(stages.back().first, builder.probe(*output), expected);
+            !checked)
+            return std::unexpected(checked.error());
+    }
     graph.output = *output;
     const auto sizes = builder.probe(*output).sizes();
     graph.outputShape.assign(sizes.begin() + 1, sizes.end());

@@ -41,6 +41,17 @@ enum class OpKind {
     Add,           ///< inputs {a, b}, broadcasting
     LayerNorm,     ///< over the last dim; inputs {x, W, b}; scalar = eps
     PrependToken,  ///< inputs {x [B,T,D], token [1,1,D]} -> [B, 1+T, D]
+    Mul,           ///< inputs {a, b}, broadcasting
+    Sub,           ///< inputs {a, b}, broadcasting: a - b
+    Sigmoid,
+    Hardsigmoid, ///< min(max(x + 3, 0), 6) / 6
+    Hardswish,   ///< x * min(max(x + 3, 0), 6) / 6
+    Concat,      ///< inputs: the parts; ints {dim}
+    Slice,       ///< ints {dim, start, end, step} as torch.slice (end clamped to the size)
+    /// inputs {x, ref?}; ints: the target shape as torch.expand takes it (-1 keeps x's size),
+    /// then, with `ref`, {dim, refDim}: the target's dim `dim` is ref's size at refDim at run
+    /// time (a class token expanded to the batch).
+    Expand,
 };
 
 /// Short name of a kind ("Conv2d"), for messages and node names.

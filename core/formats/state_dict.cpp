@@ -1,5 +1,6 @@
 #include "core/formats/state_dict.h"
 
+#include "core/formats/torchscript_import.h"
 #include "core/util/join.h"
 #include "core/util/torch_error.h"
 
@@ -85,6 +86,12 @@ NamedTensors stateDict(const model::Net &net)
 {
     NamedTensors out;
     for (const auto &item : net->named_modules("", true)) {
+        // An imported model's tensors keep the names PyTorch gave them.
+        if (const auto *script = dynamic_cast<const ScriptStageImpl *>(item.value().get())) {
+            const auto own = script->stateDict();
+            out.insert(out.end(), own.begin(), own.end());
+            continue;
+        }
         const std::string prefix = item.key().empty() ? "" : item.key() + ".";
         for (const auto &p : item.value()->named_parameters(false))
             out.emplace_back(prefix + p.key(), p.value());

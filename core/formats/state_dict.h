@@ -16,7 +16,8 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
 /// The net's parameters and buffers by their dotted names ("conv1.weight",
 /// "bn1.running_mean"), in PyTorch's state_dict order: module by module, each module's
-/// parameters then its buffers. The tensors are the net's own (not copies).
+/// parameters then its buffers; an imported model's (ScriptStageImpl) under the names PyTorch
+/// gave them, without the stage's name. The tensors are the net's own (not copies).
 /// Thread-safety: reads the net; do not call while another thread trains it.
 NamedTensors stateDict(const model::Net &net);
 

@@ -2,6 +2,7 @@
 
 #include "core/formats/atomic_file.h"
 #include "core/formats/stage_ops.h"
+#include "core/formats/torchscript_import.h"
 #include "core/model/net.h"
 #include "core/util/join.h"
 #include "core/util/torch_error.h"
@@ -127,8 +128,43 @@ private:
         case OpKind::PrependToken:
             return "torch.cat([" + in(op, 1) + ".expand([" + x + ".size(0), -1, -1]), " + x
                    + "], 1)";
+        case OpKind::Mul: return "torch.mul(" + x + ", " + in(op, 1) + ")";
+        case OpKind::Sub: return "torch.sub(" + x + ", " + in(op, 1) + ")";
+        case OpKind::Sigmoid: return "torch.sigmoid(" + x + ")";
+        case OpKind::Hardsigmoid: return "torch.hardsigmoid(" + x + ")";
+        case OpKind::Hardswish: return "torch.hardswish(" + x + ")";
+        case OpKind::Concat:
+            return "torch.cat([" + inputList(op) + "], " + std::to_string(v[0]) + ")";
+        case OpKind::Slice:
+            return "torch.slice(" + x + ", " + list(v).substr(1, list(v).size() - 2) + ")";
+        case OpKind::Expand: return x + ".expand(" + expandShape(op) + ")";
         }
         return "None";
+    }
+
+    std::string inputList(const Op &op) const
+    {
+        std::string text;
+        for (std::size_t i = 0; i < op.inputs.size(); ++i)
+            text += (i ? ", " : "") + in(op, i);
+        return text;
+    }
+
+    // The target list, the dim read from `ref` at run time written as ref.size(refDim).
+    std::string expandShape(const Op &op) const
+    {
+        const auto &v = op.ints;
+        if (op.inputs.size() < 2)
+            return list(v);
+        const auto rank = v.size() - 2;
+        const auto dim = static_cast<std::size_t>(v[rank]);
+        std::string text = "[";
+        for (std::size_t d = 0; d < rank; ++d) {
+            text += d ? ", " : "";
+            text += d == dim ? in(op, 1) + ".size(" + std::to_string(v.back()) + ")"
+                             : std::to_string(v[d]);
+        }
+        return text + "]";
     }
 
     std::int64_t normalizedSize(const Op &op) const
@@ -159,9 +195,35 @@ torch::jit::Module buildModule(const StageGraph &graph)
 
 } // namespace
 
+namespace {
+
+// The net's stage when it is one imported model and nothing else.
+std::shared_ptr<ScriptStageImpl> soleScriptStage(model::Net &net)
+{
+    const auto stages = net->stageNames();
+    if (stages.size() != 1)
+        return nullptr;
+    return std::dynamic_pointer_cast<ScriptStageImpl>(net->named_children()[stages.front()]);
+}
+
+} // namespace
+
 Result<void> writeTorchScript(model::Net &net, const std::vector<std::int64_t> &inputShape,
                               const std::filesystem::path &file)
 {
+    // An imported model alone goes out as the module it came in as, fine-tuned.
+    if (const auto script = soleScriptStage(net)) {
+        std::ostringstream bytes;
+        try {
+            auto module = script->exportModule();
+            module.eval();
+            module.save(bytes);
+        } catch (const std::exception &e) {
+            return fail(ErrorCode::Internal,
+                        "saving the imported module failed: " + util::describe(e), file.string());
+        }
+        return writeFileAtomically(file, bytes.view());
+    }
     auto graph = lowerNet(*net, inputShape, "TorchScript");
     if (!graph)
         return std::unexpected(inFile(graph.error(), file));

@@ -16,7 +16,8 @@ class Net;
 
 namespace lathe::formats {
 
-/// Writes `net` as a TorchScript module "LatheNet" whose forward(x) takes float32
+/// Writes `net` as a TorchScript module "LatheNet" (a net that is one imported model: that
+/// module itself, fine-tuned, LoRA merged, in eval mode) whose forward(x) takes float32
 /// [batch, inputShape...] and returns what net->forward returns in eval mode (any batch size).
 /// Built from aten ops (stage_ops.h: dropout dropped, batch norm folded into the preceding
 /// convolution); the parameters are copies, attributes of the module. Written through an

@@ -21,8 +21,7 @@ Result<void> checkInput(const torch::Tensor &input)
 }
 
 // The class to explain: `target` if given and in range, else the arg-max of `logits` [1,K].
-Result<std::int64_t> resolveTarget(const torch::Tensor &logits,
-                                   std::optional<std::int64_t> target)
+Result<std::int64_t> resolveTarget(const torch::Tensor &logits, std::optional<std::int64_t> target)
 {
     if (logits.dim() != 2 || logits.size(0) != 1)
         return fail(ErrorCode::InvalidArgument,
@@ -41,7 +40,8 @@ Result<std::int64_t> resolveTarget(const torch::Tensor &logits,
 Error torchFailure(const char *method, const std::exception &e)
 {
     return Error{ErrorCode::InvalidArgument,
-                 std::string("cannot compute ") + method + ": " + util::describe(e), {}};
+                 std::string("cannot compute ") + method + ": " + util::describe(e),
+                 {}};
 }
 
 Result<Attribution> saliencyImpl(model::Net &net, const torch::Tensor &input,
@@ -68,11 +68,15 @@ Result<Attribution> gradCamImpl(model::Net &net, const torch::Tensor &input,
     taps.wanted = {layer};
     taps.keepGraph = true;
     const auto logits = net->forward(x, &taps);
-    const auto activation = taps.outputs.at(layer);
+    auto tapped = tappedOutput(taps, layer);
+    if (!tapped)
+        return std::unexpected(tapped.error());
+    const auto activation = *tapped;
     if (activation.dim() != 4)
         return fail(ErrorCode::InvalidArgument,
-                    "layer \"" + layer + "\" is not spatial (its output is not [C,H,W]); "
-                                         "Grad-CAM needs a convolutional stage",
+                    "layer \"" + layer
+                        + "\" is not spatial (its output is not [C,H,W]); "
+                          "Grad-CAM needs a convolutional stage",
                     "layer " + layer);
     auto t = resolveTarget(logits, target);
     if (!t)
@@ -88,7 +92,6 @@ Result<Attribution> gradCamImpl(model::Net &net, const torch::Tensor &input,
     return Attribution{cam[0][0].contiguous(), *t, score.item<double>()};
 }
 
-
 // Sum over `steps` midpoints alpha_k = (k + 0.5) / steps of d logit_t / d x at
 // baseline + alpha_k (input - baseline), in batches; empty optional when stopped.
 std::optional<torch::Tensor> pathGradientSum(model::Net &net, const torch::Tensor &input,
@@ -103,8 +106,8 @@ std::optional<torch::Tensor> pathGradientSum(model::Net &net, const torch::Tenso
         if (stop.stop_requested())
             return std::nullopt;
         const std::int64_t n = std::min(options.batch, options.steps - first);
-        const auto alphas = (torch::arange(first, first + n, input.options()) + 0.5)
-                            / double(options.steps);
+        const auto alphas
+            = (torch::arange(first, first + n, input.options()) + 0.5) / double(options.steps);
         auto xs = (baseline + alphas.view({n, 1, 1, 1}) * delta).detach().requires_grad_(true);
         const auto logits = net->forward(xs);
         const auto dx = torch::autograd::grad({logits.select(1, t).sum()}, {xs})[0];
@@ -140,8 +143,8 @@ Result<IntegratedGradients> integratedGradientsImpl(model::Net &net, const torch
     ig.attribution = {attribution.sum(0), *t, ends[0][*t].item<double>()};
     ig.attributionSum = attribution.sum().item<double>();
     ig.scoreDelta = ig.attribution.score - ends[1][*t].item<double>();
-    ig.completenessError = std::abs(ig.attributionSum - ig.scoreDelta)
-                           / std::max(std::abs(ig.scoreDelta), 1e-12);
+    ig.completenessError
+        = std::abs(ig.attributionSum - ig.scoreDelta) / std::max(std::abs(ig.scoreDelta), 1e-12);
     return ig;
 }
 
@@ -199,8 +202,8 @@ Result<Attribution> occlusionImpl(model::Net &net, const torch::Tensor &input,
         const auto scores = net->forward(occludedBatch(input, chunk, options)).select(1, *t);
         for (std::size_t i = 0; i < chunk.size(); ++i) {
             const auto [y, x] = chunk[i];
-            drop.narrow(0, y, options.window).narrow(1, x, options.window) +=
-                score - scores[std::int64_t(i)];
+            drop.narrow(0, y, options.window).narrow(1, x, options.window)
+                += score - scores[std::int64_t(i)];
             count.narrow(0, y, options.window).narrow(1, x, options.window) += 1;
         }
     }
@@ -235,7 +238,6 @@ Result<Attribution> gradCam(model::Net &net, const torch::Tensor &input, const s
     }
 }
 
-
 Result<IntegratedGradients> integratedGradients(model::Net &net, const torch::Tensor &input,
                                                 const IntegratedGradientsOptions &options,
                                                 std::optional<std::int64_t> target,
@@ -245,8 +247,7 @@ Result<IntegratedGradients> integratedGradients(model::Net &net, const torch::Te
         return std::unexpected(ok.error());
     if (options.steps < 1 || options.batch < 1)
         return fail(ErrorCode::InvalidArgument,
-                    "integrated gradients need at least 1 step and a batch of at least 1",
-                    "steps");
+                    "integrated gradients need at least 1 step and a batch of at least 1", "steps");
     try {
         return integratedGradientsImpl(net, input, options, target, stop);
     } catch (const std::exception &e) {

@@ -32,7 +32,7 @@ private:
 std::vector<LayerInfo> listLayers(model::Net &net, const std::vector<std::int64_t> &inputShape)
 {
     std::vector<LayerInfo> layers;
-    for (const auto &name : net->stageNames())
+    for (const auto &name : net->layerNames())
         layers.push_back({name, {}, false});
     try {
         EvalScope eval(net);
@@ -45,7 +45,11 @@ std::vector<LayerInfo> listLayers(model::Net &net, const std::vector<std::int64_
         taps.all = true;
         net->forward(torch::zeros(shape, torch::TensorOptions().dtype(dtype)), &taps);
         for (auto &layer : layers) {
-            const auto sizes = taps.outputs.at(layer.name).sizes();
+            // A layer of an imported model that cannot be tapped records nothing.
+            const auto found = taps.outputs.find(layer.name);
+            if (found == taps.outputs.end())
+                continue;
+            const auto sizes = found->second.sizes();
             layer.shape.assign(sizes.begin() + 1, sizes.end());
             layer.spatial = layer.shape.size() == 3;
         }
@@ -59,9 +63,21 @@ std::vector<LayerInfo> listLayers(model::Net &net, const std::vector<std::int64_
 
 std::string lastSpatialLayer(const std::vector<LayerInfo> &layers)
 {
-    for (auto it = layers.rbegin(); it != layers.rend(); ++it)
-        if (it->spatial)
-            return it->name;
+    // Top-level layers first (an imported model's "layer3", not "layer3.1.bn2" inside it), and
+    // a map larger than 1x1 (ResNet-18's layer4 on 28x28 images is 1x1: a flat heatmap).
+    for (const bool topLevel : {true, false}) {
+        std::string last;
+        for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+            if (!it->spatial || (topLevel && it->name.find('.') != std::string::npos))
+                continue;
+            if (it->shape[1] * it->shape[2] > 1)
+                return it->name;
+            if (last.empty())
+                last = it->name;
+        }
+        if (!last.empty())
+            return last;
+    }
     return {};
 }
 
@@ -78,7 +94,10 @@ Result<torch::Tensor> featureMaps(model::Net &net, const torch::Tensor &input,
         model::Taps taps;
         taps.wanted = {layer};
         net->forward(input, &taps);
-        return taps.outputs.at(layer)[0].contiguous();
+        auto tapped = tappedOutput(taps, layer);
+        if (!tapped)
+            return std::unexpected(tapped.error());
+        return (*tapped)[0].contiguous();
     } catch (const std::exception &e) {
         return fail(ErrorCode::InvalidArgument,
                     "cannot run " + net->arch() + " on this input: " + util::describe(e),

@@ -24,8 +24,9 @@ struct LayerInfo
 /// a zero input of `inputShape` ({C,H,W}) with all taps on. Thread-safety: uses `net`.
 std::vector<LayerInfo> listLayers(model::Net &net, const std::vector<std::int64_t> &inputShape);
 
-/// The name of the last spatial stage in `layers` (what Grad-CAM and the feature-map view use
-/// by default), or an empty string when no stage is spatial (an MLP).
+/// The name of the last top-level spatial stage in `layers` whose map is larger than 1x1 (else
+/// the last spatial one, nested layers last): what Grad-CAM and the feature-map view use by
+/// default; an empty string when no stage is spatial (an MLP).
 std::string lastSpatialLayer(const std::vector<LayerInfo> &layers);
 
 /// The output of stage `layer` for `input` ([1,C,H,W], already prepared), without the batch

@@ -12,4 +12,9 @@ namespace lathe::inspect {
 /// and the architecture and listing the stages there are. Thread-safety: reads `net` only.
 Result<void> requireStage(const model::Net &net, const std::string &layer);
 
+/// What a forward pass recorded for `layer` in `taps`; InvalidArgument when it recorded nothing
+/// (a layer of an imported model called only inside control flow, or returning no single
+/// tensor). Thread-safety: reads `taps` only.
+Result<torch::Tensor> tappedOutput(const model::Taps &taps, const std::string &layer);
+
 } // namespace lathe::inspect

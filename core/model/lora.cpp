@@ -1,6 +1,8 @@
 #include "core/model/lora.h"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace lathe::model {
 
@@ -33,31 +35,57 @@ torch::Tensor LoraLinearImpl::mergedWeight() const
 }
 
 Result<std::vector<std::string>> applyLora(Net &net, std::int64_t rank, double alpha,
-                                           double dropout,
-                                           const std::vector<std::string> &targets)
+                                           double dropout, const std::vector<std::string> &targets)
 {
     std::vector<std::string> wrapped;
     const auto children = net->named_children();
-    for (const auto &name : targets)
-        if (!children.contains(name)
-            || !std::dynamic_pointer_cast<torch::nn::LinearImpl>(children[name]))
+    std::set<std::string> importedLayers;
+    for (const auto &name : net->stageNames())
+        if (auto layered = std::dynamic_pointer_cast<LayeredStage>(children[name]))
+            for (auto &layer : layered->layerNames())
+                importedLayers.insert(std::move(layer));
+    for (const auto &name : targets) {
+        const bool linearStage
+            = children.contains(name)
+              && std::dynamic_pointer_cast<torch::nn::LinearImpl>(children[name]);
+        if (!linearStage && !importedLayers.count(name))
             return fail(ErrorCode::InvalidArgument,
-                        "stage \"" + name + "\" is not a Linear stage of this model",
+                        "\"" + name
+                            + "\" is not a Linear stage of this model, nor a layer of an "
+                              "imported one",
                         "finetune.lora_targets");
+    }
     for (const auto &name : net->stageNames()) {
+        if (auto layered = std::dynamic_pointer_cast<LayeredStage>(children[name])) {
+            // An imported model adapts its own layers: those the targets name, or all.
+            const auto own = layered->layerNames();
+            std::vector<std::string> mine;
+            for (const auto &target : targets)
+                if (std::find(own.begin(), own.end(), target) != own.end())
+                    mine.push_back(target);
+            if (!targets.empty() && mine.empty())
+                continue;
+            auto added = layered->addAdapters(rank, alpha, mine);
+            if (!added && !targets.empty())
+                return std::unexpected(added.error());
+            if (added)
+                wrapped.insert(wrapped.end(), added->begin(), added->end());
+            continue;
+        }
         auto linear = std::dynamic_pointer_cast<torch::nn::LinearImpl>(children[name]);
-        const bool wanted = targets.empty()
-                            || std::find(targets.begin(), targets.end(), name) != targets.end();
+        const bool wanted
+            = targets.empty() || std::find(targets.begin(), targets.end(), name) != targets.end();
         if (!linear || !wanted)
             continue;
         auto replaced = net->replaceStage(
-            name, torch::nn::AnyModule(LoraLinear(torch::nn::Linear(linear), rank, alpha, dropout)));
+            name,
+            torch::nn::AnyModule(LoraLinear(torch::nn::Linear(linear), rank, alpha, dropout)));
         if (!replaced)
             return std::unexpected(replaced.error());
         wrapped.push_back(name);
     }
     if (wrapped.empty())
-        return fail(ErrorCode::InvalidArgument, "the model has no Linear stage to adapt",
+        return fail(ErrorCode::InvalidArgument, "the model has no Linear stage or layer to adapt",
                     "finetune.lora_rank");
     return wrapped;
 }
@@ -67,6 +95,10 @@ std::int64_t mergeLora(Net &net)
     std::int64_t merged = 0;
     const auto children = net->named_children();
     for (const auto &name : net->stageNames()) {
+        if (auto layered = std::dynamic_pointer_cast<LayeredStage>(children[name])) {
+            merged += layered->mergeAdapters();
+            continue;
+        }
         auto lora = std::dynamic_pointer_cast<LoraLinearImpl>(children[name]);
         if (!lora)
             continue;

@@ -33,12 +33,13 @@ private:
 };
 TORCH_MODULE(LoraLinear);
 
-/// Wraps the Linear stages named in `targets` (every Linear stage when empty) in LoRA adapters
+/// Wraps the Linear stages named in `targets` (every Linear stage when empty) in LoRA adapters,
+/// and has a LayeredStage (an imported model) adapt the layers named (all when empty),
 /// and returns their names. InvalidArgument (context "finetune.lora_targets") when a target is
-/// no stage or not a Linear, or the net has no Linear stage. Never throws.
+/// neither a Linear stage nor a layer, or covers nothing adaptable; (context
+/// "finetune.lora_rank") when the net has nothing to adapt. Never throws.
 Result<std::vector<std::string>> applyLora(Net &net, std::int64_t rank, double alpha,
-                                           double dropout,
-                                           const std::vector<std::string> &targets);
+                                           double dropout, const std::vector<std::string> &targets);
 
 /// Replaces every LoRA stage by a plain Linear holding its merged weight (the form export
 /// writes), and returns how many were merged. Outputs are unchanged in eval mode.

@@ -13,13 +13,16 @@ namespace lathe::track {
 namespace {
 
 // The columns readRunInfo expects (config_json read as ''), then the summary's extras. Each
-// extra is an index seek: params by primary key, metrics by (run_id, key, id). The metric keys
-// are bound (?1-?3: track::keys) so that they are written in one place.
+// extra is an index seek: params by primary key, metrics by (run_id, key, id), events by run.
+// The metric keys and the event kind are bound (?1-?4: track::keys, events) so that they are
+// written in one place. An imported model's label stands in for the configured architecture.
 constexpr std::string_view kSelectSummaries
     = "SELECT id, name, status, created_at, started_at, ended_at, '', host, torch_version, "
       "notes, error_message, seed, parent_id, "
       "(SELECT group_concat(tag, char(31)) FROM tags WHERE tags.run_id = runs.id), "
-      "(SELECT value FROM params WHERE run_id = runs.id AND key = 'model.arch'), "
+      "coalesce((SELECT json_extract(payload_json, '$.imported.label') FROM events "
+      "          WHERE run_id = runs.id AND kind = ?4 LIMIT 1), "
+      "         (SELECT value FROM params WHERE run_id = runs.id AND key = 'model.arch')), "
       "(SELECT value FROM params WHERE run_id = runs.id AND key = 'optimizer.name'), "
       "(SELECT value FROM params WHERE run_id = runs.id AND key = 'optimizer.lr'), "
       "(SELECT max(value) FROM metrics WHERE run_id = runs.id AND key = ?1), "
@@ -82,7 +85,8 @@ Result<std::vector<RunSummary>> RunStore::runSummaries()
         return std::unexpected(stmt.error());
     stmt->bindStatic(1, keys::kValAccuracy)
         .bindStatic(2, keys::kTestAccuracy)
-        .bindStatic(3, keys::kTrainLoss);
+        .bindStatic(3, keys::kTrainLoss)
+        .bindStatic(4, events::kFineTune);
     auto timeline = m_db.prepare(kSelectTimeline);
     if (!timeline)
         return std::unexpected(timeline.error());

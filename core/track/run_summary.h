@@ -14,7 +14,8 @@ namespace lathe::track {
 struct RunSummary
 {
     RunInfo run{};
-    std::string modelArch{};                 ///< param "model.arch"; empty when absent
+    std::string
+        modelArch{}; ///< an imported model's label ("ResNet (r18.pt)"), else param "model.arch"
     std::string optimizerName{};             ///< param "optimizer.name"; empty when absent
     std::string dataset{};                   ///< param "data.dataset"; empty when absent
     std::string dataPath{};                  ///< param "data.path"; empty when absent

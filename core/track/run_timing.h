@@ -18,6 +18,8 @@ inline constexpr std::string_view kResumed = "resumed";   ///< out of a pause
 inline constexpr std::string_view kFinished = "finished"; ///< finished or stopped
 inline constexpr std::string_view kFailed = "failed";
 inline constexpr std::string_view kInterrupted = "interrupted"; ///< at the run's last write
+/// What a fine-tune started from (its JSON summary; "imported" describes an imported model).
+inline constexpr std::string_view kFineTune = "finetune";
 } // namespace events
 
 /// The time a run spent not training between its start and its end: paused, or between the

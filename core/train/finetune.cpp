@@ -14,23 +14,63 @@ namespace lathe::train {
 
 namespace {
 
-bool hasStage(const model::Net &net, const std::string &name)
+bool hasLayer(const model::Net &net, const std::string &name)
 {
-    const auto names = net->stageNames();
+    const auto names = net->layerNames();
     return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::string stageOf(const std::string &parameter)
+// The top-level layer a parameter belongs to ("layer1" for "layer1.0.conv1.weight").
+std::string topLayerOf(const std::string &parameter)
 {
     return parameter.substr(0, parameter.find('.'));
 }
 
+// A weight LoRA keeps frozen: a parameter beside which its layer has an adapter ("fc.base.weight"
+// of a zoo stage, "fc.weight" of an imported layer, next to "fc.lora_a").
+bool isLoraBase(const std::string &parameter, const std::set<std::string> &adapted)
+{
+    if (parameter.find(".lora_") != std::string::npos)
+        return false;
+    std::string owner = parameter.substr(0, parameter.rfind('.'));
+    if (adapted.count(owner))
+        return true;
+    const auto dot = owner.rfind('.');
+    return dot != std::string::npos && owner.substr(dot) == ".base"
+           && adapted.count(owner.substr(0, dot));
+}
+
+std::set<std::string> adaptedLayers(const model::Net &net)
+{
+    std::set<std::string> out;
+    for (const auto &[name, tensor] : net->layerParameters()) {
+        const auto at = name.rfind(".lora_a");
+        if (at != std::string::npos && at + 7 == name.size())
+            out.insert(name.substr(0, at));
+    }
+    return out;
+}
+
+// `imported` receives what an imported TorchScript model is (its class, file, SHA-256, ...).
 Result<model::Net> buildBase(const RunConfig &config, const std::vector<std::int64_t> &shape,
-                             std::int64_t numClasses)
+                             std::int64_t numClasses, nlohmann::json *imported)
 {
     const auto &f = config.finetune;
-    if (!f.torchscript.empty())
-        return formats::netFromTorchScript(f.torchscript, shape, numClasses);
+    if (!f.torchscript.empty()) {
+        formats::ImportedModel info;
+        auto net = formats::netFromTorchScript(f.torchscript, shape, numClasses, &info);
+        if (net && imported)
+            *imported
+                = {{"class", info.className},
+                   {"file", info.file},
+                   {"sha256", info.sha256},
+                   {"parameters", info.parameters},
+                   {"layers", info.layers},
+                   {"head", info.head},
+                   {"label", info.className + " ("
+                                 + std::filesystem::path(info.file).filename().string() + ")"}};
+        return net;
+    }
     auto net = plugin::buildModel(config.model, shape, numClasses);
     if (!net || f.safetensors.empty())
         return net;
@@ -52,13 +92,16 @@ Result<PreparedModel> prepareModel(const RunConfig &config, const FineTuneSource
                                    std::int64_t numClasses)
 {
     const auto &f = config.finetune;
-    auto net = buildBase(config, inputShape, numClasses);
+    nlohmann::json summary = nlohmann::json::object();
+    nlohmann::json imported;
+    auto net = buildBase(config, inputShape, numClasses, &imported);
     if (!net)
         return std::unexpected(net.error());
     PreparedModel out{*net, nullptr};
     if (!f.enabled())
         return out;
-    nlohmann::json summary = nlohmann::json::object();
+    if (!imported.is_null())
+        summary["imported"] = std::move(imported);
     if (!sources.checkpoint.empty()) {
         const auto stages = out.net->stageNames();
         const std::vector<std::string> fresh
@@ -79,11 +122,13 @@ Result<PreparedModel> prepareModel(const RunConfig &config, const FineTuneSource
         // LoRA trains its adapters only, and what starts fresh (a new head).
         const auto fresh = summary.value("fresh", nlohmann::json::array());
         for (auto &p : out.net->named_parameters()) {
-            const bool adapter = p.key().find(".lora_") != std::string::npos;
             const bool isFresh = std::find(fresh.begin(), fresh.end(), p.key()) != fresh.end();
-            if (!adapter && !isFresh)
+            if (!isFresh)
                 p.value().set_requires_grad(false);
         }
+        for (auto &[name, tensor] : out.net->layerParameters())
+            if (name.find(".lora_") != std::string::npos)
+                tensor.set_requires_grad(true);
     }
     auto frozen = frozenStages(f, out.net);
     if (!frozen)
@@ -103,17 +148,23 @@ Result<PreparedModel> prepareModel(const RunConfig &config, const FineTuneSource
 
 Result<std::vector<std::string>> frozenStages(const FineTuneConfig &config, const model::Net &net)
 {
-    const auto stages = net->stageNames();
+    const auto layers = net->layerNames();
     std::vector<std::string> out;
     for (const auto &name : config.freeze) {
         if (name == "backbone") {
-            out.insert(out.end(), stages.begin(), stages.end() - 1);
+            // Every top-level layer but the one holding the last parameter (the head).
+            const auto parameters = net->layerParameters();
+            const auto head
+                = parameters.empty() ? std::string() : topLayerOf(parameters.back().first);
+            for (const auto &[parameter, tensor] : parameters)
+                if (topLayerOf(parameter) != head)
+                    out.push_back(topLayerOf(parameter));
             continue;
         }
-        if (!hasStage(net, name)) {
+        if (!hasLayer(net, name)) {
             return fail(ErrorCode::InvalidArgument,
-                        "no stage \"" + name + "\"; this model's stages are: " + util::join(stages)
-                            + " (or \"backbone\" for all but the last)",
+                        "no layer \"" + name + "\"; this model's layers are: " + util::join(layers)
+                            + " (or \"backbone\" for all but the head)",
                         "finetune.freeze");
         }
         out.push_back(name);
@@ -123,18 +174,15 @@ Result<std::vector<std::string>> frozenStages(const FineTuneConfig &config, cons
     return out;
 }
 
-void setFrozen(model::Net &net, const std::vector<std::string> &stages, bool frozen)
+void setFrozen(model::Net &net, const std::vector<std::string> &layers, bool frozen)
 {
-    const auto children = net->named_children();
-    for (const auto &name : stages) {
-        if (!children.contains(name))
+    const auto adapted = adaptedLayers(net);
+    for (auto &[name, tensor] : net->layerParameters()) {
+        if (std::none_of(layers.begin(), layers.end(), [&](const std::string &layer) {
+                return model::NetImpl::covers(layer, name);
+            }))
             continue;
-        for (auto &p : children[name]->named_parameters()) {
-            // A LoRA adapter's base stays frozen when its stage is unfrozen.
-            const bool loraBase = p.key().rfind("base.", 0) == 0
-                                  && children[name]->named_parameters().contains("lora_a");
-            p.value().set_requires_grad(!frozen && !loraBase);
-        }
+        tensor.set_requires_grad(!frozen && !isLoraBase(name, adapted));
     }
 }
 
@@ -150,21 +198,28 @@ std::int64_t trainableParameterCount(model::Net &net)
 Result<ParameterGroups> parameterGroups(model::Net &net,
                                         const std::map<std::string, double> &multipliers)
 {
-    for (const auto &[stage, scale] : multipliers)
-        if (!hasStage(net, stage))
-            return fail(ErrorCode::InvalidArgument, "no stage \"" + stage + "\" in this model",
+    for (const auto &[layer, scale] : multipliers)
+        if (!hasLayer(net, layer))
+            return fail(ErrorCode::InvalidArgument, "no layer \"" + layer + "\" in this model",
                         "finetune.lr_multipliers");
     ParameterGroups groups;
-    for (const auto &p : net->named_parameters()) {
-        const auto it = multipliers.find(stageOf(p.key()));
-        const double scale = it == multipliers.end() ? 1.0 : it->second;
+    for (const auto &[name, tensor] : net->layerParameters()) {
+        // The most specific layer that names the parameter decides its multiplier.
+        double scale = 1.0;
+        std::size_t matched = 0;
+        for (const auto &[layer, multiplier] : multipliers) {
+            if (model::NetImpl::covers(layer, name) && layer.size() >= matched) {
+                scale = multiplier;
+                matched = layer.size();
+            }
+        }
         auto found = std::find(groups.scales.begin(), groups.scales.end(), scale);
         if (found == groups.scales.end()) {
             groups.scales.push_back(scale);
             groups.params.emplace_back();
             found = groups.scales.end() - 1;
         }
-        groups.params[std::size_t(found - groups.scales.begin())].push_back(p.value());
+        groups.params[std::size_t(found - groups.scales.begin())].push_back(tensor);
     }
     return groups;
 }

@@ -46,7 +46,7 @@ void StepHistograms::addActivations(const model::Net &net)
 {
     if (!m_event)
         return;
-    for (const auto &stage : net->stageNames()) {
+    for (const auto &stage : net->layerNames()) {
         const auto found = m_taps.outputs.find(stage);
         if (found != m_taps.outputs.end())
             add(stage, track::HistogramKind::Activations, found->second);
@@ -58,16 +58,16 @@ void StepHistograms::addGradients(model::Net &net)
 {
     if (!m_event)
         return;
-    for (const auto &parameter : net->named_parameters())
-        add(parameter.key(), track::HistogramKind::Gradients, parameter.value().grad());
+    for (const auto &[name, tensor] : net->layerParameters())
+        add(name, track::HistogramKind::Gradients, tensor.grad());
 }
 
 HistogramEvent StepHistograms::finish(model::Net &net, double wallTime)
 {
     if (!m_event)
         return {};
-    for (const auto &parameter : net->named_parameters())
-        add(parameter.key(), track::HistogramKind::Weights, parameter.value());
+    for (const auto &[name, tensor] : net->layerParameters())
+        add(name, track::HistogramKind::Weights, tensor);
     // Weights, then gradients, then activations (the enum's order): the order a run's series
     // are listed in.
     std::stable_sort(m_event->histograms.begin(), m_event->histograms.end(),

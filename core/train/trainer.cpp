@@ -3,6 +3,7 @@
 #include "core/data/split.h"
 #include "core/plugin/registry.h"
 #include "core/track/metric_keys.h"
+#include "core/track/run_timing.h"
 #include "core/train/autocast_scope.h"
 #include "core/train/fused_step.h"
 #include "core/train/optimizer_factory.h"
@@ -360,7 +361,8 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
     TrainOutcome outcome = TrainOutcome::Finished;
     m_windowStart = util::monotonicNow();
     if (!m_fineTuneSummary.is_null() && m_state.step == 0)
-        m_observer->onNote({"finetune", 0, m_fineTuneSummary.dump(), util::unixNow()});
+        m_observer->onNote(
+            {std::string(track::events::kFineTune), 0, m_fineTuneSummary.dump(), util::unixNow()});
     while (m_state.epoch < m_config.training.epochs) {
         if (limitReached()) {
             outcome = TrainOutcome::StepLimit;

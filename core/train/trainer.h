@@ -90,6 +90,9 @@ public:
 
     model::Net &net() { return m_net; }
     const RunConfig &config() const { return m_config; }
+    /// What prepareModel did to the model (finetune.h): weights copied, frozen layers, LoRA,
+    /// the imported model ("imported"); null for a plain run.
+    const nlohmann::json &fineTuneSummary() const { return m_fineTuneSummary; }
     const TrainState &state() const { return m_state; }
     std::int64_t stepsPerEpoch() const { return m_stepsPerEpoch; }
     std::int64_t totalSteps() const { return m_stepsPerEpoch * m_config.training.epochs; }

@@ -161,8 +161,9 @@ void ConfigForm::addFineTuneGroup(QVBoxLayout *layout)
           "scratch"},
          {"finetune.checkpoint", "Checkpoint", Kind::Text, "best, last or epoch-N of that run"},
          {"finetune.torchscript", "TorchScript file", Kind::Path,
-          "A torch.jit.save module trained further as the backbone, with a new head when its "
-          "output size differs from the class count; empty = none"},
+          "Your own model, scripted or traced and saved by PyTorch (torch.jit.save), trained "
+          "instead of the architecture above; its last Linear is replaced when its output size "
+          "differs from the class count; empty = none"},
          {"finetune.safetensors", "Safetensors file", Kind::Path,
           "Initial weights whose tensor names match the model (e.g. conv1.weight); empty = none"},
          {"finetune.new_head", "New head", Kind::Flag,
@@ -170,14 +171,16 @@ void ConfigForm::addFineTuneGroup(QVBoxLayout *layout)
          {"finetune.unfreeze_after", "Unfreeze after (epochs)", Kind::Integer,
           "Epochs trained with the ticked stages frozen; 0 = they stay frozen"},
          {"finetune.lr_multipliers", "Learning-rate multipliers", Kind::NumberMap,
-          "Stage=multiplier, e.g. conv1=0.1, fc=1; other stages use 1"},
+          "Stage or layer=multiplier, e.g. conv1=0.1, layer4=0.5; others use 1"},
          {"finetune.lora_rank", "LoRA rank", Kind::Integer,
-          "LoRA adapters on the Linear stages when > 0 (their base weights frozen); 0 = off"},
+          "LoRA adapters when > 0 (on Linear stages; on an imported model's Linear and Conv2d "
+          "layers), base weights frozen; 0 = off"},
          {"finetune.lora_alpha", "LoRA alpha", Kind::Real, "LoRA scale = alpha / rank"},
          {"finetune.lora_dropout", "LoRA dropout", Kind::Real,
-          "Dropout on the LoRA path's input, [0, 1)"},
+          "Dropout on the LoRA path's input, [0, 1) (Lathe's own models)"},
          {"finetune.lora_targets", "LoRA stages", Kind::StringList,
-          "Linear stages to adapt, e.g. fc1, fc2; empty = every Linear stage"},
+          "Linear stages or imported layers (and what is under them) to adapt, e.g. fc1, "
+          "layer4; empty = all"},
          {"finetune.distill_run", "Teacher run", Kind::Text,
           "Distil from this run (id or name); empty = no distillation"},
          {"finetune.distill_checkpoint", "Teacher checkpoint", Kind::Text,
@@ -208,12 +211,16 @@ void ConfigForm::addFineTuneGroup(QVBoxLayout *layout)
 void ConfigForm::updateOutline()
 {
     const auto model = nlohmann::json::json_pointer("/model");
+    const auto dataset = stringAt(m_json, "/data/dataset");
+    const auto imported = stringAt(m_json, "/finetune/torchscript");
     ModelOutline outline;
     auto spec = model::ModelSpec::fromJson(m_json.contains(model) ? m_json.at(model)
                                                                   : nlohmann::json::object(),
                                            plugin::registry().names(plugin::Kind::Model));
-    if (spec)
-        outline = modelOutline(*spec, stringAt(m_json, "/data/dataset"));
+    if (!imported.empty())
+        outline = importedOutline(imported, dataset); // the model trained is that file's
+    else if (spec)
+        outline = modelOutline(*spec, dataset);
     else
         outline.error = spec.error().message;
     m_frozen->setOutline(outline);
@@ -334,7 +341,7 @@ void ConfigForm::afterEdit(const QString &key)
 {
     // The stage list follows the model (built once per arch and widths, see modelOutline()).
     if (key == "model.arch" || key == "model.widths" || key == "data.dataset"
-        || key == "finetune.freeze")
+        || key == "finetune.freeze" || key == "finetune.torchscript")
         updateOutline();
     else if (key == "finetune.lora_rank")
         updateLoraNote();

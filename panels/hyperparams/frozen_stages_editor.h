@@ -13,7 +13,8 @@ namespace lathe::panels {
 
 /// The Fine-tune group's "Frozen stages": a tree with one checkable item per stage of the
 /// config's model (its name and parameter count; ticked = frozen; stages without parameters
-/// are listed greyed, without a box) and a live label "Trainable:
+/// are listed greyed, without a box; an imported model's layers nested by name, everything
+/// under a ticked layer ticked and locked) and a live label "Trainable:
 /// N of M parameters (x%)" under it, with a note when LoRA makes only adapters train. The tree
 /// is named "finetune.freeze", the label "finetune.trainable". GUI thread only.
 class FrozenStagesEditor : public QWidget
@@ -27,7 +28,7 @@ public:
     void setOutline(const ModelOutline &outline);
     /// Ticks the stages named in `names` ("backbone" = every stage but the last); emits nothing.
     void setFrozen(const QStringList &names);
-    /// The ticked stage names, in model order.
+    /// The ticked stage names (not those only covered by a ticked parent), in model order.
     QStringList frozen() const;
     /// Shows the LoRA note in the label while `rank` > 0.
     void setLoraRank(std::int64_t rank);
@@ -38,6 +39,9 @@ Q_SIGNALS:
 
 private:
     void applyFrozen();
+    /// Ticks and locks every item under a ticked one (frozen with it).
+    void showCoverage();
+    void fitHeight();
     void updateLabel();
 
     QTreeWidget *m_tree = nullptr;

@@ -287,6 +287,13 @@ void HyperparamsPanel::chooseAndOpen()
         openConfig(path);
 }
 
+void HyperparamsPanel::useModel(const QString &path)
+{
+    auto config = m_config;
+    config.finetune.torchscript = path.toStdString();
+    setConfig(config);
+}
+
 void HyperparamsPanel::chooseAndSave()
 {
     const QString name = QString::fromStdString(m_config.name) + ".json";

@@ -52,6 +52,9 @@ public Q_SLOTS:
     /// Asks for a file, then openConfig() / saveConfig().
     void chooseAndOpen();
     void chooseAndSave();
+    /// Makes the form train the TorchScript model in `path` (finetune.torchscript): "Open
+    /// model…". The Fine-tune group then lists its layers, or why it cannot be used.
+    void useModel(const QString &path);
     /// Opens the learning-rate finder for config() (disabled while the form is invalid).
     void openLrFinder();
     /// Makes the form train on `data`, the dataset the user opened in the Dataset panel: its

@@ -108,6 +108,8 @@ private:
     /// The Runs panel's action `name` (its object name), given the window's `keys`.
     QAction *runsAction(const char *name, const QList<QKeySequence> &keys) const;
     void openConfig();
+    /// "Open model…": asks for a TorchScript file and makes the form train it.
+    void openModel();
     /// Saves the form's config to the file it was opened from or last saved to; asks for a
     /// file when `askForFile` or there is none.
     void saveConfig(bool askForFile);
@@ -150,6 +152,7 @@ private:
     QAction *m_steer = nullptr;
     QAction *m_stop = nullptr;
     QAction *m_openConfig = nullptr;
+    QAction *m_openModel = nullptr;
     QAction *m_saveConfig = nullptr;
     QAction *m_saveConfigAs = nullptr;
     QAction *m_resetLayout = nullptr;

@@ -84,6 +84,9 @@ void MainWindow::createActions()
     m_stop = action(this, QStyle::SP_MediaStop, tr("S&top"), {Key("Shift+F5")},
                     tr("Stop the run (it is checkpointed and can be resumed)"));
     m_openConfig = action(this, none, tr("&Open config…"), {Key::Open});
+    m_openModel = action(this, none, tr("Open &model…"), {Key("Ctrl+M")},
+                         tr("Train, inspect and export your own PyTorch model (a TorchScript "
+                            "file saved by torch.jit.save)"));
     m_saveConfig = action(this, none, tr("&Save config"), {Key::Save},
                           tr("Save the form's config to the file it came from (asks the "
                              "first time)"));
@@ -115,6 +118,7 @@ void MainWindow::createActions()
     connect(m_stop, &QAction::triggered, m_session, &RunSession::stop);
     connect(m_resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
     connect(m_openConfig, &QAction::triggered, this, &MainWindow::openConfig);
+    connect(m_openModel, &QAction::triggered, this, &MainWindow::openModel);
     connect(m_saveConfig, &QAction::triggered, this, [this] { saveConfig(false); });
     connect(m_saveConfigAs, &QAction::triggered, this, [this] { saveConfig(true); });
     connect(m_shortcuts, &QAction::triggered, this,
@@ -132,6 +136,8 @@ void MainWindow::createMenus()
 {
     auto *file = menuBar()->addMenu(tr("&File"));
     file->addActions({m_openConfig, m_saveConfig, m_saveConfigAs});
+    file->addSeparator();
+    file->addAction(m_openModel);
     file->addSeparator();
     file->addAction(m_exportRun);
     file->addSeparator();
@@ -185,6 +191,17 @@ void MainWindow::openConfig()
                                                       tr(kConfigFilter));
     if (!path.isEmpty() && m_hyperparams->openConfig(path))
         m_configPath = path;
+}
+
+void MainWindow::openModel()
+{
+    const QString path
+        = QFileDialog::getOpenFileName(this, tr("Open a TorchScript model"), {},
+                                       tr("TorchScript modules (*.pt *.pth *.ts);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    m_hyperparams->useModel(path);
+    dock("dock-hyperparams")->raise();
 }
 
 void MainWindow::saveConfig(bool askForFile)

@@ -8,6 +8,7 @@
 #include "panels/common/plot_widget.h"
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/hyperparams/lr_finder_dialog.h"
+#include "tests/python_models.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -663,6 +664,49 @@ private Q_SLOTS:
         tickItem(tree, 0);
         QCOMPARE(panel.config().finetune.freeze,
                  std::vector<std::string>{stages[1].first.toStdString()});
+    }
+
+    // "Open model…" on a model PyTorch scripted: the Fine-tune tree lists its layers nested by
+    // name with their parameter counts; ticking layer1 freezes it whole (its layers ticked and
+    // locked) and the count follows.
+    void anImportedModelsLayersAreATree()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath("resnet18.pt");
+        const auto problem = testing::savePythonModel(testing::kResnet18, file);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        panel.resize(520, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        panel.useModel(file);
+        QCOMPARE(panel.config().finetune.torchscript, file.toStdString());
+        auto *tree = child<QTreeWidget>(panel, "finetune.freeze");
+        QStringList top;
+        for (int i = 0; i < tree->topLevelItemCount(); ++i)
+            top << tree->topLevelItem(i)->text(0);
+        QCOMPARE(top, (QStringList{"conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3",
+                                   "layer4", "avgpool", "fc"}));
+        auto *layer1 = tree->topLevelItem(4);
+        QCOMPARE(layer1->childCount(), 2);
+        QCOMPARE(layer1->child(0)->text(0), QString("layer1.0"));
+        QCOMPARE(layer1->text(1), QString("147,968"));
+        auto *label = child<QLabel>(panel, "finetune.trainable");
+        QVERIFY2(label->text().startsWith("Trainable: 11,175,370 of 11,175,370"),
+                 qPrintable(label->text()));
+        tickItem(tree, 4);
+        QCOMPARE(panel.config().finetune.freeze, std::vector<std::string>{"layer1"});
+        QCOMPARE(layer1->child(1)->child(0)->checkState(0), Qt::Checked);
+        QVERIFY(!(layer1->child(1)->child(0)->flags() & Qt::ItemIsEnabled));
+        QVERIFY2(label->text().startsWith("Trainable: 11,027,402 of 11,175,370"),
+                 qPrintable(label->text()));
+        layer1->setExpanded(true);
+        saveGrab(group(panel, "Fine-tune"), "hyperparams-imported-layers");
+        tickItem(tree, 4);
+        QVERIFY(panel.config().finetune.freeze.empty());
+        QVERIFY(layer1->child(1)->child(0)->flags() & Qt::ItemIsEnabled);
+        QCOMPARE(layer1->child(1)->child(0)->checkState(0), Qt::Unchecked);
     }
 
     void changingWidthsRebuildsTheStageTree()

@@ -8,9 +8,9 @@
 #include "core/data/fashion_mnist.h"
 #include "core/model/net.h"
 #include "core/model/zoo.h"
+#include "tests/python_models.h"
 
 #include <QDir>
-#include <QProcess>
 #include <QStandardPaths>
 #include <QtTest>
 #include <torch/torch.h>
@@ -152,41 +152,6 @@ inline torch::Tensor readFloats(const QString &path)
     in.seekg(0);
     in.read(static_cast<char *>(values.data_ptr()), size);
     return values;
-}
-
-/// A finished child process.
-struct ProcessResult
-{
-    bool started = false;
-    int exitCode = -1;
-    QString out, err;
-};
-
-inline ProcessResult runProcess(const QString &program, const QStringList &args,
-                                const QProcessEnvironment &env
-                                = QProcessEnvironment::systemEnvironment())
-{
-    QProcess process;
-    process.setProcessEnvironment(env);
-    process.start(program, args);
-    ProcessResult result;
-    result.started = process.waitForStarted(10000);
-    if (!result.started)
-        return result;
-    process.waitForFinished(180000);
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = QString::fromUtf8(process.readAllStandardOutput());
-    result.err = QString::fromUtf8(process.readAllStandardError());
-    return result;
-}
-
-/// PyTorch's Python (PLATFORM.md: /usr/bin/python3, not the first python3 on PATH).
-inline const char *kPython = "/usr/bin/python3";
-
-/// Whether `module` imports in kPython.
-inline bool pythonHas(const QString &module)
-{
-    return runProcess(kPython, {"-c", "import " + module}).exitCode == 0;
 }
 
 /// The files in `dir`, sorted: what a failed export must leave as it was.

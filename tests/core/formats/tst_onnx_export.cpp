@@ -2,6 +2,7 @@
 #include "core/util/threads.h"
 
 #include "tests/core/formats/export_test_support.h"
+#include "tests/core/formats/imported_test_models.h"
 #include "tests/qverify_ok.h"
 
 #include <QFileInfo>
@@ -47,6 +48,59 @@ QString onnxRuntimeDir()
     return {};
 }
 
+// onnx.checker accepts `net` written as ONNX; prints its op types.
+void checkOnnxChecker(model::Net &net, const QString &label)
+{
+    QTemporaryDir dir;
+    const auto file = dir.filePath("model.onnx");
+    QVERIFY_OK(writeOnnx(net, {1, 28, 28}, file.toStdString()));
+    QCOMPARE(listing(dir.path()), QStringList{"model.onnx"});
+    const auto result = runProcess(kPython, {"-c", kPythonCheck, file});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.err));
+    qInfo("%s ops: %s", qPrintable(label), qPrintable(result.out.trimmed()));
+    QVERIFY(!net->is_training()); // the export restored the net's mode
+}
+
+// onnxruntime (Node) runs `net` written as ONNX on 100 real images, and on a batch of 3 (the
+// batch dim is symbolic), matching net->forward within 1e-4.
+void checkOnnxRuntime(model::Net &net, const QString &ortDir, const QString &node,
+                      const QString &label)
+{
+    QTemporaryDir dir;
+    const auto file = dir.filePath("model.onnx");
+    QVERIFY_OK(writeOnnx(net, {1, 28, 28}, file.toStdString()));
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("LATHE_ONNXRUNTIME_DIR", ortDir);
+    for (const std::int64_t count : {100, 3}) {
+        const auto x = fashionImages(0, count);
+        writeFloats(dir.filePath("input.bin"), x);
+        QFile::remove(dir.filePath("output.bin"));
+        const auto result
+            = runProcess(node,
+                         {LATHE_TEST_RUN_ONNX_JS, file, dir.filePath("input.bin"),
+                          QString("%1,1,28,28").arg(count), dir.filePath("output.bin")},
+                         env);
+        QVERIFY2(result.exitCode == 0, qPrintable(result.err));
+        const auto expected = reference(net, x);
+        const auto got = readFloats(dir.filePath("output.bin"));
+        QCOMPARE(got.numel(), expected.numel());
+        const double diff = maxAbsDiff(got, expected.flatten());
+        qInfo("%s, batch %ld: onnxruntime max abs diff %.3g (logits up to %.3g)", qPrintable(label),
+              count, diff, expected.abs().max().item<double>());
+        QVERIFY2(diff <= 1e-4, qPrintable(QString::number(diff)));
+    }
+}
+
+// Why onnxruntime cannot run here, or empty.
+QString missingRuntime(const QString &ortDir, const QString &node)
+{
+    if (ortDir.isEmpty())
+        return "onnxruntime-node not found: run `npm install --ignore-scripts --prefix "
+               "<build>/npm onnxruntime-node` and configure with "
+               "-DLATHE_ONNXRUNTIME_DIR=<build>/npm";
+    return node.isEmpty() ? "node is not on PATH" : "";
+}
+
 } // namespace
 
 class TestOnnxExport : public QObject
@@ -64,14 +118,7 @@ private Q_SLOTS:
         if (!pythonHas("onnx"))
             QSKIP("/usr/bin/python3 has no onnx (install python3-onnx)");
         auto net = trainedNet(arch.toStdString());
-        QTemporaryDir dir;
-        const auto file = dir.filePath("model.onnx");
-        QVERIFY_OK(writeOnnx(net, {1, 28, 28}, file.toStdString()));
-        QCOMPARE(listing(dir.path()), QStringList{"model.onnx"});
-        const auto result = runProcess(kPython, {"-c", kPythonCheck, file});
-        QVERIFY2(result.exitCode == 0, qPrintable(result.err));
-        qInfo("%s ops: %s", qPrintable(arch), qPrintable(result.out.trimmed()));
-        QVERIFY(!net->is_training()); // the export restored the net's mode
+        checkOnnxChecker(net, arch);
     }
 
     // onnxruntime (Node) runs the file on 100 real images, and on a batch of 3 (the batch dim
@@ -81,37 +128,35 @@ private Q_SLOTS:
     {
         QFETCH(QString, arch);
         const auto ortDir = onnxRuntimeDir();
-        if (ortDir.isEmpty())
-            QSKIP("onnxruntime-node not found: run `npm install --ignore-scripts --prefix "
-                  "<build>/npm onnxruntime-node` and configure with "
-                  "-DLATHE_ONNXRUNTIME_DIR=<build>/npm");
         const auto node = QStandardPaths::findExecutable("node");
-        if (node.isEmpty())
-            QSKIP("node is not on PATH");
+        if (const auto why = missingRuntime(ortDir, node); !why.isEmpty())
+            QSKIP(qPrintable(why));
         auto net = trainedNet(arch.toStdString());
-        QTemporaryDir dir;
-        const auto file = dir.filePath("model.onnx");
-        QVERIFY_OK(writeOnnx(net, {1, 28, 28}, file.toStdString()));
-        auto env = QProcessEnvironment::systemEnvironment();
-        env.insert("LATHE_ONNXRUNTIME_DIR", ortDir);
-        for (const std::int64_t count : {100, 3}) {
-            const auto x = fashionImages(0, count);
-            writeFloats(dir.filePath("input.bin"), x);
-            QFile::remove(dir.filePath("output.bin"));
-            const auto result
-                = runProcess(node,
-                             {LATHE_TEST_RUN_ONNX_JS, file, dir.filePath("input.bin"),
-                              QString("%1,1,28,28").arg(count), dir.filePath("output.bin")},
-                             env);
-            QVERIFY2(result.exitCode == 0, qPrintable(result.err));
-            const auto expected = reference(net, x);
-            const auto got = readFloats(dir.filePath("output.bin"));
-            QCOMPARE(got.numel(), expected.numel());
-            const double diff = maxAbsDiff(got, expected.flatten());
-            qInfo("%s, batch %ld: onnxruntime max abs diff %.3g (logits up to %.3g)",
-                  qPrintable(arch), count, diff, expected.abs().max().item<double>());
-            QVERIFY2(diff <= 1e-4, qPrintable(QString::number(diff)));
-        }
+        checkOnnxRuntime(net, ortDir, node, arch);
+    }
+
+    // Imported TorchScript models (torchvision's ResNet-18 and MobileNetV3-Small scripted, a
+    // traced CNN and ViT, a traced backbone with appended "flatten" and "head" stages): the
+    // checker accepts them and onnxruntime reproduces LibTorch's logits.
+    void importedCheckerAccepts_data() { addImportedModelRows(); }
+    void importedCheckerAccepts()
+    {
+        QFETCH(int, model);
+        if (!pythonHas("onnx"))
+            QSKIP("/usr/bin/python3 has no onnx (install python3-onnx)");
+        auto net = importedNet(importedModels().at(model));
+        checkOnnxChecker(net, importedModels().at(model).name);
+    }
+    void importedOnnxruntimeMatches_data() { addImportedModelRows(); }
+    void importedOnnxruntimeMatches()
+    {
+        QFETCH(int, model);
+        const auto ortDir = onnxRuntimeDir();
+        const auto node = QStandardPaths::findExecutable("node");
+        if (const auto why = missingRuntime(ortDir, node); !why.isEmpty())
+            QSKIP(qPrintable(why));
+        auto net = importedNet(importedModels().at(model));
+        checkOnnxRuntime(net, ortDir, node, importedModels().at(model).name);
     }
 
     // A net with a stage ONNX cannot express: an error naming the stage, and the folder

@@ -11,10 +11,11 @@
 #include "core/train/finetune.h"
 #include "core/train/run_job.h"
 #include "core/train/weight_transfer.h"
+#include "core/util/sha256.h"
+#include "tests/python_models.h"
 #include "tests/qverify_ok.h"
 #include "tests/tiny_run.h"
 
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -300,35 +301,94 @@ private Q_SLOTS:
     }
 
     // A model scripted and saved by PyTorch (python3-torch) trains further in LibTorch: its own
-    // weights move, a new head maps its 7 outputs to the 5 classes, and one epoch learns more
-    // than chance.
+    // weights move, its last Linear (7 outputs) is replaced by a new one for the 5 classes,
+    // and one epoch learns more than chance.
     void aTorchScriptFileFromPyTorchTrainsFurther()
     {
-        const fs::path file = fs::path(m_dir.path().toStdString()) / "from_pytorch.pt";
-        QProcess python;
-        python.start("/usr/bin/python3",
-                     {"-c", QString("import torch\n"
-                                    "torch.manual_seed(0)\n"
-                                    "m = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1),"
-                                    " torch.nn.ReLU(), torch.nn.MaxPool2d(4), torch.nn.Flatten(),"
-                                    " torch.nn.Linear(8 * 7 * 7, 7))\n"
-                                    "torch.jit.save(torch.jit.script(m), '%1')\n")
-                                .arg(QString::fromStdString(file.string()))});
-        if (!python.waitForFinished(60000) || python.exitCode() != 0)
-            QSKIP(qPrintable("PyTorch (python3-torch) cannot script a model here: "
-                             + python.readAllStandardError()));
+        const auto file = m_dir.filePath("from_pytorch.pt");
+        const testing::PythonModel small{
+            "small",
+            "m = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4),\n"
+            "                  nn.Flatten(), nn.Linear(8 * 7 * 7, 7))"};
+        const auto problem = testing::savePythonModel(small, file);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
         auto config = smallConfig({0, 1, 2, 3, 4});
-        config.finetune.torchscript = file.string();
+        config.finetune.torchscript = file.toStdString();
         auto job = fineTune(m_db, config, "from-pytorch");
         QVERIFY_OK(job);
         auto &net = (*job)->trainer().net();
-        QCOMPARE(net->stageNames(), (std::vector<std::string>{"backbone", "flatten", "head"}));
+        QCOMPARE(net->stageNames(), (std::vector<std::string>{"backbone"}));
+        QCOMPARE(net->layerNames(), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
         const torch::Tensor before = net->named_parameters()["backbone.0_weight"].clone();
         QVERIFY_OK((*job)->run());
         QVERIFY(!torch::equal(before, net->named_parameters()["backbone.0_weight"]));
         auto eval = (*job)->trainer().evaluateTest();
         QVERIFY_OK(eval);
         QVERIFY2(eval->accuracy > 0.3, qPrintable(QString::number(eval->accuracy))); // chance: 0.2
+    }
+
+    // torchvision's ResNet-18 fine-tuned by its own layer names: "layer1" freezes all of
+    // layer1 and nothing else, "layer4" takes its own learning rate, LoRA adapts the layers
+    // named and trains nothing else, and the run is listed as the imported model with its
+    // file's SHA-256 recorded.
+    void importedModelsFineTuneByLayer()
+    {
+        const auto file = m_dir.filePath("resnet18.pt");
+        const auto problem = testing::savePythonModel(testing::kResnet18, file);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        auto config = smallConfig({0, 1, 2, 3, 4});
+        config.finetune.torchscript = file.toStdString();
+        config.finetune.freeze = {"conv1", "bn1", "layer1"};
+        config.finetune.lrMultipliers = {{"layer4", 0.1}, {"layer4.1", 0.5}};
+        auto job = train::RunJob::createNew(config, {m_db, "resnet-by-layer", 4});
+        QVERIFY_OK(job);
+        auto &net = (*job)->trainer().net();
+        for (const auto &[name, tensor] : net->layerParameters()) {
+            const bool frozen = name.starts_with("conv1.") || name.starts_with("bn1.")
+                                || name.starts_with("layer1.");
+            QVERIFY2(tensor.requires_grad() == !frozen, name.c_str());
+        }
+        auto groups = train::parameterGroups(net, config.finetune.lrMultipliers);
+        QVERIFY_OK(groups);
+        std::map<double, std::size_t> counts;
+        for (std::size_t i = 0; i < groups->scales.size(); ++i)
+            counts[groups->scales[i]] = groups->params[i].size();
+        QCOMPARE(counts[0.5], std::size_t(6)); // layer4.1: two convolutions, two batch norms
+        QCOMPARE(counts[0.1], std::size_t(9)); // the rest of layer4, downsample included
+        QVERIFY_OK((*job)->run());
+        auto store = track::RunStore::open(m_db);
+        QVERIFY_OK(store);
+        auto summaries = (*store)->runSummaries();
+        QVERIFY_OK(summaries);
+        const auto row = std::find_if(summaries->begin(), summaries->end(), [](const auto &s) {
+            return s.run.name == "resnet-by-layer";
+        });
+        QVERIFY(row != summaries->end());
+        QCOMPARE(row->modelArch, std::string("ResNet (resnet18.pt)"));
+        auto events = (*store)->events(row->run.id);
+        QVERIFY_OK(events);
+        const auto note = std::find_if(events->begin(), events->end(),
+                                       [](const auto &e) { return e.kind == "finetune"; });
+        QVERIFY(note != events->end());
+        const auto imported = nlohmann::json::parse(note->payloadJson)["imported"];
+        QCOMPARE(imported["sha256"].get<std::string>(), *util::sha256File(file.toStdString()));
+        QCOMPARE(imported["class"].get<std::string>(), std::string("ResNet"));
+
+        config.finetune.freeze.clear();
+        config.finetune.lrMultipliers.clear();
+        config.finetune.loraRank = 2;
+        config.finetune.loraTargets = {"layer4.1", "fc"};
+        auto lora = train::RunJob::createNew(config, {m_db, "resnet-lora", 2});
+        QVERIFY_OK(lora);
+        std::vector<std::string> trainable;
+        for (const auto &[name, tensor] : (*lora)->trainer().net()->layerParameters())
+            if (tensor.requires_grad())
+                trainable.push_back(name);
+        QCOMPARE(trainable,
+                 (std::vector<std::string>{"layer4.1.conv1.lora_a", "layer4.1.conv1.lora_b",
+                                           "layer4.1.conv2.lora_a", "layer4.1.conv2.lora_b",
+                                           "fc.lora_a", "fc.lora_b"}));
+        QVERIFY_OK((*lora)->run());
     }
 
     void badFineTunesAreRefused_data()
@@ -349,7 +409,7 @@ private Q_SLOTS:
             << "\"newest\" is not a checkpoint name (best, last or epoch-<N>)";
         QTest::newRow("unknown stage") << R"({"run": "parent", "freeze": ["conv9"]})"
                                        << "finetune.freeze"
-                                       << "no stage \"conv9\"";
+                                       << "no layer \"conv9\"";
         QTest::newRow("all frozen") << R"({"run": "parent", "freeze": ["backbone", "head"]})"
                                     << "finetune.freeze"
                                     << "every parameter is frozen";
