@@ -51,6 +51,22 @@ json optionalJson(const Result<std::optional<double>> &value)
 }
 
 // One run as the `runs` table and --json show it.
+// What the run imported (its "finetune" event's "imported": class, file, SHA-256, ...), or null.
+json importedModel(track::RunStore &store, std::int64_t runId)
+{
+    auto rows = store.events(runId);
+    if (!rows)
+        return nullptr;
+    for (const auto &r : *rows) {
+        if (r.kind != track::events::kFineTune)
+            continue;
+        const auto payload = json::parse(r.payloadJson, nullptr, false);
+        if (payload.is_object() && payload.contains("imported"))
+            return payload["imported"];
+    }
+    return nullptr;
+}
+
 json summary(track::RunStore &store, const track::RunInfo &run)
 {
     const auto config = json::parse(run.configJson, nullptr, false);
@@ -59,6 +75,7 @@ json summary(track::RunStore &store, const track::RunInfo &run)
                    ? config[object][key]
                    : json(nullptr);
     };
+    const auto imported = importedModel(store, run.id);
     return {{"id", run.id},
             {"name", run.name},
             {"status", std::string(track::toString(run.status))},
@@ -67,7 +84,9 @@ json summary(track::RunStore &store, const track::RunInfo &run)
             {"ended_at", run.endedAt},
             {"duration_s", trainingSecondsOf(store, run)},
             {"wall_s", track::wallSeconds(run.startedAt, run.endedAt, util::unixNow())},
-            {"model", at("model", "arch")},
+            {"model",
+             imported.is_object() ? imported.value("label", json(nullptr)) : at("model", "arch")},
+            {"imported_model", imported},
             {"optimizer", at("optimizer", "name")},
             {"lr", at("optimizer", "lr")},
             {"best_val_accuracy",
@@ -103,12 +122,12 @@ Result<std::unique_ptr<track::RunStore>> openStore(const ParsedArgs &args)
 
 void printRunsTable(const json &rows)
 {
-    std::printf("%5s  %-22s %-11s %-16s %9s  %-11s %-8s %9s %8s %8s  %s\n", "id", "name", "status",
+    std::printf("%5s  %-22s %-11s %-16s %9s  %-18s %-8s %9s %8s %8s  %s\n", "id", "name", "status",
                 "created", "duration", "model", "optim", "lr", "best val", "test", "tags");
     for (const auto &r : rows) {
         const std::string tags = util::join(
             r["tags"], ",", [](const auto &t) { return t.template get<std::string>(); });
-        std::printf("%5lld  %-22.22s %-11s %-16s %8.0fs  %-11s %-8s %9s %8s %8s  %s\n",
+        std::printf("%5lld  %-22.22s %-11s %-16s %8.0fs  %-18.18s %-8s %9s %8s %8s  %s\n",
                     r["id"].get<long long>(), r["name"].get<std::string>().c_str(),
                     r["status"].get<std::string>().c_str(),
                     timeText(r["created_at"].get<double>()).c_str(), r["duration_s"].get<double>(),
@@ -188,13 +207,6 @@ int showCommand(const std::vector<std::string> &args)
                                   {"payload", json::parse(r.payloadJson, nullptr, false)}});
     }
     out["events"] = events;
-    // An imported model: what it is and the SHA-256 of the file it came from.
-    for (const auto &e : events)
-        if (e["kind"].get<std::string>() == track::events::kFineTune
-            && e["payload"].contains("imported")) {
-            out["imported_model"] = e["payload"]["imported"];
-            out["model"] = out["imported_model"]["label"];
-        }
     if (a.has("--json")) {
         std::printf("%s\n", out.dump(2).c_str());
         return kExitOk;
@@ -205,7 +217,7 @@ int showCommand(const std::vector<std::string> &args)
                 timeText(run->createdAt).c_str(), out["duration_s"].get<double>(),
                 out["wall_s"].get<double>(), run->host.c_str(), (unsigned long long)run->seed,
                 run->torchVersion.c_str());
-    if (out.contains("imported_model")) {
+    if (out["imported_model"].is_object()) {
         const auto &m = out["imported_model"];
         std::printf("imported model %s from %s (sha256 %s), %lld parameters, %lld layers\n",
                     m.value("class", "").c_str(), m.value("file", "").c_str(),

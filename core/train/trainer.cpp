@@ -95,6 +95,9 @@ Result<void> Trainer::setUp()
     trainOptions.prefetch = torch::get_num_threads() >= cores ? 0 : 2;
     trainOptions.normalization = m_normalization;
     data::LoaderOptions evalOptions = trainOptions;
+    // A last training batch of one sample cannot train batch norm (PyTorch refuses it: "expected
+    // more than 1 value per channel"): that sample waits for the next epoch's shuffle.
+    trainOptions.dropLast = split.train.numel() > 1 && split.train.numel() % t.batchSize == 1;
     evalOptions.shuffle = false;
     evalOptions.augment = {};
     evalOptions.extraAugment = {};

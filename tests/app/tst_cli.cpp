@@ -4,6 +4,8 @@
 #include "core/inspect/colormap.h"
 #include "core/track/run_store.h"
 #include "core/train/checkpoint.h"
+#include "core/util/sha256.h"
+#include "tests/python_models.h"
 
 #include <torch/torch.h>
 
@@ -181,6 +183,38 @@ private Q_SLOTS:
         };
         QCOMPARE(named("tiny")["id"].toInt(), 1);
         QCOMPARE(named("tiny-2")["id"].toInt(), 3);
+    }
+
+    // A model PyTorch scripted, through the executables as a user runs them: trained on 5
+    // classes (its last Linear replaced), listed as itself with its file's SHA-256, inspected
+    // on one of its own layers, and exported to ONNX with the parity check passing.
+    void anImportedModelEndToEnd()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath("r18.pt");
+        const auto problem = testing::savePythonModel(testing::kResnet18, file);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        Cli cli(dir.path());
+        auto trained = cli.run(tinyTrain(600, 1) << "--set"
+                                                 << "finetune.torchscript=" + file << "--set"
+                                                 << "data.classes=[0,1,2,3,4]"
+                                                 << "--max-steps"
+                                                 << "3");
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
+        QVERIFY2(trained.out.contains("ResNet (r18.pt)"), qPrintable(trained.out));
+        const auto runs = QJsonDocument::fromJson(cli.run({"runs", "--json"}).out.toUtf8()).array();
+        QCOMPARE(runs[0].toObject()["model"].toString(), QString("ResNet (r18.pt)"));
+        const auto imported = runs[0].toObject()["imported_model"].toObject();
+        QCOMPARE(imported["head"].toString(), QString("fc"));
+        QCOMPARE(imported["sha256"].toString().toStdString(),
+                 *util::sha256File(file.toStdString()));
+        auto cam = cli.run({"inspect", "1", "--sample", "2", "--what", "gradcam", "--layer",
+                            "layer2.1", "--out", dir.filePath("cam")});
+        QVERIFY2(cam.exitCode == 0, qPrintable(cam.err));
+        QVERIFY(QFile::exists(dir.filePath("cam/gradcam-sample2.png")));
+        auto exported = cli.run({"export", "1", "--format", "onnx", "--out", dir.filePath("onnx")});
+        QVERIFY2(exported.exitCode == 0, qPrintable(exported.err + exported.out));
+        QVERIFY2(exported.out.contains("parity: "), qPrintable(exported.out)); // exit 3 if failed
     }
 
     void exitCodes_data()
