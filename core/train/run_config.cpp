@@ -346,9 +346,13 @@ Result<void> checkCombinations(const RunConfig &config)
                     "multiplied by gamma, e.g. [5, 8]",
                     "schedule.milestones");
     const auto &f = config.finetune;
-    if (int(!f.run.empty()) + int(!f.torchscript.empty()) + int(!f.safetensors.empty()) > 1)
+    // torchscript is a model as well as weights: a run's checkpoint may fill it (a fine-tune of
+    // an imported model), a safetensors file may not.
+    if (int(!f.run.empty()) + int(!f.safetensors.empty()) > 1
+        || int(!f.torchscript.empty()) + int(!f.safetensors.empty()) > 1)
         return fail(ErrorCode::InvalidArgument,
-                    "give one source of initial weights: run, torchscript or safetensors",
+                    "give one source of initial weights: run, torchscript or safetensors (run "
+                    "and torchscript together: the run's weights in that model)",
                     "finetune");
     if (!f.loraTargets.empty() && f.loraRank == 0)
         return fail(ErrorCode::InvalidArgument,

@@ -53,6 +53,8 @@ Result<FineTuneSources> resolveFineTune(track::RunStore &store, const std::files
             spdlog::info("fine-tune of run {}: using its model ({})", parent->run.id,
                          parent->config.model.toJson().dump());
         config.model = parent->config.model;
+        // An imported model is the parent's model too: its file, filled with its weights.
+        config.finetune.torchscript = parent->config.finetune.torchscript;
         sources.checkpoint = parent->checkpoint.path;
         config.finetune.checkpoint = parent->checkpoint.name; // the default, made explicit
         parentId = parent->run.id;

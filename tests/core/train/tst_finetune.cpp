@@ -393,6 +393,21 @@ private Q_SLOTS:
                                            "fc.lora_a", "fc.lora_b"}));
         QCOMPARE((*lora)->trainer().stepsPerEpoch(), std::int64_t(17));
         QVERIFY_OK((*lora)->run());
+
+        // Fine-tuning the imported run uses its model (the file) with its weights.
+        auto child = smallConfig({0, 1, 2, 3, 4});
+        child.finetune.run = "resnet-by-layer";
+        child.finetune.freeze = {"backbone"};
+        auto tuned = train::RunJob::createNew(child, {m_db, "resnet-child", 2});
+        QVERIFY_OK(tuned);
+        QCOMPARE((*tuned)->trainer().config().finetune.torchscript, file.toStdString());
+        const auto &summary = (*tuned)->trainer().fineTuneSummary();
+        QCOMPARE(summary["copied"].get<std::int64_t>(), std::int64_t(122)); // 62 weights, 60 BN buffers
+        std::vector<std::string> head;
+        for (const auto &[name, tensor] : (*tuned)->trainer().net()->layerParameters())
+            if (tensor.requires_grad())
+                head.push_back(name);
+        QCOMPARE(head, (std::vector<std::string>{"fc.weight", "fc.bias"}));
     }
 
     void badFineTunesAreRefused_data()
