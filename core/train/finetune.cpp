@@ -106,12 +106,11 @@ Result<PreparedModel> prepareModel(const RunConfig &config, const FineTuneSource
         // A new head is the last stage, unless that is an imported model (whose head was
         // replaced when the class count differs, and then starts fresh by its shape).
         const auto last = out.net->stageNames().back();
-        const bool layered = std::dynamic_pointer_cast<model::LayeredStage>(
-                                 out.net->named_children()[last])
-                             != nullptr;
-        const std::vector<std::string> fresh = f.newHead && !layered
-                                                   ? std::vector<std::string>{last}
-                                                   : std::vector<std::string>{};
+        const bool layered
+            = std::dynamic_pointer_cast<model::LayeredStage>(out.net->named_children()[last])
+              != nullptr;
+        const std::vector<std::string> fresh
+            = f.newHead && !layered ? std::vector<std::string>{last} : std::vector<std::string>{};
         auto report = transferFromCheckpoint(sources.checkpoint, out.net, fresh);
         if (!report)
             return std::unexpected(report.error());

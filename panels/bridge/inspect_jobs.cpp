@@ -107,12 +107,14 @@ Result<InspectModelInfo> describe(train::OpenedRun &model, const InspectKey &key
     }
     info.testSize = model.data.test ? model.data.test->size() : 0;
     torch::NoGradGuard noGrad;
-    for (const auto &layer : inspect::listLayers(model.net, model.inputShape)) {
+    const auto layers = inspect::listLayers(model.net, model.inputShape);
+    for (const auto &layer : layers) {
         InspectLayer row{QString::fromStdString(layer.name), {}, layer.spatial};
         for (auto d : layer.shape)
             row.shape.append(d);
         info.layers.append(row);
     }
+    info.gradCamLayer = QString::fromStdString(inspect::lastSpatialLayer(layers));
     // Attention models answer with their maps; the others with InvalidArgument.
     auto zero = torch::zeros(model.inputShape).unsqueeze(0);
     if (auto maps = inspect::attentionMaps(model.net, model.prepare(zero));

@@ -50,7 +50,8 @@ struct InspectModelInfo
     QString arch;
     QStringList classNames;
     QList<InspectLayer> layers;
-    qint64 testSize = 0; ///< 0 when the run has no test set
+    QString gradCamLayer; ///< Grad-CAM's default layer (inspect::lastSpatialLayer); may be empty
+    qint64 testSize = 0;  ///< 0 when the run has no test set
     int channels = 0, height = 0, width = 0;
     int attentionLayers = 0; ///< 0 for a model without attention
     int attentionHeads = 0;

@@ -397,11 +397,19 @@ void ConfigForm::updateVisibility()
 {
     const auto enabled = nlohmann::json::json_pointer("/augment/enabled");
     const bool augment = m_json.contains(enabled) && m_json.at(enabled) == true;
+    // An imported model (finetune.torchscript) is trained instead of the zoo's architecture.
+    const bool imported = !stringAt(m_json, "/finetune/torchscript").empty();
     for (std::size_t i = 0; i < m_fields.size(); ++i) {
         FormField *f = m_fields[i];
         m_layouts[i]->setRowVisible(f->widget(), f->hasError() || isRelevant(f->key()));
         if (f->key().startsWith("augment.") && f->key() != "augment.enabled")
             f->editor()->setEnabled(augment || f->hasError());
+        if (f->key().startsWith("model.") && !f->hasError()) {
+            f->editor()->setEnabled(!imported);
+            f->editor()->setToolTip(imported ? tr("Not used: the TorchScript file in Fine-tune "
+                                                  "is the model")
+                                             : QString());
+        }
     }
     updateReaderHint();
 }

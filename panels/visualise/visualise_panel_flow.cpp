@@ -281,7 +281,7 @@ void VisualisePanel::fillLayers()
 {
     const QSignalBlocker block(m_layers);
     const auto current = mode();
-    // Grad-CAM starts from the last spatial layer, the other views from their own choice.
+    // Grad-CAM starts from its default layer, the other views from their own choice.
     const bool keep = m_layersMode == current
                       || (m_layersMode != InspectMode::GradCam && current != InspectMode::GradCam);
     const auto previous = m_layers->currentItem() && keep
@@ -311,8 +311,11 @@ void VisualisePanel::fillLayers()
             item->setFlags(item->flags() & ~Qt::ItemIsEnabled);
             item->setToolTip(tr("Grad-CAM needs a spatial [C,H,W] layer"));
         }
-        if (layer.spatial && (fallback < 0 || current == InspectMode::GradCam))
-            fallback = m_layers->count() - 1; // first spatial for maps, last for Grad-CAM
+        // The first spatial layer for maps; Grad-CAM's own default (the last top-level spatial
+        // layer larger than 1x1).
+        if (current == InspectMode::GradCam ? layer.name == m_info->gradCamLayer
+                                            : layer.spatial && fallback < 0)
+            fallback = m_layers->count() - 1;
         if (item->data(Qt::UserRole) == previous && (item->flags() & Qt::ItemIsEnabled))
             m_layers->setCurrentItem(item);
     }

@@ -682,6 +682,9 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&panel));
         panel.useModel(file);
         QCOMPARE(panel.config().finetune.torchscript, file.toStdString());
+        // The zoo's architecture fields do not apply to an imported model.
+        QVERIFY(!child<QComboBox>(panel, "model.arch")->isEnabled());
+        QVERIFY(!child<QLineEdit>(panel, "model.widths")->isEnabled());
         auto *tree = child<QTreeWidget>(panel, "finetune.freeze");
         QStringList top;
         for (int i = 0; i < tree->topLevelItemCount(); ++i)

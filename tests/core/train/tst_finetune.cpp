@@ -402,7 +402,8 @@ private Q_SLOTS:
         QVERIFY_OK(tuned);
         QCOMPARE((*tuned)->trainer().config().finetune.torchscript, file.toStdString());
         const auto &summary = (*tuned)->trainer().fineTuneSummary();
-        QCOMPARE(summary["copied"].get<std::int64_t>(), std::int64_t(122)); // 62 weights, 60 BN buffers
+        QCOMPARE(summary["copied"].get<std::int64_t>(),
+                 std::int64_t(122)); // 62 weights, 60 BN buffers
         std::vector<std::string> head;
         for (const auto &[name, tensor] : (*tuned)->trainer().net()->layerParameters())
             if (tensor.requires_grad())
