@@ -5,7 +5,8 @@
 # accuracy) on the same model and schedule: AdamW, one-cycle, label smoothing, batch 128, 10
 # epochs, 5% held out, flips, channels-last, bf16 autocast when Lathe trained in bf16; once as a
 # user starts it and once with Lathe's malloc settings. The peer tests after every epoch and
-# leaves that time out of its elapsed time, so it is told when it first reached 0.925.
+# leaves that time out of its elapsed time, so it is told when it first reached 0.925; Lathe's
+# epochs are scored the same way from their kept checkpoints.
 # Usage: bench/accuracy.sh [--peer] [extra lathe-cli train arguments]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +28,17 @@ printf 'lathe: test accuracy %s, wall %.1f s end to end\n' \
 printf 'lathe: time to 0.92 validation accuracy %s s after training started\n' \
     "$(q "SELECT printf('%.1f', min(m.wall_time) - r.started_at) FROM metrics m JOIN runs r
           ON r.id = m.run_id WHERE m.key='val/accuracy' AND m.value >= 0.92;")"
+# On the peer's terms: the test accuracy after each epoch (its kept checkpoint epoch-N.pt,
+# evaluated afterwards and left out of the time) and the time from process start to the end
+# of that epoch (its checkpoint written).
+for ((e = 1; ; e++)); do
+    wall=$(q "SELECT created_at FROM artifacts WHERE kind = 'checkpoint-epoch-$e' LIMIT 1;")
+    [[ -n "$wall" ]] || break
+    acc=$("$build/app/cli/lathe-cli" eval 1 --db "$tmp/acc.db" --checkpoint "epoch-$e" --json \
+          | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["accuracy"])')
+    printf 'lathe epoch %d test_accuracy %.4f elapsed %.1fs\n' "$e" "$acc" \
+        "$(awk -v a="$start" -v b="$wall" 'BEGIN {print b - a}')"
+done
 if ((peer)); then
     hflip=$(sed -n 's/.*"hflip": *\([0-9.]*\).*/\1/p' "$root/resources/configs/fashion-cnn.json")
     peer_args=(accuracy --threads "$(nproc)" --epochs 10 --hflip "$hflip" --val-fraction 0.05
