@@ -337,8 +337,8 @@ Result<model::Net> netFromTorchScript(const std::filesystem::path &file,
                 return std::unexpected(out.error());
         }
     }
-    model::Net net("torchscript");
     ScriptStage stage(module);
+    model::Net net(stage->className()); // "ResNet": what messages and the Visualise panel name
     net->addStage("backbone", stage);
     if (out->dim() != 2 || out->size(1) != numClasses) {
         net->addStage("flatten", torch::nn::Flatten());

@@ -96,14 +96,14 @@ struct ImportedModel
     std::string head; ///< the Linear replaced for the class count, or empty
 };
 
-/// Loads `file` (loadTorchScript) as a Net named "torchscript" whose stage "backbone" is the
-/// script. Checks its forward takes one tensor and returns one tensor [batch, features] for an
-/// input of `inputShape`; when features != numClasses it replaces the last Linear layer whose
-/// output size is `features` by a new Linear to numClasses, or (no such layer) appends stages
-/// "flatten" and a new Linear "head". Errors (context the file): loadTorchScript's, and BadInput
-/// for a forward with another signature, one that fails on this input (naming the input shape
-/// and, when a convolution comes first, the channels it wants) or returns something else.
-/// `info`, when given, receives what the model is. Never throws.
+/// Loads `file` (loadTorchScript) as a Net named after the module's class ("ResNet") whose
+/// stage "backbone" is the script. Checks its forward takes one tensor and returns one tensor
+/// [batch, features] for an input of `inputShape`; when features != numClasses it replaces the
+/// last Linear layer whose output size is `features` by a new Linear to numClasses, or (no such
+/// layer) appends stages "flatten" and a new Linear "head". Errors (context the file):
+/// loadTorchScript's, and BadInput for a forward with another signature, one that fails on this
+/// input (naming the input shape and, when a convolution comes first, the channels it wants) or
+/// returns something else. `info`, when given, receives what the model is. Never throws.
 Result<model::Net> netFromTorchScript(const std::filesystem::path &file,
                                       const std::vector<std::int64_t> &inputShape,
                                       std::int64_t numClasses, ImportedModel *info = nullptr);
