@@ -57,14 +57,14 @@ HyperparamsPanel::HyperparamsPanel(QWidget *parent)
 
     m_form = new ConfigForm;
     m_form->setObjectName(QStringLiteral("configForm"));
-    auto *scroll = new QScrollArea;
-    scroll->setWidget(m_form);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
+    m_formScroll = new QScrollArea;
+    m_formScroll->setWidget(m_form);
+    m_formScroll->setWidgetResizable(true);
+    m_formScroll->setFrameShape(QFrame::NoFrame);
     m_preview = new SchedulePreview;
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_preview);
-    splitter->addWidget(scroll);
+    splitter->addWidget(m_formScroll);
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 2);
     splitter->setChildrenCollapsible(false);
@@ -292,6 +292,11 @@ void HyperparamsPanel::useModel(const QString &path)
     auto config = m_config;
     config.finetune.torchscript = path.toStdString();
     setConfig(config);
+    // Show what the file holds: its layers, under the file's field (once the form is laid out).
+    QTimer::singleShot(0, this, [this] {
+        if (auto *layers = m_form->findChild<QWidget *>(QStringLiteral("finetune.freeze")))
+            m_formScroll->ensureWidgetVisible(layers);
+    });
 }
 
 void HyperparamsPanel::chooseAndSave()

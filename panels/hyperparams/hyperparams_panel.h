@@ -10,6 +10,7 @@
 #include <optional>
 
 class QLabel;
+class QScrollArea;
 class QTimer;
 
 namespace lathe::panels {
@@ -53,7 +54,8 @@ public Q_SLOTS:
     void chooseAndOpen();
     void chooseAndSave();
     /// Makes the form train the TorchScript model in `path` (finetune.torchscript): "Open
-    /// model…". The Fine-tune group then lists its layers, or why it cannot be used.
+    /// model…". The form scrolls to the Fine-tune group, which lists its layers, or why it
+    /// cannot be used.
     void useModel(const QString &path);
     /// Opens the learning-rate finder for config() (disabled while the form is invalid).
     void openLrFinder();
@@ -91,6 +93,7 @@ private:
     void undoData();
 
     ConfigForm *m_form = nullptr;
+    QScrollArea *m_formScroll = nullptr;
     SchedulePreview *m_preview = nullptr;
     QLabel *m_status = nullptr;
     QWidget *m_finderButton = nullptr;

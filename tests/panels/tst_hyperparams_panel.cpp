@@ -680,12 +680,14 @@ private Q_SLOTS:
         panel.resize(520, 900);
         panel.show();
         QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        auto *tree = child<QTreeWidget>(panel, "finetune.freeze");
+        QVERIFY(tree->visibleRegion().isEmpty()); // far down the form at first
         panel.useModel(file);
         QCOMPARE(panel.config().finetune.torchscript, file.toStdString());
+        QTRY_VERIFY(!tree->visibleRegion().isEmpty()); // scrolled to the model's layers
         // The zoo's architecture fields do not apply to an imported model.
         QVERIFY(!child<QComboBox>(panel, "model.arch")->isEnabled());
         QVERIFY(!child<QLineEdit>(panel, "model.widths")->isEnabled());
-        auto *tree = child<QTreeWidget>(panel, "finetune.freeze");
         QStringList top;
         for (int i = 0; i < tree->topLevelItemCount(); ++i)
             top << tree->topLevelItem(i)->text(0);
