@@ -33,8 +33,6 @@ public:
     }
 
     const std::shared_ptr<Graph> &graph() const { return m_graph; }
-    /// Layers whose forward returned a tensor at the top level, in first-call order.
-    const std::vector<std::string> &order() const { return m_order; }
     /// The value a layer's last top-level call returned, or null.
     Value *output(const std::string &layer) const
     {
@@ -90,15 +88,12 @@ private:
         const bool tensor = after.size() == 1 && after[0]->type()->cast<c10::TensorType>();
         if (method != "forward" || path.empty() || !topLevel || !tensor)
             return;
-        if (!m_outputs.count(path))
-            m_order.push_back(path);
         m_outputs[path] = after[0];
     }
 
     std::shared_ptr<Graph> m_graph;
     std::unordered_map<Value *, std::string> m_modulePath;
     std::map<std::string, Value *> m_outputs;
-    std::vector<std::string> m_order;
 };
 
 // Makes later in-place ops (torchvision's ReLU(inplace=True) after a batch norm) act on a copy,
@@ -149,15 +144,6 @@ std::vector<torch::Tensor> TappedForward::run(const torch::jit::Module &module,
     for (auto &value : stack)
         out.push_back(value.toTensor());
     return out;
-}
-
-std::vector<std::string> TappedForward::tappable(const torch::jit::Module &module)
-{
-    try {
-        return InlinedForward(module).order();
-    } catch (const std::exception &) {
-        return {};
-    }
 }
 
 } // namespace lathe::formats

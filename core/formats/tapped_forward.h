@@ -44,10 +44,6 @@ public:
     /// forward would.
     std::vector<torch::Tensor> run(const torch::jit::Module &module, const torch::Tensor &x);
 
-    /// Every submodule whose forward returns a tensor at the top level of the inlined graph,
-    /// in the order they are called: the layers create() can tap. Never throws; empty on error.
-    static std::vector<std::string> tappable(const torch::jit::Module &module);
-
 private:
     TappedForward() = default;
 
