@@ -9,6 +9,7 @@
 #include "core/train/open_run.h"
 #include "core/inspect/layers.h"
 #include "core/inspect/stage_lookup.h"
+#include "core/util/file_name.h"
 #include "core/util/join.h"
 #include "kernels/feature_map_grid/feature_map_grid.h"
 
@@ -128,8 +129,10 @@ Result<void> writeFeatureMaps(train::OpenedRun &m, const Request &r, const torch
     auto grid = kernels::featureMapGrid(*maps);
     if (!grid)
         return std::unexpected(grid.error());
-    const auto path
-        = r.out / ("featuremaps-" + *layer + "-sample" + std::to_string(r.sample) + ".png");
+    // An imported model's layer names are PyTorch's, which may hold a '/'.
+    const auto path = r.out
+                      / ("featuremaps-" + util::safeFileName(*layer, "layer") + "-sample"
+                         + std::to_string(r.sample) + ".png");
     if (auto ok = writePng(path, grid->rgba); !ok)
         return ok;
     std::printf("wrote %s (%lld channels of layer %s, %lldx%lld each)\n", path.c_str(),

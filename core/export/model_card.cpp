@@ -102,7 +102,7 @@ Result<std::vector<FileDigest>> hashExportFolder(const std::filesystem::path &fo
     std::filesystem::recursive_directory_iterator it(folder, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
         const auto relative = it->path().lexically_relative(folder);
-        if (!it->is_regular_file(ec) || isCardFile(relative))
+        if (it->is_symlink(ec) || !it->is_regular_file(ec) || isCardFile(relative))
             continue;
         auto digest = util::sha256File(it->path());
         if (!digest)
@@ -163,8 +163,8 @@ Result<std::vector<FileDigest>> writeModelCard(const ModelCard &card,
     const std::string json = modelCardJson(card, *files).dump(2) + "\n";
     if (auto ok = formats::writeFileAtomically(folder / kModelCardJsonName, json); !ok)
         return std::unexpected(ok.error());
-    if (auto ok
-        = formats::writeFileAtomically(folder / kModelCardMarkdownName, modelCardMarkdown(card, *files));
+    if (auto ok = formats::writeFileAtomically(folder / kModelCardMarkdownName,
+                                               modelCardMarkdown(card, *files));
         !ok)
         return std::unexpected(ok.error());
     return files;

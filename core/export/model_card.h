@@ -59,9 +59,10 @@ struct FileDigest
     std::string sha256; ///< 64 lowercase hex characters
 };
 
-/// Hashes every regular file under `folder` (recursively) except the card files themselves,
-/// sorted by relative path. Errors: NotFound when the folder does not exist, Io naming a file
-/// that cannot be read. Thread-safety: reads files only.
+/// Hashes every regular file under `folder` (recursively) except the card files themselves and
+/// symlinks (what they point to is not part of the export), sorted by relative path. Errors:
+/// NotFound when the folder does not exist, Io naming a file that cannot be read. Thread-safety:
+/// reads files only.
 Result<std::vector<FileDigest>> hashExportFolder(const std::filesystem::path &folder);
 
 /// The card as JSON: {"format": "lathe-model-card-1", "run": {"id", "name"}, "created",

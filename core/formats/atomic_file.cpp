@@ -6,6 +6,7 @@
 #include <system_error>
 #include <utility>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace lathe::formats {
@@ -18,10 +19,19 @@ Result<AtomicFile> AtomicFile::open(const std::filesystem::path &target)
     if (ec)
         return fail(ErrorCode::Io, "cannot create the folder: " + ec.message(), target.string());
     auto temp = std::filesystem::path(target.string() + ".tmp");
-    std::FILE *file = std::fopen(temp.c_str(), "wb");
-    if (!file)
-        return fail(ErrorCode::Io, std::string("cannot create the file: ") + std::strerror(errno),
+    // A new file, never one that a symlink at the temporary's name points to (which would put
+    // the bytes outside the target's folder): a stale temporary or link is removed (a link, not
+    // what it points to), and O_EXCL refuses whatever appears at that name in between.
+    std::filesystem::remove(temp, ec);
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    std::FILE *file = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+    if (!file) {
+        const int error = errno;
+        if (fd >= 0)
+            ::close(fd);
+        return fail(ErrorCode::Io, std::string("cannot create the file: ") + std::strerror(error),
                     target.string());
+    }
     return AtomicFile(target, std::move(temp), file);
 }
 

@@ -13,6 +13,9 @@ namespace lathe::formats {
 /// A file written under a temporary name (`<target>.tmp`) and renamed over `target` by
 /// commit(), so a reader never sees half a file and a failed write (full disk, no permission)
 /// leaves no file behind: the destructor removes the temporary unless commit() succeeded.
+/// Symlinks are never followed: one at the temporary's name is removed before a new file is
+/// created there, and one at `target` is replaced by the file, so no write lands outside the
+/// target's folder.
 /// Not thread-safe: one writer per object; two objects must not target the same path at once.
 class AtomicFile
 {

@@ -1,5 +1,6 @@
 #include "panels/hyperparams/hyperparams_panel.h"
 
+#include "core/util/file_name.h"
 #include "panels/common/fine_tune_name.h"
 #include "panels/hyperparams/config_form.h"
 #include "panels/hyperparams/lr_finder_dialog.h"
@@ -301,7 +302,7 @@ void HyperparamsPanel::useModel(const QString &path)
 
 void HyperparamsPanel::chooseAndSave()
 {
-    const QString name = QString::fromStdString(m_config.name) + ".json";
+    const QString name = QString::fromStdString(util::safeFileName(m_config.name, "run")) + ".json";
     const QString path
         = QFileDialog::getSaveFileName(this, tr("Save run config"), name, tr(kJsonFilter));
     if (!path.isEmpty())

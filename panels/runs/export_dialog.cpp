@@ -1,5 +1,6 @@
 #include "panels/runs/export_dialog.h"
 
+#include "core/util/file_name.h"
 #include "panels/bridge/run_row.h"
 
 #include <QCheckBox>
@@ -29,17 +30,6 @@ namespace {
 constexpr int kProgressSteps = 1000;
 const QString kErrorStyle = QStringLiteral("color: #c62828;");
 const QString kPassedStyle = QStringLiteral("color: #2e7d32;");
-
-// A run name as one path component: separators, wildcards and spaces become '_'.
-QString safeFileName(const QString &name, qint64 runId)
-{
-    QString safe;
-    for (const QChar c : name.trimmed())
-        safe += c.isSpace() || QStringLiteral("/\\:*?\"<>|").contains(c) ? QChar('_') : c;
-    if (safe.isEmpty() || safe == QStringLiteral(".") || safe == QStringLiteral(".."))
-        safe = QStringLiteral("run-%1").arg(runId);
-    return safe;
-}
 
 QString capitalised(QString text)
 {
@@ -232,7 +222,9 @@ QString ExportDialog::defaultFolder(const QString &format) const
     auto db = std::filesystem::absolute(m_db, error);
     if (error)
         db = m_db;
-    const auto name = safeFileName(m_runName, m_runId) + QLatin1Char('-') + format;
+    const auto name = QString::fromStdString(util::safeFileName(m_runName.toStdString(),
+                                                                "run-" + std::to_string(m_runId)))
+                      + QLatin1Char('-') + format;
     return QDir::cleanPath(QString::fromStdString((db.parent_path() / "exports").string())
                            + QLatin1Char('/') + name);
 }

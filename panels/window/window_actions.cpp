@@ -1,5 +1,6 @@
 #include "panels/window/main_window.h"
 
+#include "core/util/file_name.h"
 #include "panels/bridge/plugin_panels.h"
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/runs/runs_panel.h"
@@ -210,7 +211,9 @@ void MainWindow::saveConfig(bool askForFile)
     if (askForFile || path.isEmpty())
         path = QFileDialog::getSaveFileName(
             this, tr("Save run config"),
-            QString::fromStdString(m_hyperparams->config().name) + ".json", tr(kConfigFilter));
+            QString::fromStdString(util::safeFileName(m_hyperparams->config().name, "run"))
+                + ".json",
+            tr(kConfigFilter));
     if (path.isEmpty() || !m_hyperparams->saveConfig(path))
         return;
     m_configPath = path;

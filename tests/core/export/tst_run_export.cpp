@@ -1,6 +1,7 @@
 // Exporting a stored run: each format written with its config and model card, checked against
 // the checkpoint, recorded in the store; int8 and pruning report accuracy and size; LoRA is
-// merged; bad options and unknown runs change nothing.
+// merged; a hostile run name or planted links write nothing outside the chosen folder; bad
+// options and unknown runs change nothing.
 #include "core/export/run_export.h"
 #include "core/formats/safetensors.h"
 #include "core/track/run_store.h"
@@ -14,6 +15,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 using namespace lathe;
 namespace fs = std::filesystem;
@@ -34,6 +36,22 @@ std::size_t count(track::RunStore &store, std::int64_t run, const std::string &e
                   : 0;
 }
 
+std::string readText(const fs::path &file)
+{
+    std::ifstream in(file);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Every file and symlink under `root`, relative to it.
+std::vector<std::string> filesUnder(const fs::path &root)
+{
+    std::vector<std::string> files;
+    for (const auto &entry : fs::recursive_directory_iterator(root))
+        if (!entry.is_directory() || entry.is_symlink())
+            files.push_back(entry.path().lexically_relative(root).generic_string());
+    return files;
+}
+
 } // namespace
 
 class TestRunExport : public QObject
@@ -43,6 +61,7 @@ class TestRunExport : public QObject
     QTemporaryDir m_dir;
     fs::path m_db;
     std::int64_t m_run = 0;
+    std::int64_t m_renamed = 0; ///< hostileRunNamesStayInTheOutFolder's run, renamed each row
 
     exporting::ExportOptions options(const std::string &format, const std::string &folder) const
     {
@@ -169,6 +188,67 @@ private Q_SLOTS:
         auto report = exporting::exportRun(m_db, "lora", options("torchscript", "lora"));
         QVERIFY_OK(report);
         QVERIFY2(report->parity.passed, report->parity.detail.c_str());
+    }
+
+    // A run whose name climbs out of folders exports into the chosen folder and nowhere else,
+    // in every format; links planted in that folder, at the names the export writes and at their
+    // temporaries, are replaced and never written through, and the model card lists no link.
+    void hostileRunNamesStayInTheOutFolder_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::newRow("climbs out") << "../../etc/x";
+        QTest::newRow("sub-folder") << "a/b";
+        QTest::newRow("absolute") << "/tmp/lathe-escape/x";
+        QTest::newRow("dot dot") << "..";
+    }
+    void hostileRunNamesStayInTheOutFolder()
+    {
+        QFETCH(QString, name);
+        if (m_renamed == 0) {
+            auto config = testing::tinyConfig(300, 1, "cnn", {4, 8});
+            config.histograms.every = 0;
+            m_renamed = testing::trainRun(m_db, config, "renamed");
+        }
+        auto store = track::RunStore::open(m_db);
+        QVERIFY_OK(store);
+        QVERIFY_OK((*store)->rename(m_renamed, name.toStdString()));
+        QTemporaryDir root;
+        const fs::path top = root.path().toStdString();
+        const fs::path victim = top / "outside" / "victim";
+        fs::create_directories(victim.parent_path());
+        std::ofstream(victim) << "untouched";
+        const std::map<std::string, std::string> models{{"torchscript", "model.pt"},
+                                                        {"onnx", "model.onnx"},
+                                                        {"safetensors", "model.safetensors"}};
+        for (const auto &[format, model] : models) {
+            auto o = options(format, "");
+            o.outDir = top / "out" / format;
+            fs::create_directories(o.outDir);
+            for (const std::string &file :
+                 {model, std::string("config.json"), std::string("MODEL_CARD.md"),
+                  std::string("model_card.json")}) {
+                fs::create_symlink(victim, o.outDir / file);
+                fs::create_symlink(victim, o.outDir / (file + ".tmp"));
+            }
+            fs::create_symlink(victim, o.outDir / "notes");
+            auto report = exporting::exportRun(m_db, name.toStdString(), o);
+            QVERIFY_OK(report);
+            QCOMPARE(report->runId, m_renamed);
+            QCOMPARE(report->files.size(), std::size_t(4));
+            for (const auto &file : report->files) {
+                QCOMPARE(file.parent_path(), o.outDir);
+                QVERIFY2(fs::is_regular_file(fs::symlink_status(file)), file.c_str());
+            }
+            const auto card = readJson(o.outDir / "model_card.json");
+            QCOMPARE(card.at("run").at("name").get<std::string>(), name.toStdString());
+            QCOMPARE(card.at("files").size(), std::size_t(2)); // the model and config.json
+        }
+        QCOMPARE(readText(victim), std::string("untouched"));
+        // Nothing else was written: every file under the temporary folder is an export's (or
+        // the planted link and its target), and nothing is at the absolute name.
+        for (const auto &file : filesUnder(top))
+            QVERIFY2(file.starts_with("out/") || file == "outside/victim", file.c_str());
+        QVERIFY(!fs::exists("/tmp/lathe-escape"));
     }
 
     void badExportsChangeNothing_data()
