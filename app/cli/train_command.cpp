@@ -55,13 +55,27 @@ Result<train::TrainOutcome> runWithSignals(train::RunJob &job)
     return job.run(stopSource.get_token());
 }
 
+// Loading a TorchScript file runs the code in it (torch.jit.load): a user should know.
+void warnTorchScript(const std::string &file)
+{
+    std::fprintf(stderr,
+                 "lathe-cli: warning: the TorchScript model runs code from %s: only open files you "
+                 "trust; safetensors (finetune.safetensors) loads weights without running code\n",
+                 file.c_str());
+}
+
 // Runs a prepared job with a progress display and turns its outcome into an exit code.
-int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesystem::path &db)
+// `warned`: the TorchScript file warnTorchScript() named already, if any.
+int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesystem::path &db,
+           const std::string &warned = {})
 {
     if (!prepared)
         return reportError(prepared.error());
     auto &job = **prepared;
     auto &trainer = job.trainer();
+    // A resumed run, or a fine-tune of an imported model, loaded its file from the stored config.
+    if (const auto &file = trainer.config().finetune.torchscript; !file.empty() && file != warned)
+        warnTorchScript(file);
     const auto &training = trainer.config().training;
     const auto precision
         = train::effectiveMixedPrecision(training.mixedPrecision, torch::Device(training.device));
@@ -73,6 +87,9 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
                 (long long)job.runId(), job.runName().c_str(), model.c_str(),
                 (long long)trainer.stepsPerEpoch(), (long long)training.epochs,
                 precision == "off" ? "fp32" : precision.c_str(), db.string().c_str());
+    if (const auto &state = trainer.state(); state.step > 0)
+        std::printf("continuing from step %lld (epoch %lld)\n", (long long)state.step,
+                    (long long)state.epoch + 1);
     std::fflush(stdout);
     const auto limit = trainer.maxSteps();
     ProgressPrinter progress(
@@ -117,7 +134,10 @@ int trainNew(const ParsedArgs &a, std::size_t configAt, const std::vector<std::s
         return kExitUsage;
     }
     options.maxSteps = *steps;
-    return runJob(train::RunJob::createNew(*config, options), options.db);
+    const std::string torchscript = config->finetune.torchscript;
+    if (!torchscript.empty())
+        warnTorchScript(torchscript); // before it loads
+    return runJob(train::RunJob::createNew(*config, options), options.db, torchscript);
 }
 
 } // namespace

@@ -189,8 +189,12 @@ void ConfigForm::addFineTuneGroup(QVBoxLayout *layout)
           "Share of the soft (teacher) loss in the total loss, [0, 1]"},
          {"finetune.distill_temperature", "Temperature", Kind::Real,
           "Softmax temperature of the teacher and student, (0, 100]"}});
-    field(QStringLiteral("finetune.torchscript"))
-        ->setNameFilter(tr("TorchScript modules (*.pt *.pth *.ts);;All files (*)"));
+    FormField *torchscript = field(QStringLiteral("finetune.torchscript"));
+    torchscript->setNameFilter(tr("TorchScript modules (*.pt *.pth *.ts);;All files (*)"));
+    // Loading a TorchScript file runs the code in it (torch.jit.load), as soon as it is chosen.
+    torchscript->setNote(tr("⚠ A TorchScript file runs code when it loads: only choose files you "
+                            "trust. For weights of one of Lathe's own architectures, use a "
+                            "safetensors file instead: it holds weights only."));
     field(QStringLiteral("finetune.safetensors"))
         ->setNameFilter(tr("Safetensors (*.safetensors);;All files (*)"));
     m_frozen = new FrozenStagesEditor;

@@ -135,6 +135,19 @@ void FormField::createRow(QWidget *editor)
     layout->addWidget(m_error);
 }
 
+void FormField::setNote(const QString &text)
+{
+    if (!m_note) {
+        m_note = new QLabel;
+        m_note->setObjectName(m_key + ".note");
+        m_note->setWordWrap(true);
+        // Under the editor, above the validation message.
+        static_cast<QVBoxLayout *>(m_row->layout())->insertWidget(1, m_note);
+    }
+    m_note->setText(text);
+    m_note->setVisible(!text.isEmpty());
+}
+
 void FormField::browse()
 {
     auto *edit = static_cast<QLineEdit *>(m_editor);

@@ -16,8 +16,9 @@ class QWidget;
 namespace lathe::panels {
 
 /// One editable config key: an editor widget bound to a dotted JSON key ("optimizer.lr") plus
-/// the label under it that shows that key's validation message. The editor's objectName is the
-/// key and the message label's is key + ".error", so tests and styles can find them.
+/// the label under it that shows that key's validation message (and, for some keys, a note that
+/// is always shown). The editor's objectName is the key, the message label's key + ".error" and
+/// the note's key + ".note", so tests and styles can find them.
 /// Numbers are typed in line edits (scientific notation accepted, C locale); text that does
 /// not parse is handed on as a JSON string so that RunConfig's validation names the problem
 /// (options text that does not parse: see parseOptionsText()). GUI thread only.
@@ -58,6 +59,9 @@ public:
     /// Kind::Path: the file types Browse… offers, as QFileDialog's filter ("Safetensors
     /// (*.safetensors);;All files (*)"); empty = every file.
     void setNameFilter(const QString &filter) { m_nameFilter = filter; }
+    /// Shows `text` under the editor, always (what a user should know before choosing a value;
+    /// objectName key + ".note"). Empty hides it.
+    void setNote(const QString &text);
 
     /// Shows `value` (the key's JSON value) without emitting edited().
     void setValue(const nlohmann::json &value);
@@ -88,6 +92,7 @@ private:
     QWidget *m_row = nullptr;
     QWidget *m_editor = nullptr;
     QLabel *m_error = nullptr;
+    QLabel *m_note = nullptr;    ///< setNote()'s label, between the editor and the message
     QWidget *m_browse = nullptr; ///< Kind::Path: the Browse… button (objectName key + ".browse")
     bool m_hasError = false;
     bool m_pathIsFolder = false;

@@ -87,7 +87,8 @@ void MainWindow::createActions()
     m_openConfig = action(this, none, tr("&Open config…"), {Key::Open});
     m_openModel = action(this, none, tr("Open &model…"), {Key("Ctrl+M")},
                          tr("Train, inspect and export your own PyTorch model (a TorchScript "
-                            "file saved by torch.jit.save)"));
+                            "file saved by torch.jit.save; it runs code when it loads: only "
+                            "open files you trust)"));
     m_saveConfig = action(this, none, tr("&Save config"), {Key::Save},
                           tr("Save the form's config to the file it came from (asks the "
                              "first time)"));
@@ -196,9 +197,10 @@ void MainWindow::openConfig()
 
 void MainWindow::openModel()
 {
-    const QString path
-        = QFileDialog::getOpenFileName(this, tr("Open a TorchScript model"), {},
-                                       tr("TorchScript modules (*.pt *.pth *.ts);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this,
+        tr("Open a TorchScript model (it runs code when it loads: only open files you trust)"), {},
+        tr("TorchScript modules (*.pt *.pth *.ts);;All files (*)"));
     if (path.isEmpty())
         return;
     m_hyperparams->useModel(path);

@@ -451,6 +451,49 @@ private Q_SLOTS:
                 QVERIFY2(result.err.contains(phrase), qPrintable(result.err));
         }
     }
+
+    // Importing TorchScript runs code from the file: train and finetune say so on stderr, once,
+    // naming the file and pointing to safetensors; a run of Lathe's own model does not. The
+    // file's layer names are PyTorch's, which may hold a '/': an inspection PNG named after one
+    // stays in --out.
+    void aTorchScriptImportWarnsThatItRunsCode()
+    {
+        const testing::PythonModel slashed{"slashed",
+                                           "m = nn.Sequential()\n"
+                                           "m.add_module('conv/1', nn.Conv2d(1, 8, 3, padding=1))\n"
+                                           "m.add_module('relu', nn.ReLU())\n"
+                                           "m.add_module('flat', nn.Flatten())\n"
+                                           "m.add_module('fc', nn.Linear(8 * 28 * 28, 10))",
+                                           true};
+        QTemporaryDir dir;
+        const QString file = dir.filePath("cnn.pt");
+        const auto problem = testing::savePythonModel(slashed, file);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        Cli cli(dir.path());
+        const QString warning = "lathe-cli: warning: the TorchScript model runs code from " + file
+                                + ": only open files you trust; safetensors "
+                                  "(finetune.safetensors) loads weights without running code\n";
+        auto imported = cli.run(tinyTrain(300, 1) << "--set"
+                                                  << "finetune.torchscript=" + file << "--max-steps"
+                                                  << "2");
+        QVERIFY2(imported.exitCode == 0, qPrintable(imported.err));
+        QCOMPARE(imported.err.count(warning), 1);
+        // A fine-tune of that run loads the same file (its model): said too.
+        auto tuned
+            = cli.run({"finetune", "1", kConfig, "--set", "data.subset=300", "--max-steps", "1"});
+        QVERIFY2(tuned.exitCode == 0, qPrintable(tuned.err));
+        QCOMPARE(tuned.err.count(warning), 1);
+        auto own = cli.run(tinyTrain(300, 1) << "--max-steps"
+                                             << "1");
+        QVERIFY2(own.exitCode == 0, qPrintable(own.err));
+        QVERIFY2(!own.err.contains("runs code"), qPrintable(own.err));
+
+        auto maps = cli.run({"inspect", "1", "--sample", "0", "--what", "featuremaps", "--layer",
+                             "conv/1", "--out", dir.filePath("maps")});
+        QVERIFY2(maps.exitCode == 0, qPrintable(maps.err));
+        QCOMPARE(QDir(dir.filePath("maps")).entryList(QDir::AllEntries | QDir::NoDotAndDotDot),
+                 QStringList{"featuremaps-conv_1-sample0.png"});
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -714,6 +714,48 @@ private Q_SLOTS:
         QCOMPARE(layer1->child(1)->child(0)->checkState(0), Qt::Unchecked);
     }
 
+    // Loading a TorchScript file runs code from it: the form says so under the field, where
+    // Browse… picks one and where "Open model…" scrolls to, and points to safetensors.
+    void aTorchScriptFileIsPickedUnderAWarning()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath("cnn.pt");
+        const auto problem = testing::savePythonModel(testing::kTracedCnn, file);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        HyperparamsPanel panel;
+        panel.setConfig(defaultConfig());
+        panel.resize(520, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        auto *note = child<QLabel>(panel, "finetune.torchscript.note");
+        QVERIFY(note->isVisibleTo(&panel));       // before any file is chosen
+        QVERIFY(note->visibleRegion().isEmpty()); // far down the form at first
+        QVERIFY2(note->text().contains("runs code")
+                     && note->text().contains("only choose files you trust"),
+                 qPrintable(note->text()));
+        QVERIFY(note->text().contains("safetensors"));
+        // Right under the file's field, above the safetensors one.
+        auto *edit = child<QLineEdit>(panel, "finetune.torchscript");
+        auto *weights = child<QLineEdit>(panel, "finetune.safetensors");
+        const auto top = [&panel](QWidget *w) { return w->mapTo(&panel, QPoint()).y(); };
+        QVERIFY(top(edit) < top(note) && top(note) < top(weights));
+        QVERIFY(!panel.findChild<QLabel *>("finetune.safetensors.note")); // weights run nothing
+
+        // Browse… picks the file with the note beside it.
+        QTest::mouseClick(child<QPushButton>(panel, "finetune.torchscript.browse"), Qt::LeftButton);
+        auto *dialog = child<QFileDialog>(panel, "finetune.torchscript.dialog");
+        QVERIFY(note->isVisibleTo(&panel));
+        dialog->selectFile(file);
+        static_cast<QDialog *>(dialog)->accept();
+        QCOMPARE(panel.config().finetune.torchscript, file.toStdString());
+        QVERIFY(note->isVisibleTo(&panel));
+
+        // "Open model…" scrolls the form to the model, the note in sight.
+        panel.useModel(file);
+        QTRY_VERIFY(!note->visibleRegion().isEmpty());
+        saveGrab(group(panel, "Fine-tune"), "hyperparams-torchscript-note");
+    }
+
     void changingWidthsRebuildsTheStageTree()
     {
         HyperparamsPanel panel;
