@@ -51,8 +51,10 @@ int pluginsCommand(const std::vector<std::string> &args)
     if (records.empty())
         std::printf("no plugins found (add a folder with --plugin-dir or $LATHE_PLUGIN_PATH)\n");
     for (const auto &r : records) {
-        if (r.name.empty())
-            std::printf("%-8s (not a Lathe plugin)\n  %s\n", plugin::toString(r.status),
+        if (r.name.empty()) // refused before it was opened, or not a Lathe plugin
+            std::printf("%-8s %s\n  %s\n", plugin::toString(r.status),
+                        r.status == plugin::PluginRecord::Status::Refused ? "(not opened)"
+                                                                          : "(not a Lathe plugin)",
                         r.path.c_str());
         else
             std::printf("%-8s %s %s (plugin ABI %d)\n  %s\n", plugin::toString(r.status),

@@ -6,8 +6,11 @@
 #include <spdlog/spdlog.h>
 
 #include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -143,6 +146,56 @@ std::string runRegistration(LathePluginRegisterFn registerFn, Staging &staging)
     return {};
 }
 
+std::string octal(mode_t mode)
+{
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", unsigned(mode & 07777));
+    return text;
+}
+
+// Why `path` (stat() follows symlinks) could be changed by someone other than this process's
+// user or root, who could then run their code in Lathe; empty when it cannot, or is gone (dlopen
+// then says so). A sticky bit is no excuse: others may still add a file to such a folder, and
+// every *.so in a plugin folder is loaded.
+std::string changeableByOthers(const std::filesystem::path &path, const std::string &what)
+{
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0)
+        return {};
+    const auto me = ::geteuid();
+    if (st.st_uid != me && st.st_uid != 0)
+        return what + " is owned by uid " + std::to_string(st.st_uid) + ", not by this user (uid "
+               + std::to_string(me) + ") or root";
+    if (!(st.st_mode & (S_IWGRP | S_IWOTH)))
+        return {};
+    const char *who = (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH) ? "its group and others"
+                      : st.st_mode & S_IWGRP                           ? "its group"
+                                                                       : "others";
+    return what + " is writable by " + who + " (mode " + octal(st.st_mode) + "): chmod go-w "
+           + path.string();
+}
+
+// The first reason why the plugin `file`, its folder, or (for a symlink) the file it points to
+// and that file's folder could be changed by others; empty when none can.
+std::string unsafeBecause(const std::filesystem::path &file)
+{
+    const auto folder = file.parent_path();
+    if (auto why = changeableByOthers(folder, "the folder " + folder.string()); !why.empty())
+        return why;
+    std::error_code ec;
+    if (!std::filesystem::is_symlink(file, ec))
+        return changeableByOthers(file, "the file " + file.string());
+    const auto target = std::filesystem::canonical(file, ec);
+    if (ec)
+        return {}; // a dangling link: dlopen says so
+    const std::string link = " (where " + file.string() + " points)";
+    const auto targetFolder = target.parent_path();
+    if (auto why = changeableByOthers(targetFolder, "the folder " + targetFolder.string() + link);
+        !why.empty())
+        return why;
+    return changeableByOthers(target, "the file " + target.string() + link);
+}
+
 } // namespace
 
 const char *toString(PluginRecord::Status status)
@@ -178,8 +231,19 @@ PluginRecord loadPlugin(const std::filesystem::path &file, Registry &registry)
 {
     PluginRecord record;
     record.path = file;
+    // A path with a folder in it: dlopen never searches the library path for it.
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file, ec);
+    if (ec)
+        absolute = file;
+    // Checked before dlopen, which runs the library's constructors.
+    if (auto why = unsafeBecause(absolute); !why.empty())
+        return failed(record, Status::Refused,
+                      "skipped: " + why
+                          + "; plugins load only from folders and files that no one but you "
+                            "(or root) can change");
     dlerror();
-    Library library(dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL));
+    Library library(dlopen(absolute.c_str(), RTLD_NOW | RTLD_LOCAL));
     if (!library)
         return failed(record, Status::Failed, "cannot be loaded: " + lastDlError());
     auto infoFn = reinterpret_cast<LathePluginInfoFn>(dlsym(library.get(), "lathe_plugin_info"));

@@ -16,6 +16,7 @@
 #include <stb/stb_image.h>
 
 #include <csignal>
+#include <filesystem>
 #include <memory>
 
 using namespace lathe;
@@ -493,6 +494,24 @@ private Q_SLOTS:
         QVERIFY2(maps.exitCode == 0, qPrintable(maps.err));
         QCOMPARE(QDir(dir.filePath("maps")).entryList(QDir::AllEntries | QDir::NoDotAndDotDot),
                  QStringList{"featuremaps-conv_1-sample0.png"});
+    }
+
+    // A plugin folder other users could write is skipped, and `plugins` says where and why.
+    void aPluginFolderOthersCanWriteIsSkipped()
+    {
+        QTemporaryDir dir;
+        const QString plugins = dir.filePath("plugins");
+        QVERIFY(QDir().mkdir(plugins));
+        QVERIFY(QFile::copy(LATHE_TEST_PLUGIN_DIR "/class-accuracy.so",
+                            plugins + "/class-accuracy.so"));
+        std::filesystem::permissions(plugins.toStdString(), std::filesystem::perms::all); // 0777
+        auto listed = Cli(dir.path()).run({"plugins", "--plugin-dir", plugins});
+        QCOMPARE(listed.exitCode, 0);
+        const QString expected = QString("refused  (not opened)\n  %1/class-accuracy.so\n"
+                                         "  skipped: the folder %1 is writable by its group and "
+                                         "others (mode 0777): chmod go-w %1;")
+                                     .arg(plugins);
+        QVERIFY2(listed.out.contains(expected), qPrintable(listed.out));
     }
 };
 

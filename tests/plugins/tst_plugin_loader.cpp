@@ -1,7 +1,8 @@
 // The plugin loader against real shared libraries: the sample cosine-restarts plugin loads and
 // registers its schedule; broken plugins (tests/plugins/fixtures) are reported with a message
 // naming the problem and leave the registry as it was; a plugin built against the previous SDK
-// (tests/plugins/fixtures/sdk-abi1) still loads and works.
+// (tests/plugins/fixtures/sdk-abi1) still loads and works; a plugin in a folder (or a file, or
+// behind a symlink) that other users could change is refused, with real permissions.
 #include "core/data/dataset.h"
 #include "core/plugin/loader.h"
 #include "core/util/paths.h"
@@ -13,6 +14,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+
+#include <unistd.h>
 
 using lathe::plugin::loadPlugin;
 using lathe::plugin::loadPlugins;
@@ -37,6 +40,29 @@ std::vector<std::string> everyName(const lathe::plugin::Registry &registry)
         for (const auto &name : registry.names(kind))
             all.push_back(std::string(toString(kind)) + " " + name);
     return all;
+}
+
+namespace fs = std::filesystem;
+
+/// A plugin folder made for a test under `root`: `plugins/` holding the sample plugin `name`,
+/// copied in, or with `link` a symlink to a copy in `elsewhere/`.
+struct PluginFolder
+{
+    fs::path folder, file, target; ///< target: the copy (file itself unless a link)
+};
+
+PluginFolder makePluginFolder(const fs::path &root, const std::string &name, bool link)
+{
+    PluginFolder p{root / "plugins", root / "plugins" / name, root / "plugins" / name};
+    fs::create_directories(p.folder);
+    if (link) {
+        p.target = root / "elsewhere" / name;
+        fs::create_directories(p.target.parent_path());
+        fs::create_symlink(p.target, p.file);
+    }
+    fs::copy_file(fs::path(LATHE_TEST_PLUGIN_DIR) / name, p.target);
+    fs::permissions(p.target, fs::perms(0755));
+    return p;
 }
 
 } // namespace
@@ -180,6 +206,106 @@ private Q_SLOTS:
         QVERIFY(torch::equal((*odd)->labels(), torch::tensor({1, 0, 1, 0}, torch::kLong)));
         QCOMPARE((*odd)->images(torch::tensor({1}, torch::kLong))[0][0][0][0].item<float>(), 0.25f);
         QVERIFY(torch::equal((*odd)->attribute("index"), torch::arange(4, torch::kDouble)));
+    }
+
+    // A folder or a file that others could change is skipped before any of its code runs, with
+    // the path and why, listed like any refused plugin (lathe-cli plugins, the Plugins dialog);
+    // a symlink is judged by the file it points to and that file's folder.
+    void aPluginOthersCouldChangeIsRefused_data()
+    {
+        QTest::addColumn<int>("folderMode");
+        QTest::addColumn<int>("fileMode");
+        QTest::addColumn<bool>("link");
+        QTest::addColumn<int>("targetFolderMode");
+        QTest::addColumn<int>("folderOwner"); // -1: this user
+        // %F the folder, %P the plugin's path in it, %T the file it points to, %D that file's
+        // folder, %U this user's uid.
+        QTest::addColumn<QString>("message");
+        const QString rule = "; plugins load only from folders and files that no one but you "
+                             "(or root) can change";
+        QTest::newRow("folder 0777") << 0777 << 0755 << false << 0755 << -1
+                                     << "skipped: the folder %F is writable by its group and "
+                                        "others (mode 0777): chmod go-w %F"
+                                            + rule;
+        QTest::newRow("folder 1777, sticky")
+            << 01777 << 0755 << false << 0755 << -1
+            << "the folder %F is writable by its group and others (mode 1777)";
+        QTest::newRow("folder 0775") << 0775 << 0755 << false << 0755 << -1
+                                     << "the folder %F is writable by its group (mode 0775)";
+        QTest::newRow("folder 0757") << 0757 << 0755 << false << 0755 << -1
+                                     << "the folder %F is writable by others (mode 0757)";
+        QTest::newRow("file 0666") << 0755 << 0666 << false << 0755 << -1
+                                   << "skipped: the file %P is writable by its group and others "
+                                      "(mode 0666): chmod go-w %P";
+        QTest::newRow("link to a file others can write")
+            << 0755 << 0646 << true << 0755 << -1
+            << "the file %T (where %P points) is writable by others (mode 0646): chmod go-w %T";
+        QTest::newRow("link into a folder others can write")
+            << 0755 << 0755 << true << 0777 << -1
+            << "the folder %D (where %P points) is writable by its group and others (mode 0777)";
+        QTest::newRow("folder of another user")
+            << 0755 << 0755 << false << 0755 << 65534
+            << "the folder %F is owned by uid 65534, not by this user (uid %U) or root";
+    }
+
+    void aPluginOthersCouldChangeIsRefused()
+    {
+        QFETCH(int, folderMode);
+        QFETCH(int, fileMode);
+        QFETCH(bool, link);
+        QFETCH(int, targetFolderMode);
+        QFETCH(int, folderOwner);
+        QFETCH(QString, message);
+        if (folderOwner >= 0 && ::geteuid() != 0)
+            QSKIP("giving a folder to another user needs root");
+        QTemporaryDir root;
+        const auto p = makePluginFolder(root.path().toStdString(), "class-accuracy.so", link);
+        fs::permissions(p.target, fs::perms(fileMode));
+        fs::permissions(p.target.parent_path(), fs::perms(targetFolderMode));
+        fs::permissions(p.folder, fs::perms(folderMode));
+        if (folderOwner >= 0)
+            QCOMPARE(::chown(p.folder.c_str(), uid_t(folderOwner), gid_t(-1)), 0);
+        message.replace("%F", QString::fromStdString(p.folder.string()))
+            .replace("%P", QString::fromStdString(p.file.string()))
+            .replace("%T", QString::fromStdString(p.target.string()))
+            .replace("%D", QString::fromStdString(p.target.parent_path().string()))
+            .replace("%U", QString::number(::geteuid()));
+        Registry registry;
+        const auto before = everyName(registry);
+        const auto records = loadPlugins({p.folder}, registry);
+        QCOMPARE(records.size(), std::size_t(1));
+        QCOMPARE(records[0].path, p.file);
+        QCOMPARE(records[0].status, Status::Refused);
+        QVERIFY2(QString::fromStdString(records[0].message).contains(message),
+                 records[0].message.c_str());
+        QVERIFY(records[0].name.empty()); // refused before it ran: its info was never asked
+        QCOMPARE(everyName(registry), before);
+        QCOMPARE(lathe::plugin::loadedPlugins().back().message, records[0].message);
+    }
+
+    // The folder others could write is skipped; once chmod 0755, the same plugin loads. A
+    // symlink to a plugin that only its owner can change loads too.
+    void aPluginOnlyItsOwnerCanChangeLoads()
+    {
+        QTemporaryDir root;
+        const auto copied = makePluginFolder(root.path().toStdString(), "class-accuracy.so", false);
+        fs::permissions(copied.folder, fs::perms(0777));
+        Registry registry;
+        auto records = loadPlugins({copied.folder}, registry);
+        QCOMPARE(records.size(), std::size_t(1));
+        QCOMPARE(records[0].status, Status::Refused);
+        fs::permissions(copied.folder, fs::perms(0755));
+        records = loadPlugins({copied.folder}, registry);
+        QCOMPARE(records.size(), std::size_t(1));
+        QVERIFY2(records[0].status == Status::Loaded, records[0].message.c_str());
+        QCOMPARE(records[0].name, std::string("class-accuracy"));
+        QVERIFY(!records[0].registered.empty());
+
+        QTemporaryDir other;
+        const auto linked = makePluginFolder(other.path().toStdString(), "fairness.so", true);
+        const auto record = loadPlugin(linked.file, registry);
+        QVERIFY2(record.status == Status::Loaded, record.message.c_str());
+        QCOMPARE(record.name, std::string("fairness"));
     }
 
     void foldersAreSearchedInOrder()
