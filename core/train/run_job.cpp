@@ -150,22 +150,44 @@ Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
     if (!config)
         return std::unexpected(config.error());
     const auto dir = runDirectory(job->m_options.db, info->id);
-    auto last = storedCheckpoint(*job->m_store, job->m_options.db, *info, "last");
-    if (!last)
-        return fail(last.error().code, "no checkpoint to resume from: " + last.error().message,
-                    where);
-    const auto checkpoint = last->path;
-    // The teacher of a distillation is needed again; the initial weights are not (restore).
+    auto candidates = resumeCandidates(*job->m_store, job->m_options.db, *info);
+    if (!candidates)
+        return std::unexpected(candidates.error());
+    // The teacher of a distillation is needed again; the initial weights only when no
+    // checkpoint can be restored.
     std::optional<std::int64_t> parentId;
     auto sources = resolveFineTune(*job->m_store, job->m_options.db, *config, parentId);
     if (!sources)
         return std::unexpected(sources.error());
+    const auto fromStart = *sources;
     sources->checkpoint.clear();
     auto trainer = buildTrainer(*config, dir, job->m_options.maxSteps, std::move(*sources));
     if (!trainer)
         return std::unexpected(trainer.error());
-    if (auto ok = (*trainer)->restore(checkpoint); !ok)
-        return std::unexpected(ok.error());
+    // "last", else the newest checkpoint whose file is intact, else the beginning: a file
+    // changed or cut short since it was written costs the steps after the one before it.
+    const CheckpointInfo *restored = nullptr;
+    for (const auto &candidate : *candidates) {
+        auto ok = candidate.problem.empty() ? (*trainer)->restore(candidate.checkpoint.path)
+                                            : fail(ErrorCode::BadInput, candidate.problem);
+        if (ok) {
+            restored = &candidate.checkpoint;
+            break;
+        }
+        spdlog::warn("{}: cannot resume from checkpoint \"{}\": {}", where,
+                     candidate.checkpoint.name, ok.error().toString());
+    }
+    if (restored && restored->name != "last")
+        spdlog::warn("{}: resuming from checkpoint \"{}\" (step {}) instead", where, restored->name,
+                     (*trainer)->state().step);
+    if (!restored) {
+        spdlog::warn("{}: no checkpoint to resume from; training starts again from step 0", where);
+        // A restore that failed halfway may have loaded part of a file: start from a new one.
+        if (!candidates->empty())
+            trainer = buildTrainer(*config, dir, job->m_options.maxSteps, fromStart);
+        if (!trainer)
+            return std::unexpected(trainer.error());
+    }
     if (auto ok = job->m_store->deleteMetricsAfter(info->id, (*trainer)->state().step); !ok)
         return std::unexpected(ok.error());
     job->m_runId = info->id;

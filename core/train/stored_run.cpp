@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 namespace lathe::train {
 
@@ -223,6 +224,29 @@ Result<CheckpointInfo> storedCheckpoint(track::RunStore &store, const std::files
             return std::unexpected(ok.error());
         std::this_thread::sleep_for(kLiveWait);
     }
+}
+
+Result<std::vector<ResumeCandidate>>
+resumeCandidates(track::RunStore &store, const std::filesystem::path &db, const track::RunInfo &run)
+{
+    auto checkpoints = listCheckpoints(store, db, run.id);
+    if (!checkpoints)
+        return std::unexpected(checkpoints.error());
+    std::vector<ResumeCandidate> out;
+    for (auto &c : *checkpoints) {
+        auto ok = verify(c, run);
+        out.push_back({std::move(c), ok ? std::string() : ok.error().toString()});
+    }
+    // A readable file has its step; an unreadable one (0) is tried after every readable one.
+    std::stable_sort(out.begin(), out.end(),
+                     [](const ResumeCandidate &a, const ResumeCandidate &b) {
+                         const auto key = [](const ResumeCandidate &c) {
+                             return std::tuple(c.checkpoint.name == "last", c.checkpoint.step,
+                                               c.checkpoint.epoch);
+                         };
+                         return key(a) > key(b);
+                     });
+    return out;
 }
 
 } // namespace lathe::train

@@ -58,4 +58,20 @@ Result<CheckpointInfo> storedCheckpoint(track::RunStore &store, const std::files
                                         std::string *note = nullptr,
                                         std::vector<CheckpointInfo> *listed = nullptr);
 
+/// A checkpoint to resume from, and why it cannot be used: empty when its file is there and
+/// matches the SHA-256 recorded when it was written.
+struct ResumeCandidate
+{
+    CheckpointInfo checkpoint;
+    std::string problem;
+};
+
+/// The checkpoints of `run` in the order a resume tries them: "last", then the others newest
+/// first (by the step their file says; a file that cannot be read goes last), each checked
+/// against its recorded SHA-256. Empty when the run wrote none. Errors of the store. Not
+/// thread-safe (the store is not).
+Result<std::vector<ResumeCandidate>> resumeCandidates(track::RunStore &store,
+                                                      const std::filesystem::path &db,
+                                                      const track::RunInfo &run);
+
 } // namespace lathe::train

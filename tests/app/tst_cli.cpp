@@ -356,6 +356,67 @@ private Q_SLOTS:
         }
     }
 
+    // A checkpoint whose bytes changed since it was written is passed over, naming the file:
+    // resume falls back to the newest one that verifies, then to step 0 when none does, and
+    // every resumed run ends with the weights of the run trained without a break.
+    void resumeFallsBackToACheckpointThatVerifies()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        // 300 samples at batch 64: 5 steps an epoch. The reference trains its 3 epochs at once.
+        auto args = tinyTrain(300, 3);
+        QVERIFY(cli.run(args + QStringList{"--name", "reference"}).exitCode == 0);
+        const auto weights = [&](const QString &run) {
+            const QString out = dir.path() + "/export-" + run;
+            const auto exported = cli.run(
+                {"export", run, "--format", "safetensors", "--checkpoint", "last", "--out", out});
+            if (exported.exitCode != 0)
+                return QByteArray("export failed: " + exported.err.toUtf8());
+            const auto files = QDir(out).entryList({"*.safetensors"});
+            QFile file(out + "/" + files.value(0));
+            if (!file.open(QIODevice::ReadOnly))
+                return QByteArray("no safetensors file");
+            // The tensors' bytes, after the JSON header (whose metadata names the run).
+            const auto bytes = file.readAll();
+            const auto header = qFromLittleEndian<quint64>(bytes.constData());
+            return QCryptographicHash::hash(bytes.mid(qsizetype(8 + header)),
+                                            QCryptographicHash::Sha256);
+        };
+        const auto reference = weights("reference");
+
+        // Stopped in epoch 2 (step 7): "last" is at step 7, "best" and "epoch-1" at step 5.
+        QVERIFY(cli.run(args + QStringList{"--name", "changed", "--max-steps", "7"}).exitCode == 0);
+        const QString runDir = dir.path() + "/runs/2/";
+        for (const char *name : {"last.pt", "best.pt"}) {
+            QFile file(runDir + name);
+            QVERIFY(file.open(QIODevice::ReadWrite));
+            file.seek(file.size() / 2);
+            const char byte = file.peek(1).at(0);
+            file.write(QByteArray(1, char(byte ^ 0x5a)));
+        }
+        auto resumed = cli.run({"resume", "changed"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        QVERIFY2(resumed.err.contains("cannot resume from checkpoint \"last\"")
+                     && resumed.err.contains(runDir + "last.pt")
+                     && resumed.err.contains("does not match the SHA-256"),
+                 qPrintable(resumed.err));
+        QVERIFY2(resumed.err.contains("resuming from checkpoint \"epoch-1\" (step 5) instead"),
+                 qPrintable(resumed.err));
+        QCOMPARE(weights("changed"), reference);
+        QCOMPARE(countRows(cli.db(), 2, "train/loss"), std::int64_t(15));
+
+        // No checkpoint left at all: the run starts again from the beginning.
+        QVERIFY(cli.run(args + QStringList{"--name", "gone", "--max-steps", "7"}).exitCode == 0);
+        for (const auto &file : QDir(dir.path() + "/runs/3").entryList({"*.pt"}))
+            QVERIFY(QFile::remove(dir.path() + "/runs/3/" + file));
+        resumed = cli.run({"resume", "gone"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        QVERIFY2(resumed.err.contains("training starts again from step 0"),
+                 qPrintable(resumed.err));
+        QCOMPARE(weights("gone"), reference);
+        QCOMPARE(countRows(cli.db(), 3, "train/loss"), std::int64_t(15));
+    }
+
     // inspect writes a PNG (and the raw map) per method; confusion agrees with eval.
     void inspectAndConfusion()
     {
