@@ -97,8 +97,11 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
         trainer.config().training.epochs);
     job.setObserver(&progress);
     auto outcome = runWithSignals(job);
-    if (!outcome)
-        return reportError(outcome.error());
+    if (!outcome) {
+        // Whatever stopped it (a full disk, a NaN loss), the run started and failed.
+        reportError(outcome.error());
+        return kExitTrainingFailed;
+    }
     std::printf("run %lld: checkpoints in %s\n", (long long)job.runId(),
                 train::runDirectory(db, job.runId()).string().c_str());
     return kExitOk;

@@ -1,9 +1,11 @@
 #include "core/train/checkpoint.h"
 
+#include "core/formats/atomic_file.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <mutex>
-#include <system_error>
+#include <string>
 
 namespace lathe::train {
 
@@ -65,9 +67,10 @@ Result<TrainState> stateFromArchive(torch::serialize::InputArchive &archive,
 Result<void> saveCheckpoint(const std::filesystem::path &path, model::Net &net,
                             torch::optim::Optimizer &optimizer, const TrainState &state)
 {
-    const auto tmp = std::filesystem::path(path.string() + ".tmp");
+    // Serialised in memory, then written through an AtomicFile: LibTorch's file writer throws
+    // again from its destructor when a write fails (a full disk), which would end the process.
+    std::string bytes;
     try {
-        std::filesystem::create_directories(path.parent_path());
         torch::serialize::OutputArchive archive, modelArchive, optimizerArchive;
         net->save(modelArchive);
         optimizer.save(optimizerArchive);
@@ -75,14 +78,16 @@ Result<void> saveCheckpoint(const std::filesystem::path &path, model::Net &net,
         archive.write("optimizer", optimizerArchive);
         archive.write("rng", cpuRngState());
         archive.write("state", c10::IValue(stateToJson(state).dump()));
-        archive.save_to(tmp.string());
-        std::filesystem::rename(tmp, path);
+        archive.save_to([&bytes](const void *data, std::size_t size) {
+            bytes.append(static_cast<const char *>(data), size);
+            return size;
+        });
     } catch (const std::exception &e) {
-        std::error_code ignored;
-        std::filesystem::remove(tmp, ignored);
         return fail(ErrorCode::Io, std::string("cannot write checkpoint: ") + e.what(),
                     path.string());
     }
+    if (auto ok = formats::writeFileAtomically(path, bytes); !ok)
+        return fail(ErrorCode::Io, "cannot write checkpoint: " + ok.error().message, path.string());
     return {};
 }
 

@@ -16,6 +16,7 @@
 #include <stb/stb_image.h>
 
 #include <csignal>
+#include <sys/resource.h>
 #include <filesystem>
 #include <memory>
 
@@ -47,9 +48,17 @@ public:
     }
     QString db() const { return m_dir + "/lathe.db"; }
 
-    QProcess *start(QStringList args)
+    /// `maxFileBytes` > 0: the process may write no file larger (RLIMIT_FSIZE), as on a disk
+    /// that fills; a write past it fails with EFBIG instead of raising SIGXFSZ.
+    QProcess *start(QStringList args, rlim_t maxFileBytes = 0)
     {
         auto *process = new QProcess;
+        if (maxFileBytes > 0)
+            process->setChildProcessModifier([maxFileBytes] {
+                const rlimit limit{maxFileBytes, maxFileBytes};
+                ::setrlimit(RLIMIT_FSIZE, &limit);
+                ::signal(SIGXFSZ, SIG_IGN);
+            });
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert("XDG_DATA_HOME", m_dir + "/data");
         env.insert("LATHE_DB", db());
@@ -58,9 +67,9 @@ public:
         return process;
     }
 
-    Outcome run(const QStringList &args, int timeoutMs = 120000)
+    Outcome run(const QStringList &args, int timeoutMs = 120000, rlim_t maxFileBytes = 0)
     {
-        std::unique_ptr<QProcess> process(start(args));
+        std::unique_ptr<QProcess> process(start(args, maxFileBytes));
         if (!process->waitForFinished(timeoutMs))
             qFatal("lathe-cli %s did not finish", qPrintable(args.join(' ')));
         return {process->exitCode(), process->readAllStandardOutput(),
@@ -354,6 +363,35 @@ private Q_SLOTS:
             if ((*steps)[i].step > checkpoint->step)
                 QCOMPARE((*steps)[i].step, (*steps)[i - 1].step + 1);
         }
+    }
+
+    // A checkpoint write that fails as on a full disk (here a file-size limit: EFBIG) stops the
+    // run with exit 4 and a message naming the file; the run is marked failed with that reason,
+    // no temporary file is left, and the run trained before it stays intact.
+    void aCheckpointThatCannotBeWrittenFailsTheRunCleanly()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        QVERIFY(cli.run(tinyTrain(300, 1) + QStringList{"--name", "before"}).exitCode == 0);
+        // The default widths: a checkpoint of ~760 KB, over a 400 KB limit the store stays under.
+        const QStringList args{"train",           kConfig, "--set",
+                               "data.subset=300", "--set", "training.epochs=1",
+                               "--name",          "full"};
+        const auto failed = cli.run(args, 120000, 400 * 1024);
+        QCOMPARE(failed.exitCode, 4);
+        const QString file = dir.path() + "/runs/2/best.pt";
+        QVERIFY2(
+            failed.err.contains(file + ": cannot write checkpoint: cannot write: File too large"),
+            qPrintable(failed.err));
+        QVERIFY2(QDir(dir.path() + "/runs/2").entryList(QDir::Files).isEmpty(),
+                 qPrintable(QDir(dir.path() + "/runs/2").entryList(QDir::Files).join(", ")));
+        const auto shown
+            = QJsonDocument::fromJson(cli.run({"show", "full", "--json"}).out.toUtf8()).object();
+        QCOMPARE(shown["status"].toString(), QString("failed"));
+        QVERIFY2(shown["error"].toString().contains("File too large"),
+                 qPrintable(QJsonDocument(shown).toJson()));
+        const auto before = cli.run({"eval", "before"});
+        QVERIFY2(before.exitCode == 0, qPrintable(before.err));
     }
 
     // A checkpoint whose bytes changed since it was written is passed over, naming the file:
