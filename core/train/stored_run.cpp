@@ -2,6 +2,7 @@
 
 #include "core/train/checkpoint.h"
 #include "core/util/join.h"
+#include "core/util/paths.h"
 #include "core/util/sha256.h"
 
 #include <nlohmann/json.hpp>
@@ -74,8 +75,14 @@ std::filesystem::path locate(const std::filesystem::path &recorded, const std::f
     std::error_code ec;
     if (std::filesystem::is_regular_file(recorded, ec))
         return recorded;
-    const auto moved = runDirectory(db, runId) / recorded.filename();
-    return std::filesystem::is_regular_file(moved, ec) ? moved : recorded;
+    // Stores not named lathe.db kept their runs in runs/<id> too before they got a folder each.
+    for (const auto &dir :
+         {runDirectory(db, runId), db.parent_path() / "runs" / std::to_string(runId)}) {
+        const auto moved = dir / recorded.filename();
+        if (std::filesystem::is_regular_file(moved, ec))
+            return moved;
+    }
+    return recorded;
 }
 
 // Picks `requested`, or best else last; fills `note` for a default.
@@ -149,7 +156,10 @@ std::string runLabel(const track::RunInfo &run)
 
 std::filesystem::path runDirectory(const std::filesystem::path &db, std::int64_t runId)
 {
-    return db.parent_path() / "runs" / std::to_string(runId);
+    auto runs = db.parent_path() / "runs";
+    if (db.filename() != util::kDefaultDbName)
+        runs /= db.stem();
+    return runs / std::to_string(runId);
 }
 
 Result<RunConfig> storedConfig(const track::RunInfo &run)

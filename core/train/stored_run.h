@@ -16,7 +16,9 @@ namespace lathe::train {
 /// "run <id> (<name>)", how messages name a run.
 std::string runLabel(const track::RunInfo &run);
 
-/// Where a run's files (checkpoints) live: <db folder>/runs/<id>.
+/// Where a run's files (checkpoints) live: <db folder>/runs/<id> for the default lathe.db, and
+/// <db folder>/runs/<db name without extension>/<id> for any other store, so that two stores in
+/// one folder never write into each other's run folders.
 std::filesystem::path runDirectory(const std::filesystem::path &db, std::int64_t runId);
 
 /// The config run `run` was trained with (as stored, steering included). BadInput naming the

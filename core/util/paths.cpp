@@ -29,7 +29,7 @@ std::filesystem::path defaultDbPath()
 {
     if (const char *db = nonEmptyEnv("LATHE_DB"))
         return db;
-    return dataDir() / "lathe.db";
+    return dataDir() / kDefaultDbName;
 }
 
 std::filesystem::path resourceDir()

@@ -365,6 +365,23 @@ private Q_SLOTS:
         }
     }
 
+    // Two stores in one folder each keep their runs' files apart: run 1 of one never
+    // overwrites run 1 of the other.
+    void storesInOneFolderKeepTheirRunsApart()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        const QString other = dir.path() + "/other.db";
+        QVERIFY(cli.run(tinyTrain(300, 1)).exitCode == 0);
+        QVERIFY(cli.run(tinyTrain(300, 1) + QStringList{"--db", other}).exitCode == 0);
+        QVERIFY(QFile::exists(dir.path() + "/runs/1/last.pt"));
+        QVERIFY(QFile::exists(dir.path() + "/runs/other/1/last.pt"));
+        for (const auto &db : {cli.db(), other}) {
+            const auto evaluated = cli.run({"eval", "1", "--db", db});
+            QVERIFY2(evaluated.exitCode == 0, qPrintable(evaluated.err));
+        }
+    }
+
     // A checkpoint write that fails as on a full disk (here a file-size limit: EFBIG) stops the
     // run with exit 4 and a message naming the file; the run is marked failed with that reason,
     // no temporary file is left, and the run trained before it stays intact.
