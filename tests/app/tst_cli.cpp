@@ -384,8 +384,9 @@ private Q_SLOTS:
 
     // A checkpoint write that fails as on a full disk (here a file-size limit: EFBIG) stops the
     // run with exit 4 and a message naming the file; the run is marked failed with that reason,
-    // no temporary file is left, and the run trained before it stays intact.
-    void aCheckpointThatCannotBeWrittenFailsTheRunCleanly()
+    // no temporary file is left, and the run trained before it stays intact; an export that
+    // fails the same way leaves no file.
+    void aFullDiskFailsTheRunAndTheExportCleanly()
     {
         QTemporaryDir dir;
         Cli cli(dir.path());
@@ -409,6 +410,22 @@ private Q_SLOTS:
                  qPrintable(QJsonDocument(shown).toJson()));
         const auto before = cli.run({"eval", "before"});
         QVERIFY2(before.exitCode == 0, qPrintable(before.err));
+
+        // An export that cannot be written leaves no file behind, in any format: a run of the
+        // default widths exports ~250 KB, over a 160 KB limit the store stays under.
+        QVERIFY(cli.run({"train", kConfig, "--set", "data.subset=300", "--set", "training.epochs=1",
+                         "--name", "wide"})
+                    .exitCode
+                == 0);
+        for (const char *format : {"torchscript", "onnx", "safetensors"}) {
+            const QString out = dir.path() + "/export-" + format;
+            const auto exported
+                = cli.run({"export", "wide", "--format", format, "--out", out}, 120000, 160 * 1024);
+            QCOMPARE(exported.exitCode, 3);
+            QVERIFY2(exported.err.contains("File too large"), qPrintable(exported.err));
+            QVERIFY2(QDir(out).entryList(QDir::Files).isEmpty(),
+                     qPrintable(QDir(out).entryList(QDir::Files).join(", ")));
+        }
     }
 
     // A checkpoint whose bytes changed since it was written is passed over, naming the file:
