@@ -160,7 +160,8 @@ Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
     if (!sources)
         return std::unexpected(sources.error());
     const auto fromStart = *sources;
-    sources->checkpoint.clear();
+    if (!candidates->empty())
+        sources->checkpoint.clear();
     auto trainer = buildTrainer(*config, dir, job->m_options.maxSteps, std::move(*sources));
     if (!trainer)
         return std::unexpected(trainer.error());

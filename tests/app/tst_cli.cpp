@@ -13,6 +13,8 @@
 #include <QtEndian>
 #include <QtTest>
 
+#include <sqlite3.h>
+
 #include <stb/stb_image.h>
 
 #include <csignal>
@@ -487,6 +489,38 @@ private Q_SLOTS:
                  qPrintable(resumed.err));
         QCOMPARE(weights("gone"), reference);
         QCOMPARE(countRows(cli.db(), 3, "train/loss"), std::int64_t(15));
+
+        // A fine-tune killed before its first checkpoint (none recorded) starts again from its
+        // parent's weights, as the uninterrupted fine-tune did.
+        const QStringList finetune{"finetune",
+                                   "reference",
+                                   kConfig,
+                                   "--set",
+                                   "data.subset=300",
+                                   "--set",
+                                   "training.epochs=1",
+                                   "--set",
+                                   "model.widths=[8,16]",
+                                   "--set",
+                                   "training.batch_size=64"};
+        QVERIFY(cli.run(finetune + QStringList{"--name", "child"}).exitCode == 0);
+        QVERIFY(cli.run(finetune + QStringList{"--name", "early", "--max-steps", "2"}).exitCode
+                == 0);
+        {
+            sqlite3 *db = nullptr;
+            QCOMPARE(sqlite3_open(cli.db().toUtf8().constData(), &db), SQLITE_OK);
+            const int deleted = sqlite3_exec(
+                db,
+                "DELETE FROM artifacts WHERE run_id = (SELECT id FROM runs WHERE name = 'early')",
+                nullptr, nullptr, nullptr);
+            sqlite3_close(db);
+            QCOMPARE(deleted, SQLITE_OK);
+        }
+        resumed = cli.run({"resume", "early"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        QVERIFY2(resumed.err.contains("training starts again from step 0"),
+                 qPrintable(resumed.err));
+        QCOMPARE(weights("early"), weights("child"));
     }
 
     // inspect writes a PNG (and the raw map) per method; confusion agrees with eval.
