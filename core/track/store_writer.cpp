@@ -1,6 +1,7 @@
 #include "core/track/store_writer.h"
 
 #include "core/track/run_store.h"
+#include "core/track/write_lock_waits.h"
 
 #include <spdlog/spdlog.h>
 
@@ -56,7 +57,11 @@ StoreWriter::StoreWriter(std::unique_ptr<RunStore> store, Options options)
     , m_options(options)
 {
     m_pending.reserve(m_options.maxBatchRows);
-    m_thread = std::thread([this] { threadMain(); });
+    m_thread = std::thread([this] {
+        threadMain();
+        // The end of a run's writes: what they waited for other writers, in the log file.
+        logWriteLockWaits(m_store->path(), "store writer");
+    });
 }
 
 StoreWriter::~StoreWriter()
