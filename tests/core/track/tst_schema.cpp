@@ -7,6 +7,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <array>
 #include <random>
 
@@ -15,6 +16,52 @@ using namespace lathe::track;
 using lathe::track::testing::pathIn;
 using lathe::track::testing::rawExec;
 using lathe::track::testing::rawInt;
+using lathe::track::testing::str;
+
+namespace {
+
+// One row a store of some schema version may hold, inserted as that version's code wrote it.
+struct FixtureRow
+{
+    int version; // the first schema version with the table
+    const char *table;
+    const char *values;
+};
+
+// Representative rows for every schema version: run 1 is a finished run with its config, params,
+// metrics, a checkpoint, a tag and events, run 2 its failed child; each later version adds rows of
+// what it brought. A new migration adds its rows here (olderVersionsMigrate_data checks that
+// every version has some).
+constexpr std::array kFixtureRows{
+    FixtureRow{1,
+               "runs (id, name, status, created_at, started_at, ended_at, config_json, host, "
+               "pid, seed, notes)",
+               "(1, 'old-run', 'finished', 1.7e9, 1.7e9, 1.7e9 + 60, "
+               "'{\"model\":{\"arch\":\"cnn\"}}', 'h', 1, 42, 'kept notes')"},
+    FixtureRow{1, "runs (id, name, status, created_at, parent_id)",
+               "(2, 'old-child', 'failed', 1.7e9 + 100, 1)"},
+    FixtureRow{1, "params", "(1, 'model.arch', 'cnn')"},
+    FixtureRow{1, "metrics (run_id, key, step, epoch, wall_time, value)",
+               "(1, 'train/loss', 1, 0.5, 1.7e9 + 1, 2.3)"},
+    FixtureRow{1, "metrics (run_id, key, step, epoch, wall_time, value)",
+               "(1, 'train/loss', 2, 1, 1.7e9 + 2, 1.9)"},
+    FixtureRow{1, "artifacts (run_id, kind, path, bytes, sha256, created_at)",
+               "(1, 'checkpoint-last', 'runs/1/last.pt', 10, 'ab', 1.7e9 + 60)"},
+    FixtureRow{1, "tags", "(1, 'baseline')"},
+    FixtureRow{1, "events (run_id, kind, step, wall_time)", "(1, 'started', 0, 1.7e9)"},
+    FixtureRow{1, "events (run_id, kind, step, wall_time)", "(1, 'finished', 2, 1.7e9 + 60)"},
+    FixtureRow{2, "histograms (run_id, name, kind, step, min, max, counts)",
+               "(1, 'conv1.weight', 'weights', 2, -1, 1, x'0100000002000000')"},
+};
+
+// The table a fixture row goes into: its `table` up to the column list.
+std::string tableOf(const FixtureRow &row)
+{
+    const std::string_view table(row.table);
+    return std::string(table.substr(0, table.find(' ')));
+}
+
+} // namespace
 
 class TestSchema : public QObject
 {
@@ -118,6 +165,79 @@ private Q_SLOTS:
         auto store = RunStore::open(blocker / "lathe.db");
         QVERIFY(!store);
         QCOMPARE(store.error().code, ErrorCode::Io);
+    }
+
+    // A store of every older schema version (made by applying only its migrations, holding the
+    // rows that version wrote) opens with this build: it migrates and keeps every row.
+    void olderVersionsMigrate_data()
+    {
+        QTest::addColumn<int>("version");
+        for (int version = 1; version < schema::kLatestVersion; ++version)
+            QTest::addRow("version %d", version) << version;
+        for (int version = 1; version <= schema::kLatestVersion; ++version) {
+            QVERIFY2(std::ranges::any_of(kFixtureRows,
+                                         [&](const auto &row) { return row.version == version; }),
+                     qPrintable(QString("no fixture rows for schema version %1").arg(version)));
+        }
+    }
+
+    void olderVersionsMigrate()
+    {
+        QFETCH(int, version);
+        QTemporaryDir dir;
+        const auto db = pathIn(dir, "old.db");
+        {
+            auto old = schema::openDatabase(
+                db, std::span(schema::kMigrations).first(std::size_t(version)));
+            QVERIFY_OK(old);
+            for (const auto &row : kFixtureRows) {
+                if (row.version <= version)
+                    QVERIFY_OK(old->exec(std::string("INSERT INTO ") + row.table + " VALUES "
+                                         + row.values));
+            }
+        }
+        QCOMPARE(rawInt(db, "PRAGMA user_version"), std::int64_t(version));
+
+        auto store = RunStore::open(db);
+        QVERIFY_OK(store);
+        QCOMPARE(rawInt(db, "PRAGMA user_version"), std::int64_t(schema::kLatestVersion));
+        auto check = sql::Database::open(db, 5000);
+        QVERIFY_OK(check);
+        QCOMPARE(check->queryText("PRAGMA integrity_check").value_or(""), std::string("ok"));
+        for (const auto &row : kFixtureRows) {
+            if (row.version > version)
+                continue;
+            const auto table = tableOf(row);
+            const auto want = std::ranges::count_if(kFixtureRows, [&](const auto &other) {
+                return other.version <= version && tableOf(other) == table;
+            });
+            QCOMPARE(rawInt(db, "SELECT count(*) FROM " + table), std::int64_t(want));
+        }
+        // And the store reads them as it reads its own.
+        auto run = (*store)->run(1);
+        QVERIFY_OK(run);
+        QCOMPARE(run->name, std::string("old-run"));
+        QCOMPARE(str(run->status), str(RunStatus::Finished));
+        QCOMPARE(run->notes, std::string("kept notes"));
+        QCOMPARE(run->tags, std::vector<std::string>{"baseline"});
+        auto child = (*store)->run(2);
+        QVERIFY_OK(child);
+        QCOMPARE(child->parentId, std::optional<std::int64_t>(1));
+        auto loss = (*store)->metricSeries(1, "train/loss");
+        QVERIFY_OK(loss);
+        QCOMPARE(loss->size(), std::size_t(2));
+        QCOMPARE(loss->back().value, 1.9);
+        auto artifacts = (*store)->artifacts(1);
+        QVERIFY_OK(artifacts);
+        QCOMPARE(artifacts->size(), std::size_t(1));
+        QCOMPARE(artifacts->front().sha256, std::string("ab"));
+        auto params = (*store)->params(1);
+        QVERIFY_OK(params);
+        QCOMPARE(params->size(), std::size_t(1));
+        // The migrated store takes new rows of every kind.
+        auto created = (*store)->createRun({.name = "new-run"});
+        QVERIFY_OK(created);
+        QCOMPARE(*created, std::int64_t(3));
     }
 
     void eachMigrationHasItsOwnTransaction()
