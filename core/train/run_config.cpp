@@ -426,6 +426,17 @@ Result<json> parseText(const std::string &text, const std::string &path)
             what = what.substr(at + 2);
         return fail(ErrorCode::BadInput, "invalid JSON: " + what,
                     path + ": " + describePosition(text, e.byte));
+    } catch (const json::out_of_range &e) {
+        // A number beyond a double's range ("number overflow parsing '1e400'"): nlohmann names
+        // the number but not its place, so the first occurrence of its text is given.
+        std::string what = e.what();
+        what = what.substr(what.find("] ") + 2);
+        const auto quote = what.find('\'');
+        const auto number = what.substr(quote + 1, what.rfind('\'') - quote - 1);
+        const auto at = quote == std::string::npos ? std::string::npos : text.find(number);
+        return fail(ErrorCode::BadInput,
+                    "invalid JSON: " + what + ": expected a number within a double's range",
+                    at == std::string::npos ? path : path + ": " + describePosition(text, at + 1));
     }
 }
 
