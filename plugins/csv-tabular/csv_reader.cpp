@@ -118,7 +118,8 @@ std::optional<std::int64_t> parseCount(const std::string &text)
     return count;
 }
 
-Header readSklearnHeader(const Row &first, const CsvOptions &options, const std::string &file)
+Header readSklearnHeader(const Row &first, const Row &firstData, const CsvOptions &options,
+                         const std::string &file)
 {
     const auto &fields = first.fields;
     const auto samples = fields.size() >= 3 ? parseCount(fields[0]) : std::nullopt;
@@ -126,6 +127,12 @@ Header readSklearnHeader(const Row &first, const CsvOptions &options, const std:
     if (!samples || !features)
         fail(file, "line " + std::to_string(first.line)
                        + ": a scikit-learn header reads \"n_samples,n_features,class names...\"");
+    // The feature count sizes the column names: it must agree with the data before any is made.
+    if (std::uint64_t(*features) + 1 != firstData.fields.size())
+        fail(file, "line " + std::to_string(firstData.line) + " has "
+                       + std::to_string(firstData.fields.size()) + " fields; the header (line "
+                       + std::to_string(first.line) + ") says " + std::to_string(*features)
+                       + " features and a label");
     Header header{{}, {fields.begin() + 2, fields.end()}, *samples};
     if (options.columns.empty()) {
         for (std::int64_t i = 1; i <= *features; ++i)
@@ -141,10 +148,11 @@ Header readSklearnHeader(const Row &first, const CsvOptions &options, const std:
     return header;
 }
 
-Header readHeader(const Row &first, const CsvOptions &options, const std::string &file)
+Header readHeader(const Row &first, const Row &firstData, const CsvOptions &options,
+                  const std::string &file)
 {
     if (options.header == HeaderKind::Sklearn)
-        return readSklearnHeader(first, options, file);
+        return readSklearnHeader(first, firstData, options, file);
     if (!options.columns.empty() && options.columns.size() != first.fields.size())
         fail(file, "option columns names " + std::to_string(options.columns.size())
                        + " columns; the header row (line " + std::to_string(first.line) + ") has "
@@ -231,10 +239,10 @@ std::string readDataRow(const Row &row, const std::vector<std::string> &columns,
 CsvTable readCsvTable(const std::string &path, const CsvOptions &options)
 {
     const auto rows = readRows(path, options.delimiter);
-    const auto header = readHeader(rows.front(), options, path);
-    const auto labelAt = labelColumn(header.columns, options.label, path);
     if (rows.size() == 1)
         fail(path, "has a header but no data rows");
+    const auto header = readHeader(rows[0], rows[1], options, path);
+    const auto labelAt = labelColumn(header.columns, options.label, path);
     CsvTable table;
     for (std::size_t i = 0; i < header.columns.size(); ++i)
         if (i != labelAt)
