@@ -30,6 +30,9 @@ ImageFolderDataset::ImageFolderDataset(torch::Tensor images, torch::Tensor label
 namespace {
 
 constexpr std::int64_t kProgressEvery = 64;
+// Refuse headers that claim more pixels than this (8192 x 8192) before allocating anything: every
+// sample takes the first image's size, and a file of a few bytes may claim 2^24 x 2^24.
+constexpr std::int64_t kMaxPixels = std::int64_t(1) << 26;
 
 struct Candidate
 {
@@ -106,6 +109,13 @@ Shape chooseShape(const std::vector<Candidate> &files, const ImageFolderOptions 
         int w = 0, h = 0, comp = 0;
         if (!stbi_info(files[i].path.c_str(), &w, &h, &comp)) {
             unreadable.push_back({files[i].path, stbReason()});
+            continue;
+        }
+        if (std::int64_t(w) * h > kMaxPixels) {
+            unreadable.push_back(
+                {files[i].path, fmt::format("its header claims {}x{} pixels: more than the {} "
+                                            "this reader accepts",
+                                            w, h, kMaxPixels)});
             continue;
         }
         readable[i] = true;
