@@ -68,13 +68,16 @@ fuzz() { # NAME: one harness's run, its output in $out/NAME/log
     # -fork=1 with -ignore_*: one fuzzing process at a time, restarted after a crash, so that a
     # run goes on past the first crash and saves every one. One OpenMP thread: LibTorch's ops are
     # small here, and two harnesses share two cores. UBSan aborts, so that libFuzzer saves the
-    # input (GCC's UBSan runtime does not tell it). LibTorch's own leaks: lsan.supp.
-    OMP_NUM_THREADS=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
+    # input (GCC's UBSan runtime does not tell it). LibTorch's own leaks: lsan.supp. TMPDIR: the
+    # scratch folders of crashed processes stay in the run's folder, removed at its end.
+    mkdir -p "$dir/tmp"
+    TMPDIR="$dir/tmp" OMP_NUM_THREADS=1 UBSAN_OPTIONS=abort_on_error=1:print_stacktrace=1 \
         LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp" \
         "$build/tests/fuzz/fuzz_$name" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
         -ignore_timeouts=1 -max_total_time="$seconds" -max_len="${max_len[$name]}" -timeout=30 \
         -artifact_prefix="$dir/" ${extra[$name]:-} "${seeds[@]}" > "$dir/log" 2>&1 || true
     echo "$(($(date +%s) - started))" > "$dir/seconds"
+    rm -rf "$dir/tmp"
 }
 running=0
 for name in "${harnesses[@]}"; do
