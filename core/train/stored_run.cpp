@@ -121,6 +121,13 @@ Result<CheckpointInfo> choose(const std::vector<CheckpointInfo> &checkpoints,
                                          + checkpointNames(checkpoints));
 }
 
+// Whether the file's SHA-256 is the recorded one.
+bool hashMatches(const CheckpointInfo &c)
+{
+    auto sha = util::sha256File(c.path);
+    return sha && *sha == c.sha256;
+}
+
 // Ok when the file is there and its SHA-256 is the recorded one.
 Result<void> verify(const CheckpointInfo &c, const track::RunInfo &run)
 {
@@ -189,7 +196,10 @@ listCheckpoints(track::RunStore &store, const std::filesystem::path &db, std::in
         CheckpointInfo info{name, locate(row.path, db, runId), row.sha256};
         std::error_code ec;
         info.missing = !std::filesystem::is_regular_file(info.path, ec);
-        if (auto state = info.missing ? std::nullopt : stateOf(info.path)) {
+        // Only a file with the recorded bytes is parsed: LibTorch's reader can crash on a
+        // damaged one (found by fuzz_checkpoint).
+        const bool intact = !info.missing && (info.sha256.empty() || hashMatches(info));
+        if (auto state = intact ? stateOf(info.path) : std::nullopt) {
             info.epoch = state->epoch;
             info.step = state->step;
         } else if (auto n = epochNumber(name)) {

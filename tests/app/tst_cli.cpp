@@ -367,6 +367,31 @@ private Q_SLOTS:
         }
     }
 
+    // A checkpoint file replaced by one that crashes LibTorch's reader (found by fuzz_checkpoint:
+    // tests/data/checkpoint-crashes-libtorch.pt) is refused by its SHA-256 before anything
+    // parses it.
+    void aDamagedCheckpointIsNeverParsed()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        QVERIFY(cli.run(tinyTrain(300, 1)).exitCode == 0);
+        const QString best = dir.path() + "/runs/1/best.pt";
+        QVERIFY(QFile::remove(best));
+        QVERIFY(QFile::copy(LATHE_TEST_DATA "/checkpoint-crashes-libtorch.pt", best));
+        for (const QStringList &args :
+             {QStringList{"eval", "1"}, QStringList{"show", "1"}, QStringList{"runs"}}) {
+            const auto outcome = cli.run(args);
+            QVERIFY2(outcome.exitCode == 0 || outcome.exitCode == 3,
+                     qPrintable(args.join(' ') + ": exit " + QString::number(outcome.exitCode)));
+        }
+        const auto evaluated = cli.run({"eval", "1"});
+        QCOMPARE(evaluated.exitCode, 3);
+        QVERIFY2(evaluated.err.contains(best)
+                     && evaluated.err.contains("does not match the SHA-256"),
+                 qPrintable(evaluated.err));
+        QVERIFY(cli.run({"eval", "1", "--checkpoint", "last"}).exitCode == 0);
+    }
+
     // Two stores in one folder each keep their runs' files apart: run 1 of one never
     // overwrites run 1 of the other.
     void storesInOneFolderKeepTheirRunsApart()
