@@ -26,8 +26,8 @@ struct ImageFolderOptions
 /// (uint8 [N,C,H,W], one byte per pixel and channel). Classes are the sub-folders that hold at
 /// least one image file, sorted by name; samples are sorted by class then file name. C is 1
 /// when every image is grayscale (alpha is dropped) and 3 as soon as one is colour (grayscale
-/// images are then replicated to RGB). Files that cannot be decoded are skipped and listed in
-/// unreadable(). Immutable after loading, so every method is thread-safe.
+/// images are then replicated to RGB). Files that cannot be decoded, or whose header claims more
+/// than 8192 x 8192 pixels, are skipped and listed in unreadable(). Immutable after loading, so every method is thread-safe.
 class ImageFolderDataset : public TensorDataset
 {
 public:
