@@ -27,7 +27,8 @@ struct ImageFolderOptions
 /// least one image file, sorted by name; samples are sorted by class then file name. C is 1
 /// when every image is grayscale (alpha is dropped) and 3 as soon as one is colour (grayscale
 /// images are then replicated to RGB). Files that cannot be decoded, or whose header claims more
-/// than 8192 x 8192 pixels, are skipped and listed in unreadable(). Immutable after loading, so every method is thread-safe.
+/// than 8192 x 8192 pixels, are skipped and listed in unreadable(). Immutable after loading, so
+/// every method is thread-safe.
 class ImageFolderDataset : public TensorDataset
 {
 public:
