@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 namespace lathe::data {
@@ -33,6 +35,53 @@ constexpr std::int64_t kProgressEvery = 64;
 // Refuse headers that claim more pixels than this (8192 x 8192) before allocating anything: every
 // sample takes the first image's size, and a file of a few bytes may claim 2^24 x 2^24.
 constexpr std::int64_t kMaxPixels = std::int64_t(1) << 26;
+
+// Why a JPEG file would overflow stb_image 2.27 (Debian's libstb), or empty when it would not: a
+// Huffman table (DHT) counting more than 256 codes makes stbi__build_huffman write past its
+// arrays (fixed upstream in 2.28; found by fuzz_image_folder). Walks the file's markers, the
+// entropy-coded data between them included, and checks every table before stb reads any.
+std::string jpegHuffmanProblem(const fs::path &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<unsigned char> b((std::istreambuf_iterator<char>(in)),
+                                       std::istreambuf_iterator<char>());
+    // stb, as the standard allows, takes fill bytes (0xFF) before the start-of-image marker.
+    std::size_t i = 0;
+    while (i < b.size() && b[i] == 0xFF)
+        ++i;
+    if (i == 0 || i >= b.size() || b[i] != 0xD8)
+        return {};
+    ++i;
+    while (i + 4 <= b.size()) {
+        const unsigned char marker = b[i + 1];
+        // Entropy-coded bytes, fill bytes, stuffed zeros, restart markers: no segment follows.
+        if (b[i] != 0xFF || marker == 0xFF || marker == 0x00 || marker == 0x01
+            || (marker >= 0xD0 && marker <= 0xD8)) {
+            i += b[i] == 0xFF && marker != 0xFF ? 2 : 1;
+            continue;
+        }
+        if (marker == 0xD9) // end of image
+            break;
+        const std::size_t length = std::size_t(b[i + 2]) << 8 | b[i + 3];
+        if (marker == 0xC4) {
+            // stb reads the segment's tables to their declared length, as zeros past the end
+            // of the file.
+            const auto byte = [&](std::size_t k) { return k < b.size() ? int(b[k]) : 0; };
+            for (std::size_t p = i + 4; p < i + 2 + length;) {
+                int codes = 0;
+                for (std::size_t k = 1; k <= 16; ++k)
+                    codes += byte(p + k);
+                if (codes > 256)
+                    return fmt::format("corrupt JPEG: a Huffman table counts {} codes (at most "
+                                       "256)",
+                                       codes);
+                p += 17 + std::size_t(codes);
+            }
+        }
+        i += 2 + std::max<std::size_t>(length, 2);
+    }
+    return {};
+}
 
 struct Candidate
 {
@@ -106,6 +155,10 @@ Shape chooseShape(const std::vector<Candidate> &files, const ImageFolderOptions 
     Shape shape{1, int(options.height), int(options.width)};
     readable.assign(files.size(), false);
     for (std::size_t i = 0; i < files.size(); ++i) {
+        if (auto problem = jpegHuffmanProblem(files[i].path); !problem.empty()) {
+            unreadable.push_back({files[i].path, std::move(problem)});
+            continue;
+        }
         int w = 0, h = 0, comp = 0;
         if (!stbi_info(files[i].path.c_str(), &w, &h, &comp)) {
             unreadable.push_back({files[i].path, stbReason()});
