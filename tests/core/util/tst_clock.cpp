@@ -13,9 +13,12 @@ class TestClock : public QObject
 {
     Q_OBJECT
 
-    static void setZone(const char *zone)
+    // Through Qt's environment functions, not setenv: they hold the lock that QtTest's watchdog
+    // thread takes when it reads QTEST_FUNCTION_TIMEOUT, and a bare setenv racing that getenv
+    // crashed the test.
+    static void setZone(const QByteArray &zone)
     {
-        ::setenv("TZ", zone, 1);
+        qputenv("TZ", zone);
         ::tzset();
     }
 
@@ -37,13 +40,14 @@ private Q_SLOTS:
         QFETCH(QString, zone);
         QFETCH(QString, expected);
         const QByteArray old = qgetenv("TZ");
-        setZone(zone.toLatin1().constData());
+        setZone(zone.toLatin1());
         const auto text = util::isoLocalTime(1796273557.75);
-        if (old.isEmpty())
-            ::unsetenv("TZ");
-        else
-            setZone(old.constData());
-        ::tzset();
+        if (old.isEmpty()) {
+            qunsetenv("TZ");
+            ::tzset();
+        } else {
+            setZone(old);
+        }
         QCOMPARE(QString::fromStdString(text), expected);
     }
 
