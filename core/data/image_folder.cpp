@@ -164,6 +164,12 @@ Shape chooseShape(const std::vector<Candidate> &files, const ImageFolderOptions 
             unreadable.push_back({files[i].path, stbReason()});
             continue;
         }
+        // stb_image 2.27 decodes a BMP whose header says 0 rows; resizing it divides by zero.
+        if (w <= 0 || h <= 0) {
+            unreadable.push_back(
+                {files[i].path, fmt::format("its header claims {}x{} pixels: an empty image", w, h)});
+            continue;
+        }
         if (std::int64_t(w) * h > kMaxPixels) {
             unreadable.push_back(
                 {files[i].path, fmt::format("its header claims {}x{} pixels: more than the {} "
@@ -190,6 +196,10 @@ bool decodeInto(const fs::path &path, const Shape &shape, std::uint8_t *out, std
         stbi_load(path.c_str(), &w, &h, &comp, shape.channels), stbi_image_free);
     if (!pixels) {
         reason = stbReason();
+        return false;
+    }
+    if (w <= 0 || h <= 0) {
+        reason = fmt::format("it decodes to {}x{} pixels: an empty image", w, h);
         return false;
     }
     const int c = shape.channels;

@@ -114,6 +114,31 @@ private Q_SLOTS:
         QCOMPARE(unreadable[1].path, root / "a" / "zero.jpg");
     }
 
+    void anImageWithNoRowsIsReportedNotResized()
+    {
+        // A 24-bit BMP whose header says 4 x 0 pixels: stb_image decodes it, and resizing it to
+        // the folder's size divided by zero (UBSan: NaN converted to int, in the fuzzer).
+        QTemporaryDir dir;
+        const fs::path root = dir.path().toStdString();
+        writePng(root / "a" / "good.png", 6, 6, 1, 0);
+        const std::uint8_t header[54] = {
+            'B', 'M', 54, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, // file header, pixels at 54
+            40,  0,   0,  0, // info header size
+            4,   0,   0,  0, // width
+            0,   0,   0,  0, // height
+            1,   0,   24, 0}; // planes, bits per pixel; no compression
+        std::ofstream(root / "a" / "empty.bmp", std::ios::binary)
+            .write(reinterpret_cast<const char *>(header), sizeof header);
+        auto loaded = loadImageFolder(root);
+        QVERIFY(loaded.has_value());
+        QCOMPARE((*loaded)->size(), std::int64_t(1));
+        const auto &unreadable = (*loaded)->unreadable();
+        QCOMPARE(unreadable.size(), std::size_t(1));
+        QCOMPARE(unreadable[0].path, root / "a" / "empty.bmp");
+        QVERIFY2(unreadable[0].reason.find("4x0") != std::string::npos,
+                 unreadable[0].reason.c_str());
+    }
+
     void onlyCorruptFilesFailNamingOne()
     {
         QTemporaryDir dir;
