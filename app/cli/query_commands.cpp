@@ -111,13 +111,19 @@ std::string cell(const json &value, const char *format = "%.4f")
     return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
+// runs, show and compare only read: a store written by a newer Lathe is shown read-only, with a
+// warning, instead of refused.
 Result<std::unique_ptr<track::RunStore>> openStore(const ParsedArgs &args)
 {
     const auto path = storePath(args);
     if (!std::filesystem::exists(path))
         return fail(ErrorCode::NotFound, "no database here yet; train a run first or pass --db",
                     path.string());
-    return track::RunStore::open(path);
+    auto store = track::RunStore::openForReading(path);
+    if (store && !(*store)->readOnlyReason().empty())
+        std::fprintf(stderr, "lathe-cli: warning: %s: %s to change it; it is open read-only\n",
+                     path.c_str(), (*store)->readOnlyReason().c_str());
+    return store;
 }
 
 void printRunsTable(const json &rows)

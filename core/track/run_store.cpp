@@ -144,6 +144,19 @@ Result<std::unique_ptr<RunStore>> RunStore::open(const std::filesystem::path &db
     return store;
 }
 
+Result<std::unique_ptr<RunStore>> RunStore::openForReading(const std::filesystem::path &db)
+{
+    auto store = open(db);
+    if (store || store.error().code != ErrorCode::SchemaTooNew)
+        return store;
+    auto database = schema::openDatabaseReadOnly(db);
+    if (!database)
+        return std::unexpected(database.error());
+    std::unique_ptr<RunStore> readOnly(new RunStore(std::move(*database)));
+    readOnly->m_readOnlyReason = store.error().message;
+    return readOnly;
+}
+
 int RunStore::latestSchemaVersion()
 {
     return schema::kLatestVersion;

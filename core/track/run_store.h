@@ -40,6 +40,11 @@ public:
     /// Interrupted (with an "interrupted" event). Errors: BadInput for a file that is not a
     /// Lathe database, SchemaTooNew for one written by a newer Lathe (left untouched), Io.
     static Result<std::unique_ptr<RunStore>> open(const std::filesystem::path &db);
+    /// Opens `db` as open() does, for the commands and views that only read (runs, show,
+    /// compare, the window), except that a store written by a newer Lathe is opened read-only:
+    /// never migrated down, nothing marked or written (every write fails), readOnlyReason()
+    /// saying why. Errors as open(), less SchemaTooNew.
+    static Result<std::unique_ptr<RunStore>> openForReading(const std::filesystem::path &db);
     /// The schema version this build writes (PRAGMA user_version after open).
     static int latestSchemaVersion();
     /// How many times open() was called on the calling thread, failed calls included: lets a
@@ -52,6 +57,9 @@ public:
     ~RunStore();
 
     const std::filesystem::path &path() const;
+    /// Empty for a writable store; for one openForReading() opened read-only, why (the
+    /// SchemaTooNew message, naming both schema versions).
+    const std::string &readOnlyReason() const { return m_readOnlyReason; }
 
     // ---- runs (run_store.cpp) ----------------------------------------------------------------
 
@@ -161,6 +169,7 @@ private:
     Result<void> updateRun(std::string_view sql, std::int64_t runId, std::string_view text);
 
     sql::Database m_db;
+    std::string m_readOnlyReason;
 };
 
 } // namespace lathe::track

@@ -122,4 +122,22 @@ Result<sql::Database> openDatabase(const std::filesystem::path &file,
     return db;
 }
 
+Result<sql::Database> openDatabaseReadOnly(const std::filesystem::path &file)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+        return fail(ErrorCode::NotFound, "no database file here", file.string());
+    auto db = sql::Database::open(file, kBusyTimeoutMs, sql::Access::ReadOnly);
+    if (!db)
+        return db;
+    auto version = readVersion(*db);
+    if (!version)
+        return std::unexpected(version.error());
+    if (auto ours = checkIsOurs(*db, *version); !ours)
+        return std::unexpected(ours.error());
+    if (auto done = db->exec("PRAGMA query_only = 1"); !done)
+        return std::unexpected(done.error());
+    return db;
+}
+
 } // namespace lathe::track::schema

@@ -123,4 +123,9 @@ inline constexpr int kBusyTimeoutMs = 5000;
 Result<sql::Database> openDatabase(const std::filesystem::path &file,
                                    std::span<const std::string_view> steps = kMigrations);
 
+/// Opens an existing store database read-only, whatever its version (a newer Lathe's too):
+/// nothing is created, configured, migrated or written (PRAGMA query_only). NotFound for a
+/// missing file, BadInput for one that is not a Lathe database.
+Result<sql::Database> openDatabaseReadOnly(const std::filesystem::path &file);
+
 } // namespace lathe::track::schema

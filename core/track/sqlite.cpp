@@ -215,12 +215,15 @@ Database::~Database()
     sqlite3_close_v2(m_db);
 }
 
-Result<Database> Database::open(const std::filesystem::path &file, int busyTimeoutMs)
+Result<Database> Database::open(const std::filesystem::path &file, int busyTimeoutMs,
+                                Access access)
 {
     Database db;
     db.m_file = file;
     // NOMUTEX: a connection is confined to one thread at a time, so SQLite's lock is waste.
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int flags = SQLITE_OPEN_NOMUTEX
+                      | (access == Access::ReadOnly ? SQLITE_OPEN_READONLY
+                                                    : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     const int rc = sqlite3_open_v2(file.c_str(), &db.m_db, flags, nullptr);
     if (rc != SQLITE_OK)
         return std::unexpected(db.errorFor(rc, "cannot open the database"));

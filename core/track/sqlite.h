@@ -88,6 +88,13 @@ Result<void> forEachRow(Statement &stmt, Read &&read)
     }
 }
 
+/// How a connection opens its file.
+enum class Access
+{
+    ReadWrite, ///< creates the file when missing
+    ReadOnly,  ///< never creates or writes; every write statement fails
+};
+
 class Database
 {
 public:
@@ -96,8 +103,10 @@ public:
     Database &operator=(Database &&other) noexcept;
     ~Database();
 
-    /// Opens (creating if missing) `file` read-write with the given busy timeout. Io on failure.
-    static Result<Database> open(const std::filesystem::path &file, int busyTimeoutMs);
+    /// Opens `file` with the given busy timeout: read-write (creating it if missing) or
+    /// read-only. Io on failure (NotFound for a missing file opened read-only).
+    static Result<Database> open(const std::filesystem::path &file, int busyTimeoutMs,
+                                 Access access = Access::ReadWrite);
 
     /// Runs one or more SQL statements that return no rows we need.
     Result<void> exec(std::string_view sql);

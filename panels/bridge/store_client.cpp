@@ -16,9 +16,16 @@ StoreClient::StoreClient(std::filesystem::path db, QObject *parent)
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     m_thread.start();
     post([this] {
-        auto store = track::RunStore::open(m_path);
+        auto store = track::RunStore::openForReading(m_path);
         if (!store) {
             m_openError = store.error();
+            return;
+        }
+        if (const auto &why = (*store)->readOnlyReason(); !why.empty()) {
+            // A newer Lathe's store: browsed as it is, never migrated down, no writer.
+            m_openError = Error{ErrorCode::SchemaTooNew, why + " to change it; it is open read-only",
+                                m_path.string()};
+            m_store = std::move(*store);
             return;
         }
         auto writer = track::StoreWriter::open(m_path);

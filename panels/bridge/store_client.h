@@ -33,7 +33,9 @@ class StoreClient : public QObject
 
 public:
     /// Opens `db` (a reading connection and a StoreWriter) on the client's thread; a failure is
-    /// reported to every later query and edit as an Error naming the file.
+    /// reported to every later query and edit as an Error naming the file. A store written by
+    /// a newer Lathe is opened read-only (RunStore::openForReading): queries work, and every
+    /// edit gets SchemaTooNew.
     explicit StoreClient(std::filesystem::path db, QObject *parent = nullptr);
     ~StoreClient() override;
 

@@ -76,6 +76,29 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget *parent)
         restoreLayout();
     loadDefaultConfig();
     updateActions();
+    checkStoreAccess();
+}
+
+void MainWindow::checkStoreAccess()
+{
+    m_store->query(
+        this, [](track::RunStore &store) { return Result<std::string>(store.readOnlyReason()); },
+        [this](const Result<std::string> &why) {
+            if (!why || why->empty())
+                return;
+            m_readOnlyStore = QString::fromStdString(*why);
+            setWindowTitle(tr("%1 (read-only)").arg(windowTitle()));
+            auto *label = new QLabel(tr("Read-only store"), this);
+            label->setObjectName("status-read-only");
+            label->setStyleSheet("QLabel { color: #b00020; font-weight: bold; }");
+            label->setToolTip(tr("%1. Runs can be browsed, compared, inspected and exported; "
+                                 "training, renaming, tagging and deleting need that newer "
+                                 "Lathe.")
+                                  .arg(m_readOnlyStore));
+            statusBar()->addPermanentWidget(label);
+            m_stateLabel->setText(tr("This store was written by a newer Lathe: read-only"));
+            updateActions();
+        });
 }
 
 MainWindow::~MainWindow()

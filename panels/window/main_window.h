@@ -117,6 +117,9 @@ private:
     void steerRun();
     void newRun();
     void updateActions();
+    /// Asks the store thread whether the store opened read-only; if so, says it in the title and
+    /// the status bar and disables Start.
+    void checkStoreAccess();
     void showProgress(const SessionProgress &progress);
     /// Empties the progress line (step, ETA) and hides the bar: the run has ended.
     void clearProgress();
@@ -132,6 +135,7 @@ private:
     std::unique_ptr<StoreClient> m_store;
     RunSelection m_selection;
     RunSession *m_session = nullptr;
+    QString m_readOnlyStore; ///< why the store is read-only (a newer Lathe's); empty if writable
     SessionLog *m_sessionLog = nullptr;
     DatasetPanel *m_dataset = nullptr;
     HyperparamsPanel *m_hyperparams = nullptr;

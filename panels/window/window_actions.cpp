@@ -177,10 +177,13 @@ void MainWindow::updateActions()
     const auto state = m_session->state();
     const bool active = m_session->isActive();
     m_newRun->setEnabled(!active);
-    m_start->setEnabled(!active && m_hyperparams->isValid());
-    m_start->setToolTip(m_hyperparams->isValid()
-                            ? withKey(m_start, tr("Train the config in the Hyperparameters panel"))
-                            : tr("Fix the config first: its error is shown in the form"));
+    m_start->setEnabled(!active && m_hyperparams->isValid() && m_readOnlyStore.isEmpty());
+    if (!m_readOnlyStore.isEmpty())
+        m_start->setToolTip(m_readOnlyStore);
+    else if (m_hyperparams->isValid())
+        m_start->setToolTip(withKey(m_start, tr("Train the config in the Hyperparameters panel")));
+    else
+        m_start->setToolTip(tr("Fix the config first: its error is shown in the form"));
     m_pause->setEnabled(state == SessionState::Running || state == SessionState::Preparing);
     m_resume->setEnabled(state == SessionState::Paused);
     m_steer->setEnabled(state == SessionState::Paused && m_session->runId() != 0);

@@ -408,6 +408,41 @@ private Q_SLOTS:
         }
     }
 
+    // A store a newer Lathe wrote (a higher schema version) is listed and shown read-only with
+    // a warning; a command that would write refuses it, and the file stays as it was.
+    void aNewerStoreIsReadOnly()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        QVERIFY(cli.run(tinyTrain(300, 1) + QStringList{"--name", "kept"}).exitCode == 0);
+        const int future = track::RunStore::latestSchemaVersion() + 1;
+        {
+            sqlite3 *db = nullptr;
+            QCOMPARE(sqlite3_open(cli.db().toUtf8().constData(), &db), SQLITE_OK);
+            const auto pragma = "PRAGMA user_version = " + std::to_string(future);
+            const int set = sqlite3_exec(db, pragma.c_str(), nullptr, nullptr, nullptr);
+            sqlite3_close(db);
+            QCOMPARE(set, SQLITE_OK);
+        }
+        const auto before = util::sha256File(cli.db().toStdString());
+        QVERIFY(before.has_value());
+        const QString warning = QString("warning: %1: the database has schema version %2")
+                                    .arg(cli.db())
+                                    .arg(future);
+        for (const QStringList &args :
+             {QStringList{"runs"}, QStringList{"show", "kept"}, QStringList{"compare", "1", "1"}}) {
+            const auto read = cli.run(args);
+            QVERIFY2(read.exitCode == 0, qPrintable(args.join(' ') + ": " + read.err));
+            QVERIFY2(read.err.contains(warning) && read.err.contains("it is open read-only"),
+                     qPrintable(read.err));
+        }
+        QVERIFY(cli.run({"runs"}).out.contains("kept"));
+        const auto refused = cli.run(tinyTrain(300, 1));
+        QCOMPARE(refused.exitCode, 3);
+        QVERIFY2(refused.err.contains("open it with a newer Lathe"), qPrintable(refused.err));
+        QCOMPARE(util::sha256File(cli.db().toStdString()).value(), *before);
+    }
+
     // A checkpoint write that fails as on a full disk (here a file-size limit: EFBIG) stops the
     // run with exit 4 and a message naming the file; the run is marked failed with that reason,
     // no temporary file is left, and the run trained before it stays intact; an export that

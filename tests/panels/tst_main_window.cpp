@@ -3,6 +3,7 @@
 // and an invalid config disables Start.
 #include "core/plugin/loader.h"
 #include "core/track/run_store.h"
+#include "core/util/sha256.h"
 #include "panels/bridge/run_list_model.h"
 #include "panels/common/plot_widget.h"
 #include "panels/curves/curves_panel.h"
@@ -588,6 +589,53 @@ private Q_SLOTS:
         QVERIFY(it != reset.end());
         (*it)->trigger();
         QVERIFY(window.dock("dock-curves")->isVisible());
+    }
+
+    // A store a newer Lathe wrote opens read-only: its runs are listed, the title and the
+    // status bar say read-only, Start is off, and an edit changes nothing in the file.
+    void aNewerStoreOpensReadOnly()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        std::int64_t id = 0;
+        {
+            auto store = track::RunStore::open(db);
+            QVERIFY(store.has_value());
+            id = (*store)->createRun({"from-the-future", "{}", 1}).value();
+        }
+        {
+            auto raw = track::sql::Database::open(db, 1000);
+            QVERIFY(raw.has_value());
+            QVERIFY(raw->exec("PRAGMA user_version = "
+                              + std::to_string(track::RunStore::latestSchemaVersion() + 1))
+                        .has_value());
+        }
+        const auto before = util::sha256File(db);
+        QVERIFY(before.has_value());
+        {
+            MainWindow window({db, writeSmallConfig(dir), false});
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            QTRY_VERIFY(window.windowTitle().endsWith("(read-only)"));
+            auto *label = window.findChild<QLabel *>("status-read-only");
+            QVERIFY(label && label->isVisible());
+            QVERIFY2(label->toolTip().contains("schema version"), qPrintable(label->toolTip()));
+            QVERIFY(!window.startAction()->isEnabled());
+            QVERIFY(window.startAction()->toolTip().contains("newer Lathe"));
+            auto *runs = window.runsPanel();
+            QTRY_VERIFY(runs->model()->rowOf(id) >= 0);
+            auto *model = runs->model();
+            QSignalSpy refused(model, &RunListModel::storeError);
+            const auto name = model->index(model->rowOf(id), RunListModel::NameColumn);
+            model->setData(name, QStringLiteral("renamed"));
+            QTRY_COMPARE(refused.count(), 1);
+            QVERIFY2(refused.front().front().toString().contains("it is open read-only"),
+                     qPrintable(refused.front().front().toString()));
+            QTRY_COMPARE(model->data(model->index(model->rowOf(id), RunListModel::NameColumn))
+                             .toString(),
+                         QString("from-the-future"));
+        }
+        QCOMPARE(util::sha256File(db).value(), *before);
     }
 
     // Last: the plugin it loads stays in the process-wide registry.

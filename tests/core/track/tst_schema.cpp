@@ -128,6 +128,55 @@ private Q_SLOTS:
         QCOMPARE(*after, *before);
     }
 
+    void newerSchemaOpensReadOnlyForReading()
+    {
+        QTemporaryDir dir;
+        const auto db = pathIn(dir, "future.db");
+        std::int64_t id = 0;
+        {
+            auto store = RunStore::open(db);
+            QVERIFY_OK(store);
+            auto created = (*store)->createRun({.name = "from-the-future"});
+            QVERIFY_OK(created);
+            id = *created;
+            QVERIFY_OK((*store)->addMetrics(std::array{MetricPoint{id, "train/loss", 1, 0, 0, 2.5}}));
+        }
+        // What a newer Lathe's migration might have done: a table this build does not know.
+        const int future = RunStore::latestSchemaVersion() + 1;
+        QVERIFY(rawExec(db, "CREATE TABLE later_things (id INTEGER PRIMARY KEY); "
+                            "PRAGMA user_version = "
+                                + std::to_string(future)));
+        const auto before = util::sha256File(db);
+        QVERIFY_OK(before);
+
+        auto store = RunStore::openForReading(db);
+        QVERIFY_OK(store);
+        const auto &why = (*store)->readOnlyReason();
+        QVERIFY2(why.find("version " + std::to_string(future)) != std::string::npos, why.c_str());
+        auto runs = (*store)->listRuns({});
+        QVERIFY_OK(runs);
+        QCOMPARE(runs->size(), std::size_t(1));
+        QCOMPARE(runs->front().name, std::string("from-the-future"));
+        auto loss = (*store)->metricSeries(id, "train/loss");
+        QVERIFY_OK(loss);
+        QCOMPARE(loss->size(), std::size_t(1));
+        QVERIFY(!(*store)->rename(id, "changed"));
+        QVERIFY(!(*store)->createRun({.name = "new"}));
+        store->reset();
+
+        QCOMPARE(rawInt(db, "PRAGMA user_version"), std::int64_t(future));
+        const auto after = util::sha256File(db);
+        QVERIFY_OK(after);
+        QCOMPARE(*after, *before);
+
+        // A store of this build's version opens writable, as open() does.
+        const auto current = pathIn(dir, "current.db");
+        auto writable = RunStore::openForReading(current);
+        QVERIFY_OK(writable);
+        QVERIFY((*writable)->readOnlyReason().empty());
+        QVERIFY_OK((*writable)->createRun({.name = "new"}));
+    }
+
     void randomBytesAreBadInput()
     {
         QTemporaryDir dir;
