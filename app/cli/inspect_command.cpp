@@ -2,6 +2,7 @@
 // maps, attributions written as PNGs) and its confusion matrix on the test set. Read-only.
 #include "app/cli/commands.h"
 
+#include "core/formats/atomic_file.h"
 #include "core/inspect/attention.h"
 #include "core/inspect/attribution.h"
 #include "core/inspect/colormap.h"
@@ -17,7 +18,7 @@
 #include <stb/stb_image_write.h>
 
 #include <cstdio>
-#include <fstream>
+#include <sstream>
 #include <limits>
 #include <ranges>
 #include <set>
@@ -48,27 +49,32 @@ torch::Tensor enlarge(const torch::Tensor &rgba)
     return rgba.repeat_interleave(factor, 0).repeat_interleave(factor, 1).contiguous();
 }
 
+// The PNG and CSV files are encoded in memory and written through an AtomicFile, so a full disk
+// leaves no half-written file.
 Result<void> writePng(const std::filesystem::path &path, const torch::Tensor &rgba)
 {
     const auto image = enlarge(rgba);
     const int h = int(image.size(0)), w = int(image.size(1));
-    if (!stbi_write_png(path.c_str(), w, h, 4, image.data_ptr<std::uint8_t>(), w * 4))
-        return fail(ErrorCode::Io, "cannot write the PNG", path.string());
-    return {};
+    std::string bytes;
+    const auto append = [](void *context, void *data, int size) {
+        static_cast<std::string *>(context)->append(static_cast<const char *>(data),
+                                                    std::size_t(size));
+    };
+    if (!stbi_write_png_to_func(append, &bytes, w, h, 4, image.data_ptr<std::uint8_t>(), w * 4))
+        return fail(ErrorCode::Io, "cannot encode the PNG", path.string());
+    return formats::writeFileAtomically(path, bytes);
 }
 
 Result<void> writeCsv(const std::filesystem::path &path, const torch::Tensor &map)
 {
-    std::ofstream out(path);
+    std::ostringstream out;
     out.precision(std::numeric_limits<float>::max_digits10); // reads back as the same floats
     const auto values = map.to(torch::kDouble).contiguous();
     const auto a = values.accessor<double, 2>();
     for (std::int64_t y = 0; y < values.size(0); ++y)
         for (std::int64_t x = 0; x < values.size(1); ++x)
             out << a[y][x] << (x + 1 < values.size(1) ? "," : "\n");
-    if (!out.flush())
-        return fail(ErrorCode::Io, "cannot write the CSV", path.string());
-    return {};
+    return formats::writeFileAtomically(path, out.str());
 }
 
 // The input in grey with `heat` coloured over it as the Visualise panel draws it by default:

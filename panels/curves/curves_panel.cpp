@@ -11,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSlider>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -364,7 +365,10 @@ void CurvesPanel::syncViews(PlotWidget *source)
 
 bool CurvesPanel::exportPng(const QString &path)
 {
-    const bool saved = m_chartHost->grab().save(path, "PNG");
+    // Through a QSaveFile: a full disk leaves the old file (or none), not half a PNG.
+    QSaveFile file(path);
+    const bool saved = file.open(QIODevice::WriteOnly) && m_chartHost->grab().save(&file, "PNG")
+                       && file.commit();
     m_status->setText(saved ? tr("Saved the charts to %1.").arg(path)
                             : tr("Cannot write %1.").arg(path));
     return saved;
