@@ -14,7 +14,7 @@ namespace lathe::track::schema {
 
 /// Migration i takes user_version i to i + 1, in its own transaction. Append new steps; never
 /// edit a step that has shipped.
-inline constexpr std::array<std::string_view, 2> kMigrations{
+inline constexpr std::array<std::string_view, 3> kMigrations{
     // 1: the initial schema.
     R"sql(
 CREATE TABLE runs (
@@ -106,6 +106,47 @@ CREATE TABLE histograms (
     counts BLOB NOT NULL
 );
 CREATE UNIQUE INDEX histograms_series ON histograms(run_id, name, kind, step);
+)sql",
+    // 3: sweeps (core/track/sweep_store.h). A sweep holds its spec self-contained (the base
+    // config inline, --set overrides applied) and the step limit of every trial (--max-steps,
+    // 0: none), so that a worker joining it needs only its id. Each trial is a row numbered
+    // from 0 in its sweep, owned while running by a worker process (host, pid, pid_start, as
+    // runs are), with the run that trains it; the intermediate objective values the pruner
+    // reads are rows of sweep_values.
+    R"sql(
+CREATE TABLE sweeps (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    max_steps INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'running',
+    created_at REAL NOT NULL,
+    ended_at REAL
+);
+CREATE TABLE sweep_trials (
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    params_json TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT 'running',
+    value REAL,
+    error_message TEXT NOT NULL DEFAULT '',
+    host TEXT NOT NULL DEFAULT '',
+    pid INTEGER NOT NULL DEFAULT 0,
+    pid_start INTEGER NOT NULL DEFAULT 0,
+    asked_at REAL NOT NULL,
+    ended_at REAL,
+    PRIMARY KEY (sweep_id, number)
+);
+CREATE INDEX sweep_trials_run ON sweep_trials(run_id);
+CREATE TABLE sweep_values (
+    sweep_id INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    value REAL,
+    PRIMARY KEY (sweep_id, number, step),
+    FOREIGN KEY (sweep_id, number) REFERENCES sweep_trials(sweep_id, number) ON DELETE CASCADE
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -7,7 +7,7 @@ namespace lathe::track {
 
 namespace {
 
-constexpr std::array<std::pair<RunStatus, std::string_view>, 7> kStatusNames{{
+constexpr std::array<std::pair<RunStatus, std::string_view>, 8> kStatusNames{{
     {RunStatus::Created, "created"},
     {RunStatus::Running, "running"},
     {RunStatus::Paused, "paused"},
@@ -15,6 +15,7 @@ constexpr std::array<std::pair<RunStatus, std::string_view>, 7> kStatusNames{{
     {RunStatus::Failed, "failed"},
     {RunStatus::Stopped, "stopped"},
     {RunStatus::Interrupted, "interrupted"},
+    {RunStatus::Pruned, "pruned"},
 }};
 
 constexpr std::array<std::pair<HistogramKind, std::string_view>, 3> kHistogramKindNames{{
@@ -46,7 +47,8 @@ std::optional<RunStatus> parseRunStatus(std::string_view text)
 bool isTerminal(RunStatus status)
 {
     return status == RunStatus::Finished || status == RunStatus::Failed
-           || status == RunStatus::Stopped || status == RunStatus::Interrupted;
+           || status == RunStatus::Stopped || status == RunStatus::Interrupted
+           || status == RunStatus::Pruned;
 }
 
 std::string_view toString(HistogramKind kind)

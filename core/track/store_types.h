@@ -11,9 +11,10 @@
 // Times are unix seconds; 0 means "unset" (or "now" where a row is being added).
 namespace lathe::track {
 
-/// Life cycle of a run. Finished, Failed, Stopped and Interrupted are terminal (an interrupted
-/// run may be resumed, which makes it Running again).
-enum class RunStatus { Created, Running, Paused, Finished, Failed, Stopped, Interrupted };
+/// Life cycle of a run. Finished, Failed, Stopped, Interrupted and Pruned (a sweep's trial that
+/// its pruner stopped early; its curves are kept) are terminal (an interrupted run may be
+/// resumed, which makes it Running again).
+enum class RunStatus { Created, Running, Paused, Finished, Failed, Stopped, Interrupted, Pruned };
 
 /// The stored lowercase name of a status ("running"). Thread-safe.
 std::string_view toString(RunStatus status);
@@ -167,7 +168,7 @@ struct HistogramSample
 };
 
 /// One queued write of the batching writer.
-using WriteOp = std::variant<MetricPoint, EventRow, ArtifactRow, StatusChange, ConfigChange,
-                             HistogramRow>;
+using WriteOp
+    = std::variant<MetricPoint, EventRow, ArtifactRow, StatusChange, ConfigChange, HistogramRow>;
 
 } // namespace lathe::track

@@ -45,6 +45,7 @@ QColor runStatusColor(track::RunStatus status)
     case track::RunStatus::Failed: return QColor(0xc6, 0x28, 0x28);
     case track::RunStatus::Interrupted:
     case track::RunStatus::Stopped: return QColor(0xb0, 0x6a, 0x00);
+    case track::RunStatus::Pruned: return QColor(0x7a, 0x5c, 0x99);
     default: return {};
     }
 }

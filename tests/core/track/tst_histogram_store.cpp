@@ -44,20 +44,20 @@ private Q_SLOTS:
         QVERIFY(!decodeHistogramCounts(std::span(blob).first(7)));
     }
 
-    // A database at the previous version (before histograms) migrates and keeps its runs.
+    // A database at version 1 (before histograms) migrates and keeps its runs.
     void previousVersionMigratesAndKeepsRuns()
     {
         QTemporaryDir dir;
         const auto db = pathIn(dir, "old.db");
         {
-            const auto previous = std::span(schema::kMigrations).first(schema::kLatestVersion - 1);
+            const auto previous = std::span(schema::kMigrations).first(1);
             auto old = schema::openDatabase(db, previous);
             QVERIFY_OK(old);
             QVERIFY_OK(old->exec("INSERT INTO runs (name, created_at) VALUES ('before', 1.0); "
                                  "INSERT INTO metrics (run_id, key, step, value) "
                                  "VALUES (1, 'train/loss', 1, 2.5)"));
         }
-        QCOMPARE(rawInt(db, "PRAGMA user_version"), std::int64_t(schema::kLatestVersion - 1));
+        QCOMPARE(rawInt(db, "PRAGMA user_version"), std::int64_t(1));
         QCOMPARE(rawInt(db, "SELECT count(*) FROM sqlite_master WHERE name = 'histograms'"),
                  std::int64_t(0));
 

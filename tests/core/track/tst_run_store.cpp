@@ -184,10 +184,12 @@ private Q_SLOTS:
     {
         for (auto s :
              {RunStatus::Created, RunStatus::Running, RunStatus::Paused, RunStatus::Finished,
-              RunStatus::Failed, RunStatus::Stopped, RunStatus::Interrupted}) {
+              RunStatus::Failed, RunStatus::Stopped, RunStatus::Interrupted, RunStatus::Pruned}) {
             QVERIFY(parseRunStatus(toString(s)) == s);
         }
         QVERIFY(!parseRunStatus("Running"));
+        QCOMPARE(QString::fromLatin1(toString(RunStatus::Pruned).data()), QString("pruned"));
+        QVERIFY(isTerminal(RunStatus::Pruned));
     }
 
     void tagsNotesAndRename()

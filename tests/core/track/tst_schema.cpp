@@ -52,6 +52,14 @@ constexpr std::array kFixtureRows{
     FixtureRow{1, "events (run_id, kind, step, wall_time)", "(1, 'finished', 2, 1.7e9 + 60)"},
     FixtureRow{2, "histograms (run_id, name, kind, step, min, max, counts)",
                "(1, 'conv1.weight', 'weights', 2, -1, 1, x'0100000002000000')"},
+    FixtureRow{3, "sweeps (id, name, spec_json, status, created_at, ended_at)",
+               "(1, 'old-sweep', '{\"name\":\"old-sweep\"}', 'finished', 1.7e9, 1.7e9 + 90)"},
+    FixtureRow{3,
+               "sweep_trials (sweep_id, number, run_id, params_json, state, value, host, pid, "
+               "pid_start, asked_at, ended_at)",
+               "(1, 0, 1, '{\"optimizer.lr\":0.01}', 'completed', 0.8, 'h', 1, 5, 1.7e9, "
+               "1.7e9 + 60)"},
+    FixtureRow{3, "sweep_values (sweep_id, number, step, value)", "(1, 0, 1, 0.8)"},
 };
 
 // The table a fixture row goes into: its `table` up to the column list.
@@ -139,7 +147,8 @@ private Q_SLOTS:
             auto created = (*store)->createRun({.name = "from-the-future"});
             QVERIFY_OK(created);
             id = *created;
-            QVERIFY_OK((*store)->addMetrics(std::array{MetricPoint{id, "train/loss", 1, 0, 0, 2.5}}));
+            QVERIFY_OK(
+                (*store)->addMetrics(std::array{MetricPoint{id, "train/loss", 1, 0, 0, 2.5}}));
         }
         // What a newer Lathe's migration might have done: a table this build does not know.
         const int future = RunStore::latestSchemaVersion() + 1;
