@@ -46,5 +46,7 @@ int inspectCommand(const std::vector<std::string> &args);
 int confusionCommand(const std::vector<std::string> &args);
 int pluginsCommand(const std::vector<std::string> &args);
 int exportCommand(const std::vector<std::string> &args);
+int sweepCommand(const std::vector<std::string> &args);
+int sweepsCommand(const std::vector<std::string> &args);
 
 } // namespace lathe::cli

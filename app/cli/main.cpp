@@ -1,4 +1,5 @@
-// lathe-cli: train, resume, list, show, compare, evaluate and inspect runs from a terminal.
+// lathe-cli: train, resume, list, show, compare, evaluate and inspect runs, and run sweeps, from
+// a terminal.
 #include "app/cli/commands.h"
 
 #include "core/plugin/loader.h"
@@ -65,6 +66,17 @@ commands:
          [--checkpoint best|last|epoch-N] [--db PATH]
                     write a checkpoint for deployment, checked against it (exit 3 when the
                     check fails), with config.json and a model card (MODEL_CARD.md + JSON)
+  sweep SPEC.json [--workers K] [--trials N] [--set key.path=value]... [--max-steps N]
+        [--db PATH]
+                    create a hyperparameter sweep from a spec and run it with K worker
+                    processes; each trial is a run tagged sweep:ID and trial:N
+  sweep resume ID [--worker] [--workers K] [--set key.path=value]... [--max-steps N]
+                    go on with a sweep: re-run the trials its dead workers left, ask new
+                    ones; --worker joins a running sweep as one more worker
+  sweep show ID [--db PATH] [--json]
+                    a sweep's trials, its best trial and config, parameter importance
+  sweeps [--db PATH] [--json]
+                    list sweeps: status, trials done, best value
   plugins [--json]  the plugins found, what each registers, and why any was refused
   info              LibTorch version, threads, CUDA devices and the paths Lathe uses
 
@@ -90,7 +102,8 @@ int main(int argc, char **argv)
         {"train", trainCommand},         {"finetune", finetuneCommand}, {"resume", resumeCommand},
         {"runs", runsCommand},           {"show", showCommand},         {"compare", compareCommand},
         {"eval", evalCommand},           {"info", infoCommand},         {"inspect", inspectCommand},
-        {"confusion", confusionCommand}, {"plugins", pluginsCommand},   {"export", exportCommand}};
+        {"confusion", confusionCommand}, {"plugins", pluginsCommand},   {"export", exportCommand},
+        {"sweep", sweepCommand},         {"sweeps", sweepsCommand}};
     auto command = commands.find(argv[1]);
     if (command == commands.end()) {
         std::fprintf(stderr, "lathe-cli: unknown command \"%s\"\n\n%s", argv[1], kUsage);

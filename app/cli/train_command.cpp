@@ -1,8 +1,8 @@
-// lathe-cli train / resume: run a RunJob on a training thread while the main thread waits for
-// Ctrl-C (SIGINT/SIGTERM are blocked everywhere and taken with sigtimedwait, so a signal
-// never lands in a LibTorch or loader thread).
+// lathe-cli train / resume: run a RunJob on the main thread while a watcher thread waits for
+// Ctrl-C (stop_signals.h).
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
+#include "app/cli/stop_signals.h"
 
 #include "core/train/autocast_scope.h"
 #include "core/train/run_job.h"
@@ -17,22 +17,6 @@ namespace lathe::cli {
 
 namespace {
 
-sigset_t stopSignals()
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    return set;
-}
-
-// Blocks SIGINT/SIGTERM for this thread and every thread it starts from now on.
-void blockStopSignals()
-{
-    const sigset_t set = stopSignals();
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
-
 // Training runs on the main thread, the thread that loaded the data: its OpenMP team is then
 // the process's only one. A second team (a training thread's next to the main thread's idle
 // one) makes libgomp count more threads than cores and put its workers to sleep after every
@@ -40,18 +24,8 @@ void blockStopSignals()
 Result<train::TrainOutcome> runWithSignals(train::RunJob &job)
 {
     std::stop_source stopSource;
-    std::jthread watcher([&stopSource](std::stop_token finished) {
-        const sigset_t set = stopSignals();
-        const timespec tick{0, 100'000'000};
-        while (!finished.stop_requested()) {
-            siginfo_t info;
-            if (sigtimedwait(&set, &info, &tick) > 0 && !stopSource.stop_requested()) {
-                std::fprintf(stderr, "\nstopping: finishing the step and writing a checkpoint "
-                                     "(the run can be resumed)\n");
-                stopSource.request_stop();
-            }
-        }
-    });
+    const auto watcher = watchStopSignals(stopSource, "\nstopping: finishing the step and writing "
+                                                      "a checkpoint (the run can be resumed)\n");
     return job.run(stopSource.get_token());
 }
 
