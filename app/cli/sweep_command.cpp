@@ -63,8 +63,11 @@ void reportLine(std::int64_t sweepId, const std::string &line)
 int runHere(std::int64_t sweepId, const ParsedArgs &a, std::int64_t maxSteps, bool &stopped)
 {
     std::stop_source stop;
-    const auto watcher = watchStopSignals(stop, "\nstopping: the running trial stops and stays "
-                                                "running; `lathe-cli sweep resume` re-runs it\n");
+    // A --worker's parent says it once for all its workers.
+    const auto watcher = watchStopSignals(
+        stop, a.has("--worker") ? ""
+                                : "\nstopping: the running trial stops and stays running; "
+                                  "`lathe-cli sweep resume` re-runs it\n");
     train::SweepWorkerOptions options;
     options.db = storePath(a);
     options.maxSteps = maxSteps;

@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -272,6 +273,48 @@ private Q_SLOTS:
         QCOMPARE(QString::fromLatin1(track::toString(victim->status).data()),
                  QString("interrupted"));
         auto info = cli.sweeps()->sweep(1);
+        QCOMPARE(QString::fromLatin1(track::toString(info->status).data()), QString("finished"));
+    }
+
+    // Ctrl-C of `sweep` with two worker processes: the running trials stop and stay running,
+    // the sweep is stopped; `sweep resume` re-runs them and finishes it.
+    void ctrlCStopsAndResumeFinishes()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        const auto spec = cli.writeSpec("stop.json", lrSpec("random", 3));
+        QStringList args = QStringList{"sweep", spec, "--workers", "2"} + tinyTrials();
+        args += QStringList{"--set", "data.subset=1500", "--set", "training.epochs=4"};
+        std::unique_ptr<QProcess> sweep(cli.start(args));
+        QVERIFY(sweep->waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                auto trials = cli.sweeps()->trials(1);
+                return trials && !trials->empty() && (*trials)[0].runId;
+            }(),
+            60000);
+        ::kill(pid_t(sweep->processId()), SIGINT);
+        QVERIFY(sweep->waitForFinished(60000));
+        QCOMPARE(sweep->exitCode(), 0);
+        const QString out = sweep->readAllStandardOutput();
+        QVERIFY2(out.contains("sweep 1 stopped"), qPrintable(out));
+        auto info = cli.sweeps()->sweep(1);
+        QCOMPARE(QString::fromLatin1(track::toString(info->status).data()), QString("stopped"));
+        auto left = cli.sweeps()->trials(1);
+        QVERIFY_OK(left);
+        const auto running = std::ranges::count_if(
+            *left, [](const track::TrialRow &t) { return t.state == track::TrialState::Running; });
+        QVERIFY(running >= 1);
+
+        const auto resumed = cli.run({"sweep", "resume", "1", "--workers", "1"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        QVERIFY2(resumed.err.contains("re-run"), qPrintable(resumed.err));
+        auto trials = cli.sweeps()->trials(1);
+        QVERIFY_OK(trials);
+        QCOMPARE(trials->size(), std::size_t(3));
+        for (const auto &trial : *trials)
+            QCOMPARE(stateOf(trial), QString("completed"));
+        info = cli.sweeps()->sweep(1);
         QCOMPARE(QString::fromLatin1(track::toString(info->status).data()), QString("finished"));
     }
 
