@@ -23,8 +23,8 @@ StoreClient::StoreClient(std::filesystem::path db, QObject *parent)
         }
         if (const auto &why = (*store)->readOnlyReason(); !why.empty()) {
             // A newer Lathe's store: browsed as it is, never migrated down, no writer.
-            m_openError = Error{ErrorCode::SchemaTooNew, why + " to change it; it is open read-only",
-                                m_path.string()};
+            m_openError = Error{ErrorCode::SchemaTooNew,
+                                why + " to change it; it is open read-only", m_path.string()};
             m_store = std::move(*store);
             return;
         }
@@ -43,6 +43,7 @@ StoreClient::~StoreClient()
     // The writer's destructor applies the edits still queued before the connections close.
     post([this] {
         m_writer.reset();
+        m_sweeps.reset();
         m_store.reset();
     });
     m_thread.quit();
@@ -52,6 +53,23 @@ StoreClient::~StoreClient()
 void StoreClient::post(std::function<void()> task)
 {
     QMetaObject::invokeMethod(m_worker, std::move(task), Qt::QueuedConnection);
+}
+
+track::SweepStore *StoreClient::sweepStore()
+{
+    if (m_sweeps)
+        return m_sweeps.get();
+    if (!m_store || !m_store->readOnlyReason().empty()) {
+        m_sweepError = m_openError;
+        return nullptr;
+    }
+    auto sweeps = track::SweepStore::open(m_path);
+    if (!sweeps) {
+        m_sweepError = sweeps.error();
+        return nullptr;
+    }
+    m_sweeps = std::move(*sweeps);
+    return m_sweeps.get();
 }
 
 void StoreClient::edit(QObject *receiver, std::vector<track::RunEdit> edits,

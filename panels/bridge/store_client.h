@@ -2,6 +2,7 @@
 
 #include "core/track/run_store.h"
 #include "core/track/store_writer.h"
+#include "core/track/sweep_store.h"
 #include "core/util/error.h"
 
 #include <QObject>
@@ -50,17 +51,26 @@ public:
         using R = std::invoke_result_t<Work, track::RunStore &>;
         QPointer<QObject> target(receiver);
         post([this, target, work = std::move(work), done = std::move(done)]() mutable {
-            auto result
-                = std::make_shared<R>(m_store ? work(*m_store) : R(std::unexpected(m_openError)));
-            if (!target)
-                return;
-            QMetaObject::invokeMethod(
-                target,
-                [target, result, done = std::move(done)]() mutable {
-                    if (target)
-                        done(std::move(*result));
-                },
-                Qt::QueuedConnection);
+            answer(target, m_store ? work(*m_store) : R(std::unexpected(m_openError)),
+                   std::move(done));
+        });
+    }
+
+    /// As query(), for the sweeps and trials of the store: `work(RunStore &, SweepStore &)`
+    /// runs on the store thread with the client's RunStore and a SweepStore the client opens
+    /// there on first use (its own connection, kept until the client goes; the RunStore opened
+    /// the file first, so it is not migrated again). A store that could not be opened, or one
+    /// a newer Lathe wrote (the sweep store has no read-only mode), gives `done` that error
+    /// without `work` running.
+    template<typename Work, typename Done>
+    void sweepQuery(QObject *receiver, Work work, Done done)
+    {
+        using R = std::invoke_result_t<Work, track::RunStore &, track::SweepStore &>;
+        QPointer<QObject> target(receiver);
+        post([this, target, work = std::move(work), done = std::move(done)]() mutable {
+            track::SweepStore *sweeps = sweepStore();
+            answer(target, sweeps ? work(*m_store, *sweeps) : R(std::unexpected(m_sweepError)),
+                   std::move(done));
         });
     }
 
@@ -82,13 +92,34 @@ public:
 
 private:
     void post(std::function<void()> task);
+    /// The store thread's SweepStore, opened on first use; nullptr (m_sweepError says why)
+    /// when it cannot be. Store thread only.
+    track::SweepStore *sweepStore();
+
+    /// Hands `result` to `done` on `target`'s thread, unless `target` is gone by then.
+    template<typename R, typename Done>
+    static void answer(const QPointer<QObject> &target, R result, Done done)
+    {
+        if (!target)
+            return;
+        auto shared = std::make_shared<R>(std::move(result));
+        QMetaObject::invokeMethod(
+            target,
+            [target, shared, done = std::move(done)]() mutable {
+                if (target)
+                    done(std::move(*shared));
+            },
+            Qt::QueuedConnection);
+    }
 
     std::filesystem::path m_path;
     QThread m_thread;
     QObject *m_worker = nullptr; ///< lives on m_thread; tasks run through its event queue
     std::unique_ptr<track::RunStore> m_store;     ///< touched only on m_thread
     std::unique_ptr<track::StoreWriter> m_writer; ///< created and destroyed on m_thread
+    std::unique_ptr<track::SweepStore> m_sweeps;  ///< touched only on m_thread
     Error m_openError;
+    Error m_sweepError; ///< why m_sweeps could not be opened (store thread only)
     std::shared_ptr<inspect_jobs::ModelCache> m_modelCache;
 };
 

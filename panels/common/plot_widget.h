@@ -27,6 +27,8 @@ struct PlotSeries
     /// Drawn pale and thin behind the others, left out of the legend; the hover read-out
     /// shows its value next to the series of the same name ("raw" values under a smoothed line).
     bool faint = false;
+    /// A dot on every drawn point and no line (a scatter of values by x).
+    bool scatter = false;
 };
 
 /// A vertical mark on the x axis (a steering change, a checkpoint) with a short label.

@@ -161,6 +161,10 @@ void PlotWidget::drawSeries(QPainter &painter, const View &view, std::vector<QPo
             const PlotSeries &series = m_series[s];
             if (series.faint != (pass == 0))
                 continue;
+            if (series.scatter) {
+                drawPointMarkers(painter, view, s);
+                continue;
+            }
             // A cosmetic pen of width 1 takes QPainter's fast line path; wider pens are
             // stroked as filled outlines, ~50x slower on dense min/max envelopes.
             QPen pen(series.faint ? faded(series.color, 70) : series.color, 1.0);

@@ -9,6 +9,7 @@
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/log/log_panel.h"
 #include "panels/runs/runs_panel.h"
+#include "panels/sweep/sweep_panel.h"
 #include "panels/visualise/visualise_panel.h"
 #include "panels/window/panel_scroller.h"
 #include "panels/window/session_log.h"
@@ -130,6 +131,7 @@ void MainWindow::createPanels()
     m_visualise = new VisualisePanel(*m_store, this);
     m_errors = new ErrorsPanel(*m_store, this);
     m_histograms = new HistogramsPanel(*m_store, this);
+    m_sweeps = new SweepPanel(*m_store, this);
 
     // Left column: the form and the data, full height. Right: the curves over the runs table.
     auto *hyper = addPanel(m_hyperparams, tr("Hyperparameters"), "dock-hyperparams",
@@ -143,12 +145,14 @@ void MainWindow::createPanels()
     auto *errors = addPanel(m_errors, tr("Errors"), "dock-errors", Qt::RightDockWidgetArea);
     auto *histograms
         = addPanel(m_histograms, tr("Histograms"), "dock-histograms", Qt::RightDockWidgetArea);
+    auto *sweeps = addPanel(m_sweeps, tr("Sweeps"), "dock-sweeps", Qt::RightDockWidgetArea);
     splitDockWidget(curves, runs, Qt::Vertical);
     tabifyDockWidget(hyper, data);
     tabifyDockWidget(runs, log);
     tabifyDockWidget(curves, visualise);
     tabifyDockWidget(curves, errors);
     tabifyDockWidget(curves, histograms);
+    tabifyDockWidget(curves, sweeps);
     createPluginPanels(curves);
     hyper->raise();
     runs->raise();
@@ -174,24 +178,33 @@ void MainWindow::createPanels()
             resizeDocks({curves, runs}, {std::max(total - height, total / 3), height},
                         Qt::Vertical);
     });
-    connect(m_runs, &RunsPanel::newRunFromConfig, this, [this](const train::RunConfig &config) {
-        m_hyperparams->setConfig(config);
-        dock("dock-hyperparams")->raise();
-        if (!config.finetune.run.empty())
-            statusBar()->showMessage(
-                tr("The form holds a fine-tune of run %1 from its %2: edit it (freeze, LoRA, "
-                   "epochs) and press Start")
-                    .arg(QString::fromStdString(config.finetune.run),
-                         config.finetune.checkpoint.empty()
-                             ? tr("best checkpoint (else its last)")
-                             : tr("checkpoint \"%1\"")
-                                   .arg(QString::fromStdString(config.finetune.checkpoint))),
-                8000);
-        else
-            statusBar()->showMessage(tr("The form holds the config of the chosen run: press "
-                                        "Start to train it again, or edit it first"),
-                                     8000);
+    connect(m_runs, &RunsPanel::newRunFromConfig, this, &MainWindow::takeConfig);
+    connect(m_sweeps, &SweepPanel::newRunFromConfig, this, [this](const train::RunConfig &config) {
+        takeConfig(config);
+        statusBar()->showMessage(tr("The form holds the best trial's config: press Start to "
+                                    "train it, or edit it first (more epochs, no step limit)"),
+                                 8000);
     });
+}
+
+void MainWindow::takeConfig(const train::RunConfig &config)
+{
+    m_hyperparams->setConfig(config);
+    dock("dock-hyperparams")->raise();
+    if (!config.finetune.run.empty())
+        statusBar()->showMessage(
+            tr("The form holds a fine-tune of run %1 from its %2: edit it (freeze, LoRA, "
+               "epochs) and press Start")
+                .arg(QString::fromStdString(config.finetune.run),
+                     config.finetune.checkpoint.empty()
+                         ? tr("best checkpoint (else its last)")
+                         : tr("checkpoint \"%1\"")
+                               .arg(QString::fromStdString(config.finetune.checkpoint))),
+            8000);
+    else
+        statusBar()->showMessage(tr("The form holds the config of the chosen run: press "
+                                    "Start to train it again, or edit it first"),
+                                 8000);
 }
 
 void MainWindow::createPluginPanels(QDockWidget *tabWith)

@@ -32,6 +32,7 @@ class PluginPanels;
 class RunsPanel;
 class SessionLog;
 class StoreClient;
+class SweepPanel;
 class VisualisePanel;
 
 /// Where the workbench reads and writes.
@@ -70,6 +71,7 @@ public:
     VisualisePanel *visualisePanel() const { return m_visualise; }
     ErrorsPanel *errorsPanel() const { return m_errors; }
     HistogramsPanel *histogramsPanel() const { return m_histograms; }
+    SweepPanel *sweepPanel() const { return m_sweeps; }
     /// The plugins' panels of this window and what failed of them.
     PluginPanels &pluginPanels() const { return *m_pluginPanels; }
     QDockWidget *dock(const QString &objectName) const;
@@ -91,6 +93,9 @@ private:
     void createPanels();
     void createPluginPanels(QDockWidget *tabWith);
     void setSelection(const RunSelection &selection);
+    /// Puts `config` in the Hyperparameters form ("New run from this config", "Fine-tune from
+    /// here", "Train best config") and says so in the status bar.
+    void takeConfig(const train::RunConfig &config);
     /// Docks `panel`; a built-in one (`scrollable`) in a PanelScroller, so that its minimum
     /// size never pushes the window beyond a small screen.
     QDockWidget *addPanel(QWidget *panel, const QString &title, const QString &name,
@@ -145,6 +150,7 @@ private:
     VisualisePanel *m_visualise = nullptr;
     ErrorsPanel *m_errors = nullptr;
     HistogramsPanel *m_histograms = nullptr;
+    SweepPanel *m_sweeps = nullptr;
     /// Destroyed before the docks their widgets are in (members go before the base's children).
     std::unique_ptr<PluginPanels> m_pluginPanels;
     QByteArray m_defaultLayout;

@@ -1,0 +1,94 @@
+#pragma once
+
+#include "core/train/run_config.h"
+#include "panels/bridge/sweep_snapshot.h"
+
+#include <QTimer>
+#include <QWidget>
+
+#include <cstdint>
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QSortFilterProxyModel;
+class QTableView;
+class QTabWidget;
+
+namespace lathe::panels {
+
+class ImportanceBars;
+class PlotWidget;
+class StoreClient;
+class SweepParallelView;
+class TrialTableModel;
+
+/// The Sweep panel, a read-only view of the store's sweeps, live: a chooser (name, status,
+/// trials done of the budget), and for the chosen sweep its trial table (number, state,
+/// value, run, last intermediate value, one column per key; sortable), the objective over
+/// trials (completed values, pruned trials at their last intermediate value, failed ones
+/// marked, the best so far as a line), parallel coordinates of the keys against the objective
+/// and the parameter importance as bars (from three completed trials on). "Train best config"
+/// hands the best trial's config to newRunFromConfig(), as the Runs panel does. Reads run on the
+/// StoreClient's thread (StoreClient::sweepQuery), polled every second; an unchanged sweep costs
+/// one read there and nothing here. Parts are found by object name: "sweepChooser",
+/// "sweepSummary", "sweepTrials", "sweepTabs", "sweepObjective", "sweepParallel",
+/// "sweepImportance", "trainBestConfig". GUI thread only.
+class SweepPanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    /// Reads through `store`, which must outlive the panel, and starts the first load.
+    explicit SweepPanel(StoreClient &store, QWidget *parent = nullptr);
+    ~SweepPanel() override;
+
+    /// Poll period in ms; 0 stops polling.
+    void setPollInterval(int ms);
+    /// Reads the sweeps (and the chosen one) again now; coalesced with a read in flight.
+    void refresh();
+    /// The sweep shown (0 when none).
+    qint64 sweepId() const;
+    /// Shows sweep `id` (when it is listed).
+    void showSweep(qint64 id);
+    /// The sweep last drawn; its info.id is 0 before any.
+    const SweepSnapshot &snapshot() const { return m_snapshot; }
+    TrialTableModel *trialModel() const { return m_model; }
+
+public Q_SLOTS:
+    /// Emits newRunFromConfig with the best trial's config (or says why it cannot).
+    void trainBestConfig();
+
+Q_SIGNALS:
+    /// "Train best config": the best trial's full run config, validated.
+    void newRunFromConfig(const lathe::train::RunConfig &config);
+    /// A snapshot of the chosen sweep was drawn (after a change).
+    void updated();
+
+private:
+    void buildUi();
+    void applyList(const std::vector<SweepListItem> &items);
+    void loadSnapshot();
+    void applySnapshot(SweepSnapshot snapshot);
+    void updateObjective();
+    void updateSummary();
+    void showProblem(const QString &text);
+
+    StoreClient *m_store = nullptr;
+    QTimer m_poll;
+    bool m_loading = false;
+    bool m_again = false;
+    SweepSnapshot m_snapshot;
+    QComboBox *m_chooser = nullptr;
+    QLabel *m_summary = nullptr;
+    QPushButton *m_trainBest = nullptr;
+    TrialTableModel *m_model = nullptr;
+    QSortFilterProxyModel *m_proxy = nullptr;
+    QTableView *m_table = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    PlotWidget *m_objective = nullptr;
+    SweepParallelView *m_parallel = nullptr;
+    ImportanceBars *m_importance = nullptr;
+};
+
+} // namespace lathe::panels

@@ -1,0 +1,380 @@
+#include "core/sweep/sweep_spec.h"
+#include "core/track/run_store.h"
+#include "core/track/sweep_store.h"
+#include "core/train/sweep_runner.h"
+#include "panels/bridge/store_client.h"
+#include "panels/common/plot_widget.h"
+#include "panels/hyperparams/hyperparams_panel.h"
+#include "panels/sweep/importance_bars.h"
+#include "panels/sweep/sweep_panel.h"
+#include "panels/sweep/sweep_parallel_view.h"
+#include "panels/sweep/trial_table_model.h"
+#include "panels/window/main_window.h"
+#include "tests/panels/named_child.h"
+
+#include <QComboBox>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+
+using namespace lathe;
+using namespace lathe::panels;
+using json = nlohmann::json;
+
+namespace {
+
+// lr (log_uniform), dropout (uniform), optimizer (choice), batch size (int), over a small mlp.
+std::string specText(int trials)
+{
+    const json spec{
+        {"name", "lr-search"},
+        {"base",
+         {{"model", {{"arch", "mlp"}, {"dropout", 0.1}}},
+          {"optimizer", {{"name", "adamw"}, {"lr", 0.001}}},
+          {"training", {{"epochs", 2}, {"batch_size", 64}}}}},
+        {"space",
+         {{"optimizer.lr", {{"type", "log_uniform"}, {"low", 1e-4}, {"high", 0.1}}},
+          {"model.dropout", {{"type", "uniform"}, {"low", 0.0}, {"high", 0.5}}},
+          {"optimizer.name", {{"type", "choice"}, {"values", {"adamw", "sgd"}}}},
+          {"training.batch_size", {{"type", "int"}, {"low", 32}, {"high", 256}, {"step", 32}}}}},
+        {"objective", {{"metric", "val/accuracy"}, {"direction", "maximize"}}},
+        {"sampler", {{"name", "random"}, {"seed", 1}}},
+        {"trials", trials}};
+    auto parsed = sweep::parseSweepSpec(spec, {}, train::sweepSpecOptions());
+    if (!parsed)
+        qFatal("%s", parsed.error().toString().c_str());
+    return sweep::toJson(*parsed).dump();
+}
+
+struct Trial
+{
+    double lr = 0.001;
+    double dropout = 0.1;
+    std::string optimizer = "adamw";
+    int batch = 64;
+    track::TrialState state = track::TrialState::Completed;
+    std::optional<double> value{};
+};
+
+// A deterministic spread of values in [0, 1).
+double spread(int i, int salt)
+{
+    return std::fmod(std::abs(std::sin(double(i) * 12.9898 + salt * 78.233)) * 43758.5453, 1.0);
+}
+
+} // namespace
+
+class TestSweepPanel : public QObject
+{
+    Q_OBJECT
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::filesystem::path m_db;
+    std::unique_ptr<track::RunStore> m_runs;
+    std::unique_ptr<track::SweepStore> m_sweeps;
+    std::unique_ptr<StoreClient> m_client;
+
+    void openStore()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        m_db = std::filesystem::path(m_dir->path().toStdString()) / "lathe.db";
+        m_runs = std::move(*track::RunStore::open(m_db));
+        m_sweeps = std::move(*track::SweepStore::open(m_db));
+        m_client = std::make_unique<StoreClient>(m_db);
+    }
+
+    std::int64_t createSweep(int trials)
+    {
+        auto id = m_sweeps->createSweep({"lr-search", specText(trials), 0});
+        return id ? *id : 0;
+    }
+
+    // Asks the next trial with `trial`'s params, gives it a run, and ends it as `trial` says.
+    bool addTrial(std::int64_t sweepId, const Trial &trial, int budget = 2000)
+    {
+        const json params{{"optimizer.lr", trial.lr},
+                          {"model.dropout", trial.dropout},
+                          {"optimizer.name", trial.optimizer},
+                          {"training.batch_size", trial.batch}};
+        auto asked = m_sweeps->askTrial(
+            sweepId, budget, [&](const auto &, int) { return Result<std::string>(params.dump()); });
+        if (!asked || !*asked)
+            return false;
+        const int number = (*asked)->number;
+        auto run = m_runs->createRun(
+            {.name = "lr-search-t" + std::to_string(number), .configJson = "{}"});
+        if (!run || !m_sweeps->setTrialRun(sweepId, number, *run))
+            return false;
+        if (trial.value && !m_sweeps->recordValue(sweepId, number, 1, *trial.value))
+            return false;
+        if (trial.state == track::TrialState::Running)
+            return true;
+        return bool(m_sweeps->finishTrial(
+            sweepId, number, trial.state,
+            trial.state == track::TrialState::Completed ? trial.value : std::nullopt,
+            trial.state == track::TrialState::Failed ? "loss became NaN" : ""));
+    }
+
+    std::unique_ptr<SweepPanel> openPanel()
+    {
+        auto panel = std::make_unique<SweepPanel>(*m_client);
+        panel->setPollInterval(100);
+        panel->resize(1000, 480);
+        panel->show();
+        return panel;
+    }
+
+    static bool waitForTrials(SweepPanel &panel, int count)
+    {
+        return QTest::qWaitFor([&] { return panel.trialModel()->rowCount() == count; }, 5000);
+    }
+
+    // The five trials of the small sweep: 0.70, 0.85 (best), pruned, 0.80, failed.
+    std::int64_t smallSweep()
+    {
+        const auto id = createSweep(8);
+        addTrial(id, {.lr = 0.01, .value = 0.70});
+        addTrial(id, {.lr = 0.003, .optimizer = "sgd", .batch = 96, .value = 0.85});
+        addTrial(id, {.lr = 0.0002, .state = track::TrialState::Pruned, .value = 0.31});
+        addTrial(id, {.lr = 0.05, .value = 0.80});
+        addTrial(id, {.lr = 0.09, .state = track::TrialState::Failed});
+        return id;
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void tableShowsTrials()
+    {
+        openStore();
+        smallSweep();
+        auto panel = openPanel();
+        QVERIFY(waitForTrials(*panel, 5));
+        auto *chooser = namedChild<QComboBox>(panel.get(), "sweepChooser");
+        QCOMPARE(chooser->count(), 1);
+        QCOMPARE(chooser->currentText(), QString("lr-search · running · 5/8"));
+        auto *table = namedChild<QTableView>(panel.get(), "sweepTrials");
+        auto *model = table->model();
+        QCOMPARE(model->columnCount(), TrialTableModel::ParamColumn + 4);
+        const auto cell
+            = [&](int row, int column) { return model->index(row, column).data().toString(); };
+        QCOMPARE(cell(0, TrialTableModel::StateColumn), QString("completed"));
+        QCOMPARE(cell(1, TrialTableModel::ValueColumn), QString("0.85"));
+        QCOMPARE(cell(2, TrialTableModel::StateColumn), QString("pruned"));
+        QCOMPARE(cell(2, TrialTableModel::LastColumn), QString("0.31 @ 1"));
+        QCOMPARE(cell(4, TrialTableModel::StateColumn), QString("failed"));
+        QVERIFY(cell(1, TrialTableModel::RunColumn).startsWith("lr-search-t1 ("));
+        QCOMPARE(model->index(2, TrialTableModel::StateColumn)
+                     .data(Qt::ForegroundRole)
+                     .value<QBrush>()
+                     .color(),
+                 trialStateColor(track::TrialState::Pruned));
+        QCOMPARE(model->index(4, TrialTableModel::StateColumn).data(Qt::ToolTipRole).toString(),
+                 QString("loss became NaN"));
+        // The params as columns, by key (sorted by the space).
+        QStringList headers;
+        for (int c = TrialTableModel::ParamColumn; c < model->columnCount(); ++c)
+            headers << model->headerData(c, Qt::Horizontal).toString();
+        QCOMPARE(headers, (QStringList{"model.dropout", "optimizer.lr", "optimizer.name",
+                                       "training.batch_size"}));
+        QCOMPARE(cell(1, TrialTableModel::ParamColumn + 2), QString("sgd"));
+
+        // Sorting by value with a click on its header: the best trial comes first after two.
+        auto *header = table->horizontalHeader();
+        const QPoint at(header->sectionViewportPosition(TrialTableModel::ValueColumn) + 10,
+                        header->height() / 2);
+        QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, at);
+        if (header->sortIndicatorOrder() == Qt::AscendingOrder)
+            QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, at);
+        QCOMPARE(cell(0, TrialTableModel::NumberColumn), QString("1"));
+        QCOMPARE(cell(0, TrialTableModel::ValueColumn), QString("0.85"));
+    }
+
+    void objectiveHasBestSoFar()
+    {
+        openStore();
+        smallSweep();
+        auto panel = openPanel();
+        QVERIFY(waitForTrials(*panel, 5));
+        auto *plot = namedChild<PlotWidget>(panel.get(), "sweepObjective");
+        const auto &series = plot->series();
+        QCOMPARE(series.size(), std::size_t(3));
+        QCOMPARE(series[0].name, QString("best so far"));
+        QCOMPARE(series[1].points.size(), std::size_t(3)); // completed
+        QCOMPARE(series[2].points.size(), std::size_t(1)); // pruned, at its last value
+        QCOMPARE(series[2].points[0].y, 0.31);
+        std::vector<double> best;
+        for (const auto &p : series[0].points)
+            best.push_back(p.y);
+        QCOMPARE(best, (std::vector<double>{0.70, 0.85, 0.85, 0.85, 0.85}));
+        QCOMPARE(plot->markers().size(), std::size_t(1)); // the failed trial
+        QCOMPARE(plot->markers()[0].x, 4.0);
+        auto *summary = namedChild<QLabel>(panel.get(), "sweepSummary");
+        QVERIFY2(summary->text().contains("best val/accuracy = 0.85 (trial 1)"),
+                 qPrintable(summary->text()));
+        // Three completed trials: the importance is ranked.
+        auto *bars = namedChild<ImportanceBars>(panel.get(), "sweepImportance");
+        QCOMPARE(bars->importance().size(), std::size_t(4));
+    }
+
+    void importanceNeedsThreeCompletedTrials()
+    {
+        openStore();
+        const auto id = createSweep(8);
+        addTrial(id, {.lr = 0.01, .value = 0.70});
+        addTrial(id, {.lr = 0.003, .value = 0.85});
+        addTrial(id, {.lr = 0.0002, .state = track::TrialState::Pruned, .value = 0.31});
+        auto panel = openPanel();
+        QVERIFY(waitForTrials(*panel, 3));
+        auto *bars = namedChild<ImportanceBars>(panel.get(), "sweepImportance");
+        QVERIFY(bars->importance().empty());
+        QCOMPARE(bars->emptyText(),
+                 QString("Importance needs 3 completed trials; this sweep has 2."));
+        QVERIFY(addTrial(id, {.lr = 0.05, .value = 0.80}));
+        QTRY_COMPARE(bars->importance().size(), std::size_t(4));
+        QVERIFY(bars->emptyText().isEmpty());
+    }
+
+    void importanceRanksTheKeyThatMatters()
+    {
+        openStore();
+        const auto id = createSweep(40);
+        // The objective depends on lr alone (best near 3e-3); the other keys are noise.
+        for (int i = 0; i < 40; ++i) {
+            const double lr = std::pow(10.0, -4.0 + 3.0 * spread(i, 1));
+            Trial trial{.lr = lr,
+                        .dropout = 0.5 * spread(i, 2),
+                        .optimizer = spread(i, 3) < 0.5 ? "adamw" : "sgd",
+                        .batch = 32 * (1 + int(spread(i, 4) * 8)),
+                        .value = 0.9 - 0.2 * std::abs(std::log10(lr) + 2.5)};
+            QVERIFY(addTrial(id, trial));
+        }
+        auto panel = openPanel();
+        QVERIFY(waitForTrials(*panel, 40));
+        auto *bars = namedChild<ImportanceBars>(panel.get(), "sweepImportance");
+        const auto &items = bars->importance();
+        QCOMPARE(items.size(), std::size_t(4));
+        QCOMPARE(items[0].first, QString("optimizer.lr"));
+        QVERIFY(items[0].second > items[1].second);
+        QVERIFY(bars->emptyText().isEmpty());
+        auto *parallel = namedChild<SweepParallelView>(panel.get(), "sweepParallel");
+        namedChild<QTabWidget>(panel.get(), "sweepTabs")->setCurrentWidget(parallel);
+        const QString dir = QCoreApplication::applicationDirPath();
+        QVERIFY(panel->grab().save(dir + "/sweep_panel_parallel.png"));
+        QCOMPARE(parallel->drawnLines(), 40);
+        namedChild<QTabWidget>(panel.get(), "sweepTabs")->setCurrentWidget(bars);
+        QVERIFY(panel->grab().save(dir + "/sweep_panel_importance.png"));
+    }
+
+    void trialAddedWhileOpenAppears()
+    {
+        openStore();
+        const auto id = smallSweep();
+        auto panel = openPanel();
+        QVERIFY(waitForTrials(*panel, 5));
+        QVERIFY(addTrial(id, {.lr = 0.004, .value = 0.9}));
+        QVERIFY(waitForTrials(*panel, 6));
+        QVERIFY(addTrial(id, {.lr = 0.004, .state = track::TrialState::Running, .value = 0.5}));
+        QVERIFY(waitForTrials(*panel, 7));
+        auto *chooser = namedChild<QComboBox>(panel.get(), "sweepChooser");
+        QTRY_COMPARE(chooser->currentText(), QString("lr-search · running · 6/8"));
+        QCOMPARE(panel->snapshot().bestNumber, 5);
+        QVERIFY(panel->trialModel()->trial(6).state == track::TrialState::Running);
+        // A second sweep appears in the chooser, the shown one stays chosen.
+        createSweep(3);
+        QTRY_COMPARE(chooser->count(), 2);
+        QCOMPARE(panel->sweepId(), id);
+    }
+
+    void trainBestConfigFillsTheForm()
+    {
+        openStore();
+        smallSweep();
+        m_client.reset();
+        const auto config = std::filesystem::path(m_dir->path().toStdString()) / "small.json";
+        std::ofstream(config) << train::RunConfig{}.toJson().dump(2);
+        MainWindow window({m_db, config, false});
+        window.resize(1366, 768);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto *dock = window.dock("dock-sweeps");
+        QVERIFY(dock);
+        QCOMPARE(dock->windowTitle(), QString("Sweeps"));
+        dock->raise();
+        auto *panel = window.sweepPanel();
+        QVERIFY(waitForTrials(*panel, 5));
+        auto *button = namedChild<QPushButton>(panel, "trainBestConfig");
+        QTRY_VERIFY(button->isEnabled());
+        QTest::qWait(50);
+        const QString shot = QCoreApplication::applicationDirPath() + "/sweep_panel.png";
+        QVERIFY(window.grab().save(shot));
+        qInfo("screenshot: %s", qPrintable(shot));
+        // The Sweeps dock keeps the window within a 1366×768 laptop's screen.
+        const QSize least = window.minimumSizeHint();
+        QVERIFY2(least.width() <= 1366 && least.height() <= 740,
+                 qPrintable(QString("minimum %1x%2").arg(least.width()).arg(least.height())));
+        QTest::mouseClick(button, Qt::LeftButton);
+        const auto form = window.hyperparamsPanel()->config();
+        QCOMPARE(form.optimizer.lr, 0.003);
+        QCOMPARE(form.optimizer.name, std::string("sgd"));
+        QCOMPARE(form.training.batchSize, 96);
+    }
+
+    void thousandTrialsOpenAndRedrawFast()
+    {
+        openStore();
+        const auto id = createSweep(1000);
+        for (int i = 0; i < 1000; ++i) {
+            const double lr = std::pow(10.0, -4.0 + 3.0 * spread(i, 1));
+            const auto state = i % 10 == 3   ? track::TrialState::Pruned
+                               : i % 25 == 7 ? track::TrialState::Failed
+                                             : track::TrialState::Completed;
+            QVERIFY(addTrial(id,
+                             {.lr = lr,
+                              .dropout = 0.5 * spread(i, 2),
+                              .optimizer = spread(i, 3) < 0.5 ? "adamw" : "sgd",
+                              .batch = 32 * (1 + int(spread(i, 4) * 8)),
+                              .state = state,
+                              .value = 0.9 - 0.2 * std::abs(std::log10(lr) + 2.5)},
+                             1000));
+        }
+        QElapsedTimer timer;
+        timer.start();
+        auto panel = openPanel();
+        QSignalSpy drawn(panel.get(), &SweepPanel::updated);
+        QVERIFY(drawn.wait(10000));
+        panel->grab();
+        const qint64 openMs = timer.elapsed();
+        auto *tabs = namedChild<QTabWidget>(panel.get(), "sweepTabs");
+        qint64 worstRedraw = 0;
+        for (int tab = 0; tab < tabs->count(); ++tab) {
+            tabs->setCurrentIndex(tab);
+            timer.restart();
+            panel->grab();
+            worstRedraw = std::max(worstRedraw, timer.elapsed());
+        }
+        QCOMPARE(panel->trialModel()->rowCount(), 1000);
+        qInfo("1,000 trials: open (store read on its thread + first paint) %lld ms, worst "
+              "redraw of a tab %lld ms",
+              openMs, worstRedraw);
+        // Generous bounds (the target is 100 ms on a desktop), so a busy machine does not flake.
+        QVERIFY2(openMs < 2000, qPrintable(QString::number(openMs)));
+        QVERIFY2(worstRedraw < 500, qPrintable(QString::number(worstRedraw)));
+    }
+};
+
+QTEST_MAIN(TestSweepPanel)
+#include "tst_sweep_panel.moc"
