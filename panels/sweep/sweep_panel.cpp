@@ -121,6 +121,7 @@ void SweepPanel::buildUi()
 
     connect(m_chooser, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
     connect(m_trainBest, &QPushButton::clicked, this, &SweepPanel::trainBestConfig);
+    connect(m_parallel, &SweepParallelView::brushed, this, &SweepPanel::runsBrushed);
 }
 
 void SweepPanel::setPollInterval(int ms)
@@ -221,8 +222,10 @@ void SweepPanel::applySnapshot(SweepSnapshot snapshot)
     const bool sameSweep = snapshot.info.id == m_snapshot.info.id;
     m_snapshot = std::move(snapshot);
     m_model->setTrials(m_snapshot.axes, m_snapshot.trials, sameSweep);
-    if (!sameSweep)
+    if (!sameSweep) {
         m_table->resizeColumnsToContents();
+        m_parallel->clearBrushes();
+    }
     updateObjective();
     m_parallel->setData(m_snapshot.axes, m_snapshot.trials, m_snapshot.metric, m_snapshot.maximize);
     m_importance->setImportance(m_snapshot.importance);

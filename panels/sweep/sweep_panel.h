@@ -28,7 +28,8 @@ class TrialTableModel;
 /// value, run, last intermediate value, one column per key; sortable), the objective over
 /// trials (completed values, pruned trials at their last intermediate value, failed ones
 /// marked, the best so far as a line), parallel coordinates of the keys against the objective
-/// and the parameter importance as bars (from three completed trials on). "Train best config"
+/// (brushing one selects those trials' runs: runsBrushed()) and the parameter importance as
+/// bars (from three completed trials on). "Train best config"
 /// hands the best trial's config to newRunFromConfig(), as the Runs panel does. Reads run on the
 /// StoreClient's thread (StoreClient::sweepQuery), polled every second; an unchanged sweep costs
 /// one read there and nothing here. Parts are found by object name: "sweepChooser",
@@ -64,6 +65,9 @@ Q_SIGNALS:
     void newRunFromConfig(const lathe::train::RunConfig &config);
     /// A snapshot of the chosen sweep was drawn (after a change).
     void updated();
+    /// Brushing in the parallel coordinates: the runs of the trials inside the brushes (empty
+    /// when the brushes were taken away). The window selects them in the Runs panel.
+    void runsBrushed(const QList<qint64> &runIds);
 
 private:
     void buildUi();

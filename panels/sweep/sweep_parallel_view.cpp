@@ -1,10 +1,10 @@
 #include "panels/sweep/sweep_parallel_view.h"
 
+#include <QMouseEvent>
 #include <QPainter>
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 namespace lathe::panels {
 
@@ -129,61 +129,163 @@ void SweepParallelView::paintAxis(QPainter &painter, const Scale &scale, const Q
                      label(scale.lo));
 }
 
+SweepParallelView::Layout SweepParallelView::layout() const
+{
+    const QFontMetrics fm(font());
+    Layout at;
+    at.count = int(m_axes.size()) + 1;
+    // Margins of half an axis name's room, between 36 and 90 px.
+    const int margin = std::clamp(width() / (2 * at.count), 36, 90);
+    at.plot = rect().adjusted(margin, 2 * fm.height() + 8, -margin, -fm.height() - 8);
+    at.spacing = at.plot.width() / (at.count - 1);
+    return at;
+}
+
+double SweepParallelView::valueOn(const TrialItem &trial, int axis) const
+{
+    if (std::size_t(axis) < m_axes.size())
+        return std::size_t(axis) < trial.coords.size() ? trial.coords[std::size_t(axis)]
+                                                       : std::numeric_limits<double>::quiet_NaN();
+    return completedValue(trial) ? *trial.value : std::numeric_limits<double>::quiet_NaN();
+}
+
+bool SweepParallelView::inBrushes(const TrialItem &trial, const std::vector<Scale> &axisScales,
+                                  const QRect &plot) const
+{
+    for (const auto &[axis, range] : m_brushes) {
+        const double y = yOf(axisScales[std::size_t(axis)], valueOn(trial, axis), plot);
+        if (std::isnan(y))
+            return false;
+        const double at = (plot.bottom() - y) / std::max(1, plot.height());
+        if (at < range.first - 1e-9 || at > range.second + 1e-9)
+            return false;
+    }
+    return true;
+}
+
+QList<qint64> SweepParallelView::brushedRuns() const
+{
+    QList<qint64> runs;
+    if (m_brushes.empty())
+        return runs;
+    const auto axisScales = scales();
+    const QRect plot = layout().plot;
+    for (const auto &trial : m_trials)
+        if (trial.runId != 0 && inBrushes(trial, axisScales, plot))
+            runs << trial.runId;
+    return runs;
+}
+
+QPoint SweepParallelView::axisPoint(int axis, double fraction) const
+{
+    const Layout at = layout();
+    return {at.plot.left() + axis * at.spacing,
+            int(std::lround(at.plot.bottom() - fraction * at.plot.height()))};
+}
+
+void SweepParallelView::clearBrushes()
+{
+    if (m_brushes.empty())
+        return;
+    m_brushes.clear();
+    update();
+    Q_EMIT brushed({});
+}
+
+int SweepParallelView::axisAt(const QPoint &pos) const
+{
+    const Layout at = layout();
+    if (m_axes.empty() || pos.y() < at.plot.top() - 6 || pos.y() > at.plot.bottom() + 6)
+        return -1;
+    const int axis = int(std::lround(double(pos.x() - at.plot.left()) / at.spacing));
+    if (axis < 0 || axis >= at.count)
+        return -1;
+    return std::abs(pos.x() - (at.plot.left() + axis * at.spacing)) <= 10 ? axis : -1;
+}
+
+void SweepParallelView::mousePressEvent(QMouseEvent *event)
+{
+    m_dragAxis = event->button() == Qt::LeftButton ? axisAt(event->position().toPoint()) : -1;
+    m_dragFrom = event->position().y();
+    if (m_dragAxis < 0)
+        QWidget::mousePressEvent(event);
+}
+
+void SweepParallelView::mouseMoveEvent(QMouseEvent *event)
+{
+    if (m_dragAxis < 0)
+        return;
+    const QRect plot = layout().plot;
+    const auto fraction = [&](double y) {
+        return std::clamp((plot.bottom() - y) / std::max(1, plot.height()), 0.0, 1.0);
+    };
+    const double a = fraction(m_dragFrom);
+    const double b = fraction(event->position().y());
+    m_brushes[m_dragAxis] = {std::min(a, b), std::max(a, b)};
+    update();
+}
+
+void SweepParallelView::mouseReleaseEvent(QMouseEvent *event)
+{
+    if (m_dragAxis < 0)
+        return;
+    // A click without a drag on an axis takes its brush away.
+    if (std::abs(event->position().y() - m_dragFrom) < 3)
+        m_brushes.erase(m_dragAxis);
+    m_dragAxis = -1;
+    update();
+    Q_EMIT brushed(brushedRuns());
+}
+
 void SweepParallelView::paintEvent(QPaintEvent *)
 {
     QPainter painter(this);
     painter.fillRect(rect(), palette().base());
     m_drawnLines = 0;
-    const QFontMetrics fm(font());
     if (m_axes.empty() || m_trials.empty()) {
         painter.setPen(palette().placeholderText().color());
         painter.drawText(rect(), Qt::AlignCenter, tr("No trials yet"));
         return;
     }
     const auto axisScales = scales();
-    const int count = int(axisScales.size());
-    // Margins of half an axis name's room, between 36 and 90 px.
-    const int margin = std::clamp(width() / (2 * count), 36, 90);
-    const QRect plot = rect().adjusted(margin, 2 * fm.height() + 8, -margin, -fm.height() - 8);
-    const int spacing = count > 1 ? plot.width() / (count - 1) : plot.width();
-    const auto xOf = [&](int axis) { return plot.left() + axis * spacing; };
+    const Layout at = layout();
+    const QRect plot = at.plot;
+    const auto xOf = [&](int axis) { return plot.left() + axis * at.spacing; };
 
-    // Others first (grey), then completed trials from the worst to the best.
+    // Others first (grey), then completed trials from the worst to the best; with a brush,
+    // the trials outside it are grey too.
     const Scale &objective = axisScales.back();
-    std::vector<std::size_t> order(m_trials.size());
-    std::iota(order.begin(), order.end(), std::size_t(0));
     const auto goodness = [&](const TrialItem &t) {
         if (!completedValue(t))
             return -std::numeric_limits<double>::infinity();
+        if (!m_brushes.empty() && !inBrushes(t, axisScales, plot))
+            return -std::numeric_limits<double>::max();
         return m_maximize ? *t.value : -*t.value;
     };
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return goodness(m_trials[a]) < goodness(m_trials[b]);
-    });
+    std::vector<std::pair<double, std::size_t>> order;
+    order.reserve(m_trials.size());
+    for (std::size_t i = 0; i < m_trials.size(); ++i)
+        order.emplace_back(goodness(m_trials[i]), i);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
     const QColor grey = palette().placeholderText().color();
     QPolygonF line;
-    for (std::size_t index : order) {
+    for (const auto &[rank, index] : order) {
         const TrialItem &trial = m_trials[index];
-        const bool done = completedValue(trial);
+        const bool lit = completedValue(trial) && rank > -std::numeric_limits<double>::max();
         QColor colour = grey;
-        if (done && objective.hi > objective.lo) {
+        if (lit && objective.hi > objective.lo) {
             const double t = (*trial.value - objective.lo) / (objective.hi - objective.lo);
             colour = heat(m_maximize ? t : 1.0 - t);
-        } else if (done) {
+        } else if (lit) {
             colour = heat(1.0);
         } else {
             colour.setAlpha(90);
         }
         painter.setPen(QPen(colour, 1.0));
         line.clear();
-        for (int axis = 0; axis < count; ++axis) {
-            const double value
-                = axis + 1 < count
-                      ? (std::size_t(axis) < trial.coords.size()
-                             ? trial.coords[std::size_t(axis)]
-                             : std::numeric_limits<double>::quiet_NaN())
-                      : (done ? *trial.value : std::numeric_limits<double>::quiet_NaN());
-            const double y = yOf(axisScales[std::size_t(axis)], value, plot);
+        for (int axis = 0; axis < at.count; ++axis) {
+            const double y = yOf(axisScales[std::size_t(axis)], valueOn(trial, axis), plot);
             if (std::isnan(y)) {
                 if (line.size() > 1)
                     painter.drawPolyline(line);
@@ -196,9 +298,16 @@ void SweepParallelView::paintEvent(QPaintEvent *)
             painter.drawPolyline(line);
         ++m_drawnLines;
     }
-    for (int axis = 0; axis < count; ++axis) {
-        const QString name = axis + 1 < count ? m_axes[std::size_t(axis)].key : m_metric;
-        paintAxis(painter, axisScales[std::size_t(axis)], name, xOf(axis), plot, spacing);
+    for (int axis = 0; axis < at.count; ++axis) {
+        const QString name = axis + 1 < at.count ? m_axes[std::size_t(axis)].key : m_metric;
+        paintAxis(painter, axisScales[std::size_t(axis)], name, xOf(axis), plot, at.spacing);
+    }
+    QColor brush = palette().highlight().color();
+    brush.setAlpha(70);
+    for (const auto &[axis, range] : m_brushes) {
+        const double top = plot.bottom() - range.second * plot.height();
+        const double bottom = plot.bottom() - range.first * plot.height();
+        painter.fillRect(QRectF(xOf(axis) - 7, top, 14, std::max(2.0, bottom - top)), brush);
     }
 }
 

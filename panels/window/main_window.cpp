@@ -179,6 +179,12 @@ void MainWindow::createPanels()
                         Qt::Vertical);
     });
     connect(m_runs, &RunsPanel::newRunFromConfig, this, &MainWindow::takeConfig);
+    // Brushing the sweep's parallel coordinates selects those trials' runs (and so overlays
+    // their curves).
+    connect(m_sweeps, &SweepPanel::runsBrushed, this, [this](const QList<qint64> &ids) {
+        m_runs->selectRuns(ids);
+        dock("dock-runs")->raise();
+    });
     connect(m_sweeps, &SweepPanel::newRunFromConfig, this, [this](const train::RunConfig &config) {
         takeConfig(config);
         statusBar()->showMessage(tr("The form holds the best trial's config: press Start to "
