@@ -6,10 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <unordered_map>
 
 // The Sweep panel's reads, on the store thread: a sweep, its trials and what is derived from
 // them (best so far, best config, importance) as plain values the GUI thread only draws.
@@ -181,12 +183,17 @@ Result<std::optional<SweepSnapshot>> readSweepSnapshot(track::RunStore &runs,
         snapshot.problem = QString::fromStdString(spec.error().message);
         snapshot.bestSoFar.assign(rows->size(), kNaN);
     }
+    // The runs' names in one read (a statement per run cost ~30 ms for 1,000 trials).
+    std::unordered_map<std::int64_t, std::string> names;
+    if (std::any_of(rows->begin(), rows->end(), [](const auto &row) { return row.runId; }))
+        if (auto listed = runs.listRuns({}))
+            for (auto &run : *listed)
+                names.emplace(run.id, std::move(run.name));
     for (const auto &row : *rows) {
         snapshot.info.done += row.state != track::TrialState::Running;
         TrialItem item = trialItem(row, spec ? &*spec : nullptr);
-        if (item.runId != 0)
-            if (auto run = runs.run(item.runId))
-                item.runName = QString::fromStdString(run->name);
+        if (const auto name = names.find(item.runId); name != names.end())
+            item.runName = QString::fromStdString(name->second);
         snapshot.trials.push_back(std::move(item));
     }
     return std::optional<SweepSnapshot>(std::move(snapshot));

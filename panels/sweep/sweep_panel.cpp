@@ -94,6 +94,8 @@ void SweepPanel::buildUi()
     m_table->verticalHeader()->setVisible(false);
     m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_table->horizontalHeader()->setStretchLastSection(true);
+    // Column widths from the first rows: measuring 1,000 trials' cells cost ~20 ms.
+    m_table->horizontalHeader()->setResizeContentsPrecision(50);
 
     m_objective = new PlotWidget(this);
     m_objective->setObjectName("sweepObjective");
