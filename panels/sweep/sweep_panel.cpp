@@ -19,6 +19,7 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace lathe::panels {
@@ -101,11 +102,26 @@ void SweepPanel::buildUi()
     m_objective->setObjectName("sweepObjective");
     m_objective->setAxisTitles(tr("trial"), tr("objective"));
     m_objective->setEmptyText(tr("No completed trial yet"));
+    m_sliceKey = new QComboBox(this);
+    m_sliceKey->setObjectName("sweepSliceKey");
+    m_slice = new PlotWidget(this);
+    m_slice->setObjectName("sweepSlice");
+    m_slice->setLegendVisible(false);
+    m_slice->setEmptyText(tr("No completed trial yet"));
+    auto *slice = new QWidget(this);
+    auto *sliceLayout = new QVBoxLayout(slice);
+    sliceLayout->setContentsMargins(0, 4, 0, 0);
+    auto *sliceTop = new QHBoxLayout;
+    sliceTop->addWidget(new QLabel(tr("Objective against"), slice));
+    sliceTop->addWidget(m_sliceKey, 1);
+    sliceLayout->addLayout(sliceTop);
+    sliceLayout->addWidget(m_slice, 1);
     m_parallel = new SweepParallelView(this);
     m_importance = new ImportanceBars(this);
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName("sweepTabs");
     m_tabs->addTab(m_objective, tr("Objective"));
+    m_tabs->addTab(slice, tr("Slice"));
     m_tabs->addTab(m_parallel, tr("Parallel coordinates"));
     m_tabs->addTab(m_importance, tr("Importance"));
 
@@ -124,6 +140,7 @@ void SweepPanel::buildUi()
     connect(m_chooser, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
     connect(m_trainBest, &QPushButton::clicked, this, &SweepPanel::trainBestConfig);
     connect(m_parallel, &SweepParallelView::brushed, this, &SweepPanel::runsBrushed);
+    connect(m_sliceKey, &QComboBox::currentIndexChanged, this, &SweepPanel::updateSlice);
 }
 
 void SweepPanel::setPollInterval(int ms)
@@ -227,8 +244,10 @@ void SweepPanel::applySnapshot(SweepSnapshot snapshot)
     if (!sameSweep) {
         m_table->resizeColumnsToContents();
         m_parallel->clearBrushes();
+        updateSliceKeys();
     }
     updateObjective();
+    updateSlice();
     m_parallel->setData(m_snapshot.axes, m_snapshot.trials, m_snapshot.metric, m_snapshot.maximize);
     m_importance->setImportance(m_snapshot.importance);
     m_importance->setEmptyText(m_snapshot.importance.empty()
@@ -270,6 +289,46 @@ void SweepPanel::updateObjective()
     m_objective->setAxisTitles(tr("trial"), m_snapshot.metric);
     m_objective->setSeries(std::move(series));
     m_objective->setMarkers(std::move(failed));
+}
+
+void SweepPanel::updateSliceKeys()
+{
+    const QSignalBlocker blocker(m_sliceKey);
+    m_sliceKey->clear();
+    for (const auto &axis : m_snapshot.axes)
+        m_sliceKey->addItem(axis.key);
+}
+
+void SweepPanel::updateSlice()
+{
+    const int axis = m_sliceKey->currentIndex();
+    PlotSeries trials{tr("completed"), trialStateColor(track::TrialState::Completed), {}};
+    trials.scatter = true;
+    if (axis < 0 || std::size_t(axis) >= m_snapshot.axes.size()) {
+        m_slice->setSeries({});
+        return;
+    }
+    const SweepAxis &key = m_snapshot.axes[std::size_t(axis)];
+    for (const auto &trial : m_snapshot.trials)
+        if (trial.state == track::TrialState::Completed && trial.value
+            && std::isfinite(*trial.value) && std::size_t(axis) < trial.coords.size()
+            && std::isfinite(trial.coords[std::size_t(axis)]))
+            trials.points.push_back({trial.coords[std::size_t(axis)], *trial.value});
+    std::sort(trials.points.begin(), trials.points.end(),
+              [](const auto &a, const auto &b) { return a.x < b.x; });
+    // A choice key is placed by the index of its value: its ticks name the values.
+    if (key.kind == sweep::Kind::Choice) {
+        const QStringList names = key.choices;
+        m_slice->setXFormatter([names](double x) {
+            const double index = std::round(x);
+            return std::abs(x - index) < 1e-6 ? names.value(qsizetype(index)) : QString();
+        });
+    } else {
+        m_slice->setXFormatter({});
+    }
+    m_slice->setLogX(key.kind == sweep::Kind::LogUniform);
+    m_slice->setAxisTitles(key.key, m_snapshot.metric);
+    m_slice->setSeries({std::move(trials)});
 }
 
 void SweepPanel::updateSummary()

@@ -27,13 +27,15 @@ class TrialTableModel;
 /// trials done of the budget), and for the chosen sweep its trial table (number, state,
 /// value, run, last intermediate value, one column per key; sortable), the objective over
 /// trials (completed values, pruned trials at their last intermediate value, failed ones
-/// marked, the best so far as a line), parallel coordinates of the keys against the objective
+/// marked, the best so far as a line), a slice (the objective against one key, log for a
+/// log_uniform key), parallel coordinates of the keys against the objective
 /// (brushing one selects those trials' runs: runsBrushed()) and the parameter importance as
 /// bars (from three completed trials on). "Train best config"
 /// hands the best trial's config to newRunFromConfig(), as the Runs panel does. Reads run on the
 /// StoreClient's thread (StoreClient::sweepQuery), polled every second; an unchanged sweep costs
 /// one read there and nothing here. Parts are found by object name: "sweepChooser",
-/// "sweepSummary", "sweepTrials", "sweepTabs", "sweepObjective", "sweepParallel",
+/// "sweepSummary", "sweepTrials", "sweepTabs", "sweepObjective", "sweepSliceKey", "sweepSlice",
+/// "sweepParallel",
 /// "sweepImportance", "trainBestConfig". GUI thread only.
 class SweepPanel : public QWidget
 {
@@ -75,6 +77,10 @@ private:
     void loadSnapshot();
     void applySnapshot(SweepSnapshot snapshot);
     void updateObjective();
+    /// Lists the keys of a newly shown sweep in the slice's chooser.
+    void updateSliceKeys();
+    /// The chosen key's slice: the completed trials' objective against that key's value.
+    void updateSlice();
     void updateSummary();
     void showProblem(const QString &text);
 
@@ -91,6 +97,8 @@ private:
     QTableView *m_table = nullptr;
     QTabWidget *m_tabs = nullptr;
     PlotWidget *m_objective = nullptr;
+    QComboBox *m_sliceKey = nullptr;
+    PlotWidget *m_slice = nullptr;
     SweepParallelView *m_parallel = nullptr;
     ImportanceBars *m_importance = nullptr;
 };

@@ -272,6 +272,20 @@ private Q_SLOTS:
         QCOMPARE(items[0].first, QString("optimizer.lr"));
         QVERIFY(items[0].second > items[1].second);
         QVERIFY(bars->emptyText().isEmpty());
+        // The slice of the key that matters, chosen with the keyboard: every completed trial,
+        // by lr, on a log axis.
+        auto *sliceKey = namedChild<QComboBox>(panel.get(), "sweepSliceKey");
+        auto *slice = namedChild<PlotWidget>(panel.get(), "sweepSlice");
+        namedChild<QTabWidget>(panel.get(), "sweepTabs")->setCurrentIndex(1);
+        QCOMPARE(sliceKey->currentText(), QString("model.dropout"));
+        sliceKey->setFocus();
+        QTest::keyClick(sliceKey, Qt::Key_Down);
+        QCOMPARE(sliceKey->currentText(), QString("optimizer.lr"));
+        QCOMPARE(slice->series().size(), std::size_t(1));
+        QCOMPARE(slice->series()[0].points.size(), std::size_t(40));
+        QVERIFY(slice->series()[0].points.front().x >= 1e-4);
+        QVERIFY(
+            panel->grab().save(QCoreApplication::applicationDirPath() + "/sweep_panel_slice.png"));
         auto *parallel = namedChild<SweepParallelView>(panel.get(), "sweepParallel");
         namedChild<QTabWidget>(panel.get(), "sweepTabs")->setCurrentWidget(parallel);
         const QString dir = QCoreApplication::applicationDirPath();
