@@ -141,6 +141,10 @@ void SweepPanel::buildUi()
     connect(m_trainBest, &QPushButton::clicked, this, &SweepPanel::trainBestConfig);
     connect(m_parallel, &SweepParallelView::brushed, this, &SweepPanel::runsBrushed);
     connect(m_sliceKey, &QComboBox::currentIndexChanged, this, &SweepPanel::updateSlice);
+    connect(m_table, &QTableView::activated, this, [this](const QModelIndex &index) {
+        if (const qint64 run = index.data(TrialTableModel::RunIdRole).toLongLong(); run != 0)
+            Q_EMIT trialRunActivated(run);
+    });
 }
 
 void SweepPanel::setPollInterval(int ms)

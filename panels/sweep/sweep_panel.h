@@ -70,6 +70,9 @@ Q_SIGNALS:
     /// Brushing in the parallel coordinates: the runs of the trials inside the brushes (empty
     /// when the brushes were taken away). The window selects them in the Runs panel.
     void runsBrushed(const QList<qint64> &runIds);
+    /// A trial was double-clicked (or Enter pressed on it): its run, to select in the Runs
+    /// panel.
+    void trialRunActivated(qint64 runId);
 
 private:
     void buildUi();

@@ -185,6 +185,10 @@ void MainWindow::createPanels()
         m_runs->selectRuns(ids);
         dock("dock-runs")->raise();
     });
+    connect(m_sweeps, &SweepPanel::trialRunActivated, this, [this](qint64 runId) {
+        m_runs->selectRuns({runId});
+        dock("dock-runs")->raise();
+    });
     connect(m_sweeps, &SweepPanel::newRunFromConfig, this, [this](const train::RunConfig &config) {
         takeConfig(config);
         statusBar()->showMessage(tr("The form holds the best trial's config: press Start to "

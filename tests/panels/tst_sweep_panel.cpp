@@ -358,6 +358,12 @@ private Q_SLOTS:
         QCOMPARE(selected, (QList<qint64>{2, 4}));
         QVERIFY(window.grab().save(QCoreApplication::applicationDirPath()
                                    + "/sweep_panel_brushed.png"));
+        // Enter on a trial in the table selects its run.
+        auto *table = namedChild<QTableView>(panel, "sweepTrials");
+        table->setFocus();
+        table->setCurrentIndex(table->model()->index(3, 0));
+        QTest::keyClick(table, Qt::Key_Return);
+        QCOMPARE(window.runsPanel()->selectedRunIds(), (QList<qint64>{4}));
         // A click on the axis takes the brush away.
         QTest::mouseClick(parallel, Qt::LeftButton, {}, parallel->axisPoint(objective, 0.2));
         QVERIFY(parallel->brushedRuns().isEmpty());
