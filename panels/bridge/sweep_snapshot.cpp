@@ -133,7 +133,8 @@ void fillBest(SweepSnapshot &snapshot, const sweep::SweepSpec &spec,
 
 } // namespace
 
-Result<std::vector<SweepListItem>> readSweepList(track::SweepStore &sweeps)
+Result<std::vector<SweepListItem>> readSweepList(track::SweepStore &sweeps,
+                                                 const std::map<qint64, int> &knownTotals)
 {
     auto list = sweeps.listSweeps();
     if (!list)
@@ -146,7 +147,9 @@ Result<std::vector<SweepListItem>> readSweepList(track::SweepStore &sweeps)
         SweepListItem item{info.id, QString::fromStdString(info.name), info.status, 0, -1};
         for (const auto &trial : *trials)
             item.done += trial.state != track::TrialState::Running;
-        if (auto spec = train::storedSweepSpec(info))
+        if (const auto known = knownTotals.find(info.id); known != knownTotals.end())
+            item.total = known->second;
+        else if (auto spec = train::storedSweepSpec(info))
             item.total = train::trialBudget(*spec);
         items.push_back(std::move(item));
     }

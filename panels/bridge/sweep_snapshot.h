@@ -8,6 +8,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -72,8 +73,11 @@ struct SweepSnapshot
     QString problem; ///< why the spec or the best config could not be read, else empty
 };
 
-/// Every sweep of the store, newest first, with its done/total. Store thread only.
-Result<std::vector<SweepListItem>> readSweepList(track::SweepStore &sweeps);
+/// Every sweep of the store, newest first, with its done/total. A sweep's total comes from
+/// `knownTotals` (sweep id -> total, from an earlier list: a stored spec never changes) when
+/// it is there, else from parsing its spec (a few ms each). Store thread only.
+Result<std::vector<SweepListItem>> readSweepList(track::SweepStore &sweeps,
+                                                 const std::map<qint64, int> &knownTotals = {});
 
 /// Sweep `id` with its trials, their runs' names, the best-so-far line, the best config and
 /// the parameter importance (PED-ANOVA on the completed trials; empty below three). nullopt

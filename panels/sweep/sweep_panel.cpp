@@ -176,7 +176,10 @@ void SweepPanel::refresh()
     m_loading = true;
     m_again = false;
     m_store->sweepQuery(
-        this, [](track::RunStore &, track::SweepStore &sweeps) { return readSweepList(sweeps); },
+        this,
+        [known = m_totals](track::RunStore &, track::SweepStore &sweeps) {
+            return readSweepList(sweeps, known);
+        },
         [this](Result<std::vector<SweepListItem>> items) {
             if (!items) {
                 m_loading = false;
@@ -193,6 +196,9 @@ void SweepPanel::applyList(const std::vector<SweepListItem> &items)
 {
     // In place when the same sweeps are listed (an open popup stays open); otherwise rebuilt,
     // keeping the choice.
+    for (const auto &item : items)
+        if (item.total >= 0)
+            m_totals[item.id] = item.total;
     const QSignalBlocker blocker(m_chooser);
     bool same = m_chooser->count() == int(items.size());
     for (int i = 0; same && i < m_chooser->count(); ++i)

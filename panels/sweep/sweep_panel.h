@@ -7,6 +7,7 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <map>
 
 class QComboBox;
 class QLabel;
@@ -92,6 +93,7 @@ private:
     bool m_loading = false;
     bool m_again = false;
     SweepSnapshot m_snapshot;
+    std::map<qint64, int> m_totals; ///< sweep id -> trial budget, parsed once per sweep
     QComboBox *m_chooser = nullptr;
     QLabel *m_summary = nullptr;
     QPushButton *m_trainBest = nullptr;
