@@ -17,6 +17,8 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
@@ -313,6 +315,43 @@ private Q_SLOTS:
         createSweep(3);
         QTRY_COMPARE(chooser->count(), 2);
         QCOMPARE(panel->sweepId(), id);
+    }
+
+    void sweepOfLatheCliAppearsLive()
+    {
+        // A sweep that lathe-cli runs in another process, as from a terminal: its trials show
+        // up while the panel is open.
+        openStore();
+        auto panel = openPanel();
+        const QString dir = m_dir->path();
+        const json spec{
+            {"name", "cli-lr"},
+            {"base", LATHE_TEST_RESOURCES "/configs/fashion-cnn.json"},
+            {"space", {{"optimizer.lr", {{"type", "log_uniform"}, {"low", 1e-3}, {"high", 3e-2}}}}},
+            {"objective", {{"metric", "val/accuracy"}, {"direction", "maximize"}}},
+            {"sampler", {{"name", "random"}, {"seed", 5}}},
+            {"trials", 2}};
+        QFile file(dir + "/cli-lr.json");
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray::fromStdString(spec.dump()));
+        file.close();
+        QProcess cli;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("XDG_DATA_HOME", dir + "/data");
+        cli.setProcessEnvironment(env);
+        cli.start(LATHE_CLI_PATH,
+                  {"sweep", file.fileName(), "--workers", "1", "--set", "data.subset=300", "--set",
+                   "training.epochs=1", "--set", "model.widths=[8,16]", "--set",
+                   "training.threads=1", "--set", "data.val_fraction=0.2", "--db",
+                   QString::fromStdString(m_db.string())});
+        auto *chooser = namedChild<QComboBox>(panel.get(), "sweepChooser");
+        QTRY_COMPARE_WITH_TIMEOUT(chooser->count(), 1, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(panel->snapshot().completed, 2, 120000);
+        QVERIFY(cli.waitForFinished(60000));
+        QCOMPARE(cli.exitCode(), 0);
+        QTRY_COMPARE(chooser->currentText(), QString("cli-lr · finished · 2/2"));
+        QCOMPARE(panel->trialModel()->rowCount(), 2);
+        QVERIFY(panel->trialModel()->trial(0).runName.startsWith("cli-lr-t0"));
     }
 
     void trainBestConfigFillsTheForm()
