@@ -109,6 +109,17 @@ Result<std::unique_ptr<SweepStore>> SweepStore::open(const std::filesystem::path
     return std::unique_ptr<SweepStore>(new SweepStore(std::move(*database)));
 }
 
+Result<std::unique_ptr<SweepStore>> SweepStore::openForReading(const std::filesystem::path &db)
+{
+    auto store = open(db);
+    if (store || store.error().code != ErrorCode::SchemaTooNew)
+        return store;
+    auto database = schema::openDatabaseReadOnly(db);
+    if (!database)
+        return std::unexpected(database.error());
+    return std::unique_ptr<SweepStore>(new SweepStore(std::move(*database)));
+}
+
 const std::filesystem::path &SweepStore::path() const
 {
     return m_db.file();

@@ -88,6 +88,10 @@ class SweepStore
 public:
     /// Opens (creating and migrating) `db`. Errors as RunStore::open.
     static Result<std::unique_ptr<SweepStore>> open(const std::filesystem::path &db);
+    /// Opens `db` as open() does, for views that only read (the window's Sweeps panel), except
+    /// that a store written by a newer Lathe is opened read-only, as RunStore::openForReading
+    /// does: never migrated down, every write fails. Errors as open(), less SchemaTooNew.
+    static Result<std::unique_ptr<SweepStore>> openForReading(const std::filesystem::path &db);
 
     SweepStore(const SweepStore &) = delete;
     SweepStore &operator=(const SweepStore &) = delete;

@@ -59,11 +59,12 @@ track::SweepStore *StoreClient::sweepStore()
 {
     if (m_sweeps)
         return m_sweeps.get();
-    if (!m_store || !m_store->readOnlyReason().empty()) {
+    if (!m_store) {
         m_sweepError = m_openError;
         return nullptr;
     }
-    auto sweeps = track::SweepStore::open(m_path);
+    // A newer Lathe's store is read as the runs are, read-only.
+    auto sweeps = track::SweepStore::openForReading(m_path);
     if (!sweeps) {
         m_sweepError = sweeps.error();
         return nullptr;

@@ -59,9 +59,9 @@ public:
     /// As query(), for the sweeps and trials of the store: `work(RunStore &, SweepStore &)`
     /// runs on the store thread with the client's RunStore and a SweepStore the client opens
     /// there on first use (its own connection, kept until the client goes; the RunStore opened
-    /// the file first, so it is not migrated again). A store that could not be opened, or one
-    /// a newer Lathe wrote (the sweep store has no read-only mode), gives `done` that error
-    /// without `work` running.
+    /// the file first, so it is not migrated again; one a newer Lathe wrote is opened
+    /// read-only, SweepStore::openForReading). A store that could not be opened gives `done`
+    /// that error without `work` running.
     template<typename Work, typename Done>
     void sweepQuery(QObject *receiver, Work work, Done done)
     {

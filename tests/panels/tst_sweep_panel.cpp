@@ -1,5 +1,6 @@
 #include "core/sweep/sweep_spec.h"
 #include "core/track/run_store.h"
+#include "core/track/sqlite.h"
 #include "core/track/sweep_store.h"
 #include "core/train/sweep_runner.h"
 #include "panels/bridge/store_client.h"
@@ -315,6 +316,26 @@ private Q_SLOTS:
         createSweep(3);
         QTRY_COMPARE(chooser->count(), 2);
         QCOMPARE(panel->sweepId(), id);
+    }
+
+    void newerStoresSweepsAreShown()
+    {
+        // A store a newer Lathe wrote opens read-only, its sweeps shown as they are.
+        openStore();
+        smallSweep();
+        m_client.reset();
+        m_sweeps.reset();
+        m_runs.reset();
+        {
+            auto raw = track::sql::Database::open(m_db, 5000);
+            QVERIFY(raw.has_value());
+            const int future = track::RunStore::latestSchemaVersion() + 1;
+            QVERIFY(raw->exec("PRAGMA user_version = " + std::to_string(future)).has_value());
+        }
+        m_client = std::make_unique<StoreClient>(m_db);
+        auto panel = openPanel();
+        QVERIFY(waitForTrials(*panel, 5));
+        QCOMPARE(panel->snapshot().bestNumber, 1);
     }
 
     void sweepOfLatheCliAppearsLive()

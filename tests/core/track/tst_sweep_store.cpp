@@ -289,6 +289,40 @@ private Q_SLOTS:
     }
 
     // A trial keeps its row when its run is deleted (run_id becomes NULL).
+    void aNewerStoreIsReadReadOnly()
+    {
+        QTemporaryDir dir;
+        const auto db = pathIn(dir, "future.db");
+        std::int64_t id = 0;
+        {
+            auto store = openStore(db);
+            id = newSweep(*store, "later");
+            QVERIFY(store->askTrial(id, 5, numberParams));
+        }
+        const int future = RunStore::latestSchemaVersion() + 1;
+        QVERIFY(rawExec(db, "PRAGMA user_version = " + std::to_string(future)));
+        QCOMPARE(SweepStore::open(db).error().code, ErrorCode::SchemaTooNew);
+
+        auto store = SweepStore::openForReading(db);
+        QVERIFY(store.has_value());
+        auto sweeps = (*store)->listSweeps();
+        QVERIFY(sweeps.has_value());
+        QCOMPARE(sweeps->size(), std::size_t(1));
+        QCOMPARE(sweeps->front().name, std::string("later"));
+        auto trials = (*store)->trials(id);
+        QVERIFY(trials.has_value());
+        QCOMPARE(trials->size(), std::size_t(1));
+        QVERIFY(!(*store)->createSweep({"new", "{}", 0}));
+        QVERIFY(!(*store)->setSweepStatus(id, SweepStatus::Stopped));
+        store->reset();
+        QCOMPARE(rawInt(db, "PRAGMA user_version"), std::int64_t(future));
+
+        // A store of this build's version opens writable, as open() does.
+        auto writable = SweepStore::openForReading(pathIn(dir, "current.db"));
+        QVERIFY(writable.has_value());
+        QVERIFY((*writable)->createSweep({"new", "{}", 0}).has_value());
+    }
+
     void deletingTheRunKeepsTheTrial()
     {
         QTemporaryDir dir;
