@@ -19,7 +19,8 @@ shift $(($# > 0 ? 1 : 0))
 build="$root/build-fuzz"
 # The longest input each harness makes, in bytes: a little over its largest seed.
 declare -A max_len=([idx]=4096 [image_folder]=4096 [csv]=2048 [run_config]=4096
-                    [safetensors]=2048 [checkpoint]=32768 [plugin_info]=512)
+                    [safetensors]=2048 [checkpoint]=32768 [plugin_info]=512
+                    [sweep_spec]=4096)
 # What a harness needs besides: the plugin loader keeps a record of every plugin it tried
 # (loadedPlugins()), so each input allocates more than it frees, and libFuzzer would scan the
 # whole heap for a leak after every one (13 executions a second); LeakSanitizer still checks at
@@ -27,7 +28,7 @@ declare -A max_len=([idx]=4096 [image_folder]=4096 [csv]=2048 [run_config]=4096
 declare -A extra=([plugin_info]=-detect_leaks=0)
 harnesses=("$@")
 if ((${#harnesses[@]} == 0)); then
-    harnesses=(idx image_folder csv run_config safetensors checkpoint plugin_info)
+    harnesses=(idx image_folder csv run_config safetensors checkpoint plugin_info sweep_spec)
 fi
 for name in "${harnesses[@]}"; do
     [[ -n "${max_len[$name]:-}" ]] || { echo "unknown harness: $name" >&2; exit 2; }
