@@ -167,7 +167,8 @@ Shape chooseShape(const std::vector<Candidate> &files, const ImageFolderOptions 
         // stb_image 2.27 decodes a BMP whose header says 0 rows; resizing it divides by zero.
         if (w <= 0 || h <= 0) {
             unreadable.push_back(
-                {files[i].path, fmt::format("its header claims {}x{} pixels: an empty image", w, h)});
+                {files[i].path,
+                 fmt::format("its header claims {}x{} pixels: an empty image", w, h)});
             continue;
         }
         if (std::int64_t(w) * h > kMaxPixels) {

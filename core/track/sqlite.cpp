@@ -215,8 +215,7 @@ Database::~Database()
     sqlite3_close_v2(m_db);
 }
 
-Result<Database> Database::open(const std::filesystem::path &file, int busyTimeoutMs,
-                                Access access)
+Result<Database> Database::open(const std::filesystem::path &file, int busyTimeoutMs, Access access)
 {
     Database db;
     db.m_file = file;

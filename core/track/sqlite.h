@@ -89,8 +89,7 @@ Result<void> forEachRow(Statement &stmt, Read &&read)
 }
 
 /// How a connection opens its file.
-enum class Access
-{
+enum class Access {
     ReadWrite, ///< creates the file when missing
     ReadOnly,  ///< never creates or writes; every write statement fails
 };

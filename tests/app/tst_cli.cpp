@@ -426,9 +426,8 @@ private Q_SLOTS:
         }
         const auto before = util::sha256File(cli.db().toStdString());
         QVERIFY(before.has_value());
-        const QString warning = QString("warning: %1: the database has schema version %2")
-                                    .arg(cli.db())
-                                    .arg(future);
+        const QString warning
+            = QString("warning: %1: the database has schema version %2").arg(cli.db()).arg(future);
         for (const QStringList &args :
              {QStringList{"runs"}, QStringList{"show", "kept"}, QStringList{"compare", "1", "1"}}) {
             const auto read = cli.run(args);

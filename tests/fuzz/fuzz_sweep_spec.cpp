@@ -60,8 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                               + " failed internally: " + params.error().toString());
             break;
         }
-        history.push_back({number, std::move(*params), sweep::TrialRecord::State::Completed,
-                           double(number), {}});
+        history.push_back(
+            {number, std::move(*params), sweep::TrialRecord::State::Completed, double(number), {}});
     }
     return 0;
 }

@@ -631,9 +631,9 @@ private Q_SLOTS:
             QTRY_COMPARE(refused.count(), 1);
             QVERIFY2(refused.front().front().toString().contains("it is open read-only"),
                      qPrintable(refused.front().front().toString()));
-            QTRY_COMPARE(model->data(model->index(model->rowOf(id), RunListModel::NameColumn))
-                             .toString(),
-                         QString("from-the-future"));
+            QTRY_COMPARE(
+                model->data(model->index(model->rowOf(id), RunListModel::NameColumn)).toString(),
+                QString("from-the-future"));
         }
         QCOMPARE(util::sha256File(db).value(), *before);
     }

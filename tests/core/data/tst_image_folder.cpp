@@ -121,12 +121,12 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const fs::path root = dir.path().toStdString();
         writePng(root / "a" / "good.png", 6, 6, 1, 0);
-        const std::uint8_t header[54] = {
-            'B', 'M', 54, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, // file header, pixels at 54
-            40,  0,   0,  0, // info header size
-            4,   0,   0,  0, // width
-            0,   0,   0,  0, // height
-            1,   0,   24, 0}; // planes, bits per pixel; no compression
+        const std::uint8_t header[54]
+            = {'B', 'M', 54, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, // file header, pixels at 54
+               40,  0,   0,  0,                                // info header size
+               4,   0,   0,  0,                                // width
+               0,   0,   0,  0,                                // height
+               1,   0,   24, 0}; // planes, bits per pixel; no compression
         std::ofstream(root / "a" / "empty.bmp", std::ios::binary)
             .write(reinterpret_cast<const char *>(header), sizeof header);
         auto loaded = loadImageFolder(root);
