@@ -15,7 +15,10 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer (the TSan build, scripts/test --sanitize=thread): GCC instruments the
+// clones' ifunc resolver, which the dynamic loader runs before TSan's runtime is set up, and the
+// executable crashes before main.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 /// Put before a hot loop function: built twice (AVX2+FMA and baseline), chosen at load time.
 #define LATHE_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
