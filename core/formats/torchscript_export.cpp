@@ -3,6 +3,7 @@
 #include "core/formats/atomic_file.h"
 #include "core/formats/stage_ops.h"
 #include "core/formats/torchscript_import.h"
+#include "core/formats/zip_check.h"
 #include "core/model/net.h"
 #include "core/util/join.h"
 #include "core/util/torch_error.h"
@@ -244,6 +245,8 @@ Result<torch::jit::Module> loadTorchScript(const std::filesystem::path &file)
         return fail(ErrorCode::NotFound, "no such TorchScript file", file.string());
     if (std::filesystem::is_directory(file, ec))
         return fail(ErrorCode::BadInput, "is a directory, not a TorchScript file", file.string());
+    if (auto verified = verifyZipArchive(file, "TorchScript file"); !verified)
+        return std::unexpected(verified.error());
     try {
         auto module = torch::jit::load(file.string(), torch::kCPU);
         if (!module.find_method("forward"))

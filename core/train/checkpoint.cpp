@@ -1,6 +1,7 @@
 #include "core/train/checkpoint.h"
 
 #include "core/formats/atomic_file.h"
+#include "core/formats/zip_check.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -96,6 +97,8 @@ Result<TrainState> loadCheckpoint(const std::filesystem::path &path, model::Net 
 {
     if (!std::filesystem::exists(path))
         return fail(ErrorCode::NotFound, "checkpoint file does not exist", path.string());
+    if (auto verified = formats::verifyZipArchive(path, "checkpoint"); !verified)
+        return std::unexpected(verified.error());
     try {
         torch::serialize::InputArchive archive, modelArchive;
         archive.load_from(path.string());
@@ -129,6 +132,8 @@ Result<TrainState> readCheckpointState(const std::filesystem::path &path)
 {
     if (!std::filesystem::exists(path))
         return fail(ErrorCode::NotFound, "checkpoint file does not exist", path.string());
+    if (auto verified = formats::verifyZipArchive(path, "checkpoint"); !verified)
+        return std::unexpected(verified.error());
     try {
         torch::serialize::InputArchive archive;
         archive.load_from(path.string());

@@ -1,5 +1,6 @@
 #include "core/train/weight_transfer.h"
 
+#include "core/formats/zip_check.h"
 #include "core/util/torch_error.h"
 
 #include <torch/torch.h>
@@ -41,6 +42,8 @@ Result<TransferReport> transferFromCheckpoint(const std::filesystem::path &check
     const std::string where = checkpoint.string();
     if (!std::filesystem::is_regular_file(checkpoint))
         return fail(ErrorCode::NotFound, "checkpoint file does not exist", where);
+    if (auto archive = formats::verifyZipArchive(checkpoint, "checkpoint"); !archive)
+        return std::unexpected(archive.error());
     TransferReport report;
     try {
         torch::serialize::InputArchive archive, model;
