@@ -146,15 +146,16 @@ Result<std::unique_ptr<RunStore>> RunStore::open(const std::filesystem::path &db
 
 Result<std::unique_ptr<RunStore>> RunStore::openForReading(const std::filesystem::path &db)
 {
-    auto store = open(db);
-    if (store || store.error().code != ErrorCode::SchemaTooNew)
-        return store;
-    auto database = schema::openDatabaseReadOnly(db);
-    if (!database)
-        return std::unexpected(database.error());
-    std::unique_ptr<RunStore> readOnly(new RunStore(std::move(*database)));
-    readOnly->m_readOnlyReason = store.error().message;
-    return readOnly;
+    ++tOpens;
+    auto connection = schema::openDatabaseForReading(db);
+    if (!connection)
+        return std::unexpected(connection.error());
+    std::unique_ptr<RunStore> store(new RunStore(std::move(connection->db)));
+    store->m_readOnlyReason = std::move(connection->readOnlyReason);
+    if (store->m_readOnlyReason.empty())
+        if (auto marked = store->markInterruptedRuns(); !marked)
+            return std::unexpected(marked.error());
+    return store;
 }
 
 int RunStore::latestSchemaVersion()

@@ -140,4 +140,17 @@ Result<sql::Database> openDatabaseReadOnly(const std::filesystem::path &file)
     return db;
 }
 
+Result<ReadingConnection> openDatabaseForReading(const std::filesystem::path &file)
+{
+    auto db = openDatabase(file);
+    if (db)
+        return ReadingConnection{std::move(*db), {}};
+    if (db.error().code != ErrorCode::SchemaTooNew)
+        return std::unexpected(db.error());
+    auto readOnly = openDatabaseReadOnly(file);
+    if (!readOnly)
+        return std::unexpected(readOnly.error());
+    return ReadingConnection{std::move(*readOnly), db.error().message};
+}
+
 } // namespace lathe::track::schema

@@ -5,6 +5,7 @@
 #include <array>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <string_view>
 
 // The store's schema as numbered migrations keyed by PRAGMA user_version. This is a header
@@ -168,5 +169,17 @@ Result<sql::Database> openDatabase(const std::filesystem::path &file,
 /// nothing is created, configured, migrated or written (PRAGMA query_only). NotFound for a
 /// missing file, BadInput for one that is not a Lathe database.
 Result<sql::Database> openDatabaseReadOnly(const std::filesystem::path &file);
+
+/// A connection for a reader (the run views, `lathe-cli runs`): read-write where this build can
+/// open the database, and read-only with the reason when a newer Lathe wrote it.
+struct ReadingConnection
+{
+    sql::Database db;
+    std::string readOnlyReason; ///< empty when writable; else why not (the SchemaTooNew message)
+};
+
+/// openDatabase(), falling back to openDatabaseReadOnly() when the schema is too new. Every
+/// other failure of openDatabase() is returned as it is.
+Result<ReadingConnection> openDatabaseForReading(const std::filesystem::path &file);
 
 } // namespace lathe::track::schema

@@ -111,13 +111,10 @@ Result<std::unique_ptr<SweepStore>> SweepStore::open(const std::filesystem::path
 
 Result<std::unique_ptr<SweepStore>> SweepStore::openForReading(const std::filesystem::path &db)
 {
-    auto store = open(db);
-    if (store || store.error().code != ErrorCode::SchemaTooNew)
-        return store;
-    auto database = schema::openDatabaseReadOnly(db);
-    if (!database)
-        return std::unexpected(database.error());
-    return std::unique_ptr<SweepStore>(new SweepStore(std::move(*database)));
+    auto connection = schema::openDatabaseForReading(db);
+    if (!connection)
+        return std::unexpected(connection.error());
+    return std::unique_ptr<SweepStore>(new SweepStore(std::move(connection->db)));
 }
 
 const std::filesystem::path &SweepStore::path() const
