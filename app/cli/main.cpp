@@ -42,7 +42,10 @@ constexpr const char *kUsage = R"(usage: lathe-cli <command> [options]
 
 commands:
   train CONFIG.json [--db PATH] [--name NAME] [--set key.path=value]... [--max-steps N]
-                    train a run from a config; --set overrides any key by its dotted path
+        [--tag TAG]... [--repeat N]
+                    train a run from a config; --set overrides any key by its dotted path;
+                    --repeat N trains it N times with seeds seed, seed+1, ... as one group
+                    (each run tagged repeat:NAME-TIME)
   finetune RUN CONFIG.json [--checkpoint best|last|epoch-N] [--db PATH] [--name NAME]
            [--set key.path=value]... [--max-steps N]
                     train CONFIG starting from RUN's checkpoint (its model; a new head when
@@ -55,6 +58,13 @@ commands:
                     a run's status, config, final metrics, artifacts and events
   compare RUN RUN... [--db PATH] [--json]
                     the config keys that differ, and the runs' final metrics
+  compare [RUN...] --group-by KEY [--group-by KEY] [--metric KEY]... [--db PATH] [--json]
+                    runs (all when none are named) grouped by a config key, repeat, sweep
+                    or tags: each group's count and final metrics' mean, std, min and max
+  compare A B --stats [--metric KEY] [--db PATH] [--json]
+                    is B better than A? A and B are runs (a run's repeat group when it has
+                    one) or KEY=VALUE; Welch's t-test, a permutation test, the 95% interval
+                    of the difference and the config keys that differ
   eval RUN [--checkpoint best|last] [--db PATH] [--json]
                     evaluate a run's checkpoint on the test set
   inspect RUN --sample I --what featuremaps|gradcam|ig|saliency|occlusion|attention

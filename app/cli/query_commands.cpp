@@ -1,5 +1,6 @@
 // lathe-cli runs / show / compare: read-only views of the store, as text or --json.
 #include "app/cli/commands.h"
+#include "app/cli/compare_groups.h"
 
 #include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
@@ -246,13 +247,33 @@ int showCommand(const std::vector<std::string> &args)
 
 int compareCommand(const std::vector<std::string> &args)
 {
-    auto parsed = parseArgs(args, CommandSpec{{"--db"}, {"--json"}, 2, 64});
+    const char *synopsis = "compare RUN RUN... [--db PATH] [--json]\n"
+                           "       lathe-cli compare [RUN...] --group-by KEY [--group-by KEY] "
+                           "[--metric KEY]... [--db PATH] [--json]\n"
+                           "       lathe-cli compare A B --stats [--metric KEY] [--db PATH] "
+                           "[--json]   (A, B: a run, its repeat group, or KEY=VALUE)";
+    auto parsed = parseArgs(
+        args, CommandSpec{{"--db", "--group-by", "--metric"}, {"--json", "--stats"}, 0, 1000});
     if (auto *message = std::get_if<std::string>(&parsed))
-        return usage("compare", *message, "compare RUN RUN... [--db PATH] [--json]");
+        return usage("compare", *message, synopsis);
     const auto &a = std::get<ParsedArgs>(parsed);
+    const bool grouped = a.values.contains("--group-by");
+    const std::size_t runs = a.positionals.size();
+    if (grouped && a.has("--stats"))
+        return usage("compare", "--group-by and --stats do not go together", synopsis);
+    if (a.has("--stats") && runs != 2)
+        return usage("compare", "--stats compares exactly two sides, A and B", synopsis);
+    if (!grouped && !a.has("--stats") && (runs < 2 || runs > 64))
+        return usage("compare", "compare needs 2 to 64 runs (or --group-by)", synopsis);
+    if (!grouped && !a.has("--stats") && a.values.contains("--metric"))
+        return usage("compare", "--metric goes with --group-by or --stats", synopsis);
     auto store = openStore(a);
     if (!store)
         return reportError(store.error());
+    if (grouped)
+        return compareGroups(a, **store);
+    if (a.has("--stats"))
+        return compareStats(a, **store);
     std::vector<std::int64_t> ids;
     json runs = json::array();
     for (const auto &ref : a.positionals) {

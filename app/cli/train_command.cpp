@@ -5,7 +5,9 @@
 #include "app/cli/stop_signals.h"
 
 #include "core/train/autocast_scope.h"
+#include "core/track/run_groups.h"
 #include "core/train/run_job.h"
+#include "core/util/clock.h"
 
 #include <nlohmann/json.hpp>
 
@@ -21,12 +23,15 @@ namespace {
 // the process's only one. A second team (a training thread's next to the main thread's idle
 // one) makes libgomp count more threads than cores and put its workers to sleep after every
 // parallel region instead of spinning: thousands of futex wake-ups a second, ~15% of the step.
-Result<train::TrainOutcome> runWithSignals(train::RunJob &job)
+// `stopped`: whether Ctrl-C (or SIGTERM) stopped it.
+Result<train::TrainOutcome> runWithSignals(train::RunJob &job, bool &stopped)
 {
     std::stop_source stopSource;
     const auto watcher = watchStopSignals(stopSource, "\nstopping: finishing the step and writing "
                                                       "a checkpoint (the run can be resumed)\n");
-    return job.run(stopSource.get_token());
+    auto outcome = job.run(stopSource.get_token());
+    stopped = stopSource.stop_requested();
+    return outcome;
 }
 
 // Loading a TorchScript file runs the code in it (torch.jit.load): a user should know.
@@ -39,9 +44,10 @@ void warnTorchScript(const std::string &file)
 }
 
 // Runs a prepared job with a progress display and turns its outcome into an exit code.
-// `warned`: the TorchScript file warnTorchScript() named already, if any.
+// `warned`: the TorchScript file warnTorchScript() named already, if any; `stopped`, when given,
+// says whether the user stopped it.
 int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesystem::path &db,
-           const std::string &warned = {})
+           const std::string &warned = {}, bool *stopped = nullptr)
 {
     if (!prepared)
         return reportError(prepared.error());
@@ -70,7 +76,10 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
         stdout, limit > 0 ? std::min(limit, trainer.totalSteps()) : trainer.totalSteps(),
         trainer.config().training.epochs);
     job.setObserver(&progress);
-    auto outcome = runWithSignals(job);
+    bool stoppedHere = false;
+    auto outcome = runWithSignals(job, stoppedHere);
+    if (stopped)
+        *stopped = stoppedHere;
     if (!outcome) {
         // Whatever stopped it (a full disk, a NaN loss), the run started and failed.
         reportError(outcome.error());
@@ -79,6 +88,43 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
     std::printf("run %lld: checkpoints in %s\n", (long long)job.runId(),
                 train::runDirectory(db, job.runId()).string().c_str());
     return kExitOk;
+}
+
+// Trains `config` `repeats` times, with seeds seed, seed + 1, ..., as one repeat group: each run
+// is named "<name>-r<i>" and tagged repeat:<name>-<time>. A run that fails does not stop the
+// others (exit 4 at the end); Ctrl-C stops the running one and the rest.
+int trainRepeats(train::RunConfig config, train::RunJobOptions options, std::int64_t repeats,
+                 const std::string &torchscript)
+{
+    const std::string name = options.name.empty() ? config.name : options.name;
+    // "fashion-cnn-20261204T051500": the name and the local time to the second.
+    std::string stamp = util::isoLocalTime(util::unixNow()).substr(0, 19);
+    std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+    const std::string group = name + "-" + stamp;
+    options.tags.push_back(std::string(track::kRepeatTagPrefix) + group);
+    const auto firstSeed = config.training.seed;
+    std::printf("repeat group %s: %lld runs, seeds %llu to %llu\n", group.c_str(),
+                (long long)repeats, (unsigned long long)firstSeed,
+                (unsigned long long)(firstSeed + std::uint64_t(repeats) - 1));
+    int failed = 0;
+    for (std::int64_t i = 0; i < repeats; ++i) {
+        config.training.seed = firstSeed + std::uint64_t(i);
+        options.name = name + "-r" + std::to_string(i + 1);
+        bool stopped = false;
+        const int code
+            = runJob(train::RunJob::createNew(config, options), options.db, torchscript, &stopped);
+        if (stopped) {
+            std::printf("repeat group %s: stopped after run %lld of %lld\n", group.c_str(),
+                        (long long)(i + 1), (long long)repeats);
+            return code;
+        }
+        if (code != kExitOk)
+            ++failed;
+    }
+    std::printf("repeat group %s: %lld of %lld runs finished; `lathe-cli compare --group-by "
+                "repeat` shows the group\n",
+                group.c_str(), (long long)(repeats - failed), (long long)repeats);
+    return failed ? kExitTrainingFailed : kExitOk;
 }
 
 // Reads CONFIG.json (positional `configAt`), applies --set and `extra` overrides, and trains it
@@ -111,10 +157,20 @@ int trainNew(const ParsedArgs &a, std::size_t configAt, const std::vector<std::s
         return kExitUsage;
     }
     options.maxSteps = *steps;
+    if (auto it = a.values.find("--tag"); it != a.values.end())
+        options.tags = it->second;
     const std::string torchscript = config->finetune.torchscript;
     if (!torchscript.empty())
         warnTorchScript(torchscript); // before it loads
-    return runJob(train::RunJob::createNew(*config, options), options.db, torchscript);
+    const auto repeats = parseInteger(a.value("--repeat").value_or("1"));
+    if (!repeats || *repeats < 1 || *repeats > 1000) {
+        std::fprintf(stderr, "lathe-cli %s: --repeat needs a whole number from 1 to 1000\n",
+                     command);
+        return kExitUsage;
+    }
+    if (*repeats == 1)
+        return runJob(train::RunJob::createNew(*config, options), options.db, torchscript);
+    return trainRepeats(*config, options, *repeats, torchscript);
 }
 
 } // namespace
@@ -122,12 +178,14 @@ int trainNew(const ParsedArgs &a, std::size_t configAt, const std::vector<std::s
 int trainCommand(const std::vector<std::string> &args)
 {
     blockStopSignals();
-    const CommandSpec spec{{"--db", "--name", "--set", "--max-steps"}, {}, 1, 1};
+    const CommandSpec spec{
+        {"--db", "--name", "--set", "--max-steps", "--tag", "--repeat"}, {}, 1, 1};
     auto parsed = parseArgs(args, spec);
     if (auto *message = std::get_if<std::string>(&parsed)) {
         std::fprintf(stderr,
                      "lathe-cli train: %s\nusage: lathe-cli train CONFIG.json [--db "
-                     "PATH] [--name NAME] [--set key=value]... [--max-steps N]\n",
+                     "PATH] [--name NAME] [--set key=value]... [--max-steps N] [--tag TAG]... "
+                     "[--repeat N]\n",
                      message->c_str());
         return kExitUsage;
     }

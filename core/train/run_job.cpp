@@ -120,6 +120,9 @@ Result<std::unique_ptr<RunJob>> RunJob::createNew(const RunConfig &config, RunJo
     auto id = job->m_store->createRun(row);
     if (!id)
         return std::unexpected(id.error());
+    for (const auto &tag : job->m_options.tags)
+        if (auto tagged = job->m_store->addTag(*id, tag); !tagged)
+            return std::unexpected(tagged.error());
     auto created = job->m_store->run(*id);
     if (!created)
         return std::unexpected(created.error());

@@ -11,15 +11,17 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 namespace lathe::train {
 
 /// Per-job options that are not hyperparameters.
 struct RunJobOptions
 {
-    std::filesystem::path db;  ///< the experiment store
-    std::string name;          ///< run name; empty = the config's name
-    std::int64_t maxSteps = 0; ///< stop after this many optimizer steps (0 = no limit)
+    std::filesystem::path db;        ///< the experiment store
+    std::string name;                ///< run name; empty = the config's name
+    std::int64_t maxSteps = 0;       ///< stop after this many optimizer steps (0 = no limit)
+    std::vector<std::string> tags{}; ///< tags a new run gets when it is created
 };
 
 /// One training job against the store: the trainer, its run row, the batching writer and the

@@ -5,6 +5,7 @@
 #include "core/track/run_store.h"
 #include "core/train/checkpoint.h"
 #include "core/util/sha256.h"
+#include "tests/app/cli_runner.h"
 #include "tests/python_models.h"
 
 #include <torch/torch.h>
@@ -35,52 +36,8 @@ QString statusOf(track::RunStore &store, std::int64_t runId)
                : run.error().message.c_str();
 }
 
-struct Outcome
-{
-    int exitCode = -1;
-    QString out, err;
-};
-
-class Cli
-{
-public:
-    explicit Cli(const QString &dir)
-        : m_dir(dir)
-    {
-    }
-    QString db() const { return m_dir + "/lathe.db"; }
-
-    /// `maxFileBytes` > 0: the process may write no file larger (RLIMIT_FSIZE), as on a disk
-    /// that fills; a write past it fails with EFBIG instead of raising SIGXFSZ.
-    QProcess *start(QStringList args, rlim_t maxFileBytes = 0)
-    {
-        auto *process = new QProcess;
-        if (maxFileBytes > 0)
-            process->setChildProcessModifier([maxFileBytes] {
-                const rlimit limit{maxFileBytes, maxFileBytes};
-                ::setrlimit(RLIMIT_FSIZE, &limit);
-                ::signal(SIGXFSZ, SIG_IGN);
-            });
-        auto env = QProcessEnvironment::systemEnvironment();
-        env.insert("XDG_DATA_HOME", m_dir + "/data");
-        env.insert("LATHE_DB", db());
-        process->setProcessEnvironment(env);
-        process->start(LATHE_CLI_PATH, args);
-        return process;
-    }
-
-    Outcome run(const QStringList &args, int timeoutMs = 120000, rlim_t maxFileBytes = 0)
-    {
-        std::unique_ptr<QProcess> process(start(args, maxFileBytes));
-        if (!process->waitForFinished(timeoutMs))
-            qFatal("lathe-cli %s did not finish", qPrintable(args.join(' ')));
-        return {process->exitCode(), process->readAllStandardOutput(),
-                process->readAllStandardError()};
-    }
-
-private:
-    QString m_dir;
-};
+using testing::Cli;
+using testing::Outcome;
 
 // A tiny, fast variant of the default experiment.
 QStringList tinyTrain(int subset, int epochs)
