@@ -360,6 +360,23 @@ FormField *ConfigForm::field(const QString &key) const
     return nullptr;
 }
 
+std::vector<ConfigForm::FieldInfo> ConfigForm::fieldInfos() const
+{
+    std::vector<FieldInfo> infos;
+    for (std::size_t i = 0; i < m_fields.size(); ++i) {
+        const FormField *f = m_fields[i];
+        FieldInfo info{f->key(), {}, f->key(), f->key(), f->kind(), choicesFor(f->key())};
+        if (auto *box = qobject_cast<QGroupBox *>(m_layouts[i]->parentWidget()))
+            info.section = box->title();
+        if (auto *label = qobject_cast<QLabel *>(m_layouts[i]->labelForField(f->widget()))) {
+            info.label = label->text();
+            info.tip = label->toolTip();
+        }
+        infos.push_back(std::move(info));
+    }
+    return infos;
+}
+
 bool ConfigForm::showError(const QString &key, const QString &message)
 {
     bool shown = false;

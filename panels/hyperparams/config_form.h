@@ -47,6 +47,19 @@ public:
     /// The field bound to `key`, or null.
     FormField *field(const QString &key) const;
 
+    /// A field as the sweep builder lists it.
+    struct FieldInfo
+    {
+        QString key;
+        QString section; ///< the title of its group, "Optimizer"
+        QString label;   ///< "Learning rate"
+        QString tip;     ///< the label's tooltip: what the key means, and the key
+        FormField::Kind kind = FormField::Kind::Text;
+        QStringList choices; ///< Kind::Choice: what its combo box offers
+    };
+    /// Every field, in the form's order.
+    std::vector<FieldInfo> fieldInfos() const;
+
 Q_SIGNALS:
     /// The user (or setValue()) changed the value at `key`; json() holds it already.
     void edited(const QString &key);

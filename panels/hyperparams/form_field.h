@@ -49,6 +49,7 @@ public:
     FormField(QString key, std::vector<ExtensionChoice> extensions, QObject *parent = nullptr);
 
     const QString &key() const { return m_key; }
+    Kind kind() const { return m_kind; }
     /// The row widget to put in a form: the editor with the message label under it.
     QWidget *widget() const { return m_row; }
     QWidget *editor() const { return m_editor; }

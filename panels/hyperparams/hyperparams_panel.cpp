@@ -5,6 +5,7 @@
 #include "panels/hyperparams/config_form.h"
 #include "panels/hyperparams/lr_finder_dialog.h"
 #include "panels/hyperparams/schedule_preview.h"
+#include "panels/hyperparams/sweep_builder_dialog.h"
 
 #include <QFileDialog>
 #include <QFileInfo>
@@ -49,8 +50,12 @@ HyperparamsPanel::HyperparamsPanel(QWidget *parent)
     auto *finder = addButton(buttons, tr("Find LR…"),
                              tr("Sweep the learning rate on a data subset and suggest one"));
     finder->setObjectName(QStringLiteral("findLr"));
+    auto *sweep = addButton(buttons, tr("New sweep…"),
+                            tr("Search over ranges of these settings, each trial a run"));
+    sweep->setObjectName(QStringLiteral("newSweep"));
     buttons->addStretch(1);
     m_finderButton = finder;
+    m_sweepButton = sweep;
     m_probe = new DatasetProbe(this);
     m_probeTimer = new QTimer(this);
     m_probeTimer->setSingleShot(true);
@@ -78,6 +83,7 @@ HyperparamsPanel::HyperparamsPanel(QWidget *parent)
     connect(open, &QPushButton::clicked, this, &HyperparamsPanel::chooseAndOpen);
     connect(save, &QPushButton::clicked, this, &HyperparamsPanel::chooseAndSave);
     connect(finder, &QPushButton::clicked, this, &HyperparamsPanel::openLrFinder);
+    connect(sweep, &QPushButton::clicked, this, &HyperparamsPanel::openSweepBuilder);
     connect(m_form, &ConfigForm::edited, this, &HyperparamsPanel::validate);
     connect(m_probeTimer, &QTimer::timeout, this, [this] {
         m_counting = DatasetCount();
@@ -234,6 +240,7 @@ void HyperparamsPanel::onCounted(const DatasetCount &count)
 void HyperparamsPanel::setValid(bool valid)
 {
     m_finderButton->setEnabled(valid);
+    m_sweepButton->setEnabled(valid);
     if (valid == m_valid)
         return;
     m_valid = valid;
@@ -320,6 +327,18 @@ void HyperparamsPanel::openLrFinder()
             [this](double lr) { m_form->setValue(QStringLiteral("optimizer.lr"), lr); });
     dialog->open();
     dialog->start();
+}
+
+void HyperparamsPanel::openSweepBuilder()
+{
+    if (!m_valid)
+        return;
+    auto *dialog = new SweepBuilderDialog(m_config, m_form->fieldInfos(), this);
+    dialog->setObjectName(QStringLiteral("sweepBuilderDialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &SweepBuilderDialog::startRequested, this,
+            &HyperparamsPanel::sweepStartRequested);
+    dialog->open();
 }
 
 } // namespace lathe::panels

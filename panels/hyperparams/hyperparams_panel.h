@@ -26,7 +26,8 @@ class SchedulePreview;
 /// and its training-sample count drives the learning-rate schedule over the whole run
 /// (SchedulePreview) under the form. A fine-tune weight file that does not exist is an error
 /// at its field. Open / Save read and write config JSON files; "Find LR…" opens the
-/// LrFinderDialog, whose "Use this" writes the rate into the form. The main window enables
+/// LrFinderDialog, whose "Use this" writes the rate into the form; "New sweep…" the
+/// SweepBuilderDialog, a sweep over ranges of this config. The main window enables
 /// Start only while isValid() (see validityChanged()). GUI thread only.
 class HyperparamsPanel : public QWidget
 {
@@ -59,6 +60,9 @@ public Q_SLOTS:
     void useModel(const QString &path);
     /// Opens the learning-rate finder for config() (disabled while the form is invalid).
     void openLrFinder();
+    /// "New sweep…": opens the SweepBuilderDialog on config() (disabled while the form is
+    /// invalid); its Start is passed on as sweepStartRequested().
+    void openSweepBuilder();
     /// Makes the form train on `data`, the dataset the user opened in the Dataset panel: its
     /// reader, path and options replace the form's (and data.classes, which index the previous
     /// dataset's classes, is emptied); the split, limits and everything else stay. A note above
@@ -79,6 +83,9 @@ Q_SIGNALS:
     /// trains on, for the Dataset panel to show (the main window connects it to
     /// DatasetPanel::showData).
     void dataReadable(const lathe::train::DataConfig &data);
+    /// The sweep builder saved a spec at `specPath` and its Start was pressed (the main window
+    /// runs it in the Sweeps panel).
+    void sweepStartRequested(const QString &specPath);
 
 private:
     void validate();
@@ -97,6 +104,7 @@ private:
     SchedulePreview *m_preview = nullptr;
     QLabel *m_status = nullptr;
     QWidget *m_finderButton = nullptr;
+    QWidget *m_sweepButton = nullptr;
     QWidget *m_dataNote = nullptr; ///< "The form now trains on …" with its Undo button
     QLabel *m_dataNoteText = nullptr;
     nlohmann::json m_dataBefore; ///< the data section useData() replaced
