@@ -105,14 +105,14 @@ SweepBuilderDialog::SweepBuilderDialog(const train::RunConfig &base,
                                 "their ranges, as a run of its own tagged with the sweep."));
     intro->setWordWrap(true);
     m_status = new QLabel;
-    m_status->setObjectName(QStringLiteral("sweepStatus"));
+    m_status->setObjectName(QStringLiteral("sweepBuilderStatus"));
     m_status->setWordWrap(true);
     m_save = new QPushButton(tr("Save spec…"));
-    m_save->setObjectName(QStringLiteral("saveSweepSpec"));
+    m_save->setObjectName(QStringLiteral("sweepBuilderSave"));
     m_save->setToolTip(tr("Write the spec (with this config inside) to a JSON file, for "
                           "lathe-cli sweep SPEC"));
     m_start = new QPushButton(tr("Start"));
-    m_start->setObjectName(QStringLiteral("startSweep"));
+    m_start->setObjectName(QStringLiteral("sweepBuilderStart"));
     m_start->setToolTip(tr("Run the sweep in the Sweeps panel"));
     m_start->setDefault(true);
     auto *cancel = new QPushButton(tr("Cancel"));
@@ -177,7 +177,7 @@ QWidget *SweepBuilderDialog::buildKeys(const std::vector<ConfigForm::FieldInfo> 
             grid->setColumnMinimumWidth(c, width);
     }
     auto *scroll = new QScrollArea;
-    scroll->setObjectName(QStringLiteral("sweepKeys"));
+    scroll->setObjectName(QStringLiteral("sweepBuilderKeys"));
     scroll->setWidget(keys);
     scroll->setWidgetResizable(true);
     return scroll;
@@ -186,37 +186,37 @@ QWidget *SweepBuilderDialog::buildKeys(const std::vector<ConfigForm::FieldInfo> 
 QWidget *SweepBuilderDialog::buildSettings(const train::RunConfig &base)
 {
     m_name = new QLineEdit(QString::fromStdString(base.name + "-sweep"));
-    m_name->setObjectName(QStringLiteral("sweepName"));
+    m_name->setObjectName(QStringLiteral("sweepBuilderName"));
     m_name->setToolTip(tr("The sweep's name; its trials' runs are <name>-t<number>"));
     m_nameError = new QLabel;
     m_nameError->setStyleSheet(QStringLiteral("color: %1;").arg(kErrorColor));
     m_nameError->hide();
-    m_metric = combo(QStringLiteral("sweepMetric"),
+    m_metric = combo(QStringLiteral("sweepBuilderMetric"),
                      {qString(track::keys::kValAccuracy), qString(track::keys::kValLoss)},
                      tr("What a trial is worth: the best value of this metric over its run"));
-    m_direction = combo(QStringLiteral("sweepDirection"), {"maximize", "minimize"},
+    m_direction = combo(QStringLiteral("sweepBuilderDirection"), {"maximize", "minimize"},
                         tr("Whether a higher or a lower value is better"));
-    m_sampler = combo(QStringLiteral("sweepSampler"), {"tpe", "random", "grid"},
+    m_sampler = combo(QStringLiteral("sweepBuilderSampler"), {"tpe", "random", "grid"},
                       tr("tpe: draws where good trials were (random for the first 10); random; "
                          "grid: every combination"));
-    m_seed = spin(QStringLiteral("sweepSeed"), 0, std::numeric_limits<int>::max(), 0,
+    m_seed = spin(QStringLiteral("sweepBuilderSeed"), 0, std::numeric_limits<int>::max(), 0,
                   tr("The sampler's seed: the same seed draws the same trials"));
     m_seed->setPrefix(tr("seed "));
-    m_gridPoints = spin(QStringLiteral("sweepGridPoints"), 2, 1000, kDefaultGridPoints,
+    m_gridPoints = spin(QStringLiteral("sweepBuilderGridPoints"), 2, 1000, kDefaultGridPoints,
                         tr("Grid: evenly spaced values of each real range (in log space for a "
                            "log range)"));
     m_gridPoints->setSuffix(tr(" points a range"));
-    m_pruner = combo(QStringLiteral("sweepPruner"), {"asha", "median", "none"},
+    m_pruner = combo(QStringLiteral("sweepBuilderPruner"), {"asha", "median", "none"},
                      tr("Stops trials that fall behind the others at the same epoch: asha "
                         "(successive halving), median, or none"));
-    m_trials
-        = spin(QStringLiteral("sweepTrials"), 1, 100000, kDefaultTrials, tr("The trial budget"));
+    m_trials = spin(QStringLiteral("sweepBuilderTrials"), 1, 100000, kDefaultTrials,
+                    tr("The trial budget"));
     sweep::SweepSpec forWorkers;
     forWorkers.base = m_base;
-    m_workers
-        = spin(QStringLiteral("sweepWorkers"), 1, 1024, train::defaultSweepWorkers(forWorkers),
-               tr("Trials trained at once (default: the cores divided by the threads "
-                  "of one trial)"));
+    m_workers = spin(QStringLiteral("sweepBuilderWorkers"), 1, 1024,
+                     train::defaultSweepWorkers(forWorkers),
+                     tr("Trials trained at once (default: the cores divided by the threads "
+                        "of one trial)"));
 
     auto *box = new QGroupBox(tr("Search"));
     auto *grid = new QGridLayout(box);
@@ -328,7 +328,7 @@ void SweepBuilderDialog::chooseAndSave()
         = QString::fromStdString(util::safeFileName(m_name->text().toStdString(), "sweep"));
     auto *dialog = new QFileDialog(this, tr("Save sweep spec"), name + ".json",
                                    tr("Sweep specs (*.json);;All files (*)"));
-    dialog->setObjectName(QStringLiteral("sweepSpecFileDialog"));
+    dialog->setObjectName(QStringLiteral("sweepBuilderFileDialog"));
     dialog->setAcceptMode(QFileDialog::AcceptSave);
     dialog->setDefaultSuffix(QStringLiteral("json"));
     dialog->setAttribute(Qt::WA_DeleteOnClose);

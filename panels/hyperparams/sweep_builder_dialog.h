@@ -26,8 +26,12 @@ class SweepKeyRow;
 /// the metric), sampler and seed, pruner, trial budget, workers (train::defaultSweepWorkers)
 /// and name. Each edit builds the spec and reads it with core's parser, as `lathe-cli sweep`
 /// does (sweep::parseSweepSpec with train::sweepSpecOptions()): its message shows at the key
-/// it names and in the status line ("sweepStatus"), and Save spec… and Start stay disabled
-/// while there is one. GUI thread only.
+/// it names and in the status line, and Save spec… and Start stay disabled while there is one.
+/// Parts are found by object name: "sweepBuilderKeys" (the list, in a scroll area; each key's
+/// parts as SweepKeyRow names them), "sweepBuilderName", "sweepBuilderMetric",
+/// "sweepBuilderDirection", "sweepBuilderSampler", "sweepBuilderSeed", "sweepBuilderGridPoints",
+/// "sweepBuilderPruner", "sweepBuilderTrials", "sweepBuilderWorkers", "sweepBuilderStatus",
+/// "sweepBuilderSave", "sweepBuilderStart". GUI thread only.
 class SweepBuilderDialog : public QDialog
 {
     Q_OBJECT
@@ -47,7 +51,7 @@ public Q_SLOTS:
     /// Writes the spec to `path` atomically (formats::writeFileAtomically); false, with the
     /// reason in the status line, when the spec is invalid or the file cannot be written.
     bool saveSpec(const QString &path);
-    /// Asks for a file (a QFileDialog named "sweepSpecFileDialog"), then saveSpec().
+    /// Asks for a file (a QFileDialog named "sweepBuilderFileDialog"), then saveSpec().
     void chooseAndSave();
     /// Saves the spec as <Lathe's data folder>/sweeps/<name>-<date-time>.json, emits
     /// startRequested() with that path and closes; stays open, saying why, when it cannot.

@@ -109,10 +109,13 @@ class TestSweepBuilder : public QObject
 
     QPushButton *startButton(QWidget *dialog)
     {
-        return namedChild<QPushButton>(dialog, "startSweep");
+        return namedChild<QPushButton>(dialog, "sweepBuilderStart");
     }
 
-    QString status(QWidget *dialog) { return namedChild<QLabel>(dialog, "sweepStatus")->text(); }
+    QString status(QWidget *dialog)
+    {
+        return namedChild<QLabel>(dialog, "sweepBuilderStatus")->text();
+    }
 
 private Q_SLOTS:
     void initTestCase()
@@ -172,8 +175,8 @@ private Q_SLOTS:
         QVERIFY(!namedChild<QCheckBox>(dialog, "optimizer.name.value.sgd")->isChecked());
 
         // The direction follows the metric; the workers follow the threads a trial uses.
-        auto *metric = namedChild<QComboBox>(dialog, "sweepMetric");
-        auto *direction = namedChild<QComboBox>(dialog, "sweepDirection");
+        auto *metric = namedChild<QComboBox>(dialog, "sweepBuilderMetric");
+        auto *direction = namedChild<QComboBox>(dialog, "sweepBuilderDirection");
         QCOMPARE(metric->currentText(), QString("val/accuracy"));
         QCOMPARE(direction->currentText(), QString("maximize"));
         metric->setFocus();
@@ -182,10 +185,12 @@ private Q_SLOTS:
         QCOMPARE(direction->currentText(), QString("minimize"));
         sweep::SweepSpec spec;
         spec.base = tinyConfig().toJson();
-        QCOMPARE(namedChild<QSpinBox>(dialog, "sweepWorkers")->value(),
+        QCOMPARE(namedChild<QSpinBox>(dialog, "sweepBuilderWorkers")->value(),
                  train::defaultSweepWorkers(spec));
-        QCOMPARE(namedChild<QComboBox>(dialog, "sweepSampler")->currentText(), QString("tpe"));
-        QCOMPARE(namedChild<QComboBox>(dialog, "sweepPruner")->currentText(), QString("asha"));
+        QCOMPARE(namedChild<QComboBox>(dialog, "sweepBuilderSampler")->currentText(),
+                 QString("tpe"));
+        QCOMPARE(namedChild<QComboBox>(dialog, "sweepBuilderPruner")->currentText(),
+                 QString("asha"));
     }
 
     void everyKeyWithItsDefaultRangeIsValid()
@@ -215,13 +220,13 @@ private Q_SLOTS:
         tick(namedChild<QCheckBox>(dialog, "optimizer.name.value.sgd"));
         tick(searchBox(dialog, "augment.enabled"));
         tick(namedChild<QCheckBox>(dialog, "augment.enabled.value.false"));
-        retype(namedChild<QSpinBox>(dialog, "sweepTrials"), "7");
-        retype(namedChild<QLineEdit>(dialog, "sweepName"), "typed");
+        retype(namedChild<QSpinBox>(dialog, "sweepBuilderTrials"), "7");
+        retype(namedChild<QLineEdit>(dialog, "sweepBuilderName"), "typed");
         QVERIFY2(startButton(dialog)->isEnabled(), qPrintable(status(dialog)));
 
         // Save spec… through its file dialog.
-        QTest::mouseClick(namedChild<QPushButton>(dialog, "saveSweepSpec"), Qt::LeftButton);
-        auto *files = namedChild<QFileDialog>(dialog, "sweepSpecFileDialog");
+        QTest::mouseClick(namedChild<QPushButton>(dialog, "sweepBuilderSave"), Qt::LeftButton);
+        auto *files = namedChild<QFileDialog>(dialog, "sweepBuilderFileDialog");
         const QString path = m_dir->path() + "/typed.json";
         files->selectFile(path);
         static_cast<QDialog *>(files)->accept();
@@ -266,7 +271,7 @@ private Q_SLOTS:
     {
         auto *dialog = openBuilder();
         auto *start = startButton(dialog);
-        auto *save = namedChild<QPushButton>(dialog, "saveSweepSpec");
+        auto *save = namedChild<QPushButton>(dialog, "sweepBuilderSave");
         searchRange(dialog, "optimizer.lr", "0.1", "0.01");
         QVERIFY(!start->isEnabled());
         QVERIFY(!save->isEnabled());
@@ -305,7 +310,7 @@ private Q_SLOTS:
 
         // An empty name.
         tick(searchBox(dialog, "optimizer.lr"));
-        retype(namedChild<QLineEdit>(dialog, "sweepName"), "");
+        retype(namedChild<QLineEdit>(dialog, "sweepBuilderName"), "");
         QVERIFY(!start->isEnabled());
         QVERIFY2(status(dialog).startsWith("name:"), qPrintable(status(dialog)));
     }
@@ -375,7 +380,7 @@ private Q_SLOTS:
         QVERIFY(dialog->grab().save(shot));
         qInfo("screenshot: %s", qPrintable(shot));
         // Further down the list: an integer range with its step.
-        namedChild<QScrollArea>(dialog, "sweepKeys")
+        namedChild<QScrollArea>(dialog, "sweepBuilderKeys")
             ->ensureWidgetVisible(edit(dialog, "training.batch_size", "step"));
         QTest::qWait(50);
         const QString lower = QCoreApplication::applicationDirPath() + "/sweep_builder_lower.png";
