@@ -1,6 +1,8 @@
 // lathe-cli sweep: create a sweep from a spec and run it, or resume one, with K workers: one
 // in this process (K = 1), or K child processes of this executable (`sweep resume ID --worker`)
-// in one process group, which this process waits for and passes Ctrl-C on to.
+// in one process group, which this process waits for and passes Ctrl-C on to. A sweep whose
+// status someone sets to stopped in the store stops too: each worker ends its running trial and
+// exits (train::runSweepWorker).
 #include "app/cli/commands.h"
 #include "app/cli/stop_signals.h"
 #include "app/cli/sweep_output.h"
@@ -166,12 +168,16 @@ int runSweep(std::int64_t sweepId, const ParsedArgs &a, int workers, std::int64_
     auto store = track::SweepStore::open(storePath(a));
     if (!store)
         return reportError(store.error());
-    if (stopped) {
+    if (stopped)
         if (auto ok = (*store)->setSweepStatus(sweepId, track::SweepStatus::Stopped); !ok)
             return reportError(ok.error());
+    // Stopped here (Ctrl-C) or by someone else in the store (the window's Stop).
+    auto info = (*store)->sweep(sweepId);
+    if (!info)
+        return reportError(info.error());
+    if (info->status == track::SweepStatus::Stopped)
         std::printf("sweep %lld stopped: `lathe-cli sweep resume %lld` goes on\n",
                     (long long)sweepId, (long long)sweepId);
-    }
     if (auto shown = printSweepSummary(**store, sweepId); !shown)
         return reportError(shown.error());
     return code;

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -109,11 +110,24 @@ std::string formatValue(double value)
     return text;
 }
 
+// Whether someone (the window's Stop, another process) set the sweep's status to stopped.
+Result<bool> stoppedInStore(track::SweepStore &store, std::int64_t sweepId)
+{
+    auto info = store.sweep(sweepId);
+    if (!info)
+        return std::unexpected(info.error());
+    return info->status == track::SweepStatus::Stopped;
+}
+
 // Reports a trial's intermediate objective at each evaluation of its split and stops the trial
-// when the pruner says so. Runs on the training thread, which owns `store`.
+// when the pruner says so, or when the sweep was stopped in the store (looked at each
+// evaluation and every kStatusPeriod of steps, so that a long epoch does not delay it). Runs on
+// the training thread, which owns `store`.
 class TrialObserver : public TrainObserver
 {
 public:
+    static constexpr std::chrono::seconds kStatusPeriod{2};
+
     TrialObserver(track::SweepStore &store, const sweep::SweepSpec &spec, std::int64_t sweepId,
                   int number, std::stop_source &stop)
         : m_store(store)
@@ -125,8 +139,15 @@ public:
         std::tie(m_split, m_name) = splitMetric(spec.objective.metric);
     }
 
+    void onStep(const StepEvent &) override
+    {
+        if (std::chrono::steady_clock::now() - m_statusReadAt >= kStatusPeriod)
+            checkSweepStatus();
+    }
+
     void onEval(const EvalEvent &e) override
     {
+        checkSweepStatus();
         if (e.split != m_split || m_pruned)
             return;
         const auto value = evalValue(m_name, e.result);
@@ -161,8 +182,25 @@ public:
 
     bool pruned() const { return m_pruned; }
     std::int64_t prunedAt() const { return m_prunedAt; }
+    /// The sweep was stopped in the store while the trial ran.
+    bool sweepStopped() const { return m_sweepStopped; }
 
 private:
+    void checkSweepStatus()
+    {
+        m_statusReadAt = std::chrono::steady_clock::now();
+        if (m_sweepStopped)
+            return;
+        auto stopped = stoppedInStore(m_store, m_sweepId);
+        if (!stopped)
+            spdlog::warn("trial {}: the sweep's status could not be read: {}", m_number,
+                         stopped.error().toString());
+        else if (*stopped) {
+            m_sweepStopped = true;
+            m_stop.request_stop();
+        }
+    }
+
     track::SweepStore &m_store;
     const sweep::SweepSpec &m_spec;
     std::int64_t m_sweepId;
@@ -171,6 +209,8 @@ private:
     std::string m_split, m_name;
     bool m_pruned = false;
     std::int64_t m_prunedAt = 0;
+    bool m_sweepStopped = false;
+    std::chrono::steady_clock::time_point m_statusReadAt = std::chrono::steady_clock::now();
 };
 
 // One worker's state: its store connections and the sweep it works on.
@@ -184,7 +224,8 @@ public:
     }
 
     Result<void> open();
-    // Trains trial `asked`; false when the stop token ended it (the trial stays running).
+    // Trains trial `asked`; false when the stop token or the sweep's stop in the store ended
+    // it (the trial stays running).
     Result<bool> runTrial(const track::AskedTrial &asked);
     Result<SweepWorkerOutcome> loop();
 
@@ -300,8 +341,12 @@ Result<bool> Worker::runTrial(const track::AskedTrial &asked)
     TrialObserver observer(*m_sweeps, m_spec, m_sweepId, number, trialStop);
     (*job)->setObserver(&observer);
     auto outcome = (*job)->run(trialStop.get_token());
-    if (m_options.stop.stop_requested() && !observer.pruned()) {
-        report(trialLabel(number) + ": stopped (run " + std::to_string(runId) + "); `sweep resume "
+    // A run that ended anyway (its last step came first) is told as any other.
+    const bool halted = (m_options.stop.stop_requested() || observer.sweepStopped())
+                        && !observer.pruned() && (!outcome || *outcome == TrainOutcome::Stopped);
+    if (halted) {
+        report(trialLabel(number) + ": stopped (run " + std::to_string(runId) + ")"
+               + (observer.sweepStopped() ? ", the sweep was stopped" : "") + "; `sweep resume "
                + std::to_string(m_sweepId) + "` runs it again");
         return false;
     }
@@ -323,6 +368,14 @@ Result<SweepWorkerOutcome> Worker::loop()
         return paramsText(*params);
     };
     while (!m_options.stop.stop_requested()) {
+        auto stopped = stoppedInStore(*m_sweeps, m_sweepId);
+        if (!stopped)
+            return std::unexpected(stopped.error());
+        if (*stopped) {
+            report("the sweep was stopped; this worker ends");
+            outcome.stopped = true;
+            return outcome;
+        }
         auto asked = m_sweeps->askTrial(m_sweepId, budget, sample);
         if (!asked) {
             // The grid has no point left that no trial holds: nothing more to ask.

@@ -71,19 +71,23 @@ struct SweepWorkerOptions
 struct SweepWorkerOutcome
 {
     int trials = 0;       ///< trials it ended (completed, pruned or failed)
-    bool stopped = false; ///< the stop token ended it
+    bool stopped = false; ///< the stop token, or the sweep's stopped status, ended it
 };
 
-/// Works on sweep `sweepId` until its budget is spent or `stop` is requested: ask a trial,
+/// Works on sweep `sweepId` until its budget is spent, `stop` is requested or the sweep's status
+/// is set to stopped in the store (by the window's Stop, or any process): ask a trial,
 /// apply its params to the spec's base, train it as the run "<sweep>-t<number>" tagged
 /// "sweep:<id>" and "trial:<number>", record its objective at each evaluation of the
 /// objective's split (step = epoch + 1 or the optimizer step, as the pruner's resource says)
 /// and stop it when the pruner says so (its run then ends `pruned`, curves kept), and finish
 /// it: completed with its objective (best or last of its series), pruned, or failed with the
 /// reason (a config the trainer refuses, a NaN loss, no objective recorded). A failed trial
-/// never stops the sweep. When no trial is left to ask and none runs, the sweep is marked
-/// finished. Trains on the calling thread. Errors: the store's (naming the file), NotFound for
-/// an unknown sweep, BadInput for a stored spec that no longer parses.
+/// never stops the sweep. The status is read before each ask, at each evaluation and every
+/// 2 s of training; a stopped sweep ends the running trial as Ctrl-C does (it stays running,
+/// re-run by the next `sweep resume` once this worker is gone), unless its run had ended
+/// anyway. When no trial is left to ask and none runs, the sweep is marked finished. Trains on the
+/// calling thread. Errors: the store's (naming the file), NotFound for an unknown sweep, BadInput
+/// for a stored spec that no longer parses.
 Result<SweepWorkerOutcome> runSweepWorker(std::int64_t sweepId, const SweepWorkerOptions &options);
 
 } // namespace lathe::train

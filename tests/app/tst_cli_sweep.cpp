@@ -1,6 +1,6 @@
 // lathe-cli sweep end to end: real worker processes on one real store, real training on
 // Fashion-MNIST subsets; parallel workers, a grid covered once, kill -9 of a worker and resume,
-// bad specs, failed and pruned trials.
+// a sweep stopped in the store, bad specs, failed and pruned trials.
 #include "core/track/run_store.h"
 #include "core/track/sweep_store.h"
 #include "tests/qverify_ok.h"
@@ -309,6 +309,49 @@ private Q_SLOTS:
         const auto resumed = cli.run({"sweep", "resume", "1", "--workers", "1"});
         QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
         QVERIFY2(resumed.err.contains("re-run"), qPrintable(resumed.err));
+        auto trials = cli.sweeps()->trials(1);
+        QVERIFY_OK(trials);
+        QCOMPARE(trials->size(), std::size_t(3));
+        for (const auto &trial : *trials)
+            QCOMPARE(stateOf(trial), QString("completed"));
+        info = cli.sweeps()->sweep(1);
+        QCOMPARE(QString::fromLatin1(track::toString(info->status).data()), QString("finished"));
+    }
+
+    // The sweep stopped in the store by another process (the window's Stop): both workers stop
+    // their running trials and exit, the sweep stays stopped with every trial ended or left to
+    // be re-run (its worker gone), and `sweep resume` finishes it.
+    void stopInTheStoreEndsTheWorkers()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        const auto spec = cli.writeSpec("store-stop.json", lrSpec("random", 3));
+        QStringList args = QStringList{"sweep", spec, "--workers", "2"} + tinyTrials();
+        args += QStringList{"--set", "data.subset=1500", "--set", "training.epochs=4"};
+        std::unique_ptr<QProcess> sweep(cli.start(args));
+        QVERIFY(sweep->waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                auto trials = cli.sweeps()->trials(1);
+                return trials && !trials->empty() && (*trials)[0].runId;
+            }(),
+            60000);
+        QVERIFY_OK(cli.sweeps()->setSweepStatus(1, track::SweepStatus::Stopped));
+        QVERIFY(sweep->waitForFinished(30000));
+        QCOMPARE(sweep->exitCode(), 0);
+        const QString out = sweep->readAllStandardOutput();
+        const QString err = sweep->readAllStandardError();
+        QVERIFY2(out.contains("sweep 1 stopped"), qPrintable(out));
+        QVERIFY2(err.contains("the sweep was stopped"), qPrintable(err));
+        auto info = cli.sweeps()->sweep(1);
+        QCOMPARE(QString::fromLatin1(track::toString(info->status).data()), QString("stopped"));
+        auto left = cli.sweeps()->trials(1);
+        QVERIFY_OK(left);
+        for (const auto &trial : *left)
+            QVERIFY(trial.state != track::TrialState::Running || !track::isAliveHere(trial.owner));
+
+        const auto resumed = cli.run({"sweep", "resume", "1", "--workers", "1"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
         auto trials = cli.sweeps()->trials(1);
         QVERIFY_OK(trials);
         QCOMPARE(trials->size(), std::size_t(3));
