@@ -96,6 +96,22 @@ void StoreClient::edit(QObject *receiver, std::vector<track::RunEdit> edits,
     });
 }
 
+void StoreClient::setSweepStatus(QObject *receiver, std::int64_t sweepId, track::SweepStatus status,
+                                 std::function<void(Result<void>)> done)
+{
+    QPointer<QObject> target(receiver);
+    post([this, target, sweepId, status, done = std::move(done)]() mutable {
+        // No writer: the store could not be opened, or it is read-only.
+        Result<void> result = std::unexpected(m_openError);
+        if (m_writer) {
+            track::SweepStore *sweeps = sweepStore();
+            result = sweeps ? sweeps->setSweepStatus(sweepId, status)
+                            : Result<void>(std::unexpected(m_sweepError));
+        }
+        answer(target, std::move(result), std::move(done));
+    });
+}
+
 std::shared_ptr<inspect_jobs::ModelCache> StoreClient::modelCache()
 {
     if (!m_modelCache)

@@ -80,6 +80,15 @@ public:
     void edit(QObject *receiver, std::vector<track::RunEdit> edits,
               std::function<void(Result<void>)> done);
 
+    /// Sets sweep `sweepId`'s status (SweepStore::setSweepStatus: the Sweep panel's Stop of a
+    /// sweep another process runs; its workers see it and stop), then calls `done(result)` on
+    /// `receiver`'s thread. Written on the store thread through its SweepStore, in one short
+    /// transaction that waits for another writer as every write does: the StoreWriter's
+    /// edits are run edits. A store that is read-only (a newer Lathe's) or could not be opened
+    /// gets that error, and nothing is written.
+    void setSweepStatus(QObject *receiver, std::int64_t sweepId, track::SweepStatus status,
+                        std::function<void(Result<void>)> done);
+
     /// The checkpoints loaded for inspection from this store (made on first use), shared by
     /// every InspectSession on this client (the Visualise and Errors panels), so a checkpoint
     /// one panel loaded is not loaded again for the other. GUI thread only; the cache itself is

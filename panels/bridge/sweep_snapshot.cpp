@@ -3,6 +3,7 @@
 #include "core/sweep/importance.h"
 #include "core/track/run_store.h"
 #include "core/train/sweep_runner.h"
+#include "kernels/feature_map_grid/feature_map_grid.h"
 
 #include <nlohmann/json.hpp>
 
@@ -200,6 +201,14 @@ Result<std::optional<SweepSnapshot>> readSweepSnapshot(track::RunStore &runs,
         snapshot.trials.push_back(std::move(item));
     }
     return std::optional<SweepSnapshot>(std::move(snapshot));
+}
+
+QRgb objectiveColour(double t)
+{
+    const auto &table = kernels::colormapTable(kernels::Colormap::Viridis);
+    const double index = std::isnan(t) ? 0.0 : std::round(255.0 * std::clamp(t, 0.0, 1.0));
+    const auto &entry = table[std::size_t(index)];
+    return qRgb(entry[0], entry[1], entry[2]);
 }
 
 } // namespace lathe::panels

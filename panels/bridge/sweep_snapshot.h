@@ -4,6 +4,7 @@
 #include "core/track/sweep_store.h"
 #include "core/util/error.h"
 
+#include <QColor>
 #include <QString>
 #include <QStringList>
 
@@ -86,5 +87,10 @@ Result<std::vector<SweepListItem>> readSweepList(track::SweepStore &sweeps,
 Result<std::optional<SweepSnapshot>> readSweepSnapshot(track::RunStore &runs,
                                                        track::SweepStore &sweeps, qint64 id,
                                                        std::uint64_t unchanged);
+
+/// The colour of `t` in [0, 1] (clamped; NaN as 0) on the Viridis map: Lathe's heat maps have
+/// one colouring (kernels::colormapTable), and the sweep contour's objective uses it too.
+/// Pure function, thread-safe.
+QRgb objectiveColour(double t);
 
 } // namespace lathe::panels

@@ -3,6 +3,8 @@
 #include "panels/bridge/store_client.h"
 #include "panels/common/plot_widget.h"
 #include "panels/sweep/importance_bars.h"
+#include "panels/sweep/sweep_contour_view.h"
+#include "panels/sweep/sweep_launcher.h"
 #include "panels/sweep/sweep_parallel_view.h"
 #include "panels/sweep/trial_table_model.h"
 
@@ -75,10 +77,30 @@ void SweepPanel::buildUi()
     m_trainBest->setToolTip(tr("Put the best trial's config in the Hyperparameters form"));
     m_trainBest->setEnabled(false);
 
+    m_start = new QPushButton(tr("Start sweep…"), this);
+    m_start->setObjectName("startSweep");
+    m_start->setToolTip(tr("Run a sweep spec with lathe-cli on this store"));
+    m_stop = new QPushButton(tr("Stop"), this);
+    m_stop->setObjectName("stopSweep");
+    m_stop->setToolTip(tr("Stop the shown sweep: its running trials stop, Resume goes on"));
+    m_resume = new QPushButton(tr("Resume"), this);
+    m_resume->setObjectName("resumeSweep");
+    m_resume->setToolTip(tr("Go on with the shown stopped sweep"));
+    m_error = new QLabel(this);
+    m_error->setObjectName("sweepError");
+    m_error->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_error->setWordWrap(true);
+    m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_error->hide();
+    m_launcher = new SweepLauncher(this);
+
     auto *top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("Sweep:"), this));
     top->addWidget(m_chooser);
     top->addWidget(m_summary, 1);
+    top->addWidget(m_start);
+    top->addWidget(m_stop);
+    top->addWidget(m_resume);
     top->addWidget(m_trainBest);
 
     m_model = new TrialTableModel(this);
@@ -116,12 +138,28 @@ void SweepPanel::buildUi()
     sliceTop->addWidget(m_sliceKey, 1);
     sliceLayout->addLayout(sliceTop);
     sliceLayout->addWidget(m_slice, 1);
+    m_contourX = new QComboBox(this);
+    m_contourX->setObjectName("sweepContourX");
+    m_contourY = new QComboBox(this);
+    m_contourY->setObjectName("sweepContourY");
+    m_contour = new SweepContourView(this);
+    auto *contour = new QWidget(this);
+    auto *contourLayout = new QVBoxLayout(contour);
+    contourLayout->setContentsMargins(0, 4, 0, 0);
+    auto *contourTop = new QHBoxLayout;
+    contourTop->addWidget(new QLabel(tr("X:"), contour));
+    contourTop->addWidget(m_contourX, 1);
+    contourTop->addWidget(new QLabel(tr("Y:"), contour));
+    contourTop->addWidget(m_contourY, 1);
+    contourLayout->addLayout(contourTop);
+    contourLayout->addWidget(m_contour, 1);
     m_parallel = new SweepParallelView(this);
     m_importance = new ImportanceBars(this);
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName("sweepTabs");
     m_tabs->addTab(m_objective, tr("Objective"));
     m_tabs->addTab(slice, tr("Slice"));
+    m_tabs->addTab(contour, tr("Contour"));
     m_tabs->addTab(m_parallel, tr("Parallel coordinates"));
     m_tabs->addTab(m_importance, tr("Importance"));
 
@@ -135,12 +173,18 @@ void SweepPanel::buildUi()
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
+    layout->addWidget(m_error);
     layout->addWidget(split, 1);
 
     connect(m_chooser, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
     connect(m_trainBest, &QPushButton::clicked, this, &SweepPanel::trainBestConfig);
     connect(m_parallel, &SweepParallelView::brushed, this, &SweepPanel::runsBrushed);
     connect(m_sliceKey, &QComboBox::currentIndexChanged, this, &SweepPanel::updateSlice);
+    for (auto *key : {m_contourX, m_contourY})
+        connect(key, &QComboBox::currentIndexChanged, this, [this] {
+            m_contour->setKeys(m_contourX->currentIndex(), m_contourY->currentIndex());
+        });
+    connectControls();
     connect(m_table, &QTableView::activated, this, [this](const QModelIndex &index) {
         if (const qint64 run = index.data(TrialTableModel::RunIdRole).toLongLong(); run != 0)
             Q_EMIT trialRunActivated(run);
@@ -206,14 +250,19 @@ void SweepPanel::applyList(const std::vector<SweepListItem> &items)
     if (same) {
         for (int i = 0; i < m_chooser->count(); ++i)
             m_chooser->setItemText(i, chooserText(items[std::size_t(i)]));
-        return;
+    } else {
+        const qint64 chosen = sweepId();
+        m_chooser->clear();
+        for (const auto &item : items)
+            m_chooser->addItem(chooserText(item), item.id);
+        const int index = m_chooser->findData(chosen);
+        m_chooser->setCurrentIndex(index >= 0 ? index : (items.empty() ? -1 : 0));
     }
-    const qint64 chosen = sweepId();
-    m_chooser->clear();
-    for (const auto &item : items)
-        m_chooser->addItem(chooserText(item), item.id);
-    const int index = m_chooser->findData(chosen);
-    m_chooser->setCurrentIndex(index >= 0 ? index : (items.empty() ? -1 : 0));
+    // The sweep this panel started is shown as soon as it is listed.
+    if (const int started = m_chooser->findData(m_showWhenListed); started >= 0) {
+        m_chooser->setCurrentIndex(started);
+        m_showWhenListed = 0;
+    }
 }
 
 void SweepPanel::loadSnapshot()
@@ -258,6 +307,9 @@ void SweepPanel::applySnapshot(SweepSnapshot snapshot)
     }
     updateObjective();
     updateSlice();
+    m_contour->setData(m_snapshot.axes, m_snapshot.trials, m_snapshot.metric, m_snapshot.maximize);
+    if (!sameSweep)
+        updateContourKeys();
     m_parallel->setData(m_snapshot.axes, m_snapshot.trials, m_snapshot.metric, m_snapshot.maximize);
     m_importance->setImportance(m_snapshot.importance);
     m_importance->setEmptyText(m_snapshot.importance.empty()
@@ -266,6 +318,7 @@ void SweepPanel::applySnapshot(SweepSnapshot snapshot)
                                    : QString());
     m_trainBest->setEnabled(!m_snapshot.bestConfigJson.empty());
     updateSummary();
+    updateControls();
     Q_EMIT updated();
 }
 
@@ -307,6 +360,19 @@ void SweepPanel::updateSliceKeys()
     m_sliceKey->clear();
     for (const auto &axis : m_snapshot.axes)
         m_sliceKey->addItem(axis.key);
+}
+
+void SweepPanel::updateContourKeys()
+{
+    for (auto *key : {m_contourX, m_contourY}) {
+        const QSignalBlocker blocker(key);
+        key->clear();
+        for (const auto &axis : m_snapshot.axes)
+            key->addItem(axis.key);
+    }
+    m_contourX->setCurrentIndex(m_snapshot.axes.empty() ? -1 : 0);
+    m_contourY->setCurrentIndex(std::min(1, int(m_snapshot.axes.size()) - 1));
+    m_contour->setKeys(m_contourX->currentIndex(), m_contourY->currentIndex());
 }
 
 void SweepPanel::updateSlice()

@@ -9,30 +9,36 @@
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/runs/runs_panel.h"
 #include "panels/sweep/importance_bars.h"
+#include "panels/sweep/sweep_contour_view.h"
 #include "panels/sweep/sweep_panel.h"
 #include "panels/sweep/sweep_parallel_view.h"
 #include "panels/sweep/trial_table_model.h"
 #include "panels/window/main_window.h"
 #include "tests/panels/named_child.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileDialog>
 #include <QProcess>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <csignal>
 #include <fstream>
 
 using namespace lathe;
@@ -142,6 +148,61 @@ private:
         return panel;
     }
 
+    // A spec of `trials` quick trials (a narrow cnn on 1,200 Fashion-MNIST images for `epochs`
+    // epochs, one thread, one worker) over lr, written beside the store; its path.
+    QString writeTinySpec(const char *name, int trials, int epochs)
+    {
+        std::ifstream in(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
+        json base = json::parse(in);
+        base["data"]["subset"] = 1200;
+        base["data"]["val_fraction"] = 0.2;
+        base["model"]["widths"] = json::array({8, 16});
+        base["training"]["epochs"] = epochs;
+        base["training"]["batch_size"] = 64;
+        base["training"]["threads"] = 1;
+        const json spec{
+            {"name", name},
+            {"base", base},
+            {"space", {{"optimizer.lr", {{"type", "log_uniform"}, {"low", 1e-3}, {"high", 3e-2}}}}},
+            {"objective", {{"metric", "val/accuracy"}, {"direction", "maximize"}}},
+            {"sampler", {{"name", "random"}, {"seed", 3}}},
+            {"trials", trials},
+            {"workers", 1}};
+        const QString path = m_dir->path() + "/" + name + ".json";
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly))
+            qFatal("cannot write %s", qPrintable(path));
+        file.write(QByteArray::fromStdString(spec.dump(2)));
+        // The processes lathe-cli starts log under the temporary folder, not the user's.
+        qputenv("XDG_DATA_HOME", (m_dir->path() + "/data").toUtf8());
+        return path;
+    }
+
+    // Every trial ended, or running with its worker gone (the next ask re-runs it).
+    bool trialsTerminalOrReaskable(std::int64_t sweepId)
+    {
+        auto trials = m_sweeps->trials(sweepId);
+        if (!trials)
+            return false;
+        for (const auto &trial : *trials)
+            if (trial.state == track::TrialState::Running && track::isAliveHere(trial.owner)) {
+                qWarning("trial %d is running in live process %lld", trial.number,
+                         (long long)trial.owner.pid);
+                return false;
+            }
+        return true;
+    }
+
+    static QString statusText(track::SweepStatus status)
+    {
+        return QString::fromLatin1(track::toString(status).data());
+    }
+
+    static QString shownStatus(const SweepPanel &panel)
+    {
+        return statusText(panel.snapshot().info.status);
+    }
+
     static bool waitForTrials(SweepPanel &panel, int count)
     {
         return QTest::qWaitFor([&] { return panel.trialModel()->rowCount() == count; }, 5000);
@@ -248,9 +309,13 @@ private Q_SLOTS:
         QVERIFY(bars->importance().empty());
         QCOMPARE(bars->emptyText(),
                  QString("Importance needs 3 completed trials; this sweep has 2."));
+        auto *contour = namedChild<SweepContourView>(panel.get(), "sweepContour");
+        QCOMPARE(contour->message(),
+                 QString("The contour needs 3 completed trials with both keys; this sweep has 2."));
         QVERIFY(addTrial(id, {.lr = 0.05, .value = 0.80}));
         QTRY_COMPARE(bars->importance().size(), std::size_t(4));
         QVERIFY(bars->emptyText().isEmpty());
+        QVERIFY(contour->message().isEmpty());
     }
 
     void importanceRanksTheKeyThatMatters()
@@ -336,6 +401,17 @@ private Q_SLOTS:
         auto panel = openPanel();
         QVERIFY(waitForTrials(*panel, 5));
         QCOMPARE(panel->snapshot().bestNumber, 1);
+        // Stop through the store is refused: nothing is written to a newer Lathe's store.
+        auto *stop = namedChild<QPushButton>(panel.get(), "stopSweep");
+        QVERIFY(stop->isEnabled());
+        QTest::mouseClick(stop, Qt::LeftButton);
+        auto *error = namedChild<QLabel>(panel.get(), "sweepError");
+        QTRY_VERIFY(error->isVisible());
+        QVERIFY2(error->text().startsWith("Cannot stop sweep 1:")
+                     && error->text().contains("read-only"),
+                 qPrintable(error->text()));
+        QCOMPARE(shownStatus(*panel), QString("running"));
+        QTRY_VERIFY(stop->isEnabled());
     }
 
     void sweepOfLatheCliAppearsLive()
@@ -368,7 +444,8 @@ private Q_SLOTS:
         auto *chooser = namedChild<QComboBox>(panel.get(), "sweepChooser");
         QTRY_COMPARE_WITH_TIMEOUT(chooser->count(), 1, 60000);
         QTRY_COMPARE_WITH_TIMEOUT(panel->snapshot().completed, 2, 120000);
-        QVERIFY(cli.waitForFinished(60000));
+        // It may have ended while the event loop ran (waitForFinished is false then).
+        QVERIFY(cli.state() == QProcess::NotRunning || cli.waitForFinished(60000));
         QCOMPARE(cli.exitCode(), 0);
         QTRY_COMPARE(chooser->currentText(), QString("cli-lr · finished · 2/2"));
         QCOMPARE(panel->trialModel()->rowCount(), 2);
@@ -433,6 +510,215 @@ private Q_SLOTS:
         QCOMPARE(form.optimizer.lr, 0.003);
         QCOMPARE(form.optimizer.name, std::string("sgd"));
         QCOMPARE(form.training.batchSize, 96);
+    }
+
+    void contourDrawsTheObjectiveOverTwoKeys()
+    {
+        openStore();
+        const auto id = createSweep(41);
+        // The objective peaks at lr 3e-3 and falls with dropout.
+        std::vector<double> values;
+        for (int i = 0; i < 40; ++i) {
+            const double lr = std::pow(10.0, -4.0 + 3.0 * spread(i, 1));
+            const double dropout = 0.5 * spread(i, 2);
+            values.push_back(0.9 - 0.15 * std::abs(std::log10(lr) + 2.5) - 0.3 * dropout);
+            QVERIFY(addTrial(id, {.lr = lr,
+                                  .dropout = dropout,
+                                  .optimizer = spread(i, 3) < 0.5 ? "adamw" : "sgd",
+                                  .batch = 32 * (1 + int(spread(i, 4) * 8)),
+                                  .value = values.back()}));
+        }
+        QVERIFY(addTrial(
+            id, {.lr = 0.02, .dropout = 0.4, .state = track::TrialState::Pruned, .value = 0.2}));
+        auto panel = openPanel();
+        QVERIFY(waitForTrials(*panel, 41));
+        auto *tabs = namedChild<QTabWidget>(panel.get(), "sweepTabs");
+        auto *contour = namedChild<SweepContourView>(panel.get(), "sweepContour");
+        auto *x = namedChild<QComboBox>(panel.get(), "sweepContourX");
+        auto *y = namedChild<QComboBox>(panel.get(), "sweepContourY");
+        tabs->setCurrentWidget(contour->parentWidget());
+        QCOMPARE(tabs->tabText(tabs->currentIndex()), QString("Contour"));
+        // The first two keys at first; lr on X with the keyboard makes X and Y one key.
+        QCOMPARE(x->currentText(), QString("model.dropout"));
+        QCOMPARE(y->currentText(), QString("optimizer.lr"));
+        x->setFocus();
+        QTest::keyClick(x, Qt::Key_Down);
+        QCOMPARE(x->currentText(), QString("optimizer.lr"));
+        QCOMPARE(contour->message(), QString("Choose two different keys for X and Y."));
+        y->setFocus();
+        QTest::keyClick(y, Qt::Key_Up);
+        QCOMPARE(y->currentText(), QString("model.dropout"));
+        QVERIFY(contour->message().isEmpty());
+
+        const QString dir = QCoreApplication::applicationDirPath();
+        QVERIFY(panel->grab().save(dir + "/sweep_panel_contour.png"));
+        const QImage image = contour->grab().toImage();
+        QCOMPARE(contour->drawnDots(), 41); // the pruned trial too, hollow
+        // The colour bar spans the completed trials' values.
+        QCOMPARE(contour->low(), *std::ranges::min_element(values));
+        QCOMPARE(contour->high(), *std::ranges::max_element(values));
+        // lr on a log axis: 1e-3 a third of the way from 1e-4 to 1e-1.
+        const double left = contour->plotPoint(1e-4, 0).x();
+        const double right = contour->plotPoint(1e-1, 0).x();
+        QVERIFY(std::abs(contour->plotPoint(1e-3, 0).x() - (left + (right - left) / 3)) <= 1.5);
+        // Each completed trial's dot has its value's colour (a few may hide under others).
+        int matching = 0;
+        for (const auto &trial : panel->snapshot().trials) {
+            if (trial.state != track::TrialState::Completed)
+                continue;
+            const QColor drawn
+                = image.pixelColor(contour->plotPoint(trial.coords[1], trial.coords[0]));
+            const QColor wanted = contour->colourOf(*trial.value);
+            matching += std::abs(drawn.red() - wanted.red()) <= 3
+                        && std::abs(drawn.green() - wanted.green()) <= 3
+                        && std::abs(drawn.blue() - wanted.blue()) <= 3;
+        }
+        QVERIFY2(matching >= 36, qPrintable(QString::number(matching)));
+        // The map between the dots is filled: no pixel of the plot is the background.
+        const QPoint middle = contour->plotPoint(0.0316, 0.25);
+        QVERIFY(image.pixelColor(middle) != contour->palette().base().color());
+
+        // A choice key on Y: its two values are bands, named on the axis.
+        QTest::keyClick(y, Qt::Key_Down);
+        QTest::keyClick(y, Qt::Key_Down);
+        QCOMPARE(y->currentText(), QString("optimizer.name"));
+        QVERIFY(contour->message().isEmpty());
+        const int bottom = contour->plotPoint(1e-3, -0.5).y();
+        const int top = contour->plotPoint(1e-3, 1.5).y();
+        QVERIFY(std::abs(contour->plotPoint(1e-3, 0).y() - (top + (bottom - top) * 0.75)) <= 1.5);
+        QVERIFY(panel->grab().save(dir + "/sweep_panel_contour_choice.png"));
+        qInfo("screenshots: %s/sweep_panel_contour.png, sweep_panel_contour_choice.png",
+              qPrintable(dir));
+    }
+
+    void startStopAndResumeFromThePanel()
+    {
+        // "Start sweep…" runs the real lathe-cli on this store: the sweep appears and runs,
+        // Stop ends it as stopped (SIGINT to the window's process), Resume goes on, and the
+        // panel going (the window closing) stops the resumed sweep and waits for it.
+        openStore();
+        const QString spec = writeTinySpec("tiny-start", 8, 4);
+        auto panel = openPanel();
+        panel->setCliPath(LATHE_CLI_PATH);
+        auto *start = namedChild<QPushButton>(panel.get(), "startSweep");
+        auto *stop = namedChild<QPushButton>(panel.get(), "stopSweep");
+        auto *resume = namedChild<QPushButton>(panel.get(), "resumeSweep");
+        auto *error = namedChild<QLabel>(panel.get(), "sweepError");
+        QVERIFY(start->isEnabled());
+        QVERIFY(!stop->isEnabled());
+        QVERIFY(!resume->isEnabled());
+        bool picked = false;
+        QTimer pick;
+        connect(&pick, &QTimer::timeout, this, [&] {
+            // The spec typed into the dialog's file name, and Return.
+            for (auto *top : QApplication::topLevelWidgets()) {
+                auto *dialog = qobject_cast<QFileDialog *>(top);
+                auto *name = dialog ? dialog->findChild<QLineEdit *>("fileNameEdit") : nullptr;
+                if (!name || !dialog->isVisible() || picked)
+                    continue;
+                picked = true;
+                name->setText(spec);
+                QTest::keyClick(name, Qt::Key_Return);
+            }
+        });
+        pick.start(50);
+        QTest::mouseClick(start, Qt::LeftButton);
+        pick.stop();
+        QVERIFY(picked);
+        QVERIFY(!start->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(panel->snapshot().info.name, QString("tiny-start"), 30000);
+        const qint64 id = panel->sweepId();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            panel->trialModel()->rowCount() > 0 && panel->trialModel()->trial(0).runId != 0, 30000);
+        QCOMPARE(shownStatus(*panel), QString("running"));
+        QVERIFY(stop->isEnabled());
+        QTest::mouseClick(stop, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(shownStatus(*panel), QString("stopped"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(start->isEnabled(), 10000);
+        QVERIFY2(error->isHidden(), qPrintable(error->text()));
+        QVERIFY(trialsTerminalOrReaskable(id));
+        const int ended = panel->snapshot().info.done;
+        QVERIFY(ended < 8);
+
+        QTRY_VERIFY(resume->isEnabled());
+        QTest::mouseClick(resume, Qt::LeftButton);
+        QVERIFY(!resume->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(shownStatus(*panel), QString("running"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(panel->snapshot().info.done > ended, 40000);
+        QVERIFY2(error->isHidden(), qPrintable(error->text()));
+        QElapsedTimer closing;
+        closing.start();
+        panel.reset();
+        QVERIFY2(closing.elapsed() < 5500, qPrintable(QString::number(closing.elapsed())));
+        auto info = m_sweeps->sweep(id);
+        QVERIFY(info.has_value());
+        QCOMPARE(statusText(info->status), QString("stopped"));
+        QVERIFY(trialsTerminalOrReaskable(id));
+    }
+
+    void stopThroughTheStoreEndsAnotherProcessesWorkers()
+    {
+        // A sweep started in a terminal (here a separate lathe-cli with two workers): Stop sets
+        // its status in the store, its workers stop their trials and exit, every trial is
+        // ended or left to be re-run; Resume (a process of the panel's) goes on with it.
+        openStore();
+        const QString spec = writeTinySpec("tiny-cli", 8, 4);
+        auto panel = openPanel();
+        panel->setCliPath(LATHE_CLI_PATH);
+        QProcess cli;
+        cli.start(LATHE_CLI_PATH,
+                  {"sweep", spec, "--workers", "2", "--db", QString::fromStdString(m_db.string())});
+        const auto bothTrain = [&] {
+            const auto &trials = panel->snapshot().trials;
+            return trials.size() >= 2 && trials[0].runId != 0 && trials[1].runId != 0;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(bothTrain(), 30000);
+        const qint64 id = panel->sweepId();
+        auto *stop = namedChild<QPushButton>(panel.get(), "stopSweep");
+        QVERIFY(stop->isEnabled());
+        QTest::mouseClick(stop, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(shownStatus(*panel), QString("stopped"), 5000);
+        QVERIFY(cli.waitForFinished(20000));
+        QCOMPARE(cli.exitCode(), 0);
+        const QString out = cli.readAllStandardOutput();
+        QVERIFY2(out.contains(QString("sweep %1 stopped").arg(id)), qPrintable(out));
+        QVERIFY(trialsTerminalOrReaskable(id));
+        QCOMPARE(statusText(m_sweeps->sweep(id)->status), QString("stopped"));
+        const int ended = panel->snapshot().info.done;
+
+        auto *resume = namedChild<QPushButton>(panel.get(), "resumeSweep");
+        QTRY_VERIFY(resume->isEnabled());
+        QTest::mouseClick(resume, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(shownStatus(*panel), QString("running"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(panel->snapshot().info.done > ended, 40000);
+        // Now the window's own process: Stop is SIGINT to it.
+        QTRY_VERIFY(stop->isEnabled());
+        QTest::mouseClick(stop, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(shownStatus(*panel), QString("stopped"), 20000);
+        QTRY_VERIFY(namedChild<QPushButton>(panel.get(), "startSweep")->isEnabled());
+        QVERIFY(namedChild<QLabel>(panel.get(), "sweepError")->isHidden());
+        QVERIFY(trialsTerminalOrReaskable(id));
+    }
+
+    void startReportsAMissingCliAndABadSpec()
+    {
+        openStore();
+        auto panel = openPanel();
+        auto *error = namedChild<QLabel>(panel.get(), "sweepError");
+        panel->setCliPath({});
+        panel->startSweep(m_dir->path() + "/none.json");
+        QVERIFY(error->isVisible());
+        QVERIFY2(error->text().startsWith("lathe-cli was not found"), qPrintable(error->text()));
+        // The real lathe-cli refusing a spec file that is not there: its stderr's last lines.
+        panel->setCliPath(LATHE_CLI_PATH);
+        qputenv("XDG_DATA_HOME", (m_dir->path() + "/data").toUtf8());
+        panel->startSweep(m_dir->path() + "/none.json");
+        QVERIFY(error->isHidden());
+        QTRY_VERIFY_WITH_TIMEOUT(error->isVisible(), 20000);
+        QVERIFY2(error->text().startsWith("lathe-cli sweep exited with code")
+                     && error->text().contains("none.json"),
+                 qPrintable(error->text()));
+        QTRY_VERIFY(namedChild<QPushButton>(panel.get(), "startSweep")->isEnabled());
     }
 
     void thousandTrialsOpenAndRedrawFast()
