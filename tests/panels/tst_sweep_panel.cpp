@@ -97,6 +97,7 @@ private:
     std::unique_ptr<track::RunStore> m_runs;
     std::unique_ptr<track::SweepStore> m_sweeps;
     std::unique_ptr<StoreClient> m_client;
+    QTemporaryDir m_data; ///< XDG_DATA_HOME of the processes started
 
     void openStore()
     {
@@ -173,8 +174,6 @@ private:
         if (!file.open(QIODevice::WriteOnly))
             qFatal("cannot write %s", qPrintable(path));
         file.write(QByteArray::fromStdString(spec.dump(2)));
-        // The processes lathe-cli starts log under the temporary folder, not the user's.
-        qputenv("XDG_DATA_HOME", (m_dir->path() + "/data").toUtf8());
         return path;
     }
 
@@ -221,7 +220,13 @@ private:
     }
 
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        // The lathe-cli processes the panel starts log under a temporary folder, not the user's.
+        QVERIFY(m_data.isValid());
+        qputenv("XDG_DATA_HOME", m_data.path().toUtf8());
+    }
 
     void tableShowsTrials()
     {
@@ -711,7 +716,6 @@ private Q_SLOTS:
         QVERIFY2(error->text().startsWith("lathe-cli was not found"), qPrintable(error->text()));
         // The real lathe-cli refusing a spec file that is not there: its stderr's last lines.
         panel->setCliPath(LATHE_CLI_PATH);
-        qputenv("XDG_DATA_HOME", (m_dir->path() + "/data").toUtf8());
         panel->startSweep(m_dir->path() + "/none.json");
         QVERIFY(error->isHidden());
         QTRY_VERIFY_WITH_TIMEOUT(error->isVisible(), 20000);
