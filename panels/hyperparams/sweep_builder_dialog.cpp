@@ -185,6 +185,45 @@ QWidget *SweepBuilderDialog::buildKeys(const std::vector<ConfigForm::FieldInfo> 
 
 QWidget *SweepBuilderDialog::buildSettings(const train::RunConfig &base)
 {
+    createSettingFields(base);
+    auto *box = new QGroupBox(tr("Search"));
+    auto *grid = new QGridLayout(box);
+    grid->addWidget(new QLabel(tr("Name")), 0, 0);
+    grid->addWidget(m_name, 0, 1, 1, 5);
+    grid->addWidget(m_nameError, 1, 1, 1, 5);
+    grid->addWidget(new QLabel(tr("Objective")), 2, 0);
+    grid->addWidget(m_metric, 2, 1);
+    grid->addWidget(m_direction, 2, 2);
+    grid->addWidget(new QLabel(tr("Trials")), 2, 3);
+    grid->addWidget(m_trials, 2, 4);
+    grid->addWidget(new QLabel(tr("Sampler")), 3, 0);
+    grid->addWidget(m_sampler, 3, 1);
+    grid->addWidget(m_seed, 3, 2);
+    grid->addWidget(new QLabel(tr("Workers")), 3, 3);
+    grid->addWidget(m_workers, 3, 4);
+    grid->addWidget(new QLabel(tr("Pruner")), 4, 0);
+    grid->addWidget(m_pruner, 4, 1);
+    grid->addWidget(m_gridPoints, 4, 2);
+    grid->setColumnStretch(5, 1); // the fields keep their natural widths
+
+    connect(m_name, &QLineEdit::textEdited, this, &SweepBuilderDialog::validate);
+    connect(m_metric, &QComboBox::currentTextChanged, this, [this](const QString &metric) {
+        m_direction->setCurrentText(metric.endsWith("/loss") ? "minimize" : "maximize");
+        validate();
+    });
+    connect(m_sampler, &QComboBox::currentTextChanged, this, [this](const QString &sampler) {
+        m_gridPoints->setEnabled(sampler == "grid");
+        validate();
+    });
+    for (auto *choice : {m_direction, m_pruner})
+        connect(choice, &QComboBox::currentIndexChanged, this, &SweepBuilderDialog::validate);
+    for (auto *number : {m_seed, m_gridPoints, m_trials, m_workers})
+        connect(number, &QSpinBox::valueChanged, this, &SweepBuilderDialog::validate);
+    return box;
+}
+
+void SweepBuilderDialog::createSettingFields(const train::RunConfig &base)
+{
     m_name = new QLineEdit(QString::fromStdString(base.name + "-sweep"));
     m_name->setObjectName(QStringLiteral("sweepBuilderName"));
     m_name->setToolTip(tr("The sweep's name; its trials' runs are <name>-t<number>"));
@@ -217,42 +256,7 @@ QWidget *SweepBuilderDialog::buildSettings(const train::RunConfig &base)
                      train::defaultSweepWorkers(forWorkers),
                      tr("Trials trained at once (default: the cores divided by the threads "
                         "of one trial)"));
-
-    auto *box = new QGroupBox(tr("Search"));
-    auto *grid = new QGridLayout(box);
-    grid->addWidget(new QLabel(tr("Name")), 0, 0);
-    grid->addWidget(m_name, 0, 1, 1, 5);
-    grid->addWidget(m_nameError, 1, 1, 1, 5);
-    grid->addWidget(new QLabel(tr("Objective")), 2, 0);
-    grid->addWidget(m_metric, 2, 1);
-    grid->addWidget(m_direction, 2, 2);
-    grid->addWidget(new QLabel(tr("Trials")), 2, 3);
-    grid->addWidget(m_trials, 2, 4);
-    grid->addWidget(new QLabel(tr("Sampler")), 3, 0);
-    grid->addWidget(m_sampler, 3, 1);
-    grid->addWidget(m_seed, 3, 2);
-    grid->addWidget(new QLabel(tr("Workers")), 3, 3);
-    grid->addWidget(m_workers, 3, 4);
-    grid->addWidget(new QLabel(tr("Pruner")), 4, 0);
-    grid->addWidget(m_pruner, 4, 1);
-    grid->addWidget(m_gridPoints, 4, 2);
-    grid->setColumnStretch(5, 1); // the fields keep their natural widths
-    m_gridPoints->setEnabled(false);
-
-    connect(m_name, &QLineEdit::textEdited, this, &SweepBuilderDialog::validate);
-    connect(m_metric, &QComboBox::currentTextChanged, this, [this](const QString &metric) {
-        m_direction->setCurrentText(metric.endsWith("/loss") ? "minimize" : "maximize");
-        validate();
-    });
-    connect(m_sampler, &QComboBox::currentTextChanged, this, [this](const QString &sampler) {
-        m_gridPoints->setEnabled(sampler == "grid");
-        validate();
-    });
-    for (auto *choice : {m_direction, m_pruner})
-        connect(choice, &QComboBox::currentIndexChanged, this, &SweepBuilderDialog::validate);
-    for (auto *number : {m_seed, m_gridPoints, m_trials, m_workers})
-        connect(number, &QSpinBox::valueChanged, this, &SweepBuilderDialog::validate);
-    return box;
+    m_gridPoints->setEnabled(false); // the grid sampler's
 }
 
 nlohmann::json SweepBuilderDialog::spec() const

@@ -63,6 +63,7 @@ Q_SIGNALS:
 private:
     QWidget *buildKeys(const std::vector<ConfigForm::FieldInfo> &fields);
     QWidget *buildSettings(const train::RunConfig &base);
+    void createSettingFields(const train::RunConfig &base);
     void validate();
     void showStatus(const QString &text, bool error);
 

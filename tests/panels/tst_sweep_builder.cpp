@@ -267,6 +267,26 @@ private Q_SLOTS:
         QCOMPARE(spec->pruner.name, sweep::PrunerSpec::Name::Asha);
     }
 
+    void theGridSamplerSpacesTheRealRanges()
+    {
+        auto *dialog = openBuilder();
+        searchRange(dialog, "optimizer.lr", "0.001", "0.1");
+        auto *points = namedChild<QSpinBox>(dialog, "sweepBuilderGridPoints");
+        QVERIFY(!points->isEnabled());
+        auto *sampler = namedChild<QComboBox>(dialog, "sweepBuilderSampler");
+        sampler->setFocus();
+        QTest::keyClick(sampler, Qt::Key_Down);
+        QTest::keyClick(sampler, Qt::Key_Down);
+        QCOMPARE(sampler->currentText(), QString("grid"));
+        QVERIFY(points->isEnabled());
+        retype(points, "3");
+        // The budget is the grid's size when that is below the trials asked for.
+        QVERIFY2(status(dialog).contains("1 key searched, 3 trials"), qPrintable(status(dialog)));
+        const auto spec = dialog->spec();
+        QCOMPARE(spec["sampler"]["name"], nlohmann::json("grid"));
+        QCOMPARE(spec["space"]["optimizer.lr"]["grid"], nlohmann::json(3));
+    }
+
     void badRangesDisableStartAndNameTheKey()
     {
         auto *dialog = openBuilder();
