@@ -189,6 +189,12 @@ void MainWindow::createPanels()
         m_runs->selectRuns({runId});
         dock("dock-runs")->raise();
     });
+    // "New sweep…" of the form: the spec it saved runs in the Sweeps panel, in sight.
+    connect(m_hyperparams, &HyperparamsPanel::sweepStartRequested, this,
+            [this](const QString &specPath) {
+                m_sweeps->startSweep(specPath);
+                dock("dock-sweeps")->raise();
+            });
     connect(m_sweeps, &SweepPanel::newRunFromConfig, this, [this](const train::RunConfig &config) {
         takeConfig(config);
         statusBar()->showMessage(tr("The form holds the best trial's config: press Start to "

@@ -6,11 +6,14 @@
 #include "core/train/sweep_runner.h"
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/hyperparams/sweep_builder_dialog.h"
+#include "panels/sweep/sweep_panel.h"
+#include "panels/window/main_window.h"
 #include "tests/panels/named_child.h"
 #include "tests/qverify_ok.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QLabel>
 #include <QLineEdit>
@@ -19,9 +22,11 @@
 #include <QScrollArea>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <fstream>
 #include <memory>
 
 using namespace lathe;
@@ -124,6 +129,7 @@ private Q_SLOTS:
         QVERIFY(m_dir->isValid());
         // Start saves under Lathe's data folder: this test's own.
         qputenv("XDG_DATA_HOME", (m_dir->path() + "/data").toUtf8());
+        QStandardPaths::setTestModeEnabled(true); // the window's settings
     }
 
     void cleanup() { m_panel.reset(); }
@@ -384,6 +390,34 @@ private Q_SLOTS:
         QCOMPARE(trials->size(), std::size_t(2));
         for (const auto &trial : *trials)
             QVERIFY2(trial.state == track::TrialState::Completed, trial.errorMessage.c_str());
+    }
+
+    void theWindowRunsItInTheSweepsPanel()
+    {
+        const auto db = std::filesystem::path(m_dir->path().toStdString()) / "window.db";
+        const auto config = std::filesystem::path(m_dir->path().toStdString()) / "tiny.json";
+        std::ofstream(config) << tinyConfig().toJson().dump(2);
+        MainWindow window({db, config, false});
+        window.sweepPanel()->setCliPath(LATHE_CLI_PATH);
+        window.resize(1366, 768);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto *dock = window.dock("dock-sweeps");
+        QVERIFY(dock->visibleRegion().isEmpty()); // behind Live curves
+
+        auto *form = window.hyperparamsPanel();
+        QTest::mouseClick(namedChild<QPushButton>(form, "newSweep"), Qt::LeftButton);
+        auto *dialog = namedChild<SweepBuilderDialog>(form, "sweepBuilderDialog");
+        QVERIFY(QTest::qWaitForWindowExposed(dialog));
+        searchRange(dialog, "optimizer.lr", "0.001", "0.01");
+        retype(namedChild<QSpinBox>(dialog, "sweepBuilderTrials"), "2");
+        retype(namedChild<QSpinBox>(dialog, "sweepBuilderWorkers"), "1");
+        QTest::mouseClick(startButton(dialog), Qt::LeftButton);
+
+        QTRY_VERIFY(!dock->visibleRegion().isEmpty());
+        auto *chooser = namedChild<QComboBox>(window.sweepPanel(), "sweepChooser");
+        QTRY_VERIFY_WITH_TIMEOUT(chooser->currentText().startsWith("tiny-sweep"), 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.sweepPanel()->snapshot().completed, 2, 120000);
     }
 
     void fitsASmallScreen()
