@@ -391,9 +391,9 @@ bool ConfigForm::showError(const QString &key, const QString &message)
     return shown;
 }
 
-bool ConfigForm::isRelevant(const QString &key) const
+bool ConfigForm::isUsed(const QString &key, const nlohmann::json &config)
 {
-    const auto text = [this](const char *pointer) { return stringAt(m_json, pointer); };
+    const auto text = [&config](const char *pointer) { return stringAt(config, pointer); };
     if (key == "optimizer.momentum")
         return text("/optimizer/name") == "sgd" || text("/optimizer/name") == "rmsprop";
     if (key == "optimizer.nesterov")
@@ -422,7 +422,7 @@ void ConfigForm::updateVisibility()
     const bool imported = !stringAt(m_json, "/finetune/torchscript").empty();
     for (std::size_t i = 0; i < m_fields.size(); ++i) {
         FormField *f = m_fields[i];
-        m_layouts[i]->setRowVisible(f->widget(), f->hasError() || isRelevant(f->key()));
+        m_layouts[i]->setRowVisible(f->widget(), f->hasError() || isUsed(f->key(), m_json));
         if (f->key().startsWith("augment.") && f->key() != "augment.enabled")
             f->editor()->setEnabled(augment || f->hasError());
         if (f->key().startsWith("model.") && !f->hasError()) {

@@ -59,6 +59,9 @@ public:
     };
     /// Every field, in the form's order.
     std::vector<FieldInfo> fieldInfos() const;
+    /// Whether `config` uses `key`: a parameter of another optimizer or schedule type than the
+    /// one it names is not used (the form hides it).
+    static bool isUsed(const QString &key, const nlohmann::json &config);
 
 Q_SIGNALS:
     /// The user (or setValue()) changed the value at `key`; json() holds it already.
@@ -82,7 +85,6 @@ private:
     void onFieldEdited(FormField *field);
     void updateVisibility();
     void updateReaderHint();
-    bool isRelevant(const QString &key) const;
 
     nlohmann::json m_json = nlohmann::json::object();
     std::vector<FormField *> m_fields;

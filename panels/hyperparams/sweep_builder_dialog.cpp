@@ -58,6 +58,28 @@ bool searchable(const ConfigForm::FieldInfo &field, const nlohmann::json &base)
     }
 }
 
+/// Conditions for the keys that only some values of a searched choice use, as the form shows
+/// a key only for the optimizer or schedule that reads it: momentum searched beside
+/// optimizer.name over {sgd, adamw} gets "when": {"optimizer.name": ["sgd"]}.
+void addConditions(nlohmann::json &space, const nlohmann::json &base)
+{
+    for (auto &[key, dimension] : space.items()) {
+        for (const auto &[choice, other] : space.items()) {
+            if (choice == key || other.value("type", "") != "choice")
+                continue;
+            auto users = nlohmann::json::array();
+            for (const auto &value : other.at("values")) {
+                auto config = base;
+                config[sweep::configPointer(choice)] = value;
+                if (ConfigForm::isUsed(QString::fromStdString(key), config))
+                    users.push_back(value);
+            }
+            if (!users.empty() && users.size() < other.at("values").size())
+                dimension["when"][choice] = users;
+        }
+    }
+}
+
 /// The space key an error's context names (`space."optimizer.lr"`), or empty.
 QString spaceKey(const std::string &context)
 {
@@ -266,6 +288,7 @@ nlohmann::json SweepBuilderDialog::spec() const
     for (const SweepKeyRow *row : m_rows)
         if (row->isSearched())
             space[row->key().toStdString()] = row->dimension(grid ? m_gridPoints->value() : 0);
+    addConditions(space, m_base);
     return {
         {"name", m_name->text().trimmed().toStdString()},
         {"base", m_base},

@@ -22,13 +22,14 @@ class SweepKeyRow;
 /// "New sweep…" of the Hyperparameters panel: a sweep spec built on the form's config, which
 /// the spec holds as its base. Lists every number, choice and flag of the config a search may
 /// vary, grouped as the form groups them (a SweepKeyRow each: tick it, then give its range or
-/// its set of values), and the objective (val/accuracy or val/loss, the direction following
-/// the metric), sampler and seed, pruner, trial budget, workers (train::defaultSweepWorkers)
-/// and name. Each edit builds the spec and reads it with core's parser, as `lathe-cli sweep`
-/// does (sweep::parseSweepSpec with train::sweepSpecOptions()): its message shows at the key
-/// it names and in the status line, and Save spec… and Start stay disabled while there is one.
-/// Parts are found by object name: "sweepBuilderKeys" (the list, in a scroll area; each key's
-/// parts as SweepKeyRow names them), "sweepBuilderName", "sweepBuilderMetric",
+/// its set of values; a key that only some of a searched choice's values use, such as momentum
+/// beside optimizer.name, is drawn only for those), and the objective (val/accuracy or val/loss,
+/// the direction following the metric), sampler and seed, pruner, trial budget, workers
+/// (train::defaultSweepWorkers) and name. Each edit builds the spec and reads it with core's
+/// parser, as `lathe-cli sweep` does (sweep::parseSweepSpec with train::sweepSpecOptions()): its
+/// message shows at the key it names and in the status line, and Save spec… and Start stay disabled
+/// while there is one. Parts are found by object name: "sweepBuilderKeys" (the list, in a scroll
+/// area; each key's parts as SweepKeyRow names them), "sweepBuilderName", "sweepBuilderMetric",
 /// "sweepBuilderDirection", "sweepBuilderSampler", "sweepBuilderSeed", "sweepBuilderGridPoints",
 /// "sweepBuilderPruner", "sweepBuilderTrials", "sweepBuilderWorkers", "sweepBuilderStatus",
 /// "sweepBuilderSave", "sweepBuilderStart". GUI thread only.

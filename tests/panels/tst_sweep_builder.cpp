@@ -1,7 +1,9 @@
 // "New sweep…" of the Hyperparameters panel, driven through its real widgets: ticked keys with
 // typed ranges make a spec that core's parser reads back as entered; a bad range, a log range
-// from 0, an empty value set or nothing ticked disables Start and names the key; every key
-// ticked with its default range is valid; Start saves a spec that lathe-cli runs.
+// from 0, an empty value set or nothing ticked disables Start and names the key; a key only
+// some of a searched choice's values use is conditional on them; every key ticked with its
+// default range is valid; Start saves a spec that lathe-cli runs, and the window runs it in the
+// Sweeps panel.
 #include "core/track/sweep_store.h"
 #include "core/train/sweep_runner.h"
 #include "panels/hyperparams/hyperparams_panel.h"
@@ -226,6 +228,7 @@ private Q_SLOTS:
         tick(namedChild<QCheckBox>(dialog, "optimizer.name.value.sgd"));
         tick(searchBox(dialog, "augment.enabled"));
         tick(namedChild<QCheckBox>(dialog, "augment.enabled.value.false"));
+        tick(searchBox(dialog, "optimizer.momentum"));
         retype(namedChild<QSpinBox>(dialog, "sweepBuilderTrials"), "7");
         retype(namedChild<QLineEdit>(dialog, "sweepBuilderName"), "typed");
         QVERIFY2(startButton(dialog)->isEnabled(), qPrintable(status(dialog)));
@@ -243,7 +246,7 @@ private Q_SLOTS:
         QCOMPARE(spec->name, std::string("typed"));
         QCOMPARE(spec->trials, 7);
         QCOMPARE(spec->base, tinyConfig().toJson());
-        QCOMPARE(spec->space.dimensions.size(), std::size_t(5));
+        QCOMPARE(spec->space.dimensions.size(), std::size_t(6));
         const auto *lr = spec->space.find("optimizer.lr");
         QVERIFY(lr);
         QCOMPARE(lr->kind, sweep::Kind::LogUniform);
@@ -267,6 +270,11 @@ private Q_SLOTS:
         const auto *augment = spec->space.find("augment.enabled");
         QVERIFY(augment);
         QCOMPARE(augment->values, (std::vector<nlohmann::json>{false, true}));
+        // Momentum only where the optimizer uses it, as the form shows it.
+        const auto *momentum = spec->space.find("optimizer.momentum");
+        QVERIFY(momentum);
+        QCOMPARE(momentum->when, (std::vector<sweep::Condition>{{"optimizer.name", {"sgd"}}}));
+        QVERIFY(lr->when.empty());
         QCOMPARE(spec->objective.metric, std::string("val/accuracy"));
         QCOMPARE(spec->objective.direction, sweep::Direction::Maximize);
         QCOMPARE(spec->sampler.name, sweep::SamplerSpec::Name::Tpe);
