@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -217,15 +218,23 @@ int compareGroups(const ParsedArgs &a, track::RunStore &store)
         std::printf("%s\n", json{{"group_by", keys}, {"groups", out}}.dump(2).c_str());
         return kExitOk;
     }
-    for (const auto &key : keys)
-        std::printf("%-20.20s ", key.c_str());
+    // Each key's column is as wide as its name or its widest value, up to 40 characters.
+    std::vector<int> widths;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        std::size_t width = keys[i].size();
+        for (const auto &group : groups)
+            width = std::max(width, group.values[i].size());
+        widths.push_back(static_cast<int>(std::min<std::size_t>(width, 40)));
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        std::printf("%-*.*s ", widths[i], widths[i], keys[i].c_str());
     std::printf("%5s", "runs");
     for (const auto &metric : metrics)
         std::printf("  %-34.34s", metric.label().c_str());
     std::printf("\n");
     for (std::size_t g = 0; g < groups.size(); ++g) {
-        for (const auto &value : groups[g].values)
-            std::printf("%-20.20s ", value.c_str());
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            std::printf("%-*.*s ", widths[i], widths[i], groups[g].values[i].c_str());
         std::printf("%5zu", groups[g].runIds.size());
         for (const auto &summary : summaries[g])
             std::printf("  %-34s", summaryText(summary).c_str());

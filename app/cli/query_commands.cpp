@@ -258,12 +258,12 @@ int compareCommand(const std::vector<std::string> &args)
         return usage("compare", *message, synopsis);
     const auto &a = std::get<ParsedArgs>(parsed);
     const bool grouped = a.values.contains("--group-by");
-    const std::size_t runs = a.positionals.size();
+    const std::size_t named = a.positionals.size();
     if (grouped && a.has("--stats"))
         return usage("compare", "--group-by and --stats do not go together", synopsis);
-    if (a.has("--stats") && runs != 2)
+    if (a.has("--stats") && named != 2)
         return usage("compare", "--stats compares exactly two sides, A and B", synopsis);
-    if (!grouped && !a.has("--stats") && (runs < 2 || runs > 64))
+    if (!grouped && !a.has("--stats") && (named < 2 || named > 64))
         return usage("compare", "compare needs 2 to 64 runs (or --group-by)", synopsis);
     if (!grouped && !a.has("--stats") && a.values.contains("--metric"))
         return usage("compare", "--metric goes with --group-by or --stats", synopsis);

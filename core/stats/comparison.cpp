@@ -228,8 +228,8 @@ std::string verdict(std::span<const double> a, std::span<const double> b, const 
     const bool bBetter = (welch.difference > 0) == words.higherIsBetter;
     return fmt::format("{} is better than {} on {}: {} by {}{} {}",
                        bBetter ? words.nameB : words.nameA, bBetter ? words.nameA : words.nameB,
-                       words.metric, flip ? "lower" : "higher", number(std::abs(welch.difference)),
-                       unit, evidence);
+                       words.metric, words.higherIsBetter ? "higher" : "lower",
+                       number(std::abs(welch.difference)), unit, evidence);
 }
 
 } // namespace lathe::stats

@@ -41,7 +41,10 @@ private Q_SLOTS:
         QCOMPARE_NEAR(studentTCdf(-2.2, 10), 0.02622053422467655, 1e-10);
         QCOMPARE_NEAR(studentTCdf(0, 7), 0.5, 1e-15);
         QCOMPARE_NEAR(studentTQuantile(0.975, 4), 2.7764451051977987, 1e-10);
-        QCOMPARE_NEAR(studentTQuantile(0.995, 2.5), 7.16372813402124, 1e-10);
+        // SciPy's ppf stops at about 1e-9 here (its own cdf of its answer is 0.995 - 8e-12);
+        // ours is the root to the cdf's precision.
+        QCOMPARE_NEAR(studentTQuantile(0.995, 2.5), 7.16372813402124, 1e-8);
+        QCOMPARE_NEAR(studentTCdf(studentTQuantile(0.995, 2.5), 2.5), 0.995, 1e-14);
         QCOMPARE_NEAR(regularizedIncompleteBeta(2.5, 0.5, 0.3), 0.01892712407194565, 1e-10);
         QVERIFY(std::isnan(studentTCdf(1, 0)));
         QVERIFY(std::isnan(studentTQuantile(1.0, 3)));
@@ -141,9 +144,10 @@ private Q_SLOTS:
         QCOMPARE(permutationTest(a, b, 1000, 20000, 3)->pValue, sampled->pValue);
     }
 
-    // On 1,000 simulated groups of 8 normal values, the Welch interval of a zero difference
-    // covers 0 about 95% of the time, and the bootstrap interval of the mean covers the true
-    // mean a little less (percentile intervals undercover for small n: about 91% at n = 8).
+    // On 1,000 simulated pairs of groups of 8 normal values, the Welch interval of a zero
+    // difference covers 0 about 95% of the time. The percentile bootstrap interval of a mean
+    // undercovers for small n (NumPy, 4,000 simulations: 88% at n = 8, 93% at n = 30), so it is
+    // checked on groups of 30.
     void intervalsCoverAtAboutTheNominalRate()
     {
         std::mt19937_64 random(11);
@@ -158,13 +162,16 @@ private Q_SLOTS:
                 v = normal(random);
             const auto test = welchTest(a, b);
             welchCovers += test->low <= 0 && test->high >= 0;
-            const auto interval = bootstrapMeanInterval(a, 0.95, 500, std::uint64_t(t));
+            std::vector<double> c(30);
+            for (auto &v : c)
+                v = normal(random);
+            const auto interval = bootstrapMeanInterval(c, 0.95, 500, std::uint64_t(t));
             bootstrapCovers += interval.low <= 10 && interval.high >= 10;
         }
         const double welchRate = double(welchCovers) / trials;
         const double bootstrapRate = double(bootstrapCovers) / trials;
         QVERIFY2(welchRate > 0.93 && welchRate < 0.97, qPrintable(QString::number(welchRate)));
-        QVERIFY2(bootstrapRate > 0.87 && bootstrapRate < 0.95,
+        QVERIFY2(bootstrapRate > 0.905 && bootstrapRate < 0.955,
                  qPrintable(QString::number(bootstrapRate)));
     }
 
@@ -179,7 +186,9 @@ private Q_SLOTS:
                                    "(Welch), p = 0.0159 (permutation, exact), 5 vs 5 runs"),
                  qPrintable(better));
         // The other way round: A is the better one, and the interval is of A - B.
-        const auto reversed = QString::fromStdString(verdict(on, off, words));
+        const auto reversed = QString::fromStdString(verdict(
+            on, off,
+            VerdictWords{"smoothing on", "smoothing off", "test/accuracy", true, 100, "points"}));
         QVERIFY2(reversed.startsWith("smoothing on is better than smoothing off on test/accuracy: "
                                      "higher by 0.34 points (95% CI 0.12 to 0.56)"),
                  qPrintable(reversed));
@@ -237,7 +246,8 @@ private Q_SLOTS:
         const auto median
             = aggregateCurves({{{0, 1}}, {{0, 2}}, {{0, 10}}}, {Centre::Median, Band::StdError});
         QCOMPARE(median[0].centre, 2.0);
-        QCOMPARE_NEAR(median[0].high - median[0].centre, std::sqrt(21.0) / std::sqrt(3.0), 1e-12);
+        QCOMPARE_NEAR(median[0].high - median[0].centre, std::sqrt(73.0 / 3.0) / std::sqrt(3.0),
+                      1e-12); // sd of {1, 2, 10}: sqrt(73 / 3)
         QVERIFY(aggregateCurves({{{0, NAN}}, {}}).empty());
     }
 
