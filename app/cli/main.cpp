@@ -8,6 +8,7 @@
 #include "core/util/paths.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -38,14 +39,31 @@ bool takePluginDirs(std::vector<std::string> &args, std::vector<std::filesystem:
     return true;
 }
 
+/// Puts `dirs` in front of $LATHE_PLUGIN_PATH, so that the lathe-cli processes this one starts
+/// (a sweep's workers) load the plugins it loaded.
+void passPluginDirsOn(const std::vector<std::filesystem::path> &dirs)
+{
+    if (dirs.empty())
+        return;
+    std::string path;
+    for (const auto &dir : dirs) {
+        std::error_code ec;
+        const auto absolute = std::filesystem::absolute(dir, ec);
+        path += (ec ? dir : absolute).string() + ":";
+    }
+    if (const char *old = std::getenv("LATHE_PLUGIN_PATH"))
+        path += old;
+    ::setenv("LATHE_PLUGIN_PATH", path.c_str(), 1);
+}
+
 constexpr const char *kUsage = R"(usage: lathe-cli <command> [options]
 
 commands:
   train CONFIG.json [--db PATH] [--name NAME] [--set key.path=value]... [--max-steps N]
-        [--tag TAG]... [--repeat N]
+        [--tag TAG]... [--repeat N [--workers K]]
                     train a run from a config; --set overrides any key by its dotted path;
                     --repeat N trains it N times with seeds seed, seed+1, ... as one group
-                    (each run tagged repeat:NAME-TIME)
+                    (each run tagged repeat:NAME-TIME), K at a time in child processes
   finetune RUN CONFIG.json [--checkpoint best|last|epoch-N] [--db PATH] [--name NAME]
            [--set key.path=value]... [--max-steps N]
                     train CONFIG starting from RUN's checkpoint (its model; a new head when
@@ -128,5 +146,6 @@ int main(int argc, char **argv)
     lathe::util::configureAllocator();
     lathe::util::setupLogging(lathe::util::dataDir() / "logs", "warn");
     lathe::plugin::loadPlugins(lathe::plugin::pluginDirs(pluginDirs));
+    passPluginDirsOn(pluginDirs);
     return command->second(args);
 }

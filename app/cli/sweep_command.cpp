@@ -3,6 +3,7 @@
 // in one process group, which this process waits for and passes Ctrl-C on to. A sweep whose
 // status someone sets to stopped in the store stops too: each worker ends its running trial and
 // exits (train::runSweepWorker).
+#include "app/cli/child_processes.h"
 #include "app/cli/commands.h"
 #include "app/cli/stop_signals.h"
 #include "app/cli/sweep_output.h"
@@ -11,15 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <thread>
-#include <unistd.h>
-
-extern char **environ;
 
 namespace lathe::cli {
 
@@ -99,64 +92,17 @@ int runChildren(std::int64_t sweepId, const ParsedArgs &a, int workers, std::int
         args.insert(args.end(), {"--max-steps", std::to_string(maxSteps)});
     for (const auto &assignment : overridesOf(a))
         args.insert(args.end(), {"--set", assignment});
-    std::vector<char *> argv;
-    for (auto &arg : args)
-        argv.push_back(arg.data());
-    argv.push_back(nullptr);
 
     std::stop_source stop;
     const auto watcher = watchStopSignals(stop, "\nstopping the workers: their running trials "
                                                 "stop and stay running; `lathe-cli sweep "
                                                 "resume` re-runs them\n");
-    std::vector<pid_t> children;
-    pid_t group = 0;
-    int failures = 0;
-    for (int i = 0; i < workers; ++i) {
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-        posix_spawnattr_setpgroup(&attr, group);
-        pid_t pid = 0;
-        const int rc = posix_spawn(&pid, "/proc/self/exe", nullptr, &attr, argv.data(), environ);
-        posix_spawnattr_destroy(&attr);
-        if (rc != 0) {
-            std::fprintf(stderr, "lathe-cli sweep: could not start worker %d: %s\n", i + 1,
-                         std::strerror(rc));
-            ++failures;
-            continue;
-        }
-        if (group == 0)
-            group = pid;
-        children.push_back(pid);
-    }
-    bool forwarded = false;
-    while (!children.empty()) {
-        if (stop.stop_requested() && !forwarded && group != 0) {
-            ::kill(-group, SIGINT);
-            forwarded = true;
-        }
-        for (auto it = children.begin(); it != children.end();) {
-            int status = 0;
-            const pid_t done = ::waitpid(*it, &status, WNOHANG);
-            if (done == 0) {
-                ++it;
-                continue;
-            }
-            if (done > 0 && WIFSIGNALED(status)) {
-                std::fprintf(stderr, "lathe-cli sweep: worker %d was killed by signal %d\n",
-                             int(*it), WTERMSIG(status));
-                ++failures;
-            } else if (done > 0 && WEXITSTATUS(status) != kExitOk) {
-                std::fprintf(stderr, "lathe-cli sweep: worker %d exited with %d\n", int(*it),
-                             WEXITSTATUS(status));
-                ++failures;
-            }
-            it = children.erase(it);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    ChildProcesses children("lathe-cli sweep");
+    for (int i = 0; i < workers; ++i)
+        children.start(args, "worker " + std::to_string(i + 1));
+    children.waitUntil(0, stop);
     stopped = stop.stop_requested();
-    return failures > 0 && !stopped ? kExitTrainingFailed : kExitOk;
+    return children.failures() > 0 && !stopped ? kExitTrainingFailed : kExitOk;
 }
 
 // Runs sweep `sweepId` with `workers` workers, then prints how it stands.

@@ -1,5 +1,6 @@
 // lathe-cli train / resume: run a RunJob on the main thread while a watcher thread waits for
 // Ctrl-C (stop_signals.h).
+#include "app/cli/child_processes.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/cli/stop_signals.h"
@@ -90,41 +91,106 @@ int runJob(Result<std::unique_ptr<train::RunJob>> prepared, const std::filesyste
     return kExitOk;
 }
 
-// Trains `config` `repeats` times, with seeds seed, seed + 1, ..., as one repeat group: each run
-// is named "<name>-r<i>" and tagged repeat:<name>-<time>. A run that fails does not stop the
-// others (exit 4 at the end); Ctrl-C stops the running one and the rest.
-int trainRepeats(train::RunConfig config, train::RunJobOptions options, std::int64_t repeats,
-                 const std::string &torchscript)
+// The runs of one repeat group: `count` runs of one config, with seeds firstSeed, firstSeed + 1,
+// ..., named "<name>-r<i>" and tagged repeat:<group>, where the group is "<name>-<local time>".
+struct Repeats
 {
-    const std::string name = options.name.empty() ? config.name : options.name;
-    // "fashion-cnn-20261204T051500": the name and the local time to the second.
-    std::string stamp = util::isoLocalTime(util::unixNow()).substr(0, 19);
-    std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
-    const std::string group = name + "-" + stamp;
-    options.tags.push_back(std::string(track::kRepeatTagPrefix) + group);
-    const auto firstSeed = config.training.seed;
-    std::printf("repeat group %s: %lld runs, seeds %llu to %llu\n", group.c_str(),
-                (long long)repeats, (unsigned long long)firstSeed,
-                (unsigned long long)(firstSeed + std::uint64_t(repeats) - 1));
+    std::string name;
+    std::string group;
+    std::uint64_t firstSeed = 0;
+    std::int64_t count = 0;
+
+    Repeats(const train::RunConfig &config, const train::RunJobOptions &options, std::int64_t n)
+        : name(options.name.empty() ? config.name : options.name)
+        , firstSeed(config.training.seed)
+        , count(n)
+    {
+        // "fashion-cnn-20261204T051500": the name and the local time to the second.
+        std::string stamp = util::isoLocalTime(util::unixNow()).substr(0, 19);
+        std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+        group = name + "-" + stamp;
+    }
+    std::string tag() const { return std::string(track::kRepeatTagPrefix) + group; }
+    std::string runName(std::int64_t i) const { return name + "-r" + std::to_string(i + 1); }
+    std::uint64_t seed(std::int64_t i) const { return firstSeed + std::uint64_t(i); }
+
+    void announce(int workers) const
+    {
+        std::printf("repeat group %s: %lld runs, seeds %llu to %llu", group.c_str(),
+                    (long long)count, (unsigned long long)firstSeed,
+                    (unsigned long long)seed(count - 1));
+        if (workers > 1)
+            std::printf(", %d at a time in child processes", workers);
+        std::printf("\n");
+        std::fflush(stdout);
+    }
+    int finish(std::int64_t started, int failed, bool stopped) const
+    {
+        if (stopped) {
+            std::printf("repeat group %s: stopped after starting %lld of %lld runs\n",
+                        group.c_str(), (long long)started, (long long)count);
+            return kExitOk;
+        }
+        std::printf("repeat group %s: %lld of %lld runs finished; `lathe-cli compare --group-by "
+                    "repeat` shows the group\n",
+                    group.c_str(), (long long)(count - failed), (long long)count);
+        return failed ? kExitTrainingFailed : kExitOk;
+    }
+};
+
+// Trains the repeats one after the other in this process. A run that fails does not stop the
+// others (exit 4 at the end); Ctrl-C stops the running one and the rest.
+int trainRepeatsHere(train::RunConfig config, train::RunJobOptions options, const Repeats &repeats,
+                     const std::string &torchscript)
+{
+    options.tags.push_back(repeats.tag());
     int failed = 0;
-    for (std::int64_t i = 0; i < repeats; ++i) {
-        config.training.seed = firstSeed + std::uint64_t(i);
-        options.name = name + "-r" + std::to_string(i + 1);
+    for (std::int64_t i = 0; i < repeats.count; ++i) {
+        config.training.seed = repeats.seed(i);
+        options.name = repeats.runName(i);
         bool stopped = false;
         const int code
             = runJob(train::RunJob::createNew(config, options), options.db, torchscript, &stopped);
-        if (stopped) {
-            std::printf("repeat group %s: stopped after run %lld of %lld\n", group.c_str(),
-                        (long long)(i + 1), (long long)repeats);
-            return code;
-        }
+        if (stopped)
+            return repeats.finish(i + 1, failed, true);
         if (code != kExitOk)
             ++failed;
     }
-    std::printf("repeat group %s: %lld of %lld runs finished; `lathe-cli compare --group-by "
-                "repeat` shows the group\n",
-                group.c_str(), (long long)(repeats - failed), (long long)repeats);
-    return failed ? kExitTrainingFailed : kExitOk;
+    return repeats.finish(repeats.count, failed, false);
+}
+
+// Trains the repeats in child processes of this executable (`train CONFIG` with the run's name,
+// seed and tag), `workers` at a time, as a sweep's workers run (child_processes.h); Ctrl-C stops
+// the running ones and starts no more.
+int trainRepeatsInChildren(const ParsedArgs &a, const std::string &file,
+                           const std::vector<std::string> &extra, const Repeats &repeats,
+                           int workers)
+{
+    std::vector<std::string> common{"lathe-cli", "train", file, "--db", storePath(a).string()};
+    for (const auto &assignment : extra)
+        common.insert(common.end(), {"--set", assignment});
+    for (const char *option : {"--set", "--tag", "--max-steps"})
+        if (auto it = a.values.find(option); it != a.values.end())
+            for (const auto &value : it->second)
+                common.insert(common.end(), {option, value});
+    common.insert(common.end(), {"--tag", repeats.tag()});
+
+    std::stop_source stop;
+    const auto watcher = watchStopSignals(stop, "\nstopping the runs: each finishes its step "
+                                                "and writes a checkpoint (it can be resumed)\n");
+    ChildProcesses children("lathe-cli train");
+    std::int64_t started = 0;
+    for (; started < repeats.count; ++started) {
+        children.waitUntil(std::size_t(workers - 1), stop);
+        if (stop.stop_requested())
+            break;
+        auto args = common;
+        args.insert(args.end(), {"--name", repeats.runName(started), "--set",
+                                 "training.seed=" + std::to_string(repeats.seed(started))});
+        children.start(args, "run " + repeats.runName(started));
+    }
+    children.waitUntil(0, stop);
+    return repeats.finish(started, children.failures(), stop.stop_requested());
 }
 
 // Reads CONFIG.json (positional `configAt`), applies --set and `extra` overrides, and trains it
@@ -168,9 +234,21 @@ int trainNew(const ParsedArgs &a, std::size_t configAt, const std::vector<std::s
                      command);
         return kExitUsage;
     }
+    const auto workers = parseInteger(a.value("--workers").value_or("1"));
+    if (!workers || *workers < 1 || *workers > 64 || (*workers > 1 && *repeats == 1)) {
+        std::fprintf(stderr,
+                     "lathe-cli %s: --workers needs a whole number from 1 to 64, and "
+                     "goes with --repeat\n",
+                     command);
+        return kExitUsage;
+    }
     if (*repeats == 1)
         return runJob(train::RunJob::createNew(*config, options), options.db, torchscript);
-    return trainRepeats(*config, options, *repeats, torchscript);
+    const Repeats group(*config, options, *repeats);
+    group.announce(int(*workers));
+    if (*workers > 1)
+        return trainRepeatsInChildren(a, file, extra, group, int(*workers));
+    return trainRepeatsHere(*config, options, group, torchscript);
 }
 
 } // namespace
@@ -179,13 +257,13 @@ int trainCommand(const std::vector<std::string> &args)
 {
     blockStopSignals();
     const CommandSpec spec{
-        {"--db", "--name", "--set", "--max-steps", "--tag", "--repeat"}, {}, 1, 1};
+        {"--db", "--name", "--set", "--max-steps", "--tag", "--repeat", "--workers"}, {}, 1, 1};
     auto parsed = parseArgs(args, spec);
     if (auto *message = std::get_if<std::string>(&parsed)) {
         std::fprintf(stderr,
                      "lathe-cli train: %s\nusage: lathe-cli train CONFIG.json [--db "
                      "PATH] [--name NAME] [--set key=value]... [--max-steps N] [--tag TAG]... "
-                     "[--repeat N]\n",
+                     "[--repeat N [--workers K]]\n",
                      message->c_str());
         return kExitUsage;
     }

@@ -9,8 +9,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 #include <vector>
 
 using namespace lathe;
@@ -59,12 +61,14 @@ private:
     }
 
 private Q_SLOTS:
-    // Two repeat groups of three runs: label smoothing 0.1 (the default) and off.
+    // Two repeat groups of three runs: label smoothing 0.1 (the default), one run after the
+    // other in lathe-cli's process, and off, two at a time in child processes.
     void initTestCase()
     {
-        for (const auto &[name, smoothing] :
-             {std::pair{"smooth", "0.1"}, std::pair{"plain", "0"}}) {
-            const auto outcome = m_cli.run(tinyRepeat(name, 3, smoothing), 300000);
+        for (const auto &[name, smoothing, workers] :
+             {std::tuple{"smooth", "0.1", "1"}, std::tuple{"plain", "0", "2"}}) {
+            const auto outcome
+                = m_cli.run(tinyRepeat(name, 3, smoothing) << "--workers" << workers, 300000);
             QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
             QVERIFY2(outcome.out.contains("3 of 3 runs finished"), qPrintable(outcome.out));
         }
@@ -97,6 +101,36 @@ private Q_SLOTS:
         }
         QCOMPARE(seeds,
                  (std::map<QString, int>{{"smooth-r1", 42}, {"smooth-r2", 43}, {"smooth-r3", 44}}));
+    }
+
+    // --workers 2: the same group, made by child processes, two of which trained at once.
+    void aRepeatWithWorkersRunsInParallel()
+    {
+        const auto runs = json(m_cli.run({"runs", "--json", "--filter", "plain"}).out).array();
+        QCOMPARE(runs.size(), 3);
+        std::map<QString, QJsonObject> byName;
+        for (const auto value : runs) {
+            const auto run = value.toObject();
+            byName[run["name"].toString()] = run;
+            QCOMPARE(run["status"].toString(), QString("finished"));
+            const auto tags = run["tags"].toArray();
+            QCOMPARE(tags.size(), 1);
+            QCOMPARE(tags[0].toString(), byName.begin()->second["tags"].toArray()[0].toString());
+            QVERIFY(tags[0].toString().startsWith("repeat:plain-"));
+        }
+        QCOMPARE(byName["plain-r1"]["seed"].toInt(), 42);
+        QCOMPARE(byName["plain-r2"]["seed"].toInt(), 43);
+        QCOMPARE(byName["plain-r3"]["seed"].toInt(), 44);
+        // The first two were started together: each began before the other ended.
+        const auto &r1 = byName["plain-r1"], &r2 = byName["plain-r2"];
+        QVERIFY(r1["started_at"].toDouble() < r2["ended_at"].toDouble());
+        QVERIFY(r2["started_at"].toDouble() < r1["ended_at"].toDouble());
+        // The third waited for a free worker.
+        QVERIFY(byName["plain-r3"]["started_at"].toDouble()
+                >= std::min(r1["ended_at"].toDouble(), r2["ended_at"].toDouble()) - 0.5);
+        const auto bad = m_cli.run({"train", kConfig, "--workers", "2"});
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains("goes with --repeat"), qPrintable(bad.err));
     }
 
     // Grouped by repeat or by the config key, each group's statistics are its runs'.

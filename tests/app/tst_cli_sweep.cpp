@@ -1,6 +1,7 @@
 // lathe-cli sweep end to end: real worker processes on one real store, real training on
 // Fashion-MNIST subsets; parallel workers, a grid covered once, kill -9 of a worker and resume,
 // a sweep stopped in the store, bad specs, failed and pruned trials.
+#include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "core/track/sweep_store.h"
 #include "tests/qverify_ok.h"
@@ -433,6 +434,48 @@ private Q_SLOTS:
         }
         QCOMPARE(failed, 1);
         QVERIFY(outcome.err.contains("failed: config refused"));
+    }
+
+    // A trial whose loss becomes NaN (SGD with a weight decay of 1 at lr 10 grows the weights
+    // ninefold a step) fails with the trainer's message; its run is failed and keeps the curves
+    // it had; the other trial completes.
+    void nanLossFailsItsTrialOnly()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        const json spec{
+            {"name", "nan"},
+            {"space",
+             {{"optimizer.weight_decay", {{"type", "choice"}, {"values", {0.0001, 1.0}}}}}},
+            {"objective", {{"metric", "val/accuracy"}, {"direction", "maximize"}}},
+            {"sampler", {{"name", "grid"}}},
+            {"trials", 2}};
+        const auto outcome
+            = cli.run(QStringList{"sweep", cli.writeSpec("nan.json", spec), "--set",
+                                  "optimizer.name=sgd", "--set", "optimizer.lr=10", "--set",
+                                  "model.arch=mlp", "--set", "model.widths=[32]"}
+                      + tinyTrials() + QStringList{"--set", "training.batch_size=16"});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        auto trials = cli.sweeps()->trials(sweepIdIn(outcome.out));
+        QVERIFY_OK(trials);
+        QCOMPARE(trials->size(), std::size_t(2));
+        auto runs = cli.runs();
+        for (const auto &trial : *trials) {
+            const bool diverges = json::parse(trial.paramsJson)["optimizer.weight_decay"] == 1.0;
+            QCOMPARE(stateOf(trial), QString(diverges ? "failed" : "completed"));
+            QVERIFY(trial.runId);
+            auto run = runs->run(*trial.runId);
+            QVERIFY_OK(run);
+            QCOMPARE(QString::fromLatin1(track::toString(run->status).data()),
+                     QString(diverges ? "failed" : "finished"));
+            if (diverges) {
+                QVERIFY2(trial.errorMessage.find("the loss became NaN") != std::string::npos,
+                         trial.errorMessage.c_str());
+                auto loss = runs->metricSeries(run->id, track::keys::kTrainLoss);
+                QVERIFY_OK(loss);
+                QVERIFY(!loss->empty());
+            }
+        }
     }
 
     // The median pruner (one completed trial first) stops a trial that learns nothing: its run

@@ -1,0 +1,83 @@
+#include "app/cli/child_processes.h"
+
+#include "app/cli/commands.h"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+
+extern char **environ;
+
+namespace lathe::cli {
+
+ChildProcesses::ChildProcesses(std::string command)
+    : m_command(std::move(command))
+{
+}
+
+bool ChildProcesses::start(const std::vector<std::string> &args, const std::string &what)
+{
+    std::vector<std::string> copy = args;
+    std::vector<char *> argv;
+    for (auto &arg : copy)
+        argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    // The first child leads the group and the others join it; a group whose members have all
+    // ended is gone, so a child started after that leads a new one.
+    if (m_children.empty())
+        m_group = 0;
+    posix_spawnattr_setpgroup(&attr, m_group);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, "/proc/self/exe", nullptr, &attr, argv.data(), environ);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        std::fprintf(stderr, "%s: could not start %s: %s\n", m_command.c_str(), what.c_str(),
+                     std::strerror(rc));
+        ++m_failures;
+        return false;
+    }
+    if (m_group == 0)
+        m_group = pid;
+    m_children.emplace_back(pid, what);
+    return true;
+}
+
+void ChildProcesses::waitUntil(std::size_t atMost, const std::stop_source &stop)
+{
+    while (m_children.size() > atMost) {
+        if (stop.stop_requested() && !m_forwarded && m_group != 0) {
+            ::kill(-m_group, SIGINT);
+            m_forwarded = true;
+        }
+        for (auto it = m_children.begin(); it != m_children.end();) {
+            int status = 0;
+            const pid_t done = ::waitpid(it->first, &status, WNOHANG);
+            if (done == 0) {
+                ++it;
+                continue;
+            }
+            if (done > 0 && WIFSIGNALED(status)) {
+                std::fprintf(stderr, "%s: %s (process %d) was killed by signal %d\n",
+                             m_command.c_str(), it->second.c_str(), int(it->first),
+                             WTERMSIG(status));
+                ++m_failures;
+            } else if (done > 0 && WEXITSTATUS(status) != kExitOk) {
+                std::fprintf(stderr, "%s: %s (process %d) exited with %d\n", m_command.c_str(),
+                             it->second.c_str(), int(it->first), WEXITSTATUS(status));
+                ++m_failures;
+            }
+            it = m_children.erase(it);
+        }
+        if (m_children.size() > atMost)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+} // namespace lathe::cli

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstddef>
+#include <stop_token>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+// Child lathe-cli processes: a sweep's workers (`sweep resume ID --worker`) and a repeat's runs
+// (`train CONFIG --repeat N --workers K`). They run in one process group, so that a stop passes
+// on to all of them at once as SIGINT, which each takes as its own Ctrl-C.
+namespace lathe::cli {
+
+/// A group of child processes of this executable. Not thread-safe: one thread starts and waits.
+class ChildProcesses
+{
+public:
+    /// `command` names the parent in messages ("lathe-cli sweep").
+    explicit ChildProcesses(std::string command);
+
+    /// Starts this executable with `args` (args[0] is the name it sees); false, with a message
+    /// on stderr naming `what`, when it could not be started.
+    bool start(const std::vector<std::string> &args, const std::string &what);
+
+    /// Waits until at most `atMost` children are still running, passing a stop requested on
+    /// `stop` to the whole group (once). A child killed by a signal or exiting with a code other
+    /// than 0 is reported on stderr and counted in failures().
+    void waitUntil(std::size_t atMost, const std::stop_source &stop);
+
+    std::size_t running() const { return m_children.size(); }
+    int failures() const { return m_failures; }
+
+private:
+    std::string m_command;
+    std::vector<std::pair<pid_t, std::string>> m_children; ///< pid, what it is
+    pid_t m_group = 0;
+    bool m_forwarded = false;
+    int m_failures = 0;
+};
+
+} // namespace lathe::cli
