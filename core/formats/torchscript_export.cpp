@@ -245,8 +245,12 @@ Result<torch::jit::Module> loadTorchScript(const std::filesystem::path &file)
         return fail(ErrorCode::NotFound, "no such TorchScript file", file.string());
     if (std::filesystem::is_directory(file, ec))
         return fail(ErrorCode::BadInput, "is a directory, not a TorchScript file", file.string());
-    if (auto verified = verifyZipArchive(file, "TorchScript file"); !verified)
-        return std::unexpected(verified.error());
+    // A TorchScript file is a zip archive: say first what the user tried to open.
+    if (auto verified = verifyZipArchive(file, "it"); !verified) {
+        auto error = verified.error();
+        error.message = "not a TorchScript module: " + error.message;
+        return std::unexpected(error);
+    }
     try {
         auto module = torch::jit::load(file.string(), torch::kCPU);
         if (!module.find_method("forward"))

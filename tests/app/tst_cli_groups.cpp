@@ -103,7 +103,7 @@ private Q_SLOTS:
                  (std::map<QString, int>{{"smooth-r1", 42}, {"smooth-r2", 43}, {"smooth-r3", 44}}));
     }
 
-    // --workers 2: the same group, made by child processes, two of which trained at once.
+    // --workers 2: the same group, made by child processes, at most two at a time.
     void aRepeatWithWorkersRunsInParallel()
     {
         const auto runs = json(m_cli.run({"runs", "--json", "--filter", "plain"}).out).array();
@@ -121,13 +121,12 @@ private Q_SLOTS:
         QCOMPARE(byName["plain-r1"]["seed"].toInt(), 42);
         QCOMPARE(byName["plain-r2"]["seed"].toInt(), 43);
         QCOMPARE(byName["plain-r3"]["seed"].toInt(), 44);
-        // The first two were started together: each began before the other ended.
+        // Two at a time: the third run was made only after one of the first two had ended. (That
+        // the first two overlapped is likely but not certain on a loaded machine: a tiny run can
+        // end before its sibling's process has loaded the data.)
         const auto &r1 = byName["plain-r1"], &r2 = byName["plain-r2"];
-        QVERIFY(r1["started_at"].toDouble() < r2["ended_at"].toDouble());
-        QVERIFY(r2["started_at"].toDouble() < r1["ended_at"].toDouble());
-        // The third waited for a free worker.
-        QVERIFY(byName["plain-r3"]["started_at"].toDouble()
-                >= std::min(r1["ended_at"].toDouble(), r2["ended_at"].toDouble()) - 0.5);
+        QVERIFY(byName["plain-r3"]["created_at"].toDouble()
+                >= std::min(r1["ended_at"].toDouble(), r2["ended_at"].toDouble()));
         const auto bad = m_cli.run({"train", kConfig, "--workers", "2"});
         QCOMPARE(bad.exitCode, 2);
         QVERIFY2(bad.err.contains("goes with --repeat"), qPrintable(bad.err));
