@@ -232,6 +232,7 @@ PlotWidget::View PlotWidget::computeView()
             m_drawnPoints += inside ? 1 : 0;
         }
     }
+    fitBands(view, lo, hi);
     if (lo > hi) { // nothing inside the view: fit the neighbours the lines come from
         lo = outsideLo;
         hi = outsideHi;

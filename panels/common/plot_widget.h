@@ -9,10 +9,12 @@
 #include <QPolygonF>
 #include <QRectF>
 #include <QString>
+#include <QStringList>
 #include <QWidget>
 
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace lathe::panels {
@@ -29,6 +31,12 @@ struct PlotSeries
     bool faint = false;
     /// A dot on every drawn point and no line (a scatter of values by x).
     bool scatter = false;
+    /// A shaded band behind the line, band[i] = {low, high} at points[i].x (empty: none): a
+    /// group of runs' spread around its mean. The y range fits it as it fits the line.
+    std::vector<std::pair<double, double>> band{};
+    /// The hover read-out's text for points[i], after the name (default: its y); a band says
+    /// its centre, its range and how many runs it holds there.
+    std::function<QString(std::size_t)> describe{};
 };
 
 /// A vertical mark on the x axis (a steering change, a checkpoint) with a short label.
@@ -92,6 +100,9 @@ public:
     QRectF legendRect() const { return m_legendRect; }
     /// The plot area inside the axes, in widget coordinates.
     QRect plotRect() const;
+    /// The lines of the hover read-out the last paint drew (the x, then one per series);
+    /// empty when none was drawn.
+    const QStringList &hoverText() const { return m_hoverText; }
 
     QSize sizeHint() const override { return {480, 300}; }
     QSize minimumSizeHint() const override { return {200, 140}; }
@@ -129,6 +140,14 @@ private:
     /// out) for the legend to avoid.
     void drawSeries(QPainter &painter, const View &view, std::vector<QPolygonF> &lines);
     void drawPointMarkers(QPainter &painter, const View &view, std::size_t series);
+    /// The bands of the series (plot_widget_band.cpp): drawn under every line, and their
+    /// visible lows and highs widen the y range [lo, hi] (value units).
+    void drawBands(QPainter &painter, const View &view);
+    std::vector<QPolygonF> bandPolygons(const PlotSeries &series, const View &view) const;
+    void fitBands(const View &view, double &lo, double &hi) const;
+    /// The points of `series` whose x lies in the axis range [t0, t1]: [begin, end).
+    std::pair<std::size_t, std::size_t> visibleRange(const PlotSeries &series, double t0,
+                                                     double t1) const;
     void drawAxes(QPainter &painter, const View &view);
     void drawMarkers(QPainter &painter, const View &view);
     void drawLegend(QPainter &painter, const QRectF &area, const std::vector<QPolygonF> &lines);
@@ -161,6 +180,7 @@ private:
     double m_y1 = 1;
     QPixmap m_cache; ///< the plot without hover overlays; null when stale
     std::optional<QPoint> m_hover;
+    QStringList m_hoverText;
     std::optional<QPoint> m_pressAt;
     std::optional<QPoint> m_dragAt;
     bool m_selecting = false;

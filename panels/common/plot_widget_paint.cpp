@@ -2,6 +2,7 @@
 #include "panels/common/plot_widget.h"
 
 #include "panels/common/plot_axis.h"
+#include "panels/common/plot_widget_clip.h"
 
 #include <QPainter>
 #include <QPainterPath>
@@ -24,24 +25,6 @@ QColor faded(QColor c, int alpha)
 {
     c.setAlpha(alpha);
     return c;
-}
-
-// Where the segment a-b crosses the vertical line x (a and b on either side of it).
-QPointF crossAt(const QPointF &a, const QPointF &b, double x)
-{
-    const double f = (x - a.x()) / (b.x() - a.x());
-    return {x, a.y() + f * (b.y() - a.y())};
-}
-
-// Shortens the first and last segments of a polyline to end just outside the plot area, so
-// that far-away neighbours of the view do not make the painter walk huge coordinates.
-void clampEnds(QPolygonF &line, double left, double right)
-{
-    if (line.size() >= 2 && line[0].x() < left && line[1].x() > left)
-        line[0] = crossAt(line[0], line[1], left);
-    const qsizetype n = line.size();
-    if (n >= 2 && line[n - 1].x() > right && line[n - 2].x() < right)
-        line[n - 1] = crossAt(line[n - 2], line[n - 1], right);
 }
 
 // The index of the point of `points` (sorted by x) nearest to x; -1 when empty.
@@ -141,6 +124,7 @@ void PlotWidget::renderPlot(QPainter &painter)
     painter.save();
     painter.setClipRect(area);
     drawMarkers(painter, view);
+    drawBands(painter, view);
     std::vector<QPolygonF> lines;
     drawSeries(painter, view, lines);
     painter.restore();
@@ -371,6 +355,7 @@ void PlotWidget::drawSelection(QPainter &painter)
 
 void PlotWidget::drawHover(QPainter &painter)
 {
+    m_hoverText.clear();
     if (!m_hover || m_pressAt || m_series.empty())
         return;
     const QRect r = plotRect();
@@ -387,13 +372,14 @@ void PlotWidget::drawHover(QPainter &painter)
         track::SeriesPoint point;
         QPointF at;
         double raw;
+        std::size_t index;
     };
     std::vector<Row> rows;
     for (const auto &s : m_series) {
         const qsizetype i = nearestIndex(s.points, x);
         if (i < 0 || s.faint || !std::isfinite(s.points[i].y)) // faint, or a gap
             continue;
-        rows.push_back({&s, s.points[i], toPx(s.points[i]), std::nan("")});
+        rows.push_back({&s, s.points[i], toPx(s.points[i]), std::nan(""), std::size_t(i)});
     }
     for (const auto &s : m_series) { // raw values under smoothed lines
         const qsizetype i = nearestIndex(s.points, x);
@@ -417,7 +403,9 @@ void PlotWidget::drawHover(QPainter &painter)
     const double headerX = std::min_element(rows.begin(), rows.end(), byX)->point.x;
     QStringList lines{formatX(headerX, 0)};
     for (const auto &row : rows) {
-        QString line = row.series->name + QStringLiteral(": ") + formatExact(row.point.y);
+        QString line
+            = row.series->name + QStringLiteral(": ")
+              + (row.series->describe ? row.series->describe(row.index) : formatExact(row.point.y));
         if (!std::isnan(row.raw))
             line += tr(" (raw %1)").arg(formatExact(row.raw));
         if (row.point.x != headerX)
@@ -429,6 +417,7 @@ void PlotWidget::drawHover(QPainter &painter)
             painter.drawEllipse(row.at, 3.5, 3.5);
         }
     }
+    m_hoverText = lines;
     const QFontMetrics fm(font());
     int w = 0;
     for (const auto &line : lines)

@@ -286,12 +286,8 @@ std::vector<PlotSeries> CurveSet::plotSeries(std::span<const int> keys, bool wit
             mapNewRows(run, series, key);
             if (series.raw.empty())
                 continue;
-            const bool val
-                = m_keys[std::size_t(key)].starts_with(std::string(track::keys::kValSplit) + '/');
-            const QString name
-                = withKeySuffix
-                      ? run.name + (val ? QStringLiteral(" · val") : QStringLiteral(" · train"))
-                      : run.name;
+            const bool val = isValKey(key);
+            const QString name = seriesName(run.name, key, withKeySuffix);
             const bool smoothed = m_smoothing > 0 && isSmoothable(key);
             out.push_back({name, color, smoothed ? series.smooth : series.raw, val, false});
             if (smoothed)
@@ -299,6 +295,29 @@ std::vector<PlotSeries> CurveSet::plotSeries(std::span<const int> keys, bool wit
         }
     }
     return out;
+}
+
+const std::vector<track::SeriesPoint> &CurveSet::plotted(std::int64_t runId, int key)
+{
+    static const std::vector<track::SeriesPoint> none;
+    Run *run = find(runId);
+    if (!run)
+        return none;
+    Series &series = run->series[std::size_t(key)];
+    mapNewRows(*run, series, key);
+    return m_smoothing > 0 && isSmoothable(key) ? series.smooth : series.raw;
+}
+
+bool CurveSet::isValKey(int key) const
+{
+    return m_keys[std::size_t(key)].starts_with(std::string(track::keys::kValSplit) + '/');
+}
+
+QString CurveSet::seriesName(const QString &base, int key, bool withKeySuffix) const
+{
+    if (!withKeySuffix)
+        return base;
+    return base + (isValKey(key) ? QStringLiteral(" · val") : QStringLiteral(" · train"));
 }
 
 double CurveSet::markerX(const Run &run, const track::EventRow &event) const

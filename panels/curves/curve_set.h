@@ -73,6 +73,15 @@ public:
     /// The plotted series of `keys` for every run (a val key is dashed; a smoothed series comes
     /// with its raw values as a faint companion; throughput has a gap, a NaN y, at each pause).
     std::vector<PlotSeries> plotSeries(std::span<const int> keys, bool withKeySuffix);
+    /// The plotted points of run `runId`'s series `key` (smoothed when smoothing applies to
+    /// it), mapped to the current x axis; empty for a run not shown. Valid until the next call
+    /// that changes the set.
+    const std::vector<track::SeriesPoint> &plotted(std::int64_t runId, int key);
+    /// The name of a series of `key` in a chart of `base` (a run, a group): with
+    /// " · train" or " · val" when the chart shows both.
+    QString seriesName(const QString &base, int key, bool withKeySuffix) const;
+    /// True for a validation key (drawn dashed).
+    bool isValKey(int key) const;
     /// The "steered" and "lr_reduced" events of every run, placed on the current x axis.
     std::vector<PlotMarker> markers() const;
     /// Run names and colours, in order, for a legend.

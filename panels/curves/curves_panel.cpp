@@ -1,20 +1,14 @@
 #include "panels/curves/curves_panel.h"
 
-#include "panels/curves/curves_csv.h"
-
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
-#include <QFileDialog>
-#include <QFutureWatcher>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QSlider>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 
@@ -93,10 +87,12 @@ std::function<QString(double)> axisFormatter(CurveAxis axis)
 CurvesPanel::CurvesPanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
     , m_store(&store)
+    , m_groups(store, m_curves)
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(buildControls());
+    layout->addWidget(buildGroupControls());
     m_legend = new QLabel(this);
     m_legend->setObjectName("legend");
     m_legend->setWordWrap(true);
@@ -115,6 +111,12 @@ CurvesPanel::CurvesPanel(StoreClient &store, QWidget *parent)
     m_timer.setInterval(kPollMs);
     connect(&m_timer, &QTimer::timeout, this, &CurvesPanel::refresh);
     m_timer.start();
+    connect(&m_groups, &CurveGroups::groupsChanged, this, [this] {
+        redraw(kAllKeys, false);
+        updateLegend();
+        updateStatus();
+    });
+    connect(&m_groups, &CurveGroups::bandsReady, this, &CurvesPanel::drawBands);
 }
 
 CurvesPanel::~CurvesPanel() = default;
@@ -221,6 +223,7 @@ void CurvesPanel::updateShownRuns()
     if (!m_curves.setRuns(std::vector<std::int64_t>(runs.begin(), runs.end())))
         return;
     m_charts[LossChart]->resetView(); // fit the runs now shown (the others follow)
+    m_groups.followRuns();
     redraw(kAllKeys, true);
     updateLegend();
     updateMetricPicker();
@@ -272,46 +275,60 @@ void CurvesPanel::redraw(std::uint64_t keys, bool markers)
                                                      "in the Runs table.")
                                                 : tr("No samples yet.");
     const std::vector<PlotMarker> marks = markers ? m_curves.markers() : std::vector<PlotMarker>{};
-    for (std::size_t i = 0; i < m_charts.size(); ++i) {
-        const ChartSpec &spec = chartSpecs()[i];
-        PlotWidget *chart = m_charts[i];
-        if (keys & keyMask(spec.keys)) {
+    std::vector<int> grouped; // keys whose bands are computed again, then drawn by drawBands
+    for (const auto &[chart, chartKeys] : chartsWithKeys()) {
+        if (keys & keyMask(chartKeys)) {
             chart->setEmptyText(empty);
-            chart->setSeries(m_curves.plotSeries(spec.keys, spec.keys.size() > 1));
+            if (m_groups.active())
+                grouped.insert(grouped.end(), chartKeys.begin(), chartKeys.end());
+            else
+                chart->setSeries(m_curves.plotSeries(chartKeys, chartKeys.size() > 1));
         }
         if (markers)
             chart->setMarkers(marks);
     }
-    for (const auto &metric : m_metricCharts) {
-        if (keys & CurveSet::keyBit(metric.keyIndex)) {
-            const int key[] = {metric.keyIndex};
-            metric.chart->setEmptyText(empty);
-            metric.chart->setSeries(m_curves.plotSeries(key, false));
-        }
-        if (markers)
-            metric.chart->setMarkers(marks);
-    }
+    if (!grouped.empty())
+        m_groups.update(grouped);
+}
+
+void CurvesPanel::drawBands(std::uint64_t keys)
+{
+    for (const auto &[chart, chartKeys] : chartsWithKeys())
+        if (keys & keyMask(chartKeys))
+            chart->setSeries(m_groups.series(chartKeys, chartKeys.size() > 1));
+}
+
+std::vector<std::pair<PlotWidget *, std::vector<int>>> CurvesPanel::chartsWithKeys() const
+{
+    std::vector<std::pair<PlotWidget *, std::vector<int>>> out;
+    for (std::size_t i = 0; i < m_charts.size(); ++i)
+        out.emplace_back(m_charts[i], chartSpecs()[i].keys);
+    for (const auto &metric : m_metricCharts)
+        out.emplace_back(metric.chart, std::vector<int>{metric.keyIndex});
+    return out;
 }
 
 void CurvesPanel::updateLegend()
 {
     QStringList items;
-    for (const auto &[name, color] : m_curves.legend())
+    for (const auto &[name, color] : m_groups.active() ? m_groups.legend() : m_curves.legend())
         items << QStringLiteral("<span style=\"color:%1\">&#9632;</span>&nbsp;%2")
                      .arg(color.name(), name.toHtmlEscaped());
     if (items.isEmpty()) {
-        m_legend->setText(tr("<i>No runs shown.</i>"));
+        m_legend->setText(shownRuns().isEmpty() ? tr("<i>No runs shown.</i>") : QString());
         return;
     }
     m_legend->setText(items.join(QStringLiteral(" &nbsp; "))
                       + tr(" &nbsp;&nbsp; <span style=\"color:gray\">solid: train, "
-                           "dashed: validation</span>"));
+                           "dashed: validation%1</span>")
+                            .arg(groupLegendNote()));
 }
 
 void CurvesPanel::updateStatus()
 {
-    if (!m_error.isEmpty()) {
-        m_status->setText(tr("Cannot read the runs: %1").arg(m_error));
+    if (!m_error.isEmpty() || !m_groups.error().isEmpty()) {
+        m_status->setText(
+            tr("Cannot read the runs: %1").arg(m_error.isEmpty() ? m_groups.error() : m_error));
         return;
     }
     const int runs = int(shownRuns().size());
@@ -361,54 +378,6 @@ void CurvesPanel::syncViews(PlotWidget *source)
         }
     }
     m_syncing = false;
-}
-
-bool CurvesPanel::exportPng(const QString &path)
-{
-    // Through a QSaveFile: a full disk leaves the old file (or none), not half a PNG.
-    QSaveFile file(path);
-    const bool saved = file.open(QIODevice::WriteOnly) && m_chartHost->grab().save(&file, "PNG")
-                       && file.commit();
-    m_status->setText(saved ? tr("Saved the charts to %1.").arg(path)
-                            : tr("Cannot write %1.").arg(path));
-    return saved;
-}
-
-void CurvesPanel::exportCsv(const QString &path)
-{
-    m_exportCsv->setEnabled(false);
-    m_status->setText(tr("Exporting CSV to %1…").arg(path));
-    auto *watcher = new QFutureWatcher<Result<std::size_t>>(this);
-    connect(watcher, &QFutureWatcher<Result<std::size_t>>::finished, this, [this, watcher, path] {
-        const Result<std::size_t> written = watcher->result();
-        watcher->deleteLater();
-        m_exportCsv->setEnabled(true);
-        if (written) {
-            m_status->setText(tr("Saved %1 samples to %2.").arg(*written).arg(path));
-            Q_EMIT csvExported(qint64(*written), QString());
-        } else {
-            const QString error = QString::fromStdString(written.error().toString());
-            m_status->setText(tr("CSV export failed: %1").arg(error));
-            Q_EMIT csvExported(-1, error);
-        }
-    });
-    watcher->setFuture(QtConcurrent::run(writeCurvesCsv, path, m_curves.snapshot()));
-}
-
-void CurvesPanel::askExportPng()
-{
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export the charts"), QStringLiteral("curves.png"), tr("PNG images (*.png)"));
-    if (!path.isEmpty())
-        exportPng(path);
-}
-
-void CurvesPanel::askExportCsv()
-{
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export the curve data"), QStringLiteral("curves.csv"), tr("CSV files (*.csv)"));
-    if (!path.isEmpty())
-        exportCsv(path);
 }
 
 } // namespace lathe::panels

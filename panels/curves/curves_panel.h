@@ -3,6 +3,7 @@
 #include "panels/common/plot_widget.h"
 #include "panels/bridge/run_selection.h"
 #include "panels/bridge/store_client.h"
+#include "panels/curves/curve_groups.h"
 #include "panels/curves/curve_set.h"
 
 #include <QList>
@@ -11,11 +12,13 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QLineEdit;
 class QPushButton;
 class QSlider;
 
@@ -31,6 +34,10 @@ namespace lathe::panels {
 /// are marked on the curves. The "Metric…" picker lists the other metrics the shown runs have
 /// recorded (val/macro-f1, val/fairness/…), refreshed as they appear; picking one adds a chart
 /// of it below the four, picking it again removes it. All charts zoom and pan together.
+/// "Group" draws the shown runs by repeat group, sweep or a config key's value instead: one
+/// centre line (mean or median) and band (std, std error, min-max or a 95% bootstrap interval)
+/// per group, computed by stats::aggregateCurves on a worker thread (CurveGroups); where some
+/// runs have ended the band holds the others, and the hover read-out says how many.
 /// GUI thread only.
 class CurvesPanel : public QWidget
 {
@@ -72,6 +79,12 @@ Q_SIGNALS:
 
 private:
     QWidget *buildControls();
+    QWidget *buildGroupControls();
+    void applyGroupSettings();
+    QString groupLegendNote() const;
+    void drawBands(std::uint64_t keys);
+    /// Every chart with the keys it shows.
+    std::vector<std::pair<PlotWidget *, std::vector<int>>> chartsWithKeys() const;
     void buildCharts(QWidget *host);
     void updateShownRuns();
     void applyPoll(Result<std::vector<RunUpdate>> result);
@@ -89,6 +102,7 @@ private:
 
     StoreClient *m_store = nullptr;
     CurveSet m_curves;
+    CurveGroups m_groups;
     QTimer m_timer;
     QList<qint64> m_selected; ///< the runs selected in the last setSelection()
     QList<qint64> m_picked;   ///< the runs shown: the selected ones, until a run starts
@@ -113,6 +127,10 @@ private:
     QCheckBox *m_logY = nullptr;
     QComboBox *m_axis = nullptr;
     QComboBox *m_metricPicker = nullptr;
+    QComboBox *m_groupBy = nullptr;
+    QLineEdit *m_groupKey = nullptr;
+    QComboBox *m_centre = nullptr;
+    QComboBox *m_band = nullptr;
     QPushButton *m_exportPng = nullptr;
     QPushButton *m_exportCsv = nullptr;
     QLabel *m_legend = nullptr;

@@ -1,7 +1,9 @@
 // The live-curves panel against a real store: runs appear, grow live (also when lathe-cli
 // writes them), steering events become markers, and the controls change what is drawn.
+#include "core/stats/curves.h"
 #include "core/track/run_store.h"
 #include "panels/bridge/store_client.h"
+#include "panels/common/run_colour.h"
 #include "panels/curves/curves_panel.h"
 
 #include <QCheckBox>
@@ -11,6 +13,7 @@
 #include <QFile>
 #include <QImage>
 #include <QLabel>
+#include <QLineEdit>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QSlider>
@@ -18,6 +21,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <map>
 
 using namespace lathe;
 using lathe::panels::CurvesPanel;
@@ -41,6 +45,32 @@ void saveGrab(QWidget *widget, const QString &name)
     const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
     if (!dir.isEmpty() && QDir().mkpath(dir))
         widget->grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png"));
+}
+
+// The series of `chart` that have a band, by name.
+std::map<QString, const lathe::panels::PlotSeries *> bands(const PlotWidget *chart)
+{
+    std::map<QString, const lathe::panels::PlotSeries *> out;
+    for (const auto &s : chart->series())
+        if (!s.band.empty())
+            out[s.name] = &s;
+    return out;
+}
+
+// True when `drawn` (a centre line and its band) is `expected`, point by point.
+bool sameBand(const lathe::panels::PlotSeries &drawn, const std::vector<stats::BandPoint> &expected)
+{
+    if (drawn.points.size() != expected.size() || drawn.band.size() != expected.size())
+        return false;
+    const auto close
+        = [](double a, double b) { return std::abs(a - b) <= 1e-12 * (1 + std::abs(b)); };
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const auto &e = expected[i];
+        if (!close(drawn.points[i].x, e.x) || !close(drawn.points[i].y, e.centre)
+            || !close(drawn.band[i].first, e.low) || !close(drawn.band[i].second, e.high))
+            return false;
+    }
+    return true;
 }
 
 // Opens the picker's popup with the keyboard and walks down to `key`, then Enter: picked.
@@ -100,6 +130,30 @@ class TestCurvesPanel : public QObject
         for (int e = from; e < from + n; ++e)
             points.push_back({run, key, e * 100, double(e), 1.7e9 + e * 50, 0.3 / (1 + e)});
         QVERIFY(m_store->addMetrics(points));
+    }
+
+    // A run of repeat group `group` (tagged repeat:<group>) whose config has optimizer.lr.
+    std::int64_t createRepeat(const char *name, const char *group, double lr)
+    {
+        const std::string config = "{\"optimizer\": {\"lr\": " + std::to_string(lr) + "}}";
+        auto id = m_store->createRun({name, config, 1, {}, {}});
+        if (!id || !m_store->addTag(*id, std::string("repeat:") + group))
+            qFatal("createRepeat %s", name);
+        return *id;
+    }
+
+    // stats::aggregateCurves of the stored train/loss of `runs` by step: what a band must show.
+    std::vector<stats::BandPoint> expectedBand(const std::vector<std::int64_t> &runs,
+                                               stats::Band band)
+    {
+        std::vector<std::vector<stats::CurvePoint>> series;
+        for (const auto run : runs) {
+            const auto stored = m_store->seriesXY(run, "train/loss");
+            auto &points = series.emplace_back();
+            for (const auto &p : stored.value())
+                points.push_back({p.x, p.y});
+        }
+        return stats::aggregateCurves(series, {.centre = stats::Centre::Mean, .band = band});
     }
 
     std::unique_ptr<CurvesPanel> openPanel()
@@ -439,6 +493,111 @@ private Q_SLOTS:
         QCOMPARE(lines.size(), 1 + 600 + 1); // header, rows, the empty rest after the last \n
         QVERIFY(
             lines[1].startsWith(QByteArray::number(a) + ",\"alpha, with comma\",train/loss,0,"));
+    }
+
+    // Grouped by repeat, the runs are drawn as one mean line and band per group: the band is
+    // stats::aggregateCurves of the stored series; where a run has ended it holds the others and
+    // the hover read-out says how many; another band kind redraws it.
+    void groupsByRepeatAsBands()
+    {
+        const std::vector<std::int64_t> a{createRepeat("a-1", "a", 0.1),
+                                          createRepeat("a-2", "a", 0.1),
+                                          createRepeat("a-3", "a", 0.1)};
+        const std::vector<std::int64_t> b{createRepeat("b-1", "b", 0.01),
+                                          createRepeat("b-2", "b", 0.01)};
+        addSteps(a[0], 0, 400, 0.0);
+        addSteps(a[1], 0, 400, 0.15);
+        addSteps(a[2], 0, 250, 0.4); // ends early: from step 250 the band holds two runs
+        addSteps(b[0], 0, 400, 0.7);
+        addSteps(b[1], 0, 400, 0.9);
+        auto panel = openPanel();
+        panel->resize(1366, 768);
+        QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
+        panel->setSelection({.selected = {a[0], b[0], a[1], b[1], a[2]}});
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        QTRY_COMPARE(pointCount(loss), std::size_t(4 * 400 + 250));
+
+        auto *groupBy = panel->findChild<QComboBox *>("groupBy");
+        groupBy->setFocus();
+        QTest::keyClick(groupBy, Qt::Key_Down);
+        QCOMPARE(groupBy->currentData().toString(), QStringLiteral("repeat"));
+        const QString aName = QStringLiteral("a (3 runs) · train");
+        const QString bName = QStringLiteral("b (2 runs) · train");
+        QTRY_COMPARE(bands(loss).size(), std::size_t(2));
+        QVERIFY(sameBand(*bands(loss).at(aName), expectedBand(a, stats::Band::Std)));
+        QVERIFY(sameBand(*bands(loss).at(bName), expectedBand(b, stats::Band::Std)));
+        QCOMPARE(loss->series().size(), std::size_t(2)); // no run's own line is left
+        QCOMPARE(bands(loss).at(aName)->color, lathe::panels::runColour(a[0]));
+        const QString legend = panel->findChild<QLabel *>("legend")->text();
+        QVERIFY2(legend.contains("a (3 runs)") && legend.contains("b (2 runs)"),
+                 qPrintable(legend));
+
+        // At step 300 two of group a's three runs are still going.
+        const auto expected = expectedBand(a, stats::Band::Std);
+        const auto at = std::find_if(expected.begin(), expected.end(),
+                                     [](const auto &p) { return p.x == 300; });
+        QVERIFY(at != expected.end());
+        QCOMPARE(at->runs, 2);
+        const QRectF r = loss->plotRect();
+        const auto [x0, x1] = loss->xRange();
+        const auto [y0, y1] = loss->yRange();
+        const QPoint hover(
+            int(std::lround(r.left() + (300 - x0) / (x1 - x0) * r.width())),
+            int(std::lround(r.bottom() - (at->centre - y0) / (y1 - y0) * r.height())));
+        QTest::mouseClick(loss, Qt::LeftButton, Qt::NoModifier, QPoint(2, 2));
+        QTest::mouseMove(loss, hover);
+        const auto number = [](double v) { return QString::number(v, 'g', 4); };
+        const QString line = QStringLiteral("%1: mean %2, band %3..%4, 2 of 3 runs")
+                                 .arg(aName, number(at->centre), number(at->low), number(at->high));
+        QTRY_VERIFY2((loss->grab(), loss->hoverText().contains(line)),
+                     qPrintable(loss->hoverText().join(" | ")));
+        const QString shot = QCoreApplication::applicationDirPath() + "/curves_groups.png";
+        QVERIFY(panel->grab().save(shot));
+        saveGrab(panel.get(), "curves_groups");
+
+        // Min to max instead of one standard deviation.
+        const auto drawnStd = *bands(loss).at(aName);
+        auto *band = panel->findChild<QComboBox *>("band");
+        band->setFocus();
+        QTest::keyClick(band, Qt::Key_Down);
+        QTest::keyClick(band, Qt::Key_Down);
+        QCOMPARE(band->currentText(), QStringLiteral("min–max"));
+        const auto minMax = expectedBand(a, stats::Band::MinMax);
+        QVERIFY(!sameBand(drawnStd, minMax));
+        QTRY_VERIFY(bands(loss).count(aName) && sameBand(*bands(loss).at(aName), minMax));
+        QCOMPARE(bands(loss).at(aName)->band[300].first,
+                 2.0 / (1 + 300 * 0.01) + 0.2 * std::sin(300));
+
+        // Off: each run's own line again.
+        groupBy->setFocus();
+        QTest::keyClick(groupBy, Qt::Key_Up);
+        QTRY_COMPARE(pointCount(loss), std::size_t(4 * 400 + 250));
+        QVERIFY(bands(loss).empty());
+    }
+
+    void groupsByAConfigKey()
+    {
+        const auto fast = createRepeat("fast", "x", 0.1);
+        const auto fast2 = createRepeat("fast-2", "y", 0.1);
+        const auto slow = createRepeat("slow", "z", 0.01);
+        for (const auto run : {fast, fast2, slow})
+            addSteps(run, 0, 50);
+        auto panel = openPanel();
+        panel->setSelection({.selected = {fast, fast2, slow}});
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        QTRY_COMPARE(pointCount(loss), std::size_t(150));
+        auto *groupBy = panel->findChild<QComboBox *>("groupBy");
+        groupBy->setFocus();
+        for (int i = 0; i < 3; ++i)
+            QTest::keyClick(groupBy, Qt::Key_Down);
+        auto *key = panel->findChild<QLineEdit *>("groupKey");
+        QVERIFY(key->isVisible());
+        QTest::keyClicks(key, "optimizer.lr");
+        QTest::keyClick(key, Qt::Key_Return);
+        QTRY_COMPARE(bands(loss).size(), std::size_t(2));
+        const QString legend = panel->findChild<QLabel *>("legend")->text();
+        QVERIFY2(legend.contains("0.01 (1 run)") && legend.contains("0.1 (2 runs)"),
+                 qPrintable(legend));
     }
 
     void aRunWrittenByTheCliUpdatesLive()

@@ -198,6 +198,48 @@ private Q_SLOTS:
         QTRY_VERIFY(plot.grab().toImage() != before);
     }
 
+    // A band is shaded under its line, fitted into the y range, still covers the width when
+    // zoomed in between two of its points, and its hover read-out is the series' own text.
+    void aBandIsShadedFittedAndDescribed()
+    {
+        PlotWidget plot;
+        plot.resize(600, 300);
+        plot.setLegendVisible(false);
+        PlotSeries mean = series({});
+        for (int i = 0; i < 10000; ++i) {
+            mean.points.push_back({double(i), 1.0});
+            mean.band.emplace_back(i < 5000 ? 0.5 : 0.9, i < 5000 ? 1.5 : 1.1);
+        }
+        mean.describe = [](std::size_t i) { return QStringLiteral("point %1").arg(i); };
+        plot.setSeries({mean});
+        QImage image = plot.grab().toImage();
+        QVERIFY(plot.yRange().first < 0.5 && plot.yRange().second > 1.5);
+        const auto shaded = [&](double x, double y) {
+            const QPointF at = pixelOf(plot, x, y);
+            return image.pixelColor(int(at.x()), int(at.y())) != QColor(Qt::white);
+        };
+        QVERIFY(shaded(2000, 1.3));
+        QVERIFY(!shaded(7000, 1.3)); // the narrower part
+        QVERIFY(shaded(7000, 1.05));
+
+        plot.setXRange(2000.2, 2000.8); // no point inside the view
+        image = plot.grab().toImage();
+        QVERIFY(shaded(2000.25, 1.3));
+        QVERIFY(shaded(2000.75, 0.7));
+
+        plot.resetView();
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        QTest::mouseClick(&plot, Qt::LeftButton, Qt::NoModifier, QPoint(2, 2));
+        QTest::mouseMove(&plot, pixelOf(plot, 3000, 1.0).toPoint());
+        QTRY_VERIFY((plot.grab(), plot.hoverText().size() == 2));
+        // The point nearest the cursor, a pixel column holding ~20 of them.
+        const QString line = plot.hoverText()[1];
+        QVERIFY2(line.startsWith(QStringLiteral("s: point "))
+                     && std::abs(line.mid(9).toInt() - 3000) < 40,
+                 qPrintable(line));
+    }
+
     void emptyPlotShowsItsHint()
     {
         PlotWidget plot;
