@@ -8,6 +8,7 @@
 #include "panels/histograms/histograms_panel.h"
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/log/log_panel.h"
+#include "panels/runs/repeat_runner.h"
 #include "panels/runs/runs_panel.h"
 #include "panels/sweep/sweep_panel.h"
 #include "panels/visualise/visualise_panel.h"
@@ -244,6 +245,7 @@ void MainWindow::setSelection(const RunSelection &selection)
     m_errors->setSelection(selection);
     m_histograms->setSelection(selection);
     m_pluginPanels->setSelection(selection);
+    updateActions(); // Compare A/B and Repeat follow the runs picked
 }
 
 void MainWindow::connectInspection()
@@ -309,6 +311,9 @@ void MainWindow::createStatusBar()
     statusBar()->addWidget(m_stateLabel);
     statusBar()->addPermanentWidget(m_stepLabel);
     statusBar()->addPermanentWidget(m_progressBar);
+    m_repeater = new RepeatRunner(*m_store, this);
+    m_repeater->setMaximumWidth(560);
+    statusBar()->addPermanentWidget(m_repeater);
     m_stateLabel->setText(tr("Ready: press Start to train the config on the left"));
 }
 

@@ -29,6 +29,7 @@ class HistogramsPanel;
 class HyperparamsPanel;
 class LogPanel;
 class PluginPanels;
+class RepeatRunner;
 class RunsPanel;
 class SessionLog;
 class StoreClient;
@@ -120,6 +121,10 @@ private:
     void saveConfig(bool askForFile);
     void startRun();
     void steerRun();
+    /// "Compare A/B…": the two selected runs (each its repeat group when it has one).
+    void compareAB();
+    /// "Repeat ×N…": asks N and K, then trains the selected run's config N times.
+    void repeatSelected();
     void newRun();
     void updateActions();
     /// Asks the store thread whether the store opened read-only; if so, says it in the title and
@@ -176,7 +181,10 @@ private:
     QAction *m_resumeStopped = nullptr;
     QAction *m_fineTune = nullptr;
     QAction *m_exportRun = nullptr;
-    QString m_configPath; ///< where Save config writes (empty: ask)
+    QAction *m_compareAB = nullptr;
+    QAction *m_repeatRun = nullptr;
+    RepeatRunner *m_repeater = nullptr; ///< in the status bar
+    QString m_configPath;               ///< where Save config writes (empty: ask)
 
     QLabel *m_stateLabel = nullptr;
     QLabel *m_stepLabel = nullptr;

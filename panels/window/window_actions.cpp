@@ -3,6 +3,9 @@
 #include "core/util/file_name.h"
 #include "panels/bridge/plugin_panels.h"
 #include "panels/hyperparams/hyperparams_panel.h"
+#include "panels/runs/ab_compare_dialog.h"
+#include "panels/runs/repeat_dialog.h"
+#include "panels/runs/repeat_runner.h"
 #include "panels/runs/runs_panel.h"
 #include "panels/window/plugins_dialog.h"
 #include "panels/window/shortcuts_dialog.h"
@@ -109,6 +112,14 @@ void MainWindow::createActions()
     m_resumeStopped = runsAction("resumeRunAction", {Key("Ctrl+Shift+R")});
     m_fineTune = runsAction("fineTuneAction", {Key("Ctrl+Shift+F")});
     m_exportRun = runsAction("exportRunAction", {Key("Ctrl+Shift+E")});
+    m_compareAB = action(this, none, tr("Compare &A/B…"), {Key("Ctrl+Shift+D")},
+                         tr("Is the difference between the two selected runs real? Each stands "
+                            "for its repeat group when it has one"));
+    m_compareAB->setObjectName("compareABAction");
+    m_repeatRun = action(this, none, tr("Re&peat ×N…"), {Key("Ctrl+Shift+P")},
+                         tr("Train the selected run's config N times with other seeds, as one "
+                            "repeat group"));
+    m_repeatRun->setObjectName("repeatRunAction");
     for (QAction *a : {m_renameRun, m_compareRuns, m_newRunFromConfig, m_fineTune})
         connect(a, &QAction::triggered, this, [this] { dock("dock-runs")->raise(); });
 
@@ -118,6 +129,8 @@ void MainWindow::createActions()
     connect(m_resume, &QAction::triggered, m_session, &RunSession::resume);
     connect(m_steer, &QAction::triggered, this, &MainWindow::steerRun);
     connect(m_stop, &QAction::triggered, m_session, &RunSession::stop);
+    connect(m_compareAB, &QAction::triggered, this, &MainWindow::compareAB);
+    connect(m_repeatRun, &QAction::triggered, this, &MainWindow::repeatSelected);
     connect(m_resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
     connect(m_openConfig, &QAction::triggered, this, &MainWindow::openConfig);
     connect(m_openModel, &QAction::triggered, this, &MainWindow::openModel);
@@ -148,13 +161,13 @@ void MainWindow::createMenus()
     auto *edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(m_undoDelete);
     edit->addSeparator();
-    edit->addActions({m_renameRun, m_deleteRuns, m_compareRuns});
+    edit->addActions({m_renameRun, m_deleteRuns, m_compareRuns, m_compareAB});
     auto *run = menuBar()->addMenu(tr("&Run"));
     run->addActions({m_newRun, m_newRunFromConfig});
     run->addSeparator();
     run->addActions({m_start, m_pause, m_resume, m_steer, m_stop});
     run->addSeparator();
-    run->addActions({m_resumeStopped, m_fineTune});
+    run->addActions({m_resumeStopped, m_fineTune, m_repeatRun});
     auto *view = menuBar()->addMenu(tr("&View"));
     for (auto *dockWidget : findChildren<QDockWidget *>())
         view->addAction(dockWidget->toggleViewAction());
@@ -188,6 +201,36 @@ void MainWindow::updateActions()
     m_resume->setEnabled(state == SessionState::Paused);
     m_steer->setEnabled(state == SessionState::Paused && m_session->runId() != 0);
     m_stop->setEnabled(active);
+    const auto picked = m_selection.selected.size();
+    m_compareAB->setEnabled(picked == 2);
+    m_repeatRun->setEnabled(picked == 1 && m_readOnlyStore.isEmpty());
+}
+
+void MainWindow::compareAB()
+{
+    if (m_selection.selected.size() != 2)
+        return;
+    auto *dialog
+        = new AbCompareDialog(*m_store, {m_selection.selected[0]}, {m_selection.selected[1]}, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &AbCompareDialog::repeatRequested, m_repeater,
+            [this](const QList<qint64> &ids, int count) { m_repeater->repeat(ids, count, 1); });
+    // Its single runs become their repeat groups, read again once these are trained.
+    connect(m_repeater, &RepeatRunner::groupNamed, dialog, &AbCompareDialog::followGroup);
+    connect(m_repeater, &RepeatRunner::groupFinished, dialog, &AbCompareDialog::refresh);
+    dialog->show();
+}
+
+void MainWindow::repeatSelected()
+{
+    if (m_selection.selected.size() != 1)
+        return;
+    const qint64 id = m_selection.selected.front();
+    auto *dialog = new RepeatDialog(tr("run %1").arg(id), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this,
+            [this, dialog, id] { m_repeater->repeat({id}, dialog->count(), dialog->workers()); });
+    dialog->open();
 }
 
 void MainWindow::openConfig()

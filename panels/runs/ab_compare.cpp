@@ -1,0 +1,173 @@
+#include "panels/runs/ab_compare.h"
+
+#include "core/track/metric_keys.h"
+#include "core/track/run_groups.h"
+#include "core/train/stored_run.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <set>
+
+namespace lathe::panels {
+
+namespace {
+
+/// A final metric of a run: its last value, or its best (max, min for a loss).
+struct FinalMetric
+{
+    std::string_view key;
+    bool best = false;
+};
+
+constexpr std::array kFinalMetrics{
+    FinalMetric{track::keys::kTestAccuracy, false}, FinalMetric{track::keys::kValAccuracy, true},
+    FinalMetric{track::keys::kTestLoss, false}, FinalMetric{track::keys::kValLoss, false},
+    FinalMetric{track::keys::kTrainLoss, false}};
+
+bool higherIsBetter(std::string_view key)
+{
+    return key.find("loss") == std::string_view::npos;
+}
+
+double valueOf(track::RunStore &store, std::int64_t runId, const FinalMetric &metric)
+{
+    const auto value = metric.best ? store.bestMetric(runId, metric.key, higherIsBetter(metric.key))
+                                   : store.lastMetric(runId, metric.key);
+    return value && *value ? **value : std::numeric_limits<double>::quiet_NaN();
+}
+
+track::RunParams paramsOf(track::RunStore &store, const track::RunInfo &run)
+{
+    auto params = store.params(run.id);
+    return params ? std::move(*params) : track::RunParams{};
+}
+
+AbSide runAlone(const track::RunInfo &run)
+{
+    return {train::runLabel(run), {run.id}};
+}
+
+/// The runs whose `key` has `value`, through the grouping `lathe-cli compare` uses.
+Result<AbSide> groupSide(track::RunStore &store, const std::vector<track::RunInfo> &runs,
+                         const std::string &key, const std::string &value)
+{
+    const std::array keys{key};
+    const auto groups = track::groupRuns(
+        keys, runs, [&](const track::RunInfo &run) { return paramsOf(store, run); });
+    AbSide side{key + "=" + value, {}};
+    for (const auto &group : groups)
+        if (group.values.front() == value)
+            side.runIds = group.runIds;
+    if (side.runIds.empty())
+        return fail(ErrorCode::NotFound, "no run has " + side.label, side.label);
+    return side;
+}
+
+Result<AbSide> resolveSide(track::RunStore &store, const std::vector<track::RunInfo> &runs,
+                           const AbSideRef &ref)
+{
+    if (ref.runId == 0)
+        return groupSide(store, runs, ref.key, ref.value);
+    auto run = store.run(ref.runId);
+    if (!run)
+        return std::unexpected(run.error());
+    const std::string group = track::groupValue("repeat", *run, {});
+    if (group == track::kNoGroupValue)
+        return runAlone(*run);
+    return groupSide(store, runs, "repeat", group);
+}
+
+AbMetric compareMetric(track::RunStore &store, const AbComparison &sides, const FinalMetric &metric)
+{
+    AbMetric out;
+    out.label = (metric.best ? "best " : "") + std::string(metric.key);
+    for (const auto id : sides.a.runIds)
+        out.a.push_back(valueOf(store, id, metric));
+    for (const auto id : sides.b.runIds)
+        out.b.push_back(valueOf(store, id, metric));
+    out.summaryA = stats::summarize(out.a);
+    out.summaryB = stats::summarize(out.b);
+    const bool points = metric.key.find("accuracy") != std::string_view::npos;
+    out.words = {sides.a.label,        sides.b.label,         out.label, higherIsBetter(metric.key),
+                 points ? 100.0 : 1.0, points ? "points" : ""};
+    out.verdict = stats::verdict(out.a, out.b, out.words);
+    out.welch = stats::welchTest(out.a, out.b);
+    if (out.summaryA.count > 1 && out.summaryB.count > 1)
+        out.permutation = stats::permutationTest(out.a, out.b);
+    return out;
+}
+
+/// Each side's distinct values of `diff` (one value per run of a, then of b).
+AbConfigDifference splitBySide(const track::ParamDiff &diff, std::size_t countA)
+{
+    std::set<std::string> a, b;
+    for (std::size_t i = 0; i < diff.values.size(); ++i)
+        (i < countA ? a : b).insert(diff.values[i].value_or(std::string(track::kNoGroupValue)));
+    return {diff.key, {a.begin(), a.end()}, {b.begin(), b.end()}};
+}
+
+Result<std::vector<AbConfigDifference>> configDifferences(track::RunStore &store,
+                                                          const AbComparison &sides)
+{
+    std::vector<std::int64_t> ids = sides.a.runIds;
+    ids.insert(ids.end(), sides.b.runIds.begin(), sides.b.runIds.end());
+    auto diffs = store.configDiff(ids);
+    if (!diffs)
+        return std::unexpected(diffs.error());
+    std::vector<AbConfigDifference> out;
+    for (const auto &diff : *diffs) {
+        auto split = splitBySide(diff, sides.a.runIds.size());
+        if (diff.key != "training.seed" && split.a != split.b)
+            out.push_back(std::move(split));
+    }
+    return out;
+}
+
+/// test/accuracy when both sides have it, else best val/accuracy, else the first metric.
+int headlineOf(const std::vector<AbMetric> &metrics)
+{
+    const auto indexOf = [&](const std::string &label) {
+        const auto it = std::ranges::find(metrics, label, &AbMetric::label);
+        return it == metrics.end() ? -1 : int(it - metrics.begin());
+    };
+    const int test = indexOf(std::string(track::keys::kTestAccuracy));
+    if (test >= 0 && metrics[std::size_t(test)].summaryA.count > 0
+        && metrics[std::size_t(test)].summaryB.count > 0)
+        return test;
+    const int val = indexOf("best " + std::string(track::keys::kValAccuracy));
+    return val >= 0 ? val : (metrics.empty() ? -1 : 0);
+}
+
+} // namespace
+
+Result<AbComparison> compareSides(track::RunStore &store, const AbSideRef &a, const AbSideRef &b)
+{
+    track::RunQuery query;
+    query.sortKey = "id";
+    query.descending = false;
+    auto runs = store.listRuns(query);
+    if (!runs)
+        return std::unexpected(runs.error());
+    auto sideA = resolveSide(store, *runs, a);
+    auto sideB = sideA ? resolveSide(store, *runs, b) : sideA;
+    if (!sideB)
+        return std::unexpected(sideB.error());
+    AbComparison out{std::move(*sideA), std::move(*sideB)};
+    if (out.a.runIds == out.b.runIds && a.runId != 0 && b.runId != 0) {
+        for (auto [ref, side] : {std::pair{&a, &out.a}, std::pair{&b, &out.b}})
+            if (auto run = store.run(ref->runId))
+                *side = runAlone(*run);
+    }
+    for (const auto &metric : kFinalMetrics)
+        if (auto row = compareMetric(store, out, metric); row.summaryA.count + row.summaryB.count)
+            out.metrics.push_back(std::move(row));
+    out.headline = headlineOf(out.metrics);
+    auto differences = configDifferences(store, out);
+    if (!differences)
+        return std::unexpected(differences.error());
+    out.configDifferences = std::move(*differences);
+    return out;
+}
+
+} // namespace lathe::panels

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "panels/runs/ab_compare.h"
+
+#include <QDialog>
+#include <QList>
+
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace lathe::panels {
+
+class StoreClient;
+
+/// "Compare A/B…": is the difference between two groups of runs real? For each final metric
+/// the dialog shows each side's mean ± sd, the difference B − A with its 95% confidence
+/// interval (Welch), the p-values of Welch's test and of the permutation test, and, above them,
+/// the plain-words verdict on the headline metric (stats::verdict, the sentence `lathe-cli
+/// compare A B --stats` prints); then the config keys whose values differ between the sides.
+/// A run given as a side stands for its repeat group when it has one. With a single run on a
+/// side no conclusion is possible, and "Repeat ×5" asks for that run to be repeated
+/// (repeatRequested). Reads through the StoreClient (compareSides() on its thread), never on
+/// the GUI thread. GUI thread only.
+class AbCompareDialog : public QDialog
+{
+    Q_OBJECT
+
+public:
+    /// The number of runs "Repeat ×5" asks for.
+    static constexpr int kRepeatCount = 5;
+
+    AbCompareDialog(StoreClient &store, AbSideRef a, AbSideRef b, QWidget *parent = nullptr);
+
+    /// Reads the sides again: their runs (a repeat group grows as its runs are stored), metrics
+    /// and configs.
+    void refresh();
+    /// The repeats of `runId` are tagged repeat:`group`: a side that is that run alone becomes
+    /// the group (read at the next refresh()).
+    void followGroup(qint64 runId, const QString &group);
+
+Q_SIGNALS:
+    /// "Repeat ×5": `runIds` are the runs standing alone on their side, each to be trained
+    /// `count` times as a repeat group.
+    void repeatRequested(const QList<qint64> &runIds, int count);
+
+private:
+    void buildUi();
+    void showComparison(const AbComparison &comparison);
+    void showError(const QString &message);
+    void fillMetrics(const std::vector<AbMetric> &metrics);
+    void fillDifferences(const std::vector<AbConfigDifference> &differences);
+    void requestRepeat();
+
+    StoreClient &m_store;
+    AbSideRef m_a, m_b;
+    QList<qint64> m_single; ///< the runs alone on a side, as last read
+    bool m_fitted = false;  ///< sized to the first comparison read
+    QLabel *m_sides = nullptr;
+    QLabel *m_verdict = nullptr;
+    QPushButton *m_repeat = nullptr;
+    QTableWidget *m_metrics = nullptr;
+    QLabel *m_sameConfig = nullptr;
+    QTableWidget *m_differences = nullptr;
+};
+
+} // namespace lathe::panels

@@ -1,0 +1,299 @@
+// "Compare A/B…" and "Repeat ×N…" driven through their real widgets on a real store: two repeat
+// groups with known final metrics give the verdict core's stats::verdict gives for the same
+// values, and their differing config keys (the seed aside); one run a side says no conclusion
+// is possible and offers "Repeat ×5"; the window's Repeat action trains a stored run's config N
+// times with the real lathe-cli, the runs tagged as one repeat group.
+#include "core/stats/comparison.h"
+#include "core/track/run_groups.h"
+#include "core/track/run_store.h"
+#include "core/train/run_config.h"
+#include "panels/bridge/store_client.h"
+#include "panels/runs/ab_compare_dialog.h"
+#include "panels/runs/repeat_runner.h"
+#include "panels/runs/runs_panel.h"
+#include "panels/window/main_window.h"
+#include "tests/panels/named_child.h"
+#include "tests/qverify_ok.h"
+
+#include <QAction>
+#include <QLabel>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+#include <memory>
+
+using namespace lathe;
+using namespace lathe::panels;
+
+namespace {
+
+/// A config whose runs take seconds: 300 images, one epoch, a narrow cnn, one thread.
+train::RunConfig tinyConfig()
+{
+    auto config = train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
+    if (!config)
+        qFatal("%s", config.error().toString().c_str());
+    config->name = "tiny";
+    config->data.path = LATHE_TEST_FASHION_DIR;
+    config->data.subset = 300;
+    config->data.valFraction = 0.2;
+    config->model.widths = {8, 16};
+    config->training.epochs = 1;
+    config->training.threads = 1;
+    return *config;
+}
+
+QString text(QTableWidget *table, int row, int column)
+{
+    auto *item = table->item(row, column);
+    return item ? item->text() : QString();
+}
+
+/// The row of `table` whose first column is `key`; -1 when none is.
+int rowOf(QTableWidget *table, const QString &key)
+{
+    for (int row = 0; row < table->rowCount(); ++row)
+        if (text(table, row, 0) == key)
+            return row;
+    return -1;
+}
+
+} // namespace
+
+class TestAbCompare : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::filesystem::path m_db;
+    std::unique_ptr<track::RunStore> m_store;
+
+    void openStore(const char *name)
+    {
+        m_db = std::filesystem::path(m_dir->path().toStdString()) / name;
+        auto store = track::RunStore::open(m_db);
+        if (!store)
+            qFatal("%s", store.error().toString().c_str());
+        m_store = std::move(*store);
+    }
+
+    /// A finished run with `lr` and `seed` in its config, test/accuracy `accuracy`, a val/accuracy
+    /// series peaking at `accuracy` + 0.01, tagged `tag` when one is given.
+    qint64 addRun(double lr, int seed, double accuracy, const std::string &tag = {})
+    {
+        auto config = tinyConfig();
+        config.optimizer.lr = lr;
+        config.training.seed = std::uint64_t(seed);
+        const auto id = m_store->createRun({"run", config.toJson().dump(), std::uint64_t(seed)});
+        if (!id)
+            qFatal("%s", id.error().toString().c_str());
+        const std::vector<track::MetricPoint> points{
+            {*id, "val/accuracy", 1, 1, 0, accuracy - 0.02},
+            {*id, "val/accuracy", 2, 2, 0, accuracy + 0.01},
+            {*id, "val/loss", 2, 2, 0, 1 - accuracy},
+            {*id, "test/accuracy", 2, 2, 0, accuracy}};
+        if (auto ok = m_store->addMetrics(points); !ok)
+            qFatal("%s", ok.error().toString().c_str());
+        if (!tag.empty() && !m_store->addTag(*id, tag))
+            qFatal("cannot tag");
+        if (!m_store->setStatus(*id, track::RunStatus::Finished))
+            qFatal("cannot finish");
+        return *id;
+    }
+
+    /// The dialog on sides `a` and `b`, shown, once it has read them.
+    std::unique_ptr<AbCompareDialog> openDialog(StoreClient &client, AbSideRef a, AbSideRef b)
+    {
+        auto dialog = std::make_unique<AbCompareDialog>(client, std::move(a), std::move(b));
+        dialog->show();
+        if (!QTest::qWaitForWindowExposed(dialog.get()))
+            qFatal("the dialog is not shown");
+        auto *verdict = namedChild<QLabel>(dialog.get(), "abVerdict");
+        if (!QTest::qWaitFor([&] { return !verdict->text().startsWith("Reading"); }, 10000))
+            qFatal("the dialog never read its runs");
+        return dialog;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
+        // Repeat writes its configs under Lathe's data folder: this test's own.
+        qputenv("XDG_DATA_HOME", (m_dir->path() + "/data").toUtf8());
+        QStandardPaths::setTestModeEnabled(true); // the window's settings
+    }
+
+    void cleanup() { m_store.reset(); }
+
+    void twoRepeatGroupsGetCoresVerdict()
+    {
+        openStore("groups.db");
+        const std::vector<double> a{0.80, 0.81, 0.79, 0.80, 0.82};
+        const std::vector<double> b{0.84, 0.85, 0.83, 0.86, 0.84};
+        std::vector<qint64> idsA, idsB;
+        for (int i = 0; i < 5; ++i) {
+            idsA.push_back(addRun(0.01, i, a[std::size_t(i)], "repeat:alpha"));
+            idsB.push_back(addRun(0.001, i, b[std::size_t(i)], "repeat:beta"));
+        }
+        addRun(0.01, 9, 0.5); // outside both groups
+        StoreClient client(m_db);
+        // One run of each group stands for its group.
+        auto dialog = openDialog(client, {idsA[2]}, {idsB[0]});
+        const stats::VerdictWords words{"repeat=alpha", "repeat=beta", "test/accuracy",
+                                        true,           100,           "points"};
+        auto *verdict = namedChild<QLabel>(dialog.get(), "abVerdict");
+        QCOMPARE(verdict->text(), QString::fromStdString(stats::verdict(a, b, words)));
+        QVERIFY2(verdict->text().startsWith("repeat=beta is better than repeat=alpha"),
+                 qPrintable(verdict->text()));
+        QVERIFY(namedChild<QPushButton>(dialog.get(), "abRepeat")->isHidden());
+        QVERIFY(namedChild<QLabel>(dialog.get(), "abSides")->text().contains("5 runs"));
+
+        auto *metrics = namedChild<QTableWidget>(dialog.get(), "abMetrics");
+        const int test = rowOf(metrics, "test/accuracy");
+        QVERIFY(test >= 0);
+        const auto welch = stats::welchTest(a, b);
+        QVERIFY(welch.has_value());
+        QVERIFY2(text(metrics, test, 3)
+                     .startsWith(QString("+%1 (").arg(welch->difference * 100, 0, 'f', 2)),
+                 qPrintable(text(metrics, test, 3)));
+        QCOMPARE(text(metrics, test, 4), QString::number(welch->pValue, 'g', 3));
+        QCOMPARE(text(metrics, test, 5),
+                 QString::number(stats::permutationTest(a, b)->pValue, 'g', 3));
+        QVERIFY(rowOf(metrics, "best val/accuracy") >= 0);
+        QVERIFY(rowOf(metrics, "val/loss") >= 0);
+
+        auto *differences = namedChild<QTableWidget>(dialog.get(), "abConfigDiff");
+        QVERIFY(differences->isVisible());
+        QCOMPARE(differences->rowCount(), 1); // the seed left out
+        QCOMPARE(text(differences, 0, 0), QString("optimizer.lr"));
+        QCOMPARE(text(differences, 0, 1), QString("0.01"));
+        QCOMPARE(text(differences, 0, 2), QString("0.001"));
+
+        QTest::qWait(50); // the layouts settle
+        const QString shot = QCoreApplication::applicationDirPath() + "/ab_compare.png";
+        QVERIFY(dialog->grab().save(shot));
+        qInfo("screenshot: %s", qPrintable(shot));
+    }
+
+    void keyValueSidesCompareTheSameRuns()
+    {
+        openStore("keys.db");
+        for (int i = 0; i < 3; ++i) {
+            addRun(0.01, i, 0.80 + 0.01 * i);
+            addRun(0.001, i, 0.70 + 0.01 * i);
+        }
+        StoreClient client(m_db);
+        auto dialog = openDialog(client, {0, "optimizer.lr", "0.01"}, {0, "optimizer.lr", "0.001"});
+        const std::vector<double> a{0.80, 0.81, 0.82}, b{0.70, 0.71, 0.72};
+        const stats::VerdictWords words{
+            "optimizer.lr=0.01", "optimizer.lr=0.001", "test/accuracy", true, 100, "points"};
+        QCOMPARE(namedChild<QLabel>(dialog.get(), "abVerdict")->text(),
+                 QString::fromStdString(stats::verdict(a, b, words)));
+    }
+
+    void oneRunASideOffersRepeat()
+    {
+        openStore("single.db");
+        const qint64 first = addRun(0.01, 1, 0.80);
+        const qint64 second = addRun(0.01, 2, 0.83);
+        StoreClient client(m_db);
+        auto dialog = openDialog(client, {first}, {second});
+        const std::vector<double> a{0.80}, b{0.83};
+        const stats::VerdictWords words{"run 1 (run)", "run 2 (run-2)", "test/accuracy", true,
+                                        100,           "points"};
+        auto *verdict = namedChild<QLabel>(dialog.get(), "abVerdict");
+        QCOMPARE(verdict->text(), QString::fromStdString(stats::verdict(a, b, words)));
+        QVERIFY(verdict->text().contains("no conclusion"));
+        // Only the seed differs: no config key is listed.
+        QVERIFY(namedChild<QTableWidget>(dialog.get(), "abConfigDiff")->isHidden());
+        auto *repeat = namedChild<QPushButton>(dialog.get(), "abRepeat");
+        QVERIFY(repeat->isVisible());
+        QCOMPARE(repeat->text(), QString("Repeat ×5"));
+        const QString shot = QCoreApplication::applicationDirPath() + "/ab_compare_single.png";
+        QVERIFY(dialog->grab().save(shot));
+        qInfo("screenshot: %s", qPrintable(shot));
+        QSignalSpy asked(dialog.get(), &AbCompareDialog::repeatRequested);
+        QTest::mouseClick(repeat, Qt::LeftButton);
+        QCOMPARE(asked.count(), 1);
+        QCOMPARE(asked[0][0].value<QList<qint64>>(), (QList<qint64>{first, second}));
+        QCOMPARE(asked[0][1].toInt(), 5);
+        QVERIFY(!repeat->isEnabled());
+    }
+
+    void repeatFromTheWindowTrainsAGroup()
+    {
+        openStore("window.db");
+        const auto config = tinyConfig();
+        const auto id = m_store->createRun({"tiny", config.toJson().dump(), config.training.seed});
+        QVERIFY_OK(id);
+        QVERIFY_OK(m_store->setStatus(*id, track::RunStatus::Finished));
+        const auto defaults = std::filesystem::path(m_dir->path().toStdString()) / "tiny.json";
+        std::ofstream(defaults) << config.toJson().dump(2);
+        MainWindow window({m_db, defaults, false});
+        namedChild<RepeatRunner>(&window, "repeatRunner")->setCliPath(LATHE_CLI_PATH);
+        window.resize(1366, 768);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto *repeatAction = namedChild<QAction>(&window, "repeatRunAction");
+        auto *compareAction = namedChild<QAction>(&window, "compareABAction");
+        QVERIFY(!repeatAction->isEnabled());
+        // The Runs panel lists the run once it has polled the store.
+        QTRY_VERIFY_WITH_TIMEOUT((window.runsPanel()->selectRuns({*id}), repeatAction->isEnabled()),
+                                 10000);
+        QVERIFY(!compareAction->isEnabled());
+        repeatAction->trigger();
+        auto *dialog = namedChild<QDialog>(&window, "repeatDialog");
+        QVERIFY(QTest::qWaitForWindowExposed(dialog));
+        auto *count = namedChild<QSpinBox>(dialog, "repeatCount");
+        QCOMPARE(count->value(), 5);
+        QCOMPARE(namedChild<QSpinBox>(dialog, "repeatWorkers")->value(), 1);
+        count->setFocus();
+        QTest::keyClick(count, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClicks(count, "2");
+        QTest::mouseClick(namedChild<QPushButton>(dialog, "repeatOk"), Qt::LeftButton);
+
+        auto *status = namedChild<QLabel>(&window, "repeatStatus");
+        QTRY_VERIFY_WITH_TIMEOUT(namedChild<QPushButton>(&window, "repeatStop")->isVisible(),
+                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("2 of 2 runs trained"), 180000);
+        QVERIFY2(status->styleSheet().isEmpty(), qPrintable(status->text()));
+        auto runs = m_store->listRuns({});
+        QVERIFY_OK(runs);
+        std::vector<qint64> repeats;
+        std::string group;
+        for (const auto &run : *runs) {
+            const auto value = track::groupValue("repeat", run, {});
+            if (value == track::kNoGroupValue)
+                continue;
+            QVERIFY(group.empty() || value == group);
+            group = value;
+            repeats.push_back(run.id);
+            QCOMPARE(QString::fromUtf8(track::toString(run.status)), QString("finished"));
+        }
+        QCOMPARE(repeats.size(), std::size_t(2));
+        QVERIFY2(status->text().contains(QString::fromStdString(group)),
+                 qPrintable(status->text()));
+
+        // The original run against one of its repeats (their group): Compare A/B.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (window.runsPanel()->selectRuns({*id, repeats.front()}), compareAction->isEnabled()),
+            10000);
+        compareAction->trigger();
+        auto *compare = namedChild<AbCompareDialog>(&window, "abCompareDialog");
+        QVERIFY(QTest::qWaitForWindowExposed(compare));
+        auto *sides = namedChild<QLabel>(compare, "abSides");
+        QTRY_VERIFY(sides->text().contains(QString::fromStdString("repeat=" + group)));
+        QVERIFY(sides->text().contains("2 runs"));
+        QVERIFY(namedChild<QLabel>(compare, "abVerdict")->text().contains("no conclusion"));
+    }
+};
+
+QTEST_MAIN(TestAbCompare)
+#include "tst_ab_compare.moc"
