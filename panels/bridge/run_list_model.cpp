@@ -76,8 +76,9 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
     static const QStringList kTitles{
-        tr("Name"),      tr("Status"), tr("Created"),  tr("Duration"), tr("Model"),  tr("Dataset"),
-        tr("Optimizer"), tr("LR"),     tr("Best val"), tr("Test acc"), tr("Parent"), tr("Tags")};
+        tr("Name"),       tr("Status"),    tr("Created"), tr("Duration"), tr("Model"),
+        tr("Dataset"),    tr("Optimizer"), tr("LR"),      tr("Best val"), tr("Test acc"),
+        tr("Train loss"), tr("Parent"),    tr("Tags")};
     return kTitles.value(section);
 }
 
@@ -119,7 +120,7 @@ QVariant RunListModel::data(const QModelIndex &index, int role) const
         return column == NameColumn && !row.notes.isEmpty() ? row.notes : QVariant();
     case Qt::TextAlignmentRole:
         if (column == DurationColumn || column == LrColumn || column == BestValAccuracyColumn
-            || column == TestAccuracyColumn)
+            || column == TestAccuracyColumn || column == TrainLossColumn)
             return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     default: return {};
@@ -141,6 +142,7 @@ QVariant RunListModel::displayData(const RunRow &row, int column) const
     case LrColumn: return row.lr ? QString::number(*row.lr, 'g', 3) : QStringLiteral("—");
     case BestValAccuracyColumn: return formatPercent(row.bestValAccuracy);
     case TestAccuracyColumn: return formatPercent(row.testAccuracy);
+    case TrainLossColumn: return formatLoss(row.finalTrainLoss);
     case ParentColumn:
         if (row.parentId == 0)
             return QString();
@@ -178,6 +180,7 @@ QVariant RunListModel::sortData(const RunRow &row, int column) const
     case LrColumn: return number(row.lr);
     case BestValAccuracyColumn: return number(row.bestValAccuracy);
     case TestAccuracyColumn: return number(row.testAccuracy);
+    case TrainLossColumn: return number(row.finalTrainLoss);
     default: return displayData(row, column).toString().toLower();
     }
 }

@@ -15,9 +15,9 @@ namespace lathe::panels {
 class StoreClient;
 
 /// The runs of a store as a table model (name, status, created, duration, model, dataset,
-/// optimizer, lr, best val accuracy, test accuracy, parent, tags). Duration is training time
-/// (pauses and the gaps between an end and a resume left out, RunRow::durationSeconds); its
-/// tooltip has the wall time. The parent (the run a fine-tune started
+/// optimizer, lr, best val accuracy, test accuracy, final train loss, parent, tags). Duration is
+/// training time (pauses and the gaps between an end and a resume left out,
+/// RunRow::durationSeconds); its tooltip has the wall time. The parent (the run a fine-tune started
 /// from) is named from the loaded rows, so it costs no query. Loads on its StoreClient thread and
 /// polls (every second by default), applying changes as minimal row updates, inserts and removals,
 /// so selections and views survive a poll and runs written by other processes appear live.
@@ -41,6 +41,7 @@ public:
         LrColumn,
         BestValAccuracyColumn,
         TestAccuracyColumn,
+        TrainLossColumn,
         ParentColumn,
         TagsColumn,
         ColumnCount

@@ -69,6 +69,13 @@ QString formatPercent(const std::optional<double> &value)
     return QString::number(*value * 100.0, 'f', 2) + QStringLiteral(" %");
 }
 
+QString formatLoss(const std::optional<double> &value)
+{
+    if (!value || std::isnan(*value))
+        return QStringLiteral("—");
+    return QString::number(*value, 'g', 4);
+}
+
 QString lineageText(qint64 parentId, const QString &parentName)
 {
     if (parentName.isEmpty())

@@ -60,6 +60,8 @@ QColor runStatusColor(track::RunStatus status);
 QString formatDuration(double seconds);
 /// "86.20 %" for 0.862; "—" when absent or NaN.
 QString formatPercent(const std::optional<double> &value);
+/// "0.2345" (four significant digits); "—" when absent or NaN.
+QString formatLoss(const std::optional<double> &value);
 /// "fine-tuned from run 3 (alpha)", or "fine-tuned from run 3" when the name is unknown.
 QString lineageText(qint64 parentId, const QString &parentName);
 /// Comma-separated tags, trimmed, without empties or duplicates, sorted like the store's.

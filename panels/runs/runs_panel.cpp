@@ -6,6 +6,7 @@
 #include "panels/bridge/store_client.h"
 #include "panels/runs/compare_view.h"
 #include "panels/runs/delete_undo_bar.h"
+#include "panels/runs/run_group_model.h"
 #include "panels/runs/run_notes_editor.h"
 
 #include <QAction>
@@ -105,7 +106,7 @@ void RunsPanel::buildUi()
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     m_table->addAction(m_deleteAction);
-    const int widths[] = {200, 90, 130, 80, 110, 90, 70, 80, 80, 120};
+    const int widths[] = {200, 90, 130, 80, 110, 90, 70, 80, 80, 80, 80, 120};
     for (int column = 0; column < int(std::size(widths)); ++column)
         m_table->setColumnWidth(column, widths[column]);
 
@@ -128,7 +129,7 @@ void RunsPanel::buildUi()
 
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->setObjectName(QStringLiteral("runsSplitter"));
-    m_splitter->addWidget(m_table);
+    m_splitter->addWidget(buildViews());
     m_splitter->addWidget(m_tabs);
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 2);
@@ -147,7 +148,12 @@ void RunsPanel::buildUi()
     top->addWidget(actionButton(m_exportAction, this));
     top->addWidget(actionButton(m_deleteAction, this));
     auto *layout = new QVBoxLayout(this);
+    // Tight rows: with the group row, the Compare tab keeps its usable height in a 1366×768
+    // window.
+    layout->setContentsMargins(6, 4, 6, 4);
+    layout->setSpacing(4);
     layout->addLayout(top);
+    layout->addLayout(buildGroupBar());
     layout->addWidget(m_message);
     layout->addWidget(m_undoBar);
     layout->addWidget(m_splitter, 1);
@@ -240,7 +246,8 @@ void RunsPanel::buildActions()
 
 void RunsPanel::showContextMenu(const QPoint &pos)
 {
-    if (!m_table->indexAt(pos).isValid())
+    QAbstractItemView *view = activeView();
+    if (!view->indexAt(pos).isValid())
         return;
     QMenu menu(this);
     menu.addAction(m_newRunAction);
@@ -251,41 +258,7 @@ void RunsPanel::showContextMenu(const QPoint &pos)
     menu.addSeparator();
     menu.addAction(m_renameAction);
     menu.addAction(m_deleteAction);
-    menu.exec(m_table->viewport()->mapToGlobal(pos));
-}
-
-QList<qint64> RunsPanel::selectedRunIds() const
-{
-    auto rows = m_table->selectionModel()->selectedRows(RunListModel::NameColumn);
-    std::sort(rows.begin(), rows.end(),
-              [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
-    QList<qint64> ids;
-    for (const auto &index : rows)
-        ids.push_back(index.data(RunListModel::RunIdRole).toLongLong());
-    return ids;
-}
-
-void RunsPanel::selectRuns(const QList<qint64> &ids)
-{
-    QItemSelection selection;
-    QModelIndex first;
-    for (const qint64 id : ids) {
-        const int row = m_model->rowOf(id);
-        if (row < 0)
-            continue;
-        const auto index = m_proxy->mapFromSource(m_model->index(row, 0));
-        if (!index.isValid())
-            continue;
-        selection.select(index, index.siblingAtColumn(RunListModel::ColumnCount - 1));
-        if (!first.isValid())
-            first = index;
-    }
-    auto *model = m_table->selectionModel();
-    if (first.isValid())
-        model->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
-    model->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-    if (first.isValid())
-        m_table->scrollTo(first);
+    menu.exec(view->viewport()->mapToGlobal(pos));
 }
 
 void RunsPanel::setUndoWindow(int ms)
@@ -304,12 +277,6 @@ void RunsPanel::showMessage(const QString &text)
     m_message->setVisible(!text.isEmpty());
 }
 
-qint64 RunsPanel::currentRunId() const
-{
-    const auto index = m_table->currentIndex();
-    return index.isValid() ? index.data(RunListModel::RunIdRole).toLongLong() : 0;
-}
-
 void RunsPanel::onSelectionChanged()
 {
     const auto ids = selectedRunIds();
@@ -322,9 +289,10 @@ void RunsPanel::onSelectionChanged()
     Q_EMIT selectionChanged(ids);
 }
 
-void RunsPanel::onCurrentChanged(const QModelIndex &current)
+void RunsPanel::onCurrentChanged(const QModelIndex &)
 {
-    const qint64 id = current.isValid() ? current.data(RunListModel::RunIdRole).toLongLong() : 0;
+    // The active view's: the hidden one's current row moves too when its rows change.
+    const qint64 id = currentRunId();
     const int row = m_model->rowOf(id);
     m_notes->setRun(row >= 0 ? id : 0, row >= 0 ? m_model->runRow(row).notes : QString());
     m_newRunAction->setEnabled(row >= 0);
@@ -348,13 +316,16 @@ void RunsPanel::onRowsChanged()
     updateResumeAction();
     const int total = m_model->rowCount();
     const int shown = m_proxy->rowCount();
-    if (total == 0 && m_model->isLoaded())
+    if (total == 0 && m_model->isLoaded()) {
         m_count->setText(tr("No runs yet: start one from the Hyperparameters panel or "
                             "with lathe-cli train."));
-    else if (shown == total)
-        m_count->setText(tr("%n run(s)", nullptr, total));
-    else
-        m_count->setText(tr("%1 of %n run(s)", nullptr, total).arg(shown));
+        return;
+    }
+    QString text = shown == total ? tr("%n run(s)", nullptr, total)
+                                  : tr("%1 of %n run(s)", nullptr, total).arg(shown);
+    if (isGrouped())
+        text += tr(" in %n group(s)", nullptr, m_groups->rowCount());
+    m_count->setText(text);
 }
 
 void RunsPanel::deleteSelected()
@@ -405,12 +376,13 @@ void RunsPanel::makeRoomForCompare()
 
 void RunsPanel::renameCurrent()
 {
-    const auto current = m_table->currentIndex();
-    if (!current.isValid())
+    QAbstractItemView *view = activeView();
+    const auto current = view->currentIndex();
+    if (!current.isValid() || currentRunId() == 0)
         return;
     const auto name = current.siblingAtColumn(RunListModel::NameColumn);
-    m_table->setCurrentIndex(name);
-    m_table->edit(name);
+    view->setCurrentIndex(name);
+    view->edit(name);
 }
 
 void RunsPanel::newRunFromCurrentConfig()

@@ -6,20 +6,26 @@
 #include <QTimer>
 #include <QWidget>
 
+class QAbstractItemView;
 class QAction;
+class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QModelIndex;
 class QSortFilterProxyModel;
 class QSplitter;
+class QStackedWidget;
 class QTabWidget;
 class QTableView;
+class QTreeView;
 
 namespace lathe::panels {
 
 class CompareView;
 class DeleteUndoBar;
 class ExportDialog;
+class RunGroupModel;
 class RunListModel;
 class RunNotesEditor;
 class StoreClient;
@@ -34,7 +40,10 @@ class StoreClient;
 /// and offers Undo (bar, Ctrl+Z) for the undo window; the store delete happens when the window
 /// ends or the panel is destroyed. Selecting two or more runs fills the Compare tab (config
 /// diff with results, parallel coordinates, overlaid curves); opening it gives it most of the
-/// panel's height and asks the window for more (compareRoomWanted). Reads run on the injected
+/// panel's height and asks the window for more (compareRoomWanted). "Group by" (a key: repeat,
+/// sweep, tags or a config key, and optionally a second) shows the runs the filter lets through
+/// as a tree of groups (RunGroupModel: count, mean ± std (min..max) of each final metric), each
+/// expanding to its runs; selecting a group selects its runs. Reads run on the injected
 /// StoreClient's thread, edits on its writer. GUI thread only.
 class RunsPanel : public QWidget
 {
@@ -45,7 +54,7 @@ public:
     explicit RunsPanel(StoreClient &store, QWidget *parent = nullptr);
     ~RunsPanel() override;
 
-    /// The selected runs, in the table's order.
+    /// The selected runs, in the table's order (a selected group's runs in the tree's).
     QList<qint64> selectedRunIds() const;
     /// Selects exactly the runs `ids` that are shown (the first becomes current).
     void selectRuns(const QList<qint64> &ids);
@@ -53,10 +62,11 @@ public:
     void setUndoWindow(int ms);
 
     /// The runs shown (its parts are found by object name like any widget's: "runsTable",
-    /// "runsProxy", "runsFilter", "runsSplitter", "runsTabs", "compareView", "deleteUndoBar",
-    /// "runNotes", and the actions the window also puts in its menus: "exportRunAction",
-    /// "fineTuneAction", "deleteRunsAction", "undoDeleteAction", "renameRunAction",
-    /// "compareRunsAction", "newRunFromConfigAction", "resumeRunAction").
+    /// "runsProxy", "runsFilter", "groupByCombo", "thenByCombo", "runGroupsTree",
+    /// "runGroupsProxy", "runGroupModel", "runsSplitter", "runsTabs", "compareView",
+    /// "deleteUndoBar", "runNotes", and the actions the window also puts in its menus:
+    /// "exportRunAction", "fineTuneAction", "deleteRunsAction", "undoDeleteAction",
+    /// "renameRunAction", "compareRunsAction", "newRunFromConfigAction", "resumeRunAction").
     RunListModel *model() const { return m_model; }
     /// The last error or notice shown in the panel (empty when none).
     QString message() const;
@@ -105,6 +115,16 @@ private:
 
     void buildUi();
     void buildActions();
+    // runs_panel_views.cpp: the flat table and the grouped tree, and the selection across them.
+    QWidget *buildViews();
+    /// The row of "Group by" combos, below the filter (the top row has no room for them in a
+    /// dock of a 1366×768 window).
+    QHBoxLayout *buildGroupBar();
+    void applyGroupBy();
+    bool isGrouped() const;
+    QAbstractItemView *activeView() const;
+    /// The row of the active view that shows run `id` (invalid when it shows none).
+    QModelIndex viewIndexOfRun(qint64 id) const;
     void showContextMenu(const QPoint &pos);
     void onSelectionChanged();
     void onCurrentChanged(const QModelIndex &current);
@@ -120,6 +140,12 @@ private:
     RunListModel *m_model = nullptr;
     QSortFilterProxyModel *m_proxy = nullptr;
     QTableView *m_table = nullptr;
+    RunGroupModel *m_groups = nullptr;
+    QSortFilterProxyModel *m_groupProxy = nullptr;
+    QTreeView *m_tree = nullptr;
+    QStackedWidget *m_views = nullptr; ///< m_table, or m_tree while grouped
+    QComboBox *m_groupBy = nullptr;
+    QComboBox *m_thenBy = nullptr;
     QLineEdit *m_filter = nullptr;
     QLabel *m_count = nullptr;
     QLabel *m_message = nullptr;
