@@ -73,7 +73,8 @@ void RepeatRunner::startNext()
     m_current = m_queue.takeFirst();
     m_group.clear();
     m_error.clear();
-    m_started = m_trained = 0;
+    m_started = m_ended = m_trained = 0;
+    m_stopped = false;
     const qint64 id = m_current->runId;
     showStatus(tr("Repeat ×%1 of run %2: reading its config…").arg(m_current->count).arg(id));
     m_store.query(
@@ -120,17 +121,25 @@ void RepeatRunner::launch(const std::string &name, const std::string &configJson
 
 void RepeatRunner::readLine(const QString &line)
 {
+    // What `lathe-cli train --repeat` prints: the group first, a line as each run starts and
+    // ends (its children's too, on the same stdout), and how the group ended.
     static const QRegularExpression group(QStringLiteral("^repeat group (\\S+): \\d+ runs"));
     static const QRegularExpression started(QStringLiteral("^run \\d+ \\("));
-    static const QRegularExpression trained(QStringLiteral("^run \\d+: checkpoints"));
+    static const QRegularExpression ended(QStringLiteral("^run \\d+: checkpoints"));
+    static const QRegularExpression trained(
+        QStringLiteral("^repeat group \\S+: (\\d+) of \\d+ runs finished"));
+    static const QRegularExpression stopped(QStringLiteral("^repeat group \\S+: stopped"));
     if (const auto match = group.match(line); match.hasMatch() && m_group.isEmpty()) {
         m_group = match.captured(1);
         Q_EMIT groupNamed(m_current->runId, m_group);
     } else if (started.match(line).hasMatch()) {
         ++m_started;
-    } else if (trained.match(line).hasMatch()) {
-        ++m_trained;
+    } else if (ended.match(line).hasMatch()) {
+        ++m_ended;
+    } else if (const auto count = trained.match(line); count.hasMatch()) {
+        m_trained = count.captured(1).toInt();
     } else {
+        m_stopped = m_stopped || stopped.match(line).hasMatch();
         return;
     }
     showProgress();
@@ -143,13 +152,18 @@ void RepeatRunner::ended(bool ok)
     const Job job = *m_current;
     if (!m_error.isEmpty())
         showStatus(tr("Repeat of run %1 failed: %2").arg(job.runId).arg(m_error), true);
+    else if (m_stopped)
+        showStatus(tr("Repeat group %1 stopped after starting %2 of %3 runs")
+                       .arg(m_group)
+                       .arg(m_started)
+                       .arg(job.count));
     else
         showStatus(tr("Repeat group %1: %2 of %3 runs trained")
                        .arg(m_group)
                        .arg(m_trained)
                        .arg(job.count));
     m_stop->hide();
-    Q_EMIT groupFinished(job.runId, m_group, ok && m_trained == job.count);
+    Q_EMIT groupFinished(job.runId, m_group, ok && !m_stopped && m_trained == job.count);
     startNext();
 }
 
@@ -171,11 +185,11 @@ void RepeatRunner::showProgress()
 {
     if (!m_current)
         return;
-    QString text = tr("Repeat ×%1 of run %2: %3 of %1 runs started, %4 trained")
+    QString text = tr("Repeat ×%1 of run %2: %3 of %1 runs started, %4 ended")
                        .arg(m_current->count)
                        .arg(m_current->runId)
                        .arg(m_started)
-                       .arg(m_trained);
+                       .arg(m_ended);
     if (!m_queue.isEmpty())
         text += tr(" · %n more queued", nullptr, int(m_queue.size()));
     showStatus(text);

@@ -69,7 +69,9 @@ private:
     QString m_group;              ///< its name, once lathe-cli said it
     QString m_error;              ///< why it failed, once it did
     int m_started = 0;            ///< its runs started so far
-    int m_trained = 0;            ///< and those that ended well
+    int m_ended = 0;              ///< and those that ended (trained or stopped)
+    int m_trained = 0;            ///< the runs trained to the end, as lathe-cli counts at its end
+    bool m_stopped = false;       ///< lathe-cli said the group stopped
 };
 
 } // namespace lathe::panels

@@ -227,6 +227,63 @@ private Q_SLOTS:
         QVERIFY(!repeat->isEnabled());
     }
 
+    void repeatReportsFailuresAndStops()
+    {
+        openStore("failures.db");
+        auto config = tinyConfig();
+        config.data.path = (m_dir->path() + "/no-such-data").toStdString();
+        const auto broken = m_store->createRun({"broken", config.toJson().dump(), 1});
+        QVERIFY_OK(broken);
+        config = tinyConfig();
+        config.training.epochs = 200; // long enough to be stopped
+        const auto slow = m_store->createRun({"slow", config.toJson().dump(), 1});
+        QVERIFY_OK(slow);
+        StoreClient client(m_db);
+        RepeatRunner runner(client);
+        auto *status = namedChild<QLabel>(&runner, "repeatStatus");
+        const auto failedWith = [&](const QString &start) {
+            return status->text().startsWith(start) && status->styleSheet().contains("color");
+        };
+        // No lathe-cli beside the program: said so, in red.
+        runner.setCliPath({});
+        runner.repeat({*broken}, 2, 1);
+        QTRY_VERIFY2(
+            failedWith(QString("Repeat of run %1 failed: lathe-cli was not found").arg(*broken)),
+            qPrintable(status->text()));
+        // lathe-cli failing every run: its exit code and the end of its stderr.
+        runner.setCliPath(LATHE_CLI_PATH);
+        QSignalSpy finished(&runner, &RepeatRunner::groupFinished);
+        runner.repeat({*broken}, 2, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QVERIFY(!finished[0][2].toBool());
+        QVERIFY2(
+            failedWith(
+                QString("Repeat of run %1 failed: lathe-cli train exited with code").arg(*broken))
+                && status->text().contains("no-such-data"),
+            qPrintable(status->text()));
+        // Stop: SIGINT; the running run stops with a checkpoint and no other starts.
+        runner.repeat({*slow}, 3, 1);
+        auto *stop = namedChild<QPushButton>(&runner, "repeatStop");
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("1 of 3 runs started"), 60000);
+        QTRY_VERIFY(stop->isVisible());
+        QTest::qWait(1000); // into its training
+        QTest::mouseClick(stop, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+        QVERIFY(!finished[1][2].toBool());
+        QVERIFY2(status->text().contains("stopped after starting 1 of 3 runs"),
+                 qPrintable(status->text()));
+        QVERIFY(!stop->isVisible());
+        auto runs = m_store->listRuns({});
+        QVERIFY_OK(runs);
+        int stopped = 0;
+        for (const auto &run : *runs)
+            if (track::groupValue("repeat", run, {}) == finished[1][1].toString().toStdString()) {
+                QCOMPARE(QString::fromUtf8(track::toString(run.status)), QString("stopped"));
+                ++stopped;
+            }
+        QCOMPARE(stopped, 1);
+    }
+
     void repeatFromTheWindowTrainsAGroup()
     {
         openStore("window.db");
