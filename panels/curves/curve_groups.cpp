@@ -4,7 +4,7 @@
 #include "panels/common/run_colour.h"
 
 #include <QCoreApplication>
-#include <QtConcurrent/QtConcurrentRun>
+#include <QtConcurrent/QtConcurrentMap>
 
 #include <algorithm>
 
@@ -76,17 +76,12 @@ std::vector<GroupJob> groupJobs(CurveSet &curves, const std::vector<CurveGroup> 
     return jobs;
 }
 
-std::vector<GroupBand> aggregateGroups(const std::vector<GroupJob> &jobs,
-                                       const GroupSettings &settings)
+GroupBand aggregateGroup(const GroupJob &job, const GroupSettings &settings)
 {
     stats::AggregateOptions options;
     options.centre = settings.centre;
     options.band = settings.band;
-    std::vector<GroupBand> bands;
-    bands.reserve(jobs.size());
-    for (const auto &job : jobs)
-        bands.push_back({job.key, job.group, stats::aggregateCurves(job.runs, options)});
-    return bands;
+    return {job.key, job.group, stats::aggregateCurves(job.runs, options)};
 }
 
 CurveGroups::CurveGroups(StoreClient &store, CurveSet &curves, QObject *parent)
@@ -160,15 +155,16 @@ void CurveGroups::start()
     auto jobs = groupJobs(*m_curves, *m_groups, m_pending);
     m_pending.clear();
     m_runningGeneration = m_generation;
-    m_watcher.setFuture(QtConcurrent::run([jobs = std::move(jobs), settings = m_settings] {
-        return aggregateGroups(jobs, settings);
-    }));
+    m_watcher.setFuture(
+        QtConcurrent::mapped(std::move(jobs), [settings = m_settings](const GroupJob &job) {
+            return aggregateGroup(job, settings);
+        }));
 }
 
 void CurveGroups::finish()
 {
     if (m_runningGeneration == m_generation && m_groups) {
-        for (auto &band : m_watcher.future().takeResult()) {
+        for (auto &band : m_watcher.future().results()) {
             auto &bands = m_bands[band.key];
             bands.resize(m_groups->size());
             bands[band.group]

@@ -61,15 +61,14 @@ struct GroupBand
 /// axis, smoothed where it smooths). GUI thread: it reads `curves`.
 std::vector<GroupJob> groupJobs(CurveSet &curves, const std::vector<CurveGroup> &groups,
                                 std::span<const int> keys);
-/// Every job's band, by the settings' centre and band. Pure and thread-safe: run on a worker.
-std::vector<GroupBand> aggregateGroups(const std::vector<GroupJob> &jobs,
-                                       const GroupSettings &settings);
+/// A job's band, by the settings' centre and band. Pure and thread-safe: run on a worker.
+GroupBand aggregateGroup(const GroupJob &job, const GroupSettings &settings);
 
 /// The shown runs of a CurveSet drawn by group. Reads which group each run is in through the
 /// StoreClient (its tags and params, on the store thread: track::groupRuns), computes the
-/// groups' bands on a worker thread, one computation at a time (keys asked for while one runs
-/// are computed together after it), and keeps the last bands of each key. GUI thread only;
-/// `store` and `curves` must outlive it.
+/// groups' bands on Qt's thread pool (a band a task), one computation at a time (keys asked for
+/// while one runs are computed together after it), and keeps the last bands of each key. GUI thread
+/// only; `store` and `curves` must outlive it.
 class CurveGroups : public QObject
 {
     Q_OBJECT
@@ -127,7 +126,7 @@ private:
     std::uint64_t m_runningGeneration = 0;
     std::uint64_t m_runningKeys = 0;
     std::vector<int> m_pending; ///< keys to compute once the groups are read or the run ends
-    QFutureWatcher<std::vector<GroupBand>> m_watcher;
+    QFutureWatcher<GroupBand> m_watcher;
     std::map<int, std::vector<Band>> m_bands; ///< by key, one per group
     QString m_error;
 };
