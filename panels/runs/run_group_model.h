@@ -16,16 +16,17 @@ namespace lathe::panels {
 
 class StoreClient;
 
-/// The runs a filter of a RunListModel shows, grouped by one or two keys (track::groupRuns:
+/// The runs a filter of a RunListModel shows, grouped by one or more keys (track::groupRuns:
 /// "repeat", "sweep", "tags" or a config key) as a two-level tree with the RunListModel's
 /// columns. A group row shows its keys' values (Name), its run count (Status), mean ± std
 /// (min..max) of each final metric over the runs that have it (stats::summarize, the numbers
 /// `lathe-cli compare --group-by` prints) and, in the other columns, the value its runs share;
 /// its children are the runs, read from the RunListModel (editable as there). SortRole sorts
 /// groups by value order, count or metric mean. Config keys need the runs' params: they are
-/// read on the StoreClient's thread, once per run, and cached. Live changes (a run added,
-/// removed, finishing, retagged) are applied as minimal row changes, so expansion and
-/// selection survive a poll. GUI thread only.
+/// read on the StoreClient's thread and cached (a live run's again when its row changes, as
+/// steering may change its config). Live changes (a run added, removed, finishing, retagged)
+/// are applied as minimal row changes, so expansion and selection survive a poll. GUI thread
+/// only.
 class RunGroupModel : public QAbstractItemModel
 {
     Q_OBJECT

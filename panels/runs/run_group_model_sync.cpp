@@ -18,15 +18,21 @@ using Params = std::vector<std::pair<qint64, track::RunParams>>;
 
 void RunGroupModel::runsChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight)
 {
+    // A running run's duration ticks on every poll; anything else may move it or its numbers.
+    const bool moved = topLeft.column() != RunListModel::DurationColumn
+                       || bottomRight.column() != RunListModel::DurationColumn;
     for (int row = topLeft.row(); row <= bottomRight.row(); ++row) {
-        const auto child = indexOfRun(m_runs->runId(row));
+        const RunRow &run = m_runs->runRow(row);
+        const auto child = indexOfRun(run.id);
         if (child.isValid())
             Q_EMIT dataChanged(child.siblingAtColumn(topLeft.column()),
                                child.siblingAtColumn(bottomRight.column()));
+        // Steering may change a live run's config: read its params again.
+        if (moved
+            && (run.status == track::RunStatus::Running || run.status == track::RunStatus::Paused))
+            m_params.remove(run.id);
     }
-    // A running run's duration ticks on every poll; anything else may move it or its numbers.
-    if (topLeft.column() != RunListModel::DurationColumn
-        || bottomRight.column() != RunListModel::DurationColumn)
+    if (moved)
         scheduleRegroup();
 }
 

@@ -166,8 +166,14 @@ void RunsPanel::applyGroupBy()
     m_groups->setKeys(std::move(keys));
     m_views->setCurrentWidget(m_groups->keys().empty() ? static_cast<QWidget *>(m_table)
                                                        : static_cast<QWidget *>(m_tree));
-    // The runs picked in one view stay picked in the other, as far as it shows them yet.
-    selectRuns(selected);
+    // The runs picked in one view stay picked in the other (in the tree once its configs are
+    // read).
+    if (m_groups->isReading())
+        connect(
+            m_groups, &RunGroupModel::grouped, this, [this, selected] { selectRuns(selected); },
+            Qt::SingleShotConnection);
+    else
+        selectRuns(selected);
     onSelectionChanged();
     onCurrentChanged(activeView()->currentIndex());
     onRowsChanged();

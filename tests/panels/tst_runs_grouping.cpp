@@ -208,9 +208,13 @@ private Q_SLOTS:
         auto *proxy = tree->model();
         QSignalSpy grouped(groups, &RunGroupModel::grouped);
 
+        // The run picked in the table stays picked in the tree, once the configs are read.
+        const qint64 picked = panel->model()->runId(4);
+        panel->selectRuns({picked});
         groupBy(*panel, "groupByCombo", QStringLiteral("optimizer.name"));
         QTRY_VERIFY(!grouped.isEmpty());
         QVERIFY(tree->isVisible());
+        QTRY_COMPARE(panel->selectedRunIds(), QList<qint64>{picked});
         QVERIFY(!namedChild<QTableView>(panel.get(), "runsTable")->isVisible());
         checkGroups(*proxy, {"optimizer.name"});
 
@@ -260,7 +264,17 @@ private Q_SLOTS:
         QVERIFY(tree->visualRect(child).isValid());
         QVERIFY(child.data().toString().startsWith(QStringLiteral("sgd-s")));
 
-        // Clicking one run of it selects that run alone.
+        // Selecting runs from elsewhere (the Sweeps panel's brushing) opens their group.
+        const auto &b = *std::find_if(reference.begin(), reference.end(),
+                                      [](const auto &g) { return g.values[0] == "b"; });
+        const auto bRow = groupRow(*proxy, b.runIds);
+        QVERIFY(!tree->isExpanded(bRow));
+        panel->selectRuns({b.runIds.front()});
+        QVERIFY(tree->isExpanded(bRow));
+        QCOMPARE(panel->selectedRunIds(), QList<qint64>{b.runIds.front()});
+        QCOMPARE(selected.last().at(0).value<QList<qint64>>(), QList<qint64>{b.runIds.front()});
+
+        // Clicking one run of the first group selects that run alone.
         QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, tree->visualRect(child).center());
         QCOMPARE(panel->selectedRunIds(),
                  QList<qint64>{child.data(RunListModel::RunIdRole).toLongLong()});
