@@ -64,18 +64,20 @@ std::vector<QPolygonF> PlotWidget::bandPolygons(const PlotSeries &series, const 
     for (std::size_t i = begin; i < end; ++i) {
         const auto [low, high] = series.band[i];
         const double t = toAxisX(series.points[i].x);
-        if (!drawableY(low, m_logY) || !drawableY(high, m_logY) || !std::isfinite(t)) {
+        if (!drawableY(high, m_logY) || !std::isfinite(t)) {
             flush();
             continue;
         }
+        // A low at or below zero on a log axis (a mean less one sd): the band reaches the bottom.
+        const double lowY = drawableY(low, m_logY) ? py(low) : view.rect.bottom() + 2;
         const double x = view.px(t);
         if (!highs.isEmpty() && std::floor(x) == std::floor(highs.back().x())) {
             highs.back().ry() = std::min(highs.back().y(), py(high)); // y grows downwards
-            lows.back().ry() = std::max(lows.back().y(), py(low));
+            lows.back().ry() = std::max(lows.back().y(), lowY);
             continue;
         }
         highs.append(QPointF(x, py(high)));
-        lows.append(QPointF(x, py(low)));
+        lows.append(QPointF(x, lowY));
     }
     flush();
     return polygons;

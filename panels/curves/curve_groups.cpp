@@ -140,7 +140,7 @@ void CurveGroups::readGroups()
 void CurveGroups::update(std::span<const int> keys)
 {
     m_pending.insert(m_pending.end(), keys.begin(), keys.end());
-    if (active() && m_groups && !m_watcher.isRunning())
+    if (active() && m_groups && !m_computing)
         start();
 }
 
@@ -155,6 +155,7 @@ void CurveGroups::start()
     auto jobs = groupJobs(*m_curves, *m_groups, m_pending);
     m_pending.clear();
     m_runningGeneration = m_generation;
+    m_computing = true;
     m_watcher.setFuture(
         QtConcurrent::mapped(std::move(jobs), [settings = m_settings](const GroupJob &job) {
             return aggregateGroup(job, settings);
@@ -163,6 +164,7 @@ void CurveGroups::start()
 
 void CurveGroups::finish()
 {
+    m_computing = false;
     if (m_runningGeneration == m_generation && m_groups) {
         for (auto &band : m_watcher.future().results()) {
             auto &bands = m_bands[band.key];

@@ -123,6 +123,9 @@ private:
     std::optional<std::vector<CurveGroup>> m_groups; ///< nullopt until read
     /// Counts changes of the groups and settings: a computation started before one is dropped.
     std::uint64_t m_generation = 0;
+    /// From start() until finish() has taken its result in (the watcher's own state turns
+    /// before its finished signal is delivered).
+    bool m_computing = false;
     std::uint64_t m_runningGeneration = 0;
     std::uint64_t m_runningKeys = 0;
     std::vector<int> m_pending; ///< keys to compute once the groups are read or the run ends

@@ -132,6 +132,23 @@ class TestCurvesPanel : public QObject
         QVERIFY(m_store->addMetrics(points));
     }
 
+    // A noisy falling loss, a wobble of its own (`phase`), and an accuracy rising with it.
+    static double lossAt(int step, double offset, int phase)
+    {
+        return (2.0 + offset) / (1 + step * 0.01) + 0.08 * std::sin(step * 0.05 + phase);
+    }
+
+    void addLoss(std::int64_t run, int steps, double offset, int phase)
+    {
+        std::vector<track::MetricPoint> points;
+        for (int s = 0; s < steps; ++s) {
+            const double loss = lossAt(s, offset, phase);
+            points.push_back({run, "train/loss", s, s / 100.0, 1.7e9 + s, loss});
+            points.push_back({run, "train/accuracy", s, s / 100.0, 1.7e9 + s, 1 / (1 + loss)});
+        }
+        QVERIFY(m_store->addMetrics(points));
+    }
+
     // A run of repeat group `group` (tagged repeat:<group>) whose config has optimizer.lr.
     std::int64_t createRepeat(const char *name, const char *group, double lr)
     {
@@ -505,17 +522,19 @@ private Q_SLOTS:
                                           createRepeat("a-3", "a", 0.1)};
         const std::vector<std::int64_t> b{createRepeat("b-1", "b", 0.01),
                                           createRepeat("b-2", "b", 0.01)};
-        addSteps(a[0], 0, 400, 0.0);
-        addSteps(a[1], 0, 400, 0.15);
-        addSteps(a[2], 0, 250, 0.4); // ends early: from step 250 the band holds two runs
-        addSteps(b[0], 0, 400, 0.7);
-        addSteps(b[1], 0, 400, 0.9);
+        addLoss(a[0], 400, 0.0, 0);
+        addLoss(a[1], 400, 0.1, 1);
+        addLoss(a[2], 250, 0.25, 2); // ends early: from step 250 the band holds two runs
+        addLoss(b[0], 400, 0.5, 3);
+        addLoss(b[1], 400, 0.6, 4);
         auto panel = openPanel();
         panel->resize(1366, 768);
         QVERIFY(QTest::qWaitForWindowExposed(panel.get()));
         panel->setSelection({.selected = {a[0], b[0], a[1], b[1], a[2]}});
         PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
         QTRY_COMPARE(pointCount(loss), std::size_t(4 * 400 + 250));
+        QTRY_COMPARE(pointCount(panel->chart(CurvesPanel::AccuracyChart)),
+                     std::size_t(4 * 400 + 250));
 
         auto *groupBy = panel->findChild<QComboBox *>("groupBy");
         groupBy->setFocus();
@@ -565,8 +584,9 @@ private Q_SLOTS:
         const auto minMax = expectedBand(a, stats::Band::MinMax);
         QVERIFY(!sameBand(drawnStd, minMax));
         QTRY_VERIFY(bands(loss).count(aName) && sameBand(*bands(loss).at(aName), minMax));
+        saveGrab(panel.get(), "curves_groups_minmax");
         QCOMPARE(bands(loss).at(aName)->band[300].first,
-                 2.0 / (1 + 300 * 0.01) + 0.2 * std::sin(300));
+                 std::min(lossAt(300, 0.0, 0), lossAt(300, 0.1, 1))); // a-3 has ended
 
         // Off: each run's own line again.
         groupBy->setFocus();
