@@ -157,6 +157,8 @@ void AbCompareDialog::refresh()
 
 void AbCompareDialog::followGroup(qint64 runId, const QString &group)
 {
+    if (runId == 0)
+        return; // the group of a config given whole, not of a run here
     for (auto *side : {&m_a, &m_b})
         if (side->runId == runId)
             *side = {0, "repeat", group.toStdString()};

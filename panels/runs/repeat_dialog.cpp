@@ -9,7 +9,7 @@
 
 namespace lathe::panels {
 
-RepeatDialog::RepeatDialog(const QString &runLabel, QWidget *parent)
+RepeatDialog::RepeatDialog(const QString &what, QWidget *parent)
     : QDialog(parent)
     , m_count(new QSpinBox(this))
     , m_workers(new QSpinBox(this))
@@ -28,9 +28,9 @@ RepeatDialog::RepeatDialog(const QString &runLabel, QWidget *parent)
     m_workers->setToolTip(tr("Runs trained at once, each in its own process (this machine has "
                              "%n core(s): each run uses several)",
                              nullptr, QThread::idealThreadCount()));
-    auto *intro = new QLabel(tr("Train the config of %1 again with other seeds, as one repeat "
-                                "group that Compare A/B… takes as one side.")
-                                 .arg(runLabel),
+    auto *intro = new QLabel(tr("Train the config of %1 N times, seeds from its own up, as one "
+                                "repeat group that Compare A/B… takes as one side.")
+                                 .arg(what),
                              this);
     intro->setWordWrap(true);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);

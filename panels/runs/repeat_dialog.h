@@ -13,8 +13,8 @@ class RepeatDialog : public QDialog
     Q_OBJECT
 
 public:
-    /// `runLabel` names the run to repeat ("run 7 (mlp)").
-    explicit RepeatDialog(const QString &runLabel, QWidget *parent = nullptr);
+    /// `what` names whose config is repeated ("run 7", "the form (mlp)").
+    explicit RepeatDialog(const QString &what, QWidget *parent = nullptr);
 
     int count() const;
     int workers() const;

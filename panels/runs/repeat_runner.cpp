@@ -65,6 +65,22 @@ void RepeatRunner::repeat(const QList<qint64> &runIds, int count, int workers)
         showProgress();
 }
 
+void RepeatRunner::repeatConfig(const std::string &name, const std::string &configJson, int count,
+                                int workers)
+{
+    m_queue.append({0, count, workers, name, configJson});
+    if (!isBusy())
+        startNext();
+    else
+        showProgress();
+}
+
+QString RepeatRunner::subject() const
+{
+    return m_current->runId != 0 ? tr("run %1").arg(m_current->runId)
+                                 : QString::fromStdString(m_current->name);
+}
+
 void RepeatRunner::startNext()
 {
     m_current.reset();
@@ -75,8 +91,15 @@ void RepeatRunner::startNext()
     m_error.clear();
     m_started = m_ended = m_trained = 0;
     m_stopped = false;
-    const qint64 id = m_current->runId;
-    showStatus(tr("Repeat ×%1 of run %2: reading its config…").arg(m_current->count).arg(id));
+    if (m_current->runId == 0)
+        launch(m_current->name, m_current->configJson);
+    else
+        readAndLaunch(m_current->runId);
+}
+
+void RepeatRunner::readAndLaunch(qint64 id)
+{
+    showStatus(tr("Repeat ×%1 of %2: reading its config…").arg(m_current->count).arg(subject()));
     m_store.query(
         this,
         [id](track::RunStore &store) -> Result<StoredSource> {
@@ -151,7 +174,7 @@ void RepeatRunner::ended(bool ok)
         return;
     const Job job = *m_current;
     if (!m_error.isEmpty())
-        showStatus(tr("Repeat of run %1 failed: %2").arg(job.runId).arg(m_error), true);
+        showStatus(tr("Repeat of %1 failed: %2").arg(subject(), m_error), true);
     else if (m_stopped)
         showStatus(tr("Repeat group %1 stopped after starting %2 of %3 runs")
                        .arg(m_group)
@@ -185,9 +208,9 @@ void RepeatRunner::showProgress()
 {
     if (!m_current)
         return;
-    QString text = tr("Repeat ×%1 of run %2: %3 of %1 runs started, %4 ended")
+    QString text = tr("Repeat ×%1 of %2: %3 of %1 runs started, %4 ended")
                        .arg(m_current->count)
-                       .arg(m_current->runId)
+                       .arg(subject())
                        .arg(m_started)
                        .arg(m_ended);
     if (!m_queue.isEmpty())

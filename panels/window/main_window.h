@@ -125,6 +125,8 @@ private:
     void compareAB();
     /// "Repeat ×N…": asks N and K, then trains the selected run's config N times.
     void repeatSelected();
+    /// "Start ×N…": the same for the form's config.
+    void repeatForm();
     void newRun();
     void updateActions();
     /// Asks the store thread whether the store opened read-only; if so, says it in the title and
@@ -183,6 +185,7 @@ private:
     QAction *m_exportRun = nullptr;
     QAction *m_compareAB = nullptr;
     QAction *m_repeatRun = nullptr;
+    QAction *m_repeatForm = nullptr;
     RepeatRunner *m_repeater = nullptr; ///< in the status bar
     QString m_configPath;               ///< where Save config writes (empty: ask)
 

@@ -120,6 +120,10 @@ void MainWindow::createActions()
                          tr("Train the selected run's config N times with other seeds, as one "
                             "repeat group"));
     m_repeatRun->setObjectName("repeatRunAction");
+    m_repeatForm = action(this, none, tr("Start ×&N…"), {},
+                          tr("Train the form's config N times with seeds from its own up, as one "
+                             "repeat group (each run in a lathe-cli process)"));
+    m_repeatForm->setObjectName("repeatFormAction");
     for (QAction *a : {m_renameRun, m_compareRuns, m_newRunFromConfig, m_fineTune})
         connect(a, &QAction::triggered, this, [this] { dock("dock-runs")->raise(); });
 
@@ -131,6 +135,7 @@ void MainWindow::createActions()
     connect(m_stop, &QAction::triggered, m_session, &RunSession::stop);
     connect(m_compareAB, &QAction::triggered, this, &MainWindow::compareAB);
     connect(m_repeatRun, &QAction::triggered, this, &MainWindow::repeatSelected);
+    connect(m_repeatForm, &QAction::triggered, this, &MainWindow::repeatForm);
     connect(m_resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
     connect(m_openConfig, &QAction::triggered, this, &MainWindow::openConfig);
     connect(m_openModel, &QAction::triggered, this, &MainWindow::openModel);
@@ -165,7 +170,7 @@ void MainWindow::createMenus()
     auto *run = menuBar()->addMenu(tr("&Run"));
     run->addActions({m_newRun, m_newRunFromConfig});
     run->addSeparator();
-    run->addActions({m_start, m_pause, m_resume, m_steer, m_stop});
+    run->addActions({m_start, m_repeatForm, m_pause, m_resume, m_steer, m_stop});
     run->addSeparator();
     run->addActions({m_resumeStopped, m_fineTune, m_repeatRun});
     auto *view = menuBar()->addMenu(tr("&View"));
@@ -204,6 +209,7 @@ void MainWindow::updateActions()
     const auto picked = m_selection.selected.size();
     m_compareAB->setEnabled(picked == 2);
     m_repeatRun->setEnabled(picked == 1 && m_readOnlyStore.isEmpty());
+    m_repeatForm->setEnabled(m_hyperparams->isValid() && m_readOnlyStore.isEmpty());
 }
 
 void MainWindow::compareAB()
@@ -230,6 +236,21 @@ void MainWindow::repeatSelected()
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this,
             [this, dialog, id] { m_repeater->repeat({id}, dialog->count(), dialog->workers()); });
+    dialog->open();
+}
+
+void MainWindow::repeatForm()
+{
+    if (!m_hyperparams->isValid())
+        return;
+    const auto config = m_hyperparams->config();
+    auto *dialog = new RepeatDialog(
+        tr("the form (%1)").arg(QString::fromStdString(config.name)).toHtmlEscaped(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, config] {
+        m_repeater->repeatConfig(config.name, config.toJson().dump(2) + "\n", dialog->count(),
+                                 dialog->workers());
+    });
     dialog->open();
 }
 

@@ -25,6 +25,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 
@@ -349,6 +350,31 @@ private Q_SLOTS:
         QTRY_VERIFY(sides->text().contains(QString::fromStdString("repeat=" + group)));
         QVERIFY(sides->text().contains("2 runs"));
         QVERIFY(namedChild<QLabel>(compare, "abVerdict")->text().contains("no conclusion"));
+        compare->close();
+
+        // "Start ×N…": the form's config, as a group of its own.
+        QSignalSpy finished(namedChild<RepeatRunner>(&window, "repeatRunner"),
+                            &RepeatRunner::groupFinished);
+        auto *repeatForm = namedChild<QAction>(&window, "repeatFormAction");
+        QVERIFY(repeatForm->isEnabled());
+        repeatForm->trigger();
+        auto *formDialog = namedChild<QDialog>(&window, "repeatDialog");
+        QVERIFY(QTest::qWaitForWindowExposed(formDialog));
+        namedChild<QSpinBox>(formDialog, "repeatCount")->setValue(2);
+        QTest::mouseClick(namedChild<QPushButton>(formDialog, "repeatOk"), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 180000);
+        QVERIFY2(finished[0][2].toBool(), qPrintable(status->text()));
+        QCOMPARE(finished[0][0].toLongLong(), 0);
+        const auto formGroup = finished[0][1].toString().toStdString();
+        QVERIFY(formGroup != group);
+        runs = m_store->listRuns({});
+        QVERIFY_OK(runs);
+        QCOMPARE(std::ranges::count_if(*runs,
+                                       [&](const track::RunInfo &run) {
+                                           return track::groupValue("repeat", run, {}) == formGroup
+                                                  && run.name.starts_with("tiny-r");
+                                       }),
+                 2);
     }
 };
 
