@@ -21,6 +21,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -322,6 +323,9 @@ private Q_SLOTS:
                                  10000);
         QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("2 of 2 runs trained"), 180000);
         QVERIFY2(status->styleSheet().isEmpty(), qPrintable(status->text()));
+        const QString shot = QCoreApplication::applicationDirPath() + "/repeat_status.png";
+        QVERIFY(window.statusBar()->grab().save(shot));
+        qInfo("screenshot: %s", qPrintable(shot));
         auto runs = m_store->listRuns({});
         QVERIFY_OK(runs);
         std::vector<qint64> repeats;
