@@ -104,6 +104,8 @@ private:
     /// The available geometry of the screen the window is on.
     QRect availableArea() const;
     void createActions();
+    /// Compare A/B…, Repeat ×N… and Start ×N…: whether a difference between runs is real.
+    void createCompareActions();
     void createMenus();
     void createStatusBar();
     void connectSession();

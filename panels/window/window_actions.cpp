@@ -112,18 +112,7 @@ void MainWindow::createActions()
     m_resumeStopped = runsAction("resumeRunAction", {Key("Ctrl+Shift+R")});
     m_fineTune = runsAction("fineTuneAction", {Key("Ctrl+Shift+F")});
     m_exportRun = runsAction("exportRunAction", {Key("Ctrl+Shift+E")});
-    m_compareAB = action(this, none, tr("Compare &A/B…"), {Key("Ctrl+Shift+D")},
-                         tr("Is the difference between the two selected runs real? Each stands "
-                            "for its repeat group when it has one"));
-    m_compareAB->setObjectName("compareABAction");
-    m_repeatRun = action(this, none, tr("Re&peat ×N…"), {Key("Ctrl+Shift+P")},
-                         tr("Train the selected run's config N times with other seeds, as one "
-                            "repeat group"));
-    m_repeatRun->setObjectName("repeatRunAction");
-    m_repeatForm = action(this, none, tr("Start ×&N…"), {},
-                          tr("Train the form's config N times with seeds from its own up, as one "
-                             "repeat group (each run in a lathe-cli process)"));
-    m_repeatForm->setObjectName("repeatFormAction");
+    createCompareActions();
     for (QAction *a : {m_renameRun, m_compareRuns, m_newRunFromConfig, m_fineTune})
         connect(a, &QAction::triggered, this, [this] { dock("dock-runs")->raise(); });
 
@@ -133,9 +122,6 @@ void MainWindow::createActions()
     connect(m_resume, &QAction::triggered, m_session, &RunSession::resume);
     connect(m_steer, &QAction::triggered, this, &MainWindow::steerRun);
     connect(m_stop, &QAction::triggered, m_session, &RunSession::stop);
-    connect(m_compareAB, &QAction::triggered, this, &MainWindow::compareAB);
-    connect(m_repeatRun, &QAction::triggered, this, &MainWindow::repeatSelected);
-    connect(m_repeatForm, &QAction::triggered, this, &MainWindow::repeatForm);
     connect(m_resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
     connect(m_openConfig, &QAction::triggered, this, &MainWindow::openConfig);
     connect(m_openModel, &QAction::triggered, this, &MainWindow::openModel);
@@ -150,6 +136,27 @@ void MainWindow::createActions()
     toolbar->addActions({m_newRun, m_start, m_pause, m_resume, m_steer, m_stop});
     toolbar->addSeparator();
     toolbar->addActions({m_fineTune, m_exportRun});
+}
+
+void MainWindow::createCompareActions()
+{
+    using Key = QKeySequence;
+    const auto none = QStyle::SP_CustomBase;
+    m_compareAB = action(this, none, tr("Compare &A/B…"), {Key("Ctrl+Shift+D")},
+                         tr("Is the difference between the two selected runs real? Each stands "
+                            "for its repeat group when it has one"));
+    m_compareAB->setObjectName("compareABAction");
+    m_repeatRun = action(this, none, tr("Re&peat ×N…"), {Key("Ctrl+Shift+P")},
+                         tr("Train the selected run's config N times with other seeds, as one "
+                            "repeat group"));
+    m_repeatRun->setObjectName("repeatRunAction");
+    m_repeatForm = action(this, none, tr("Start ×&N…"), {},
+                          tr("Train the form's config N times with seeds from its own up, as one "
+                             "repeat group (each run in a lathe-cli process)"));
+    m_repeatForm->setObjectName("repeatFormAction");
+    connect(m_compareAB, &QAction::triggered, this, &MainWindow::compareAB);
+    connect(m_repeatRun, &QAction::triggered, this, &MainWindow::repeatSelected);
+    connect(m_repeatForm, &QAction::triggered, this, &MainWindow::repeatForm);
 }
 
 void MainWindow::createMenus()
