@@ -588,6 +588,13 @@ private Q_SLOTS:
         QCOMPARE(bands(loss).at(aName)->band[300].first,
                  std::min(lossAt(300, 0.0, 0), lossAt(300, 0.1, 1))); // a-3 has ended
 
+        // Aligned by epoch instead of step.
+        auto *axis = panel->findChild<QComboBox *>("xAxis");
+        axis->setFocus();
+        QTest::keyClick(axis, Qt::Key_Down);
+        QTRY_VERIFY(bands(loss).count(aName)
+                    && bands(loss).at(aName)->points.back().x == 399 / 100.0);
+
         // Off: each run's own line again.
         groupBy->setFocus();
         QTest::keyClick(groupBy, Qt::Key_Up);
