@@ -167,24 +167,8 @@ QVariant RunGroupModel::groupData(const Group &group, int column, int role) cons
     const int metric = metricSlot(column);
     const auto &ids = group.group.runIds;
     switch (role) {
-    case Qt::DisplayRole:
-        if (column == RunListModel::NameColumn)
-            return QString::fromStdString(util::join(group.group.values, " · "));
-        if (column == RunListModel::StatusColumn)
-            return ids.size() == 1 ? tr("1 run") : tr("%1 runs").arg(ids.size());
-        if (metric >= 0)
-            return summaryText(group.metrics[std::size_t(metric)], column);
-        return group.shared.value(column);
-    case RunListModel::SortRole:
-        if (column == RunListModel::NameColumn)
-            return group.order;
-        if (column == RunListModel::StatusColumn)
-            return int(ids.size());
-        if (metric >= 0) {
-            const double mean = group.metrics[std::size_t(metric)].mean;
-            return std::isnan(mean) ? -std::numeric_limits<double>::infinity() : mean;
-        }
-        return group.shared.value(column).toLower();
+    case Qt::DisplayRole: return groupText(group, column);
+    case RunListModel::SortRole: return groupSortKey(group, column);
     case Qt::ToolTipRole:
         if (column == RunListModel::NameColumn)
             return QString::fromStdString(group.group.label(m_keys));
@@ -208,6 +192,32 @@ QVariant RunGroupModel::groupData(const Group &group, int column, int role) cons
     }
     default: return {};
     }
+}
+
+QString RunGroupModel::groupText(const Group &group, int column) const
+{
+    const std::size_t runs = group.group.runIds.size();
+    if (column == RunListModel::NameColumn)
+        return QString::fromStdString(util::join(group.group.values, " · "));
+    if (column == RunListModel::StatusColumn)
+        return runs == 1 ? tr("1 run") : tr("%1 runs").arg(runs);
+    if (const int metric = metricSlot(column); metric >= 0)
+        return summaryText(group.metrics[std::size_t(metric)], column);
+    return group.shared.value(column);
+}
+
+QVariant RunGroupModel::groupSortKey(const Group &group, int column) const
+{
+    if (column == RunListModel::NameColumn)
+        return group.order;
+    if (column == RunListModel::StatusColumn)
+        return int(group.group.runIds.size());
+    if (const int metric = metricSlot(column); metric >= 0) {
+        // Groups without the metric sort before every value, as runs do.
+        const double mean = group.metrics[std::size_t(metric)].mean;
+        return std::isnan(mean) ? -std::numeric_limits<double>::infinity() : mean;
+    }
+    return group.shared.value(column).toLower();
 }
 
 QVariant RunGroupModel::headerData(int section, Qt::Orientation orientation, int role) const

@@ -92,6 +92,8 @@ private:
     void rebuildIndex();
     void runsChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight);
     QVariant groupData(const Group &group, int column, int role) const;
+    QString groupText(const Group &group, int column) const;
+    QVariant groupSortKey(const Group &group, int column) const;
     /// The RunListModel cell of run row `child`.
     QModelIndex sourceIndex(const QModelIndex &child, int column) const;
 

@@ -21,6 +21,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QToolButton>
+#include <QTreeView>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -129,16 +130,18 @@ void RunsPanel::buildUi()
 
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->setObjectName(QStringLiteral("runsSplitter"));
+    // The table and the tree of groups, one of them hidden, then the tabs.
+    m_splitter->addWidget(m_table);
     m_splitter->addWidget(buildViews());
     m_splitter->addWidget(m_tabs);
-    m_splitter->setStretchFactor(0, 3);
-    m_splitter->setStretchFactor(1, 2);
+    setViewStretch();
     m_splitter->setChildrenCollapsible(false);
     // The table first; notes below may shrink (their hint would squeeze it). The Compare tab
     // takes the room when it is opened (makeRoomForCompare).
     m_table->setMinimumHeight(tableHeight(1));
+    m_tree->setMinimumHeight(tableHeight(1));
     m_tabs->setMinimumHeight(80);
-    m_splitter->setSizes({3000, 1000});
+    m_splitter->setSizes({3000, 3000, 1000});
 
     auto *top = new QHBoxLayout;
     top->addWidget(m_filter, 1);
@@ -179,8 +182,7 @@ void RunsPanel::buildUi()
         if (m_tabs->currentWidget() == m_compare) {
             makeRoomForCompare();
         } else {
-            m_splitter->setStretchFactor(0, 3);
-            m_splitter->setStretchFactor(1, 2);
+            setViewStretch();
             if (!m_notesSizes.isEmpty())
                 m_splitter->setSizes(m_notesSizes);
         }
@@ -366,11 +368,16 @@ void RunsPanel::makeRoomForCompare()
     // The table keeps a few rows (a quarter of the height, 2 to 4 rows); the comparison gets
     // the rest, and any height the window adds. Back on Notes, the sizes from before come back.
     m_notesSizes = m_splitter->sizes();
-    const int total = m_notesSizes.value(0) + m_notesSizes.value(1);
+    const int view = m_splitter->indexOf(activeView());
+    const int tabs = m_splitter->indexOf(m_tabs);
+    const int total = m_notesSizes.value(view) + m_notesSizes.value(tabs);
     const int table = std::clamp(total / 4, tableHeight(2), tableHeight(4));
-    m_splitter->setStretchFactor(0, 0);
-    m_splitter->setStretchFactor(1, 1);
-    m_splitter->setSizes({table, std::max(0, total - table)});
+    m_splitter->setStretchFactor(view, 0);
+    m_splitter->setStretchFactor(tabs, 1);
+    QList<int> sizes(m_splitter->count(), 0);
+    sizes[view] = table;
+    sizes[tabs] = std::max(0, total - table);
+    m_splitter->setSizes(sizes);
     Q_EMIT compareRoomWanted(kCompareHeight);
 }
 

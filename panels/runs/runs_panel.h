@@ -15,7 +15,6 @@ class QLineEdit;
 class QModelIndex;
 class QSortFilterProxyModel;
 class QSplitter;
-class QStackedWidget;
 class QTabWidget;
 class QTableView;
 class QTreeView;
@@ -116,11 +115,16 @@ private:
     void buildUi();
     void buildActions();
     // runs_panel_views.cpp: the flat table and the grouped tree, and the selection across them.
+    /// The tree of groups (hidden), with its models.
     QWidget *buildViews();
+    void buildTree();
     /// The row of "Group by" combos, below the filter (the top row has no room for them in a
     /// dock of a 1366×768 window).
     QHBoxLayout *buildGroupBar();
     void applyGroupBy();
+    /// The splitter's stretch: the table or the tree 3, the tabs 2.
+    void setViewStretch();
+    /// True while the tree of groups is shown instead of the table.
     bool isGrouped() const;
     QAbstractItemView *activeView() const;
     /// The row of the active view that shows run `id` (invalid when it shows none).
@@ -143,7 +147,6 @@ private:
     RunGroupModel *m_groups = nullptr;
     QSortFilterProxyModel *m_groupProxy = nullptr;
     QTreeView *m_tree = nullptr;
-    QStackedWidget *m_views = nullptr; ///< m_table, or m_tree while grouped
     QComboBox *m_groupBy = nullptr;
     QComboBox *m_thenBy = nullptr;
     QLineEdit *m_filter = nullptr;

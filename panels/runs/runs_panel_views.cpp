@@ -11,8 +11,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QSet>
+#include <QSplitter>
 #include <QSortFilterProxyModel>
-#include <QStackedWidget>
 #include <QTableView>
 #include <QTreeView>
 
@@ -67,15 +67,8 @@ std::pair<int, int> treeOrder(const QModelIndex &index)
 
 } // namespace
 
-QWidget *RunsPanel::buildViews()
+void RunsPanel::buildTree()
 {
-    m_groups = new RunGroupModel(*m_store, *m_model, *m_proxy, this);
-    m_groups->setObjectName(QStringLiteral("runGroupModel"));
-    m_groupProxy = new QSortFilterProxyModel(this);
-    m_groupProxy->setObjectName(QStringLiteral("runGroupsProxy"));
-    m_groupProxy->setSourceModel(m_groups);
-    m_groupProxy->setSortRole(RunListModel::SortRole);
-
     m_tree = new QTreeView(this);
     m_tree->setObjectName(QStringLiteral("runGroupsTree"));
     m_tree->setModel(m_groupProxy);
@@ -107,7 +100,18 @@ QWidget *RunsPanel::buildViews()
         m_tree->header()->moveSection(m_tree->header()->visualIndex(column), ++position);
     }
     m_tree->setColumnWidth(RunListModel::NameColumn, 260);
+}
 
+QWidget *RunsPanel::buildViews()
+{
+    m_groups = new RunGroupModel(*m_store, *m_model, *m_proxy, this);
+    m_groups->setObjectName(QStringLiteral("runGroupModel"));
+    m_groupProxy = new QSortFilterProxyModel(this);
+    m_groupProxy->setObjectName(QStringLiteral("runGroupsProxy"));
+    m_groupProxy->setSourceModel(m_groups);
+    m_groupProxy->setSortRole(RunListModel::SortRole);
+
+    buildTree();
     connect(m_groups, &RunGroupModel::storeError, this, &RunsPanel::showMessage);
     connect(m_groups, &RunGroupModel::grouped, this, &RunsPanel::onRowsChanged);
     connect(m_tree->selectionModel(), &QItemSelectionModel::selectionChanged, this,
@@ -121,10 +125,9 @@ QWidget *RunsPanel::buildViews()
             Q_EMIT runActivated(id);
     });
 
-    m_views = new QStackedWidget(this);
-    m_views->addWidget(m_table);
-    m_views->addWidget(m_tree);
-    return m_views;
+    // Shown in the table's place while grouped (applyGroupBy).
+    m_tree->hide();
+    return m_tree;
 }
 
 QHBoxLayout *RunsPanel::buildGroupBar()
@@ -164,8 +167,15 @@ void RunsPanel::applyGroupBy()
         return;
     const auto selected = selectedRunIds();
     m_groups->setKeys(std::move(keys));
-    m_views->setCurrentWidget(m_groups->keys().empty() ? static_cast<QWidget *>(m_table)
-                                                       : static_cast<QWidget *>(m_tree));
+    const bool grouped = !m_groups->keys().empty();
+    if (grouped != isGrouped()) {
+        // The view shown takes the other's room.
+        auto sizes = m_splitter->sizes();
+        std::swap(sizes[0], sizes[1]);
+        m_table->setVisible(!grouped);
+        m_tree->setVisible(grouped);
+        m_splitter->setSizes(sizes);
+    }
     // The runs picked in one view stay picked in the other (in the tree once its configs are
     // read).
     if (m_groups->isReading())
@@ -179,9 +189,16 @@ void RunsPanel::applyGroupBy()
     onRowsChanged();
 }
 
+void RunsPanel::setViewStretch()
+{
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 3);
+    m_splitter->setStretchFactor(2, 2);
+}
+
 bool RunsPanel::isGrouped() const
 {
-    return m_views && m_views->currentWidget() == m_tree;
+    return m_tree && !m_tree->isHidden();
 }
 
 QAbstractItemView *RunsPanel::activeView() const
