@@ -17,8 +17,6 @@
 #include <QHeaderView>
 #include <QLineEdit>
 #include <QSignalSpy>
-#include <QSortFilterProxyModel>
-#include <QStackedWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTreeView>
