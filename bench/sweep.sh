@@ -33,7 +33,8 @@ proxy=(--set data.subset=4000 --set data.val_fraction=0.2 --set augment.enabled=
 
 # spec SAMPLER SEED PRUNER TRIALS: a sweep spec over the proxy's four parameters.
 spec() {
-    local pruner='{"name": "none"}'
+    local pruner='{"name": "none"}' sampler="{\"name\": \"$1\", \"seed\": $2}"
+    [[ $1 == tpe ]] && sampler="{\"name\": \"tpe\", \"seed\": $2, \"startup_trials\": 8, \"candidates\": 24}"
     [[ $3 == asha ]] && pruner='{"name": "asha", "min_resource": 1, "reduction_factor": 3, "resource": "epochs"}'
     cat << EOF
 {
@@ -46,7 +47,7 @@ spec() {
         "optimizer.name": {"type": "choice", "values": ["sgd", "adamw", "rmsprop"]}
     },
     "objective": {"metric": "val/accuracy", "direction": "maximize", "use": "best"},
-    "sampler": {"name": "$1", "seed": $2, "startup_trials": 8, "candidates": 24},
+    "sampler": $sampler,
     "pruner": $pruner,
     "trials": $4,
     "workers": 1
@@ -82,13 +83,14 @@ search() {
             local pid=$! reached=none
             while kill -0 "$pid" 2> /dev/null; do
                 sleep 2
-                reached=$(show 1 "$db" 2> /dev/null | trials_to_target || echo none)
+                [[ -f $db ]] && reached=$(show 1 "$db" 2> /dev/null | trials_to_target || echo none)
                 if [[ $reached != none ]]; then
                     kill -INT "$pid"
                     break
                 fi
             done
             wait "$pid" || true
+            [[ -f $db ]] || { cat "$tmp/out.log" >&2; return 1; }
             reached=$(show 1 "$db" | trials_to_target)
             local count
             count=$(show 1 "$db" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["trials"]))')

@@ -1,4 +1,4 @@
-#include "panels/runs/ab_compare.h"
+#include "core/compare/side_comparison.h"
 
 #include "core/track/metric_keys.h"
 #include "core/track/run_groups.h"
@@ -6,56 +6,27 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 #include <set>
 
-namespace lathe::panels {
+namespace lathe::compare {
 
 namespace {
 
-/// A final metric of a run: its last value, or its best (max, min for a loss).
-struct FinalMetric
-{
-    std::string_view key;
-    bool best = false;
-};
-
-constexpr std::array kFinalMetrics{
-    FinalMetric{track::keys::kTestAccuracy, false}, FinalMetric{track::keys::kValAccuracy, true},
-    FinalMetric{track::keys::kTestLoss, false}, FinalMetric{track::keys::kValLoss, false},
-    FinalMetric{track::keys::kTrainLoss, false}};
-
-bool higherIsBetter(std::string_view key)
-{
-    return key.find("loss") == std::string_view::npos;
-}
-
-double valueOf(track::RunStore &store, std::int64_t runId, const FinalMetric &metric)
-{
-    const auto value = metric.best ? store.bestMetric(runId, metric.key, higherIsBetter(metric.key))
-                                   : store.lastMetric(runId, metric.key);
-    return value && *value ? **value : std::numeric_limits<double>::quiet_NaN();
-}
-
-track::RunParams paramsOf(track::RunStore &store, const track::RunInfo &run)
-{
-    auto params = store.params(run.id);
-    return params ? std::move(*params) : track::RunParams{};
-}
-
-AbSide runAlone(const track::RunInfo &run)
+Side runAlone(const track::RunInfo &run)
 {
     return {train::runLabel(run), {run.id}};
 }
 
 /// The runs whose `key` has `value`, through the grouping `lathe-cli compare` uses.
-Result<AbSide> groupSide(track::RunStore &store, const std::vector<track::RunInfo> &runs,
-                         const std::string &key, const std::string &value)
+Result<Side> groupSide(track::RunStore &store, const std::vector<track::RunInfo> &runs,
+                       const std::string &key, const std::string &value)
 {
     const std::array keys{key};
     const auto groups = track::groupRuns(
-        keys, runs, [&](const track::RunInfo &run) { return paramsOf(store, run); });
-    AbSide side{key + "=" + value, {}};
+        keys, runs, [&](const track::RunInfo &run) { return runParams(store, run); });
+    Side side{key + "=" + value, {}};
     for (const auto &group : groups)
         if (group.values.front() == value)
             side.runIds = group.runIds;
@@ -64,8 +35,8 @@ Result<AbSide> groupSide(track::RunStore &store, const std::vector<track::RunInf
     return side;
 }
 
-Result<AbSide> resolveSide(track::RunStore &store, const std::vector<track::RunInfo> &runs,
-                           const AbSideRef &ref)
+Result<Side> resolveSide(track::RunStore &store, const std::vector<track::RunInfo> &runs,
+                         const SideRef &ref)
 {
     if (ref.runId == 0)
         return groupSide(store, runs, ref.key, ref.value);
@@ -78,19 +49,21 @@ Result<AbSide> resolveSide(track::RunStore &store, const std::vector<track::RunI
     return groupSide(store, runs, "repeat", group);
 }
 
-AbMetric compareMetric(track::RunStore &store, const AbComparison &sides, const FinalMetric &metric)
+MetricComparison compareMetric(track::RunStore &store, const Comparison &sides,
+                               const FinalMetric &metric)
 {
-    AbMetric out;
-    out.label = (metric.best ? "best " : "") + std::string(metric.key);
+    MetricComparison out;
+    out.metric = metric;
+    out.label = metric.label();
     for (const auto id : sides.a.runIds)
-        out.a.push_back(valueOf(store, id, metric));
+        out.a.push_back(finalValue(store, id, metric));
     for (const auto id : sides.b.runIds)
-        out.b.push_back(valueOf(store, id, metric));
+        out.b.push_back(finalValue(store, id, metric));
     out.summaryA = stats::summarize(out.a);
     out.summaryB = stats::summarize(out.b);
-    const bool points = metric.key.find("accuracy") != std::string_view::npos;
-    out.words = {sides.a.label,        sides.b.label,         out.label, higherIsBetter(metric.key),
-                 points ? 100.0 : 1.0, points ? "points" : ""};
+    const bool points = metric.inPoints();
+    out.words = {sides.a.label,         sides.b.label,        out.label,
+                 metric.higherIsBetter, points ? 100.0 : 1.0, points ? "points" : ""};
     out.verdict = stats::verdict(out.a, out.b, out.words);
     out.welch = stats::welchTest(out.a, out.b);
     if (out.summaryA.count > 1 && out.summaryB.count > 1)
@@ -99,7 +72,7 @@ AbMetric compareMetric(track::RunStore &store, const AbComparison &sides, const 
 }
 
 /// Each side's distinct values of `diff` (one value per run of a, then of b).
-AbConfigDifference splitBySide(const track::ParamDiff &diff, std::size_t countA)
+ConfigDifference splitBySide(const track::ParamDiff &diff, std::size_t countA)
 {
     std::set<std::string> a, b;
     for (std::size_t i = 0; i < diff.values.size(); ++i)
@@ -107,15 +80,15 @@ AbConfigDifference splitBySide(const track::ParamDiff &diff, std::size_t countA)
     return {diff.key, {a.begin(), a.end()}, {b.begin(), b.end()}};
 }
 
-Result<std::vector<AbConfigDifference>> configDifferences(track::RunStore &store,
-                                                          const AbComparison &sides)
+Result<std::vector<ConfigDifference>> configDifferences(track::RunStore &store,
+                                                        const Comparison &sides)
 {
     std::vector<std::int64_t> ids = sides.a.runIds;
     ids.insert(ids.end(), sides.b.runIds.begin(), sides.b.runIds.end());
     auto diffs = store.configDiff(ids);
     if (!diffs)
         return std::unexpected(diffs.error());
-    std::vector<AbConfigDifference> out;
+    std::vector<ConfigDifference> out;
     for (const auto &diff : *diffs) {
         auto split = splitBySide(diff, sides.a.runIds.size());
         if (diff.key != "training.seed" && split.a != split.b)
@@ -125,10 +98,10 @@ Result<std::vector<AbConfigDifference>> configDifferences(track::RunStore &store
 }
 
 /// test/accuracy when both sides have it, else best val/accuracy, else the first metric.
-int headlineOf(const std::vector<AbMetric> &metrics)
+int headlineOf(const std::vector<MetricComparison> &metrics)
 {
     const auto indexOf = [&](const std::string &label) {
-        const auto it = std::ranges::find(metrics, label, &AbMetric::label);
+        const auto it = std::ranges::find(metrics, label, &MetricComparison::label);
         return it == metrics.end() ? -1 : int(it - metrics.begin());
     };
     const int test = indexOf(std::string(track::keys::kTestAccuracy));
@@ -141,7 +114,60 @@ int headlineOf(const std::vector<AbMetric> &metrics)
 
 } // namespace
 
-Result<AbComparison> compareSides(track::RunStore &store, const AbSideRef &a, const AbSideRef &b)
+FinalMetric lastOf(std::string key)
+{
+    const bool higher = key.find("loss") == std::string::npos;
+    return {std::move(key), false, higher};
+}
+
+FinalMetric bestOf(std::string key)
+{
+    auto metric = lastOf(std::move(key));
+    metric.best = true;
+    return metric;
+}
+
+std::vector<FinalMetric> summaryMetrics()
+{
+    return {lastOf(std::string(track::keys::kTestAccuracy)),
+            bestOf(std::string(track::keys::kValAccuracy)),
+            lastOf(std::string(track::keys::kTrainLoss))};
+}
+
+std::vector<FinalMetric> comparedMetrics()
+{
+    return {lastOf(std::string(track::keys::kTestAccuracy)),
+            bestOf(std::string(track::keys::kValAccuracy)),
+            lastOf(std::string(track::keys::kTestLoss)), lastOf(std::string(track::keys::kValLoss)),
+            lastOf(std::string(track::keys::kTrainLoss))};
+}
+
+double finalValue(track::RunStore &store, std::int64_t runId, const FinalMetric &metric)
+{
+    const auto value = metric.best ? store.bestMetric(runId, metric.key, metric.higherIsBetter)
+                                   : store.lastMetric(runId, metric.key);
+    return value && *value ? **value : std::numeric_limits<double>::quiet_NaN();
+}
+
+track::RunParams runParams(track::RunStore &store, const track::RunInfo &run)
+{
+    auto params = store.params(run.id);
+    return params ? std::move(*params) : track::RunParams{};
+}
+
+Result<SideRef> parseSideRef(track::RunStore &store, const std::string &text)
+{
+    auto run = store.findRun(text);
+    if (run)
+        return SideRef{run->id, {}, {}};
+    const auto equals = text.find('=');
+    if (equals == std::string::npos)
+        return std::unexpected(run.error());
+    return SideRef{0, text.substr(0, equals), text.substr(equals + 1)};
+}
+
+Result<Comparison> compareSides(track::RunStore &store, const SideRef &a, const SideRef &b,
+                                const std::vector<FinalMetric> &metrics)
 {
     track::RunQuery query;
     query.sortKey = "id";
@@ -153,13 +179,13 @@ Result<AbComparison> compareSides(track::RunStore &store, const AbSideRef &a, co
     auto sideB = sideA ? resolveSide(store, *runs, b) : sideA;
     if (!sideB)
         return std::unexpected(sideB.error());
-    AbComparison out{std::move(*sideA), std::move(*sideB)};
+    Comparison out{std::move(*sideA), std::move(*sideB)};
     if (out.a.runIds == out.b.runIds && a.runId != 0 && b.runId != 0) {
         for (auto [ref, side] : {std::pair{&a, &out.a}, std::pair{&b, &out.b}})
             if (auto run = store.run(ref->runId))
                 *side = runAlone(*run);
     }
-    for (const auto &metric : kFinalMetrics)
+    for (const auto &metric : metrics)
         if (auto row = compareMetric(store, out, metric); row.summaryA.count + row.summaryB.count)
             out.metrics.push_back(std::move(row));
     out.headline = headlineOf(out.metrics);
@@ -170,4 +196,4 @@ Result<AbComparison> compareSides(track::RunStore &store, const AbSideRef &a, co
     return out;
 }
 
-} // namespace lathe::panels
+} // namespace lathe::compare

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/stats/comparison.h"
+#include "core/track/run_groups.h"
 #include "core/track/run_store.h"
 
 #include <cstdint>
@@ -8,22 +9,53 @@
 #include <string>
 #include <vector>
 
-// What the A/B Compare dialog shows, read and computed on the store thread: the two sides as
-// groups of runs, each final metric's statistics and verdict (core/stats/comparison.h), and the
-// config keys whose values differ between the sides.
-namespace lathe::panels {
+// Two groups of stored runs compared, for `lathe-cli compare A B --stats` and the window's A/B
+// Compare dialog alike: the two sides as groups of runs, each final metric's statistics and
+// verdict (core/stats/comparison.h), and the config keys whose values differ between the sides.
+// Also the final metrics the grouped tables summarise (`lathe-cli compare --group-by`).
+namespace lathe::compare {
+
+/// A final metric of a run: its last value, or its best (max, min for a loss).
+struct FinalMetric
+{
+    std::string key{};
+    bool best = false;
+    bool higherIsBetter = true;
+
+    /// "best val/accuracy".
+    std::string label() const { return best ? "best " + key : key; }
+    /// Accuracies are shown in points (x 100).
+    bool inPoints() const { return key.find("accuracy") != std::string::npos; }
+};
+
+/// The last value of metric `key`; higher is better unless it is a loss.
+FinalMetric lastOf(std::string key);
+/// The best value of metric `key`.
+FinalMetric bestOf(std::string key);
+/// test/accuracy, best val/accuracy and train/loss: what a grouped table shows by default.
+std::vector<FinalMetric> summaryMetrics();
+/// Every final metric an A/B comparison reports: the summary ones, test/loss and val/loss.
+std::vector<FinalMetric> comparedMetrics();
+
+/// Run `runId`'s value of `metric`; NaN when it has none. Reads only.
+double finalValue(track::RunStore &store, std::int64_t runId, const FinalMetric &metric);
+/// Run `run`'s flattened config; empty when it cannot be read. Reads only.
+track::RunParams runParams(track::RunStore &store, const track::RunInfo &run);
 
 /// A side as asked for: a run (which stands for its repeat group when it has one), or every run
 /// whose group key `key` (track::groupValue: a config key, "repeat", "sweep", "tags") has `value`.
-struct AbSideRef
+struct SideRef
 {
     std::int64_t runId = 0; ///< 0: use key and value
     std::string key{}, value{};
 };
 
+/// A side as a user types it: a run id or name, or KEY=VALUE. NotFound for an unknown run.
+Result<SideRef> parseSideRef(track::RunStore &store, const std::string &text);
+
 /// A side as resolved: what the verdict calls it ("repeat=mlp-20261204T101500", "run 7 (mlp)",
 /// "optimizer.name=sgd") and its runs, oldest first.
-struct AbSide
+struct Side
 {
     std::string label{};
     std::vector<std::int64_t> runIds{};
@@ -31,8 +63,9 @@ struct AbSide
 
 /// One final metric compared: each side's values (NaN for a run without it), their tests and
 /// the plain-words verdict. welch and permutation are absent below 2 runs a side.
-struct AbMetric
+struct MetricComparison
 {
+    FinalMetric metric{};
     std::string label{}; ///< "best val/accuracy"
     std::vector<double> a{}, b{};
     stats::Summary summaryA{}, summaryB{};
@@ -44,28 +77,28 @@ struct AbMetric
 
 /// A config key whose values differ between the sides: each side's distinct values, sorted
 /// (track::kNoGroupValue for a run without the key).
-struct AbConfigDifference
+struct ConfigDifference
 {
     std::string key{};
     std::vector<std::string> a{}, b{};
 };
 
-struct AbComparison
+struct Comparison
 {
-    AbSide a{}, b{};
-    /// The final metrics either side has, in a fixed order: test/accuracy, best val/accuracy,
-    /// test/loss, val/loss, train/loss.
-    std::vector<AbMetric> metrics{};
+    Side a{}, b{};
+    /// The metrics asked for that either side has, in their order.
+    std::vector<MetricComparison> metrics{};
     /// The metric the headline verdict is about: test/accuracy when both sides have it, else
     /// best val/accuracy (as `lathe-cli compare A B --stats`); -1 when there is none.
     int headline = -1;
     /// Config keys that differ, training.seed left out (repeats differ in it by design).
-    std::vector<AbConfigDifference> configDifferences{};
+    std::vector<ConfigDifference> configDifferences{};
 };
 
-/// Resolves both sides and compares them. Two runs of one repeat group are compared as runs
-/// alone (their group against itself says nothing). NotFound for an unknown run or a key and
-/// value no run has. Reads only; call it on the thread that owns `store`.
-Result<AbComparison> compareSides(track::RunStore &store, const AbSideRef &a, const AbSideRef &b);
+/// Resolves both sides and compares them on `metrics`. Two runs of one repeat group are compared
+/// as runs alone (their group against itself says nothing). NotFound for an unknown run or a key
+/// and value no run has. Reads only; call it on the thread that owns `store`.
+Result<Comparison> compareSides(track::RunStore &store, const SideRef &a, const SideRef &b,
+                                const std::vector<FinalMetric> &metrics = comparedMetrics());
 
-} // namespace lathe::panels
+} // namespace lathe::compare

@@ -42,7 +42,7 @@ QString summaryText(const stats::Summary &s, const stats::VerdictWords &words)
 }
 
 /// "+0.34 (0.12 to 0.56) points": B − A and its 95% interval; "—" below 2 runs a side.
-QString differenceText(const AbMetric &m)
+QString differenceText(const compare::MetricComparison &m)
 {
     if (!m.welch)
         return QStringLiteral("—");
@@ -88,7 +88,8 @@ void fitRows(QTableWidget *t, int maxRows)
 
 } // namespace
 
-AbCompareDialog::AbCompareDialog(StoreClient &store, AbSideRef a, AbSideRef b, QWidget *parent)
+AbCompareDialog::AbCompareDialog(StoreClient &store, compare::SideRef a, compare::SideRef b,
+                                 QWidget *parent)
     : QDialog(parent)
     , m_store(store)
     , m_a(std::move(a))
@@ -146,8 +147,9 @@ void AbCompareDialog::buildUi()
 void AbCompareDialog::refresh()
 {
     m_store.query(
-        this, [a = m_a, b = m_b](track::RunStore &store) { return compareSides(store, a, b); },
-        [this](const Result<AbComparison> &result) {
+        this,
+        [a = m_a, b = m_b](track::RunStore &store) { return compare::compareSides(store, a, b); },
+        [this](const Result<compare::Comparison> &result) {
             if (result)
                 showComparison(*result);
             else
@@ -170,9 +172,9 @@ void AbCompareDialog::showError(const QString &message)
     m_verdict->setStyleSheet(QString::fromLatin1(kVerdictStyle).arg(kWorseColour));
 }
 
-void AbCompareDialog::showComparison(const AbComparison &c)
+void AbCompareDialog::showComparison(const compare::Comparison &c)
 {
-    const auto side = [](const char *name, const AbSide &s) {
+    const auto side = [](const char *name, const compare::Side &s) {
         return QStringLiteral("<b>%1</b>: %2 · %3")
             .arg(name, QString::fromStdString(s.label).toHtmlEscaped(), runsText(s.runIds.size()));
     };
@@ -195,7 +197,7 @@ void AbCompareDialog::showComparison(const AbComparison &c)
     }
 }
 
-void AbCompareDialog::fillMetrics(const std::vector<AbMetric> &metrics)
+void AbCompareDialog::fillMetrics(const std::vector<compare::MetricComparison> &metrics)
 {
     m_metrics->setRowCount(int(metrics.size()));
     for (int row = 0; row < int(metrics.size()); ++row) {
@@ -222,7 +224,7 @@ void AbCompareDialog::fillMetrics(const std::vector<AbMetric> &metrics)
     fitRows(m_metrics, 8);
 }
 
-void AbCompareDialog::fillDifferences(const std::vector<AbConfigDifference> &differences)
+void AbCompareDialog::fillDifferences(const std::vector<compare::ConfigDifference> &differences)
 {
     const auto joined = [](const std::vector<std::string> &values) {
         QStringList list;

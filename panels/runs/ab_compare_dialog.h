@@ -1,6 +1,6 @@
 #pragma once
 
-#include "panels/runs/ab_compare.h"
+#include "core/compare/side_comparison.h"
 
 #include <QDialog>
 #include <QList>
@@ -20,8 +20,8 @@ class StoreClient;
 /// compare A B --stats` prints); then the config keys whose values differ between the sides.
 /// A run given as a side stands for its repeat group when it has one. With a single run on a
 /// side no conclusion is possible, and "Repeat ×5" asks for that run to be repeated
-/// (repeatRequested). Reads through the StoreClient (compareSides() on its thread), never on
-/// the GUI thread. GUI thread only.
+/// (repeatRequested). Reads through the StoreClient (compare::compareSides() on its thread), never
+/// on the GUI thread. GUI thread only.
 class AbCompareDialog : public QDialog
 {
     Q_OBJECT
@@ -30,7 +30,8 @@ public:
     /// The number of runs "Repeat ×5" asks for.
     static constexpr int kRepeatCount = 5;
 
-    AbCompareDialog(StoreClient &store, AbSideRef a, AbSideRef b, QWidget *parent = nullptr);
+    AbCompareDialog(StoreClient &store, compare::SideRef a, compare::SideRef b,
+                    QWidget *parent = nullptr);
 
     /// Reads the sides again: their runs (a repeat group grows as its runs are stored), metrics
     /// and configs.
@@ -46,14 +47,14 @@ Q_SIGNALS:
 
 private:
     void buildUi();
-    void showComparison(const AbComparison &comparison);
+    void showComparison(const compare::Comparison &comparison);
     void showError(const QString &message);
-    void fillMetrics(const std::vector<AbMetric> &metrics);
-    void fillDifferences(const std::vector<AbConfigDifference> &differences);
+    void fillMetrics(const std::vector<compare::MetricComparison> &metrics);
+    void fillDifferences(const std::vector<compare::ConfigDifference> &differences);
     void requestRepeat();
 
     StoreClient &m_store;
-    AbSideRef m_a, m_b;
+    compare::SideRef m_a, m_b;
     QList<qint64> m_single; ///< the runs alone on a side, as last read
     bool m_fitted = false;  ///< sized to the first comparison read
     QLabel *m_sides = nullptr;

@@ -110,7 +110,8 @@ class TestAbCompare : public QObject
     }
 
     /// The dialog on sides `a` and `b`, shown, once it has read them.
-    std::unique_ptr<AbCompareDialog> openDialog(StoreClient &client, AbSideRef a, AbSideRef b)
+    std::unique_ptr<AbCompareDialog> openDialog(StoreClient &client, compare::SideRef a,
+                                                compare::SideRef b)
     {
         auto dialog = std::make_unique<AbCompareDialog>(client, std::move(a), std::move(b));
         dialog->show();

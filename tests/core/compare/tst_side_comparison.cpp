@@ -1,0 +1,110 @@
+// compare::compareSides on a real store: runs stand for their repeat groups, KEY=VALUE sides,
+// each metric's verdict equal to core's stats::verdict of the same values, best-of metrics, the
+// config keys that differ (the seed aside), and the errors a user can get.
+#include "core/compare/side_comparison.h"
+#include "core/stats/comparison.h"
+#include "core/track/run_store.h"
+#include "tests/qverify_ok.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+using namespace lathe;
+
+class TestSideComparison : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<track::RunStore> m_store;
+
+    /// A finished run with optimizer.lr `lr`, test/accuracy `accuracy` and a val/accuracy series
+    /// peaking at `accuracy` + 0.01, tagged `tag` when one is given.
+    std::int64_t addRun(double lr, int seed, double accuracy, const std::string &tag = {})
+    {
+        const nlohmann::json config{{"optimizer", {{"lr", lr}}}, {"training", {{"seed", seed}}}};
+        const auto id = m_store->createRun({"run", config.dump(), std::uint64_t(seed)});
+        if (!id)
+            qFatal("%s", id.error().toString().c_str());
+        const std::vector<track::MetricPoint> points{
+            {*id, "val/accuracy", 1, 1, 0, accuracy + 0.01},
+            {*id, "val/accuracy", 2, 2, 0, accuracy - 0.02},
+            {*id, "test/accuracy", 2, 2, 0, accuracy}};
+        if (!m_store->addMetrics(points) || (!tag.empty() && !m_store->addTag(*id, tag)))
+            qFatal("cannot write run %lld", (long long)*id);
+        return *id;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        auto store = track::RunStore::open(m_dir.filePath("lathe.db").toStdString());
+        QVERIFY_OK(store);
+        m_store = std::move(*store);
+        for (int i = 0; i < 4; ++i)
+            addRun(0.01, i, 0.80 + 0.01 * i, "repeat:low");
+        for (int i = 0; i < 4; ++i)
+            addRun(0.1, i, 0.86 + 0.005 * i, "repeat:high");
+        addRun(0.5, 0, 0.5); // run 9, in no group
+    }
+
+    void runsStandForTheirRepeatGroups()
+    {
+        auto c = compare::compareSides(*m_store, {1, {}, {}}, {6, {}, {}});
+        QVERIFY_OK(c);
+        QCOMPARE(c->a.label, std::string("repeat=low"));
+        QCOMPARE(c->b.runIds, (std::vector<std::int64_t>{5, 6, 7, 8}));
+        QCOMPARE(c->metrics.size(), std::size_t(2)); // no run has a loss
+        const auto &test = c->metrics[std::size_t(c->headline)];
+        QCOMPARE(test.label, std::string("test/accuracy"));
+        const std::vector<double> low{0.80, 0.81, 0.82, 0.83}, high{0.86, 0.865, 0.87, 0.875};
+        QCOMPARE(test.verdict, stats::verdict(low, high, test.words));
+        QVERIFY(test.verdict.starts_with("repeat=high is better than repeat=low"));
+        QVERIFY(test.permutation && test.permutation->exact);
+        // best val/accuracy: the highest of each run's series.
+        const auto &best = c->metrics[1];
+        QCOMPARE(best.label, std::string("best val/accuracy"));
+        QVERIFY(std::abs(best.summaryA.mean - 0.825) < 1e-12);
+        // The seed differs within each side by design; only the lr is reported.
+        QCOMPARE(c->configDifferences.size(), std::size_t(1));
+        QCOMPARE(c->configDifferences[0].key, std::string("optimizer.lr"));
+        QCOMPARE(c->configDifferences[0].a, std::vector<std::string>{"0.01"});
+    }
+
+    void keyValueSidesAndRunsAlone()
+    {
+        auto byKey = compare::parseSideRef(*m_store, "optimizer.lr=0.1");
+        QVERIFY_OK(byKey);
+        auto lone = compare::parseSideRef(*m_store, "9");
+        QVERIFY_OK(lone);
+        auto c = compare::compareSides(*m_store, *lone, *byKey);
+        QVERIFY_OK(c);
+        // Names are made unique by the store: "run", "run-2", ...
+        QCOMPARE(c->a.label, "run 9 (" + m_store->run(9)->name + ")");
+        QCOMPARE(c->b.runIds.size(), std::size_t(4));
+        QVERIFY2(c->metrics[0].verdict.starts_with("1 vs 4 runs: no conclusion is possible"),
+                 c->metrics[0].verdict.c_str());
+        // Two runs of one group are compared alone, not the group with itself.
+        auto same = compare::compareSides(*m_store, {1, {}, {}}, {2, {}, {}});
+        QVERIFY_OK(same);
+        QCOMPARE(same->a.runIds, std::vector<std::int64_t>{1});
+        QCOMPARE(same->b.runIds, std::vector<std::int64_t>{2});
+    }
+
+    void unknownSidesAreNamed()
+    {
+        QCOMPARE(compare::parseSideRef(*m_store, "nosuchrun").error().code, ErrorCode::NotFound);
+        auto none = compare::compareSides(*m_store, {0, "optimizer.lr", "7"}, {1, {}, {}});
+        QVERIFY(!none);
+        QCOMPARE(none.error().code, ErrorCode::NotFound);
+        QVERIFY2(none.error().message.find("no run has optimizer.lr=7") != std::string::npos,
+                 none.error().message.c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSideComparison)
+#include "tst_side_comparison.moc"
