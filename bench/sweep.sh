@@ -153,9 +153,10 @@ workers() {
             --set training.threads=1 > "$tmp/workers-$k.log" 2>&1 || rc=$?
         local states locked waits
         states=$(compute_and_best "$db" | cut -d' ' -f3-)
-        locked=$(grep -il 'database is locked\|busy' "$tmp/workers-$k.log" \
-                 "$XDG_DATA_HOME"/lathe/logs/* 2> /dev/null | wc -l)
-        waits=$(cat "$XDG_DATA_HOME"/lathe/logs/lathe.log* 2> /dev/null \
+        # grep finds nothing (exit 1) when all went well.
+        locked=$({ grep -il 'database is locked\|busy' "$tmp/workers-$k.log" \
+                   "$XDG_DATA_HOME"/lathe/logs/* 2> /dev/null || true; } | wc -l)
+        waits=$({ cat "$XDG_DATA_HOME"/lathe/logs/lathe.log* 2> /dev/null || true; } \
                 | sed -n 's/.*: waited \([0-9.]*\) ms for the write lock.*/\1/p' \
                 | awk -v n=$((2 * k)) '{s += $1; c += 1; if ($1 > m) m = $1}
                       END {printf "%d waits, %.1f ms per trial, longest %.1f ms", c, s / n, m}')
