@@ -14,6 +14,7 @@
 #include "panels/window/main_window.h"
 #include "tests/panels/named_child.h"
 #include "tests/qverify_ok.h"
+#include "tests/tiny_run.h"
 
 #include <QAction>
 #include <QLabel>
@@ -35,20 +36,15 @@ using namespace lathe::panels;
 
 namespace {
 
-/// A config whose runs take seconds: 300 images, one epoch, a narrow cnn, one thread.
+/// The shared tiny config (tests/tiny_run.h) on 300 images, a fifth held out, one thread: runs
+/// of seconds.
 train::RunConfig tinyConfig()
 {
-    auto config = train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
-    if (!config)
-        qFatal("%s", config.error().toString().c_str());
-    config->name = "tiny";
-    config->data.path = LATHE_TEST_FASHION_DIR;
-    config->data.subset = 300;
-    config->data.valFraction = 0.2;
-    config->model.widths = {8, 16};
-    config->training.epochs = 1;
-    config->training.threads = 1;
-    return *config;
+    auto config = testing::tinyConfig(300);
+    config.name = "tiny";
+    config.data.valFraction = 0.2;
+    config.training.threads = 1;
+    return config;
 }
 
 QString text(QTableWidget *table, int row, int column)

@@ -12,6 +12,7 @@
 #include "panels/window/main_window.h"
 #include "tests/panels/named_child.h"
 #include "tests/qverify_ok.h"
+#include "tests/tiny_run.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -36,20 +37,16 @@ using namespace lathe::panels;
 
 namespace {
 
-/// A config whose trials are quick: 300 images, one epoch of two batches, a narrow cnn.
+/// The shared tiny config (tests/tiny_run.h) on 300 images, a fifth held out, one thread, with
+/// the experiment's batch of 128: an epoch of two batches, and the ranges below are around 128.
 train::RunConfig tinyConfig()
 {
-    auto config = train::loadRunConfig(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
-    if (!config)
-        qFatal("%s", config.error().toString().c_str());
-    config->name = "tiny";
-    config->data.path = LATHE_TEST_FASHION_DIR;
-    config->data.subset = 300;
-    config->data.valFraction = 0.2;
-    config->model.widths = {8, 16};
-    config->training.epochs = 1;
-    config->training.threads = 1;
-    return *config;
+    auto config = testing::tinyConfig(300);
+    config.name = "tiny";
+    config.training.batchSize = 128;
+    config.data.valFraction = 0.2;
+    config.training.threads = 1;
+    return config;
 }
 
 /// Replaces a line edit's (or spin box's) text by typing, as a user would.
