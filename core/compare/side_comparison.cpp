@@ -19,16 +19,18 @@ Side runAlone(const track::RunInfo &run)
     return {train::runLabel(run), {run.id}};
 }
 
-/// The runs whose `key` has `value`, through the grouping `lathe-cli compare` uses.
+/// The runs whose `keys` have `values`, through the grouping `lathe-cli compare` uses.
 Result<Side> groupSide(track::RunStore &store, const std::vector<track::RunInfo> &runs,
-                       const std::string &key, const std::string &value)
+                       const std::vector<std::string> &keys, const std::vector<std::string> &values)
 {
-    const std::array keys{key};
+    const track::RunGroup wanted{values, {}};
+    Side side{wanted.label(keys), {}};
+    if (keys.empty() || keys.size() != values.size())
+        return fail(ErrorCode::InvalidArgument, "a group side needs one value per key", side.label);
     const auto groups = track::groupRuns(
         keys, runs, [&](const track::RunInfo &run) { return runParams(store, run); });
-    Side side{key + "=" + value, {}};
     for (const auto &group : groups)
-        if (group.values.front() == value)
+        if (group.values == values)
             side.runIds = group.runIds;
     if (side.runIds.empty())
         return fail(ErrorCode::NotFound, "no run has " + side.label, side.label);
@@ -39,14 +41,14 @@ Result<Side> resolveSide(track::RunStore &store, const std::vector<track::RunInf
                          const SideRef &ref)
 {
     if (ref.runId == 0)
-        return groupSide(store, runs, ref.key, ref.value);
+        return groupSide(store, runs, ref.keys, ref.values);
     auto run = store.run(ref.runId);
     if (!run)
         return std::unexpected(run.error());
     const std::string group = track::groupValue("repeat", *run, {});
     if (group == track::kNoGroupValue)
         return runAlone(*run);
-    return groupSide(store, runs, "repeat", group);
+    return groupSide(store, runs, {"repeat"}, {group});
 }
 
 MetricComparison compareMetric(track::RunStore &store, const Comparison &sides,
@@ -163,7 +165,7 @@ Result<SideRef> parseSideRef(track::RunStore &store, const std::string &text)
     const auto equals = text.find('=');
     if (equals == std::string::npos)
         return std::unexpected(run.error());
-    return SideRef{0, text.substr(0, equals), text.substr(equals + 1)};
+    return SideRef{0, {text.substr(0, equals)}, {text.substr(equals + 1)}};
 }
 
 Result<Comparison> compareSides(track::RunStore &store, const SideRef &a, const SideRef &b,

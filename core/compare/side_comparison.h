@@ -43,18 +43,20 @@ double finalValue(track::RunStore &store, std::int64_t runId, const FinalMetric 
 track::RunParams runParams(track::RunStore &store, const track::RunInfo &run);
 
 /// A side as asked for: a run (which stands for its repeat group when it has one), or every run
-/// whose group key `key` (track::groupValue: a config key, "repeat", "sweep", "tags") has `value`.
+/// whose group keys (track::groupValue: a config key, "repeat", "sweep", "tags") have `values`,
+/// one per key: KEY=VALUE, or a group of the Runs panel's tree, grouped by one key or two (the
+/// runs that have both values).
 struct SideRef
 {
-    std::int64_t runId = 0; ///< 0: use key and value
-    std::string key{}, value{};
+    std::int64_t runId = 0; ///< 0: use keys and values
+    std::vector<std::string> keys{}, values{};
 };
 
 /// A side as a user types it: a run id or name, or KEY=VALUE. NotFound for an unknown run.
 Result<SideRef> parseSideRef(track::RunStore &store, const std::string &text);
 
 /// A side as resolved: what the verdict calls it ("repeat=mlp-20261204T101500", "run 7 (mlp)",
-/// "optimizer.name=sgd") and its runs, oldest first.
+/// "optimizer.name=sgd", "optimizer.name=sgd, model.widths=[16,32]") and its runs, oldest first.
 struct Side
 {
     std::string label{};
@@ -96,8 +98,9 @@ struct Comparison
 };
 
 /// Resolves both sides and compares them on `metrics`. Two runs of one repeat group are compared
-/// as runs alone (their group against itself says nothing). NotFound for an unknown run or a key
-/// and value no run has. Reads only; call it on the thread that owns `store`.
+/// as runs alone (their group against itself says nothing). NotFound for an unknown run or values
+/// no run has; InvalidArgument for a side without keys or without one value per key. Reads only;
+/// call it on the thread that owns `store`.
 Result<Comparison> compareSides(track::RunStore &store, const SideRef &a, const SideRef &b,
                                 const std::vector<FinalMetric> &metrics = comparedMetrics());
 

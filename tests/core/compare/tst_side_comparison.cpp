@@ -1,5 +1,6 @@
 // compare::compareSides on a real store: runs stand for their repeat groups, KEY=VALUE sides,
-// each metric's verdict equal to core's stats::verdict of the same values, best-of metrics, the
+// sides on two keys (the runs with both values, as a group of the Runs panel's tree), each
+// metric's verdict equal to core's stats::verdict of the same values, best-of metrics, the
 // config keys that differ (the seed aside), and the errors a user can get.
 #include "core/compare/side_comparison.h"
 #include "core/stats/comparison.h"
@@ -95,10 +96,43 @@ private Q_SLOTS:
         QCOMPARE(same->b.runIds, std::vector<std::int64_t>{2});
     }
 
+    void twoKeySidesHoldTheRunsWithBothValues()
+    {
+        // lr 0.1 and seed 2: run 7 alone; seed 0 of every lr: runs 1, 5 and 9.
+        const compare::SideRef both{0, {"optimizer.lr", "training.seed"}, {"0.1", "2"}};
+        const compare::SideRef seed{0, {"training.seed"}, {"0"}};
+        auto c = compare::compareSides(*m_store, both, seed);
+        QVERIFY_OK(c);
+        QCOMPARE(c->a.label, std::string("optimizer.lr=0.1, training.seed=2"));
+        QCOMPARE(c->a.runIds, std::vector<std::int64_t>{7});
+        QCOMPARE(c->b.label, std::string("training.seed=0"));
+        QCOMPARE(c->b.runIds, (std::vector<std::int64_t>{1, 5, 9}));
+        // A config key and a repeat group: the group's runs with that lr.
+        auto mixed
+            = compare::compareSides(*m_store, {0, {"optimizer.lr", "repeat"}, {"0.1", "high"}},
+                                    {0, {"repeat", "optimizer.lr"}, {"low", "0.01"}});
+        QVERIFY_OK(mixed);
+        QCOMPARE(mixed->a.runIds, (std::vector<std::int64_t>{5, 6, 7, 8}));
+        QCOMPARE(mixed->b.runIds, (std::vector<std::int64_t>{1, 2, 3, 4}));
+        // Values no run has together.
+        auto none = compare::compareSides(*m_store,
+                                          {0, {"optimizer.lr", "repeat"}, {"0.01", "high"}}, seed);
+        QVERIFY(!none);
+        QCOMPARE(none.error().code, ErrorCode::NotFound);
+        QVERIFY2(none.error().message.find("no run has optimizer.lr=0.01, repeat=high")
+                     != std::string::npos,
+                 none.error().message.c_str());
+        // A key without its value.
+        auto lopsided
+            = compare::compareSides(*m_store, {0, {"optimizer.lr", "repeat"}, {"0.1"}}, seed);
+        QVERIFY(!lopsided);
+        QCOMPARE(lopsided.error().code, ErrorCode::InvalidArgument);
+    }
+
     void unknownSidesAreNamed()
     {
         QCOMPARE(compare::parseSideRef(*m_store, "nosuchrun").error().code, ErrorCode::NotFound);
-        auto none = compare::compareSides(*m_store, {0, "optimizer.lr", "7"}, {1, {}, {}});
+        auto none = compare::compareSides(*m_store, {0, {"optimizer.lr"}, {"7"}}, {1, {}, {}});
         QVERIFY(!none);
         QCOMPARE(none.error().code, ErrorCode::NotFound);
         QVERIFY2(none.error().message.find("no run has optimizer.lr=7") != std::string::npos,
