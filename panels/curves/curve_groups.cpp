@@ -7,6 +7,7 @@
 #include <QtConcurrent/QtConcurrentMap>
 
 #include <algorithm>
+#include <cstring>
 
 namespace lathe::panels {
 
@@ -89,6 +90,7 @@ CurveGroups::CurveGroups(StoreClient &store, CurveSet &curves, QObject *parent)
     , m_store(&store)
     , m_curves(&curves)
 {
+    setObjectName(QStringLiteral("curveGroups"));
     connect(&m_watcher, &QFutureWatcherBase::finished, this, &CurveGroups::finish);
 }
 
@@ -99,6 +101,7 @@ void CurveGroups::setSettings(const GroupSettings &settings)
     const bool newKey = settings.key != m_settings.key;
     m_settings = settings;
     ++m_generation; // a band being computed the old way is not drawn
+    m_inputs.clear();
     if (newKey) {
         readGroups();
         if (active())
@@ -117,6 +120,7 @@ void CurveGroups::readGroups()
 {
     m_groups.reset();
     m_bands.clear();
+    m_inputs.clear();
     m_error.clear();
     ++m_generation;
     m_groupedRuns = m_curves->runIds();
@@ -153,6 +157,10 @@ void CurveGroups::start()
         m_runningKeys |= CurveSet::keyBit(key);
     // The points are copied here, on the GUI thread, so the worker shares nothing with it.
     auto jobs = groupJobs(*m_curves, *m_groups, m_pending);
+    std::erase_if(jobs, [this](const GroupJob &job) { return unchanged(job); });
+    m_runningInputs.clear();
+    for (const auto &job : jobs)
+        m_runningInputs[{job.key, job.group}] = job.runs;
     m_pending.clear();
     m_runningGeneration = m_generation;
     m_computing = true;
@@ -171,11 +179,33 @@ void CurveGroups::finish()
             bands.resize(m_groups->size());
             bands[band.group]
                 = std::make_shared<const std::vector<stats::BandPoint>>(std::move(band.points));
+            m_inputs[{band.key, band.group}] = std::move(m_runningInputs[{band.key, band.group}]);
+            ++m_computed;
         }
         Q_EMIT bandsReady(m_runningKeys);
     }
     if (!m_pending.empty() && active() && m_groups)
         start();
+}
+
+bool CurveGroups::unchanged(const GroupJob &job) const
+{
+    const auto bands = m_bands.find(job.key);
+    if (bands == m_bands.end() || job.group >= bands->second.size() || !bands->second[job.group])
+        return false;
+    const auto inputs = m_inputs.find({job.key, job.group});
+    if (inputs == m_inputs.end() || inputs->second.size() != job.runs.size())
+        return false;
+    for (std::size_t r = 0; r < job.runs.size(); ++r) {
+        const auto &before = inputs->second[r], &now = job.runs[r];
+        // Bitwise, so that a NaN point compares equal to itself.
+        if (before.size() != now.size()
+            || (!now.empty()
+                && std::memcmp(before.data(), now.data(), now.size() * sizeof(stats::CurvePoint))
+                       != 0))
+            return false;
+    }
+    return true;
 }
 
 std::vector<PlotSeries> CurveGroups::series(std::span<const int> keys, bool withKeySuffix) const

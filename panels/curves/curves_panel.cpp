@@ -87,7 +87,7 @@ std::function<QString(double)> axisFormatter(CurveAxis axis)
 CurvesPanel::CurvesPanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
     , m_store(&store)
-    , m_groups(store, m_curves)
+    , m_groups(store, m_curves, this)
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);

@@ -602,6 +602,42 @@ private Q_SLOTS:
         QVERIFY(bands(loss).empty());
     }
 
+    // A live run's new points compute its group's band again, and only that band: the other
+    // group's runs and the other series are unchanged, so their bands are kept as they were.
+    void aLiveRunRecomputesOnlyItsGroupsBand()
+    {
+        const std::vector<std::int64_t> a{createRepeat("a-1", "a", 0.1),
+                                          createRepeat("a-2", "a", 0.1)};
+        const std::vector<std::int64_t> b{createRepeat("b-1", "b", 0.01),
+                                          createRepeat("b-2", "b", 0.01)};
+        for (std::size_t i = 0; i < 2; ++i) {
+            addLoss(a[i], 200, 0.1 * double(i), int(i));
+            addLoss(b[i], 200, 0.5 + 0.1 * double(i), int(i) + 2);
+        }
+        auto panel = openPanel();
+        panel->setSelection({.selected = {a[0], a[1], b[0], b[1]}});
+        PlotWidget *loss = panel->chart(CurvesPanel::LossChart);
+        QTRY_COMPARE(pointCount(loss), std::size_t(4 * 200));
+        auto *groupBy = panel->findChild<QComboBox *>("groupBy");
+        groupBy->setFocus();
+        QTest::keyClick(groupBy, Qt::Key_Down);
+        const QString aName = QStringLiteral("a (2 runs) · train");
+        QTRY_COMPARE(bands(loss).size(), std::size_t(2));
+        const auto *groups = panel->findChild<lathe::panels::CurveGroups *>("curveGroups");
+        QVERIFY(groups);
+        QTRY_VERIFY(sameBand(*bands(loss).at(aName), expectedBand(a, stats::Band::Std)));
+        const std::size_t computed = groups->bandsComputed();
+        QVERIFY(computed >= 2);
+
+        std::vector<track::MetricPoint> more;
+        for (int s = 200; s < 260; ++s)
+            more.push_back({a[0], "train/loss", s, s / 100.0, 1.7e9 + s, lossAt(s, 0, 0)});
+        QVERIFY(m_store->addMetrics(more));
+        QTRY_VERIFY(bands(loss).count(aName)
+                    && sameBand(*bands(loss).at(aName), expectedBand(a, stats::Band::Std)));
+        QCOMPARE(groups->bandsComputed(), computed + 1);
+    }
+
     void groupsByAConfigKey()
     {
         const auto fast = createRepeat("fast", "x", 0.1);
