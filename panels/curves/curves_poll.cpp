@@ -138,8 +138,7 @@ Result<RunUpdate> pollRun(track::RunStore &store, const RunPoll &poll)
 
 } // namespace
 
-Result<std::vector<RunUpdate>> pollCurves(track::RunStore &store,
-                                          const std::vector<RunPoll> &polls)
+Result<std::vector<RunUpdate>> pollCurves(track::RunStore &store, const std::vector<RunPoll> &polls)
 {
     std::vector<RunUpdate> updates;
     updates.reserve(polls.size());
