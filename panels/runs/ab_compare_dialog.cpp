@@ -159,11 +159,11 @@ void AbCompareDialog::refresh()
 
 void AbCompareDialog::followGroup(qint64 runId, const QString &group)
 {
-    if (runId == 0)
+    if (runId == 0 || !m_comparison)
         return; // the group of a config given whole, not of a run here
-    for (auto *side : {&m_a, &m_b})
-        if (side->runId == runId)
-            *side = {0, "repeat", group.toStdString()};
+    for (auto [ref, side] : {std::pair{&m_a, &m_comparison->a}, std::pair{&m_b, &m_comparison->b}})
+        if (side->runIds == std::vector<std::int64_t>{runId})
+            *ref = {0, {"repeat"}, {group.toStdString()}};
 }
 
 void AbCompareDialog::showError(const QString &message)
@@ -175,19 +175,24 @@ void AbCompareDialog::showError(const QString &message)
 void AbCompareDialog::showComparison(const compare::Comparison &c)
 {
     const auto side = [](const char *name, const compare::Side &s) {
-        return QStringLiteral("<b>%1</b>: %2 · %3")
+        return QStringLiteral("<b>%1</b>: %2 (%3)")
             .arg(name, QString::fromStdString(s.label).toHtmlEscaped(), runsText(s.runIds.size()));
     };
     m_sides->setText(side("A", c.a) + "<br>" + side("B", c.b));
+    const auto ids = [](const char *name, const compare::Side &s) {
+        QStringList list;
+        for (const auto id : s.runIds)
+            list.append(QString::number(id));
+        return (s.runIds.size() == 1 ? tr("%1: run %2") : tr("%1: runs %2"))
+            .arg(name, list.join(", "));
+    };
+    m_sides->setToolTip(ids("A", c.a) + "\n" + ids("B", c.b));
     m_verdict->setStyleSheet(QString::fromLatin1(kVerdictStyle).arg("palette(text)"));
     m_verdict->setText(c.headline < 0
                            ? tr("No run of either side has a final metric yet")
                            : QString::fromStdString(c.metrics[std::size_t(c.headline)].verdict));
-    m_single.clear();
-    for (const auto *s : {&c.a, &c.b})
-        if (s->runIds.size() == 1)
-            m_single.append(s->runIds.front());
-    m_repeat->setVisible(!m_single.isEmpty());
+    m_comparison = c;
+    m_repeat->setVisible(!aloneOnASide().isEmpty());
     fillMetrics(c.metrics);
     fillDifferences(c.configDifferences);
     if (!m_fitted) {
@@ -246,11 +251,21 @@ void AbCompareDialog::fillDifferences(const std::vector<compare::ConfigDifferenc
     fitRows(m_differences, 10);
 }
 
+QList<qint64> AbCompareDialog::aloneOnASide() const
+{
+    QList<qint64> ids;
+    if (m_comparison)
+        for (const auto *side : {&m_comparison->a, &m_comparison->b})
+            if (side->runIds.size() == 1)
+                ids.append(side->runIds.front());
+    return ids;
+}
+
 void AbCompareDialog::requestRepeat()
 {
     m_repeat->setEnabled(false);
     m_repeat->setText(tr("Repeating… (the status bar shows its progress)"));
-    Q_EMIT repeatRequested(m_single, kRepeatCount);
+    Q_EMIT repeatRequested(aloneOnASide(), kRepeatCount);
 }
 
 } // namespace lathe::panels

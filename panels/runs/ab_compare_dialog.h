@@ -5,6 +5,8 @@
 #include <QDialog>
 #include <QList>
 
+#include <optional>
+
 class QLabel;
 class QPushButton;
 class QTableWidget;
@@ -18,10 +20,12 @@ class StoreClient;
 /// interval (Welch), the p-values of Welch's test and of the permutation test, and, above them,
 /// the plain-words verdict on the headline metric (stats::verdict, the sentence `lathe-cli
 /// compare A B --stats` prints); then the config keys whose values differ between the sides.
-/// A run given as a side stands for its repeat group when it has one. With a single run on a
-/// side no conclusion is possible, and "Repeat ×5" asks for that run to be repeated
-/// (repeatRequested). Reads through the StoreClient (compare::compareSides() on its thread), never
-/// on the GUI thread. GUI thread only.
+/// The header names each side and its run count; its tooltip lists the sides' run ids.
+/// A run given as a side stands for its repeat group when it has one; a group (KEY=VALUE, or a
+/// group of the Runs panel's tree on one key or two) for every run of the store with its values.
+/// With a single run on a side no conclusion is possible, and "Repeat ×5" asks for that run to
+/// be repeated (repeatRequested). Reads through the StoreClient (compare::compareSides() on its
+/// thread), never on the GUI thread. GUI thread only.
 class AbCompareDialog : public QDialog
 {
     Q_OBJECT
@@ -36,8 +40,8 @@ public:
     /// Reads the sides again: their runs (a repeat group grows as its runs are stored), metrics
     /// and configs.
     void refresh();
-    /// The repeats of `runId` are tagged repeat:`group`: a side that is that run alone becomes
-    /// the group (read at the next refresh()).
+    /// The repeats of `runId` are tagged repeat:`group`: a side that was that run alone (a run,
+    /// or a group of one run) becomes the repeat group (read at the next refresh()).
     void followGroup(qint64 runId, const QString &group);
 
 Q_SIGNALS:
@@ -51,12 +55,14 @@ private:
     void showError(const QString &message);
     void fillMetrics(const std::vector<compare::MetricComparison> &metrics);
     void fillDifferences(const std::vector<compare::ConfigDifference> &differences);
+    /// The runs standing alone on their side in the comparison last read.
+    QList<qint64> aloneOnASide() const;
     void requestRepeat();
 
     StoreClient &m_store;
     compare::SideRef m_a, m_b;
-    QList<qint64> m_single; ///< the runs alone on a side, as last read
-    bool m_fitted = false;  ///< sized to the first comparison read
+    std::optional<compare::Comparison> m_comparison; ///< as last read
+    bool m_fitted = false;                           ///< sized to the first comparison read
     QLabel *m_sides = nullptr;
     QLabel *m_verdict = nullptr;
     QPushButton *m_repeat = nullptr;

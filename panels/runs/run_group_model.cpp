@@ -159,6 +159,8 @@ QVariant RunGroupModel::data(const QModelIndex &index, int role) const
     if (role == MemberIdsRole)
         return source.isValid() ? QVariant::fromValue(QList<qint64>{m_runs->runId(source.row())})
                                 : QVariant();
+    if (role == GroupValuesRole)
+        return {};
     return source.data(role);
 }
 
@@ -178,6 +180,12 @@ QVariant RunGroupModel::groupData(const Group &group, int column, int role) cons
                               column);
         return {};
     case MemberIdsRole: return QVariant::fromValue(QList<qint64>(ids.begin(), ids.end()));
+    case GroupValuesRole: {
+        QStringList values;
+        for (const auto &value : group.group.values)
+            values.append(QString::fromStdString(value));
+        return values;
+    }
     case Qt::TextAlignmentRole: {
         if (metric >= 0)
             return int(Qt::AlignRight | Qt::AlignVCenter);

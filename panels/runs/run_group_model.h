@@ -35,6 +35,8 @@ public:
     enum Role {
         /// A group row's member run ids (QList<qint64>); a run row's is its own id.
         MemberIdsRole = RunListModel::RunIdRole + 1,
+        /// A group row's values, one per key of keys() (QStringList); none for a run row.
+        GroupValuesRole,
     };
 
     /// Groups the runs `shown` lists (a filter over `runs`, rows with RunListModel::RunIdRole);

@@ -216,6 +216,8 @@ void RunsPanel::buildActions()
     m_compareAction = new QAction(tr("Compare selected"), this);
     m_compareAction->setObjectName(QStringLiteral("compareRunsAction"));
     m_compareAction->setToolTip(tr("Compare the selected runs (select two or more)"));
+    m_abAction = new QAction(tr("Compare &A/B…"), this);
+    m_abAction->setObjectName(QStringLiteral("compareABAction"));
     m_newRunAction = new QAction(tr("New run from this config"), this);
     m_newRunAction->setObjectName(QStringLiteral("newRunFromConfigAction"));
     m_newRunAction->setToolTip(tr("Fill the hyperparameter form with this run's config"));
@@ -239,6 +241,10 @@ void RunsPanel::buildActions()
     connect(m_undoAction, &QAction::triggered, this, &RunsPanel::undoDelete);
     connect(m_renameAction, &QAction::triggered, this, &RunsPanel::renameCurrent);
     connect(m_compareAction, &QAction::triggered, this, &RunsPanel::compareSelected);
+    connect(m_abAction, &QAction::triggered, this, [this] {
+        if (const auto sides = abSides())
+            Q_EMIT abCompareRequested((*sides)[0], (*sides)[1]);
+    });
     connect(m_newRunAction, &QAction::triggered, this, &RunsPanel::newRunFromCurrentConfig);
     connect(m_resumeAction, &QAction::triggered, this,
             [this] { Q_EMIT resumeRequested(currentRunId()); });
@@ -252,11 +258,13 @@ void RunsPanel::showContextMenu(const QPoint &pos)
     if (!view->indexAt(pos).isValid())
         return;
     QMenu menu(this);
+    menu.setToolTipsVisible(true); // why an action is off ("Compare A/B…" says)
     menu.addAction(m_newRunAction);
     menu.addAction(m_fineTuneAction);
     menu.addAction(m_resumeAction);
     menu.addAction(m_exportAction);
     menu.addAction(m_compareAction);
+    menu.addAction(m_abAction);
     menu.addSeparator();
     menu.addAction(m_renameAction);
     menu.addAction(m_deleteAction);
@@ -284,6 +292,18 @@ void RunsPanel::onSelectionChanged()
     const auto ids = selectedRunIds();
     m_deleteAction->setEnabled(!ids.isEmpty());
     m_compareAction->setEnabled(ids.size() >= 2);
+    const auto sides = abSides();
+    m_abAction->setEnabled(sides.has_value());
+    if (!sides)
+        m_abAction->setToolTip(sides.error());
+    else if ((*sides)[0].runId == 0)
+        m_abAction->setToolTip(tr("Is the difference between the two selected groups real? Each "
+                                  "stands for every run of the store with its values, the "
+                                  "filter aside (as lathe-cli compare KEY=VALUE KEY=VALUE "
+                                  "--stats)"));
+    else
+        m_abAction->setToolTip(tr("Is the difference between the two selected runs real? Each "
+                                  "stands for its repeat group when it has one"));
     m_exportAction->setEnabled(ids.size() == 1);
     m_newRunAction->setEnabled(currentRunId() != 0);
     m_renameAction->setEnabled(currentRunId() != 0);

@@ -1,10 +1,14 @@
 #pragma once
 
+#include "core/compare/side_comparison.h"
 #include "core/train/run_config.h"
 
 #include <QList>
 #include <QTimer>
 #include <QWidget>
+
+#include <array>
+#include <expected>
 
 class QAbstractItemView;
 class QAction;
@@ -42,8 +46,10 @@ class StoreClient;
 /// panel's height and asks the window for more (compareRoomWanted). "Group by" (a key: repeat,
 /// sweep, tags or a config key, and optionally a second) shows the runs the filter lets through
 /// as a tree of groups (RunGroupModel: count, mean ± std (min..max) of each final metric), each
-/// expanding to its runs; selecting a group selects its runs. Reads run on the injected
-/// StoreClient's thread, edits on its writer. GUI thread only.
+/// expanding to its runs; selecting a group selects its runs. "Compare A/B…" (abCompareRequested)
+/// takes two selected runs, or two selected groups of the tree (each as the side of its keys'
+/// values, compare::SideRef), and is off with the reason as its tooltip for any other pick.
+/// Reads run on the injected StoreClient's thread, edits on its writer. GUI thread only.
 class RunsPanel : public QWidget
 {
     Q_OBJECT
@@ -65,7 +71,8 @@ public:
     /// "runGroupsProxy", "runGroupModel", "runsSplitter", "runsTabs", "compareView",
     /// "deleteUndoBar", "runNotes", and the actions the window also puts in its menus:
     /// "exportRunAction", "fineTuneAction", "deleteRunsAction", "undoDeleteAction",
-    /// "renameRunAction", "compareRunsAction", "newRunFromConfigAction", "resumeRunAction").
+    /// "renameRunAction", "compareRunsAction", "compareABAction", "newRunFromConfigAction",
+    /// "resumeRunAction").
     RunListModel *model() const { return m_model; }
     /// The last error or notice shown in the panel (empty when none).
     QString message() const;
@@ -101,6 +108,9 @@ Q_SIGNALS:
     void runActivated(qint64 runId);
     /// "Resume run" on a stopped or interrupted run: continue it from its last checkpoint.
     void resumeRequested(qint64 runId);
+    /// "Compare A/B…": side `a` is the first of the two runs or groups picked (in the view's
+    /// order), `b` the second.
+    void abCompareRequested(const lathe::compare::SideRef &a, const lathe::compare::SideRef &b);
     /// The Compare tab was opened: the panel shows it comfortably at `height` pixels (a
     /// window may grow the panel's dock to that, as far as its other docks allow).
     void compareRoomWanted(int height);
@@ -129,6 +139,8 @@ private:
     QAbstractItemView *activeView() const;
     /// The row of the active view that shows run `id` (invalid when it shows none).
     QModelIndex viewIndexOfRun(qint64 id) const;
+    /// The sides "Compare A/B…" compares for the selection, or why it cannot (its tooltip).
+    std::expected<std::array<compare::SideRef, 2>, QString> abSides() const;
     void showContextMenu(const QPoint &pos);
     void onSelectionChanged();
     void onCurrentChanged(const QModelIndex &current);
@@ -163,6 +175,7 @@ private:
     QAction *m_undoAction = nullptr;
     QAction *m_renameAction = nullptr;
     QAction *m_compareAction = nullptr;
+    QAction *m_abAction = nullptr;
     QAction *m_newRunAction = nullptr;
     QAction *m_resumeAction = nullptr;
     QAction *m_exportAction = nullptr;

@@ -65,6 +65,16 @@ std::pair<int, int> treeOrder(const QModelIndex &index)
                                     : std::pair(index.row(), 0);
 }
 
+/// The rows selected in `view`, top to bottom.
+QModelIndexList selectedRowsInOrder(const QAbstractItemView &view)
+{
+    auto rows = view.selectionModel()->selectedRows(RunListModel::NameColumn);
+    std::sort(rows.begin(), rows.end(), [](const QModelIndex &a, const QModelIndex &b) {
+        return treeOrder(a) < treeOrder(b);
+    });
+    return rows;
+}
+
 } // namespace
 
 void RunsPanel::buildTree()
@@ -217,11 +227,6 @@ QModelIndex RunsPanel::viewIndexOfRun(qint64 id) const
 
 QList<qint64> RunsPanel::selectedRunIds() const
 {
-    QAbstractItemView *view = activeView();
-    auto rows = view->selectionModel()->selectedRows(RunListModel::NameColumn);
-    std::sort(rows.begin(), rows.end(), [](const QModelIndex &a, const QModelIndex &b) {
-        return treeOrder(a) < treeOrder(b);
-    });
     QList<qint64> ids;
     QSet<qint64> seen;
     const auto add = [&](const QModelIndex &run) {
@@ -231,7 +236,7 @@ QList<qint64> RunsPanel::selectedRunIds() const
             ids.push_back(id);
         }
     };
-    for (const auto &index : rows) {
+    for (const auto &index : selectedRowsInOrder(*activeView())) {
         if (!isGrouped() || index.parent().isValid()) {
             add(index);
             continue;
@@ -241,6 +246,34 @@ QList<qint64> RunsPanel::selectedRunIds() const
             add(m_groupProxy->index(child, 0, index));
     }
     return ids;
+}
+
+std::expected<std::array<compare::SideRef, 2>, QString> RunsPanel::abSides() const
+{
+    std::vector<compare::SideRef> groups, runs;
+    for (const auto &index : selectedRowsInOrder(*activeView())) {
+        if (isGrouped() && !index.parent().isValid()) {
+            compare::SideRef group{0, m_groups->keys(), {}};
+            for (const auto &value : index.data(RunGroupModel::GroupValuesRole).toStringList())
+                group.values.push_back(value.toStdString());
+            groups.push_back(std::move(group));
+        } else if (const qint64 id = index.data(RunListModel::RunIdRole).toLongLong(); id != 0) {
+            runs.push_back({id});
+        }
+    }
+    if (!groups.empty() && !runs.empty())
+        return std::unexpected(tr("Compare A/B compares two groups or two runs, not a group "
+                                  "with a run: select two groups (Ctrl+click), or two runs"));
+    const auto &picked = groups.empty() ? runs : groups;
+    if (picked.size() == 2)
+        return std::array{picked[0], picked[1]};
+    if (!groups.empty())
+        return std::unexpected(
+            tr("Compare A/B compares exactly two groups (%1 selected)").arg(groups.size()));
+    return std::unexpected(isGrouped() ? tr("Select two groups, or two runs, to compare A/B "
+                                            "(Ctrl+click)")
+                                       : tr("Select two runs to compare A/B (Ctrl+click), or "
+                                            "group the runs and select two groups"));
 }
 
 void RunsPanel::selectRuns(const QList<qint64> &ids)

@@ -245,7 +245,7 @@ void MainWindow::setSelection(const RunSelection &selection)
     m_errors->setSelection(selection);
     m_histograms->setSelection(selection);
     m_pluginPanels->setSelection(selection);
-    updateActions(); // Compare A/B and Repeat follow the runs picked
+    updateActions(); // Repeat follows the run picked
 }
 
 void MainWindow::connectInspection()

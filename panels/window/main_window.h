@@ -16,6 +16,10 @@ class QDockWidget;
 class QLabel;
 class QProgressBar;
 
+namespace lathe::compare {
+struct SideRef;
+}
+
 namespace lathe::data {
 class Dataset;
 }
@@ -123,8 +127,8 @@ private:
     void saveConfig(bool askForFile);
     void startRun();
     void steerRun();
-    /// "Compare A/B…": the two selected runs (each its repeat group when it has one).
-    void compareAB();
+    /// "Compare A/B…" (the Runs panel's action): the dialog on sides `a` and `b`.
+    void compareAB(const compare::SideRef &a, const compare::SideRef &b);
     /// "Repeat ×N…": asks N and K, then trains the selected run's config N times.
     void repeatSelected();
     /// "Start ×N…": the same for the form's config.

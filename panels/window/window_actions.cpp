@@ -142,10 +142,10 @@ void MainWindow::createCompareActions()
 {
     using Key = QKeySequence;
     const auto none = QStyle::SP_CustomBase;
-    m_compareAB = action(this, none, tr("Compare &A/B…"), {Key("Ctrl+Shift+D")},
-                         tr("Is the difference between the two selected runs real? Each stands "
-                            "for its repeat group when it has one"));
-    m_compareAB->setObjectName("compareABAction");
+    // The Runs panel's: it knows what is picked (two runs or two groups) and says in the
+    // tooltip why the action is off; a key in the tooltip would go with its next update.
+    m_compareAB = runsAction("compareABAction", {});
+    m_compareAB->setShortcut(Key("Ctrl+Shift+D"));
     m_repeatRun = action(this, none, tr("Re&peat ×N…"), {Key("Ctrl+Shift+P")},
                          tr("Train the selected run's config N times with other seeds, as one "
                             "repeat group"));
@@ -154,7 +154,7 @@ void MainWindow::createCompareActions()
                           tr("Train the form's config N times with seeds from its own up, as one "
                              "repeat group (each run in a lathe-cli process)"));
     m_repeatForm->setObjectName("repeatFormAction");
-    connect(m_compareAB, &QAction::triggered, this, &MainWindow::compareAB);
+    connect(m_runs, &RunsPanel::abCompareRequested, this, &MainWindow::compareAB);
     connect(m_repeatRun, &QAction::triggered, this, &MainWindow::repeatSelected);
     connect(m_repeatForm, &QAction::triggered, this, &MainWindow::repeatForm);
 }
@@ -171,6 +171,7 @@ void MainWindow::createMenus()
     auto *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcuts(standardKeys(QKeySequence::Quit, "Ctrl+Q"));
     auto *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->setToolTipsVisible(true); // Compare A/B's says why it is off
     edit->addAction(m_undoDelete);
     edit->addSeparator();
     edit->addActions({m_renameRun, m_deleteRuns, m_compareRuns, m_compareAB});
@@ -213,18 +214,13 @@ void MainWindow::updateActions()
     m_resume->setEnabled(state == SessionState::Paused);
     m_steer->setEnabled(state == SessionState::Paused && m_session->runId() != 0);
     m_stop->setEnabled(active);
-    const auto picked = m_selection.selected.size();
-    m_compareAB->setEnabled(picked == 2);
-    m_repeatRun->setEnabled(picked == 1 && m_readOnlyStore.isEmpty());
+    m_repeatRun->setEnabled(m_selection.selected.size() == 1 && m_readOnlyStore.isEmpty());
     m_repeatForm->setEnabled(m_hyperparams->isValid() && m_readOnlyStore.isEmpty());
 }
 
-void MainWindow::compareAB()
+void MainWindow::compareAB(const compare::SideRef &a, const compare::SideRef &b)
 {
-    if (m_selection.selected.size() != 2)
-        return;
-    auto *dialog
-        = new AbCompareDialog(*m_store, {m_selection.selected[0]}, {m_selection.selected[1]}, this);
+    auto *dialog = new AbCompareDialog(*m_store, a, b, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &AbCompareDialog::repeatRequested, m_repeater,
             [this](const QList<qint64> &ids, int count) { m_repeater->repeat(ids, count, 1); });

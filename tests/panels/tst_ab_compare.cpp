@@ -1,8 +1,10 @@
 // "Compare A/B…" and "Repeat ×N…" driven through their real widgets on a real store: two repeat
 // groups with known final metrics give the verdict core's stats::verdict gives for the same
 // values, and their differing config keys (the seed aside); one run a side says no conclusion
-// is possible and offers "Repeat ×5"; the window's Repeat action trains a stored run's config N
-// times with the real lathe-cli, the runs tagged as one repeat group.
+// is possible and offers "Repeat ×5"; two groups picked in the Runs panel's tree (one key or
+// two) are the sides, from the Edit menu's action, its shortcut or the tree's context menu, and
+// any other pick turns the action off saying why; the window's Repeat action trains a stored
+// run's config N times with the real lathe-cli, the runs tagged as one repeat group.
 #include "core/stats/comparison.h"
 #include "core/track/run_groups.h"
 #include "core/track/run_store.h"
@@ -13,11 +15,16 @@
 #include "panels/runs/runs_panel.h"
 #include "panels/window/main_window.h"
 #include "tests/panels/named_child.h"
+#include "tests/panels/run_groups_ui.h"
 #include "tests/qverify_ok.h"
 #include "tests/tiny_run.h"
 
 #include <QAction>
+#include <QApplication>
+#include <QContextMenuEvent>
+#include <QDir>
 #include <QLabel>
+#include <QMenu>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -25,6 +32,8 @@
 #include <QStatusBar>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTimer>
+#include <QTreeView>
 #include <QtTest>
 
 #include <algorithm>
@@ -51,6 +60,76 @@ QString text(QTableWidget *table, int row, int column)
 {
     auto *item = table->item(row, column);
     return item ? item->text() : QString();
+}
+
+/// What the verdict on test/accuracy calls sides `a` and `b`.
+stats::VerdictWords testAccuracyWords(const std::string &a, const std::string &b)
+{
+    return {a, b, "test/accuracy", true, 100, "points"};
+}
+
+/// The A/B dialog's header tooltip for sides of runs `a` and `b`: "A: runs 5, 6\nB: run 11".
+QString sidesTip(const std::vector<std::int64_t> &a, const std::vector<std::int64_t> &b)
+{
+    const auto side = [](const char *name, const std::vector<std::int64_t> &ids) {
+        QStringList list;
+        for (const auto id : ids)
+            list.append(QString::number(id));
+        return QStringLiteral("%1: run%2 %3")
+            .arg(name, ids.size() == 1 ? "" : "s", list.join(", "));
+    };
+    return side("A", a) + "\n" + side("B", b);
+}
+
+/// Scrolls `index` of `tree` into view (the Runs dock of a 1366×768 window shows a few rows)
+/// and clicks it.
+void clickRow(QTreeView *tree, const QModelIndex &index, Qt::KeyboardModifiers modifiers = {})
+{
+    tree->scrollTo(index);
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, modifiers,
+                      tree->visualRect(index).center());
+}
+
+/// Makes `window` the active one, as a window manager would (for its shortcuts).
+bool activate(QWidget &window)
+{
+    window.activateWindow();
+    return QTest::qWaitForWindowActive(&window);
+}
+
+/// Right-clicks `index` of `tree` and, in the context menu, clicks "Compare A/B…" when it is on
+/// (true) or closes the menu when it is off (false); none when no menu with that entry opens.
+std::optional<bool> compareFromContextMenu(QTreeView *tree, const QModelIndex &index)
+{
+    std::optional<bool> on;
+    QTimer poll;
+    poll.setInterval(20);
+    QObject::connect(&poll, &QTimer::timeout, [&] {
+        auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget());
+        if (!menu)
+            return;
+        poll.stop();
+        const auto actions = menu->actions();
+        const auto entry
+            = std::ranges::find(actions, QStringLiteral("compareABAction"), &QAction::objectName);
+        if (entry == actions.end()) {
+            menu->close();
+            return;
+        }
+        on = (*entry)->isEnabled();
+        if (*on)
+            QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(*entry).center());
+        else
+            menu->close();
+    });
+    poll.start();
+    tree->scrollTo(index);
+    const QPoint pos = tree->visualRect(index).center();
+    QTest::mouseClick(tree->viewport(), Qt::RightButton, {}, pos);
+    // The platform's context menu event, which QTest's click does not make.
+    QContextMenuEvent event(QContextMenuEvent::Mouse, pos, tree->viewport()->mapToGlobal(pos));
+    QApplication::sendEvent(tree->viewport(), &event);
+    return on;
 }
 
 /// The row of `table` whose first column is `key`; -1 when none is.
@@ -81,13 +160,15 @@ class TestAbCompare : public QObject
         m_store = std::move(*store);
     }
 
-    /// A finished run with `lr` and `seed` in its config, test/accuracy `accuracy`, a val/accuracy
-    /// series peaking at `accuracy` + 0.01, tagged `tag` when one is given.
-    qint64 addRun(double lr, int seed, double accuracy, const std::string &tag = {})
+    /// A finished run with `lr`, `seed` and `batchSize` in its config, test/accuracy `accuracy`, a
+    /// val/accuracy series peaking at `accuracy` + 0.01, tagged `tag` when one is given.
+    qint64 addRun(double lr, int seed, double accuracy, const std::string &tag = {},
+                  std::int64_t batchSize = 64)
     {
         auto config = tinyConfig();
         config.optimizer.lr = lr;
         config.training.seed = std::uint64_t(seed);
+        config.training.batchSize = batchSize;
         const auto id = m_store->createRun({"run", config.toJson().dump(), std::uint64_t(seed)});
         if (!id)
             qFatal("%s", id.error().toString().c_str());
@@ -117,6 +198,65 @@ class TestAbCompare : public QObject
         if (!QTest::qWaitFor([&] { return !verdict->text().startsWith("Reading"); }, 10000))
             qFatal("the dialog never read its runs");
         return dialog;
+    }
+
+    /// The window on the store, its Runs panel listing `runs` runs; its Repeat runs the real
+    /// lathe-cli.
+    std::unique_ptr<MainWindow> openWindow(int runs)
+    {
+        const auto defaults = std::filesystem::path(m_dir->path().toStdString()) / "tiny.json";
+        std::ofstream(defaults) << tinyConfig().toJson().dump(2);
+        auto window = std::make_unique<MainWindow>(WorkbenchOptions{m_db, defaults, false});
+        namedChild<RepeatRunner>(window.get(), "repeatRunner")->setCliPath(LATHE_CLI_PATH);
+        window->resize(1366, 768);
+        window->show();
+        if (!QTest::qWaitForWindowExposed(window.get()))
+            qFatal("the window is not shown");
+        if (!QTest::qWaitFor([&] { return window->runsPanel()->model()->rowCount() == runs; },
+                             10000))
+            qFatal("the Runs panel never listed the %d runs", runs);
+        return window;
+    }
+
+    /// The A/B dialog `window` shows, once it has read its sides (null when none opens).
+    static AbCompareDialog *shownDialog(const MainWindow &window)
+    {
+        AbCompareDialog *shown = nullptr;
+        QTest::qWaitFor(
+            [&] {
+                for (auto *dialog : window.findChildren<AbCompareDialog *>())
+                    if (dialog->isVisible()
+                        && !namedChild<QLabel>(dialog, "abSides")->toolTip().isEmpty())
+                        shown = dialog;
+                return shown != nullptr;
+            },
+            10000);
+        return shown;
+    }
+
+    /// The grouped-view fixture: four groups of lr × batch size with known test accuracies.
+    struct GroupRuns
+    {
+        std::vector<std::int64_t> alpha, beta,
+            gamma;             ///< repeat groups: lr 0.01 ×64, 0.001 ×64, ×32
+        std::int64_t lone = 0; ///< lr 0.01, batch 32, in no repeat group
+        const std::vector<double> alphaTest{0.80, 0.81, 0.79, 0.82};
+        const std::vector<double> betaTest{0.84, 0.85, 0.83, 0.86};
+        const std::vector<double> gammaTest{0.70, 0.72};
+        static constexpr double kLoneTest = 0.60;
+    };
+
+    GroupRuns addGroupRuns()
+    {
+        GroupRuns g;
+        for (int i = 0; i < 4; ++i)
+            g.alpha.push_back(addRun(0.01, i, g.alphaTest[std::size_t(i)], "repeat:alpha"));
+        for (int i = 0; i < 4; ++i)
+            g.beta.push_back(addRun(0.001, i, g.betaTest[std::size_t(i)], "repeat:beta"));
+        for (int i = 0; i < 2; ++i)
+            g.gamma.push_back(addRun(0.001, i, g.gammaTest[std::size_t(i)], "repeat:gamma", 32));
+        g.lone = addRun(0.01, 7, GroupRuns::kLoneTest, {}, 32);
+        return g;
     }
 
 private Q_SLOTS:
@@ -189,7 +329,8 @@ private Q_SLOTS:
             addRun(0.001, i, 0.70 + 0.01 * i);
         }
         StoreClient client(m_db);
-        auto dialog = openDialog(client, {0, "optimizer.lr", "0.01"}, {0, "optimizer.lr", "0.001"});
+        auto dialog
+            = openDialog(client, {0, {"optimizer.lr"}, {"0.01"}}, {0, {"optimizer.lr"}, {"0.001"}});
         const std::vector<double> a{0.80, 0.81, 0.82}, b{0.70, 0.71, 0.72};
         const stats::VerdictWords words{
             "optimizer.lr=0.01", "optimizer.lr=0.001", "test/accuracy", true, 100, "points"};
@@ -224,6 +365,190 @@ private Q_SLOTS:
         QCOMPARE(asked[0][0].value<QList<qint64>>(), (QList<qint64>{first, second}));
         QCOMPARE(asked[0][1].toInt(), 5);
         QVERIFY(!repeat->isEnabled());
+    }
+
+    void twoGroupsOfTheTreeAreTheSides()
+    {
+        openStore("tree.db");
+        const auto g = addGroupRuns();
+        auto window = openWindow(11);
+        auto *panel = window->runsPanel();
+        auto *action = namedChild<QAction>(window.get(), "compareABAction");
+        auto *tree = namedChild<QTreeView>(panel, "runGroupsTree");
+        auto *proxy = tree->model();
+        groupBy(*panel, "groupByCombo", "optimizer.lr");
+        QTRY_COMPARE(proxy->rowCount(), 2);
+        QVERIFY(!action->isEnabled());
+
+        // lr 0.001 (beta and gamma) and lr 0.01 (alpha and the lone run): Edit → Compare A/B.
+        std::vector<std::int64_t> low = g.beta, high = g.alpha;
+        low.insert(low.end(), g.gamma.begin(), g.gamma.end());
+        high.push_back(g.lone);
+        clickRow(tree, groupRow(*proxy, low));
+        clickRow(tree, groupRow(*proxy, high), Qt::ControlModifier);
+        QVERIFY2(action->isEnabled(), qPrintable(action->toolTip()));
+        QVERIFY(action->toolTip().contains("two selected groups"));
+        action->trigger();
+        auto *dialog = shownDialog(*window);
+        QVERIFY(dialog);
+        auto *sides = namedChild<QLabel>(dialog, "abSides");
+        QCOMPARE(sides->toolTip(), sidesTip(low, high));
+        QVERIFY2(sides->text().contains("optimizer.lr=0.001 (6 runs)")
+                     && sides->text().contains("optimizer.lr=0.01 (5 runs)"),
+                 qPrintable(sides->text()));
+        std::vector<double> lowTest = g.betaTest, highTest = g.alphaTest;
+        lowTest.insert(lowTest.end(), g.gammaTest.begin(), g.gammaTest.end());
+        highTest.push_back(GroupRuns::kLoneTest);
+        auto *verdict = namedChild<QLabel>(dialog, "abVerdict");
+        QCOMPARE(
+            verdict->text(),
+            QString::fromStdString(stats::verdict(
+                lowTest, highTest, testAccuracyWords("optimizer.lr=0.001", "optimizer.lr=0.01"))));
+        QVERIFY(namedChild<QPushButton>(dialog, "abRepeat")->isHidden());
+        dialog->close();
+
+        // Then by batch size: a group is both values. lr 0.001 ×64 (beta) against lr 0.01 ×64
+        // (alpha), by the action's shortcut.
+        groupBy(*panel, "thenByCombo", "training.batch_size");
+        QTRY_COMPARE(proxy->rowCount(), 4);
+        clickRow(tree, groupRow(*proxy, g.beta));
+        clickRow(tree, groupRow(*proxy, g.alpha), Qt::ControlModifier);
+        QVERIFY2(action->isEnabled(), qPrintable(action->toolTip()));
+        QVERIFY(activate(*window));
+        QTest::keyClick(tree, Qt::Key_D, Qt::ControlModifier | Qt::ShiftModifier);
+        dialog = shownDialog(*window);
+        QVERIFY(dialog);
+        sides = namedChild<QLabel>(dialog, "abSides");
+        QCOMPARE(sides->toolTip(), sidesTip(g.beta, g.alpha));
+        const std::string lowLabel = "optimizer.lr=0.001, training.batch_size=64";
+        const std::string highLabel = "optimizer.lr=0.01, training.batch_size=64";
+        QVERIFY2(sides->text().contains(QString::fromStdString(lowLabel) + " (4 runs)"),
+                 qPrintable(sides->text()));
+        verdict = namedChild<QLabel>(dialog, "abVerdict");
+        QCOMPARE(verdict->text(),
+                 QString::fromStdString(stats::verdict(g.betaTest, g.alphaTest,
+                                                       testAccuracyWords(lowLabel, highLabel))));
+        QVERIFY2(verdict->text().startsWith(
+                     QString::fromStdString(lowLabel + " is better than " + highLabel)),
+                 qPrintable(verdict->text()));
+        auto *differences = namedChild<QTableWidget>(dialog, "abConfigDiff");
+        QCOMPARE(differences->rowCount(), 1);
+        QCOMPARE(text(differences, 0, 0), QString("optimizer.lr"));
+        if (const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS"); !dir.isEmpty()) {
+            QDir().mkpath(dir);
+            QTest::qWait(50); // the layouts settle
+            QVERIFY(dialog->grab().save(QDir(dir).filePath("ab-compare-groups.png")));
+        }
+    }
+
+    void aGroupOfOneRunOffersRepeat()
+    {
+        openStore("lone.db");
+        const auto g = addGroupRuns();
+        auto window = openWindow(11);
+        auto *panel = window->runsPanel();
+        auto *tree = namedChild<QTreeView>(panel, "runGroupsTree");
+        auto *proxy = tree->model();
+        groupBy(*panel, "groupByCombo", "optimizer.lr");
+        groupBy(*panel, "thenByCombo", "training.batch_size");
+        QTRY_COMPARE(proxy->rowCount(), 4);
+
+        // lr 0.001 ×32 (gamma, 2 runs) and lr 0.01 ×32 (one run), from the tree's context menu.
+        const auto loneGroup = groupRow(*proxy, {g.lone});
+        clickRow(tree, groupRow(*proxy, g.gamma));
+        clickRow(tree, loneGroup, Qt::ControlModifier);
+        QCOMPARE(compareFromContextMenu(tree, loneGroup), std::optional(true));
+        auto *dialog = shownDialog(*window);
+        QVERIFY(dialog);
+        auto *sides = namedChild<QLabel>(dialog, "abSides");
+        QCOMPARE(sides->toolTip(), sidesTip(g.gamma, {g.lone}));
+        QVERIFY2(sides->text().contains("optimizer.lr=0.01, training.batch_size=32 (1 run)"),
+                 qPrintable(sides->text()));
+        auto *verdict = namedChild<QLabel>(dialog, "abVerdict");
+        QCOMPARE(verdict->text(),
+                 QString::fromStdString(stats::verdict(
+                     g.gammaTest, std::vector{GroupRuns::kLoneTest},
+                     testAccuracyWords("optimizer.lr=0.001, training.batch_size=32",
+                                       "optimizer.lr=0.01, training.batch_size=32"))));
+        QVERIFY(verdict->text().contains("no conclusion"));
+        if (const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS"); !dir.isEmpty()) {
+            QDir().mkpath(dir);
+            QTest::qWait(50);
+            QVERIFY(dialog->grab().save(QDir(dir).filePath("ab-compare-group-of-one.png")));
+        }
+
+        // Repeat ×5 asks for the lone run (the runner here finds no lathe-cli: nothing trains).
+        namedChild<RepeatRunner>(window.get(), "repeatRunner")->setCliPath({});
+        auto *repeat = namedChild<QPushButton>(dialog, "abRepeat");
+        QVERIFY(repeat->isVisible());
+        QSignalSpy asked(dialog, &AbCompareDialog::repeatRequested);
+        QTest::mouseClick(repeat, Qt::LeftButton);
+        QCOMPARE(asked.count(), 1);
+        QCOMPARE(asked[0][0].value<QList<qint64>>(), QList<qint64>{g.lone});
+        // Its repeats, once named and stored, are that side.
+        const std::vector<std::int64_t> repeats{addRun(0.01, 7, 0.61, "repeat:again", 32),
+                                                addRun(0.01, 8, 0.63, "repeat:again", 32)};
+        dialog->followGroup(g.lone, "again");
+        dialog->refresh();
+        QTRY_COMPARE(sides->toolTip(), sidesTip(g.gamma, repeats));
+        QVERIFY2(sides->text().contains("repeat=again (2 runs)"), qPrintable(sides->text()));
+    }
+
+    void otherPicksTurnTheActionOffSayingWhy()
+    {
+        openStore("picks.db");
+        const auto g = addGroupRuns();
+        auto window = openWindow(11);
+        auto *panel = window->runsPanel();
+        auto *action = namedChild<QAction>(window.get(), "compareABAction");
+        auto *tree = namedChild<QTreeView>(panel, "runGroupsTree");
+        auto *proxy = tree->model();
+        groupBy(*panel, "groupByCombo", "optimizer.lr");
+        groupBy(*panel, "thenByCombo", "training.batch_size");
+        QTRY_COMPARE(proxy->rowCount(), 4);
+        const auto alpha = groupRow(*proxy, g.alpha), beta = groupRow(*proxy, g.beta);
+        const auto gamma = groupRow(*proxy, g.gamma);
+
+        // One group.
+        clickRow(tree, alpha);
+        QVERIFY(!action->isEnabled());
+        QCOMPARE(action->toolTip(),
+                 QString("Compare A/B compares exactly two groups (1 selected)"));
+        // Three groups.
+        clickRow(tree, beta, Qt::ControlModifier);
+        QVERIFY(action->isEnabled());
+        clickRow(tree, gamma, Qt::ControlModifier);
+        QVERIFY(!action->isEnabled());
+        QCOMPARE(action->toolTip(),
+                 QString("Compare A/B compares exactly two groups (3 selected)"));
+        // A group and a run of another group.
+        tree->expand(beta);
+        const auto betaRun = proxy->index(0, 0, beta);
+        QVERIFY(tree->visualRect(betaRun).isValid());
+        clickRow(tree, alpha);
+        clickRow(tree, betaRun, Qt::ControlModifier);
+        QVERIFY(!action->isEnabled());
+        QVERIFY2(action->toolTip().contains("not a group with a run"),
+                 qPrintable(action->toolTip()));
+        // The context menu shows the entry off too, and the shortcut opens nothing.
+        QCOMPARE(compareFromContextMenu(tree, alpha), std::optional(false));
+        QVERIFY(activate(*window));
+        QTest::keyClick(tree, Qt::Key_D, Qt::ControlModifier | Qt::ShiftModifier);
+        QTest::qWait(200);
+        QVERIFY(window->findChildren<AbCompareDialog *>().isEmpty());
+
+        // Two runs of the tree: each stands for its repeat group, as in the table.
+        clickRow(tree, betaRun);
+        tree->expand(alpha);
+        clickRow(tree, proxy->index(1, 0, alpha), Qt::ControlModifier);
+        QVERIFY2(action->isEnabled(), qPrintable(action->toolTip()));
+        QVERIFY(action->toolTip().contains("two selected runs"));
+        action->trigger();
+        auto *dialog = shownDialog(*window);
+        QVERIFY(dialog);
+        // The tree shows lr 0.001 before 0.01: beta's run is A.
+        QCOMPARE(namedChild<QLabel>(dialog, "abSides")->toolTip(), sidesTip(g.beta, g.alpha));
+        QVERIFY(namedChild<QLabel>(dialog, "abSides")->text().contains("repeat=beta (4 runs)"));
     }
 
     void repeatReportsFailuresAndStops()
@@ -290,13 +615,8 @@ private Q_SLOTS:
         const auto id = m_store->createRun({"tiny", config.toJson().dump(), config.training.seed});
         QVERIFY_OK(id);
         QVERIFY_OK(m_store->setStatus(*id, track::RunStatus::Finished));
-        const auto defaults = std::filesystem::path(m_dir->path().toStdString()) / "tiny.json";
-        std::ofstream(defaults) << config.toJson().dump(2);
-        MainWindow window({m_db, defaults, false});
-        namedChild<RepeatRunner>(&window, "repeatRunner")->setCliPath(LATHE_CLI_PATH);
-        window.resize(1366, 768);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const auto shown = openWindow(1);
+        auto &window = *shown;
         auto *repeatAction = namedChild<QAction>(&window, "repeatRunAction");
         auto *compareAction = namedChild<QAction>(&window, "compareABAction");
         QVERIFY(!repeatAction->isEnabled());

@@ -11,6 +11,7 @@
 #include "panels/runs/run_group_model.h"
 #include "panels/runs/runs_panel.h"
 #include "tests/panels/named_child.h"
+#include "tests/panels/run_groups_ui.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -102,16 +103,6 @@ private:
         return panel;
     }
 
-    /// Types `key` into a "Group by" combo and presses Enter, as a user does.
-    static void groupBy(RunsPanel &panel, const char *combo, const QString &key)
-    {
-        auto *edit = namedChild<QComboBox>(&panel, combo)->lineEdit();
-        edit->setFocus();
-        QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
-        QTest::keyClicks(edit, key);
-        QTest::keyClick(edit, Qt::Key_Return);
-    }
-
     /// The reference groups: track::groupRuns over every stored run, params read from the store.
     std::vector<track::RunGroup> referenceGroups(std::vector<std::string> keys)
     {
@@ -121,22 +112,6 @@ private:
         return track::groupRuns(keys, *runs, [&](const track::RunInfo &run) {
             return m_store->params(run.id).value_or(track::RunParams{});
         });
-    }
-
-    /// The tree's top-level row whose member runs are `ids` (invalid when none is).
-    static QModelIndex groupRow(const QAbstractItemModel &tree,
-                                const std::vector<std::int64_t> &ids)
-    {
-        QList<qint64> wanted(ids.begin(), ids.end());
-        std::sort(wanted.begin(), wanted.end());
-        for (int row = 0; row < tree.rowCount(); ++row) {
-            const auto index = tree.index(row, 0);
-            auto members = index.data(RunGroupModel::MemberIdsRole).value<QList<qint64>>();
-            std::sort(members.begin(), members.end());
-            if (members == wanted)
-                return index;
-        }
-        return {};
     }
 
     /// Checks every group of `keys` against the reference grouping and statistics.
