@@ -7,6 +7,8 @@
 #include "core/util/log.h"
 #include "core/util/paths.h"
 
+#include <lathe_version.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -57,6 +59,7 @@ void passPluginDirsOn(const std::vector<std::filesystem::path> &dirs)
 }
 
 constexpr const char *kUsage = R"(usage: lathe-cli <command> [options]
+       lathe-cli --version
 
 commands:
   train CONFIG.json [--db PATH] [--name NAME] [--set key.path=value]... [--max-steps N]
@@ -125,6 +128,10 @@ int main(int argc, char **argv)
         || !std::strcmp(argv[1], "help")) {
         std::fputs(kUsage, argc < 2 ? stderr : stdout);
         return argc < 2 ? kExitUsage : kExitOk;
+    }
+    if (!std::strcmp(argv[1], "--version")) {
+        std::puts("lathe-cli " LATHE_VERSION_STRING);
+        return kExitOk;
     }
     const std::map<std::string, std::function<int(const std::vector<std::string> &)>> commands{
         {"train", trainCommand},         {"finetune", finetuneCommand}, {"resume", resumeCommand},

@@ -11,6 +11,10 @@
 #include <QCommandLineParser>
 #include <QTimer>
 
+#include <lathe_version.h>
+
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -21,11 +25,19 @@ constexpr qint64 kScreenshotSteps = 600;
 
 int main(int argc, char **argv)
 {
+    // Before QApplication, which needs a display: the version answers in any terminal.
+    for (int i = 1; i < argc; ++i)
+        if (!std::strcmp(argv[i], "--version") || !std::strcmp(argv[i], "-v")) {
+            std::puts("lathe " LATHE_VERSION_STRING);
+            return 0;
+        }
     lathe::util::configureAllocator();
     QApplication app(argc, argv);
     QApplication::setOrganizationName("Lathe");
     QApplication::setApplicationName("Lathe");
-    QApplication::setApplicationVersion(LATHE_VERSION);
+    QApplication::setApplicationVersion(LATHE_VERSION_STRING);
+    // The installed .desktop entry's name (packaging/): Wayland shells match the window to it.
+    QGuiApplication::setDesktopFileName(LATHE_APP_ID);
 
     QCommandLineParser parser;
     parser.setApplicationDescription("Lathe: train, watch and compare neural networks.");

@@ -218,12 +218,12 @@ std::vector<std::filesystem::path> pluginDirs(const std::vector<std::filesystem:
                 dirs.emplace_back(dir);
     }
     dirs.push_back(util::dataDir() / "plugins");
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec)
-        dirs.push_back(exe.parent_path().parent_path() / "lib" / "lathe" / "plugins");
-    // The sample plugins of a build tree (plugins/CMakeLists.txt).
-    dirs.emplace_back(LATHE_BUILD_PLUGIN_DIR);
+    // An installed program loads the plugins installed with it, never a build tree's: that tree
+    // may still be there, and would give each sample plugin twice.
+    if (const auto prefix = util::installPrefix(); !prefix.empty())
+        dirs.push_back(prefix / "lib" / "lathe" / "plugins");
+    else // the sample plugins of a build tree (plugins/CMakeLists.txt)
+        dirs.emplace_back(LATHE_BUILD_PLUGIN_DIR);
     return dirs;
 }
 

@@ -28,9 +28,9 @@ struct PluginRecord
 const char *toString(PluginRecord::Status status);
 
 /// The plugin folders in search order: `extra` (--plugin-dir), then the ':'-separated
-/// $LATHE_PLUGIN_PATH, the user's data directory's plugins/, <install>/lib/lathe/plugins next
-/// to the running executable, and the build tree's sample plugins. Folders that do not exist
-/// are kept (loadPlugins skips them).
+/// $LATHE_PLUGIN_PATH, the user's data directory's plugins/, and <prefix>/lib/lathe/plugins for
+/// an installed program (util::installPrefix()), else the build tree's sample plugins. Folders
+/// that do not exist are kept (loadPlugins skips them).
 std::vector<std::filesystem::path> pluginDirs(const std::vector<std::filesystem::path> &extra = {});
 
 /// Loads one plugin file into `registry`. First, before any of its code runs, refuses (Refused) a

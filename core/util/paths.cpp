@@ -32,10 +32,24 @@ std::filesystem::path defaultDbPath()
     return dataDir() / kDefaultDbName;
 }
 
+std::filesystem::path installPrefix()
+{
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec)
+        return {};
+    auto prefix = exe.parent_path().parent_path();
+    if (!std::filesystem::is_directory(prefix / "share" / "lathe", ec))
+        return {};
+    return prefix;
+}
+
 std::filesystem::path resourceDir()
 {
     if (const char *res = nonEmptyEnv("LATHE_RESOURCES"))
         return res;
+    if (auto prefix = installPrefix(); !prefix.empty())
+        return prefix / "share" / "lathe";
     return LATHE_SOURCE_RESOURCES;
 }
 
