@@ -1,5 +1,7 @@
 #include "core/sweep/parzen.h"
 
+#include "core/util/log_math.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,6 +12,10 @@ namespace lathe::sweep::detail {
 
 namespace {
 
+using util::log1mExp;
+using util::logNdtr;
+using util::logSumExp;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 const double kLogSqrt2Pi = 0.5 * std::log(2 * std::numbers::pi);
 
@@ -17,27 +23,6 @@ const double kLogSqrt2Pi = 0.5 * std::log(2 * std::numbers::pi);
 double ndtr(double z)
 {
     return 0.5 * std::erfc(-z / std::numbers::sqrt2);
-}
-
-/// log(1 - exp(x)) for x <= 0, accurate near 0 and far below it.
-double log1mexp(double x)
-{
-    if (x >= 0)
-        return -kInf;
-    return x > -std::numbers::ln2 ? std::log(-std::expm1(x)) : std::log1p(-std::exp(x));
-}
-
-double logSumExp(std::span<const double> terms)
-{
-    double top = -kInf;
-    for (const double t : terms)
-        top = std::max(top, t);
-    if (top == -kInf)
-        return -kInf;
-    double sum = 0;
-    for (const double t : terms)
-        sum += std::exp(t - top);
-    return top + std::log(sum);
 }
 
 /// A draw from the standard normal truncated to [a, b] by its inverse CDF, working in the
@@ -57,26 +42,14 @@ double truncatedStandardNormal(double a, double b, double u)
 
 } // namespace
 
-double logNdtr(double z)
-{
-    if (z > 6)
-        return std::log1p(-0.5 * std::erfc(z / std::numbers::sqrt2));
-    if (z > -20)
-        return std::log(ndtr(z));
-    // Phi(z) = phi(z) / -z * (1 - 1/z^2 + 3/z^4 - 15/z^6 + 105/z^8 - ...) for z -> -inf.
-    const double r = 1 / (z * z);
-    const double series = 1 - r * (1 - 3 * r * (1 - 5 * r * (1 - 7 * r)));
-    return -0.5 * z * z - kLogSqrt2Pi - std::log(-z) + std::log(series);
-}
-
 double logGaussMass(double a, double b)
 {
     if (!(a < b))
         return -kInf;
     if (b <= 0)
-        return logNdtr(b) + log1mexp(logNdtr(a) - logNdtr(b));
+        return logNdtr(b) + log1mExp(logNdtr(a) - logNdtr(b));
     if (a >= 0)
-        return logNdtr(-a) + log1mexp(logNdtr(-b) - logNdtr(-a));
+        return logNdtr(-a) + log1mExp(logNdtr(-b) - logNdtr(-a));
     // The interval holds 0: one minus both tails.
     return std::log1p(-ndtr(a) - ndtr(-b));
 }

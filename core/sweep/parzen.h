@@ -11,8 +11,6 @@
 
 namespace lathe::sweep::detail {
 
-/// log Phi(z), the standard normal CDF, accurate in both tails (an asymptotic series below -20).
-double logNdtr(double z);
 /// log(Phi(b) - Phi(a)) for a < b, accurate when both are in one tail; -inf when a >= b.
 double logGaussMass(double a, double b);
 /// The standard normal quantile Phi^-1(p), p in (0, 1): Acklam's rational approximation and one
