@@ -44,12 +44,12 @@ unset LATHE_PLUGIN_PATH LATHE_RESOURCES LATHE_DB LATHE_ONNXRUNTIME_DIR
 export XDG_DATA_HOME="$tmp/data"
 cli="$prefix/bin/lathe-cli"
 
-"$cli" --version | grep -Eq '^lathe-cli [0-9]+\.[0-9]+\.[0-9]+( \(git [0-9a-f]+\))?$' ||
+"$cli" --version | grep -E '^lathe-cli [0-9]+\.[0-9]+\.[0-9]+( \(git [0-9a-f]+\))?$' >/dev/null ||
     fail "lathe-cli --version: $("$cli" --version)"
 # No display: the window's --version answers before Qt looks for one.
 env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM "$prefix/bin/lathe" --version |
-    grep -Eq '^lathe [0-9]+\.[0-9]+\.[0-9]+' || fail "lathe --version"
-"$cli" info | grep -Eq "^resources +$prefix/share/lathe\$" ||
+    grep -E '^lathe [0-9]+\.[0-9]+\.[0-9]+' >/dev/null || fail "lathe --version"
+"$cli" info | grep -E "^resources +$prefix/share/lathe\$" >/dev/null ||
     fail "resources not found in the prefix: $("$cli" info | grep resources)"
 
 # The bundled plugins, from the prefix and nowhere else.
@@ -108,7 +108,8 @@ QT_QPA_PLATFORM=offscreen timeout 120 "$prefix/bin/lathe" --db "$tmp/runs.db" \
     fail "lathe --quit-when-ready"
 }
 
-# The man page and the completion name every command and option of --help.
+# The man page and the completion name every command and option of --help; the man pages are
+# for this version.
 "$cli" --help >"$tmp/help.txt"
 gzip -dc "$prefix/share/man/man1/lathe-cli.1.gz" | sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' \
     >"$tmp/man.txt"
@@ -116,6 +117,11 @@ completion="$prefix/share/bash-completion/completions/lathe-cli"
 mapfile -t commands < <(sed -n 's/^  \([a-z][a-z]*\) .*/\1/p' "$tmp/help.txt" | sort -u)
 mapfile -t options < <(grep -oE -- '--[a-z][a-z-]*' "$tmp/help.txt" | sort -u)
 ((${#commands[@]} >= 10)) || fail "found only ${#commands[@]} commands in --help"
+version="$("$cli" --version | cut -d' ' -f2)"
+for page in lathe lathe-cli; do
+    gzip -dc "$prefix/share/man/man1/$page.1.gz" | grep "^\.TH .* \"Lathe $version\"" >/dev/null ||
+        fail "the $page man page is not for Lathe $version"
+done
 for word in "${commands[@]}" "${options[@]}"; do
     grep -qw -- "$word" "$tmp/man.txt" || fail "the man page does not name $word"
     grep -qw -- "$word" "$completion" || fail "the bash completion does not name $word"
