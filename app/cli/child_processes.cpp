@@ -2,11 +2,13 @@
 
 #include "app/cli/commands.h"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <spawn.h>
+#include <string_view>
 #include <sys/wait.h>
 #include <thread>
 
@@ -19,13 +21,26 @@ ChildProcesses::ChildProcesses(std::string command)
 {
 }
 
-bool ChildProcesses::start(const std::vector<std::string> &args, const std::string &what)
+bool ChildProcesses::start(const std::vector<std::string> &args, const std::string &what,
+                           const std::vector<std::string> &env)
 {
     std::vector<std::string> copy = args;
     std::vector<char *> argv;
     for (auto &arg : copy)
         argv.push_back(arg.data());
     argv.push_back(nullptr);
+    std::vector<std::string> variables = env;
+    std::vector<char *> envp;
+    for (char **entry = environ; *entry; ++entry) {
+        const std::string_view line(*entry);
+        const auto name = line.substr(0, line.find('=') + 1);
+        if (std::none_of(env.begin(), env.end(),
+                         [&](const std::string &mine) { return mine.starts_with(name); }))
+            envp.push_back(*entry);
+    }
+    for (auto &variable : variables)
+        envp.push_back(variable.data());
+    envp.push_back(nullptr);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
@@ -35,18 +50,24 @@ bool ChildProcesses::start(const std::vector<std::string> &args, const std::stri
         m_group = 0;
     posix_spawnattr_setpgroup(&attr, m_group);
     pid_t pid = 0;
-    const int rc = posix_spawn(&pid, "/proc/self/exe", nullptr, &attr, argv.data(), environ);
+    const int rc = posix_spawn(&pid, "/proc/self/exe", nullptr, &attr, argv.data(), envp.data());
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         std::fprintf(stderr, "%s: could not start %s: %s\n", m_command.c_str(), what.c_str(),
                      std::strerror(rc));
-        ++m_failures;
+        fail(kExitTrainingFailed);
         return false;
     }
     if (m_group == 0)
         m_group = pid;
     m_children.emplace_back(pid, what);
     return true;
+}
+
+void ChildProcesses::fail(int code)
+{
+    if (m_failures++ == 0)
+        m_firstFailure = code;
 }
 
 void ChildProcesses::waitUntil(std::size_t atMost, const std::stop_source &stop)
@@ -67,11 +88,11 @@ void ChildProcesses::waitUntil(std::size_t atMost, const std::stop_source &stop)
                 std::fprintf(stderr, "%s: %s (process %d) was killed by signal %d\n",
                              m_command.c_str(), it->second.c_str(), int(it->first),
                              WTERMSIG(status));
-                ++m_failures;
+                fail(kExitTrainingFailed);
             } else if (done > 0 && WEXITSTATUS(status) != kExitOk) {
                 std::fprintf(stderr, "%s: %s (process %d) exited with %d\n", m_command.c_str(),
                              it->second.c_str(), int(it->first), WEXITSTATUS(status));
-                ++m_failures;
+                fail(WEXITSTATUS(status));
             }
             it = m_children.erase(it);
         }

@@ -6,9 +6,10 @@
 #include <sys/types.h>
 #include <vector>
 
-// Child lathe-cli processes: a sweep's workers (`sweep resume ID --worker`) and a repeat's runs
-// (`train CONFIG --repeat N --workers K`). They run in one process group, so that a stop passes
-// on to all of them at once as SIGINT, which each takes as its own Ctrl-C.
+// Child lathe-cli processes: a sweep's workers (`sweep resume ID --worker`), a repeat's runs
+// (`train CONFIG --repeat N --workers K`) and a data-parallel run's workers (`train --nproc N`).
+// They run in one process group, so that a stop passes on to all of them at once as SIGINT, which
+// each takes as its own Ctrl-C.
 namespace lathe::cli {
 
 /// A group of child processes of this executable. Not thread-safe: one thread starts and waits.
@@ -18,9 +19,11 @@ public:
     /// `command` names the parent in messages ("lathe-cli sweep").
     explicit ChildProcesses(std::string command);
 
-    /// Starts this executable with `args` (args[0] is the name it sees); false, with a message
-    /// on stderr naming `what`, when it could not be started.
-    bool start(const std::vector<std::string> &args, const std::string &what);
+    /// Starts this executable with `args` (args[0] is the name it sees) and this process's
+    /// environment plus `env` ("NAME=value", replacing a variable of that name); false, with a
+    /// message on stderr naming `what`, when it could not be started.
+    bool start(const std::vector<std::string> &args, const std::string &what,
+               const std::vector<std::string> &env = {});
 
     /// Waits until at most `atMost` children are still running, passing a stop requested on
     /// `stop` to the whole group (once). A child killed by a signal or exiting with a code other
@@ -29,13 +32,19 @@ public:
 
     std::size_t running() const { return m_children.size(); }
     int failures() const { return m_failures; }
+    /// The exit code of the first child that failed (kExitTrainingFailed for one killed by a
+    /// signal or not started); kExitOk when none did.
+    int firstFailure() const { return m_firstFailure; }
 
 private:
+    void fail(int code); ///< counts a failure, keeping the first one's code
+
     std::string m_command;
     std::vector<std::pair<pid_t, std::string>> m_children; ///< pid, what it is
     pid_t m_group = 0;
     bool m_forwarded = false;
     int m_failures = 0;
+    int m_firstFailure = 0;
 };
 
 } // namespace lathe::cli

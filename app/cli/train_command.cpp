@@ -5,6 +5,8 @@
 #include "app/cli/progress.h"
 #include "app/cli/stop_signals.h"
 
+#include "core/dist/data_parallel_group.h"
+#include "core/dist/dist_options.h"
 #include "core/train/autocast_scope.h"
 #include "core/track/run_groups.h"
 #include "core/train/run_job.h"
@@ -12,9 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
 #include <csignal>
 #include <cstdio>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 namespace lathe::cli {
 
@@ -193,6 +199,132 @@ int trainRepeatsInChildren(const ParsedArgs &a, const std::string &file,
     return repeats.finish(started, children.failures(), stop.stop_requested());
 }
 
+// One rank of a data-parallel run (torchrun's variables in the environment: a worker of
+// `--nproc`, or started by a cluster's launcher). Rank 0 trains the run with the store as a plain
+// train does; the other ranks train beside it and write nothing. Every rank meets the others
+// first, so a mismatch (world size, config) leaves the store untouched.
+int trainRank(const dist::DistOptions &where, const train::RunConfig &config,
+              train::RunJobOptions options, const std::string &torchscript)
+{
+    if (!config.finetune.run.empty() || !config.finetune.distillRun.empty())
+        return reportError(
+            Error{ErrorCode::InvalidArgument,
+                  "fine-tuning from a stored run does not train data parallel yet",
+                  config.finetune.run.empty() ? "finetune.distill_run" : "finetune.run"});
+    auto group = dist::DataParallelGroup::connect(where, config);
+    if (!group)
+        return reportError(group.error());
+    if (where.rank == 0) {
+        options.dataParallel = *group;
+        return runJob(train::RunJob::createNew(config, options), options.db, torchscript);
+    }
+    auto data = train::loadTrainData(config.data);
+    if (!data)
+        return reportError(data.error());
+    train::TrainerOptions trainerOptions;
+    trainerOptions.maxSteps = options.maxSteps;
+    trainerOptions.evaluateTest = false; // rank 0 evaluates and records the test set
+    trainerOptions.dataParallel = *group;
+    auto trainer = train::Trainer::create(config, std::move(*data), trainerOptions);
+    if (!trainer)
+        return reportError(trainer.error());
+    std::stop_source stopSource;
+    const auto watcher = watchStopSignals(stopSource, "");
+    auto outcome = (*trainer)->run(stopSource.get_token());
+    if (!outcome) {
+        reportError(outcome.error());
+        return kExitTrainingFailed;
+    }
+    return kExitOk;
+}
+
+// A TCP port of 127.0.0.1 free a moment ago, for a single node's rendezvous; 0 when none.
+int freeLocalPort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0
+                    && ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &length) == 0;
+    ::close(fd);
+    return ok ? ntohs(addr.sin_port) : 0;
+}
+
+// `train CONFIG --nproc N [--nnodes M --node-rank R --master-addr A --master-port P]`: this
+// node's N workers as child processes (child_processes.h), each `train CONFIG` with the same
+// arguments and torchrun's variables (ranks R*N .. R*N+N-1 of M*N), the cores split between them
+// unless the config sets training.threads. Ctrl-C reaches every worker; the exit code is the
+// first failed worker's.
+int trainDataParallel(const ParsedArgs &a, const std::string &file,
+                      const std::vector<std::string> &extra, const train::RunConfig &config,
+                      const char *command)
+{
+    const auto usage = [command](const char *message) {
+        std::fprintf(stderr, "lathe-cli %s: %s\n", command, message);
+        return kExitUsage;
+    };
+    const auto nproc = parseInteger(a.value("--nproc").value_or("1"));
+    if (!nproc || *nproc < 1 || *nproc > 64)
+        return usage("--nproc needs a whole number from 1 to 64");
+    if (a.value("--repeat") || a.value("--workers"))
+        return usage("--nproc trains one run: it does not go with --repeat or --workers");
+    const auto nnodes = parseInteger(a.value("--nnodes").value_or("1"));
+    if (!nnodes || *nnodes < 1 || *nnodes > 4096)
+        return usage("--nnodes needs a whole number from 1 to 4096");
+    const auto nodeRank = parseInteger(a.value("--node-rank").value_or("0"));
+    if (!nodeRank || *nodeRank < 0 || *nodeRank >= *nnodes)
+        return usage("--node-rank needs a whole number from 0 to --nnodes - 1");
+    if (*nnodes > 1 && !a.value("--master-addr"))
+        return usage("--nnodes above 1 needs --master-addr (the host of node rank 0)");
+    const std::string addr = a.value("--master-addr").value_or("127.0.0.1");
+    // One node picks a free port itself; nodes must agree on one (torchrun's default, 29500).
+    const auto port = a.value("--master-port")
+                          ? parseInteger(*a.value("--master-port"))
+                          : std::optional<std::int64_t>(*nnodes > 1 ? 29500 : freeLocalPort());
+    if (!port || *port < 1 || *port > 65535)
+        return usage("--master-port needs a port from 1 to 65535");
+
+    std::vector<std::string> common{"lathe-cli", "train", file, "--db", storePath(a).string()};
+    for (const auto &assignment : extra)
+        common.insert(common.end(), {"--set", assignment});
+    for (const char *option : {"--set", "--tag", "--max-steps", "--name"})
+        if (auto it = a.values.find(option); it != a.values.end())
+            for (const auto &value : it->second)
+                common.insert(common.end(), {option, value});
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    const std::int64_t threads = config.training.threads > 0
+                                     ? config.training.threads
+                                     : std::max<std::int64_t>(1, cores / *nproc);
+    if (config.training.threads == 0)
+        common.insert(common.end(), {"--set", "training.threads=" + std::to_string(threads)});
+    const std::int64_t world = *nnodes * *nproc;
+    const std::int64_t first = *nodeRank * *nproc;
+    std::printf("data parallel: ranks %lld to %lld of %lld on this node, %lld thread%s each, "
+                "rendezvous at %s:%lld\n",
+                (long long)first, (long long)(first + *nproc - 1), (long long)world,
+                (long long)threads, threads == 1 ? "" : "s", addr.c_str(), (long long)*port);
+    std::fflush(stdout);
+
+    std::stop_source stop;
+    const auto watcher = watchStopSignals(stop, "\nstopping: every worker finishes its step and "
+                                                "rank 0 writes a checkpoint (the run can be "
+                                                "resumed)\n");
+    ChildProcesses children(std::string("lathe-cli ") + command);
+    for (std::int64_t local = 0; local < *nproc; ++local) {
+        const std::int64_t rank = first + local;
+        children.start(common, "worker " + std::to_string(rank),
+                       {"WORLD_SIZE=" + std::to_string(world), "RANK=" + std::to_string(rank),
+                        "LOCAL_RANK=" + std::to_string(local), "MASTER_ADDR=" + addr,
+                        "MASTER_PORT=" + std::to_string(*port)});
+    }
+    children.waitUntil(0, stop);
+    return children.firstFailure();
+}
+
 // Reads CONFIG.json (positional `configAt`), applies --set and `extra` overrides, and trains it
 // as a new run.
 int trainNew(const ParsedArgs &a, std::size_t configAt, const std::vector<std::string> &extra,
@@ -225,6 +357,17 @@ int trainNew(const ParsedArgs &a, std::size_t configAt, const std::vector<std::s
     options.maxSteps = *steps;
     if (auto it = a.values.find("--tag"); it != a.values.end())
         options.tags = it->second;
+    // Data parallel: this node's workers, or one of them (torchrun's variables set).
+    if (a.value("--nproc"))
+        return trainDataParallel(a, file, extra, *config, command);
+    for (const char *flag : {"--nnodes", "--node-rank", "--master-addr", "--master-port"})
+        if (a.value(flag)) {
+            std::fprintf(stderr, "lathe-cli %s: %s goes with --nproc\n", command, flag);
+            return kExitUsage;
+        }
+    auto rank = dist::optionsFromEnvironment();
+    if (!rank)
+        return reportError(rank.error());
     const std::string torchscript = config->finetune.torchscript;
     if (!torchscript.empty())
         warnTorchScript(torchscript); // before it loads
@@ -242,6 +385,13 @@ int trainNew(const ParsedArgs &a, std::size_t configAt, const std::vector<std::s
                      command);
         return kExitUsage;
     }
+    if (*rank) {
+        if (*repeats != 1)
+            return reportError(Error{ErrorCode::InvalidArgument,
+                                     "a data-parallel worker trains one run, not --repeat",
+                                     "WORLD_SIZE"});
+        return trainRank(**rank, *config, options, torchscript);
+    }
     if (*repeats == 1)
         return runJob(train::RunJob::createNew(*config, options), options.db, torchscript);
     const Repeats group(*config, options, *repeats);
@@ -256,14 +406,19 @@ int trainNew(const ParsedArgs &a, std::size_t configAt, const std::vector<std::s
 int trainCommand(const std::vector<std::string> &args)
 {
     blockStopSignals();
-    const CommandSpec spec{
-        {"--db", "--name", "--set", "--max-steps", "--tag", "--repeat", "--workers"}, {}, 1, 1};
+    const CommandSpec spec{{"--db", "--name", "--set", "--max-steps", "--tag", "--repeat",
+                            "--workers", "--nproc", "--nnodes", "--node-rank", "--master-addr",
+                            "--master-port"},
+                           {},
+                           1,
+                           1};
     auto parsed = parseArgs(args, spec);
     if (auto *message = std::get_if<std::string>(&parsed)) {
         std::fprintf(stderr,
                      "lathe-cli train: %s\nusage: lathe-cli train CONFIG.json [--db "
                      "PATH] [--name NAME] [--set key=value]... [--max-steps N] [--tag TAG]... "
-                     "[--repeat N [--workers K]]\n",
+                     "[--repeat N [--workers K]] [--nproc N [--nnodes M --node-rank R "
+                     "--master-addr HOST] [--master-port P]]\n",
                      message->c_str());
         return kExitUsage;
     }

@@ -1,10 +1,12 @@
 #pragma once
 
-// LibTorch's c10d headers, for core/dist's own sources only: they are heavy, and the Gloo
-// process group's header is empty unless USE_C10D_GLOO is defined, which LibTorch's CMake
-// config does not do for Debian's build (built with c10d and Gloo, libgloo-dev installed). The
-// defines sit here rather than on the target because a -D that the shared precompiled header was
-// not built with would make GCC refuse that header for the whole module.
+// LibTorch's c10d headers, for core/dist's own sources only: they are heavy. The Gloo process
+// group's header is empty unless USE_C10D_GLOO is defined. Debian's LibTorch (built with c10d
+// and Gloo; libgloo-dev provides the library) puts USE_DISTRIBUTED and USE_C10D_GLOO on
+// torch_cpu's INTERFACE_COMPILE_DEFINITIONS, so every torch target and the shared precompiled
+// header already have them; a LibTorch whose CMake config does not gets them here, after the
+// precompiled header (a -D on the target that the header was not built with would make GCC
+// refuse the header for the whole module).
 //
 // API used, present in LibTorch 1.13 and 2.x alike: TCPStore(host, TCPStoreOptions),
 // FileStore(path, n), PrefixStore, Store::set/get/check/wait, ProcessGroupGloo(store, rank,

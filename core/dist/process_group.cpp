@@ -1,6 +1,7 @@
 #include "core/dist/process_group.h"
 
 #include "core/dist/c10d.h"
+#include "core/train/data_parallel.h"
 #include "core/util/torch_error.h"
 
 #include <fmt/format.h>
@@ -195,13 +196,23 @@ std::shared_ptr<::gloo::transport::Device> glooDevice(const DistOptions &o)
     return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
+// A collective that failed: in a run that was going, another rank is gone.
+Error lostWorker(const std::string &what, const DistOptions &o, const std::string &cause)
+{
+    return Error{ErrorCode::Training,
+                 what + " failed on rank " + std::to_string(o.rank) + " of " + o.where()
+                     + ": another worker stopped, was killed or stayed silent for "
+                     + seconds(o.timeout) + " (" + cause + ")",
+                 train::kLostWorkerContext};
+}
+
 } // namespace
 
 struct Pending::Impl
 {
     WorkPtr work;
     std::string what;
-    int rank = 0;
+    DistOptions options;
     std::optional<Result<void>> answer;
 };
 
@@ -213,11 +224,7 @@ struct ProcessGroup::Impl
 
     Error collectiveError(const std::string &what, const std::exception &e) const
     {
-        return Error{ErrorCode::Training,
-                     what + " failed on rank " + std::to_string(options.rank)
-                         + ": another worker stopped, was killed or stayed silent for "
-                         + seconds(options.timeout) + " (" + util::describe(e) + ")",
-                     options.where()};
+        return lostWorker(what, options, util::describe(e));
     }
 };
 
@@ -235,10 +242,8 @@ Result<void> Pending::wait()
             m_impl->work->wait();
             m_impl->answer = Result<void>{};
         } catch (const std::exception &e) {
-            m_impl->answer = fail(ErrorCode::Training,
-                                  m_impl->what + " failed on rank " + std::to_string(m_impl->rank)
-                                      + ": another worker stopped, was killed or stayed silent ("
-                                      + util::describe(e) + ")");
+            m_impl->answer
+                = std::unexpected(lostWorker(m_impl->what, m_impl->options, util::describe(e)));
         }
     }
     return *m_impl->answer;
@@ -306,7 +311,7 @@ Pending ProcessGroup::allreduceSumAsync(torch::Tensor tensor)
     Pending pending;
     pending.m_impl = std::make_unique<Pending::Impl>();
     pending.m_impl->what = "all-reduce";
-    pending.m_impl->rank = rank();
+    pending.m_impl->options = m_impl->options;
     try {
         std::vector<at::Tensor> tensors{std::move(tensor)};
         pending.m_impl->work = m_impl->group->allreduce(tensors);

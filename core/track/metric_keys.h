@@ -19,6 +19,12 @@ inline constexpr std::string_view kValLoss = "val/loss";
 inline constexpr std::string_view kValAccuracy = "val/accuracy";
 inline constexpr std::string_view kTestLoss = "test/loss";
 inline constexpr std::string_view kTestAccuracy = "test/accuracy";
+/// A data-parallel run's steps (rank 0 records them for every rank): the slowest and the mean
+/// rank's step time, the gradient reduction's span and the part of it not hidden by backward.
+inline constexpr std::string_view kDistStepTimeMax = "dist/step_time_max";
+inline constexpr std::string_view kDistStepTimeMean = "dist/step_time_mean";
+inline constexpr std::string_view kDistCommSeconds = "dist/comm_seconds";
+inline constexpr std::string_view kDistCommWaitSeconds = "dist/comm_wait_seconds";
 
 /// The evaluation splits a run records metrics for.
 inline constexpr std::string_view kValSplit = "val";

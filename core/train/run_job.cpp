@@ -73,15 +73,16 @@ Result<FineTuneSources> resolveFineTune(track::RunStore &store, const std::files
 
 Result<std::unique_ptr<Trainer>> buildTrainer(const RunConfig &config,
                                               const std::filesystem::path &checkpointDir,
-                                              std::int64_t maxSteps, FineTuneSources sources)
+                                              const RunJobOptions &job, FineTuneSources sources)
 {
     auto data = loadTrainData(config.data);
     if (!data)
         return std::unexpected(data.error());
     TrainerOptions options;
     options.checkpointDir = checkpointDir;
-    options.maxSteps = maxSteps;
+    options.maxSteps = job.maxSteps;
     options.fineTune = std::move(sources);
+    options.dataParallel = job.dataParallel;
     return Trainer::create(config, std::move(*data), options);
 }
 
@@ -108,7 +109,7 @@ Result<std::unique_ptr<RunJob>> RunJob::createNew(const RunConfig &config, RunJo
     auto sources = resolveFineTune(*job->m_store, job->m_options.db, resolved, parentId);
     if (!sources)
         return std::unexpected(sources.error());
-    auto trainer = buildTrainer(resolved, {}, job->m_options.maxSteps, std::move(*sources));
+    auto trainer = buildTrainer(resolved, {}, job->m_options, std::move(*sources));
     if (!trainer)
         return std::unexpected(trainer.error());
     track::NewRun row;
@@ -165,7 +166,7 @@ Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
     const auto fromStart = *sources;
     if (!candidates->empty())
         sources->checkpoint.clear();
-    auto trainer = buildTrainer(*config, dir, job->m_options.maxSteps, std::move(*sources));
+    auto trainer = buildTrainer(*config, dir, job->m_options, std::move(*sources));
     if (!trainer)
         return std::unexpected(trainer.error());
     // "last", else the newest checkpoint whose file is intact, else the beginning: a file
@@ -188,7 +189,7 @@ Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
         spdlog::warn("{}: no checkpoint to resume from; training starts again from step 0", where);
         // A restore that failed halfway may have loaded part of a file: start from a new one.
         if (!candidates->empty())
-            trainer = buildTrainer(*config, dir, job->m_options.maxSteps, fromStart);
+            trainer = buildTrainer(*config, dir, job->m_options, fromStart);
         if (!trainer)
             return std::unexpected(trainer.error());
     }

@@ -22,6 +22,9 @@ struct RunJobOptions
     std::string name;                ///< run name; empty = the config's name
     std::int64_t maxSteps = 0;       ///< stop after this many optimizer steps (0 = no limit)
     std::vector<std::string> tags{}; ///< tags a new run gets when it is created
+    /// Set: the job is rank 0 of a data-parallel run (TrainerOptions::dataParallel); the other
+    /// ranks train without a job and write nothing to the store.
+    std::shared_ptr<DataParallel> dataParallel = {};
 };
 
 /// One training job against the store: the trainer, its run row, the batching writer and the

@@ -2,6 +2,7 @@
 
 #include "core/track/metric_keys.h"
 #include "core/track/run_timing.h"
+#include "core/train/data_parallel.h"
 #include "core/util/clock.h"
 #include "core/util/sha256.h"
 
@@ -34,6 +35,12 @@ void RunRecorder::onStep(const StepEvent &e)
     metric(keys::kLearningRate, e.step, e.epoch, e.wallTime, e.lr);
     if (e.samplesPerSecond > 0)
         metric(keys::kSamplesPerSecond, e.step, e.epoch, e.wallTime, e.samplesPerSecond);
+    if (e.dist) {
+        metric(keys::kDistStepTimeMax, e.step, e.epoch, e.wallTime, e.dist->maxSeconds);
+        metric(keys::kDistStepTimeMean, e.step, e.epoch, e.wallTime, e.dist->meanSeconds);
+        metric(keys::kDistCommSeconds, e.step, e.epoch, e.wallTime, e.dist->commSeconds);
+        metric(keys::kDistCommWaitSeconds, e.step, e.epoch, e.wallTime, e.dist->waitSeconds);
+    }
     m_next->onStep(e);
 }
 
@@ -111,6 +118,14 @@ void RunRecorder::onFinished(TrainOutcome outcome, std::int64_t step)
 
 void RunRecorder::onFailed(const Error &error, std::int64_t step)
 {
+    if (error.code == ErrorCode::Training && error.context == kLostWorkerContext) {
+        // Nothing is wrong with the run itself: it resumes from its last checkpoint.
+        m_writer.addEvent({0, m_runId, std::string(track::events::kInterrupted), step,
+                           util::unixNow(), nlohmann::json{{"error", error.toString()}}.dump()});
+        m_writer.setStatus(m_runId, track::RunStatus::Interrupted, error.toString());
+        m_next->onFailed(error, step);
+        return;
+    }
     m_writer.addEvent({0, m_runId, std::string(track::events::kFailed), step, util::unixNow(),
                        nlohmann::json{{"error", error.toString()}}.dump()});
     m_writer.setStatus(m_runId, track::RunStatus::Failed, error.toString());

@@ -5,6 +5,7 @@
 #include "core/util/error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,16 +20,26 @@ enum class TrainOutcome {
 };
 const char *toString(TrainOutcome outcome);
 
+/// A data-parallel step's spread over the ranks, in seconds.
+struct DistStepTimes
+{
+    double maxSeconds = 0.0;  ///< the slowest rank's step
+    double meanSeconds = 0.0; ///< the ranks' mean step
+    double commSeconds = 0.0; ///< rank 0's gradient reduction, first launch to all back
+    double waitSeconds = 0.0; ///< the part of it not hidden behind backward
+};
+
 /// One optimizer step. `epoch` is fractional (2.5 = half-way through the third epoch).
 struct StepEvent
 {
     std::int64_t step = 0; ///< optimizer steps done, counting this one (1-based)
     double epoch = 0.0;
-    double loss = 0.0;     ///< mean training loss over the step's micro-batches
-    double accuracy = 0.0; ///< training accuracy over the step's micro-batches
-    double lr = 0.0;       ///< learning rate this step used
-    double samplesPerSecond = 0.0; ///< measured every few steps; 0 when not measured
-    double wallTime = 0.0;         ///< unix seconds
+    double loss = 0.0;                 ///< mean training loss over the step's micro-batches
+    double accuracy = 0.0;             ///< training accuracy over the step's micro-batches
+    double lr = 0.0;                   ///< learning rate this step used
+    double samplesPerSecond = 0.0;     ///< measured every few steps; 0 when not measured
+    double wallTime = 0.0;             ///< unix seconds
+    std::optional<DistStepTimes> dist; ///< set when the run is data parallel
 };
 
 /// The end of a training epoch (index 0-based; `step` is the steps done so far).
@@ -67,7 +78,7 @@ struct CheckpointEvent
 /// the tensor (NaN and Inf elements are not counted; `nonFinite` says how many there were).
 struct TensorHistogram
 {
-    std::string name;        ///< parameter ("conv1.weight") or stage ("relu1") name
+    std::string name; ///< parameter ("conv1.weight") or stage ("relu1") name
     track::HistogramKind kind = track::HistogramKind::Weights;
     double min = 0.0;
     double max = 0.0;

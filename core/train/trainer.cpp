@@ -102,10 +102,21 @@ Result<void> Trainer::setUp()
     evalOptions.augment = {};
     evalOptions.extraAugment = {};
     evalOptions.batchSize = 256; // activations under the 32 MiB mmap threshold: heap memory, reused
-    auto trainLoader = data::Loader::create(m_data.train, split.train, trainOptions);
-    if (!trainLoader)
-        return std::unexpected(trainLoader.error());
-    m_trainLoader = std::move(*trainLoader);
+    m_trainLoaderOptions = trainOptions;
+    if (m_options.dataParallel) {
+        if (auto ok = m_options.dataParallel->attach(m_net); !ok)
+            return ok;
+        const auto train = split.train.to(torch::kLong).contiguous();
+        m_trainIndices.assign(train.data_ptr<std::int64_t>(),
+                              train.data_ptr<std::int64_t>() + train.numel());
+        if (auto ok = loadShard(0); !ok)
+            return ok;
+    } else {
+        auto trainLoader = data::Loader::create(m_data.train, split.train, trainOptions);
+        if (!trainLoader)
+            return std::unexpected(trainLoader.error());
+        m_trainLoader = std::move(*trainLoader);
+    }
     m_valIndices = split.val;
     if (split.val.numel() > 0) {
         auto valLoader = data::Loader::create(m_data.train, split.val, evalOptions);
@@ -138,6 +149,45 @@ Result<void> Trainer::setUp()
         return std::unexpected(metrics.error());
     m_metrics = std::move(*metrics);
     return {};
+}
+
+Result<void> Trainer::loadShard(std::int64_t epoch)
+{
+    const auto &t = m_config.training;
+    auto part = m_options.dataParallel->shard(m_trainIndices, t.seed, epoch, t.batchSize);
+    if (!part)
+        return std::unexpected(part.error());
+    data::LoaderOptions options = m_trainLoaderOptions;
+    options.shuffle = false;  // the order is the sampler's: the single-process epoch order
+    options.dropLast = false; // and so is the remainder rule
+    options.batchSize = part->batchSize;
+    if (m_activeSteer.augmentStrength != 1.0)
+        options.augment = scaledAugment(m_config.augment, m_activeSteer.augmentStrength);
+    auto loader = data::Loader::create(m_data.train, torch::tensor(part->indices), options);
+    if (!loader)
+        return std::unexpected(loader.error());
+    if ((*loader)->batchesPerEpoch() != part->batches)
+        return fail(ErrorCode::Internal,
+                    "rank " + std::to_string(m_options.dataParallel->rank()) + " has "
+                        + std::to_string((*loader)->batchesPerEpoch()) + " batches in epoch "
+                        + std::to_string(epoch + 1) + " where every rank needs "
+                        + std::to_string(part->batches),
+                    "data parallel");
+    m_trainLoader = std::move(*loader);
+    m_shardEpoch = epoch;
+    return {};
+}
+
+bool Trainer::stopRequested(const std::stop_token &stop) const
+{
+    return m_options.dataParallel ? m_stopAgreed : stop.stop_requested();
+}
+
+Result<void> Trainer::syncBuffers()
+{
+    if (!m_options.dataParallel)
+        return {};
+    return m_options.dataParallel->syncBuffers(m_net);
 }
 
 Result<void> Trainer::setUpModel(RunSetUp setUp)
@@ -399,6 +449,7 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
         if (auto ok = writeCheckpoint("last"); !ok)
             return std::unexpected(ok.error());
     }
+    // Data parallel, only rank 0 evaluates the test set (it alone records it): its own buffers.
     if (m_options.evaluateTest && m_testLoader)
         m_observer->onEval({kTest, m_state.epoch, m_state.step, evaluateOn(*m_testLoader, kTest),
                             util::unixNow()});
@@ -408,9 +459,12 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
 Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
 {
     const auto &t = m_config.training;
-    const std::int64_t batches = m_trainLoader->batchesPerEpoch();
     const double nominal = double(t.batchSize * t.accumulate);
+    if (m_options.dataParallel && m_shardEpoch != m_state.epoch)
+        if (auto ok = loadShard(m_state.epoch); !ok)
+            return std::unexpected(ok.error());
     m_trainLoader->startEpoch(m_state.epoch, m_state.batchInEpoch);
+    const std::int64_t batches = m_trainLoader->batchesPerEpoch();
     m_epochStats = {};
     unfreezeIfDue();
     m_net->train();
@@ -420,8 +474,9 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
         model::Taps *taps = nullptr; // set on the first micro-batch of a recording step
         if (step.microBatches == 0) {
             waitWhilePaused(stop);
-            if (stop.stop_requested())
+            if (stopRequested(stop))
                 return EpochEnd::Stopped;
+            m_stepStart = util::monotonicNow();
             if (m_options.maxSteps > 0 && m_state.step >= m_options.maxSteps)
                 return EpochEnd::StepLimit;
             applySteering();
@@ -443,7 +498,12 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
         if (taps)
             m_histograms.addActivations(m_net);
         // Scale so accumulated micro-batches sum to the mean over the full nominal batch.
+        // Data parallel, y is this rank's part of the global batch: the ranks' gradients sum to
+        // the single-process one.
         const double scale = double(y.size(0)) / nominal;
+        if (m_options.dataParallel)
+            m_options.dataParallel->beforeBackward(step.microBatches + 1 == t.accumulate
+                                                   || m_state.batchInEpoch + 1 == batches);
         auto loss = lossAndBackward(x, logits, y, scale);
         if (!loss)
             return std::unexpected(loss.error());
@@ -456,7 +516,7 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
         ++step.microBatches;
         ++m_state.batchInEpoch;
         if (step.microBatches == t.accumulate || m_state.batchInEpoch == batches) {
-            if (auto ok = optimizerStep(step); !ok)
+            if (auto ok = optimizerStep(step, stop); !ok)
                 return std::unexpected(ok.error());
             step = {};
         }
@@ -486,6 +546,9 @@ void Trainer::unfreezeIfDue()
     if (after == 0 || m_frozen.empty() || m_state.epoch < after)
         return;
     setFrozen(m_net, m_frozen, false);
+    if (m_options.dataParallel)
+        if (auto ok = m_options.dataParallel->attach(m_net); !ok)
+            throw RunFailure{ok.error()};
     m_observer->onNote({"unfrozen", m_state.step,
                         nlohmann::json{{"stages", m_frozen},
                                        {"trainable_parameters", trainableParameterCount(m_net)}}
@@ -509,10 +572,13 @@ Error Trainer::nanError(double value) const
                      + std::to_string(m_state.step + 1)};
 }
 
-Result<void> Trainer::optimizerStep(const StepStats &stats)
+Result<void> Trainer::optimizerStep(const StepStats &local, const std::stop_token &stop)
 {
     const double lr = currentLr();
     setLearningRates(*m_optimizer, lr, m_groupLrScales);
+    if (m_options.dataParallel)
+        if (auto ok = m_options.dataParallel->reduceGradients(); !ok)
+            return ok;
     if (m_histograms.active())
         m_histograms.addGradients(m_net);
     if (m_fusedStep) {
@@ -535,6 +601,21 @@ Result<void> Trainer::optimizerStep(const StepStats &stats)
     m_optimizer->zero_grad();
     ++m_state.step;
 
+    // Data parallel: the step as every rank saw it.
+    StepStats stats = local;
+    std::optional<DistStepTimes> times;
+    if (m_options.dataParallel) {
+        auto all = m_options.dataParallel->exchange({local.lossSum, local.correct, local.samples,
+                                                     util::monotonicNow() - m_stepStart,
+                                                     stop.stop_requested()});
+        if (!all)
+            return std::unexpected(all.error());
+        stats = {all->lossSum, all->correct, all->samples, local.microBatches};
+        times
+            = DistStepTimes{all->maxSeconds, all->meanSeconds, all->commSeconds, all->waitSeconds};
+        m_stopAgreed = all->stop;
+    }
+
     m_epochStats.lossSum += stats.lossSum;
     m_epochStats.correct += stats.correct;
     m_epochStats.samples += stats.samples;
@@ -553,6 +634,7 @@ Result<void> Trainer::optimizerStep(const StepStats &stats)
         m_windowStart = now;
         m_windowSamples = 0;
     }
+    event.dist = times;
     event.wallTime = util::unixNow();
     m_observer->onStep(event);
     if (m_histograms.active())
@@ -562,6 +644,9 @@ Result<void> Trainer::optimizerStep(const StepStats &stats)
 
 Result<bool> Trainer::endEpoch(double seconds)
 {
+    // Every rank evaluates rank 0's weights and buffers, so every rank decides alike.
+    if (auto ok = syncBuffers(); !ok)
+        return std::unexpected(ok.error());
     const double samples = std::max(m_epochStats.samples, std::int64_t(1));
     const EpochEvent epoch{m_state.epoch,
                            m_state.step,

@@ -5,6 +5,7 @@
 #include "core/model/net.h"
 #include "core/plugin/registry.h"
 #include "core/train/checkpoint.h"
+#include "core/train/data_parallel.h"
 #include "core/train/finetune.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
@@ -39,6 +40,12 @@ struct TrainerOptions
     std::function<double(std::int64_t)> lrOverride;
     /// The checkpoints a fine-tune starts from (RunJob resolves finetune.run/distill_run).
     FineTuneSources fineTune;
+    /// Set: this trainer is one rank of a data-parallel run (data_parallel.h). It trains on its
+    /// part of each global batch of training.batch_size, its gradients reduced over the ranks
+    /// before each optimizer step; the step's loss, accuracy and samples are every rank's; a
+    /// stop requested on any rank stops all after the same step. Only rank 0 should be given
+    /// an observer and a checkpoint directory. Pausing is not supported.
+    std::shared_ptr<DataParallel> dataParallel;
 };
 
 /// Trains one run: the loop, evaluation, checkpoints, the NaN guard, pause and stop.
@@ -118,7 +125,13 @@ private:
         std::int64_t microBatches = 0;
     };
     Result<bool> endEpoch(double seconds);
-    Result<void> optimizerStep(const StepStats &stats);
+    Result<void> optimizerStep(const StepStats &stats, const std::stop_token &stop);
+    /// Data parallel: this rank's train loader for `epoch` (its part of each global batch).
+    Result<void> loadShard(std::int64_t epoch);
+    /// Whether to stop before the next step: asked here, or, data parallel, on any rank.
+    bool stopRequested(const std::stop_token &stop) const;
+    /// Data parallel: rank 0's buffers on every rank before an evaluation (no-op otherwise).
+    Result<void> syncBuffers();
     Error nanError(double value) const;
     /// Evaluates on `split` ("val" or "test") and computes the config's metrics on it.
     EvalResult evaluateOn(data::Loader &loader, const std::string &split);
@@ -156,6 +169,12 @@ private:
     std::unique_ptr<LrSchedule> m_schedule;
     std::unique_ptr<PlateauTracker> m_plateau;
     std::unique_ptr<data::Loader> m_trainLoader, m_valLoader, m_testLoader;
+    // Data parallel: the training split, the train loader's options and the epoch it serves.
+    std::vector<std::int64_t> m_trainIndices;
+    data::LoaderOptions m_trainLoaderOptions;
+    std::int64_t m_shardEpoch = -1;
+    bool m_stopAgreed = false;  // some rank was asked to stop (the last step's exchange)
+    double m_stepStart = 0.0;   // monotonic time the step's first micro-batch began
     torch::Tensor m_valIndices; // the validation split's samples, in the val loader's order
     std::vector<std::pair<std::string, plugin::ComputeMetric>> m_metrics; // setUpMetrics()
     nlohmann::json m_fineTuneSummary;     // what prepareModel did (null for a plain run)

@@ -7,6 +7,7 @@
 #include "core/dist/gradient_reducer.h"
 #include "core/dist/process_group.h"
 #include "core/dist/sampler.h"
+#include "core/train/data_parallel.h"
 #include "core/util/clock.h"
 
 #include <QtTest>
@@ -278,9 +279,13 @@ private Q_SLOTS:
         auto ok = (*group)->allreduceSum(torch::ones({1000}));
         QVERIFY(!ok);
         QVERIFY(util::monotonicNow() - start < 10.5); // at most the timeout
-        QVERIFY2(ok.error().message.find("failed on rank 0: another worker stopped")
-                     != std::string::npos,
+        const std::string expected
+            = "all-reduce failed on rank 0 of 127.0.0.1:" + std::to_string(options.masterPort)
+              + ": another worker stopped";
+        QVERIFY2(ok.error().message.find(expected) != std::string::npos,
                  ok.error().message.c_str());
+        // What RunRecorder takes for a lost worker: the run is interrupted, not failed.
+        QCOMPARE(ok.error().context, std::string(train::kLostWorkerContext));
     }
 
     void reducerMatchesOneProcess()
