@@ -222,7 +222,7 @@ class TestAbCompare : public QObject
     static AbCompareDialog *shownDialog(const MainWindow &window)
     {
         AbCompareDialog *shown = nullptr;
-        QTest::qWaitFor(
+        const bool opened = QTest::qWaitFor(
             [&] {
                 for (auto *dialog : window.findChildren<AbCompareDialog *>())
                     if (dialog->isVisible()
@@ -231,7 +231,7 @@ class TestAbCompare : public QObject
                 return shown != nullptr;
             },
             10000);
-        return shown;
+        return opened ? shown : nullptr;
     }
 
     /// The grouped-view fixture: four groups of lr × batch size with known test accuracies.
