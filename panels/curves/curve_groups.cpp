@@ -63,15 +63,15 @@ std::vector<GroupJob> groupJobs(CurveSet &curves, const std::vector<CurveGroup> 
     std::vector<GroupJob> jobs;
     for (const int key : keys) {
         for (std::size_t g = 0; g < groups.size(); ++g) {
-            GroupJob job{key, g, {}};
+            auto runs = std::make_shared<GroupInputs>();
             for (const auto id : groups[g].runIds) {
                 const auto &points = curves.plotted(id, key);
-                auto &run = job.runs.emplace_back(points.size());
+                auto &run = runs->emplace_back(points.size());
                 std::transform(points.begin(), points.end(), run.begin(), [](const auto &p) {
                     return stats::CurvePoint{p.x, p.y};
                 });
             }
-            jobs.push_back(std::move(job));
+            jobs.push_back({key, g, std::move(runs)});
         }
     }
     return jobs;
@@ -82,7 +82,7 @@ GroupBand aggregateGroup(const GroupJob &job, const GroupSettings &settings)
     stats::AggregateOptions options;
     options.centre = settings.centre;
     options.band = settings.band;
-    return {job.key, job.group, stats::aggregateCurves(job.runs, options)};
+    return {job.key, job.group, stats::aggregateCurves(*job.runs, options)};
 }
 
 CurveGroups::CurveGroups(StoreClient &store, CurveSet &curves, QObject *parent)
@@ -194,10 +194,10 @@ bool CurveGroups::unchanged(const GroupJob &job) const
     if (bands == m_bands.end() || job.group >= bands->second.size() || !bands->second[job.group])
         return false;
     const auto inputs = m_inputs.find({job.key, job.group});
-    if (inputs == m_inputs.end() || inputs->second.size() != job.runs.size())
+    if (inputs == m_inputs.end() || inputs->second->size() != job.runs->size())
         return false;
-    for (std::size_t r = 0; r < job.runs.size(); ++r) {
-        const auto &before = inputs->second[r], &now = job.runs[r];
+    for (std::size_t r = 0; r < job.runs->size(); ++r) {
+        const auto &before = (*inputs->second)[r], &now = (*job.runs)[r];
         // Bitwise, so that a NaN point compares equal to itself.
         if (before.size() != now.size()
             || (!now.empty()

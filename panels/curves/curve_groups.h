@@ -40,13 +40,17 @@ struct CurveGroup
     std::vector<std::int64_t> runIds;
 };
 
-/// What one band is computed from: the plotted points of each run of group `group` (an index
-/// into the groups) for series `key` (an index into CurveSet::keys()).
+/// The plotted points of each run of a group, for one series.
+using GroupInputs = std::vector<std::vector<stats::CurvePoint>>;
+
+/// What one band is computed from: the points of group `group` (an index into the groups) for
+/// series `key` (an index into CurveSet::keys()); shared and never changed once made, so the
+/// worker and CurveGroups' record of what a band came from hold the same copy.
 struct GroupJob
 {
     int key = 0;
     std::size_t group = 0;
-    std::vector<std::vector<stats::CurvePoint>> runs;
+    std::shared_ptr<const GroupInputs> runs;
 };
 
 /// A computed band: a GroupJob's key and group, and stats::aggregateCurves of its runs.
@@ -118,8 +122,8 @@ private:
     void finish();
 
     using Band = std::shared_ptr<const std::vector<stats::BandPoint>>;
-    using Inputs = std::vector<std::vector<stats::CurvePoint>>; ///< a GroupJob's runs
-    using BandId = std::pair<int, std::size_t>;                 ///< key, group
+    using Inputs = std::shared_ptr<const GroupInputs>;
+    using BandId = std::pair<int, std::size_t>; ///< key, group
 
     /// Whether `job` is what the band in m_bands was computed from, bit for bit.
     bool unchanged(const GroupJob &job) const;
