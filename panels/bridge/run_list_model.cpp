@@ -76,9 +76,9 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
     static const QStringList kTitles{
-        tr("Name"),       tr("Status"),    tr("Created"), tr("Duration"), tr("Model"),
-        tr("Dataset"),    tr("Optimizer"), tr("LR"),      tr("Best val"), tr("Test acc"),
-        tr("Train loss"), tr("Parent"),    tr("Tags")};
+        tr("Name"),     tr("Status"),     tr("Created"),   tr("Duration"), tr("Workers"),
+        tr("Model"),    tr("Dataset"),    tr("Optimizer"), tr("LR"),       tr("Best val"),
+        tr("Test acc"), tr("Train loss"), tr("Parent"),    tr("Tags")};
     return kTitles.value(section);
 }
 
@@ -117,10 +117,15 @@ QVariant RunListModel::data(const QModelIndex &index, int role) const
             return durationTip(row);
         if (column == DatasetColumn && !row.dataSource.isEmpty())
             return row.dataSource;
+        if (column == WorkersColumn)
+            return row.worldSize > 1 ? tr("Data parallel: %1 worker processes trained this run")
+                                           .arg(row.worldSize)
+                                     : tr("One process");
         return column == NameColumn && !row.notes.isEmpty() ? row.notes : QVariant();
     case Qt::TextAlignmentRole:
-        if (column == DurationColumn || column == LrColumn || column == BestValAccuracyColumn
-            || column == TestAccuracyColumn || column == TrainLossColumn)
+        if (column == DurationColumn || column == WorkersColumn || column == LrColumn
+            || column == BestValAccuracyColumn || column == TestAccuracyColumn
+            || column == TrainLossColumn)
             return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     default: return {};
@@ -136,6 +141,7 @@ QVariant RunListModel::displayData(const RunRow &row, int column) const
         return QDateTime::fromMSecsSinceEpoch(qint64(row.createdAt * 1000.0))
             .toString(QStringLiteral("yyyy-MM-dd hh:mm"));
     case DurationColumn: return formatDuration(row.durationSeconds(now()));
+    case WorkersColumn: return QString::number(row.worldSize);
     case ModelColumn: return row.model;
     case DatasetColumn: return row.dataset;
     case OptimizerColumn: return row.optimizer;
@@ -177,6 +183,7 @@ QVariant RunListModel::sortData(const RunRow &row, int column) const
     case StatusColumn: return int(row.status);
     case CreatedColumn: return row.createdAt;
     case DurationColumn: return row.durationSeconds(now());
+    case WorkersColumn: return row.worldSize;
     case LrColumn: return number(row.lr);
     case BestValAccuracyColumn: return number(row.bestValAccuracy);
     case TestAccuracyColumn: return number(row.testAccuracy);

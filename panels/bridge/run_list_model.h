@@ -8,14 +8,18 @@
 #include <QList>
 #include <QTimer>
 
+#include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace lathe::panels {
 
 class StoreClient;
 
-/// The runs of a store as a table model (name, status, created, duration, model, dataset,
-/// optimizer, lr, best val accuracy, test accuracy, final train loss, parent, tags). Duration is
+/// The runs of a store as a table model (name, status, created, duration, workers, model, dataset,
+/// optimizer, lr, best val accuracy, test accuracy, final train loss, parent, tags). Workers is a
+/// data-parallel run's world size (its param dist.world_size, read once per run), 1 for a run of
+/// one process. Duration is
 /// training time (pauses and the gaps between an end and a resume left out,
 /// RunRow::durationSeconds); its tooltip has the wall time. The parent (the run a fine-tune started
 /// from) is named from the loaded rows, so it costs no query. Loads on its StoreClient thread and
@@ -35,6 +39,7 @@ public:
         StatusColumn,
         CreatedColumn,
         DurationColumn,
+        WorkersColumn,
         ModelColumn,
         DatasetColumn,
         OptimizerColumn,
@@ -119,6 +124,9 @@ private:
     QVariant sortData(const RunRow &row, int column) const;
 
     StoreClient *m_store = nullptr;
+    /// Each run's world size once read (its params do not change): used on the store thread only.
+    std::shared_ptr<std::unordered_map<qint64, int>> m_worldSizes
+        = std::make_shared<std::unordered_map<qint64, int>>();
     QTimer m_poll;
     int m_pollInterval = 1000;
     std::vector<RunRow> m_rows;

@@ -1,7 +1,10 @@
 #include "panels/bridge/run_list_model.h"
 
 #include "core/track/run_store.h"
+#include "core/track/run_summary.h"
 #include "panels/bridge/store_client.h"
+
+#include <algorithm>
 
 // The store side of RunListModel: loading, applying a load as minimal row changes, and the
 // hidden rows of pending deletes.
@@ -12,6 +15,19 @@ namespace {
 QString fromStd(const std::string &text)
 {
     return QString::fromStdString(text);
+}
+
+/// Run `id`'s param dist.world_size (written with its other params when rank 0 creates it),
+/// 1 when it has none or it is not a whole number above 1.
+Result<int> readWorldSize(track::RunStore &store, qint64 id)
+{
+    auto params = store.params(id);
+    if (!params)
+        return std::unexpected(params.error());
+    for (const auto &[key, value] : *params)
+        if (key == "dist.world_size")
+            return std::max(1, int(track::parseNumber(value).value_or(1)));
+    return 1;
 }
 
 } // namespace
@@ -27,14 +43,23 @@ void RunListModel::refresh()
     const quint64 generation = m_editGeneration;
     m_store->query(
         this,
-        [](track::RunStore &store) -> Result<std::vector<RunRow>> {
+        [worldSizes = m_worldSizes](track::RunStore &store) -> Result<std::vector<RunRow>> {
             auto summaries = store.runSummaries();
             if (!summaries)
                 return std::unexpected(summaries.error());
             std::vector<RunRow> rows;
             rows.reserve(summaries->size());
-            for (const auto &summary : *summaries)
+            for (const auto &summary : *summaries) {
                 rows.push_back(RunRow::fromSummary(summary));
+                auto known = worldSizes->find(summary.run.id);
+                if (known == worldSizes->end()) {
+                    auto size = readWorldSize(store, summary.run.id);
+                    if (!size)
+                        return std::unexpected(size.error());
+                    known = worldSizes->emplace(summary.run.id, *size).first;
+                }
+                rows.back().worldSize = known->second;
+            }
             return rows;
         },
         [this, generation](Result<std::vector<RunRow>> rows) {

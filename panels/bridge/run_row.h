@@ -37,6 +37,7 @@ struct RunRow
     QString notes;
     QString errorMessage;
     qint64 parentId = 0;  ///< the run this one was fine-tuned from; 0 = none
+    int worldSize = 1;    ///< its data-parallel workers (param dist.world_size); 1: one process
     track::IdleTime idle; ///< paused or between attempts (not training)
     QString filterText;   ///< lowercased name, tags, notes, model, dataset, optimizer, status
 

@@ -1,8 +1,11 @@
 #include "panels/common/cli_launcher.h"
 
+#include "core/util/paths.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QStandardPaths>
 
 #include <spdlog/spdlog.h>
 
@@ -57,10 +60,13 @@ CliLauncher::~CliLauncher()
 QString CliLauncher::findCli()
 {
     const QDir here(QCoreApplication::applicationDirPath());
-    for (const QString &candidate :
-         {here.filePath("lathe-cli"), here.filePath("../cli/lathe-cli")}) {
+    QStringList candidates{here.filePath("lathe-cli"), here.filePath("../cli/lathe-cli")};
+    if (const auto prefix = util::installPrefix(); !prefix.empty())
+        candidates << QString::fromStdString((prefix / "bin" / "lathe-cli").string());
+    candidates << QStandardPaths::findExecutable(QStringLiteral("lathe-cli"));
+    for (const QString &candidate : candidates) {
         const QFileInfo file(candidate);
-        if (file.isFile() && file.isExecutable())
+        if (!candidate.isEmpty() && file.isFile() && file.isExecutable())
             return file.canonicalFilePath();
     }
     return {};
@@ -71,7 +77,9 @@ void CliLauncher::start(const QStringList &arguments)
     if (isRunning())
         return;
     if (m_cliPath.isEmpty()) {
-        Q_EMIT failed(tr("lathe-cli was not found beside this program (in %1 or %1/../cli)")
+        Q_EMIT failed(tr("lathe-cli was not found beside this program (in %1 or %1/../cli), in "
+                         "its install prefix or on PATH: install Lathe's command-line tool or "
+                         "add its folder to PATH")
                           .arg(QCoreApplication::applicationDirPath()));
         Q_EMIT finished(false);
         return;

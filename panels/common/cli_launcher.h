@@ -26,7 +26,8 @@ public:
     ~CliLauncher() override;
 
     /// lathe-cli beside the running executable (the installed layout) or in ../cli (the build
-    /// tree: app/gui/lathe, app/cli/lathe-cli); empty when neither is an executable file.
+    /// tree: app/gui/lathe, app/cli/lathe-cli), else in the install prefix's bin/
+    /// (util::installPrefix()), else the first on PATH; empty when none is an executable file.
     static QString findCli();
     /// Uses `path` as lathe-cli instead of findCli()'s (tests, which run elsewhere).
     void setCliPath(const QString &path) { m_cliPath = path; }

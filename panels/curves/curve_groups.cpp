@@ -223,7 +223,7 @@ std::vector<PlotSeries> CurveGroups::series(std::span<const int> keys, bool with
             out.push_back(bandSeries(m_curves->seriesName(groupName(group), key, withKeySuffix),
                                      runColour(group.runIds.front()), it->second[g],
                                      int(group.runIds.size()), m_settings.centre,
-                                     m_curves->isValKey(key)));
+                                     m_curves->isDashedKey(key)));
         }
     }
     return out;

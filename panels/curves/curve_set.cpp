@@ -286,7 +286,7 @@ std::vector<PlotSeries> CurveSet::plotSeries(std::span<const int> keys, bool wit
             mapNewRows(run, series, key);
             if (series.raw.empty())
                 continue;
-            const bool val = isValKey(key);
+            const bool val = isDashedKey(key);
             const QString name = seriesName(run.name, key, withKeySuffix);
             const bool smoothed = m_smoothing > 0 && isSmoothable(key);
             out.push_back({name, color, smoothed ? series.smooth : series.raw, val, false});
@@ -313,10 +313,20 @@ bool CurveSet::isValKey(int key) const
     return m_keys[std::size_t(key)].starts_with(std::string(track::keys::kValSplit) + '/');
 }
 
+bool CurveSet::isDashedKey(int key) const
+{
+    return isValKey(key) || m_keys[std::size_t(key)] == track::keys::kDistStepTimeMean;
+}
+
 QString CurveSet::seriesName(const QString &base, int key, bool withKeySuffix) const
 {
     if (!withKeySuffix)
         return base;
+    const std::string &name = m_keys[std::size_t(key)];
+    if (name == track::keys::kDistStepTimeMax)
+        return base + QStringLiteral(" · slowest worker");
+    if (name == track::keys::kDistStepTimeMean)
+        return base + QStringLiteral(" · mean of the workers");
     return base + (isValKey(key) ? QStringLiteral(" · val") : QStringLiteral(" · train"));
 }
 

@@ -78,10 +78,14 @@ public:
     /// that changes the set.
     const std::vector<track::SeriesPoint> &plotted(std::int64_t runId, int key);
     /// The name of a series of `key` in a chart of `base` (a run, a group): with
-    /// " · train" or " · val" when the chart shows both.
+    /// " · train" or " · val" when the chart shows both (" · slowest worker" and " · mean of the
+    /// workers" for the step times).
     QString seriesName(const QString &base, int key, bool withKeySuffix) const;
     /// True for a validation key (drawn dashed).
     bool isValKey(int key) const;
+    /// True for the keys drawn dashed: validation, and the workers' mean step time (beside the
+    /// slowest worker's, solid).
+    bool isDashedKey(int key) const;
     /// The "steered" and "lr_reduced" events of every run, placed on the current x axis.
     std::vector<PlotMarker> markers() const;
     /// Run names and colours, in order, for a legend.

@@ -258,8 +258,10 @@ void CurvesPanel::applyPoll(Result<std::vector<RunUpdate>> result)
         redraw(changes.names ? kAllKeys : changes.keys, changes.events || changes.names);
         if (changes.names)
             updateLegend();
-        if (changes.names || changes.recorded)
+        if (changes.names || changes.recorded) {
+            showStepTimeChart();
             updateMetricPicker();
+        }
     }
     updateStatus();
     Q_EMIT updated();
@@ -304,7 +306,7 @@ std::vector<std::pair<PlotWidget *, std::vector<int>>> CurvesPanel::chartsWithKe
     for (std::size_t i = 0; i < m_charts.size(); ++i)
         out.emplace_back(m_charts[i], chartSpecs()[i].keys);
     for (const auto &metric : m_metricCharts)
-        out.emplace_back(metric.chart, std::vector<int>{metric.keyIndex});
+        out.emplace_back(metric.chart, metric.keys);
     return out;
 }
 
@@ -346,7 +348,7 @@ void CurvesPanel::applyDisplay()
     for (std::size_t i = 0; i < m_charts.size(); ++i)
         styleChart(m_charts[i], tr(chartSpecs()[i].yTitle));
     for (const auto &metric : m_metricCharts)
-        styleChart(metric.chart, metric.key.mid(metric.key.lastIndexOf(QLatin1Char('/')) + 1));
+        styleChart(metric.chart, metric.yTitle);
     redraw(kAllKeys, true);
 }
 

@@ -54,7 +54,15 @@ public:
 
     PlotWidget *chart(Chart which) const { return m_charts[which]; }
     /// The chart added for the metric `key` with the picker; nullptr when there is none.
+    /// dist/step_time_max and dist/step_time_mean share one: stepTimeChart().
     PlotWidget *metricChart(const QString &key) const;
+    /// A data-parallel run's step time per worker: the slowest worker's (solid) and the mean
+    /// (dashed) in one chart, so that a straggler is the gap between them. Added by itself the
+    /// first time a shown run has recorded them (unless the user removed it with the picker);
+    /// nullptr while there is none.
+    PlotWidget *stepTimeChart() const { return metricChart(kStepTimeChart); }
+    /// The key the step-time chart goes by in the picker's list of charts.
+    static constexpr auto kStepTimeChart = "dist/step_time";
     /// The runs shown: the picked ones, in their order; the active run when none is picked
     /// (or it started after the pick).
     QList<qint64> shownRuns() const;
@@ -91,6 +99,13 @@ private:
     void redraw(std::uint64_t keys, bool markers);
     void updateMetricPicker();
     void toggleMetric(const QString &key);
+    /// Adds the chart of `keys` (indices from CurveSet::addKey) as `key` below the others.
+    void addMetricChart(const QString &key, std::vector<int> keys, const QString &title,
+                        const QString &yTitle);
+    /// Refills the grid below the four built-in charts, two a row, with no gap left.
+    void layOutMetricCharts();
+    /// Adds the step-time chart when a shown run has recorded per-worker step times.
+    void showStepTimeChart();
     void styleChart(PlotWidget *chart, const QString &yTitle);
     std::vector<PlotWidget *> allCharts() const;
     void updateLegend();
@@ -110,13 +125,15 @@ private:
     bool m_polling = false;
     bool m_pollAgain = false;
     bool m_syncing = false;
+    bool m_stepTimeRemoved = false; ///< the user removed the step-time chart: not added again
     QString m_error;
-    /// A chart added with the metric picker.
+    /// A chart added with the metric picker (one key), or the workers' step-time chart.
     struct MetricChart
     {
-        QString key;
-        int keyIndex = 0; ///< into CurveSet::keys()
+        QString key;           ///< the metric, or kStepTimeChart
+        std::vector<int> keys; ///< into CurveSet::keys()
         PlotWidget *chart = nullptr;
+        QString yTitle;
     };
 
     std::array<PlotWidget *, 4> m_charts{};

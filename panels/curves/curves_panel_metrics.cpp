@@ -1,4 +1,5 @@
-// The charts of the metrics picked with the "Metric…" picker (see CurvesPanel).
+// The charts of the metrics picked with the "Metric…" picker, and the workers' step-time chart
+// of a data-parallel run (see CurvesPanel).
 #include "panels/curves/curves_panel.h"
 
 #include <QComboBox>
@@ -21,12 +22,20 @@ QString keyPrefix(const QString &key)
     return key.left(key.lastIndexOf(QLatin1Char('/')) + 1);
 }
 
+// The per-worker step times, shown together in the step-time chart.
+bool isStepTime(const QString &key)
+{
+    return key == QLatin1String(track::keys::kDistStepTimeMax.data())
+           || key == QLatin1String(track::keys::kDistStepTimeMean.data());
+}
+
 } // namespace
 
 PlotWidget *CurvesPanel::metricChart(const QString &key) const
 {
+    const QString chart = isStepTime(key) ? QString::fromLatin1(kStepTimeChart) : key;
     for (const auto &metric : m_metricCharts)
-        if (metric.key == key)
+        if (metric.key == chart)
             return metric.chart;
     return nullptr;
 }
@@ -72,35 +81,69 @@ void CurvesPanel::updateMetricPicker()
 
 void CurvesPanel::toggleMetric(const QString &key)
 {
-    auto *grid = static_cast<QGridLayout *>(m_chartHost->layout());
+    const QString chartKey = isStepTime(key) ? QString::fromLatin1(kStepTimeChart) : key;
     auto it = std::find_if(m_metricCharts.begin(), m_metricCharts.end(),
-                           [&](const MetricChart &m) { return m.key == key; });
+                           [&](const MetricChart &m) { return m.key == chartKey; });
     if (it != m_metricCharts.end()) {
-        m_curves.dropKey(it->keyIndex);
+        for (const int index : it->keys)
+            m_curves.dropKey(index);
         delete it->chart;
         m_metricCharts.erase(it);
+        m_stepTimeRemoved = m_stepTimeRemoved || chartKey == QLatin1String(kStepTimeChart);
+        layOutMetricCharts();
+    } else if (chartKey == QLatin1String(kStepTimeChart)) {
+        m_stepTimeRemoved = false;
+        addMetricChart(chartKey,
+                       {m_curves.addKey(std::string(track::keys::kDistStepTimeMax)),
+                        m_curves.addKey(std::string(track::keys::kDistStepTimeMean))},
+                       tr("Step time per worker: slowest (solid), mean (dashed)"), tr("seconds"));
     } else {
-        auto *chart = new PlotWidget(m_chartHost);
-        chart->setObjectName(QStringLiteral("metricChart"));
-        chart->setTitle(key);
-        chart->setLegendVisible(false);
-        styleChart(chart, key.mid(key.lastIndexOf(QLatin1Char('/')) + 1));
-        connect(chart, &PlotWidget::viewChanged, this, [this, chart] { syncViews(chart); });
-        const int index = m_curves.addKey(key.toStdString());
-        m_metricCharts.push_back({key, index, chart});
-        redraw(CurveSet::keyBit(index), true);
-        syncViews(m_charts[LossChart]); // take the shared zoom
+        addMetricChart(key, {m_curves.addKey(key.toStdString())}, key,
+                       key.mid(key.lastIndexOf(QLatin1Char('/')) + 1));
     }
-    // Refill the grid below the four built-in charts, two a row, with no gap left.
+    updateMetricPicker();
+    updateStatus();
+    refresh();
+}
+
+void CurvesPanel::addMetricChart(const QString &key, std::vector<int> keys, const QString &title,
+                                 const QString &yTitle)
+{
+    auto *chart = new PlotWidget(m_chartHost);
+    chart->setObjectName(key == QLatin1String(kStepTimeChart) ? QStringLiteral("stepTimeChart")
+                                                              : QStringLiteral("metricChart"));
+    chart->setTitle(title);
+    chart->setLegendVisible(false);
+    styleChart(chart, yTitle);
+    connect(chart, &PlotWidget::viewChanged, this, [this, chart] { syncViews(chart); });
+    std::uint64_t bits = 0;
+    for (const int index : keys)
+        bits |= CurveSet::keyBit(index);
+    m_metricCharts.push_back({key, std::move(keys), chart, yTitle});
+    layOutMetricCharts();
+    redraw(bits, true);
+    syncViews(m_charts[LossChart]); // take the shared zoom
+}
+
+void CurvesPanel::layOutMetricCharts()
+{
+    auto *grid = static_cast<QGridLayout *>(m_chartHost->layout());
     for (const auto &metric : m_metricCharts)
         grid->removeWidget(metric.chart);
     for (std::size_t i = 0; i < m_metricCharts.size(); ++i) {
         grid->addWidget(m_metricCharts[i].chart, int(i + 4) / 2, int(i + 4) % 2);
         m_metricCharts[i].chart->show(); // now, not when the layout's queued show comes
     }
-    updateMetricPicker();
-    updateStatus();
-    refresh();
+}
+
+void CurvesPanel::showStepTimeChart()
+{
+    if (m_stepTimeRemoved || stepTimeChart())
+        return;
+    const auto recorded = m_curves.recordedKeys();
+    if (std::find(recorded.begin(), recorded.end(), track::keys::kDistStepTimeMax)
+        != recorded.end())
+        toggleMetric(QString::fromLatin1(kStepTimeChart));
 }
 
 } // namespace lathe::panels

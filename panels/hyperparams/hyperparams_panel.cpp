@@ -6,6 +6,7 @@
 #include "panels/hyperparams/lr_finder_dialog.h"
 #include "panels/hyperparams/schedule_preview.h"
 #include "panels/hyperparams/sweep_builder_dialog.h"
+#include "panels/hyperparams/workers_field.h"
 
 #include <QFileDialog>
 #include <QFileInfo>
@@ -78,6 +79,8 @@ HyperparamsPanel::HyperparamsPanel(QWidget *parent)
     layout->addWidget(m_status);
     layout->addWidget(buildDataNote());
     layout->addLayout(buttons);
+    m_workers = new WorkersField(this);
+    layout->addWidget(m_workers);
     layout->addWidget(splitter, 1);
 
     connect(open, &QPushButton::clicked, this, &HyperparamsPanel::chooseAndOpen);
@@ -93,6 +96,11 @@ HyperparamsPanel::HyperparamsPanel(QWidget *parent)
     });
     connect(m_probe, &DatasetProbe::counted, this, &HyperparamsPanel::onCounted);
     setConfig(m_config);
+}
+
+int HyperparamsPanel::workers() const
+{
+    return m_workers->workers();
 }
 
 QWidget *HyperparamsPanel::buildDataNote()

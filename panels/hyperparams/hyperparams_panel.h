@@ -17,6 +17,7 @@ namespace lathe::panels {
 
 class ConfigForm;
 class SchedulePreview;
+class WorkersField;
 
 /// The Hyperparameters panel: a form bound to a RunConfig's JSON (ConfigForm), validated with
 /// RunConfig::fromJson on every edit; the first error is shown next to its field and in the
@@ -43,6 +44,9 @@ public:
     /// its data can be read too: isValid().
     train::RunConfig config() const { return m_config; }
     bool isValid() const { return m_valid; }
+    /// "Workers: N" under the buttons: how many local processes train the next run (1: in the
+    /// window; more: `lathe-cli train --nproc N`, see WorkersField).
+    int workers() const;
 
 public Q_SLOTS:
     /// Loads a config file into the form. On error (unreadable, bad JSON with its line, or a
@@ -105,6 +109,7 @@ private:
     QLabel *m_status = nullptr;
     QWidget *m_finderButton = nullptr;
     QWidget *m_sweepButton = nullptr;
+    WorkersField *m_workers = nullptr;
     QWidget *m_dataNote = nullptr; ///< "The form now trains on …" with its Undo button
     QLabel *m_dataNoteText = nullptr;
     nlohmann::json m_dataBefore; ///< the data section useData() replaced

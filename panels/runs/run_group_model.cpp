@@ -16,9 +16,10 @@ constexpr std::array<std::optional<double> RunRow::*, 3> kMetricFields{
     &RunRow::bestValAccuracy, &RunRow::testAccuracy, &RunRow::finalTrainLoss};
 
 /// The columns whose common value a group row shows (times and durations never agree).
-constexpr std::array kSharedColumns{RunListModel::ModelColumn,     RunListModel::DatasetColumn,
-                                    RunListModel::OptimizerColumn, RunListModel::LrColumn,
-                                    RunListModel::ParentColumn,    RunListModel::TagsColumn};
+constexpr std::array kSharedColumns{RunListModel::WorkersColumn, RunListModel::ModelColumn,
+                                    RunListModel::DatasetColumn, RunListModel::OptimizerColumn,
+                                    RunListModel::LrColumn,      RunListModel::ParentColumn,
+                                    RunListModel::TagsColumn};
 
 /// Accuracies read in points, as the runs table and `lathe-cli compare` show them.
 bool inPercent(int column)

@@ -12,6 +12,8 @@
 #include "panels/runs/runs_panel.h"
 #include "panels/sweep/sweep_panel.h"
 #include "panels/visualise/visualise_panel.h"
+#include "panels/window/data_parallel_run.h"
+#include "panels/window/data_parallel_status.h"
 #include "panels/window/panel_scroller.h"
 #include "panels/window/session_log.h"
 #include "panels/window/steer_dialog.h"
@@ -58,11 +60,13 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget *parent)
     setDockNestingEnabled(true);
     m_store = std::make_unique<StoreClient>(m_options.db);
     m_session = new RunSession(m_options.db, this);
+    m_dataParallel = new DataParallelRun(m_options.db, this);
     createPanels();
     createActions();
     createMenus();
     createStatusBar();
     connectSession();
+    connectDataParallel();
     if (const auto failures = m_pluginPanels->failures(); !failures.isEmpty())
         statusBar()->showMessage(failures.join("  ·  "), 20000);
     // The layout settles before the window is sized: its minimum is final only once every
@@ -245,6 +249,8 @@ void MainWindow::setSelection(const RunSelection &selection)
     m_errors->setSelection(selection);
     m_histograms->setSelection(selection);
     m_pluginPanels->setSelection(selection);
+    if (m_dataParallelStatus)
+        m_dataParallelStatus->follow(selection.active != 0 ? selection.active : selection.watched);
     updateActions(); // Repeat follows the run picked
 }
 
@@ -300,6 +306,7 @@ void MainWindow::createStatusBar()
 {
     m_stateLabel = new QLabel(this);
     m_stepLabel = new QLabel(this);
+    m_stateLabel->setObjectName("status-state");
     m_stepLabel->setObjectName("status-progress");
     m_progressBar = new QProgressBar(this);
     m_progressBar->setMaximumWidth(260);
@@ -308,7 +315,12 @@ void MainWindow::createStatusBar()
     // Long texts are cut rather than widening the window beyond a small screen.
     m_stateLabel->setMinimumWidth(1);
     m_stepLabel->setMinimumWidth(1);
+    m_dataParallelLabel = new QLabel(this);
+    m_dataParallelLabel->setObjectName("status-data-parallel");
+    m_dataParallelLabel->setMinimumWidth(1);
+    m_dataParallelLabel->hide();
     statusBar()->addWidget(m_stateLabel);
+    statusBar()->addPermanentWidget(m_dataParallelLabel);
     statusBar()->addPermanentWidget(m_stepLabel);
     statusBar()->addPermanentWidget(m_progressBar);
     m_repeater = new RepeatRunner(*m_store, this);
@@ -374,7 +386,7 @@ void MainWindow::loadDefaultConfig()
 
 void MainWindow::newRun()
 {
-    if (m_session->isActive())
+    if (runActive())
         return;
     m_hyperparams->startNewRun();
     dock("dock-hyperparams")->raise();
@@ -384,8 +396,12 @@ void MainWindow::newRun()
 
 void MainWindow::startRun()
 {
-    if (m_session->isActive() || !m_hyperparams->isValid())
+    if (runActive() || !m_hyperparams->isValid())
         return;
+    if (m_hyperparams->workers() > 1) {
+        startDataParallel();
+        return;
+    }
     m_lastProgress.reset();
     m_progressBar->setValue(0);
     m_session->start(m_hyperparams->config());
@@ -446,6 +462,10 @@ QString MainWindow::statusText() const
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!m_session->isActive() && !confirmDataParallelClose()) {
+        event->ignore();
+        return;
+    }
     if (m_session->isActive()) {
         const auto answer = QMessageBox::question(
             this, tr("A run is training"),

@@ -27,6 +27,8 @@ class Dataset;
 namespace lathe::panels {
 
 class CurvesPanel;
+class DataParallelRun;
+class DataParallelStatus;
 class DatasetPanel;
 class ErrorsPanel;
 class HistogramsPanel;
@@ -53,6 +55,9 @@ struct WorkbenchOptions
 /// available geometry and its minimum size fits a 1366×768 screen: built-in panels scroll in
 /// their docks rather than grow the window), menus and a toolbar for the run life cycle (New run,
 /// Start, Pause, Resume, Steer, Stop), and a status bar with the active run's progress and ETA.
+/// With the form's "Workers" above 1, Start trains the run data parallel in a lathe-cli child
+/// process (DataParallelRun), followed through the store like a run from a terminal; the status
+/// bar then shows the workers' step times (DataParallelStatus), and Pause is off.
 /// Owns the RunSession that trains in this window and the one StoreClient every panel, built-in or
 /// plugin, reads and writes the store through; panels are told what to show only through
 /// their setSelection() (the run training here, the runs picked, the one inspected and the one
@@ -68,6 +73,8 @@ public:
     ~MainWindow() override;
 
     RunSession &session() { return *m_session; }
+    /// The data-parallel run the window starts with "Workers" above 1.
+    DataParallelRun &dataParallelRun() { return *m_dataParallel; }
     DatasetPanel *datasetPanel() const { return m_dataset; }
     HyperparamsPanel *hyperparamsPanel() const { return m_hyperparams; }
     CurvesPanel *curvesPanel() const { return m_curves; }
@@ -90,6 +97,9 @@ public:
 
     /// The status bar's text for the active run ("step 120 / 4,460 · ETA 3 min").
     QString statusText() const;
+    /// The status bar's line for a data-parallel run (the active one, else the one watched):
+    /// "2 workers · step 28 ms (slowest 31 ms) · comm 6 ms"; empty for a run of one process.
+    QString dataParallelText() const;
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -113,6 +123,15 @@ private:
     void createMenus();
     void createStatusBar();
     void connectSession();
+    /// The data-parallel run's life in the window: its run followed, its end and failure said.
+    void connectDataParallel();
+    /// "Workers" above 1: Start trains the form's config with lathe-cli --nproc N.
+    void startDataParallel();
+    /// A run of this window trains: in its RunSession or in a data-parallel child process.
+    bool runActive() const;
+    /// Closing while a data-parallel run trains: asks, and stops it (true) or keeps the window
+    /// open (false); true when none trains.
+    bool confirmDataParallelClose();
     void connectInspection();
     /// Shows sample `index` of `samples` in Visualise for the inspected run.
     void showSample(std::shared_ptr<const data::Dataset> samples, qint64 index);
@@ -153,6 +172,8 @@ private:
     std::unique_ptr<StoreClient> m_store;
     RunSelection m_selection;
     RunSession *m_session = nullptr;
+    DataParallelRun *m_dataParallel = nullptr;
+    DataParallelStatus *m_dataParallelStatus = nullptr;
     QString m_readOnlyStore; ///< why the store is read-only (a newer Lathe's); empty if writable
     SessionLog *m_sessionLog = nullptr;
     DatasetPanel *m_dataset = nullptr;
@@ -197,6 +218,7 @@ private:
 
     QLabel *m_stateLabel = nullptr;
     QLabel *m_stepLabel = nullptr;
+    QLabel *m_dataParallelLabel = nullptr; ///< the workers' step times
     QProgressBar *m_progressBar = nullptr;
     std::optional<SessionProgress> m_lastProgress;
 };

@@ -7,6 +7,7 @@
 #include "panels/runs/repeat_dialog.h"
 #include "panels/runs/repeat_runner.h"
 #include "panels/runs/runs_panel.h"
+#include "panels/window/data_parallel_run.h"
 #include "panels/window/plugins_dialog.h"
 #include "panels/window/shortcuts_dialog.h"
 
@@ -121,7 +122,12 @@ void MainWindow::createActions()
     connect(m_pause, &QAction::triggered, m_session, &RunSession::pause);
     connect(m_resume, &QAction::triggered, m_session, &RunSession::resume);
     connect(m_steer, &QAction::triggered, this, &MainWindow::steerRun);
-    connect(m_stop, &QAction::triggered, m_session, &RunSession::stop);
+    connect(m_stop, &QAction::triggered, this, [this] {
+        if (m_dataParallel->isActive())
+            m_dataParallel->stop();
+        else
+            m_session->stop();
+    });
     connect(m_resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
     connect(m_openConfig, &QAction::triggered, this, &MainWindow::openConfig);
     connect(m_openModel, &QAction::triggered, this, &MainWindow::openModel);
@@ -201,7 +207,8 @@ void MainWindow::createMenus()
 void MainWindow::updateActions()
 {
     const auto state = m_session->state();
-    const bool active = m_session->isActive();
+    const bool active = runActive();
+    const bool dataParallel = m_dataParallel->isActive();
     m_newRun->setEnabled(!active);
     m_start->setEnabled(!active && m_hyperparams->isValid() && m_readOnlyStore.isEmpty());
     if (!m_readOnlyStore.isEmpty())
@@ -211,9 +218,15 @@ void MainWindow::updateActions()
     else
         m_start->setToolTip(tr("Fix the config first: its error is shown in the form"));
     m_pause->setEnabled(state == SessionState::Running || state == SessionState::Preparing);
+    m_pause->setToolTip(
+        dataParallel ? tr("A data-parallel run (lathe-cli --nproc) cannot pause yet: Stop it "
+                          "instead; it is checkpointed and can be resumed")
+                     : withKey(m_pause, tr("Pause at the next step: then Resume, Steer or Stop")));
     m_resume->setEnabled(state == SessionState::Paused);
     m_steer->setEnabled(state == SessionState::Paused && m_session->runId() != 0);
-    m_stop->setEnabled(active);
+    m_stop->setEnabled(
+        m_session->isActive()
+        || (dataParallel && m_dataParallel->state() != DataParallelRun::State::Stopping));
     m_repeatRun->setEnabled(m_selection.selected.size() == 1 && m_readOnlyStore.isEmpty());
     m_repeatForm->setEnabled(m_hyperparams->isValid() && m_readOnlyStore.isEmpty());
 }
