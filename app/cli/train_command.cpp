@@ -216,7 +216,11 @@ int trainRank(const dist::DistOptions &where, const train::RunConfig &config,
         return reportError(group.error());
     if (where.rank == 0) {
         options.dataParallel = *group;
-        return runJob(train::RunJob::createNew(config, options), options.db, torchscript);
+        auto recorded = config; // the world, in the run's params (dist.world_size, dist.nnodes)
+        recorded.dist.worldSize = where.worldSize;
+        recorded.dist.nnodes
+            = where.localWorldSize > 0 ? where.worldSize / where.localWorldSize : 0;
+        return runJob(train::RunJob::createNew(recorded, options), options.db, torchscript);
     }
     auto data = train::loadTrainData(config.data);
     if (!data)
@@ -318,7 +322,8 @@ int trainDataParallel(const ParsedArgs &a, const std::string &file,
         const std::int64_t rank = first + local;
         children.start(common, "worker " + std::to_string(rank),
                        {"WORLD_SIZE=" + std::to_string(world), "RANK=" + std::to_string(rank),
-                        "LOCAL_RANK=" + std::to_string(local), "MASTER_ADDR=" + addr,
+                        "LOCAL_RANK=" + std::to_string(local),
+                        "LOCAL_WORLD_SIZE=" + std::to_string(*nproc), "MASTER_ADDR=" + addr,
                         "MASTER_PORT=" + std::to_string(*port)});
     }
     children.waitUntil(0, stop);

@@ -15,7 +15,9 @@ enum Field { LossSum, Correct, Samples, Seconds, Stop, Comm, Wait, kFields };
 
 std::string DataParallelGroup::configHash(const train::RunConfig &config)
 {
-    return util::sha256Hex(config.toJson().dump());
+    auto json = config.toJson();
+    json.erase("dist"); // recorded by rank 0, not trained with
+    return util::sha256Hex(json.dump());
 }
 
 Result<std::shared_ptr<DataParallelGroup>>

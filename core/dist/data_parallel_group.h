@@ -36,7 +36,8 @@ public:
     Result<void> reduceGradients() override;
     Result<train::StepTotals> exchange(const train::StepShare &mine) override;
 
-    /// The hash every rank compares: SHA-256 of the config's JSON.
+    /// The hash every rank compares: SHA-256 of the config's JSON without "dist" (what rank 0
+    /// records about the world, not a setting).
     static std::string configHash(const train::RunConfig &config);
 
 private:

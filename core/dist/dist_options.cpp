@@ -48,6 +48,13 @@ Result<void> validate(const DistOptions &o)
                     "local rank " + std::to_string(o.localRank) + " must be from 0 to the rank ("
                         + std::to_string(o.rank) + ")",
                     "LOCAL_RANK");
+    if (o.localWorldSize < 0 || o.localWorldSize > o.worldSize
+        || (o.localWorldSize > 0 && o.localRank >= o.localWorldSize))
+        return fail(ErrorCode::InvalidArgument,
+                    "local world size " + std::to_string(o.localWorldSize)
+                        + " must be from 1 to the world size (" + std::to_string(o.worldSize)
+                        + ") and above the local rank (" + std::to_string(o.localRank) + ")",
+                    "LOCAL_WORLD_SIZE");
     if (o.fileStorePath.empty()) {
         if (o.masterAddr.empty())
             return fail(ErrorCode::InvalidArgument, "no master address", "MASTER_ADDR");
@@ -86,6 +93,12 @@ Result<std::optional<DistOptions>> optionsFromEnvironment(const EnvLookup &looku
         if (!l)
             return std::unexpected(l.error());
         o.localRank = *l;
+    }
+    if (const char *localWorld = env("LOCAL_WORLD_SIZE")) {
+        auto l = parseBounded("LOCAL_WORLD_SIZE", localWorld, 1, o.worldSize);
+        if (!l)
+            return std::unexpected(l.error());
+        o.localWorldSize = *l;
     }
     if (const char *addr = env("MASTER_ADDR"))
         o.masterAddr = addr;

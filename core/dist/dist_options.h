@@ -19,6 +19,8 @@ struct DistOptions
     int worldSize = 1; ///< workers in the run, every node together
     int rank = 0;      ///< this worker, 0 .. worldSize-1; rank 0 writes the store
     int localRank = 0; ///< this worker on its node (a GPU index when there are GPUs)
+    /// Workers on this node (LOCAL_WORLD_SIZE, as torchrun and --nproc set it); 0 = not known.
+    int localWorldSize = 0;
     std::string masterAddr = "127.0.0.1"; ///< the host rank 0 runs on (its TCPStore listens there)
     int masterPort = 29500;               ///< rank 0's TCPStore port
     /// Rendezvous, every collective and a silent peer wait at most this long.

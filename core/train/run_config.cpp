@@ -142,6 +142,17 @@ const std::vector<Field<TrainingConfig>> &trainingFields()
         {"device", &C::device, {}, {"cpu", "cuda"}},
         {"fused", &C::fused},
         {"keep_epoch_checkpoints", &C::keepEpochCheckpoints},
+        {"sync_batch_norm", &C::syncBatchNorm},
+    };
+    return fields;
+}
+
+const std::vector<Field<DistConfig>> &distFields()
+{
+    using C = DistConfig;
+    static const std::vector<Field<C>> fields{
+        {"world_size", &C::worldSize, closedRange(1, 1 << 20)},
+        {"nnodes", &C::nnodes, closedRange(0, 1 << 20)},
     };
     return fields;
 }
@@ -200,7 +211,7 @@ const std::vector<std::string> &topLevelKeys()
 {
     static const std::vector<std::string> keys{"name",     "data",     "model",   "optimizer",
                                                "schedule", "training", "augment", "histograms",
-                                               "metrics",  "finetune", "steering"};
+                                               "metrics",  "finetune", "steering", "dist"};
     return keys;
 }
 
@@ -312,6 +323,8 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
         return readSection(value, key, histogramFields(), config.histograms);
     if (key == "finetune")
         return readSection(value, key, finetuneFields(), config.finetune);
+    if (key == "dist")
+        return readSection(value, key, distFields(), config.dist);
     if (key == "metrics") {
         auto uses = readExtensionUses(value, key, plugin::registry().names(plugin::Kind::Metric));
         if (!uses)
@@ -468,6 +481,8 @@ nlohmann::json RunConfig::toJson() const
         out["finetune"] = writeSection(finetune, finetuneFields());
     if (!steering.empty())
         out["steering"] = steeringToJson(steering);
+    if (dist.worldSize > 1)
+        out["dist"] = writeSection(dist, distFields());
     return out;
 }
 

@@ -80,7 +80,7 @@ struct ScheduleConfig
 
 /// "training". Keys: epochs, batch_size, label_smoothing, grad_clip, accumulate,
 /// mixed_precision (off|bf16|fp16), early_stopping_patience, seed, threads, device (cpu|cuda),
-/// fused, keep_epoch_checkpoints.
+/// fused, keep_epoch_checkpoints, sync_batch_norm.
 struct TrainingConfig
 {
     std::int64_t epochs = 10;
@@ -97,7 +97,21 @@ struct TrainingConfig
     bool fused = true;          ///< Lathe's fused kernels: Adam/AdamW step, softmax cross-entropy
     /// Also keep epoch-<N>.pt (N = epochs completed) next to last.pt at every epoch end.
     bool keepEpochCheckpoints = true;
+    /// Data parallel: batch norm's statistics over every rank's part of the batch (as one
+    /// process computes them) instead of each rank's own; ignored with one process.
+    bool syncBatchNorm = false;
     bool operator==(const TrainingConfig &) const = default;
+};
+
+/// "dist": how many processes trained the run (data parallel, core/dist). Keys: world_size,
+/// nnodes. Recorded by rank 0 when it creates the run, not a setting: training ignores it, the
+/// ranks' config hash leaves it out, and it is written only when world_size is above 1 (absent
+/// means one process). nnodes 0: the launcher did not say (no LOCAL_WORLD_SIZE).
+struct DistConfig
+{
+    std::int64_t worldSize = 1;
+    std::int64_t nnodes = 1;
+    bool operator==(const DistConfig &) const = default;
 };
 
 /// "histograms": what training records for the Histograms panel. Keys: every, bins.
@@ -161,7 +175,7 @@ struct FineTuneConfig
 /// option: value}; written only when there are any), and steering (changes made while the run
 /// was paused; written only when there are any). Names of datasets, models, metrics,
 /// augmentations and schedules are checked against the plugin registry. "finetune" is written
-/// only when it is enabled().
+/// only when it is enabled(), "dist" only for a data-parallel run.
 struct RunConfig
 {
     std::string name = "run";
@@ -175,6 +189,7 @@ struct RunConfig
     std::vector<ExtensionUse> metrics;
     FineTuneConfig finetune;
     std::vector<SteerPoint> steering; ///< ascending by step; see steering.h
+    DistConfig dist;                  ///< recorded, not a setting (see DistConfig)
     bool operator==(const RunConfig &) const = default;
 
     /// Parses and validates. Missing keys take the defaults above. An unknown key's error

@@ -105,6 +105,12 @@ Result<std::unique_ptr<RunJob>> RunJob::createNew(const RunConfig &config, RunJo
         return std::unexpected(ok.error());
     // Build everything that can fail on bad input before the run row exists.
     RunConfig resolved = config;
+    // "dist" records how the run trains: the caller's nnodes, the group's world size, else none
+    // (a config copied from a data-parallel run and trained in one process).
+    if (const auto &group = job->m_options.dataParallel)
+        resolved.dist.worldSize = group->worldSize();
+    else
+        resolved.dist = {};
     std::optional<std::int64_t> parentId;
     auto sources = resolveFineTune(*job->m_store, job->m_options.db, resolved, parentId);
     if (!sources)

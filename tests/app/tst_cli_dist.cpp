@@ -56,6 +56,26 @@ private Q_SLOTS:
                                 "dist/comm_wait_seconds", "train/loss", "test/accuracy"})
             QVERIFY2(metrics.contains(key), key);
         QCOMPARE(shown["status"].toString(), QString("stopped")); // the step limit
+        // The world size and node count, recorded by rank 0 in the config and its params.
+        const auto dist = shown["config"]["dist"].toObject();
+        QCOMPARE(dist["world_size"].toInt(), 2);
+        QCOMPARE(dist["nnodes"].toInt(), 1);
+        // A single-process run has none (absent means 1): Compare's config diff shows them.
+        QCOMPARE(cli.run(tinyTrain() << "--name"
+                                     << "one")
+                     .exitCode,
+                 0);
+        const auto one = QJsonDocument::fromJson(cli.run({"show", "one", "--json"}).out.toUtf8());
+        QVERIFY(!one["config"].toObject().contains("dist"));
+        const auto compared
+            = QJsonDocument::fromJson(cli.run({"compare", "dp", "one", "--json"}).out.toUtf8());
+        QMap<QString, QJsonArray> diff;
+        for (const auto &row : compared["config_diff"].toArray())
+            diff[row.toObject()["key"].toString()] = row.toObject()["values"].toArray();
+        QCOMPARE(diff.value("dist.world_size"), (QJsonArray{"2", QJsonValue::Null}));
+        QCOMPARE(diff.value("dist.nnodes"), (QJsonArray{"1", QJsonValue::Null}));
+        diff.remove("training.threads"); // --nproc gives each worker its share of the cores
+        QCOMPARE(diff.size(), 2);        // nothing else: the ranks' config is the single process's
     }
 
     void usageErrors_data()
