@@ -48,5 +48,6 @@ int pluginsCommand(const std::vector<std::string> &args);
 int exportCommand(const std::vector<std::string> &args);
 int sweepCommand(const std::vector<std::string> &args);
 int sweepsCommand(const std::vector<std::string> &args);
+int robustnessCommand(const std::vector<std::string> &args);
 
 } // namespace lathe::cli

@@ -3,6 +3,7 @@
 #include "app/cli/commands.h"
 
 #include "core/plugin/loader.h"
+#include "core/robust/adversarial_trainer.h"
 #include "core/util/allocator.h"
 #include "core/util/log.h"
 #include "core/util/paths.h"
@@ -106,6 +107,12 @@ commands:
                     ones; --worker joins a running sweep as one more worker
   sweep show ID [--db PATH] [--json]
                     a sweep's trials, its best trial and config, parameter importance
+  robustness RUN [--eps 0.05,0.1,0.2] [--attack pgd|fgsm] [--steps 40] [--step-size S]
+             [--restarts R] [--no-random-start] [--limit N] [--checkpoint C] [--db PATH]
+             [--json]
+                    accuracy under an L-infinity attack at each epsilon (pixel units, images
+                    in [0, 1]) on the first N test samples; stored as the run's
+                    "robustness" event
   sweeps [--db PATH] [--json]
                     list sweeps: status, trials done, best value
   plugins [--json]  the plugins found, what each registers, and why any was refused
@@ -134,11 +141,22 @@ int main(int argc, char **argv)
         return kExitOk;
     }
     const std::map<std::string, std::function<int(const std::vector<std::string> &)>> commands{
-        {"train", trainCommand},         {"finetune", finetuneCommand}, {"resume", resumeCommand},
-        {"runs", runsCommand},           {"show", showCommand},         {"compare", compareCommand},
-        {"eval", evalCommand},           {"info", infoCommand},         {"inspect", inspectCommand},
-        {"confusion", confusionCommand}, {"plugins", pluginsCommand},   {"export", exportCommand},
-        {"sweep", sweepCommand},         {"sweeps", sweepsCommand}};
+        {"train", trainCommand},
+        {"finetune", finetuneCommand},
+        {"resume", resumeCommand},
+        {"runs", runsCommand},
+        {"show", showCommand},
+        {"compare", compareCommand},
+        {"eval", evalCommand},
+        {"info", infoCommand},
+        {"inspect", inspectCommand},
+        {"confusion", confusionCommand},
+        {"plugins", pluginsCommand},
+        {"export", exportCommand},
+        {"sweep", sweepCommand},
+        {"sweeps", sweepsCommand},
+        {"robustness", robustnessCommand},
+    };
     auto command = commands.find(argv[1]);
     if (command == commands.end()) {
         std::fprintf(stderr, "lathe-cli: unknown command \"%s\"\n\n%s", argv[1], kUsage);
@@ -154,5 +172,6 @@ int main(int argc, char **argv)
     lathe::util::setupLogging(lathe::util::dataDir() / "logs", "warn");
     lathe::plugin::loadPlugins(lathe::plugin::pluginDirs(pluginDirs));
     passPluginDirsOn(pluginDirs);
+    lathe::robust::installAdversarialTraining(); // the "adversarial" config section
     return command->second(args);
 }

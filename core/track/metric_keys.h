@@ -25,6 +25,11 @@ inline constexpr std::string_view kDistStepTimeMax = "dist/step_time_max";
 inline constexpr std::string_view kDistStepTimeMean = "dist/step_time_mean";
 inline constexpr std::string_view kDistCommSeconds = "dist/comm_seconds";
 inline constexpr std::string_view kDistCommWaitSeconds = "dist/comm_wait_seconds";
+/// Adversarial training (the "adversarial" config section): the share of the first
+/// adversarial.eval_samples validation samples still classified correctly under PGD at
+/// adversarial.epsilon, each epoch. kRobustAccuracy is its name within the split.
+inline constexpr std::string_view kRobustAccuracy = "robust_accuracy";
+inline constexpr std::string_view kValRobustAccuracy = "val/robust_accuracy";
 
 /// The evaluation splits a run records metrics for.
 inline constexpr std::string_view kValSplit = "val";

@@ -207,11 +207,29 @@ const std::vector<Field<FineTuneConfig>> &finetuneFields()
     return fields;
 }
 
+const std::vector<Field<AdversarialConfig>> &adversarialFields()
+{
+    using C = AdversarialConfig;
+    static const std::vector<Field<C>> fields{
+        {"enabled", &C::enabled},
+        {"attack", &C::attack, {}, {"fgsm", "pgd"}},
+        {"epsilon", &C::epsilon, openClosed(0, 1)},
+        {"steps", &C::steps, closedRange(1, 1000)},
+        {"step_size", &C::stepSize, closedRange(0, 1)},
+        {"random_start", &C::randomStart},
+        {"mix_ratio", &C::mixRatio, closedRange(0, 1)},
+        {"eval_samples", &C::evalSamples, closedRange(0, 1e7)},
+        {"eval_steps", &C::evalSteps, closedRange(1, 1000)},
+    };
+    return fields;
+}
+
 const std::vector<std::string> &topLevelKeys()
 {
     static const std::vector<std::string> keys{"name",     "data",     "model",   "optimizer",
                                                "schedule", "training", "augment", "histograms",
-                                               "metrics",  "finetune", "steering", "dist"};
+                                               "metrics",  "finetune", "steering", "dist",
+                                               "adversarial"};
     return keys;
 }
 
@@ -323,6 +341,8 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
         return readSection(value, key, histogramFields(), config.histograms);
     if (key == "finetune")
         return readSection(value, key, finetuneFields(), config.finetune);
+    if (key == "adversarial")
+        return readSection(value, key, adversarialFields(), config.adversarial);
     if (key == "dist")
         return readSection(value, key, distFields(), config.dist);
     if (key == "metrics") {
@@ -342,9 +362,25 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
     return std::unexpected(unknownKeyError(key, "", topLevelKeys()));
 }
 
+/// The adversarial section's rules that involve more than one key.
+Result<void> checkAdversarial(const RunConfig &config)
+{
+    const auto &a = config.adversarial;
+    if (!a.enabled)
+        return {};
+    if (a.mixRatio == 0.0)
+        return fail(ErrorCode::InvalidArgument,
+                    "adversarial training is enabled with mix_ratio 0 (no adversarial sample in "
+                    "any batch); give a share in (0, 1], or set enabled to false",
+                    "adversarial.mix_ratio");
+    return {};
+}
+
 /// Rules that involve more than one key.
 Result<void> checkCombinations(const RunConfig &config)
 {
+    if (auto ok = checkAdversarial(config); !ok)
+        return ok;
     const auto &training = config.training;
     const auto &schedule = config.schedule;
     const auto &optimizer = config.optimizer;
@@ -481,6 +517,8 @@ nlohmann::json RunConfig::toJson() const
         out["finetune"] = writeSection(finetune, finetuneFields());
     if (!steering.empty())
         out["steering"] = steeringToJson(steering);
+    if (adversarial.enabled)
+        out["adversarial"] = writeSection(adversarial, adversarialFields());
     if (dist.worldSize > 1)
         out["dist"] = writeSection(dist, distFields());
     return out;

@@ -168,6 +168,25 @@ struct FineTuneConfig
     bool operator==(const FineTuneConfig &) const = default;
 };
 
+/// "adversarial": adversarial training (docs/robustness.md; core/robust makes the examples
+/// through the trainer's AdversarialTraining seam). Keys: enabled, attack (fgsm|pgd), epsilon,
+/// steps, step_size, random_start, mix_ratio, eval_samples, eval_steps. Epsilon and step_size
+/// are in pixel units (images in [0, 1]), whatever data.normalize does. Written only when
+/// enabled.
+struct AdversarialConfig
+{
+    bool enabled = false;
+    std::string attack = "pgd"; ///< fgsm (one step, with random_start: "fast" FGSM) | pgd
+    double epsilon = 0.1;       ///< L-infinity radius, (0, 1]
+    std::int64_t steps = 7;     ///< pgd: iterations, >= 1
+    double stepSize = 0.0;      ///< 0 = pgd 2.5·epsilon/steps, fgsm 1.25·epsilon (random start)
+    bool randomStart = true;
+    double mixRatio = 1.0;          ///< share of each batch replaced by its adversarial examples
+    std::int64_t evalSamples = 500; ///< validation samples attacked each epoch; 0 = none
+    std::int64_t evalSteps = 10;    ///< PGD steps of that evaluation (at `epsilon`)
+    bool operator==(const AdversarialConfig &) const = default;
+};
+
 /// Every hyperparameter of a run. JSON round-trips exactly: fromJson(toJson(c)) == c.
 /// Top-level keys: name, data, model, optimizer, schedule, training, augment (augment keys:
 /// enabled, crop_padding, hflip, rotate_deg, translate, erase_prob, erase_max_area),
@@ -188,6 +207,7 @@ struct RunConfig
     HistogramConfig histograms;
     std::vector<ExtensionUse> metrics;
     FineTuneConfig finetune;
+    AdversarialConfig adversarial;
     std::vector<SteerPoint> steering; ///< ascending by step; see steering.h
     DistConfig dist;                  ///< recorded, not a setting (see DistConfig)
     bool operator==(const RunConfig &) const = default;

@@ -74,6 +74,18 @@ Result<void> Trainer::setUp()
         return std::unexpected(setUp.error());
     m_numClasses = setUp->numClasses;
     m_normalization = setUp->normalization;
+    if (m_config.adversarial.enabled && !m_options.adversarial) {
+        const auto factory = adversarialTrainingFactory();
+        if (!factory)
+            return fail(ErrorCode::InvalidArgument,
+                        "adversarial training is not available in this program (no "
+                        "AdversarialTraining installed: robust::installAdversarialTraining)",
+                        "adversarial.enabled");
+        auto adversarial = factory(m_config.adversarial, m_normalization);
+        if (!adversarial)
+            return std::unexpected(adversarial.error());
+        m_options.adversarial = std::move(*adversarial);
+    }
     const auto split = setUp->split;
     if (auto ok = setUpModel(std::move(*setUp)); !ok)
         return ok;
@@ -488,8 +500,14 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
             return std::unexpected(batch.error());
         if (!*batch)
             break;
-        const auto x = toDevice((*batch)->x);
+        auto x = toDevice((*batch)->x);
         const auto y = (*batch)->y.to(m_device);
+        if (m_options.adversarial) {
+            auto adversarial = m_options.adversarial->trainingBatch(m_net, x, y);
+            if (!adversarial)
+                return std::unexpected(adversarial.error());
+            x = *adversarial;
+        }
         torch::Tensor logits;
         {
             AutocastScope autocast(t.mixedPrecision, m_device);
@@ -660,6 +678,7 @@ Result<bool> Trainer::endEpoch(double seconds)
     if (m_valLoader) {
         EvalEvent val{kVal, m_state.epoch, m_state.step, evaluateOn(*m_valLoader, kVal),
                       util::unixNow()};
+        addRobustAccuracy(val.result);
         score = val.result.accuracy;
         lossForPlateau = val.result.loss;
         m_observer->onEval(val);
@@ -690,6 +709,32 @@ Result<bool> Trainer::endEpoch(double seconds)
     }
     const auto patience = m_config.training.earlyStoppingPatience;
     return patience > 0 && m_state.epochsWithoutImprovement >= patience;
+}
+
+void Trainer::addRobustAccuracy(EvalResult &result)
+{
+    const std::int64_t wanted = m_config.adversarial.evalSamples;
+    if (!m_options.adversarial || wanted == 0)
+        return;
+    m_valLoader->startEpoch(0);
+    std::int64_t correct = 0, samples = 0;
+    while (samples < wanted) {
+        auto batch = m_valLoader->next();
+        if (!batch)
+            throw RunFailure{batch.error()};
+        if (!*batch)
+            break;
+        const std::int64_t take = std::min((*batch)->y.size(0), wanted - samples);
+        auto robust
+            = m_options.adversarial->robustCorrect(m_net, toDevice((*batch)->x).narrow(0, 0, take),
+                                                   (*batch)->y.narrow(0, 0, take).to(m_device));
+        if (!robust)
+            throw RunFailure{robust.error()};
+        correct += *robust;
+        samples += take;
+    }
+    if (samples > 0)
+        result.extra.emplace_back(track::keys::kRobustAccuracy, double(correct) / double(samples));
 }
 
 EvalResult Trainer::evaluateOn(data::Loader &loader, const std::string &split)

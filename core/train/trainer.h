@@ -4,6 +4,7 @@
 #include "core/data/loader.h"
 #include "core/model/net.h"
 #include "core/plugin/registry.h"
+#include "core/train/adversarial_training.h"
 #include "core/train/checkpoint.h"
 #include "core/train/data_parallel.h"
 #include "core/train/finetune.h"
@@ -46,6 +47,10 @@ struct TrainerOptions
     /// stop requested on any rank stops all after the same step. Only rank 0 should be given
     /// an observer and a checkpoint directory. Pausing is not supported.
     std::shared_ptr<DataParallel> dataParallel;
+    /// Set: training steps learn from adversarial examples and each validation adds
+    /// val/robust_accuracy (adversarial_training.h). Left empty with adversarial.enabled, the
+    /// installed factory (setAdversarialTrainingFactory) makes it; none installed is an error.
+    std::shared_ptr<AdversarialTraining> adversarial;
 };
 
 /// Trains one run: the loop, evaluation, checkpoints, the NaN guard, pause and stop.
@@ -133,6 +138,8 @@ private:
     /// Data parallel: rank 0's buffers on every rank before an evaluation (no-op otherwise).
     Result<void> syncBuffers();
     Error nanError(double value) const;
+    /// Adversarial training: val/robust_accuracy on the first eval_samples of validation.
+    void addRobustAccuracy(EvalResult &result);
     /// Evaluates on `split` ("val" or "test") and computes the config's metrics on it.
     EvalResult evaluateOn(data::Loader &loader, const std::string &split);
     std::vector<std::pair<std::string, double>> computeMetrics(const torch::Tensor &logits,
