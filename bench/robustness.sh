@@ -7,7 +7,8 @@
 # EPOCHS (default 10, the config's schedule) for both runs; TRAIN_EPS (default 0.2) the PGD-7
 # training radius; LIMIT (default 10000: the whole test set) the test samples attacked.
 # LATHE_CLI names the binary (default build/app/cli/lathe-cli: copy it somewhere private for a
-# long bench while others build); BENCH_DIR the folder for the store (default a new temporary one).
+# long bench while others build); BENCH_DIR the folder for the store (default a new temporary one);
+# BENCH_CONFIG the config (default resources/configs/fashion-cnn.json).
 # Prints one table: run, clean accuracy, PGD-40 accuracy at 0.1 and 0.2.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +19,7 @@ cli=${LATHE_CLI:-$here/build/app/cli/lathe-cli}
 dir=${BENCH_DIR:-$(mktemp -d /tmp/lathe-robustness.XXXXXX)}
 mkdir -p "$dir"
 db=$dir/bench.db
-config=$here/resources/configs/fashion-cnn.json
+config=${BENCH_CONFIG:-$here/resources/configs/fashion-cnn.json}
 echo "# $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, LATHE_THREADS=${LATHE_THREADS:-all}"
 echo "# $epochs epochs; PGD training: epsilon $train_eps, 7 steps; evaluation: PGD-40, 1 restart, $limit test samples; store $db"
 
