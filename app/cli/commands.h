@@ -49,5 +49,6 @@ int exportCommand(const std::vector<std::string> &args);
 int sweepCommand(const std::vector<std::string> &args);
 int sweepsCommand(const std::vector<std::string> &args);
 int robustnessCommand(const std::vector<std::string> &args);
+int datasetCommand(const std::vector<std::string> &args);
 
 } // namespace lathe::cli

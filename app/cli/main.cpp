@@ -113,6 +113,11 @@ commands:
                     accuracy under an L-infinity attack at each epsilon (pixel units, images
                     in [0, 1]) on the first N test samples; stored as the run's
                     "robustness" event
+  dataset issues [--config CONFIG | --run RUN] [--folds K] [--csv OUT] [--json]
+                    suspected label errors by confident learning: K-fold training of CONFIG's
+                    model on its training set, or RUN's held-out test set (docs/data-quality.md)
+  dataset duplicates [--config CONFIG] [--max-hamming H] [--max-rms R] [--csv OUT] [--json]
+                    exact and near copies within and across the train and test splits
   sweeps [--db PATH] [--json]
                     list sweeps: status, trials done, best value
   plugins [--json]  the plugins found, what each registers, and why any was refused
@@ -156,6 +161,7 @@ int main(int argc, char **argv)
         {"sweep", sweepCommand},
         {"sweeps", sweepsCommand},
         {"robustness", robustnessCommand},
+        {"dataset", datasetCommand},
     };
     auto command = commands.find(argv[1]);
     if (command == commands.end()) {

@@ -2,6 +2,7 @@
 
 #include "core/data/dataset.h"
 #include "core/data/image_folder.h"
+#include "core/data/sample_hash.h"
 
 #include <torch/torch.h>
 
@@ -9,7 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <utility>
 
 namespace lathe::data {
@@ -25,29 +25,6 @@ std::int64_t DatasetStats::redundantSamples() const
 namespace {
 
 constexpr std::int64_t kChunk = 2048;
-
-std::uint64_t mix64(std::uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/// A fast 64-bit hash of a byte string (8 bytes a step, SplitMix64 finaliser). Not
-/// cryptographic: duplicates it suggests are confirmed by comparing the bytes.
-std::uint64_t hashBytes(const std::uint8_t *bytes, std::size_t size)
-{
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ size;
-    std::size_t i = 0;
-    for (; i + 8 <= size; i += 8) {
-        std::uint64_t word;
-        std::memcpy(&word, bytes + i, 8);
-        h = (h ^ mix64(word)) * 0x100000001b3ULL;
-    }
-    std::uint64_t tail = 0;
-    std::memcpy(&tail, bytes + i, size - i);
-    return mix64(h ^ mix64(tail ^ 0xff51afd7ed558ccdULL));
-}
 
 /// Reads the bytes that identify a sample: the stored uint8 pixels when there are any, else
 /// the float32 sample as the dataset returns it.
