@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace lathe::panels {
@@ -124,9 +125,10 @@ private:
     QVariant sortData(const RunRow &row, int column) const;
 
     StoreClient *m_store = nullptr;
-    /// Each run's world size once read (its params do not change): used on the store thread only.
-    std::shared_ptr<std::unordered_map<qint64, int>> m_worldSizes
-        = std::make_shared<std::unordered_map<qint64, int>>();
+    /// Each run's world size as read at its status: read again only when the status changes (a
+    /// resume at another world size rewrites it). Used on the store thread only.
+    std::shared_ptr<std::unordered_map<qint64, std::pair<track::RunStatus, int>>> m_worldSizes
+        = std::make_shared<std::unordered_map<qint64, std::pair<track::RunStatus, int>>>();
     QTimer m_poll;
     int m_pollInterval = 1000;
     std::vector<RunRow> m_rows;

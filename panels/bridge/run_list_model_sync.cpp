@@ -51,14 +51,14 @@ void RunListModel::refresh()
             rows.reserve(summaries->size());
             for (const auto &summary : *summaries) {
                 rows.push_back(RunRow::fromSummary(summary));
-                auto known = worldSizes->find(summary.run.id);
-                if (known == worldSizes->end()) {
+                auto &known = (*worldSizes)[summary.run.id];
+                if (known.second == 0 || known.first != summary.run.status) {
                     auto size = readWorldSize(store, summary.run.id);
                     if (!size)
                         return std::unexpected(size.error());
-                    known = worldSizes->emplace(summary.run.id, *size).first;
+                    known = {summary.run.status, *size};
                 }
-                rows.back().worldSize = known->second;
+                rows.back().worldSize = known.second;
             }
             return rows;
         },

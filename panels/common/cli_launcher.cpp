@@ -120,6 +120,13 @@ void CliLauncher::readErrors()
         m_errors.remove(0, m_errors.size() - kErrorTail);
 }
 
+QStringList CliLauncher::errorLines() const
+{
+    QStringList lines = QString::fromUtf8(m_errors).split('\n', Qt::SkipEmptyParts);
+    lines.removeDuplicates();
+    return lines;
+}
+
 QString CliLauncher::errorTail() const
 {
     const QStringList lines = QString::fromUtf8(m_errors).split('\n', Qt::SkipEmptyParts);

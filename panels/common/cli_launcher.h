@@ -37,6 +37,11 @@ public:
     /// ("lathe-cli sweep exited with code 2: ...").
     void start(const QStringList &arguments);
     bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
+    /// The running process's id; 0 when none runs.
+    qint64 processId() const { return m_process.processId(); }
+    /// The end of what the last process wrote on stderr (its last 4 KiB), line by line, each
+    /// line once (workers that fail alike write the same message).
+    QStringList errorLines() const;
     /// Sends SIGINT to the running process.
     void interrupt();
 

@@ -64,9 +64,12 @@ void WorkersField::updateNote()
 {
     const int n = workers();
     const int threads = std::max(1, maximum() / n);
-    m_note->setText(
-        n == 1 ? tr("one process, in this window")
-               : tr("%1 processes (lathe-cli), %n thread(s) each", nullptr, threads).arg(n));
+    if (n == 1)
+        m_note->setText(tr("one process, in this window"));
+    else
+        m_note->setText(threads == 1
+                            ? tr("%1 processes (lathe-cli), 1 thread each").arg(n)
+                            : tr("%1 processes (lathe-cli), %2 threads each").arg(n).arg(threads));
 }
 
 } // namespace lathe::panels

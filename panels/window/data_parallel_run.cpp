@@ -16,8 +16,15 @@ DataParallelRun::DataParallelRun(std::filesystem::path db, QObject *parent)
     , m_launcher(new CliLauncher(this))
 {
     connect(m_launcher, &CliLauncher::outputLine, this, &DataParallelRun::readLine);
-    connect(m_launcher, &CliLauncher::failed, this,
-            [this](const QString &message) { m_error = message; });
+    connect(m_launcher, &CliLauncher::failed, this, [this](const QString &message) {
+        // The workers' own errors come first on stderr, then lathe-cli's lines about which
+        // worker exited: the cause first, then the launcher's message with that tail.
+        QStringList causes;
+        for (const QString &line : m_launcher->errorLines())
+            if (!line.startsWith(QLatin1String("lathe-cli train:")) && !message.contains(line))
+                causes << line;
+        m_error = causes.isEmpty() ? message : causes.join('\n') + "\n\n" + message;
+    });
     connect(m_launcher, &CliLauncher::finished, this, &DataParallelRun::ended);
 }
 
@@ -53,6 +60,11 @@ bool DataParallelRun::start(const std::string &name, const std::string &configJs
         arguments << "--max-steps" << QString::number(m_maxSteps);
     m_launcher->start(arguments);
     return true;
+}
+
+qint64 DataParallelRun::processId() const
+{
+    return m_launcher->processId();
 }
 
 void DataParallelRun::stop()

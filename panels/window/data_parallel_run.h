@@ -47,6 +47,8 @@ public:
     /// The stored run, once rank 0 created it; 0 before.
     qint64 runId() const { return m_runId; }
     int workers() const { return m_workers; }
+    /// lathe-cli's process id while it runs (its workers are its children); 0 otherwise.
+    qint64 processId() const;
     /// The config file the run was started from (empty before the first start).
     QString configPath() const { return m_configPath; }
 

@@ -23,7 +23,6 @@
 #include <QFile>
 #include <QLabel>
 #include <QMessageBox>
-#include <QProcess>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -96,15 +95,6 @@ bool alive(qint64 pid)
     return QFile::exists(QStringLiteral("/proc/%1").arg(pid));
 }
 
-/// lathe-cli's pid, as the window's launcher runs it.
-qint64 cliPid(const MainWindow &window)
-{
-    for (auto *process : window.findChildren<QProcess *>())
-        if (process->state() == QProcess::Running)
-            return process->processId();
-    return 0;
-}
-
 void clickToolButton(MainWindow &window, QAction *action)
 {
     QWidget *button = window.findChild<QToolBar *>("toolbar-run")->widgetForAction(action);
@@ -174,7 +164,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(run.runId() != 0, 60000);
         const qint64 runId = run.runId();
         QVERIFY(QFile::exists(run.configPath()));
-        const qint64 pid = cliPid(*window);
+        const qint64 pid = run.processId();
         QVERIFY(pid > 0);
         const auto children = childrenOf(pid);
         QCOMPARE(children.size(), std::size_t(2)); // the two workers
@@ -212,6 +202,7 @@ private Q_SLOTS:
         QCOMPARE(label->text(), window->dataParallelText());
         QVERIFY(label->toolTip().contains("straggler"));
         saveGrab(window.get(), "data-parallel-running");
+        saveGrab(curves, "data-parallel-curves"); // the whole panel, its step-time chart too
 
         // Stop: lathe-cli passes SIGINT to its workers; all of them end, the run is checkpointed.
         QSignalSpy ended(&run, &DataParallelRun::finished);
