@@ -3,6 +3,7 @@
 #include "app/cli/commands.h"
 
 #include "core/plugin/loader.h"
+#include "core/privacy/dp_sgd.h"
 #include "core/robust/adversarial_trainer.h"
 #include "core/util/allocator.h"
 #include "core/util/log.h"
@@ -179,5 +180,6 @@ int main(int argc, char **argv)
     lathe::plugin::loadPlugins(lathe::plugin::pluginDirs(pluginDirs));
     passPluginDirsOn(pluginDirs);
     lathe::robust::installAdversarialTraining(); // the "adversarial" config section
+    lathe::privacy::installDpSgd();              // the "privacy" config section
     return command->second(args);
 }

@@ -77,6 +77,8 @@ json summary(track::RunStore &store, const track::RunInfo &run)
                    : json(nullptr);
     };
     const auto imported = importedModel(store, run.id);
+    const auto last
+        = [&](std::string_view key) { return optionalJson(store.lastMetric(run.id, key)); };
     return {{"id", run.id},
             {"name", run.name},
             {"status", std::string(track::toString(run.status))},
@@ -93,6 +95,8 @@ json summary(track::RunStore &store, const track::RunInfo &run)
             {"best_val_accuracy",
              optionalJson(store.bestMetric(run.id, track::keys::kValAccuracy, true))},
             {"test_accuracy", optionalJson(store.lastMetric(run.id, track::keys::kTestAccuracy))},
+            {"privacy_epsilon", last(track::keys::kPrivacyEpsilon)},
+            {"privacy_delta", last(track::keys::kPrivacyDelta)},
             {"tags", run.tags},
             {"host", run.host},
             {"seed", run.seed},
@@ -233,6 +237,10 @@ int showCommand(const std::vector<std::string> &args)
     }
     if (!run->errorMessage.empty())
         std::printf("error: %s\n", run->errorMessage.c_str());
+    if (!out["privacy_epsilon"].is_null())
+        std::printf("differentially private (DP-SGD): epsilon %s at delta %s\n",
+                    cell(out["privacy_epsilon"], "%.4g").c_str(),
+                    cell(out["privacy_delta"], "%.3g").c_str());
     std::printf("\nfinal metrics:\n");
     for (const auto &[key, value] : metrics.items())
         std::printf("  %-24s %s\n", key.c_str(), cell(value, "%.6g").c_str());

@@ -78,6 +78,13 @@ void writeSummary(std::ostringstream &md, const ModelCard &card)
 void writeTables(std::ostringstream &md, const ModelCard &card,
                  const std::vector<FileDigest> &files)
 {
+    const auto epsilon = card.metrics.find("privacy/epsilon");
+    const auto delta = card.metrics.find("privacy/delta");
+    if (epsilon != card.metrics.end() && delta != card.metrics.end())
+        md << "\n## Privacy\n\nTrained with DP-SGD: (epsilon = " << number(epsilon->second)
+           << ", delta = " << number(delta->second)
+           << ")-differential privacy for each training example (RDP accountant, Poisson "
+              "sampling; see the config's privacy section).\n";
     md << "\n## Metrics\n\n";
     if (card.metrics.empty())
         md << "No metrics recorded.\n";

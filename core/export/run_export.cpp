@@ -198,8 +198,8 @@ ModelCard cardFor(const Exporting &e, const ExportOptions &o, const ParityResult
     card.runName = e.model.run.name;
     card.config = nlohmann::json::parse(e.model.run.configJson, nullptr, false);
     namespace keys = track::keys;
-    for (const auto key :
-         {keys::kTestAccuracy, keys::kTestLoss, keys::kValAccuracy, keys::kValLoss})
+    for (const auto key : {keys::kTestAccuracy, keys::kTestLoss, keys::kValAccuracy, keys::kValLoss,
+                           keys::kPrivacyEpsilon, keys::kPrivacyDelta})
         if (auto value = store.lastMetric(e.model.run.id, key); value && *value)
             card.metrics[std::string(key)] = **value;
     if (e.model.run.parentId) {

@@ -44,9 +44,20 @@ Result<Net> buildMlp(const ModelSpec &spec, const std::vector<std::int64_t> &inp
     return net;
 }
 
+// The largest of 8, 4, 2, 1 groups that divides `channels`.
+std::int64_t groupsFor(std::int64_t channels)
+{
+    for (std::int64_t g : {8, 4, 2})
+        if (channels % g == 0)
+            return g;
+    return 1;
+}
+
 // Each block: 3x3 conv (no bias) + BN + ReLU + 2x2 max-pool; then flatten, dropout, linear.
-Result<Net> buildCnn(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
-                     std::int64_t numClasses)
+// "cnn-gn" (groupNorm): GroupNorm ("gn<N>") in place of batch norm, per-example statistics that
+// DP-SGD can train.
+Result<Net> cnnBlocks(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                      std::int64_t numClasses, bool groupNorm)
 {
     const auto widths = widthsOr(spec, {32, 64, 128});
     std::int64_t h = inputShape[1], w = inputShape[2];
@@ -59,13 +70,16 @@ Result<Net> buildCnn(const ModelSpec &spec, const std::vector<std::int64_t> &inp
                         + "x" + std::to_string(w) + " input to nothing; give at most "
                         + std::to_string(maxBlocks) + " widths",
                     "model.widths");
-    Net net("cnn");
+    Net net(groupNorm ? "cnn-gn" : "cnn");
     std::int64_t in = inputShape[0];
     int index = 1;
     for (std::int64_t width : widths) {
         const std::string n = std::to_string(index++);
         net->addStage("conv" + n, Conv2d(Conv2dOptions(in, width, 3).padding(1).bias(false)));
-        net->addStage("bn" + n, BatchNorm2d(width));
+        if (groupNorm)
+            net->addStage("gn" + n, GroupNorm(groupsFor(width), width));
+        else
+            net->addStage("bn" + n, BatchNorm2d(width));
         net->addStage("relu" + n, ReLU());
         net->addStage("pool" + n, MaxPool2d(2));
         in = width;
@@ -76,6 +90,53 @@ Result<Net> buildCnn(const ModelSpec &spec, const std::vector<std::int64_t> &inp
     if (spec.dropout > 0)
         net->addStage("dropout", Dropout(spec.dropout));
     net->addStage("head", Linear(in * h * w, numClasses));
+    return net;
+}
+
+Result<Net> buildCnn(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                     std::int64_t numClasses)
+{
+    return cnnBlocks(spec, inputShape, numClasses, false);
+}
+
+Result<Net> buildCnnGroupNorm(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                              std::int64_t numClasses)
+{
+    return cnnBlocks(spec, inputShape, numClasses, true);
+}
+
+// Tramer & Boneh's end-to-end CNN for DP-SGD on MNIST-like images (Papernot et al.'s tanh CNN):
+// conv 8x8/2 (pad 2), tanh, max-pool 2/1, conv 4x4/2, tanh, max-pool 2/1, linear, tanh, head.
+// widths = [conv1, conv2, hidden], default [16, 32, 32] (26,010 parameters on 28x28).
+Result<Net> buildCnnTanh(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                         std::int64_t numClasses)
+{
+    const auto widths = widthsOr(spec, {16, 32, 32});
+    if (widths.size() != 3)
+        return fail(ErrorCode::InvalidArgument,
+                    "cnn-tanh takes 3 widths [conv1, conv2, hidden], got "
+                        + std::to_string(widths.size()),
+                    "model.widths");
+    auto side = [](std::int64_t n) { return ((((n + 4 - 8) / 2 + 1) - 1) - 4) / 2 + 1 - 1; };
+    const std::int64_t h = side(inputShape[1]), w = side(inputShape[2]);
+    if (h < 1 || w < 1)
+        return fail(ErrorCode::InvalidArgument,
+                    "cnn-tanh needs inputs of at least 16x16, got " + std::to_string(inputShape[1])
+                        + "x" + std::to_string(inputShape[2]),
+                    "model.arch");
+    Net net("cnn-tanh");
+    net->addStage("conv1", Conv2d(Conv2dOptions(inputShape[0], widths[0], 8).stride(2).padding(2)));
+    net->addStage("tanh1", Tanh());
+    net->addStage("pool1", MaxPool2d(MaxPool2dOptions(2).stride(1)));
+    net->addStage("conv2", Conv2d(Conv2dOptions(widths[0], widths[1], 4).stride(2)));
+    net->addStage("tanh2", Tanh());
+    net->addStage("pool2", MaxPool2d(MaxPool2dOptions(2).stride(1)));
+    net->addStage("flatten", Flatten());
+    net->addStage("fc1", Linear(widths[1] * h * w, widths[2]));
+    net->addStage("tanh3", Tanh());
+    if (spec.dropout > 0)
+        net->addStage("dropout", Dropout(spec.dropout));
+    net->addStage("head", Linear(widths[2], numClasses));
     return net;
 }
 
@@ -172,6 +233,12 @@ const std::vector<ZooRow> &zoo()
     static const std::vector<ZooRow> rows{
         {{"mlp", "Fully connected: widths = hidden sizes (default [256, 128])"}, buildMlp},
         {{"cnn", "Conv-BN-ReLU-pool blocks: widths = channels (default [32, 64, 128])"}, buildCnn},
+        {{"cnn-gn", "cnn with GroupNorm for batch norm (DP-SGD can train it): widths = channels "
+                    "(default [32, 64, 128])"},
+         buildCnnGroupNorm},
+        {{"cnn-tanh", "Tramer & Boneh's private CNN (tanh, no norm): widths = [conv1, conv2, "
+                      "hidden] (default [16, 32, 32])"},
+         buildCnnTanh},
         {{"resnet-mini", "Residual stages: widths = channels (default [16, 32, 64])"},
          buildResnetMini},
         {{"vit-tiny", "Vision transformer: widths = [dim, depth, heads, patch] (default "

@@ -25,6 +25,10 @@ inline constexpr std::string_view kDistStepTimeMax = "dist/step_time_max";
 inline constexpr std::string_view kDistStepTimeMean = "dist/step_time_mean";
 inline constexpr std::string_view kDistCommSeconds = "dist/comm_seconds";
 inline constexpr std::string_view kDistCommWaitSeconds = "dist/comm_wait_seconds";
+/// A private (DP-SGD) run's epsilon spent so far and the delta it is at (recorded every step):
+/// the last values are the trained model's (epsilon, delta).
+inline constexpr std::string_view kPrivacyEpsilon = "privacy/epsilon";
+inline constexpr std::string_view kPrivacyDelta = "privacy/delta";
 /// Adversarial training (the "adversarial" config section): the share of the first
 /// adversarial.eval_samples validation samples still classified correctly under PGD at
 /// adversarial.epsilon, each epoch. kRobustAccuracy is its name within the split.

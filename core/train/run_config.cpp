@@ -207,6 +207,21 @@ const std::vector<Field<FineTuneConfig>> &finetuneFields()
     return fields;
 }
 
+const std::vector<Field<PrivacyConfig>> &privacyFields()
+{
+    using C = PrivacyConfig;
+    static const std::vector<Field<C>> fields{
+        {"enabled", &C::enabled},
+        {"noise_multiplier", &C::noiseMultiplier, openClosed(0, 1000)},
+        {"target_epsilon", &C::targetEpsilon, openClosed(0, 1000)},
+        {"max_grad_norm", &C::maxGradNorm, openClosed(0, 1e6)},
+        {"delta", &C::delta, openRange(0, 1)},
+        {"physical_batch_size", &C::physicalBatchSize, closedRange(0, 65536)},
+        {"orders", &C::orders, openClosed(1, 1e4)},
+    };
+    return fields;
+}
+
 const std::vector<Field<AdversarialConfig>> &adversarialFields()
 {
     using C = AdversarialConfig;
@@ -226,10 +241,9 @@ const std::vector<Field<AdversarialConfig>> &adversarialFields()
 
 const std::vector<std::string> &topLevelKeys()
 {
-    static const std::vector<std::string> keys{"name",     "data",     "model",   "optimizer",
-                                               "schedule", "training", "augment", "histograms",
-                                               "metrics",  "finetune", "steering", "dist",
-                                               "adversarial"};
+    static const std::vector<std::string> keys{
+        "name",       "data",    "model",    "optimizer", "schedule", "training", "augment",
+        "histograms", "metrics", "finetune", "steering",  "dist",     "privacy",  "adversarial"};
     return keys;
 }
 
@@ -310,6 +324,17 @@ json writeSection(const S &in, const std::vector<Field<S>> &fields)
     return out;
 }
 
+/// The privacy section as written: its unset choices (0: noise solved, no target, delta from N)
+/// are left out, so that reading it back gives the same config.
+json writePrivacy(const PrivacyConfig &privacy)
+{
+    json out = writeSection(privacy, privacyFields());
+    for (const char *key : {"noise_multiplier", "target_epsilon", "delta"})
+        if (out[key] == 0.0)
+            out.erase(key);
+    return out;
+}
+
 Result<void> readTopKey(const std::string &key, const json &value, RunConfig &config)
 {
     if (key == "name") {
@@ -341,6 +366,8 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
         return readSection(value, key, histogramFields(), config.histograms);
     if (key == "finetune")
         return readSection(value, key, finetuneFields(), config.finetune);
+    if (key == "privacy")
+        return readSection(value, key, privacyFields(), config.privacy);
     if (key == "adversarial")
         return readSection(value, key, adversarialFields(), config.adversarial);
     if (key == "dist")
@@ -362,6 +389,35 @@ Result<void> readTopKey(const std::string &key, const json &value, RunConfig &co
     return std::unexpected(unknownKeyError(key, "", topLevelKeys()));
 }
 
+/// The privacy section's rules that involve more than one key.
+Result<void> checkPrivacy(const RunConfig &config)
+{
+    const auto &p = config.privacy;
+    if (p.noiseMultiplier > 0 && p.targetEpsilon > 0)
+        return fail(ErrorCode::InvalidArgument,
+                    "give noise_multiplier or target_epsilon, not both (with target_epsilon the "
+                    "noise is solved for the run's length)",
+                    "privacy.target_epsilon");
+    if (!p.enabled)
+        return {};
+    if (p.noiseMultiplier == 0 && p.targetEpsilon == 0)
+        return fail(ErrorCode::InvalidArgument,
+                    "privacy is enabled without noise: give noise_multiplier (e.g. 1.0) or "
+                    "target_epsilon (e.g. 3)",
+                    "privacy");
+    if (config.training.accumulate > 1)
+        return fail(ErrorCode::InvalidArgument,
+                    "DP-SGD samples each batch whole; use privacy.physical_batch_size to split it "
+                    "into passes instead of training.accumulate",
+                    "training.accumulate");
+    if (config.training.gradClip > 0)
+        return fail(ErrorCode::InvalidArgument,
+                    "DP-SGD clips each example's gradient to privacy.max_grad_norm; a clip of the "
+                    "noised batch gradient (training.grad_clip) is not allowed with it",
+                    "training.grad_clip");
+    return {};
+}
+
 /// The adversarial section's rules that involve more than one key.
 Result<void> checkAdversarial(const RunConfig &config)
 {
@@ -373,6 +429,11 @@ Result<void> checkAdversarial(const RunConfig &config)
                     "adversarial training is enabled with mix_ratio 0 (no adversarial sample in "
                     "any batch); give a share in (0, 1], or set enabled to false",
                     "adversarial.mix_ratio");
+    if (config.privacy.enabled)
+        return fail(ErrorCode::InvalidArgument,
+                    "adversarial training and DP-SGD (privacy.enabled) cannot be combined yet; "
+                    "enable one of them",
+                    "adversarial.enabled");
     return {};
 }
 
@@ -380,6 +441,8 @@ Result<void> checkAdversarial(const RunConfig &config)
 Result<void> checkCombinations(const RunConfig &config)
 {
     if (auto ok = checkAdversarial(config); !ok)
+        return ok;
+    if (auto ok = checkPrivacy(config); !ok)
         return ok;
     const auto &training = config.training;
     const auto &schedule = config.schedule;
@@ -517,6 +580,8 @@ nlohmann::json RunConfig::toJson() const
         out["finetune"] = writeSection(finetune, finetuneFields());
     if (!steering.empty())
         out["steering"] = steeringToJson(steering);
+    if (privacy.enabled)
+        out["privacy"] = writePrivacy(privacy);
     if (adversarial.enabled)
         out["adversarial"] = writeSection(adversarial, adversarialFields());
     if (dist.worldSize > 1)

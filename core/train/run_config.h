@@ -168,6 +168,23 @@ struct FineTuneConfig
     bool operator==(const FineTuneConfig &) const = default;
 };
 
+/// "privacy": differentially private training, DP-SGD (docs/privacy.md). Keys: enabled,
+/// noise_multiplier, target_epsilon, max_grad_norm, delta, physical_batch_size, orders. Each
+/// step samples every training example with probability training.batch_size / N (Poisson), clips
+/// each example's gradient to max_grad_norm, adds Gaussian noise of noise_multiplier *
+/// max_grad_norm and divides by the expected batch. Written only when enabled.
+struct PrivacyConfig
+{
+    bool enabled = false;
+    double noiseMultiplier = 0.0; ///< sigma; 0 = solved from target_epsilon for the run's length
+    double targetEpsilon = 0.0;   ///< 0 = use noise_multiplier
+    double maxGradNorm = 1.0;     ///< C: each example's gradient is clipped to this L2 norm
+    double delta = 0.0;           ///< 0 = 1/N rounded down to a power of ten
+    std::int64_t physicalBatchSize = 0; ///< samples per forward pass; 0 = the whole batch at once
+    std::vector<double> orders;         ///< RDP orders; empty = the accountant's defaults
+    bool operator==(const PrivacyConfig &) const = default;
+};
+
 /// "adversarial": adversarial training (docs/robustness.md; core/robust makes the examples
 /// through the trainer's AdversarialTraining seam). Keys: enabled, attack (fgsm|pgd), epsilon,
 /// steps, step_size, random_start, mix_ratio, eval_samples, eval_steps. Epsilon and step_size
@@ -194,7 +211,8 @@ struct AdversarialConfig
 /// option: value}; written only when there are any), and steering (changes made while the run
 /// was paused; written only when there are any). Names of datasets, models, metrics,
 /// augmentations and schedules are checked against the plugin registry. "finetune" is written
-/// only when it is enabled(), "dist" only for a data-parallel run.
+/// only when it is enabled(), "dist" only for a data-parallel run, "privacy" and "adversarial" only
+/// when enabled.
 struct RunConfig
 {
     std::string name = "run";
@@ -210,6 +228,7 @@ struct RunConfig
     AdversarialConfig adversarial;
     std::vector<SteerPoint> steering; ///< ascending by step; see steering.h
     DistConfig dist;                  ///< recorded, not a setting (see DistConfig)
+    PrivacyConfig privacy;            ///< DP-SGD; see PrivacyConfig
     bool operator==(const RunConfig &) const = default;
 
     /// Parses and validates. Missing keys take the defaults above. An unknown key's error

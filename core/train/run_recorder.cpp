@@ -41,6 +41,10 @@ void RunRecorder::onStep(const StepEvent &e)
         metric(keys::kDistCommSeconds, e.step, e.epoch, e.wallTime, e.dist->commSeconds);
         metric(keys::kDistCommWaitSeconds, e.step, e.epoch, e.wallTime, e.dist->waitSeconds);
     }
+    if (e.privacyEpsilon)
+        metric(keys::kPrivacyEpsilon, e.step, e.epoch, e.wallTime, *e.privacyEpsilon);
+    if (e.privacyDelta)
+        metric(keys::kPrivacyDelta, e.step, e.epoch, e.wallTime, *e.privacyDelta);
     m_next->onStep(e);
 }
 

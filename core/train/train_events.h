@@ -34,12 +34,14 @@ struct StepEvent
 {
     std::int64_t step = 0; ///< optimizer steps done, counting this one (1-based)
     double epoch = 0.0;
-    double loss = 0.0;                 ///< mean training loss over the step's micro-batches
-    double accuracy = 0.0;             ///< training accuracy over the step's micro-batches
-    double lr = 0.0;                   ///< learning rate this step used
-    double samplesPerSecond = 0.0;     ///< measured every few steps; 0 when not measured
-    double wallTime = 0.0;             ///< unix seconds
-    std::optional<DistStepTimes> dist; ///< set when the run is data parallel
+    double loss = 0.0;                    ///< mean training loss over the step's micro-batches
+    double accuracy = 0.0;                ///< training accuracy over the step's micro-batches
+    double lr = 0.0;                      ///< learning rate this step used
+    double samplesPerSecond = 0.0;        ///< measured every few steps; 0 when not measured
+    double wallTime = 0.0;                ///< unix seconds
+    std::optional<DistStepTimes> dist;    ///< set when the run is data parallel
+    std::optional<double> privacyEpsilon; ///< DP-SGD: epsilon spent so far, at privacyDelta
+    std::optional<double> privacyDelta;   ///< DP-SGD: the run's delta
 };
 
 /// The end of a training epoch (index 0-based; `step` is the steps done so far).

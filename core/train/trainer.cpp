@@ -147,6 +147,9 @@ Result<void> Trainer::setUp()
         return fail(ErrorCode::InvalidArgument, "the training split has no samples", "data");
 
     m_stepsPerEpoch = (m_trainLoader->batchesPerEpoch() + t.accumulate - 1) / t.accumulate;
+    if (m_config.privacy.enabled)
+        if (auto ok = setUpPrivacy(split.train); !ok)
+            return ok;
     auto schedule = LrSchedule::create(m_config.schedule, m_config.optimizer.lr, m_stepsPerEpoch,
                                        totalSteps());
     if (!schedule)
@@ -475,6 +478,8 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
     if (m_options.dataParallel && m_shardEpoch != m_state.epoch)
         if (auto ok = loadShard(m_state.epoch); !ok)
             return std::unexpected(ok.error());
+    if (m_options.privateTraining)
+        return trainPrivateEpoch(stop);
     m_trainLoader->startEpoch(m_state.epoch, m_state.batchInEpoch);
     const std::int64_t batches = m_trainLoader->batchesPerEpoch();
     m_epochStats = {};
@@ -567,6 +572,9 @@ void Trainer::unfreezeIfDue()
     if (m_options.dataParallel)
         if (auto ok = m_options.dataParallel->attach(m_net); !ok)
             throw RunFailure{ok.error()};
+    if (m_options.privateTraining)
+        if (auto ok = m_options.privateTraining->attach(m_net); !ok)
+            throw RunFailure{ok.error()};
     m_observer->onNote({"unfrozen", m_state.step,
                         nlohmann::json{{"stages", m_frozen},
                                        {"trainable_parameters", trainableParameterCount(m_net)}}
@@ -653,6 +661,11 @@ Result<void> Trainer::optimizerStep(const StepStats &local, const std::stop_toke
         m_windowSamples = 0;
     }
     event.dist = times;
+    if (m_options.privateTraining) {
+        const auto spent = m_options.privateTraining->report(m_state.step);
+        event.privacyEpsilon = spent.epsilon;
+        event.privacyDelta = spent.delta;
+    }
     event.wallTime = util::unixNow();
     m_observer->onStep(event);
     if (m_histograms.active())

@@ -9,6 +9,7 @@
 #include "core/train/data_parallel.h"
 #include "core/train/finetune.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/private_training.h"
 #include "core/train/run_config.h"
 #include "core/train/run_setup.h"
 #include "core/train/step_histograms.h"
@@ -51,6 +52,9 @@ struct TrainerOptions
     /// val/robust_accuracy (adversarial_training.h). Left empty with adversarial.enabled, the
     /// installed factory (setAdversarialTrainingFactory) makes it; none installed is an error.
     std::shared_ptr<AdversarialTraining> adversarial;
+    /// Set: DP-SGD for this run (private_training.h); left empty with privacy.enabled, the
+    /// installed factory's (makePrivateTraining).
+    std::shared_ptr<PrivateTraining> privateTraining;
 };
 
 /// Trains one run: the loop, evaluation, checkpoints, the NaN guard, pause and stop.
@@ -113,6 +117,8 @@ public:
     const data::Normalization &normalization() const { return m_normalization; }
     const TrainData &data() const { return m_data; }
     std::int64_t maxSteps() const { return m_options.maxSteps; }
+    /// DP-SGD's spending so far; nullopt for a run without privacy.
+    std::optional<PrivacyReport> privacyReport() const;
     /// Evaluates the current weights on the test set (or validation if there is none).
     Result<EvalResult> evaluateTest();
 
@@ -122,6 +128,9 @@ private:
     Result<TrainOutcome> loop(std::stop_token stop);
     enum class EpochEnd { Completed, Stopped, StepLimit };
     Result<EpochEnd> trainEpoch(std::stop_token stop);
+    /// DP-SGD's epoch (trainer_private.cpp): Poisson batches, per-example clipping, noise.
+    Result<EpochEnd> trainPrivateEpoch(std::stop_token stop);
+    Result<void> setUpPrivacy(const torch::Tensor &train);
     struct StepStats
     {
         double lossSum = 0.0;
@@ -131,6 +140,8 @@ private:
     };
     Result<bool> endEpoch(double seconds);
     Result<void> optimizerStep(const StepStats &stats, const std::stop_token &stop);
+    /// One DP-SGD step's passes over `batch` (dataset indices), ending with the noised .grad.
+    Result<StepStats> privateStep(const std::vector<std::int64_t> &batch);
     /// Data parallel: this rank's train loader for `epoch` (its part of each global batch).
     Result<void> loadShard(std::int64_t epoch);
     /// Whether to stop before the next step: asked here, or, data parallel, on any rank.

@@ -51,6 +51,17 @@ nlohmann::json shownDefault(const QString &key)
         keys["run"] = train::FineTuneConfig().run;
         return keys;
     }();
+    static const nlohmann::json privacy = [] {
+        train::RunConfig config;
+        config.privacy.enabled = true; // written only when enabled
+        auto keys = config.toJson().at("privacy");
+        keys["enabled"] = false;
+        return keys;
+    }();
+    if (key.startsWith("privacy.")) {
+        const std::string name = key.mid(8).toStdString();
+        return privacy.contains(name) ? privacy.at(name) : nlohmann::json();
+    }
     const std::string name = key.mid(9).toStdString();
     return key.startsWith("finetune.") && finetune.contains(name) ? finetune.at(name)
                                                                   : nlohmann::json();
@@ -149,6 +160,24 @@ ConfigForm::ConfigForm(QWidget *parent)
               {"data.subset", "Subset", Kind::Integer, "First N samples only; 0 = all"},
               {"data.normalize", "Normalize", Kind::Flag, ""}});
     addFineTuneGroup(layout);
+    addGroup(layout, tr("Privacy"),
+             {{"privacy.enabled", "Differential privacy", Kind::Flag,
+               "Train with DP-SGD (docs/privacy.md): Poisson batches of expected size batch_size, "
+               "per-example clipping and Gaussian noise; privacy/epsilon is recorded each step. "
+               "Batch norm models are refused (use cnn-gn or cnn-tanh)"},
+              {"privacy.target_epsilon", "Target epsilon", Kind::Real,
+               "The noise is solved so the run ends at this epsilon, (0, 1000]; or give the "
+               "noise multiplier, not both"},
+              {"privacy.noise_multiplier", "Noise multiplier", Kind::Real,
+               "sigma: noise std / max gradient norm, (0, 1000]"},
+              {"privacy.max_grad_norm", "Max gradient norm", Kind::Real,
+               "C: each example's gradient is clipped to this L2 norm"},
+              {"privacy.delta", "Delta", Kind::Real,
+               "(0, 1); empty = 1/N rounded down to a power of ten"},
+              {"privacy.physical_batch_size", "Physical batch", Kind::Integer,
+               "Examples per forward pass (memory); 0 = the whole batch at once"},
+              {"privacy.orders", "RDP orders", Kind::RealList,
+               "The accountant's Renyi orders; empty = 1.1 ... 10.9, 12 ... 63"}});
     layout->addStretch(1);
 }
 

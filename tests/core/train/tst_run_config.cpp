@@ -193,6 +193,10 @@ private Q_SLOTS:
                                  "rotate_deg": 180, "translate": 0.5, "erase_prob": 1,
                                  "erase_max_area": 1}})"},
             {"model mlp", R"({"model": {"arch": "mlp", "widths": [1, 4096], "dropout": 0}})"},
+            {"privacy target", R"({"privacy": {"enabled": true, "target_epsilon": 3, "delta": 1e-5,
+                                   "max_grad_norm": 0.1, "physical_batch_size": 512,
+                                   "orders": [1.5, 2, 32]}})"},
+            {"privacy noise", R"({"privacy": {"enabled": true, "noise_multiplier": 1.1}})"},
         };
         for (const auto &[name, snippet] : rows)
             QTest::newRow(name) << QString::fromUtf8(snippet);
@@ -351,6 +355,35 @@ private Q_SLOTS:
              "optimizer.nesterov", "nesterov needs momentum > 0"},
             {"min_lr above lr", R"({"schedule": {"type": "cosine", "min_lr": 0.1}})",
              "schedule.min_lr", "above optimizer.lr"},
+            // privacy (DP-SGD)
+            {"privacy negative noise", R"({"privacy": {"enabled": true, "noise_multiplier": -1}})",
+             "privacy.noise_multiplier", "(0, 1000]"},
+            {"privacy epsilon 0", R"({"privacy": {"enabled": true, "target_epsilon": 0}})",
+             "privacy.target_epsilon", "(0, 1000]"},
+            {"privacy negative epsilon", R"({"privacy": {"target_epsilon": -3}})",
+             "privacy.target_epsilon", "(0, 1000]"},
+            {"privacy noise and epsilon",
+             R"({"privacy": {"enabled": true, "noise_multiplier": 1, "target_epsilon": 3}})",
+             "privacy.target_epsilon", "not both"},
+            {"privacy no noise", R"({"privacy": {"enabled": true}})", "privacy", "without noise"},
+            {"privacy delta 1",
+             R"({"privacy": {"enabled": true, "noise_multiplier": 1, "delta": 1}})",
+             "privacy.delta", "(0, 1)"},
+            {"privacy delta 0", R"({"privacy": {"delta": 0}})", "privacy.delta", "(0, 1)"},
+            {"privacy max_grad_norm 0", R"({"privacy": {"max_grad_norm": 0}})",
+             "privacy.max_grad_norm", "(0, 1e6]"},
+            {"privacy physical batch", R"({"privacy": {"physical_batch_size": -1}})",
+             "privacy.physical_batch_size", "[0, 65536]"},
+            {"privacy order 1", R"({"privacy": {"orders": [1, 2]}})", "privacy.orders",
+             "out of range"},
+            {"privacy accumulate",
+             R"({"privacy": {"enabled": true, "noise_multiplier": 1}, "training": {"accumulate": 2}})",
+             "training.accumulate", "physical_batch_size"},
+            {"privacy grad_clip",
+             R"({"privacy": {"enabled": true, "noise_multiplier": 1}, "training": {"grad_clip": 1}})",
+             "training.grad_clip", "max_grad_norm"},
+            {"privacy unknown key", R"({"privacy": {"epsilon": 3}})", "privacy.epsilon",
+             "target_epsilon"},
         };
         for (const auto &[name, snippet, context, phrase] : rows)
             QTest::newRow(name) << QString::fromUtf8(snippet) << QString::fromUtf8(context)
