@@ -66,8 +66,51 @@ bool ChildProcesses::start(const std::vector<std::string> &args, const std::stri
 
 void ChildProcesses::fail(int code)
 {
-    if (m_failures++ == 0)
+    if (m_failures++ == 0) {
         m_firstFailure = code;
+        m_firstFailedAt = std::chrono::steady_clock::now();
+    }
+}
+
+void ChildProcesses::reap()
+{
+    for (auto it = m_children.begin(); it != m_children.end();) {
+        int status = 0;
+        const pid_t done = ::waitpid(it->first, &status, WNOHANG);
+        if (done == 0) {
+            ++it;
+            continue;
+        }
+        if (done > 0 && WIFSIGNALED(status)) {
+            std::fprintf(stderr, "%s: %s (process %d) was killed by signal %d (SIG%s)%s\n",
+                         m_command.c_str(), it->second.c_str(), int(it->first), WTERMSIG(status),
+                         sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
+                         m_signalled == WTERMSIG(status) ? ", sent by this process" : "");
+            fail(kExitTrainingFailed);
+        } else if (done > 0 && WEXITSTATUS(status) != kExitOk) {
+            std::fprintf(stderr, "%s: %s (process %d) exited with %d\n", m_command.c_str(),
+                         it->second.c_str(), int(it->first), WEXITSTATUS(status));
+            fail(WEXITSTATUS(status));
+        }
+        it = m_children.erase(it);
+    }
+}
+
+void ChildProcesses::stopOthers()
+{
+    const auto since = std::chrono::steady_clock::now() - m_firstFailedAt;
+    const int signal = since >= 2 * m_grace ? SIGKILL : since >= m_grace ? SIGTERM : 0;
+    if (signal == 0 || signal == m_signalled)
+        return;
+    m_signalled = signal;
+    const long long seconds = std::chrono::duration_cast<std::chrono::seconds>(since).count();
+    for (const auto &[pid, what] : m_children) {
+        std::fprintf(stderr,
+                     "%s: %s (process %d) still runs %llds after the first failure: "
+                     "sending SIG%s\n",
+                     m_command.c_str(), what.c_str(), int(pid), seconds, sigabbrev_np(signal));
+        ::kill(pid, signal);
+    }
 }
 
 void ChildProcesses::waitUntil(std::size_t atMost, const std::stop_source &stop)
@@ -77,25 +120,9 @@ void ChildProcesses::waitUntil(std::size_t atMost, const std::stop_source &stop)
             ::kill(-m_group, SIGINT);
             m_forwarded = true;
         }
-        for (auto it = m_children.begin(); it != m_children.end();) {
-            int status = 0;
-            const pid_t done = ::waitpid(it->first, &status, WNOHANG);
-            if (done == 0) {
-                ++it;
-                continue;
-            }
-            if (done > 0 && WIFSIGNALED(status)) {
-                std::fprintf(stderr, "%s: %s (process %d) was killed by signal %d\n",
-                             m_command.c_str(), it->second.c_str(), int(it->first),
-                             WTERMSIG(status));
-                fail(kExitTrainingFailed);
-            } else if (done > 0 && WEXITSTATUS(status) != kExitOk) {
-                std::fprintf(stderr, "%s: %s (process %d) exited with %d\n", m_command.c_str(),
-                             it->second.c_str(), int(it->first), WEXITSTATUS(status));
-                fail(WEXITSTATUS(status));
-            }
-            it = m_children.erase(it);
-        }
+        reap();
+        if (m_grace.count() > 0 && m_failures > 0)
+            stopOthers();
         if (m_children.size() > atMost)
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <stop_token>
 #include <string>
@@ -30,6 +31,11 @@ public:
     /// than 0 is reported on stderr and counted in failures().
     void waitUntil(std::size_t atMost, const std::stop_source &stop);
 
+    /// All or none (a data-parallel run's workers: one gone, the others cannot go on): once a
+    /// child has failed, the others still running `grace` later get SIGTERM, and SIGKILL `grace`
+    /// after that; each is named on stderr. Call before waitUntil().
+    void stopOthersOnFailure(std::chrono::milliseconds grace) { m_grace = grace; }
+
     std::size_t running() const { return m_children.size(); }
     int failures() const { return m_failures; }
     /// The exit code of the first child that failed (kExitTrainingFailed for one killed by a
@@ -38,6 +44,8 @@ public:
 
 private:
     void fail(int code); ///< counts a failure, keeping the first one's code
+    void reap();         ///< reports and forgets the children that ended
+    void stopOthers();   ///< stopOthersOnFailure()'s SIGTERM, then SIGKILL
 
     std::string m_command;
     std::vector<std::pair<pid_t, std::string>> m_children; ///< pid, what it is
@@ -45,6 +53,9 @@ private:
     bool m_forwarded = false;
     int m_failures = 0;
     int m_firstFailure = 0;
+    std::chrono::milliseconds m_grace{0}; ///< 0: the others run on after a failure
+    std::chrono::steady_clock::time_point m_firstFailedAt{};
+    int m_signalled = 0; ///< the last signal stopOthers() sent (0, SIGTERM, SIGKILL)
 };
 
 } // namespace lathe::cli
