@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <thread>
@@ -199,37 +200,32 @@ int trainRepeatsInChildren(const ParsedArgs &a, const std::string &file,
     return repeats.finish(started, children.failures(), stop.stop_requested());
 }
 
-// One rank of a data-parallel run (torchrun's variables in the environment: a worker of
-// `--nproc`, or started by a cluster's launcher). Rank 0 trains the run with the store as a plain
-// train does; the other ranks train beside it and write nothing. Every rank meets the others
-// first, so a mismatch (world size, config) leaves the store untouched.
-int trainRank(const dist::DistOptions &where, const train::RunConfig &config,
-              train::RunJobOptions options, const std::string &torchscript)
+// The gradient reducer's switches, for benches (bench/dist_scaling.sh): LATHE_DIST_OVERLAP=0
+// launches every bucket's all-reduce after backward (no overlap); LATHE_DIST_BUCKET_KB caps a
+// bucket (default DDP's 25 MiB).
+dist::ReducerOptions reducerFromEnvironment()
 {
-    if (!config.finetune.run.empty() || !config.finetune.distillRun.empty())
-        return reportError(
-            Error{ErrorCode::InvalidArgument,
-                  "fine-tuning from a stored run does not train data parallel yet",
-                  config.finetune.run.empty() ? "finetune.distill_run" : "finetune.run"});
-    auto group = dist::DataParallelGroup::connect(where, config);
-    if (!group)
-        return reportError(group.error());
-    if (where.rank == 0) {
-        options.dataParallel = *group;
-        auto recorded = config; // the world, in the run's params (dist.world_size, dist.nnodes)
-        recorded.dist.worldSize = where.worldSize;
-        recorded.dist.nnodes
-            = where.localWorldSize > 0 ? where.worldSize / where.localWorldSize : 0;
-        return runJob(train::RunJob::createNew(recorded, options), options.db, torchscript);
-    }
-    auto data = train::loadTrainData(config.data);
-    if (!data)
-        return reportError(data.error());
-    train::TrainerOptions trainerOptions;
-    trainerOptions.maxSteps = options.maxSteps;
-    trainerOptions.evaluateTest = false; // rank 0 evaluates and records the test set
-    trainerOptions.dataParallel = *group;
-    auto trainer = train::Trainer::create(config, std::move(*data), trainerOptions);
+    dist::ReducerOptions options;
+    if (const char *overlap = std::getenv("LATHE_DIST_OVERLAP"))
+        options.overlap = std::string_view(overlap) != "0";
+    if (const char *kb = std::getenv("LATHE_DIST_BUCKET_KB"); kb && std::atoll(kb) > 0)
+        options.bucketBytes = std::atoll(kb) * 1024;
+    return options;
+}
+
+// Fine-tunes from a stored run are not trained data parallel yet: the message, else none.
+std::optional<Error> dataParallelFineTune(const train::RunConfig &config)
+{
+    if (config.finetune.run.empty() && config.finetune.distillRun.empty())
+        return std::nullopt;
+    return Error{ErrorCode::InvalidArgument,
+                 "fine-tuning from a stored run does not train data parallel yet",
+                 config.finetune.run.empty() ? "finetune.distill_run" : "finetune.run"};
+}
+
+// A data-parallel rank other than 0: trains `trainer` beside rank 0 and records nothing.
+int trainQuietRank(Result<std::unique_ptr<train::Trainer>> trainer)
+{
     if (!trainer)
         return reportError(trainer.error());
     std::stop_source stopSource;
@@ -240,6 +236,77 @@ int trainRank(const dist::DistOptions &where, const train::RunConfig &config,
         return kExitTrainingFailed;
     }
     return kExitOk;
+}
+
+// One rank of a data-parallel run (torchrun's variables in the environment: a worker of
+// `--nproc`, or started by a cluster's launcher). Rank 0 trains the run with the store as a plain
+// train does; the other ranks train beside it and write nothing. Every rank meets the others
+// first, so a mismatch (world size, config) leaves the store untouched.
+int trainRank(const dist::DistOptions &where, const train::RunConfig &config,
+              train::RunJobOptions options, const std::string &torchscript)
+{
+    if (auto refused = dataParallelFineTune(config))
+        return reportError(*refused);
+    auto group = dist::DataParallelGroup::connect(where, config, reducerFromEnvironment());
+    if (!group)
+        return reportError(group.error());
+    options.dataParallel = *group;
+    if (where.rank == 0) // RunJob records the world in the run's params (dist.world_size, ...)
+        return runJob(train::RunJob::createNew(config, options), options.db, torchscript);
+    auto data = train::loadTrainData(config.data);
+    if (!data)
+        return reportError(data.error());
+    train::TrainerOptions trainerOptions;
+    trainerOptions.maxSteps = options.maxSteps;
+    trainerOptions.evaluateTest = false; // rank 0 evaluates and records the test set
+    trainerOptions.dataParallel = *group;
+    return trainQuietRank(train::Trainer::create(config, std::move(*data), trainerOptions));
+}
+
+// The stored config of run `runRef`, read by every rank of a data-parallel resume before they
+// meet (its hash is the one they compare); a run that cannot be resumed is refused here, by every
+// rank alike. `writable`: open the store for writing, which marks a run whose process is gone
+// (a killed rank 0) interrupted; the other ranks only read.
+Result<train::RunConfig> resumableConfig(const std::filesystem::path &db, const std::string &runRef,
+                                         bool writable)
+{
+    auto store = writable ? track::RunStore::open(db) : track::RunStore::openForReading(db);
+    if (!store)
+        return std::unexpected(store.error());
+    auto info = (*store)->findRun(runRef);
+    if (!info)
+        return std::unexpected(info.error());
+    const std::string where = "run " + std::to_string(info->id) + " (" + info->name + ")";
+    if (info->status == track::RunStatus::Finished)
+        return std::unexpected(
+            Error{ErrorCode::InvalidArgument, "the run has already finished", where});
+    if (info->status == track::RunStatus::Running || info->status == track::RunStatus::Paused)
+        return std::unexpected(Error{ErrorCode::InvalidArgument,
+                                     "the run is being trained by another process", where});
+    auto config = train::storedConfig(*info);
+    if (!config)
+        return std::unexpected(config.error());
+    if (auto refused = dataParallelFineTune(*config))
+        return std::unexpected(*refused);
+    return config;
+}
+
+// One rank of a data-parallel resume, whatever the world size the run trained with: every rank
+// restores the same checkpoint (the sampler's state in it is global: epoch and global batch), so
+// the steps after it see the samples one process would have.
+int resumeRank(const dist::DistOptions &where, const std::string &runRef,
+               train::RunJobOptions options)
+{
+    auto config = resumableConfig(options.db, runRef, where.rank == 0);
+    if (!config)
+        return reportError(config.error());
+    auto group = dist::DataParallelGroup::connect(where, *config, reducerFromEnvironment());
+    if (!group)
+        return reportError(group.error());
+    options.dataParallel = *group;
+    if (where.rank == 0)
+        return runJob(train::RunJob::resumeExisting(runRef, options), options.db);
+    return trainQuietRank(train::RunJob::resumeTrainer(runRef, options));
 }
 
 // A TCP port of 127.0.0.1 free a moment ago, for a single node's rendezvous; 0 when none.
@@ -258,14 +325,18 @@ int freeLocalPort()
     return ok ? ntohs(addr.sin_port) : 0;
 }
 
-// `train CONFIG --nproc N [--nnodes M --node-rank R --master-addr A --master-port P]`: this
-// node's N workers as child processes (child_processes.h), each `train CONFIG` with the same
-// arguments and torchrun's variables (ranks R*N .. R*N+N-1 of M*N), the cores split between them
-// unless the config sets training.threads. Ctrl-C reaches every worker; the exit code is the
-// first failed worker's.
-int trainDataParallel(const ParsedArgs &a, const std::string &file,
-                      const std::vector<std::string> &extra, const train::RunConfig &config,
-                      const char *command)
+// How long the other workers of a data-parallel run get, once one failed, to end by themselves
+// (they do at their next collective when the failed one's sockets closed) before SIGTERM, and as
+// long again before SIGKILL (one stuck in a collective until the timeout).
+constexpr std::chrono::seconds kWorkerGrace{10};
+
+// `--nproc N [--nnodes M --node-rank R --master-addr A --master-port P]`: this node's N workers
+// as child processes (child_processes.h), each running `common` with torchrun's variables (ranks
+// R*N .. R*N+N-1 of M*N) and, unless the config sets training.threads (`configThreads`), the cores
+// split between them (LATHE_THREADS). Ctrl-C reaches every worker. A worker that fails ends the
+// others (ChildProcesses::stopOthersOnFailure); the exit code is then the first failed worker's.
+int launchWorkers(const ParsedArgs &a, const std::vector<std::string> &common,
+                  std::int64_t configThreads, const char *command)
 {
     const auto usage = [command](const char *message) {
         std::fprintf(stderr, "lathe-cli %s: %s\n", command, message);
@@ -274,8 +345,6 @@ int trainDataParallel(const ParsedArgs &a, const std::string &file,
     const auto nproc = parseInteger(a.value("--nproc").value_or("1"));
     if (!nproc || *nproc < 1 || *nproc > 64)
         return usage("--nproc needs a whole number from 1 to 64");
-    if (a.value("--repeat") || a.value("--workers"))
-        return usage("--nproc trains one run: it does not go with --repeat or --workers");
     const auto nnodes = parseInteger(a.value("--nnodes").value_or("1"));
     if (!nnodes || *nnodes < 1 || *nnodes > 4096)
         return usage("--nnodes needs a whole number from 1 to 4096");
@@ -292,19 +361,9 @@ int trainDataParallel(const ParsedArgs &a, const std::string &file,
     if (!port || *port < 1 || *port > 65535)
         return usage("--master-port needs a port from 1 to 65535");
 
-    std::vector<std::string> common{"lathe-cli", "train", file, "--db", storePath(a).string()};
-    for (const auto &assignment : extra)
-        common.insert(common.end(), {"--set", assignment});
-    for (const char *option : {"--set", "--tag", "--max-steps", "--name"})
-        if (auto it = a.values.find(option); it != a.values.end())
-            for (const auto &value : it->second)
-                common.insert(common.end(), {option, value});
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-    const std::int64_t threads = config.training.threads > 0
-                                     ? config.training.threads
-                                     : std::max<std::int64_t>(1, cores / *nproc);
-    if (config.training.threads == 0)
-        common.insert(common.end(), {"--set", "training.threads=" + std::to_string(threads)});
+    const std::int64_t threads
+        = configThreads > 0 ? configThreads : std::max<std::int64_t>(1, cores / *nproc);
     const std::int64_t world = *nnodes * *nproc;
     const std::int64_t first = *nodeRank * *nproc;
     std::printf("data parallel: ranks %lld to %lld of %lld on this node, %lld thread%s each, "
@@ -318,16 +377,53 @@ int trainDataParallel(const ParsedArgs &a, const std::string &file,
                                                 "rank 0 writes a checkpoint (the run can be "
                                                 "resumed)\n");
     ChildProcesses children(std::string("lathe-cli ") + command);
+    children.stopOthersOnFailure(kWorkerGrace);
     for (std::int64_t local = 0; local < *nproc; ++local) {
         const std::int64_t rank = first + local;
-        children.start(common, "worker " + std::to_string(rank),
-                       {"WORLD_SIZE=" + std::to_string(world), "RANK=" + std::to_string(rank),
-                        "LOCAL_RANK=" + std::to_string(local),
-                        "LOCAL_WORLD_SIZE=" + std::to_string(*nproc), "MASTER_ADDR=" + addr,
-                        "MASTER_PORT=" + std::to_string(*port)});
+        std::vector<std::string> env{"WORLD_SIZE=" + std::to_string(world),
+                                     "RANK=" + std::to_string(rank),
+                                     "LOCAL_RANK=" + std::to_string(local),
+                                     "LOCAL_WORLD_SIZE=" + std::to_string(*nproc),
+                                     "MASTER_ADDR=" + addr,
+                                     "MASTER_PORT=" + std::to_string(*port)};
+        if (configThreads == 0 && !std::getenv("LATHE_THREADS"))
+            env.push_back("LATHE_THREADS=" + std::to_string(threads));
+        children.start(common, "worker " + std::to_string(rank), env);
     }
     children.waitUntil(0, stop);
+    if (children.failures() == 0)
+        return kExitOk;
+    // A rank 0 that was killed left its run "running": opening the store marks it interrupted.
+    if (auto store = track::RunStore::open(storePath(a)); !store)
+        reportError(store.error());
+    std::fprintf(stderr,
+                 "lathe-cli %s: a worker failed, so the data-parallel run stopped; it is "
+                 "stored as interrupted: `lathe-cli resume RUN [--nproc N]` continues it from its "
+                 "last checkpoint\n",
+                 command);
     return children.firstFailure();
+}
+
+// `train CONFIG --nproc N ...`: the workers each run `train CONFIG` with the same arguments.
+int trainDataParallel(const ParsedArgs &a, const std::string &file,
+                      const std::vector<std::string> &extra, const train::RunConfig &config,
+                      const char *command)
+{
+    if (a.value("--repeat") || a.value("--workers")) {
+        std::fprintf(stderr,
+                     "lathe-cli %s: --nproc trains one run: it does not go with --repeat or "
+                     "--workers\n",
+                     command);
+        return kExitUsage;
+    }
+    std::vector<std::string> common{"lathe-cli", "train", file, "--db", storePath(a).string()};
+    for (const auto &assignment : extra)
+        common.insert(common.end(), {"--set", assignment});
+    for (const char *option : {"--set", "--tag", "--max-steps", "--name"})
+        if (auto it = a.values.find(option); it != a.values.end())
+            for (const auto &value : it->second)
+                common.insert(common.end(), {option, value});
+    return launchWorkers(a, common, config.training.threads, command);
 }
 
 // Reads CONFIG.json (positional `configAt`), applies --set and `extra` overrides, and trains it
@@ -455,11 +551,16 @@ int finetuneCommand(const std::vector<std::string> &args)
 int resumeCommand(const std::vector<std::string> &args)
 {
     blockStopSignals();
-    auto parsed = parseArgs(args, CommandSpec{{"--db", "--max-steps"}, {}, 1, 1});
+    auto parsed = parseArgs(args, CommandSpec{{"--db", "--max-steps", "--nproc", "--nnodes",
+                                               "--node-rank", "--master-addr", "--master-port"},
+                                              {},
+                                              1,
+                                              1});
     if (auto *message = std::get_if<std::string>(&parsed)) {
         std::fprintf(stderr,
                      "lathe-cli resume: %s\nusage: lathe-cli resume RUN [--db PATH] "
-                     "[--max-steps N]\n",
+                     "[--max-steps N] [--nproc N [--nnodes M --node-rank R --master-addr HOST] "
+                     "[--master-port P]]\n",
                      message->c_str());
         return kExitUsage;
     }
@@ -472,7 +573,28 @@ int resumeCommand(const std::vector<std::string> &args)
         return kExitUsage;
     }
     options.maxSteps = *steps;
-    return runJob(train::RunJob::resumeExisting(a.positionals[0], options), options.db);
+    const std::string &runRef = a.positionals[0];
+    // Data parallel: this node's workers, whatever world size the run trained with.
+    if (a.value("--nproc")) {
+        auto config = resumableConfig(options.db, runRef, true);
+        if (!config)
+            return reportError(config.error());
+        std::vector<std::string> common{"lathe-cli", "resume", runRef, "--db", options.db.string()};
+        if (auto limit = a.value("--max-steps"))
+            common.insert(common.end(), {"--max-steps", *limit});
+        return launchWorkers(a, common, config->training.threads, "resume");
+    }
+    for (const char *flag : {"--nnodes", "--node-rank", "--master-addr", "--master-port"})
+        if (a.value(flag)) {
+            std::fprintf(stderr, "lathe-cli resume: %s goes with --nproc\n", flag);
+            return kExitUsage;
+        }
+    auto rank = dist::optionsFromEnvironment();
+    if (!rank)
+        return reportError(rank.error());
+    if (*rank)
+        return resumeRank(**rank, runRef, options);
+    return runJob(train::RunJob::resumeExisting(runRef, options), options.db);
 }
 
 } // namespace lathe::cli

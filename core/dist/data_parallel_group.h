@@ -21,13 +21,15 @@ class DataParallelGroup : public train::DataParallel
 {
 public:
     /// Meets the other ranks (ProcessGroup::connect) with `config`'s hash, so that ranks started
-    /// with different configs or overrides refuse to train together. Errors: connect's.
+    /// with different configs or overrides refuse to train together. Errors: connect's, and
+    /// InvalidArgument for training.sync_batch_norm with more than one rank (not built yet).
     static Result<std::shared_ptr<DataParallelGroup>> connect(const DistOptions &options,
                                                               const train::RunConfig &config,
                                                               ReducerOptions reducer = {});
 
     int rank() const override;
     int worldSize() const override;
+    int nodes() const override;
     Result<void> attach(model::Net &net) override;
     Result<void> syncBuffers(model::Net &net) override;
     Result<train::RankEpoch> shard(const std::vector<std::int64_t> &train, std::uint64_t seed,

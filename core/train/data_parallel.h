@@ -55,6 +55,8 @@ public:
     virtual ~DataParallel() = default;
     virtual int rank() const = 0;
     virtual int worldSize() const = 0;
+    /// Nodes the world spans (WORLD_SIZE / LOCAL_WORLD_SIZE); 0 when the launcher did not say.
+    virtual int nodes() const = 0;
 
     /// Takes rank 0's weights and hooks gradient reduction onto `net`'s trainable parameters;
     /// called once the model is built and again when the trainable set changes (unfreezing).

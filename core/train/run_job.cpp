@@ -83,6 +83,8 @@ Result<std::unique_ptr<Trainer>> buildTrainer(const RunConfig &config,
     options.maxSteps = job.maxSteps;
     options.fineTune = std::move(sources);
     options.dataParallel = job.dataParallel;
+    // Data parallel, rank 0 alone evaluates and records the test set.
+    options.evaluateTest = !job.dataParallel || job.dataParallel->rank() == 0;
     return Trainer::create(config, std::move(*data), options);
 }
 
@@ -108,7 +110,7 @@ Result<std::unique_ptr<RunJob>> RunJob::createNew(const RunConfig &config, RunJo
     // "dist" records how the run trains: the caller's nnodes, the group's world size, else none
     // (a config copied from a data-parallel run and trained in one process).
     if (const auto &group = job->m_options.dataParallel)
-        resolved.dist.worldSize = group->worldSize();
+        resolved.dist = {group->worldSize(), group->nodes()};
     else
         resolved.dist = {};
     std::optional<std::int64_t> parentId;
@@ -140,39 +142,52 @@ Result<std::unique_ptr<RunJob>> RunJob::createNew(const RunConfig &config, RunJo
     return job;
 }
 
-Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
-                                                       RunJobOptions options)
+namespace {
+
+// The trainer of stored run `info`, restored from its last intact checkpoint (else from the
+// start), and its config: what resumeExisting() and resumeTrainer() build. Data parallel, the
+// config's "dist" becomes the new world's (none for one process). Reads the store only.
+struct Resumed
 {
-    std::unique_ptr<RunJob> job(new RunJob);
-    job->m_options = std::move(options);
-    if (auto ok = job->openStore(job->m_options.db); !ok)
-        return std::unexpected(ok.error());
-    auto info = job->m_store->findRun(runRef);
-    if (!info)
-        return std::unexpected(info.error());
-    const std::string where = "run " + std::to_string(info->id) + " (" + info->name + ")";
-    if (info->status == track::RunStatus::Finished)
+    std::unique_ptr<Trainer> trainer;
+    RunConfig config;
+};
+
+Result<Resumed> restoreStored(track::RunStore &store, const track::RunInfo &info,
+                              const RunJobOptions &options)
+{
+    const std::string where = "run " + std::to_string(info.id) + " (" + info.name + ")";
+    // The other ranks of a data-parallel run resume beside rank 0, which checks the status (and
+    // may have marked the run running by the time they read it).
+    const bool writes = !options.dataParallel || options.dataParallel->rank() == 0;
+    if (writes && info.status == track::RunStatus::Finished)
         return fail(ErrorCode::InvalidArgument, "the run has already finished", where);
-    if (info->status == track::RunStatus::Running || info->status == track::RunStatus::Paused)
+    if (writes
+        && (info.status == track::RunStatus::Running || info.status == track::RunStatus::Paused))
         return fail(ErrorCode::InvalidArgument,
                     "the run is being trained by another process (pid alive)", where);
-    auto config = storedConfig(*info);
+    auto config = storedConfig(info);
     if (!config)
         return std::unexpected(config.error());
-    const auto dir = runDirectory(job->m_options.db, info->id);
-    auto candidates = resumeCandidates(*job->m_store, job->m_options.db, *info);
+    if (const auto &group = options.dataParallel)
+        config->dist = {group->worldSize(), group->nodes()};
+    else
+        config->dist = {};
+    // The other ranks of a data-parallel run write no checkpoints.
+    const auto dir = writes ? runDirectory(options.db, info.id) : std::filesystem::path();
+    auto candidates = resumeCandidates(store, options.db, info);
     if (!candidates)
         return std::unexpected(candidates.error());
     // The teacher of a distillation is needed again; the initial weights only when no
     // checkpoint can be restored.
     std::optional<std::int64_t> parentId;
-    auto sources = resolveFineTune(*job->m_store, job->m_options.db, *config, parentId);
+    auto sources = resolveFineTune(store, options.db, *config, parentId);
     if (!sources)
         return std::unexpected(sources.error());
     const auto fromStart = *sources;
     if (!candidates->empty())
         sources->checkpoint.clear();
-    auto trainer = buildTrainer(*config, dir, job->m_options, std::move(*sources));
+    auto trainer = buildTrainer(*config, dir, options, std::move(*sources));
     if (!trainer)
         return std::unexpected(trainer.error());
     // "last", else the newest checkpoint whose file is intact, else the beginning: a file
@@ -195,16 +210,54 @@ Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
         spdlog::warn("{}: no checkpoint to resume from; training starts again from step 0", where);
         // A restore that failed halfway may have loaded part of a file: start from a new one.
         if (!candidates->empty())
-            trainer = buildTrainer(*config, dir, job->m_options, fromStart);
+            trainer = buildTrainer(*config, dir, options, fromStart);
         if (!trainer)
             return std::unexpected(trainer.error());
     }
-    if (auto ok = job->m_store->deleteMetricsAfter(info->id, (*trainer)->state().step); !ok)
+    return Resumed{std::move(*trainer), std::move(*config)};
+}
+
+} // namespace
+
+Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
+                                                       RunJobOptions options)
+{
+    std::unique_ptr<RunJob> job(new RunJob);
+    job->m_options = std::move(options);
+    if (auto ok = job->openStore(job->m_options.db); !ok)
         return std::unexpected(ok.error());
+    auto info = job->m_store->findRun(runRef);
+    if (!info)
+        return std::unexpected(info.error());
+    auto resumed = restoreStored(*job->m_store, *info, job->m_options);
+    if (!resumed)
+        return std::unexpected(resumed.error());
+    auto &trainer = resumed->trainer;
+    if (auto ok = job->m_store->deleteMetricsAfter(info->id, trainer->state().step); !ok)
+        return std::unexpected(ok.error());
+    // Resumed by another number of processes: the run's config and params say so.
+    if (const auto stored = storedConfig(*info); stored && !(stored->dist == resumed->config.dist))
+        if (auto ok = job->m_store->setConfig(info->id, resumed->config.toJson().dump()); !ok)
+            return std::unexpected(ok.error());
     job->m_runId = info->id;
     job->m_runName = info->name;
-    job->m_trainer = std::move(*trainer);
+    job->m_trainer = std::move(trainer);
     return job;
+}
+
+Result<std::unique_ptr<Trainer>> RunJob::resumeTrainer(std::string_view runRef,
+                                                       RunJobOptions options)
+{
+    auto store = track::RunStore::openForReading(options.db);
+    if (!store)
+        return std::unexpected(store.error());
+    auto info = (*store)->findRun(runRef);
+    if (!info)
+        return std::unexpected(info.error());
+    auto resumed = restoreStored(**store, *info, options);
+    if (!resumed)
+        return std::unexpected(resumed.error());
+    return std::move(resumed->trainer);
 }
 
 Result<TrainOutcome> RunJob::run(std::stop_token stop)

@@ -46,6 +46,12 @@ public:
     /// writes them again.
     static Result<std::unique_ptr<RunJob>> resumeExisting(std::string_view runRef,
                                                           RunJobOptions options);
+    /// A data-parallel rank other than 0 resuming run `runRef` beside rank 0's resumeExisting():
+    /// the same trainer, restored from the same checkpoint, with no checkpoint directory and
+    /// without writing to the store (it is opened for reading). The run's status is rank 0's to
+    /// check. Errors: resumeExisting()'s.
+    static Result<std::unique_ptr<Trainer>> resumeTrainer(std::string_view runRef,
+                                                          RunJobOptions options);
 
     /// Marks the run running, trains until done/stopped/failed, records everything, and
     /// flushes the writer before returning. The run ends as finished, stopped (Ctrl-C, step

@@ -11,6 +11,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <QElapsedTimer>
+#include <QFile>
+
+#include <csignal>
 #include <memory>
 
 using namespace lathe;
@@ -28,6 +32,26 @@ QStringList tinyTrain()
             "--set",       "model.widths=[8,16]",
             "--set",       "training.batch_size=64",
             "--max-steps", "5"};
+}
+
+// The child processes of `parent` (a pid), by their RANK variable.
+QMap<int, qint64> workersByRank(qint64 parent)
+{
+    QMap<int, qint64> ranks;
+    QFile children(QString("/proc/%1/task/%1/children").arg(parent));
+    if (!children.open(QIODevice::ReadOnly))
+        return ranks;
+    for (const auto &pid : children.readAll().split(' ')) {
+        if (pid.trimmed().isEmpty())
+            continue;
+        QFile environ(QString("/proc/%1/environ").arg(QString(pid)));
+        if (!environ.open(QIODevice::ReadOnly))
+            continue;
+        for (const auto &variable : environ.readAll().split('\0'))
+            if (variable.startsWith("RANK="))
+                ranks[variable.mid(5).toInt()] = pid.toLongLong();
+    }
+    return ranks;
 }
 
 } // namespace
@@ -74,8 +98,112 @@ private Q_SLOTS:
             diff[row.toObject()["key"].toString()] = row.toObject()["values"].toArray();
         QCOMPARE(diff.value("dist.world_size"), (QJsonArray{"2", QJsonValue::Null}));
         QCOMPARE(diff.value("dist.nnodes"), (QJsonArray{"1", QJsonValue::Null}));
-        diff.remove("training.threads"); // --nproc gives each worker its share of the cores
-        QCOMPARE(diff.size(), 2);        // nothing else: the ranks' config is the single process's
+        QCOMPARE(diff.size(), 2); // nothing else: the ranks' config is the single process's
+    }
+
+    // A worker SIGKILLed mid-run: the launcher ends the others (by themselves, else SIGTERM and
+    // SIGKILL after its grace), names how each ended, exits non-zero, and the run is stored as
+    // interrupted (resumable). With rank 0 killed, rank 1 is frozen (SIGSTOP) so that only the
+    // launcher's SIGKILL can end it.
+    void killedWorkerStopsTheOthers_data()
+    {
+        QTest::addColumn<int>("killed");
+        QTest::addColumn<bool>("freezeOther");
+        QTest::newRow("rank 1 killed") << 1 << false;
+        QTest::newRow("rank 0 killed, rank 1 frozen") << 0 << true;
+    }
+    void killedWorkerStopsTheOthers()
+    {
+        QFETCH(int, killed);
+        QFETCH(bool, freezeOther);
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        std::unique_ptr<QProcess> parent(cli.start(
+            {"train", kConfig, "--set", "data.subset=6000", "--set", "model.widths=[8,16]", "--set",
+             "training.batch_size=32", "--nproc", "2", "--name", "dp"}));
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += parent->readAllStandardOutput()).contains(" step 100/"),
+                                 120000); // training has begun (the progress line)
+        const auto ranks = workersByRank(parent->processId());
+        QCOMPARE(ranks.size(), 2);
+        const int other = 1 - killed;
+        if (freezeOther)
+            ::kill(pid_t(ranks[other]), SIGSTOP);
+        QElapsedTimer clock;
+        clock.start();
+        ::kill(pid_t(ranks[killed]), SIGKILL);
+        QVERIFY(parent->waitForFinished(60000));
+        const double seconds = clock.elapsed() / 1000.0;
+        const QString err = parent->readAllStandardError();
+        QVERIFY2(parent->exitCode() != 0, qPrintable(err));
+        QVERIFY2(err.contains(QString("worker %1 (process %2) was killed by signal 9 (SIGKILL)\n")
+                                  .arg(killed)
+                                  .arg(ranks[killed])),
+                 qPrintable(err));
+        if (freezeOther) {
+            // SIGTERM after the 10 s grace stays pending in a stopped process; SIGKILL ends it.
+            QVERIFY2(err.contains(QString("worker %1 (process %2) was killed by signal 9 "
+                                          "(SIGKILL), sent by this process")
+                                      .arg(other)
+                                      .arg(ranks[other])),
+                     qPrintable(err));
+            QVERIFY2(seconds >= 19 && seconds < 40, qPrintable(QString::number(seconds)));
+        } else {
+            QVERIFY2(
+                err.contains(
+                    QString("worker %1 (process %2) exited with 4").arg(other).arg(ranks[other])),
+                qPrintable(err));
+            QVERIFY2(seconds < 10, qPrintable(QString::number(seconds))); // no grace needed
+        }
+        QVERIFY2(err.contains("it is stored as interrupted"), qPrintable(err));
+        const auto shown = QJsonDocument::fromJson(cli.run({"show", "dp", "--json"}).out.toUtf8());
+        QCOMPARE(shown["status"].toString(), QString("interrupted"));
+    }
+
+    // `resume --nproc N` continues a run whatever world size it trained with; the run's config
+    // (and params) then record the new world, none for one process.
+    void resumeWithAnotherWorldSize()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        auto outcome = cli.run(tinyTrain() << "--nproc"
+                                           << "2"
+                                           << "--name"
+                                           << "dp");
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        const auto world = [&cli] {
+            const auto shown
+                = QJsonDocument::fromJson(cli.run({"show", "dp", "--json"}).out.toUtf8());
+            return shown["config"]["dist"]["world_size"].toInt(1); // absent: one process
+        };
+        QCOMPARE(world(), 2);
+        outcome = cli.run({"resume", "dp", "--max-steps", "7"});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        QVERIFY2(outcome.out.contains("continuing from step 5"), qPrintable(outcome.out));
+        QCOMPARE(world(), 1);
+        outcome = cli.run({"resume", "dp", "--max-steps", "9", "--nproc", "2"});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        QVERIFY2(outcome.out.contains("continuing from step 7"), qPrintable(outcome.out));
+        QCOMPARE(world(), 2);
+        const auto shown = QJsonDocument::fromJson(cli.run({"show", "dp", "--json"}).out.toUtf8());
+        QCOMPARE(shown["status"].toString(), QString("stopped"));
+    }
+
+    // Synchronised batch norm is not built: refused by every worker before any run is stored.
+    void syncBatchNormRefused()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        const auto outcome = cli.run(tinyTrain() << "--nproc"
+                                                 << "2"
+                                                 << "--set"
+                                                 << "training.sync_batch_norm=true");
+        QCOMPARE(outcome.exitCode, 3);
+        QVERIFY2(outcome.err.contains("training.sync_batch_norm: synchronised batch norm is not "
+                                      "built yet"),
+                 qPrintable(outcome.err));
+        const auto listed = QJsonDocument::fromJson(cli.run({"runs", "--json"}).out.toUtf8());
+        QCOMPARE(listed.array().size(), 0);
     }
 
     void usageErrors_data()

@@ -1,13 +1,15 @@
 // Data-parallel training against one process: the tiny run (tests/tiny_run.h) as an MLP with
 // 2 and 4 real worker processes over Gloo on loopback, at the same global batch, gives the same
 // loss curve and final weights within kTolerance; a worker killed with SIGKILL ends the others'
-// training with a clear error. The test process is rank 0; the other ranks are this executable
-// started again as workers (dist_test_support.h).
+// training with a clear error; a run stopped after kStopAt steps at N = 2 and resumed at N = 1 or
+// N = 4 gives one process's curve and weights within kTolerance too. The test process is rank 0;
+// the other ranks are this executable started again as workers (dist_test_support.h).
 #include "dist_test_support.h"
 
 #include "../../tiny_run.h"
 
 #include "core/dist/data_parallel_group.h"
+#include "core/train/run_job.h"
 #include "core/train/trainer.h"
 #include "core/util/clock.h"
 
@@ -26,6 +28,7 @@ using lathe::testing::startWorker;
 namespace {
 
 constexpr std::int64_t kSteps = 12;
+constexpr std::int64_t kStopAt = 5; // the stopped run's last step before it is resumed
 // Summing N ranks' gradients reorders float additions: over these 12 steps the curves and weights
 // measured differ by ~1e-7 (N = 2 and 4). 1e-5 leaves room for other thread counts and builds,
 // while a wrong shard, loss scale or reduction shows as 1e-3 or more (SGD is the row that sees a
@@ -90,7 +93,8 @@ trainTiny(const train::RunConfig &config, std::shared_ptr<DataParallelGroup> gro
     if (!data)
         qFatal("%s", data.error().toString().c_str());
     train::TrainerOptions options;
-    options.maxSteps = kSteps;
+    const char *limit = std::getenv("LATHE_DIST_MAX_STEPS");
+    options.maxSteps = limit ? std::stoll(limit) : kSteps;
     options.evaluateTest = false;
     options.dataParallel = std::move(group);
     auto trainer = train::Trainer::create(config, *data, options);
@@ -112,6 +116,17 @@ int workerMain(const std::string &mode)
     if (!group) {
         std::fprintf(stderr, "%s\n", group.error().toString().c_str());
         return 3;
+    }
+    if (mode == "resume") { // resumes run "dp" of LATHE_DIST_DB beside rank 0
+        train::RunJobOptions options{std::getenv("LATHE_DIST_DB"), "", kSteps, {}, *group};
+        auto trainer = train::RunJob::resumeTrainer("dp", options);
+        auto outcome = trainer ? (*trainer)->run()
+                               : Result<train::TrainOutcome>(std::unexpected(trainer.error()));
+        if (!outcome) {
+            std::fprintf(stderr, "%s\n", outcome.error().toString().c_str());
+            return 4;
+        }
+        return 0;
     }
     KillAt kill;
     if (mode == "killed")
@@ -216,6 +231,83 @@ private Q_SLOTS:
             torch::load(theirs, dir.filePath(QString("rank%1.pt").arg(r)).toStdString());
             QVERIFY(torch::equal(theirs, weights));
         }
+    }
+
+    // A run stopped after kStopAt steps at N = 2, resumed at N = `world` (1: a plain resume in
+    // this process; 4: every rank restores the checkpoint): the sampler's state is global (epoch
+    // and global batch), so the whole curve and the final weights are one process's.
+    void resumeAtAnotherWorldSize_data()
+    {
+        QTest::addColumn<int>("world");
+        QTest::newRow("N=2, resumed at N=1") << 1;
+        QTest::newRow("N=2, resumed at N=4") << 4;
+    }
+    void resumeAtAnotherWorldSize()
+    {
+        QFETCH(int, world);
+        const auto config = exactConfig("adamw");
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.filePath("lathe.db").toStdString());
+        Curve curve;
+        {
+            const auto options = localOptions(2);
+            QProcessEnvironment env;
+            env.insert("LATHE_DIST_MAX_STEPS", QString::number(kStopAt));
+            auto *worker = startWorker(this, "train", options, 1, env);
+            auto group = DataParallelGroup::connect(options, config);
+            QVERIFY2(group, group ? "" : group.error().toString().c_str());
+            auto job = train::RunJob::createNew(config, {db, "dp", kStopAt, {}, *group});
+            QVERIFY2(job, job ? "" : job.error().toString().c_str());
+            (*job)->setObserver(&curve);
+            auto outcome = (*job)->run();
+            QVERIFY2(outcome, outcome ? "" : outcome.error().toString().c_str());
+            QCOMPARE(finished(worker), 0);
+        }
+        QCOMPARE(std::int64_t(curve.losses.size()), kStopAt);
+        std::shared_ptr<DataParallelGroup> group;
+        std::vector<QProcess *> workers;
+        if (world > 1) {
+            const auto options = localOptions(world);
+            QProcessEnvironment env;
+            env.insert("LATHE_DIST_DB", dir.filePath("lathe.db"));
+            for (int r = 1; r < world; ++r)
+                workers.push_back(startWorker(this, "resume", options, r, env));
+            auto connected = DataParallelGroup::connect(options, config);
+            QVERIFY2(connected, connected ? "" : connected.error().toString().c_str());
+            group = *connected;
+        }
+        auto job = train::RunJob::resumeExisting("dp", {db, "", kSteps, {}, group});
+        QVERIFY2(job, job ? "" : job.error().toString().c_str());
+        QCOMPARE((*job)->trainer().state().step, kStopAt);
+        (*job)->setObserver(&curve);
+        auto outcome = (*job)->run();
+        QVERIFY2(outcome, outcome ? "" : outcome.error().toString().c_str());
+        for (auto *worker : workers)
+            QCOMPARE(finished(worker), 0);
+
+        const auto &[losses, single] = m_single["adamw"];
+        QCOMPARE(curve.losses.size(), losses.size());
+        double worst = 0.0;
+        for (std::size_t i = 0; i < losses.size(); ++i)
+            worst = std::max(worst, std::abs(curve.losses[i] - losses[i]));
+        std::vector<torch::Tensor> flat;
+        for (const auto &p : (*job)->trainer().net()->parameters())
+            flat.push_back(p.detach().reshape(-1));
+        const double weightGap = (torch::cat(flat) - single).abs().max().item<double>();
+        qInfo("%s: largest loss difference %.3g, weight difference %.3g", QTest::currentDataTag(),
+              worst, weightGap);
+        QVERIFY2(worst < kTolerance, qPrintable(QString::number(worst)));
+        QVERIFY2(weightGap < kTolerance, qPrintable(QString::number(weightGap)));
+        // The run's params say which world resumed it (absent: one process).
+        auto store = track::RunStore::open(db);
+        QVERIFY(store);
+        auto params = (*store)->params((*job)->runId());
+        QVERIFY(params);
+        std::string recorded = "absent";
+        for (const auto &[key, value] : *params)
+            if (key == "dist.world_size")
+                recorded = value;
+        QCOMPARE(recorded, world == 1 ? std::string("absent") : std::to_string(world));
     }
 
     // Rank 1 dies (SIGKILL) after step 3: rank 0's run ends within the timeout with a message
