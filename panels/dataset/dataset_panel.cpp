@@ -1,10 +1,12 @@
 #include "panels/dataset/dataset_panel.h"
 
 #include "panels/bridge/dataset_source.h"
+#include "panels/bridge/quality_job.h"
 #include "panels/dataset/augment_preview_view.h"
 #include "panels/dataset/class_histogram.h"
 #include "panels/dataset/feature_histograms.h"
 #include "panels/dataset/open_dataset_dialog.h"
+#include "panels/dataset/quality_view.h"
 #include "panels/dataset/sample_delegate.h"
 #include "panels/dataset/sample_grid_model.h"
 #include "panels/dataset/sample_table_model.h"
@@ -46,6 +48,19 @@ train::DataConfig readerData(std::string reader, std::string path, Options optio
     data.path = std::move(path);
     data.options = std::move(options);
     return data;
+}
+
+/// What the Quality tab trains K times for label issues: a small CNN for 3 epochs on `data`.
+train::RunConfig qualityConfig(const train::DataConfig &data)
+{
+    train::RunConfig config;
+    config.data = data;
+    config.data.valFraction = 0.0;
+    config.model = {"cnn", {8, 16}, 0.1};
+    config.optimizer.lr = 3e-3;
+    config.training.epochs = 3;
+    config.histograms.every = 0;
+    return config;
 }
 
 } // namespace
@@ -188,7 +203,39 @@ QWidget *DatasetPanel::buildSidebar()
     m_tabs->setTabVisible(m_tabs->indexOf(featureArea), false);
     m_tabs->addTab(m_stats, tr("Statistics"));
     m_tabs->addTab(m_preview, tr("Augmentation"));
+    m_tabs->addTab(buildQualityTab(), tr("Quality"));
     return m_tabs;
+}
+
+QWidget *DatasetPanel::buildQualityTab()
+{
+    auto *view = new QualityView(m_tabs);
+    view->setObjectName(QStringLiteral("qualityView"));
+    auto *job = new QualityJob(view);
+    connect(m_source, &DatasetSource::loaded, view, [view, job] {
+        job->cancel();
+        view->clear(true);
+    });
+    connect(view, &QualityView::duplicatesRequested, job, [this, view, job] {
+        view->setRunning(tr("Comparing samples"));
+        job->findDuplicates(m_source->dataset());
+    });
+    connect(view, &QualityView::issuesRequested, job, [this, view, job](int folds) {
+        view->setRunning(tr("Training fold 1 of %1").arg(folds));
+        job->findLabelIssues(m_source->dataset(), qualityConfig(m_data), folds);
+    });
+    connect(view, &QualityView::cancelRequested, job, &QualityJob::cancel);
+    connect(job, &QualityJob::progress, view, &QualityView::setProgress);
+    connect(job, &QualityJob::failed, view, &QualityView::setFailed);
+    connect(job, &QualityJob::duplicatesReady, view, [this, view](const data::DuplicateReport &r) {
+        view->setDuplicates(r, m_source->summary().classNames);
+    });
+    connect(job, &QualityJob::issuesReady, view, [this, view](const data::LabelIssueReport &r) {
+        view->setIssues(r, m_source->summary().classNames);
+    });
+    connect(view, &QualityView::sampleActivated, this, &DatasetPanel::sampleActivated);
+    connect(view, &QualityView::duplicateGroupActivated, this, &DatasetPanel::showDuplicateGroup);
+    return view;
 }
 
 void DatasetPanel::connectSource()

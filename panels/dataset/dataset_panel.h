@@ -84,6 +84,8 @@ Q_SIGNALS:
 private:
     QWidget *buildToolbar();
     QWidget *buildSidebar();
+    /// The Quality tab: duplicates and suspected label issues, computed by a QualityJob.
+    QWidget *buildQualityTab();
     void connectSource();
     /// Opens `data` at the user's request: dataOpened() follows when it loads.
     void openChosen(const train::DataConfig &data);
