@@ -30,6 +30,12 @@ constexpr const char *kUsage
 void progressLine(const char *what, std::int64_t done, std::int64_t total)
 {
     static const bool terminal = ::isatty(fileno(stderr));
+    // Not a terminal (a log): a line at each tenth of the work, and at the end.
+    static std::int64_t lastTenth = -1;
+    const std::int64_t tenth = total > 0 ? 10 * done / total : 10;
+    if (!terminal && tenth == lastTenth && done != total)
+        return;
+    lastTenth = tenth;
     std::fprintf(stderr, terminal ? "\rdataset: %s %lld/%lld" : "dataset: %s %lld/%lld\n", what,
                  (long long)done, (long long)total);
     if (terminal && done == total)
