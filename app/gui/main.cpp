@@ -1,5 +1,6 @@
 // lathe: the workbench window. Wiring only: the window is panels/window/MainWindow.
 #include "core/plugin/loader.h"
+#include "core/robust/adversarial_trainer.h"
 #include "core/privacy/dp_sgd.h"
 #include "core/util/allocator.h"
 #include "core/util/log.h"
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
         pluginDirs.emplace_back(dir.toStdString());
     // Before the window: the hyperparameter form lists what plugins register.
     lathe::plugin::loadPlugins(lathe::plugin::pluginDirs(pluginDirs));
+    lathe::robust::installAdversarialTraining(); // the "adversarial" config section
     lathe::privacy::installDpSgd(); // the "privacy" config section
 
     lathe::panels::WorkbenchOptions options;

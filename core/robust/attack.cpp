@@ -29,13 +29,15 @@ torch::Tensor randomStart(const torch::Tensor &clean, double epsilon, at::Genera
 /// One attempt: an optional random start, then `steps` signed-gradient steps, each projected.
 Result<torch::Tensor> attempt(const Classifier &classifier, const torch::Tensor &clean,
                               const torch::Tensor &labels, const AttackOptions &options,
-                              at::Generator &generator)
+                              at::Generator &generator, const std::stop_token &stop)
 {
     const double epsilon = options.epsilon;
     const double alpha = options.effectiveStepSize();
     const std::int64_t steps = options.kind == AttackKind::Fgsm ? 1 : options.steps;
     torch::Tensor x = options.randomStart ? randomStart(clean, epsilon, generator) : clean;
     for (std::int64_t s = 0; s < steps; ++s) {
+        if (stop.stop_requested())
+            return fail(ErrorCode::Cancelled, "the attack was stopped");
         auto gradient = inputGradient(classifier, x, labels);
         if (!gradient)
             return gradient;
@@ -126,7 +128,8 @@ Result<torch::Tensor> inputGradient(const Classifier &classifier, const torch::T
 }
 
 Result<torch::Tensor> attack(const Classifier &classifier, const torch::Tensor &pixels,
-                             const torch::Tensor &labels, const AttackOptions &options)
+                             const torch::Tensor &labels, const AttackOptions &options,
+                             std::stop_token stop)
 {
     if (auto ok = checkAttackOptions(options); !ok)
         return std::unexpected(ok.error());
@@ -136,7 +139,7 @@ Result<torch::Tensor> attack(const Classifier &classifier, const torch::Tensor &
     at::Generator generator = at::detail::createCPUGenerator(options.seed);
     torch::Tensor best, unbroken; // unbroken: the samples no attempt has broken yet
     for (std::int64_t r = 0; r < options.restarts; ++r) {
-        auto x = attempt(classifier, clean, labels, options, generator);
+        auto x = attempt(classifier, clean, labels, options, generator, stop);
         if (!x)
             return x;
         if (options.restarts == 1)

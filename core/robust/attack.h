@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 namespace lathe::robust {
@@ -61,8 +62,10 @@ Result<torch::Tensor> inputGradient(const Classifier &classifier, const torch::T
 /// Adversarial examples of `pixels` ([B,C,H,W] in [0, 1]) for `labels` ([B]): each within
 /// `options.epsilon` of its image in every pixel and inside [0, 1]. With restarts, each sample
 /// keeps the first attempt the classifier gets wrong (else the first). Batched; gradients only
-/// with respect to the input. Errors: checkAttackOptions's, and LibTorch's as Error.
+/// with respect to the input. Errors: checkAttackOptions's, Cancelled when `stop` is requested
+/// (checked before each step), and LibTorch's as Error.
 Result<torch::Tensor> attack(const Classifier &classifier, const torch::Tensor &pixels,
-                             const torch::Tensor &labels, const AttackOptions &options);
+                             const torch::Tensor &labels, const AttackOptions &options,
+                             std::stop_token stop = {});
 
 } // namespace lathe::robust

@@ -36,10 +36,9 @@ std::int64_t correctOn(const Classifier &classifier, const torch::Tensor &pixels
 }
 
 /// The correct count of one batch at each epsilon (0: clean).
-Result<std::vector<std::int64_t>> batchCorrect(const Classifier &classifier,
-                                               const torch::Tensor &pixels,
-                                               const torch::Tensor &labels,
-                                               const RobustnessOptions &options, std::uint64_t seed)
+Result<std::vector<std::int64_t>>
+batchCorrect(const Classifier &classifier, const torch::Tensor &pixels, const torch::Tensor &labels,
+             const RobustnessOptions &options, std::uint64_t seed, const std::stop_token &stop)
 {
     std::vector<std::int64_t> correct;
     for (const double epsilon : options.epsilons) {
@@ -50,7 +49,7 @@ Result<std::vector<std::int64_t>> batchCorrect(const Classifier &classifier,
         AttackOptions attackOptions = options.attack;
         attackOptions.epsilon = epsilon;
         attackOptions.seed = seed;
-        auto adversarial = attack(classifier, pixels, labels, attackOptions);
+        auto adversarial = attack(classifier, pixels, labels, attackOptions, stop);
         if (!adversarial)
             return std::unexpected(adversarial.error());
         correct.push_back(correctOn(classifier, *adversarial, labels));
@@ -109,7 +108,7 @@ Result<std::vector<RobustPoint>> evaluateRobustness(train::OpenedRun &run,
                 = torch::arange(start, std::min(start + options.batchSize, n), torch::kLong);
             const auto pixels = test.images(indices).to(torch::kFloat);
             auto batch = batchCorrect(classifier, pixels, labels.index_select(0, indices), options,
-                                      options.attack.seed + std::uint64_t(start));
+                                      options.attack.seed + std::uint64_t(start), stop);
             if (!batch)
                 return std::unexpected(batch.error());
             for (std::size_t e = 0; e < correct.size(); ++e)

@@ -6,6 +6,7 @@
 #include "core/inspect/colormap.h"
 #include "core/inspect/layers.h"
 #include "kernels/feature_map_grid/feature_map_grid.h"
+#include "panels/bridge/adversarial_view.h"
 #include "panels/bridge/sample_image.h"
 
 #include <algorithm>
@@ -203,6 +204,11 @@ Result<InspectRender> render(train::OpenedRun &model, const InspectSample &sampl
     InspectRender out;
     if (options.mode == InspectMode::FeatureMaps) {
         auto view = featureMapView(model, model.prepare(image), options);
+        if (!view)
+            return std::unexpected(view.error());
+        out = std::move(*view);
+    } else if (options.mode == InspectMode::Adversarial) {
+        auto view = adversarialView(model, image, raw->second, options, stop);
         if (!view)
             return std::unexpected(view.error());
         out = std::move(*view);

@@ -1,5 +1,7 @@
 #include "panels/bridge/inspect_session.h"
 
+#include "core/robust/robustness_evaluation.h"
+
 #include "panels/bridge/inspect_jobs.h"
 #include "panels/bridge/store_client.h"
 
@@ -171,6 +173,37 @@ quint64 InspectSession::computeErrors(const InspectKey &key)
             return inspect_jobs::errors(*model, key, stop, progress);
         },
         [this](quint64 id, InspectErrors &errors) { Q_EMIT errorsReady(id, errors); });
+}
+
+quint64 InspectSession::computeRobustness(const InspectKey &key, const QList<double> &epsilons,
+                                          qint64 steps, qint64 limit)
+{
+    robust::RobustnessOptions options;
+    options.epsilons.assign(epsilons.begin(), epsilons.end());
+    options.attack.steps = steps;
+    options.limit = limit;
+    using Points = std::pair<QList<QPointF>, qint64>;
+    return submit<Points>(
+        [cache = m_cache, key, options, db = m_db](std::stop_token stop,
+                                                   const ProgressFn &progress) -> Result<Points> {
+            auto model = cache->load(key);
+            if (!model)
+                return std::unexpected(model.error());
+            auto points = robust::evaluateRobustness(*model, options, progress, stop);
+            if (!points)
+                return std::unexpected(points.error());
+            auto payload = robust::robustnessJson(options, *points);
+            payload["checkpoint"] = model->checkpoint.name;
+            if (auto ok = robust::storeRobustness(db, model->run.id, payload); !ok)
+                return std::unexpected(ok.error());
+            Points out{{}, points->empty() ? 0 : points->front().samples};
+            for (const auto &p : *points)
+                out.first.append(QPointF(p.epsilon, p.accuracy));
+            return out;
+        },
+        [this](quint64 id, Points &points) {
+            Q_EMIT robustnessReady(id, points.first, points.second);
+        });
 }
 
 quint64 InspectSession::loadTestImages(const InspectKey &key, const QList<qint64> &indices)

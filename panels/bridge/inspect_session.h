@@ -5,6 +5,7 @@
 
 #include <QHash>
 #include <QObject>
+#include <QPointF>
 #include <QThreadPool>
 
 #include <filesystem>
@@ -51,6 +52,11 @@ public:
                    const InspectOptions &options);
     /// The confusion matrix on the run's test set -> progress..., errorsReady.
     quint64 computeErrors(const InspectKey &key);
+    /// Accuracy under PGD (`steps` steps, one restart) at each of `epsilons` (pixel units; 0 is
+    /// the clean accuracy) on the first `limit` test samples -> progress..., robustnessReady;
+    /// stored as the run's "robustness" event (as lathe-cli robustness stores it). Cancellable.
+    quint64 computeRobustness(const InspectKey &key, const QList<double> &epsilons, qint64 steps,
+                              qint64 limit);
     /// Test images `indices` of the checkpoint's run -> testImagesReady (same order).
     quint64 loadTestImages(const InspectKey &key, const QList<qint64> &indices);
 
@@ -70,6 +76,8 @@ Q_SIGNALS:
     void sampleReady(quint64 id, const lathe::panels::InspectSampleInfo &info);
     void rendered(quint64 id, const lathe::panels::InspectRender &render);
     void errorsReady(quint64 id, const lathe::panels::InspectErrors &errors);
+    /// (epsilon, accuracy) in ascending epsilon, on `samples` test samples.
+    void robustnessReady(quint64 id, const QList<QPointF> &points, qint64 samples);
     void testImagesReady(quint64 id, const QList<qint64> &indices, const QList<QImage> &images);
     /// Progress of a long job (errors: samples done of total), at most ~30 a second.
     void progress(quint64 id, qint64 done, qint64 total);

@@ -84,7 +84,8 @@ enum class InspectMode {
     GradCam,
     IntegratedGradients,
     Occlusion,
-    Attention
+    Attention,
+    Adversarial ///< a PGD example beside its clean image, and the perturbation
 };
 
 /// Colour maps for feature maps and heatmaps. Diverging is centred on 0 for signed maps.
@@ -107,6 +108,8 @@ struct InspectOptions
     int occlusionStride = 2;
     int attentionLayer = -1; ///< -1 = rollout across layers
     int attentionHead = -1;  ///< -1 = mean of the heads
+    double epsilon = 0.1;    ///< adversarial: L-infinity radius in pixel units ([0, 1] images)
+    int attackSteps = 20;    ///< adversarial: PGD steps
 };
 
 /// One rendered view. For feature maps `image` is the channel grid (geometry below); for the

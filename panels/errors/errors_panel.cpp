@@ -4,6 +4,7 @@
 #include "panels/bridge/store_client.h"
 #include "panels/errors/confusion_matrix_view.h"
 #include "panels/errors/error_gallery_model.h"
+#include "panels/errors/robustness_view.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -16,6 +17,7 @@
 #include <QSplitter>
 #include <QTableView>
 #include <QTableWidget>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace lathe::panels {
@@ -85,8 +87,13 @@ void ErrorsPanel::buildUi()
     column->addWidget(m_gallery, 1);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
+    m_robustness = new RobustnessView(*m_session, this);
+    auto *tabs = new QTabWidget(this);
+    tabs->setObjectName(QStringLiteral("errors-tabs"));
+    tabs->addTab(right, tr("Samples"));
+    tabs->addTab(m_robustness, tr("Robustness"));
     splitter->addWidget(left);
-    splitter->addWidget(right);
+    splitter->addWidget(tabs);
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({520, 480});
@@ -138,6 +145,11 @@ QWidget *ErrorsPanel::buildHeader()
     row->addWidget(m_cancel);
     row->addWidget(m_status, 1);
     connect(m_compute, &QPushButton::clicked, this, &ErrorsPanel::compute);
+    connect(m_checkpoint, &QComboBox::currentIndexChanged, this, [this](int index) {
+        m_robustness->setKey(index < 0
+                                 ? InspectKey{0, {}}
+                                 : InspectKey{m_runId, m_checkpoint->currentData().toString()});
+    });
     connect(m_cancel, &QPushButton::clicked, this, &ErrorsPanel::cancel);
     return box;
 }
@@ -186,6 +198,7 @@ void ErrorsPanel::setRun(qint64 runId)
         const QSignalBlocker block(m_checkpoint);
         m_checkpoint->clear();
     }
+    m_robustness->setKey({0, {}});
     m_runLabel->setText(runId ? tr("Run %1").arg(runId) : tr("No run"));
     m_matrix->clear(runId ? tr("Pick a checkpoint and press Compute")
                           : tr("Select a run in the Runs panel to see where it fails"));

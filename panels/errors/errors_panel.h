@@ -20,6 +20,7 @@ namespace lathe::panels {
 class ConfusionMatrixView;
 class ErrorGalleryModel;
 class InspectSession;
+class RobustnessView;
 class StoreClient;
 
 /// The Errors panel: where a checkpoint fails on its run's test set, or on its validation
@@ -27,7 +28,8 @@ class StoreClient;
 /// and Cancel, off the GUI thread) fills the confusion matrix and the per-class precision,
 /// recall and F1 table; clicking a cell lists its samples (thumbnail, true and predicted class,
 /// confidence, loss; highest loss first, sortable by any column); double-clicking a sample
-/// asks for its attributions (sampleActivated, validationSampleActivated). GUI thread only.
+/// asks for its attributions (sampleActivated, validationSampleActivated). The Robustness tab
+/// beside the samples attacks the same checkpoint (RobustnessView). GUI thread only.
 class ErrorsPanel : public QWidget
 {
     Q_OBJECT
@@ -46,6 +48,8 @@ public:
     bool isComputing() const { return m_computeId != 0; }
     /// True while the opened cell's thumbnails are being loaded.
     bool isLoadingThumbnails() const { return m_imagesId != 0; }
+    /// The Robustness tab: the chosen checkpoint's accuracy against epsilon.
+    RobustnessView *robustness() const { return m_robustness; }
     // Its parts are found by object name: "errors-<part>" (checkpoint, compute, cancel,
     // progress, matrix, metrics, gallery, gallery-model, gallery-title, status).
 
@@ -94,6 +98,7 @@ private:
     QLabel *m_galleryTitle = nullptr;
     QTableView *m_gallery = nullptr;
     ErrorGalleryModel *m_galleryModel = nullptr;
+    RobustnessView *m_robustness = nullptr;
     QSortFilterProxyModel *m_galleryProxy = nullptr;
 };
 

@@ -40,8 +40,8 @@ QStringList toStringList(const std::vector<std::string> &items)
     return list;
 }
 
-/// What the form shows for a key the JSON lacks: the Fine-tune keys' defaults (a config without
-/// a "finetune" section has none of them), else nothing.
+/// What the form shows for a key the JSON lacks: the Fine-tune and Robustness keys' defaults (a
+/// config without a "finetune" or "adversarial" section has none of them), else nothing.
 nlohmann::json shownDefault(const QString &key)
 {
     static const nlohmann::json finetune = [] {
@@ -61,6 +61,28 @@ nlohmann::json shownDefault(const QString &key)
     if (key.startsWith("privacy.")) {
         const std::string name = key.mid(8).toStdString();
         return privacy.contains(name) ? privacy.at(name) : nlohmann::json();
+    }
+    static const nlohmann::json adversarial = [] {
+        train::RunConfig config;
+        config.adversarial.enabled = true; // written only when enabled
+        auto keys = config.toJson().at("adversarial");
+        keys["enabled"] = false;
+        return keys;
+    }();
+    static const nlohmann::json privacy = [] {
+        train::RunConfig config;
+        config.privacy.enabled = true; // written only when enabled
+        auto keys = config.toJson().at("privacy");
+        keys["enabled"] = false;
+        return keys;
+    }();
+    if (key.startsWith("privacy.")) {
+        const std::string name = key.mid(8).toStdString();
+        return privacy.contains(name) ? privacy.at(name) : nlohmann::json();
+    }
+    if (key.startsWith("adversarial.")) {
+        const std::string name = key.mid(12).toStdString();
+        return adversarial.contains(name) ? adversarial.at(name) : nlohmann::json();
     }
     const std::string name = key.mid(9).toStdString();
     return key.startsWith("finetune.") && finetune.contains(name) ? finetune.at(name)
@@ -160,6 +182,25 @@ ConfigForm::ConfigForm(QWidget *parent)
               {"data.subset", "Subset", Kind::Integer, "First N samples only; 0 = all"},
               {"data.normalize", "Normalize", Kind::Flag, ""}});
     addFineTuneGroup(layout);
+    addGroup(layout, tr("Robustness"),
+             {{"adversarial.enabled", "Adversarial training", Kind::Flag,
+               "Train on adversarial examples (docs/robustness.md); val/robust_accuracy is "
+               "recorded each epoch"},
+              {"adversarial.attack", "Attack", Kind::Choice,
+               "pgd: several projected steps; fgsm: one step (from a random start: fast FGSM)"},
+              {"adversarial.epsilon", "Epsilon", Kind::Real,
+               "L-infinity radius in pixel units (images in [0, 1]), (0, 1]"},
+              {"adversarial.steps", "PGD steps", Kind::Integer, "Steps per example, >= 1"},
+              {"adversarial.step_size", "Step size", Kind::Real,
+               "Pixel units; 0 = 2.5 x epsilon / steps (PGD), 1.25 x epsilon (FGSM)"},
+              {"adversarial.random_start", "Random start", Kind::Flag,
+               "Start each attack from a random point of the epsilon ball"},
+              {"adversarial.mix_ratio", "Adversarial share", Kind::Real,
+               "Share of each batch replaced by its adversarial examples, (0, 1]"},
+              {"adversarial.eval_samples", "Robust eval samples", Kind::Integer,
+               "Validation samples attacked each epoch for val/robust_accuracy; 0 = none"},
+              {"adversarial.eval_steps", "Robust eval steps", Kind::Integer,
+               "PGD steps of that evaluation"}});
     addGroup(layout, tr("Privacy"),
              {{"privacy.enabled", "Differential privacy", Kind::Flag,
                "Train with DP-SGD (docs/privacy.md): Poisson batches of expected size batch_size, "
@@ -290,6 +331,8 @@ QStringList ConfigForm::choicesFor(const QString &key) const
         return {"auto", "off", "bf16", "fp16"};
     if (key == "training.device")
         return {"cpu", "cuda"};
+    if (key == "adversarial.attack")
+        return {"pgd", "fgsm"};
     return {};
 }
 

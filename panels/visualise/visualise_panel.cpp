@@ -5,6 +5,7 @@
 #include "panels/visualise/inspect_image_view.h"
 
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -129,6 +130,7 @@ QWidget *VisualisePanel::buildControls()
     m_mode->addItem(tr("Integrated gradients"), int(InspectMode::IntegratedGradients));
     m_mode->addItem(tr("Occlusion"), int(InspectMode::Occlusion));
     m_mode->addItem(tr("Attention"), int(InspectMode::Attention));
+    m_mode->addItem(tr("Adversarial example (PGD)"), int(InspectMode::Adversarial));
     m_layers = new QListWidget(box);
     m_layers->setObjectName("visualise-layers");
     m_layers->setMinimumWidth(200);
@@ -181,6 +183,15 @@ QWidget *VisualisePanel::buildOptions()
     m_occlusionWindow->setRange(1, 16);
     m_occlusionWindow->setValue(4);
     m_occlusionWindow->setSuffix(tr(" px"));
+    m_epsilon = new QDoubleSpinBox(box);
+    m_epsilon->setObjectName(QStringLiteral("visualise-epsilon"));
+    m_epsilon->setRange(0.0, 1.0);
+    m_epsilon->setDecimals(3);
+    m_epsilon->setSingleStep(0.01);
+    m_epsilon->setValue(0.1);
+    m_epsilon->setToolTip(tr("PGD-20's L-infinity radius in pixel units (images in [0, 1]); the "
+                             "tiles are the clean image, the adversarial one and the "
+                             "perturbation"));
     m_head = new QComboBox(box);
     m_head->setObjectName(QStringLiteral("visualise-head"));
     m_completeness = new QLabel(tr("—"), box);
@@ -196,6 +207,8 @@ QWidget *VisualisePanel::buildOptions()
     m_optionsForm->addRow(tr("Completeness error:"), m_completeness);
     m_optionsForm->addRow(tr("Window:"), m_occlusionWindow);
     m_optionsForm->addRow(tr("Head:"), m_head);
+    m_optionsForm->addRow(tr("Epsilon:"), m_epsilon);
+    connect(m_epsilon, &QDoubleSpinBox::valueChanged, this, &VisualisePanel::scheduleRender);
     for (auto *combo : {m_colormap, m_normalization, m_target, m_baseline, m_head})
         connect(combo, &QComboBox::currentIndexChanged, this, &VisualisePanel::scheduleRender);
     for (auto *spin : {m_igSteps, m_occlusionWindow})
@@ -254,10 +267,13 @@ bool VisualisePanel::setMode(InspectMode mode)
 void VisualisePanel::updateOptionPages()
 {
     const auto current = mode();
-    const bool maps = current == InspectMode::FeatureMaps;
+    const bool adversarial = current == InspectMode::Adversarial;
+    const bool maps = current == InspectMode::FeatureMaps || adversarial; // both are grids
     const bool attention = current == InspectMode::Attention;
     const bool ig = current == InspectMode::IntegratedGradients;
-    m_optionsForm->setRowVisible(m_normalization, maps);
+    m_optionsForm->setRowVisible(m_normalization, maps && !adversarial);
+    m_optionsForm->setRowVisible(m_colormap, !adversarial);
+    m_optionsForm->setRowVisible(m_epsilon, adversarial);
     m_optionsForm->setRowVisible(m_target, !maps && !attention);
     m_optionsForm->setRowVisible(m_opacity, !maps);
     m_optionsForm->setRowVisible(m_igSteps, ig);

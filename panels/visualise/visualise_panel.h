@@ -10,6 +10,7 @@
 #include <optional>
 
 class QComboBox;
+class QDoubleSpinBox;
 class QLabel;
 class QListWidget;
 class QProgressBar;
@@ -137,6 +138,7 @@ private:
     QSpinBox *m_igSteps = nullptr;
     QComboBox *m_baseline = nullptr;
     QSpinBox *m_occlusionWindow = nullptr;
+    QDoubleSpinBox *m_epsilon = nullptr; ///< adversarial: pixel units
     QComboBox *m_head = nullptr;
     QLabel *m_completeness = nullptr;
     QFormLayout *m_optionsForm = nullptr;

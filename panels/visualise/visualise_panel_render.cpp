@@ -25,6 +25,7 @@ QString modeName(InspectMode mode)
     case InspectMode::IntegratedGradients: return QObject::tr("integrated gradients");
     case InspectMode::Occlusion: return QObject::tr("occlusion");
     case InspectMode::Attention: return QObject::tr("attention");
+    case InspectMode::Adversarial: return QObject::tr("adversarial example");
     }
     return {};
 }
@@ -48,6 +49,7 @@ InspectOptions VisualisePanel::options() const
     o.occlusionWindow = m_occlusionWindow->value();
     o.occlusionStride = std::max(1, o.occlusionWindow / 2);
     o.attentionHead = m_head->currentIndex() - 1;
+    o.epsilon = m_epsilon->value();
     return o;
 }
 
@@ -86,7 +88,7 @@ void VisualisePanel::render()
 
 void VisualisePanel::showResult(InspectImageView *view, const InspectRender &result)
 {
-    if (result.mode == InspectMode::FeatureMaps)
+    if (result.mode == InspectMode::FeatureMaps || result.mode == InspectMode::Adversarial)
         view->setGrid(result.image, result.channels, result.columns, result.tileWidth,
                       result.tileHeight, result.padding);
     else
@@ -116,6 +118,16 @@ void VisualisePanel::onRendered(quint64 id, const InspectRender &result)
                       .arg(options().layer, range));
     } else if (result.mode == InspectMode::Attention) {
         setStatus(tr("Attention from the class token · %1").arg(range));
+    } else if (result.mode == InspectMode::Adversarial) {
+        const auto &names = m_info->classNames;
+        setStatus(tr("Clean · adversarial (PGD-%1, epsilon %2) · perturbation %3 · the model now "
+                     "says “%4” (%5 %)")
+                      .arg(options().attackSteps)
+                      .arg(options().epsilon)
+                      .arg(range, result.target >= 0 && result.target < names.size()
+                                      ? names[result.target]
+                                      : QString::number(result.target))
+                      .arg(result.score * 100.0, 0, 'f', 1));
     } else {
         const auto &names = m_info->classNames;
         const QString target = result.target >= 0 && result.target < names.size()

@@ -89,6 +89,7 @@ QStringList configKeys()
     train::RunConfig config;
     config.finetune.run = "1";
     config.metrics.push_back({"accuracy", {}});
+    config.adversarial.enabled = true; // every adversarial key written
     config.privacy = {true, 1.0, 3.0, 1.0, 1e-5, 0, {}}; // every privacy key written
     QStringList keys;
     const nlohmann::json json = config.toJson();
@@ -915,6 +916,18 @@ private Q_SLOTS:
         QFETCH(QString, key);
         HyperparamsPanel panel;
         QVERIFY2(panel.findChild<QWidget *>(key), qPrintable(key + " has no field in the form"));
+    }
+
+    void theRobustnessGroupTrainsAdversarially()
+    {
+        HyperparamsPanel panel;
+        panel.resize(700, 900);
+        tick(child<QCheckBox>(panel, "adversarial.enabled"));
+        retype(child<QLineEdit>(panel, "adversarial.epsilon"), "0.2");
+        QVERIFY(panel.config().adversarial.enabled);
+        QCOMPARE(panel.config().adversarial.epsilon, 0.2);
+        QCOMPARE(panel.config().adversarial.steps, std::int64_t(7)); // the default shown
+        saveGrab(group(panel, "Robustness"), "hyperparams-robustness");
     }
 
     void newFieldsReachTheConfigAndRoundTrip()
