@@ -94,6 +94,7 @@ QualityView::QualityView(QWidget *parent)
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setToolTip(tr("Suspected label issues: double-click one to open the sample"));
     m_groups->setToolTip(tr("Click a group to show its copies in the grid"));
+    m_groups->setMaximumHeight(8 * m_groups->fontMetrics().height());
 
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_findDuplicates);
@@ -109,9 +110,9 @@ QualityView::QualityView(QWidget *parent)
     layout->addLayout(progressRow);
     layout->addWidget(m_status);
     layout->addWidget(new QLabel(tr("Suspected label issues"), this));
-    layout->addWidget(m_table, 3);
+    layout->addWidget(m_table, 1);
     layout->addWidget(m_groupsTitle);
-    layout->addWidget(m_groups, 1);
+    layout->addWidget(m_groups);
 
     connect(m_findDuplicates, &QPushButton::clicked, this, &QualityView::duplicatesRequested);
     connect(m_findIssues, &QPushButton::clicked, this,
@@ -143,6 +144,7 @@ void QualityView::clear(bool hasDataset)
     m_issues.clear();
     m_model->removeRows(0, m_model->rowCount());
     m_groups->clear();
+    m_groups->hide();
     m_groupsTitle->setText(tr("Duplicate groups"));
     m_status->setText(hasDataset ? tr("Find duplicates compares every sample with every other "
                                       "(exact and near copies). Find label issues trains the "
@@ -209,6 +211,7 @@ void QualityView::setDuplicates(const data::DuplicateReport &report, const QStri
         item->setData(kIndicesRole, QVariant::fromValue(indices));
         (c.exact ? exact : near) += 1;
     }
+    m_groups->setVisible(!report.clusters.empty());
     const std::int64_t pairs = report.pairs.empty() ? 0 : report.pairs[0][0];
     const std::int64_t exactPairs = report.exactPairs.empty() ? 0 : report.exactPairs[0][0];
     m_groupsTitle->setText(tr("Duplicate groups: %1 exact, %2 near (%3 pairs, %4 exact)")

@@ -93,6 +93,7 @@ private Q_SLOTS:
 
         QSignalSpy opened(m_panel.get(), &DatasetPanel::sampleActivated);
         const QRect cell = table->visualRect(table->model()->index(0, 1));
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
         QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
         QCOMPARE(opened.count(), 1);
         QCOMPARE(opened[0][0].toLongLong(), index(0));

