@@ -72,8 +72,10 @@ void RobustnessCurve::paintEvent(QPaintEvent *)
     for (const auto &p : m_points) {
         const QPointF s = toScreen(p);
         painter.drawEllipse(s, 3.5, 3.5);
-        painter.drawText(QRectF(s.x() + 4, s.y() - margin - 2, 60, margin),
-                         Qt::AlignLeft | Qt::AlignBottom,
+        // Labels right of their point, but left of it near the right edge, so none is cut off.
+        const bool leftOf = s.x() + 64 > width();
+        painter.drawText(QRectF(leftOf ? s.x() - 64 : s.x() + 4, s.y() - margin - 2, 60, margin),
+                         (leftOf ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom,
                          QString::number(p.y() * 100, 'f', 1) + "%");
     }
 }
