@@ -169,7 +169,9 @@ private Q_SLOTS:
         auto outcome = cli.run(tinyTrain() << "--nproc"
                                            << "2"
                                            << "--name"
-                                           << "dp");
+                                           << "dp"
+                                           << "--set"
+                                           << "training.epochs=3"); // 6 steps an epoch
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
         const auto world = [&cli] {
             const auto shown
