@@ -24,12 +24,6 @@ Result<std::shared_ptr<DataParallelGroup>>
 DataParallelGroup::connect(const DistOptions &options, const train::RunConfig &config,
                            ReducerOptions reducer)
 {
-    // Every rank refuses alike, before meeting the others and before any run row exists.
-    if (config.training.syncBatchNorm && options.worldSize > 1)
-        return fail(ErrorCode::InvalidArgument,
-                    "synchronised batch norm is not built yet: set it false (each rank's batch "
-                    "norm then uses the statistics of its own part of the batch)",
-                    "training.sync_batch_norm");
     auto group = ProcessGroup::connect(options, configHash(config));
     if (!group)
         return std::unexpected(group.error());

@@ -21,8 +21,7 @@ class DataParallelGroup : public train::DataParallel
 {
 public:
     /// Meets the other ranks (ProcessGroup::connect) with `config`'s hash, so that ranks started
-    /// with different configs or overrides refuse to train together. Errors: connect's, and
-    /// InvalidArgument for training.sync_batch_norm with more than one rank (not built yet).
+    /// with different configs or overrides refuse to train together. Errors: connect's.
     static Result<std::shared_ptr<DataParallelGroup>> connect(const DistOptions &options,
                                                               const train::RunConfig &config,
                                                               ReducerOptions reducer = {});

@@ -80,7 +80,7 @@ struct ScheduleConfig
 
 /// "training". Keys: epochs, batch_size, label_smoothing, grad_clip, accumulate,
 /// mixed_precision (off|bf16|fp16), early_stopping_patience, seed, threads, device (cpu|cuda),
-/// fused, keep_epoch_checkpoints, sync_batch_norm.
+/// fused, keep_epoch_checkpoints.
 struct TrainingConfig
 {
     std::int64_t epochs = 10;
@@ -97,9 +97,6 @@ struct TrainingConfig
     bool fused = true;          ///< Lathe's fused kernels: Adam/AdamW step, softmax cross-entropy
     /// Also keep epoch-<N>.pt (N = epochs completed) next to last.pt at every epoch end.
     bool keepEpochCheckpoints = true;
-    /// Data parallel: batch norm's statistics over every rank's part of the batch (as one
-    /// process computes them) instead of each rank's own; ignored with one process.
-    bool syncBatchNorm = false;
     bool operator==(const TrainingConfig &) const = default;
 };
 

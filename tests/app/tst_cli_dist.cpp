@@ -191,23 +191,6 @@ private Q_SLOTS:
         QCOMPARE(shown["status"].toString(), QString("stopped"));
     }
 
-    // Synchronised batch norm is not built: refused by every worker before any run is stored.
-    void syncBatchNormRefused()
-    {
-        QTemporaryDir dir;
-        Cli cli(dir.path());
-        const auto outcome = cli.run(tinyTrain() << "--nproc"
-                                                 << "2"
-                                                 << "--set"
-                                                 << "training.sync_batch_norm=true");
-        QCOMPARE(outcome.exitCode, 3);
-        QVERIFY2(outcome.err.contains("training.sync_batch_norm: synchronised batch norm is not "
-                                      "built yet"),
-                 qPrintable(outcome.err));
-        const auto listed = QJsonDocument::fromJson(cli.run({"runs", "--json"}).out.toUtf8());
-        QCOMPARE(listed.array().size(), 0);
-    }
-
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("flags");
