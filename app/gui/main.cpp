@@ -1,7 +1,7 @@
 // lathe: the workbench window. Wiring only: the window is panels/window/MainWindow.
 #include "core/plugin/loader.h"
-#include "core/robust/adversarial_trainer.h"
 #include "core/privacy/dp_sgd.h"
+#include "core/robust/adversarial_trainer.h"
 #include "core/util/allocator.h"
 #include "core/util/log.h"
 #include "core/util/paths.h"
@@ -74,8 +74,8 @@ int main(int argc, char **argv)
         pluginDirs.emplace_back(dir.toStdString());
     // Before the window: the hyperparameter form lists what plugins register.
     lathe::plugin::loadPlugins(lathe::plugin::pluginDirs(pluginDirs));
+    lathe::privacy::installDpSgd();              // the "privacy" config section
     lathe::robust::installAdversarialTraining(); // the "adversarial" config section
-    lathe::privacy::installDpSgd(); // the "privacy" config section
 
     lathe::panels::WorkbenchOptions options;
     options.db = parser.isSet(db) ? std::filesystem::path(parser.value(db).toStdString())
