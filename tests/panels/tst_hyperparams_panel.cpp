@@ -89,7 +89,7 @@ QStringList configKeys()
     train::RunConfig config;
     config.finetune.run = "1";
     config.metrics.push_back({"accuracy", {}});
-    config.adversarial.enabled = true; // every adversarial key written
+    config.adversarial.enabled = true;                   // every adversarial key written
     config.privacy = {true, 1.0, 3.0, 1.0, 1e-5, 0, {}}; // every privacy key written
     QStringList keys;
     const nlohmann::json json = config.toJson();
