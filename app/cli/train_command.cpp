@@ -393,6 +393,9 @@ int launchWorkers(const ParsedArgs &a, const std::vector<std::string> &common,
     children.waitUntil(0, stop);
     if (children.failures() == 0)
         return kExitOk;
+    // Refused input (exit 3) is refused before any run row exists: nothing to resume.
+    if (children.firstFailure() == kExitBadInput)
+        return kExitBadInput;
     // A rank 0 that was killed left its run "running": opening the store marks it interrupted.
     if (auto store = track::RunStore::open(storePath(a)); !store)
         reportError(store.error());

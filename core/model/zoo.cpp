@@ -53,6 +53,20 @@ std::int64_t groupsFor(std::int64_t channels)
     return 1;
 }
 
+// LibTorch 1.13's CPU autocast leaves group_norm out of its float32 list, so a bf16 activation
+// meets the float32 weight and the op fails: this GroupNorm normalises in its weight's type (the
+// next conv's autocast casts back). Still a GroupNormImpl, as DP-SGD and export look for.
+struct AutocastGroupNormImpl : GroupNormImpl
+{
+    using GroupNormImpl::GroupNormImpl;
+    torch::Tensor forward(const torch::Tensor &x)
+    {
+        const bool cast = weight.defined() && x.scalar_type() != weight.scalar_type();
+        return GroupNormImpl::forward(cast ? x.to(weight.scalar_type()) : x);
+    }
+};
+TORCH_MODULE(AutocastGroupNorm);
+
 // Each block: 3x3 conv (no bias) + BN + ReLU + 2x2 max-pool; then flatten, dropout, linear.
 // "cnn-gn" (groupNorm): GroupNorm ("gn<N>") in place of batch norm, per-example statistics that
 // DP-SGD can train.
@@ -77,7 +91,7 @@ Result<Net> cnnBlocks(const ModelSpec &spec, const std::vector<std::int64_t> &in
         const std::string n = std::to_string(index++);
         net->addStage("conv" + n, Conv2d(Conv2dOptions(in, width, 3).padding(1).bias(false)));
         if (groupNorm)
-            net->addStage("gn" + n, GroupNorm(groupsFor(width), width));
+            net->addStage("gn" + n, AutocastGroupNorm(groupsFor(width), width));
         else
             net->addStage("bn" + n, BatchNorm2d(width));
         net->addStage("relu" + n, ReLU());

@@ -1,24 +1,12 @@
 #include "core/privacy/dp_sgd.h"
 
+#include "core/data/rng.h"
 #include "core/privacy/rdp_accountant.h"
 
 #include <cmath>
 #include <random>
 
 namespace lathe::privacy {
-
-namespace {
-
-/// SplitMix64's finaliser: a well-mixed seed from (run seed, epoch).
-std::uint64_t mix(std::uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-} // namespace
 
 double defaultDelta(std::int64_t trainSamples)
 {
@@ -80,7 +68,9 @@ std::vector<std::vector<std::int64_t>> DpSgd::sampleEpoch(const std::vector<std:
                                                           std::uint64_t seed, std::int64_t epoch,
                                                           std::int64_t steps) const
 {
-    std::mt19937_64 rng(mix(seed ^ mix(std::uint64_t(epoch))));
+    // SplitMix64(x).next() is SplitMix64's finaliser of x: a well-mixed seed from (seed, epoch).
+    std::mt19937_64 rng(
+        data::SplitMix64(seed ^ data::SplitMix64(std::uint64_t(epoch)).next()).next());
     // Gaps between sampled examples are geometric: each example is in with probability q.
     std::geometric_distribution<std::int64_t> gap(std::min(m_settings.sampleRate, 1.0));
     std::vector<std::vector<std::int64_t>> batches(std::size_t(std::max<std::int64_t>(steps, 0)));

@@ -40,53 +40,31 @@ QStringList toStringList(const std::vector<std::string> &items)
     return list;
 }
 
-/// What the form shows for a key the JSON lacks: the Fine-tune and Robustness keys' defaults (a
-/// config without a "finetune" or "adversarial" section has none of them), else nothing.
+/// What the form shows for a key the JSON lacks: the defaults of the sections a config holds only
+/// when they are on (Fine-tune, Privacy, Robustness), as RunConfig writes them once switched on,
+/// with "enabled" shown off; else nothing.
 nlohmann::json shownDefault(const QString &key)
 {
-    static const nlohmann::json finetune = [] {
+    static const nlohmann::json sections = [] {
         train::RunConfig config;
-        config.finetune.run = "-"; // written only when enabled
-        auto keys = config.toJson().at("finetune");
-        keys["run"] = train::FineTuneConfig().run;
+        config.finetune.run = "-";
+        config.privacy.enabled = true;
+        config.adversarial.enabled = true;
+        const auto json = config.toJson();
+        nlohmann::json keys;
+        for (const char *section : {"finetune", "privacy", "adversarial"})
+            keys[section] = json.at(section);
+        keys["finetune"]["run"] = train::FineTuneConfig().run;
+        keys["privacy"]["enabled"] = false;
+        keys["adversarial"]["enabled"] = false;
         return keys;
     }();
-    static const nlohmann::json privacy = [] {
-        train::RunConfig config;
-        config.privacy.enabled = true; // written only when enabled
-        auto keys = config.toJson().at("privacy");
-        keys["enabled"] = false;
-        return keys;
-    }();
-    if (key.startsWith("privacy.")) {
-        const std::string name = key.mid(8).toStdString();
-        return privacy.contains(name) ? privacy.at(name) : nlohmann::json();
-    }
-    static const nlohmann::json adversarial = [] {
-        train::RunConfig config;
-        config.adversarial.enabled = true; // written only when enabled
-        auto keys = config.toJson().at("adversarial");
-        keys["enabled"] = false;
-        return keys;
-    }();
-    static const nlohmann::json privacy = [] {
-        train::RunConfig config;
-        config.privacy.enabled = true; // written only when enabled
-        auto keys = config.toJson().at("privacy");
-        keys["enabled"] = false;
-        return keys;
-    }();
-    if (key.startsWith("privacy.")) {
-        const std::string name = key.mid(8).toStdString();
-        return privacy.contains(name) ? privacy.at(name) : nlohmann::json();
-    }
-    if (key.startsWith("adversarial.")) {
-        const std::string name = key.mid(12).toStdString();
-        return adversarial.contains(name) ? adversarial.at(name) : nlohmann::json();
-    }
-    const std::string name = key.mid(9).toStdString();
-    return key.startsWith("finetune.") && finetune.contains(name) ? finetune.at(name)
-                                                                  : nlohmann::json();
+    const auto dot = key.indexOf('.');
+    const std::string section = key.left(dot).toStdString();
+    const std::string name = key.mid(dot + 1).toStdString();
+    if (dot < 0 || !sections.contains(section) || !sections[section].contains(name))
+        return {};
+    return sections[section][name];
 }
 
 } // namespace

@@ -191,6 +191,23 @@ private Q_SLOTS:
         QCOMPARE(shown["status"].toString(), QString("stopped"));
     }
 
+    // A config every worker refuses (a batch of 2 split over 2 workers) stores nothing, and the
+    // launcher does not offer to resume a run that never existed.
+    void refusedConfigStoresNothing()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        const auto outcome = cli.run(tinyTrain() << "--nproc"
+                                                 << "2"
+                                                 << "--set"
+                                                 << "training.batch_size=2");
+        QCOMPARE(outcome.exitCode, 3);
+        QVERIFY2(outcome.err.contains("training.batch_size"), qPrintable(outcome.err));
+        QVERIFY2(!outcome.err.contains("interrupted"), qPrintable(outcome.err));
+        const auto listed = QJsonDocument::fromJson(cli.run({"runs", "--json"}).out.toUtf8());
+        QCOMPARE(listed.array().size(), 0);
+    }
+
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("flags");
