@@ -368,6 +368,18 @@ void Trainer::applyPendingSteer()
     m_observer->onConfigChanged(m_state.configJson);
 }
 
+std::optional<Trainer::EpochEnd> Trainer::beginStep(const std::stop_token &stop)
+{
+    waitWhilePaused(stop);
+    if (stopRequested(stop))
+        return EpochEnd::Stopped;
+    m_stepStart = util::monotonicNow();
+    if (m_options.maxSteps > 0 && m_state.step >= m_options.maxSteps)
+        return EpochEnd::StepLimit;
+    applySteering();
+    return std::nullopt;
+}
+
 SteerPoint Trainer::unsteered() const
 {
     return {0, 1.0, m_config.optimizer.weightDecay, 1.0};
@@ -490,13 +502,8 @@ Result<Trainer::EpochEnd> Trainer::trainEpoch(std::stop_token stop)
     while (m_state.batchInEpoch < batches) {
         model::Taps *taps = nullptr; // set on the first micro-batch of a recording step
         if (step.microBatches == 0) {
-            waitWhilePaused(stop);
-            if (stopRequested(stop))
-                return EpochEnd::Stopped;
-            m_stepStart = util::monotonicNow();
-            if (m_options.maxSteps > 0 && m_state.step >= m_options.maxSteps)
-                return EpochEnd::StepLimit;
-            applySteering();
+            if (const auto end = beginStep(stop))
+                return *end;
             if (m_histograms.due(m_state.step + 1))
                 taps = m_histograms.begin(m_state.step + 1);
         }

@@ -130,6 +130,9 @@ private:
     Result<EpochEnd> trainEpoch(std::stop_token stop);
     /// DP-SGD's epoch (trainer_private.cpp): Poisson batches, per-example clipping, noise.
     Result<EpochEnd> trainPrivateEpoch(std::stop_token stop);
+    /// Before a step: waits while paused, then applies steering and starts the step's clock.
+    /// Returns how the epoch ends instead when a stop was asked or the step limit is reached.
+    std::optional<EpochEnd> beginStep(const std::stop_token &stop);
     Result<void> setUpPrivacy(const torch::Tensor &train);
     struct StepStats
     {

@@ -59,13 +59,8 @@ Result<Trainer::EpochEnd> Trainer::trainPrivateEpoch(std::stop_token stop)
     m_net->train();
     m_optimizer->zero_grad();
     while (m_state.batchInEpoch < steps) {
-        waitWhilePaused(stop);
-        if (stopRequested(stop))
-            return EpochEnd::Stopped;
-        m_stepStart = util::monotonicNow();
-        if (m_options.maxSteps > 0 && m_state.step >= m_options.maxSteps)
-            return EpochEnd::StepLimit;
-        applySteering();
+        if (const auto end = beginStep(stop))
+            return *end;
         auto step = privateStep(batches[std::size_t(m_state.batchInEpoch)]);
         if (!step)
             return std::unexpected(step.error());
