@@ -142,6 +142,7 @@ const std::vector<Field<TrainingConfig>> &trainingFields()
         {"device", &C::device, {}, {"cpu", "cuda"}},
         {"fused", &C::fused},
         {"keep_epoch_checkpoints", &C::keepEpochCheckpoints},
+        {"sync_batch_norm", &C::syncBatchNorm},
     };
     return fields;
 }

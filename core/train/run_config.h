@@ -80,7 +80,7 @@ struct ScheduleConfig
 
 /// "training". Keys: epochs, batch_size, label_smoothing, grad_clip, accumulate,
 /// mixed_precision (off|bf16|fp16), early_stopping_patience, seed, threads, device (cpu|cuda),
-/// fused, keep_epoch_checkpoints.
+/// fused, keep_epoch_checkpoints, sync_batch_norm.
 struct TrainingConfig
 {
     std::int64_t epochs = 10;
@@ -97,6 +97,10 @@ struct TrainingConfig
     bool fused = true;          ///< Lathe's fused kernels: Adam/AdamW step, softmax cross-entropy
     /// Also keep epoch-<N>.pt (N = epochs completed) next to last.pt at every epoch end.
     bool keepEpochCheckpoints = true;
+    /// Data parallel: each batch norm layer normalises with the statistics of the whole global
+    /// batch (every rank's part, as one process computes them: core/dist/sync_batch_norm.h)
+    /// instead of its own rank's part; does nothing with one process.
+    bool syncBatchNorm = false;
     bool operator==(const TrainingConfig &) const = default;
 };
 
