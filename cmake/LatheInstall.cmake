@@ -41,8 +41,11 @@ file(CONFIGURE OUTPUT ${version_dir}/lathe_version.h @ONLY CONTENT [[
 #define LATHE_VERSION_STRING "@LATHE_VERSION_STRING@"
 #define LATHE_APP_ID "@LATHE_APP_ID@"
 ]])
-# Only the two main.cpp files include it: a new commit recompiles two files, not the tree.
+# Only the two main.cpp files and core/util/build_info.cpp (what a run records and About shows)
+# include it: a new commit recompiles three small files, not the tree.
 set_property(SOURCE ${PROJECT_SOURCE_DIR}/app/cli/main.cpp TARGET_DIRECTORY lathe-cli
+             APPEND PROPERTY INCLUDE_DIRECTORIES ${version_dir})
+set_property(SOURCE ${PROJECT_SOURCE_DIR}/core/util/build_info.cpp TARGET_DIRECTORY lathe_util
              APPEND PROPERTY INCLUDE_DIRECTORIES ${version_dir})
 set_property(SOURCE ${PROJECT_SOURCE_DIR}/app/gui/main.cpp TARGET_DIRECTORY lathe
              APPEND PROPERTY INCLUDE_DIRECTORIES ${version_dir})

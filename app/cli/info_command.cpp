@@ -1,6 +1,9 @@
-// lathe-cli info: what this build and machine give Lathe (versions, threads, CUDA, paths).
+// lathe-cli info: what this build and machine give Lathe (versions, threads, CUDA, paths, and
+// the environment a run records).
 #include "app/cli/commands.h"
 
+#include "core/train/run_environment.h"
+#include "core/util/environment.h"
 #include "core/util/paths.h"
 #include "core/util/threads.h"
 #include "kernels/device/device_query.h"
@@ -32,6 +35,10 @@ int infoCommand(const std::vector<std::string> &args)
     std::printf("database        %s\n", util::defaultDbPath().string().c_str());
     std::printf("data directory  %s\n", util::dataDir().string().c_str());
     std::printf("resources       %s\n", util::resourceDir().string().c_str());
+    // What every run records of where it ran (lathe-cli show RUN, Help → About in the window).
+    std::printf("\nenvironment (recorded with every run):\n");
+    for (const auto &[label, value] : util::environmentLines(train::collectEnvironment()))
+        std::printf("  %-15s %s\n", label.c_str(), value.c_str());
     return kExitOk;
 }
 

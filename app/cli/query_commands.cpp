@@ -1,6 +1,7 @@
 // lathe-cli runs / show / compare: read-only views of the store, as text or --json.
 #include "app/cli/commands.h"
 #include "app/cli/compare_groups.h"
+#include "app/cli/environment_output.h"
 
 #include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
@@ -218,6 +219,7 @@ int showCommand(const std::vector<std::string> &args)
                                   {"payload", json::parse(r.payloadJson, nullptr, false)}});
     }
     out["events"] = events;
+    addEnvironmentJson(**store, run->id, out);
     if (a.has("--json")) {
         std::printf("%s\n", out.dump(2).c_str());
         return kExitOk;
@@ -249,6 +251,7 @@ int showCommand(const std::vector<std::string> &args)
         std::printf("  %-18s %s (%lld bytes, sha256 %.12s)\n", r["kind"].get<std::string>().c_str(),
                     r["path"].get<std::string>().c_str(), r["bytes"].get<long long>(),
                     r["sha256"].get<std::string>().c_str());
+    printEnvironment(out);
     std::printf("\nconfig:\n%s\n", out["config"].dump(2).c_str());
     return kExitOk;
 }
@@ -301,8 +304,15 @@ int compareCommand(const std::vector<std::string> &args)
             values.push_back(v ? json(*v) : json(nullptr));
         differences.push_back({{"key", d.key}, {"values", values}});
     }
+    auto environments = compare::environmentDiff(**store, ids, compare::sameConfigButSeed(*diff));
+    if (!environments)
+        return reportError(environments.error());
     if (a.has("--json")) {
-        std::printf("%s\n", json{{"runs", runs}, {"config_diff", differences}}.dump(2).c_str());
+        std::printf("%s\n", json{{"runs", runs},
+                                 {"config_diff", differences},
+                                 {"environment_diff", environmentDiffJson(*environments)}}
+                                .dump(2)
+                                .c_str());
         return kExitOk;
     }
     std::printf("%-28s", "config key");
@@ -315,7 +325,8 @@ int compareCommand(const std::vector<std::string> &args)
             std::printf(" %18.18s", cell(v).c_str());
         std::printf("\n");
     }
-    if (differences.empty())
+    printEnvironmentDiff(*environments);
+    if (differences.empty() && environments->summary.empty())
         std::printf("(identical configs)\n");
     std::printf("\n");
     for (const char *key : {"status", "best_val_accuracy", "test_accuracy", "duration_s"}) {

@@ -92,6 +92,14 @@ void writeTables(std::ostringstream &md, const ModelCard &card,
         md << "| metric | value |\n| --- | --- |\n";
     for (const auto &[name, value] : card.metrics)
         md << "| " << cell(name) << " | " << number(value) << " |\n";
+    md << "\n## Trained on\n\n";
+    if (!card.trainedOn)
+        md << "Not recorded (the run is older than Lathe's environment records).\n";
+    else
+        md << "| | |\n| --- | --- |\n";
+    if (card.trainedOn)
+        for (const auto &[label, value] : util::environmentLines(*card.trainedOn))
+            md << "| " << cell(label) << " | " << cell(value) << " |\n";
     md << "\n## Files\n\n| file | bytes | SHA-256 |\n| --- | --- | --- |\n";
     for (const auto &f : files)
         md << "| `" << cell(f.path) << "` | " << f.bytes << " | `" << f.sha256 << "` |\n";
@@ -147,6 +155,7 @@ nlohmann::json modelCardJson(const ModelCard &card, const std::vector<FileDigest
              {"tolerance", p.tolerance},
              {"passed", p.passed},
              {"detail", p.detail}}},
+           {"trained_on", card.trainedOn ? card.trainedOn->toJson() : nlohmann::json(nullptr)},
            {"files", fileList}};
     if (!card.createdAt.empty())
         json["created"] = card.createdAt;

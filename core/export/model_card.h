@@ -4,6 +4,7 @@
 // with the run, its config, metrics, lineage, the export options, the parity check and the
 // SHA-256 of every file in the folder.
 
+#include "core/util/environment.h"
 #include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,9 @@ struct ModelCard
     ModelCardExport exportOptions;
     ParityResult parity;
     std::string createdAt; ///< ISO 8601 in local time (util::isoLocalTime); empty = omitted
+    /// Where the run trained (its latest recorded environment); nullopt for a run from before
+    /// Lathe recorded it (the card then says so).
+    std::optional<util::RunEnvironment> trainedOn;
 };
 
 /// One file of the export folder.
@@ -68,11 +73,13 @@ Result<std::vector<FileDigest>> hashExportFolder(const std::filesystem::path &fo
 /// The card as JSON: {"format": "lathe-model-card-1", "run": {"id", "name"}, "created",
 /// "config", "metrics", "lineage": {"parent_run_id" (null when none), "parent_run_name"},
 /// "export": {"format", "quantize", "prune"}, "parity": {"checked", "max_abs_diff",
-/// "tolerance", "passed", "detail"}, "files": [{"path", "bytes", "sha256"}]}. Pure function.
+/// "tolerance", "passed", "detail"}, "trained_on": the run's environment
+/// (util::RunEnvironment::toJson(), null when not recorded), "files": [{"path", "bytes",
+/// "sha256"}]}. Pure function.
 nlohmann::json modelCardJson(const ModelCard &card, const std::vector<FileDigest> &files);
 
-/// The card as Markdown: the run, lineage, export options, parity, metrics, files with their
-/// SHA-256, and the config. Pure function.
+/// The card as Markdown: the run, lineage, export options, parity, metrics, where it trained
+/// (machine, LibTorch, data digests), files with their SHA-256, and the config. Pure function.
 std::string modelCardMarkdown(const ModelCard &card, const std::vector<FileDigest> &files);
 
 /// Hashes the folder's files and writes MODEL_CARD.md and model_card.json into it (each

@@ -11,6 +11,7 @@
 #include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "core/train/open_run.h"
+#include "core/train/run_environment.h"
 #include "core/util/clock.h"
 #include "core/util/sha256.h"
 #include "core/util/torch_error.h"
@@ -210,6 +211,8 @@ ModelCard cardFor(const Exporting &e, const ExportOptions &o, const ParityResult
     card.exportOptions = {o.format, o.quantizeInt8 ? "int8" : "none", o.prune};
     card.parity = p;
     card.createdAt = util::isoLocalTime(util::unixNow());
+    if (auto env = train::latestEnvironment(store, e.model.run.id); env && *env)
+        card.trainedOn = **env;
     return card;
 }
 

@@ -1,14 +1,21 @@
 #include "core/formats/onnx_export.h"
 
 #include "core/formats/atomic_file.h"
-#include "core/formats/protobuf_writer.h"
 #include "core/formats/stage_ops.h"
 #include "core/model/net.h"
+#include "core/util/build_info.h"
 #include "core/util/torch_error.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -17,82 +24,66 @@ namespace lathe::formats {
 
 namespace {
 
-// Field numbers and enums from onnx/onnx.proto (IR version 8).
-namespace field {
-constexpr int kModelIrVersion = 1, kModelProducerName = 2, kModelProducerVersion = 3,
-              kModelGraph = 7, kModelOpsetImport = 8;
-constexpr int kOpsetDomain = 1, kOpsetVersion = 2;
-constexpr int kGraphNode = 1, kGraphName = 2, kGraphInitializer = 5, kGraphInput = 11,
-              kGraphOutput = 12;
-constexpr int kNodeInput = 1, kNodeOutput = 2, kNodeName = 3, kNodeOpType = 4, kNodeAttribute = 5;
-constexpr int kAttrName = 1, kAttrI = 3, kAttrInts = 8, kAttrType = 20;
-constexpr int kTensorDims = 1, kTensorDataType = 2, kTensorName = 8, kTensorRawData = 9;
-constexpr int kValueName = 1, kValueType = 2;
-constexpr int kTypeTensor = 1, kTensorElemType = 1, kTensorShape = 2;
-constexpr int kShapeDim = 1, kDimValue = 1, kDimParam = 2;
-} // namespace field
-constexpr int kAttrInt = 2, kAttrIntsType = 7;
-constexpr int kFloat = 1, kInt64 = 7;
+using AttrList = std::vector<onnx::AttributeProto>;
 constexpr std::int64_t kIrVersion = 8, kOpset = 13;
 
-ProtoWriter intAttr(const std::string &name, std::int64_t value)
+onnx::AttributeProto intAttr(const std::string &name, std::int64_t value)
 {
-    ProtoWriter a;
-    a.bytes(field::kAttrName, name);
-    a.varint(field::kAttrType, kAttrInt);
-    a.int64(field::kAttrI, value);
+    onnx::AttributeProto a;
+    a.set_name(name);
+    a.set_type(onnx::AttributeProto::INT);
+    a.set_i(value);
     return a;
 }
 
-ProtoWriter intsAttr(const std::string &name, const std::vector<std::int64_t> &values)
+onnx::AttributeProto intsAttr(const std::string &name, const std::vector<std::int64_t> &values)
 {
-    ProtoWriter a;
-    a.bytes(field::kAttrName, name);
-    a.varint(field::kAttrType, kAttrIntsType);
-    a.packedInt64s(field::kAttrInts, values);
+    onnx::AttributeProto a;
+    a.set_name(name);
+    a.set_type(onnx::AttributeProto::INTS);
+    for (const auto v : values)
+        a.add_ints(v);
     return a;
 }
 
-ProtoWriter tensorProto(const std::string &name, const torch::Tensor &tensor)
+// ONNX raw_data is little-endian whatever the host's byte order.
+template<typename T>
+std::string littleEndian(const T *values, std::size_t count)
 {
-    ProtoWriter t;
-    t.packedInt64s(field::kTensorDims, tensor.sizes().vec());
-    std::string raw;
+    std::string raw(count * sizeof(T), '\0');
+    std::memcpy(raw.data(), values, raw.size());
+    if constexpr (std::endian::native == std::endian::big)
+        for (std::size_t i = 0; i < count; ++i)
+            std::reverse(raw.begin() + i * sizeof(T), raw.begin() + (i + 1) * sizeof(T));
+    return raw;
+}
+
+void setTensor(onnx::TensorProto &t, const std::string &name, const torch::Tensor &tensor)
+{
+    for (const auto d : tensor.sizes())
+        t.add_dims(d);
+    const auto count = static_cast<std::size_t>(tensor.numel());
     if (tensor.scalar_type() == torch::kInt64) {
-        t.varint(field::kTensorDataType, kInt64);
-        ProtoWriter::appendLittleEndian(
-            raw, {tensor.data_ptr<std::int64_t>(), static_cast<std::size_t>(tensor.numel())});
+        t.set_data_type(onnx::TensorProto::INT64);
+        t.set_raw_data(littleEndian(tensor.data_ptr<std::int64_t>(), count));
     } else {
-        t.varint(field::kTensorDataType, kFloat);
-        ProtoWriter::appendLittleEndian(
-            raw, {tensor.data_ptr<float>(), static_cast<std::size_t>(tensor.numel())});
+        t.set_data_type(onnx::TensorProto::FLOAT);
+        t.set_raw_data(littleEndian(tensor.data_ptr<float>(), count));
     }
-    t.bytes(field::kTensorName, name);
-    t.bytes(field::kTensorRawData, raw);
-    return t;
+    t.set_name(name);
 }
 
 // A float tensor value: [batch (symbolic), dims...].
-ProtoWriter valueInfo(const std::string &name, const std::vector<std::int64_t> &sampleShape)
+void setValueInfo(onnx::ValueInfoProto &info, const std::string &name,
+                  const std::vector<std::int64_t> &sampleShape)
 {
-    ProtoWriter shape;
-    ProtoWriter batch;
-    batch.bytes(field::kDimParam, "batch");
-    shape.message(field::kShapeDim, batch);
-    for (const auto dim : sampleShape) {
-        ProtoWriter d;
-        d.int64(field::kDimValue, dim);
-        shape.message(field::kShapeDim, d);
-    }
-    ProtoWriter tensorType;
-    tensorType.varint(field::kTensorElemType, kFloat);
-    tensorType.message(field::kTensorShape, shape);
-    ProtoWriter type;
-    type.message(field::kTypeTensor, tensorType);
-    ProtoWriter info;
-    info.bytes(field::kValueName, name);
-    info.message(field::kValueType, type);
-    return info;
+    info.set_name(name);
+    auto *tensorType = info.mutable_type()->mutable_tensor_type();
+    tensorType->set_elem_type(onnx::TensorProto::FLOAT);
+    auto *shape = tensorType->mutable_shape();
+    shape->add_dim()->set_dim_param("batch");
+    for (const auto dim : sampleShape)
+        shape->add_dim()->set_dim_value(dim);
 }
 
 std::vector<std::int64_t> pads(const std::vector<std::int64_t> &v, std::size_t at)
@@ -111,30 +102,28 @@ public:
             m_constants[constant.name] = constant.tensor;
     }
 
-    ProtoWriter encode()
+    void encode(onnx::GraphProto &proto)
     {
-        m_proto.bytes(field::kGraphName, "LatheNet");
+        m_proto = &proto;
+        proto.set_name("LatheNet");
         for (const auto &op : m_graph.ops)
             encodeOp(op);
         if (m_graph.ops.empty()) { // every stage is an identity in eval mode
-            ProtoWriter n;
-            n.bytes(field::kNodeInput, "input");
-            n.bytes(field::kNodeOutput, "logits");
-            n.bytes(field::kNodeOpType, "Identity");
-            m_proto.message(field::kGraphNode, n);
+            auto *n = proto.add_node();
+            n->add_input("input");
+            n->add_output("logits");
+            n->set_op_type("Identity");
         }
         for (const auto &constant : m_graph.constants) {
             if (m_used.count(constant.name))
-                m_proto.message(field::kGraphInitializer,
-                                tensorProto(constant.name, constant.tensor));
+                setTensor(*proto.add_initializer(), constant.name, constant.tensor);
         }
-        m_proto.message(field::kGraphInput, valueInfo("input", m_graph.inputShape));
-        m_proto.message(field::kGraphOutput, valueInfo("logits", m_graph.outputShape));
-        return m_proto;
+        setValueInfo(*proto.add_input(), "input", m_graph.inputShape);
+        setValueInfo(*proto.add_output(), "logits", m_graph.outputShape);
     }
 
 private:
-    using Attrs = std::vector<ProtoWriter>;
+    using Attrs = AttrList;
 
     std::string name(const std::string &value) const
     {
@@ -147,18 +136,17 @@ private:
               const std::vector<std::string> &inputs, const std::string &output,
               const Attrs &attrs = {})
     {
-        ProtoWriter n;
+        auto *n = m_proto->add_node();
         for (const auto &input : inputs) {
             if (m_constants.count(input))
                 m_used.insert(input);
-            n.bytes(field::kNodeInput, name(input));
+            n->add_input(name(input));
         }
-        n.bytes(field::kNodeOutput, name(output));
-        n.bytes(field::kNodeName, nodeName);
-        n.bytes(field::kNodeOpType, type);
+        n->add_output(name(output));
+        n->set_name(nodeName);
+        n->set_op_type(type);
         for (const auto &attr : attrs)
-            n.message(field::kNodeAttribute, attr);
-        m_proto.message(field::kGraphNode, n);
+            *n->add_attribute() = attr;
     }
 
     // Intermediate nodes of one op: "<op>/<step>" for the node and its output value.
@@ -178,7 +166,7 @@ private:
 
     std::string constant(const std::string &constantName, torch::Tensor tensor)
     {
-        m_proto.message(field::kGraphInitializer, tensorProto(constantName, tensor.contiguous()));
+        setTensor(*m_proto->add_initializer(), constantName, tensor.contiguous());
         return constantName;
     }
 
@@ -203,7 +191,7 @@ private:
     const StageGraph &m_graph;
     std::map<std::string, torch::Tensor> m_constants;
     std::set<std::string> m_used;
-    ProtoWriter m_proto;
+    onnx::GraphProto *m_proto = nullptr;
 };
 
 void GraphEncoder::encodeOp(const Op &op)
@@ -348,20 +336,48 @@ void GraphEncoder::expand(const Op &op)
     last("Expand", op, {in[0], target});
 }
 
+// The checker, then shape inference in strict mode with type checks: a node whose inputs do
+// not fit its schema, or an inferred shape that contradicts the declared output, throws.
+Result<void> checkModel(onnx::ModelProto &model)
+{
+    try {
+        onnx::checker::check_model(model);
+        onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+                                           onnx::ShapeInferenceOptions(true, 1, true));
+    } catch (const onnx::checker::ValidationError &e) {
+        return fail(ErrorCode::Internal,
+                    std::string("the ONNX checker refused the model: ") + e.what());
+    } catch (const std::exception &e) {
+        return fail(ErrorCode::Internal,
+                    std::string("ONNX shape inference refused the model: ") + e.what());
+    }
+    return {};
+}
+
 } // namespace
 
-std::string encodeOnnx(const StageGraph &graph)
+Result<std::string> encodeOnnx(const StageGraph &graph)
 {
-    ProtoWriter opset;
-    opset.bytes(field::kOpsetDomain, "");
-    opset.int64(field::kOpsetVersion, kOpset);
-    ProtoWriter model;
-    model.int64(field::kModelIrVersion, kIrVersion);
-    model.bytes(field::kModelProducerName, "lathe");
-    model.bytes(field::kModelProducerVersion, "0.1.0");
-    model.message(field::kModelGraph, GraphEncoder(graph).encode());
-    model.message(field::kModelOpsetImport, opset);
-    return model.data();
+    onnx::ModelProto model;
+    try {
+        model.set_ir_version(kIrVersion);
+        model.set_producer_name("lathe");
+        model.set_producer_version(util::latheVersion());
+        auto *opset = model.add_opset_import();
+        opset->set_domain("");
+        opset->set_version(kOpset);
+        GraphEncoder(graph).encode(*model.mutable_graph());
+    } catch (const std::exception &e) {
+        return fail(ErrorCode::Internal, "encoding the ONNX model failed: " + util::describe(e));
+    }
+    if (auto ok = checkModel(model); !ok)
+        return std::unexpected(ok.error());
+    // Shape inference added the intermediate values' shapes (value_info): kept, they cost a few
+    // hundred bytes and let viewers show every tensor's shape.
+    std::string bytes;
+    if (!model.SerializeToString(&bytes))
+        return fail(ErrorCode::Internal, "the ONNX model could not be serialised (over 2 GiB?)");
+    return bytes;
 }
 
 Result<void> writeOnnx(model::Net &net, const std::vector<std::int64_t> &inputShape,
@@ -370,14 +386,10 @@ Result<void> writeOnnx(model::Net &net, const std::vector<std::int64_t> &inputSh
     auto graph = lowerNet(*net, inputShape, "ONNX");
     if (!graph)
         return std::unexpected(inFile(graph.error(), file));
-    std::string bytes;
-    try {
-        bytes = encodeOnnx(*graph);
-    } catch (const std::exception &e) {
-        return fail(ErrorCode::Internal, "encoding the ONNX model failed: " + util::describe(e),
-                    file.string());
-    }
-    return writeFileAtomically(file, bytes);
+    auto bytes = encodeOnnx(*graph);
+    if (!bytes)
+        return std::unexpected(inFile(bytes.error(), file));
+    return writeFileAtomically(file, *bytes);
 }
 
 } // namespace lathe::formats

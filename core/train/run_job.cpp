@@ -1,6 +1,7 @@
 #include "core/train/run_job.h"
 
 #include "core/track/run_timing.h"
+#include "core/train/run_environment.h"
 
 #include <torch/version.h>
 
@@ -272,6 +273,11 @@ Result<TrainOutcome> RunJob::run(std::stop_token stop)
     // as training (track::idleTime).
     if (auto ok = m_store->addEvent(
             {0, m_runId, std::string(track::events::kStarted), m_trainer->state().step, 0, "{}"});
+        !ok)
+        return std::unexpected(ok.error());
+    // Where this attempt runs (machine, LibTorch, data digests): a resume elsewhere shows.
+    if (auto ok = recordRunEnvironment(*m_store, m_runId, m_trainer->state().step,
+                                       m_trainer->config().data);
         !ok)
         return std::unexpected(ok.error());
     m_recorder = std::make_unique<RunRecorder>(*m_writer, m_runId, m_observer);

@@ -84,6 +84,7 @@ struct CompareView::Loaded
     std::vector<std::vector<track::SeriesPoint>> series;
     std::vector<QString> parentNames; ///< per run; empty when it has none or it is gone
     std::vector<DiffResult> results;  ///< the kResults any run has
+    compare::EnvironmentDiff environment;
 };
 
 namespace {
@@ -119,6 +120,7 @@ CompareView::CompareView(StoreClient &store, QWidget *parent)
     , m_store(store)
     , m_title(new QLabel(this))
     , m_lineage(new QLabel(this))
+    , m_environment(new QLabel(this))
     , m_metric(new QComboBox(this))
     , m_tabs(new QTabWidget(this))
     , m_diff(new ConfigDiffView(this))
@@ -144,6 +146,10 @@ CompareView::CompareView(StoreClient &store, QWidget *parent)
     m_lineage->setObjectName(QStringLiteral("compareLineage"));
     m_lineage->setWordWrap(true);
     m_lineage->hide();
+    m_environment->setObjectName(QStringLiteral("compareEnvironment"));
+    m_environment->setTextFormat(Qt::PlainText);
+    m_environment->setWordWrap(true);
+    m_environment->hide();
     m_tabs->addTab(m_diff, tr("Config diff"));
     m_allKeys->setObjectName(QStringLiteral("allKeys"));
     m_allKeys->setToolTip(tr("Show every numeric config key as an axis, also those on which "
@@ -160,6 +166,7 @@ CompareView::CompareView(StoreClient &store, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 4, 0, 0);
     layout->addWidget(m_lineage);
+    layout->addWidget(m_environment);
     layout->addWidget(m_tabs, 1);
     connect(m_allKeys, &QCheckBox::toggled, this, &CompareView::updateCoords);
     connect(m_metric, &QComboBox::currentIndexChanged, this, [this] {
@@ -172,6 +179,34 @@ CompareView::CompareView(StoreClient &store, QWidget *parent)
 QString CompareView::lineageText() const
 {
     return m_lineage->text();
+}
+
+QString CompareView::environmentText() const
+{
+    return m_environment->text();
+}
+
+void CompareView::showEnvironment(const compare::EnvironmentDiff &diff)
+{
+    if (diff.summary.empty()) {
+        m_environment->clear();
+        m_environment->hide();
+        return;
+    }
+    QString summary = QString::fromStdString(diff.summary);
+    summary[0] = summary[0].toUpper();
+    QStringList lines{summary + QLatin1Char(':')};
+    for (const auto &row : diff.rows) {
+        QStringList values;
+        for (std::size_t i = 0; i < row.values.size() && i < m_runs.size(); ++i)
+            values.push_back(m_runs[i].name + QStringLiteral(" ")
+                             + (row.values[i].empty() ? QStringLiteral("-")
+                                                      : QString::fromStdString(row.values[i])));
+        lines.push_back(QStringLiteral("  ") + QString::fromStdString(row.aspect)
+                        + QStringLiteral(": ") + values.join(QStringLiteral(" · ")));
+    }
+    m_environment->setText(lines.join(QLatin1Char('\n')));
+    m_environment->setVisible(true);
 }
 
 CompareView::Metric CompareView::metric() const
@@ -190,6 +225,8 @@ void CompareView::showRuns(const std::vector<RunRow> &runs)
     m_params.clear();
     m_lineage->clear();
     m_lineage->hide();
+    m_environment->clear();
+    m_environment->hide();
     if (m_runs.size() < 2) {
         ++m_generation;
         m_title->setText(tr("Ctrl+click runs to compare"));
@@ -227,6 +264,12 @@ void CompareView::load()
             if (!diff)
                 return std::unexpected(diff.error());
             loaded.diff = std::move(*diff);
+            // Where they ran, beside the config keys: "same config, different CPU".
+            auto environment
+                = compare::environmentDiff(store, ids, compare::sameConfigButSeed(loaded.diff));
+            if (!environment)
+                return std::unexpected(environment.error());
+            loaded.environment = std::move(*environment);
             for (const auto id : ids) {
                 auto params = store.params(id);
                 auto series = store.seriesXY(id, key);
@@ -274,6 +317,7 @@ void CompareView::apply(Loaded loaded)
     }
     m_lineage->setText(lineage.join(QLatin1Char('\n')));
     m_lineage->setVisible(!lineage.isEmpty());
+    showEnvironment(loaded.environment);
     m_diff->setDiff(names, loaded.diff, loaded.results);
     m_params = std::move(loaded.params);
     const auto key = curveKey(metric());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/compare/environment_diff.h"
 #include "panels/bridge/run_row.h"
 
 #include <QWidget>
@@ -44,6 +45,9 @@ public:
     /// "beta: fine-tuned from run 1 (alpha)", one line per compared run with a parent; empty
     /// when none has one.
     QString lineageText() const;
+    /// "Same config, different CPU, host" with each run's values, when the compared runs'
+    /// recorded environments differ (compare::environmentDiff); empty when they agree.
+    QString environmentText() const;
 
 Q_SIGNALS:
     /// A comparison finished loading and is on screen.
@@ -54,10 +58,12 @@ private:
     void load();
     void apply(Loaded loaded);
     void updateCoords();
+    void showEnvironment(const compare::EnvironmentDiff &diff);
 
     StoreClient &m_store;
     QLabel *m_title = nullptr;
     QLabel *m_lineage = nullptr;
+    QLabel *m_environment = nullptr;
     QComboBox *m_metric = nullptr;
     QTabWidget *m_tabs = nullptr;
     ConfigDiffView *m_diff = nullptr;

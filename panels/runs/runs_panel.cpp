@@ -6,6 +6,7 @@
 #include "panels/bridge/store_client.h"
 #include "panels/runs/compare_view.h"
 #include "panels/runs/delete_undo_bar.h"
+#include "panels/runs/run_environment_view.h"
 #include "panels/runs/run_group_model.h"
 #include "panels/runs/run_notes_editor.h"
 
@@ -127,6 +128,8 @@ void RunsPanel::buildUi()
     m_tabs->setObjectName(QStringLiteral("runsTabs"));
     m_tabs->addTab(notesPage, tr("Notes"));
     m_tabs->addTab(m_compare, tr("Compare"));
+    m_environment = new RunEnvironmentView(*m_store, this);
+    m_tabs->addTab(m_environment, tr("Environment"));
 
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->setObjectName(QStringLiteral("runsSplitter"));
@@ -317,6 +320,8 @@ void RunsPanel::onCurrentChanged(const QModelIndex &)
     const qint64 id = currentRunId();
     const int row = m_model->rowOf(id);
     m_notes->setRun(row >= 0 ? id : 0, row >= 0 ? m_model->runRow(row).notes : QString());
+    if (m_environment->runId() != (row >= 0 ? id : 0))
+        m_environment->showRun(row >= 0 ? id : 0);
     m_newRunAction->setEnabled(row >= 0);
     m_renameAction->setEnabled(row >= 0);
     updateResumeAction();

@@ -30,6 +30,7 @@ class DeleteUndoBar;
 class ExportDialog;
 class RunGroupModel;
 class RunListModel;
+class RunEnvironmentView;
 class RunNotesEditor;
 class StoreClient;
 
@@ -170,6 +171,7 @@ private:
     QList<int> m_notesSizes; ///< the splitter's sizes before the Compare tab was opened
     QTabWidget *m_tabs = nullptr;
     RunNotesEditor *m_notes = nullptr;
+    RunEnvironmentView *m_environment = nullptr;
     CompareView *m_compare = nullptr;
     QAction *m_deleteAction = nullptr;
     QAction *m_undoAction = nullptr;

@@ -7,6 +7,7 @@
 #include "panels/runs/repeat_dialog.h"
 #include "panels/runs/repeat_runner.h"
 #include "panels/runs/runs_panel.h"
+#include "panels/window/about_dialog.h"
 #include "panels/window/data_parallel_run.h"
 #include "panels/window/plugins_dialog.h"
 #include "panels/window/shortcuts_dialog.h"
@@ -196,12 +197,7 @@ void MainWindow::createMenus()
     help->addAction(m_shortcuts);
     help->addAction(tr("&Plugins…"), this,
                     [this] { PluginsDialog(this, m_pluginPanels->failures()).exec(); });
-    help->addAction(tr("&About Lathe"), this, [this] {
-        QMessageBox::about(this, tr("About Lathe"),
-                           tr("<b>Lathe</b> — a workbench for training neural networks on one "
-                              "machine.<br>Experiment store: %1")
-                               .arg(QString::fromStdString(m_options.db.string()).toHtmlEscaped()));
-    });
+    help->addAction(tr("&About Lathe"), this, [this] { showAbout(this, m_options.db); });
 }
 
 void MainWindow::updateActions()

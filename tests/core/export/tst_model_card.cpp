@@ -137,6 +137,32 @@ private Q_SLOTS:
         QVERIFY(contains(modelCardMarkdown(card, {}), "**FAILED.**"));
     }
 
+    // Where the run trained: a table in the Markdown and the recorded object in the JSON.
+    void trainedOnEnvironment()
+    {
+        auto card = sampleCard();
+        QVERIFY(contains(modelCardMarkdown(card, {}), "## Trained on\n\nNot recorded"));
+        QVERIFY(modelCardJson(card, {})["trained_on"].is_null());
+        util::RunEnvironment env;
+        env.latheVersion = "0.1.0";
+        env.torchVersion = "1.13.1";
+        env.torchBuild = {{"oneDNN", "2.6.3"}};
+        env.cpu = {"AMD EPYC 9454", 2, {"avx2", "avx512_bf16"}};
+        env.os = "Debian GNU/Linux 12 (bookworm)";
+        env.dataFiles = {{"/d/train-images-idx3-ubyte.gz", 26421856, std::string(64, 'c'), 1}};
+        card.trainedOn = env;
+        const auto md = modelCardMarkdown(card, {});
+        QVERIFY(contains(md, "| CPU | AMD EPYC 9454, 2 logical cores |"));
+        QVERIFY(contains(md, "| LibTorch | 1.13.1 (oneDNN 2.6.3) |"));
+        QVERIFY(contains(md, "| CPU extensions | avx2 avx512_bf16 |"));
+        QVERIFY(contains(md, "| OS | Debian GNU/Linux 12 (bookworm) |"));
+        QVERIFY(contains(md, "/d/train-images-idx3-ubyte.gz (26421856 bytes sha256 "
+                                 + std::string(64, 'c')));
+        const auto json = modelCardJson(card, {});
+        QCOMPARE(json["trained_on"], env.toJson());
+        QVERIFY(*util::RunEnvironment::fromJson(json["trained_on"]) == env);
+    }
+
     void missingFolderIsAnError()
     {
         const std::string folder = m_dir.path().toStdString() + "/absent";

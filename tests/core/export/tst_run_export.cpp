@@ -5,6 +5,7 @@
 #include "core/export/run_export.h"
 #include "core/formats/safetensors.h"
 #include "core/track/run_store.h"
+#include "core/util/environment.h"
 #include "core/util/sha256.h"
 #include "tests/qverify_ok.h"
 #include "tests/tiny_run.h"
@@ -123,6 +124,11 @@ private Q_SLOTS:
         const auto card = readJson(o.outDir / "model_card.json");
         QCOMPARE(card.at("run").at("name").get<std::string>(), std::string("to-export"));
         QCOMPARE(card.at("parity").at("passed").get<bool>(), p.passed);
+        // Where the run trained, as its run recorded it (this machine, Fashion-MNIST's files).
+        const auto &trainedOn = card.at("trained_on");
+        QCOMPARE(trainedOn.at("host").get<std::string>(), util::machineEnvironment().host);
+        QCOMPARE(trainedOn.at("cpu").at("model").get<std::string>(), util::readCpuInfo().model);
+        QCOMPARE(trainedOn.at("data").size(), std::size_t(4));
         // Exported at a local time in ISO 8601 (2026-12-03T10:15:42+01:00), not a Unix time.
         const auto created = QString::fromStdString(card.at("created").get<std::string>());
         QVERIFY2(QRegularExpression(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$)")

@@ -1,4 +1,5 @@
 #include "core/formats/onnx_export.h"
+#include "core/formats/stage_ops.h"
 #include "core/util/threads.h"
 
 #include "tests/core/formats/export_test_support.h"
@@ -183,6 +184,54 @@ private Q_SLOTS:
         QCOMPARE(written.error().code, ErrorCode::InvalidArgument);
         QCOMPARE(QString::fromStdString(written.error().context), QString::fromStdString(file));
         QCOMPARE(listing(dir.path()), QStringList{"keep.txt"});
+    }
+
+    // The ONNX library's checker runs on every export: a graph whose node reads a value
+    // nothing produces is refused with the checker's own message.
+    void checkerRefusesMalformedGraph()
+    {
+        StageGraph graph;
+        graph.output = "relu";
+        graph.inputShape = {1, 28, 28};
+        graph.outputShape = {1, 28, 28};
+        Op op;
+        op.kind = OpKind::Relu;
+        op.name = "relu";
+        op.inputs = {"nowhere"};
+        op.output = "relu";
+        graph.ops.push_back(op);
+        auto bytes = encodeOnnx(graph);
+        QVERIFY(!bytes);
+        QCOMPARE(bytes.error().code, ErrorCode::Internal);
+        const auto message = QString::fromStdString(bytes.error().message);
+        QVERIFY2(message.startsWith("the ONNX checker refused the model: "), qPrintable(message));
+        QVERIFY2(message.contains("nowhere"), qPrintable(message));
+        graph.ops.front().inputs = {"input"};
+        QVERIFY_OK(encodeOnnx(graph));
+    }
+
+    // Strict shape inference runs too: a declared output shape the ops do not produce is
+    // refused, naming both shapes.
+    void shapeInferenceRefusesWrongOutput()
+    {
+        StageGraph graph;
+        graph.output = "flat";
+        graph.inputShape = {1, 28, 28};
+        graph.outputShape = {10};
+        Op op;
+        op.kind = OpKind::Flatten;
+        op.name = "flat";
+        op.inputs = {"input"};
+        op.output = "flat";
+        graph.ops.push_back(op);
+        auto bytes = encodeOnnx(graph);
+        QVERIFY(!bytes);
+        const auto message = QString::fromStdString(bytes.error().message);
+        QVERIFY2(message.startsWith("ONNX shape inference refused the model: "),
+                 qPrintable(message));
+        QVERIFY2(message.contains("784") && message.contains("10"), qPrintable(message));
+        graph.outputShape = {784};
+        QVERIFY_OK(encodeOnnx(graph));
     }
 
     // A failed export leaves an older file of the same name untouched.
