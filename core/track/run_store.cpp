@@ -342,6 +342,22 @@ Result<void> RunStore::setConfig(std::int64_t runId, std::string configJson)
     return tx->commit();
 }
 
+Result<void> RunStore::setTimes(std::int64_t runId, double startedAt, double endedAt)
+{
+    auto stmt
+        = m_db.prepare("UPDATE runs SET created_at = CASE WHEN ?2 > 0 THEN ?2 ELSE created_at END, "
+                       "started_at = CASE WHEN ?2 > 0 THEN ?2 ELSE started_at END, "
+                       "ended_at = CASE WHEN ?3 > 0 THEN ?3 ELSE ended_at END WHERE id = ?1");
+    if (!stmt)
+        return std::unexpected(stmt.error());
+    stmt->bind(1, runId).bind(2, startedAt).bind(3, endedAt);
+    if (auto done = stmt->run(); !done)
+        return done;
+    if (m_db.changes() == 0)
+        return checkRunExists(runId);
+    return {};
+}
+
 Result<void> RunStore::checkRunExists(std::int64_t runId)
 {
     auto stmt = m_db.prepare("SELECT 1 FROM runs WHERE id = ?");

@@ -83,6 +83,10 @@ public:
     /// Replaces a run's config (JSON object) and its flattened params in one transaction.
     /// InvalidArgument for text that is not a JSON object, NotFound for an unknown run.
     Result<void> setConfig(std::int64_t runId, std::string configJson);
+    /// Dates a run as its source did (a run imported from another tracker): created_at and
+    /// started_at become `startedAt`, ended_at `endedAt`; a time <= 0 leaves that column as it
+    /// is. NotFound for an unknown run.
+    Result<void> setTimes(std::int64_t runId, double startedAt, double endedAt);
     /// Renames a run; InvalidArgument for an empty name or one another run has (naming that
     /// run), NotFound for an unknown run.
     Result<void> rename(std::int64_t runId, std::string_view name);
