@@ -5,8 +5,9 @@
 #
 #   bench/privacy.sh [accuracy|timing|all] [PAIRS]
 #
-# accuracy: trains the config at target epsilon 3 and 8 and prints test accuracy and the epsilon
-#   spent (the run's last privacy/epsilon) for each (~15 min a run on 2 loaded cores).
+# accuracy: trains the config at target epsilon 3 and 8 (EPSILONS, default "3 8") and prints test
+#   accuracy and the epsilon spent (the run's last privacy/epsilon) for each (~15 min a run on 2
+#   loaded cores).
 # timing: PAIRS (default 5) pairs of one-epoch runs of the same model and batch, private and not,
 #   alternating (private, plain, private, ...); prints each pair's train/epoch_seconds (wall) and
 #   the processes' CPU seconds, and the medians of the pairs' ratios (private / plain). Wall time
@@ -44,7 +45,7 @@ last() { # RUN KEY
 
 if [ "$what" = accuracy ] || [ "$what" = all ]; then
     printf "%-8s %14s %14s %10s\n" target "epsilon spent" "test accuracy" "seconds"
-    for eps in 3 8; do
+    for eps in ${EPSILONS:-3 8}; do
         start=$SECONDS
         train "eps$eps" --set privacy.target_epsilon=$eps
         printf "%-8s %14.4f %14.4f %10d\n" "$eps" "$(last "eps$eps" privacy/epsilon)" \

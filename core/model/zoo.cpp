@@ -122,29 +122,38 @@ Result<Net> buildCnnGroupNorm(const ModelSpec &spec, const std::vector<std::int6
 // Tramer & Boneh's end-to-end CNN for DP-SGD on MNIST-like images (Papernot et al.'s tanh CNN):
 // conv 8x8/2 (pad 2), tanh, max-pool 2/1, conv 4x4/2, tanh, max-pool 2/1, linear, tanh, head.
 // widths = [conv1, conv2, hidden], default [16, 32, 32] (26,010 parameters on 28x28).
-Result<Net> buildCnnTanh(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
-                         std::int64_t numClasses)
+// "cnn-gn-tanh" (groupNorm): GroupNorm ("gn1", "gn2") after each conv, whose bias it replaces.
+Result<Net> tanhCnn(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                    std::int64_t numClasses, bool groupNorm)
 {
+    const std::string name = groupNorm ? "cnn-gn-tanh" : "cnn-tanh";
     const auto widths = widthsOr(spec, {16, 32, 32});
     if (widths.size() != 3)
         return fail(ErrorCode::InvalidArgument,
-                    "cnn-tanh takes 3 widths [conv1, conv2, hidden], got "
+                    name + " takes 3 widths [conv1, conv2, hidden], got "
                         + std::to_string(widths.size()),
                     "model.widths");
     auto side = [](std::int64_t n) { return ((((n + 4 - 8) / 2 + 1) - 1) - 4) / 2 + 1 - 1; };
     const std::int64_t h = side(inputShape[1]), w = side(inputShape[2]);
     if (h < 1 || w < 1)
         return fail(ErrorCode::InvalidArgument,
-                    "cnn-tanh needs inputs of at least 16x16, got " + std::to_string(inputShape[1])
+                    name + " needs inputs of at least 16x16, got " + std::to_string(inputShape[1])
                         + "x" + std::to_string(inputShape[2]),
                     "model.arch");
-    Net net("cnn-tanh");
-    net->addStage("conv1", Conv2d(Conv2dOptions(inputShape[0], widths[0], 8).stride(2).padding(2)));
-    net->addStage("tanh1", Tanh());
-    net->addStage("pool1", MaxPool2d(MaxPool2dOptions(2).stride(1)));
-    net->addStage("conv2", Conv2d(Conv2dOptions(widths[0], widths[1], 4).stride(2)));
-    net->addStage("tanh2", Tanh());
-    net->addStage("pool2", MaxPool2d(MaxPool2dOptions(2).stride(1)));
+    Net net(name);
+    const std::int64_t kernels[2] = {8, 4}, pads[2] = {2, 0};
+    std::int64_t in = inputShape[0];
+    for (int i = 0; i < 2; ++i) {
+        const std::string n = std::to_string(i + 1);
+        const auto options
+            = Conv2dOptions(in, widths[i], kernels[i]).stride(2).padding(pads[i]).bias(!groupNorm);
+        net->addStage("conv" + n, Conv2d(options));
+        if (groupNorm)
+            net->addStage("gn" + n, AutocastGroupNorm(groupsFor(widths[i]), widths[i]));
+        net->addStage("tanh" + n, Tanh());
+        net->addStage("pool" + n, MaxPool2d(MaxPool2dOptions(2).stride(1)));
+        in = widths[i];
+    }
     net->addStage("flatten", Flatten());
     net->addStage("fc1", Linear(widths[1] * h * w, widths[2]));
     net->addStage("tanh3", Tanh());
@@ -152,6 +161,19 @@ Result<Net> buildCnnTanh(const ModelSpec &spec, const std::vector<std::int64_t> 
         net->addStage("dropout", Dropout(spec.dropout));
     net->addStage("head", Linear(widths[2], numClasses));
     return net;
+}
+
+Result<Net> buildCnnTanh(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
+                         std::int64_t numClasses)
+{
+    return tanhCnn(spec, inputShape, numClasses, false);
+}
+
+Result<Net> buildCnnGroupNormTanh(const ModelSpec &spec,
+                                  const std::vector<std::int64_t> &inputShape,
+                                  std::int64_t numClasses)
+{
+    return tanhCnn(spec, inputShape, numClasses, true);
 }
 
 Result<Net> buildResnetMini(const ModelSpec &spec, const std::vector<std::int64_t> &inputShape,
@@ -253,6 +275,9 @@ const std::vector<ZooRow> &zoo()
         {{"cnn-tanh", "Tramer & Boneh's private CNN (tanh, no norm): widths = [conv1, conv2, "
                       "hidden] (default [16, 32, 32])"},
          buildCnnTanh},
+        {{"cnn-gn-tanh", "cnn-tanh with GroupNorm after each conv (DP-SGD's example model): "
+                         "widths = [conv1, conv2, hidden] (default [16, 32, 32])"},
+         buildCnnGroupNormTanh},
         {{"resnet-mini", "Residual stages: widths = channels (default [16, 32, 64])"},
          buildResnetMini},
         {{"vit-tiny", "Vision transformer: widths = [dim, depth, heads, patch] (default "

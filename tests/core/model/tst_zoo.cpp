@@ -92,7 +92,7 @@ private Q_SLOTS:
         QVERIFY(spec.error().message.find("arch, widths, dropout") != std::string::npos);
         auto bad = ModelSpec::fromJson({{"arch", "transformer"}});
         QVERIFY(!bad.has_value());
-        QVERIFY(bad.error().message.find("mlp, cnn, cnn-gn, cnn-tanh, resnet-mini")
+        QVERIFY(bad.error().message.find("mlp, cnn, cnn-gn, cnn-tanh, cnn-gn-tanh, resnet-mini")
                 != std::string::npos);
     }
     void specRoundTrips()

@@ -76,8 +76,8 @@ private Q_SLOTS:
                 QCOMPARE(registry.source(kind, name), std::string(kBuiltIn));
         }
         QCOMPARE(registry.names(Kind::Model),
-                 (std::vector<std::string>{"mlp", "cnn", "cnn-gn", "cnn-tanh", "resnet-mini",
-                                           "vit-tiny"}));
+                 (std::vector<std::string>{"mlp", "cnn", "cnn-gn", "cnn-tanh", "cnn-gn-tanh",
+                                           "resnet-mini", "vit-tiny"}));
         QCOMPARE(registry.names(Kind::Dataset),
                  (std::vector<std::string>{"fashion-mnist", "idx", "image-folder"}));
         QCOMPARE(registry.source(Kind::Model, "no-such-model"), std::string());
@@ -100,7 +100,8 @@ private Q_SLOTS:
         QCOMPARE(error.code, lathe::ErrorCode::InvalidArgument);
         QCOMPARE(error.context, std::string("model.arch"));
         QCOMPARE(error.message, std::string("unknown model \"resnet-9000\"; available: mlp, cnn, "
-                                            "cnn-gn, cnn-tanh, resnet-mini, vit-tiny"));
+                                            "cnn-gn, cnn-tanh, cnn-gn-tanh, resnet-mini, "
+                                            "vit-tiny"));
         lathe::model::ModelSpec spec;
         spec.arch = "resnet-9000";
         const auto net = buildModel(spec, {1, 8, 8}, 2); // the process-wide registry
