@@ -1,7 +1,7 @@
 #include "core/interop/tensorboard_reader.h"
 
-#include "core/interop/tf_event.pb.h"
 #include "core/interop/tf_record_reader.h"
+#include "interop/tf_event.pb.h" // generated from tf_event.proto (build/generated/)
 
 #include <algorithm>
 #include <bit>
