@@ -2,6 +2,7 @@
 // confident learning (K-fold out-of-sample probabilities, or a stored run's held-out test set);
 // `duplicates` finds exact and near copies within and across the train and test splits.
 #include "app/cli/commands.h"
+#include "app/cli/stop_signals.h"
 
 #include "core/data/label_issues.h"
 #include "core/data/near_duplicates.h"
@@ -23,7 +24,7 @@ namespace {
 
 constexpr const char *kUsage
     = "usage: lathe-cli dataset issues [--config CONFIG | --run RUN] [--folds K] "
-      "[--checkpoint C] [--db PATH] [--csv OUT] [--json]\n"
+      "[--checkpoint C] [--db PATH] [--no-store] [--csv OUT] [--json]\n"
       "       lathe-cli dataset duplicates [--config CONFIG] [--max-hamming H] [--max-rms R] "
       "[--csv OUT] [--json]\n";
 
@@ -78,7 +79,9 @@ struct IssueInput
     torch::Tensor labels;
     std::vector<std::string> classNames;
     std::string split;
-    std::string source; ///< "5-fold cross-validation of CONFIG" or "run N (checkpoint)"
+    std::string source;  ///< "5-fold cross-validation of CONFIG" or "run N (checkpoint)"
+    std::string group{}; ///< the stored fold runs' repeat group (empty: none stored)
+    std::vector<std::int64_t> runIds{};
 };
 
 Result<IssueInput> fromFolds(const ParsedArgs &a, std::int64_t folds)
@@ -92,14 +95,26 @@ Result<IssueInput> fromFolds(const ParsedArgs &a, std::int64_t folds)
     const auto &dataset = data->train;
     if (auto ok = data::checkLabelIssueInput(dataset->labels(), dataset->classNames(), folds); !ok)
         return fail(ok.error().code, ok.error().message, dataset->description());
-    auto probs = train::crossValProbabilities(*config, dataset, folds, {},
-                                              [](std::int64_t fold, std::int64_t total) {
-                                                  progressLine("training fold", fold + 1, total);
-                                              });
-    if (!probs)
-        return std::unexpected(probs.error());
-    return IssueInput{*probs, dataset->labels(), dataset->classNames(), "train",
-                      std::to_string(folds) + "-fold cross-validation"};
+    // Each fold is stored as a run (one repeat group) unless --no-store; Ctrl-C stops the fold
+    // in training and deletes the group's runs.
+    train::FoldRunOptions runs;
+    if (!a.has("--no-store"))
+        runs.db = storePath(a);
+    std::stop_source stop;
+    const auto watcher = watchStopSignals(stop, "\nstopping: the K-fold runs are deleted\n");
+    auto cv = train::crossValidate(*config, dataset, folds, runs, stop.get_token(),
+                                   [](std::int64_t fold, std::int64_t total) {
+                                       progressLine("training fold", fold + 1, total);
+                                   });
+    if (!cv)
+        return std::unexpected(cv.error());
+    return IssueInput{cv->probs,
+                      dataset->labels(),
+                      dataset->classNames(),
+                      "train",
+                      std::to_string(folds) + "-fold cross-validation",
+                      cv->group,
+                      cv->runIds};
 }
 
 Result<IssueInput> fromRun(const ParsedArgs &a, const std::string &ref)
@@ -120,9 +135,14 @@ Result<IssueInput> fromRun(const ParsedArgs &a, const std::string &ref)
     if (!probs)
         return std::unexpected(probs.error());
     progressLine("predicting test samples", test.size(), test.size());
-    return IssueInput{*probs, test.labels(), test.classNames(), "test",
+    return IssueInput{*probs,
+                      test.labels(),
+                      test.classNames(),
+                      "test",
                       "run " + std::to_string(run->run.id) + " (" + run->checkpoint.name
-                          + " checkpoint) on its held-out test set"};
+                          + " checkpoint) on its held-out test set",
+                      {},
+                      {}};
 }
 
 std::string issuesCsv(const IssueInput &in, const data::LabelIssueReport &report)
@@ -148,6 +168,8 @@ nlohmann::json issuesJson(const IssueInput &in, const data::LabelIssueReport &re
                           {"self_confidence", i.selfConfidence},
                           {"suggested_probability", i.suggestedProb}});
     return {{"source", in.source},
+            {"group", in.group},
+            {"runs", in.runIds},
             {"samples", report.samples},
             {"classes", in.classNames},
             {"thresholds", report.thresholds},
@@ -169,10 +191,16 @@ void printIssues(const IssueInput &in, const data::LabelIssueReport &report)
     }
     if (shown < report.issues.size())
         std::printf("... %zu more (--csv OUT writes them all)\n", report.issues.size() - shown);
+    if (!in.group.empty())
+        std::printf("the %zu fold trainings are runs %lld to %lld, repeat group %s: `lathe-cli "
+                    "compare --group-by repeat` shows them\n",
+                    in.runIds.size(), (long long)in.runIds.front(), (long long)in.runIds.back(),
+                    in.group.c_str());
 }
 
 int issues(const ParsedArgs &a)
 {
+    blockStopSignals(); // before any LibTorch thread starts (stop_signals.h)
     if (a.value("--config") && a.value("--run"))
         return reportError(fail(ErrorCode::InvalidArgument,
                                 "give --config (K-fold training) or --run (a held-out "
@@ -325,7 +353,7 @@ int datasetCommand(const std::vector<std::string> &args)
 {
     auto parsed = parseArgs(args, CommandSpec{{"--config", "--run", "--folds", "--checkpoint",
                                                "--db", "--csv", "--max-hamming", "--max-rms"},
-                                              {"--json"},
+                                              {"--json", "--no-store"},
                                               1,
                                               1});
     if (auto *message = std::get_if<std::string>(&parsed)) {

@@ -114,9 +114,10 @@ commands:
                     accuracy under an L-infinity attack at each epsilon (pixel units, images
                     in [0, 1]) on the first N test samples; stored as the run's
                     "robustness" event
-  dataset issues [--config CONFIG | --run RUN] [--folds K] [--csv OUT] [--json]
+  dataset issues [--config CONFIG | --run RUN] [--folds K] [--no-store] [--csv OUT] [--json]
                     suspected label errors by confident learning: K-fold training of CONFIG's
-                    model on its training set, or RUN's held-out test set (docs/data-quality.md)
+                    model on its training set (K runs stored as one repeat group, unless
+                    --no-store), or RUN's held-out test set (docs/data-quality.md)
   dataset duplicates [--config CONFIG] [--max-hamming H] [--max-rms R] [--csv OUT] [--json]
                     exact and near copies within and across the train and test splits
   sweeps [--db PATH] [--json]

@@ -180,19 +180,30 @@ Result<nlohmann::json> latestRobustness(const std::filesystem::path &db, std::in
     auto store = track::RunStore::openForReading(db);
     if (!store)
         return std::unexpected(store.error());
-    auto events = (*store)->events(runId);
+    return latestRobustness(**store, runId);
+}
+
+Result<nlohmann::json> latestRobustness(track::RunStore &store, std::int64_t runId,
+                                        std::string_view checkpoint)
+{
+    auto events = store.events(runId);
     if (!events)
         return std::unexpected(events.error());
-    for (auto it = events->rbegin(); it != events->rend(); ++it)
-        if (it->kind == kRobustnessEvent) {
-            try {
-                return nlohmann::json::parse(it->payloadJson);
-            } catch (const std::exception &e) {
-                return fail(ErrorCode::BadInput,
-                            std::string("unreadable robustness event: ") + e.what(),
-                            "run " + std::to_string(runId));
-            }
+    for (auto it = events->rbegin(); it != events->rend(); ++it) {
+        if (it->kind != kRobustnessEvent)
+            continue;
+        nlohmann::json payload;
+        try {
+            payload = nlohmann::json::parse(it->payloadJson);
+        } catch (const std::exception &e) {
+            return fail(ErrorCode::BadInput,
+                        std::string("unreadable robustness event: ") + e.what(),
+                        "run " + std::to_string(runId));
         }
+        if (checkpoint.empty()
+            || (payload.is_object() && payload.value("checkpoint", "") == checkpoint))
+            return payload;
+    }
     return nlohmann::json();
 }
 

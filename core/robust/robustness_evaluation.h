@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/robust/attack.h"
+#include "core/track/run_store.h"
 #include "core/train/open_run.h"
 #include "core/util/error.h"
 
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <stop_token>
+#include <string_view>
 #include <vector>
 
 namespace lathe::robust {
@@ -73,5 +75,10 @@ Result<void> storeRobustness(const std::filesystem::path &db, std::int64_t runId
 
 /// The latest "robustness" event's payload of run `runId` (null when it has none).
 Result<nlohmann::json> latestRobustness(const std::filesystem::path &db, std::int64_t runId);
+/// The same on an open store, restricted to the results of checkpoint `checkpoint` (the
+/// payload's "checkpoint") unless it is empty: what the Errors panel shows for its checkpoint.
+/// BadInput for an unreadable payload. Reads only.
+Result<nlohmann::json> latestRobustness(track::RunStore &store, std::int64_t runId,
+                                        std::string_view checkpoint = {});
 
 } // namespace lathe::robust

@@ -11,9 +11,13 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace lathe::train {
 
@@ -40,5 +44,40 @@ Result<torch::Tensor> crossValProbabilities(const RunConfig &config,
                                             std::shared_ptr<const data::Dataset> dataset,
                                             std::int64_t folds, std::stop_token stop = {},
                                             const FoldProgress &progress = {});
+
+/// The tag every K-fold run has besides its group's repeat: tag.
+inline constexpr std::string_view kFoldRunTag = "kfold";
+/// The event a K-fold run stores: {"group", "fold" (1-based), "folds", "train_samples",
+/// "held_out_samples", "fold_seed", "dataset"}.
+inline constexpr std::string_view kFoldEvent = "kfold";
+
+/// Where crossValidate stores its trainings.
+struct FoldRunOptions
+{
+    std::filesystem::path db; ///< the experiment store; empty: train in memory, store nothing
+    std::string name;         ///< runs "<name>-fold<k>"; empty: the config's name
+};
+
+/// K-fold cross-validation, each fold's training stored as a run.
+struct CrossValidation
+{
+    torch::Tensor probs; ///< float [N, K] out-of-sample probabilities
+    /// The fold runs' repeat group ("<name>-<K>fold-<local time>", tag repeat:<group>); empty
+    /// when nothing is stored.
+    std::string group;
+    std::vector<std::int64_t> runIds; ///< fold k's run (0-based k); empty when nothing is stored
+};
+
+/// crossValProbabilities, with each fold trained as a run of the store at `runs.db` (as any run:
+/// its config, metrics, checkpoints; test metrics on its held-out fold), named
+/// "<name>-fold<k>", tagged kFoldRunTag and repeat:<group> (so `compare --group-by repeat` and
+/// the Runs panel show the K runs as one group), with a kFoldEvent. Bad input (folds, classes,
+/// config) is refused before any run row exists; a fold that fails or is cancelled deletes the
+/// runs this call created (rows and checkpoint folders), so the store keeps whole groups only.
+/// Never throws.
+Result<CrossValidation> crossValidate(const RunConfig &config,
+                                      std::shared_ptr<const data::Dataset> dataset,
+                                      std::int64_t folds, const FoldRunOptions &runs,
+                                      std::stop_token stop = {}, const FoldProgress &progress = {});
 
 } // namespace lathe::train

@@ -76,7 +76,7 @@ Result<std::unique_ptr<Trainer>> buildTrainer(const RunConfig &config,
                                               const std::filesystem::path &checkpointDir,
                                               const RunJobOptions &job, FineTuneSources sources)
 {
-    auto data = loadTrainData(config.data);
+    auto data = job.data ? Result<TrainData>(*job.data) : loadTrainData(config.data);
     if (!data)
         return std::unexpected(data.error());
     TrainerOptions options;

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ struct RunJobOptions
     /// Set: the job is rank 0 of a data-parallel run (TrainerOptions::dataParallel); the other
     /// ranks train without a job and write nothing to the store.
     std::shared_ptr<DataParallel> dataParallel = {};
+    /// Set: createNew trains on these datasets instead of loading the config's (a K-fold run
+    /// trains on its folds, core/train/cross_val_probabilities.h); the stored config is
+    /// unchanged, so the run's own record says how it differs.
+    std::optional<TrainData> data = {};
 };
 
 /// One training job against the store: the trainer, its run row, the batching writer and the

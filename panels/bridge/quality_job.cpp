@@ -75,23 +75,44 @@ void QualityJob::findDuplicates(std::shared_ptr<const data::Dataset> dataset,
         [this](const data::DuplicateReport &r) { Q_EMIT duplicatesReady(r); });
 }
 
+namespace {
+
+struct FoundIssues
+{
+    data::LabelIssueReport report;
+    std::string group;
+    std::vector<std::int64_t> runIds;
+};
+
+} // namespace
+
 void QualityJob::findLabelIssues(std::shared_ptr<const data::Dataset> dataset,
-                                 train::RunConfig config, int folds)
+                                 train::RunConfig config, int folds, std::filesystem::path db)
 {
     cancel();
     m_stop = std::stop_source();
+    m_foldGroup.clear();
+    m_foldRunIds.clear();
     auto report = reporter(tr("Training fold"));
-    start<data::LabelIssueReport>(
-        [dataset, config, folds, stop = m_stop.get_token(),
-         report]() -> Result<data::LabelIssueReport> {
-            auto probs = train::crossValProbabilities(
-                config, dataset, folds, stop,
+    start<FoundIssues>(
+        [dataset, config, folds, db, stop = m_stop.get_token(), report]() -> Result<FoundIssues> {
+            auto cv = train::crossValidate(
+                config, dataset, folds, {db, config.name}, stop,
                 [report](std::int64_t fold, std::int64_t total) { report(fold, total); });
-            if (!probs)
-                return std::unexpected(probs.error());
-            return data::findLabelIssues(*probs, dataset->labels());
+            if (!cv)
+                return std::unexpected(cv.error());
+            auto found = data::findLabelIssues(cv->probs, dataset->labels());
+            if (!found)
+                return std::unexpected(found.error());
+            return FoundIssues{std::move(*found), cv->group, cv->runIds};
         },
-        [this](const data::LabelIssueReport &r) { Q_EMIT issuesReady(r); });
+        [this](const FoundIssues &r) {
+            m_foldGroup = QString::fromStdString(r.group);
+            m_foldRunIds.clear();
+            for (const std::int64_t id : r.runIds)
+                m_foldRunIds.append(id);
+            Q_EMIT issuesReady(r.report);
+        });
 }
 
 } // namespace lathe::panels

@@ -54,6 +54,7 @@ train::DataConfig readerData(std::string reader, std::string path, Options optio
 train::RunConfig qualityConfig(const train::DataConfig &data)
 {
     train::RunConfig config;
+    config.name = "label-issues";
     config.data = data;
     config.data.valFraction = 0.0;
     config.model = {"cnn", {8, 16}, 0.1};
@@ -222,7 +223,7 @@ QWidget *DatasetPanel::buildQualityTab()
     });
     connect(view, &QualityView::issuesRequested, job, [this, view, job](int folds) {
         view->setRunning(tr("Training fold 1 of %1").arg(folds));
-        job->findLabelIssues(m_source->dataset(), qualityConfig(m_data), folds);
+        job->findLabelIssues(m_source->dataset(), qualityConfig(m_data), folds, m_storePath);
     });
     connect(view, &QualityView::cancelRequested, job, &QualityJob::cancel);
     connect(job, &QualityJob::progress, view, &QualityView::setProgress);
@@ -230,9 +231,10 @@ QWidget *DatasetPanel::buildQualityTab()
     connect(job, &QualityJob::duplicatesReady, view, [this, view](const data::DuplicateReport &r) {
         view->setDuplicates(r, m_source->summary().classNames);
     });
-    connect(job, &QualityJob::issuesReady, view, [this, view](const data::LabelIssueReport &r) {
-        view->setIssues(r, m_source->summary().classNames);
-    });
+    connect(
+        job, &QualityJob::issuesReady, view, [this, view, job](const data::LabelIssueReport &r) {
+            view->setIssues(r, m_source->summary().classNames, job->foldGroup(), job->foldRunIds());
+        });
     connect(view, &QualityView::sampleActivated, this, &DatasetPanel::sampleActivated);
     connect(view, &QualityView::duplicateGroupActivated, this, &DatasetPanel::showDuplicateGroup);
     return view;

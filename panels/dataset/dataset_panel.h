@@ -7,6 +7,7 @@
 #include <QString>
 #include <QWidget>
 
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -64,6 +65,9 @@ public:
     void setDataset(std::shared_ptr<const data::Dataset> dataset);
     /// The augmentation the preview uses: the exact training config of the hyperparameter form.
     void setAugment(const data::AugmentConfig &config);
+    /// The store the Quality tab's K-fold trainings are stored in (the window's); empty (the
+    /// default): they are not stored.
+    void setStorePath(const std::filesystem::path &db) { m_storePath = db; }
     const data::AugmentConfig &augment() const { return m_augment; }
 
     /// The dataset shown (null until the first load finishes).
@@ -121,7 +125,8 @@ private:
     AugmentPreviewView *m_preview;
     data::AugmentConfig m_augment;
     train::DataConfig m_data; ///< what was opened last (the dialog starts from it)
-    bool m_chosen = false;    ///< m_data was opened by the user (see dataOpened())
+    std::filesystem::path m_storePath;
+    bool m_chosen = false; ///< m_data was opened by the user (see dataOpened())
     std::vector<qint64> m_duplicateGroup;
     quint64 m_seed = 1;
 };

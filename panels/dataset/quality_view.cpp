@@ -173,7 +173,8 @@ void QualityView::setProgress(const QString &what, qint64 done, qint64 total)
         tr("%1: %2 of %3").arg(what).arg(done + (what.contains(tr("fold")) ? 1 : 0)).arg(total));
 }
 
-void QualityView::setIssues(const data::LabelIssueReport &report, const QStringList &classNames)
+void QualityView::setIssues(const data::LabelIssueReport &report, const QStringList &classNames,
+                            const QString &foldGroup, const QList<qint64> &foldRuns)
 {
     m_issues = report.issues;
     m_classNames = classNames;
@@ -188,9 +189,18 @@ void QualityView::setIssues(const data::LabelIssueReport &report, const QStringL
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(3, Qt::AscendingOrder);
     m_table->resizeColumnsToContents();
-    m_status->setText(tr("%1 suspected label issues in %2 samples, most suspect first.")
-                          .arg(report.issues.size())
-                          .arg(report.samples));
+    QString text = tr("%1 suspected label issues in %2 samples, most suspect first.")
+                       .arg(report.issues.size())
+                       .arg(report.samples);
+    if (!foldRuns.isEmpty())
+        text += ' '
+                + tr("The %1 fold trainings are runs %2 to %3, repeat group %4 (Runs panel, "
+                     "grouped by repeat).")
+                      .arg(foldRuns.size())
+                      .arg(foldRuns.front())
+                      .arg(foldRuns.back())
+                      .arg(foldGroup);
+    m_status->setText(text);
     setIdle(true);
 }
 

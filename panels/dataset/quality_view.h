@@ -37,7 +37,10 @@ public:
     /// Work is running: shows `what` and the progress bar with Cancel, disables the buttons.
     void setRunning(const QString &what);
     void setProgress(const QString &what, qint64 done, qint64 total);
-    void setIssues(const data::LabelIssueReport &report, const QStringList &classNames);
+    /// `foldGroup` and `foldRuns`: the stored fold trainings' repeat group and runs, named in
+    /// the status line (empty: none stored).
+    void setIssues(const data::LabelIssueReport &report, const QStringList &classNames,
+                   const QString &foldGroup = {}, const QList<qint64> &foldRuns = {});
     void setDuplicates(const data::DuplicateReport &report, const QStringList &classNames);
     void setFailed(const QString &message);
     int folds() const;

@@ -30,6 +30,7 @@ constexpr int kMaxThumbnails = 2000; ///< thumbnails loaded per opened cell
 
 ErrorsPanel::ErrorsPanel(StoreClient &store, QWidget *parent)
     : QWidget(parent)
+    , m_store(store)
     , m_session(new InspectSession(store, this))
 {
     buildUi();
@@ -87,7 +88,7 @@ void ErrorsPanel::buildUi()
     column->addWidget(m_gallery, 1);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
-    m_robustness = new RobustnessView(*m_session, this);
+    m_robustness = new RobustnessView(*m_session, m_store, this);
     auto *tabs = new QTabWidget(this);
     tabs->setObjectName(QStringLiteral("errors-tabs"));
     tabs->addTab(right, tr("Samples"));

@@ -82,6 +82,7 @@ private:
     void fillMetrics(const InspectErrors &errors);
     void setComputing(bool on);
 
+    StoreClient &m_store;
     InspectSession *m_session = nullptr;
     qint64 m_runId = 0;
     quint64 m_listId = 0, m_computeId = 0, m_imagesId = 0;

@@ -1,6 +1,8 @@
 #include "panels/errors/robustness_view.h"
 
+#include "core/robust/robustness_evaluation.h"
 #include "panels/bridge/inspect_session.h"
+#include "panels/bridge/store_client.h"
 #include "panels/errors/robustness_curve.h"
 
 #include <QFormLayout>
@@ -42,9 +44,10 @@ QList<double> parseEpsilons(const QString &text, QString &error)
 
 } // namespace
 
-RobustnessView::RobustnessView(InspectSession &session, QWidget *parent)
+RobustnessView::RobustnessView(InspectSession &session, StoreClient &store, QWidget *parent)
     : QWidget(parent)
     , m_session(session)
+    , m_store(store)
 {
     buildUi();
     connectSession();
@@ -136,6 +139,70 @@ void RobustnessView::setKey(const InspectKey &key)
                                      : tr("Select a run to attack its checkpoint"));
     m_status->clear();
     setComputing(false);
+    ++m_keySerial;
+    if (key.runId)
+        loadStored();
+}
+
+// The checkpoint's latest stored result, read on the store's thread; shown unless the key
+// changed or an evaluation started meanwhile.
+void RobustnessView::loadStored()
+{
+    struct Stored
+    {
+        QList<QPointF> points;
+        QString text;
+    };
+    const InspectKey key = m_key;
+    m_store.query(
+        this,
+        [runId = key.runId,
+         checkpoint = key.checkpoint.toStdString()](track::RunStore &store) -> Result<Stored> {
+            auto payload = robust::latestRobustness(store, runId, checkpoint);
+            if (!payload)
+                return std::unexpected(payload.error());
+            if (payload->is_null())
+                return Stored{};
+            auto points = robust::robustPointsFromJson(*payload);
+            if (!points)
+                return std::unexpected(points.error());
+            Stored out;
+            for (const auto &p : *points)
+                out.points.append(QPointF(p.epsilon, p.accuracy));
+            out.text = tr("Stored result of %1: %2-%3 on %4 test samples (epsilon 0 is the clean "
+                          "accuracy); Attack measures again")
+                           .arg(QString::fromStdString(checkpoint))
+                           .arg(QString::fromStdString(payload->value("attack", "pgd")).toUpper())
+                           .arg(payload->value("steps", std::int64_t(0)))
+                           .arg(payload->value("samples", std::int64_t(0)));
+            return out;
+        },
+        [this, serial = m_keySerial](const Result<Stored> &stored) {
+            if (serial != m_keySerial || m_computeId)
+                return;
+            if (!stored) {
+                m_status->setText(QString::fromStdString(stored.error().toString()));
+                Q_EMIT storedLoaded(false);
+                return;
+            }
+            if (!stored->points.isEmpty()) {
+                showPoints(stored->points);
+                m_status->setText(stored->text);
+            }
+            Q_EMIT storedLoaded(!stored->points.isEmpty());
+        });
+}
+
+void RobustnessView::showPoints(const QList<QPointF> &points)
+{
+    m_points = points;
+    m_table->setRowCount(int(points.size()));
+    for (int i = 0; i < points.size(); ++i) {
+        m_table->setItem(i, 0, new QTableWidgetItem(QString::number(points[i].x(), 'g', 4)));
+        m_table->setItem(i, 1,
+                         new QTableWidgetItem(QString::number(points[i].y() * 100, 'f', 2) + " %"));
+    }
+    m_curve->setPoints(points);
 }
 
 void RobustnessView::compute()
@@ -164,14 +231,7 @@ void RobustnessView::onReady(quint64 id, const QList<QPointF> &points, qint64 sa
     if (id != m_computeId)
         return;
     m_computeId = 0;
-    m_points = points;
-    m_table->setRowCount(int(points.size()));
-    for (int i = 0; i < points.size(); ++i) {
-        m_table->setItem(i, 0, new QTableWidgetItem(QString::number(points[i].x(), 'g', 4)));
-        m_table->setItem(i, 1,
-                         new QTableWidgetItem(QString::number(points[i].y() * 100, 'f', 2) + " %"));
-    }
-    m_curve->setPoints(points);
+    showPoints(points);
     m_status->setText(tr("%1: PGD-%2 on %3 test samples (epsilon 0 is the clean accuracy)")
                           .arg(m_key.checkpoint)
                           .arg(m_steps->value())

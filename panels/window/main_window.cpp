@@ -130,6 +130,7 @@ void MainWindow::createPanels()
 {
     m_hyperparams = new HyperparamsPanel(this);
     m_dataset = new DatasetPanel(this);
+    m_dataset->setStorePath(m_store->path()); // the Quality tab's K-fold runs
     m_curves = new CurvesPanel(*m_store, this);
     m_runs = new RunsPanel(*m_store, this);
     m_log = new LogPanel(this);

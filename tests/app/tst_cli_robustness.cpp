@@ -115,6 +115,49 @@ private Q_SLOTS:
         QTest::newRow("train ratio above 1") << (tinyTrain("bad") << "--set"
                                                                   << "adversarial.mix_ratio=1.5")
                                              << 3 << "adversarial.mix_ratio";
+        QTest::newRow("eps above 1")
+            << QStringList{"robustness", "plain", "--eps", "0.1,1.5"} << 3 << "in [0, 1]";
+        QTest::newRow("negative limit")
+            << QStringList{"robustness", "plain", "--limit", "-5"} << 3 << "--limit";
+        QTest::newRow("step size 0")
+            << QStringList{"robustness", "plain", "--step-size", "0"} << 3 << "--step-size";
+        QTest::newRow("unknown checkpoint")
+            << QStringList{"robustness", "plain", "--checkpoint", "epoch-99"} << 3 << "epoch-99";
+        const auto adversarial = [](QStringList more) {
+            QStringList args = tinyTrain("bad") << "--set"
+                                                << "adversarial.enabled=true";
+            for (const auto &m : more)
+                args << "--set" << m;
+            return args;
+        };
+        QTest::newRow("train eval steps 0")
+            << adversarial({"adversarial.eval_steps=0"}) << 3 << "adversarial.eval_steps";
+        QTest::newRow("train ratio 0 when on")
+            << adversarial({"adversarial.mix_ratio=0"}) << 3 << "adversarial.mix_ratio";
+        QTest::newRow("train unknown attack")
+            << adversarial({"adversarial.attack=cw"}) << 3 << "adversarial.attack";
+        QTest::newRow("train unknown key")
+            << adversarial({"adversarial.epsilom=0.1"}) << 3 << "epsilon";
+        QTest::newRow("train with privacy")
+            << adversarial({"privacy.enabled=true", "privacy.noise_multiplier=1"}) << 3
+            << "cannot be combined";
+        // The privacy section's refusals, at the command line too: exit 3 and no run row.
+        QTest::newRow("train privacy negative noise")
+            << (tinyTrain("bad") << "--set"
+                                 << "privacy.enabled=true"
+                                 << "--set"
+                                 << "privacy.noise_multiplier=-1")
+            << 3 << "privacy.noise_multiplier";
+        QTest::newRow("train privacy without noise") << (tinyTrain("bad") << "--set"
+                                                                          << "privacy.enabled=true")
+                                                     << 3 << "without noise";
+        QTest::newRow("train privacy delta 1") << (tinyTrain("bad") << "--set"
+                                                                    << "privacy.enabled=true"
+                                                                    << "--set"
+                                                                    << "privacy.noise_multiplier=1"
+                                                                    << "--set"
+                                                                    << "privacy.delta=1")
+                                               << 3 << "privacy.delta";
     }
     void badFlagsAndValues()
     {

@@ -3,7 +3,11 @@
 
 #include "named_child.h"
 
+#include "core/track/run_groups.h"
+#include "core/track/run_store.h"
+#include "core/train/cross_val_probabilities.h"
 #include "core/train/run_config.h"
+#include "core/train/stored_run.h"
 
 #include <QDir>
 #include <QFile>
@@ -36,6 +40,16 @@ QString status(const QWidget &panel)
     return namedChild<QLabel>(&panel, "qualityStatus")->text();
 }
 
+/// The runs of the store at `db` (oldest first).
+std::vector<lathe::track::RunInfo> storedRuns(const std::filesystem::path &db)
+{
+    auto store = lathe::track::RunStore::openForReading(db);
+    if (!store)
+        return {};
+    auto runs = (*store)->listRuns({.descending = false});
+    return runs ? *runs : std::vector<lathe::track::RunInfo>{};
+}
+
 } // namespace
 
 class TestQualityView : public QObject
@@ -44,7 +58,10 @@ class TestQualityView : public QObject
 private Q_SLOTS:
     void init()
     {
+        m_dir = std::make_unique<QTemporaryDir>();
+        m_db = std::filesystem::path(m_dir->path().toStdString()) / "lathe.db";
         m_panel = std::make_unique<DatasetPanel>();
+        m_panel->setStorePath(m_db);
         m_panel->resize(1100, 720);
         m_panel->show();
         QSignalSpy loaded(m_panel.get(), &DatasetPanel::datasetLoaded);
@@ -58,7 +75,11 @@ private Q_SLOTS:
         auto *view = namedChild<QualityView>(m_panel.get(), "qualityView");
         tabs->setCurrentWidget(view);
     }
-    void cleanup() { m_panel.reset(); }
+    void cleanup()
+    {
+        m_panel.reset();
+        m_dir.reset();
+    }
 
     // Find duplicates, then label issues on 600 real Fashion-MNIST images through the buttons:
     // the groups and the sortable issue table fill, a row opens its sample, Export writes CSV.
@@ -79,6 +100,20 @@ private Q_SLOTS:
         auto *table = namedChild<QTableView>(view, "qualityIssues");
         const int rows = table->model()->rowCount();
         QVERIFY2(rows > 0, qPrintable(status(*m_panel)));
+        // The 2 fold trainings are finished runs of the store, one repeat group, named in the
+        // status line.
+        const auto runs = storedRuns(m_db);
+        QCOMPARE(runs.size(), std::size_t(2));
+        const auto group = lathe::track::groupValue("repeat", runs[0], {});
+        QVERIFY(group.starts_with("label-issues-2fold-"));
+        for (std::size_t k = 0; k < runs.size(); ++k) {
+            QCOMPARE(runs[k].name, "label-issues-fold" + std::to_string(k + 1));
+            QCOMPARE(runs[k].status, lathe::track::RunStatus::Finished);
+            QCOMPARE(lathe::track::groupValue("repeat", runs[k], {}), group);
+            QVERIFY(std::ranges::count(runs[k].tags, lathe::train::kFoldRunTag) == 1);
+        }
+        QVERIFY2(status(*m_panel).contains(QString::fromStdString("repeat group " + group)),
+                 qPrintable(status(*m_panel)));
         // Sorted by self-confidence, lowest first; a click on the header sorts by index.
         const auto score = [table](int row) {
             return table->model()->data(table->model()->index(row, 3), Qt::UserRole).toDouble();
@@ -111,19 +146,26 @@ private Q_SLOTS:
         QVERIFY(error.contains("Cannot write"));
     }
 
+    // Cancel once the first fold's run exists: the tab is idle at once, and the job deletes
+    // the fold runs it stored, so no half group is left.
     void cancelStopsTheWork()
     {
         auto *view = namedChild<QualityView>(m_panel.get(), "qualityView");
         QTest::mouseClick(namedChild<QPushButton>(view, "qualityFindIssues"), Qt::LeftButton);
         auto *cancel = namedChild<QPushButton>(view, "qualityCancel");
         QVERIFY(cancel->isVisible());
+        QTRY_COMPARE_WITH_TIMEOUT(storedRuns(m_db).size(), std::size_t(1), 60000);
         QTest::mouseClick(cancel, Qt::LeftButton);
         QCOMPARE(status(*m_panel), QStringLiteral("cancelled"));
         QVERIFY(namedChild<QPushButton>(view, "qualityFindIssues")->isEnabled());
         QVERIFY(!cancel->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(storedRuns(m_db).empty(), 60000);
+        QVERIFY(!std::filesystem::exists(lathe::train::runDirectory(m_db, 1)));
     }
 
 private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::filesystem::path m_db;
     std::unique_ptr<DatasetPanel> m_panel;
 };
 

@@ -15,6 +15,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -103,6 +104,58 @@ private Q_SLOTS:
         QVERIFY(storedPoints.has_value());
         QCOMPARE(storedPoints->size(), std::size_t(3));
         QCOMPARE((*storedPoints)[1].accuracy, points[1].y());
+    }
+
+    // A result stored the way `lathe-cli robustness` stores it (core's evaluation, its JSON
+    // with the checkpoint's name, the run's robustness event) shows when the run is selected in
+    // a new panel, without Attack; another checkpoint shows none.
+    void aStoredResultShowsOnSelection()
+    {
+        auto run = train::openRun(m_db, std::to_string(m_runId), "best");
+        QVERIFY(run.has_value());
+        robust::RobustnessOptions options;
+        options.epsilons = {0.0, 0.03, 0.3};
+        options.attack.steps = 4;
+        options.limit = 80;
+        auto core = robust::evaluateRobustness(*run, options);
+        QVERIFY(core.has_value());
+        auto payload = robust::robustnessJson(options, *core);
+        payload["checkpoint"] = run->checkpoint.name;
+        QVERIFY(robust::storeRobustness(m_db, m_runId, payload).has_value());
+
+        ErrorsPanel panel(*m_client);
+        auto *stored = panel.robustness();
+        QSignalSpy loaded(stored, &RobustnessView::storedLoaded);
+        panel.setSelection({.inspected = m_runId});
+        QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), 20000);
+        auto *checkpoint = namedChild<QComboBox>(&panel, "errors-checkpoint");
+        QCOMPARE(checkpoint->currentData().toString(), QString("best"));
+        QCOMPARE(loaded.last().at(0).toBool(), true);
+        QVERIFY(!stored->isComputing());
+        const auto &points = stored->points();
+        QCOMPARE(points.size(), qsizetype(3));
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(points[i].x(), (*core)[std::size_t(i)].epsilon);
+            QCOMPARE(points[i].y(), (*core)[std::size_t(i)].accuracy);
+        }
+        auto *table = namedChild<QTableWidget>(stored, "robustness-table");
+        QCOMPARE(table->rowCount(), 3);
+        QCOMPARE(table->item(2, 0)->text(), QString("0.3"));
+        QCOMPARE(namedChild<RobustnessCurve>(stored, "robustness-curve")->points(), points);
+        const QString status = namedChild<QLabel>(stored, "robustness-status")->text();
+        QVERIFY2(status.contains("Stored result of best") && status.contains("PGD-4")
+                     && status.contains("80 test"),
+                 qPrintable(status));
+
+        // A checkpoint without a stored result: an empty table and the hint.
+        const int other = checkpoint->findData(QString("last"));
+        QVERIFY(other >= 0);
+        loaded.clear();
+        checkpoint->setCurrentIndex(other);
+        QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), 20000);
+        QCOMPARE(loaded.last().at(0).toBool(), false);
+        QVERIFY(stored->points().isEmpty());
+        QCOMPARE(table->rowCount(), 0);
     }
 
     void aBadEpsilonIsNamed()

@@ -2,11 +2,19 @@
 
 #include "core/data/fashion_mnist.h"
 #include "core/data/label_issues.h"
+#include "core/track/metric_keys.h"
+#include "core/track/run_groups.h"
+#include "core/track/run_store.h"
+#include "core/train/stored_run.h"
 
 #include <torch/torch.h>
 
+#include <QTemporaryDir>
 #include <QtTest>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <set>
 
 using namespace lathe;
@@ -57,6 +65,16 @@ data::LabelIssueReport issuesFor(const torch::Tensor &labels)
     if (!report)
         qFatal("%s", report.error().toString().c_str());
     return *report;
+}
+
+/// The runs of the store at `db`, oldest first (none when it cannot be read).
+std::vector<track::RunInfo> storedRuns(const std::filesystem::path &db)
+{
+    auto store = track::RunStore::openForReading(db);
+    if (!store)
+        return {};
+    auto runs = (*store)->listRuns({.descending = false});
+    return runs ? *runs : std::vector<track::RunInfo>{};
 }
 
 } // namespace
@@ -112,6 +130,91 @@ private Q_SLOTS:
         // mistakes, and Fashion-MNIST's ambiguous images), so it is bounded, not near zero.
         QVERIFY(cleanReport.issues.size() + std::size_t(kFlipped) * 2 / 3 < report.issues.size());
         QVERIFY(cleanReport.issues.size() < std::size_t(kSamples) * 12 / 100);
+    }
+
+    // Each fold's training is a finished run of the store (config, test metrics on its held-out
+    // fold, checkpoints), named <name>-fold<k>, one repeat group tagged kfold, with its event.
+    void storesEachFoldAsARun()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        RunConfig config = smallConfig();
+        config.training.epochs = 1;
+        auto slice = data::TensorDataset::create(
+            fashionSlice(trueLabels())->rawImages().narrow(0, 0, 600).clone(),
+            trueLabels().narrow(0, 0, 600).clone(), data::fashionMnistClassNames(), "600");
+        QVERIFY(slice.has_value());
+        auto cv = train::crossValidate(config, *slice, 3, {db, "cv"});
+        QVERIFY2(cv.has_value(), cv ? "" : cv.error().toString().c_str());
+        QCOMPARE(cv->probs.size(0), std::int64_t(600));
+        QVERIFY(torch::allclose(cv->probs.sum(1), torch::ones({600}), 1e-4, 1e-4));
+        QVERIFY(cv->group.starts_with("cv-3fold-"));
+        QCOMPARE(cv->runIds.size(), std::size_t(3));
+
+        const auto runs = storedRuns(db);
+        QCOMPARE(runs.size(), std::size_t(3));
+        auto store = track::RunStore::openForReading(db);
+        QVERIFY(store.has_value());
+        for (std::size_t k = 0; k < 3; ++k) {
+            const auto &run = runs[k];
+            QCOMPARE(run.id, cv->runIds[k]);
+            QCOMPARE(run.name, "cv-fold" + std::to_string(k + 1));
+            QCOMPARE(run.status, track::RunStatus::Finished);
+            QCOMPARE(track::groupValue("repeat", run, {}), cv->group);
+            QVERIFY(std::ranges::count(run.tags, train::kFoldRunTag) == 1);
+            auto accuracy = (*store)->lastMetric(run.id, track::keys::kTestAccuracy);
+            QVERIFY(accuracy.has_value() && accuracy->has_value());
+            QVERIFY(**accuracy > 0.3); // 10 classes; a real, if brief, training
+            QVERIFY(std::filesystem::exists(train::runDirectory(db, run.id) / "last.pt"));
+            auto events = (*store)->events(run.id);
+            QVERIFY(events.has_value());
+            const auto fold = std::ranges::find(*events, std::string(train::kFoldEvent),
+                                                &track::EventRow::kind);
+            QVERIFY(fold != events->end());
+            const auto payload = nlohmann::json::parse(fold->payloadJson);
+            QCOMPARE(payload["fold"].get<int>(), int(k) + 1);
+            QCOMPARE(payload["folds"].get<int>(), 3);
+            QCOMPARE(payload["held_out_samples"].get<int>() + payload["train_samples"].get<int>(),
+                     600);
+        }
+    }
+
+    // A cancel during fold 2 deletes fold 1's finished run and fold 2's started one: no half
+    // group is left, rows or checkpoint folders. Bad input stores nothing at all.
+    void aFailedFoldLeavesNoRuns()
+    {
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        RunConfig config = smallConfig();
+        config.training.epochs = 1;
+        auto slice = data::TensorDataset::create(
+            fashionSlice(trueLabels())->rawImages().narrow(0, 0, 300).clone(),
+            trueLabels().narrow(0, 0, 300).clone(), data::fashionMnistClassNames(), "300");
+        QVERIFY(slice.has_value());
+        std::stop_source stop;
+        std::size_t runsAtFold2 = 0;
+        auto cv = train::crossValidate(config, *slice, 3, {db, "cv"}, stop.get_token(),
+                                       [&](std::int64_t fold, std::int64_t) {
+                                           if (fold == 1) {
+                                               runsAtFold2 = storedRuns(db).size();
+                                               stop.request_stop();
+                                           }
+                                       });
+        QVERIFY(!cv.has_value());
+        QCOMPARE(cv.error().code, ErrorCode::Cancelled);
+        QCOMPARE(runsAtFold2, std::size_t(1)); // fold 1 was stored before the cancel
+        QVERIFY(storedRuns(db).empty());
+        QVERIFY(!std::filesystem::exists(train::runDirectory(db, 1)));
+        QVERIFY(!std::filesystem::exists(train::runDirectory(db, 2)));
+
+        config.optimizer.lr = -1.0; // refused by the config's validation, before any row
+        auto bad = train::crossValidate(config, *slice, 3, {db, "bad"});
+        QVERIFY(!bad.has_value());
+        QVERIFY(storedRuns(db).empty());
+        auto tooMany = train::crossValidate(smallConfig(), *slice, 40, {db, "bad"});
+        QVERIFY(!tooMany.has_value());
+        QCOMPARE(tooMany.error().code, ErrorCode::BadInput);
+        QVERIFY(storedRuns(db).empty());
     }
 
     void refusesBadFolds()
