@@ -50,5 +50,7 @@ int sweepCommand(const std::vector<std::string> &args);
 int sweepsCommand(const std::vector<std::string> &args);
 int robustnessCommand(const std::vector<std::string> &args);
 int datasetCommand(const std::vector<std::string> &args);
+int importCommand(const std::vector<std::string> &args);
+int exportMetricsCommand(const std::vector<std::string> &args);
 
 } // namespace lathe::cli

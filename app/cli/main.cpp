@@ -120,6 +120,14 @@ commands:
                     --no-store), or RUN's held-out test set (docs/data-quality.md)
   dataset duplicates [--config CONFIG] [--max-hamming H] [--max-rms R] [--csv OUT] [--json]
                     exact and near copies within and across the train and test splits
+  import PATH [--format tensorboard|mlflow] [--db PATH] [--json]
+                    TensorBoard event files (a file, or a folder: a run per folder of them)
+                    or an MLflow file store (mlruns, an experiment or a run) as finished runs:
+                    params as config keys, scalars as metrics; damaged records are warned
+                    about with their byte offset and skipped; runs imported before are skipped
+  export-metrics RUN... --out DIR [--db PATH]
+                    each run's metrics as a long CSV (run,key,step,epoch,time,value) and its
+                    config as JSON, in DIR
   sweeps [--db PATH] [--json]
                     list sweeps: status, trials done, best value
   plugins [--json]  the plugins found, what each registers, and why any was refused
@@ -164,6 +172,8 @@ int main(int argc, char **argv)
         {"sweeps", sweepsCommand},
         {"robustness", robustnessCommand},
         {"dataset", datasetCommand},
+        {"import", importCommand},
+        {"export-metrics", exportMetricsCommand},
     };
     auto command = commands.find(argv[1]);
     if (command == commands.end()) {

@@ -141,6 +141,8 @@ private:
     void openConfig();
     /// "Open model…": asks for a TorchScript file and makes the form train it.
     void openModel();
+    /// "Import runs…": the import dialog (window_import.cpp); the Runs list reloads after.
+    void importRuns();
     /// Saves the form's config to the file it was opened from or last saved to; asks for a
     /// file when `askForFile` or there is none.
     void saveConfig(bool askForFile);
@@ -197,6 +199,7 @@ private:
     QAction *m_stop = nullptr;
     QAction *m_openConfig = nullptr;
     QAction *m_openModel = nullptr;
+    QAction *m_importRuns = nullptr;
     QAction *m_saveConfig = nullptr;
     QAction *m_saveConfigAs = nullptr;
     QAction *m_resetLayout = nullptr;

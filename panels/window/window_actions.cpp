@@ -94,6 +94,10 @@ void MainWindow::createActions()
                          tr("Train, inspect and export your own PyTorch model (a TorchScript "
                             "file saved by torch.jit.save; it runs code when it loads: only "
                             "open files you trust)"));
+    m_importRuns = action(this, none, tr("&Import runs…"), {Key("Ctrl+Shift+I")},
+                          tr("Runs from TensorBoard event files or an MLflow store, as finished "
+                             "runs beside yours"));
+    m_importRuns->setObjectName("importRunsAction");
     m_saveConfig = action(this, none, tr("&Save config"), {Key::Save},
                           tr("Save the form's config to the file it came from (asks the "
                              "first time)"));
@@ -123,6 +127,7 @@ void MainWindow::createActions()
     connect(m_pause, &QAction::triggered, m_session, &RunSession::pause);
     connect(m_resume, &QAction::triggered, m_session, &RunSession::resume);
     connect(m_steer, &QAction::triggered, this, &MainWindow::steerRun);
+    connect(m_importRuns, &QAction::triggered, this, &MainWindow::importRuns);
     connect(m_stop, &QAction::triggered, this, [this] {
         if (m_dataParallel->isActive())
             m_dataParallel->stop();
@@ -172,6 +177,7 @@ void MainWindow::createMenus()
     file->addActions({m_openConfig, m_saveConfig, m_saveConfigAs});
     file->addSeparator();
     file->addAction(m_openModel);
+    file->addAction(m_importRuns);
     file->addSeparator();
     file->addAction(m_exportRun);
     file->addSeparator();
