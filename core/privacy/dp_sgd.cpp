@@ -95,8 +95,8 @@ Result<train::PrivatePass> DpSgd::accumulate(model::Net &net, const torch::Tenso
     torch::NoGradGuard noGrad;
     const auto b = x.size(0);
     auto squared = torch::zeros({b}, x.options().dtype(grads->front().dtype()));
-    for (const auto &g : *grads)
-        squared += g.reshape({b, -1}).pow(2).sum(1);
+    for (const auto &g : *grads) // a norm per example, without a squared copy of g
+        squared += torch::linalg_vector_norm(g.reshape({b, -1}), 2, {1}).square();
     // min(1, C / norm): examples within the bound are kept as they are.
     const auto factor = (m_settings.maxGradNorm / (squared.sqrt() + 1e-6)).clamp_max(1.0);
     if (m_sum.empty())

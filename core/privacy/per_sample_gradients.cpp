@@ -55,18 +55,26 @@ Error unsupported(const std::string &stage, const std::string &why)
     return Error{ErrorCode::InvalidArgument,
                  "layer \"" + stage + "\" " + why
                      + "; DP-SGD supports Linear, Conv2d, GroupNorm and LayerNorm layers (the "
-                       "zoo's \"cnn-gn\" and \"cnn-tanh\" are private-ready)",
+                       "zoo's \"cnn-gn\", \"cnn-tanh\" and \"cnn-gn-tanh\" are private-ready)",
                  "privacy.enabled"};
 }
 
 /// Per-example gradients of a Linear's weight and bias from its input a [B, ..., in] and the
-/// gradient g [B, ..., out] of its output.
-std::pair<torch::Tensor, torch::Tensor> linearGrads(const torch::Tensor &a, const torch::Tensor &g)
+/// gradient g [B, ..., out] of its output; the weight's in `buffer`'s first B rows (grown when
+/// too small or of another type).
+std::pair<torch::Tensor, torch::Tensor> linearGrads(const torch::Tensor &a, const torch::Tensor &g,
+                                                    torch::Tensor &buffer)
 {
     const auto b = a.size(0);
     const auto a3 = a.reshape({b, -1, a.size(-1)});
     const auto g3 = g.reshape({b, -1, g.size(-1)});
-    return {torch::bmm(g3.transpose(1, 2), a3), g3.sum(1)};
+    if (!buffer.defined() || buffer.size(0) < b || buffer.size(1) != g3.size(2)
+        || buffer.size(2) != a3.size(2) || buffer.options().dtype() != a3.options().dtype()
+        || buffer.device() != a3.device())
+        buffer = torch::empty({b, g3.size(2), a3.size(2)}, a3.options());
+    auto weight = buffer.narrow(0, 0, b);
+    torch::bmm_out(weight, g3.transpose(1, 2), a3);
+    return {weight, g3.sum(1)};
 }
 
 std::pair<torch::Tensor, torch::Tensor> convGrads(const torch::nn::Conv2dImpl &conv,
@@ -132,7 +140,7 @@ Result<PerSampleGradients> PerSampleGradients::create(model::Net &net)
                       "layer \"" + (bn->empty() ? stage : stage + "." + *bn)
                           + "\" is batch norm, which mixes the examples of a batch: DP-SGD's "
                             "per-example guarantee does not hold with it. Use the zoo's GroupNorm "
-                            "variant (model.arch \"cnn-gn\" for \"cnn\") or \"cnn-tanh\"",
+                            "variant (model.arch \"cnn-gn\" for \"cnn\") or \"cnn-gn-tanh\"",
                       "model.arch"});
         const std::string input = previous;
         previous = stage;
@@ -178,13 +186,14 @@ PerSampleGradients::compute(model::Net &net, const torch::Tensor &x, const torch
         outputs.push_back(taps.outputs.at(layer.stage));
     const auto grads = torch::autograd::grad({total}, outputs);
     std::vector<torch::Tensor> perSample;
+    m_buffers.resize(m_layers.size());
     for (std::size_t i = 0; i < m_layers.size(); ++i) {
         const auto &layer = m_layers[i];
         const auto a = layer.input.empty() ? x : taps.outputs.at(layer.input).detach();
         const auto &g = grads[i];
         std::pair<torch::Tensor, torch::Tensor> wb;
         switch (layer.kind) {
-        case Kind::Linear: wb = linearGrads(a, g); break;
+        case Kind::Linear: wb = linearGrads(a, g, m_buffers[i]); break;
         case Kind::Conv2d:
             wb = convGrads(*std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(layer.module), a, g);
             break;

@@ -30,6 +30,9 @@ public:
     /// For x [B, ...] and labels y [B]: the gradient of each example's cross-entropy (label
     /// smoothing `smoothing`) for every trainable parameter, [B, ...parameter shape], in
     /// parameters() order. `logits` gets the detached outputs and `lossSum` the summed loss.
+    /// A Linear weight's gradients are written into a buffer kept for the next call (a fresh
+    /// tensor of that size each pass is mapped and zeroed by the kernel every time): use the
+    /// result before calling compute() again.
     Result<std::vector<torch::Tensor>> compute(model::Net &net, const torch::Tensor &x,
                                                const torch::Tensor &y, double smoothing,
                                                torch::Tensor &logits, double &lossSum) const;
@@ -51,6 +54,7 @@ private:
     };
     std::vector<Layer> m_layers;
     std::vector<torch::Tensor> m_parameters;
+    mutable std::vector<torch::Tensor> m_buffers; ///< per layer: its last per-example weight
 };
 
 } // namespace lathe::privacy

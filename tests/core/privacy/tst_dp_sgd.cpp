@@ -84,6 +84,46 @@ std::size_t runCount(const std::filesystem::path &db)
     return (*store)->listRuns({})->size();
 }
 
+// DP-SGD whose chosen steps of every epoch draw no example, as Poisson sampling sometimes does.
+class EmptyStepsDpSgd : public DpSgd
+{
+public:
+    EmptyStepsDpSgd(DpSgdSettings settings, std::set<std::size_t> empty)
+        : DpSgd(std::move(settings))
+        , m_empty(std::move(empty))
+    {
+    }
+    std::vector<std::vector<std::int64_t>> sampleEpoch(const std::vector<std::int64_t> &train,
+                                                       std::uint64_t seed, std::int64_t epoch,
+                                                       std::int64_t steps) const override
+    {
+        auto batches = DpSgd::sampleEpoch(train, seed, epoch, steps);
+        for (std::size_t i : m_empty)
+            batches.at(i).clear();
+        return batches;
+    }
+
+private:
+    std::set<std::size_t> m_empty;
+};
+
+// Installs EmptyStepsDpSgd as the trainer's factory; DpSgd's again when it goes.
+struct EmptyStepsInstalled
+{
+    explicit EmptyStepsInstalled(std::set<std::size_t> empty)
+    {
+        train::setPrivateTrainingFactory(
+            [empty](const train::RunConfig &config, std::int64_t trainSamples,
+                    std::int64_t totalSteps) -> Result<std::shared_ptr<train::PrivateTraining>> {
+                auto s = privacy::resolvePrivacy(config, trainSamples, totalSteps);
+                if (!s)
+                    return std::unexpected(s.error());
+                return std::make_shared<EmptyStepsDpSgd>(std::move(*s), empty);
+            });
+    }
+    ~EmptyStepsInstalled() { privacy::installDpSgd(); }
+};
+
 } // namespace
 
 class TestDpSgd : public QObject
@@ -273,6 +313,53 @@ private Q_SLOTS:
         QCOMPARE(payload.at("epsilon_at_end").get<double>(), report->epsilon);
         const auto test = (*store)->lastMetric((*job)->runId(), track::keys::kTestAccuracy);
         QVERIFY(test && *test && **test > 0.3); // it learns despite the noise
+    }
+
+    // At a small sampling rate Poisson sampling draws empty batches (at q = 1/N about a third
+    // of them): such a step is the noise alone over the expected batch (as Opacus does), with no
+    // NaN in the weights or the store and no train/loss row of its own.
+    void anEmptyBatchIsANoiseOnlyStep()
+    {
+        DpSgd sampler(settings(1.0 / 540, 1.0, 1.0, 1.0));
+        std::vector<std::int64_t> indices(540);
+        std::iota(indices.begin(), indices.end(), 0);
+        const auto drawn = sampler.sampleEpoch(indices, 3, 0, 100);
+        const auto empties = std::count_if(drawn.begin(), drawn.end(),
+                                           [](const auto &batch) { return batch.empty(); });
+        QVERIFY2(empties > 15 && empties < 60, qPrintable(QString::number(empties)));
+
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "runs.db";
+        EmptyStepsInstalled installed({0, 4}); // steps 1 and 5 of epoch 1, 10 and 14 of epoch 2
+        auto job = train::RunJob::createNew(privateConfig(), {db, "empty steps", 0});
+        QVERIFY2(job, job ? "" : job.error().toString().c_str());
+        const auto before = (*job)->trainer().net()->parameters().front().clone();
+        auto outcome = (*job)->run();
+        QVERIFY2(outcome, outcome ? "" : outcome.error().toString().c_str());
+        for (const auto &p : (*job)->trainer().net()->parameters())
+            QVERIFY(torch::isfinite(p).all().item<bool>());
+        QVERIFY(!torch::equal(before, (*job)->trainer().net()->parameters().front()));
+        auto store = track::RunStore::open(db);
+        QVERIFY(store);
+        const auto id = (*job)->runId();
+        QCOMPARE((*store)->metricSeries(id, track::keys::kPrivacyEpsilon)->size(), std::size_t(18));
+        QCOMPARE((*store)->metricSeries(id, track::keys::kLearningRate)->size(), std::size_t(18));
+        for (const auto key : {track::keys::kTrainLoss, track::keys::kTrainAccuracy}) {
+            const auto rows = (*store)->metricSeries(id, key);
+            QVERIFY(rows);
+            std::set<std::int64_t> steps;
+            for (const auto &row : *rows) {
+                QVERIFY(std::isfinite(row.value));
+                steps.insert(row.step);
+            }
+            QCOMPARE(steps.size(), std::size_t(14));
+            for (std::int64_t empty : {1, 5, 10, 14})
+                QVERIFY(!steps.contains(empty));
+        }
+        const auto epochLoss = (*store)->lastMetric(id, track::keys::kEpochLoss);
+        QVERIFY(epochLoss && *epochLoss && std::isfinite(**epochLoss));
+        const auto test = (*store)->lastMetric(id, track::keys::kTestAccuracy);
+        QVERIFY(test && *test && **test > 0.3);
     }
 
     void batchNormModelIsRefusedBeforeTheRunRow()

@@ -116,6 +116,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("arch");
         QTest::newRow("cnn-tanh") << "cnn-tanh";
         QTest::newRow("cnn-gn") << "cnn-gn";
+        QTest::newRow("cnn-gn-tanh") << "cnn-gn-tanh";
         QTest::newRow("mlp") << "mlp";
     }
     void zooNetsMatchALoopOverExamples()
