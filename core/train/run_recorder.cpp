@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -30,8 +31,11 @@ void RunRecorder::metric(std::string_view key, std::int64_t step, double epoch, 
 
 void RunRecorder::onStep(const StepEvent &e)
 {
-    metric(keys::kTrainLoss, e.step, e.epoch, e.wallTime, e.loss);
-    metric(keys::kTrainAccuracy, e.step, e.epoch, e.wallTime, e.accuracy);
+    // A DP-SGD step whose Poisson batch drew no example has no loss or accuracy (NaN): no row.
+    if (!std::isnan(e.loss))
+        metric(keys::kTrainLoss, e.step, e.epoch, e.wallTime, e.loss);
+    if (!std::isnan(e.accuracy))
+        metric(keys::kTrainAccuracy, e.step, e.epoch, e.wallTime, e.accuracy);
     metric(keys::kLearningRate, e.step, e.epoch, e.wallTime, e.lr);
     if (e.samplesPerSecond > 0)
         metric(keys::kSamplesPerSecond, e.step, e.epoch, e.wallTime, e.samplesPerSecond);

@@ -657,6 +657,7 @@ Result<void> Trainer::optimizerStep(const StepStats &local, const std::stop_toke
     event.step = m_state.step;
     event.epoch = double(m_state.epoch)
                   + double(m_state.batchInEpoch) / double(m_trainLoader->batchesPerEpoch());
+    // NaN when the step saw no example (a DP-SGD Poisson batch can be empty): not recorded.
     event.loss = stats.lossSum / double(stats.samples);
     event.accuracy = stats.correct / double(stats.samples);
     event.lr = lr;
