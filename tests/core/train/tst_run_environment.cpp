@@ -1,8 +1,8 @@
 #include "core/train/run_environment.h"
 
 #include "core/train/run_job.h"
-#include "qverify_ok.h"
-#include "tiny_run.h"
+#include "tests/qverify_ok.h"
+#include "tests/tiny_run.h"
 
 #include <QtTest>
 

@@ -1,6 +1,6 @@
 #include "core/util/file_digest_cache.h"
 
-#include "qverify_ok.h"
+#include "tests/qverify_ok.h"
 
 #include <QtTest>
 
