@@ -2,7 +2,8 @@
 # Import speed (issue 20): a 1M-scalar TensorBoard event file, written by the tests' helper
 # (bench_import write), imported by `lathe-cli import` into a fresh store, alternating with the
 # reader alone (bench_import read: framing, CRC32C, protobuf, no store) so that the store's share
-# shows as a ratio of paired runs. TensorBoard's own loader is not installed here (no
+# shows as a ratio of paired runs. Both programs link LibTorch, whose loading is ~1.7 s of each
+# wall time here (bench_import also prints its in-process seconds). TensorBoard's own loader is not installed here (no
 # tensorboard or tensorflow package for Debian 12's python3), so it is not a peer.
 #   bench/import.sh [PAIRS] [SCALARS]    (defaults 5 and 1000000; binaries from BUILD_DIR, or
 #   LATHE_CLI and BENCH_IMPORT: copies outside the shared build, as a bench should run)
