@@ -73,9 +73,9 @@ private:
         return path;
     }
 
-    /// An "idx" dataset's data section: 12 images labelled 0 and 2, so class "1" (classes are
-    /// 0..max label) has no samples.
-    QJsonObject idxWithAnEmptyClass()
+    /// An "idx" dataset's data section: 12 images, image i labelled `labelOf(i)`; its classes
+    /// are "0".."max label".
+    QJsonObject idx(const QString &name, int (*labelOf)(int))
     {
         const auto write = [](const QString &path, QByteArray bytes) {
             QFile file(path);
@@ -83,20 +83,23 @@ private:
                 qFatal("cannot write %s", qPrintable(path));
         };
         const auto be32 = [](quint32 v) {
-            return QByteArray{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+            QByteArray bytes(4, '\0');
+            for (int i = 0; i < 4; ++i)
+                bytes[i] = char(v >> (24 - 8 * i));
+            return bytes;
         };
         constexpr int n = 12;
         QByteArray images = be32(0x803) + be32(n) + be32(28) + be32(28);
         QByteArray labels = be32(0x801) + be32(n);
         for (int i = 0; i < n; ++i) {
             images += QByteArray(28 * 28, char(i * 20));
-            labels += char(i % 2 ? 2 : 0);
+            labels += char(labelOf(i));
         }
-        write(m_dir.filePath("empty-images.idx"), images);
-        write(m_dir.filePath("empty-labels.idx"), labels);
+        write(m_dir.filePath(name + "-images.idx"), images);
+        write(m_dir.filePath(name + "-labels.idx"), labels);
         return {{"dataset", "idx"},
-                {"path", m_dir.filePath("empty-images.idx")},
-                {"options", QJsonObject{{"labels", m_dir.filePath("empty-labels.idx")}}}};
+                {"path", m_dir.filePath(name + "-images.idx")},
+                {"options", QJsonObject{{"labels", m_dir.filePath(name + "-labels.idx")}}}};
     }
 
 private Q_SLOTS:
@@ -129,7 +132,7 @@ private Q_SLOTS:
         QVERIFY2(compared.out.contains(group), qPrintable(compared.out.left(600)));
         const auto shown = json(m_cli.run({"show", "cv-fold2", "--json"}).out).object();
         const double accuracy = shown["final_metrics"]["test/accuracy"].toDouble(-1);
-        QVERIFY2(accuracy > 0.3 && accuracy <= 1.0, qPrintable(QString::number(accuracy)));
+        QVERIFY2(accuracy > 0.2 && accuracy <= 1.0, qPrintable(QString::number(accuracy)));
     }
 
     void noStoreStoresNothing()
@@ -164,12 +167,16 @@ private Q_SLOTS:
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
+        // Every label 0: one class. (data.classes = [3] is refused earlier, by the config.)
         QTest::newRow("one class")
-            << QStringList{"--config", config("one", 200, {3})} << "has 1 class";
-        QTest::newRow("a class without samples")
-            << QStringList{"--config", config("empty", 0, {}, 1, idxWithAnEmptyClass()), "--folds",
-                           "2"}
-            << "class 1 (\"1\") has no samples";
+            << QStringList{"--config", config("one", 0, {}, 1, idx("one", [](int) { return 0; }))}
+            << "has 1 class";
+        QTest::newRow("one class selected")
+            << QStringList{"--config", config("three", 200, {3})} << "at least two classes";
+        QTest::newRow("a class without samples") << QStringList{
+            "--config",
+            config("empty", 0, {}, 1, idx("empty", [](int i) { return i % 2 ? 2 : 0; })), "--folds",
+            "2"} << "class 1 (\"1\") has no samples";
         QTest::newRow("fewer samples than folds")
             << QStringList{"--config", config("few", 30), "--folds", "5"}
             << "fewer than the 5 folds";

@@ -159,12 +159,12 @@ private Q_SLOTS:
             const auto &run = runs[k];
             QCOMPARE(run.id, cv->runIds[k]);
             QCOMPARE(run.name, "cv-fold" + std::to_string(k + 1));
-            QCOMPARE(run.status, track::RunStatus::Finished);
+            QVERIFY(run.status == track::RunStatus::Finished);
             QCOMPARE(track::groupValue("repeat", run, {}), cv->group);
             QVERIFY(std::ranges::count(run.tags, train::kFoldRunTag) == 1);
             auto accuracy = (*store)->lastMetric(run.id, track::keys::kTestAccuracy);
             QVERIFY(accuracy.has_value() && accuracy->has_value());
-            QVERIFY(**accuracy > 0.3); // 10 classes; a real, if brief, training
+            QVERIFY(**accuracy > 0.2); // 10 classes (chance 0.1); a real, if brief, training
             QVERIFY(std::filesystem::exists(train::runDirectory(db, run.id) / "last.pt"));
             auto events = (*store)->events(run.id);
             QVERIFY(events.has_value());
