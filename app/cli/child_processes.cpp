@@ -113,6 +113,12 @@ void ChildProcesses::stopOthers()
     }
 }
 
+void ChildProcesses::signalAll(int signal) const
+{
+    if (const pid_t group = m_group; group != 0)
+        ::kill(-group, signal);
+}
+
 void ChildProcesses::waitUntil(std::size_t atMost, const std::stop_source &stop)
 {
     while (m_children.size() > atMost) {

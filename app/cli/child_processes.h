@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <stop_token>
@@ -36,6 +37,10 @@ public:
     /// after that; each is named on stderr. Call before waitUntil().
     void stopOthersOnFailure(std::chrono::milliseconds grace) { m_grace = grace; }
 
+    /// Sends `signal` to every child still running (the group), from any thread; nothing
+    /// before the first child started.
+    void signalAll(int signal) const;
+
     std::size_t running() const { return m_children.size(); }
     int failures() const { return m_failures; }
     /// The exit code of the first child that failed (kExitTrainingFailed for one killed by a
@@ -49,7 +54,7 @@ private:
 
     std::string m_command;
     std::vector<std::pair<pid_t, std::string>> m_children; ///< pid, what it is
-    pid_t m_group = 0;
+    std::atomic<pid_t> m_group = 0;
     bool m_forwarded = false;
     int m_failures = 0;
     int m_firstFailure = 0;

@@ -31,12 +31,18 @@ namespace {
 // the process's only one. A second team (a training thread's next to the main thread's idle
 // one) makes libgomp count more threads than cores and put its workers to sleep after every
 // parallel region instead of spinning: thousands of futex wake-ups a second, ~15% of the step.
-// `stopped`: whether Ctrl-C (or SIGTERM) stopped it.
+// `stopped`: whether Ctrl-C (or SIGTERM) stopped it. SIGUSR1 pauses it (data parallel: this is
+// rank 0, which pauses every rank), SIGUSR2 resumes it.
 Result<train::TrainOutcome> runWithSignals(train::RunJob &job, bool &stopped)
 {
     std::stop_source stopSource;
     const auto watcher = watchStopSignals(stopSource, "\nstopping: finishing the step and writing "
                                                       "a checkpoint (the run can be resumed)\n");
+    const auto pauser = watchPauseSignals([&trainer = job.trainer()](bool pause) {
+        std::fprintf(stderr,
+                     pause ? "\npausing after the step (SIGUSR2 resumes)\n" : "\nresuming\n");
+        pause ? trainer.pause() : trainer.resume();
+    });
     auto outcome = job.run(stopSource.get_token());
     stopped = stopSource.stop_requested();
     return outcome;
@@ -213,16 +219,6 @@ dist::ReducerOptions reducerFromEnvironment()
     return options;
 }
 
-// Fine-tunes from a stored run are not trained data parallel yet: the message, else none.
-std::optional<Error> dataParallelFineTune(const train::RunConfig &config)
-{
-    if (config.finetune.run.empty() && config.finetune.distillRun.empty())
-        return std::nullopt;
-    return Error{ErrorCode::InvalidArgument,
-                 "fine-tuning from a stored run does not train data parallel yet",
-                 config.finetune.run.empty() ? "finetune.distill_run" : "finetune.run"};
-}
-
 // A data-parallel rank other than 0: trains `trainer` beside rank 0 and records nothing.
 int trainQuietRank(Result<std::unique_ptr<train::Trainer>> trainer)
 {
@@ -245,22 +241,15 @@ int trainQuietRank(Result<std::unique_ptr<train::Trainer>> trainer)
 int trainRank(const dist::DistOptions &where, const train::RunConfig &config,
               train::RunJobOptions options, const std::string &torchscript)
 {
-    if (auto refused = dataParallelFineTune(config))
-        return reportError(*refused);
     auto group = dist::DataParallelGroup::connect(where, config, reducerFromEnvironment());
     if (!group)
         return reportError(group.error());
     options.dataParallel = *group;
     if (where.rank == 0) // RunJob records the world in the run's params (dist.world_size, ...)
         return runJob(train::RunJob::createNew(config, options), options.db, torchscript);
-    auto data = train::loadTrainData(config.data);
-    if (!data)
-        return reportError(data.error());
-    train::TrainerOptions trainerOptions;
-    trainerOptions.maxSteps = options.maxSteps;
-    trainerOptions.evaluateTest = false; // rank 0 evaluates and records the test set
-    trainerOptions.dataParallel = *group;
-    return trainQuietRank(train::Trainer::create(config, std::move(*data), trainerOptions));
+    // The same trainer (a fine-tune's stored runs resolved alike); rank 0 alone evaluates and
+    // records the test set.
+    return trainQuietRank(train::RunJob::newRankTrainer(config, options));
 }
 
 // The stored config of run `runRef`, read by every rank of a data-parallel resume before they
@@ -283,12 +272,7 @@ Result<train::RunConfig> resumableConfig(const std::filesystem::path &db, const 
     if (info->status == track::RunStatus::Running || info->status == track::RunStatus::Paused)
         return std::unexpected(Error{ErrorCode::InvalidArgument,
                                      "the run is being trained by another process", where});
-    auto config = train::storedConfig(*info);
-    if (!config)
-        return std::unexpected(config.error());
-    if (auto refused = dataParallelFineTune(*config))
-        return std::unexpected(*refused);
-    return config;
+    return train::storedConfig(*info);
 }
 
 // One rank of a data-parallel resume, whatever the world size the run trained with: every rank
@@ -378,6 +362,9 @@ int launchWorkers(const ParsedArgs &a, const std::vector<std::string> &common,
                                                 "resumed)\n");
     ChildProcesses children(std::string("lathe-cli ") + command);
     children.stopOthersOnFailure(kWorkerGrace);
+    // Pause and resume (SIGUSR1, SIGUSR2) go to every worker; rank 0 alone acts on them.
+    const auto pauser = watchPauseSignals(
+        [&children](bool pause) { children.signalAll(pause ? SIGUSR1 : SIGUSR2); });
     for (std::int64_t local = 0; local < *nproc; ++local) {
         const std::int64_t rank = first + local;
         std::vector<std::string> env{"WORLD_SIZE=" + std::to_string(world),
@@ -532,13 +519,18 @@ int trainCommand(const std::vector<std::string> &args)
 int finetuneCommand(const std::vector<std::string> &args)
 {
     blockStopSignals();
-    const CommandSpec spec{{"--db", "--name", "--set", "--max-steps", "--checkpoint"}, {}, 2, 2};
+    const CommandSpec spec{{"--db", "--name", "--set", "--max-steps", "--checkpoint", "--nproc",
+                            "--nnodes", "--node-rank", "--master-addr", "--master-port"},
+                           {},
+                           2,
+                           2};
     auto parsed = parseArgs(args, spec);
     if (auto *message = std::get_if<std::string>(&parsed)) {
         std::fprintf(stderr,
                      "lathe-cli finetune: %s\nusage: lathe-cli finetune RUN CONFIG.json "
                      "[--checkpoint best|last|epoch-N] [--db PATH] [--name NAME] "
-                     "[--set key=value]... [--max-steps N]\n",
+                     "[--set key=value]... [--max-steps N] [--nproc N [--nnodes M --node-rank R "
+                     "--master-addr HOST] [--master-port P]]\n",
                      message->c_str());
         return kExitUsage;
     }

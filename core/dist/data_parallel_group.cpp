@@ -9,7 +9,7 @@ namespace lathe::dist {
 namespace {
 
 // The order of a step's share in the all-gathered row.
-enum Field { LossSum, Correct, Samples, Seconds, Stop, Comm, Wait, kFields };
+enum Field { LossSum, Correct, Samples, Seconds, Stop, Comm, Wait, Pause, kFields };
 
 } // namespace
 
@@ -27,13 +27,23 @@ DataParallelGroup::connect(const DistOptions &options, const train::RunConfig &c
     auto group = ProcessGroup::connect(options, configHash(config));
     if (!group)
         return std::unexpected(group.error());
-    return std::shared_ptr<DataParallelGroup>(new DataParallelGroup(std::move(*group), reducer));
+    return std::shared_ptr<DataParallelGroup>(
+        new DataParallelGroup(std::move(*group), reducer, config.training.syncBatchNorm));
 }
 
-DataParallelGroup::DataParallelGroup(std::unique_ptr<ProcessGroup> group, ReducerOptions reducer)
+DataParallelGroup::DataParallelGroup(std::unique_ptr<ProcessGroup> group, ReducerOptions reducer,
+                                     bool syncBatchNorm)
     : m_group(std::move(group))
     , m_reducerOptions(reducer)
+    , m_syncBatchNorm(syncBatchNorm)
+    , m_batchNorm(std::make_shared<SyncBatchNormContext>())
 {
+    m_batchNorm->group = m_group.get();
+}
+
+DataParallelGroup::~DataParallelGroup()
+{
+    m_batchNorm->group = nullptr; // a net that outlives the group normalises per rank again
 }
 
 int DataParallelGroup::rank() const
@@ -54,6 +64,9 @@ int DataParallelGroup::nodes() const
 
 Result<void> DataParallelGroup::attach(model::Net &net)
 {
+    if (m_syncBatchNorm && worldSize() > 1)
+        if (auto synced = synchroniseBatchNorm(net, m_batchNorm); !synced)
+            return std::unexpected(synced.error());
     m_reducer.reset(); // its hooks off the parameters before new ones go on
     auto reducer = GradientReducer::create(*m_group, net->parameters(), m_reducerOptions);
     if (!reducer)
@@ -96,9 +109,19 @@ void DataParallelGroup::beforeBackward(bool endsStep)
     m_reducer->prepare(endsStep);
 }
 
+Result<void> DataParallelGroup::batchNormFailure() const
+{
+    if (m_batchNorm->failure)
+        return std::unexpected(*m_batchNorm->failure);
+    return {};
+}
+
 Result<void> DataParallelGroup::reduceGradients()
 {
-    return m_reducer->finish();
+    auto reduced = m_reducer->finish();
+    if (auto failed = batchNormFailure(); !failed)
+        return failed;
+    return reduced;
 }
 
 Result<train::StepTotals> DataParallelGroup::exchange(const train::StepShare &mine)
@@ -112,7 +135,10 @@ Result<train::StepTotals> DataParallelGroup::exchange(const train::StepShare &mi
     row[Stop] = mine.stop ? 1.0 : 0.0;
     row[Comm] = times.commSeconds;
     row[Wait] = times.waitSeconds;
+    row[Pause] = mine.pause ? 1.0 : 0.0;
     auto all = m_group->allgather(torch::tensor(row, torch::kDouble));
+    if (auto failed = batchNormFailure(); !failed)
+        return std::unexpected(failed.error());
     if (!all)
         return std::unexpected(all.error());
     train::StepTotals totals;
@@ -128,6 +154,7 @@ Result<train::StepTotals> DataParallelGroup::exchange(const train::StepShare &mi
     const auto *first = (*all)[0].data_ptr<double>();
     totals.commSeconds = first[Comm];
     totals.waitSeconds = first[Wait];
+    totals.pause = first[Pause] != 0.0; // rank 0 decides
     return totals;
 }
 

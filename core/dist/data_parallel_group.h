@@ -3,6 +3,7 @@
 #include "core/dist/dist_options.h"
 #include "core/dist/gradient_reducer.h"
 #include "core/dist/process_group.h"
+#include "core/dist/sync_batch_norm.h"
 #include "core/train/data_parallel.h"
 #include "core/train/run_config.h"
 
@@ -16,15 +17,21 @@ namespace lathe::dist {
 /// rank it is the trainer's own dropLast rule), a GradientReducer summing gradients (the trainer
 /// scales each rank's loss by its share of the global batch), rank 0's buffers broadcast before
 /// evaluations, and each step's shares all-gathered (losses and counts summed, the slowest step,
-/// any rank's stop). Used by one trainer on its training thread.
+/// any rank's stop, rank 0's pause). With training.sync_batch_norm and more than one rank, attach()
+/// also puts a SyncBatchNorm in place of each batch norm stage (sync_batch_norm.h). Used by one
+/// trainer on its training thread.
 class DataParallelGroup : public train::DataParallel
 {
 public:
     /// Meets the other ranks (ProcessGroup::connect) with `config`'s hash, so that ranks started
     /// with different configs or overrides refuse to train together. Errors: connect's.
+    /// attach() then also fails (InvalidArgument) for training.sync_batch_norm on a net with a
+    /// batch norm layer that is not a stage of its own (synchroniseBatchNorm).
     static Result<std::shared_ptr<DataParallelGroup>> connect(const DistOptions &options,
                                                               const train::RunConfig &config,
                                                               ReducerOptions reducer = {});
+
+    ~DataParallelGroup() override;
 
     int rank() const override;
     int worldSize() const override;
@@ -42,11 +49,16 @@ public:
     static std::string configHash(const train::RunConfig &config);
 
 private:
-    DataParallelGroup(std::unique_ptr<ProcessGroup> group, ReducerOptions reducer);
+    DataParallelGroup(std::unique_ptr<ProcessGroup> group, ReducerOptions reducer,
+                      bool syncBatchNorm);
+    /// A synchronised batch norm's failed all-reduce, if any (kept there by the layer).
+    Result<void> batchNormFailure() const;
 
     std::unique_ptr<ProcessGroup> m_group;
     ReducerOptions m_reducerOptions;
     std::unique_ptr<GradientReducer> m_reducer;
+    bool m_syncBatchNorm = false;
+    std::shared_ptr<SyncBatchNormContext> m_batchNorm; ///< shared with the net's layers
 };
 
 } // namespace lathe::dist

@@ -30,6 +30,7 @@ struct StepShare
     std::int64_t samples = 0;
     double seconds = 0.0; ///< the step's compute time on this rank, reduction included
     bool stop = false;    ///< this rank was asked to stop
+    bool pause = false;   ///< this rank was asked to pause (only rank 0's counts)
 };
 
 /// The step over every rank: what the run records, and the agreed stop.
@@ -43,6 +44,7 @@ struct StepTotals
     double commSeconds = 0.0; ///< rank 0's gradient reduction: first launch to all back
     double waitSeconds = 0.0; ///< ... and the part of it not hidden behind backward
     bool stop = false;        ///< some rank was asked to stop: every rank stops after this step
+    bool pause = false;       ///< rank 0 was asked to pause: every rank waits after this step
 };
 
 /// Data parallelism as the trainer sees it (TrainerOptions::dataParallel; core/dist implements
@@ -75,7 +77,8 @@ public:
     /// After the step's last backward: .grad holds the sum over ranks (each rank scaled its loss
     /// by its share of the global batch, so this is the single-process gradient).
     virtual Result<void> reduceGradients() = 0;
-    /// Every rank's share of the step, combined (an all-gather).
+    /// Every rank's share of the step, combined (an all-gather). A paused run's ranks call it
+    /// with empty shares a few times a second until rank 0 resumes (or some rank stops).
     virtual Result<StepTotals> exchange(const StepShare &mine) = 0;
 };
 

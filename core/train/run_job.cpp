@@ -246,6 +246,24 @@ Result<std::unique_ptr<RunJob>> RunJob::resumeExisting(std::string_view runRef,
     return job;
 }
 
+Result<std::unique_ptr<Trainer>> RunJob::newRankTrainer(const RunConfig &config,
+                                                        RunJobOptions options)
+{
+    RunConfig resolved = config;
+    FineTuneSources sources;
+    if (!config.finetune.run.empty() || !config.finetune.distillRun.empty()) {
+        auto store = track::RunStore::openForReading(options.db);
+        if (!store)
+            return std::unexpected(store.error());
+        std::optional<std::int64_t> parentId;
+        auto found = resolveFineTune(**store, options.db, resolved, parentId);
+        if (!found)
+            return std::unexpected(found.error());
+        sources = std::move(*found);
+    }
+    return buildTrainer(resolved, {}, options, std::move(sources));
+}
+
 Result<std::unique_ptr<Trainer>> RunJob::resumeTrainer(std::string_view runRef,
                                                        RunJobOptions options)
 {

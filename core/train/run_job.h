@@ -51,6 +51,13 @@ public:
     /// writes them again.
     static Result<std::unique_ptr<RunJob>> resumeExisting(std::string_view runRef,
                                                           RunJobOptions options);
+    /// A data-parallel rank other than 0 training a new run beside rank 0's createNew(): the same
+    /// trainer, with no checkpoint directory and nothing written. A fine-tune's stored runs
+    /// (finetune.run, finetune.distill_run) are resolved as createNew() does, through the store
+    /// opened for reading (so every rank needs it: one node, or a shared file system); without
+    /// them the store is not opened. Errors: createNew()'s before the run row.
+    static Result<std::unique_ptr<Trainer>> newRankTrainer(const RunConfig &config,
+                                                           RunJobOptions options);
     /// A data-parallel rank other than 0 resuming run `runRef` beside rank 0's resumeExisting():
     /// the same trainer, restored from the same checkpoint, with no checkpoint directory and
     /// without writing to the store (it is opened for reading). The run's status is rank 0's to

@@ -311,6 +311,8 @@ void Trainer::resume()
 
 void Trainer::waitWhilePaused(std::stop_token stop)
 {
+    if (m_options.dataParallel)
+        return waitWhilePausedTogether(stop);
     if (!m_paused)
         return;
     m_observer->onNote({"paused", m_state.step, "{}", util::unixNow()});
@@ -326,12 +328,42 @@ void Trainer::waitWhilePaused(std::stop_token stop)
     }
 }
 
+void Trainer::waitWhilePausedTogether(const std::stop_token &stop)
+{
+    if (!m_pauseAgreed || m_stopAgreed)
+        return;
+    m_observer->onNote({"paused", m_state.step, "{}", util::unixNow()});
+    const double pausedAt = util::monotonicNow();
+    const bool decides = m_options.dataParallel->rank() == 0;
+    while (m_pauseAgreed && !m_stopAgreed) {
+        if (decides) { // the others wait in the exchange, far below its timeout
+            std::unique_lock lock(m_pauseMutex);
+            m_pauseCv.wait_for(lock, stop, std::chrono::milliseconds(200),
+                               [this] { return !m_paused.load(); });
+        }
+        auto all = m_options.dataParallel->exchange(
+            {0.0, 0.0, 0, 0.0, stop.stop_requested(), m_paused.load()});
+        if (!all)
+            throw RunFailure{all.error()};
+        m_pauseAgreed = all->pause;
+        m_stopAgreed = all->stop;
+    }
+    m_windowStart += util::monotonicNow() - pausedAt;
+    if (!m_stopAgreed)
+        m_observer->onNote({"resumed", m_state.step, "{}", util::unixNow()});
+}
+
 Result<void> Trainer::steer(SteerPoint change)
 {
     change.step = 0;
     // The config's own rules (ranges) apply to a change as to a config file.
     if (auto valid = steeringFromJson(steeringToJson({change})); !valid)
         return std::unexpected(valid.error());
+    if (m_options.dataParallel) // rank 0's change would not reach the other ranks
+        return fail(ErrorCode::InvalidArgument,
+                    "a data-parallel run cannot be steered yet (the change would reach rank 0 "
+                    "only)",
+                    "steering");
     std::lock_guard lock(m_pauseMutex);
     if (!m_paused)
         return fail(ErrorCode::InvalidArgument, "pause the run before steering it", "steering");
@@ -640,13 +672,14 @@ Result<void> Trainer::optimizerStep(const StepStats &local, const std::stop_toke
     if (m_options.dataParallel) {
         auto all = m_options.dataParallel->exchange({local.lossSum, local.correct, local.samples,
                                                      util::monotonicNow() - m_stepStart,
-                                                     stop.stop_requested()});
+                                                     stop.stop_requested(), m_paused.load()});
         if (!all)
             return std::unexpected(all.error());
         stats = {all->lossSum, all->correct, all->samples, local.microBatches};
         times
             = DistStepTimes{all->maxSeconds, all->meanSeconds, all->commSeconds, all->waitSeconds};
         m_stopAgreed = all->stop;
+        m_pauseAgreed = all->pause;
     }
 
     m_epochStats.lossSum += stats.lossSum;

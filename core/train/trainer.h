@@ -172,6 +172,10 @@ private:
     Result<void> writeCheckpoint(const std::string &kind);
     Result<void> keepEpochCheckpoint();
     void waitWhilePaused(std::stop_token stop);
+    /// Data parallel: every rank waits, polling rank 0's pause and any rank's stop a few times a
+    /// second (an exchange), until rank 0 resumes or some rank stops. Throws RunFailure when a
+    /// rank is gone.
+    void waitWhilePausedTogether(const std::stop_token &stop);
     void applyPendingSteer();
     void applySteering();
     /// The values in effect before any steering point: the config's own.
@@ -195,6 +199,7 @@ private:
     data::LoaderOptions m_trainLoaderOptions;
     std::int64_t m_shardEpoch = -1;
     bool m_stopAgreed = false;  // some rank was asked to stop (the last step's exchange)
+    bool m_pauseAgreed = false; // rank 0 was asked to pause (the last step's exchange)
     double m_stepStart = 0.0;   // monotonic time the step's first micro-batch began
     torch::Tensor m_valIndices; // the validation split's samples, in the val loader's order
     std::vector<std::pair<std::string, plugin::ComputeMetric>> m_metrics; // setUpMetrics()

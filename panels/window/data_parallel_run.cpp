@@ -8,6 +8,8 @@
 #include <QDateTime>
 #include <QRegularExpression>
 
+#include <csignal>
+
 namespace lathe::panels {
 
 DataParallelRun::DataParallelRun(std::filesystem::path db, QObject *parent)
@@ -74,6 +76,22 @@ void DataParallelRun::stop()
     m_stopRequested = true;
     m_launcher->interrupt();
     setState(State::Stopping);
+}
+
+void DataParallelRun::pause()
+{
+    if (m_state != State::Running || !m_launcher->isRunning())
+        return;
+    ::kill(pid_t(m_launcher->processId()), SIGUSR1);
+    setState(State::Paused);
+}
+
+void DataParallelRun::resume()
+{
+    if (m_state != State::Paused || !m_launcher->isRunning())
+        return;
+    ::kill(pid_t(m_launcher->processId()), SIGUSR2);
+    setState(State::Running);
 }
 
 void DataParallelRun::readLine(const QString &line)

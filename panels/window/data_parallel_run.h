@@ -15,7 +15,9 @@ class CliLauncher;
 /// --db STORE` as the window's child process (a CliLauncher: lathe-cli found beside the program,
 /// in its install prefix or on PATH; never blocking the GUI thread). Rank 0 stores the run like
 /// any lathe-cli run, so the window follows it through the store like a run started in a
-/// terminal; this class only says which run it is (the "run N (" line rank 0 prints), stops it
+/// terminal; this class only says which run it is (the "run N (" line rank 0 prints), pauses and
+/// resumes it (SIGUSR1, SIGUSR2: lathe-cli passes them to its workers; rank 0 decides, and every
+/// rank waits after the same step), stops it
 /// (SIGINT: lathe-cli passes it to its workers, which finish their step and checkpoint) and says
 /// how it ended, with the end of lathe-cli's stderr when it failed, before a run existed or
 /// after. One run at a time. GUI thread only; destroying it stops the run (see CliLauncher).
@@ -25,7 +27,7 @@ class DataParallelRun : public QObject
 
 public:
     /// Where the run is in its life.
-    enum class State { Idle, Starting, Running, Stopping };
+    enum class State { Idle, Starting, Running, Paused, Stopping };
 
     /// Trains into the store at `db`.
     explicit DataParallelRun(std::filesystem::path db, QObject *parent = nullptr);
@@ -41,6 +43,11 @@ public:
     bool start(const std::string &name, const std::string &configJson, int workers);
     /// Sends SIGINT to lathe-cli (its workers stop after their step with a checkpoint).
     void stop();
+    /// Running: sends SIGUSR1 to lathe-cli; the workers wait after their next step (the stored
+    /// run reads paused once rank 0 is there). State Paused from now on.
+    void pause();
+    /// Paused: sends SIGUSR2 to lathe-cli; the workers go on. State Running again.
+    void resume();
 
     State state() const { return m_state; }
     bool isActive() const { return m_state != State::Idle; }

@@ -124,8 +124,11 @@ void MainWindow::createActions()
 
     connect(m_newRun, &QAction::triggered, this, &MainWindow::newRun);
     connect(m_start, &QAction::triggered, this, &MainWindow::startRun);
-    connect(m_pause, &QAction::triggered, m_session, &RunSession::pause);
-    connect(m_resume, &QAction::triggered, m_session, &RunSession::resume);
+    connect(m_pause, &QAction::triggered, this,
+            [this] { m_dataParallel->isActive() ? m_dataParallel->pause() : m_session->pause(); });
+    connect(m_resume, &QAction::triggered, this, [this] {
+        m_dataParallel->isActive() ? m_dataParallel->resume() : m_session->resume();
+    });
     connect(m_steer, &QAction::triggered, this, &MainWindow::steerRun);
     connect(m_importRuns, &QAction::triggered, this, &MainWindow::importRuns);
     connect(m_stop, &QAction::triggered, this, [this] {
@@ -219,12 +222,15 @@ void MainWindow::updateActions()
         m_start->setToolTip(withKey(m_start, tr("Train the config in the Hyperparameters panel")));
     else
         m_start->setToolTip(tr("Fix the config first: its error is shown in the form"));
-    m_pause->setEnabled(state == SessionState::Running || state == SessionState::Preparing);
+    const auto dpState = m_dataParallel->state();
+    m_pause->setEnabled(state == SessionState::Running || state == SessionState::Preparing
+                        || dpState == DataParallelRun::State::Running);
     m_pause->setToolTip(
-        dataParallel ? tr("A data-parallel run (lathe-cli --nproc) cannot pause yet: Stop it "
-                          "instead; it is checkpointed and can be resumed")
-                     : withKey(m_pause, tr("Pause at the next step: then Resume, Steer or Stop")));
-    m_resume->setEnabled(state == SessionState::Paused);
+        dataParallel
+            ? withKey(m_pause, tr("Pause every worker after the same step: then Resume or Stop"))
+            : withKey(m_pause, tr("Pause at the next step: then Resume, Steer or Stop")));
+    m_resume->setEnabled(state == SessionState::Paused
+                         || dpState == DataParallelRun::State::Paused);
     m_steer->setEnabled(state == SessionState::Paused && m_session->runId() != 0);
     m_stop->setEnabled(
         m_session->isActive()

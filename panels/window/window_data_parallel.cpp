@@ -49,6 +49,10 @@ void MainWindow::connectDataParallel()
                     m_stateLabel->setText(tr("Training run %1 on %2 workers (lathe-cli)")
                                               .arg(m_dataParallel->runId())
                                               .arg(workers));
+                else if (state == DataParallelRun::State::Paused)
+                    m_stateLabel->setText(tr("Pausing run %1: every worker waits after the same "
+                                             "step; Resume or Stop")
+                                              .arg(m_dataParallel->runId()));
                 else if (state == DataParallelRun::State::Stopping)
                     m_stateLabel->setText(tr("Stopping: every worker finishes its step and the "
                                              "run is checkpointed…"));

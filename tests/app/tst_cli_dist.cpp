@@ -101,6 +101,31 @@ private Q_SLOTS:
         QCOMPARE(diff.size(), 2); // nothing else: the ranks' config is the single process's
     }
 
+    // `finetune RUN CONFIG --nproc 2`: every rank resolves the stored run (its model and its
+    // checkpoint, the store opened for reading on ranks other than 0), so the workers build the
+    // same net (a model that differed would fail the first weight broadcast): one run, the base
+    // run's child, with the base run's model, not the config's.
+    void finetuneOfAStoredRun()
+    {
+        QTemporaryDir dir;
+        Cli cli(dir.path());
+        QCOMPARE(cli.run(tinyTrain() << "--name"
+                                     << "base")
+                     .exitCode,
+                 0);
+        const auto outcome = cli.run({"finetune", "base", kConfig, "--set", "data.subset=400",
+                                      "--set", "training.batch_size=64", "--max-steps", "3",
+                                      "--nproc", "2", "--name", "ft"});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        const auto base = QJsonDocument::fromJson(cli.run({"show", "base", "--json"}).out.toUtf8());
+        const auto ft = QJsonDocument::fromJson(cli.run({"show", "ft", "--json"}).out.toUtf8());
+        QCOMPARE(ft["parent_id"].toInt(), base["id"].toInt());
+        QCOMPARE(ft["config"]["model"]["widths"].toArray(), (QJsonArray{8, 16}));
+        QCOMPARE(ft["config"]["dist"]["world_size"].toInt(), 2);
+        QCOMPARE(ft["config"]["finetune"]["checkpoint"].toString(), QString("last"));
+        QCOMPARE(ft["status"].toString(), QString("stopped")); // the step limit
+    }
+
     // A worker SIGKILLed mid-run: the launcher ends the others (by themselves, else SIGTERM and
     // SIGKILL after its grace), names how each ended, exits non-zero, and the run is stored as
     // interrupted (resumable). With rank 0 killed, rank 1 is frozen (SIGSTOP) so that only the

@@ -1,8 +1,9 @@
 // Data-parallel training from the window (issue 18), driven like a user would: the form's
 // "Workers" box set to 2 makes the toolbar's Start run the real `lathe-cli train --nproc 2` on
 // the window's store; the run appears in the Runs table with 2 workers, the curves panel adds the
-// workers' step-time chart (slowest and mean) and the status bar says the step times; Pause is
-// off saying why, Stop ends lathe-cli and its workers, and the run is stored stopped. A child that
+// workers' step-time chart (slowest and mean) and the status bar says the step times; Pause
+// pauses every worker (the run is stored paused and its steps stop), Resume continues it, Stop
+// ends lathe-cli and its workers, and the run is stored stopped. A child that
 // fails at once (a batch too small to split between the workers) shows lathe-cli's message.
 #include "core/track/run_store.h"
 #include "core/train/run_config.h"
@@ -42,11 +43,11 @@ using namespace lathe::panels;
 
 namespace {
 
-/// The shared tiny config on 1,200 images, a tenth held out, for 3 epochs: long enough to be
-/// stopped by hand once the step times are shown.
+/// The shared tiny config on 1,200 images, a tenth held out, for 5 epochs: long enough to be
+/// paused, resumed and stopped by hand once the step times are shown.
 train::RunConfig dataParallelConfig()
 {
-    auto config = testing::tinyConfig(1200, 3);
+    auto config = testing::tinyConfig(1200, 5);
     config.name = "dp-gui";
     config.data.valFraction = 0.1;
     config.training.threads = 0; // lathe-cli gives each worker cores / N threads
@@ -60,6 +61,15 @@ QString storedStatus(const std::filesystem::path &db, qint64 runId)
         return "no store";
     auto run = (*store)->run(runId);
     return run ? QString::fromUtf8(track::toString(run->status)) : "no run";
+}
+
+/// The last step with a stored training loss (0 when none).
+double storedStep(const std::filesystem::path &db, qint64 runId)
+{
+    auto store = track::RunStore::open(db);
+    auto points = store ? (*store)->seriesXY(runId, "train/loss")
+                        : Result<std::vector<track::SeriesPoint>>();
+    return points && !points->empty() ? points->back().x : 0.0;
 }
 
 std::size_t storedRuns(const std::filesystem::path &db)
@@ -158,8 +168,7 @@ private Q_SLOTS:
         clickToolButton(*window, window->startAction());
         QVERIFY(run.isActive());
         QVERIFY(!window->startAction()->isEnabled());
-        QVERIFY(!window->pauseAction()->isEnabled());
-        QVERIFY(window->pauseAction()->toolTip().contains("cannot pause"));
+        QVERIFY(!window->pauseAction()->isEnabled()); // until rank 0 created the run
         QVERIFY(window->stopAction()->isEnabled());
         QTRY_VERIFY_WITH_TIMEOUT(run.runId() != 0, 60000);
         const qint64 runId = run.runId();
@@ -203,6 +212,23 @@ private Q_SLOTS:
         QVERIFY(label->toolTip().contains("straggler"));
         saveGrab(window.get(), "data-parallel-running");
         saveGrab(curves, "data-parallel-curves"); // the whole panel, its step-time chart too
+
+        // Pause: every worker waits after the same step; the stored run reads paused and its
+        // steps stop. Resume: they go on.
+        QVERIFY(window->pauseAction()->toolTip().contains("every worker"));
+        clickToolButton(*window, window->pauseAction());
+        QVERIFY(!window->pauseAction()->isEnabled());
+        QVERIFY(window->resumeAction()->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(storedStatus(m_db, runId), QString("paused"), 30000);
+        const double pausedAt = storedStep(m_db, runId);
+        QTest::qWait(2000);
+        QCOMPARE(storedStep(m_db, runId), pausedAt);
+        QCOMPARE(childrenOf(pid), children); // waiting, not gone
+        saveGrab(window.get(), "data-parallel-paused");
+        clickToolButton(*window, window->resumeAction());
+        QVERIFY(window->pauseAction()->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(storedStatus(m_db, runId), QString("running"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(storedStep(m_db, runId) > pausedAt, 30000);
 
         // Stop: lathe-cli passes SIGINT to its workers; all of them end, the run is checkpointed.
         QSignalSpy ended(&run, &DataParallelRun::finished);

@@ -2,8 +2,9 @@
 // 2 and 4 real worker processes over Gloo on loopback, at the same global batch, gives the same
 // loss curve and final weights within kTolerance; a worker killed with SIGKILL ends the others'
 // training with a clear error; a run stopped after kStopAt steps at N = 2 and resumed at N = 1 or
-// N = 4 gives one process's curve and weights within kTolerance too. The test process is rank 0;
-// the other ranks are this executable started again as workers (dist_test_support.h).
+// N = 4 gives one process's curve and weights within kTolerance too; a run paused on rank 0 waits
+// on both ranks after the same step and resumes to one process's weights. The test process is rank
+// 0; the other ranks are this executable started again as workers (dist_test_support.h).
 #include "dist_test_support.h"
 
 #include "../../tiny_run.h"
@@ -17,8 +18,11 @@
 #include <torch/torch.h>
 
 #include <csignal>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <numeric>
+#include <thread>
 
 using namespace lathe;
 using namespace lathe::dist;
@@ -72,6 +76,23 @@ struct Curve : train::TrainObserver
     }
 };
 
+// The steps at which the trainer said it paused and resumed, and the seconds it waited.
+struct Pauses : train::TrainObserver
+{
+    std::vector<std::int64_t> paused, resumed;
+    double pausedAt = 0.0, seconds = 0.0;
+    void onNote(const train::NoteEvent &e) override
+    {
+        if (e.kind == "paused") {
+            paused.push_back(e.step);
+            pausedAt = util::monotonicNow();
+        } else if (e.kind == "resumed") {
+            resumed.push_back(e.step);
+            seconds += util::monotonicNow() - pausedAt;
+        }
+    }
+};
+
 // Kills this process (as kill -9) when the step count reaches `at`.
 struct KillAt : train::TrainObserver
 {
@@ -84,10 +105,11 @@ struct KillAt : train::TrainObserver
 };
 
 // Trains exactConfig() for kSteps as one process (group null) or one rank; `observer` may be
-// null. Returns the outcome and the trained weights, flattened.
+// null; `created`, when given, is called with the trainer before it runs. Returns the outcome
+// and the trained weights, flattened.
 std::pair<Result<train::TrainOutcome>, torch::Tensor>
 trainTiny(const train::RunConfig &config, std::shared_ptr<DataParallelGroup> group,
-          train::TrainObserver *observer)
+          train::TrainObserver *observer, const std::function<void(train::Trainer &)> &created = {})
 {
     auto data = train::loadTrainData(config.data);
     if (!data)
@@ -102,6 +124,8 @@ trainTiny(const train::RunConfig &config, std::shared_ptr<DataParallelGroup> gro
         return {std::unexpected(trainer.error()), {}};
     if (observer)
         (*trainer)->setObserver(observer);
+    if (created)
+        created(**trainer);
     auto outcome = (*trainer)->run();
     std::vector<torch::Tensor> flat;
     for (const auto &p : (*trainer)->net()->parameters())
@@ -131,11 +155,18 @@ int workerMain(const std::string &mode)
     KillAt kill;
     if (mode == "killed")
         kill.at = 3;
-    auto [outcome, weights] = trainTiny(config, *group, mode == "killed" ? &kill : nullptr);
+    Pauses pauses;
+    train::TrainObserver *observer
+        = mode == "killed" ? static_cast<train::TrainObserver *>(&kill) : &pauses;
+    auto [outcome, weights] = trainTiny(config, *group, observer);
     if (!outcome) {
         std::fprintf(stderr, "%s\n", outcome.error().toString().c_str());
         return 4;
     }
+    if (const char *notes = std::getenv("LATHE_DIST_NOTES")) // "paused 6 resumed 6 1.5"
+        std::ofstream(notes) << "paused " << (pauses.paused.empty() ? -1 : pauses.paused[0])
+                             << " resumed " << (pauses.resumed.empty() ? -1 : pauses.resumed[0])
+                             << " " << pauses.seconds << " " << pauses.paused.size() << "\n";
     if (const char *out = std::getenv("LATHE_DIST_OUT"))
         torch::save(weights, out);
     return 0;
@@ -308,6 +339,62 @@ private Q_SLOTS:
             if (key == "dist.world_size")
                 recorded = value;
         QCOMPARE(recorded, world == 1 ? std::string("absent") : std::to_string(world));
+    }
+
+    // Rank 0 is paused from its observer after step kStopAt (on the training thread, as a click
+    // would from another) and resumed 1.5 s later from another thread: the pause travels with the
+    // next step's exchange, both ranks wait after that same step, and the run ends with one
+    // process's weights, rank 1's bit for bit rank 0's.
+    void pauseWaitsOnEveryRank()
+    {
+        const auto config = exactConfig("adamw");
+        QTemporaryDir dir;
+        const auto options = localOptions(2);
+        QProcessEnvironment env;
+        env.insert("LATHE_DIST_OUT", dir.filePath("rank1.pt"));
+        env.insert("LATHE_DIST_NOTES", dir.filePath("notes.txt"));
+        auto *worker = startWorker(this, "train", options, 1, env);
+        auto group = DataParallelGroup::connect(options, config);
+        QVERIFY2(group, group ? "" : group.error().toString().c_str());
+        struct PauseAt : Pauses
+        {
+            train::Trainer *trainer = nullptr;
+            std::jthread resumer;
+            void onStep(const train::StepEvent &e) override
+            {
+                if (e.step != kStopAt)
+                    return;
+                trainer->pause();
+                resumer = std::jthread([this] {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+                    trainer->resume();
+                });
+            }
+        } pauses;
+        auto [outcome, weights]
+            = trainTiny(config, *group, &pauses, [&](train::Trainer &t) { pauses.trainer = &t; });
+        QVERIFY2(outcome, outcome ? "" : outcome.error().toString().c_str());
+        QCOMPARE(finished(worker), 0);
+        // Rank 0 was asked after step kStopAt; the ranks agreed at step kStopAt + 1's exchange.
+        QCOMPARE(pauses.paused, std::vector<std::int64_t>{kStopAt + 1});
+        QCOMPARE(pauses.resumed, std::vector<std::int64_t>{kStopAt + 1});
+        std::ifstream notes(dir.filePath("notes.txt").toStdString());
+        std::string word;
+        std::int64_t paused = 0, resumed = 0, count = 0;
+        double seconds = 0.0;
+        notes >> word >> paused >> word >> resumed >> seconds >> count;
+        qInfo("rank 0 waited %.2f s, rank 1 %.2f s, both after step %lld", pauses.seconds, seconds,
+              (long long)paused);
+        QCOMPARE(paused, kStopAt + 1);
+        QCOMPARE(resumed, kStopAt + 1);
+        QCOMPARE(count, std::int64_t(1));
+        QVERIFY2(seconds > 1.0, qPrintable(QString::number(seconds))); // rank 1 waited too
+        const auto &single = m_single["adamw"].second;
+        const double weightGap = (weights - single).abs().max().item<double>();
+        QVERIFY2(weightGap < kTolerance, qPrintable(QString::number(weightGap)));
+        torch::Tensor theirs;
+        torch::load(theirs, dir.filePath("rank1.pt").toStdString());
+        QVERIFY(torch::equal(theirs, weights));
     }
 
     // Rank 1 dies (SIGKILL) after step 3: rank 0's run ends within the timeout with a message
