@@ -1,6 +1,6 @@
 #include "panels/errors/robustness_view.h"
 
-#include "core/robust/robustness_evaluation.h"
+#include "core/robust/robustness_record.h"
 #include "panels/bridge/inspect_session.h"
 #include "panels/bridge/store_client.h"
 #include "panels/errors/robustness_curve.h"
