@@ -48,6 +48,18 @@ QString durationTip(const RunRow &row)
     return tip;
 }
 
+// "Differential privacy (DP-SGD): epsilon 2.99999735 at delta 1e-05 ...", or none for a run that is
+// not private.
+QVariant privacyTip(const RunRow &row)
+{
+    if (!row.privacyEpsilon)
+        return {};
+    return RunListModel::tr("Differential privacy (DP-SGD): epsilon %1 at delta %2, spent by the "
+                            "run's last step (its privacy/epsilon)")
+        .arg(QString::number(*row.privacyEpsilon, 'g', 9),
+             row.privacyDelta ? QString::number(*row.privacyDelta, 'g', 3) : QStringLiteral("—"));
+}
+
 } // namespace
 
 RunListModel::RunListModel(StoreClient &store, QObject *parent)
@@ -76,9 +88,9 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
     static const QStringList kTitles{
-        tr("Name"),     tr("Status"),     tr("Created"),   tr("Duration"), tr("Workers"),
-        tr("Model"),    tr("Dataset"),    tr("Optimizer"), tr("LR"),       tr("Best val"),
-        tr("Test acc"), tr("Train loss"), tr("Parent"),    tr("Tags")};
+        tr("Name"),     tr("Status"),  tr("Created"),    tr("Duration"), tr("Workers"),
+        tr("Model"),    tr("Dataset"), tr("Optimizer"),  tr("LR"),       tr("Best val"),
+        tr("Test acc"), tr("Epsilon"), tr("Train loss"), tr("Parent"),   tr("Tags")};
     return kTitles.value(section);
 }
 
@@ -117,6 +129,8 @@ QVariant RunListModel::data(const QModelIndex &index, int role) const
             return durationTip(row);
         if (column == DatasetColumn && !row.dataSource.isEmpty())
             return row.dataSource;
+        if (column == EpsilonColumn)
+            return privacyTip(row);
         if (column == WorkersColumn)
             return row.worldSize > 1 ? tr("Data parallel: %1 worker processes trained this run")
                                            .arg(row.worldSize)
@@ -125,7 +139,7 @@ QVariant RunListModel::data(const QModelIndex &index, int role) const
     case Qt::TextAlignmentRole:
         if (column == DurationColumn || column == WorkersColumn || column == LrColumn
             || column == BestValAccuracyColumn || column == TestAccuracyColumn
-            || column == TrainLossColumn)
+            || column == EpsilonColumn || column == TrainLossColumn)
             return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     default: return {};
@@ -148,6 +162,8 @@ QVariant RunListModel::displayData(const RunRow &row, int column) const
     case LrColumn: return row.lr ? QString::number(*row.lr, 'g', 3) : QStringLiteral("—");
     case BestValAccuracyColumn: return formatPercent(row.bestValAccuracy);
     case TestAccuracyColumn: return formatPercent(row.testAccuracy);
+    case EpsilonColumn:
+        return row.privacyEpsilon ? QString::number(*row.privacyEpsilon, 'f', 2) : QString();
     case TrainLossColumn: return formatLoss(row.finalTrainLoss);
     case ParentColumn:
         if (row.parentId == 0)
@@ -187,6 +203,7 @@ QVariant RunListModel::sortData(const RunRow &row, int column) const
     case LrColumn: return number(row.lr);
     case BestValAccuracyColumn: return number(row.bestValAccuracy);
     case TestAccuracyColumn: return number(row.testAccuracy);
+    case EpsilonColumn: return number(row.privacyEpsilon);
     case TrainLossColumn: return number(row.finalTrainLoss);
     default: return displayData(row, column).toString().toLower();
     }

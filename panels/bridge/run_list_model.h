@@ -17,10 +17,19 @@ namespace lathe::panels {
 
 class StoreClient;
 
+/// A run's privacy spent as RunListModel last read it, and the status it had then.
+struct RunPrivacyRead
+{
+    track::RunStatus status = track::RunStatus::Created;
+    std::optional<double> epsilon;
+    std::optional<double> delta;
+};
+
 /// The runs of a store as a table model (name, status, created, duration, workers, model, dataset,
-/// optimizer, lr, best val accuracy, test accuracy, final train loss, parent, tags). Workers is a
-/// data-parallel run's world size (its param dist.world_size, read once per run), 1 for a run of
-/// one process. Duration is
+/// optimizer, lr, best val accuracy, test accuracy, epsilon, final train loss, parent, tags).
+/// Workers is a data-parallel run's world size (its param dist.world_size, read once per run), 1
+/// for a run of one process. Epsilon is a DP-SGD run's privacy spent (its last privacy/epsilon,
+/// at the delta its tooltip gives), empty for a run that is not private. Duration is
 /// training time (pauses and the gaps between an end and a resume left out,
 /// RunRow::durationSeconds); its tooltip has the wall time. The parent (the run a fine-tune started
 /// from) is named from the loaded rows, so it costs no query. Loads on its StoreClient thread and
@@ -47,6 +56,7 @@ public:
         LrColumn,
         BestValAccuracyColumn,
         TestAccuracyColumn,
+        EpsilonColumn,
         TrainLossColumn,
         ParentColumn,
         TagsColumn,
@@ -129,6 +139,10 @@ private:
     /// resume at another world size rewrites it). Used on the store thread only.
     std::shared_ptr<std::unordered_map<qint64, std::pair<track::RunStatus, int>>> m_worldSizes
         = std::make_shared<std::unordered_map<qint64, std::pair<track::RunStatus, int>>>();
+    /// Each run's (epsilon, delta) as read at its status: read again when the status changes and
+    /// at every load while it runs (epsilon grows with each step). Store thread only.
+    std::shared_ptr<std::unordered_map<qint64, RunPrivacyRead>> m_privacy
+        = std::make_shared<std::unordered_map<qint64, RunPrivacyRead>>();
     QTimer m_poll;
     int m_pollInterval = 1000;
     std::vector<RunRow> m_rows;

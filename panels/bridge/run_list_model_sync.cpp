@@ -1,5 +1,6 @@
 #include "panels/bridge/run_list_model.h"
 
+#include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "core/track/run_summary.h"
 #include "panels/bridge/store_client.h"
@@ -30,6 +31,28 @@ Result<int> readWorldSize(track::RunStore &store, qint64 id)
     return 1;
 }
 
+/// Fills `row`'s privacy spent (its last privacy/epsilon and privacy/delta) from `known`, reading
+/// the store when the run is new, has changed status, or runs (each step spends more).
+Result<void> readPrivacy(track::RunStore &store, RunRow &row, bool seen, RunPrivacyRead &known)
+{
+    if (!seen || known.status != row.status || row.status == track::RunStatus::Running) {
+        auto epsilon = store.lastMetric(row.id, track::keys::kPrivacyEpsilon);
+        if (!epsilon)
+            return std::unexpected(epsilon.error());
+        std::optional<double> delta;
+        if (*epsilon) {
+            auto read = store.lastMetric(row.id, track::keys::kPrivacyDelta);
+            if (!read)
+                return std::unexpected(read.error());
+            delta = *read;
+        }
+        known = {row.status, *epsilon, delta};
+    }
+    row.privacyEpsilon = known.epsilon;
+    row.privacyDelta = known.delta;
+    return {};
+}
+
 } // namespace
 
 void RunListModel::refresh()
@@ -43,7 +66,8 @@ void RunListModel::refresh()
     const quint64 generation = m_editGeneration;
     m_store->query(
         this,
-        [worldSizes = m_worldSizes](track::RunStore &store) -> Result<std::vector<RunRow>> {
+        [worldSizes = m_worldSizes,
+         privacy = m_privacy](track::RunStore &store) -> Result<std::vector<RunRow>> {
             auto summaries = store.runSummaries();
             if (!summaries)
                 return std::unexpected(summaries.error());
@@ -59,6 +83,10 @@ void RunListModel::refresh()
                     known = {summary.run.status, *size};
                 }
                 rows.back().worldSize = known.second;
+                const bool seen = privacy->contains(summary.run.id);
+                if (auto ok = readPrivacy(store, rows.back(), seen, (*privacy)[summary.run.id]);
+                    !ok)
+                    return std::unexpected(ok.error());
             }
             return rows;
         },

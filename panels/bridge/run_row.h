@@ -33,6 +33,8 @@ struct RunRow
     std::optional<double> bestValAccuracy;
     std::optional<double> testAccuracy;
     std::optional<double> finalTrainLoss;
+    std::optional<double> privacyEpsilon; ///< DP-SGD: its last privacy/epsilon; absent: not private
+    std::optional<double> privacyDelta;   ///< DP-SGD: its last privacy/delta
     QStringList tags;
     QString notes;
     QString errorMessage;

@@ -18,8 +18,8 @@ constexpr std::array<std::optional<double> RunRow::*, 3> kMetricFields{
 /// The columns whose common value a group row shows (times and durations never agree).
 constexpr std::array kSharedColumns{RunListModel::WorkersColumn, RunListModel::ModelColumn,
                                     RunListModel::DatasetColumn, RunListModel::OptimizerColumn,
-                                    RunListModel::LrColumn,      RunListModel::ParentColumn,
-                                    RunListModel::TagsColumn};
+                                    RunListModel::LrColumn,      RunListModel::EpsilonColumn,
+                                    RunListModel::ParentColumn,  RunListModel::TagsColumn};
 
 /// Accuracies read in points, as the runs table and `lathe-cli compare` show them.
 bool inPercent(int column)

@@ -108,7 +108,7 @@ void RunsPanel::buildUi()
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     m_table->addAction(m_deleteAction);
-    const int widths[] = {200, 90, 130, 80, 64, 110, 90, 70, 80, 80, 80, 80, 120};
+    const int widths[] = {200, 90, 130, 80, 64, 110, 90, 70, 80, 80, 80, 64, 80, 120};
     for (int column = 0; column < int(std::size(widths)); ++column)
         m_table->setColumnWidth(column, widths[column]);
 

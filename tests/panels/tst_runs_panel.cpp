@@ -148,6 +148,61 @@ private Q_SLOTS:
         QCOMPARE(proxy->index(0, 0).data().toString(), QStringLiteral("gamma"));
     }
 
+    // A DP-SGD run's epsilon (its last privacy/epsilon row, as the trainer stores one a step)
+    // shows in its own column, delta in the tooltip; sorting is by number; a run that is not
+    // private has an empty cell, sorted with the missing values.
+    void privateRunsShowTheirEpsilon()
+    {
+        const auto addPrivacy = [&](std::int64_t id, std::vector<double> epsilons) {
+            std::vector<track::MetricPoint> points;
+            for (std::size_t i = 0; i < epsilons.size(); ++i) {
+                const auto step = std::int64_t(i + 1);
+                points.push_back({id, "privacy/epsilon", step, 0.1 * double(step), 0, epsilons[i]});
+                points.push_back({id, "privacy/delta", step, 0.1 * double(step), 0, 1e-5});
+            }
+            return m_store->addMetrics(points).has_value();
+        };
+        QVERIFY(addPrivacy(m_a, {0.5, 1.9, 2.99999735}));
+        QVERIFY(addPrivacy(m_b, {4.0, 10.25})); // sorts after 2.99 as a number, before as text
+        auto panel = openPanel();
+        auto *model = panel->model();
+        QTRY_COMPARE(model->rowCount(), 3);
+        QCOMPARE(model->headerData(RunListModel::EpsilonColumn, Qt::Horizontal).toString(),
+                 QStringLiteral("Epsilon"));
+        const auto cell = [&](std::int64_t id, int role = Qt::DisplayRole) {
+            return model->index(model->rowOf(id), RunListModel::EpsilonColumn).data(role);
+        };
+        QCOMPARE(cell(m_a).toString(), QStringLiteral("3.00"));
+        QCOMPARE(cell(m_b).toString(), QStringLiteral("10.25"));
+        QCOMPARE(cell(m_c).toString(), QString());
+        QVERIFY2(
+            cell(m_a, Qt::ToolTipRole).toString().contains(QStringLiteral("epsilon 2.99999735")),
+            qPrintable(cell(m_a, Qt::ToolTipRole).toString()));
+        QVERIFY(cell(m_a, Qt::ToolTipRole).toString().contains(QStringLiteral("delta 1e-05")));
+        QVERIFY(!cell(m_c, Qt::ToolTipRole).isValid());
+
+        auto *table = namedChild<QTableView>(panel.get(), "runsTable");
+        auto *proxy = namedChild<QSortFilterProxyModel>(panel.get(), "runsProxy");
+        const auto order = [&] {
+            QStringList names;
+            for (int row = 0; row < proxy->rowCount(); ++row)
+                names << proxy->index(row, RunListModel::NameColumn).data().toString();
+            return names;
+        };
+        table->sortByColumn(RunListModel::EpsilonColumn, Qt::AscendingOrder);
+        QCOMPARE(order(), (QStringList{"gamma", "alpha", "beta"}));
+        table->sortByColumn(RunListModel::EpsilonColumn, Qt::DescendingOrder);
+        QCOMPARE(order(), (QStringList{"beta", "alpha", "gamma"}));
+
+        // A run that goes on spending shows its newer epsilon at the next poll.
+        QVERIFY(m_store->setStatus(m_c, track::RunStatus::Running).has_value());
+        QVERIFY(addPrivacy(m_c, {0.75}));
+        QTRY_COMPARE(cell(m_c).toString(), QStringLiteral("0.75"));
+        const std::vector<track::MetricPoint> later{{m_c, "privacy/epsilon", 2, 0.2, 0, 1.5}};
+        QVERIFY(m_store->addMetrics(later).has_value());
+        QTRY_COMPARE(cell(m_c).toString(), QStringLiteral("1.50"));
+    }
+
     void comparingTwoRunsListsOnlyDifferingKeys()
     {
         auto panel = openPanel();
