@@ -65,16 +65,19 @@ constexpr const char *kUsage = R"(usage: lathe-cli <command> [options]
 
 commands:
   train CONFIG.json [--db PATH] [--name NAME] [--set key.path=value]... [--max-steps N]
-        [--tag TAG]... [--repeat N [--workers K]]
+        [--tag TAG]... [--repeat N [--workers K]] [DATA PARALLEL]
                     train a run from a config; --set overrides any key by its dotted path;
                     --repeat N trains it N times with seeds seed, seed+1, ... as one group
                     (each run tagged repeat:NAME-TIME), K at a time in child processes
   finetune RUN CONFIG.json [--checkpoint best|last|epoch-N] [--db PATH] [--name NAME]
-           [--set key.path=value]... [--max-steps N]
+           [--set key.path=value]... [--max-steps N] [DATA PARALLEL]
                     train CONFIG starting from RUN's checkpoint (its model; a new head when
                     the classes differ); the new run records RUN as its parent
-  resume RUN [--db PATH] [--max-steps N]
+  resume RUN [--db PATH] [--max-steps N] [DATA PARALLEL]
                     continue a stopped or interrupted run from its last checkpoint
+    DATA PARALLEL: --nproc N [--nnodes M --node-rank R --master-addr HOST] [--master-port P]
+                    train one run with N worker processes on this node (torchrun's flags and
+                    variables; docs/data-parallel.md); SIGUSR1 pauses it, SIGUSR2 resumes
   runs [--db PATH] [--filter TEXT] [--status STATUS] [--json]
                     list runs, newest first
   show RUN [--db PATH] [--json]
