@@ -122,7 +122,9 @@ ConfigForm::ConfigForm(QWidget *parent)
          {"training.device", "Device", Kind::Choice, ""},
          {"training.threads", "Threads", Kind::Integer, "0 = all cores"},
          {"training.fused", "Fused kernels", Kind::Flag,
-          "Lathe's fused Adam/AdamW step and softmax cross-entropy"}});
+          "Lathe's fused Adam/AdamW step and softmax cross-entropy"},
+         {"training.sync_batch_norm", "Sync batch norm", Kind::Flag,
+          "With more than one worker: batch norm statistics of the whole global batch"}});
     addGroup(layout, tr("Augmentation"),
              {{"augment.enabled", "Enabled", Kind::Flag, ""},
               {"augment.crop_padding", "Crop padding (px)", Kind::Integer, ""},
