@@ -1,5 +1,7 @@
 #include "core/interop/mlflow_reader.h"
 
+#include "core/util/text.h"
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -13,15 +15,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Meta = std::map<std::string, std::string>;
-
-std::string trim(std::string_view text)
-{
-    const auto begin = text.find_first_not_of(" \t\r\n");
-    if (begin == std::string_view::npos)
-        return {};
-    const auto end = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(begin, end - begin + 1));
-}
 
 std::string unquote(std::string value)
 {
@@ -43,7 +36,9 @@ Meta readMeta(const fs::path &file)
         const auto colon = line.find(':');
         if (colon == std::string::npos)
             continue;
-        meta[trim(line.substr(0, colon))] = unquote(trim(line.substr(colon + 1)));
+        const std::string_view text(line);
+        meta[std::string(util::trimmed(text.substr(0, colon)))]
+            = unquote(std::string(util::trimmed(text.substr(colon + 1))));
     }
     return meta;
 }

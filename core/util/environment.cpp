@@ -1,6 +1,7 @@
 #include "core/util/environment.h"
 
 #include "core/util/build_info.h"
+#include "core/util/text.h"
 
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -14,15 +15,6 @@ namespace lathe::util {
 namespace {
 
 using nlohmann::json;
-
-std::string trimmed(std::string_view text)
-{
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos)
-        return {};
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(first, last - first + 1));
-}
 
 std::string fileText(const std::filesystem::path &path)
 {
@@ -61,7 +53,7 @@ std::string osPrettyName()
     for (std::string line; std::getline(in, line);) {
         if (!line.starts_with("PRETTY_NAME="))
             continue;
-        std::string value = trimmed(line.substr(12));
+        std::string value(util::trimmed(std::string_view(line).substr(12)));
         if (value.size() >= 2 && (value.front() == '"' || value.front() == '\''))
             value = value.substr(1, value.size() - 2);
         return value;
@@ -74,7 +66,7 @@ std::string nvidiaDriver()
     std::ifstream in("/proc/driver/nvidia/version");
     std::string line;
     std::getline(in, line);
-    return trimmed(line);
+    return std::string(util::trimmed(line));
 }
 
 template<typename T>
@@ -195,8 +187,8 @@ CpuInfo parseCpuInfo(std::string_view text)
         const auto colon = line.find(':');
         if (colon == std::string::npos)
             continue;
-        const std::string key = trimmed(std::string_view(line).substr(0, colon));
-        const std::string value = trimmed(std::string_view(line).substr(colon + 1));
+        const std::string key(util::trimmed(std::string_view(line).substr(0, colon)));
+        const std::string value(util::trimmed(std::string_view(line).substr(colon + 1)));
         if (key == "processor")
             ++cpu.logicalCores;
         else if (key == "model name" && cpu.model.empty())

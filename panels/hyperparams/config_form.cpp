@@ -185,7 +185,7 @@ ConfigForm::ConfigForm(QWidget *parent)
              {{"privacy.enabled", "Differential privacy", Kind::Flag,
                "Train with DP-SGD (docs/privacy.md): Poisson batches of expected size batch_size, "
                "per-example clipping and Gaussian noise; privacy/epsilon is recorded each step. "
-               "Batch norm models are refused (use cnn-gn or cnn-tanh)"},
+               "Batch norm models are refused (use cnn-gn-tanh, cnn-gn or cnn-tanh)"},
               {"privacy.target_epsilon", "Target epsilon", Kind::Real,
                "The noise is solved so the run ends at this epsilon, (0, 1000]; or give the "
                "noise multiplier, not both"},
