@@ -2,6 +2,7 @@
 // (XDG_DATA_HOME, so its log file) and its store ($LATHE_DB) live there.
 #pragma once
 
+#include <QJsonDocument>
 #include <QProcess>
 #include <QString>
 #include <QStringList>
@@ -16,6 +17,8 @@ struct Outcome
 {
     int exitCode = -1;
     QString out, err;
+    /// Standard output read as JSON (for the commands' --json).
+    QJsonDocument json() const { return QJsonDocument::fromJson(out.toUtf8()); }
 };
 
 class Cli

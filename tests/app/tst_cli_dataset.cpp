@@ -20,15 +20,6 @@
 using namespace lathe;
 using testing::Cli;
 
-namespace {
-
-QJsonDocument json(const QString &text)
-{
-    return QJsonDocument::fromJson(text.toUtf8());
-}
-
-} // namespace
-
 class TestCliDataset : public QObject
 {
     Q_OBJECT
@@ -40,7 +31,7 @@ private:
     QJsonArray runs()
     {
         const auto listed = m_cli.run({"runs", "--json"});
-        return json(listed.out).array();
+        return listed.json().array();
     }
 
     /// The store's run rows, read directly (milliseconds, while another process writes); -1
@@ -62,7 +53,7 @@ private:
         QFile base(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
         if (!base.open(QIODevice::ReadOnly))
             qFatal("cannot read fashion-cnn.json");
-        QJsonObject root = json(QString::fromUtf8(base.readAll())).object();
+        QJsonObject root = QJsonDocument::fromJson(base.readAll()).object();
         QJsonObject d = data.isEmpty() ? root["data"].toObject() : data;
         if (subset > 0)
             d["subset"] = subset;
@@ -123,7 +114,7 @@ private Q_SLOTS:
         const auto outcome = m_cli.run(
             {"dataset", "issues", "--config", config("cv", 600), "--folds", "3", "--json"}, 300000);
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
-        const auto doc = json(outcome.out).object();
+        const auto doc = outcome.json().object();
         const QString group = doc["group"].toString();
         QVERIFY2(group.startsWith("cv-3fold-"), qPrintable(outcome.out.left(400)));
         QCOMPARE(doc["runs"].toArray().size(), 3);
@@ -143,7 +134,7 @@ private Q_SLOTS:
         const auto compared = m_cli.run({"compare", "--group-by", "repeat", "--json"});
         QVERIFY2(compared.exitCode == 0, qPrintable(compared.err));
         QVERIFY2(compared.out.contains(group), qPrintable(compared.out.left(600)));
-        const auto shown = json(m_cli.run({"show", "cv-fold2", "--json"}).out).object();
+        const auto shown = m_cli.run({"show", "cv-fold2", "--json"}).json().object();
         const double accuracy = shown["final_metrics"]["test/accuracy"].toDouble(-1);
         QVERIFY2(accuracy > 0.2 && accuracy <= 1.0, qPrintable(QString::number(accuracy)));
     }

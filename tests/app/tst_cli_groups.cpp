@@ -35,11 +35,6 @@ QStringList tinyRepeat(const QString &name, int repeats, const QString &smoothin
             "--set",    "training.label_smoothing=" + smoothing};
 }
 
-QJsonDocument json(const QString &text)
-{
-    return QJsonDocument::fromJson(text.toUtf8());
-}
-
 } // namespace
 
 class TestCliGroups : public QObject
@@ -74,10 +69,10 @@ private Q_SLOTS:
         }
         const auto listed = m_cli.run({"runs", "--json"});
         QCOMPARE(listed.exitCode, 0);
-        for (const auto run : json(listed.out).array()) {
+        for (const auto run : listed.json().array()) {
             const int id = run.toObject()["id"].toInt();
             const auto shown = m_cli.run({"show", QString::number(id), "--json"});
-            m_test[id] = json(shown.out)["final_metrics"]["test/accuracy"].toDouble();
+            m_test[id] = shown.json()["final_metrics"]["test/accuracy"].toDouble();
         }
         QCOMPARE(m_test.size(), std::size_t(6));
     }
@@ -86,7 +81,7 @@ private Q_SLOTS:
     void aRepeatIsOneGroupWithSuccessiveSeeds()
     {
         const auto listed = m_cli.run({"runs", "--json", "--filter", "smooth"});
-        const auto runs = json(listed.out).array();
+        const auto runs = listed.json().array();
         QCOMPARE(runs.size(), 3);
         std::map<QString, int> seeds;
         QString tag;
@@ -106,7 +101,7 @@ private Q_SLOTS:
     // --workers 2: the same group, made by child processes, at most two at a time.
     void aRepeatWithWorkersRunsInParallel()
     {
-        const auto runs = json(m_cli.run({"runs", "--json", "--filter", "plain"}).out).array();
+        const auto runs = m_cli.run({"runs", "--json", "--filter", "plain"}).json().array();
         QCOMPARE(runs.size(), 3);
         std::map<QString, QJsonObject> byName;
         for (const auto value : runs) {
@@ -138,7 +133,7 @@ private Q_SLOTS:
         for (const char *key : {"repeat", "training.label_smoothing"}) {
             const auto outcome = m_cli.run({"compare", "--group-by", key, "--json"});
             QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
-            const auto groups = json(outcome.out)["groups"].toArray();
+            const auto groups = outcome.json()["groups"].toArray();
             QCOMPARE(groups.size(), 2);
             for (const auto value : groups) {
                 const auto group = value.toObject();
@@ -161,7 +156,7 @@ private Q_SLOTS:
         const auto two = m_cli.run({"compare", "1", "2", "4", "--group-by", "optimizer.name",
                                     "--group-by", "repeat", "--json"});
         QCOMPARE(two.exitCode, 0);
-        const auto groups = json(two.out)["groups"].toArray();
+        const auto groups = two.json()["groups"].toArray();
         QCOMPARE(groups.size(), 2);
         QCOMPARE(groups[0].toObject()["values"].toObject()["optimizer.name"].toString(), "adamw");
     }
@@ -172,7 +167,7 @@ private Q_SLOTS:
     {
         const auto outcome = m_cli.run({"compare", "plain-r2", "smooth-r1", "--stats", "--json"});
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
-        const auto result = json(outcome.out).object();
+        const auto result = outcome.json().object();
         QCOMPARE(result["metric"].toString(), "test/accuracy");
         const auto a = testAccuracies(result["a"].toObject()["runs"].toArray());
         const auto b = testAccuracies(result["b"].toObject()["runs"].toArray());

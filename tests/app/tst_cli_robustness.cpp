@@ -26,11 +26,6 @@ QStringList tinyTrain(const QString &name)
             "--set",  "training.batch_size=64"};
 }
 
-QJsonDocument json(const QString &text)
-{
-    return QJsonDocument::fromJson(text.toUtf8());
-}
-
 } // namespace
 
 class TestCliRobustness : public QObject
@@ -44,7 +39,7 @@ private:
     int runCount()
     {
         const auto listed = m_cli.run({"runs", "--json"});
-        return json(listed.out).array().size();
+        return listed.json().array().size();
     }
 
 private Q_SLOTS:
@@ -72,7 +67,7 @@ private Q_SLOTS:
         const auto outcome = m_cli.run({"robustness", "plain", "--eps", "0.1,0.02", "--attack",
                                         "fgsm", "--limit", "200", "--json"});
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
-        const auto doc = json(outcome.out).object();
+        const auto doc = outcome.json().object();
         QCOMPARE(doc["attack"].toString(), QString("fgsm"));
         QCOMPARE(doc["samples"].toInt(), 200);
         const auto points = doc["points"].toArray();
@@ -181,7 +176,7 @@ private Q_SLOTS:
                                                                 << "adversarial.eval_samples=50",
                                        300000);
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
-        const auto shown = json(m_cli.run({"show", "adversarial", "--json"}).out).object();
+        const auto shown = m_cli.run({"show", "adversarial", "--json"}).json().object();
         const double robust = shown["final_metrics"]["val/robust_accuracy"].toDouble(-1);
         QVERIFY2(robust >= 0.0 && robust <= 1.0, qPrintable(QString::number(robust)));
         QCOMPARE(shown["config"]["adversarial"]["steps"].toInt(), 2);
