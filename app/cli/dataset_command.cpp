@@ -22,7 +22,7 @@ namespace lathe::cli {
 
 namespace {
 
-constexpr const char *kUsage
+constexpr const char *kDatasetUsage
     = "usage: lathe-cli dataset issues [--config CONFIG | --run RUN] [--folds K] "
       "[--checkpoint C] [--db PATH] [--no-store] [--csv OUT] [--json]\n"
       "       lathe-cli dataset duplicates [--config CONFIG] [--max-hamming H] [--max-rms R] "
@@ -357,7 +357,7 @@ int datasetCommand(const std::vector<std::string> &args)
                                               1,
                                               1});
     if (auto *message = std::get_if<std::string>(&parsed)) {
-        std::fprintf(stderr, "lathe-cli dataset: %s\n%s", message->c_str(), kUsage);
+        std::fprintf(stderr, "lathe-cli dataset: %s\n%s", message->c_str(), kDatasetUsage);
         return kExitUsage;
     }
     const auto &a = std::get<ParsedArgs>(parsed);
@@ -366,7 +366,7 @@ int datasetCommand(const std::vector<std::string> &args)
     if (a.positionals[0] == "duplicates")
         return duplicates(a);
     std::fprintf(stderr, "lathe-cli dataset: unknown subcommand \"%s\"\n%s",
-                 a.positionals[0].c_str(), kUsage);
+                 a.positionals[0].c_str(), kDatasetUsage);
     return kExitUsage;
 }
 

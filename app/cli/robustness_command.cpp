@@ -17,7 +17,7 @@ namespace lathe::cli {
 
 namespace {
 
-constexpr const char *kUsage
+constexpr const char *kRobustnessUsage
     = "usage: lathe-cli robustness RUN [--eps 0.05,0.1,0.2] [--attack pgd|fgsm] [--steps 40] "
       "[--step-size S] [--restarts R] [--no-random-start] [--limit N] "
       "[--checkpoint best|last|epoch-N] [--db PATH] [--json]\n";
@@ -130,7 +130,7 @@ int robustnessCommand(const std::vector<std::string> &args)
                                               1,
                                               1});
     if (auto *message = std::get_if<std::string>(&parsed)) {
-        std::fprintf(stderr, "lathe-cli robustness: %s\n%s", message->c_str(), kUsage);
+        std::fprintf(stderr, "lathe-cli robustness: %s\n%s", message->c_str(), kRobustnessUsage);
         return kExitUsage;
     }
     const auto &a = std::get<ParsedArgs>(parsed);

@@ -24,7 +24,7 @@ std::int64_t DatasetStats::redundantSamples() const
 
 namespace {
 
-constexpr std::int64_t kChunk = 2048;
+constexpr std::int64_t kStatsChunk = 2048;
 
 /// Reads the bytes that identify a sample: the stored uint8 pixels when there are any, else
 /// the float32 sample as the dataset returns it.
@@ -166,10 +166,10 @@ Result<DatasetStats> compute(const Dataset &dataset, std::stop_token stop,
                     torch::zeros({stats.sampleShape[0]}, torch::kDouble),
                     {}};
     acc.hashes.reserve(std::size_t(stats.count));
-    for (std::int64_t start = 0; start < stats.count; start += kChunk) {
+    for (std::int64_t start = 0; start < stats.count; start += kStatsChunk) {
         if (stop.stop_requested())
             return fail(ErrorCode::Cancelled, "statistics were cancelled", dataset.description());
-        const std::int64_t n = std::min(kChunk, stats.count - start);
+        const std::int64_t n = std::min(kStatsChunk, stats.count - start);
         const torch::Tensor x = dataset.images(torch::arange(start, start + n, torch::kLong));
         accumulateChunk(acc, x, bytes.chunk(start, n, x), start);
         if (progress)

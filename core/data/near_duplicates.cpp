@@ -22,7 +22,7 @@ namespace lathe::data {
 
 namespace {
 
-constexpr std::int64_t kChunk = 2048;
+constexpr std::int64_t kDuplicateChunk = 2048;
 constexpr std::int64_t kSide = 32; // the perceptual hash's DCT size
 constexpr std::int64_t kLow = 8;   // its kLow x kLow lowest frequencies make the 64 bits
 constexpr std::int64_t kRowBlock = 2048;
@@ -76,10 +76,10 @@ Result<void> readSplit(Samples &s, int splitIndex, const Dataset &dataset, std::
     const torch::Tensor labels = dataset.labels().to(torch::kLong).contiguous();
     const auto *label = labels.data_ptr<std::int64_t>();
     std::vector<torch::Tensor> chunks;
-    for (std::int64_t start = 0; start < dataset.size(); start += kChunk) {
+    for (std::int64_t start = 0; start < dataset.size(); start += kDuplicateChunk) {
         if (stop.stop_requested())
             return fail(ErrorCode::Cancelled, "the duplicate search was cancelled");
-        const std::int64_t n = std::min(kChunk, dataset.size() - start);
+        const std::int64_t n = std::min(kDuplicateChunk, dataset.size() - start);
         const torch::Tensor x = dataset.images(torch::arange(start, start + n, torch::kLong));
         const torch::Tensor bytes = (x.clamp(0, 1) * 255).round().to(torch::kByte).reshape({n, -1});
         chunks.push_back(bytes.contiguous());

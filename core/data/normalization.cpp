@@ -8,7 +8,7 @@ namespace lathe::data {
 
 namespace {
 
-constexpr std::int64_t kChunk = 4096;
+constexpr std::int64_t kMomentChunk = 4096;
 constexpr double kMinStd = 1e-12;
 
 torch::Tensor channelView(const std::vector<double> &values, const torch::Tensor &like)
@@ -66,8 +66,8 @@ Normalization measureNormalization(const Dataset &dataset, const torch::Tensor &
     const std::int64_t channels = dataset.sampleShape().at(0);
     const torch::Tensor flat = indices.to(torch::kLong).view(-1);
     Moments moments;
-    for (std::int64_t start = 0; start < flat.numel(); start += kChunk) {
-        const std::int64_t length = std::min(kChunk, flat.numel() - start);
+    for (std::int64_t start = 0; start < flat.numel(); start += kMomentChunk) {
+        const std::int64_t length = std::min(kMomentChunk, flat.numel() - start);
         moments.add(dataset.images(flat.narrow(0, start, length)));
     }
     if (moments.count == 0.0)

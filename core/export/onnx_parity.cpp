@@ -20,7 +20,7 @@ namespace lathe::exporting {
 
 namespace {
 
-constexpr double kTolerance = 1e-4;
+constexpr double kOnnxTolerance = 1e-4;
 
 void writeRaw(const std::filesystem::path &file, const torch::Tensor &t)
 {
@@ -75,7 +75,7 @@ ParityResult onnxRuntimeParity(const std::filesystem::path &model, const torch::
                                const std::filesystem::path &runtimeDir)
 {
     ParityResult result;
-    result.tolerance = kTolerance;
+    result.tolerance = kOnnxTolerance;
     std::error_code ec;
     std::filesystem::path dir = runtimeDir;
     if (dir.empty()) {
@@ -126,7 +126,7 @@ ParityResult onnxRuntimeParity(const std::filesystem::path &model, const torch::
         return result;
     }
     result.maxAbsDiff = (actual - expected.to(torch::kFloat)).abs().max().item<double>();
-    result.passed = result.maxAbsDiff <= kTolerance;
+    result.passed = result.maxAbsDiff <= kOnnxTolerance;
     result.detail = "onnxruntime-node on " + std::to_string(input.size(0)) + " test images";
     return result;
 }

@@ -27,7 +27,7 @@ namespace lathe::exporting {
 namespace {
 
 constexpr std::int64_t kParityImages = 100;
-constexpr double kTolerance = 1e-5;
+constexpr double kReloadTolerance = 1e-5;
 
 struct Exporting
 {
@@ -153,7 +153,7 @@ Result<std::filesystem::path> writeConfig(const Exporting &e, const ExportOption
 ParityResult parity(Exporting &e, const ExportOptions &o, const std::filesystem::path &file)
 {
     ParityResult result;
-    result.tolerance = kTolerance;
+    result.tolerance = kReloadTolerance;
     try {
         torch::NoGradGuard noGrad;
         auto &net = e.model.net;
@@ -181,7 +181,7 @@ ParityResult parity(Exporting &e, const ExportOptions &o, const std::filesystem:
         }
         result.checked = true;
         result.maxAbsDiff = (actual - expected).abs().max().item<double>();
-        result.passed = result.maxAbsDiff <= kTolerance;
+        result.passed = result.maxAbsDiff <= kReloadTolerance;
         result.detail = "reloaded " + file.filename().string() + " on "
                         + std::to_string(e.parityInput.size(0)) + " test images";
     } catch (const std::exception &ex) {

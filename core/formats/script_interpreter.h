@@ -71,6 +71,8 @@ public:
 
     // For the handlers.
     GraphBuilder &builder() { return m_builder; }
+    /// The rank of StageGraph value `value` (from the builder's probe).
+    std::int64_t rankOf(const std::string &value) { return m_builder.probe(value).dim(); }
     const Slot &slot(const torch::jit::Value *value) const;
     /// The StageGraph value of a tensor input; a known tensor becomes a constant.
     std::string tensor(const torch::jit::Value *value);

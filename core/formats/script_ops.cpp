@@ -13,11 +13,6 @@ namespace {
 using torch::jit::Node;
 using Interp = ScriptInterpreter;
 
-std::int64_t rankOf(Interp &s, const std::string &value)
-{
-    return s.builder().probe(value).dim();
-}
-
 // A pooling or convolution argument as two values: [k] means [k, k], [] the fallback.
 std::vector<std::int64_t> twoValues(std::vector<std::int64_t> v, std::vector<std::int64_t> fallback)
 {
@@ -110,7 +105,7 @@ void batchNorm(Interp &s, Node *n)
     const auto x = s.tensor(n->input(0));
     const auto affine = batchNormAffine(s, n);
     std::vector<std::int64_t> shape{-1};
-    shape.resize(static_cast<std::size_t>(std::max<std::int64_t>(1, rankOf(s, x) - 1)), 1);
+    shape.resize(static_cast<std::size_t>(std::max<std::int64_t>(1, s.rankOf(x) - 1)), 1);
     const auto name = s.opName(n);
     const auto scale = s.builder().constant(name + ".scale", affine.scale.view(shape));
     const auto shift = s.builder().constant(name + ".shift", affine.shift.view(shape));

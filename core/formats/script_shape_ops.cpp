@@ -19,11 +19,6 @@ std::int64_t normalized(std::int64_t dim, std::int64_t rank)
     return dim < 0 ? dim + rank : dim;
 }
 
-std::int64_t rankOf(Interp &s, const std::string &value)
-{
-    return s.builder().probe(value).dim();
-}
-
 std::vector<std::int64_t> sizesOf(const c10::IValue &value)
 {
     return value.toTensor().sizes().vec();
@@ -58,7 +53,7 @@ void permute(Interp &s, Node *n)
     const auto x = s.tensor(n->input(0));
     auto perm = s.ints(n->input(1));
     for (auto &d : perm)
-        d = normalized(d, rankOf(s, x));
+        d = normalized(d, s.rankOf(x));
     s.emit(n, OpKind::Transpose, {x}, perm);
 }
 
@@ -66,7 +61,7 @@ void permute(Interp &s, Node *n)
 void transpose(Interp &s, Node *n)
 {
     const auto x = s.tensor(n->input(0));
-    const auto rank = rankOf(s, x);
+    const auto rank = s.rankOf(x);
     std::vector<std::int64_t> perm(static_cast<std::size_t>(rank));
     std::iota(perm.begin(), perm.end(), 0);
     if (n->inputs().size() == 1 && rank < 2)
@@ -83,14 +78,14 @@ void select(Interp &s, Node *n)
 {
     const auto x = s.tensor(n->input(0));
     s.emit(n, OpKind::Select, {x},
-           {normalized(s.integer(n->input(1)), rankOf(s, x)), s.integer(n->input(2))});
+           {normalized(s.integer(n->input(1)), s.rankOf(x)), s.integer(n->input(2))});
 }
 
 // slice(x, dim, start?, end?, step)
 void slice(Interp &s, Node *n)
 {
     const auto x = s.tensor(n->input(0));
-    const auto dim = normalized(s.integer(n->input(1)), rankOf(s, x));
+    const auto dim = normalized(s.integer(n->input(1)), s.rankOf(x));
     const auto start = s.isNone(n->input(2)) ? 0 : s.integer(n->input(2));
     const auto end
         = s.isNone(n->input(3)) ? std::numeric_limits<std::int64_t>::max() : s.integer(n->input(3));
@@ -105,7 +100,7 @@ void slice(Interp &s, Node *n)
 void chunk(Interp &s, Node *n)
 {
     const auto x = s.tensor(n->input(0));
-    const auto dim = normalized(s.integer(n->input(2)), rankOf(s, x));
+    const auto dim = normalized(s.integer(n->input(2)), s.rankOf(x));
     const auto size = s.builder().probe(x).size(dim);
     if (size != s.builder().wideProbe(x).size(dim))
         throw Unmapped("chunks of the batch dim");
@@ -134,7 +129,7 @@ void cat(Interp &s, Node *n)
         else
             throw Unmapped("concatenating something other than tensors");
     }
-    const auto dim = normalized(s.integer(n->input(1)), rankOf(s, inputs.at(0)));
+    const auto dim = normalized(s.integer(n->input(1)), s.rankOf(inputs.at(0)));
     s.emit(n, OpKind::Concat, std::move(inputs), {dim});
 }
 

@@ -8,7 +8,7 @@ namespace lathe::stats {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
 
 /// The continued fraction of I_x(a, b) (converges fast for x < (a + 1) / (a + b + 2)).
 double betaFraction(double a, double b, double x)
@@ -41,7 +41,7 @@ double betaFraction(double a, double b, double x)
 double regularizedIncompleteBeta(double a, double b, double x)
 {
     if (!(a > 0) || !(b > 0) || !(x >= 0) || !(x <= 1))
-        return kNaN;
+        return kUndefined;
     if (x == 0 || x == 1)
         return x;
     const double logFront = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x)
@@ -55,7 +55,7 @@ double regularizedIncompleteBeta(double a, double b, double x)
 double studentTCdf(double t, double df)
 {
     if (!(df > 0) || std::isnan(t))
-        return kNaN;
+        return kUndefined;
     if (std::isinf(t))
         return t > 0 ? 1.0 : 0.0;
     // P(|T| > |t|) = I_{df / (df + t^2)}(df / 2, 1 / 2).
@@ -66,7 +66,7 @@ double studentTCdf(double t, double df)
 double studentTQuantile(double p, double df)
 {
     if (!(p > 0) || !(p < 1) || !(df > 0))
-        return kNaN;
+        return kUndefined;
     double low = -1.0, high = 1.0;
     while (studentTCdf(low, df) > p)
         low *= 2.0;

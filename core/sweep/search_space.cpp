@@ -22,7 +22,7 @@ std::string where(const std::string &key)
     return "space.\"" + key + "\"";
 }
 
-Error invalid(const std::string &key, std::string message)
+Error invalidKey(const std::string &key, std::string message)
 {
     return Error{ErrorCode::InvalidArgument, std::move(message), where(key)};
 }
@@ -114,28 +114,28 @@ Result<Kind> parseKind(const std::string &key, const json &spec)
 {
     static const std::vector<std::string> names{"uniform", "log_uniform", "int", "choice"};
     if (!spec.is_object())
-        return std::unexpected(invalid(key, "expected an object such as {\"type\": \"uniform\", "
-                                            "\"low\": 0, \"high\": 1}, got "
-                                                + showValue(spec)));
+        return std::unexpected(invalidKey(key, "expected an object such as {\"type\": \"uniform\", "
+                                               "\"low\": 0, \"high\": 1}, got "
+                                                   + showValue(spec)));
     if (!spec.contains("type"))
         return std::unexpected(
-            invalid(key, "missing \"type\"; expected one of: " + util::join(names)));
+            invalidKey(key, "missing \"type\"; expected one of: " + util::join(names)));
     const json &type = spec["type"];
     for (std::size_t i = 0; i < names.size(); ++i)
         if (type.is_string() && type.get_ref<const std::string &>() == names[i])
             return Kind(i);
     return std::unexpected(
-        invalid(key, "type " + showValue(type) + " is not one of: " + util::join(names)));
+        invalidKey(key, "type " + showValue(type) + " is not one of: " + util::join(names)));
 }
 
 Result<double> readBound(const std::string &key, const json &spec, const char *name)
 {
     if (!spec.contains(name))
-        return std::unexpected(invalid(key, std::string("missing \"") + name + "\""));
+        return std::unexpected(invalidKey(key, std::string("missing \"") + name + "\""));
     const json &value = spec[name];
     if (!value.is_number() || !std::isfinite(value.get<double>()))
-        return std::unexpected(
-            invalid(key, std::string(name) + " " + showValue(value) + " is not a finite number"));
+        return std::unexpected(invalidKey(key, std::string(name) + " " + showValue(value)
+                                                   + " is not a finite number"));
     return value.get<double>();
 }
 
@@ -149,13 +149,13 @@ Result<void> parseReal(const std::string &key, const json &spec, Dimension &dim)
         return std::unexpected(high.error());
     if (*low > *high)
         return std::unexpected(
-            invalid(key, "low " + showNumber(*low) + " is above high " + showNumber(*high)));
+            invalidKey(key, "low " + showNumber(*low) + " is above high " + showNumber(*high)));
     if (*low == *high)
         return std::unexpected(
-            invalid(key, "empty range: low and high are both " + showNumber(*low)));
+            invalidKey(key, "empty range: low and high are both " + showNumber(*low)));
     if (dim.kind == Kind::LogUniform && *low <= 0)
         return std::unexpected(
-            invalid(key, "log_uniform needs bounds above 0, but low is " + showNumber(*low)));
+            invalidKey(key, "log_uniform needs bounds above 0, but low is " + showNumber(*low)));
     dim.low = *low;
     dim.high = *high;
     if (spec.contains("grid")) {
@@ -163,7 +163,7 @@ Result<void> parseReal(const std::string &key, const json &spec, Dimension &dim)
         if (!grid.is_number_integer() || grid.get<std::int64_t>() < 2
             || grid.get<std::int64_t>() > 100000)
             return std::unexpected(
-                invalid(key, "grid " + showValue(grid) + " is not an integer in [2, 100000]"));
+                invalidKey(key, "grid " + showValue(grid) + " is not an integer in [2, 100000]"));
         dim.grid = grid.get<int>();
     }
     return {};
@@ -172,12 +172,12 @@ Result<void> parseReal(const std::string &key, const json &spec, Dimension &dim)
 Result<std::int64_t> readInteger(const std::string &key, const json &spec, const char *name)
 {
     if (!spec.contains(name))
-        return std::unexpected(invalid(key, std::string("missing \"") + name + "\""));
+        return std::unexpected(invalidKey(key, std::string("missing \"") + name + "\""));
     const json &value = spec[name];
     constexpr double kLimit = 4503599627370496.0; // 2^52: exact as a double, with a margin
     if (!value.is_number_integer() || std::abs(value.get<double>()) > kLimit)
-        return std::unexpected(invalid(key, std::string(name) + " " + showValue(value)
-                                                + " is not an integer (within +-2^52)"));
+        return std::unexpected(invalidKey(key, std::string(name) + " " + showValue(value)
+                                                   + " is not an integer (within +-2^52)"));
     return value.get<std::int64_t>();
 }
 
@@ -197,22 +197,22 @@ Result<void> parseInt(const std::string &key, const json &spec, Dimension &dim)
         step = *given;
     }
     if (*low > *high)
-        return std::unexpected(invalid(key, "low " + std::to_string(*low) + " is above high "
-                                                + std::to_string(*high)));
+        return std::unexpected(invalidKey(key, "low " + std::to_string(*low) + " is above high "
+                                                   + std::to_string(*high)));
     if (*low == *high)
         return std::unexpected(
-            invalid(key, "empty range: low and high are both " + std::to_string(*low)));
+            invalidKey(key, "empty range: low and high are both " + std::to_string(*low)));
     if (step <= 0)
         return std::unexpected(
-            invalid(key, "step " + std::to_string(step) + " is not a positive integer"));
+            invalidKey(key, "step " + std::to_string(step) + " is not a positive integer"));
     if (const std::int64_t span = *high - *low; span % step != 0) {
         const std::int64_t below = *low + span / step * step;
         return std::unexpected(
-            invalid(key, "the range " + std::to_string(*low) + ".." + std::to_string(*high)
-                             + " is not a multiple of step " + std::to_string(step) + " ("
-                             + std::to_string(*high) + " - " + std::to_string(*low) + " = "
-                             + std::to_string(span) + "); use high " + std::to_string(below)
-                             + " or " + std::to_string(below + step)));
+            invalidKey(key, "the range " + std::to_string(*low) + ".." + std::to_string(*high)
+                                + " is not a multiple of step " + std::to_string(step) + " ("
+                                + std::to_string(*high) + " - " + std::to_string(*low) + " = "
+                                + std::to_string(span) + "); use high " + std::to_string(below)
+                                + " or " + std::to_string(below + step)));
     }
     dim.low = double(*low);
     dim.high = double(*high);
@@ -223,23 +223,23 @@ Result<void> parseInt(const std::string &key, const json &spec, Dimension &dim)
 Result<void> parseChoice(const std::string &key, const json &spec, Dimension &dim)
 {
     if (!spec.contains("values") || !spec["values"].is_array())
-        return std::unexpected(invalid(
+        return std::unexpected(invalidKey(
             key, "a choice needs \"values\", a non-empty list such as [\"sgd\", \"adamw\"]"));
     const json &values = spec["values"];
     if (values.empty())
-        return std::unexpected(invalid(key, "a choice with no values"));
+        return std::unexpected(invalidKey(key, "a choice with no values"));
     for (std::size_t i = 0; i < values.size(); ++i) {
         const json &value = values[i];
         if (value.is_null())
-            return std::unexpected(invalid(key, "null is not a value to choose"));
+            return std::unexpected(invalidKey(key, "null is not a value to choose"));
         if (typeName(value) != typeName(values[0]))
-            return std::unexpected(invalid(
+            return std::unexpected(invalidKey(
                 key, "values mix types: " + showValue(values[0]) + " is a " + typeName(values[0])
                          + ", " + showValue(value) + " is a " + typeName(value)));
         for (std::size_t j = 0; j < i; ++j)
             if (values[j] == value)
                 return std::unexpected(
-                    invalid(key, "value " + showValue(value) + " is listed twice"));
+                    invalidKey(key, "value " + showValue(value) + " is listed twice"));
     }
     dim.values.assign(values.begin(), values.end());
     return {};
@@ -257,8 +257,9 @@ Result<void> checkType(const Dimension &dim, const json &base)
     const std::string what = dim.kind == Kind::Choice
                                  ? "the values are " + given + "s"
                                  : std::string("a ") + kindName(dim.kind) + " range gives numbers";
-    return std::unexpected(invalid(dim.key, what + ", but " + dim.key + " is a " + baseType
-                                                + " in the base config (" + showValue(base) + ")"));
+    return std::unexpected(invalidKey(dim.key, what + ", but " + dim.key + " is a " + baseType
+                                                   + " in the base config (" + showValue(base)
+                                                   + ")"));
 }
 
 /// Every value `dim` can take, for a condition on it; empty for a real-valued dimension.
@@ -284,9 +285,9 @@ Result<void> parseConditions(Dimension &dim, const json &when, const json &space
                              const std::map<std::string, Dimension> &parsed, const json &base)
 {
     if (!when.is_object() || when.empty())
-        return std::unexpected(invalid(dim.key, "\"when\" must be a non-empty object such as "
-                                                "{\"optimizer.name\": \"sgd\"}, got "
-                                                    + showValue(when)));
+        return std::unexpected(invalidKey(dim.key, "\"when\" must be a non-empty object such as "
+                                                   "{\"optimizer.name\": \"sgd\"}, got "
+                                                       + showValue(when)));
     for (const auto &[key, allowed] : when.items()) {
         Condition condition{key, {}};
         if (allowed.is_array())
@@ -295,21 +296,21 @@ Result<void> parseConditions(Dimension &dim, const json &when, const json &space
             condition.values.push_back(allowed);
         if (condition.values.empty())
             return std::unexpected(
-                invalid(dim.key, "its condition on " + key + " lists no values"));
+                invalidKey(dim.key, "its condition on " + key + " lists no values"));
         if (key == dim.key)
-            return std::unexpected(invalid(dim.key, "its condition names the key itself"));
+            return std::unexpected(invalidKey(dim.key, "its condition names the key itself"));
         if (space.contains(key)) {
             const auto other = parsed.find(key);
             if (other == parsed.end())
                 continue; // that key's own error is reported
             const auto possible = possibleValues(other->second);
             if (possible.empty())
-                return std::unexpected(invalid(
+                return std::unexpected(invalidKey(
                     dim.key, "its condition names " + key + ", a " + kindName(other->second.kind)
                                  + " key; a condition needs a choice or int key"));
             for (const auto &value : condition.values)
                 if (!contains(possible, value))
-                    return std::unexpected(invalid(
+                    return std::unexpected(invalidKey(
                         dim.key, "its condition value " + showValue(value) + " is not one of " + key
                                      + "'s values: " + util::join(possible, ", ", showValue)));
             dim.when.push_back(std::move(condition));
@@ -317,11 +318,11 @@ Result<void> parseConditions(Dimension &dim, const json &when, const json &space
         }
         const json *value = configValue(base, key);
         if (value == nullptr)
-            return std::unexpected(invalid(dim.key, "its condition names " + key
-                                                        + ", which is neither a key of the "
-                                                          "space nor of the base config"));
+            return std::unexpected(invalidKey(dim.key, "its condition names " + key
+                                                           + ", which is neither a key of the "
+                                                             "space nor of the base config"));
         if (!contains(condition.values, *value))
-            return std::unexpected(invalid(
+            return std::unexpected(invalidKey(
                 dim.key, "its condition never holds: " + key + " is " + showValue(*value)
                              + " in the base config and not in the space, and the condition "
                                "wants "
@@ -344,8 +345,8 @@ Result<std::vector<Dimension>> sampleOrder(std::map<std::string, Dimension> dims
             std::vector<std::string> keys;
             for (const auto &[key, dim] : dims)
                 keys.push_back(key);
-            return std::unexpected(
-                invalid(dims.begin()->first, "conditions form a cycle among: " + util::join(keys)));
+            return std::unexpected(invalidKey(dims.begin()->first, "conditions form a cycle among: "
+                                                                       + util::join(keys)));
         }
         placed.insert(ready->first);
         order.push_back(std::move(ready->second));
@@ -432,11 +433,11 @@ Result<SearchSpace> parseSearchSpace(const nlohmann::json &space, const nlohmann
         for (const auto &[key, spec] : space.items()) {
             const auto parts = splitKey(key);
             if (key.empty() || std::ranges::any_of(parts, &std::string::empty))
-                return std::unexpected(invalid(key, "expected a dotted config key such as "
-                                                    "optimizer.lr"));
+                return std::unexpected(invalidKey(key, "expected a dotted config key such as "
+                                                       "optimizer.lr"));
             const json *baseValue = configValue(base, key);
             if (baseValue == nullptr)
-                return std::unexpected(invalid(key, notAValue(base, key)));
+                return std::unexpected(invalidKey(key, notAValue(base, key)));
             auto kind = parseKind(key, spec);
             if (!kind)
                 return std::unexpected(kind.error());
@@ -444,8 +445,8 @@ Result<SearchSpace> parseSearchSpace(const nlohmann::json &space, const nlohmann
             for (const auto &[field, value] : spec.items())
                 if (std::ranges::find(fields, field) == fields.end())
                     return std::unexpected(
-                        invalid(key, "unknown field \"" + field + "\" for a " + kindName(*kind)
-                                         + " key; its fields are: " + util::join(fields)));
+                        invalidKey(key, "unknown field \"" + field + "\" for a " + kindName(*kind)
+                                            + " key; its fields are: " + util::join(fields)));
             Dimension dim;
             dim.key = key;
             dim.kind = *kind;
@@ -517,9 +518,10 @@ Result<std::vector<Params>> gridPoints(const SearchSpace &space)
     std::int64_t total = 1;
     for (const auto &dim : space.dimensions) {
         if (dim.gridCount() == 0)
-            return std::unexpected(invalid(dim.key, std::string("the grid sampler needs a \"grid\" "
-                                                                "count of points for a ")
-                                                        + kindName(dim.kind) + " key"));
+            return std::unexpected(
+                invalidKey(dim.key, std::string("the grid sampler needs a \"grid\" "
+                                                "count of points for a ")
+                                        + kindName(dim.kind) + " key"));
         total *= dim.gridCount();
         if (total > kMaxPoints)
             return fail(ErrorCode::InvalidArgument,

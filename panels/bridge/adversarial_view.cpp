@@ -10,18 +10,18 @@ namespace lathe::panels::inspect_jobs {
 
 namespace {
 
-constexpr int kPadding = 2;
+constexpr int kTilePadding = 2;
 
-/// Clean, adversarial and perturbation side by side, `kPadding` transparent pixels apart.
+/// Clean, adversarial and perturbation side by side, `kTilePadding` transparent pixels apart.
 QImage threeTiles(const QImage &clean, const QImage &adversarial, const QImage &perturbation)
 {
     const int w = clean.width(), h = clean.height();
-    QImage grid(3 * w + 2 * kPadding, h, QImage::Format_RGBA8888);
+    QImage grid(3 * w + 2 * kTilePadding, h, QImage::Format_RGBA8888);
     grid.fill(Qt::transparent);
     QPainter painter(&grid);
     painter.drawImage(0, 0, clean);
-    painter.drawImage(w + kPadding, 0, adversarial);
-    painter.drawImage(2 * (w + kPadding), 0, perturbation.scaled(w, h));
+    painter.drawImage(w + kTilePadding, 0, adversarial);
+    painter.drawImage(2 * (w + kTilePadding), 0, perturbation.scaled(w, h));
     return grid;
 }
 
@@ -61,7 +61,7 @@ Result<InspectRender> adversarialView(train::OpenedRun &model, const torch::Tens
         out.rows = 1;
         out.tileWidth = int(image.size(2));
         out.tileHeight = int(image.size(1));
-        out.padding = kPadding;
+        out.padding = kTilePadding;
         return out;
     } catch (const std::exception &e) {
         return fail(ErrorCode::Internal, std::string("the adversarial example failed: ") + e.what(),

@@ -1,5 +1,6 @@
 #include "panels/bridge/export_job.h"
 
+#include "panels/bridge/signal_rate.h"
 #include "core/export/run_export.h"
 #include "core/train/stored_run.h"
 
@@ -24,8 +25,6 @@ struct ExportCancelled : std::exception
 
 // Progress reports are queued to the GUI thread: a new phase at once, the same phase at most
 // every 33 ms.
-constexpr qint64 kProgressIntervalMs = 33;
-
 exporting::ExportOptions toOptions(const ExportRequest &request)
 {
     exporting::ExportOptions options;
@@ -119,7 +118,7 @@ bool ExportJob::start(const ExportRequest &request)
         {
             const std::lock_guard lock(*mutex);
             if (clock->isValid() && phase == *last && done < 1.0
-                && clock->elapsed() < kProgressIntervalMs)
+                && clock->elapsed() < kSignalIntervalMs)
                 return;
             clock->start();
             *last = phase;

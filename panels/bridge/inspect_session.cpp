@@ -3,6 +3,7 @@
 #include "core/robust/robustness_evaluation.h"
 
 #include "panels/bridge/inspect_jobs.h"
+#include "panels/bridge/signal_rate.h"
 #include "panels/bridge/store_client.h"
 
 #include <QElapsedTimer>
@@ -15,8 +16,6 @@ namespace lathe::panels {
 namespace {
 
 constexpr int kPoolThreads = 2;
-constexpr qint64 kProgressIntervalMs = 33;
-
 } // namespace
 
 InspectSession::InspectSession(StoreClient &store, QObject *parent)
@@ -50,7 +49,7 @@ quint64 InspectSession::submit(std::function<Result<T>(std::stop_token, const Pr
         QElapsedTimer sinceProgress;
         sinceProgress.start();
         const ProgressFn progress = [&](qint64 done, qint64 total) {
-            if (done < total && sinceProgress.elapsed() < kProgressIntervalMs)
+            if (done < total && sinceProgress.elapsed() < kSignalIntervalMs)
                 return;
             sinceProgress.restart();
             QMetaObject::invokeMethod(

@@ -14,7 +14,7 @@ namespace lathe::panels {
 namespace {
 
 /// Runs kept before the cache is dropped (a long session browsing many runs).
-constexpr std::size_t kMaxRuns = 64;
+constexpr std::size_t kMaxPanelRuns = 64;
 
 } // namespace
 
@@ -37,7 +37,7 @@ PanelHost::~PanelHost() = default;
 
 PanelHost::Run &PanelHost::touch(std::int64_t runId, bool force)
 {
-    if (m_runs.size() > kMaxRuns && !m_runs.contains(runId))
+    if (m_runs.size() > kMaxPanelRuns && !m_runs.contains(runId))
         m_runs.clear();
     Run &run = m_runs[runId];
     if (run.inFlight) {

@@ -15,12 +15,7 @@ namespace lathe::panels {
 namespace {
 
 // Missing numbers sort before every real value.
-constexpr double kMissing = -std::numeric_limits<double>::infinity();
-
-QString fromStd(const std::string &text)
-{
-    return QString::fromStdString(text);
-}
+constexpr double kNoMetricValue = -std::numeric_limits<double>::infinity();
 
 double now()
 {
@@ -194,7 +189,7 @@ QString RunListModel::lineage(const RunRow &row) const
 QVariant RunListModel::sortData(const RunRow &row, int column) const
 {
     const auto number
-        = [](const std::optional<double> &v) { return v && !std::isnan(*v) ? *v : kMissing; };
+        = [](const std::optional<double> &v) { return v && !std::isnan(*v) ? *v : kNoMetricValue; };
     switch (column) {
     case StatusColumn: return int(row.status);
     case CreatedColumn: return row.createdAt;
@@ -290,7 +285,7 @@ void RunListModel::editDone(const Result<void> &done, const QString &what)
 {
     --m_editsInFlight;
     if (!done) {
-        reportFailure(what, fromStd(done.error().message));
+        reportFailure(what, QString::fromStdString(done.error().message));
         return;
     }
     // Loads asked for while the edit was in flight were put off: read the store's state now.

@@ -13,11 +13,6 @@ namespace lathe::panels {
 
 namespace {
 
-QString fromStd(const std::string &text)
-{
-    return QString::fromStdString(text);
-}
-
 /// Run `id`'s param dist.world_size (written with its other params when rank 0 creates it),
 /// 1 when it has none or it is not a whole number above 1.
 Result<int> readWorldSize(track::RunStore &store, qint64 id)
@@ -93,8 +88,8 @@ void RunListModel::refresh()
         [this, generation](Result<std::vector<RunRow>> rows) {
             m_loading = false;
             if (!rows) {
-                Q_EMIT storeError(
-                    tr("Cannot read the runs: %1").arg(fromStd(rows.error().message)));
+                Q_EMIT storeError(tr("Cannot read the runs: %1")
+                                      .arg(QString::fromStdString(rows.error().message)));
             } else if (generation != m_editGeneration) {
                 // An edit was made since the read began: the read may not have it and would
                 // flash the old value back.

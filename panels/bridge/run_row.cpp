@@ -13,18 +13,13 @@ namespace lathe::panels {
 
 namespace {
 
-QString fromStd(const std::string &text)
-{
-    return QString::fromStdString(text);
-}
-
 // The name of the file or folder a run reads ("fashion-mnist" for the default
 // /usr/share/datasets/fashion-mnist, "flowers" for an image folder, "wine.csv"), else the
 // reader's name.
 QString datasetLabel(const std::string &dataset, const std::string &path)
 {
-    const QString name = QFileInfo(QDir::cleanPath(fromStd(path))).fileName();
-    return name.isEmpty() ? fromStd(dataset) : name;
+    const QString name = QFileInfo(QDir::cleanPath(QString::fromStdString(path))).fileName();
+    return name.isEmpty() ? QString::fromStdString(dataset) : name;
 }
 
 } // namespace
@@ -101,27 +96,27 @@ RunRow RunRow::fromSummary(const track::RunSummary &summary)
     const auto &run = summary.run;
     RunRow row;
     row.id = run.id;
-    row.name = fromStd(run.name);
+    row.name = QString::fromStdString(run.name);
     row.status = run.status;
     row.createdAt = run.createdAt;
     row.startedAt = run.startedAt;
     row.endedAt = run.endedAt;
-    row.model = fromStd(summary.modelArch);
+    row.model = QString::fromStdString(summary.modelArch);
     row.dataset = datasetLabel(summary.dataset, summary.dataPath);
     if (!summary.dataset.empty())
-        row.dataSource
-            = fromStd(summary.dataset)
-              + (summary.dataPath.empty() ? QString()
-                                          : QStringLiteral(": ") + fromStd(summary.dataPath));
-    row.optimizer = fromStd(summary.optimizerName);
+        row.dataSource = QString::fromStdString(summary.dataset)
+                         + (summary.dataPath.empty()
+                                ? QString()
+                                : QStringLiteral(": ") + QString::fromStdString(summary.dataPath));
+    row.optimizer = QString::fromStdString(summary.optimizerName);
     row.lr = summary.lr;
     row.bestValAccuracy = summary.bestValAccuracy;
     row.testAccuracy = summary.testAccuracy;
     row.finalTrainLoss = summary.finalTrainLoss;
     for (const auto &tag : run.tags)
-        row.tags.push_back(fromStd(tag));
-    row.notes = fromStd(run.notes);
-    row.errorMessage = fromStd(run.errorMessage);
+        row.tags.push_back(QString::fromStdString(tag));
+    row.notes = QString::fromStdString(run.notes);
+    row.errorMessage = QString::fromStdString(run.errorMessage);
     row.parentId = run.parentId.value_or(0);
     row.idle = summary.idle;
     row.updateFilterText();

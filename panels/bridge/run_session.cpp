@@ -2,6 +2,7 @@
 
 #include "core/train/run_job.h"
 #include "core/util/clock.h"
+#include "panels/bridge/signal_rate.h"
 
 #include <spdlog/spdlog.h>
 
@@ -35,7 +36,10 @@ public:
 
     using Prepare = std::function<Result<std::unique_ptr<train::RunJob>>()>;
 
-    explicit Worker(Prepare prepare) : m_prepare(std::move(prepare)) {}
+    explicit Worker(Prepare prepare)
+        : m_prepare(std::move(prepare))
+    {
+    }
 
     void start()
     {
@@ -106,8 +110,8 @@ public:
     void onEval(const train::EvalEvent &e) override
     {
         std::lock_guard lock(m_mutex);
-        m_pending.evals.push_back({QString::fromStdString(e.split), e.epoch, e.result.loss,
-                                   e.result.accuracy});
+        m_pending.evals.push_back(
+            {QString::fromStdString(e.split), e.epoch, e.result.loss, e.result.accuracy});
     }
 
     void onCheckpoint(const train::CheckpointEvent &e) override
@@ -178,7 +182,7 @@ RunSession::RunSession(std::filesystem::path db, QObject *parent)
     qRegisterMetaType<SessionProgress>();
     qRegisterMetaType<SessionEval>();
     qRegisterMetaType<SessionState>();
-    m_timer.setInterval(33);
+    m_timer.setInterval(kSignalIntervalMs);
     connect(&m_timer, &QTimer::timeout, this, &RunSession::drain);
 }
 
@@ -196,9 +200,8 @@ bool RunSession::isActive() const
 bool RunSession::start(const train::RunConfig &config, const QString &name)
 {
     train::RunJobOptions options{m_db, name.toStdString(), m_maxSteps};
-    return launch(std::make_unique<Worker>([config, options] {
-        return train::RunJob::createNew(config, options);
-    }));
+    return launch(std::make_unique<Worker>(
+        [config, options] { return train::RunJob::createNew(config, options); }));
 }
 
 bool RunSession::resumeRun(qint64 runId)
@@ -273,8 +276,16 @@ void RunSession::drain()
     }
     if (batch.lastStep) {
         const auto &e = *batch.lastStep;
-        SessionProgress p{m_runId, e.step, batch.totalSteps, e.epoch, batch.epochs, e.loss,
-                          e.accuracy, e.lr, e.samplesPerSecond, estimateEta(e.step, batch.totalSteps)};
+        SessionProgress p{m_runId,
+                          e.step,
+                          batch.totalSteps,
+                          e.epoch,
+                          batch.epochs,
+                          e.loss,
+                          e.accuracy,
+                          e.lr,
+                          e.samplesPerSecond,
+                          estimateEta(e.step, batch.totalSteps)};
         Q_EMIT progress(p);
     }
     for (const auto &eval : batch.evals)

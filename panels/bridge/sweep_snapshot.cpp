@@ -21,7 +21,7 @@ namespace lathe::panels {
 namespace {
 
 using json = nlohmann::json;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 
 void mix(std::uint64_t &hash, std::uint64_t value)
 {
@@ -75,11 +75,11 @@ std::vector<SweepAxis> axesOf(const sweep::SearchSpace &space)
 double coordinate(const sweep::Dimension &dim, const json &value)
 {
     if (dim.kind != sweep::Kind::Choice)
-        return value.is_number() ? value.get<double>() : kNaN;
+        return value.is_number() ? value.get<double>() : kNoValue;
     for (std::size_t i = 0; i < dim.values.size(); ++i)
         if (sweep::sameValue(dim.values[i], value))
             return double(i);
-    return kNaN;
+    return kNoValue;
 }
 
 TrialItem trialItem(const track::TrialRow &row, const sweep::SweepSpec *spec)
@@ -100,7 +100,7 @@ TrialItem trialItem(const track::TrialRow &row, const sweep::SweepSpec *spec)
     for (const auto &dim : spec->space.dimensions) {
         const bool has = params.is_object() && params.contains(dim.key);
         item.params << (has ? valueText(params[dim.key]) : QString());
-        item.coords.push_back(has ? coordinate(dim, params[dim.key]) : kNaN);
+        item.coords.push_back(has ? coordinate(dim, params[dim.key]) : kNoValue);
     }
     return item;
 }
@@ -108,7 +108,7 @@ TrialItem trialItem(const track::TrialRow &row, const sweep::SweepSpec *spec)
 void fillBest(SweepSnapshot &snapshot, const sweep::SweepSpec &spec,
               const std::vector<track::TrialRow> &rows)
 {
-    double best = kNaN;
+    double best = kNoValue;
     for (const auto &row : rows) {
         if (row.state == track::TrialState::Completed && row.value && std::isfinite(*row.value)) {
             ++snapshot.completed;
@@ -185,7 +185,7 @@ Result<std::optional<SweepSnapshot>> readSweepSnapshot(track::RunStore &runs,
             snapshot.importance.emplace_back(QString::fromStdString(item.key), item.importance);
     } else {
         snapshot.problem = QString::fromStdString(spec.error().message);
-        snapshot.bestSoFar.assign(rows->size(), kNaN);
+        snapshot.bestSoFar.assign(rows->size(), kNoValue);
     }
     // The runs' names in one read (a statement per run cost ~30 ms for 1,000 trials).
     std::unordered_map<std::int64_t, std::string> names;

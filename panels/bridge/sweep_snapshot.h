@@ -8,6 +8,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,6 +55,12 @@ struct TrialItem
     std::optional<double> lastValue; ///< the last intermediate objective value
     std::int64_t lastStep = 0;
     QString error;
+
+    /// Completed with a finite objective value.
+    bool hasCompletedValue() const
+    {
+        return state == track::TrialState::Completed && value && std::isfinite(*value);
+    }
 };
 
 /// A sweep read once on the store thread, with everything the panel derives from it.

@@ -10,7 +10,7 @@ namespace {
 
 using track::SeriesPoint;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kGapY = std::numeric_limits<double>::quiet_NaN();
 
 // The index range [begin, end) of points whose x lies in the view.
 std::pair<std::size_t, std::size_t> visibleRange(std::span<const SeriesPoint> points,
@@ -43,7 +43,7 @@ struct Column
         if (!started)
             return;
         if (!any) {
-            out.push_back({firstX, kNaN});
+            out.push_back({firstX, kGapY});
         } else if (minI == maxI) {
             out.push_back(points[minI]);
         } else {
@@ -103,7 +103,7 @@ LodSlice reduceForView(std::span<const SeriesPoint> points, const LodView &view)
         slice.points.insert(slice.points.end(), points.begin() + begin, points.begin() + end);
         for (std::size_t i = slice.viewBegin; i < slice.points.size(); ++i) {
             if (!drawableY(slice.points[i].y, view.logY))
-                slice.points[i].y = kNaN;
+                slice.points[i].y = kGapY;
         }
     } else {
         reduceColumns(points, begin, end, view, slice.points);

@@ -1,5 +1,6 @@
 // PlotWidget: painting (state and input are in plot_widget.cpp).
 #include "panels/common/plot_widget.h"
+#include "panels/common/run_colour.h"
 
 #include "panels/common/plot_axis.h"
 #include "panels/common/plot_widget_clip.h"
@@ -20,12 +21,6 @@ constexpr int kHoverRows = 10;
 // A series with fewer visible points than this gets a marker on each (a short validation
 // series would otherwise be a dot or two nobody sees).
 constexpr double kMarkerRadius = 2.5;
-
-QColor faded(QColor c, int alpha)
-{
-    c.setAlpha(alpha);
-    return c;
-}
 
 // The index of the point of `points` (sorted by x) nearest to x; -1 when empty.
 qsizetype nearestIndex(const std::vector<track::SeriesPoint> &points, double x)

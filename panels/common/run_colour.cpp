@@ -23,4 +23,10 @@ QColor runColour(qint64 runId)
     }
 }
 
+QColor faded(QColor colour, int alpha)
+{
+    colour.setAlpha(alpha);
+    return colour;
+}
+
 } // namespace lathe::panels

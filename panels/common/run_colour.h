@@ -11,4 +11,7 @@ namespace lathe::panels {
 /// of it for runs 11 to 30, and so on. Thread-safe.
 QColor runColour(qint64 runId);
 
+/// `colour` with alpha `alpha` (0-255): a run's colour drawn faint. Thread-safe.
+QColor faded(QColor colour, int alpha);
+
 } // namespace lathe::panels

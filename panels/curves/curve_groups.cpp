@@ -43,7 +43,7 @@ readRunGroups(track::RunStore &store, const std::vector<std::int64_t> &ids, cons
     return groups;
 }
 
-QString number(double value)
+QString fourDigits(double value)
 {
     return QString::number(value, 'g', 4);
 }
@@ -252,7 +252,7 @@ PlotSeries CurveGroups::bandSeries(const QString &name, const QColor &color, Ban
     series.describe = [points, groupSize, centreName](std::size_t i) {
         const stats::BandPoint &p = (*points)[i];
         return tr("%1 %2, band %3..%4, %5 of %6")
-            .arg(centreName, number(p.centre), number(p.low), number(p.high),
+            .arg(centreName, fourDigits(p.centre), fourDigits(p.low), fourDigits(p.high),
                  QString::number(p.runs), runCount(groupSize));
     };
     return series;

@@ -12,7 +12,7 @@ namespace lathe::panels {
 
 namespace {
 
-constexpr double kGap = std::numeric_limits<double>::quiet_NaN(); // a y that breaks a line
+constexpr double kLineBreak = std::numeric_limits<double>::quiet_NaN(); // a y that breaks a line
 
 bool isMarked(const std::string &kind)
 {
@@ -266,7 +266,7 @@ void CurveSet::mapNewRows(const Run &run, Series &series, int key)
         // No throughput is measured while a run is paused: a gap, not a line through it.
         if (key == SamplesPerSec && i > 0
             && pausedBetween(run, samples.step[i - 1], samples.step[i]))
-            series.raw.push_back({axisX(run, samples, i - 1), kGap});
+            series.raw.push_back({axisX(run, samples, i - 1), kLineBreak});
         series.raw.push_back({axisX(run, samples, i), samples.value[i]});
     }
     series.mapped = samples.size();

@@ -52,7 +52,7 @@ std::uint64_t keyMask(const std::vector<int> &keys)
     return mask;
 }
 
-QString formatDuration(double seconds)
+QString clockText(double seconds)
 {
     const double a = std::abs(seconds);
     if (a < 60)
@@ -73,7 +73,7 @@ std::function<QString(double)> axisFormatter(CurveAxis axis)
     switch (axis) {
     case CurveAxis::Step: return {};
     case CurveAxis::Epoch: return [](double x) { return QString::number(x, 'g', 6); };
-    case CurveAxis::RelativeTime: return formatDuration;
+    case CurveAxis::RelativeTime: return clockText;
     case CurveAxis::WallTime:
         return [](double x) {
             return QDateTime::fromMSecsSinceEpoch(qint64(x * 1000)).toString("HH:mm:ss");

@@ -14,26 +14,26 @@ namespace lathe::panels {
 namespace {
 
 constexpr int kColumns = 4;
-constexpr int kSide = 84;
+constexpr int kTileSide = 84;
 
 QPixmap enlarged(const QImage &image)
 {
     if (image.isNull())
         return {};
     const int longest = std::max(image.width(), image.height());
-    if (longest <= kSide) {
-        const int factor = std::max(1, kSide / longest);
+    if (longest <= kTileSide) {
+        const int factor = std::max(1, kTileSide / longest);
         return QPixmap::fromImage(
             image.scaled(image.size() * factor, Qt::KeepAspectRatio, Qt::FastTransformation));
     }
     return QPixmap::fromImage(
-        image.scaled(kSide, kSide, Qt::KeepAspectRatio, Qt::SmoothTransformation));
+        image.scaled(kTileSide, kTileSide, Qt::KeepAspectRatio, Qt::SmoothTransformation));
 }
 
 QLabel *imageCell(QWidget *parent)
 {
     auto *label = new QLabel(parent);
-    label->setFixedSize(kSide + 4, kSide + 4);
+    label->setFixedSize(kTileSide + 4, kTileSide + 4);
     label->setAlignment(Qt::AlignCenter);
     label->setFrameShape(QFrame::StyledPanel);
     return label;

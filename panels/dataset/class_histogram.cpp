@@ -10,8 +10,8 @@ namespace lathe::panels {
 
 namespace {
 
-constexpr int kMargin = 8;
-constexpr int kGap = 8;
+constexpr int kHistogramMargin = 8;
+constexpr int kBarGap = 8;
 constexpr int kMinBarWidth = 80;
 
 } // namespace
@@ -53,8 +53,8 @@ int ClassHistogram::nameWidth() const
 QSize ClassHistogram::sizeHint() const
 {
     const int countWidth = fontMetrics().horizontalAdvance(QStringLiteral("000,000"));
-    return {2 * kMargin + nameWidth() + 2 * kGap + 2 * kMinBarWidth + countWidth,
-            2 * kMargin + int(std::max<qsizetype>(m_names.size(), 1)) * rowHeight()};
+    return {2 * kHistogramMargin + nameWidth() + 2 * kBarGap + 2 * kMinBarWidth + countWidth,
+            2 * kHistogramMargin + int(std::max<qsizetype>(m_names.size(), 1)) * rowHeight()};
 }
 
 QSize ClassHistogram::minimumSizeHint() const
@@ -66,8 +66,8 @@ QSize ClassHistogram::minimumSizeHint() const
 
 int ClassHistogram::classAt(const QPoint &pos) const
 {
-    const int row = (pos.y() - kMargin) / rowHeight();
-    if (pos.y() < kMargin || row >= m_names.size())
+    const int row = (pos.y() - kHistogramMargin) / rowHeight();
+    if (pos.y() < kHistogramMargin || row >= m_names.size())
         return -1;
     return row;
 }
@@ -88,13 +88,14 @@ void ClassHistogram::paintEvent(QPaintEvent *)
     for (qint64 count : m_counts)
         maxCountWidth
             = std::max(maxCountWidth, fontMetrics().horizontalAdvance(locale.toString(count)));
-    const int barLeft = kMargin + names + kGap;
-    const int barSpace = std::max(10, width() - barLeft - kGap - maxCountWidth - kMargin);
+    const int barLeft = kHistogramMargin + names + kBarGap;
+    const int barSpace
+        = std::max(10, width() - barLeft - kBarGap - maxCountWidth - kHistogramMargin);
     const QColor bar = palette().color(QPalette::Mid);
     const QColor accent = palette().color(QPalette::Highlight);
     for (int i = 0; i < m_names.size(); ++i) {
-        const int top = kMargin + i * rowHeight();
-        const QRect nameRect(kMargin, top, names, rowHeight());
+        const int top = kHistogramMargin + i * rowHeight();
+        const QRect nameRect(kHistogramMargin, top, names, rowHeight());
         painter.setPen(palette().color(QPalette::WindowText));
         painter.drawText(nameRect, Qt::AlignRight | Qt::AlignVCenter,
                          fontMetrics().elidedText(m_names[i], Qt::ElideRight, names));
@@ -102,8 +103,9 @@ void ClassHistogram::paintEvent(QPaintEvent *)
         const int length = int(double(barSpace) * double(count) / double(largest));
         const QRect barRect(barLeft, top + 3, std::max(length, count > 0 ? 1 : 0), rowHeight() - 6);
         painter.fillRect(barRect, i == m_highlighted ? accent : bar);
-        painter.drawText(QRect(barRect.right() + kGap, top, maxCountWidth + kGap, rowHeight()),
-                         Qt::AlignLeft | Qt::AlignVCenter, locale.toString(count));
+        painter.drawText(
+            QRect(barRect.right() + kBarGap, top, maxCountWidth + kBarGap, rowHeight()),
+            Qt::AlignLeft | Qt::AlignVCenter, locale.toString(count));
     }
 }
 

@@ -13,9 +13,9 @@ namespace {
 
 constexpr int kCellWidth = 180;
 constexpr int kPlotHeight = 56;
-constexpr int kMargin = 6;
+constexpr int kFeatureMargin = 6;
 
-QString number(double value)
+QString localised(double value)
 {
     return QLocale().toString(value, 'g', 4);
 }
@@ -50,7 +50,7 @@ int FeatureHistograms::columns() const
 
 int FeatureHistograms::cellHeight() const
 {
-    return 2 * fontMetrics().height() + kPlotHeight + 3 * kMargin;
+    return 2 * fontMetrics().height() + kPlotHeight + 3 * kFeatureMargin;
 }
 
 QRect FeatureHistograms::cellRect(int index) const
@@ -79,9 +79,9 @@ bool FeatureHistograms::event(QEvent *event)
         for (int i = 0; i < m_histograms.size(); ++i) {
             if (cellRect(i).contains(pos)) {
                 const FeatureHistogram &h = m_histograms[i];
-                QToolTip::showText(static_cast<QHelpEvent *>(event)->globalPos(),
-                                   tr("%1: %2 to %3").arg(h.name, number(h.min), number(h.max)),
-                                   this);
+                QToolTip::showText(
+                    static_cast<QHelpEvent *>(event)->globalPos(),
+                    tr("%1: %2 to %3").arg(h.name, localised(h.min), localised(h.max)), this);
                 return true;
             }
         }
@@ -107,12 +107,14 @@ void FeatureHistograms::paintCell(QPainter &painter, const QRect &cell,
                                   const FeatureHistogram &histogram) const
 {
     const int line = fontMetrics().height();
-    const QRect inner = cell.adjusted(kMargin, kMargin, -kMargin, -kMargin);
+    const QRect inner
+        = cell.adjusted(kFeatureMargin, kFeatureMargin, -kFeatureMargin, -kFeatureMargin);
     painter.setPen(palette().color(QPalette::WindowText));
     painter.drawText(QRect(inner.left(), inner.top(), inner.width(), line),
                      Qt::AlignLeft | Qt::AlignVCenter,
                      fontMetrics().elidedText(histogram.name, Qt::ElideRight, inner.width()));
-    const QRect plot(inner.left(), inner.top() + line + kMargin / 2, inner.width(), kPlotHeight);
+    const QRect plot(inner.left(), inner.top() + line + kFeatureMargin / 2, inner.width(),
+                     kPlotHeight);
     painter.setPen(palette().color(QPalette::Mid));
     painter.drawLine(plot.bottomLeft(), plot.bottomRight());
     const qint64 largest
@@ -136,10 +138,10 @@ void FeatureHistograms::paintCell(QPainter &painter, const QRect &cell,
         if (!highlighted.isEmpty())
             bar(highlighted.value(b), palette().color(QPalette::Highlight));
     }
-    const QRect range(inner.left(), plot.bottom() + kMargin / 2, inner.width(), line);
+    const QRect range(inner.left(), plot.bottom() + kFeatureMargin / 2, inner.width(), line);
     painter.setPen(palette().color(QPalette::PlaceholderText));
-    painter.drawText(range, Qt::AlignLeft | Qt::AlignVCenter, number(histogram.min));
-    painter.drawText(range, Qt::AlignRight | Qt::AlignVCenter, number(histogram.max));
+    painter.drawText(range, Qt::AlignLeft | Qt::AlignVCenter, localised(histogram.min));
+    painter.drawText(range, Qt::AlignRight | Qt::AlignVCenter, localised(histogram.max));
 }
 
 } // namespace lathe::panels

@@ -19,7 +19,7 @@ namespace lathe::panels {
 
 namespace {
 
-constexpr int kIndicesRole = Qt::UserRole + 1;
+constexpr int kIssueIndicesRole = Qt::UserRole + 1;
 
 QStandardItem *numberItem(double value, const QString &text)
 {
@@ -43,7 +43,7 @@ QString className(const QStringList &names, std::int64_t label)
     return label >= 0 && label < names.size() ? names[int(label)] : QString::number(label);
 }
 
-QString csvField(const QString &text)
+QString csvText(const QString &text)
 {
     if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')))
         return text;
@@ -124,7 +124,7 @@ QualityView::QualityView(QWidget *parent)
         Q_EMIT sampleActivated(m_proxy->data(first, Qt::UserRole).toLongLong());
     });
     connect(m_groups, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
-        Q_EMIT duplicateGroupActivated(item->data(kIndicesRole).value<QList<qint64>>());
+        Q_EMIT duplicateGroupActivated(item->data(kIssueIndicesRole).value<QList<qint64>>());
     });
     clear(false);
 }
@@ -218,7 +218,7 @@ void QualityView::setDuplicates(const data::DuplicateReport &report, const QStri
         if (c.mixedLabels)
             text += tr(" · labels differ");
         auto *item = new QListWidgetItem(text, m_groups);
-        item->setData(kIndicesRole, QVariant::fromValue(indices));
+        item->setData(kIssueIndicesRole, QVariant::fromValue(indices));
         (c.exact ? exact : near) += 1;
     }
     m_groups->setVisible(!report.clusters.empty());
@@ -261,8 +261,8 @@ bool QualityView::exportCsv(const QString &path, QString *error) const
     QTextStream out(&file);
     out << "index,split,given_label,given_name,suggested_label,suggested_name,self_confidence\n";
     for (const data::LabelIssue &i : m_issues)
-        out << i.index << ",train," << i.given << "," << csvField(className(m_classNames, i.given))
-            << "," << i.suggested << "," << csvField(className(m_classNames, i.suggested)) << ","
+        out << i.index << ",train," << i.given << "," << csvText(className(m_classNames, i.given))
+            << "," << i.suggested << "," << csvText(className(m_classNames, i.suggested)) << ","
             << QString::number(i.selfConfidence, 'f', 6) << "\n";
     return true;
 }

@@ -7,7 +7,7 @@ namespace lathe::panels {
 
 namespace {
 
-constexpr int kPadding = 4;
+constexpr int kCellPadding = 4;
 
 } // namespace
 
@@ -19,7 +19,7 @@ SampleDelegate::SampleDelegate(int thumbnailSide, QObject *parent)
 
 QSize SampleDelegate::sizeHint(const QStyleOptionViewItem &option, const QModelIndex &) const
 {
-    return {m_side + 2 * kPadding, m_side + 3 * kPadding + option.fontMetrics.height()};
+    return {m_side + 2 * kCellPadding, m_side + 3 * kCellPadding + option.fontMetrics.height()};
 }
 
 void SampleDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option,
@@ -33,7 +33,7 @@ void SampleDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option
     else if (option.state & QStyle::State_MouseOver)
         painter->fillRect(cell, palette.alternateBase());
 
-    const QRect box(cell.left() + (cell.width() - m_side) / 2, cell.top() + kPadding, m_side,
+    const QRect box(cell.left() + (cell.width() - m_side) / 2, cell.top() + kCellPadding, m_side,
                     m_side);
     const QPixmap pixmap = index.data(Qt::DecorationRole).value<QPixmap>();
     if (pixmap.isNull()) {
@@ -44,7 +44,7 @@ void SampleDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option
         painter->drawPixmap(target, pixmap);
     }
 
-    const QRect textRect(cell.left() + 2, box.bottom() + kPadding, cell.width() - 4,
+    const QRect textRect(cell.left() + 2, box.bottom() + kCellPadding, cell.width() - 4,
                          option.fontMetrics.height());
     const QString text = option.fontMetrics.elidedText(index.data(Qt::DisplayRole).toString(),
                                                        Qt::ElideRight, textRect.width());

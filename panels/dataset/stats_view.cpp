@@ -12,7 +12,7 @@ namespace lathe::panels {
 
 namespace {
 
-constexpr int kIndicesRole = Qt::UserRole + 1;
+constexpr int kStatIndicesRole = Qt::UserRole + 1;
 constexpr int kMaxListedIndices = 6;
 
 QString perChannel(const std::vector<double> &values)
@@ -67,7 +67,7 @@ StatsView::StatsView(QWidget *parent)
 
     connect(m_cancel, &QPushButton::clicked, this, &StatsView::cancelRequested);
     connect(m_duplicates, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
-        Q_EMIT duplicateGroupActivated(item->data(kIndicesRole).value<QList<qint64>>());
+        Q_EMIT duplicateGroupActivated(item->data(kStatIndicesRole).value<QList<qint64>>());
     });
     clear();
 }
@@ -147,7 +147,7 @@ void StatsView::fillDuplicates(const data::DatasetStats &stats, const QStringLis
         else
             text += QStringLiteral("  (%1)").arg(classNames.value(int(group.label)));
         auto *item = new QListWidgetItem(text, m_duplicates);
-        item->setData(kIndicesRole, QVariant::fromValue(indices));
+        item->setData(kStatIndicesRole, QVariant::fromValue(indices));
     }
     m_duplicates->show();
 }

@@ -1,5 +1,6 @@
 // HistogramView: painting (state, geometry and hover are in histogram_view.cpp).
 #include "panels/histograms/histogram_view.h"
+#include "panels/common/run_colour.h"
 
 #include "panels/common/plot_axis.h"
 #include "panels/histograms/histogram_series.h"
@@ -13,12 +14,6 @@
 namespace lathe::panels {
 
 namespace {
-
-QColor faded(QColor c, int alpha)
-{
-    c.setAlpha(alpha);
-    return c;
-}
 
 } // namespace
 

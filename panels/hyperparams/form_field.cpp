@@ -1,5 +1,6 @@
 #include "panels/hyperparams/form_field.h"
 
+#include "panels/hyperparams/field_colours.h"
 #include "panels/hyperparams/options_text.h"
 
 #include <QCheckBox>
@@ -21,8 +22,6 @@
 namespace lathe::panels {
 
 namespace {
-
-constexpr auto kErrorColor = "#c62828";
 
 QString formatNumber(const nlohmann::json &value)
 {

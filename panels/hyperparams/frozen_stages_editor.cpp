@@ -15,7 +15,7 @@ namespace lathe::panels {
 
 namespace {
 
-QString count(std::int64_t n)
+QString englishCount(std::int64_t n)
 {
     return QLocale(QLocale::English).toString(qlonglong(n));
 }
@@ -73,7 +73,7 @@ void FrozenStagesEditor::setOutline(const ModelOutline &outline)
         nested = nested || parent != items.end();
         items[stage.name] = item;
         item->setText(0, QString::fromStdString(stage.name));
-        item->setText(1, count(stage.parameterCount));
+        item->setText(1, englishCount(stage.parameterCount));
         item->setData(1, Qt::UserRole, qlonglong(stage.parameterCount));
         item->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
         // A stage without parameters (relu, pool) has nothing to freeze: listed, greyed, no box.
@@ -190,8 +190,9 @@ void FrozenStagesEditor::updateLabel()
             trainable -= item->data(1, Qt::UserRole).toLongLong();
     }
     const double percent = total > 0 ? 100.0 * double(trainable) / double(total) : 0.0;
-    QString text = tr("Trainable: %1 of %2 parameters (%3%)")
-                       .arg(count(trainable), count(total), QString::number(percent, 'f', 1));
+    QString text
+        = tr("Trainable: %1 of %2 parameters (%3%)")
+              .arg(englishCount(trainable), englishCount(total), QString::number(percent, 'f', 1));
     if (m_loraRank > 0)
         text += "\n" + tr("LoRA: only adapters and new heads train");
     m_label->setText(text);

@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::int64_t kPreviewPoints = 400;
 
-QString count(std::int64_t n)
+QString localCount(std::int64_t n)
 {
     return QLocale::system().toString(qlonglong(n));
 }
@@ -86,9 +86,9 @@ void SchedulePreview::setConfig(const train::RunConfig &config,
     m_plot->setSeries({std::move(series)});
 
     QString text = tr("%1 steps: %2 epochs × %3 steps (%4 training samples / %5 per step)")
-                       .arg(count(steps.totalSteps), count(config.training.epochs),
-                            count(steps.stepsPerEpoch), count(steps.trainSamples),
-                            count(config.training.batchSize * config.training.accumulate));
+                       .arg(localCount(steps.totalSteps), localCount(config.training.epochs),
+                            localCount(steps.stepsPerEpoch), localCount(steps.trainSamples),
+                            localCount(config.training.batchSize * config.training.accumulate));
     if (counting)
         text += tr(" (of the previous data: counting the new data's samples…)");
     if (config.schedule.type == "plateau")

@@ -6,6 +6,7 @@
 #include "core/train/sweep_runner.h"
 #include "core/util/file_name.h"
 #include "core/util/paths.h"
+#include "panels/hyperparams/field_colours.h"
 #include "panels/hyperparams/sweep_key_row.h"
 
 #include <QComboBox>
@@ -29,7 +30,6 @@ namespace lathe::panels {
 
 namespace {
 
-constexpr auto kErrorColor = "#c62828";
 constexpr auto kValidColor = "#2e7d32";
 constexpr int kDefaultTrials = 20;
 constexpr int kDefaultGridPoints = 5;

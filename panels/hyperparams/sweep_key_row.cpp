@@ -1,5 +1,7 @@
 #include "panels/hyperparams/sweep_key_row.h"
 
+#include "panels/hyperparams/field_colours.h"
+
 #include <QCheckBox>
 #include <QDoubleValidator>
 #include <QGridLayout>
@@ -17,7 +19,6 @@ namespace lathe::panels {
 
 namespace {
 
-constexpr auto kErrorColor = "#c62828";
 constexpr int kHalvings = 20; ///< how far a default bound may move towards the current value
 constexpr int kValueColumns = 4;
 

@@ -30,7 +30,7 @@ constexpr std::array<std::string_view, 4> kStandardAxes{"optimizer.lr", "optimiz
 // Differing keys shown as axes by default ("All keys" shows every numeric one).
 constexpr std::size_t kMaxAxes = 10;
 // More runs than this make an unreadable diff and plot: the first ones are compared.
-constexpr std::size_t kMaxRuns = 20;
+constexpr std::size_t kMaxComparedRuns = 20;
 
 // The results the config diff shows above the keys: a label, the metric, and how it is read.
 struct ResultSpec
@@ -221,7 +221,8 @@ void CompareView::setMetric(Metric metric)
 
 void CompareView::showRuns(const std::vector<RunRow> &runs)
 {
-    m_runs.assign(runs.begin(), runs.begin() + std::ptrdiff_t(std::min(runs.size(), kMaxRuns)));
+    m_runs.assign(runs.begin(),
+                  runs.begin() + std::ptrdiff_t(std::min(runs.size(), kMaxComparedRuns)));
     m_params.clear();
     m_lineage->clear();
     m_lineage->hide();
@@ -237,7 +238,7 @@ void CompareView::showRuns(const std::vector<RunRow> &runs)
         m_curves->setSeries({});
         return;
     }
-    if (runs.size() > kMaxRuns)
+    if (runs.size() > kMaxComparedRuns)
         m_title->setText(tr("The first %1 of %2 runs").arg(m_runs.size()).arg(runs.size()));
     else
         m_title->setText(tr("Comparing %n runs", nullptr, int(m_runs.size())));

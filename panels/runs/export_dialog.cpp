@@ -38,7 +38,7 @@ QString capitalised(QString text)
     return text;
 }
 
-QString number(double value)
+QString threeDigits(double value)
 {
     return QString::number(value, 'g', 3);
 }
@@ -52,9 +52,9 @@ QString parityLine(const ExportOutcome &outcome)
         return QObject::tr("Parity: skipped%1").arg(detail);
     if (outcome.parityPassed)
         return QObject::tr("Parity: passed, max |diff| %1 ≤ tolerance %2%3")
-            .arg(number(outcome.maxAbsDiff), number(outcome.tolerance), detail);
+            .arg(threeDigits(outcome.maxAbsDiff), threeDigits(outcome.tolerance), detail);
     return QObject::tr("Parity: FAILED, max |diff| %1 > tolerance %2%3")
-        .arg(number(outcome.maxAbsDiff), number(outcome.tolerance), detail);
+        .arg(threeDigits(outcome.maxAbsDiff), threeDigits(outcome.tolerance), detail);
 }
 
 QString compressionLine(const ExportOutcome &outcome)

@@ -1,4 +1,5 @@
 #include "panels/runs/parallel_coords_widget.h"
+#include "panels/common/run_colour.h"
 
 #include "panels/common/plot_axis.h"
 
@@ -14,19 +15,13 @@ namespace {
 
 constexpr int kTop = 52;
 constexpr int kBottom = 40;
-constexpr int kSide = 56;
+constexpr int kAxisMargin = 56;
 // Up to this many distinct values on an axis are each a tick; more get a nice scale.
 constexpr std::size_t kValueTicks = 6;
 
 QString formatValue(double value)
 {
     return QString::number(value, 'g', 4);
-}
-
-QColor faded(QColor c, int alpha)
-{
-    c.setAlpha(alpha);
-    return c;
 }
 
 } // namespace
@@ -109,7 +104,7 @@ void ParallelCoordsWidget::paintEvent(QPaintEvent *)
 {
     QPainter painter(this);
     painter.setRenderHint(QPainter::Antialiasing);
-    const QRect plot = rect().adjusted(kSide, kTop, -kSide, -kBottom);
+    const QRect plot = rect().adjusted(kAxisMargin, kTop, -kAxisMargin, -kBottom);
     if (m_axes.size() < 2 || m_lines.empty() || plot.width() < 20 || plot.height() < 20) {
         painter.setPen(palette().color(QPalette::PlaceholderText));
         painter.drawText(rect().adjusted(12, 12, -12, -12), Qt::AlignCenter | Qt::TextWordWrap,
@@ -129,7 +124,7 @@ void ParallelCoordsWidget::paintLegend(QPainter &painter) const
     // One swatch per run, in the colour of its line, flowing left to right on the last row.
     const QFontMetrics metrics(font());
     const int y = height() - metrics.height() - 4;
-    int x = kSide;
+    int x = kAxisMargin;
     for (const auto &line : m_lines) {
         const QString name = metrics.elidedText(line.name, Qt::ElideRight, 160);
         const int w = 14 + metrics.horizontalAdvance(name) + 16;

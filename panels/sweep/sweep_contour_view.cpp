@@ -13,13 +13,7 @@ namespace lathe::panels {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-bool completedValue(const TrialItem &trial)
-{
-    return trial.state == track::TrialState::Completed && trial.value
-           && std::isfinite(*trial.value);
-}
+constexpr double kNoCoordinate = std::numeric_limits<double>::quiet_NaN();
 
 // A completed trial on the plane: its place in axis fractions and its objective.
 struct Sample
@@ -52,7 +46,7 @@ double interpolate(const std::vector<Sample> &samples, double x, double y)
 double SweepContourView::Scale::unit(double coord) const
 {
     if (!std::isfinite(coord) || (log && coord <= 0))
-        return kNaN;
+        return kNoCoordinate;
     return ((log ? std::log10(coord) : coord) - lo) / (hi - lo);
 }
 
@@ -158,7 +152,7 @@ void SweepContourView::rebuild()
         m_xScale = scaleOf(m_axes[std::size_t(m_x)]);
         m_yScale = scaleOf(m_axes[std::size_t(m_y)]);
         for (const auto &trial : m_trials) {
-            if (!completedValue(trial) || trial.coords.size() < std::size_t(keys))
+            if (!trial.hasCompletedValue() || trial.coords.size() < std::size_t(keys))
                 continue;
             const double x = m_xScale.unit(trial.coords[std::size_t(m_x)]);
             const double y = m_yScale.unit(trial.coords[std::size_t(m_y)]);
@@ -254,7 +248,7 @@ void SweepContourView::paintDots(QPainter &painter, const QRect &plot)
 {
     const TrialItem *best = nullptr;
     for (const auto &trial : m_trials)
-        if (completedValue(trial)
+        if (trial.hasCompletedValue()
             && (!best || (m_maximize ? *trial.value > *best->value : *trial.value < *best->value)))
             best = &trial;
     painter.setRenderHint(QPainter::Antialiasing);
@@ -271,13 +265,13 @@ void SweepContourView::paintDots(QPainter &painter, const QRect &plot)
     painter.setBrush(Qt::NoBrush);
     painter.setPen(QPen(grey, 1.2));
     for (const auto &trial : m_trials)
-        if (const auto at = place(trial); at && !completedValue(trial)) {
+        if (const auto at = place(trial); at && !trial.hasCompletedValue()) {
             painter.drawEllipse(*at, 3.0, 3.0);
             ++m_drawnDots;
         }
     painter.setPen(QPen(QColor(0, 0, 0, 190), 1.0));
     for (const auto &trial : m_trials)
-        if (const auto at = place(trial); at && completedValue(trial)) {
+        if (const auto at = place(trial); at && trial.hasCompletedValue()) {
             painter.setBrush(colourOf(*trial.value));
             painter.drawEllipse(*at, 4.0, 4.0);
             ++m_drawnDots;

@@ -10,12 +10,6 @@ namespace lathe::panels {
 
 namespace {
 
-bool completedValue(const TrialItem &trial)
-{
-    return trial.state == track::TrialState::Completed && trial.value
-           && std::isfinite(*trial.value);
-}
-
 // Pale blue (worst) to dark red (best).
 QColor heat(double t)
 {
@@ -70,7 +64,7 @@ std::vector<SweepParallelView::Scale> SweepParallelView::scales() const
                     false,
                     {}};
     for (const auto &trial : m_trials)
-        if (completedValue(trial)) {
+        if (trial.hasCompletedValue()) {
             objective.lo = std::min(objective.lo, *trial.value);
             objective.hi = std::max(objective.hi, *trial.value);
         }
@@ -146,7 +140,7 @@ double SweepParallelView::valueOn(const TrialItem &trial, int axis) const
     if (std::size_t(axis) < m_axes.size())
         return std::size_t(axis) < trial.coords.size() ? trial.coords[std::size_t(axis)]
                                                        : std::numeric_limits<double>::quiet_NaN();
-    return completedValue(trial) ? *trial.value : std::numeric_limits<double>::quiet_NaN();
+    return trial.hasCompletedValue() ? *trial.value : std::numeric_limits<double>::quiet_NaN();
 }
 
 bool SweepParallelView::inBrushes(const TrialItem &trial, const std::vector<Scale> &axisScales,
@@ -256,7 +250,7 @@ void SweepParallelView::paintEvent(QPaintEvent *)
     // the trials outside it are grey too.
     const Scale &objective = axisScales.back();
     const auto goodness = [&](const TrialItem &t) {
-        if (!completedValue(t))
+        if (!t.hasCompletedValue())
             return -std::numeric_limits<double>::infinity();
         if (!m_brushes.empty() && !inBrushes(t, axisScales, plot))
             return -std::numeric_limits<double>::max();
@@ -272,7 +266,7 @@ void SweepParallelView::paintEvent(QPaintEvent *)
     QPolygonF line;
     for (const auto &[rank, index] : order) {
         const TrialItem &trial = m_trials[index];
-        const bool lit = completedValue(trial) && rank > -std::numeric_limits<double>::max();
+        const bool lit = trial.hasCompletedValue() && rank > -std::numeric_limits<double>::max();
         QColor colour = grey;
         if (lit && objective.hi > objective.lo) {
             const double t = (*trial.value - objective.lo) / (objective.hi - objective.lo);

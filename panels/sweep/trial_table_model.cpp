@@ -12,7 +12,7 @@ namespace lathe::panels {
 namespace {
 
 // Missing numbers sort before every real value.
-constexpr double kMissing = -std::numeric_limits<double>::infinity();
+constexpr double kNoTrialValue = -std::numeric_limits<double>::infinity();
 
 QString number(const std::optional<double> &value)
 {
@@ -135,8 +135,9 @@ QVariant TrialTableModel::display(const TrialItem &trial, int column) const
 
 QVariant TrialTableModel::sortKey(const TrialItem &trial, int column) const
 {
-    const auto finite
-        = [](const std::optional<double> &v) { return v && std::isfinite(*v) ? *v : kMissing; };
+    const auto finite = [](const std::optional<double> &v) {
+        return v && std::isfinite(*v) ? *v : kNoTrialValue;
+    };
     switch (column) {
     case NumberColumn: return trial.number;
     case StateColumn: return trialStateText(trial.state);
@@ -147,7 +148,7 @@ QVariant TrialTableModel::sortKey(const TrialItem &trial, int column) const
         const std::size_t axis = std::size_t(column - ParamColumn);
         if (axis < trial.coords.size() && std::isfinite(trial.coords[axis]))
             return trial.coords[axis];
-        return kMissing;
+        return kNoTrialValue;
     }
     }
 }

@@ -38,7 +38,7 @@ namespace lathe::panels {
 
 namespace {
 
-QString formatDuration(double seconds)
+QString remainingText(double seconds)
 {
     if (seconds < 0)
         return QObject::tr("estimating…");
@@ -458,7 +458,7 @@ QString MainWindow::statusText() const
         .arg(p.epochs)
         .arg(p.loss, 0, 'f', 4)
         .arg(locale.toString(qint64(p.samplesPerSecond)))
-        .arg(formatDuration(p.etaSeconds));
+        .arg(remainingText(p.etaSeconds));
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

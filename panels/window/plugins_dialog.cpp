@@ -77,7 +77,7 @@ QString descriptionOf(plugin::Kind kind, const std::string &name)
 }
 
 /// The Registered tree's columns.
-enum Column { NameColumn, SourceColumn, DescriptionColumn };
+enum PluginColumn { NameColumn, SourceColumn, DescriptionColumn };
 
 /// Measures a description at its column's width, so that wrapped text gets the lines it needs
 /// (QTreeView measures rows as if columns were unbounded). Other columns keep their own width.

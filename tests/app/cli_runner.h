@@ -13,6 +13,9 @@
 
 namespace lathe::testing {
 
+/// The default experiment's config, in the source tree.
+inline const QString kConfig = QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
+
 struct Outcome
 {
     int exitCode = -1;

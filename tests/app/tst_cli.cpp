@@ -7,6 +7,7 @@
 #include "core/util/sha256.h"
 #include "tests/app/cli_runner.h"
 #include "tests/python_models.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -27,8 +28,6 @@ using namespace lathe;
 
 namespace {
 
-const QString kConfig = QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
-
 QString statusOf(track::RunStore &store, std::int64_t runId)
 {
     auto run = store.run(runId);
@@ -37,6 +36,7 @@ QString statusOf(track::RunStore &store, std::int64_t runId)
 }
 
 using testing::Cli;
+using testing::kConfig;
 using testing::Outcome;
 
 // A tiny, fast variant of the default experiment.
@@ -697,5 +697,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCli)
+LATHE_TEST_GUILESS_MAIN(TestCli)
 #include "tst_cli.moc"

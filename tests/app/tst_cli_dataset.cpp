@@ -6,6 +6,7 @@
 #include "tests/app/cli_runner.h"
 
 #include "core/track/run_store.h"
+#include "tests/test_registry.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -203,5 +204,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliDataset)
+LATHE_TEST_GUILESS_MAIN(TestCliDataset)
 #include "tst_cli_dataset.moc"

@@ -4,6 +4,7 @@
 #include "tests/app/cli_runner.h"
 
 #include "tests/core/dist/dist_test_support.h"
+#include "tests/test_registry.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -19,10 +20,9 @@
 
 using namespace lathe;
 using testing::Cli;
+using testing::kConfig;
 
 namespace {
-
-const QString kConfig = QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
 
 QStringList tinyTrain()
 {
@@ -290,5 +290,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliDist)
+LATHE_TEST_GUILESS_MAIN(TestCliDist)
 #include "tst_cli_dist.moc"

@@ -4,6 +4,7 @@
 #include "core/train/run_environment.h"
 #include "core/util/environment.h"
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -18,7 +19,7 @@ namespace {
 const QString kTrainLabelsSha
     = QStringLiteral("0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056");
 
-QStringList tinyTrain(const QString &name)
+QStringList environmentTrain(const QString &name)
 {
     return {"train",       LATHE_TEST_RESOURCES "/configs/fashion-cnn.json",
             "--set",       "data.subset=256",
@@ -39,7 +40,7 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         m_cli = std::make_unique<Cli>(m_dir.path());
-        const auto trained = m_cli->run(tinyTrain("here"));
+        const auto trained = m_cli->run(environmentTrain("here"));
         QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
     }
 
@@ -146,5 +147,5 @@ private:
     std::unique_ptr<Cli> m_cli;
 };
 
-QTEST_GUILESS_MAIN(TestCliEnvironment)
+LATHE_TEST_GUILESS_MAIN(TestCliEnvironment)
 #include "tst_cli_environment.moc"

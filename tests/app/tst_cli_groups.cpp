@@ -2,6 +2,7 @@
 // Fashion-MNIST subset into a real store, groups and their statistics as a user reads them.
 #include "core/stats/comparison.h"
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -17,10 +18,9 @@
 
 using namespace lathe;
 using testing::Cli;
+using testing::kConfig;
 
 namespace {
-
-const QString kConfig = QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
 
 // A tiny variant of the default experiment, repeated.
 QStringList tinyRepeat(const QString &name, int repeats, const QString &smoothing)
@@ -229,5 +229,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliGroups)
+LATHE_TEST_GUILESS_MAIN(TestCliGroups)
 #include "tst_cli_groups.moc"

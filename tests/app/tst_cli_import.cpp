@@ -3,6 +3,7 @@
 #include "tests/app/cli_runner.h"
 #include "tests/core/interop/event_file_writer.h"
 #include "tests/core/interop/mlflow_store_writer.h"
+#include "tests/test_registry.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -157,5 +158,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliImport)
+LATHE_TEST_GUILESS_MAIN(TestCliImport)
 #include "tst_cli_import.moc"

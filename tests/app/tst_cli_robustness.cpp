@@ -2,6 +2,7 @@
 // tiny run in a real store, the table and JSON a user reads, the stored robustness event, the
 // robust accuracy curve, and bad flags (exit 2) and bad values (exit 3, nothing stored).
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,10 +12,9 @@
 
 using namespace lathe;
 using testing::Cli;
+using testing::kConfig;
 
 namespace {
-
-const QString kConfig = QStringLiteral(LATHE_TEST_RESOURCES "/configs/fashion-cnn.json");
 
 QStringList tinyTrain(const QString &name)
 {
@@ -183,5 +183,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliRobustness)
+LATHE_TEST_GUILESS_MAIN(TestCliRobustness)
 #include "tst_cli_robustness.moc"

@@ -4,7 +4,9 @@
 #include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "core/track/sweep_store.h"
+#include "tests/app/cli_runner.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,16 +20,11 @@
 
 using namespace lathe;
 using json = nlohmann::json;
+using testing::Outcome;
 
 namespace {
 
 const std::string kBase = LATHE_TEST_RESOURCES "/configs/fashion-cnn.json";
-
-struct Outcome
-{
-    int exitCode = -1;
-    QString out, err;
-};
 
 // A tiny, quick trial: 300 images, 2 epochs, a narrow cnn, one thread per worker.
 QStringList tinyTrials()
@@ -37,32 +34,14 @@ QStringList tinyTrials()
             "--set", "training.threads=1",  "--set", "data.val_fraction=0.2"};
 }
 
-class Cli
+// lathe-cli on a store of its own, with the sweep spec and the stores at hand.
+class SweepCli : public testing::Cli
 {
 public:
-    explicit Cli(const QString &dir)
-        : m_dir(dir)
+    explicit SweepCli(const QString &dir)
+        : Cli(dir)
+        , m_dir(dir)
     {
-    }
-    QString db() const { return m_dir + "/lathe.db"; }
-
-    QProcess *start(QStringList args)
-    {
-        auto *process = new QProcess;
-        auto env = QProcessEnvironment::systemEnvironment();
-        env.insert("XDG_DATA_HOME", m_dir + "/data");
-        process->setProcessEnvironment(env);
-        process->start(LATHE_CLI_PATH, args << "--db" << db());
-        return process;
-    }
-
-    Outcome run(const QStringList &args, int timeoutMs = 120000)
-    {
-        std::unique_ptr<QProcess> process(start(args));
-        if (!process->waitForFinished(timeoutMs))
-            qFatal("lathe-cli %s did not finish", qPrintable(args.join(' ')));
-        return {process->exitCode(), process->readAllStandardOutput(),
-                process->readAllStandardError()};
     }
 
     /// Writes `spec` (the base set to the default experiment when absent) to `name`.
@@ -131,7 +110,7 @@ private Q_SLOTS:
     void parallelWorkersShareOneStore()
     {
         QTemporaryDir dir;
-        Cli cli(dir.path());
+        SweepCli cli(dir.path());
         const auto spec = cli.writeSpec("lr.json", lrSpec("random", 6));
         const auto outcome = cli.run(QStringList{"sweep", spec, "--workers", "3"} + tinyTrials());
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
@@ -200,7 +179,7 @@ private Q_SLOTS:
     void gridIsCoveredOnceByTwoWorkers()
     {
         QTemporaryDir dir;
-        Cli cli(dir.path());
+        SweepCli cli(dir.path());
         const json spec{{"name", "grid"},
                         {"space",
                          {{"optimizer.lr", {{"type", "choice"}, {"values", {0.001, 0.003, 0.01}}}},
@@ -229,7 +208,7 @@ private Q_SLOTS:
     void killedWorkersTrialIsRerunOnResume()
     {
         QTemporaryDir dir;
-        Cli cli(dir.path());
+        SweepCli cli(dir.path());
         const auto spec = cli.writeSpec("kill.json", lrSpec("random", 3));
         QStringList args = QStringList{"sweep", spec, "--workers", "1"} + tinyTrials();
         args += QStringList{"--set", "data.subset=1500", "--set", "training.epochs=3"};
@@ -282,7 +261,7 @@ private Q_SLOTS:
     void ctrlCStopsAndResumeFinishes()
     {
         QTemporaryDir dir;
-        Cli cli(dir.path());
+        SweepCli cli(dir.path());
         const auto spec = cli.writeSpec("stop.json", lrSpec("random", 3));
         QStringList args = QStringList{"sweep", spec, "--workers", "2"} + tinyTrials();
         args += QStringList{"--set", "data.subset=1500", "--set", "training.epochs=4"};
@@ -325,7 +304,7 @@ private Q_SLOTS:
     void stopInTheStoreEndsTheWorkers()
     {
         QTemporaryDir dir;
-        Cli cli(dir.path());
+        SweepCli cli(dir.path());
         const auto spec = cli.writeSpec("store-stop.json", lrSpec("random", 3));
         QStringList args = QStringList{"sweep", spec, "--workers", "2"} + tinyTrials();
         args += QStringList{"--set", "data.subset=1500", "--set", "training.epochs=4"};
@@ -387,7 +366,7 @@ private Q_SLOTS:
         QFETCH(QString, specText);
         QFETCH(QString, named);
         QTemporaryDir dir;
-        Cli cli(dir.path());
+        SweepCli cli(dir.path());
         const QString path = dir.path() + "/bad.json";
         QFile file(path);
         QVERIFY(file.open(QIODevice::WriteOnly));
@@ -404,7 +383,7 @@ private Q_SLOTS:
     void failedTrialDoesNotStopTheSweep()
     {
         QTemporaryDir dir;
-        Cli cli(dir.path());
+        SweepCli cli(dir.path());
         const json spec{{"name", "combo"},
                         {"space",
                          {{"optimizer.momentum", {{"type", "choice"}, {"values", {0.0, 0.9}}}},
@@ -442,7 +421,7 @@ private Q_SLOTS:
     void nanLossFailsItsTrialOnly()
     {
         QTemporaryDir dir;
-        Cli cli(dir.path());
+        SweepCli cli(dir.path());
         const json spec{
             {"name", "nan"},
             {"space",
@@ -483,7 +462,7 @@ private Q_SLOTS:
     void badTrialIsPrunedAndKeepsItsCurves()
     {
         QTemporaryDir dir;
-        Cli cli(dir.path());
+        SweepCli cli(dir.path());
         const json spec{
             {"name", "prune"},
             {"space", {{"optimizer.lr", {{"type", "choice"}, {"values", {0.01, 1e-7}}}}}},
@@ -516,5 +495,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliSweep)
+LATHE_TEST_GUILESS_MAIN(TestCliSweep)
 #include "tst_cli_sweep.moc"

@@ -1,4 +1,5 @@
 #include "kernels/device/device_query.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -25,5 +26,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestDeviceQuery)
+LATHE_TEST_GUILESS_MAIN(TestDeviceQuery)
 #include "tst_device_query.moc"

@@ -1,6 +1,7 @@
 // Feature maps to an RGBA grid on the CPU against the same maths in plain LibTorch ops.
-#include "kernels/feature_map_grid/feature_map_grid.h"
 #include "kernel_check.h"
+#include "kernels/feature_map_grid/feature_map_grid.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -29,8 +30,8 @@ torch::Tensor reference(const torch::Tensor &maps, const FeatureMapGridOptions &
     const std::int64_t c = x.size(0), h = x.size(1), w = x.size(2);
     const std::int64_t rows = (c + columns - 1) / columns;
     const auto table = tableTensor(o.colormap, o.background);
-    auto image = table[256].repeat({rows * h + (rows - 1) * o.padding,
-                                    columns * w + (columns - 1) * o.padding, 1});
+    auto image = table[256].repeat(
+        {rows * h + (rows - 1) * o.padding, columns * w + (columns - 1) * o.padding, 1});
     const auto finite = x.isfinite();
     const auto inf = std::numeric_limits<float>::infinity();
     auto los = torch::where(finite, x, torch::full_like(x, inf)).flatten(1).amin(1);
@@ -76,29 +77,29 @@ private Q_SLOTS:
         QTest::addColumn<qint64>("padding");
         QTest::addColumn<QString>("special");
         const int per = int(MapNormalization::PerChannel), shared = int(MapNormalization::Shared);
-        QTest::newRow("64x14x14 viridis") << QList<qint64>{64, 14, 14} << per
-                                          << int(Colormap::Viridis) << 0ll << 1ll << "";
-        QTest::newRow("shared gray") << QList<qint64>{10, 9, 7} << shared << int(Colormap::Gray)
-                                     << 4ll << 2ll << "";
-        QTest::newRow("batch of one, magma") << QList<qint64>{1, 6, 5, 5} << per
-                                             << int(Colormap::Magma) << 0ll << 0ll << "";
-        QTest::newRow("one element") << QList<qint64>{1, 1, 1} << per << int(Colormap::Inferno)
-                                     << 0ll << 1ll << "";
-        QTest::newRow("constant channel") << QList<qint64>{3, 4, 4} << per
-                                          << int(Colormap::Viridis) << 0ll << 1ll << "constant";
-        QTest::newRow("NaN and Inf") << QList<qint64>{4, 8, 8} << per << int(Colormap::Viridis)
-                                     << 0ll << 1ll << "nonfinite";
-        QTest::newRow("NaN and Inf shared") << QList<qint64>{4, 8, 8} << shared
-                                            << int(Colormap::Gray) << 3ll << 1ll << "nonfinite";
-        QTest::newRow("non-contiguous") << QList<qint64>{5, 6, 7} << per << int(Colormap::Gray)
-                                        << 0ll << 1ll << "permuted";
-        QTest::newRow("diverging") << QList<qint64>{16, 9, 9} << per << int(Colormap::Diverging)
-                                   << 0ll << 1ll << "";
+        QTest::newRow("64x14x14 viridis")
+            << QList<qint64>{64, 14, 14} << per << int(Colormap::Viridis) << 0ll << 1ll << "";
+        QTest::newRow("shared gray")
+            << QList<qint64>{10, 9, 7} << shared << int(Colormap::Gray) << 4ll << 2ll << "";
+        QTest::newRow("batch of one, magma")
+            << QList<qint64>{1, 6, 5, 5} << per << int(Colormap::Magma) << 0ll << 0ll << "";
+        QTest::newRow("one element")
+            << QList<qint64>{1, 1, 1} << per << int(Colormap::Inferno) << 0ll << 1ll << "";
+        QTest::newRow("constant channel")
+            << QList<qint64>{3, 4, 4} << per << int(Colormap::Viridis) << 0ll << 1ll << "constant";
+        QTest::newRow("NaN and Inf")
+            << QList<qint64>{4, 8, 8} << per << int(Colormap::Viridis) << 0ll << 1ll << "nonfinite";
+        QTest::newRow("NaN and Inf shared")
+            << QList<qint64>{4, 8, 8} << shared << int(Colormap::Gray) << 3ll << 1ll << "nonfinite";
+        QTest::newRow("non-contiguous")
+            << QList<qint64>{5, 6, 7} << per << int(Colormap::Gray) << 0ll << 1ll << "permuted";
+        QTest::newRow("diverging")
+            << QList<qint64>{16, 9, 9} << per << int(Colormap::Diverging) << 0ll << 1ll << "";
         QTest::newRow("diverging shared, NaN, Inf, zeros")
             << QList<qint64>{4, 8, 8} << shared << int(Colormap::Diverging) << 0ll << 1ll
             << "nonfinite";
-        QTest::newRow("large") << QList<qint64>{512, 28, 28} << per << int(Colormap::Viridis)
-                               << 0ll << 1ll << "";
+        QTest::newRow("large") << QList<qint64>{512, 28, 28} << per << int(Colormap::Viridis) << 0ll
+                               << 1ll << "";
     }
     // Pixels must be equal: same float32 operations in the same order.
     void matchesLibTorch()
@@ -131,8 +132,8 @@ private Q_SLOTS:
         QVERIFY2(got.has_value(), got ? "" : got.error().message.c_str());
         const auto maps3 = maps.dim() == 4 ? maps[0] : maps;
         const std::int64_t c = maps3.size(0);
-        const std::int64_t expectedColumns =
-            columns > 0 ? columns : std::int64_t(std::ceil(std::sqrt(double(c))));
+        const std::int64_t expectedColumns
+            = columns > 0 ? columns : std::int64_t(std::ceil(std::sqrt(double(c))));
         QCOMPARE(got->columns, expectedColumns);
         QCOMPARE(got->rows, (c + expectedColumns - 1) / expectedColumns);
         QVERIFY(got->rgba.is_contiguous());
@@ -157,9 +158,9 @@ private Q_SLOTS:
         const float inf = std::numeric_limits<float>::infinity();
         // Channel 0: m = 2 (from -2); channel 1: all zero, range [-1, 1]; channel 2: constant 3,
         // range [-3, 3]; channel 3: only non-finite values, range [-1, 1].
-        const auto maps = torch::tensor({-2.0f, -1.0f, 0.0f, 1.0f, 1.5f, nan, 0.0f, 0.0f, 0.0f,
-                                         0.0f, 0.0f, 0.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f,
-                                         inf, -inf, nan, inf, -inf, nan})
+        const auto maps = torch::tensor({-2.0f, -1.0f, 0.0f, 1.0f, 1.5f, nan,  0.0f, 0.0f,
+                                         0.0f,  0.0f,  0.0f, 0.0f, 3.0f, 3.0f, 3.0f, 3.0f,
+                                         3.0f,  3.0f,  inf,  -inf, nan,  inf,  -inf, nan})
                               .view({4, 1, 6});
         FeatureMapGridOptions o;
         o.colormap = Colormap::Diverging;
@@ -234,5 +235,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestFeatureMapGrid)
+LATHE_TEST_GUILESS_MAIN(TestFeatureMapGrid)
 #include "tst_feature_map_grid.moc"

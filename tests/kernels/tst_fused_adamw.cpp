@@ -1,6 +1,7 @@
 // The fused Adam/AdamW CPU path against torch::optim::AdamW / Adam (+ clip_grad_norm_).
-#include "kernels/fused_adamw/fused_adamw.h"
 #include "kernel_check.h"
+#include "kernels/fused_adamw/fused_adamw.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -243,5 +244,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestFusedAdamW)
+LATHE_TEST_GUILESS_MAIN(TestFusedAdamW)
 #include "tst_fused_adamw.moc"

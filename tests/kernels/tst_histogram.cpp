@@ -1,6 +1,7 @@
 // The histogram CPU path against torch::histc (exact counts).
-#include "kernels/histogram/histogram.h"
 #include "kernel_check.h"
+#include "kernels/histogram/histogram.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -94,5 +95,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestHistogram)
+LATHE_TEST_GUILESS_MAIN(TestHistogram)
 #include "tst_histogram.moc"

@@ -17,6 +17,7 @@
 #include "kernels/histogram/histogram_cuda.h"
 #include "kernels/quantize_int8/quantize_int8_cuda.h"
 #include "kernels/softmax_cross_entropy/softmax_cross_entropy_cuda.h"
+#include "tests/test_registry.h"
 
 #include <cuda_runtime.h>
 #endif
@@ -200,11 +201,12 @@ private Q_SLOTS:
     void featureMapGrid()
     {
         torch::manual_seed(4);
-        const std::pair<MapNormalization, Colormap> cases[] = {
-            {MapNormalization::PerChannel, Colormap::Viridis},
-            {MapNormalization::Shared, Colormap::Viridis},
-            {MapNormalization::PerChannel, Colormap::Diverging},
-            {MapNormalization::Shared, Colormap::Diverging}};
+        const std::pair<MapNormalization, Colormap> cases[]
+            = {{MapNormalization::PerChannel, Colormap::Viridis},
+               {MapNormalization::Shared, Colormap::Viridis},
+               {MapNormalization::PerChannel, Colormap::Diverging},
+               { MapNormalization::Shared,
+                 Colormap::Diverging }};
         for (const auto &[normalization, colormap] : cases) {
             auto maps = torch::randn({64, 14, 14});
             maps[3][2][2] = std::numeric_limits<float>::quiet_NaN();
@@ -241,5 +243,5 @@ private Q_SLOTS:
 #endif
 };
 
-QTEST_GUILESS_MAIN(TestKernelsCuda)
+LATHE_TEST_GUILESS_MAIN(TestKernelsCuda)
 #include "tst_kernels_cuda.moc"

@@ -1,6 +1,7 @@
 // int8 per-channel quantisation on the CPU against the same maths in plain LibTorch ops.
-#include "kernels/quantize_int8/quantize_int8.h"
 #include "kernel_check.h"
+#include "kernels/quantize_int8/quantize_int8.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -99,5 +100,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestQuantizeInt8)
+LATHE_TEST_GUILESS_MAIN(TestQuantizeInt8)
 #include "tst_quantize_int8.moc"

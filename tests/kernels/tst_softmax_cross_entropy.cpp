@@ -1,7 +1,8 @@
 // The fused softmax cross-entropy CPU path against LibTorch's cross_entropy (label smoothing)
 // and the gradient autograd computes for it.
-#include "kernels/softmax_cross_entropy/softmax_cross_entropy.h"
 #include "kernel_check.h"
+#include "kernels/softmax_cross_entropy/softmax_cross_entropy.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -87,8 +88,8 @@ private Q_SLOTS:
 
     void emptyBatch()
     {
-        const auto got = softmaxCrossEntropyCpu(torch::zeros({0, 10}),
-                                                torch::zeros({0}, torch::kLong), 0.1);
+        const auto got
+            = softmaxCrossEntropyCpu(torch::zeros({0, 10}), torch::zeros({0}, torch::kLong), 0.1);
         QVERIFY(got.has_value());
         QCOMPARE(got->grad.sizes(), (std::vector<std::int64_t>{0, 10}));
         const auto ref = torch::nn::functional::cross_entropy(torch::zeros({0, 10}),
@@ -104,8 +105,8 @@ private Q_SLOTS:
         QCOMPARE(bad.error().code, ErrorCode::InvalidArgument);
         QVERIFY(bad.error().context.find("row 2") != std::string::npos);
         QVERIFY(!softmaxCrossEntropyCpu(logits, torch::tensor({0, -1, 0, 0}), 0.0));
-        QVERIFY(!softmaxCrossEntropyCpu(logits.to(torch::kDouble), torch::tensor({0, 1, 2, 0}),
-                                        0.0));
+        QVERIFY(
+            !softmaxCrossEntropyCpu(logits.to(torch::kDouble), torch::tensor({0, 1, 2, 0}), 0.0));
         QVERIFY(!softmaxCrossEntropyCpu(logits, torch::tensor({0, 1, 2}), 0.0));
         QVERIFY(!softmaxCrossEntropyCpu(logits, torch::tensor({0, 1, 2, 0}), 1.0));
         QVERIFY(!softmaxCrossEntropyCpu(torch::randn({4}), torch::tensor({0, 1, 2, 0}), 0.0));
@@ -113,5 +114,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSoftmaxCrossEntropy)
+LATHE_TEST_GUILESS_MAIN(TestSoftmaxCrossEntropy)
 #include "tst_softmax_cross_entropy.moc"

@@ -17,6 +17,7 @@
 #include "tests/panels/named_child.h"
 #include "tests/panels/run_groups_ui.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QAction>
@@ -47,7 +48,7 @@ namespace {
 
 /// The shared tiny config (tests/tiny_run.h) on 300 images, a fifth held out, one thread: runs
 /// of seconds.
-train::RunConfig tinyConfig()
+train::RunConfig abConfig()
 {
     auto config = testing::tinyConfig(300);
     config.name = "tiny";
@@ -165,7 +166,7 @@ class TestAbCompare : public QObject
     qint64 addRun(double lr, int seed, double accuracy, const std::string &tag = {},
                   std::int64_t batchSize = 64)
     {
-        auto config = tinyConfig();
+        auto config = abConfig();
         config.optimizer.lr = lr;
         config.training.seed = std::uint64_t(seed);
         config.training.batchSize = batchSize;
@@ -205,7 +206,7 @@ class TestAbCompare : public QObject
     std::unique_ptr<MainWindow> openWindow(int runs)
     {
         const auto defaults = std::filesystem::path(m_dir->path().toStdString()) / "tiny.json";
-        std::ofstream(defaults) << tinyConfig().toJson().dump(2);
+        std::ofstream(defaults) << abConfig().toJson().dump(2);
         auto window = std::make_unique<MainWindow>(WorkbenchOptions{m_db, defaults, false});
         namedChild<RepeatRunner>(window.get(), "repeatRunner")->setCliPath(LATHE_CLI_PATH);
         window->resize(1366, 768);
@@ -554,11 +555,11 @@ private Q_SLOTS:
     void repeatReportsFailuresAndStops()
     {
         openStore("failures.db");
-        auto config = tinyConfig();
+        auto config = abConfig();
         config.data.path = (m_dir->path() + "/no-such-data").toStdString();
         const auto broken = m_store->createRun({"broken", config.toJson().dump(), 1});
         QVERIFY_OK(broken);
-        config = tinyConfig();
+        config = abConfig();
         config.training.epochs = 200; // long enough to be stopped
         const auto slow = m_store->createRun({"slow", config.toJson().dump(), 1});
         QVERIFY_OK(slow);
@@ -611,7 +612,7 @@ private Q_SLOTS:
     void repeatFromTheWindowTrainsAGroup()
     {
         openStore("window.db");
-        const auto config = tinyConfig();
+        const auto config = abConfig();
         const auto id = m_store->createRun({"tiny", config.toJson().dump(), config.training.seed});
         QVERIFY_OK(id);
         QVERIFY_OK(m_store->setStatus(*id, track::RunStatus::Finished));
@@ -699,5 +700,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestAbCompare)
+LATHE_TEST_MAIN(TestAbCompare)
 #include "tst_ab_compare.moc"

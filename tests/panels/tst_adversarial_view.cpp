@@ -7,6 +7,7 @@
 #include "panels/bridge/store_client.h"
 #include "panels/visualise/visualise_panel.h"
 #include "tests/panels/named_child.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QComboBox>
@@ -114,5 +115,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TstAdversarialView)
+LATHE_TEST_MAIN(TstAdversarialView)
 #include "tst_adversarial_view.moc"

@@ -5,6 +5,8 @@
 #include "panels/bridge/store_client.h"
 #include "panels/common/run_colour.h"
 #include "panels/curves/curves_panel.h"
+#include "tests/panels/panel_test_support.h"
+#include "tests/test_registry.h"
 
 #include <QCheckBox>
 #include <QAbstractItemView>
@@ -27,6 +29,7 @@ using namespace lathe;
 using lathe::panels::CurvesPanel;
 using lathe::panels::PlotWidget;
 using lathe::panels::StoreClient;
+using lathe::testing::saveGrab;
 
 namespace {
 
@@ -37,14 +40,6 @@ std::size_t pointCount(const PlotWidget *chart, bool dashed = false)
         if (!s.faint && s.dashed == dashed)
             n += s.points.size();
     return n;
-}
-
-/// With LATHE_TEST_GRABS=<dir>, saves a picture of `widget` there as <name>.png.
-void saveGrab(QWidget *widget, const QString &name)
-{
-    const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
-    if (!dir.isEmpty() && QDir().mkpath(dir))
-        widget->grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png"));
 }
 
 // The series of `chart` that have a band, by name.
@@ -696,5 +691,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestCurvesPanel)
+LATHE_TEST_MAIN(TestCurvesPanel)
 #include "tst_curves_panel.moc"

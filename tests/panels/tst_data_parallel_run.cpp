@@ -15,7 +15,9 @@
 #include "panels/window/data_parallel_run.h"
 #include "panels/window/main_window.h"
 #include "tests/panels/named_child.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
+#include "tests/panels/panel_test_support.h"
 
 #include <QAbstractProxyModel>
 #include <QAction>
@@ -40,6 +42,9 @@
 
 using namespace lathe;
 using namespace lathe::panels;
+using lathe::testing::clickToolButton;
+using lathe::testing::saveGrab;
+using lathe::testing::storedStatus;
 
 namespace {
 
@@ -54,15 +59,6 @@ train::RunConfig dataParallelConfig()
     return config;
 }
 
-QString storedStatus(const std::filesystem::path &db, qint64 runId)
-{
-    auto store = track::RunStore::open(db);
-    if (!store)
-        return "no store";
-    auto run = (*store)->run(runId);
-    return run ? QString::fromUtf8(track::toString(run->status)) : "no run";
-}
-
 /// The last step with a stored training loss (0 when none).
 double storedStep(const std::filesystem::path &db, qint64 runId)
 {
@@ -72,7 +68,7 @@ double storedStep(const std::filesystem::path &db, qint64 runId)
     return points && !points->empty() ? points->back().x : 0.0;
 }
 
-std::size_t storedRuns(const std::filesystem::path &db)
+std::size_t storedRunCount(const std::filesystem::path &db)
 {
     auto store = track::RunStore::open(db);
     auto runs = store ? (*store)->listRuns({}) : Result<std::vector<track::RunInfo>>();
@@ -103,23 +99,6 @@ std::set<qint64> childrenOf(qint64 pid)
 bool alive(qint64 pid)
 {
     return QFile::exists(QStringLiteral("/proc/%1").arg(pid));
-}
-
-void clickToolButton(MainWindow &window, QAction *action)
-{
-    QWidget *button = window.findChild<QToolBar *>("toolbar-run")->widgetForAction(action);
-    QVERIFY(button && button->isEnabled());
-    QTest::mouseClick(button, Qt::LeftButton);
-}
-
-/// With LATHE_TEST_GRABS=<dir>, saves a picture of `widget` there as <name>.png.
-void saveGrab(QWidget *widget, const QString &name)
-{
-    const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
-    if (dir.isEmpty())
-        return;
-    QTest::qWait(100); // the layouts settle first
-    QVERIFY(widget->grab().save(QDir(dir).filePath(name + ".png")));
 }
 
 } // namespace
@@ -244,7 +223,7 @@ private Q_SLOTS:
         QVERIFY(window->startAction()->isEnabled());
         QCOMPARE(namedChild<QLabel>(window.get(), "status-state")->text(),
                  QString("Run %1 stopped (2 workers)").arg(runId));
-        QCOMPARE(storedRuns(m_db), std::size_t(1));
+        QCOMPARE(storedRunCount(m_db), std::size_t(1));
     }
 
     void aChildThatFailsAtOnceShowsItsMessage()
@@ -270,7 +249,7 @@ private Q_SLOTS:
         QCOMPARE(box->text(), message);
         saveGrab(box, "data-parallel-failure");
         box->close();
-        QCOMPARE(storedRuns(m_db), std::size_t(0));
+        QCOMPARE(storedRunCount(m_db), std::size_t(0));
         QVERIFY(window->startAction()->isEnabled());
     }
 
@@ -315,5 +294,5 @@ private:
     std::filesystem::path m_db;
 };
 
-QTEST_MAIN(TstDataParallelRun)
+LATHE_TEST_MAIN(TstDataParallelRun)
 #include "tst_data_parallel_run.moc"

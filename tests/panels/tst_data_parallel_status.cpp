@@ -6,6 +6,7 @@
 #include "panels/bridge/store_client.h"
 #include "panels/window/data_parallel_status.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -100,5 +101,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TstDataParallelStatus)
+LATHE_TEST_GUILESS_MAIN(TstDataParallelStatus)
 #include "tst_data_parallel_status.moc"

@@ -10,6 +10,8 @@
 #include "core/data/dataset.h"
 #include "core/plugin/loader.h"
 #include "core/train/run_config.h"
+#include "tests/panels/panel_test_support.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -43,6 +45,7 @@ using lathe::panels::FeatureHistograms;
 using lathe::panels::HyperparamsPanel;
 using lathe::panels::OpenDatasetDialog;
 using lathe::panels::SampleGridModel;
+using lathe::testing::saveGrab;
 using lathe::train::DataConfig;
 
 namespace {
@@ -64,15 +67,6 @@ DataConfig readerData(std::string reader, std::string path, lathe::Options optio
     data.path = std::move(path);
     data.options = std::move(options);
     return data;
-}
-
-/// Saves what `widget` shows as <name>.png in $LATHE_SCREENSHOT_DIR, when that is set (to look
-/// at the panel as a user sees it).
-void screenshot(QWidget &widget, const QString &name)
-{
-    const QString dir = qEnvironmentVariable("LATHE_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        QVERIFY(widget.grab().save(QDir(dir).filePath(name + ".png")));
 }
 
 /// Whether the sidebar tab holding `page` is shown.
@@ -150,7 +144,7 @@ private Q_SLOTS:
         QVERIFY(!tabShown(m_panel->findChild<QWidget *>("featuresTab")));
         QVERIFY(tabShown(m_panel->findChild<QWidget *>("augmentPreview")));
         QTRY_VERIFY(!m_model->index(0, 0).data(Qt::DecorationRole).value<QPixmap>().isNull());
-        screenshot(*m_panel, "fashion-mnist");
+        saveGrab(&*m_panel, "fashion-mnist");
     }
 
     void gridHoldsEverySampleWithItsClass()
@@ -328,14 +322,14 @@ private Q_SLOTS:
         QCOMPARE(model->index(0, 13).data().toString(), QString("class_0"));
         QCOMPARE(model->index(177, 13).data().toString(), QString("class_2"));
 
-        screenshot(panel, "wine");
+        saveGrab(&panel, "wine");
         auto *features = panel.findChild<FeatureHistograms *>("featureHistograms");
         QCOMPARE(features->count(), 13);
         QVERIFY(tabShown(panel.findChild<QWidget *>("featuresTab")));
         QVERIFY(features->isVisible()); // the tab shown for tabular data
         QVERIFY(!tabShown(panel.findChild<QWidget *>("augmentPreview")));
         const QImage histograms = features->grab().toImage();
-        screenshot(*features, "wine-features");
+        saveGrab(&*features, "wine-features");
         auto barPixels = [&](int feature) {
             const QRect cell = features->cellRect(feature);
             const QColor bar = features->palette().color(QPalette::Mid);
@@ -359,7 +353,7 @@ private Q_SLOTS:
         auto *stats = panel.findChild<lathe::panels::StatsView *>("statsView");
         QTRY_VERIFY_WITH_TIMEOUT(stats->summaryText().contains("Exact duplicates"), 10000);
         QVERIFY2(stats->summaryText().contains("Samples: 178"), qPrintable(stats->summaryText()));
-        screenshot(panel, "wine-class_1");
+        saveGrab(&panel, "wine-class_1");
         combo->setCurrentIndex(0);
         QCOMPARE(model->rowCount(), 178);
 
@@ -598,5 +592,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestDatasetPanel)
+LATHE_TEST_MAIN(TestDatasetPanel)
 #include "tst_dataset_panel.moc"

@@ -9,6 +9,7 @@
 #include "panels/errors/error_gallery_model.h"
 #include "panels/errors/errors_panel.h"
 #include "tests/panels/named_child.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QComboBox>
@@ -263,5 +264,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TstErrorsPanel)
+LATHE_TEST_MAIN(TstErrorsPanel)
 #include "tst_errors_panel.moc"

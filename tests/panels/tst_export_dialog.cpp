@@ -23,6 +23,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include "tests/panels/named_child.h"
+#include "tests/test_registry.h"
 
 #include <QDesktopServices>
 #include <QtTest>
@@ -349,5 +350,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestExportDialog)
+LATHE_TEST_MAIN(TestExportDialog)
 #include "tst_export_dialog.moc"

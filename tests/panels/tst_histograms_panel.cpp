@@ -6,6 +6,7 @@
 #include "panels/bridge/store_client.h"
 #include "panels/histograms/histogram_view.h"
 #include "panels/histograms/histograms_panel.h"
+#include "tests/test_registry.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -207,5 +208,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestHistogramsPanel)
+LATHE_TEST_MAIN(TestHistogramsPanel)
 #include "tst_histograms_panel.moc"

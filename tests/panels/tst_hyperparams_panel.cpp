@@ -9,6 +9,8 @@
 #include "panels/hyperparams/hyperparams_panel.h"
 #include "panels/hyperparams/lr_finder_dialog.h"
 #include "tests/python_models.h"
+#include "tests/panels/panel_test_support.h"
+#include "tests/test_registry.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -30,6 +32,8 @@
 
 using namespace lathe;
 using namespace lathe::panels;
+using lathe::testing::saveGrab;
+using lathe::testing::tick;
 
 namespace {
 
@@ -118,22 +122,6 @@ void usePlugin(const char *file)
     const auto record = plugin::loadPlugin(std::string(LATHE_TEST_PLUGIN_DIR "/") + file);
     QVERIFY2(record.status == plugin::PluginRecord::Status::Loaded, record.message.c_str());
     loaded << file;
-}
-
-/// Clicks a check box as a user does (on its indicator).
-void tick(QCheckBox *check)
-{
-    QTest::mouseClick(check, Qt::LeftButton, {}, QPoint(8, check->height() / 2));
-}
-
-/// With LATHE_TEST_GRABS=<dir>, saves a picture of `widget` there as <name>.png.
-void saveGrab(QWidget *widget, const QString &name)
-{
-    const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
-    if (dir.isEmpty())
-        return;
-    QTest::qWait(50); // the layouts settle first
-    QVERIFY(widget->grab().save(QDir(dir).filePath(name + ".png")));
 }
 
 QGroupBox *group(QWidget &panel, const QString &title)
@@ -1107,5 +1095,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestHyperparamsPanel)
+LATHE_TEST_MAIN(TestHyperparamsPanel)
 #include "tst_hyperparams_panel.moc"

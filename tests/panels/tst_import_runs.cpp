@@ -8,6 +8,7 @@
 #include "tests/core/interop/event_file_writer.h"
 
 #include "named_child.h"
+#include "tests/test_registry.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -139,5 +140,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestImportRuns)
+LATHE_TEST_MAIN(TestImportRuns)
 #include "tst_import_runs.moc"

@@ -1,6 +1,7 @@
 // The bridge's model cache against a real run's checkpoints: a checkpoint file rewritten
 // after it was loaded (a run that trained on) is loaded again, not served stale.
 #include "panels/bridge/inspect_jobs.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QTemporaryDir>
@@ -62,5 +63,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestInspectJobs)
+LATHE_TEST_GUILESS_MAIN(TestInspectJobs)
 #include "tst_inspect_jobs.moc"

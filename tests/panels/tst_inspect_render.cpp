@@ -2,6 +2,7 @@
 // inspect writes too: tests/app/tst_cli.cpp checks its PNG), for every colour map it offers.
 #include "core/inspect/colormap.h"
 #include "panels/bridge/inspect_jobs.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -52,5 +53,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestInspectRender)
+LATHE_TEST_MAIN(TestInspectRender)
 #include "tst_inspect_render.moc"

@@ -18,6 +18,8 @@
 #include "panels/window/plugins_dialog.h"
 #include "panels/window/steer_dialog.h"
 #include "tests/panels/named_child.h"
+#include "tests/panels/panel_test_support.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 #include <QAction>
@@ -45,6 +47,9 @@
 
 using namespace lathe;
 using namespace lathe::panels;
+using lathe::testing::clickToolButton;
+using lathe::testing::saveGrab;
+using lathe::testing::storedStatus;
 
 namespace {
 
@@ -65,15 +70,6 @@ std::filesystem::path writeSmallConfig(const QTemporaryDir &dir)
     return path;
 }
 
-QString storedStatus(const std::filesystem::path &db, qint64 runId)
-{
-    auto store = track::RunStore::open(db);
-    if (!store)
-        return "no store";
-    auto run = (*store)->run(runId);
-    return run ? QString::fromUtf8(track::toString(run->status)) : "no run";
-}
-
 std::size_t plottedPoints(const MainWindow &window)
 {
     std::size_t n = 0;
@@ -83,14 +79,6 @@ std::size_t plottedPoints(const MainWindow &window)
     return n;
 }
 
-void clickToolButton(MainWindow &window, QAction *action)
-{
-    auto *toolbar = window.findChild<QToolBar *>("toolbar-run");
-    QWidget *button = toolbar->widgetForAction(action);
-    QVERIFY(button && button->isEnabled());
-    QTest::mouseClick(button, Qt::LeftButton);
-}
-
 /// With LATHE_TEST_GRABS=<dir>, saves a picture of `widget` there as <name>.png.
 // Shows `window` and waits until it has the focus (its shortcuts then reach it).
 bool showActive(MainWindow &window)
@@ -98,15 +86,6 @@ bool showActive(MainWindow &window)
     window.show();
     window.activateWindow();
     return QTest::qWaitForWindowActive(&window);
-}
-
-void saveGrab(QWidget *widget, const QString &name)
-{
-    const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS");
-    if (dir.isEmpty())
-        return;
-    QTest::qWait(50); // the layouts settle first
-    QVERIFY(widget->grab().save(QDir(dir).filePath(name + ".png")));
 }
 
 /// What the Plugins dialog's Registered tab lists: per kind, each entry's name, source and
@@ -688,5 +667,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TstMainWindow)
+LATHE_TEST_MAIN(TstMainWindow)
 #include "tst_main_window.moc"

@@ -2,6 +2,7 @@
 #include "panels/common/ema.h"
 #include "panels/common/plot_axis.h"
 #include "panels/common/plot_widget.h"
+#include "tests/test_registry.h"
 
 #include <QSignalSpy>
 #include <QTest>
@@ -416,5 +417,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestPlotWidget)
+LATHE_TEST_MAIN(TestPlotWidget)
 #include "tst_plot_widget.moc"

@@ -14,7 +14,9 @@
 #include "panels/window/plugins_dialog.h"
 #include "tests/panels/named_child.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
+#include "tests/panels/panel_test_support.h"
 
 #include <QtTest>
 #include <QAction>
@@ -35,6 +37,7 @@
 
 using namespace lathe;
 using namespace lathe::panels;
+using lathe::testing::saveGrab;
 
 namespace {
 
@@ -100,12 +103,6 @@ int colouredPixels(QWidget *view)
             coloured += c.hsvSaturation() > 100 && c.value() > 80;
         }
     return coloured;
-}
-
-void saveGrab(QWidget *widget, const QString &name)
-{
-    if (const auto dir = qEnvironmentVariable("LATHE_TEST_GRABS"); !dir.isEmpty())
-        QVERIFY(widget->grab().save(QDir(dir).filePath(name + ".png")));
 }
 
 /// A panel whose showRun throws: the window catches it and says so once.
@@ -434,5 +431,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TstPluginPanel)
+LATHE_TEST_MAIN(TstPluginPanel)
 #include "tst_plugin_panel.moc"

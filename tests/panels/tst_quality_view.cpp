@@ -8,6 +8,8 @@
 #include "core/train/cross_val_probabilities.h"
 #include "core/train/run_config.h"
 #include "core/train/stored_run.h"
+#include "tests/panels/panel_test_support.h"
+#include "tests/test_registry.h"
 
 #include <QDir>
 #include <QFile>
@@ -24,16 +26,9 @@
 
 using lathe::panels::DatasetPanel;
 using lathe::panels::QualityView;
+using lathe::testing::saveGrab;
 
 namespace {
-
-/// Saves what `widget` shows as <name>.png in $LATHE_SCREENSHOT_DIR, when that is set.
-void screenshot(QWidget &widget, const QString &name)
-{
-    const QString dir = qEnvironmentVariable("LATHE_SCREENSHOT_DIR");
-    if (!dir.isEmpty())
-        QVERIFY(widget.grab().save(QDir(dir).filePath(name + ".png")));
-}
 
 QString status(const QWidget &panel)
 {
@@ -124,7 +119,7 @@ private Q_SLOTS:
             return table->model()->data(table->model()->index(row, 0), Qt::UserRole).toLongLong();
         };
         QVERIFY(index(0) <= index(rows - 1));
-        screenshot(*m_panel, "dataset-quality");
+        saveGrab(&*m_panel, "dataset-quality");
 
         QSignalSpy opened(m_panel.get(), &DatasetPanel::sampleActivated);
         const QRect cell = table->visualRect(table->model()->index(0, 1));
@@ -169,5 +164,5 @@ private:
     std::unique_ptr<DatasetPanel> m_panel;
 };
 
-QTEST_MAIN(TestQualityView)
+LATHE_TEST_MAIN(TestQualityView)
 #include "tst_quality_view.moc"

@@ -9,6 +9,7 @@
 #include "panels/errors/robustness_curve.h"
 #include "panels/errors/robustness_view.h"
 #include "tests/panels/named_child.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QComboBox>
@@ -182,5 +183,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TstRobustnessView)
+LATHE_TEST_MAIN(TstRobustnessView)
 #include "tst_robustness_view.moc"

@@ -9,6 +9,7 @@
 #include "panels/runs/parallel_coords_widget.h"
 #include "panels/runs/runs_panel.h"
 #include "tests/panels/named_child.h"
+#include "tests/test_registry.h"
 
 #include <QSortFilterProxyModel>
 #include <QTableView>
@@ -137,5 +138,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestRunColour)
+LATHE_TEST_MAIN(TestRunColour)
 #include "tst_run_colour.moc"

@@ -8,6 +8,7 @@
 #include "panels/runs/compare_view.h"
 #include "panels/runs/run_environment_view.h"
 #include "panels/window/about_dialog.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QSignalSpy>
@@ -108,5 +109,5 @@ private:
     std::unique_ptr<StoreClient> m_client;
 };
 
-QTEST_MAIN(TestRunEnvironmentView)
+LATHE_TEST_MAIN(TestRunEnvironmentView)
 #include "tst_run_environment_view.moc"

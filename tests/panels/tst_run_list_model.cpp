@@ -5,6 +5,7 @@
 #include "panels/bridge/run_list_model.h"
 #include "panels/bridge/store_client.h"
 #include "tests/core/track/track_test_support.h"
+#include "tests/test_registry.h"
 
 #include <QHeaderView>
 #include <QSortFilterProxyModel>
@@ -128,5 +129,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestRunListModel)
+LATHE_TEST_MAIN(TestRunListModel)
 #include "tst_run_list_model.moc"

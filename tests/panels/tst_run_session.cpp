@@ -2,6 +2,7 @@
 // pause/resume/stop, and failures reported instead of crashing.
 #include "core/track/run_store.h"
 #include "panels/bridge/run_session.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 #include <QElapsedTimer>
@@ -115,5 +116,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TstRunSession)
+LATHE_TEST_MAIN(TstRunSession)
 #include "tst_run_session.moc"

@@ -12,6 +12,7 @@
 #include "panels/runs/runs_panel.h"
 #include "tests/panels/named_child.h"
 #include "tests/panels/run_groups_ui.h"
+#include "tests/test_registry.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -334,5 +335,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestRunsGrouping)
+LATHE_TEST_MAIN(TestRunsGrouping)
 #include "tst_runs_grouping.moc"

@@ -25,6 +25,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include "tests/panels/named_child.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -641,5 +642,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestRunsPanel)
+LATHE_TEST_MAIN(TestRunsPanel)
 #include "tst_runs_panel.moc"

@@ -12,6 +12,8 @@
 #include "panels/window/main_window.h"
 #include "tests/panels/named_child.h"
 #include "tests/qverify_ok.h"
+#include "tests/panels/panel_test_support.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QCheckBox>
@@ -34,12 +36,13 @@
 
 using namespace lathe;
 using namespace lathe::panels;
+using lathe::testing::tick;
 
 namespace {
 
 /// The shared tiny config (tests/tiny_run.h) on 300 images, a fifth held out, one thread, with
 /// the experiment's batch of 128: an epoch of two batches, and the ranges below are around 128.
-train::RunConfig tinyConfig()
+train::RunConfig builderConfig()
 {
     auto config = testing::tinyConfig(300);
     config.name = "tiny";
@@ -56,12 +59,6 @@ void retype(QWidget *edit, const QString &text)
     QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
     QTest::keyClick(edit, Qt::Key_Backspace);
     QTest::keyClicks(edit, text);
-}
-
-/// Clicks a check box as a user does (on its indicator).
-void tick(QCheckBox *check)
-{
-    QTest::mouseClick(check, Qt::LeftButton, {}, QPoint(8, check->height() / 2));
 }
 
 QCheckBox *searchBox(QWidget *dialog, const QString &key)
@@ -96,11 +93,11 @@ class TestSweepBuilder : public QObject
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<HyperparamsPanel> m_panel;
 
-    /// The panel on tinyConfig() and its "New sweep…" dialog, opened by its button.
+    /// The panel on builderConfig() and its "New sweep…" dialog, opened by its button.
     SweepBuilderDialog *openBuilder()
     {
         m_panel = std::make_unique<HyperparamsPanel>();
-        m_panel->setConfig(tinyConfig());
+        m_panel->setConfig(builderConfig());
         auto *button = namedChild<QPushButton>(m_panel.get(), "newSweep");
         if (!button->isEnabled())
             qFatal("New sweep… is disabled for a valid config");
@@ -136,7 +133,7 @@ private Q_SLOTS:
     void theButtonNeedsAValidForm()
     {
         HyperparamsPanel panel;
-        panel.setConfig(tinyConfig());
+        panel.setConfig(builderConfig());
         auto *button = namedChild<QPushButton>(&panel, "newSweep");
         QVERIFY(button->isEnabled());
         retype(namedChild<QLineEdit>(&panel, "optimizer.lr"), "-1");
@@ -189,7 +186,7 @@ private Q_SLOTS:
         QCOMPARE(metric->currentText(), QString("val/loss"));
         QCOMPARE(direction->currentText(), QString("minimize"));
         sweep::SweepSpec spec;
-        spec.base = tinyConfig().toJson();
+        spec.base = builderConfig().toJson();
         QCOMPARE(namedChild<QSpinBox>(dialog, "sweepBuilderWorkers")->value(),
                  train::defaultSweepWorkers(spec));
         QCOMPARE(namedChild<QComboBox>(dialog, "sweepBuilderSampler")->currentText(),
@@ -242,7 +239,7 @@ private Q_SLOTS:
         QVERIFY_OK(spec);
         QCOMPARE(spec->name, std::string("typed"));
         QCOMPARE(spec->trials, 7);
-        QCOMPARE(spec->base, tinyConfig().toJson());
+        QCOMPARE(spec->base, builderConfig().toJson());
         QCOMPARE(spec->space.dimensions.size(), std::size_t(6));
         const auto *lr = spec->space.find("optimizer.lr");
         QVERIFY(lr);
@@ -401,7 +398,7 @@ private Q_SLOTS:
     {
         const auto db = std::filesystem::path(m_dir->path().toStdString()) / "window.db";
         const auto config = std::filesystem::path(m_dir->path().toStdString()) / "tiny.json";
-        std::ofstream(config) << tinyConfig().toJson().dump(2);
+        std::ofstream(config) << builderConfig().toJson().dump(2);
         MainWindow window({db, config, false});
         window.sweepPanel()->setCliPath(LATHE_CLI_PATH);
         window.resize(1366, 768);
@@ -448,5 +445,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestSweepBuilder)
+LATHE_TEST_MAIN(TestSweepBuilder)
 #include "tst_sweep_builder.moc"

@@ -15,6 +15,7 @@
 #include "panels/sweep/trial_table_model.h"
 #include "panels/window/main_window.h"
 #include "tests/panels/named_child.h"
+#include "tests/test_registry.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -771,5 +772,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TestSweepPanel)
+LATHE_TEST_MAIN(TestSweepPanel)
 #include "tst_sweep_panel.moc"

@@ -3,14 +3,15 @@
 // Integrated Gradients with its completeness error, Cancel, side-by-side checkpoints, a
 // dataset sample, and Attention disabled for a CNN.
 #include "core/data/fashion_mnist.h"
-#include "core/train/open_run.h"
 #include "core/inspect/layers.h"
+#include "core/train/open_run.h"
 #include "kernels/feature_map_grid/feature_map_grid.h"
 #include "panels/bridge/inspect_session.h"
 #include "panels/bridge/store_client.h"
 #include "panels/visualise/inspect_image_view.h"
 #include "panels/visualise/visualise_panel.h"
 #include "tests/panels/named_child.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QComboBox>
@@ -344,5 +345,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_MAIN(TstVisualisePanel)
+LATHE_TEST_MAIN(TstVisualisePanel)
 #include "tst_visualise_panel.moc"

@@ -9,6 +9,7 @@
 #include "core/track/run_store.h"
 #include "core/train/run_config.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QTemporaryDir>
@@ -365,5 +366,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCsvTabular)
+LATHE_TEST_GUILESS_MAIN(TestCsvTabular)
 #include "tst_csv_tabular.moc"

@@ -6,6 +6,7 @@
 #include "core/data/dataset.h"
 #include "core/plugin/loader.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -340,5 +341,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestFairness)
+LATHE_TEST_GUILESS_MAIN(TestFairness)
 #include "tst_fairness.moc"

@@ -7,6 +7,7 @@
 #include "core/plugin/loader.h"
 #include "core/util/paths.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -322,5 +323,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestPluginLoader)
+LATHE_TEST_GUILESS_MAIN(TestPluginLoader)
 #include "tst_plugin_loader.moc"

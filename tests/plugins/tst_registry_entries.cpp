@@ -7,6 +7,7 @@
 #include "core/model/net.h"
 #include "core/plugin/loader.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <stb/stb_image_write.h>
 
@@ -227,5 +228,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRegistryEntries)
+LATHE_TEST_GUILESS_MAIN(TestRegistryEntries)
 #include "tst_registry_entries.moc"

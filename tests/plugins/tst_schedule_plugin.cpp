@@ -3,12 +3,13 @@
 // in a config and trains a real run; a plugin schedule that fails stops that run with a
 // message naming the plugin, and the program goes on.
 #include "core/plugin/loader.h"
+#include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
 #include "core/train/run_job.h"
-#include "core/track/metric_keys.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QTemporaryDir>
@@ -162,5 +163,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSchedulePlugin)
+LATHE_TEST_GUILESS_MAIN(TestSchedulePlugin)
 #include "tst_schedule_plugin.moc"

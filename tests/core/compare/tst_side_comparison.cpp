@@ -6,6 +6,7 @@
 #include "core/stats/comparison.h"
 #include "core/track/run_store.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <nlohmann/json.hpp>
 
@@ -140,5 +141,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSideComparison)
+LATHE_TEST_GUILESS_MAIN(TestSideComparison)
 #include "tst_side_comparison.moc"

@@ -1,5 +1,6 @@
 #include "core/data/augment.h"
 #include "core/util/threads.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -205,5 +206,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAugment)
+LATHE_TEST_GUILESS_MAIN(TestAugment)
 #include "tst_augment.moc"

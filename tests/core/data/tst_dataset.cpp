@@ -1,4 +1,5 @@
 #include "core/data/dataset.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -77,5 +78,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestDataset)
+LATHE_TEST_GUILESS_MAIN(TestDataset)
 #include "tst_dataset.moc"

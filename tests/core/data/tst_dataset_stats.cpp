@@ -2,6 +2,7 @@
 
 #include "core/data/fashion_mnist.h"
 #include "core/data/image_folder.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -139,5 +140,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestDatasetStats)
+LATHE_TEST_GUILESS_MAIN(TestDatasetStats)
 #include "tst_dataset_stats.moc"

@@ -1,5 +1,6 @@
 #include "core/data/fashion_mnist.h"
 #include "core/data/idx_reader.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -314,5 +315,5 @@ void TestIdxReader::corruptInputIsAClearError()
     QVERIFY2(text.find(phrase.toStdString()) != std::string::npos, text.c_str());
 }
 
-QTEST_GUILESS_MAIN(TestIdxReader)
+LATHE_TEST_GUILESS_MAIN(TestIdxReader)
 #include "tst_idx_reader.moc"

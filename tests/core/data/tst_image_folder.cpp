@@ -1,4 +1,5 @@
 #include "core/data/image_folder.h"
+#include "tests/test_registry.h"
 
 #include <stb/stb_image_write.h>
 
@@ -193,5 +194,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestImageFolder)
+LATHE_TEST_GUILESS_MAIN(TestImageFolder)
 #include "tst_image_folder.moc"

@@ -1,4 +1,5 @@
 #include "core/data/label_issues.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -104,5 +105,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestLabelIssues)
+LATHE_TEST_GUILESS_MAIN(TestLabelIssues)
 #include "tst_label_issues.moc"

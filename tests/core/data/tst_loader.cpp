@@ -1,6 +1,7 @@
 #include "core/data/fashion_mnist.h"
 #include "core/data/loader.h"
 #include "core/util/threads.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -357,5 +358,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestLoader)
+LATHE_TEST_GUILESS_MAIN(TestLoader)
 #include "tst_loader.moc"

@@ -2,6 +2,7 @@
 
 #include "core/data/dataset.h"
 #include "core/data/fashion_mnist.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -154,5 +155,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestNearDuplicates)
+LATHE_TEST_GUILESS_MAIN(TestNearDuplicates)
 #include "tst_near_duplicates.moc"

@@ -1,5 +1,6 @@
 #include "core/data/dataset.h"
 #include "core/data/normalization.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -87,5 +88,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestNormalization)
+LATHE_TEST_GUILESS_MAIN(TestNormalization)
 #include "tst_normalization.moc"

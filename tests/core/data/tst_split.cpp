@@ -1,4 +1,5 @@
 #include "core/data/split.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -94,5 +95,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSplit)
+LATHE_TEST_GUILESS_MAIN(TestSplit)
 #include "tst_split.moc"

@@ -5,6 +5,7 @@
 #include "core/data/loader.h"
 #include "core/dist/dist_options.h"
 #include "core/dist/sampler.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -253,5 +254,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestDistSampler)
+LATHE_TEST_GUILESS_MAIN(TestDistSampler)
 #include "tst_dist_sampler.moc"

@@ -2,6 +2,7 @@
 #include "core/util/sha256.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -34,7 +35,7 @@ void writeText(const std::filesystem::path &path, const std::string &text)
     std::ofstream(path, std::ios::binary) << text;
 }
 
-std::string readText(const std::filesystem::path &path)
+std::string readCard(const std::filesystem::path &path)
 {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
@@ -61,8 +62,8 @@ private Q_SLOTS:
         writeText(m_folder / kModelCardMarkdownName, "stale card, never listed");
         auto files = writeModelCard(sampleCard(), m_folder);
         QVERIFY_OK(files);
-        m_json = nlohmann::json::parse(readText(m_folder / kModelCardJsonName));
-        m_markdown = readText(m_folder / kModelCardMarkdownName);
+        m_json = nlohmann::json::parse(readCard(m_folder / kModelCardJsonName));
+        m_markdown = readCard(m_folder / kModelCardMarkdownName);
     }
 
     void jsonHasEveryField()
@@ -179,5 +180,5 @@ private:
     std::string m_markdown;
 };
 
-QTEST_GUILESS_MAIN(TestModelCard)
+LATHE_TEST_GUILESS_MAIN(TestModelCard)
 #include "tst_model_card.moc"

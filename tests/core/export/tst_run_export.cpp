@@ -8,6 +8,7 @@
 #include "core/util/environment.h"
 #include "core/util/sha256.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QRegularExpression>
@@ -299,5 +300,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRunExport)
+LATHE_TEST_GUILESS_MAIN(TestRunExport)
 #include "tst_run_export.moc"

@@ -2,6 +2,7 @@
 // is replaced, never written through, so the bytes stay in the target's folder.
 #include "core/formats/atomic_file.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -65,5 +66,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAtomicFile)
+LATHE_TEST_GUILESS_MAIN(TestAtomicFile)
 #include "tst_atomic_file.moc"

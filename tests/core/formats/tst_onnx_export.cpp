@@ -5,6 +5,7 @@
 #include "tests/core/formats/export_test_support.h"
 #include "tests/core/formats/imported_test_models.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QFileInfo>
 #include <QTemporaryDir>
@@ -20,7 +21,7 @@ using namespace lathe::testing;
 namespace {
 
 // onnx's own checker with full shape inference, plus what Lathe promises about the file.
-constexpr const char *kPythonCheck = R"PY(
+constexpr const char *kOnnxCheck = R"PY(
 import sys
 import onnx
 model = onnx.load(sys.argv[1])
@@ -56,7 +57,7 @@ void checkOnnxChecker(model::Net &net, const QString &label)
     const auto file = dir.filePath("model.onnx");
     QVERIFY_OK(writeOnnx(net, {1, 28, 28}, file.toStdString()));
     QCOMPARE(listing(dir.path()), QStringList{"model.onnx"});
-    const auto result = runProcess(kPython, {"-c", kPythonCheck, file});
+    const auto result = runProcess(kPython, {"-c", kOnnxCheck, file});
     QVERIFY2(result.exitCode == 0, qPrintable(result.err));
     qInfo("%s ops: %s", qPrintable(label), qPrintable(result.out.trimmed()));
     QVERIFY(!net->is_training()); // the export restored the net's mode
@@ -249,5 +250,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestOnnxExport)
+LATHE_TEST_GUILESS_MAIN(TestOnnxExport)
 #include "tst_onnx_export.moc"

@@ -2,6 +2,7 @@
 #include "core/model/zoo.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QProcess>
 #include <QtTest>
@@ -427,5 +428,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSafetensors)
+LATHE_TEST_GUILESS_MAIN(TestSafetensors)
 #include "tst_safetensors.moc"

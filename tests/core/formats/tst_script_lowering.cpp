@@ -8,6 +8,7 @@
 #include "tests/core/formats/export_test_support.h"
 #include "tests/core/formats/imported_test_models.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -131,5 +132,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestScriptLowering)
+LATHE_TEST_GUILESS_MAIN(TestScriptLowering)
 #include "tst_script_lowering.moc"

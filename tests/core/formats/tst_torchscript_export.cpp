@@ -3,6 +3,7 @@
 
 #include "tests/core/formats/export_test_support.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -21,7 +22,7 @@ namespace {
 
 // Runs a TorchScript file in PyTorch on raw float32 input and prints the largest absolute
 // difference from the expected raw float32 output.
-constexpr const char *kPythonCheck = R"PY(
+constexpr const char *kScriptCheck = R"PY(
 import sys
 import numpy as np
 import torch
@@ -139,7 +140,7 @@ private Q_SLOTS:
         writeFloats(dir.filePath("input.bin"), x);
         writeFloats(dir.filePath("expected.bin"), reference(net, x));
         const auto result
-            = runProcess(kPython, {"-c", kPythonCheck, file, dir.filePath("input.bin"),
+            = runProcess(kPython, {"-c", kScriptCheck, file, dir.filePath("input.bin"),
                                    "100,1,28,28", dir.filePath("expected.bin")});
         QVERIFY2(result.exitCode == 0, qPrintable(result.err));
         bool ok = false;
@@ -233,5 +234,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestTorchScriptExport)
+LATHE_TEST_GUILESS_MAIN(TestTorchScriptExport)
 #include "tst_torchscript_export.moc"

@@ -9,6 +9,7 @@
 #include "export_test_support.h"
 #include "tests/python_models.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -314,5 +315,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestTorchScriptImport)
+LATHE_TEST_GUILESS_MAIN(TestTorchScriptImport)
 #include "tst_torchscript_import.moc"

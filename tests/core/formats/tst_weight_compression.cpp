@@ -4,6 +4,7 @@
 #include "core/train/trainer.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QtTest>
@@ -17,7 +18,7 @@ using namespace lathe::formats;
 
 namespace {
 
-model::Net zooNet(int seed)
+model::Net freshNet(int seed)
 {
     torch::manual_seed(seed);
     model::ModelSpec spec;
@@ -65,7 +66,7 @@ class TestWeightCompression : public QObject
 private Q_SLOTS:
     void weightsAreConvAndLinearOnly()
     {
-        const auto state = stateDict(zooNet(1));
+        const auto state = stateDict(freshNet(1));
         QStringList weights;
         for (const auto &[name, tensor] : state)
             if (isCompressibleWeight(name, tensor))
@@ -76,7 +77,7 @@ private Q_SLOTS:
     // Per output channel: scale = max|w| / 127, and every dequantised weight within scale / 2.
     void int8ScalesAndError()
     {
-        const auto state = stateDict(zooNet(1));
+        const auto state = stateDict(freshNet(1));
         auto quantized = quantizeWeightsInt8(state);
         QVERIFY_OK(quantized);
         QCOMPARE(quantized->size(), state.size() + 3);
@@ -104,7 +105,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto path = std::filesystem::path(dir.path().toStdString()) / "int8.safetensors";
-        auto source = zooNet(1);
+        auto source = freshNet(1);
         auto quantized = quantizeWeightsInt8(stateDict(source));
         QVERIFY_OK(quantized);
         QVERIFY_OK(writeSafetensors(*quantized, {{"quantize", "int8"}}, path));
@@ -112,7 +113,7 @@ private Q_SLOTS:
         QVERIFY_OK(read);
         QCOMPARE(find(*read, "conv1.weight").scalar_type(), torch::kChar);
         QCOMPARE(find(*read, "conv1.weight.scale").scalar_type(), torch::kFloat);
-        auto target = zooNet(2);
+        auto target = freshNet(2);
         QVERIFY_OK(loadSafetensorsInto(target, path));
         const auto expected = *dequantizeWeightsInt8(*quantized);
         for (const auto &[name, tensor] : stateDict(target))
@@ -127,7 +128,7 @@ private Q_SLOTS:
 
     void applyInt8RoundTripChangesOnlyWeights()
     {
-        auto net = zooNet(1);
+        auto net = freshNet(1);
         const auto before = cloneTensors(stateDict(net));
         auto count = applyInt8RoundTrip(net);
         QVERIFY_OK(count);
@@ -140,7 +141,7 @@ private Q_SLOTS:
     // prune(0.5) zeroes floor(half) of the pooled weights, and exactly the smallest |w|.
     void pruneZeroesTheSmallestHalf()
     {
-        auto net = zooNet(3);
+        auto net = freshNet(3);
         const auto before = cloneTensors(stateDict(net));
         std::vector<torch::Tensor> pooled;
         for (const auto &[name, tensor] : before)
@@ -195,7 +196,7 @@ private Q_SLOTS:
     void pruneRejectsBadFractions()
     {
         QFETCH(double, fraction);
-        auto net = zooNet(1);
+        auto net = freshNet(1);
         const auto before = cloneTensors(stateDict(net));
         auto zeroed = prune(net, fraction);
         QVERIFY(!zeroed);
@@ -235,5 +236,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestWeightCompression)
+LATHE_TEST_GUILESS_MAIN(TestWeightCompression)
 #include "tst_weight_compression.moc"

@@ -1,6 +1,7 @@
 #include "core/formats/zip_check.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -24,7 +25,7 @@ std::string readBytes(const std::string &path)
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-void writeBytes(const std::string &path, const std::string &bytes)
+void writeFile(const std::string &path, const std::string &bytes)
 {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
@@ -82,7 +83,7 @@ private Q_SLOTS:
         const auto at = markedOffset(bytes);
         QVERIFY(at != std::string::npos);
         bytes[at + 17] = static_cast<char>(bytes[at + 17] ^ 0x04);
-        writeBytes(path, bytes);
+        writeFile(path, bytes);
         const auto result = verifyZipArchive(path, "checkpoint");
         QVERIFY(!result);
         QCOMPARE(result.error().code, ErrorCode::BadInput);
@@ -115,13 +116,13 @@ private Q_SLOTS:
         const auto bytes = readBytes(path);
         for (const std::size_t keep : {std::size_t(0), std::size_t(10), bytes.size() / 3,
                                        bytes.size() / 2, bytes.size() - 30, bytes.size() - 1}) {
-            writeBytes(path, bytes.substr(0, keep));
+            writeFile(path, bytes.substr(0, keep));
             const auto result = verifyZipArchive(path);
             QVERIFY2(!result,
                      qPrintable(QString("kept %1 of %2 bytes").arg(keep).arg(bytes.size())));
             QCOMPARE(result.error().code, ErrorCode::BadInput);
         }
-        writeBytes(path, bytes.substr(0, bytes.size() / 2));
+        writeFile(path, bytes.substr(0, bytes.size() / 2));
         QVERIFY2(QString::fromStdString(verifyZipArchive(path).error().message)
                      .contains("no end-of-central-directory record"),
                  qPrintable(QString::fromStdString(verifyZipArchive(path).error().message)));
@@ -132,7 +133,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto text = dir.filePath("notes.txt").toStdString();
-        writeBytes(text, "this is a plain text file, long enough to be searched for a record\n");
+        writeFile(text, "this is a plain text file, long enough to be searched for a record\n");
         auto result = verifyZipArchive(text, "TorchScript file");
         QVERIFY(!result);
         QVERIFY2(result.error().message.starts_with(
@@ -140,7 +141,7 @@ private Q_SLOTS:
                      "end-of-central-directory record"),
                  result.error().message.c_str());
         const auto empty = dir.filePath("empty.pt").toStdString();
-        writeBytes(empty, "");
+        writeFile(empty, "");
         QVERIFY(verifyZipArchive(empty).error().message.find("too short") != std::string::npos);
         QCOMPARE(verifyZipArchive(dir.path().toStdString()).error().code, ErrorCode::BadInput);
         QCOMPARE(verifyZipArchive(dir.filePath("absent.pt").toStdString()).error().code,
@@ -161,7 +162,7 @@ private Q_SLOTS:
         const auto zip64 = bytes.rfind(std::string("PK\x06\x06", 4));
         const std::size_t field = zip64 != std::string::npos ? zip64 + 48 : end + 16;
         bytes[field + 2] = static_cast<char>(0x7f);
-        writeBytes(path, bytes);
+        writeFile(path, bytes);
         const auto result = verifyZipArchive(path);
         QVERIFY(!result);
         QVERIFY2(result.error().message.find("central directory") != std::string::npos,
@@ -195,7 +196,7 @@ private Q_SLOTS:
         // Inside the first entry's deflated data, well past its local header.
         for (std::size_t i = 0; i < 8; ++i)
             bytes[name + 200 + i] = static_cast<char>(~bytes[name + 200 + i]);
-        writeBytes(path.toStdString(), bytes);
+        writeFile(path.toStdString(), bytes);
         const auto result = verifyZipArchive(path.toStdString());
         QVERIFY(!result);
         QVERIFY2(result.error().message.find("entry 'a/words.txt'") != std::string::npos,
@@ -203,5 +204,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestZipCheck)
+LATHE_TEST_GUILESS_MAIN(TestZipCheck)
 #include "tst_zip_check.moc"

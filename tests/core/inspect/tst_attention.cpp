@@ -1,6 +1,7 @@
 #include "core/inspect/attention.h"
 #include "core/model/zoo.h"
 #include "core/train/checkpoint.h"
+#include "tests/test_registry.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -82,8 +83,8 @@ private Q_SLOTS:
         // Head 3's map is the class token's row over the patches, row-major.
         auto row = maps->layers[1][3][0];
         QVERIFY(torch::equal(maps->classMap(1, 3).flatten(), row.slice(0, 1)));
-        QVERIFY(torch::allclose(maps->classMap(1), maps->layers[1].mean(0)[0].slice(0, 1)
-                                                       .reshape({grid, grid})));
+        QVERIFY(torch::allclose(maps->classMap(1),
+                                maps->layers[1].mean(0)[0].slice(0, 1).reshape({grid, grid})));
         QVERIFY(torch::equal(maps->rolloutMap().flatten(), maps->rollout[0].slice(0, 1)));
     }
     void checkpointRoundTripGivesIdenticalOutputs()
@@ -131,5 +132,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAttention)
+LATHE_TEST_GUILESS_MAIN(TestAttention)
 #include "tst_attention.moc"

@@ -4,6 +4,7 @@
 #include "core/inspect/attribution.h"
 #include "core/train/open_run.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QtTest>
@@ -260,5 +261,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAttribution)
+LATHE_TEST_GUILESS_MAIN(TestAttribution)
 #include "tst_attribution.moc"

@@ -3,6 +3,7 @@
 // alpha, NaN, and the overlay over the input in grey.
 #include "core/inspect/colormap.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -110,5 +111,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestColormap)
+LATHE_TEST_GUILESS_MAIN(TestColormap)
 #include "tst_colormap.moc"

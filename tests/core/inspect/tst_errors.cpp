@@ -2,6 +2,7 @@
 // trainer's own test evaluation of the same checkpoint.
 #include "core/inspect/errors.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QtTest>
@@ -151,5 +152,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestErrors)
+LATHE_TEST_GUILESS_MAIN(TestErrors)
 #include "tst_errors.moc"

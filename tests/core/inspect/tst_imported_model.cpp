@@ -7,6 +7,7 @@
 #include "core/inspect/layers.h"
 #include "tests/python_models.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -107,5 +108,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestImportedModel)
+LATHE_TEST_GUILESS_MAIN(TestImportedModel)
 #include "tst_imported_model.moc"

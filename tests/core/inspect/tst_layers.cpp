@@ -2,6 +2,7 @@
 // captured output equal to a forward pass written out by hand.
 #include "core/inspect/layers.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QtTest>
@@ -136,5 +137,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestLayers)
+LATHE_TEST_GUILESS_MAIN(TestLayers)
 #include "tst_layers.moc"

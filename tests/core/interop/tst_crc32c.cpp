@@ -1,6 +1,7 @@
 #include "core/interop/crc32c.h"
 
 #include "event_file_writer.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -72,5 +73,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCrc32c)
+LATHE_TEST_GUILESS_MAIN(TestCrc32c)
 #include "tst_crc32c.moc"

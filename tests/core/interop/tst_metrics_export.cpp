@@ -1,5 +1,6 @@
 #include "core/interop/metrics_export.h"
 #include "core/track/run_store.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -126,5 +127,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestMetricsExport)
+LATHE_TEST_GUILESS_MAIN(TestMetricsExport)
 #include "tst_metrics_export.moc"

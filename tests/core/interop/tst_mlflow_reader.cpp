@@ -1,6 +1,7 @@
 #include "core/interop/mlflow_reader.h"
 
 #include "mlflow_store_writer.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -123,5 +124,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestMlflowReader)
+LATHE_TEST_GUILESS_MAIN(TestMlflowReader)
 #include "tst_mlflow_reader.moc"

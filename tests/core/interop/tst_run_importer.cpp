@@ -3,6 +3,7 @@
 
 #include "event_file_writer.h"
 #include "mlflow_store_writer.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -192,5 +193,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRunImporter)
+LATHE_TEST_GUILESS_MAIN(TestRunImporter)
 #include "tst_run_importer.moc"

@@ -1,6 +1,7 @@
 #include "core/interop/tensorboard_reader.h"
 
 #include "event_file_writer.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -148,5 +149,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestTensorBoardReader)
+LATHE_TEST_GUILESS_MAIN(TestTensorBoardReader)
 #include "tst_tensorboard_reader.moc"

@@ -1,6 +1,7 @@
 #include "core/interop/tf_record_reader.h"
 
 #include "event_file_writer.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -124,5 +125,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestTfRecordReader)
+LATHE_TEST_GUILESS_MAIN(TestTfRecordReader)
 #include "tst_tf_record_reader.moc"

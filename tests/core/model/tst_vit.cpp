@@ -1,5 +1,6 @@
 #include "core/model/vit.h"
 #include "core/model/zoo.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -40,8 +41,8 @@ private Q_SLOTS:
     {
         auto net = buildVit();
         QCOMPARE(QString::fromStdString(net->arch()), QStringLiteral("vit-tiny"));
-        const std::vector<std::string> expected{"patch_embed", "block1", "block2", "block3",
-                                                "block4", "norm", "class_token", "head"};
+        const std::vector<std::string> expected{"patch_embed", "block1", "block2",      "block3",
+                                                "block4",      "norm",   "class_token", "head"};
         QCOMPARE(net->stageNames(), expected);
         QCOMPARE(net->attentionStageNames(),
                  (std::vector<std::string>{"block1", "block2", "block3", "block4"}));
@@ -62,8 +63,7 @@ private Q_SLOTS:
         QCOMPARE(taps.outputs.at("patch_embed").sizes().vec(),
                  (std::vector<std::int64_t>{3, 50, 32}));
         QCOMPARE(taps.outputs.at("block2").sizes().vec(), (std::vector<std::int64_t>{3, 50, 32}));
-        QCOMPARE(taps.outputs.at("class_token").sizes().vec(),
-                 (std::vector<std::int64_t>{3, 32}));
+        QCOMPARE(taps.outputs.at("class_token").sizes().vec(), (std::vector<std::int64_t>{3, 32}));
         QVERIFY(taps.attention.empty()); // not asked for
     }
     void attentionRowsSumToOne()
@@ -146,8 +146,8 @@ private Q_SLOTS:
     {
         QFETCH(QList<qint64>, widths);
         QFETCH(QString, phrase);
-        auto net = buildNet(ModelSpec{"vit-tiny", {widths.begin(), widths.end()}, 0.0},
-                            {1, 28, 28}, 10);
+        auto net
+            = buildNet(ModelSpec{"vit-tiny", {widths.begin(), widths.end()}, 0.0}, {1, 28, 28}, 10);
         QVERIFY(!net.has_value());
         QCOMPARE(QString::fromStdString(net.error().context), QStringLiteral("model.widths"));
         QVERIFY2(QString::fromStdString(net.error().message).contains(phrase),
@@ -155,5 +155,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestVit)
+LATHE_TEST_GUILESS_MAIN(TestVit)
 #include "tst_vit.moc"

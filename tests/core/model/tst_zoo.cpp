@@ -1,4 +1,5 @@
 #include "core/model/zoo.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -104,5 +105,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestZoo)
+LATHE_TEST_GUILESS_MAIN(TestZoo)
 #include "tst_zoo.moc"

@@ -6,6 +6,7 @@
 #include "core/model/zoo.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -287,5 +288,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRegistry)
+LATHE_TEST_GUILESS_MAIN(TestRegistry)
 #include "tst_registry.moc"

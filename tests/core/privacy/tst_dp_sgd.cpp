@@ -4,6 +4,7 @@
 #include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "core/train/run_job.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QTemporaryDir>
@@ -384,5 +385,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestDpSgd)
+LATHE_TEST_GUILESS_MAIN(TestDpSgd)
 #include "tst_dp_sgd.moc"

@@ -1,5 +1,6 @@
 #include "core/model/zoo.h"
 #include "core/privacy/per_sample_gradients.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -33,8 +34,8 @@ model::Net everyKindNet()
 }
 
 /// The reference: one forward and backward per example, its .grad copied.
-std::vector<torch::Tensor> loopGradients(model::Net &net, const torch::Tensor &x,
-                                         const torch::Tensor &y, double smoothing)
+std::vector<torch::Tensor> loopedGradients(model::Net &net, const torch::Tensor &x,
+                                           const torch::Tensor &y, double smoothing)
 {
     std::vector<std::vector<torch::Tensor>> perParam;
     std::vector<torch::Tensor> params;
@@ -67,7 +68,7 @@ void expectMatchesLoop(model::Net &net, const torch::Tensor &x, const torch::Ten
     double lossSum = 0;
     auto batched = grads->compute(net, x, y, smoothing, logits, lossSum);
     QVERIFY(batched);
-    const auto reference = loopGradients(net, x, y, smoothing);
+    const auto reference = loopedGradients(net, x, y, smoothing);
     QCOMPARE(batched->size(), reference.size());
     QCOMPARE(grads->parameters().size(), reference.size());
     for (std::size_t k = 0; k < reference.size(); ++k) {
@@ -183,5 +184,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestPerSampleGradients)
+LATHE_TEST_GUILESS_MAIN(TestPerSampleGradients)
 #include "tst_per_sample_gradients.moc"

@@ -1,4 +1,5 @@
 #include "core/privacy/rdp_accountant.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -181,5 +182,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_APPLESS_MAIN(TestRdpAccountant)
+LATHE_TEST_APPLESS_MAIN(TestRdpAccountant)
 #include "tst_rdp_accountant.moc"

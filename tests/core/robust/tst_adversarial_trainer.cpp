@@ -6,6 +6,7 @@
 #include "core/track/run_store.h"
 #include "core/train/open_run.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QtTest>
@@ -196,5 +197,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAdversarialTrainer)
+LATHE_TEST_GUILESS_MAIN(TestAdversarialTrainer)
 #include "tst_adversarial_trainer.moc"

@@ -5,6 +5,7 @@
 #include "core/robust/robustness_evaluation.h"
 #include "core/train/open_run.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QtTest>
@@ -271,5 +272,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAttack)
+LATHE_TEST_GUILESS_MAIN(TestAttack)
 #include "tst_attack.moc"

@@ -4,6 +4,7 @@
 #include "core/stats/comparison.h"
 #include "core/stats/curves.h"
 #include "core/stats/distributions.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -268,5 +269,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestStats)
+LATHE_TEST_GUILESS_MAIN(TestStats)
 #include "tst_stats.moc"

@@ -1,4 +1,5 @@
 #include "core/sweep/importance.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -13,7 +14,7 @@ using State = TrialRecord::State;
 
 namespace {
 
-SweepSpec makeSpec(const std::string &space, const json &base)
+SweepSpec importanceSpec(const std::string &space, const json &base)
 {
     const json spec = {{"base", base},
                        {"space", json::parse(space)},
@@ -74,7 +75,7 @@ private Q_SLOTS:
     // f = 10 (x - 0.5)^2 + (y - 0.5)^2, nothing of z: x > y > z, most of it on x.
     void strongWeakAndNone()
     {
-        const SweepSpec spec = makeSpec(kUniformSpace, kUniformBase);
+        const SweepSpec spec = importanceSpec(kUniformSpace, kUniformBase);
         const auto trials = randomTrials(spec, 300, strongWeakNone);
         const auto importances = parameterImportance(spec.space, Direction::Minimize, trials);
         QCOMPARE(importances.size(), std::size_t(3));
@@ -92,7 +93,7 @@ private Q_SLOTS:
     // Maximising -f measures the same thing.
     void directionDoesNotMatter()
     {
-        const SweepSpec spec = makeSpec(kUniformSpace, kUniformBase);
+        const SweepSpec spec = importanceSpec(kUniformSpace, kUniformBase);
         auto trials = randomTrials(spec, 200, strongWeakNone);
         const auto minimised = byKey(parameterImportance(spec.space, Direction::Minimize, trials));
         for (auto &trial : trials)
@@ -108,7 +109,7 @@ private Q_SLOTS:
     // continuous one, so the choice is the weak key here.
     void logChoiceAndInt()
     {
-        const SweepSpec spec = makeSpec(
+        const SweepSpec spec = importanceSpec(
             R"({"name": {"type": "choice", "values": ["a", "b", "c"]},
                 "lr": {"type": "log_uniform", "low": 0.0001, "high": 1},
                 "n": {"type": "int", "low": 1, "high": 64}})",
@@ -134,7 +135,7 @@ private Q_SLOTS:
     // among the sgd trials.
     void conditionalKey()
     {
-        const SweepSpec spec = makeSpec(
+        const SweepSpec spec = importanceSpec(
             R"({"opt": {"type": "choice", "values": ["sgd", "adam"]},
                 "momentum": {"type": "uniform", "low": 0, "high": 1, "when": {"opt": "sgd"}},
                 "noise": {"type": "uniform", "low": 0, "high": 1}})",
@@ -155,7 +156,7 @@ private Q_SLOTS:
 
     void tooFewTrials()
     {
-        const SweepSpec spec = makeSpec(kUniformSpace, kUniformBase);
+        const SweepSpec spec = importanceSpec(kUniformSpace, kUniformBase);
         auto trials = randomTrials(spec, 2, strongWeakNone);
         trials.push_back({2, trials[0].params, State::Running, {}, {}});
         trials.push_back({3, trials[0].params, State::Failed, {}, {}});
@@ -165,7 +166,7 @@ private Q_SLOTS:
     // A flat objective: every trial is a top trial, nothing differs, the keys share equally.
     void flatObjectiveSharesEqually()
     {
-        const SweepSpec spec = makeSpec(kUniformSpace, kUniformBase);
+        const SweepSpec spec = importanceSpec(kUniformSpace, kUniformBase);
         const auto trials = randomTrials(spec, 50, [](const Params &) { return 1.0; });
         const auto importances = parameterImportance(spec.space, Direction::Minimize, trials);
         QCOMPARE(importances.size(), std::size_t(3));
@@ -174,5 +175,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestImportance)
+LATHE_TEST_GUILESS_MAIN(TestImportance)
 #include "tst_importance.moc"

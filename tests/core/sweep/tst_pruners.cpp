@@ -1,4 +1,5 @@
 #include "core/sweep/pruner.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -229,5 +230,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestPruners)
+LATHE_TEST_GUILESS_MAIN(TestPruners)
 #include "tst_pruners.moc"

@@ -1,6 +1,7 @@
 #include "core/sweep/parzen.h"
 #include "core/sweep/sampler.h"
 #include "core/util/log_math.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -367,5 +368,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSamplers)
+LATHE_TEST_GUILESS_MAIN(TestSamplers)
 #include "tst_samplers.moc"

@@ -1,5 +1,6 @@
 #include "core/sweep/search_space.h"
 #include "core/sweep/sweep_spec.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -337,5 +338,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSearchSpace)
+LATHE_TEST_GUILESS_MAIN(TestSearchSpace)
 #include "tst_search_space.moc"

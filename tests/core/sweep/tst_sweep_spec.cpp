@@ -1,4 +1,5 @@
 #include "core/sweep/sweep_spec.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -237,5 +238,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSweepSpec)
+LATHE_TEST_GUILESS_MAIN(TestSweepSpec)
 #include "tst_sweep_spec.moc"

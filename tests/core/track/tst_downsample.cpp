@@ -1,4 +1,5 @@
 #include "core/track/downsample.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -175,5 +176,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestDownsample)
+LATHE_TEST_GUILESS_MAIN(TestDownsample)
 #include "tst_downsample.moc"

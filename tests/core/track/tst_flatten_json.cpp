@@ -1,4 +1,5 @@
 #include "core/track/flatten_json.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -49,5 +50,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestFlattenJson)
+LATHE_TEST_GUILESS_MAIN(TestFlattenJson)
 #include "tst_flatten_json.moc"

@@ -6,6 +6,7 @@
 #include "core/track/schema.h"
 #include "core/track/store_writer.h"
 
+#include "tests/test_registry.h"
 #include "track_test_support.h"
 
 #include <QtTest>
@@ -181,5 +182,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestHistogramStore)
+LATHE_TEST_GUILESS_MAIN(TestHistogramStore)
 #include "tst_histogram_store.moc"

@@ -2,6 +2,7 @@
 #include "core/track/process_identity.h"
 #include "core/track/run_store.h"
 
+#include "tests/test_registry.h"
 #include "track_test_support.h"
 
 #include <QtTest>
@@ -597,5 +598,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRunStore)
+LATHE_TEST_GUILESS_MAIN(TestRunStore)
 #include "tst_run_store.moc"

@@ -1,5 +1,6 @@
 #include "core/track/run_store.h"
 #include "tests/core/track/track_test_support.h"
+#include "tests/test_registry.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -139,5 +140,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRunSummary)
+LATHE_TEST_GUILESS_MAIN(TestRunSummary)
 #include "tst_run_summary.moc"

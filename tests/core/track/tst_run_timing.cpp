@@ -1,6 +1,7 @@
 // Training time against wall time: pauses, and the gap between an end (stop, failure,
 // interruption) and a resume, are not training, whether the run is live or over.
 #include "core/track/run_timing.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -85,5 +86,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRunTiming)
+LATHE_TEST_GUILESS_MAIN(TestRunTiming)
 #include "tst_run_timing.moc"

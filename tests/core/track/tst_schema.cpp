@@ -3,6 +3,7 @@
 #include "core/track/schema.h"
 #include "core/util/sha256.h"
 
+#include "tests/test_registry.h"
 #include "track_test_support.h"
 
 #include <QtTest>
@@ -321,5 +322,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSchema)
+LATHE_TEST_GUILESS_MAIN(TestSchema)
 #include "tst_schema.moc"

@@ -1,6 +1,7 @@
 #include "core/track/run_store.h"
 #include "core/track/store_writer.h"
 
+#include "tests/test_registry.h"
 #include "track_test_support.h"
 
 #include <QtTest>
@@ -292,5 +293,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestStoreWriter)
+LATHE_TEST_GUILESS_MAIN(TestStoreWriter)
 #include "tst_store_writer.moc"

@@ -4,6 +4,7 @@
 #include "core/track/run_store.h"
 #include "core/track/sweep_store.h"
 
+#include "tests/test_registry.h"
 #include "track_test_support.h"
 
 #include <QtTest>
@@ -344,5 +345,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSweepStore)
+LATHE_TEST_GUILESS_MAIN(TestSweepStore)
 #include "tst_sweep_store.moc"

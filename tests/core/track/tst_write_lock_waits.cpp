@@ -4,6 +4,7 @@
 #include "core/track/sqlite.h"
 #include "core/track/write_lock_waits.h"
 
+#include "tests/test_registry.h"
 #include "track_test_support.h"
 
 #include <QtTest>
@@ -88,5 +89,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestWriteLockWaits)
+LATHE_TEST_GUILESS_MAIN(TestWriteLockWaits)
 #include "tst_write_lock_waits.moc"

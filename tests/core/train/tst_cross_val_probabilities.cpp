@@ -6,6 +6,7 @@
 #include "core/track/run_groups.h"
 #include "core/track/run_store.h"
 #include "core/train/stored_run.h"
+#include "tests/test_registry.h"
 
 #include <torch/torch.h>
 
@@ -41,7 +42,7 @@ torch::Tensor trueLabels()
     return (*train)->labels().narrow(0, 0, kSamples).clone();
 }
 
-RunConfig smallConfig()
+RunConfig foldConfig()
 {
     RunConfig c;
     c.model = {"cnn", {8, 16}, 0.1};
@@ -58,7 +59,7 @@ RunConfig smallConfig()
 /// Issues found by 3-fold cross-validation on the slice labelled `labels`.
 data::LabelIssueReport issuesFor(const torch::Tensor &labels)
 {
-    auto probs = train::crossValProbabilities(smallConfig(), fashionSlice(labels), 3);
+    auto probs = train::crossValProbabilities(foldConfig(), fashionSlice(labels), 3);
     if (!probs)
         qFatal("%s", probs.error().toString().c_str());
     auto report = data::findLabelIssues(*probs, labels);
@@ -138,7 +139,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
-        RunConfig config = smallConfig();
+        RunConfig config = foldConfig();
         config.training.epochs = 1;
         auto slice = data::TensorDataset::create(
             fashionSlice(trueLabels())->rawImages().narrow(0, 0, 600).clone(),
@@ -185,7 +186,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
-        RunConfig config = smallConfig();
+        RunConfig config = foldConfig();
         config.training.epochs = 1;
         auto slice = data::TensorDataset::create(
             fashionSlice(trueLabels())->rawImages().narrow(0, 0, 300).clone(),
@@ -211,7 +212,7 @@ private Q_SLOTS:
         auto bad = train::crossValidate(config, *slice, 3, {db, "bad"});
         QVERIFY(!bad.has_value());
         QVERIFY(storedRuns(db).empty());
-        auto tooMany = train::crossValidate(smallConfig(), *slice, 40, {db, "bad"});
+        auto tooMany = train::crossValidate(foldConfig(), *slice, 40, {db, "bad"});
         QVERIFY(!tooMany.has_value());
         QCOMPARE(tooMany.error().code, ErrorCode::BadInput);
         QVERIFY(storedRuns(db).empty());
@@ -222,14 +223,14 @@ private Q_SLOTS:
         const torch::Tensor labels = trueLabels().narrow(0, 0, 30).clone();
         auto small = data::TensorDataset::create(torch::zeros({30, 1, 28, 28}, torch::kByte),
                                                  labels, data::fashionMnistClassNames(), "tiny");
-        auto one = train::crossValProbabilities(smallConfig(), *small, 1);
+        auto one = train::crossValProbabilities(foldConfig(), *small, 1);
         QVERIFY(!one.has_value());
         QCOMPARE(one.error().code, ErrorCode::InvalidArgument);
-        auto many = train::crossValProbabilities(smallConfig(), *small, 10);
+        auto many = train::crossValProbabilities(foldConfig(), *small, 10);
         QVERIFY(!many.has_value());
         QCOMPARE(many.error().code, ErrorCode::BadInput);
     }
 };
 
-QTEST_GUILESS_MAIN(TestCrossValProbabilities)
+LATHE_TEST_GUILESS_MAIN(TestCrossValProbabilities)
 #include "tst_cross_val_probabilities.moc"

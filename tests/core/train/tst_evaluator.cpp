@@ -1,4 +1,5 @@
 #include "core/train/evaluator.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -22,8 +23,8 @@ private Q_SLOTS:
         acc.add(logits.narrow(0, 4, 2), labels.narrow(0, 4, 2));
         const auto r = acc.result();
         QCOMPARE(r.samples, std::int64_t(6));
-        QCOMPARE(r.confusion, (std::vector<std::vector<std::int64_t>>{
-                                  {2, 1, 0}, {0, 2, 0}, {1, 0, 0}}));
+        QCOMPARE(r.confusion,
+                 (std::vector<std::vector<std::int64_t>>{{2, 1, 0}, {0, 2, 0}, {1, 0, 0}}));
         QCOMPARE(r.accuracy, 4.0 / 6.0);
         // class 0: predicted 3 times, 2 right; 3 actual, 2 found.
         QCOMPARE(r.precision[0], 2.0 / 3.0);
@@ -36,8 +37,8 @@ private Q_SLOTS:
         // class 2: never predicted, never found: defined as 0.
         QCOMPARE(r.precision[2], 0.0);
         QCOMPARE(r.f1[2], 0.0);
-        const double expectedLoss =
-            torch::nn::functional::cross_entropy(logits, labels).item<double>();
+        const double expectedLoss
+            = torch::nn::functional::cross_entropy(logits, labels).item<double>();
         QVERIFY(std::abs(r.loss - expectedLoss) < 1e-6);
         QCOMPARE(r.toJson()["confusion"][2][0].get<int>(), 1);
     }
@@ -50,5 +51,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestEvaluator)
+LATHE_TEST_GUILESS_MAIN(TestEvaluator)
 #include "tst_evaluator.moc"

@@ -14,6 +14,7 @@
 #include "core/util/sha256.h"
 #include "tests/python_models.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QTemporaryDir>
@@ -469,5 +470,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestFineTune)
+LATHE_TEST_GUILESS_MAIN(TestFineTune)
 #include "tst_finetune.moc"

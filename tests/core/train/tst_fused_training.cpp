@@ -2,6 +2,7 @@
 // run's loss curve, and the fused Adam/AdamW step on torch::optim's own state.
 #include "core/train/fused_step.h"
 #include "core/train/trainer.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -199,5 +200,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestFusedTraining)
+LATHE_TEST_GUILESS_MAIN(TestFusedTraining)
 #include "tst_fused_training.moc"

@@ -6,6 +6,7 @@
 #include "core/train/checkpoint.h"
 #include "core/train/run_job.h"
 #include "core/train/trainer.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -125,9 +126,9 @@ private Q_SLOTS:
                 QCOMPARE(h.counts.size(), std::size_t(16));
                 QVERIFY2(h.min < h.max, h.name.c_str());
                 QCOMPARE(h.nonFinite, std::int64_t(0));
-                const std::int64_t numel
-                    = h.kind == HistogramKind::Activations ? sizes.at(h.name)
-                                                          : parameters[h.name].numel();
+                const std::int64_t numel = h.kind == HistogramKind::Activations
+                                               ? sizes.at(h.name)
+                                               : parameters[h.name].numel();
                 QCOMPARE(total(h.counts), std::uint64_t(numel));
             }
             QCOMPARE(perKind[HistogramKind::Weights], int(parameters.size()));
@@ -136,10 +137,9 @@ private Q_SLOTS:
         }
         // The last recorded weights are the weights after step 9; training went on to 10.
         const auto &last = collector.events.back();
-        const auto first = std::find_if(last.histograms.begin(), last.histograms.end(),
-                                        [](const auto &h) {
-                                            return h.kind == HistogramKind::Weights;
-                                        });
+        const auto first
+            = std::find_if(last.histograms.begin(), last.histograms.end(),
+                           [](const auto &h) { return h.kind == HistogramKind::Weights; });
         QVERIFY(first != last.histograms.end());
         QVERIFY(parameters[first->name].max().item<double>() != first->max
                 || parameters[first->name].min().item<double>() != first->min);
@@ -190,8 +190,8 @@ private Q_SLOTS:
         QVERIFY(net.has_value());
         QVERIFY(loadCheckpoint(runDir / "epoch-1.pt", *net, nullptr).has_value());
         for (const auto &parameter : (*net)->named_parameters()) {
-            auto series = (*store)->histogramSeries(
-                runId, {parameter.key(), HistogramKind::Weights});
+            auto series
+                = (*store)->histogramSeries(runId, {parameter.key(), HistogramKind::Weights});
             QVERIFY(series.has_value());
             QCOMPARE(series->size(), std::size_t(2));
             QCOMPARE(series->at(0).step, perEpoch);
@@ -200,8 +200,8 @@ private Q_SLOTS:
             QCOMPARE(series->at(0).max, parameter.value().max().item<double>());
             QCOMPARE(total(series->at(0).counts), std::uint64_t(parameter.value().numel()));
             // Incremental read: only what comes after the step already seen.
-            auto after = (*store)->histogramSeries(
-                runId, {parameter.key(), HistogramKind::Weights}, perEpoch);
+            auto after = (*store)->histogramSeries(runId, {parameter.key(), HistogramKind::Weights},
+                                                   perEpoch);
             QVERIFY(after.has_value());
             QCOMPARE(after->size(), std::size_t(1));
             QCOMPARE(after->front().step, 2 * perEpoch);
@@ -235,5 +235,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestHistogramRecording)
+LATHE_TEST_GUILESS_MAIN(TestHistogramRecording)
 #include "tst_histogram_recording.moc"

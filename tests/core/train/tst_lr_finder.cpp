@@ -1,6 +1,7 @@
 // The learning-rate range test on a real Fashion-MNIST subset: the sweep's shape, the
 // divergence stop, cancellation, and the suggestion rule on synthetic curves.
 #include "core/train/lr_finder.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -12,7 +13,7 @@ using namespace lathe::train;
 
 namespace {
 
-RunConfig smallConfig()
+RunConfig finderConfig()
 {
     RunConfig c;
     c.data.path = LATHE_TEST_FASHION_DIR;
@@ -46,7 +47,7 @@ private Q_SLOTS:
         options.steps = 60;
         std::int64_t calls = 0;
         auto result
-            = findLearningRate(smallConfig(), options, {},
+            = findLearningRate(finderConfig(), options, {},
                                [&](const LrFinderPoint &, std::int64_t step, std::int64_t steps) {
                                    ++calls;
                                    QCOMPARE(steps, 60);
@@ -79,7 +80,7 @@ private Q_SLOTS:
         options.startLr = 1e-3;
         options.endLr = 1e3;
         options.steps = 80;
-        auto config = smallConfig();
+        auto config = finderConfig();
         config.optimizer.name = "sgd";
         config.optimizer.momentum = 0.9;
         auto result = findLearningRate(config, options);
@@ -96,7 +97,7 @@ private Q_SLOTS:
         std::stop_source stop;
         std::atomic<int> seen{0};
         LrFinderOptions options;
-        auto result = findLearningRate(smallConfig(), options, stop.get_token(),
+        auto result = findLearningRate(finderConfig(), options, stop.get_token(),
                                        [&](const LrFinderPoint &, std::int64_t step, std::int64_t) {
                                            seen = int(step);
                                            if (step == 5)
@@ -111,7 +112,7 @@ private Q_SLOTS:
     {
         LrFinderOptions options;
         options.endLr = options.startLr / 2;
-        auto result = findLearningRate(smallConfig(), options);
+        auto result = findLearningRate(finderConfig(), options);
         QVERIFY(!result.has_value());
         QCOMPARE(result.error().code, ErrorCode::InvalidArgument);
         QVERIFY(QString::fromStdString(result.error().context).contains("end_lr"));
@@ -149,5 +150,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestLrFinder)
+LATHE_TEST_GUILESS_MAIN(TestLrFinder)
 #include "tst_lr_finder.moc"

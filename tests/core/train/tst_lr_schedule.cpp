@@ -1,6 +1,7 @@
 #include "core/train/lr_schedule.h"
 #include "core/train/run_config.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -303,5 +304,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestLrSchedule)
+LATHE_TEST_GUILESS_MAIN(TestLrSchedule)
 #include "tst_lr_schedule.moc"

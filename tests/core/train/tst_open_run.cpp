@@ -5,6 +5,7 @@
 #include "core/train/checkpoint.h"
 #include "core/train/open_run.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QtTest>
@@ -335,5 +336,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestOpenRun)
+LATHE_TEST_GUILESS_MAIN(TestOpenRun)
 #include "tst_open_run.moc"

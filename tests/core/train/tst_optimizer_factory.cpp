@@ -1,4 +1,5 @@
 #include "core/train/optimizer_factory.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -166,5 +167,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestOptimizerFactory)
+LATHE_TEST_GUILESS_MAIN(TestOptimizerFactory)
 #include "tst_optimizer_factory.moc"

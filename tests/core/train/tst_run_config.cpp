@@ -1,4 +1,5 @@
 #include "core/train/run_config.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -544,5 +545,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRunConfig)
+LATHE_TEST_GUILESS_MAIN(TestRunConfig)
 #include "tst_run_config.moc"

@@ -2,6 +2,7 @@
 
 #include "core/train/run_job.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <QtTest>
@@ -117,5 +118,5 @@ private:
     QTemporaryDir m_home;
 };
 
-QTEST_GUILESS_MAIN(TestRunEnvironment)
+LATHE_TEST_GUILESS_MAIN(TestRunEnvironment)
 #include "tst_run_environment.moc"

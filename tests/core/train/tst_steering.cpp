@@ -5,6 +5,7 @@
 #include "core/train/trainer.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -17,7 +18,7 @@ using namespace lathe::train;
 
 namespace {
 
-RunConfig smallConfig()
+RunConfig steeringConfig()
 {
     RunConfig c;
     c.data.path = LATHE_TEST_FASHION_DIR;
@@ -119,12 +120,12 @@ private Q_SLOTS:
 
     void configRoundTripsWithSteering()
     {
-        RunConfig config = smallConfig();
+        RunConfig config = steeringConfig();
         config.steering = {{4, 0.5, 0.2, 1.5}, {10, 2.0, 0.0, 0.0}};
         auto back = RunConfig::fromJson(config.toJson());
         QVERIFY(back.has_value());
         QVERIFY(*back == config);
-        QVERIFY(!smallConfig().toJson().contains("steering")); // none: the key is not written
+        QVERIFY(!steeringConfig().toJson().contains("steering")); // none: the key is not written
     }
 
     void pointInEffect()
@@ -145,7 +146,7 @@ private Q_SLOTS:
 
     void steerRefusedWhileRunning()
     {
-        auto trainer = makeTrainer(smallConfig());
+        auto trainer = makeTrainer(steeringConfig());
         auto refused = trainer->steer({0, 0.5, 0.0, 1.0});
         QVERIFY(!refused);
         QVERIFY(QString::fromStdString(refused.error().message).contains("pause"));
@@ -153,7 +154,7 @@ private Q_SLOTS:
 
     void steeredRunAppliesAndReproduces()
     {
-        const RunConfig config = smallConfig();
+        const RunConfig config = steeringConfig();
         auto trainer = makeTrainer(config);
         Steering observer;
         observer.trainer = trainer.get();
@@ -205,5 +206,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TstSteering)
+LATHE_TEST_GUILESS_MAIN(TstSteering)
 #include "tst_steering.moc"

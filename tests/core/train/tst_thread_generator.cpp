@@ -1,6 +1,7 @@
 // ThreadGeneratorScope: random draws on one thread that leave LibTorch's global generator, and
 // every other thread's draws from it, exactly as they were.
 #include "core/train/thread_generator.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -85,5 +86,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestThreadGenerator)
+LATHE_TEST_GUILESS_MAIN(TestThreadGenerator)
 #include "tst_thread_generator.moc"

@@ -6,6 +6,7 @@
 #include "core/util/sha256.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -383,5 +384,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestTrainer)
+LATHE_TEST_GUILESS_MAIN(TestTrainer)
 #include "tst_trainer.moc"

@@ -6,6 +6,7 @@
 #include "core/track/run_store.h"
 #include "core/train/trainer.h"
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
 #include <stb/stb_image_write.h>
@@ -82,8 +83,9 @@ private Q_SLOTS:
         for (std::size_t c = 0; c < classes.size(); ++c)
             weighted += counts[std::int64_t(c)].item<double>()
                         * last(**store, run, "test/per-class-accuracy/" + classes[c]);
-        QVERIFY(std::abs(weighted / double(data->test->size()) - last(**store, run, "test/accuracy"))
-                < 1e-9);
+        QVERIFY(
+            std::abs(weighted / double(data->test->size()) - last(**store, run, "test/accuracy"))
+            < 1e-9);
     }
 
     void badExtensionOptionsRefuseTheRun_data()
@@ -93,10 +95,12 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         QTest::newRow("metric option")
             << R"({"metrics": [{"name": "macro-f1"}, {"name": "per-class-accuracy", "top": 5}]})"
-            << "metrics[1]" << "metric per-class-accuracy: unknown option \"top\"; it takes none";
+            << "metrics[1]"
+            << "metric per-class-accuracy: unknown option \"top\"; it takes none";
         QTest::newRow("augmentation option")
             << R"({"augment": {"enabled": true, "extra": [{"name": "erase", "prob": 2}]}})"
-            << "augment.extra[0]" << "option prob = \"2\" must be a number in [0, 1]";
+            << "augment.extra[0]"
+            << "option prob = \"2\" must be a number in [0, 1]";
     }
     void badExtensionOptionsRefuseTheRun()
     {
@@ -152,7 +156,7 @@ private Q_SLOTS:
         config.subset = 5;
         auto data = train::loadTrainData(config);
         QVERIFY_OK(data);
-        QVERIFY(!data->test); // an image folder has no test split
+        QVERIFY(!data->test);                           // an image folder has no test split
         QCOMPARE(data->train->size(), std::int64_t(5)); // cut to data.subset
         QCOMPARE(data->train->sampleShape(), (std::vector<std::int64_t>{1, 8, 8}));
         QCOMPARE(data->train->classNames(), (std::vector<std::string>{"cat", "dog"}));
@@ -167,5 +171,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestTrainerExtensions)
+LATHE_TEST_GUILESS_MAIN(TestTrainerExtensions)
 #include "tst_trainer_extensions.moc"

@@ -2,6 +2,7 @@
 // the next step instead of going back to the kernel, from the main thread and from a worker
 // thread (where lathe trains), and a user's own malloc tuning is left alone.
 #include "core/util/allocator.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -75,12 +76,13 @@ private Q_SLOTS:
         env.insert("LATHE_TST_ALLOCATOR_CHILD", "1");
         env.insert("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=65536");
         child.setProcessEnvironment(env);
-        child.start(QCoreApplication::applicationFilePath(), {"userTuningIsLeftAlone"});
+        child.start(QCoreApplication::applicationFilePath(),
+                    lathe::test::selfArguments({"userTuningIsLeftAlone"}));
         QVERIFY(child.waitForFinished(30000));
         QCOMPARE(child.exitStatus(), QProcess::NormalExit);
         QCOMPARE(child.exitCode(), 0);
     }
 };
 
-QTEST_GUILESS_MAIN(TestAllocator)
+LATHE_TEST_GUILESS_MAIN(TestAllocator)
 #include "tst_allocator.moc"

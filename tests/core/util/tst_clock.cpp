@@ -1,6 +1,7 @@
 // Times as people read them: ISO 8601 in local time with the UTC offset, for the model card and
 // anything else that shows when something happened.
 #include "core/util/clock.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -61,5 +62,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestClock)
+LATHE_TEST_GUILESS_MAIN(TestClock)
 #include "tst_clock.moc"

@@ -1,5 +1,6 @@
 #include "core/util/build_info.h"
 #include "core/util/environment.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -145,5 +146,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestEnvironment)
+LATHE_TEST_GUILESS_MAIN(TestEnvironment)
 #include "tst_environment.moc"

@@ -1,6 +1,7 @@
 #include "core/util/file_digest_cache.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -89,5 +90,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestFileDigestCache)
+LATHE_TEST_GUILESS_MAIN(TestFileDigestCache)
 #include "tst_file_digest_cache.moc"

@@ -1,5 +1,6 @@
 // util::safeFileName: a name a user typed never leads out of the folder it is joined to.
 #include "core/util/file_name.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -73,5 +74,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestFileName)
+LATHE_TEST_GUILESS_MAIN(TestFileName)
 #include "tst_file_name.moc"

@@ -1,5 +1,6 @@
 // util::join, the one way core and the CLI list names in a message.
 #include "core/util/join.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -43,5 +44,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestJoin)
+LATHE_TEST_GUILESS_MAIN(TestJoin)
 #include "tst_join.moc"

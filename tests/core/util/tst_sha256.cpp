@@ -1,4 +1,5 @@
 #include "core/util/sha256.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -16,15 +17,16 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("input");
         QTest::addColumn<QString>("digest");
         // FIPS 180-4 examples, plus a length that crosses the 56-byte padding boundary.
-        QTest::newRow("empty") << QByteArray()
-                               << "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        QTest::newRow("empty")
+            << QByteArray() << "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         QTest::newRow("abc") << QByteArray("abc")
                              << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         QTest::newRow("448 bits")
             << QByteArray("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
             << "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
-        QTest::newRow("million a") << QByteArray(1000000, 'a')
-                                   << "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+        QTest::newRow("million a")
+            << QByteArray(1000000, 'a')
+            << "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
     }
     void knownDigests()
     {
@@ -54,5 +56,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSha256)
+LATHE_TEST_GUILESS_MAIN(TestSha256)
 #include "tst_sha256.moc"
