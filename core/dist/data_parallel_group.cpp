@@ -88,6 +88,17 @@ Result<void> DataParallelGroup::syncBuffers(model::Net &net)
     return {};
 }
 
+std::pair<std::int64_t, std::int64_t> DataParallelGroup::evalPart(std::int64_t samples) const
+{
+    return DistributedSampler::part(samples, worldSize(), rank());
+}
+
+Result<void> DataParallelGroup::sumOverRanks(torch::Tensor &values)
+{
+    values = values.contiguous();
+    return m_group->allreduceSum(values);
+}
+
 Result<train::RankEpoch> DataParallelGroup::shard(const std::vector<std::int64_t> &train,
                                                   std::uint64_t seed, std::int64_t epoch,
                                                   std::int64_t globalBatch)
