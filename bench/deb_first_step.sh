@@ -64,8 +64,8 @@ cp "$deb" "$work/tmp/"
 in_root() { chroot "$work" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
 
-figure "deb: $(basename "$deb"), $(stat -c %s "$deb") bytes ($(du -h "$deb" | cut -f1)),"\
-"Installed-Size $(dpkg-deb -f "$deb" Installed-Size) KiB"
+figure "deb: $(basename "$deb"), $(stat -c %s "$deb") bytes ($(du -h "$deb" | cut -f1))," \
+    "Installed-Size $(dpkg-deb -f "$deb" Installed-Size) KiB"
 figure "Depends: $(dpkg-deb -f "$deb" Depends)"
 figure "Recommends: $(dpkg-deb -f "$deb" Recommends)"
 
