@@ -4,7 +4,8 @@
 # download and the install timed apart), the installed files' footprint, `lathe-cli train` on
 # the packaged default config from a folder outside any source tree (--max-steps 1: the first
 # step; --max-steps 5: a few; each time is the whole command: loading Fashion-MNIST, the steps,
-# and the test pass a run ends with), and `lathe-cli plugins` (the bundled plugins, from /usr).
+# and the test pass a run ends with), `lathe-cli plugins` (the bundled plugins, from /usr), and
+# the window started offscreen until it is shown (`lathe --quit-when-ready`).
 # Usage (as root: chroot, mounts):
 #   bench/deb_first_step.sh DEB [FRESH_ROOT]
 # FRESH_ROOT (default /tmp/deb12root.fresh) is a Debian 12 root as debootstrap leaves it; made
@@ -105,6 +106,10 @@ for steps in 1 5; do
     figure "lathe-cli train fashion-cnn.json --max-steps $steps: $took s"
 done
 in_root sh -c 'cd /root/first && lathe-cli plugins' | tee -a "$log"
+# The window, with no display: shown offscreen, then quits.
+start=$(seconds)
+in_root sh -c 'cd /root/first && QT_QPA_PLATFORM=offscreen lathe --quit-when-ready' >>"$log" 2>&1
+figure "lathe --quit-when-ready (offscreen): $(elapsed "$start") s"
 figure "apt install to first step: download $download s + install $install s + first step" \
     "$first s = $(echo "$download + $install + $first" | bc) s"
 figure "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
