@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -35,7 +36,10 @@ public:
 
     using Prepare = std::function<Result<std::unique_ptr<train::RunJob>>()>;
 
-    explicit Worker(Prepare prepare) : m_prepare(std::move(prepare)) {}
+    explicit Worker(Prepare prepare)
+        : m_prepare(std::move(prepare))
+    {
+    }
 
     void start()
     {
@@ -99,15 +103,23 @@ public:
         std::lock_guard lock(m_mutex);
         if (e.samplesPerSecond > 0)
             m_samplesPerSecond = e.samplesPerSecond;
+        // A DP-SGD step whose Poisson batch drew no example has no loss or accuracy (NaN):
+        // the progress keeps the last step's that had them.
+        if (std::isfinite(e.loss))
+            m_loss = e.loss;
+        if (std::isfinite(e.accuracy))
+            m_accuracy = e.accuracy;
         m_pending.lastStep = e;
         m_pending.lastStep->samplesPerSecond = m_samplesPerSecond;
+        m_pending.lastStep->loss = m_loss;
+        m_pending.lastStep->accuracy = m_accuracy;
     }
 
     void onEval(const train::EvalEvent &e) override
     {
         std::lock_guard lock(m_mutex);
-        m_pending.evals.push_back({QString::fromStdString(e.split), e.epoch, e.result.loss,
-                                   e.result.accuracy});
+        m_pending.evals.push_back(
+            {QString::fromStdString(e.split), e.epoch, e.result.loss, e.result.accuracy});
     }
 
     void onCheckpoint(const train::CheckpointEvent &e) override
@@ -168,7 +180,9 @@ private:
     qint64 m_totalSteps = 0;
     qint64 m_epochs = 0;
     double m_samplesPerSecond = 0;
-    std::jthread m_thread; // last: joined first on destruction
+    double m_loss = std::nan("");     // the last finite step loss (NaN until one)
+    double m_accuracy = std::nan(""); // ... and accuracy
+    std::jthread m_thread;            // last: joined first on destruction
 };
 
 RunSession::RunSession(std::filesystem::path db, QObject *parent)
@@ -196,9 +210,8 @@ bool RunSession::isActive() const
 bool RunSession::start(const train::RunConfig &config, const QString &name)
 {
     train::RunJobOptions options{m_db, name.toStdString(), m_maxSteps};
-    return launch(std::make_unique<Worker>([config, options] {
-        return train::RunJob::createNew(config, options);
-    }));
+    return launch(std::make_unique<Worker>(
+        [config, options] { return train::RunJob::createNew(config, options); }));
 }
 
 bool RunSession::resumeRun(qint64 runId)
@@ -273,8 +286,16 @@ void RunSession::drain()
     }
     if (batch.lastStep) {
         const auto &e = *batch.lastStep;
-        SessionProgress p{m_runId, e.step, batch.totalSteps, e.epoch, batch.epochs, e.loss,
-                          e.accuracy, e.lr, e.samplesPerSecond, estimateEta(e.step, batch.totalSteps)};
+        SessionProgress p{m_runId,
+                          e.step,
+                          batch.totalSteps,
+                          e.epoch,
+                          batch.epochs,
+                          e.loss,
+                          e.accuracy,
+                          e.lr,
+                          e.samplesPerSecond,
+                          estimateEta(e.step, batch.totalSteps)};
         Q_EMIT progress(p);
     }
     for (const auto &eval : batch.evals)
