@@ -24,7 +24,9 @@ Result<std::shared_ptr<DataParallelGroup>>
 DataParallelGroup::connect(const DistOptions &options, const train::RunConfig &config,
                            ReducerOptions reducer)
 {
-    auto group = ProcessGroup::connect(options, configHash(config));
+    // CUDA tensors go through NCCL (one GPU per local rank), CPU tensors through Gloo.
+    const auto backend = config.training.device == "cuda" ? Backend::Nccl : Backend::Gloo;
+    auto group = ProcessGroup::connect(options, configHash(config), backend);
     if (!group)
         return std::unexpected(group.error());
     return std::shared_ptr<DataParallelGroup>(
