@@ -8,7 +8,7 @@
 # the window started offscreen until it is shown (`lathe --quit-when-ready`).
 # Usage (as root: chroot, mounts):
 #   bench/deb_first_step.sh DEB [FRESH_ROOT]
-# FRESH_ROOT (default /tmp/deb12root.fresh) is a Debian 12 root as debootstrap leaves it; made
+# FRESH_ROOT (default /tmp/deb12root) is a Debian 12 root as debootstrap leaves it; made
 # with `debootstrap bookworm FRESH_ROOT http://deb.debian.org/debian` when missing (its time is
 # printed). Every run works in a copy (FRESH_ROOT.run, replaced), so the root stays fresh and the
 # bench can be rerun. The copy gets this machine's apt sources and resolv.conf, and proc, sys and
@@ -16,7 +16,7 @@
 # Debian mirror. Prints one "figure:" line per figure; the log is FRESH_ROOT.run.log.
 set -euo pipefail
 deb="$(realpath "${1:?usage: bench/deb_first_step.sh DEB [FRESH_ROOT]}")"
-fresh="${2:-/tmp/deb12root.fresh}"
+fresh="${2:-/tmp/deb12root}"
 work="$fresh.run"
 log="$work.log"
 [[ $(id -u) -eq 0 ]] || {
