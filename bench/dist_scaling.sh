@@ -7,27 +7,37 @@
 #   overlap    --nproc 2 with the reducer's overlap (A) against LATHE_DIST_OVERLAP=0 (B), buckets
 #              capped at --bucket-kb so that there is more than one: samples/s and the reduction's
 #              unhidden wait per step (dist/comm_wait_seconds) beside its whole time.
+#   eval       the wall time of one validation pass (sharded evaluation at --nproc 2: each rank
+#              evaluates its part): 1 process x 2 threads (A) against --nproc 2 (B) on the default
+#              experiment, --eval-subset training samples (0: all, 3000 of them validation; the
+#              default 20000 gives 1000), --eval-epochs passes per run, each timed from the
+#              epoch's end (train/epoch_loss) to its val/accuracy in the store.
 #   allreduce  the loopback all-reduce cost per MB: Gloo (PyTorch's own, from /usr/bin/python3,
 #              the same c10d ProcessGroupGloo lathe-cli uses) with 2 processes, sizes 1..64 MB.
 # lathe-cli and the libraries it loads from the build are copied to a private folder first, so a
 # rebuild meanwhile does not change what is measured.
-# Usage: bench/dist_scaling.sh [scaling|overlap|allreduce|all] [--pairs N] [--subset N]
-#        [--epochs E] [--target ACC] [--steps S] [--bucket-kb KB]
+# Usage: bench/dist_scaling.sh [scaling|overlap|eval|allreduce|all] [--pairs N] [--subset N]
+#        [--epochs E] [--target ACC] [--steps S] [--bucket-kb KB] [--eval-epochs E]
+#        [--eval-subset N]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
-mode=all pairs=5 subset=12000 epochs=2 target=0.80 steps=300 bucket_kb=32
+mode=all pairs=5 subset=12000 epochs=2 target=0.80 steps=300 bucket_kb=32 eval_epochs=1
+eval_subset=20000
 while (($#)); do
     case "$1" in
-        scaling|overlap|allreduce|all) mode="$1"; shift ;;
+        scaling|overlap|eval|allreduce|all) mode="$1"; shift ;;
         --pairs) pairs="$2"; shift 2 ;;
         --subset) subset="$2"; shift 2 ;;
         --epochs) epochs="$2"; shift 2 ;;
         --target) target="$2"; shift 2 ;;
         --steps) steps="$2"; shift 2 ;;
         --bucket-kb) bucket_kb="$2"; shift 2 ;;
-        *) echo "usage: $0 [scaling|overlap|allreduce|all] [--pairs N] [--subset N] [--epochs E]" \
-                "[--target ACC] [--steps S] [--bucket-kb KB]" >&2
+        --eval-epochs) eval_epochs="$2"; shift 2 ;;
+        --eval-subset) eval_subset="$2"; shift 2 ;;
+        *) echo "usage: $0 [scaling|overlap|eval|allreduce|all] [--pairs N] [--subset N]" \
+                "[--epochs E] [--target ACC] [--steps S] [--bucket-kb KB] [--eval-epochs E]" \
+                "[--eval-subset N]" >&2
            exit 2 ;;
     esac
 done
@@ -97,6 +107,31 @@ overlap() {
     echo "median pair ratio samples/s overlap/no-overlap: $(grep . "$tmp/ro" | median)"
 }
 
+# Mean milliseconds of a run's validation passes: each from its epoch's end to its val/accuracy.
+eval_ms() {
+    sql "$1" "SELECT printf('%.1f', 1000 * avg(v.wall_time - e.wall_time)) FROM metrics v JOIN
+              metrics e ON e.run_id = v.run_id AND e.step = v.step
+              WHERE v.key = 'val/accuracy' AND e.key = 'train/epoch_loss';"
+}
+
+evaluation() {
+    echo "== eval: one validation pass, 1 x 2 threads (A) vs --nproc 2, 1 thread each, sharded" \
+         "(B); subset $eval_subset, $eval_epochs epochs"
+    printf '%-5s %10s %10s %8s\n' pair A_ms B_ms A/B
+    : > "$tmp/re"
+    local common=(--set "training.epochs=$eval_epochs" --set "data.subset=$eval_subset")
+    for ((i = 1; i <= pairs; i++)); do
+        cli train "$config" --db "$tmp/ea$i.db" "${common[@]}" --set training.threads=2 \
+            > "$tmp/ea.log" 2>&1
+        cli train "$config" --db "$tmp/eb$i.db" "${common[@]}" --nproc 2 > "$tmp/eb.log" 2>&1
+        local ea eb
+        ea=$(eval_ms "$tmp/ea$i.db") eb=$(eval_ms "$tmp/eb$i.db")
+        ratio "$ea" "$eb" >> "$tmp/re"; echo >> "$tmp/re"
+        printf '%-5s %10s %10s %8s\n' "$i" "$ea" "$eb" "$(ratio "$ea" "$eb")"
+    done
+    echo "median pair ratio of the validation pass's time (1 x 2)/(2 x 1): $(grep . "$tmp/re" | median)"
+}
+
 allreduce() {
     echo "== allreduce: Gloo over loopback, 2 processes, float32 sum, median of 20 after 3 warm-ups"
     /usr/bin/python3 "$root/bench/dist_allreduce.py" --world 2
@@ -105,6 +140,7 @@ allreduce() {
 case "$mode" in
     scaling) scaling ;;
     overlap) overlap ;;
+    eval) evaluation ;;
     allreduce) allreduce ;;
     all) allreduce; overlap; scaling ;;
 esac

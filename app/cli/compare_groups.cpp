@@ -1,6 +1,7 @@
 #include "app/cli/compare_groups.h"
 
 #include "app/cli/commands.h"
+#include "app/cli/environment_output.h"
 
 #include "core/compare/side_comparison.h"
 #include "core/stats/comparison.h"
@@ -160,6 +161,7 @@ int printStatsJson(const compare::Comparison &c, const compare::MetricComparison
              {"b", sideJson(c.b, m.summaryB)},
              {"verdict", m.verdict},
              {"config_diff", differencesJson(c.configDifferences)},
+             {"environment_diff", environmentGroupDiffJson(c.environment)},
              {"welch", nullptr},
              {"permutation", nullptr}};
     if (m.welch)
@@ -228,6 +230,7 @@ int compareStats(const ParsedArgs &a, track::RunStore &store)
             std::printf("  %-32s %s  vs  %s\n", d.key.c_str(), joined(d.a).c_str(),
                         joined(d.b).c_str());
     }
+    printEnvironmentGroupDiff(c.environment);
     return kExitOk;
 }
 

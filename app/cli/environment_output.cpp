@@ -82,4 +82,29 @@ void printEnvironmentDiff(const compare::EnvironmentDiff &diff)
         std::printf("(%s)\n", diff.summary.c_str());
 }
 
+json environmentGroupDiffJson(const compare::EnvironmentGroupDiff &diff)
+{
+    json rows = json::array();
+    for (const auto &row : diff.rows)
+        rows.push_back({{"aspect", row.aspect}, {"a", row.a}, {"b", row.b}});
+    return {
+        {"summary", diff.summary}, {"recorded", {diff.recordedA, diff.recordedB}}, {"rows", rows}};
+}
+
+void printEnvironmentGroupDiff(const compare::EnvironmentGroupDiff &diff)
+{
+    if (diff.summary.empty())
+        return;
+    const auto joined = [](const std::vector<std::string> &values) {
+        std::string text;
+        for (const auto &v : values)
+            text += (text.empty() ? "" : " | ") + v;
+        return text;
+    };
+    std::printf("\n%s:\n", diff.summary.c_str());
+    for (const auto &row : diff.rows)
+        std::printf("  %-32s %s  vs  %s\n", row.aspect.c_str(), joined(row.a).c_str(),
+                    joined(row.b).c_str());
+}
+
 } // namespace lathe::cli

@@ -21,5 +21,11 @@ nlohmann::json environmentDiffJson(const compare::EnvironmentDiff &diff);
 /// `compare`'s rows of environment aspects that differ, under the config keys, and the
 /// summary ("same config, different CPU"), in the columns of the config table.
 void printEnvironmentDiff(const compare::EnvironmentDiff &diff);
+/// `compare A B --stats --json`'s "environment_diff": {summary, recorded: [a, b], rows:
+/// [{aspect, a, b}]}, each side's distinct values.
+nlohmann::json environmentGroupDiffJson(const compare::EnvironmentGroupDiff &diff);
+/// `compare A B --stats`'s section on where the sides ran, when that differs: the summary
+/// ("the groups ran on different CPU") and each aspect's values on either side.
+void printEnvironmentGroupDiff(const compare::EnvironmentGroupDiff &diff);
 
 } // namespace lathe::cli

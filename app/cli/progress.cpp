@@ -23,6 +23,18 @@ std::string clockText(double seconds)
         std::snprintf(text, sizeof text, "%lld:%02lld", s / 60, s % 60);
     return text;
 }
+
+// "<sep>loss 0.1234<sep>acc 0.567", each only when finite: nothing before the first step that
+// had them (a DP-SGD run's empty Poisson batches have none).
+std::string lossText(double loss, double accuracy, const char *sep)
+{
+    char text[64] = "";
+    if (std::isfinite(loss) && std::isfinite(accuracy))
+        std::snprintf(text, sizeof text, "%sloss %.4f%sacc %.3f", sep, loss, sep, accuracy);
+    else if (std::isfinite(loss))
+        std::snprintf(text, sizeof text, "%sloss %.4f", sep, loss);
+    return text;
+}
 } // namespace
 
 ProgressPrinter::ProgressPrinter(std::FILE *out, std::int64_t totalSteps, std::int64_t epochs)
@@ -42,6 +54,10 @@ void ProgressPrinter::onStep(const train::StepEvent &e)
     }
     if (e.samplesPerSecond > 0)
         m_samplesPerSecond = e.samplesPerSecond;
+    if (std::isfinite(e.loss))
+        m_loss = e.loss;
+    if (std::isfinite(e.accuracy))
+        m_accuracy = e.accuracy;
     const double rate = double(e.step - m_startStep) / std::max(now - m_startTime, 1e-9);
     const double eta = double(m_totalSteps - e.step) / rate;
     const int epoch = std::min<int>(int(e.epoch) + 1, int(m_epochs));
@@ -54,19 +70,16 @@ void ProgressPrinter::onStep(const train::StepEvent &e)
         const int filled = int(std::lround(within * kWidth));
         std::string bar(filled, '#');
         bar.resize(kWidth, '.');
-        std::fprintf(m_out,
-                     "\r\033[Kepoch %d/%lld [%s] step %lld/%lld  loss %.4f  acc %.3f  "
-                     "%.0f samples/s  ETA %s",
+        std::fprintf(m_out, "\r\033[Kepoch %d/%lld [%s] step %lld/%lld%s  %.0f samples/s  ETA %s",
                      epoch, (long long)m_epochs, bar.c_str(), (long long)e.step,
-                     (long long)m_totalSteps, e.loss, e.accuracy, m_samplesPerSecond,
-                     clockText(eta).c_str());
+                     (long long)m_totalSteps, lossText(m_loss, m_accuracy, "  ").c_str(),
+                     m_samplesPerSecond, clockText(eta).c_str());
         m_lineOpen = true;
     } else if (e.step % kPlainEvery == 0) {
-        std::fprintf(m_out,
-                     "epoch %d/%lld step %lld/%lld loss %.4f acc %.3f lr %.3g "
-                     "samples/s %.0f eta %s\n",
-                     epoch, (long long)m_epochs, (long long)e.step, (long long)m_totalSteps, e.loss,
-                     e.accuracy, e.lr, m_samplesPerSecond, clockText(eta).c_str());
+        std::fprintf(m_out, "epoch %d/%lld step %lld/%lld%s lr %.3g samples/s %.0f eta %s\n", epoch,
+                     (long long)m_epochs, (long long)e.step, (long long)m_totalSteps,
+                     lossText(m_loss, m_accuracy, " ").c_str(), e.lr, m_samplesPerSecond,
+                     clockText(eta).c_str());
     }
     std::fflush(m_out);
 }

@@ -2,6 +2,7 @@
 
 #include "core/train/train_events.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 
@@ -30,6 +31,8 @@ private:
     std::int64_t m_totalSteps, m_epochs;
     double m_lastDraw = 0.0;
     double m_samplesPerSecond = 0.0;
+    double m_loss = std::nan("");     ///< the last finite step loss (NaN until one)
+    double m_accuracy = std::nan(""); ///< ... and accuracy
     double m_startTime = 0.0;
     std::int64_t m_startStep = -1;
     bool m_lineOpen = false;

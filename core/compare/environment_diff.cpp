@@ -3,24 +3,59 @@
 #include "core/train/run_environment.h"
 #include "core/util/environment.h"
 
+#include <algorithm>
 #include <optional>
+#include <set>
 
 namespace lathe::compare {
 
-Result<EnvironmentDiff> environmentDiff(track::RunStore &store,
-                                        std::span<const std::int64_t> runIds, bool sameConfig)
+namespace {
+
+/// Each run's latest environment (nullopt for a run that recorded none).
+Result<std::vector<std::optional<util::RunEnvironment>>>
+latestEnvironments(track::RunStore &store, std::span<const std::int64_t> runIds)
 {
     std::vector<std::optional<util::RunEnvironment>> envs;
-    EnvironmentDiff diff;
     for (const auto id : runIds) {
         if (auto exists = store.run(id); !exists)
             return std::unexpected(exists.error());
         auto env = train::latestEnvironment(store, id);
         if (!env)
             return std::unexpected(env.error());
-        diff.recorded += env->has_value() ? 1 : 0;
         envs.push_back(std::move(*env));
     }
+    return envs;
+}
+
+/// The distinct values of `aspect` the environments recorded, sorted.
+std::vector<std::string>
+distinctValues(const std::vector<std::optional<util::RunEnvironment>> &envs,
+               const std::string &aspect)
+{
+    std::set<std::string> values;
+    for (const auto &env : envs)
+        if (env)
+            if (auto value = util::environmentAspect(*env, aspect); !value.empty())
+                values.insert(std::move(value));
+    return {values.begin(), values.end()};
+}
+
+int countRecorded(const std::vector<std::optional<util::RunEnvironment>> &envs)
+{
+    return int(std::ranges::count_if(envs, [](const auto &env) { return env.has_value(); }));
+}
+
+} // namespace
+
+Result<EnvironmentDiff> environmentDiff(track::RunStore &store,
+                                        std::span<const std::int64_t> runIds, bool sameConfig)
+{
+    auto loaded = latestEnvironments(store, runIds);
+    if (!loaded)
+        return std::unexpected(loaded.error());
+    const auto &envs = *loaded;
+    EnvironmentDiff diff;
+    diff.recorded = countRecorded(envs);
     std::vector<std::string> aspects;
     for (const auto &aspect : util::environmentAspects()) {
         EnvironmentRow row{aspect, {}};
@@ -47,6 +82,34 @@ Result<EnvironmentDiff> environmentDiff(track::RunStore &store,
             list += (list.empty() ? "" : ", ") + aspect;
         diff.summary = std::string(sameConfig ? "same config, " : "") + "different " + list;
     }
+    return diff;
+}
+
+Result<EnvironmentGroupDiff> environmentGroupDiff(track::RunStore &store,
+                                                  std::span<const std::int64_t> a,
+                                                  std::span<const std::int64_t> b, bool sameConfig)
+{
+    auto envsA = latestEnvironments(store, a);
+    if (!envsA)
+        return std::unexpected(envsA.error());
+    auto envsB = latestEnvironments(store, b);
+    if (!envsB)
+        return std::unexpected(envsB.error());
+    EnvironmentGroupDiff diff;
+    diff.recordedA = countRecorded(*envsA);
+    diff.recordedB = countRecorded(*envsB);
+    std::string list;
+    for (const auto &aspect : util::environmentAspects()) {
+        EnvironmentGroupRow row{aspect, distinctValues(*envsA, aspect),
+                                distinctValues(*envsB, aspect)};
+        if (row.a.empty() || row.b.empty() || row.a == row.b)
+            continue;
+        list += (list.empty() ? "" : ", ") + aspect;
+        diff.rows.push_back(std::move(row));
+    }
+    if (!list.empty())
+        diff.summary = std::string(sameConfig ? "same config, " : "")
+                       + "the groups ran on different " + list;
     return diff;
 }
 

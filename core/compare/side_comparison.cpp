@@ -195,6 +195,11 @@ Result<Comparison> compareSides(track::RunStore &store, const SideRef &a, const 
     if (!differences)
         return std::unexpected(differences.error());
     out.configDifferences = std::move(*differences);
+    auto environment
+        = environmentGroupDiff(store, out.a.runIds, out.b.runIds, out.configDifferences.empty());
+    if (!environment)
+        return std::unexpected(environment.error());
+    out.environment = std::move(*environment);
     return out;
 }
 

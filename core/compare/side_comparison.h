@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/compare/environment_diff.h"
 #include "core/stats/comparison.h"
 #include "core/track/run_groups.h"
 #include "core/track/run_store.h"
@@ -11,7 +12,8 @@
 
 // Two groups of stored runs compared, for `lathe-cli compare A B --stats` and the window's A/B
 // Compare dialog alike: the two sides as groups of runs, each final metric's statistics and
-// verdict (core/stats/comparison.h), and the config keys whose values differ between the sides.
+// verdict (core/stats/comparison.h), the config keys whose values differ between the sides and
+// where the sides ran when that differs (core/compare/environment_diff.h).
 // Also the final metrics the grouped tables summarise (`lathe-cli compare --group-by`).
 namespace lathe::compare {
 
@@ -95,6 +97,8 @@ struct Comparison
     int headline = -1;
     /// Config keys that differ, training.seed left out (repeats differ in it by design).
     std::vector<ConfigDifference> configDifferences{};
+    /// Where the sides ran, when that differs: "same config, the groups ran on different CPU".
+    EnvironmentGroupDiff environment{};
 };
 
 /// Resolves both sides and compares them on `metrics`. Two runs of one repeat group are compared

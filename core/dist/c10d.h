@@ -13,8 +13,8 @@
 // size, Options) with createDeviceForHostname/createDefaultDevice/createDeviceForInterface, and
 // its allreduce/allgather/broadcast returning a work with wait(). Where 2.x differs: Work is
 // c10d::Work there (ProcessGroup::Work in 1.13), which this code never names (decltype), and
-// ProcessGroupGloo derives from c10d::Backend rather than ProcessGroup, which is why it is held
-// as ProcessGroupGloo, not through the base class.
+// ProcessGroupGloo and ProcessGroupNCCL derive from c10d::Backend rather than ProcessGroup, so
+// they are held through C10dGroup, the base of the LibTorch at hand.
 
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO
@@ -27,3 +27,25 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
+
+#include "core/dist/dist_options.h"
+#include "core/util/error.h"
+
+namespace lathe::dist {
+
+/// The class both of c10d's process groups derive from (ProcessGroup in LibTorch 1.x, Backend in
+/// 2.x): what ProcessGroup holds, whichever backend it connected.
+#if TORCH_VERSION_MAJOR >= 2
+using C10dGroup = c10d::Backend;
+#else
+using C10dGroup = c10d::ProcessGroup;
+#endif
+
+/// A ProcessGroupNCCL over `store` for CUDA tensors, on GPU options.localRank (made the calling
+/// thread's current device). Built only against a LibTorch with CUDA (core/dist/nccl_backend.cpp,
+/// LATHE_DIST_NCCL); otherwise, and for NCCL's own failures, InvalidArgument saying why.
+Result<c10::intrusive_ptr<C10dGroup>> connectNccl(const c10::intrusive_ptr<c10d::Store> &store,
+                                                  const DistOptions &options);
+
+} // namespace lathe::dist

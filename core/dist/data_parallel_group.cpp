@@ -24,7 +24,9 @@ Result<std::shared_ptr<DataParallelGroup>>
 DataParallelGroup::connect(const DistOptions &options, const train::RunConfig &config,
                            ReducerOptions reducer)
 {
-    auto group = ProcessGroup::connect(options, configHash(config));
+    // CUDA tensors go through NCCL (one GPU per local rank), CPU tensors through Gloo.
+    const auto backend = config.training.device == "cuda" ? Backend::Nccl : Backend::Gloo;
+    auto group = ProcessGroup::connect(options, configHash(config), backend);
     if (!group)
         return std::unexpected(group.error());
     return std::shared_ptr<DataParallelGroup>(
@@ -86,6 +88,17 @@ Result<void> DataParallelGroup::syncBuffers(model::Net &net)
             buffer.copy_(flat);
     }
     return {};
+}
+
+std::pair<std::int64_t, std::int64_t> DataParallelGroup::evalPart(std::int64_t samples) const
+{
+    return DistributedSampler::part(samples, worldSize(), rank());
+}
+
+Result<void> DataParallelGroup::sumOverRanks(torch::Tensor &values)
+{
+    values = values.contiguous();
+    return m_group->allreduceSum(values);
 }
 
 Result<train::RankEpoch> DataParallelGroup::shard(const std::vector<std::int64_t> &train,

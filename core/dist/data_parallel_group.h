@@ -38,6 +38,8 @@ public:
     int nodes() const override;
     Result<void> attach(model::Net &net) override;
     Result<void> syncBuffers(model::Net &net) override;
+    std::pair<std::int64_t, std::int64_t> evalPart(std::int64_t samples) const override;
+    Result<void> sumOverRanks(torch::Tensor &values) override;
     Result<train::RankEpoch> shard(const std::vector<std::int64_t> &train, std::uint64_t seed,
                                    std::int64_t epoch, std::int64_t globalBatch) override;
     void beforeBackward(bool endsStep) override;

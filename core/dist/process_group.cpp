@@ -16,8 +16,8 @@ namespace lathe::dist {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using WorkPtr = decltype(std::declval<c10d::ProcessGroupGloo &>().allreduce(
-    std::declval<std::vector<at::Tensor> &>()));
+using WorkPtr
+    = decltype(std::declval<C10dGroup &>().allreduce(std::declval<std::vector<at::Tensor> &>()));
 
 constexpr const char *kVerdictKey = "lathe/verdict";
 constexpr const char *kVerdictReadKey = "lathe/verdict_read"; // a counter: ranks that read it
@@ -220,7 +220,8 @@ struct ProcessGroup::Impl
 {
     DistOptions options;
     c10::intrusive_ptr<c10d::Store> store;
-    c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+    c10::intrusive_ptr<C10dGroup> group;
+    bool nccl = false; // NCCL takes CUDA tensors only
 
     Error collectiveError(const std::string &what, const std::exception &e) const
     {
@@ -256,9 +257,11 @@ ProcessGroup::ProcessGroup()
 
 ProcessGroup::~ProcessGroup() = default;
 
-Result<std::unique_ptr<ProcessGroup>> ProcessGroup::connect(const DistOptions &options,
-                                                            const std::string &configHash)
+Result<std::unique_ptr<ProcessGroup>>
+ProcessGroup::connect(const DistOptions &options, const std::string &configHash, Backend backend)
 {
+    if (backend == Backend::Nccl && !ncclBuilt()) // before any rank waits for the others
+        return std::unexpected(connectNccl({}, options).error());
     if (auto ok = validate(options); !ok)
         return std::unexpected(ok.error());
     auto store = openStore(options);
@@ -276,6 +279,14 @@ Result<std::unique_ptr<ProcessGroup>> ProcessGroup::connect(const DistOptions &o
     std::unique_ptr<ProcessGroup> group(new ProcessGroup());
     group->m_impl->options = options;
     group->m_impl->store = *store;
+    if (backend == Backend::Nccl) {
+        auto nccl = connectNccl(*store, options);
+        if (!nccl)
+            return std::unexpected(nccl.error());
+        group->m_impl->group = std::move(*nccl);
+        group->m_impl->nccl = true;
+        return group;
+    }
     try {
         auto glooOptions = c10d::ProcessGroupGloo::Options::create(options.timeout);
         glooOptions->devices.push_back(glooDevice(options));
@@ -323,11 +334,25 @@ Pending ProcessGroup::allreduceSumAsync(torch::Tensor tensor)
 
 Result<void> ProcessGroup::allreduceSum(torch::Tensor tensor)
 {
+    if (m_impl->nccl && !tensor.is_cuda()) { // the evaluation's sums: through this rank's GPU
+        auto onDevice = tensor.to(torch::kCUDA);
+        if (auto ok = allreduceSumAsync(onDevice).wait(); !ok)
+            return ok;
+        tensor.copy_(onDevice);
+        return {};
+    }
     return allreduceSumAsync(std::move(tensor)).wait();
 }
 
 Result<void> ProcessGroup::broadcast(torch::Tensor tensor, int root)
 {
+    if (m_impl->nccl && !tensor.is_cuda()) {
+        auto onDevice = tensor.to(torch::kCUDA);
+        if (auto ok = broadcast(onDevice, root); !ok)
+            return ok;
+        tensor.copy_(onDevice);
+        return {};
+    }
     try {
         std::vector<at::Tensor> tensors{std::move(tensor)};
         c10d::BroadcastOptions options;
@@ -341,6 +366,13 @@ Result<void> ProcessGroup::broadcast(torch::Tensor tensor, int root)
 
 Result<std::vector<torch::Tensor>> ProcessGroup::allgather(const torch::Tensor &tensor)
 {
+    if (m_impl->nccl && !tensor.is_cuda()) { // the step's shares: through this rank's GPU
+        auto all = allgather(tensor.to(torch::kCUDA));
+        if (all)
+            for (auto &part : *all)
+                part = part.cpu();
+        return all;
+    }
     try {
         std::vector<at::Tensor> input{tensor.contiguous()};
         std::vector<std::vector<at::Tensor>> output(1);

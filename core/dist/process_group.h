@@ -31,9 +31,16 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
+/// The collectives' engine: Gloo (CPU tensors over TCP) or NCCL (CUDA tensors, one GPU per
+/// local rank; built only against a LibTorch with CUDA, ncclBuilt()).
+enum class Backend { Gloo, Nccl };
+
+/// Whether this build has the NCCL backend (core/CMakeLists.txt: LibTorch with CUDA and NCCL's
+/// headers found). Thread-safe.
+bool ncclBuilt();
+
 /// The workers of one data-parallel run, met through a c10d store, and the collectives among
-/// them: a c10d::ProcessGroupGloo (CPU tensors over TCP). A ProcessGroupNCCL for CUDA tensors
-/// belongs behind the same interface when LibTorch has CUDA (the seam: connect() picks the
+/// them: a c10d::ProcessGroupGloo, or a ProcessGroupNCCL where built (connect() picks the
 /// backend, Pending wraps either's work). Not thread-safe: the training thread calls every
 /// member, in the same order on every rank (collectives match by order).
 class ProcessGroup
@@ -47,8 +54,10 @@ public:
     /// master cannot be reached within the timeout, a worker's world size or config hash
     /// differs from rank 0's (naming the rank), workers missing after the timeout (naming them).
     /// Never throws.
+    /// Backend::Nccl where ncclBuilt() is false: InvalidArgument (context training.device).
     static Result<std::unique_ptr<ProcessGroup>> connect(const DistOptions &options,
-                                                         const std::string &configHash);
+                                                         const std::string &configHash,
+                                                         Backend backend = Backend::Gloo);
     ~ProcessGroup();
 
     int rank() const;

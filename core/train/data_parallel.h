@@ -4,6 +4,7 @@
 #include "core/util/error.h"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace lathe::train {
@@ -66,6 +67,13 @@ public:
     /// Rank 0's buffers (batch norm's running statistics) on every rank, so that every rank's
     /// evaluation is rank 0's and every rank takes the same early-stopping and plateau decisions.
     virtual Result<void> syncBuffers(model::Net &net) = 0;
+    /// This rank's part of an evaluation set of `samples`: its first position and its count, by
+    /// the sampler's rule for one batch (contiguous parts in rank order, ranks r < samples mod N
+    /// one more), so the parts hold every sample exactly once and, in rank order, are the set.
+    virtual std::pair<std::int64_t, std::int64_t> evalPart(std::int64_t samples) const = 0;
+    /// Sums `values` (a contiguous CPU tensor: float, double or int64) over the ranks, in place,
+    /// on every rank: a collective, so every rank calls it with the same shape.
+    virtual Result<void> sumOverRanks(torch::Tensor &values) = 0;
     /// This rank's samples of epoch `epoch`, from the training split `train` in the
     /// single-process loader's order for `seed`, global batches of `globalBatch`.
     virtual Result<RankEpoch> shard(const std::vector<std::int64_t> &train, std::uint64_t seed,

@@ -4,8 +4,12 @@ namespace lathe::train {
 
 nlohmann::json EvalResult::toJson() const
 {
-    nlohmann::json out = {{"loss", loss},           {"accuracy", accuracy}, {"samples", samples},
-                          {"confusion", confusion}, {"precision", precision}, {"recall", recall},
+    nlohmann::json out = {{"loss", loss},
+                          {"accuracy", accuracy},
+                          {"samples", samples},
+                          {"confusion", confusion},
+                          {"precision", precision},
+                          {"recall", recall},
                           {"f1", f1}};
     if (!extra.empty()) {
         nlohmann::json metrics = nlohmann::json::object();
@@ -19,7 +23,8 @@ nlohmann::json EvalResult::toJson() const
 EvalAccumulator::EvalAccumulator(std::int64_t numClasses)
     : m_numClasses(numClasses)
     , m_confusion(torch::zeros({numClasses, numClasses}, torch::kLong))
-{}
+{
+}
 
 void EvalAccumulator::add(const torch::Tensor &logits, const torch::Tensor &labels)
 {
@@ -66,8 +71,30 @@ EvalResult EvalAccumulator::result() const
     return r;
 }
 
+torch::Tensor EvalAccumulator::totals() const
+{
+    const auto head = torch::tensor({m_lossSum, double(m_samples)}, torch::kDouble);
+    return torch::cat({head, m_confusion.reshape(-1).to(torch::kDouble)});
+}
+
+void EvalAccumulator::setTotals(const torch::Tensor &totals)
+{
+    const auto t = totals.to(torch::kDouble).contiguous();
+    m_lossSum = t[0].item<double>();
+    m_samples = std::int64_t(t[1].item<double>());
+    m_confusion = t.narrow(0, 2, m_numClasses * m_numClasses)
+                      .to(torch::kLong)
+                      .view({m_numClasses, m_numClasses});
+}
+
 EvalResult evaluate(model::Net &net, const BatchSource &next, std::int64_t numClasses,
                     const torch::Device &device, torch::Tensor *logits)
+{
+    return accumulate(net, next, numClasses, device, logits).result();
+}
+
+EvalAccumulator accumulate(model::Net &net, const BatchSource &next, std::int64_t numClasses,
+                           const torch::Device &device, torch::Tensor *logits)
 {
     const bool wasTraining = net->is_training();
     net->eval();
@@ -83,7 +110,7 @@ EvalResult evaluate(model::Net &net, const BatchSource &next, std::int64_t numCl
     net->train(wasTraining);
     if (logits)
         *logits = kept.empty() ? torch::empty({0, numClasses}) : torch::cat(kept);
-    return acc.result();
+    return acc;
 }
 
 } // namespace lathe::train

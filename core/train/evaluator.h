@@ -37,6 +37,11 @@ public:
     /// Adds one batch: logits [B,K] and labels [B]. Both on the CPU or moved there.
     void add(const torch::Tensor &logits, const torch::Tensor &labels);
     EvalResult result() const;
+    /// The sums so far as one float64 tensor [2 + K*K]: the loss sum, the sample count and the
+    /// confusion counts (exact in double below 2^53), what data-parallel ranks add up.
+    torch::Tensor totals() const;
+    /// Replaces the sums with `totals` (as totals() returns them, e.g. summed over ranks).
+    void setTotals(const torch::Tensor &totals);
 
 private:
     std::int64_t m_numClasses;
@@ -54,5 +59,9 @@ using BatchSource = std::function<std::optional<std::pair<torch::Tensor, torch::
 /// trainer catches at its boundary).
 EvalResult evaluate(model::Net &net, const BatchSource &next, std::int64_t numClasses,
                     const torch::Device &device = torch::kCPU, torch::Tensor *logits = nullptr);
+/// evaluate()'s pass, its sums not yet turned into an EvalResult (to be combined first).
+EvalAccumulator accumulate(model::Net &net, const BatchSource &next, std::int64_t numClasses,
+                           const torch::Device &device = torch::kCPU,
+                           torch::Tensor *logits = nullptr);
 
 } // namespace lathe::train

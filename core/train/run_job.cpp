@@ -84,8 +84,8 @@ Result<std::unique_ptr<Trainer>> buildTrainer(const RunConfig &config,
     options.maxSteps = job.maxSteps;
     options.fineTune = std::move(sources);
     options.dataParallel = job.dataParallel;
-    // Data parallel, rank 0 alone evaluates and records the test set.
-    options.evaluateTest = !job.dataParallel || job.dataParallel->rank() == 0;
+    // Data parallel, every rank evaluates its part of the test set; rank 0 records it.
+    options.evaluateTest = true;
     return Trainer::create(config, std::move(*data), options);
 }
 

@@ -25,12 +25,6 @@ namespace {
 const std::string kVal(track::keys::kValSplit);
 const std::string kTest(track::keys::kTestSplit);
 
-// Raised inside the loop for failures that end the run with a message; caught in run().
-struct RunFailure
-{
-    Error error;
-};
-
 } // namespace
 
 Trainer::Trainer(RunConfig config, TrainData data, TrainerOptions options)
@@ -143,6 +137,8 @@ Result<void> Trainer::setUp()
             return std::unexpected(testLoader.error());
         m_testLoader = std::move(*testLoader);
     }
+    if (auto ok = setUpEvalParts(split.val, evalOptions); !ok)
+        return ok;
     if (m_trainLoader->batchesPerEpoch() == 0)
         return fail(ErrorCode::InvalidArgument, "the training split has no samples", "data");
 
@@ -508,10 +504,13 @@ Result<TrainOutcome> Trainer::loop(std::stop_token stop)
         if (auto ok = writeCheckpoint("last"); !ok)
             return std::unexpected(ok.error());
     }
-    // Data parallel, only rank 0 evaluates the test set (it alone records it): its own buffers.
-    if (m_options.evaluateTest && m_testLoader)
+    // Data parallel, every rank evaluates its part of the test set with rank 0's buffers.
+    if (m_options.evaluateTest && m_testLoader) {
+        if (auto ok = syncBuffers(); !ok)
+            return std::unexpected(ok.error());
         m_observer->onEval({kTest, m_state.epoch, m_state.step, evaluateOn(*m_testLoader, kTest),
                             util::unixNow()});
+    }
     return outcome;
 }
 
@@ -793,18 +792,10 @@ void Trainer::addRobustAccuracy(EvalResult &result)
 
 EvalResult Trainer::evaluateOn(data::Loader &loader, const std::string &split)
 {
-    loader.startEpoch(0);
+    if (m_options.dataParallel && m_options.dataParallel->worldSize() > 1)
+        return evaluateParts(split);
     std::vector<torch::Tensor> labels;
-    BatchSource next = [&]() -> std::optional<std::pair<torch::Tensor, torch::Tensor>> {
-        auto batch = loader.next();
-        if (!batch)
-            throw RunFailure{batch.error()};
-        if (!*batch)
-            return std::nullopt;
-        if (!m_metrics.empty())
-            labels.push_back((*batch)->y);
-        return std::make_pair(toDevice((*batch)->x), (*batch)->y);
-    };
+    const BatchSource next = evalBatches(loader, m_metrics.empty() ? nullptr : &labels);
     AutocastScope autocast(m_config.training.mixedPrecision, m_device);
     torch::Tensor logits;
     EvalResult result

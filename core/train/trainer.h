@@ -36,7 +36,8 @@ struct TrainerOptions
     std::filesystem::path checkpointDir;
     std::int64_t maxSteps = 0;         ///< stop after this many optimizer steps; 0 = none
     std::int64_t throughputEvery = 20; ///< steps between samples/s measurements
-    bool evaluateTest = true;          ///< evaluate the test set when training ends
+    /// Evaluate the test set when training ends (data parallel: the same on every rank).
+    bool evaluateTest = true;
     /// When set, replaces the schedule: the rate for 0-based optimizer step s (the LR finder's
     /// sweep). Called on the training thread.
     std::function<double(std::int64_t)> lrOverride;
@@ -119,10 +120,16 @@ public:
     std::int64_t maxSteps() const { return m_options.maxSteps; }
     /// DP-SGD's spending so far; nullopt for a run without privacy.
     std::optional<PrivacyReport> privacyReport() const;
-    /// Evaluates the current weights on the test set (or validation if there is none).
+    /// Evaluates the current weights on the test set (or validation if there is none). Data
+    /// parallel it is a collective: every rank calls it, evaluates its part, and gets the sums.
     Result<EvalResult> evaluateTest();
 
 private:
+    /// Raised inside the loop for failures that end the run with a message; caught in run().
+    struct RunFailure
+    {
+        Error error;
+    };
     Trainer(RunConfig config, TrainData data, TrainerOptions options);
     Result<void> setUp();
     Result<TrainOutcome> loop(std::stop_token stop);
@@ -156,6 +163,14 @@ private:
     void addRobustAccuracy(EvalResult &result);
     /// Evaluates on `split` ("val" or "test") and computes the config's metrics on it.
     EvalResult evaluateOn(data::Loader &loader, const std::string &split);
+    /// Data parallel over more than one rank: each rank evaluates its part of `split` (the
+    /// sampler's rule), the sums (and, for the config's metrics, the logits) summed over ranks,
+    /// so every rank gets what one process would. Throws RunFailure when a rank is gone.
+    EvalResult evaluateParts(const std::string &split);
+    /// The loaders of this rank's parts of validation and test (data parallel, N > 1).
+    Result<void> setUpEvalParts(const torch::Tensor &val, const data::LoaderOptions &options);
+    /// `loader`'s batches from its start, on the device; their labels kept in `labels` if given.
+    BatchSource evalBatches(data::Loader &loader, std::vector<torch::Tensor> *labels);
     std::vector<std::pair<std::string, double>> computeMetrics(const torch::Tensor &logits,
                                                                const torch::Tensor &labels,
                                                                const std::string &split);
@@ -194,6 +209,7 @@ private:
     std::unique_ptr<LrSchedule> m_schedule;
     std::unique_ptr<PlateauTracker> m_plateau;
     std::unique_ptr<data::Loader> m_trainLoader, m_valLoader, m_testLoader;
+    std::unique_ptr<data::Loader> m_valPart, m_testPart; // data parallel: this rank's parts
     // Data parallel: the training split, the train loader's options and the epoch it serves.
     std::vector<std::int64_t> m_trainIndices;
     data::LoaderOptions m_trainLoaderOptions;

@@ -3,16 +3,18 @@
 #include <string>
 
 // The version this build of Lathe reports, from build/generated/lathe_version.h (written by
-// cmake/LatheInstall.cmake at configure time). Only build_info.cpp includes that header, so a
-// new commit recompiles one small file.
+// cmake/LatheVersion.cmake at every build, only when its text changes). Of core, only
+// build_info.cpp includes that header, so a new commit recompiles one small file.
 namespace lathe::util {
 
 /// The project version, "0.1.0". Thread-safe.
 std::string latheVersion();
-/// The git commit the tree was configured at (12 hex digits); empty outside a git checkout.
-/// A commit made after the last configure shows after the next one. Thread-safe.
+/// The git commit the build came from (12 hex digits), "-dirty" appended when the tree had
+/// uncommitted changes or untracked files git does not ignore ("0ea4c8937909-dirty"); empty
+/// outside a git checkout. Thread-safe.
 std::string latheCommit();
-/// "0.1.0 (git 0ea4c8937909)", what --version prints. Thread-safe.
+/// "0.1.0 (git 0ea4c8937909)" or "0.1.0 (git 0ea4c8937909-dirty)", what --version prints.
+/// Thread-safe.
 std::string latheVersionString();
 
 } // namespace lathe::util

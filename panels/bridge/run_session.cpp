@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -103,8 +104,16 @@ public:
         std::lock_guard lock(m_mutex);
         if (e.samplesPerSecond > 0)
             m_samplesPerSecond = e.samplesPerSecond;
+        // A DP-SGD step whose Poisson batch drew no example has no loss or accuracy (NaN):
+        // the progress keeps the last step's that had them.
+        if (std::isfinite(e.loss))
+            m_loss = e.loss;
+        if (std::isfinite(e.accuracy))
+            m_accuracy = e.accuracy;
         m_pending.lastStep = e;
         m_pending.lastStep->samplesPerSecond = m_samplesPerSecond;
+        m_pending.lastStep->loss = m_loss;
+        m_pending.lastStep->accuracy = m_accuracy;
     }
 
     void onEval(const train::EvalEvent &e) override
@@ -172,7 +181,9 @@ private:
     qint64 m_totalSteps = 0;
     qint64 m_epochs = 0;
     double m_samplesPerSecond = 0;
-    std::jthread m_thread; // last: joined first on destruction
+    double m_loss = std::nan("");     // the last finite step loss (NaN until one)
+    double m_accuracy = std::nan(""); // ... and accuracy
+    std::jthread m_thread;            // last: joined first on destruction
 };
 
 RunSession::RunSession(std::filesystem::path db, QObject *parent)

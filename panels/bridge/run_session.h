@@ -26,8 +26,8 @@ struct SessionProgress
     qint64 totalSteps = 0; ///< steps the run will take (the step limit when lower)
     double epoch = 0;      ///< fractional
     qint64 epochs = 0;
-    double loss = 0;
-    double accuracy = 0;
+    double loss = 0;     ///< the last finite step loss: NaN until a step had one (DP-SGD's
+    double accuracy = 0; ///< empty Poisson batches have none), as accuracy
     double lr = 0;
     double samplesPerSecond = 0; ///< latest measurement (0 until the first)
     double etaSeconds = -1;      ///< -1 until it can be estimated

@@ -62,6 +62,15 @@ QString pText(const std::optional<double> &p)
     return p ? QString::number(*p, 'g', 3) : QStringLiteral("—");
 }
 
+/// A side's distinct values: "sgd | adamw".
+QString joinedValues(const std::vector<std::string> &values)
+{
+    QStringList list;
+    for (const auto &value : values)
+        list.append(QString::fromStdString(value));
+    return list.join(QStringLiteral(" | "));
+}
+
 QTableWidget *table(const QString &name, const QStringList &headers, QWidget *parent)
 {
     auto *t = new QTableWidget(0, int(headers.size()), parent);
@@ -128,6 +137,15 @@ void AbCompareDialog::buildUi()
     // The sides' values share the width beside the keys.
     m_differences->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
     m_differences->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+    m_environment = new QLabel(this);
+    m_environment->setObjectName("abEnvironment");
+    m_environment->setWordWrap(true);
+    m_environment->setStyleSheet(QStringLiteral("QLabel { font-weight: bold; }"));
+    m_environment->hide();
+    m_environmentDiff = table("abEnvironmentDiff", {tr("Where they ran"), tr("A"), tr("B")}, this);
+    m_environmentDiff->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+    m_environmentDiff->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+    m_environmentDiff->hide();
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
     auto *again = buttons->addButton(tr("Refresh"), QDialogButtonBox::ActionRole);
     again->setObjectName("abRefresh");
@@ -139,6 +157,8 @@ void AbCompareDialog::buildUi()
     layout->addWidget(m_metrics);
     layout->addWidget(m_sameConfig);
     layout->addWidget(m_differences);
+    layout->addWidget(m_environment);
+    layout->addWidget(m_environmentDiff);
     layout->addStretch(1);
     layout->addWidget(buttons);
     resize(860, 360);
@@ -195,6 +215,7 @@ void AbCompareDialog::showComparison(const compare::Comparison &c)
     m_repeat->setVisible(!aloneOnASide().isEmpty());
     fillMetrics(c.metrics);
     fillDifferences(c.configDifferences);
+    fillEnvironment(c.environment);
     if (!m_fitted) {
         // The first answer sets the height: the tables' rows, no empty space below them.
         m_fitted = true;
@@ -231,12 +252,6 @@ void AbCompareDialog::fillMetrics(const std::vector<compare::MetricComparison> &
 
 void AbCompareDialog::fillDifferences(const std::vector<compare::ConfigDifference> &differences)
 {
-    const auto joined = [](const std::vector<std::string> &values) {
-        QStringList list;
-        for (const auto &value : values)
-            list.append(QString::fromStdString(value));
-        return list.join(QStringLiteral(" | "));
-    };
     m_sameConfig->setText(differences.empty()
                               ? tr("The sides' configs are the same (the seed aside).")
                               : tr("Config keys that differ (the seed aside):"));
@@ -244,11 +259,38 @@ void AbCompareDialog::fillDifferences(const std::vector<compare::ConfigDifferenc
     m_differences->setRowCount(int(differences.size()));
     for (int row = 0; row < int(differences.size()); ++row) {
         const auto &d = differences[std::size_t(row)];
-        const QStringList cells{QString::fromStdString(d.key), joined(d.a), joined(d.b)};
+        const QStringList cells{QString::fromStdString(d.key), joinedValues(d.a),
+                                joinedValues(d.b)};
         for (int column = 0; column < cells.size(); ++column)
             m_differences->setItem(row, column, new QTableWidgetItem(cells[column]));
     }
     fitRows(m_differences, 10);
+}
+
+void AbCompareDialog::fillEnvironment(const compare::EnvironmentGroupDiff &environment)
+{
+    // Shown only when the sides ran differently: "Same config, the groups ran on different CPU".
+    auto summary = QString::fromStdString(environment.summary);
+    if (!summary.isEmpty())
+        summary[0] = summary[0].toUpper();
+    m_environment->setText(summary + (summary.isEmpty() ? "" : ":"));
+    m_environment->setToolTip(tr("What each side's runs recorded of where they ran (their latest "
+                                 "attempt): a difference here can explain a difference in the "
+                                 "metrics as well as the config can"));
+    m_environment->setVisible(!summary.isEmpty());
+    m_environmentDiff->setVisible(!environment.rows.empty());
+    m_environmentDiff->setRowCount(int(environment.rows.size()));
+    for (int row = 0; row < int(environment.rows.size()); ++row) {
+        const auto &r = environment.rows[std::size_t(row)];
+        const QStringList cells{QString::fromStdString(r.aspect), joinedValues(r.a),
+                                joinedValues(r.b)};
+        for (int column = 0; column < cells.size(); ++column) {
+            auto *item = new QTableWidgetItem(cells[column]);
+            item->setToolTip(cells[column]); // a long CPU name is elided in its cell
+            m_environmentDiff->setItem(row, column, item);
+        }
+    }
+    fitRows(m_environmentDiff, 6);
 }
 
 QList<qint64> AbCompareDialog::aloneOnASide() const

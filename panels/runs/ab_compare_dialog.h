@@ -19,7 +19,9 @@ class StoreClient;
 /// the dialog shows each side's mean ± sd, the difference B − A with its 95% confidence
 /// interval (Welch), the p-values of Welch's test and of the permutation test, and, above them,
 /// the plain-words verdict on the headline metric (stats::verdict, the sentence `lathe-cli
-/// compare A B --stats` prints); then the config keys whose values differ between the sides.
+/// compare A B --stats` prints); then the config keys whose values differ between the sides, and
+/// where the sides ran when that differs (CPU, LibTorch build, ...: compare::environmentGroupDiff),
+/// so "same config, the groups ran on different CPU" is not mistaken for the config's effect.
 /// The header names each side and its run count; its tooltip lists the sides' run ids.
 /// A run given as a side stands for its repeat group when it has one; a group (KEY=VALUE, or a
 /// group of the Runs panel's tree on one key or two) for every run of the store with its values.
@@ -55,6 +57,7 @@ private:
     void showError(const QString &message);
     void fillMetrics(const std::vector<compare::MetricComparison> &metrics);
     void fillDifferences(const std::vector<compare::ConfigDifference> &differences);
+    void fillEnvironment(const compare::EnvironmentGroupDiff &environment);
     /// The runs standing alone on their side in the comparison last read.
     QList<qint64> aloneOnASide() const;
     void requestRepeat();
@@ -69,6 +72,8 @@ private:
     QTableWidget *m_metrics = nullptr;
     QLabel *m_sameConfig = nullptr;
     QTableWidget *m_differences = nullptr;
+    QLabel *m_environment = nullptr;
+    QTableWidget *m_environmentDiff = nullptr;
 };
 
 } // namespace lathe::panels

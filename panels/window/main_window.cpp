@@ -34,6 +34,8 @@
 #include <QSettings>
 #include <QStatusBar>
 
+#include <cmath>
+
 namespace lathe::panels {
 
 namespace {
@@ -452,11 +454,13 @@ QString MainWindow::statusText() const
         return {};
     const auto &p = *m_lastProgress;
     QLocale locale;
-    return tr("step %1 / %2 · epoch %3 / %4 · loss %5 · %6 samples/s · ETA %7")
+    // No loss before the first step that had one (a DP-SGD run's empty Poisson batches).
+    const QString loss = std::isfinite(p.loss) ? tr(" · loss %1").arg(p.loss, 0, 'f', 4) : "";
+    return tr("step %1 / %2 · epoch %3 / %4%5 · %6 samples/s · ETA %7")
         .arg(locale.toString(p.step), locale.toString(p.totalSteps))
         .arg(p.epoch, 0, 'f', 2)
         .arg(p.epochs)
-        .arg(p.loss, 0, 'f', 4)
+        .arg(loss)
         .arg(locale.toString(qint64(p.samplesPerSecond)))
         .arg(remainingText(p.etaSeconds));
 }

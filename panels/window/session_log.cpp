@@ -4,6 +4,8 @@
 
 #include <QStringList>
 
+#include <cmath>
+
 namespace lathe::panels {
 
 namespace {
@@ -39,8 +41,9 @@ void SessionLog::ended(const QString &outcome)
 {
     QStringList parts;
     if (m_last)
-        parts << tr("step %1 of %2").arg(m_last->step).arg(m_last->totalSteps)
-              << tr("loss %1").arg(m_last->loss, 0, 'f', 4);
+        parts << tr("step %1 of %2").arg(m_last->step).arg(m_last->totalSteps);
+    if (m_last && std::isfinite(m_last->loss))
+        parts << tr("loss %1").arg(m_last->loss, 0, 'f', 4);
     for (const auto &[split, eval] : m_evals)
         parts << tr("%1 accuracy %2 (epoch %3)")
                      .arg(split)

@@ -1,5 +1,6 @@
 // What every run records of where it ran, through lathe-cli as a user sees it: `show` and
-// `show --json`, `compare` saying "same config, different CPU", `info`, `--version`.
+// `show --json`, `compare` saying "same config, different CPU" (and `compare A B --stats` of two
+// groups), `info`, `--version`.
 #include "core/track/run_store.h"
 #include "core/train/run_environment.h"
 #include "core/util/environment.h"
@@ -140,6 +141,62 @@ private Q_SLOTS:
         const auto version = m_cli->run({"--version"});
         QVERIFY(version.out.startsWith("lathe-cli "));
         QCOMPARE(version.out.count('\n'), 1); // one line: scripts cut its second word
+    }
+
+    // Two groups of one config, one of them recorded on another CPU: `compare A B --stats`
+    // names it under the verdict, and --json has each side's values.
+    void compareStatsNamesWhereTheGroupsRan()
+    {
+        const std::string elsewhere = "Test CPU 9000 (another machine)";
+        std::string here;
+        {
+            auto store = track::RunStore::open(m_cli->db().toStdString());
+            QVERIFY(store.has_value());
+            auto first = (*store)->findRun("here");
+            QVERIFY(first.has_value());
+            auto env = train::latestEnvironment(**store, first->id);
+            QVERIFY(env.has_value() && env->has_value());
+            here = (*env)->cpu.model;
+            for (int i = 0; i < 4; ++i) {
+                const bool near = i < 2;
+                track::NewRun copy{(near ? "near-" : "far-") + std::to_string(i),
+                                   first->configJson,
+                                   std::uint64_t(i),
+                                   {},
+                                   first->torchVersion};
+                auto id = (*store)->createRun(copy);
+                QVERIFY(id.has_value());
+                auto recorded = **env;
+                if (!near)
+                    recorded.cpu.model = elsewhere;
+                QVERIFY(train::recordEnvironment(**store, *id, 0, recorded).has_value());
+                const std::vector<track::MetricPoint> points{
+                    {*id, "test/accuracy", 1, 1, 0, 0.5 + 0.01 * i}};
+                QVERIFY((*store)->addMetrics(points).has_value());
+                QVERIFY((*store)->addTag(*id, near ? "repeat:near" : "repeat:far").has_value());
+            }
+        }
+        const auto text = m_cli->run({"compare", "repeat=near", "repeat=far", "--stats"});
+        QCOMPARE(text.exitCode, 0);
+        QVERIFY2(text.out.contains("\nsame config, the groups ran on different CPU:\n"),
+                 qPrintable(text.out));
+        QVERIFY2(text.out.contains(QString::fromStdString(here + "  vs  " + elsewhere)),
+                 qPrintable(text.out));
+        const auto outcome
+            = m_cli->run({"compare", "repeat=near", "repeat=far", "--stats", "--json"});
+        QCOMPARE(outcome.exitCode, 0);
+        const auto diff
+            = QJsonDocument::fromJson(outcome.out.toUtf8()).object()["environment_diff"].toObject();
+        QCOMPARE(diff["summary"].toString(),
+                 QString("same config, the groups ran on different CPU"));
+        QCOMPARE(diff["recorded"].toArray(), (QJsonArray{2, 2}));
+        const auto rows = diff["rows"].toArray();
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows[0].toObject()["b"].toArray(), QJsonArray{QString::fromStdString(elsewhere)});
+        // Two runs of one group, compared alone: the same CPU on both sides says nothing.
+        const auto same = m_cli->run({"compare", "near-0", "near-1", "--stats"});
+        QCOMPARE(same.exitCode, 0);
+        QVERIFY2(!same.out.contains("ran on different"), qPrintable(same.out));
     }
 
 private:

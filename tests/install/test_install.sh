@@ -44,7 +44,7 @@ unset LATHE_PLUGIN_PATH LATHE_RESOURCES LATHE_DB LATHE_ONNXRUNTIME_DIR
 export XDG_DATA_HOME="$tmp/data"
 cli="$prefix/bin/lathe-cli"
 
-"$cli" --version | grep -E '^lathe-cli [0-9]+\.[0-9]+\.[0-9]+( \(git [0-9a-f]+\))?$' >/dev/null ||
+"$cli" --version | grep -E '^lathe-cli [0-9]+\.[0-9]+\.[0-9]+( \(git [0-9a-f]{12}(-dirty)?\))?$' >/dev/null ||
     fail "lathe-cli --version: $("$cli" --version)"
 # No display: the window's --version answers before Qt looks for one.
 env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM "$prefix/bin/lathe" --version |

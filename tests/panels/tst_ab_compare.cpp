@@ -1,6 +1,7 @@
 // "Compare A/B…" and "Repeat ×N…" driven through their real widgets on a real store: two repeat
 // groups with known final metrics give the verdict core's stats::verdict gives for the same
-// values, and their differing config keys (the seed aside); one run a side says no conclusion
+// values, and their differing config keys (the seed aside) and, when they differ, where the
+// sides ran (CPU, LibTorch, ...); one run a side says no conclusion
 // is possible and offers "Repeat ×5"; two groups picked in the Runs panel's tree (one key or
 // two) are the sides, from the Edit menu's action, its shortcut or the tree's context menu, and
 // any other pick turns the action off saying why; the window's Repeat action trains a stored
@@ -9,6 +10,8 @@
 #include "core/track/run_groups.h"
 #include "core/track/run_store.h"
 #include "core/train/run_config.h"
+#include "core/train/run_environment.h"
+#include "core/util/environment.h"
 #include "panels/bridge/store_client.h"
 #include "panels/runs/ab_compare_dialog.h"
 #include "panels/runs/repeat_runner.h"
@@ -315,6 +318,8 @@ private Q_SLOTS:
         QCOMPARE(text(differences, 0, 0), QString("optimizer.lr"));
         QCOMPARE(text(differences, 0, 1), QString("0.01"));
         QCOMPARE(text(differences, 0, 2), QString("0.001"));
+        // No run recorded where it ran: nothing is said of it.
+        QVERIFY(namedChild<QLabel>(dialog.get(), "abEnvironment")->isHidden());
 
         QTest::qWait(50); // the layouts settle
         const QString shot = QCoreApplication::applicationDirPath() + "/ab_compare.png";
@@ -366,6 +371,48 @@ private Q_SLOTS:
         QCOMPARE(asked[0][0].value<QList<qint64>>(), (QList<qint64>{first, second}));
         QCOMPARE(asked[0][1].toInt(), 5);
         QVERIFY(!repeat->isEnabled());
+    }
+
+    // Two repeat groups of one config, recorded on different CPUs: the dialog says so under the
+    // (empty) config diff, each side's CPU beside the other's; the same CPU says nothing.
+    void groupsOnDifferentCpusSayWhere()
+    {
+        openStore("environments.db");
+        util::RunEnvironment epyc;
+        epyc.latheVersion = "0.1.0";
+        epyc.torchVersion = "1.13.1";
+        epyc.cpu.model = "AMD EPYC 9454 48-Core Processor";
+        epyc.threads = 2;
+        epyc.host = "lab-1";
+        auto xeon = epyc;
+        xeon.cpu.model = "Intel(R) Xeon(R) Platinum 8480+";
+        for (int i = 0; i < 3; ++i) {
+            const auto a = addRun(0.01, i, 0.80 + 0.01 * i, "repeat:epyc");
+            QVERIFY_OK(train::recordEnvironment(*m_store, a, 0, epyc));
+            const auto b = addRun(0.01, i, 0.81 + 0.01 * i, "repeat:xeon");
+            QVERIFY_OK(train::recordEnvironment(*m_store, b, 0, i == 0 ? epyc : xeon));
+        }
+        StoreClient client(m_db);
+        auto dialog = openDialog(client, {0, {"repeat"}, {"epyc"}}, {0, {"repeat"}, {"xeon"}});
+        QVERIFY(namedChild<QTableWidget>(dialog.get(), "abConfigDiff")->isHidden());
+        auto *environment = namedChild<QLabel>(dialog.get(), "abEnvironment");
+        QVERIFY(environment->isVisible());
+        QCOMPARE(environment->text(), QString("Same config, the groups ran on different CPU:"));
+        auto *rows = namedChild<QTableWidget>(dialog.get(), "abEnvironmentDiff");
+        QVERIFY(rows->isVisible());
+        QCOMPARE(rows->rowCount(), 1);
+        QCOMPARE(text(rows, 0, 0), QString("CPU"));
+        QCOMPARE(text(rows, 0, 1), QString::fromStdString(epyc.cpu.model));
+        // One run of B ran on A's CPU: B lists both, sorted.
+        QCOMPARE(text(rows, 0, 2), QString::fromStdString(epyc.cpu.model + " | " + xeon.cpu.model));
+        const QString shot = QCoreApplication::applicationDirPath() + "/ab_compare_env.png";
+        QVERIFY(dialog->grab().save(shot));
+        qInfo("screenshot: %s", qPrintable(shot));
+
+        // A group against itself on another key: the same CPU, nothing to say.
+        auto same = openDialog(client, {0, {"repeat"}, {"epyc"}}, {0, {"training.seed"}, {"0"}});
+        QVERIFY(namedChild<QLabel>(same.get(), "abEnvironment")->isHidden());
+        QVERIFY(namedChild<QTableWidget>(same.get(), "abEnvironmentDiff")->isHidden());
     }
 
     void twoGroupsOfTheTreeAreTheSides()

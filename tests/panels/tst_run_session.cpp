@@ -1,5 +1,7 @@
 // RunSession: a real run on its own thread, its events as coalesced signals on the GUI thread,
 // pause/resume/stop, and failures reported instead of crashing.
+#include "core/privacy/dp_sgd.h"
+#include "core/track/metric_keys.h"
 #include "core/track/run_store.h"
 #include "panels/bridge/run_session.h"
 #include "tests/test_registry.h"
@@ -23,6 +25,22 @@ train::RunConfig tinyConfig(std::int64_t epochs)
     c.training.batchSize = 16;
     return c;
 }
+
+// DP-SGD whose last step of every epoch draws no example, as Poisson sampling sometimes does: that
+// step has no loss (0/0, NaN), which the store skips.
+class LastStepEmptyDpSgd : public privacy::DpSgd
+{
+public:
+    using DpSgd::DpSgd;
+    std::vector<std::vector<std::int64_t>> sampleEpoch(const std::vector<std::int64_t> &train,
+                                                       std::uint64_t seed, std::int64_t epoch,
+                                                       std::int64_t steps) const override
+    {
+        auto batches = DpSgd::sampleEpoch(train, seed, epoch, steps);
+        batches.back().clear();
+        return batches;
+    }
+};
 
 } // namespace
 
@@ -67,6 +85,44 @@ private Q_SLOTS:
         auto run = (*store)->run(session.runId());
         QVERIFY(run.has_value());
         QCOMPARE(QString::fromUtf8(track::toString(run->status)), QString("finished"));
+    }
+
+    // The progress (status bar, session log) after a DP-SGD step with an empty Poisson batch
+    // shows the last step's loss that had one, never NaN: the run's last step is such a step.
+    void anEmptyPoissonBatchKeepsTheLastFiniteLoss()
+    {
+        train::setPrivateTrainingFactory(
+            [](const train::RunConfig &config, std::int64_t trainSamples,
+               std::int64_t totalSteps) -> Result<std::shared_ptr<train::PrivateTraining>> {
+                auto s = privacy::resolvePrivacy(config, trainSamples, totalSteps);
+                if (!s)
+                    return std::unexpected(s.error());
+                return std::make_shared<LastStepEmptyDpSgd>(std::move(*s));
+            });
+        QTemporaryDir dir;
+        const auto db = std::filesystem::path(dir.path().toStdString()) / "lathe.db";
+        auto config = tinyConfig(1);
+        config.data.subset = 600;
+        config.privacy.enabled = true;
+        config.privacy.noiseMultiplier = 1.0;
+        RunSession session(db);
+        QSignalSpy progress(&session, &RunSession::progress);
+        QSignalSpy finished(&session, &RunSession::finished);
+        QVERIFY(session.start(config));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        privacy::installDpSgd();
+        QCOMPARE(finished.first().first().toString(), QString("finished"));
+
+        const auto last = progress.last().first().value<SessionProgress>();
+        QCOMPARE(last.step, last.totalSteps);
+        auto store = track::RunStore::open(db);
+        QVERIFY(store);
+        const auto losses = (*store)->metricSeries(session.runId(), track::keys::kTrainLoss);
+        QVERIFY(losses && !losses->empty());
+        QVERIFY(losses->back().step < last.step); // the empty last step stored no loss
+        QVERIFY2(std::isfinite(last.loss), qPrintable(QString::number(last.loss)));
+        QVERIFY2(std::isfinite(last.accuracy), qPrintable(QString::number(last.accuracy)));
+        QCOMPARE(float(last.loss), float(losses->back().value));
     }
 
     void pauseResumeAndStop()

@@ -1,10 +1,13 @@
 // compare::compareSides on a real store: runs stand for their repeat groups, KEY=VALUE sides,
 // sides on two keys (the runs with both values, as a group of the Runs panel's tree), each
 // metric's verdict equal to core's stats::verdict of the same values, best-of metrics, the
-// config keys that differ (the seed aside), and the errors a user can get.
+// config keys that differ (the seed aside), where the sides ran when that differs, and the
+// errors a user can get.
 #include "core/compare/side_comparison.h"
 #include "core/stats/comparison.h"
 #include "core/track/run_store.h"
+#include "core/train/run_environment.h"
+#include "core/util/environment.h"
 #include "tests/qverify_ok.h"
 #include "tests/test_registry.h"
 
@@ -138,6 +141,92 @@ private Q_SLOTS:
         QCOMPARE(none.error().code, ErrorCode::NotFound);
         QVERIFY2(none.error().message.find("no run has optimizer.lr=7") != std::string::npos,
                  none.error().message.c_str());
+    }
+
+    // Two repeat groups of one config that ran on different CPUs (and, for one run of B, another
+    // LibTorch): the comparison says so beside the config keys; a run that recorded nothing is
+    // not a difference; configs that differ drop "same config".
+    void groupsThatRanElsewhereSayWhere()
+    {
+        auto opened = track::RunStore::open(m_dir.filePath("environments.db").toStdString());
+        QVERIFY_OK(opened);
+        auto &store = **opened;
+        util::RunEnvironment base;
+        base.latheVersion = "0.1.0";
+        base.torchVersion = "1.13.1";
+        base.cpu.model = "AMD EPYC 9454 48-Core Processor";
+        base.threads = 2;
+        base.os = "Debian GNU/Linux 12 (bookworm)";
+        base.host = "lab-1";
+        auto xeon = base;
+        xeon.cpu.model = "Intel(R) Xeon(R) Platinum 8480+";
+        auto newerTorch = xeon;
+        newerTorch.torchVersion = "2.1.0";
+        const auto add
+            = [&](double lr, int seed, const std::string &group, const util::RunEnvironment *env) {
+                  const nlohmann::json config{{"optimizer", {{"lr", lr}}},
+                                              {"training", {{"seed", seed}}}};
+                  const auto id = store.createRun({"run", config.dump(), std::uint64_t(seed)});
+                  QVERIFY_OK(id);
+                  const std::vector<track::MetricPoint> points{
+                      {*id, "test/accuracy", 1, 1, 0, 0.8 + 0.01 * seed}};
+                  QVERIFY_OK(store.addMetrics(points));
+                  QVERIFY_OK(store.addTag(*id, "repeat:" + group));
+                  if (env)
+                      QVERIFY_OK(train::recordEnvironment(store, *id, 0, *env));
+              };
+        for (int seed = 0; seed < 3; ++seed)
+            add(0.05, seed, "epyc", &base);
+        add(0.05, 0, "xeon", &xeon);
+        add(0.05, 1, "xeon", &newerTorch);
+        add(0.05, 2, "xeon", nullptr); // an older run: recorded nothing
+        add(0.5, 0, "epyc-lr", &base);
+        add(0.5, 1, "epyc-lr", &base);
+        if (QTest::currentTestFailed())
+            return;
+
+        const compare::SideRef epyc{0, {"repeat"}, {"epyc"}}, xeons{0, {"repeat"}, {"xeon"}};
+        auto c = compare::compareSides(store, epyc, xeons);
+        QVERIFY_OK(c);
+        QVERIFY(c->configDifferences.empty());
+        const auto &env = c->environment;
+        QCOMPARE(env.summary,
+                 std::string("same config, the groups ran on different CPU, LibTorch"));
+        QCOMPARE(env.recordedA, 3);
+        QCOMPARE(env.recordedB, 2);
+        QCOMPARE(env.rows.size(), std::size_t(2));
+        QCOMPARE(env.rows[0].aspect, std::string("CPU"));
+        QCOMPARE(env.rows[0].a, std::vector<std::string>{base.cpu.model});
+        QCOMPARE(env.rows[0].b, std::vector<std::string>{xeon.cpu.model});
+        QCOMPARE(env.rows[1].aspect, std::string("LibTorch"));
+        QCOMPARE(env.rows[1].b, (std::vector<std::string>{"1.13.1", "2.1.0"}));
+
+        // Same machine, another lr: no environment difference, whatever the config says.
+        auto sameMachine = compare::compareSides(store, epyc, {0, {"repeat"}, {"epyc-lr"}});
+        QVERIFY_OK(sameMachine);
+        QCOMPARE(sameMachine->configDifferences.size(), std::size_t(1));
+        QVERIFY(sameMachine->environment.rows.empty());
+        QVERIFY(sameMachine->environment.summary.empty());
+        // Another lr on another CPU: the difference without "same config".
+        auto both = compare::compareSides(store, {0, {"repeat"}, {"epyc-lr"}}, xeons);
+        QVERIFY_OK(both);
+        QCOMPARE(both->environment.summary,
+                 std::string("the groups ran on different CPU, LibTorch"));
+        // The run without an environment alone against a group: nothing to compare with.
+        auto unknown = compare::compareSides(store, {6, {}, {}}, epyc);
+        QVERIFY_OK(unknown);
+        QCOMPARE(unknown->a.runIds, (std::vector<std::int64_t>{4, 5, 6}));
+        auto lone = compare::environmentGroupDiff(store, std::vector<std::int64_t>{6},
+                                                  std::vector<std::int64_t>{1, 2}, true);
+        QVERIFY_OK(lone);
+        QCOMPARE(lone->recordedA, 0);
+        QVERIFY(lone->rows.empty());
+        QVERIFY(lone->summary.empty());
+        QCOMPARE(compare::environmentGroupDiff(store, std::vector<std::int64_t>{99},
+                                               std::vector<std::int64_t>{1}, true)
+                     .error()
+                     .code,
+                 ErrorCode::NotFound);
     }
 };
 

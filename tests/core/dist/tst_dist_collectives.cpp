@@ -225,6 +225,22 @@ private Q_SLOTS:
                  message.c_str());
     }
 
+    // NCCL exists only in a build against a LibTorch with CUDA: without it a CUDA data-parallel
+    // run is refused at once, before any rank waits for the others (rank 1 of 2, no master).
+    void ncclRefusedWithoutIt()
+    {
+        if (ncclBuilt())
+            QSKIP("this build has the NCCL backend");
+        auto options = localOptions(2, 1, 30000);
+        const double start = util::monotonicNow();
+        auto group = ProcessGroup::connect(options, kHash, Backend::Nccl);
+        QVERIFY(!group);
+        QVERIFY(util::monotonicNow() - start < 5.0);
+        QCOMPARE(group.error().context, std::string("training.device"));
+        QVERIFY2(group.error().message.find("needs c10d's NCCL backend") != std::string::npos,
+                 group.error().message.c_str());
+    }
+
     void mismatchedWorldSize()
     {
         auto options = localOptions(2, 0);

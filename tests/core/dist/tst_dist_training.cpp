@@ -117,7 +117,8 @@ trainTiny(const train::RunConfig &config, std::shared_ptr<DataParallelGroup> gro
     train::TrainerOptions options;
     const char *limit = std::getenv("LATHE_DIST_MAX_STEPS");
     options.maxSteps = limit ? std::stoll(limit) : kSteps;
-    options.evaluateTest = false;
+    // The test set's evaluation is a collective (sharded): on where rank 0 trains through RunJob.
+    options.evaluateTest = std::getenv("LATHE_DIST_EVALUATE_TEST") != nullptr;
     options.dataParallel = std::move(group);
     auto trainer = train::Trainer::create(config, *data, options);
     if (!trainer)
@@ -284,6 +285,7 @@ private Q_SLOTS:
             const auto options = localOptions(2);
             QProcessEnvironment env;
             env.insert("LATHE_DIST_MAX_STEPS", QString::number(kStopAt));
+            env.insert("LATHE_DIST_EVALUATE_TEST", "1"); // as rank 0's RunJob does
             auto *worker = startWorker(this, "train", options, 1, env);
             auto group = DataParallelGroup::connect(options, config);
             QVERIFY2(group, group ? "" : group.error().toString().c_str());
