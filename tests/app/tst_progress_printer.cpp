@@ -2,6 +2,7 @@
 // whose Poisson batch drew no example has a NaN loss and accuracy (0/0); the line shows the last
 // step's values that were finite, or none before the first, never "nan".
 #include "app/cli/progress.h"
+#include "tests/test_registry.h"
 
 #include <QtTest>
 
@@ -68,5 +69,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestProgressPrinter)
+LATHE_TEST_GUILESS_MAIN(TestProgressPrinter)
 #include "tst_progress_printer.moc"
