@@ -4,7 +4,7 @@
 # and `scripts/test` after it (the rest of the build and the suite). Done twice: with an empty
 # ccache (cold) and again from a new clone at the same path (warm ccache). apt is not timed:
 # missing packages are installed by the first pass. Takes ~30 minutes on 2 cores.
-# Usage: bench/first_build.sh
+# Usage: bench/first_build.sh [cold [warm]]   (both by default; warm reuses the cold pass's ccache)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tmp="$(mktemp -d)"
@@ -17,8 +17,11 @@ timed() { # LABEL LOG COMMAND...: runs COMMAND, prints LABEL with its seconds an
     start=$(date +%s)
     "$@" > "$log" 2>&1 || rc=$?
     printf '%-44s %5d s  exit %d\n' "$label" "$(($(date +%s) - start))" "$rc"
+    ((rc == 0)) || tail -n 30 "$log"
 }
-for pass in cold warm; do
+passes=("$@")
+((${#passes[@]})) || passes=(cold warm)
+for pass in "${passes[@]}"; do
     rm -rf "$tmp/lathe"
     git clone -q "$root" "$tmp/lathe"
     cd "$tmp/lathe"

@@ -105,11 +105,19 @@ function(lathe_use_torch target)
         if(NOT IS_ABSOLUTE ${source})
             set(source ${source_dir}/${source})
         endif()
+        # The generated version header changes with every commit: a source that includes it
+        # compiles alone, not with the batch around it.
+        file(STRINGS ${source} versioned REGEX "#include .lathe_version.h." LIMIT_COUNT 1)
         lathe_mentions_torch(${source} sees_torch)
-        if(sees_torch)
+        if(versioned)
+            set_source_files_properties(${source} TARGET_DIRECTORY ${target}
+                PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+        elseif(sees_torch)
             list(APPEND torch_sources ${source})
         else()
             list(APPEND plain_sources ${source})
+        endif()
+        if(NOT sees_torch)
             set_source_files_properties(${source} TARGET_DIRECTORY ${target}
                 PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
         endif()

@@ -38,10 +38,10 @@ SweepSpec makeSpec(const std::string &space, const std::string &sampler,
     return *parsed;
 }
 
-using Objective = std::function<double(const Params &)>;
+using ObjectiveFn = std::function<double(const Params &)>;
 
 /// Asks and completes `trials` trials one after the other.
-std::vector<TrialRecord> runStudy(const SweepSpec &spec, const Objective &f, int trials)
+std::vector<TrialRecord> runStudy(const SweepSpec &spec, const ObjectiveFn &f, int trials)
 {
     std::vector<TrialRecord> history;
     for (int n = 0; n < trials; ++n) {
@@ -55,7 +55,7 @@ std::vector<TrialRecord> runStudy(const SweepSpec &spec, const Objective &f, int
 }
 
 /// The number of trials until f <= target (limit + 1 when never).
-int trialsToTarget(const SweepSpec &spec, const Objective &f, double target, int limit)
+int trialsToTarget(const SweepSpec &spec, const ObjectiveFn &f, double target, int limit)
 {
     std::vector<TrialRecord> history;
     for (int n = 0; n < limit; ++n) {

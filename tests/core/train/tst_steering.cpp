@@ -36,7 +36,7 @@ RunConfig steeringConfig()
     return c;
 }
 
-std::unique_ptr<Trainer> makeTrainer(const RunConfig &config)
+std::unique_ptr<Trainer> steeringTrainer(const RunConfig &config)
 {
     auto data = loadTrainData(config.data);
     if (!data)
@@ -146,7 +146,7 @@ private Q_SLOTS:
 
     void steerRefusedWhileRunning()
     {
-        auto trainer = makeTrainer(steeringConfig());
+        auto trainer = steeringTrainer(steeringConfig());
         auto refused = trainer->steer({0, 0.5, 0.0, 1.0});
         QVERIFY(!refused);
         QVERIFY(QString::fromStdString(refused.error().message).contains("pause"));
@@ -155,7 +155,7 @@ private Q_SLOTS:
     void steeredRunAppliesAndReproduces()
     {
         const RunConfig config = steeringConfig();
-        auto trainer = makeTrainer(config);
+        auto trainer = steeringTrainer(config);
         Steering observer;
         observer.trainer = trainer.get();
         observer.pauseAfter = 5;
@@ -194,7 +194,7 @@ private Q_SLOTS:
         QCOMPARE(recorded->steering[0].weightDecay, 0.5);
         QVERIFY(trainer->config().steering == recorded->steering);
 
-        auto replay = makeTrainer(*recorded);
+        auto replay = steeringTrainer(*recorded);
         Steering replayed;
         replay->setObserver(&replayed);
         QVERIFY(replay->run().has_value());
