@@ -74,17 +74,22 @@ option(LATHE_UNITY "Compile each target's sources in batches (unity build)" ON)
 set(LATHE_UNITY_BATCH 12 CACHE STRING "Sources per unity batch (LATHE_UNITY)")
 
 # Assigns `sources` of `target` to unity groups `<prefix>_1`, `<prefix>_2`, ... of at most
-# LATHE_UNITY_BATCH sources each; `count` receives the number of groups.
-function(lathe_unity_groups target prefix count)
+# LATHE_UNITY_BATCH sources each. With `skip_pch`, the batch files CMake writes for them skip
+# the torch header too.
+function(lathe_unity_groups target prefix skip_pch)
+    get_target_property(binary_dir ${target} BINARY_DIR)
     set(index 0)
-    set(group 0)
     foreach(source IN LISTS ARGN)
         math(EXPR group "${index} / ${LATHE_UNITY_BATCH} + 1")
         set_source_files_properties(${source} TARGET_DIRECTORY ${target}
             PROPERTIES UNITY_GROUP ${prefix}_${group})
+        if(skip_pch)
+            set_source_files_properties(
+                ${binary_dir}/CMakeFiles/${target}.dir/Unity/unity_${prefix}_${group}_cxx.cxx
+                TARGET_DIRECTORY ${target} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+        endif()
         math(EXPR index "${index} + 1")
     endforeach()
-    set(${count} ${group} PARENT_SCOPE)
 endfunction()
 
 # Links LibTorch into `target` and reuses the shared precompiled header for its sources that
@@ -124,17 +129,8 @@ function(lathe_use_torch target)
     endforeach()
     if(LATHE_UNITY)
         set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_MODE GROUP)
-        lathe_unity_groups(${target} torch torch_groups ${torch_sources})
-        lathe_unity_groups(${target} plain plain_groups ${plain_sources})
-        # The batch files CMake writes for the plain groups skip the header too.
-        get_target_property(binary_dir ${target} BINARY_DIR)
-        foreach(group RANGE 1 ${plain_groups})
-            if(group GREATER 0)
-                set_source_files_properties(
-                    ${binary_dir}/CMakeFiles/${target}.dir/Unity/unity_plain_${group}_cxx.cxx
-                    TARGET_DIRECTORY ${target} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
-            endif()
-        endforeach()
+        lathe_unity_groups(${target} torch OFF ${torch_sources})
+        lathe_unity_groups(${target} plain ON ${plain_sources})
     endif()
 endfunction()
 
