@@ -30,15 +30,9 @@ add_custom_target(lathe_version
     BYPRODUCTS ${version_dir}/lathe_version.h
     COMMENT "" VERBATIM)
 add_dependencies(lathe_util lathe_version)
-add_dependencies(lathe-cli lathe_version)
-add_dependencies(lathe lathe_version)
-# Only the two main.cpp files and core/util/build_info.cpp (what a run records and About shows)
-# include it: a new commit recompiles three small files and relinks, it rebuilds nothing else.
-set_property(SOURCE ${PROJECT_SOURCE_DIR}/app/cli/main.cpp TARGET_DIRECTORY lathe-cli
-             APPEND PROPERTY INCLUDE_DIRECTORIES ${version_dir})
+# Only core/util/build_info.cpp includes it (the programs ask it for their --version, runs record
+# it): a new commit recompiles that one small file and relinks, it rebuilds nothing else.
 set_property(SOURCE ${PROJECT_SOURCE_DIR}/core/util/build_info.cpp TARGET_DIRECTORY lathe_util
-             APPEND PROPERTY INCLUDE_DIRECTORIES ${version_dir})
-set_property(SOURCE ${PROJECT_SOURCE_DIR}/app/gui/main.cpp TARGET_DIRECTORY lathe
              APPEND PROPERTY INCLUDE_DIRECTORIES ${version_dir})
 
 # --- Programs, plugins, resources -----------------------------------------------------------

@@ -18,10 +18,14 @@ function(lathe_warnings target)
 endfunction()
 
 # One precompiled torch header, built once and reused by every target that sees LibTorch.
-add_library(lathe_torch_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/torch_pch.cpp)
-target_link_libraries(lathe_torch_pch PUBLIC ${TORCH_LIBRARIES})
-target_compile_options(lathe_torch_pch PRIVATE -Wall -Wextra -Winvalid-pch)
-target_precompile_headers(lathe_torch_pch PRIVATE ${PROJECT_SOURCE_DIR}/cmake/torch_pch.h)
+# `options` are compile options of its own (a target reusing it must compile with the same).
+function(lathe_torch_pch_target name)
+    add_library(${name} OBJECT ${PROJECT_SOURCE_DIR}/cmake/torch_pch.cpp)
+    target_link_libraries(${name} PUBLIC ${TORCH_LIBRARIES})
+    target_compile_options(${name} PRIVATE -Wall -Wextra -Winvalid-pch ${ARGN})
+    target_precompile_headers(${name} PRIVATE ${PROJECT_SOURCE_DIR}/cmake/torch_pch.h)
+endfunction()
+lathe_torch_pch_target(lathe_torch_pch)
 
 # Whether `file` or a project header it includes ("..." includes, followed through the tree)
 # mentions LibTorch. Answers are kept per file for the whole configure run.
@@ -96,9 +100,14 @@ endfunction()
 # see torch, themselves or through a project header (parsing LibTorch without the header costs
 # 15-30 s a file). Sources that never see torch skip the header (they compile correctly either
 # way: the header is only a speed-up). With LATHE_UNITY, both kinds are batched apart.
+# A second argument names another header target to reuse (the tests' -O0 one).
 function(lathe_use_torch target)
+    set(pch lathe_torch_pch)
+    if(ARGC GREATER 1)
+        set(pch ${ARGV1})
+    endif()
     target_link_libraries(${target} PUBLIC ${TORCH_LIBRARIES})
-    target_precompile_headers(${target} REUSE_FROM lathe_torch_pch)
+    target_precompile_headers(${target} REUSE_FROM ${pch})
     get_target_property(sources ${target} SOURCES)
     get_target_property(source_dir ${target} SOURCE_DIR)
     set(torch_sources "")
@@ -110,10 +119,15 @@ function(lathe_use_torch target)
         if(NOT IS_ABSOLUTE ${source})
             set(source ${source_dir}/${source})
         endif()
+        # A generated source names the file that decides for it (lathe_moc_headers).
+        get_source_file_property(scan ${source} TARGET_DIRECTORY ${target} LATHE_SCAN_FILE)
+        if(NOT scan)
+            set(scan ${source})
+        endif()
         # The generated version header changes with every commit: a source that includes it
         # compiles alone, not with the batch around it.
-        file(STRINGS ${source} versioned REGEX "#include .lathe_version.h." LIMIT_COUNT 1)
-        lathe_mentions_torch(${source} sees_torch)
+        file(STRINGS ${scan} versioned REGEX "#include .lathe_version.h." LIMIT_COUNT 1)
+        lathe_mentions_torch(${scan} sees_torch)
         if(versioned)
             set_source_files_properties(${source} TARGET_DIRECTORY ${target}
                 PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
@@ -132,6 +146,42 @@ function(lathe_use_torch target)
         lathe_unity_groups(${target} torch OFF ${torch_sources})
         lathe_unity_groups(${target} plain ON ${plain_sources})
     endif()
+endfunction()
+
+# Runs moc over `input` into `output` with the definitions of `target` and the project's own
+# headers, and adds `output` to the target. Qt's AUTOMOC hands moc every include path, and moc
+# then reads each LibTorch header a Qt class sees through core (~3 s a file) to find nothing it
+# needs; it does need the project's headers (a signal's argument type declared a metatype there).
+# The output is the same as AUTOMOC's.
+function(lathe_run_moc target input output)
+    add_custom_command(OUTPUT ${output}
+        COMMAND Qt6::moc "-D$<JOIN:$<TARGET_PROPERTY:${target},COMPILE_DEFINITIONS>,;-D>"
+                -I${PROJECT_SOURCE_DIR} ${input} -o ${output}
+        DEPENDS ${input} Qt6::moc
+        COMMENT "moc ${input}"
+        COMMAND_EXPAND_LISTS VERBATIM)
+    target_sources(${target} PRIVATE ${output})
+endfunction()
+
+# moc for every header under the folder of `target` that declares a Q_OBJECT or Q_GADGET, in
+# place of AUTOMOC (see lathe_run_moc). Call it before lathe_use_torch, which batches each output
+# by what its header sees.
+function(lathe_moc_headers target)
+    get_target_property(source_dir ${target} SOURCE_DIR)
+    get_target_property(binary_dir ${target} BINARY_DIR)
+    file(GLOB_RECURSE headers CONFIGURE_DEPENDS ${source_dir}/*.h)
+    foreach(header IN LISTS headers)
+        file(STRINGS ${header} declares REGEX "^[ \t]*Q_(OBJECT|GADGET)" LIMIT_COUNT 1)
+        if(NOT declares)
+            continue()
+        endif()
+        file(RELATIVE_PATH name ${source_dir} ${header})
+        string(REGEX REPLACE "[/.]" "_" name ${name})
+        set(output ${binary_dir}/moc/moc_${name}.cpp)
+        lathe_run_moc(${target} ${header} ${output})
+        set_source_files_properties(${output} TARGET_DIRECTORY ${target}
+            PROPERTIES LATHE_SCAN_FILE ${header})
+    endforeach()
 endfunction()
 
 # A static library for one core module: every .cpp in core/<module>/.

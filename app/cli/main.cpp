@@ -3,13 +3,12 @@
 #include "app/cli/commands.h"
 
 #include "core/plugin/loader.h"
-#include "core/privacy/dp_sgd.h"
-#include "core/robust/adversarial_trainer.h"
+#include "core/privacy/install.h"
+#include "core/robust/install.h"
 #include "core/util/allocator.h"
+#include "core/util/build_info.h"
 #include "core/util/log.h"
 #include "core/util/paths.h"
-
-#include <lathe_version.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -155,7 +154,7 @@ int main(int argc, char **argv)
         return argc < 2 ? kExitUsage : kExitOk;
     }
     if (!std::strcmp(argv[1], "--version")) {
-        std::puts("lathe-cli " LATHE_VERSION_STRING);
+        std::printf("lathe-cli %s\n", lathe::util::latheVersionString().c_str());
         return kExitOk;
     }
     const std::map<std::string, std::function<int(const std::vector<std::string> &)>> commands{

@@ -4,6 +4,7 @@
 #include "app/cli/commands.h"
 
 #include "core/plugin/loader.h"
+#include "core/plugin/registry.h"
 #include "core/util/join.h"
 
 #include <nlohmann/json.hpp>

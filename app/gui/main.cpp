@@ -1,8 +1,9 @@
 // lathe: the workbench window. Wiring only: the window is panels/window/MainWindow.
 #include "core/plugin/loader.h"
-#include "core/privacy/dp_sgd.h"
-#include "core/robust/adversarial_trainer.h"
+#include "core/privacy/install.h"
+#include "core/robust/install.h"
 #include "core/util/allocator.h"
+#include "core/util/build_info.h"
 #include "core/util/log.h"
 #include "core/util/paths.h"
 #include "panels/log/log_sink.h"
@@ -12,8 +13,6 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
-
-#include <lathe_version.h>
 
 #include <cstdio>
 #include <cstring>
@@ -30,16 +29,16 @@ int main(int argc, char **argv)
     // Before QApplication, which needs a display: the version answers in any terminal.
     for (int i = 1; i < argc; ++i)
         if (!std::strcmp(argv[i], "--version") || !std::strcmp(argv[i], "-v")) {
-            std::puts("lathe " LATHE_VERSION_STRING);
+            std::printf("lathe %s\n", lathe::util::latheVersionString().c_str());
             return 0;
         }
     lathe::util::configureAllocator();
     QApplication app(argc, argv);
     QApplication::setOrganizationName("Lathe");
     QApplication::setApplicationName("Lathe");
-    QApplication::setApplicationVersion(LATHE_VERSION_STRING);
+    QApplication::setApplicationVersion(QString::fromStdString(lathe::util::latheVersionString()));
     // The installed .desktop entry's name (packaging/): Wayland shells match the window to it.
-    QGuiApplication::setDesktopFileName(LATHE_APP_ID);
+    QGuiApplication::setDesktopFileName(QString::fromStdString(lathe::util::latheAppId()));
 
     QCommandLineParser parser;
     parser.setApplicationDescription("Lathe: train, watch and compare neural networks.");

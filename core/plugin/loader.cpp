@@ -1,4 +1,5 @@
 #include "core/plugin/loader.h"
+#include "core/plugin/registry.h"
 
 #include "core/util/join.h"
 #include "core/util/paths.h"

@@ -1,14 +1,17 @@
 // Finding and loading plugins: shared libraries built against plugins/sdk/lathe/plugin.h.
 #pragma once
 
-#include "core/plugin/registry.h"
-
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 namespace lathe::plugin {
+
+class Registry;
+/// The process-wide registry (registry.h; declared here so that a program's start-up, which only
+/// loads plugins, does not see LibTorch through it).
+Registry &registry();
 
 /// What became of one plugin file.
 struct PluginRecord

@@ -4,6 +4,7 @@
 // accountant (rdp_accountant.h) says what the steps spent.
 #pragma once
 
+#include "core/privacy/install.h"
 #include "core/privacy/per_sample_gradients.h"
 #include "core/train/private_training.h"
 #include "core/train/run_config.h"
@@ -57,8 +58,5 @@ private:
     std::optional<PerSampleGradients> m_grads;
     std::vector<torch::Tensor> m_sum; ///< the step's clipped gradients, summed
 };
-
-/// Installs DpSgd as the trainer's PrivateTraining factory (train::setPrivateTrainingFactory).
-void installDpSgd();
 
 } // namespace lathe::privacy

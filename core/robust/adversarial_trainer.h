@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/robust/attack.h"
+#include "core/robust/install.h"
 #include "core/train/adversarial_training.h"
 
 namespace lathe::robust {
@@ -36,10 +37,5 @@ private:
     AttackOptions m_train, m_eval;
     std::uint64_t m_calls = 0; // seeds each batch's random start differently
 };
-
-/// Installs AdversarialTrainer::create as the trainer's factory (train's
-/// setAdversarialTrainingFactory). Programs that train (lathe, lathe-cli) call it once at
-/// start-up. Thread-safe.
-void installAdversarialTraining();
 
 } // namespace lathe::robust

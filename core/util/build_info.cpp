@@ -19,4 +19,9 @@ std::string latheVersionString()
     return LATHE_VERSION_STRING;
 }
 
+std::string latheAppId()
+{
+    return LATHE_APP_ID;
+}
+
 } // namespace lathe::util

@@ -7,6 +7,7 @@
 
 #include "core/data/dataset.h"
 #include "core/plugin/loader.h"
+#include "core/plugin/registry.h"
 
 #include <torch/torch.h>
 

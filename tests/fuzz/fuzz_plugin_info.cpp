@@ -7,6 +7,7 @@
 #include "fuzz_support.h"
 
 #include "core/plugin/loader.h"
+#include "core/plugin/registry.h"
 
 #include <spdlog/spdlog.h>
 

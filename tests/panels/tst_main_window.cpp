@@ -2,6 +2,7 @@
 // the run appears in the Runs panel and its curve gains points, pause/steer/resume/stop work,
 // and an invalid config disables Start.
 #include "core/plugin/loader.h"
+#include "core/plugin/registry.h"
 #include "core/track/run_store.h"
 #include "core/util/sha256.h"
 #include "panels/bridge/run_list_model.h"
