@@ -2,6 +2,8 @@
 // (XDG_DATA_HOME, so its log file) and its store ($LATHE_DB) live there.
 #pragma once
 
+#include "core/track/run_store.h"
+
 #include <QJsonDocument>
 #include <QProcess>
 #include <QString>
@@ -32,6 +34,17 @@ public:
     {
     }
     QString db() const { return m_dir + "/lathe.db"; }
+
+    /// The store's run rows, read directly (milliseconds where `lathe-cli runs` starts a process
+    /// for a second, and safe while another process writes); -1 while there is no store.
+    int storedRuns() const
+    {
+        auto store = track::RunStore::openForReading(db().toStdString());
+        if (!store)
+            return -1;
+        auto listed = (*store)->listRuns({});
+        return listed ? int(listed->size()) : -1;
+    }
 
     /// `maxFileBytes` > 0: the process may write no file larger (RLIMIT_FSIZE), as on a disk
     /// that fills; a write past it fails with EFBIG instead of raising SIGXFSZ.

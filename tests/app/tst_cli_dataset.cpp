@@ -4,8 +4,6 @@
 // without samples, fewer samples than folds, --folds 1, --config with --run) exits 3 with a
 // message naming it and leaves no run row behind.
 #include "tests/app/cli_runner.h"
-
-#include "core/track/run_store.h"
 #include "tests/test_registry.h"
 
 #include <QFile>
@@ -33,17 +31,6 @@ private:
     {
         const auto listed = m_cli.run({"runs", "--json"});
         return listed.json().array();
-    }
-
-    /// The store's run rows, read directly (milliseconds, while another process writes); -1
-    /// while there is no store.
-    int runRows()
-    {
-        auto store = track::RunStore::openForReading(m_cli.db().toStdString());
-        if (!store)
-            return -1;
-        auto listed = (*store)->listRuns({});
-        return listed ? int(listed->size()) : -1;
     }
 
     /// A config file: fashion-cnn.json's data cut to `subset` images (of `classes` when set),
@@ -160,13 +147,13 @@ private Q_SLOTS:
         std::unique_ptr<QProcess> process(m_cli.start(
             {"dataset", "issues", "--config", config("stopped", 12000, {}, 4), "--folds", "4"}));
         QVERIFY(process->waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(runRows() == before + 1, 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_cli.storedRuns() == before + 1, 120000);
         ::kill(pid_t(process->processId()), SIGINT);
         QVERIFY(process->waitForFinished(120000));
         QCOMPARE(process->exitCode(), 3);
         QVERIFY2(process->readAllStandardError().contains("cancelled"), "no cancel message");
         QCOMPARE(runs().size(), before);
-        QCOMPARE(runRows(), before);
+        QCOMPARE(m_cli.storedRuns(), before);
     }
 
     void badInput_data()

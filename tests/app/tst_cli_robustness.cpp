@@ -36,12 +36,6 @@ private:
     QTemporaryDir m_dir;
     Cli m_cli{m_dir.path()};
 
-    int runCount()
-    {
-        const auto listed = m_cli.run({"runs", "--json"});
-        return listed.json().array().size();
-    }
-
 private Q_SLOTS:
     void initTestCase()
     {
@@ -159,11 +153,11 @@ private Q_SLOTS:
         QFETCH(QStringList, args);
         QFETCH(int, exitCode);
         QFETCH(QString, message);
-        const int before = runCount();
+        const int before = m_cli.storedRuns();
         const auto outcome = m_cli.run(args);
         QCOMPARE(outcome.exitCode, exitCode);
         QVERIFY2(outcome.err.contains(message), qPrintable(outcome.err));
-        QCOMPARE(runCount(), before); // no run row left behind
+        QCOMPARE(m_cli.storedRuns(), before); // no run row left behind
     }
 
     void adversarialTrainingRecordsARobustCurve()
