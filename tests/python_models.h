@@ -4,7 +4,11 @@
 // python3-torchvision build, script or trace them at test time with seeded random weights
 // (nothing downloads), and the child-process helpers that run that Python.
 
+#include <QCoreApplication>
+#include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QString>
@@ -89,6 +93,10 @@ inline const PythonModel kSmallVit{
 /// runs `then` (Python with the eager model `m` and `args`, the strings in `args` here).
 /// Returns an empty string on success, else what Python printed (the tests fail with it:
 /// python3-torchvision is in scripts/packages.txt).
+/// Without `then`, the file is a function of the Python that made it (seeded) and of its name
+/// (TorchScript names the archive's folder after it): the first test process to build it keeps a
+/// copy in LATHE_TEST_MODEL_CACHE (a folder of the build tree), and the others copy that, so the
+/// suite starts Python for it once, not in every test (~4 s each).
 inline QString savePythonModel(const PythonModel &model, const QString &path,
                                const QString &then = {}, const QStringList &args = {})
 {
@@ -102,13 +110,31 @@ inline QString savePythonModel(const PythonModel &model, const QString &path,
                        .arg(model.traceShape)
                  : QStringLiteral("s = torch.jit.script(m)\n"))
           + QStringLiteral("s.save(sys.argv[1])\nargs = sys.argv[2:]\n") + then;
+    QString cached;
+#ifdef LATHE_TEST_MODEL_CACHE
+    if (then.isEmpty()) {
+        const auto key = QCryptographicHash::hash(code.toUtf8(), QCryptographicHash::Sha256);
+        cached = QStringLiteral(LATHE_TEST_MODEL_CACHE "/%1-%2")
+                     .arg(QString::fromLatin1(key.toHex().left(16)), QFileInfo(path).fileName());
+        QFile::remove(path);
+        if (QFile::exists(cached) && QFile::copy(cached, path))
+            return {};
+    }
+#endif
     // A file, not `python3 -c`: torch.jit.script reads the source of classes defined there.
     QTemporaryFile script(QDir::tempPath() + "/lathe-model-XXXXXX.py");
     if (!script.open() || script.write(code.toUtf8()) < 0 || !script.flush())
         return QStringLiteral("cannot write %1").arg(script.fileName());
     const auto result = runProcess(kPython, QStringList{script.fileName(), path} + args);
-    if (result.exitCode == 0)
+    if (result.exitCode == 0) {
+        // Another test may be writing the same entry: a copy of its own, renamed into place
+        // (atomic; the loser's rename fails and its copy goes).
+        const auto partial = cached + QStringLiteral(".%1").arg(QCoreApplication::applicationPid());
+        if (!cached.isEmpty() && QDir().mkpath(QFileInfo(cached).path())
+            && QFile::copy(path, partial) && !QFile::rename(partial, cached))
+            QFile::remove(partial);
         return {};
+    }
     return QStringLiteral("%1 could not build %2 (exit %3): %4")
         .arg(kPython, model.name)
         .arg(result.exitCode)
