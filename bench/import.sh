@@ -16,7 +16,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cli="${LATHE_CLI:-$build/app/cli/lathe-cli}"
 bench="${BENCH_IMPORT:-$build/bench/bench_import}"
-[[ -n "${BENCH_IMPORT:-}" ]] || cmake --build "$build" --target bench_import > /dev/null
+[[ -n "${BENCH_IMPORT:-}" ]] || cmake --build "$build" --target bench_import >&2
 mkdir -p "$tmp/logs/run"
 file="$tmp/logs/run/events.out.tfevents.1700000000.bench"
 "$bench" write "$file" "$scalars"
