@@ -9,6 +9,7 @@
 #endif
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,12 @@ struct Entry
 std::map<std::string, Entry> &registry()
 {
     static std::map<std::string, Entry> entries;
+    return entries;
+}
+
+std::map<std::string, Worker> &workers()
+{
+    static std::map<std::string, Worker> entries;
     return entries;
 }
 
@@ -66,7 +73,17 @@ int run(const Entry &entry, int argc, char **argv)
 
 int registerTest(const char *file, App app, MakeTest make)
 {
-    registry().emplace(baseName(file), Entry{app, make});
+    // Two classes under one name would leave one of them never run.
+    if (!registry().emplace(baseName(file), Entry{app, make}).second) {
+        std::fprintf(stderr, "two test files named %s in one executable\n", baseName(file).c_str());
+        std::abort();
+    }
+    return 0;
+}
+
+int registerWorker(const char *file, Worker worker)
+{
+    workers().emplace(baseName(file), worker);
     return 0;
 }
 
@@ -88,6 +105,10 @@ int main(int argc, char **argv)
         return 2;
     }
     currentName() = found->first;
+    if (const char *mode = std::getenv("LATHE_TEST_WORKER")) {
+        if (const auto worker = workers().find(found->first); worker != workers().end())
+            return worker->second(mode);
+    }
     // QtTest sees the executable's name and the options after the test's name.
     std::vector<char *> args{argv[0]};
     args.insert(args.end(), argv + 2, argv + argc);

@@ -1,5 +1,6 @@
 #include "core/data/fashion_mnist.h"
 #include "core/data/idx_reader.h"
+#include "tests/read_file.h"
 #include "tests/test_registry.h"
 
 #include <torch/torch.h>
@@ -34,12 +35,6 @@ std::string gunzip(const std::filesystem::path &path, std::size_t limit = 0)
         out.append(buffer, std::size_t(got));
     gzclose(file);
     return limit ? out.substr(0, limit) : out;
-}
-
-std::string readRaw(const std::filesystem::path &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 void writeRaw(const std::filesystem::path &path, const std::string &bytes)
@@ -189,11 +184,11 @@ void TestIdxReader::writeCorruptFiles()
     putBigEndian(bad, 4, 5000u);
     writeGz(tmp("claims-fewer.gz"), bad);
 
-    std::string compressed = readRaw(kTestImages);
+    std::string compressed = lathe::testing::readFile(kTestImages);
     for (std::size_t i = compressed.size() / 2; i < compressed.size() / 2 + 16; ++i)
         compressed[i] = char(~compressed[i]);
     writeRaw(tmp("flipped.gz"), compressed);
-    writeRaw(tmp("cut.gz"), readRaw(kTestImages).substr(0, compressed.size() / 2));
+    writeRaw(tmp("cut.gz"), lathe::testing::readFile(kTestImages).substr(0, compressed.size() / 2));
 
     std::string labels = gunzip(kFashionDir / "t10k-labels-idx1-ubyte.gz");
     writeGz(tmp("labels-ok.gz"), labels);

@@ -1,10 +1,11 @@
 #pragma once
 
-// Real worker processes for the c10d tests: the test executable starts itself again with
-// LATHE_DIST_WORKER=<mode> and torchrun's variables, and the worker runs that mode instead of the
-// tests (see each test's main()).
+// Real worker processes for the c10d tests: the test executable starts itself again on the same
+// test class with LATHE_TEST_WORKER=<mode> and torchrun's variables, and the worker runs the
+// class's worker function (LATHE_TEST_WORKER in tests/test_registry.h) instead of its tests.
 
 #include "core/dist/dist_options.h"
+#include "tests/test_registry.h"
 
 #include <QCoreApplication>
 #include <QProcess>
@@ -42,7 +43,7 @@ inline QProcess *startWorker(QObject *parent, const std::string &mode, const dis
     auto *process = new QProcess(parent);
     auto env = QProcessEnvironment::systemEnvironment();
     env.insert(extra);
-    env.insert("LATHE_DIST_WORKER", QString::fromStdString(mode));
+    env.insert("LATHE_TEST_WORKER", QString::fromStdString(mode));
     env.insert("WORLD_SIZE", QString::number(o.worldSize));
     env.insert("RANK", QString::number(rank));
     env.insert("LOCAL_RANK", QString::number(rank));
@@ -50,7 +51,7 @@ inline QProcess *startWorker(QObject *parent, const std::string &mode, const dis
     env.insert("MASTER_PORT", QString::number(o.masterPort));
     env.insert("LATHE_DIST_TIMEOUT_MS", QString::number(o.timeout.count()));
     process->setProcessEnvironment(env);
-    process->start(QCoreApplication::applicationFilePath(), {});
+    process->start(QCoreApplication::applicationFilePath(), lathe::test::selfArguments({}));
     if (!process->waitForStarted())
         qFatal("cannot start a worker: %s", qPrintable(process->errorString()));
     return process;

@@ -115,9 +115,10 @@ ReducerOptions smallBuckets()
     return options;
 }
 
-// Worker modes (LATHE_DIST_WORKER). Exit 0 on success, 3 with the error on stderr.
-int workerMain(const std::string &mode)
+// Worker modes (LATHE_TEST_WORKER). Exit 0 on success, 3 with the error on stderr.
+int collectivesWorker(const char *modeName)
 {
+    const std::string mode = modeName;
     auto options = lathe::testing::workerOptions();
     const std::string hash
         = std::getenv("LATHE_DIST_HASH") ? std::getenv("LATHE_DIST_HASH") : kHash;
@@ -353,13 +354,7 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char **argv)
-{
-    if (const char *mode = std::getenv("LATHE_DIST_WORKER"))
-        return workerMain(mode);
-    QCoreApplication app(argc, argv);
-    TestDistCollectives test;
-    return QTest::qExec(&test, argc, argv);
-}
+LATHE_TEST_GUILESS_MAIN(TestDistCollectives)
+LATHE_TEST_WORKER(collectivesWorker)
 
 #include "tst_dist_collectives.moc"

@@ -77,7 +77,7 @@ std::unique_ptr<train::Trainer> trainRank(const train::RunConfig &config,
 
 // A worker: rank RANK of the run, writing "split samples accuracy confusion..." lines and each
 // split's loss to LATHE_DIST_OUT.
-int workerMain()
+int evalWorker(const char * /*mode*/)
 {
     const auto config = evalConfig(std::getenv("LATHE_DIST_ARCH"));
     auto group = DataParallelGroup::connect(lathe::testing::workerOptions(), config);
@@ -198,13 +198,7 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char **argv)
-{
-    if (std::getenv("LATHE_DIST_WORKER"))
-        return workerMain();
-    QCoreApplication app(argc, argv);
-    TestDistEval test;
-    return QTest::qExec(&test, argc, argv);
-}
+LATHE_TEST_GUILESS_MAIN(TestDistEval)
+LATHE_TEST_WORKER(evalWorker)
 
 #include "tst_dist_eval.moc"

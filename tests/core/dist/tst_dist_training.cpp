@@ -134,8 +134,9 @@ trainTiny(const train::RunConfig &config, std::shared_ptr<DataParallelGroup> gro
     return {outcome, torch::cat(flat)};
 }
 
-int workerMain(const std::string &mode)
+int trainingWorker(const char *modeName)
 {
+    const std::string mode = modeName;
     const auto config = exactConfig(workerOptimizer());
     auto group = DataParallelGroup::connect(lathe::testing::workerOptions(), config);
     if (!group) {
@@ -430,13 +431,7 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char **argv)
-{
-    if (const char *mode = std::getenv("LATHE_DIST_WORKER"))
-        return workerMain(mode);
-    QCoreApplication app(argc, argv);
-    TestDistTraining test;
-    return QTest::qExec(&test, argc, argv);
-}
+LATHE_TEST_GUILESS_MAIN(TestDistTraining)
+LATHE_TEST_WORKER(trainingWorker)
 
 #include "tst_dist_training.moc"

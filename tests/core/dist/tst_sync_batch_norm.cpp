@@ -1,7 +1,7 @@
 // Synchronised batch norm (training.sync_batch_norm): the tiny run as a cnn with two batch norm
 // stages, trained by 2 real worker processes over Gloo on loopback, against one process at the
 // same global batch. With sync on, the loss curve, the final weights and the batch norm running
-// statistics are one process's within kTolerance; with plain per-rank batch norm (the default)
+// statistics are one process's within kBnTolerance; with plain per-rank batch norm (the default)
 // they are not, which is what makes the first row able to fail. The test process is rank 0; the
 // other rank is this executable started again as a worker (dist_test_support.h).
 #include "dist_test_support.h"
@@ -23,15 +23,15 @@ using lathe::testing::startWorker;
 
 namespace {
 
-constexpr std::int64_t kSteps = 12;
+constexpr std::int64_t kBnSteps = 12;
 // Step 1 (the same weights on both sides) isolates the forward's statistics: measured 1.2e-6 with
 // sync on (the global sums are taken in double, one process's batch norm sums in float), 2.9e-3
 // with per-rank statistics. After it, the cnn's max pooling and ReLU switch on such float-level
 // differences and amplify them step by step (SGD at 0.05 reaches 2e-3 by step 12 even with sync
-// on), so the whole curve, the final weights and the running statistics get kTolerance: measured
+// on), so the whole curve, the final weights and the running statistics get kBnTolerance: measured
 // with sync on 8.0e-5, 3.2e-4 and 4.4e-4 (AdamW), per rank 9.1e-3, 8.7e-3 and 1.9e-2.
 constexpr double kFirstStepTolerance = 1e-5;
-constexpr double kTolerance = 2e-3;
+constexpr double kBnTolerance = 2e-3;
 
 // The tiny run as a cnn (conv, batch norm, ReLU, pool twice, then the head), exactly
 // reproducible: no dropout, no augmentation, fp32, one thread; 25 samples per rank at N = 2.
@@ -47,7 +47,7 @@ train::RunConfig bnConfig(bool sync)
     return config;
 }
 
-struct Curve : train::TrainObserver
+struct BnCurve : train::TrainObserver
 {
     std::vector<double> losses;
     void onStep(const train::StepEvent &e) override { losses.push_back(e.loss); }
@@ -60,7 +60,7 @@ struct Trained
     torch::Tensor stats;   ///< every running mean and variance, flattened
 };
 
-// Trains bnConfig(sync) for kSteps as one process (group null) or one rank.
+// Trains bnConfig(sync) for kBnSteps as one process (group null) or one rank.
 Result<Trained> trainCnn(bool sync, std::shared_ptr<DataParallelGroup> group)
 {
     const auto config = bnConfig(sync);
@@ -68,13 +68,13 @@ Result<Trained> trainCnn(bool sync, std::shared_ptr<DataParallelGroup> group)
     if (!data)
         return std::unexpected(data.error());
     train::TrainerOptions options;
-    options.maxSteps = kSteps;
+    options.maxSteps = kBnSteps;
     options.evaluateTest = false;
     options.dataParallel = std::move(group);
     auto trainer = train::Trainer::create(config, *data, options);
     if (!trainer)
         return std::unexpected(trainer.error());
-    Curve curve;
+    BnCurve curve;
     (*trainer)->setObserver(&curve);
     if (auto outcome = (*trainer)->run(); !outcome)
         return std::unexpected(outcome.error());
@@ -87,7 +87,7 @@ Result<Trained> trainCnn(bool sync, std::shared_ptr<DataParallelGroup> group)
     return Trained{curve.losses, torch::cat(weights), torch::cat(stats)};
 }
 
-int workerMain()
+int syncBatchNormWorker(const char * /*mode*/)
 {
     const bool sync = std::getenv("LATHE_SYNC_BN") == std::string("1");
     auto group = DataParallelGroup::connect(lathe::testing::workerOptions(), bnConfig(sync));
@@ -122,7 +122,7 @@ private Q_SLOTS:
     {
         auto single = trainCnn(false, nullptr);
         QVERIFY2(single, single ? "" : single.error().toString().c_str());
-        QCOMPARE(std::int64_t(single->losses.size()), kSteps);
+        QCOMPARE(std::int64_t(single->losses.size()), kBnSteps);
         m_single = *single;
     }
 
@@ -158,23 +158,23 @@ private Q_SLOTS:
         const double stats = (trained->stats - m_single.stats).abs().max().item<double>();
         qInfo("%s: step 1 loss difference %.3g, largest loss difference %.3g, weight difference "
               "%.3g, running statistics difference %.3g over %lld steps",
-              QTest::currentDataTag(), first, loss, weights, stats, (long long)kSteps);
+              QTest::currentDataTag(), first, loss, weights, stats, (long long)kBnSteps);
         std::vector<torch::Tensor> theirs;
         torch::load(theirs, dir.filePath("rank1.pt").toStdString());
         QCOMPARE(theirs.size(), std::size_t(2));
         QVERIFY(torch::equal(theirs[0], trained->weights)); // the reducer: the same weights
         if (sync) {
             QVERIFY2(first < kFirstStepTolerance, qPrintable(QString::number(first)));
-            QVERIFY2(loss < kTolerance, qPrintable(QString::number(loss)));
-            QVERIFY2(weights < kTolerance, qPrintable(QString::number(weights)));
-            QVERIFY2(stats < kTolerance, qPrintable(QString::number(stats)));
+            QVERIFY2(loss < kBnTolerance, qPrintable(QString::number(loss)));
+            QVERIFY2(weights < kBnTolerance, qPrintable(QString::number(weights)));
+            QVERIFY2(stats < kBnTolerance, qPrintable(QString::number(stats)));
             // Both ranks updated their running statistics with the same global ones.
             QVERIFY(torch::allclose(theirs[1], trained->stats, 0, 1e-6));
         } else {
             QVERIFY2(first > 100 * kFirstStepTolerance, qPrintable(QString::number(first)));
-            QVERIFY2(loss > kTolerance, qPrintable(QString::number(loss)));
-            QVERIFY2(weights > kTolerance, qPrintable(QString::number(weights)));
-            QVERIFY2(stats > kTolerance, qPrintable(QString::number(stats)));
+            QVERIFY2(loss > kBnTolerance, qPrintable(QString::number(loss)));
+            QVERIFY2(weights > kBnTolerance, qPrintable(QString::number(weights)));
+            QVERIFY2(stats > kBnTolerance, qPrintable(QString::number(stats)));
             // Each rank's running statistics are its own part's.
             QVERIFY(!torch::allclose(theirs[1], trained->stats, 0, 1e-6));
         }
@@ -226,13 +226,7 @@ private Q_SLOTS:
     }
 };
 
-int main(int argc, char **argv)
-{
-    if (std::getenv("LATHE_DIST_WORKER"))
-        return workerMain();
-    QCoreApplication app(argc, argv);
-    TestSyncBatchNorm test;
-    return QTest::qExec(&test, argc, argv);
-}
+LATHE_TEST_GUILESS_MAIN(TestSyncBatchNorm)
+LATHE_TEST_WORKER(syncBatchNormWorker)
 
 #include "tst_sync_batch_norm.moc"

@@ -2,6 +2,7 @@
 #include "core/util/sha256.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/read_file.h"
 #include "tests/test_registry.h"
 
 #include <QtTest>
@@ -35,12 +36,6 @@ void writeText(const std::filesystem::path &path, const std::string &text)
     std::ofstream(path, std::ios::binary) << text;
 }
 
-std::string readCard(const std::filesystem::path &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
 bool contains(const std::string &text, const std::string &part)
 {
     return text.find(part) != std::string::npos;
@@ -62,8 +57,8 @@ private Q_SLOTS:
         writeText(m_folder / kModelCardMarkdownName, "stale card, never listed");
         auto files = writeModelCard(sampleCard(), m_folder);
         QVERIFY_OK(files);
-        m_json = nlohmann::json::parse(readCard(m_folder / kModelCardJsonName));
-        m_markdown = readCard(m_folder / kModelCardMarkdownName);
+        m_json = nlohmann::json::parse(testing::readFile(m_folder / kModelCardJsonName));
+        m_markdown = testing::readFile(m_folder / kModelCardMarkdownName);
     }
 
     void jsonHasEveryField()

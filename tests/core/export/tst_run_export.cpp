@@ -8,6 +8,7 @@
 #include "core/util/environment.h"
 #include "core/util/sha256.h"
 #include "tests/qverify_ok.h"
+#include "tests/read_file.h"
 #include "tests/test_registry.h"
 #include "tests/tiny_run.h"
 
@@ -36,12 +37,6 @@ std::size_t count(track::RunStore &store, std::int64_t run, const std::string &e
     return events ? std::size_t(
                std::ranges::count_if(*events, [&](const auto &e) { return e.kind == eventKind; }))
                   : 0;
-}
-
-std::string readText(const fs::path &file)
-{
-    std::ifstream in(file);
-    return {std::istreambuf_iterator<char>(in), {}};
 }
 
 // Every file and symlink under `root`, relative to it.
@@ -137,8 +132,7 @@ private Q_SLOTS:
                      .hasMatch(),
                  qPrintable(created));
         QVERIFY(std::ifstream(o.outDir / "MODEL_CARD.md").good());
-        std::ifstream md(o.outDir / "MODEL_CARD.md");
-        const std::string markdown((std::istreambuf_iterator<char>(md)), {});
+        const std::string markdown = testing::readFile(o.outDir / "MODEL_CARD.md");
         QVERIFY(markdown.find("| Exported | " + created.toStdString() + " |") != std::string::npos);
         for (const auto &entry : card.at("files")) {
             auto digest = util::sha256File(o.outDir / entry.at("path").get<std::string>());
@@ -250,7 +244,7 @@ private Q_SLOTS:
             QCOMPARE(card.at("run").at("name").get<std::string>(), name.toStdString());
             QCOMPARE(card.at("files").size(), std::size_t(2)); // the model and config.json
         }
-        QCOMPARE(readText(victim), std::string("untouched"));
+        QCOMPARE(testing::readFile(victim), std::string("untouched"));
         // Nothing else was written: every file under the temporary folder is an export's (or
         // the planted link and its target), and nothing is at the absolute name.
         for (const auto &file : filesUnder(top))

@@ -2,6 +2,7 @@
 // is replaced, never written through, so the bytes stay in the target's folder.
 #include "core/formats/atomic_file.h"
 #include "tests/qverify_ok.h"
+#include "tests/read_file.h"
 #include "tests/test_registry.h"
 
 #include <QTemporaryDir>
@@ -13,16 +14,6 @@
 
 using namespace lathe;
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string readText(const fs::path &file)
-{
-    std::ifstream in(file);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
-} // namespace
 
 class TestAtomicFile : public QObject
 {
@@ -48,9 +39,9 @@ private Q_SLOTS:
         fs::create_directories(target.parent_path());
         fs::create_symlink(victim, target.parent_path() / link.toStdString());
         QVERIFY_OK(formats::writeFileAtomically(target, "weights"));
-        QCOMPARE(readText(victim), std::string("untouched"));
+        QCOMPARE(testing::readFile(victim), std::string("untouched"));
         QVERIFY(fs::is_regular_file(fs::symlink_status(target)));
-        QCOMPARE(readText(target), std::string("weights"));
+        QCOMPARE(testing::readFile(target), std::string("weights"));
         QVERIFY(!fs::exists(fs::symlink_status(target.string() + ".tmp")));
     }
 
@@ -61,7 +52,7 @@ private Q_SLOTS:
         const fs::path target = fs::path(dir.path().toStdString()) / "config.json";
         std::ofstream(target.string() + ".tmp") << "half a file from a killed write";
         QVERIFY_OK(formats::writeFileAtomically(target, "{}\n"));
-        QCOMPARE(readText(target), std::string("{}\n"));
+        QCOMPARE(testing::readFile(target), std::string("{}\n"));
         QVERIFY(!fs::exists(target.string() + ".tmp"));
     }
 };

@@ -1,6 +1,7 @@
 #include "core/formats/zip_check.h"
 
 #include "tests/qverify_ok.h"
+#include "tests/read_file.h"
 #include "tests/test_registry.h"
 
 #include <QProcess>
@@ -18,12 +19,6 @@ using namespace lathe;
 using namespace lathe::formats;
 
 namespace {
-
-std::string readBytes(const std::string &path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
 
 void writeFile(const std::string &path, const std::string &bytes)
 {
@@ -79,7 +74,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto path = saveTensors(dir);
-        auto bytes = readBytes(path);
+        auto bytes = testing::readFile(path);
         const auto at = markedOffset(bytes);
         QVERIFY(at != std::string::npos);
         bytes[at + 17] = static_cast<char>(bytes[at + 17] ^ 0x04);
@@ -113,7 +108,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto path = saveTensors(dir);
-        const auto bytes = readBytes(path);
+        const auto bytes = testing::readFile(path);
         for (const std::size_t keep : {std::size_t(0), std::size_t(10), bytes.size() / 3,
                                        bytes.size() / 2, bytes.size() - 30, bytes.size() - 1}) {
             writeFile(path, bytes.substr(0, keep));
@@ -154,7 +149,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto path = saveTensors(dir);
-        auto bytes = readBytes(path);
+        auto bytes = testing::readFile(path);
         const auto end = bytes.rfind(std::string("PK\x05\x06", 4));
         QVERIFY(end != std::string::npos);
         // A plain (not zip64) record keeps the directory's offset at byte 16; LibTorch writes a
@@ -190,7 +185,7 @@ private Q_SLOTS:
         const auto summary = verifyZipArchive(path.toStdString());
         QVERIFY_OK(summary);
         QCOMPARE(summary->entries, std::int64_t(2));
-        auto bytes = readBytes(path.toStdString());
+        auto bytes = testing::readFile(path.toStdString());
         const auto name = bytes.find("a/words.txt");
         QVERIFY(name != std::string::npos);
         // Inside the first entry's deflated data, well past its local header.

@@ -16,7 +16,7 @@ using lathe::train::scheduleTypeNames;
 namespace {
 
 /// |a − b| <= 1e-12 + 1e-9·|b|
-bool near(double actual, double expected)
+bool lrEquals(double actual, double expected)
 {
     return std::fabs(actual - expected) <= 1e-12 + 1e-9 * std::fabs(expected);
 }
@@ -112,10 +112,10 @@ private Q_SLOTS:
         QVERIFY_OK(created);
         const LrSchedule &schedule = *created;
         const double actual = schedule.lrAt(step);
-        QVERIFY2(near(actual, expected), qPrintable(QString("lrAt(%1) = %2, expected %3")
-                                                        .arg(step)
-                                                        .arg(actual, 0, 'g', 17)
-                                                        .arg(expected, 0, 'g', 17)));
+        QVERIFY2(lrEquals(actual, expected), qPrintable(QString("lrAt(%1) = %2, expected %3")
+                                                            .arg(step)
+                                                            .arg(actual, 0, 'g', 17)
+                                                            .arg(expected, 0, 'g', 17)));
     }
 
     void oneCycleOddLength()
@@ -133,7 +133,7 @@ private Q_SLOTS:
             {0, 0.0002999999999999999}, {4, 0.0015857644136379476},  {8, 0.0029938870954736643},
             {9, 0.002994601636580976},  {20, 0.0018585304992476128}, {36, 3e-06}};
         for (const auto &[step, expected] : reference)
-            QVERIFY2(near(schedule.lrAt(step), expected), qPrintable(QString::number(step)));
+            QVERIFY2(lrEquals(schedule.lrAt(step), expected), qPrintable(QString::number(step)));
     }
 
     void fractionalStepEpochs()
