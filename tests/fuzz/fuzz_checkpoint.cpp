@@ -12,7 +12,7 @@
 
 using namespace lathe;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+LATHE_FUZZ_TEST_ONE_INPUT(checkpoint)
 {
     static const fuzz::ScratchDir scratch;
     static model::Net net = fuzz::tinyWineNet();

@@ -59,7 +59,7 @@ void checkDataset(const data::Dataset &dataset)
 
 } // namespace
 
-extern "C" int LLVMFuzzerInitialize(int *, char ***)
+LATHE_FUZZ_INITIALIZE(csv)
 {
     spdlog::set_level(spdlog::level::warn);
     const auto record = plugin::loadPlugin(LATHE_FUZZ_CSV_PLUGIN, registry());
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***)
     return 0;
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+LATHE_FUZZ_TEST_ONE_INPUT(csv)
 {
     static const fuzz::ScratchDir scratch;
     const auto bytes = fuzz::bytesOf(data, size);

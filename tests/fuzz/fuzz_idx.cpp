@@ -53,7 +53,7 @@ std::pair<std::int64_t, std::int64_t> readBoth(const std::filesystem::path &file
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+LATHE_FUZZ_TEST_ONE_INPUT(idx)
 {
     static const fuzz::ScratchDir scratch;
     const auto bytes = fuzz::bytesOf(data, size);

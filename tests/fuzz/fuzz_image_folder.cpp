@@ -12,7 +12,7 @@
 
 using namespace lathe;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+LATHE_FUZZ_TEST_ONE_INPUT(image_folder)
 {
     static const fuzz::ScratchDir scratch;
     // stb recognises the format by its content, whatever the extension.

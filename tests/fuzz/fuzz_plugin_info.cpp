@@ -39,13 +39,13 @@ lathe_fuzz_plugin_input(const unsigned char **data, std::size_t *size)
     *size = g_inputSize;
 }
 
-extern "C" int LLVMFuzzerInitialize(int *, char ***)
+LATHE_FUZZ_INITIALIZE(plugin_info)
 {
     spdlog::set_level(spdlog::level::off); // the loader logs every plugin it tries
     return 0;
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+LATHE_FUZZ_TEST_ONE_INPUT(plugin_info)
 {
     g_input = data;
     g_inputSize = size;

@@ -13,7 +13,7 @@
 
 using namespace lathe;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+LATHE_FUZZ_TEST_ONE_INPUT(run_config)
 {
     static const fuzz::ScratchDir scratch;
     const auto file = scratch.write("config.json", fuzz::bytesOf(data, size));

@@ -43,7 +43,7 @@ void checkRoundTrip(const formats::SafetensorsFile &read, const fuzz::ScratchDir
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+LATHE_FUZZ_TEST_ONE_INPUT(safetensors)
 {
     static const fuzz::ScratchDir scratch;
     static model::Net net = fuzz::tinyWineNet();

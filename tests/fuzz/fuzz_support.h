@@ -1,6 +1,6 @@
-// What the fuzzing harnesses share: a scratch folder for the files a parser reads by path, and
-// the checks that turn a misbehaving parser into a crash libFuzzer keeps (and the replay test
-// reports).
+// What the fuzzing harnesses share: their entry points, a scratch folder for the files a parser
+// reads by path, and the checks that turn a misbehaving parser into a crash libFuzzer keeps (and
+// the replay test reports).
 #pragma once
 
 #include "core/util/error.h"
@@ -10,9 +10,67 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+namespace lathe::fuzz {
+
+/// A harness's entry points, as libFuzzer calls them: one input, and the once-only set-up.
+using TestOneInput = int (*)(const std::uint8_t *data, std::size_t size);
+using Initialize = int (*)(int *argc, char ***argv);
+
+struct Harness
+{
+    TestOneInput testOneInput = nullptr;
+    Initialize initialize = nullptr; ///< null: the harness sets nothing up
+};
+
+/// The harnesses linked into this executable, by name (the normal build's fuzz_replay holds
+/// them all). Filled by the registrations below before main; read-only after.
+inline std::map<std::string, Harness> &harnesses()
+{
+    static std::map<std::string, Harness> byName;
+    return byName;
+}
+
+/// Records `testOneInput` or `initialize` (whichever is not null) for the harness `name`.
+inline bool registerHarness(const char *name, TestOneInput testOneInput, Initialize initialize)
+{
+    auto &harness = harnesses()[name];
+    if (testOneInput)
+        harness.testOneInput = testOneInput;
+    if (initialize)
+        harness.initialize = initialize;
+    return true;
+}
+
+} // namespace lathe::fuzz
+
+// A harness defines its entry points with these, followed by the function's body:
+//   LATHE_FUZZ_TEST_ONE_INPUT(csv) { ... uses data and size ... }
+//   LATHE_FUZZ_INITIALIZE(csv) { ... }  (optional)
+// In the fuzz build (LATHE_FUZZ_ENGINE, one executable per harness) they are libFuzzer's
+// LLVMFuzzerTestOneInput and LLVMFuzzerInitialize. In the normal build every harness is linked
+// into one replay executable (replay_main.cpp): there they are functions of their own, registered
+// under the harness's name, which the replay takes as its first argument.
+#ifdef LATHE_FUZZ_ENGINE
+#define LATHE_FUZZ_TEST_ONE_INPUT(name)                                                            \
+    extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+#define LATHE_FUZZ_INITIALIZE(name) extern "C" int LLVMFuzzerInitialize(int *, char ***)
+#else
+#define LATHE_FUZZ_TEST_ONE_INPUT(name)                                                            \
+    static int fuzzTestOneInput_##name(const std::uint8_t *data, std::size_t size);                \
+    [[maybe_unused]] static const bool fuzzTestOneInputRegistered_##name                           \
+        = ::lathe::fuzz::registerHarness(#name, fuzzTestOneInput_##name, nullptr);                 \
+    static int fuzzTestOneInput_##name(const std::uint8_t *data, std::size_t size)
+#define LATHE_FUZZ_INITIALIZE(name)                                                                \
+    static int fuzzInitialize_##name(int *, char ***);                                             \
+    [[maybe_unused]] static const bool fuzzInitializeRegistered_##name                             \
+        = ::lathe::fuzz::registerHarness(#name, nullptr, fuzzInitialize_##name);                   \
+    static int fuzzInitialize_##name(int *, char ***)
+#endif
 
 namespace lathe::fuzz {
 

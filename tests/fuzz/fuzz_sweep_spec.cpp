@@ -31,7 +31,7 @@ std::string readFile(const char *path)
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+LATHE_FUZZ_TEST_ONE_INPUT(sweep_spec)
 {
     static const fuzz::ScratchDir scratch;
     static const auto base

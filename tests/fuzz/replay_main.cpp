@@ -1,7 +1,11 @@
-// Runs a fuzzing harness once on every file of the folders (and the files) named on the command
-// line, in name order: the normal build's replay of the seed corpora and of the inputs that once
-// crashed a parser. Each file's name is printed before its run, so a crash names its input.
-// Exit status 2 for an argument that is neither a file nor a folder, or no input at all.
+// The normal build's replay of the seed corpora and of the inputs that once crashed a parser:
+// `fuzz_replay HARNESS FOLDER|FILE...` runs the harness of that name (one of those linked in,
+// fuzz_support.h) once on every file of the folders and on the files named, in name order, after
+// its set-up. Each file's name is printed before its run, so a crash names its input.
+// Exit status 2 for an unknown harness, an argument that is neither a file nor a folder, or no
+// input at all.
+#include "fuzz_support.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -10,19 +14,27 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <string>
 #include <vector>
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size);
-// Defined by the harnesses that set something up once (libFuzzer calls it the same way).
-extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 int main(int argc, char **argv)
 {
-    if (LLVMFuzzerInitialize)
-        LLVMFuzzerInitialize(&argc, &argv);
+    const auto &harnesses = lathe::fuzz::harnesses();
+    const auto found = argc > 1 ? harnesses.find(argv[1]) : harnesses.end();
+    if (found == harnesses.end() || !found->second.testOneInput) {
+        std::string names;
+        for (const auto &[name, harness] : harnesses)
+            names += " " + name;
+        std::fprintf(stderr, "usage: %s HARNESS FOLDER|FILE...\nharnesses:%s\n", argv[0],
+                     names.c_str());
+        return 2;
+    }
+    const auto &harness = found->second;
+    if (harness.initialize)
+        harness.initialize(&argc, &argv);
     namespace fs = std::filesystem;
     std::vector<fs::path> files;
-    for (int i = 1; i < argc; ++i) {
+    for (int i = 2; i < argc; ++i) {
         const fs::path arg = argv[i];
         if (fs::is_directory(arg)) {
             for (const auto &entry : fs::directory_iterator(arg))
@@ -47,7 +59,7 @@ int main(int argc, char **argv)
         // A buffer of exactly the input's size, as libFuzzer passes it.
         auto data = std::make_unique<std::uint8_t[]>(bytes.size());
         std::copy(bytes.begin(), bytes.end(), data.get());
-        LLVMFuzzerTestOneInput(data.get(), bytes.size());
+        harness.testOneInput(data.get(), bytes.size());
     }
     std::fprintf(stderr, "replayed %zu inputs\n", files.size());
     return 0;
