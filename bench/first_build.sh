@@ -28,5 +28,11 @@ for pass in "${passes[@]}"; do
     timed "$pass ccache: scripts/run to an open window" "$tmp/run-$pass.log" \
         env QT_QPA_PLATFORM=offscreen scripts/run --quit-when-ready
     timed "$pass ccache: scripts/test after it" "$tmp/test-$pass.log" scripts/test
+    # The build's steps and their seconds summed: how busy the cores were, which moves with the
+    # machine's speed on the day as much as with the change.
+    # (A step with several outputs has one line for each, with the same times and hash.)
+    awk -F'\t' 'NR > 1 && !seen[$1 FS $2 FS $5]++ { n++; s += ($2 - $1) / 1000 }
+                 END { printf "%s ccache: %d build steps, %d s summed\n", pass, n, s }' \
+        pass="$pass" build/.ninja_log
     cd "$root"
 done

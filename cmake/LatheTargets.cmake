@@ -72,19 +72,24 @@ endfunction()
 # templates in every translation unit, and the precompiled header does not keep them. A batch
 # pays it once, and the torch code its sources share is compiled once. core/train's 28 sources
 # took 444 s at -j2 one by one and 52 s as one unit. Sources that see torch and sources that do
-# not go into separate batches, so the plain ones still skip the header. Turn it off
-# (-DLATHE_UNITY=OFF) for the fastest rebuild of one edited file.
+# not go into separate batches, so the plain ones still skip the header. A Qt source's batch
+# pays a fixed cost too (~5 s of Qt's headers), so batches are large: up to 24 sources. A
+# smaller LATHE_UNITY_BATCH rebuilds an edited file's batch sooner, and -DLATHE_UNITY=OFF
+# compiles one source at a time.
 option(LATHE_UNITY "Compile each target's sources in batches (unity build)" ON)
-set(LATHE_UNITY_BATCH 12 CACHE STRING "Sources per unity batch (LATHE_UNITY)")
+set(LATHE_UNITY_BATCH 24 CACHE STRING "Most sources in one unity batch (LATHE_UNITY)")
 
-# Assigns `sources` of `target` to unity groups `<prefix>_1`, `<prefix>_2`, ... of at most
-# LATHE_UNITY_BATCH sources each. With `skip_pch`, the batch files CMake writes for them skip
-# the torch header too.
+# Assigns `sources` of `target` to unity groups `<prefix>_1`, `<prefix>_2`, ...: as few as
+# batches of at most LATHE_UNITY_BATCH sources allow, of even sizes (a last batch of a few
+# sources would pay the whole fixed cost for them). With `skip_pch`, the batch files CMake
+# writes for them skip the torch header too.
 function(lathe_unity_groups target prefix skip_pch)
     get_target_property(binary_dir ${target} BINARY_DIR)
+    list(LENGTH ARGN count)
+    math(EXPR batches "(${count} + ${LATHE_UNITY_BATCH} - 1) / ${LATHE_UNITY_BATCH}")
     set(index 0)
     foreach(source IN LISTS ARGN)
-        math(EXPR group "${index} / ${LATHE_UNITY_BATCH} + 1")
+        math(EXPR group "${index} * ${batches} / ${count} + 1")
         set_source_files_properties(${source} TARGET_DIRECTORY ${target}
             PROPERTIES UNITY_GROUP ${prefix}_${group})
         if(skip_pch)

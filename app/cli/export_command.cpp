@@ -12,7 +12,7 @@ namespace lathe::cli {
 
 namespace {
 
-void printReport(const exporting::ExportReport &report)
+void printExportReport(const exporting::ExportReport &report)
 {
     if (!report.checkpointNote.empty())
         std::printf("%s\n", report.checkpointNote.c_str());
@@ -70,7 +70,7 @@ int exportCommand(const std::vector<std::string> &args)
     auto report = exporting::exportRun(storePath(a), a.positionals[0], options);
     if (!report)
         return reportError(report.error());
-    printReport(*report);
+    printExportReport(*report);
     return report->parity.checked && !report->parity.passed ? kExitBadInput : kExitOk;
 }
 

@@ -19,7 +19,7 @@ constexpr const char *kImportUsage
 constexpr const char *kExportUsage
     = "usage: lathe-cli export-metrics RUN... --out DIR [--db PATH]\n";
 
-void printReport(const interop::ImportReport &report, const std::string &path)
+void printImportReport(const interop::ImportReport &report, const std::string &path)
 {
     std::printf("%s: %zu run(s) imported, %zu skipped (imported before)\n", path.c_str(),
                 report.importedCount(), report.skippedCount());
@@ -107,7 +107,7 @@ int importCommand(const std::vector<std::string> &args)
     if (a.has("--json"))
         std::printf("%s\n", reportJson(*report).dump(2).c_str());
     else
-        printReport(*report, path);
+        printImportReport(*report, path);
     return kExitOk;
 }
 

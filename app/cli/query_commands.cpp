@@ -20,7 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-int usage(const char *command, const std::string &message, const char *synopsis)
+int commandUsage(const char *command, const std::string &message, const char *synopsis)
 {
     std::fprintf(stderr, "lathe-cli %s: %s\nusage: lathe-cli %s\n", command, message.c_str(),
                  synopsis);
@@ -156,14 +156,14 @@ int runsCommand(const std::vector<std::string> &args)
     const char *synopsis = "runs [--db PATH] [--filter TEXT] [--status STATUS] [--json]";
     auto parsed = parseArgs(args, CommandSpec{{"--db", "--filter", "--status"}, {"--json"}, 0, 0});
     if (auto *message = std::get_if<std::string>(&parsed))
-        return usage("runs", *message, synopsis);
+        return commandUsage("runs", *message, synopsis);
     const auto &a = std::get<ParsedArgs>(parsed);
     track::RunQuery query;
     query.text = a.value("--filter").value_or("");
     if (auto status = a.value("--status")) {
         query.status = track::parseRunStatus(*status);
         if (!query.status)
-            return usage("runs", "unknown status \"" + *status + "\"", synopsis);
+            return commandUsage("runs", "unknown status \"" + *status + "\"", synopsis);
     }
     auto store = openStore(a);
     if (!store)
@@ -185,7 +185,7 @@ int showCommand(const std::vector<std::string> &args)
 {
     auto parsed = parseArgs(args, CommandSpec{{"--db"}, {"--json"}, 1, 1});
     if (auto *message = std::get_if<std::string>(&parsed))
-        return usage("show", *message, "show RUN [--db PATH] [--json]");
+        return commandUsage("show", *message, "show RUN [--db PATH] [--json]");
     const auto &a = std::get<ParsedArgs>(parsed);
     auto store = openStore(a);
     if (!store)
@@ -266,18 +266,18 @@ int compareCommand(const std::vector<std::string> &args)
     auto parsed = parseArgs(
         args, CommandSpec{{"--db", "--group-by", "--metric"}, {"--json", "--stats"}, 0, 1000});
     if (auto *message = std::get_if<std::string>(&parsed))
-        return usage("compare", *message, synopsis);
+        return commandUsage("compare", *message, synopsis);
     const auto &a = std::get<ParsedArgs>(parsed);
     const bool grouped = a.values.contains("--group-by");
     const std::size_t named = a.positionals.size();
     if (grouped && a.has("--stats"))
-        return usage("compare", "--group-by and --stats do not go together", synopsis);
+        return commandUsage("compare", "--group-by and --stats do not go together", synopsis);
     if (a.has("--stats") && named != 2)
-        return usage("compare", "--stats compares exactly two sides, A and B", synopsis);
+        return commandUsage("compare", "--stats compares exactly two sides, A and B", synopsis);
     if (!grouped && !a.has("--stats") && (named < 2 || named > 64))
-        return usage("compare", "compare needs 2 to 64 runs (or --group-by)", synopsis);
+        return commandUsage("compare", "compare needs 2 to 64 runs (or --group-by)", synopsis);
     if (!grouped && !a.has("--stats") && a.values.contains("--metric"))
-        return usage("compare", "--metric goes with --group-by or --stats", synopsis);
+        return commandUsage("compare", "--metric goes with --group-by or --stats", synopsis);
     auto store = openStore(a);
     if (!store)
         return reportError(store.error());

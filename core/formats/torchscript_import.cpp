@@ -1,5 +1,6 @@
 #include "core/formats/torchscript_import.h"
 
+#include "core/formats/state_dict.h"
 #include "core/formats/tapped_forward.h"
 #include "core/formats/torchscript_export.h"
 #include "core/util/join.h"
@@ -51,11 +52,6 @@ torch::Tensor adaptableWeight(const torch::jit::Module &layer)
         return {};
     const auto weight = layer.attr("weight");
     return weight.isTensor() ? weight.toTensor() : torch::Tensor();
-}
-
-std::string shapeText(c10::IntArrayRef shape)
-{
-    return "[" + util::join(shape) + "]";
 }
 
 } // namespace
@@ -234,7 +230,7 @@ Result<void> requireOneInput(const torch::jit::Module &module, const std::string
 std::string probeFailure(const torch::jit::Module &module, const std::vector<std::int64_t> &shape,
                          const std::exception &e)
 {
-    std::string message = "its forward fails on an input of shape " + shapeText(shape)
+    std::string message = "its forward fails on an input of shape " + shapeString(shape)
                           + " (one sample of this dataset)";
     for (const auto &p : module.named_parameters()) {
         if (p.value.dim() == 4 && p.value.size(1) != shape.at(1)) {
@@ -273,7 +269,7 @@ Result<torch::Tensor> probe(torch::jit::Module &module, const std::vector<std::i
     const auto tensor = out.toTensor();
     if (tensor.dim() < 2 || tensor.size(0) != 1)
         return fail(ErrorCode::BadInput,
-                    "its forward returns a tensor of shape " + shapeText(tensor.sizes())
+                    "its forward returns a tensor of shape " + shapeString(tensor.sizes())
                         + " for a batch of one; Lathe needs [batch, classes]",
                     where);
     return tensor;

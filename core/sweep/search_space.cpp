@@ -169,7 +169,7 @@ Result<void> parseReal(const std::string &key, const json &spec, Dimension &dim)
     return {};
 }
 
-Result<std::int64_t> readInteger(const std::string &key, const json &spec, const char *name)
+Result<std::int64_t> readSpaceInteger(const std::string &key, const json &spec, const char *name)
 {
     if (!spec.contains(name))
         return std::unexpected(invalidKey(key, std::string("missing \"") + name + "\""));
@@ -183,15 +183,15 @@ Result<std::int64_t> readInteger(const std::string &key, const json &spec, const
 
 Result<void> parseInt(const std::string &key, const json &spec, Dimension &dim)
 {
-    auto low = readInteger(key, spec, "low");
+    auto low = readSpaceInteger(key, spec, "low");
     if (!low)
         return std::unexpected(low.error());
-    auto high = readInteger(key, spec, "high");
+    auto high = readSpaceInteger(key, spec, "high");
     if (!high)
         return std::unexpected(high.error());
     std::int64_t step = 1;
     if (spec.contains("step")) {
-        auto given = readInteger(key, spec, "step");
+        auto given = readSpaceInteger(key, spec, "step");
         if (!given)
             return std::unexpected(given.error());
         step = *given;

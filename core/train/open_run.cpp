@@ -34,7 +34,7 @@ Result<torch::Tensor> OpenedRun::testImage(std::int64_t index) const
 namespace {
 
 // The data, the set-up and the checkpoint's weights (no optimizer state, no RNG state).
-Result<void> build(OpenedRun &m)
+Result<void> buildOpenedRun(OpenedRun &m)
 {
     auto data = loadTrainData(m.config.data);
     if (!data)
@@ -83,7 +83,7 @@ Result<OpenedRun> openRun(const std::filesystem::path &db, const std::string &id
         // The initial weights are overwritten by the checkpoint's; drawing them from a
         // private generator leaves the global one to whoever trains.
         ThreadGeneratorScope generator(m.config.training.seed);
-        if (auto ok = build(m); !ok)
+        if (auto ok = buildOpenedRun(m); !ok)
             return std::unexpected(ok.error());
     } catch (const std::exception &e) {
         return fail(ErrorCode::BadInput,

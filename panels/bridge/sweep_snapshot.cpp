@@ -50,7 +50,7 @@ std::uint64_t signatureOf(const track::SweepInfo &info, const std::vector<track:
     return hash;
 }
 
-QString valueText(const json &value)
+QString jsonValueText(const json &value)
 {
     if (value.is_string())
         return QString::fromStdString(value.get<std::string>());
@@ -65,7 +65,7 @@ std::vector<SweepAxis> axesOf(const sweep::SearchSpace &space)
     for (const auto &dim : space.dimensions) {
         SweepAxis axis{QString::fromStdString(dim.key), dim.kind, dim.low, dim.high, {}};
         for (const auto &value : dim.values)
-            axis.choices << valueText(value);
+            axis.choices << jsonValueText(value);
         axes.push_back(std::move(axis));
     }
     return axes;
@@ -99,7 +99,7 @@ TrialItem trialItem(const track::TrialRow &row, const sweep::SweepSpec *spec)
     const auto params = json::parse(row.paramsJson, nullptr, false);
     for (const auto &dim : spec->space.dimensions) {
         const bool has = params.is_object() && params.contains(dim.key);
-        item.params << (has ? valueText(params[dim.key]) : QString());
+        item.params << (has ? jsonValueText(params[dim.key]) : QString());
         item.coords.push_back(has ? coordinate(dim, params[dim.key]) : kNoValue);
     }
     return item;

@@ -35,7 +35,7 @@ QString number(double value, int column)
 
 /// "86.20 ± 0.41 % (85.70..86.80)": the format of `lathe-cli compare --group-by`, one value
 /// alone, "—" without any.
-QString summaryText(const stats::Summary &s, int column)
+QString cellSummaryText(const stats::Summary &s, int column)
 {
     if (s.count == 0)
         return QStringLiteral("—");
@@ -211,7 +211,7 @@ QString RunGroupModel::groupText(const Group &group, int column) const
     if (column == RunListModel::StatusColumn)
         return runs == 1 ? tr("1 run") : tr("%1 runs").arg(runs);
     if (const int metric = metricSlot(column); metric >= 0)
-        return summaryText(group.metrics[std::size_t(metric)], column);
+        return cellSummaryText(group.metrics[std::size_t(metric)], column);
     return group.shared.value(column);
 }
 

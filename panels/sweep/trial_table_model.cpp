@@ -14,7 +14,7 @@ namespace {
 // Missing numbers sort before every real value.
 constexpr double kNoTrialValue = -std::numeric_limits<double>::infinity();
 
-QString number(const std::optional<double> &value)
+QString optionalNumber(const std::optional<double> &value)
 {
     return value && std::isfinite(*value) ? QString::number(*value, 'g', 5) : QStringLiteral("—");
 }
@@ -120,15 +120,16 @@ QVariant TrialTableModel::display(const TrialItem &trial, int column) const
     switch (column) {
     case NumberColumn: return trial.number;
     case StateColumn: return trialStateText(trial.state);
-    case ValueColumn: return number(trial.value);
+    case ValueColumn: return optionalNumber(trial.value);
     case RunColumn:
         if (trial.runId == 0)
             return QStringLiteral("—");
         return trial.runName.isEmpty() ? QString::number(trial.runId)
                                        : tr("%1 (%2)").arg(trial.runName).arg(trial.runId);
     case LastColumn:
-        return trial.lastValue ? tr("%1 @ %2").arg(number(trial.lastValue)).arg(trial.lastStep)
-                               : QStringLiteral("—");
+        return trial.lastValue
+                   ? tr("%1 @ %2").arg(optionalNumber(trial.lastValue)).arg(trial.lastStep)
+                   : QStringLiteral("—");
     default: return trial.params.value(column - ParamColumn);
     }
 }

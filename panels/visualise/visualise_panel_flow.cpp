@@ -22,7 +22,7 @@ namespace {
 constexpr int kRunRole = Qt::UserRole;
 constexpr int kCheckpointRole = Qt::UserRole + 1;
 
-QString shapeText(const QList<qint64> &shape)
+QString shapeListText(const QList<qint64> &shape)
 {
     QStringList parts;
     for (auto d : shape)
@@ -305,7 +305,7 @@ void VisualisePanel::fillLayers()
     int fallback = -1;
     for (const auto &layer : m_info->layers) {
         auto *item = new QListWidgetItem(
-            QString("%1   [%2]").arg(layer.name, shapeText(layer.shape)), m_layers);
+            QString("%1   [%2]").arg(layer.name, shapeListText(layer.shape)), m_layers);
         item->setData(Qt::UserRole, layer.name);
         if (current == InspectMode::GradCam && !layer.spatial) {
             item->setFlags(item->flags() & ~Qt::ItemIsEnabled);

@@ -27,6 +27,16 @@ inline void saveGrab(QWidget *widget, const QString &name)
     QVERIFY(widget->grab().save(QDir(dir).filePath(name + ".png")));
 }
 
+/// Replaces a line edit's (or spin box's) text by typing, as a person would: select all, delete,
+/// type.
+inline void retype(QWidget *edit, const QString &text)
+{
+    edit->setFocus();
+    QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClick(edit, Qt::Key_Backspace);
+    QTest::keyClicks(edit, text);
+}
+
 /// Ticks (or unticks) `check` with a click on its box, as a person would.
 inline void tick(QCheckBox *check)
 {

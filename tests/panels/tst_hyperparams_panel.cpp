@@ -32,6 +32,7 @@
 
 using namespace lathe;
 using namespace lathe::panels;
+using lathe::testing::retype;
 using lathe::testing::saveGrab;
 using lathe::testing::tick;
 
@@ -44,14 +45,6 @@ train::RunConfig defaultConfig()
         qFatal("%s", config.error().toString().c_str());
     config->data.path = LATHE_TEST_FASHION_DIR;
     return *config;
-}
-
-/// Replaces a line edit's text by typing, as a user would (select all, then type).
-void retype(QLineEdit *edit, const QString &text)
-{
-    edit->setFocus();
-    QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
-    QTest::keyClicks(edit, text);
 }
 
 template<typename T>

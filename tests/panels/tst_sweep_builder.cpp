@@ -36,6 +36,7 @@
 
 using namespace lathe;
 using namespace lathe::panels;
+using lathe::testing::retype;
 using lathe::testing::tick;
 
 namespace {
@@ -50,15 +51,6 @@ train::RunConfig builderConfig()
     config.data.valFraction = 0.2;
     config.training.threads = 1;
     return config;
-}
-
-/// Replaces a line edit's (or spin box's) text by typing, as a user would.
-void retype(QWidget *edit, const QString &text)
-{
-    edit->setFocus();
-    QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
-    QTest::keyClick(edit, Qt::Key_Backspace);
-    QTest::keyClicks(edit, text);
 }
 
 QCheckBox *searchBox(QWidget *dialog, const QString &key)

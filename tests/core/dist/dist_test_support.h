@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 
 namespace lathe::testing {
@@ -33,6 +34,19 @@ inline int freePort()
     ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &length);
     ::close(fd);
     return ntohs(addr.sin_port);
+}
+
+/// Options of rank `rank` in a world of `world` processes on this machine: a port on 127.0.0.1
+/// that was free a moment ago, and `timeoutMs` for each wait.
+inline dist::DistOptions localOptions(int world, int rank = 0, int timeoutMs = 20000)
+{
+    dist::DistOptions o;
+    o.worldSize = world;
+    o.rank = rank;
+    o.masterAddr = "127.0.0.1";
+    o.masterPort = freePort();
+    o.timeout = std::chrono::milliseconds(timeoutMs);
+    return o;
 }
 
 /// Starts this executable as worker `mode` with rank `rank` of `options` (its world size,

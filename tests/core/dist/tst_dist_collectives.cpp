@@ -17,23 +17,12 @@
 
 using namespace lathe;
 using namespace lathe::dist;
-using lathe::testing::freePort;
+using lathe::testing::localOptions;
 using lathe::testing::startWorker;
 
 namespace {
 
 constexpr const char *kHash = "c0ffee0123456789";
-
-DistOptions localOptions(int world, int rank, int timeoutMs = 20000)
-{
-    DistOptions o;
-    o.worldSize = world;
-    o.rank = rank;
-    o.masterAddr = "127.0.0.1";
-    o.masterPort = freePort();
-    o.timeout = std::chrono::milliseconds(timeoutMs);
-    return o;
-}
 
 // The small model of the reducer test: a 3-layer MLP, a branch only rank 1 uses and a parameter
 // no rank uses (an unused parameter must neither hang nor get a gradient). Those two come first,

@@ -26,7 +26,7 @@
 
 using namespace lathe;
 using namespace lathe::dist;
-using lathe::testing::freePort;
+using lathe::testing::localOptions;
 using lathe::testing::startWorker;
 
 namespace {
@@ -174,15 +174,6 @@ int trainingWorker(const char *modeName)
     return 0;
 }
 
-DistOptions localOptions(int world, int timeoutMs = 30000)
-{
-    DistOptions o;
-    o.worldSize = world;
-    o.masterPort = freePort();
-    o.timeout = std::chrono::milliseconds(timeoutMs);
-    return o;
-}
-
 } // namespace
 
 class TestDistTraining : public QObject
@@ -228,7 +219,7 @@ private Q_SLOTS:
         QFETCH(QString, optimizer);
         const auto config = exactConfig(optimizer.toStdString());
         QTemporaryDir dir;
-        const auto options = localOptions(world);
+        const auto options = localOptions(world, 0, 30000);
         std::vector<QProcess *> workers;
         for (int r = 1; r < world; ++r) {
             QProcessEnvironment env;
@@ -283,7 +274,7 @@ private Q_SLOTS:
         const auto db = std::filesystem::path(dir.filePath("lathe.db").toStdString());
         Curve curve;
         {
-            const auto options = localOptions(2);
+            const auto options = localOptions(2, 0, 30000);
             QProcessEnvironment env;
             env.insert("LATHE_DIST_MAX_STEPS", QString::number(kStopAt));
             env.insert("LATHE_DIST_EVALUATE_TEST", "1"); // as rank 0's RunJob does
@@ -301,7 +292,7 @@ private Q_SLOTS:
         std::shared_ptr<DataParallelGroup> group;
         std::vector<QProcess *> workers;
         if (world > 1) {
-            const auto options = localOptions(world);
+            const auto options = localOptions(world, 0, 30000);
             QProcessEnvironment env;
             env.insert("LATHE_DIST_DB", dir.filePath("lathe.db"));
             for (int r = 1; r < world; ++r)
@@ -352,7 +343,7 @@ private Q_SLOTS:
     {
         const auto config = exactConfig("adamw");
         QTemporaryDir dir;
-        const auto options = localOptions(2);
+        const auto options = localOptions(2, 0, 30000);
         QProcessEnvironment env;
         env.insert("LATHE_DIST_OUT", dir.filePath("rank1.pt"));
         env.insert("LATHE_DIST_NOTES", dir.filePath("notes.txt"));
@@ -407,7 +398,7 @@ private Q_SLOTS:
         const auto config = exactConfig("adamw");
         QTemporaryDir dir;
         const auto db = std::filesystem::path(dir.filePath("lathe.db").toStdString());
-        const auto options = localOptions(2, 20000);
+        const auto options = localOptions(2, 0, 20000);
         auto worker = startWorker(this, "killed", options, 1);
         auto group = DataParallelGroup::connect(options, config);
         QVERIFY2(group, group ? "" : group.error().toString().c_str());

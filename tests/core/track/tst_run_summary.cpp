@@ -94,10 +94,10 @@ private Q_SLOTS:
         const auto live = create("live", "{}");
         QVERIFY(paused > 0 && live > 0);
         // Trained 100 s, paused 400 s, trained 200 s, finished; the other is paused now.
-        QVERIFY(testing::rawExec(m_store->path(),
-                                 "UPDATE runs SET status = 'finished', started_at = 1000, "
-                                 "ended_at = 1700 WHERE id = "
-                                     + std::to_string(paused)));
+        QVERIFY(track::testing::rawExec(m_store->path(),
+                                        "UPDATE runs SET status = 'finished', started_at = 1000, "
+                                        "ended_at = 1700 WHERE id = "
+                                            + std::to_string(paused)));
         for (const auto &[kind, time] : {std::pair{"started", 1000.0},
                                          {"paused", 1100.0},
                                          {"checkpoint", 1200.0},
