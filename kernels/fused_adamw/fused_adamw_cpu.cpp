@@ -129,7 +129,7 @@ struct FlatSpace
 
 /// Number of equal parts of the flat space to run in parallel: one per thread, none smaller
 /// than detail::kMinTaskElements (so small models run inline).
-std::int64_t taskCount(std::int64_t total)
+std::int64_t adamwTaskCount(std::int64_t total)
 {
     return std::clamp<std::int64_t>(total / detail::kMinTaskElements, 1, at::get_num_threads());
 }
@@ -210,7 +210,7 @@ Result<double> fusedAdamWCpu(const AdamWTensors &t, const AdamWHyper &h)
         if (s.copied)
             staged.emplace_back(i, std::move(s));
     }
-    const std::int64_t tasks = taskCount(space.total());
+    const std::int64_t tasks = adamwTaskCount(space.total());
     double norm = 0.0;
     float scale = 1.0f;
     if (h.maxGradNorm > 0.0) {
@@ -220,9 +220,14 @@ Result<double> fusedAdamWCpu(const AdamWTensors &t, const AdamWHyper &h)
         // clip_grad_norm_ computes the coefficient in float32 and clamps it at 1.
         scale = std::min(float(h.maxGradNorm) / (float(norm) + 1e-6f), 1.0f);
     }
-    const Scalars k{float(h.beta1),       float(h.beta2), float(1.0 - h.beta1),
-                    float(1.0 - h.beta2), float(h.eps),   float(h.weightDecay),
-                    float(1.0 - h.lr * h.weightDecay),    scale};
+    const Scalars k{float(h.beta1),
+                    float(h.beta2),
+                    float(1.0 - h.beta1),
+                    float(1.0 - h.beta2),
+                    float(h.eps),
+                    float(h.weightDecay),
+                    float(1.0 - h.lr * h.weightDecay),
+                    scale};
     forEachTask(space.total(), tasks, [&](std::int64_t, std::int64_t from, std::int64_t to) {
         space.forEachPiece(from, to, [&](const Slice &s, std::int64_t begin, std::int64_t end) {
             if (h.decoupled)

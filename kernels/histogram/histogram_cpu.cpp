@@ -76,7 +76,7 @@ void countRange(const float *x, std::int64_t n, float lo, float hi, std::int32_t
 }
 
 /// Splits [0, n) into about four tasks per thread.
-std::int64_t taskCount(std::int64_t n)
+std::int64_t histogramTaskCount(std::int64_t n)
 {
     const std::int64_t byThreads = 4 * std::int64_t(at::get_num_threads());
     return std::max<std::int64_t>(1, std::min(byThreads, n / detail::kCpuChunk + 1));
@@ -94,7 +94,7 @@ Result<Histogram> histogramCpu(const at::Tensor &x, std::int64_t bins, std::opti
     const at::Tensor values = x.to(at::kFloat).contiguous();
     const float *data = values.data_ptr<float>();
     const std::int64_t n = values.numel();
-    const std::int64_t tasks = taskCount(n);
+    const std::int64_t tasks = histogramTaskCount(n);
     const std::int64_t perTask = (n + tasks - 1) / tasks;
     std::vector<Range> ranges(static_cast<std::size_t>(tasks));
     at::parallel_for(0, tasks, 1, [&](std::int64_t begin, std::int64_t end) {

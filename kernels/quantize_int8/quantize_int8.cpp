@@ -48,7 +48,7 @@ struct Shape3
     std::int64_t outer = 1, channels = 1, inner = 1;
 };
 
-Shape3 shapeAround(const at::Tensor &t, std::int64_t axis)
+Shape3 cudaShapeAround(const at::Tensor &t, std::int64_t axis)
 {
     Shape3 s;
     for (std::int64_t d = 0; d < axis; ++d)
@@ -66,7 +66,7 @@ Result<QuantizedInt8> quantizeInt8Cuda(const at::Tensor &weights, std::int64_t a
         return std::unexpected(checked.error());
     const c10::cuda::CUDAGuard guard(weights.device());
     const at::Tensor w = weights.contiguous();
-    const Shape3 s = shapeAround(w, *checked);
+    const Shape3 s = cudaShapeAround(w, *checked);
     at::Tensor scales = at::empty({s.channels}, w.options());
     at::Tensor values = at::empty(w.sizes(), w.options().dtype(at::kChar));
     at::Tensor bad = at::zeros({1}, w.options().dtype(at::kInt));
@@ -87,7 +87,7 @@ Result<at::Tensor> dequantizeInt8Cuda(const QuantizedInt8 &q)
     const c10::cuda::CUDAGuard guard(q.values.device());
     const at::Tensor values = q.values.contiguous();
     const at::Tensor scales = q.scales.contiguous();
-    const Shape3 s = shapeAround(values, q.axis);
+    const Shape3 s = cudaShapeAround(values, q.axis);
     at::Tensor out = at::empty(values.sizes(), values.options().dtype(at::kFloat));
     if (auto st = dequantizeInt8Kernel(values.data_ptr<std::int8_t>(), scales.data_ptr<float>(),
                                        s.outer, s.channels, s.inner, out.data_ptr<float>(),

@@ -24,7 +24,7 @@ using testing::kConfig;
 
 namespace {
 
-QStringList tinyTrain()
+QStringList distTrainArgs()
 {
     return {"train",       kConfig,
             "--set",       "data.subset=400",
@@ -65,10 +65,10 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         Cli cli(dir.path());
-        const auto outcome = cli.run(tinyTrain() << "--nproc"
-                                                 << "2"
-                                                 << "--name"
-                                                 << "dp");
+        const auto outcome = cli.run(distTrainArgs() << "--nproc"
+                                                     << "2"
+                                                     << "--name"
+                                                     << "dp");
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
         QVERIFY2(outcome.out.contains("data parallel: ranks 0 to 1 of 2 on this node"),
                  qPrintable(outcome.out));
@@ -85,8 +85,8 @@ private Q_SLOTS:
         QCOMPARE(dist["world_size"].toInt(), 2);
         QCOMPARE(dist["nnodes"].toInt(), 1);
         // A single-process run has none (absent means 1): Compare's config diff shows them.
-        QCOMPARE(cli.run(tinyTrain() << "--name"
-                                     << "one")
+        QCOMPARE(cli.run(distTrainArgs() << "--name"
+                                         << "one")
                      .exitCode,
                  0);
         const auto one = QJsonDocument::fromJson(cli.run({"show", "one", "--json"}).out.toUtf8());
@@ -109,8 +109,8 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         Cli cli(dir.path());
-        QCOMPARE(cli.run(tinyTrain() << "--name"
-                                     << "base")
+        QCOMPARE(cli.run(distTrainArgs() << "--name"
+                                         << "base")
                      .exitCode,
                  0);
         const auto outcome = cli.run({"finetune", "base", kConfig, "--set", "data.subset=400",
@@ -191,12 +191,12 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         Cli cli(dir.path());
-        auto outcome = cli.run(tinyTrain() << "--nproc"
-                                           << "2"
-                                           << "--name"
-                                           << "dp"
-                                           << "--set"
-                                           << "training.epochs=3"); // 6 steps an epoch
+        auto outcome = cli.run(distTrainArgs() << "--nproc"
+                                               << "2"
+                                               << "--name"
+                                               << "dp"
+                                               << "--set"
+                                               << "training.epochs=3"); // 6 steps an epoch
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
         const auto world = [&cli] {
             const auto shown
@@ -222,10 +222,10 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         Cli cli(dir.path());
-        const auto outcome = cli.run(tinyTrain() << "--nproc"
-                                                 << "2"
-                                                 << "--set"
-                                                 << "training.batch_size=2");
+        const auto outcome = cli.run(distTrainArgs() << "--nproc"
+                                                     << "2"
+                                                     << "--set"
+                                                     << "training.batch_size=2");
         QCOMPARE(outcome.exitCode, 3);
         QVERIFY2(outcome.err.contains("training.batch_size"), qPrintable(outcome.err));
         QVERIFY2(!outcome.err.contains("interrupted"), qPrintable(outcome.err));
@@ -254,7 +254,7 @@ private Q_SLOTS:
         QFETCH(QString, message);
         QTemporaryDir dir;
         Cli cli(dir.path());
-        const auto outcome = cli.run(tinyTrain() << flags);
+        const auto outcome = cli.run(distTrainArgs() << flags);
         QCOMPARE(outcome.exitCode, 2);
         QVERIFY2(outcome.err.contains(message), qPrintable(outcome.err));
     }
@@ -271,7 +271,7 @@ private Q_SLOTS:
             qputenv("WORLD_SIZE", "2");
             qputenv("RANK", QByteArray::number(rank));
             qputenv("MASTER_PORT", QByteArray::number(port));
-            auto args = tinyTrain();
+            auto args = distTrainArgs();
             if (rank == 1)
                 args << "--set"
                      << "optimizer.lr=0.1";

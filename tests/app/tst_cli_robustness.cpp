@@ -16,7 +16,7 @@ using testing::kConfig;
 
 namespace {
 
-QStringList tinyTrain(const QString &name)
+QStringList robustTrainArgs(const QString &name)
 {
     return {"train",  kConfig,
             "--name", name,
@@ -39,7 +39,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        const auto outcome = m_cli.run(tinyTrain("plain"), 300000);
+        const auto outcome = m_cli.run(robustTrainArgs("plain"), 300000);
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
     }
 
@@ -91,19 +91,21 @@ private Q_SLOTS:
         QTest::newRow("unknown attack")
             << QStringList{"robustness", "plain", "--attack", "cw"} << 3 << "fgsm, pgd";
         QTest::newRow("unknown run") << QStringList{"robustness", "nosuchrun"} << 3 << "nosuchrun";
-        QTest::newRow("train pgd steps 0") << (tinyTrain("bad") << "--set"
-                                                                << "adversarial.enabled=true"
-                                                                << "--set"
-                                                                << "adversarial.steps=0")
+        QTest::newRow("train pgd steps 0") << (robustTrainArgs("bad") << "--set"
+                                                                      << "adversarial.enabled=true"
+                                                                      << "--set"
+                                                                      << "adversarial.steps=0")
                                            << 3 << "adversarial.steps";
-        QTest::newRow("train negative epsilon") << (tinyTrain("bad") << "--set"
-                                                                     << "adversarial.enabled=true"
-                                                                     << "--set"
-                                                                     << "adversarial.epsilon=-0.1")
-                                                << 3 << "adversarial.epsilon";
-        QTest::newRow("train ratio above 1") << (tinyTrain("bad") << "--set"
-                                                                  << "adversarial.mix_ratio=1.5")
-                                             << 3 << "adversarial.mix_ratio";
+        QTest::newRow("train negative epsilon")
+            << (robustTrainArgs("bad") << "--set"
+                                       << "adversarial.enabled=true"
+                                       << "--set"
+                                       << "adversarial.epsilon=-0.1")
+            << 3 << "adversarial.epsilon";
+        QTest::newRow("train ratio above 1")
+            << (robustTrainArgs("bad") << "--set"
+                                       << "adversarial.mix_ratio=1.5")
+            << 3 << "adversarial.mix_ratio";
         QTest::newRow("eps above 1")
             << QStringList{"robustness", "plain", "--eps", "0.1,1.5"} << 3 << "in [0, 1]";
         QTest::newRow("negative limit")
@@ -113,8 +115,8 @@ private Q_SLOTS:
         QTest::newRow("unknown checkpoint")
             << QStringList{"robustness", "plain", "--checkpoint", "epoch-99"} << 3 << "epoch-99";
         const auto adversarial = [](QStringList more) {
-            QStringList args = tinyTrain("bad") << "--set"
-                                                << "adversarial.enabled=true";
+            QStringList args = robustTrainArgs("bad") << "--set"
+                                                      << "adversarial.enabled=true";
             for (const auto &m : more)
                 args << "--set" << m;
             return args;
@@ -132,21 +134,23 @@ private Q_SLOTS:
             << "cannot be combined";
         // The privacy section's refusals, at the command line too: exit 3 and no run row.
         QTest::newRow("train privacy negative noise")
-            << (tinyTrain("bad") << "--set"
-                                 << "privacy.enabled=true"
-                                 << "--set"
-                                 << "privacy.noise_multiplier=-1")
+            << (robustTrainArgs("bad") << "--set"
+                                       << "privacy.enabled=true"
+                                       << "--set"
+                                       << "privacy.noise_multiplier=-1")
             << 3 << "privacy.noise_multiplier";
-        QTest::newRow("train privacy without noise") << (tinyTrain("bad") << "--set"
-                                                                          << "privacy.enabled=true")
-                                                     << 3 << "without noise";
-        QTest::newRow("train privacy delta 1") << (tinyTrain("bad") << "--set"
-                                                                    << "privacy.enabled=true"
-                                                                    << "--set"
-                                                                    << "privacy.noise_multiplier=1"
-                                                                    << "--set"
-                                                                    << "privacy.delta=1")
-                                               << 3 << "privacy.delta";
+        QTest::newRow("train privacy without noise")
+            << (robustTrainArgs("bad") << "--set"
+                                       << "privacy.enabled=true")
+            << 3 << "without noise";
+        QTest::newRow("train privacy delta 1")
+            << (robustTrainArgs("bad") << "--set"
+                                       << "privacy.enabled=true"
+                                       << "--set"
+                                       << "privacy.noise_multiplier=1"
+                                       << "--set"
+                                       << "privacy.delta=1")
+            << 3 << "privacy.delta";
     }
     void badFlagsAndValues()
     {
@@ -162,13 +166,14 @@ private Q_SLOTS:
 
     void adversarialTrainingRecordsARobustCurve()
     {
-        const auto outcome = m_cli.run(tinyTrain("adversarial") << "--set"
-                                                                << "adversarial.enabled=true"
-                                                                << "--set"
-                                                                << "adversarial.steps=2"
-                                                                << "--set"
-                                                                << "adversarial.eval_samples=50",
-                                       300000);
+        const auto outcome
+            = m_cli.run(robustTrainArgs("adversarial") << "--set"
+                                                       << "adversarial.enabled=true"
+                                                       << "--set"
+                                                       << "adversarial.steps=2"
+                                                       << "--set"
+                                                       << "adversarial.eval_samples=50",
+                        300000);
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
         const auto shown = m_cli.run({"show", "adversarial", "--json"}).json().object();
         const double robust = shown["final_metrics"]["val/robust_accuracy"].toDouble(-1);

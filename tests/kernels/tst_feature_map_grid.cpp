@@ -23,8 +23,8 @@ torch::Tensor tableTensor(Colormap colormap, std::array<std::uint8_t, 4> backgro
 }
 
 /// The documented maths with LibTorch ops, tile by tile.
-torch::Tensor reference(const torch::Tensor &maps, const FeatureMapGridOptions &o,
-                        std::int64_t columns)
+torch::Tensor referenceGrid(const torch::Tensor &maps, const FeatureMapGridOptions &o,
+                            std::int64_t columns)
 {
     const auto x = maps.to(torch::kFloat);
     const std::int64_t c = x.size(0), h = x.size(1), w = x.size(2);
@@ -137,7 +137,7 @@ private Q_SLOTS:
         QCOMPARE(got->columns, expectedColumns);
         QCOMPARE(got->rows, (c + expectedColumns - 1) / expectedColumns);
         QVERIFY(got->rgba.is_contiguous());
-        QVERIFY(torch::equal(got->rgba, reference(maps3, o, expectedColumns)));
+        QVERIFY(torch::equal(got->rgba, referenceGrid(maps3, o, expectedColumns)));
     }
 
     void colormapsLookRight()

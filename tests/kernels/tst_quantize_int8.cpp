@@ -12,7 +12,7 @@ namespace {
 
 /// scale = amax|w| over every axis but `axis` / 127 (1 for all-zero channels);
 /// q = clamp(round(w / scale), -127, 127).
-std::pair<torch::Tensor, torch::Tensor> reference(const torch::Tensor &w, std::int64_t axis)
+std::pair<torch::Tensor, torch::Tensor> referenceQuantize(const torch::Tensor &w, std::int64_t axis)
 {
     if (w.numel() == 0) // LibTorch cannot amax over an empty axis
         return {torch::zeros(w.sizes(), torch::kChar), torch::ones({w.size(axis)})};
@@ -64,7 +64,7 @@ private Q_SLOTS:
         if (special == "transposed")
             w = (torch::randn({sizes[1], sizes[0]}) * 0.2).t();
         const std::int64_t dim = axis < 0 ? axis + w.dim() : axis;
-        const auto [q, scales] = reference(w, dim);
+        const auto [q, scales] = referenceQuantize(w, dim);
         const auto got = quantizeInt8Cpu(w, axis);
         QVERIFY2(got.has_value(), got ? "" : got.error().message.c_str());
         QCOMPARE(got->axis, dim);

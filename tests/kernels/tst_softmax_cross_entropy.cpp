@@ -16,8 +16,8 @@ struct Reference
     torch::Tensor loss, grad;
 };
 
-Reference reference(const torch::Tensor &logits, const torch::Tensor &targets, double smoothing,
-                    double scale)
+Reference referenceLoss(const torch::Tensor &logits, const torch::Tensor &targets, double smoothing,
+                        double scale)
 {
     auto z = logits.detach().clone().requires_grad_(true);
     auto loss = torch::nn::functional::cross_entropy(
@@ -77,7 +77,7 @@ private Q_SLOTS:
         if (special == "-inf") {
             logits[4][(targets[4].item<std::int64_t>() + 1) % classes] = -kInf;
         }
-        const auto ref = reference(logits, targets, smoothing, scale);
+        const auto ref = referenceLoss(logits, targets, smoothing, scale);
         const auto got = softmaxCrossEntropyCpu(logits, targets, smoothing, scale);
         QVERIFY2(got.has_value(), got ? "" : got.error().message.c_str());
         QCOMPARE(got->loss.dim(), 0);

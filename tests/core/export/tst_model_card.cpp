@@ -36,7 +36,7 @@ void writeText(const std::filesystem::path &path, const std::string &text)
     std::ofstream(path, std::ios::binary) << text;
 }
 
-bool contains(const std::string &text, const std::string &part)
+bool cardMentions(const std::string &text, const std::string &part)
 {
     return text.find(part) != std::string::npos;
 }
@@ -80,7 +80,7 @@ private Q_SLOTS:
         QCOMPARE(j["parity"]["max_abs_diff"].get<double>(), 3e-7);
         QCOMPARE(j["parity"]["tolerance"].get<double>(), 1e-5);
         QCOMPARE(j["parity"]["passed"].get<bool>(), true);
-        QVERIFY(contains(j["parity"]["detail"].get<std::string>(), "8 images"));
+        QVERIFY(cardMentions(j["parity"]["detail"].get<std::string>(), "8 images"));
     }
 
     // Every other file of the folder, sorted, each with the SHA-256 core/util computes.
@@ -96,7 +96,7 @@ private Q_SLOTS:
             QVERIFY_OK(digest);
             QCOMPARE(f["sha256"].get<std::string>(), *digest);
             QCOMPARE(f["bytes"].get<std::uintmax_t>(), std::filesystem::file_size(m_folder / path));
-            QVERIFY2(contains(m_markdown, *digest), path.c_str());
+            QVERIFY2(cardMentions(m_markdown, *digest), path.c_str());
         }
         QCOMPARE(paths, QStringList({"README.txt", "model.safetensors", "sub/config.json"}));
     }
@@ -104,15 +104,15 @@ private Q_SLOTS:
     void markdownNamesRunFormatAndParity()
     {
         QVERIFY(m_markdown.starts_with("# Model card: fashion-cnn-7\n"));
-        QVERIFY(contains(m_markdown, "fashion-cnn-7 (id 42)"));
-        QVERIFY(contains(m_markdown, "base-run (id 7)"));
-        QVERIFY(contains(m_markdown, "| safetensors | int8 | 50% of weights zeroed |"));
-        QVERIFY(contains(m_markdown, "**Passed.**"));
-        QVERIFY(contains(m_markdown, "3e-07 (tolerance 1e-05)"));
-        QVERIFY(contains(m_markdown, "| test/accuracy | 0.8125 |"));
-        QVERIFY(contains(m_markdown, "`sub/config.json`"));
-        QVERIFY(contains(m_markdown, "\"arch\": \"cnn\""));
-        QVERIFY(!contains(m_markdown, "stale card"));
+        QVERIFY(cardMentions(m_markdown, "fashion-cnn-7 (id 42)"));
+        QVERIFY(cardMentions(m_markdown, "base-run (id 7)"));
+        QVERIFY(cardMentions(m_markdown, "| safetensors | int8 | 50% of weights zeroed |"));
+        QVERIFY(cardMentions(m_markdown, "**Passed.**"));
+        QVERIFY(cardMentions(m_markdown, "3e-07 (tolerance 1e-05)"));
+        QVERIFY(cardMentions(m_markdown, "| test/accuracy | 0.8125 |"));
+        QVERIFY(cardMentions(m_markdown, "`sub/config.json`"));
+        QVERIFY(cardMentions(m_markdown, "\"arch\": \"cnn\""));
+        QVERIFY(!cardMentions(m_markdown, "stale card"));
     }
 
     void noParentAndUncheckedParity()
@@ -126,18 +126,18 @@ private Q_SLOTS:
         QVERIFY(json["lineage"]["parent_run_id"].is_null());
         QCOMPARE(json["files"].size(), std::size_t(0));
         const auto md = modelCardMarkdown(card, {});
-        QVERIFY(contains(md, "none (trained from scratch)"));
-        QVERIFY(contains(md, "**Not checked.** no python3 with torch"));
-        QVERIFY(contains(md, "| a\\|b (id 42) |")); // a pipe would split the table cell
+        QVERIFY(cardMentions(md, "none (trained from scratch)"));
+        QVERIFY(cardMentions(md, "**Not checked.** no python3 with torch"));
+        QVERIFY(cardMentions(md, "| a\\|b (id 42) |")); // a pipe would split the table cell
         card.parity = {true, 0.5, 1e-5, false, "outputs differ"};
-        QVERIFY(contains(modelCardMarkdown(card, {}), "**FAILED.**"));
+        QVERIFY(cardMentions(modelCardMarkdown(card, {}), "**FAILED.**"));
     }
 
     // Where the run trained: a table in the Markdown and the recorded object in the JSON.
     void trainedOnEnvironment()
     {
         auto card = sampleCard();
-        QVERIFY(contains(modelCardMarkdown(card, {}), "## Trained on\n\nNot recorded"));
+        QVERIFY(cardMentions(modelCardMarkdown(card, {}), "## Trained on\n\nNot recorded"));
         QVERIFY(modelCardJson(card, {})["trained_on"].is_null());
         util::RunEnvironment env;
         env.latheVersion = "0.1.0";
@@ -148,12 +148,12 @@ private Q_SLOTS:
         env.dataFiles = {{"/d/train-images-idx3-ubyte.gz", 26421856, std::string(64, 'c'), 1}};
         card.trainedOn = env;
         const auto md = modelCardMarkdown(card, {});
-        QVERIFY(contains(md, "| CPU | AMD EPYC 9454, 2 logical cores |"));
-        QVERIFY(contains(md, "| LibTorch | 1.13.1 (oneDNN 2.6.3) |"));
-        QVERIFY(contains(md, "| CPU extensions | avx2 avx512_bf16 |"));
-        QVERIFY(contains(md, "| OS | Debian GNU/Linux 12 (bookworm) |"));
-        QVERIFY(contains(md, "/d/train-images-idx3-ubyte.gz (26421856 bytes sha256 "
-                                 + std::string(64, 'c')));
+        QVERIFY(cardMentions(md, "| CPU | AMD EPYC 9454, 2 logical cores |"));
+        QVERIFY(cardMentions(md, "| LibTorch | 1.13.1 (oneDNN 2.6.3) |"));
+        QVERIFY(cardMentions(md, "| CPU extensions | avx2 avx512_bf16 |"));
+        QVERIFY(cardMentions(md, "| OS | Debian GNU/Linux 12 (bookworm) |"));
+        QVERIFY(cardMentions(md, "/d/train-images-idx3-ubyte.gz (26421856 bytes sha256 "
+                                     + std::string(64, 'c')));
         const auto json = modelCardJson(card, {});
         QCOMPARE(json["trained_on"], env.toJson());
         QVERIFY(*util::RunEnvironment::fromJson(json["trained_on"]) == env);
@@ -165,7 +165,7 @@ private Q_SLOTS:
         auto files = writeModelCard(sampleCard(), folder);
         QVERIFY(!files);
         QCOMPARE(files.error().code, ErrorCode::NotFound);
-        QVERIFY(contains(files.error().toString(), folder));
+        QVERIFY(cardMentions(files.error().toString(), folder));
     }
 
 private:

@@ -20,7 +20,7 @@ using namespace lathe::formats;
 
 namespace {
 
-void writeFile(const std::string &path, const std::string &bytes)
+void writeZipBytes(const std::string &path, const std::string &bytes)
 {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
@@ -78,7 +78,7 @@ private Q_SLOTS:
         const auto at = markedOffset(bytes);
         QVERIFY(at != std::string::npos);
         bytes[at + 17] = static_cast<char>(bytes[at + 17] ^ 0x04);
-        writeFile(path, bytes);
+        writeZipBytes(path, bytes);
         const auto result = verifyZipArchive(path, "checkpoint");
         QVERIFY(!result);
         QCOMPARE(result.error().code, ErrorCode::BadInput);
@@ -111,13 +111,13 @@ private Q_SLOTS:
         const auto bytes = testing::readFile(path);
         for (const std::size_t keep : {std::size_t(0), std::size_t(10), bytes.size() / 3,
                                        bytes.size() / 2, bytes.size() - 30, bytes.size() - 1}) {
-            writeFile(path, bytes.substr(0, keep));
+            writeZipBytes(path, bytes.substr(0, keep));
             const auto result = verifyZipArchive(path);
             QVERIFY2(!result,
                      qPrintable(QString("kept %1 of %2 bytes").arg(keep).arg(bytes.size())));
             QCOMPARE(result.error().code, ErrorCode::BadInput);
         }
-        writeFile(path, bytes.substr(0, bytes.size() / 2));
+        writeZipBytes(path, bytes.substr(0, bytes.size() / 2));
         QVERIFY2(QString::fromStdString(verifyZipArchive(path).error().message)
                      .contains("no end-of-central-directory record"),
                  qPrintable(QString::fromStdString(verifyZipArchive(path).error().message)));
@@ -128,7 +128,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto text = dir.filePath("notes.txt").toStdString();
-        writeFile(text, "this is a plain text file, long enough to be searched for a record\n");
+        writeZipBytes(text, "this is a plain text file, long enough to be searched for a record\n");
         auto result = verifyZipArchive(text, "TorchScript file");
         QVERIFY(!result);
         QVERIFY2(result.error().message.starts_with(
@@ -136,7 +136,7 @@ private Q_SLOTS:
                      "end-of-central-directory record"),
                  result.error().message.c_str());
         const auto empty = dir.filePath("empty.pt").toStdString();
-        writeFile(empty, "");
+        writeZipBytes(empty, "");
         QVERIFY(verifyZipArchive(empty).error().message.find("too short") != std::string::npos);
         QCOMPARE(verifyZipArchive(dir.path().toStdString()).error().code, ErrorCode::BadInput);
         QCOMPARE(verifyZipArchive(dir.filePath("absent.pt").toStdString()).error().code,
@@ -157,7 +157,7 @@ private Q_SLOTS:
         const auto zip64 = bytes.rfind(std::string("PK\x06\x06", 4));
         const std::size_t field = zip64 != std::string::npos ? zip64 + 48 : end + 16;
         bytes[field + 2] = static_cast<char>(0x7f);
-        writeFile(path, bytes);
+        writeZipBytes(path, bytes);
         const auto result = verifyZipArchive(path);
         QVERIFY(!result);
         QVERIFY2(result.error().message.find("central directory") != std::string::npos,
@@ -191,7 +191,7 @@ private Q_SLOTS:
         // Inside the first entry's deflated data, well past its local header.
         for (std::size_t i = 0; i < 8; ++i)
             bytes[name + 200 + i] = static_cast<char>(~bytes[name + 200 + i]);
-        writeFile(path.toStdString(), bytes);
+        writeZipBytes(path.toStdString(), bytes);
         const auto result = verifyZipArchive(path.toStdString());
         QVERIFY(!result);
         QVERIFY2(result.error().message.find("entry 'a/words.txt'") != std::string::npos,

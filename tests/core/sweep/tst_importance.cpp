@@ -47,7 +47,7 @@ std::map<std::string, double> byKey(const std::vector<ParameterImportance> &impo
     return out;
 }
 
-double total(const std::vector<ParameterImportance> &importances)
+double importanceSum(const std::vector<ParameterImportance> &importances)
 {
     double sum = 0;
     for (const auto &entry : importances)
@@ -87,7 +87,7 @@ private Q_SLOTS:
         // 0.897, 0.102, 0.001 when written
         QVERIFY(importance["x"] > 0.8);
         QVERIFY(importance["z"] < 0.02);
-        QVERIFY(qAbs(total(importances) - 1) < 1e-12);
+        QVERIFY(qAbs(importanceSum(importances) - 1) < 1e-12);
     }
 
     // Maximising -f measures the same thing.
@@ -128,7 +128,7 @@ private Q_SLOTS:
         QCOMPARE(importances[2].key, std::string("n"));
         QVERIFY(importance["lr"] > 0.7);
         QVERIFY(importance["n"] < 0.05);
-        QVERIFY(qAbs(total(importances) - 1) < 1e-12);
+        QVERIFY(qAbs(importanceSum(importances) - 1) < 1e-12);
     }
 
     // A conditional key is measured over the trials where it was active: momentum decides f

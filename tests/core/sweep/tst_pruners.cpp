@@ -23,7 +23,7 @@ Values negated(Values values)
     return values;
 }
 
-PrunerSpec median(int startupTrials, std::int64_t warmupSteps)
+PrunerSpec medianSpec(int startupTrials, std::int64_t warmupSteps)
 {
     PrunerSpec spec;
     spec.name = PrunerSpec::Name::Median;
@@ -130,7 +130,7 @@ private Q_SLOTS:
             {3, {}, State::Pruned, {}, {{1, 0.9}, {2, 0.9}}},
             {4, {}, State::Running, {}, {{1, 0.9}, {2, 0.9}, {3, 0.9}}},
         };
-        const PrunerSpec spec = ::median(2, 1);
+        const PrunerSpec spec = medianSpec(2, 1);
         const TrialRecord trial{5, {}, State::Running, {}, values};
         QCOMPARE(shouldPrune(spec, Direction::Maximize, trial, others, step), pruned);
 
@@ -154,9 +154,9 @@ private Q_SLOTS:
             {0, {}, State::Completed, 0.5, {{1, 0.5}}},
             trial,
         };
-        QVERIFY(!shouldPrune(::median(2, 0), Direction::Maximize, trial, others, 1));
+        QVERIFY(!shouldPrune(medianSpec(2, 0), Direction::Maximize, trial, others, 1));
         others.push_back({1, {}, State::Completed, 0.4, {{1, 0.4}}});
-        QVERIFY(shouldPrune(::median(2, 0), Direction::Maximize, trial, others, 1));
+        QVERIFY(shouldPrune(medianSpec(2, 0), Direction::Maximize, trial, others, 1));
     }
 
     // ASHA, minimising, min_resource 1, eta 3: rungs at steps 1, 3, 9. A trial reaching a rung

@@ -25,7 +25,7 @@ namespace {
 const char *kConfig = R"({"optimizer": {"name": "adam", "lr": 0.001, "betas": [0.9, 0.999]},
                           "epochs": 10, "model": {"kind": "mlp", "hidden": 128}})";
 
-std::vector<std::string> names(const std::vector<RunInfo> &runs)
+std::vector<std::string> runNames(const std::vector<RunInfo> &runs)
 {
     std::vector<std::string> out;
     for (const auto &run : runs)
@@ -295,7 +295,7 @@ private Q_SLOTS:
             query.status = static_cast<RunStatus>(status);
         auto runs = m_store->listRuns(query);
         QVERIFY_OK(runs);
-        QCOMPARE(names(*runs), expected);
+        QCOMPARE(runNames(*runs), expected);
         for (const auto &run : *runs) {
             const auto tags = run.id == alpha ? std::vector<std::string>{"baseline"}
                                               : std::vector<std::string>{};

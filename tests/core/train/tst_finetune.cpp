@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // A small cnn on `classes`, 1 epoch of the first 1,200 training images.
-train::RunConfig smallConfig(std::vector<std::int64_t> classes)
+train::RunConfig configForClasses(std::vector<std::int64_t> classes)
 {
     auto config = testing::tinyConfig(0, 1, "cnn", {8, 16});
     config.data.classes = std::move(classes);
@@ -75,12 +75,12 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         m_db = fs::path(m_dir.path().toStdString()) / "finetune.db";
-        m_parent = testing::trainRun(m_db, smallConfig({0, 1, 2, 3, 4}), "parent");
+        m_parent = testing::trainRun(m_db, configForClasses({0, 1, 2, 3, 4}), "parent");
     }
 
     void aFrozenBackboneKeepsItsParentsWeights()
     {
-        auto config = smallConfig({5, 6, 7, 8, 9});
+        auto config = configForClasses({5, 6, 7, 8, 9});
         config.model.widths = {4}; // overridden: a fine-tune uses its parent's model
         config.finetune.run = "parent";
         config.finetune.freeze = {"backbone"};
@@ -120,11 +120,11 @@ private Q_SLOTS:
     // on the full-size task: bench/bench_finetune.sh.
     void aFrozenBackboneBeatsScratchOnFewImages()
     {
-        auto pretrain = smallConfig({0, 1, 2, 3, 4});
+        auto pretrain = configForClasses({0, 1, 2, 3, 4});
         pretrain.model.widths = {16, 32};
         pretrain.data.trainLimit = 6000;
         testing::trainRun(m_db, pretrain, "pretrained");
-        auto task = smallConfig({5, 6, 7, 8, 9});
+        auto task = configForClasses({5, 6, 7, 8, 9});
         task.model.widths = {16, 32};
         task.data.trainLimit = 500;
         task.training.batchSize = 32;
@@ -147,7 +147,7 @@ private Q_SLOTS:
 
     void aNewHeadWhenTheClassesChange()
     {
-        auto config = smallConfig({});
+        auto config = configForClasses({});
         config.finetune.run = std::to_string(m_parent);
         auto data = train::loadTrainData(config.data);
         QVERIFY_OK(data);
@@ -161,7 +161,7 @@ private Q_SLOTS:
 
     void gradualUnfreezingAndStageLearningRates()
     {
-        auto config = smallConfig({5, 6, 7, 8, 9});
+        auto config = configForClasses({5, 6, 7, 8, 9});
         config.training.epochs = 2;
         config.finetune.run = "parent";
         config.finetune.freeze = {"backbone"};
@@ -229,7 +229,7 @@ private Q_SLOTS:
     void distillationFollowsItsFormula()
     {
         auto teacherCheckpoint = train::runDirectory(m_db, m_parent) / "best.pt";
-        auto parentConfig = smallConfig({0, 1, 2, 3, 4});
+        auto parentConfig = configForClasses({0, 1, 2, 3, 4});
         auto distiller = train::Distiller::create(parentConfig.model, teacherCheckpoint,
                                                   {1, 28, 28}, 5, 2.0, 0.7);
         QVERIFY_OK(distiller);
@@ -256,7 +256,7 @@ private Q_SLOTS:
 
     void aDistilledRunTrains()
     {
-        auto config = smallConfig({0, 1, 2, 3, 4});
+        auto config = configForClasses({0, 1, 2, 3, 4});
         config.model.widths = {4, 8}; // a smaller student
         config.finetune.distillRun = "parent";
         auto job = fineTune(m_db, config, "student");
@@ -272,7 +272,7 @@ private Q_SLOTS:
     // a damaged one is refused before any run row exists.
     void aSafetensorsFileGivesTheInitialWeights()
     {
-        auto parentConfig = smallConfig({0, 1, 2, 3, 4});
+        auto parentConfig = configForClasses({0, 1, 2, 3, 4});
         const auto parentWeights
             = weights(train::runDirectory(m_db, m_parent) / "best.pt", parentConfig, 5);
         auto net = model::buildNet(parentConfig.model, {1, 28, 28}, 5);
@@ -281,7 +281,7 @@ private Q_SLOTS:
                                                  *net, {}));
         const fs::path file = fs::path(m_dir.path().toStdString()) / "parent.safetensors";
         QVERIFY_OK(formats::writeSafetensors(formats::stateDict(*net), {}, file));
-        auto config = smallConfig({0, 1, 2, 3, 4});
+        auto config = configForClasses({0, 1, 2, 3, 4});
         config.finetune.safetensors = file.string();
         train::FineTuneSources none;
         auto prepared = train::prepareModel(config, none, {1, 28, 28}, 5);
@@ -313,7 +313,7 @@ private Q_SLOTS:
             "                  nn.Flatten(), nn.Linear(8 * 7 * 7, 7))"};
         const auto problem = testing::savePythonModel(small, file);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
-        auto config = smallConfig({0, 1, 2, 3, 4});
+        auto config = configForClasses({0, 1, 2, 3, 4});
         config.finetune.torchscript = file.toStdString();
         auto job = fineTune(m_db, config, "from-pytorch");
         QVERIFY_OK(job);
@@ -337,7 +337,7 @@ private Q_SLOTS:
         const auto file = m_dir.filePath("resnet18.pt");
         const auto problem = testing::savePythonModel(testing::kResnet18, file);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
-        auto config = smallConfig({0, 1, 2, 3, 4});
+        auto config = configForClasses({0, 1, 2, 3, 4});
         config.finetune.torchscript = file.toStdString();
         config.finetune.freeze = {"conv1", "bn1", "layer1"};
         config.finetune.lrMultipliers = {{"layer4", 0.1}, {"layer4.1", 0.5}};
@@ -396,7 +396,7 @@ private Q_SLOTS:
         QVERIFY_OK((*lora)->run());
 
         // Fine-tuning the imported run uses its model (the file) with its weights.
-        auto child = smallConfig({0, 1, 2, 3, 4});
+        auto child = configForClasses({0, 1, 2, 3, 4});
         child.finetune.run = "resnet-by-layer";
         child.finetune.freeze = {"backbone"};
         auto tuned = train::RunJob::createNew(child, {m_db, "resnet-child", 2});
@@ -450,7 +450,7 @@ private Q_SLOTS:
         QFETCH(QString, patch);
         QFETCH(QString, context);
         QFETCH(QString, message);
-        auto raw = smallConfig({5, 6, 7, 8, 9}).toJson();
+        auto raw = configForClasses({5, 6, 7, 8, 9}).toJson();
         raw["finetune"] = nlohmann::json::parse(patch.toStdString());
         auto config = train::RunConfig::fromJson(raw);
         QVERIFY_OK(config);

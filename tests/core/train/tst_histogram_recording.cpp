@@ -41,7 +41,7 @@ struct HistogramCollector : TrainObserver
     void onHistograms(const HistogramEvent &e) override { events.push_back(e); }
 };
 
-std::uint64_t total(const std::vector<std::uint32_t> &counts)
+std::uint64_t countSum(const std::vector<std::uint32_t> &counts)
 {
     return std::accumulate(counts.begin(), counts.end(), std::uint64_t(0));
 }
@@ -129,7 +129,7 @@ private Q_SLOTS:
                 const std::int64_t numel = h.kind == HistogramKind::Activations
                                                ? sizes.at(h.name)
                                                : parameters[h.name].numel();
-                QCOMPARE(total(h.counts), std::uint64_t(numel));
+                QCOMPARE(countSum(h.counts), std::uint64_t(numel));
             }
             QCOMPARE(perKind[HistogramKind::Weights], int(parameters.size()));
             QCOMPARE(perKind[HistogramKind::Gradients], int(parameters.size()));
@@ -198,7 +198,7 @@ private Q_SLOTS:
             QCOMPARE(series->at(1).step, 2 * perEpoch);
             QCOMPARE(series->at(0).min, parameter.value().min().item<double>());
             QCOMPARE(series->at(0).max, parameter.value().max().item<double>());
-            QCOMPARE(total(series->at(0).counts), std::uint64_t(parameter.value().numel()));
+            QCOMPARE(countSum(series->at(0).counts), std::uint64_t(parameter.value().numel()));
             // Incremental read: only what comes after the step already seen.
             auto after = (*store)->histogramSeries(runId, {parameter.key(), HistogramKind::Weights},
                                                    perEpoch);

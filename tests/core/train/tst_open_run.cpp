@@ -20,7 +20,7 @@ using namespace lathe::testing;
 
 namespace {
 
-std::vector<std::string> names(const std::vector<CheckpointInfo> &checkpoints)
+std::vector<std::string> checkpointNames(const std::vector<CheckpointInfo> &checkpoints)
 {
     std::vector<std::string> out;
     for (const auto &c : checkpoints)
@@ -83,7 +83,8 @@ private Q_SLOTS:
         QCOMPARE(m->checkpoint.epoch, std::int64_t(1));
         QVERIFY(m->checkpoint.step > 0);
         // fashion-cnn.json keeps epoch checkpoints.
-        QCOMPARE(names(m->checkpoints), (std::vector<std::string>{"best", "last", "epoch-1"}));
+        QCOMPARE(checkpointNames(m->checkpoints),
+                 (std::vector<std::string>{"best", "last", "epoch-1"}));
         QCOMPARE(m->net->arch(), std::string("cnn"));
         QVERIFY(!m->net->is_training());
         QCOMPARE(m->classNames.size(), std::size_t(10));
@@ -143,7 +144,7 @@ private Q_SLOTS:
                                        std::filesystem::copy_options::overwrite_existing);
         auto list = listCheckpoints(m_db, m_runId);
         QVERIFY_OK(list);
-        QCOMPARE(names(*list), (std::vector<std::string>{"best", "last", "epoch-1"}));
+        QCOMPARE(checkpointNames(*list), (std::vector<std::string>{"best", "last", "epoch-1"}));
         QCOMPARE(list->front().path, dir / "best.pt");
         QCOMPARE(list->front().sha256.size(), std::size_t(64));
 
@@ -152,7 +153,7 @@ private Q_SLOTS:
         recordCheckpoint(m_db, m_runId, "epoch-3", dir / "epoch-3.pt");
         list = listCheckpoints(m_db, m_runId);
         QVERIFY_OK(list);
-        QCOMPARE(names(*list),
+        QCOMPARE(checkpointNames(*list),
                  (std::vector<std::string>{"best", "last", "epoch-1", "epoch-3", "epoch-10"}));
         auto m = openRun(m_db, "tiny-cnn", "epoch-3");
         QVERIFY_OK(m);

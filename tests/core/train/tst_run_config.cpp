@@ -32,7 +32,7 @@ bool containsAll(const json &whole, const json &part)
     return true;
 }
 
-std::string writeFile(const QTemporaryDir &dir, const char *name, const std::string &text)
+std::string writeConfigFile(const QTemporaryDir &dir, const char *name, const std::string &text)
 {
     const std::string path = (dir.path() + "/" + name).toStdString();
     std::ofstream(path, std::ios::binary) << text;
@@ -525,7 +525,7 @@ private Q_SLOTS:
         QFETCH(QString, text);
         QFETCH(QString, position);
         QTemporaryDir dir;
-        const std::string path = writeFile(dir, "bad.json", text.toStdString());
+        const std::string path = writeConfigFile(dir, "bad.json", text.toStdString());
         const auto config = loadRunConfig(path);
         QVERIFY(!config.has_value());
         QCOMPARE(config.error().code, ErrorCode::BadInput);
@@ -537,7 +537,7 @@ private Q_SLOTS:
     void fileValidationErrorNamesFileAndKey()
     {
         QTemporaryDir dir;
-        const std::string path = writeFile(dir, "run.json", R"({"optimizer": {"lr": 20}})");
+        const std::string path = writeConfigFile(dir, "run.json", R"({"optimizer": {"lr": 20}})");
         const auto config = loadRunConfig(path);
         QVERIFY(!config.has_value());
         QCOMPARE(config.error().code, ErrorCode::InvalidArgument);
