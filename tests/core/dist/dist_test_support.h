@@ -36,14 +36,13 @@ inline int freePort()
     return ntohs(addr.sin_port);
 }
 
-/// Options of rank `rank` in a world of `world` processes on this machine: a port on 127.0.0.1
-/// that was free a moment ago, and `timeoutMs` for each wait.
+/// Options of rank `rank` in a world of `world` processes on this machine (DistOptions' master
+/// address, 127.0.0.1): a port that was free a moment ago, and `timeoutMs` for each wait.
 inline dist::DistOptions localOptions(int world, int rank = 0, int timeoutMs = 20000)
 {
     dist::DistOptions o;
     o.worldSize = world;
     o.rank = rank;
-    o.masterAddr = "127.0.0.1";
     o.masterPort = freePort();
     o.timeout = std::chrono::milliseconds(timeoutMs);
     return o;
