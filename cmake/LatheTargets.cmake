@@ -28,7 +28,11 @@ endfunction()
 lathe_torch_pch_target(lathe_torch_pch)
 
 # Whether `file` or a project header it includes ("..." includes, followed through the tree)
-# mentions LibTorch. Answers are kept per file for the whole configure run.
+# includes LibTorch (<torch/...>, <ATen/...>, <c10/...>): a source that uses LibTorch includes it,
+# since the precompiled header is only a speed-up. (Scanning for names instead, `at::` and `c10`,
+# put 39 sources in torch batches for `SourceFormat::MLflow` or a comment naming
+# at::show_config(), and with them two torch batches that held no torch code at all.)
+# Answers are kept per file for the whole configure run.
 function(lathe_mentions_torch file out)
     get_property(known GLOBAL PROPERTY "lathe_torch_scan:${file}" SET)
     if(known)
@@ -39,7 +43,8 @@ function(lathe_mentions_torch file out)
     set_property(GLOBAL PROPERTY "lathe_torch_scan:${file}" OFF) # an include cycle ends here
     set(answer OFF)
     if(EXISTS ${file})
-        file(STRINGS ${file} mentions REGEX "torch/|torch::|at::|c10|ATen" LIMIT_COUNT 1)
+        file(STRINGS ${file} mentions REGEX "^[ \t]*#[ \t]*include[ \t]*<(torch|ATen|c10)/"
+             LIMIT_COUNT 1)
         if(mentions)
             set(answer ON)
         else()
