@@ -24,13 +24,13 @@ namespace lathe::kernels {
 
 namespace {
 
-struct Range
+struct ChannelRange
 {
     float lo = std::numeric_limits<float>::infinity();
     float hi = -std::numeric_limits<float>::infinity();
 };
 
-LATHE_VECTOR_CLONES Range finiteRange(const float *__restrict x, std::int64_t n)
+LATHE_VECTOR_CLONES ChannelRange finiteRange(const float *__restrict x, std::int64_t n)
 {
     float lo = std::numeric_limits<float>::infinity(), hi = -lo;
 #pragma omp simd reduction(min : lo) reduction(max : hi)
@@ -44,7 +44,7 @@ LATHE_VECTOR_CLONES Range finiteRange(const float *__restrict x, std::int64_t n)
 
 /// The range symmetric around 0 that Colormap::Diverging uses (same float maths as the CUDA
 /// kernel): [-m, m] with m the larger magnitude of lo and hi, [-1, 1] when that is 0 or empty.
-Range symmetric(Range r)
+ChannelRange symmetric(ChannelRange r)
 {
     float m = r.lo <= r.hi ? std::max(std::abs(r.lo), std::abs(r.hi)) : 0.0f;
     m = m > 0.0f ? m : 1.0f;
@@ -110,14 +110,14 @@ Result<FeatureMapGrid> featureMapGridCpu(const at::Tensor &maps,
     const at::Tensor x = maps3.to(at::kFloat).contiguous();
     const std::int64_t channels = x.size(0), height = x.size(1), width = x.size(2);
     const std::int64_t plane = height * width;
-    std::vector<Range> ranges(static_cast<std::size_t>(channels));
+    std::vector<ChannelRange> ranges(static_cast<std::size_t>(channels));
     const float *data = x.data_ptr<float>();
     at::parallel_for(0, channels, 1, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t c = begin; c < end; ++c)
             ranges[std::size_t(c)] = finiteRange(data + c * plane, plane);
     });
     if (options.normalization == MapNormalization::Shared) {
-        Range all;
+        ChannelRange all;
         for (const auto &r : ranges)
             all = {std::min(all.lo, r.lo), std::max(all.hi, r.hi)};
         std::fill(ranges.begin(), ranges.end(), all);

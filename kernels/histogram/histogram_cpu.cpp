@@ -24,16 +24,16 @@ namespace {
 
 constexpr std::int64_t kBlock = 256;
 
-struct Range
+struct FiniteRange
 {
     float min = std::numeric_limits<float>::infinity();
     float max = -std::numeric_limits<float>::infinity();
     std::int64_t nonFinite = 0;
 };
 
-LATHE_VECTOR_CLONES Range rangeOf(const float *__restrict x, std::int64_t n)
+LATHE_VECTOR_CLONES FiniteRange rangeOf(const float *__restrict x, std::int64_t n)
 {
-    Range r;
+    FiniteRange r;
     float lo = r.min, hi = r.max;
     std::int64_t bad = 0;
 #pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : bad)
@@ -96,14 +96,14 @@ Result<Histogram> histogramCpu(const at::Tensor &x, std::int64_t bins, std::opti
     const std::int64_t n = values.numel();
     const std::int64_t tasks = histogramTaskCount(n);
     const std::int64_t perTask = (n + tasks - 1) / tasks;
-    std::vector<Range> ranges(static_cast<std::size_t>(tasks));
+    std::vector<FiniteRange> ranges(static_cast<std::size_t>(tasks));
     at::parallel_for(0, tasks, 1, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t t = begin; t < end; ++t) {
             const std::int64_t from = std::min(n, t * perTask);
             ranges[std::size_t(t)] = rangeOf(data + from, std::min(n, from + perTask) - from);
         }
     });
-    Range all;
+    FiniteRange all;
     for (const auto &r : ranges) {
         all.min = std::min(all.min, r.min);
         all.max = std::max(all.max, r.max);
