@@ -3,6 +3,7 @@
 
 #include "tests/core/formats/export_test_support.h"
 #include "tests/qverify_ok.h"
+#include "tests/read_file.h"
 #include "tests/test_registry.h"
 
 #include <QTemporaryDir>
@@ -11,7 +12,6 @@
 
 #include <zlib.h>
 
-#include <fstream>
 #include <string>
 
 using namespace lathe;
@@ -35,11 +35,6 @@ with torch.no_grad():
 assert y.shape == expected.shape, (y.shape, expected.shape)
 print(float(np.abs(y - expected).max()))
 )PY";
-
-void writeBytes(const QString &path, const std::string &bytes)
-{
-    std::ofstream(path.toStdString(), std::ios::binary) << bytes;
-}
 
 void put16(std::string &out, unsigned v)
 {
@@ -165,7 +160,7 @@ private Q_SLOTS:
         const auto bad = badNets().at(index);
         auto net = bad.build();
         QTemporaryDir dir;
-        writeBytes(dir.filePath("keep.txt"), "keep");
+        writeFile(dir.filePath("keep.txt").toStdString(), "keep");
         const auto file = dir.filePath("model.pt").toStdString();
         const auto written = writeTorchScript(net, bad.inputShape, file);
         QVERIFY(!written);
@@ -181,7 +176,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto file = dir.filePath("model.pt");
-        writeBytes(file, "old model");
+        writeFile(file.toStdString(), "old model");
         auto net = badNets().front().build();
         QVERIFY(!writeTorchScript(net, {1, 28, 28}, file.toStdString()));
         QFile old(file);
@@ -213,10 +208,10 @@ private Q_SLOTS:
         QTemporaryDir dir;
         torch::manual_seed(3);
         const auto random = torch::randint(0, 256, {4096}, torch::kUInt8);
-        writeBytes(dir.filePath("random.pt"),
-                   std::string(static_cast<const char *>(random.data_ptr()), 4096));
-        writeBytes(dir.filePath("empty.pt"), "");
-        writeBytes(dir.filePath("plain.zip"), plainZip());
+        writeFile(dir.filePath("random.pt").toStdString(),
+                  std::string(static_cast<const char *>(random.data_ptr()), 4096));
+        writeFile(dir.filePath("empty.pt").toStdString(), "");
+        writeFile(dir.filePath("plain.zip").toStdString(), plainZip());
         torch::save(torch::rand({3, 3}), dir.filePath("tensor.pt").toStdString());
         QVERIFY(QDir(dir.path()).mkdir("folder"));
         const auto before = listing(dir.path());

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 #include <string>
 
@@ -19,11 +18,6 @@ using namespace lathe;
 using namespace lathe::formats;
 
 namespace {
-
-void writeZipBytes(const std::string &path, const std::string &bytes)
-{
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
 
 /// A real LibTorch archive: one tensor whose 64 floats are 1000.5, 1001.5, ... (easy to find in
 /// the file's bytes) and a second, smaller one.
@@ -78,7 +72,7 @@ private Q_SLOTS:
         const auto at = markedOffset(bytes);
         QVERIFY(at != std::string::npos);
         bytes[at + 17] = static_cast<char>(bytes[at + 17] ^ 0x04);
-        writeZipBytes(path, bytes);
+        testing::writeFile(path, bytes);
         const auto result = verifyZipArchive(path, "checkpoint");
         QVERIFY(!result);
         QCOMPARE(result.error().code, ErrorCode::BadInput);
@@ -111,13 +105,13 @@ private Q_SLOTS:
         const auto bytes = testing::readFile(path);
         for (const std::size_t keep : {std::size_t(0), std::size_t(10), bytes.size() / 3,
                                        bytes.size() / 2, bytes.size() - 30, bytes.size() - 1}) {
-            writeZipBytes(path, bytes.substr(0, keep));
+            testing::writeFile(path, bytes.substr(0, keep));
             const auto result = verifyZipArchive(path);
             QVERIFY2(!result,
                      qPrintable(QString("kept %1 of %2 bytes").arg(keep).arg(bytes.size())));
             QCOMPARE(result.error().code, ErrorCode::BadInput);
         }
-        writeZipBytes(path, bytes.substr(0, bytes.size() / 2));
+        testing::writeFile(path, bytes.substr(0, bytes.size() / 2));
         QVERIFY2(QString::fromStdString(verifyZipArchive(path).error().message)
                      .contains("no end-of-central-directory record"),
                  qPrintable(QString::fromStdString(verifyZipArchive(path).error().message)));
@@ -128,7 +122,8 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto text = dir.filePath("notes.txt").toStdString();
-        writeZipBytes(text, "this is a plain text file, long enough to be searched for a record\n");
+        testing::writeFile(text,
+                           "this is a plain text file, long enough to be searched for a record\n");
         auto result = verifyZipArchive(text, "TorchScript file");
         QVERIFY(!result);
         QVERIFY2(result.error().message.starts_with(
@@ -136,7 +131,7 @@ private Q_SLOTS:
                      "end-of-central-directory record"),
                  result.error().message.c_str());
         const auto empty = dir.filePath("empty.pt").toStdString();
-        writeZipBytes(empty, "");
+        testing::writeFile(empty, "");
         QVERIFY(verifyZipArchive(empty).error().message.find("too short") != std::string::npos);
         QCOMPARE(verifyZipArchive(dir.path().toStdString()).error().code, ErrorCode::BadInput);
         QCOMPARE(verifyZipArchive(dir.filePath("absent.pt").toStdString()).error().code,
@@ -157,7 +152,7 @@ private Q_SLOTS:
         const auto zip64 = bytes.rfind(std::string("PK\x06\x06", 4));
         const std::size_t field = zip64 != std::string::npos ? zip64 + 48 : end + 16;
         bytes[field + 2] = static_cast<char>(0x7f);
-        writeZipBytes(path, bytes);
+        testing::writeFile(path, bytes);
         const auto result = verifyZipArchive(path);
         QVERIFY(!result);
         QVERIFY2(result.error().message.find("central directory") != std::string::npos,
@@ -191,7 +186,7 @@ private Q_SLOTS:
         // Inside the first entry's deflated data, well past its local header.
         for (std::size_t i = 0; i < 8; ++i)
             bytes[name + 200 + i] = static_cast<char>(~bytes[name + 200 + i]);
-        writeZipBytes(path.toStdString(), bytes);
+        testing::writeFile(path.toStdString(), bytes);
         const auto result = verifyZipArchive(path.toStdString());
         QVERIFY(!result);
         QVERIFY2(result.error().message.find("entry 'a/words.txt'") != std::string::npos,
