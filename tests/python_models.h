@@ -43,7 +43,7 @@ inline ProcessResult runProcess(const QString &program, const QStringList &args,
     return result;
 }
 
-/// PyTorch's Python (PLATFORM.md: /usr/bin/python3, not the first python3 on PATH).
+/// PyTorch's Python: /usr/bin/python3, which has python3-torch (not the first python3 on PATH).
 inline const char *kPython = "/usr/bin/python3";
 
 /// Whether `module` imports in kPython.

@@ -32,7 +32,7 @@ private Q_SLOTS:
                     return v;
             return std::string();
         };
-        // Debian's LibTorch 1.13: oneDNN 2.6.3, OpenMP, no CUDA (PLATFORM.md).
+        // Debian's LibTorch 1.13: oneDNN 2.6.3, OpenMP, no CUDA.
         QVERIFY(!build("oneDNN").empty());
         QVERIFY(!build("OpenMP").empty());
         QVERIFY(!build("CPU capability").empty());
